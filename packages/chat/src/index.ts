@@ -1,0 +1,2 @@
+// @difflens/chat: Chat templates, system-prompt conditions and token regions.
+export {};

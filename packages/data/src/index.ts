@@ -1,0 +1,2 @@
+// @difflens/data: Parquet datasets, token streams, masks and activation stores.
+export {};

@@ -1,0 +1,2 @@
+// @difflens/runtime: Transformer forward passes with hook points, caching, generation and interventions.
+export {};

@@ -1,0 +1,2 @@
+// @difflens/sae: TopK sparse autoencoders: encode/decode, training, finetuning, formats, metrics.
+export {};

@@ -1,0 +1,2 @@
+// @difflens/tensor: Tensors, dtypes, compute kernels (js and native backends) and safetensors I/O.
+export {};

@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+// One vitest run over the whole workspace: on a 2-core machine a single runner with two forks beats
+// one runner per package. Packages resolve to their TypeScript sources through their `exports`.
+export default defineConfig({
+  test: {
+    include: ["packages/*/test/**/*.test.ts", "apps/*/test/**/*.test.ts", "tests/**/*.test.ts"],
+    pool: "forks",
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    reporters: ["default"],
+  },
+});
