@@ -1,4 +1,5 @@
 import { DTYPE_BYTES, type DType, type Storage } from "./dtype.ts";
+import { TensorError } from "./errors.ts";
 
 export type Device = "cpu";
 
@@ -40,10 +41,11 @@ export class Tensor<D extends DType = DType> {
   }
 }
 
-export class ShapeError extends Error {
-  readonly code = "SHAPE_MISMATCH";
+/** A shape that does not fit where it is used; the message shows both shapes. */
+export class ShapeError extends TensorError {
+  override readonly code = "SHAPE_MISMATCH";
   constructor(message: string) {
-    super(message);
+    super("SHAPE_MISMATCH", message);
     this.name = "ShapeError";
   }
 }
