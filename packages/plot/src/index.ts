@@ -1,2 +1,20 @@
-// @difflens/plot: Figures (heatmap, lines with bands, scatter, bars, histograms) to SVG, PNG and PDF.
-export {};
+// @difflens/plot: figures (heatmap, lines with bands, scatter, bars, histograms) to SVG, PNG and PDF.
+export { PlotError, type PlotErrorCode, type PlotErrorFacts } from "./errors.ts";
+export { heatmap, lines, scatter, bars, histogram, resolveFigure, type Figure, type FigureKind, type FigureSpec } from "./figure.ts";
+export type { CommonSpec } from "./figure-common.ts";
+export type { NonFinitePolicy, DroppedCount, DropReason } from "./validate.ts";
+export type { HeatmapSpec, HeatmapPanel, HeatmapScheme, HeatmapFigure, HeatmapCell } from "./kinds/heatmap.ts";
+export type { LinesSpec, LineSeries, Highlight, LinesFigure, LinePoint } from "./kinds/lines.ts";
+export type { ScatterSpec, ScatterFigure, ScatterPoint, ScatterLabel } from "./kinds/scatter.ts";
+export type { BarsSpec, BarSeries, BarsFigure, Bar } from "./kinds/bars.ts";
+export type { HistogramSpec, HistogramSeries, HistogramNormalize, HistogramFigure, HistogramBin } from "./kinds/histogram.ts";
+export type { ReferenceLine } from "./kinds/reference-lines.ts";
+export { toVegaLite } from "./to-vega-lite.ts";
+export { renderSvg } from "./render/svg.ts";
+export { renderPng, svgToPng, type PngOptions } from "./render/png.ts";
+export { renderPdf, svgToPdf } from "./render/pdf.ts";
+export { saveFigure, type SaveFigureOptions, type ImageFormat } from "./save-figure.ts";
+export { figureRows, figureJson, figureCsv, type DataRow } from "./figure-data.ts";
+export { topLabels } from "./top-labels.ts";
+export { FONT_FAMILY, bundledFontFiles } from "./font.ts";
+export { SERIES_COLORS } from "./theme.ts";

@@ -1,2 +1,24 @@
 // @difflens/runtime: Transformer forward passes with hook points, caching, generation and interventions.
-export {};
+export { RuntimeError, ConfigError, CheckpointError, HookError, InputError, LoraError, HubError } from "./errors.ts";
+export type { RuntimeErrorCode } from "./errors.ts";
+export { qwen2ConfigFromHf, qwen2ConfigToHf, resolveQwen2Config, QWEN2_DEFAULTS } from "./config/qwen2-config.ts";
+export type { Qwen2Config } from "./config/qwen2-config.ts";
+export { HOOK_SITES, hookNames, parseHookName, hookShape } from "./hooks/hook-table.ts";
+export type { HookSite, HookDim, ParsedHookName } from "./hooks/hook-table.ts";
+export type { HookFn, HookSpec, HookContext } from "./hooks/hook-registry.ts";
+export { ActivationCache } from "./hooks/activation-cache.ts";
+export { Model } from "./model.ts";
+export type { ModelInit, ForwardOptions, RunWithCacheOptions, GenerationDefaults } from "./model.ts";
+export type { LogitsMode } from "./architectures/qwen2.ts";
+export { qwen2WeightShapes, mapSource } from "./architectures/qwen2-weights.ts";
+export type { Qwen2Weights, Qwen2LayerWeights, TensorSource } from "./architectures/qwen2-weights.ts";
+export { leftPad, prepareBatch } from "./batch.ts";
+export type { TokenInput, TokenBatchInput } from "./batch.ts";
+export { KvCache } from "./kv-cache.ts";
+export { loadModel, readModelConfig, readGenerationDefaults } from "./loading/load-model.ts";
+export type { LoadModelOptions } from "./loading/load-model.ts";
+export { resolveModelFolder, hubCacheDir, repoFolderName, parseRepoId } from "./loading/model-folder.ts";
+export { saveModelFolder, TOKENIZER_FILES } from "./loading/save-model.ts";
+export type { SaveModelOptions } from "./loading/save-model.ts";
+export { createRandomQwen2, writeRandomQwen2Folder, randomQwen2Weights } from "./random-model.ts";
+export type { RandomQwen2Options } from "./random-model.ts";

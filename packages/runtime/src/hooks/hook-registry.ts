@@ -1,0 +1,144 @@
+import type { Tensor } from "@difflens/tensor";
+import type { Qwen2Config } from "../config/qwen2-config.ts";
+import { HookError } from "../errors.ts";
+import { cloneF32, fmtShape, sameShape, takeAlongAxis } from "../tensor-utils.ts";
+import { parseHookName, type HookSite } from "./hook-table.ts";
+
+/**
+ * What a hook function learns about the call. Hooks see the (possibly left-padded) batch; `attentionMask` and
+ * `positionIds` map each padded index back to the sequence: a real token at padded index p of row b has
+ * `attentionMask[b*seq + p] === 1` and sits at real position `positionIds[b*seq + p]` of its sequence.
+ */
+export interface HookContext {
+  readonly name: string;
+  readonly site: HookSite;
+  /** Layer index (-1 for hook_embed, nLayers for ln_final). */
+  readonly layer: number;
+  readonly batch: number;
+  /** Positions in this call (query positions). */
+  readonly seq: number;
+  /** Tokens already in the KV cache before this call (0 without a cache). */
+  readonly pastLength: number;
+  /** [batch*seq] 1 = real token, 0 = padding. */
+  readonly attentionMask: Uint8Array;
+  /** [batch*seq] position ids (real position within the sequence; pads carry 1 as in HF). */
+  readonly positionIds: Int32Array;
+}
+
+/**
+ * A hook: reads the tensor, may change it in place (return nothing) or return a replacement of the same shape.
+ * The tensor is f32 with the shape of its hook-table entry.
+ */
+export type HookFn = (tensor: Tensor, ctx: HookContext) => Tensor | void;
+
+/** A hook bound to a name (what the ready-made interventions return). */
+export interface HookSpec {
+  readonly name: string;
+  readonly fn: HookFn;
+}
+
+/** The permanent hooks of one model (added with `addHook`, removed by the returned function). */
+export class HookRegistry {
+  private readonly byName = new Map<string, HookFn[]>();
+  constructor(private readonly config: Qwen2Config) {}
+
+  /** Adds a hook; validates the name now (UNKNOWN_HOOK with the nearest name). Returns its remover. */
+  add(name: string, fn: HookFn): () => void {
+    parseHookName(name, this.config);
+    const list = this.byName.get(name) ?? [];
+    list.push(fn);
+    this.byName.set(name, list);
+    return () => {
+      const current = this.byName.get(name);
+      if (!current) return;
+      const i = current.indexOf(fn);
+      if (i >= 0) current.splice(i, 1);
+      if (current.length === 0) this.byName.delete(name);
+    };
+  }
+
+  get(name: string): readonly HookFn[] | undefined {
+    return this.byName.get(name);
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  clear(): void {
+    this.byName.clear();
+  }
+}
+
+/** Which hook outputs a run keeps (see `runWithCache`). */
+export interface CaptureSpec {
+  /** Keep hooks whose name passes. */
+  readonly accept: (name: string) => boolean;
+  /** Keep only these query positions (padded indices; negative counts from the end). Default all. */
+  readonly positions?: readonly number[];
+  /** Where captured copies go. */
+  readonly store: Map<string, Tensor>;
+}
+
+/** Thrown to stop a forward pass after the `stopAt` hook; caught by the caller that set it. */
+export class StopForward {
+  constructor(readonly name: string, readonly tensor: Tensor) {}
+}
+
+export type CallContext = Omit<HookContext, "name" | "site" | "layer">;
+
+/**
+ * One forward call's view of the hooks: registry hooks, a capture and a stop point. `run` is what the forward
+ * pass calls at every hook site; `wants` lets it skip optional work (hook_result) nobody asked for.
+ */
+export class HookRunner {
+  constructor(
+    private readonly config: Qwen2Config,
+    private readonly registry: HookRegistry | undefined,
+    readonly call: CallContext,
+    private readonly capture?: CaptureSpec,
+    private readonly stopAt?: string,
+  ) {}
+
+  wants(name: string): boolean {
+    return this.registry?.get(name) !== undefined || this.stopAt === name || (this.capture?.accept(name) ?? false);
+  }
+
+  /** Runs every hook on `name`, captures, and stops if asked. `shape` is the hook's view of `t`. */
+  run(name: string, t: Tensor, shape: readonly number[]): Tensor {
+    const fns = this.registry?.get(name);
+    const capturing = this.capture?.accept(name) ?? false;
+    if (!fns && !capturing && this.stopAt !== name) return t;
+    const parsed = parseHookName(name, this.config);
+    const ctx: HookContext = { ...this.call, name, site: parsed.site, layer: parsed.layer };
+    let current = sameShape(t.shape, shape) ? t : t.reshape(shape);
+    if (fns) {
+      for (const fn of [...fns]) {
+        const replaced = fn(current, ctx);
+        if (replaced !== undefined && replaced !== current) {
+          if (!sameShape(replaced.shape, shape) || replaced.dtype !== "f32") {
+            throw new HookError("HOOK_SHAPE", `hook on "${name}" returned ${replaced.dtype} ${fmtShape(replaced.shape)}; expected f32 ${fmtShape(shape)}`, { hook: name, expected: shape, got: replaced.shape });
+          }
+          current = replaced;
+        }
+      }
+    }
+    if (capturing) this.capture!.store.set(name, captureCopy(current, parsed.site, this.call.seq, this.capture!.positions));
+    if (this.stopAt === name) throw new StopForward(name, current);
+    return sameShape(current.shape, t.shape) ? current : current.reshape(t.shape);
+  }
+}
+
+/** A copy of a hook tensor restricted to the asked query positions (the "pos" axis of its table entry). */
+function captureCopy(t: Tensor, site: HookSite, seq: number, positions: readonly number[] | undefined): Tensor {
+  if (positions === undefined) return cloneF32(t);
+  const axis = site.dims.indexOf("pos");
+  const resolved = positions.map((p) => {
+    const r = p < 0 ? seq + p : p;
+    if (!Number.isInteger(r) || r < 0 || r >= seq) {
+      throw new HookError("BAD_ARGUMENT", `runWithCache: position ${p} is outside the ${seq} positions of this call`, { got: p, expected: `[-${seq}, ${seq})` });
+    }
+    return r;
+  });
+  return takeAlongAxis(t, axis, resolved);
+}

@@ -1,0 +1,79 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { openCheckpoint, type DType } from "@difflens/tensor";
+import { bindQwen2Weights, type TensorSource } from "../architectures/qwen2-weights.ts";
+import { qwen2ConfigFromHf, type Qwen2Config } from "../config/qwen2-config.ts";
+import { ConfigError, RuntimeError } from "../errors.ts";
+import { Model, type GenerationDefaults } from "../model.ts";
+import { resolveModelFolder } from "./model-folder.ts";
+
+export interface LoadModelOptions {
+  /** Memory-map the safetensors (default true; falls back to positional reads without the native add-on). */
+  readonly mmap?: boolean;
+  /** Hub revision when `source` is a cache folder or `ORG/NAME`. */
+  readonly revision?: string;
+  /** Hub cache root (default HF_HUB_CACHE / HF_HOME/hub / ~/.cache/huggingface/hub). */
+  readonly cacheDir?: string;
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new ConfigError("CONFIG_INVALID_FIELD", `${file}: not valid JSON (${(e as Error).message})`, { file });
+  }
+}
+
+/** config.json of a model folder, validated (errors name the file and field). */
+export function readModelConfig(folder: string): Qwen2Config {
+  const file = path.join(folder, "config.json");
+  if (!fs.existsSync(file)) throw new ConfigError("CONFIG_MISSING_FIELD", `${folder}: no config.json`, { file });
+  return qwen2ConfigFromHf(readJson(file), file);
+}
+
+/** generation_config.json (when present) over config.json's eos; stop tokens must be inside the vocabulary. */
+export function readGenerationDefaults(folder: string, config: Qwen2Config): GenerationDefaults {
+  const file = path.join(folder, "generation_config.json");
+  const base: GenerationDefaults = { eosTokenIds: config.eosTokenIds, padTokenId: null, temperature: null, topP: null };
+  if (!fs.existsSync(file)) return base;
+  const json = readJson(file) as Record<string, unknown>;
+  const eos = json.eos_token_id === undefined ? [...config.eosTokenIds] : Array.isArray(json.eos_token_id) ? json.eos_token_id : [json.eos_token_id];
+  for (const id of eos) {
+    if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id >= config.vocabSize) {
+      throw new ConfigError("CONFIG_CONTRADICTION", `${file}: eos_token_id ${JSON.stringify(id)} is outside the vocabulary [0, ${config.vocabSize})`, { file, field: "eos_token_id", got: id });
+    }
+  }
+  const num = (v: unknown): number | null => (typeof v === "number" ? v : null);
+  return { eosTokenIds: eos as number[], padTokenId: num(json.pad_token_id), temperature: num(json.temperature), topP: num(json.top_p) };
+}
+
+/**
+ * Loads an HF model folder (or Hub cache snapshot, or `ORG/NAME[@rev]` from the cache). Everything is checked
+ * before any compute: config fields, every weight's presence, dtype and shape. Weights stay in their stored dtype,
+ * memory-mapped when the native add-on is available.
+ */
+export async function loadModel(source: string, opts: LoadModelOptions = {}): Promise<Model> {
+  const folder = resolveModelFolder(source, opts);
+  const config = readModelConfig(folder);
+  const generation = readGenerationDefaults(folder, config);
+  const checkpoint = await openCheckpoint(folder, { mmap: opts.mmap ?? true });
+  try {
+    const src: TensorSource = {
+      source: checkpoint.source,
+      keys: () => checkpoint.keys(),
+      has: (n) => checkpoint.has(n),
+      info: (n) => {
+        const i = checkpoint.info(n);
+        return { dtype: String(i.dtype), shape: i.shape };
+      },
+      get: (n) => checkpoint.get(n),
+    };
+    const weights = bindQwen2Weights(config, src);
+    const dtype = weights.embedTokens.dtype as DType;
+    return new Model({ config, weights, dtype, generation, folder, close: () => checkpoint.close() });
+  } catch (e) {
+    checkpoint.close();
+    if (e instanceof RuntimeError) throw e;
+    throw e;
+  }
+}

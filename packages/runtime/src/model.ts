@@ -1,0 +1,197 @@
+import type { DType, Tensor } from "@difflens/tensor";
+import { qwen2Forward, type ForwardBatch, type LogitsMode } from "./architectures/qwen2.ts";
+import type { Qwen2Weights } from "./architectures/qwen2-weights.ts";
+import { prepareBatch, type TokenInput } from "./batch.ts";
+import type { Qwen2Config } from "./config/qwen2-config.ts";
+import { HookError } from "./errors.ts";
+import { ActivationCache } from "./hooks/activation-cache.ts";
+import { HookRegistry, HookRunner, StopForward, type HookFn, type HookSpec } from "./hooks/hook-registry.ts";
+import { hookNames, hookShape, parseHookName } from "./hooks/hook-table.ts";
+import { KvCache } from "./kv-cache.ts";
+
+/** Defaults for generation read from `generation_config.json` (or config.json). */
+export interface GenerationDefaults {
+  /** Tokens that stop generation. */
+  readonly eosTokenIds: readonly number[];
+  readonly padTokenId: number | null;
+  readonly temperature: number | null;
+  readonly topP: number | null;
+}
+
+export interface ModelInit {
+  readonly config: Qwen2Config;
+  readonly weights: Qwen2Weights;
+  /** The dtype the matrices are stored in (what a saved folder uses). */
+  readonly dtype: DType;
+  readonly generation?: GenerationDefaults;
+  /** The HF folder it was loaded from, if any (tokenizer files live there). */
+  readonly folder?: string | null;
+  /** Releases memory maps / file handles. */
+  readonly close?: () => void;
+}
+
+export interface ForwardOptions {
+  /** Which logits to compute (default "all"). */
+  readonly logits?: Exclude<LogitsMode, "none">;
+  /** Continue from (and extend) this cache. */
+  readonly kvCache?: KvCache;
+}
+
+export interface RunWithCacheOptions {
+  /** Hook names to keep (validated; unknown names suggest the nearest). */
+  readonly names?: readonly string[];
+  /** Or: keep hooks whose name passes. */
+  readonly filter?: (name: string) => boolean;
+  /** Keep only these query positions (negative counts from the end). Default all. */
+  readonly positions?: readonly number[];
+  /** Logits to compute; "none" stops after the deepest kept hook (no compute past it). Default "all". */
+  readonly logits?: LogitsMode;
+  readonly kvCache?: KvCache;
+}
+
+/** A loaded model: config + weights + permanent hooks; every call is a fresh forward pass (llm.c style). */
+export class Model {
+  readonly config: Qwen2Config;
+  readonly weights: Qwen2Weights;
+  readonly dtype: DType;
+  readonly generation: GenerationDefaults;
+  readonly folder: string | null;
+  /** Hooks that stay until removed (`addHook`) — `withHooks` is the scoped way. */
+  readonly hooks: HookRegistry;
+  private readonly closer: (() => void) | undefined;
+
+  constructor(init: ModelInit) {
+    this.config = init.config;
+    this.weights = init.weights;
+    this.dtype = init.dtype;
+    this.generation = init.generation ?? { eosTokenIds: init.config.eosTokenIds, padTokenId: null, temperature: null, topP: null };
+    this.folder = init.folder ?? null;
+    this.hooks = new HookRegistry(init.config);
+    this.closer = init.close;
+  }
+
+  /** Every hook name, in forward order. */
+  hookNames(): string[] {
+    return hookNames(this.config);
+  }
+
+  /** The shape a hook tensor has for a call of `batch` rows × `seq` positions (keyPos = pastLength + seq). */
+  hookShape(name: string, batch: number, seq: number, pastLength = 0): number[] {
+    return hookShape(parseHookName(name, this.config).site, this.config, { batch, pos: seq, keyPos: pastLength + seq });
+  }
+
+  /** Adds a permanent hook; returns its remover. */
+  addHook(name: string, fn: HookFn): () => void {
+    return this.hooks.add(name, fn);
+  }
+
+  /**
+   * Runs `fn` with the hooks attached and removes them afterwards, also when `fn` throws or its promise rejects.
+   * Accepts HookSpecs (what the interventions return) or a record name → fn.
+   */
+  withHooks<T>(hooks: readonly HookSpec[] | Readonly<Record<string, HookFn>>, fn: () => T): T {
+    const specs: HookSpec[] = Array.isArray(hooks) ? [...(hooks as readonly HookSpec[])] : Object.entries(hooks as Record<string, HookFn>).map(([name, f]) => ({ name, fn: f }));
+    const removers: Array<() => void> = [];
+    const removeAll = (): void => {
+      for (const r of removers.reverse()) r();
+    };
+    try {
+      for (const s of specs) removers.push(this.hooks.add(s.name, s.fn));
+    } catch (e) {
+      removeAll();
+      throw e;
+    }
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      removeAll();
+      throw e;
+    }
+    if (result instanceof Promise) return result.finally(removeAll) as T;
+    removeAll();
+    return result;
+  }
+
+  /** Logits [batch, seq, vocab] ([batch, 1, vocab] with logits "last"); hooks run. */
+  forward(input: TokenInput, opts: ForwardOptions = {}): Tensor {
+    const batch = prepareBatch(this.config, input, opts.kvCache);
+    return this.forwardPrepared(batch, opts.logits ?? "all", opts.kvCache)!;
+  }
+
+  /** A forward pass on an already prepared batch (generation, harvest). */
+  forwardPrepared(batch: ForwardBatch, logits: LogitsMode, kv?: KvCache, runner?: HookRunner): Tensor | undefined {
+    const hooks = runner ?? new HookRunner(this.config, this.hooks, callContext(batch, kv));
+    return qwen2Forward(this.config, this.weights, batch, hooks, kv, logits);
+  }
+
+  /** A forward pass that keeps the asked hook outputs (copies, positions restricted) — see RunWithCacheOptions. */
+  runWithCache(input: TokenInput, opts: RunWithCacheOptions = {}): { logits: Tensor | undefined; cache: ActivationCache } {
+    const batch = prepareBatch(this.config, input, opts.kvCache);
+    if (opts.names && opts.filter) throw new HookError("BAD_ARGUMENT", "runWithCache: give names or filter, not both");
+    const names = opts.names ? new Set(opts.names.map((n) => parseHookName(n, this.config).name)) : undefined;
+    const accept = names ? (n: string) => names.has(n) : opts.filter ?? (() => true);
+    const positions = opts.positions?.map((p) => {
+      const r = p < 0 ? batch.seq + p : p;
+      if (!Number.isInteger(r) || r < 0 || r >= batch.seq) {
+        throw new HookError("BAD_ARGUMENT", `runWithCache: position ${p} is outside the ${batch.seq} positions of this call`, { got: p, expected: `[-${batch.seq}, ${batch.seq})` });
+      }
+      return r;
+    });
+    const logitsMode = opts.logits ?? "all";
+    let stopAt: string | undefined;
+    if (logitsMode === "none" && names && names.size > 0) {
+      stopAt = [...names].map((n) => parseHookName(n, this.config)).sort((a, b) => b.order - a.order)[0]!.name;
+    }
+    const store = new Map<string, Tensor>();
+    const runner = new HookRunner(this.config, this.hooks, callContext(batch, opts.kvCache), { accept, positions, store }, stopAt);
+    let logits: Tensor | undefined;
+    try {
+      logits = this.forwardPrepared(batch, logitsMode, opts.kvCache, runner);
+    } catch (e) {
+      if (!(e instanceof StopForward)) throw e;
+    }
+    return { logits, cache: new ActivationCache(store, positions ?? null) };
+  }
+
+  /**
+   * Runs the forward pass up to hook `name` (after its hooks ran) and returns that tensor; nothing past it is
+   * computed. The tensor is the live activation (no copy).
+   */
+  runToHook(input: TokenInput, name: string): Tensor {
+    const batch = prepareBatch(this.config, input);
+    return this.runToHookPrepared(batch, name);
+  }
+
+  runToHookPrepared(batch: ForwardBatch, name: string): Tensor {
+    parseHookName(name, this.config);
+    const runner = new HookRunner(this.config, this.hooks, callContext(batch, undefined), undefined, name);
+    try {
+      qwen2Forward(this.config, this.weights, batch, runner, undefined, "none");
+    } catch (e) {
+      if (e instanceof StopForward) return e.tensor;
+      throw e;
+    }
+    throw new HookError("UNKNOWN_HOOK", `forward pass ended without reaching "${name}"`, { got: name });
+  }
+
+  /** A KV cache for `batch` rows and up to `capacity` positions. */
+  createKvCache(batch: number, capacity: number): KvCache {
+    return new KvCache(this.config, batch, capacity);
+  }
+
+  /** Releases memory maps; the model is unusable afterwards. */
+  close(): void {
+    this.closer?.();
+  }
+}
+
+function callContext(batch: ForwardBatch, kv: KvCache | undefined) {
+  return {
+    batch: batch.batch,
+    seq: batch.seq,
+    pastLength: kv?.length ?? 0,
+    attentionMask: batch.attentionMask,
+    positionIds: batch.positionIds,
+  };
+}

@@ -1,0 +1,31 @@
+# Built by scripts/build-native.mjs, which detects the BLAS and passes --dl_blas=... --dl_blas_cflags=... --dl_blas_libs=...
+{
+  "variables": {
+    "dl_blas%": "none",
+    "dl_blas_cflags%": "",
+    "dl_blas_libs%": ""
+  },
+  "targets": [
+    {
+      "target_name": "difflens_tensor",
+      "sources": [
+        "native/addon.c", "native/mmap.c", "native/threadpool.c", "native/convert.c",
+        "native/gemm.c", "native/gemm-portable.c", "native/kernels.c", "native/topk.c"
+      ],
+      "cflags": ["-O3", "-std=gnu11", "-pthread", "-fvisibility=hidden", "-Wall", "-Wno-unused-parameter", "<@(dl_blas_cflags)"],
+      "cflags!": ["-O2", "-O0"],
+      "ldflags": ["-pthread"],
+      "libraries": ["<@(dl_blas_libs)", "-lm"],
+      "conditions": [
+        ["dl_blas=='openblas'", { "defines": ["DL_BLAS_OPENBLAS"] }],
+        ["dl_blas=='mkl'", { "defines": ["DL_BLAS_MKL"] }],
+        ["dl_blas=='cblas'", { "defines": ["DL_BLAS_CBLAS"] }],
+        ["dl_blas=='accelerate'", { "defines": ["DL_BLAS_ACCELERATE"] }],
+        ["OS=='linux'", { "libraries": ["-ldl"] }],
+        ["OS=='mac'", {
+          "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-std=gnu11", "<@(dl_blas_cflags)"], "GCC_OPTIMIZATION_LEVEL": "3" }
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,259 @@
+/* N-API bindings: unpack typed arrays (no copies — kernels run on the arrays' own memory), check
+ * lengths against the dimensions given, call the kernel. Shape logic lives in TypeScript (ops.ts);
+ * the checks here only guard memory safety. Signatures: src/native-addon.ts. */
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "difflens.h"
+
+napi_value dl_mmap_file(napi_env env, napi_callback_info info); /* mmap.c */
+
+#define MAX_ARGS 13
+#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, "NATIVE_INTERNAL", #call " failed"); return NULL; } } while (0)
+#define FAIL(...) do { char msg_[256]; snprintf(msg_, sizeof msg_, __VA_ARGS__); napi_throw_error(env, "NATIVE_ARGUMENT", msg_); return NULL; } while (0)
+
+typedef struct { void *data; size_t length; napi_typedarray_type type; } view;
+
+static int get_view(napi_env env, napi_value v, view *out) {
+  napi_value ab;
+  size_t offset;
+  bool is_ta = false;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return 0;
+  return napi_get_typedarray_info(env, v, &out->type, &out->length, &out->data, &ab, &offset) == napi_ok;
+}
+
+static double get_num(napi_env env, napi_value v) {
+  double d = 0;
+  napi_get_value_double(env, v, &d);
+  return d;
+}
+
+static size_t get_size(napi_env env, napi_value v) {
+  double d = get_num(env, v);
+  return d > 0 ? (size_t)d : 0;
+}
+
+static bool get_bool(napi_env env, napi_value v) {
+  bool b = false;
+  napi_get_value_bool(env, v, &b);
+  return b;
+}
+
+/* Reads argc args and the typed-array views named by `views` ("f" f32, "h" u16, "i" i32, "*" any float, "-" not a view). */
+#define ARGS(n, spec) \
+  size_t argc = MAX_ARGS; napi_value argv[MAX_ARGS]; view vw[MAX_ARGS]; \
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL)); \
+  if (argc < (n)) FAIL("expected %d arguments, got %zu", (n), argc); \
+  for (int i_ = 0; i_ < (n); i_++) { \
+    char s_ = (spec)[i_]; \
+    if (s_ == '-') continue; \
+    if (!get_view(env, argv[i_], &vw[i_])) FAIL("argument %d: expected a typed array", i_); \
+    napi_typedarray_type t_ = vw[i_].type; \
+    int ok_ = s_ == 'f' ? t_ == napi_float32_array : s_ == 'h' ? t_ == napi_uint16_array : \
+              s_ == 'i' ? t_ == napi_int32_array : (t_ == napi_float32_array || t_ == napi_uint16_array); \
+    if (!ok_) FAIL("argument %d: wrong typed array type", i_); \
+  }
+
+static int dtype_matches(const view *v, int dtype) {
+  return dtype == DL_F32 ? v->type == napi_float32_array : (dtype == DL_F16 || dtype == DL_BF16) && v->type == napi_uint16_array;
+}
+
+static napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+/* gemm(a, b, bDtype, c, m, n, k, transA, transB, alpha, beta, batch) */
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  ARGS(12, "f*-f--------");
+  int b_dtype = (int)get_num(env, argv[2]);
+  size_t m = get_size(env, argv[4]), n = get_size(env, argv[5]), k = get_size(env, argv[6]);
+  bool ta = get_bool(env, argv[7]), tb = get_bool(env, argv[8]);
+  float alpha = (float)get_num(env, argv[9]), beta = (float)get_num(env, argv[10]);
+  size_t batch = get_size(env, argv[11]);
+  if (!dtype_matches(&vw[1], b_dtype)) FAIL("gemm: b's typed array does not match dtype code %d", b_dtype);
+  if (vw[0].length < batch * m * k || vw[1].length < batch * k * n || vw[3].length < batch * m * n)
+    FAIL("gemm: arrays too short for batch %zu of [%zu,%zu]x[%zu,%zu]", batch, m, k, k, n);
+  const size_t elem = b_dtype == DL_F32 ? 4 : 2;
+  for (size_t p = 0; p < batch; p++) {
+    dl_gemm(ta, tb, m, n, k, alpha, (const float *)vw[0].data + p * m * k, ta ? m : k,
+            (const char *)vw[1].data + p * k * n * elem, b_dtype, tb ? k : n, beta,
+            (float *)vw[3].data + p * m * n, n);
+  }
+  return undefined(env);
+}
+
+/* binary(op, a, b, out) */
+static napi_value js_binary(napi_env env, napi_callback_info info) {
+  ARGS(4, "-fff");
+  int op = (int)get_num(env, argv[0]);
+  size_t n = vw[1].length, period = vw[2].length;
+  if (vw[3].length != n || period == 0 || n % period != 0) FAIL("binary: lengths %zu, %zu, %zu do not broadcast", n, period, vw[3].length);
+  dl_binary(op, vw[1].data, n, vw[2].data, period, vw[3].data);
+  return undefined(env);
+}
+
+/* scale(a, s, out) */
+static napi_value js_scale(napi_env env, napi_callback_info info) {
+  ARGS(3, "f-f");
+  if (vw[2].length != vw[0].length) FAIL("scale: length mismatch");
+  dl_scale(vw[0].data, (float)get_num(env, argv[1]), vw[2].data, vw[0].length);
+  return undefined(env);
+}
+
+/* axpby(alpha, a, beta, b, out) */
+static napi_value js_axpby(napi_env env, napi_callback_info info) {
+  ARGS(5, "-f-ff");
+  size_t n = vw[1].length;
+  if (vw[3].length != n || vw[4].length != n) FAIL("axpby: length mismatch");
+  dl_axpby((float)get_num(env, argv[0]), vw[1].data, (float)get_num(env, argv[2]), vw[3].data, vw[4].data, n);
+  return undefined(env);
+}
+
+/* rmsNorm(x, w, wDtype, out, d, eps) */
+static napi_value js_rms_norm(napi_env env, napi_callback_info info) {
+  ARGS(6, "f*-f--");
+  int w_dtype = (int)get_num(env, argv[2]);
+  size_t d = get_size(env, argv[4]);
+  if (!dtype_matches(&vw[1], w_dtype) || vw[1].length != d || vw[3].length != vw[0].length || d == 0 || vw[0].length % d)
+    FAIL("rmsNorm: bad lengths or dtype");
+  dl_rms_norm(vw[0].data, vw[1].data, w_dtype, vw[3].data, vw[0].length / d, d, (float)get_num(env, argv[5]));
+  return undefined(env);
+}
+
+/* rope(x, positions, invFreq, tokens, heads, headDim) */
+static napi_value js_rope(napi_env env, napi_callback_info info) {
+  ARGS(6, "fif---");
+  size_t tokens = get_size(env, argv[3]), heads = get_size(env, argv[4]), hd = get_size(env, argv[5]);
+  size_t half = vw[2].length;
+  if (vw[0].length != tokens * heads * hd || vw[1].length != tokens || 2 * half > hd) FAIL("rope: bad lengths");
+  dl_rope(vw[0].data, vw[1].data, vw[2].data, tokens, heads, hd, half);
+  return undefined(env);
+}
+
+/* softmax(x, out, n, queries, offset) */
+static napi_value js_softmax(napi_env env, napi_callback_info info) {
+  ARGS(5, "ff---");
+  size_t n = get_size(env, argv[2]);
+  if (vw[1].length != vw[0].length || (n && vw[0].length % n)) FAIL("softmax: bad lengths");
+  dl_softmax(vw[0].data, vw[1].data, n ? vw[0].length / n : 0, n, get_size(env, argv[3]), (long)get_num(env, argv[4]));
+  return undefined(env);
+}
+
+static napi_value js_silu(napi_env env, napi_callback_info info) {
+  ARGS(2, "ff");
+  if (vw[1].length != vw[0].length) FAIL("silu: length mismatch");
+  dl_silu(vw[0].data, vw[1].data, vw[0].length);
+  return undefined(env);
+}
+
+static napi_value js_silu_gate(napi_env env, napi_callback_info info) {
+  ARGS(3, "fff");
+  if (vw[1].length != vw[0].length || vw[2].length != vw[0].length) FAIL("siluGate: length mismatch");
+  dl_silu_gate(vw[0].data, vw[1].data, vw[2].data, vw[0].length);
+  return undefined(env);
+}
+
+/* topK(x, n, k, values, indices) */
+static napi_value js_topk(napi_env env, napi_callback_info info) {
+  ARGS(5, "f--fi");
+  size_t n = get_size(env, argv[1]), k = get_size(env, argv[2]);
+  size_t rows = n ? vw[0].length / n : 0;
+  if (k > n || (n && vw[0].length % n) || vw[3].length != rows * k || vw[4].length != rows * k) FAIL("topK: bad lengths");
+  dl_topk(vw[0].data, rows, n, k, vw[3].data, vw[4].data);
+  return undefined(env);
+}
+
+/* gatherRows(table, dtype, indices, out, d) */
+static napi_value js_gather_rows(napi_env env, napi_callback_info info) {
+  ARGS(5, "*-if-");
+  int dtype = (int)get_num(env, argv[1]);
+  size_t d = get_size(env, argv[4]), count = vw[2].length;
+  if (!dtype_matches(&vw[0], dtype) || vw[3].length != count * d || (d && vw[0].length % d)) FAIL("gatherRows: bad lengths");
+  const int32_t *idx = vw[2].data;
+  size_t rows = d ? vw[0].length / d : 0;
+  for (size_t i = 0; i < count; i++) if (idx[i] < 0 || (size_t)idx[i] >= rows) FAIL("gatherRows: index %d out of range", idx[i]);
+  dl_gather_rows(vw[0].data, dtype, idx, count, vw[3].data, d);
+  return undefined(env);
+}
+
+/* scatterAddRows(target, indices, src, d) */
+static napi_value js_scatter_add_rows(napi_env env, napi_callback_info info) {
+  ARGS(4, "fif-");
+  size_t d = get_size(env, argv[3]), count = vw[1].length;
+  if (vw[2].length != count * d || (d && vw[0].length % d)) FAIL("scatterAddRows: bad lengths");
+  const int32_t *idx = vw[1].data;
+  size_t rows = d ? vw[0].length / d : 0;
+  for (size_t i = 0; i < count; i++) if (idx[i] < 0 || (size_t)idx[i] >= rows) FAIL("scatterAddRows: index %d out of range", idx[i]);
+  dl_scatter_add_rows(vw[0].data, idx, count, vw[2].data, d);
+  return undefined(env);
+}
+
+/* reduce(op, x, out, outer, len, inner) */
+static napi_value js_reduce(napi_env env, napi_callback_info info) {
+  ARGS(6, "-f----");
+  int op = (int)get_num(env, argv[0]);
+  size_t outer = get_size(env, argv[3]), len = get_size(env, argv[4]), inner = get_size(env, argv[5]);
+  if (!get_view(env, argv[2], &vw[2])) FAIL("reduce: out must be a typed array");
+  int out_ok = op == 3 ? vw[2].type == napi_int32_array : vw[2].type == napi_float32_array;
+  if (!out_ok || vw[1].length != outer * len * inner || vw[2].length != outer * inner || (op == 3 && len == 0)) FAIL("reduce: bad lengths");
+  dl_reduce(op, vw[1].data, vw[2].data, outer, len, inner);
+  return undefined(env);
+}
+
+/* convert(src, srcDtype, dst, dstDtype) */
+static napi_value js_convert(napi_env env, napi_callback_info info) {
+  ARGS(4, "*-*-");
+  int sd = (int)get_num(env, argv[1]), dd = (int)get_num(env, argv[3]);
+  if (!dtype_matches(&vw[0], sd) || !dtype_matches(&vw[2], dd) || vw[0].length != vw[2].length) FAIL("convert: bad arrays");
+  dl_convert(vw[0].data, sd, vw[2].data, dd, vw[0].length);
+  return undefined(env);
+}
+
+static napi_value js_set_threads(napi_env env, napi_callback_info info) {
+  ARGS(1, "-");
+  dl_set_threads((int)get_num(env, argv[0]));
+  return undefined(env);
+}
+
+static napi_value js_get_threads(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  CHECK(napi_create_int32(env, dl_get_threads(), &v));
+  return v;
+}
+
+static napi_value js_blas_name(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  CHECK(napi_create_string_utf8(env, dl_blas_name(), NAPI_AUTO_LENGTH, &v));
+  return v;
+}
+
+static napi_value js_set_gemm_impl(napi_env env, napi_callback_info info) {
+  ARGS(1, "-");
+  char name[32];
+  size_t len;
+  CHECK(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len));
+  if (!dl_gemm_set_impl(name)) FAIL("setGemmImpl: \"%s\" is not available in this build", name);
+  return undefined(env);
+}
+
+NAPI_MODULE_INIT() {
+  const napi_property_descriptor props[] = {
+#define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
+    FN("gemm", js_gemm), FN("binary", js_binary), FN("scale", js_scale), FN("axpby", js_axpby),
+    FN("rmsNorm", js_rms_norm), FN("rope", js_rope), FN("softmax", js_softmax), FN("silu", js_silu),
+    FN("siluGate", js_silu_gate), FN("topK", js_topk), FN("gatherRows", js_gather_rows),
+    FN("scatterAddRows", js_scatter_add_rows), FN("reduce", js_reduce), FN("convert", js_convert),
+    FN("setThreads", js_set_threads), FN("getThreads", js_get_threads), FN("blasName", js_blas_name),
+    FN("setGemmImpl", js_set_gemm_impl), FN("mmapFile", dl_mmap_file),
+#undef FN
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}

@@ -1,0 +1,141 @@
+/* Our own GEMM for machines without a system CBLAS: the Goto/BLIS loop structure.
+ *   for each NC-wide column panel of B, for each KC-deep slice:
+ *     pack B[KC × NC] into NR-wide strips (widening f16/bf16 here — packing is the per-tile conversion),
+ *     in parallel over MC-row blocks of A: pack A[MC × KC] into MR-tall strips, then run an MR × NR
+ *     micro-kernel over every strip pair, accumulating in registers.
+ * The micro-kernel is plain C over fixed-size arrays so the compiler vectorizes it; DL_MULTIVERSION
+ * builds it for AVX-512, AVX2+FMA and baseline x86-64 and picks one at load time. */
+#include "difflens.h"
+
+#include <stdlib.h>
+
+#define MR 6
+#define NR 16
+#define KC 256
+#define MC 96 /* multiple of MR */
+#define NC 4096 /* multiple of NR */
+
+typedef struct {
+  int trans_a;
+  size_t m, k;
+  float alpha, beta;
+  const float *a;
+  size_t lda;
+  const float *bp; /* packed panel [strips][kc][NR] */
+  size_t jc, nc, pc, kc;
+  float *c;
+  size_t ldc;
+} compute_job;
+
+typedef struct {
+  const void *b;
+  int b_dtype, trans_b;
+  size_t ldb, jc, nc, pc, kc;
+  float *bp;
+} pack_b_job;
+
+static inline float load_b(const void *b, int dtype, size_t idx) {
+  if (dtype == DL_F32) return ((const float *)b)[idx];
+  if (dtype == DL_BF16) return dl_bf16_to_f32(((const uint16_t *)b)[idx]);
+  return dl_f16_to_f32(((const uint16_t *)b)[idx]);
+}
+
+/* Pack strips [begin, end) of the B panel; element (p, j) of op(B) lives at b[p·sp + j·sj]. */
+static void pack_b_range(void *p, size_t begin, size_t end) {
+  const pack_b_job *job = p;
+  const size_t sp = job->trans_b ? 1 : job->ldb;
+  const size_t sj = job->trans_b ? job->ldb : 1;
+  for (size_t s = begin; s < end; s++) {
+    float *dst = job->bp + s * job->kc * NR;
+    size_t j0 = job->jc + s * NR;
+    size_t cols = job->nc - s * NR < NR ? job->nc - s * NR : NR;
+    for (size_t q = 0; q < job->kc; q++) {
+      size_t row = (job->pc + q) * sp;
+      size_t jj = 0;
+      if (job->b_dtype == DL_F32 && sj == 1) {
+        const float *src = (const float *)job->b + row + j0;
+        for (; jj < cols; jj++) dst[q * NR + jj] = src[jj];
+      } else {
+        for (; jj < cols; jj++) dst[q * NR + jj] = load_b(job->b, job->b_dtype, row + (j0 + jj) * sj);
+      }
+      for (; jj < NR; jj++) dst[q * NR + jj] = 0.0f;
+    }
+  }
+}
+
+static void pack_a(const compute_job *job, size_t ic, size_t mc, float *ap) {
+  const size_t si = job->trans_a ? 1 : job->lda;
+  const size_t sp = job->trans_a ? job->lda : 1;
+  for (size_t s = 0; s * MR < mc; s++) {
+    float *dst = ap + s * job->kc * MR;
+    size_t rows = mc - s * MR < MR ? mc - s * MR : MR;
+    for (size_t q = 0; q < job->kc; q++) {
+      size_t i = 0;
+      for (; i < rows; i++) dst[q * MR + i] = job->a[(ic + s * MR + i) * si + (job->pc + q) * sp];
+      for (; i < MR; i++) dst[q * MR + i] = 0.0f;
+    }
+  }
+}
+
+/* All MR × NR tiles of one packed A block against the packed B panel. */
+DL_MULTIVERSION
+static void macro_kernel(const compute_job *job, size_t ic, size_t mc, const float *ap) {
+  const size_t strips_b = (job->nc + NR - 1) / NR;
+  const int first_slice = job->pc == 0;
+  for (size_t sb = 0; sb < strips_b; sb++) {
+    const float *bp = job->bp + sb * job->kc * NR;
+    size_t cols = job->nc - sb * NR < NR ? job->nc - sb * NR : NR;
+    for (size_t sa = 0; sa * MR < mc; sa++) {
+      const float *a = ap + sa * job->kc * MR;
+      float acc[MR][NR] = {{0}};
+      for (size_t q = 0; q < job->kc; q++) {
+        for (int i = 0; i < MR; i++) {
+          const float av = a[q * MR + i];
+          for (int j = 0; j < NR; j++) acc[i][j] += av * bp[q * NR + j];
+        }
+      }
+      size_t rows = mc - sa * MR < MR ? mc - sa * MR : MR;
+      for (size_t i = 0; i < rows; i++) {
+        float *crow = job->c + (ic + sa * MR + i) * job->ldc + job->jc + sb * NR;
+        if (first_slice && job->beta == 0.0f) {
+          for (size_t j = 0; j < cols; j++) crow[j] = job->alpha * acc[i][j];
+        } else {
+          const float keep = first_slice ? job->beta : 1.0f;
+          for (size_t j = 0; j < cols; j++) crow[j] = keep * crow[j] + job->alpha * acc[i][j];
+        }
+      }
+    }
+  }
+}
+
+static void compute_range(void *p, size_t begin, size_t end) {
+  const compute_job *job = p;
+  float *ap = malloc((size_t)MC * KC * sizeof(float));
+  if (!ap) abort();
+  for (size_t blk = begin; blk < end; blk++) {
+    size_t ic = blk * MC;
+    size_t mc = job->m - ic < MC ? job->m - ic : MC;
+    pack_a(job, ic, mc, ap);
+    macro_kernel(job, ic, mc, ap);
+  }
+  free(ap);
+}
+
+void dl_gemm_portable(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                      const float *a, size_t lda, const void *b, int b_dtype, size_t ldb,
+                      float beta, float *c, size_t ldc) {
+  float *bp = malloc((size_t)KC * NC * sizeof(float));
+  if (!bp) abort();
+  const size_t m_blocks = (m + MC - 1) / MC;
+  for (size_t jc = 0; jc < n; jc += NC) {
+    size_t nc = n - jc < NC ? n - jc : NC;
+    for (size_t pc = 0; pc < k; pc += KC) {
+      size_t kc = k - pc < KC ? k - pc : KC;
+      pack_b_job pj = {b, b_dtype, trans_b, ldb, jc, nc, pc, kc, bp};
+      dl_parallel_for((nc + NR - 1) / NR, 8, pack_b_range, &pj);
+      compute_job cj = {trans_a, m, k, alpha, beta, a, lda, bp, jc, nc, pc, kc, c, ldc};
+      dl_parallel_for(m_blocks, 1, compute_range, &cj);
+    }
+  }
+  free(bp);
+}

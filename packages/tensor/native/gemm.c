@@ -1,0 +1,194 @@
+/* GEMM dispatch: the system CBLAS found at build time (OpenBLAS, MKL, Accelerate) or our portable
+ * blocked GEMM. A B operand stored as f16/bf16 is widened one column/row tile at a time into a
+ * reusable f32 buffer and multiplied tile by tile, so a full f32 copy of B never exists. */
+#include "difflens.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#if defined(DL_BLAS_MKL)
+#include <mkl.h>
+#define DL_HAVE_BLAS 1
+#elif defined(DL_BLAS_ACCELERATE)
+#define ACCELERATE_NEW_LAPACK 1
+#include <Accelerate/Accelerate.h>
+#define DL_HAVE_BLAS 1
+#elif defined(DL_BLAS_OPENBLAS) || defined(DL_BLAS_CBLAS)
+#include <cblas.h>
+#define DL_HAVE_BLAS 1
+#endif
+
+#ifdef DL_HAVE_BLAS
+static int use_blas = 1;
+#else
+static int use_blas = 0;
+#endif
+
+/* f32 elements per widened B tile (8 MB): large enough that each sgemm call runs near peak. */
+#define DL_TILE_ELEMS ((size_t)2 << 20)
+/* Up to this many rows of A, a 16-bit transposed B goes through direct dot products instead (decode). */
+#define DL_SMALL_M 4
+
+int dl_gemm_set_impl(const char *name) {
+  if (strcmp(name, "portable") == 0) { use_blas = 0; return 1; }
+#ifdef DL_HAVE_BLAS
+  if (strcmp(name, "blas") == 0) { use_blas = 1; return 1; }
+#endif
+  return 0;
+}
+
+const char *dl_blas_name(void) {
+  static char name[256];
+#if defined(DL_BLAS_OPENBLAS)
+  char *(*get_config)(void) = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_config");
+  char *(*get_core)(void) = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_corename");
+  snprintf(name, sizeof name, "OpenBLAS (%s%s%s)", get_config ? get_config() : "unknown config",
+           get_core ? ", core " : "", get_core ? get_core() : "");
+#elif defined(DL_BLAS_MKL)
+  snprintf(name, sizeof name, "Intel MKL");
+#elif defined(DL_BLAS_ACCELERATE)
+  snprintf(name, sizeof name, "Apple Accelerate");
+#elif defined(DL_BLAS_CBLAS)
+  snprintf(name, sizeof name, "system CBLAS");
+#else
+  snprintf(name, sizeof name, "portable (difflens blocked GEMM; no system CBLAS at build time)");
+#endif
+  return name;
+}
+
+void dl_blas_set_threads(int n) {
+  /* Looked up at run time: the symbol exists in OpenBLAS and MKL builds only. */
+  void (*openblas_set)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+  if (openblas_set) openblas_set(n);
+  void (*mkl_set)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "MKL_Set_Num_Threads");
+  if (mkl_set) mkl_set(n);
+}
+
+static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc) {
+  for (size_t i = 0; i < m; i++)
+    for (size_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+}
+
+/* ---- small M with a 16-bit B stored [N, K]: one widened row of B, m dot products ---- */
+typedef struct {
+  size_t m, k;
+  float alpha, beta;
+  const float *a; /* [m, k] contiguous copy of op(A) */
+  const uint16_t *b;
+  int b_dtype;
+  size_t ldb;
+  float *c;
+  size_t ldc;
+} small_m_job;
+
+DL_MULTIVERSION
+static float dot_f32(const float *x, const float *y, size_t n) {
+  float lanes[16] = {0};
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; l++) lanes[l] += x[i + l] * y[i + l];
+  float s = 0.0f;
+  for (int l = 0; l < 16; l++) s += lanes[l];
+  for (; i < n; i++) s += x[i] * y[i];
+  return s;
+}
+
+static void small_m_range(void *p, size_t begin, size_t end) {
+  const small_m_job *j = p;
+  float *row = malloc(j->k * sizeof(float));
+  if (!row) abort();
+  for (size_t col = begin; col < end; col++) {
+    dl_widen(j->b + col * j->ldb, j->b_dtype, row, j->k);
+    for (size_t i = 0; i < j->m; i++) {
+      float v = j->alpha * dot_f32(j->a + i * j->k, row, j->k);
+      float *cij = j->c + i * j->ldc + col;
+      *cij = j->beta == 0.0f ? v : v + j->beta * *cij;
+    }
+  }
+  free(row);
+}
+
+static void small_m_gemm(int trans_a, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+                         const uint16_t *b, int b_dtype, size_t ldb, float beta, float *c, size_t ldc) {
+  float *ac = malloc(m * k * sizeof(float));
+  if (!ac) abort();
+  for (size_t i = 0; i < m; i++)
+    for (size_t p = 0; p < k; p++) ac[i * k + p] = trans_a ? a[p * lda + i] : a[i * lda + p];
+  small_m_job job = {m, k, alpha, beta, ac, b, b_dtype, ldb, c, ldc};
+  dl_parallel_for(n, 64, small_m_range, &job);
+  free(ac);
+}
+
+#ifdef DL_HAVE_BLAS
+static int blas_threads_set = 0;
+static __thread float *tile_buf = NULL;
+static __thread size_t tile_cap = 0;
+
+typedef struct {
+  const void *src;
+  int dtype;
+  size_t ld, cols, ldd;
+  float *dst;
+} widen_job;
+
+static void widen_rows(void *p, size_t begin, size_t end) {
+  const widen_job *j = p;
+  const size_t elem = j->dtype == DL_F32 ? 4 : 2;
+  dl_widen_block((const char *)j->src + begin * j->ld * elem, j->dtype, j->ld, end - begin, j->cols,
+                 j->dst + begin * j->ldd, j->ldd);
+}
+
+static void blas_mixed(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a,
+                       size_t lda, const uint16_t *b, int b_dtype, size_t ldb, float beta, float *c, size_t ldc) {
+  size_t nb = DL_TILE_ELEMS / k;
+  nb = nb < 64 ? 64 : nb - nb % 64;
+  if (nb > n) nb = n;
+  if (tile_cap < nb * k) {
+    free(tile_buf);
+    tile_cap = nb * k;
+    tile_buf = malloc(tile_cap * sizeof(float));
+    if (!tile_buf) { tile_cap = 0; abort(); }
+  }
+  for (size_t j0 = 0; j0 < n; j0 += nb) {
+    size_t cols = n - j0 < nb ? n - j0 : nb;
+    if (!trans_b) {
+      /* B [K, N]: widen the column block B[:, j0:j0+cols] into [K, cols] */
+      widen_job job = {b + j0, b_dtype, ldb, cols, cols, tile_buf};
+      dl_parallel_for(k, 64, widen_rows, &job);
+      cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, CblasNoTrans, (int)m, (int)cols, (int)k,
+                  alpha, a, (int)lda, tile_buf, (int)cols, beta, c + j0, (int)ldc);
+    } else {
+      /* B [N, K]: widen the rows j0..j0+cols into [cols, K] */
+      widen_job job = {b + j0 * ldb, b_dtype, ldb, k, k, tile_buf};
+      dl_parallel_for(cols, 16, widen_rows, &job);
+      cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, CblasTrans, (int)m, (int)cols, (int)k,
+                  alpha, a, (int)lda, tile_buf, (int)k, beta, c + j0, (int)ldc);
+    }
+  }
+}
+#endif
+
+void dl_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+             const float *a, size_t lda, const void *b, int b_dtype, size_t ldb,
+             float beta, float *c, size_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) { scale_c(m, n, beta, c, ldc); return; }
+  if (b_dtype != DL_F32 && trans_b && m <= DL_SMALL_M) {
+    small_m_gemm(trans_a, m, n, k, alpha, a, lda, b, b_dtype, ldb, beta, c, ldc);
+    return;
+  }
+#ifdef DL_HAVE_BLAS
+  if (use_blas) {
+    if (!blas_threads_set) { blas_threads_set = 1; dl_blas_set_threads(dl_get_threads()); }
+    if (b_dtype == DL_F32) {
+      cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                  (int)m, (int)n, (int)k, alpha, a, (int)lda, (const float *)b, (int)ldb, beta, c, (int)ldc);
+    } else {
+      blas_mixed(trans_a, trans_b, m, n, k, alpha, a, lda, b, b_dtype, ldb, beta, c, ldc);
+    }
+    return;
+  }
+#endif
+  dl_gemm_portable(trans_a, trans_b, m, n, k, alpha, a, lda, b, b_dtype, ldb, beta, c, ldc);
+}

@@ -1,0 +1,61 @@
+/* mmapFile(path): the whole file as an external ArrayBuffer over a private mapping, unmapped by the
+ * buffer's finalizer. MAP_PRIVATE with PROT_WRITE is copy-on-write: the file is never modified, and
+ * a stray write through a typed array copies one page instead of crashing the process. */
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void unmap(napi_env env, void *data, void *hint) {
+  (void)env;
+  munmap(data, (size_t)(uintptr_t)hint);
+}
+
+static napi_value fail(napi_env env, const char *path, const char *what, int err) {
+  char msg[1200];
+  snprintf(msg, sizeof msg, "mmapFile: cannot %s %s: %s", what, path, strerror(err));
+  napi_throw_error(env, err == ENOENT ? "ENOENT" : "MMAP_FAILED", msg);
+  return NULL;
+}
+
+napi_value dl_mmap_file(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char path[1024];
+  size_t len = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok || len >= sizeof path - 1) {
+    napi_throw_type_error(env, "MMAP_FAILED", "mmapFile: expected a path string shorter than 1023 bytes");
+    return NULL;
+  }
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(env, path, "open", errno);
+  struct stat st;
+  if (fstat(fd, &st) != 0) { int e = errno; close(fd); return fail(env, path, "stat", e); }
+  if (!S_ISREG(st.st_mode)) { close(fd); return fail(env, path, "map (not a regular file)", EINVAL); }
+  napi_value result;
+  size_t size = (size_t)st.st_size;
+  if (size == 0) {
+    close(fd);
+    void *unused;
+    if (napi_create_arraybuffer(env, 0, &unused, &result) != napi_ok) return NULL;
+    return result;
+  }
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  int e = errno;
+  close(fd); /* the mapping keeps the file alive */
+  if (p == MAP_FAILED) return fail(env, path, "mmap", e);
+  if (napi_create_external_arraybuffer(env, p, size, unmap, (void *)(uintptr_t)size, &result) != napi_ok) {
+    munmap(p, size);
+    napi_throw_error(env, "MMAP_FAILED", "mmapFile: external ArrayBuffers are not allowed in this runtime");
+    return NULL;
+  }
+  return result;
+}

@@ -1,0 +1,100 @@
+/* Top-k per row by partial selection: one pass with a size-k min-heap of (key, index). Each value
+ * maps to an int32 key whose order is the ranking (NaN above +Inf, −0 equal to +0); the scan tests
+ * whole 64-element blocks against the heap's worst key with a vectorizable "any greater" check, so
+ * for k ≪ n almost every block costs a few vector compares. Ties: equal keys keep the lower index,
+ * because a later element must be strictly greater to enter. Output sorted descending. */
+#include "difflens.h"
+
+#include <stdlib.h>
+
+#define BLOCK 64
+
+static inline int32_t rank_key(float v) {
+  uint32_t bits = dl_f32_to_bits(v);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return INT32_MAX; /* NaN ranks first */
+  if ((bits & 0x7fffffffu) == 0) return 0;                  /* −0 == +0 */
+  int32_t s = (int32_t)bits;
+  return s >= 0 ? s : (int32_t)(bits ^ 0x7fffffffu);
+}
+
+typedef struct { int32_t key; int32_t idx; } entry;
+
+/* "a ranks below b" = a is the worse of the two. */
+static inline int worse(entry a, entry b) { return a.key < b.key || (a.key == b.key && a.idx > b.idx); }
+
+static void sift_down(entry *h, size_t k, size_t i) {
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, w = i;
+    if (l < k && worse(h[l], h[w])) w = l;
+    if (r < k && worse(h[r], h[w])) w = r;
+    if (w == i) return;
+    entry t = h[i]; h[i] = h[w]; h[w] = t;
+    i = w;
+  }
+}
+
+static void sift_up(entry *h, size_t i) {
+  while (i > 0) {
+    size_t p = (i - 1) / 2;
+    if (!worse(h[i], h[p])) return;
+    entry t = h[i]; h[i] = h[p]; h[p] = t;
+    i = p;
+  }
+}
+
+DL_MULTIVERSION
+static int block_has_greater(const float *x, size_t len, int32_t threshold) {
+  int any = 0;
+  for (size_t i = 0; i < len; i++) any |= rank_key(x[i]) > threshold;
+  return any;
+}
+
+static int best_first(const void *pa, const void *pb) {
+  const entry *a = pa, *b = pb;
+  if (a->key != b->key) return a->key > b->key ? -1 : 1;
+  return a->idx < b->idx ? -1 : (a->idx > b->idx);
+}
+
+static void topk_row(const float *x, size_t n, size_t k, entry *heap, float *values, int32_t *indices) {
+  size_t filled = 0;
+  size_t j = 0;
+  for (; j < n && filled < k; j++) {
+    heap[filled] = (entry){rank_key(x[j]), (int32_t)j};
+    sift_up(heap, filled++);
+  }
+  while (j < n) {
+    size_t len = n - j < BLOCK ? n - j : BLOCK;
+    if (block_has_greater(x + j, len, heap[0].key)) {
+      for (size_t i = j; i < j + len; i++) {
+        int32_t key = rank_key(x[i]);
+        if (key > heap[0].key) {
+          heap[0] = (entry){key, (int32_t)i};
+          sift_down(heap, k, 0);
+        }
+      }
+    }
+    j += len;
+  }
+  qsort(heap, k, sizeof(entry), best_first);
+  for (size_t i = 0; i < k; i++) {
+    values[i] = x[heap[i].idx];
+    indices[i] = heap[i].idx;
+  }
+}
+
+typedef struct { const float *x; size_t n, k; float *values; int32_t *indices; } topk_job;
+
+static void topk_range(void *p, size_t begin, size_t end) {
+  const topk_job *j = p;
+  entry *heap = malloc((j->k ? j->k : 1) * sizeof(entry));
+  if (!heap) abort();
+  for (size_t r = begin; r < end; r++)
+    topk_row(j->x + r * j->n, j->n, j->k, heap, j->values + r * j->k, j->indices + r * j->k);
+  free(heap);
+}
+
+void dl_topk(const float *x, size_t rows, size_t n, size_t k, float *values, int32_t *indices) {
+  if (k == 0 || rows == 0) return;
+  topk_job job = {x, n, k, values, indices};
+  dl_parallel_for(rows, (16384 + n - 1) / (n ? n : 1), topk_range, &job);
+}

@@ -1,0 +1,21 @@
+import type { Backend } from "../../backend.ts";
+import { cast } from "./cast.ts";
+import { add, axpby, mul, scale, silu, siluGate } from "./elementwise.ts";
+import { batchedGemm, gemm } from "./gemm.ts";
+import { argmax, max, mean, sum } from "./reduce.ts";
+import { rmsNorm, ropeInPlace, softmax } from "./rows.ts";
+import { gatherRows, scatterAddRows, topK } from "./select.ts";
+
+/**
+ * The reference backend: plain TypeScript, float64 accumulation, always available, single-threaded.
+ * It is the oracle the parity suite compares other backends with (besides float64 math in the tests).
+ */
+export function createJsBackend(): Backend {
+  return {
+    name: "js",
+    gemm, batchedGemm, add, mul, scale, axpby, rmsNorm, ropeInPlace, softmax, silu, siluGate,
+    topK, gatherRows, scatterAddRows, sum, mean, max, argmax, cast,
+    setThreads: () => {},
+    getThreads: () => 1,
+  };
+}

@@ -1,0 +1,99 @@
+import type { Backend, GemmOptions, SoftmaxOptions } from "../../backend.ts";
+import { zeros, allocStorage } from "../../construct.ts";
+import type { DType } from "../../dtype.ts";
+import type { NativeAddon } from "../../native-addon.ts";
+import { Tensor } from "../../tensor.ts";
+import { gemmDims } from "../js/gemm.ts";
+import { axisView } from "../js/reduce.ts";
+import { ropeInverseFrequencies } from "../js/rows.ts";
+
+/** dtype codes of the add-on (native/difflens.h). */
+const FLOAT_CODE: Partial<Record<DType, number>> = { f32: 0, f16: 1, bf16: 2 };
+
+type FloatData = Float32Array | Uint16Array;
+const f32 = (t: Tensor): Float32Array => t.data as Float32Array;
+const floatData = (t: Tensor): FloatData => t.data as FloatData;
+const code = (t: Tensor): number => FLOAT_CODE[t.dtype]!;
+
+/**
+ * The native backend: every kernel runs in the C add-on on the tensors' own memory (outputs are
+ * allocated here in JS, then filled in place). Casts involving integer dtypes, which no hot path
+ * needs, reuse the js kernels.
+ */
+export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
+  function gemmCall(a: Tensor, b: Tensor, opts: GemmOptions, batch: number): Tensor {
+    const dims = batch === 0 ? gemmDims(a.shape, b.shape, opts) : gemmDims(a.shape.slice(1), b.shape.slice(1), opts);
+    const c = opts.out ?? zeros(batch === 0 ? [dims.m, dims.n] : [batch, dims.m, dims.n], "f32");
+    addon.gemm(f32(a), floatData(b), code(b), f32(c), dims.m, dims.n, dims.k, !!opts.transA, !!opts.transB,
+      opts.alpha ?? 1, opts.beta ?? 0, Math.max(1, batch));
+    return c;
+  }
+
+  function unary(x: Tensor, out: Tensor | undefined, run: (src: Float32Array, dst: Float32Array) => void): Tensor {
+    const o = out ?? zeros(x.shape, "f32");
+    run(f32(x), f32(o));
+    return o;
+  }
+
+  function reduce(op: number, x: Tensor, axis: number): Tensor {
+    const { outer, len, inner, outShape } = axisView(x.shape, axis);
+    const out = zeros(outShape, op === 3 ? "i32" : "f32");
+    addon.reduce(op, f32(x), out.data as Float32Array | Int32Array, outer, len, inner);
+    return out;
+  }
+
+  return {
+    name: "native",
+    gemm: (a, b, opts) => gemmCall(a, b, opts, 0),
+    batchedGemm: (a, b, opts) => gemmCall(a, b, opts, a.shape[0]!),
+    add: (a, b, out) => unary(a, out, (x, o) => addon.binary(0, x, f32(b), o)),
+    mul: (a, b, out) => unary(a, out, (x, o) => addon.binary(1, x, f32(b), o)),
+    scale: (a, s, out) => unary(a, out, (x, o) => addon.scale(x, s, o)),
+    axpby: (alpha, a, beta, b, out) => unary(a, out, (x, o) => addon.axpby(alpha, x, beta, f32(b), o)),
+    rmsNorm: (x, weight, eps, out) => unary(x, out, (v, o) => addon.rmsNorm(v, floatData(weight), code(weight), o, weight.size, eps)),
+    ropeInPlace(x: Tensor, positions: Int32Array, theta: number, rotaryDim?: number): Tensor {
+      const [tokens, heads, headDim] = x.shape as [number, number, number];
+      const inv = ropeInverseFrequencies(theta, rotaryDim ?? headDim);
+      addon.rope(f32(x), positions, inv, tokens, heads, headDim);
+      return x;
+    },
+    softmax(x: Tensor, opts: SoftmaxOptions = {}, out?: Tensor): Tensor {
+      const n = x.shape[x.rank - 1]!;
+      return unary(x, out, (v, o) => addon.softmax(v, o, n, opts.causal?.queries ?? 0, opts.causal?.offset ?? 0));
+    },
+    silu: (x, out) => unary(x, out, (v, o) => addon.silu(v, o)),
+    siluGate: (gate, up, out) => unary(gate, out, (g, o) => addon.siluGate(g, f32(up), o)),
+    topK(x: Tensor, k: number) {
+      const n = x.shape[x.rank - 1]!;
+      const outShape = [...x.shape.slice(0, -1), k];
+      const values = zeros(outShape, "f32");
+      const indices = zeros(outShape, "i32");
+      addon.topK(f32(x), n, k, values.data, indices.data);
+      return { values, indices };
+    },
+    gatherRows(table: Tensor, indices: Tensor): Tensor {
+      const d = table.shape[1]!;
+      const out = zeros([indices.size, d], "f32");
+      addon.gatherRows(floatData(table), code(table), indices.data as Int32Array, out.data, d);
+      return out;
+    },
+    scatterAddRows(target: Tensor, indices: Tensor, src: Tensor): Tensor {
+      addon.scatterAddRows(f32(target), indices.data as Int32Array, f32(src), target.shape[1]!);
+      return target;
+    },
+    sum: (x, axis) => reduce(0, x, axis),
+    mean: (x, axis) => reduce(1, x, axis),
+    max: (x, axis) => reduce(2, x, axis),
+    argmax: (x, axis) => reduce(3, x, axis),
+    cast(x: Tensor, dtype: DType): Tensor {
+      const from = FLOAT_CODE[x.dtype];
+      const to = FLOAT_CODE[dtype];
+      if (from === undefined || to === undefined) return js.cast(x, dtype);
+      const out = allocStorage(dtype, x.size) as FloatData;
+      addon.convert(floatData(x), from, out, to);
+      return new Tensor(dtype, x.shape, out);
+    },
+    setThreads: (n) => addon.setThreads(n),
+    getThreads: () => addon.getThreads(),
+  };
+}

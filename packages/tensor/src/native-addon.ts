@@ -1,0 +1,70 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+/** The functions the C add-on (native/*.c) exports. Arrays are used in place, never copied. */
+export interface NativeAddon {
+  /** Which GEMM the add-on was built with, e.g. "OpenBLAS 0.3.21 (pthread)" or "portable (own blocked GEMM)". */
+  blasName(): string;
+  setThreads(n: number): void;
+  getThreads(): number;
+  /** Select the GEMM implementation: "blas" (default when built with one) or "portable" (always built). */
+  setGemmImpl(impl: "blas" | "portable"): void;
+  /** batch × (C = alpha·op(A)·op(B) + beta·C); bDtype 0 = f32, 1 = f16, 2 = bf16. */
+  gemm(a: Float32Array, b: Float32Array | Uint16Array, bDtype: number, c: Float32Array,
+    m: number, n: number, k: number, transA: boolean, transB: boolean, alpha: number, beta: number, batch: number): void;
+  /** op 0 = add, 1 = mul; b broadcast with period b.length. */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  scale(a: Float32Array, s: number, out: Float32Array): void;
+  axpby(alpha: number, a: Float32Array, beta: number, b: Float32Array, out: Float32Array): void;
+  rmsNorm(x: Float32Array, w: Float32Array | Uint16Array, wDtype: number, out: Float32Array, d: number, eps: number): void;
+  rope(x: Float32Array, positions: Int32Array, invFreq: Float32Array, tokens: number, heads: number, headDim: number): void;
+  /** queries = 0: no mask. */
+  softmax(x: Float32Array, out: Float32Array, n: number, queries: number, offset: number): void;
+  silu(x: Float32Array, out: Float32Array): void;
+  siluGate(gate: Float32Array, up: Float32Array, out: Float32Array): void;
+  topK(x: Float32Array, n: number, k: number, values: Float32Array, indices: Int32Array): void;
+  gatherRows(table: Float32Array | Uint16Array, dtype: number, indices: Int32Array, out: Float32Array, d: number): void;
+  scatterAddRows(target: Float32Array, indices: Int32Array, src: Float32Array, d: number): void;
+  /** op 0 = sum, 1 = mean, 2 = max, 3 = argmax (out is Int32Array). x viewed as [outer, len, inner]. */
+  reduce(op: number, x: Float32Array, out: Float32Array | Int32Array, outer: number, len: number, inner: number): void;
+  /** Float ↔ float conversion; dtype codes as gemm. */
+  convert(src: Float32Array | Uint16Array, srcDtype: number, dst: Float32Array | Uint16Array, dstDtype: number): void;
+  /** Read-only private mapping of a whole file; the ArrayBuffer unmaps when collected. */
+  mmapFile(path: string): ArrayBuffer;
+}
+
+/** Where node-gyp puts the add-on, relative to this package. */
+export const NATIVE_ADDON_PATH = fileURLToPath(new URL("../build/Release/difflens_tensor.node", import.meta.url));
+
+let loaded: { addon: NativeAddon | null; reason?: string } | undefined;
+
+/**
+ * Load the add-on once (lazily, on first need). Set DIFFLENS_NO_NATIVE=1 to pretend it is absent.
+ * Never throws: failure is reported as `reason`.
+ */
+export function loadNativeAddon(): { addon: NativeAddon | null; reason?: string } {
+  if (loaded) return loaded;
+  if (process.env.DIFFLENS_NO_NATIVE === "1") {
+    loaded = { addon: null, reason: "disabled by DIFFLENS_NO_NATIVE=1" };
+  } else if (!existsSync(NATIVE_ADDON_PATH)) {
+    loaded = { addon: null, reason: `add-on not built (${NATIVE_ADDON_PATH} missing; run \`pnpm install\` or \`node packages/tensor/scripts/build-native.mjs\`)` };
+  } else {
+    try {
+      const require = createRequire(import.meta.url);
+      loaded = { addon: require(NATIVE_ADDON_PATH) as NativeAddon };
+    } catch (error) {
+      loaded = { addon: null, reason: `add-on failed to load: ${(error as Error).message.split("\n")[0]}` };
+    }
+  }
+  return loaded;
+}
+
+/**
+ * Memory-map a file read-only through the add-on: an ArrayBuffer over the file's pages (unmapped when
+ * garbage-collected), or null when the add-on is unavailable. Throws (naming the file) if mapping fails.
+ */
+export function nativeMmap(path: string): ArrayBuffer | null {
+  const { addon } = loadNativeAddon();
+  return addon ? addon.mmapFile(path) : null;
+}

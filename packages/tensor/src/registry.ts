@@ -1,0 +1,55 @@
+import type { Backend } from "./backend.ts";
+import { createJsBackend } from "./backends/js/index.ts";
+import { createNativeBackend } from "./backends/native/index.ts";
+import { TensorError } from "./errors.ts";
+import { loadNativeAddon } from "./native-addon.ts";
+
+let jsBackend: Backend | undefined;
+let nativeBackend: Backend | undefined;
+let current: Backend | undefined;
+let fallbackLogged = false;
+
+/** Whether the native add-on loads here, and if not, why. Loads it on first call (no import-time work). */
+export function nativeAvailable(): { ok: boolean; reason?: string; blas?: string } {
+  const { addon, reason } = loadNativeAddon();
+  if (!addon) return { ok: false, reason: reason ?? "unknown" };
+  return { ok: true, blas: addon.blasName() };
+}
+
+/**
+ * Choose the backend every kernel in `ops.ts` dispatches to. "native" throws if the add-on is missing;
+ * "auto" takes native when it loads and otherwise falls back to js, logging one line (once) with the reason.
+ */
+export function useBackend(name: "js" | "native" | "auto"): Backend {
+  if (name === "js") {
+    current = getJs();
+    return current;
+  }
+  const { addon, reason } = loadNativeAddon();
+  if (addon) {
+    nativeBackend ??= createNativeBackend(addon, getJs());
+    current = nativeBackend;
+    return current;
+  }
+  if (name === "native") {
+    throw new TensorError("NATIVE_UNAVAILABLE", `useBackend("native"): ${reason}`);
+  }
+  if (name !== "auto") throw new TensorError("BAD_ARGUMENT", `useBackend: expected "js", "native" or "auto", got ${JSON.stringify(name)}`);
+  if (!fallbackLogged) {
+    fallbackLogged = true;
+    console.warn(`[difflens/tensor] using the js backend (slow): native backend unavailable — ${reason}`);
+  }
+  current = getJs();
+  return current;
+}
+
+/** The backend kernels dispatch to: js until `useBackend` picks another. */
+export function currentBackend(): Backend {
+  current ??= getJs();
+  return current;
+}
+
+function getJs(): Backend {
+  jsBackend ??= createJsBackend();
+  return jsBackend;
+}

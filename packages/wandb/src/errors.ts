@@ -1,0 +1,50 @@
+/** Stable codes for every failure this package reports. */
+export type WandbErrorCode =
+  | "API_KEY_MISSING"
+  | "UNKNOWN_OPTION"
+  | "INVALID_OPTION"
+  | "INVALID_METRIC"
+  | "STEP_NOT_INCREASING"
+  | "CONFIG_NOT_SERIALISABLE"
+  | "RUN_FINISHED"
+  | "NOT_A_RUN_FOLDER"
+  | "RUN_FOLDER_CORRUPT"
+  | "HTTP_FATAL"
+  | "HTTP_RETRYABLE"
+  | "GRAPHQL_ERROR"
+  | "BAD_FILE_NAME";
+
+/** The facts a person needs to act on an error. */
+export interface WandbErrorFacts {
+  /** File or folder involved, if any. */
+  file?: string;
+  /** Option, metric key or field involved. */
+  field?: string;
+  expected?: string;
+  got?: string;
+  /** What to do about it, when known. */
+  fix?: string;
+}
+
+export class WandbError extends Error {
+  override readonly name = "WandbError";
+  readonly code: WandbErrorCode;
+  readonly facts: WandbErrorFacts;
+
+  constructor(code: WandbErrorCode, message: string, facts: WandbErrorFacts = {}) {
+    const parts = [message];
+    if (facts.file !== undefined) parts.push(`file: ${facts.file}`);
+    if (facts.field !== undefined) parts.push(`field: ${facts.field}`);
+    if (facts.expected !== undefined) parts.push(`expected: ${facts.expected}`);
+    if (facts.got !== undefined) parts.push(`got: ${facts.got}`);
+    if (facts.fix !== undefined) parts.push(`fix: ${facts.fix}`);
+    super(`${code}: ${parts.join(" — ")}`);
+    this.code = code;
+    this.facts = facts;
+  }
+}
+
+/** A network failure worth retrying (connection refused/reset, timeout, 408, 429, 5xx). */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof WandbError ? error.code === "HTTP_RETRYABLE" : true;
+}
