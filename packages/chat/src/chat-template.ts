@@ -142,3 +142,17 @@ export function loadChatTemplateFromFolder(folder: string, options: LoadChatTemp
     expected: "chat_template.jinja, chat_template.json or tokenizer_config.json",
   });
 }
+
+/** Chat templates this package carries as data, byte for byte as the models' tokenizer_config.json hold them. */
+export const BUNDLED_TEMPLATES = Object.freeze({
+  /** Qwen1.5-*-Chat (newer revisions): default system "You are a helpful assistant". */
+  "qwen1.5-chat": "qwen1.5-chat.jinja",
+  /** Qwen2.5-*-Instruct: default system "You are Qwen, created by Alibaba Cloud. You are a helpful assistant." */
+  "qwen2.5-instruct": "qwen2.5-instruct.jinja",
+});
+
+/** A carried template, for when a model folder is not at hand (its own tokenizer_config.json wins when it is). */
+export function bundledChatTemplate(name: keyof typeof BUNDLED_TEMPLATES, options: { now?: () => Date } = {}): ChatTemplate {
+  const url = new URL(`../templates/${BUNDLED_TEMPLATES[name]}`, import.meta.url);
+  return chatTemplateFromSource(readFileSync(url, "utf8"), { name, file: `@difflens/chat/templates/${BUNDLED_TEMPLATES[name]}`, ...options });
+}

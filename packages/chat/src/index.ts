@@ -1,5 +1,5 @@
 // @difflens/chat: chat templates, system-prompt conditions and token regions.
-export { ChatTemplate, loadChatTemplate, loadChatTemplateFromFolder, chatTemplateFromSource } from "./chat-template.ts";
+export { BUNDLED_TEMPLATES, ChatTemplate, bundledChatTemplate, chatTemplateFromSource, loadChatTemplate, loadChatTemplateFromFolder } from "./chat-template.ts";
 export type { LoadChatTemplateOptions, TemplateRenderContext } from "./chat-template.ts";
 export { SystemConditions, conditionLabel, parseSystemCondition } from "./conditions.ts";
 export type { SystemCondition, SystemConditionKind } from "./conditions.ts";
@@ -19,3 +19,4 @@ export { alpacaToMessages } from "./alpaca.ts";
 export type { AlpacaOptions, AlpacaRow } from "./alpaca.ts";
 export { ChatError } from "./errors.ts";
 export type { ChatErrorCode, ChatErrorFacts } from "./errors.ts";
+export { resolveTokenizeChatOptions } from "./resolve-options.ts";

@@ -18,8 +18,8 @@ export function lineColumn(source: string, offset: number): { line: number; colu
 /**
  * Lexes and parses a template. @huggingface/jinja's errors carry no position, so on failure we find one: a lexer
  * error is located by the shortest prefix of the source that raises the same error (the lexer reads left to right);
- * a parser error by the furthest token the parser looked at (recorded through a Proxy), mapped back to the source by
- * lexing prefixes.
+ * a parser error by the last token the parser read (recorded through a Proxy), found in the source by
+ * walking the tokens' texts in order.
  */
 export function compileTemplate(source: string, file: string): Program {
   let tokens: LexTokens;
@@ -29,10 +29,11 @@ export function compileTemplate(source: string, file: string): Program {
     const message = (cause as Error).message;
     throw syntaxError(source, file, message, lexErrorOffset(source, message), cause);
   }
+  // The parser reads tokens[current] right before it throws, so the last index read is the offending token.
   let furthest = -1;
   const watched = new Proxy(tokens, {
     get(target, property, receiver) {
-      if (typeof property === "string" && /^\d+$/.test(property)) furthest = Math.max(furthest, Number(property));
+      if (typeof property === "string" && /^\d+$/.test(property)) furthest = Number(property);
       return Reflect.get(target, property, receiver);
     },
   });
@@ -42,7 +43,7 @@ export function compileTemplate(source: string, file: string): Program {
     const raw = (cause as Error).message;
     const atEnd = furthest >= tokens.length;
     const message = atEnd ? `unexpected end of template, an unclosed block? (${raw})` : raw;
-    const offset = atEnd ? source.length : tokenOffset(source, furthest);
+    const offset = atEnd ? source.length : tokenOffset(source, tokens, furthest);
     throw syntaxError(source, file, message, offset, cause);
   }
 }
@@ -77,8 +78,14 @@ function throwsMessage(prefix: string, message: string): boolean {
 
 function lexErrorOffset(source: string, message: string): number {
   if (message === "Unexpected end of input" || message === "Missing end of comment tag") {
-    // An unterminated string or comment: the longest prefix that still lexes ends where it opens.
-    for (let n = source.length - 1; n > 0; n--) if (lexes(source.slice(0, n)) !== null) return n;
+    // An unterminated string or comment: the longest prefix that still lexes ends where it opens (give or take
+    // the whitespace before it, which the lexer cannot end on either).
+    for (let n = source.length - 1; n > 0; n--) {
+      if (lexes(source.slice(0, n)) !== null) {
+        while (n < source.length && /\s/.test(source[n] as string)) n++;
+        return n;
+      }
+    }
     return 0;
   }
   let lo = 1;
@@ -91,18 +98,17 @@ function lexErrorOffset(source: string, message: string): number {
   return lo - 1;
 }
 
-function tokenOffset(source: string, tokenIndex: number): number {
-  const count = (n: number) => lexes(source.slice(0, n))?.length ?? -1;
-  let lo = 0;
-  let hi = source.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (count(mid) > tokenIndex) hi = mid;
-    else lo = mid + 1;
+/**
+ * Source offset of token `tokenIndex`: walk the tokens in order, finding each one's text from a moving cursor.
+ * (Lexing prefixes does not work here: the lexer throws whenever a prefix ends inside a word or whitespace.)
+ */
+function tokenOffset(source: string, tokens: LexTokens, tokenIndex: number): number {
+  let cursor = 0;
+  for (let i = 0; i <= tokenIndex && i < tokens.length; i++) {
+    const value = (tokens[i] as { value: string }).value;
+    const at = value.length > 0 ? source.indexOf(value, cursor) : -1;
+    if (i === tokenIndex) return at >= 0 ? at : cursor;
+    if (at >= 0) cursor = at + value.length;
   }
-  // Prefixes cut inside a string literal do not lex, which can mislead the bisection; step back to the first
-  // prefix that has the token.
-  let n = lo;
-  while (n > 1 && count(n - 1) > tokenIndex) n--;
-  return Math.max(0, n - 1);
+  return cursor;
 }

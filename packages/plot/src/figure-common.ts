@@ -69,9 +69,3 @@ export function deepFreeze<T>(value: T): T {
   }
   return value;
 }
-
-/** Shortest readable decimal for tick-free places such as the CSV and labels: 0.1234567 → "0.1235" at 4 significant digits. */
-export function formatNumber(value: number, digits = 3): string {
-  if (Number.isInteger(value)) return String(value);
-  return Number(value.toPrecision(digits)).toString();
-}

@@ -10,7 +10,7 @@ export type { BarsSpec, BarSeries, BarsFigure, Bar } from "./kinds/bars.ts";
 export type { HistogramSpec, HistogramSeries, HistogramNormalize, HistogramFigure, HistogramBin } from "./kinds/histogram.ts";
 export type { ReferenceLine } from "./kinds/reference-lines.ts";
 export { toVegaLite } from "./to-vega-lite.ts";
-export { renderSvg } from "./render/svg.ts";
+export { renderSvg, compileFigure } from "./render/svg.ts";
 export { renderPng, svgToPng, type PngOptions } from "./render/png.ts";
 export { renderPdf, svgToPdf } from "./render/pdf.ts";
 export { saveFigure, type SaveFigureOptions, type ImageFormat } from "./save-figure.ts";

@@ -23,7 +23,7 @@ export interface TTestResult {
   readonly pValue: number;
   /** Degrees of freedom (Welch–Satterthwaite for the Welch test). */
   readonly df: number;
-  /** Mean (of x − y for paired, of x minus mean of y for Welch, of x − mu for one-sample). */
+  /** Mean of x (one-sample), of x − y (paired), or mean x − mean y (Welch); the interval is for this quantity. */
   readonly estimate: number;
   /** Standard error of the estimate. */
   readonly standardError: number;
@@ -54,7 +54,7 @@ function intervalFor(estimate: number, se: number, df: number, alternative: Alte
   return alternative === "less" ? [-Infinity, estimate + q * se] : [estimate - q * se, Infinity];
 }
 
-function finish(estimate: number, se: number, df: number, n: number[], options: Readonly<TTestOptions>): TTestResult {
+function finish(estimate: number, se: number, df: number, n: number[], options: Readonly<TTestOptions>, nullValue = 0): TTestResult {
   const base = { df, estimate, standardError: se, alternative: options.alternative, n };
   if (!(se > 0)) {
     return {
@@ -63,10 +63,10 @@ function finish(estimate: number, se: number, df: number, n: number[], options: 
       pValue: NaN,
       confidenceInterval: [NaN, NaN],
       degenerate: "zero-variance",
-      note: `zero variance: every value is identical within each sample, so t = ${estimate}/0 is undefined; the estimate is exact but no p-value exists`,
+      note: `zero variance: every value is identical within each sample, so t = ${estimate - nullValue}/0 is undefined; the estimate is exact but no p-value exists`,
     };
   }
-  const t = estimate / se;
+  const t = (estimate - nullValue) / se;
   return { ...base, statistic: t, pValue: pValueFor(t, df, options.alternative), confidenceInterval: intervalFor(estimate, se, df, options.alternative, options.confidenceLevel) };
 }
 
@@ -82,7 +82,7 @@ export function oneSampleTTest(x: Sample, mu = 0, options?: Partial<TTestOptions
   const n = xs.length;
   const m = meanUnchecked(xs);
   const v = Math.max(0, sumSquaredDeviations(xs, m)) / (n - 1);
-  return finish(m - mu, Math.sqrt(v / n), n - 1, [n], opts);
+  return finish(m, Math.sqrt(v / n), n - 1, [n], opts, mu);
 }
 
 /** Paired t-test on x − y (scipy.stats.ttest_rel). Needs ≥ 2 pairs; "omit" drops a pair if either value is NaN. */

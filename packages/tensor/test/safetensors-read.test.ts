@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   openCheckpoint, openSafetensors, readSafetensors, SafetensorsError, type MapFile, type OpenSafetensorsOptions,
 } from "../src/safetensors/index.ts";
+import { nativeMmap } from "../src/native-addon.ts";
 import type { Tensor } from "../src/tensor.ts";
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "safetensors");
@@ -27,9 +28,13 @@ const fakeMapFile: MapFile = (p) => {
   return ab;
 };
 
+/** The add-on's real mapper when it is built (null means not available: those tests are skipped, pread still runs). */
+const nativeAvailable = nativeMmap(fixture("all-dtypes.safetensors")) !== null;
+
 const ACCESS_MODES: Array<[string, OpenSafetensorsOptions]> = [
   ["pread", { mmap: false }],
   ["mapped (stand-in mapper)", { mapFile: fakeMapFile }],
+  ...(nativeAvailable ? [["mapped (native add-on)", {}] as [string, OpenSafetensorsOptions]] : []),
 ];
 
 function rawBits(t: Tensor): number[] | string[] {
@@ -131,11 +136,69 @@ describe("memory-mapped access", () => {
     expect(w.data[0]).toBe(0);
   });
 
-  it("falls back to pread when the mapper fails", async () => {
+  it("rejects unknown options, naming the nearest valid one", async () => {
+    await expect(openSafetensors(fixture("all-dtypes.safetensors"), { mmapp: false } as OpenSafetensorsOptions))
+      .rejects.toThrow(/INVALID_OPTIONS.*"mmapp".*did you mean "mmap"/);
+    await expect(openCheckpoint(fixture("sharded"), { map: true } as OpenSafetensorsOptions)).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+  });
+
+  it("falls back to pread when the mapper fails, and says why", async () => {
     const file = await openSafetensors(fixture("all-dtypes.safetensors"), { mapFile: () => { throw new Error("ENOMEM"); } });
     expect(file.access).toBe("pread");
+    expect(file.mmapUnavailableReason).toContain("ENOMEM");
     expect(file.get("mask").size).toBe(6);
     file.close();
+  });
+});
+
+describe.skipIf(!nativeAvailable)("native add-on mmap", () => {
+  it("maps by default and hands out zero-copy views of one mapping", async () => {
+    const file = await openSafetensors(fixture("all-dtypes.safetensors"));
+    expect(file.access).toBe("mmap");
+    const a = file.get("layers.0.weight");
+    const b = file.get("ids.i64");
+    expect(a.data.buffer).toBe(b.data.buffer);
+    expect(a.data.buffer.byteLength).toBe(fs.statSync(fixture("all-dtypes.safetensors")).size);
+    expect(a.data.byteOffset).toBe(file.info("layers.0.weight").byteOffset);
+    file.close();
+  });
+
+  it("copies misaligned tensors, and writes into views never reach the file (private copy-on-write)", async () => {
+    const p = path.join(tmp, "cow.safetensors");
+    fs.copyFileSync(fixture("unpadded.safetensors"), p);
+    const before = fs.readFileSync(p);
+    const file = await openSafetensors(p);
+    expect(file.access).toBe("mmap");
+    const w = file.get("w");
+    expect(w.data.byteOffset).toBe(0); // copied: f32 cannot start at an odd file offset
+    const u = file.get("b"); // u8 needs no alignment: a view
+    expect(u.data.byteOffset).toBe(file.info("b").byteOffset);
+    (u.data as Uint8Array)[0] = 99;
+    expect(file.get("b").data[0]).toBe(99); // same process sees its private page
+    file.close();
+    expect(fs.readFileSync(p)).toEqual(before);
+  });
+});
+
+describe("files over 4 GiB (sparse, so no disk is used)", () => {
+  it("reads a tensor past the 4 GiB mark and refuses one longer than a typed array can be", async () => {
+    const p = path.join(tmp, "sparse-5g.safetensors");
+    const big = 5 * 2 ** 30;
+    const json = `{"a.big":{"dtype":"U8","shape":[${big}],"data_offsets":[0,${big}]},"b.tail":{"dtype":"F32","shape":[4],"data_offsets":[${big},${big + 16}]}}`;
+    const header = Buffer.from(json + " ".repeat((8 - (json.length % 8)) % 8));
+    const prefix = Buffer.alloc(8);
+    prefix.writeBigUInt64LE(BigInt(header.length));
+    const fd = fs.openSync(p, "w");
+    fs.writeSync(fd, Buffer.concat([prefix, header]));
+    fs.writeSync(fd, Buffer.from(new Float32Array([1, 2, 3, 4]).buffer), 0, 16, 8 + header.length + big);
+    fs.closeSync(fd);
+    for (const mmap of [true, false]) {
+      const file = await openSafetensors(p, { mmap });
+      expect([...(file.get("b.tail").data as Float32Array)]).toEqual([1, 2, 3, 4]);
+      expect(() => file.get("a.big")).toThrow(/TENSOR_TOO_LARGE.*"a\.big"/);
+      file.close();
+    }
+    fs.rmSync(p);
   });
 });
 
@@ -227,8 +290,8 @@ describe("openCheckpoint", () => {
     await expect(openCheckpoint(escape)).rejects.toMatchObject({ code: "BAD_INDEX", tensor: "lm_head.weight" });
     const twice = shardedCopy("twice");
     const p = path.join(twice, "model.safetensors.index.json");
-    fs.writeFileSync(p, fs.readFileSync(p, "utf8").replace('"weight_map": {', '"weight_map": {"model.norm.weight": "model-00001-of-00002.safetensors",'));
-    await expect(openCheckpoint(twice)).rejects.toMatchObject({ code: "DUPLICATE_TENSOR", tensor: "model.norm.weight" });
+    fs.writeFileSync(p, fs.readFileSync(p, "utf8").replace('"weight_map": {', '"weight_map": {"lm_head.weight": "model-00001-of-00002.safetensors",'));
+    await expect(openCheckpoint(twice)).rejects.toMatchObject({ code: "DUPLICATE_TENSOR", tensor: "lm_head.weight" });
     const empty = path.join(tmp, "empty-dir");
     fs.mkdirSync(empty);
     await expect(openCheckpoint(empty)).rejects.toMatchObject({ code: "CHECKPOINT_NOT_FOUND" });

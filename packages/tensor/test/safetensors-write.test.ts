@@ -101,6 +101,8 @@ describe("writeShardedCheckpoint", () => {
     const single = await writeShardedCheckpoint(dir, big, { maxShardBytes: 1 << 20 });
     expect(single).toEqual({ files: ["model.safetensors"], index: null, totalSize: 64 });
     expect(fs.readdirSync(dir)).toEqual(["model.safetensors"]);
+    await expect(writeShardedCheckpoint(dir, big, { maxShardBytes: 0 })).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+    await expect(writeShardedCheckpoint(dir, big, { maxShardBytes: 9, maxShardSize: 3 } as never)).rejects.toThrow(/did you mean "maxShardBytes"/);
     const ckpt = await openCheckpoint(dir);
     expect([...(ckpt.get("c").data as Float32Array)]).toEqual(new Array(8).fill(0.5));
   });

@@ -9,3 +9,4 @@ export type { AddedTokenInfo, SpecialTokenNames, GenerationTokenIds } from "./sp
 export type { TokenizerSources, LoadTokenizerOptions } from "./tokenizer-files.ts";
 export { defaultHubCacheDir, hubRepoFolder, resolveHubSnapshot } from "./hub-cache.ts";
 export { codePointToUtf16Table, codePointOffsetsToUtf16 } from "./utf16-offsets.ts";
+export { DEFAULT_BATCH_ENCODE_OPTIONS, resolveBatchEncodeOptions } from "./resolve-options.ts";

@@ -156,7 +156,7 @@ export class Tokenizer {
   /** Encodes one text. Async because the binding runs the Rust encoder off the main thread. */
   async encode(text: string, options: EncodeOptions = {}): Promise<TokenEncoding> {
     const encoding = await this.#encodeNative(text, options);
-    return toTokenEncoding(text, encoding, options.offsets ?? true);
+    return toTokenEncoding(text, encoding, options.offsets ?? true, options.addSpecialTokens ?? true);
   }
 
   /**
@@ -169,7 +169,7 @@ export class Tokenizer {
     }
     const encodings = await this.#native.encodeBatch([...texts], { addSpecialTokens: options.addSpecialTokens ?? true });
     const withOffsets = options.offsets ?? true;
-    return encodings.map((e, i) => toTokenEncoding(texts[i] as string, e, withOffsets));
+    return encodings.map((e, i) => toTokenEncoding(texts[i] as string, e, withOffsets, options.addSpecialTokens ?? true));
   }
 
   /** Encodes, truncates and pads a batch into one [batch, seq] block with an attention mask. */
@@ -282,11 +282,13 @@ export class Tokenizer {
   }
 }
 
-function toTokenEncoding(text: string, encoding: NativeEncoding, withOffsets: boolean): TokenEncoding {
+function toTokenEncoding(text: string, encoding: NativeEncoding, withOffsets: boolean, addedSpecials: boolean): TokenEncoding {
+  const ids = Int32Array.from(encoding.getIds());
   return {
-    ids: Int32Array.from(encoding.getIds()),
+    ids,
     offsets: withOffsets ? codePointOffsetsToUtf16(text, encoding.getOffsets()) : [],
-    specialTokensMask: Uint8Array.from(encoding.getSpecialTokensMask()),
+    // Each getter copies a whole array across N-API; without added specials the mask is all zeros anyway.
+    specialTokensMask: addedSpecials ? Uint8Array.from(encoding.getSpecialTokensMask()) : new Uint8Array(ids.length),
   };
 }
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadTokenizer, tokenizerFromSources, type Tokenizer, TokenizerError } from "../src/index.ts";
+import { loadTokenizer, resolveBatchEncodeOptions, tokenizerFromSources, type Tokenizer, TokenizerError } from "../src/index.ts";
 import { QWEN_FIXTURE } from "./helpers.ts";
 import { tinyTokenizerJson } from "./tiny-tokenizer.ts";
 
@@ -67,5 +67,21 @@ describe("encodeBatch", () => {
     await expect(noPad.encodeBatch(["a", "a b"], { padding: "left" })).rejects.toThrow(/no pad token/);
     const batch = await noPad.encodeBatch(["a", "a b"], { padding: "left", padTokenId: 1, addSpecialTokens: false });
     expect(Array.from(batch.ids)).toEqual([1, 4, 4, 5]);
+  });
+});
+
+describe("resolveBatchEncodeOptions", () => {
+  it("fills defaults, keeps the input untouched and freezes the result", () => {
+    const input = { padding: "left", maxLength: 4, truncation: true };
+    const resolved = resolveBatchEncodeOptions(input);
+    expect(resolved).toMatchObject({ padding: "left", maxLength: 4, truncation: true, padTo: "longest", offsets: true });
+    expect(Object.isFrozen(resolved)).toBe(true);
+    expect(input).toEqual({ padding: "left", maxLength: 4, truncation: true });
+  });
+  it("rejects unknown keys with the nearest valid one, and bad values", () => {
+    expect(() => resolveBatchEncodeOptions({ paddingSide: "left" })).toThrow(/did you mean "padding"/);
+    expect(() => resolveBatchEncodeOptions({ maxLenght: 3 })).toThrow(/did you mean "maxLength"/);
+    expect(() => resolveBatchEncodeOptions({ padding: "up" })).toThrow(/bad value for padding/);
+    expect(() => resolveBatchEncodeOptions({ truncation: true })).toThrow(/needs maxLength/);
   });
 });

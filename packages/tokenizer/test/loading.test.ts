@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultHubCacheDir, hubRepoFolder, loadTokenizer, tokenizerFromSources, TokenizerError } from "../src/index.ts";
-import { QWEN_FIXTURE } from "./helpers.ts";
 import { tinyTokenizerJson } from "./tiny-tokenizer.ts";
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -26,13 +25,18 @@ describe("loading", () => {
     mkdirSync(join(repo, "refs"));
     writeFileSync(join(repo, "refs", "main"), "0123abcd\n");
     // The Hub stores files as symlinks into blobs/; follow them as transformers does.
-    symlinkSync(join(QWEN_FIXTURE, "tokenizer.json"), join(snapshot, "tokenizer.json"));
-    symlinkSync(join(QWEN_FIXTURE, "tokenizer_config.json"), join(snapshot, "tokenizer_config.json"));
-    writeFileSync(join(snapshot, "generation_config.json"), JSON.stringify({ eos_token_id: [151645, 151643], pad_token_id: 151643 }));
+    const blobs = join(repo, "blobs");
+    mkdirSync(blobs);
+    writeFileSync(join(blobs, "aa11"), JSON.stringify(tinyTokenizerJson()));
+    writeFileSync(join(blobs, "bb22"), JSON.stringify({ bos_token: "<s>", eos_token: "</s>" }));
+    symlinkSync(join(blobs, "aa11"), join(snapshot, "tokenizer.json"));
+    symlinkSync(join(blobs, "bb22"), join(snapshot, "tokenizer_config.json"));
+    writeFileSync(join(snapshot, "generation_config.json"), JSON.stringify({ eos_token_id: [1, 0], pad_token_id: 2 }));
     const byFolder = loadTokenizer(repo);
     expect(byFolder.origin).toBe(snapshot);
-    expect(byFolder.generation.eosTokenIds).toEqual([151645, 151643]);
-    expect(loadTokenizer("Qwen/Tiny-Chat", { cacheDir: cache }).eosTokenId).toBe(151645);
+    expect(byFolder.generation.eosTokenIds).toEqual([1, 0]);
+    expect(byFolder.generation.padTokenId).toBe(2);
+    expect(loadTokenizer("Qwen/Tiny-Chat", { cacheDir: cache }).eosTokenId).toBe(1);
     expect(loadTokenizer(repo, { revision: "0123abcd" }).origin).toBe(snapshot);
     const err = (() => {
       try {

@@ -84,4 +84,17 @@ describe("Qwen fixture", () => {
       expect(many[i]!.offsets).toEqual(single.offsets);
     }
   });
+
+  it("keeps offsets aligned past a lone surrogate (sent to Rust as one U+FFFD code point)", async () => {
+    const text = "x\ud800y😀z";
+    const { offsets } = await tok.encode(text, { addSpecialTokens: false });
+    expect(offsets.at(-1)).toEqual([5, 6]);
+    expect(text.slice(...offsets.at(-1)!)).toBe("z");
+  });
+
+  it("handles empty inputs", async () => {
+    expect((await tok.encode("")).ids.length).toBe(0);
+    expect(await tok.encodeMany([])).toEqual([]);
+    expect(await tok.decode([])).toBe("");
+  });
 });

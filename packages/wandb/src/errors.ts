@@ -44,7 +44,8 @@ export class WandbError extends Error {
   }
 }
 
-/** A network failure worth retrying (connection refused/reset, timeout, 408, 429, 5xx). */
+/** A network failure worth retrying (connection refused/reset, timeout, 408, 429, 5xx). Anything else
+ * (a bad key, a damaged folder, a bug) is not: retrying it forever would hide it. */
 export function isRetryable(error: unknown): boolean {
-  return error instanceof WandbError ? error.code === "HTTP_RETRYABLE" : true;
+  return error instanceof WandbError && error.code === "HTTP_RETRYABLE";
 }

@@ -55,6 +55,11 @@ export class BackgroundStreamer {
     clearTimeout(timer);
     this.stopped = true;
     this.waiter.wake();
+    if (!this.completed) {
+      this.lastPending = this.uploader.pendingCount();
+      const why = this.fatal !== null ? "streaming stopped" : `not done after ${timeoutMs} ms`;
+      this.say(`${why}: ${this.lastPending} record(s) not yet on the server and the run is not closed; the folder keeps them — \`pnpm difflens-wandb sync ${this.uploader.folder}\``);
+    }
     return { completed: this.completed, pendingLines: this.lastPending, fatal: this.fatal };
   }
 

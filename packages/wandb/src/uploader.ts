@@ -85,6 +85,16 @@ export class RunUploader {
     return this.linesRead;
   }
 
+  /** Local lines not yet acknowledged (reads what was appended since the last pass). */
+  pendingCount(): number {
+    try {
+      this.readNewLines();
+    } catch {
+      // a damaged line is reported by pass(); here only the count is wanted
+    }
+    return this.pending.length;
+  }
+
   get acknowledgedLines(): number {
     return this.state.historyAcked;
   }

@@ -138,6 +138,19 @@ describe("online run against the loopback server", () => {
   });
 });
 
+describe("liveness messages", () => {
+  it("sends an empty file_stream heartbeat when idle, and `preempting` when asked", async () => {
+    const server = await upServer();
+    const { run } = onlineRun(server, { stream: { ...TEST_STREAM, heartbeatMs: 50 } });
+    run.log({ loss: 1 });
+    await waitFor(() => server.transcript.some((r) => r.kind === "file_stream" && JSON.stringify(r.body) === "{}"), 5000, "heartbeat");
+    run.markPreempting();
+    await waitFor(() => server.runs.size === 1 && server.onlyRun().preempting, 5000, "preempting");
+    await run.finish({ exitCode: 0 });
+    expect(server.onlyRun().history).toHaveLength(1);
+  });
+});
+
 describe("sync", () => {
   async function offlineFolder(records: number): Promise<string> {
     const run = init({ project: "sync", mode: "offline", dir: tempDir("sync"), entity: "me", silent: true });
@@ -175,5 +188,22 @@ describe("sync", () => {
     expect(report.completed).toBe(true);
     expect(server.faultsApplied).toBe(4);
     expect(expectExactlyLocal(server, server.onlyRun(), folder)).toBe(60);
+  });
+});
+
+describe("finish while the server stays down", () => {
+  it("returns after finishTimeoutMs with the pending count and the sync command; sync later delivers all", async () => {
+    const server = new FakeWandbServer(API_KEY);
+    servers.push(server);
+    await server.reservePort();
+    const { run, lines } = onlineRun(server, { stream: { ...TEST_STREAM, finishTimeoutMs: 300 } });
+    await train(run, 0, 25);
+    const result = await run.finish({ exitCode: 0 });
+    expect(result).toMatchObject({ records: 25, uploaded: false, pendingRecords: 25 });
+    expect(lines.join("\n")).toContain("25 record(s) not yet on the server");
+    await server.start();
+    const report = await syncRunFolder(run.folder!, { baseUrl: server.baseUrl, apiKey: API_KEY, stream: TEST_STREAM });
+    expect(report).toMatchObject({ sentLines: 25, completed: true });
+    expect(expectExactlyLocal(server, server.onlyRun(), run.folder!)).toBe(25);
   });
 });

@@ -172,7 +172,7 @@ def build():
         ("model.embed_tokens.weight", "BF16", [4, 6], f32_to_bf16_bits(rng.standard_normal(24).astype(np.float32))),
         ("model.layers.0.mlp.up_proj.weight", "F32", [2, 4], rng.standard_normal(8).astype("<f4")),
         ("model.layers.0.input_layernorm.weight", "F32", [4], np.ones(4, dtype="<f4")),
-        ("model.norm.weight", "F32", [4], np.full(4, 0.5, dtype="<f4")),
+        ("model.nörm.weight", "F32", [4], np.full(4, 0.5, dtype="<f4")),  # non-ASCII: the index escapes it (ensure_ascii)
         ("lm_head.weight", "F16", [6, 4], rng.standard_normal(24).astype("<f2")),
     ]
     max_shard = 96

@@ -123,7 +123,15 @@ export function barsToVegaLite(fig: BarsFigure): TopLevelSpec {
   const xOffset = { field: "series", type: "nominal", sort: [...fig.seriesNames], scale: { paddingInner: 0.08 } };
   const colorScale = { domain: [...fig.seriesNames], range: fig.seriesNames.map((_, i) => seriesColor(i)) };
   const ends = fig.bars.flatMap((b) => [b.value - (b.err ?? 0), b.value + (b.err ?? 0), 0]);
-  const yScale = fig.yDomain ? { domain: [...fig.yDomain], nice: false } : { nice: true, zero: true, domain: [Math.min(...ends), Math.max(...ends)] };
+  let lo = Math.min(...ends);
+  let hi = Math.max(...ends);
+  if (fig.showValues) {
+    // Headroom for the written values beyond the bars' (or error bars') ends, so they clear the axes.
+    const span = hi - lo || 1;
+    if (fig.bars.some((b) => b.value < 0)) lo -= 0.1 * span;
+    if (fig.bars.some((b) => b.value >= 0)) hi += 0.1 * span;
+  }
+  const yScale = fig.yDomain ? { domain: [...fig.yDomain], nice: false } : { nice: true, zero: true, domain: [lo, hi] };
   const y = { field: "value", type: "quantitative", title: fig.yTitle ?? null, scale: yScale };
   const rows = fig.bars.map((b) => ({
     ...b,

@@ -39,7 +39,7 @@ export function placeLabels(requests: readonly LabelRequest[], width: number, he
   return requests.map((request) => {
     const w = measureTextWidth(request.text, fontSize);
     let best: { box: Box; cost: number; leader: boolean } | undefined;
-    for (const distance of [6, 14, 26, 40]) {
+    for (const distance of [6, 14, 26, 40, 56, 76]) {
       for (const [dx, dy] of directions(distance, w, textHeight)) {
         const x0 = request.px + dx;
         const yc = request.py + dy;

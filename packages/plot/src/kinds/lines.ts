@@ -221,7 +221,7 @@ export function linesToVegaLite(fig: LinesFigure): TopLevelSpec {
     layers.push({ name: "zero_line", data: { values: [{ y: 0 }] }, mark: { type: "rule", color: "#444444", strokeWidth: 1 }, encoding: { y: { field: "y", type: "quantitative" } } });
   }
   layers.push(...referenceLineLayers(fig.yLines, "y", "y_lines"));
-  const banded = data.filter((p) => p.lower !== null);
+  const banded = data.filter((p) => p.lower !== null).map((p) => ({ ...p, bandColor: seriesColor(fig.seriesNames.indexOf(p.series)) }));
   if (banded.length > 0) {
     layers.push({
       name: "bands",
@@ -229,7 +229,8 @@ export function linesToVegaLite(fig: LinesFigure): TopLevelSpec {
       mark: { type: "area", opacity: fig.bandOpacity },
       encoding: {
         x, y: { ...y, field: "lower" }, y2: { field: "upper" },
-        color: { field: "series", type: "nominal", scale: colorScale },
+        // Unscaled colours keep the faint bands out of the legend; `legend: null` here would disable the merged legend.
+        fill: { field: "bandColor", type: "nominal", scale: null },
       },
     });
   }

@@ -159,7 +159,8 @@ export function scatterToVegaLite(fig: ScatterFigure): TopLevelSpec {
     {
       name: "points",
       data: { values: fig.points.map((p) => ({ ...p })) },
-      mark: { type: "circle", size: fig.pointSize, opacity: fig.opacity, clip: true, ...(grouped ? {} : { color: seriesColor(0) }) },
+      // No per-point aria labels: with tens of thousands of latents they would dominate the SVG's size.
+      mark: { type: "circle", size: fig.pointSize, opacity: fig.opacity, clip: true, aria: fig.points.length <= 500, ...(grouped ? {} : { color: seriesColor(0) }) },
       encoding: { x, y, ...color },
     },
   ];

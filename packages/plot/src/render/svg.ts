@@ -34,33 +34,35 @@ function useBundledFontMetrics(): void {
   };
 }
 
+/** The compiled vega specification of a figure, with any warnings vega-lite raised while compiling it. */
+export function compileFigure(figure: Figure | unknown): { fig: Figure; spec: vega.Spec; warnings: string[] } {
+  const fig = resolveFigure(figure);
+  const warnings: string[] = [];
+  const logger = {
+    level: () => logger,
+    warn: (...args: unknown[]) => { warnings.push(args.map(String).join(" ")); return logger; },
+    info: () => logger,
+    debug: () => logger,
+    error: (...args: unknown[]) => { throw new Error(args.map(String).join(" ")); },
+  };
+  try {
+    return { fig, spec: vl.compile(toVegaLite(fig), { logger: logger as never }).spec, warnings };
+  } catch (error) {
+    throw new PlotError("PLOT_RENDER_FAILED", `vega-lite could not compile the ${fig.kind} figure: ${(error as Error).message}`);
+  }
+}
+
 /**
  * The figure as a standalone SVG document. Same figure ⇒ same bytes: vega's clip/gradient id counters are reset
  * before each render and nothing time- or machine-dependent enters the output.
  */
 export async function renderSvg(figure: Figure | unknown): Promise<string> {
-  const fig = resolveFigure(figure);
-  const spec = toVegaLite(fig);
-  const warnings: string[] = [];
-  let compiled: vega.Spec;
-  try {
-    compiled = vl.compile(spec, {
-      logger: {
-        level: () => 0,
-        warn: (...args: unknown[]) => { warnings.push(args.join(" ")); return undefined as never; },
-        info: () => undefined as never,
-        debug: () => undefined as never,
-        error: (...args: unknown[]) => { throw new Error(args.join(" ")); },
-      } as never,
-    }).spec;
-  } catch (error) {
-    throw new PlotError("PLOT_RENDER_FAILED", `vega-lite could not compile the ${fig.kind} figure: ${(error as Error).message}`);
-  }
+  const { fig, spec } = compileFigure(figure);
   useBundledFontMetrics();
   vega.resetSVGDefIds();
   let svg: string;
   try {
-    const view = new vega.View(vega.parse(compiled), { renderer: "none", logLevel: vega.Error });
+    const view = new vega.View(vega.parse(spec), { renderer: "none", logLevel: vega.Error });
     svg = await view.toSVG();
     view.finalize();
   } catch (error) {

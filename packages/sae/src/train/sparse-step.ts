@@ -89,6 +89,17 @@ export class StepScratch {
 
 /** Runs one step on x [rows, dIn] (raw activations) and updates `state` in place. */
 export function trainStep(state: TrainState, cfg: SaeTrainConfig, x: Float32Array, rows: number, sc: StepScratch): StepStats {
+  const stats = forwardBackward(state, cfg, x, rows, sc);
+  const lr = applyUpdate(state, cfg, sc);
+  recordFiring(state, cfg, rows, sc);
+  return { ...stats, lr };
+}
+
+/**
+ * Forward pass and hand-written backward: leaves dL/dparams in sc.gWEnc, sc.gWDec, sc.gBEnc, sc.gBDec
+ * (matrix rows nonzero only where sc.touched is set) and does not change the parameters.
+ */
+export function forwardBackward(state: TrainState, cfg: SaeTrainConfig, x: Float32Array, rows: number, sc: StepScratch): Omit<StepStats, "lr"> {
   const { dIn: d, dSae: S, k } = cfg;
   sc.ensure(rows, cfg);
   const p = state.params;
@@ -190,6 +201,14 @@ export function trainStep(state: TrainState, cfg: SaeTrainConfig, x: Float32Arra
     const w = j * d;
     for (let i = 0; i < d; i++) gBDec[i] = gBDec[i]! - gb * p.wEnc[w + i]!;
   }
+  return { loss, fvu, mse: sumE2 / (B * d), explainedVariance: evSum / B, auxkLoss, l0: active / B, numDead };
+}
+
+/** Decoder-gradient projection, Adam, decoder renormalisation; clears the gradients. Returns the lr used. */
+export function applyUpdate(state: TrainState, cfg: SaeTrainConfig, sc: StepScratch): number {
+  const { dIn: d, dSae: S } = cfg;
+  const p = state.params;
+  const { gWEnc, gWDec, gBEnc, gBDec, touched } = sc;
   // Remove the gradient component parallel to each (unit) decoder row.
   for (let j = 0; j < S; j++) {
     if (!touched[j]) continue;
@@ -210,8 +229,15 @@ export function trainStep(state: TrainState, cfg: SaeTrainConfig, x: Float32Arra
   normalizeRows(p.wDec, d);
   gBEnc.fill(0);
   touched.fill(0);
+  state.adamT = t;
+  state.step += 1;
+  return lr;
+}
 
-  // Firing statistics (after the step, as sparsify updates them after the forward pass).
+/** Firing statistics, after the step (sparsify updates them after the forward pass). */
+export function recordFiring(state: TrainState, cfg: SaeTrainConfig, rows: number, sc: StepScratch): void {
+  const { dSae: S, k } = cfg;
+  const B = rows;
   for (let j = 0; j < S; j++) state.sinceFired[j]! += B;
   for (let c = 0; c < B * k; c++) {
     if (sc.topVal[c]! > 0) {
@@ -220,11 +246,8 @@ export function trainStep(state: TrainState, cfg: SaeTrainConfig, x: Float32Arra
       state.fireCounts[j]! += 1;
     }
   }
-  state.adamT = t;
-  state.step += 1;
   state.tokensSeen += B;
   state.windowTokens += B;
-  return { loss, fvu, mse: sumE2 / (B * d), explainedVariance: evSum / B, auxkLoss, l0: active / B, numDead, lr };
 }
 
 /**

@@ -78,8 +78,7 @@ export function differentialFeatures(a: MatrixInput, b: MatrixInput, options?: P
   if (opts.design === "paired" && A.rows !== B.rows) {
     throw new StatsError("LENGTH_MISMATCH", { where, field: "b", expected: `${A.rows} rows (paired with a)`, got: `${B.rows}`, fix: 'use { design: "independent" } for unmatched rows' });
   }
-  const minRows = opts.design === "paired" ? 2 : 2;
-  if (A.rows < minRows || B.rows < minRows) throw new StatsError("SAMPLE_TOO_SMALL", { where, field: "a, b", expected: "at least 2 rows each", got: `${A.rows}, ${B.rows}` });
+  if (A.rows < 2 || B.rows < 2) throw new StatsError("SAMPLE_TOO_SMALL", { where, field: "a, b", expected: "at least 2 rows each", got: `${A.rows}, ${B.rows}` });
   const nFeatures = A.cols;
   const rows = opts.design === "paired" ? pairedDifferences(A, B) : stackRows(A, B);
   // Active features vary somewhere; the rest have T = 0 under every permutation.

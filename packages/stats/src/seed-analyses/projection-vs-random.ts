@@ -79,7 +79,7 @@ export function projectionVsRandomDirections(difference: Sample, dictionary: Mat
     return dot / Math.sqrt(nn);
   };
   const summarize = (values: Float64Array): number => {
-    let acc = opts.statistic === "max-abs" ? 0 : 0;
+    let acc = 0;
     for (const v of values) {
       if (opts.statistic === "max-abs") acc = Math.max(acc, Math.abs(v));
       else acc += opts.statistic === "mean-abs" ? Math.abs(v) : v;

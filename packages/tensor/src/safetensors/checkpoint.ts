@@ -4,6 +4,7 @@ import type { Tensor } from "../tensor.ts";
 import { SafetensorsError } from "./errors.ts";
 import { openSafetensorsSync, type OpenSafetensorsOptions, type SafetensorsAccess, type SafetensorsFile } from "./file.ts";
 import type { SafetensorsTensorInfo } from "./header.ts";
+import { checkOptionKeys } from "./options.ts";
 import { HeaderJsonError, JsonNumber, parseStrictJson, type JsonValue } from "./header-json.ts";
 
 export const SINGLE_FILE_NAME = "model.safetensors";
@@ -85,6 +86,7 @@ export class SafetensorsCheckpoint {
  * as transformers does) or `model.safetensors.index.json`.
  */
 export async function openCheckpoint(dirOrFile: string, options: OpenSafetensorsOptions = {}): Promise<SafetensorsCheckpoint> {
+  checkOptionKeys(options, ["mmap", "mapFile"], "openCheckpoint", dirOrFile);
   let stat: fs.Stats;
   try {
     stat = fs.statSync(dirOrFile);

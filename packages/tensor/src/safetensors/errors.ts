@@ -45,6 +45,10 @@ export type SafetensorsErrorCode =
   | "SIZE_MISMATCH"
   /** `get`/`info` of a name the file (or checkpoint) does not hold. */
   | "TENSOR_NOT_FOUND"
+  /** A tensor longer than one typed array can be in this runtime (2^32 elements in Node 20). */
+  | "TENSOR_TOO_LARGE"
+  /** The memory for a tensor (or an eagerly read file) could not be allocated. */
+  | "ALLOCATION_FAILED"
   /** Use of a file after `close()`. */
   | "CLOSED"
   /** Neither `model.safetensors` nor `model.safetensors.index.json` where a checkpoint was expected. */
@@ -61,6 +65,8 @@ export type SafetensorsErrorCode =
   | "INVALID_NAME"
   /** A metadata value or key that is not a well-formed string. */
   | "INVALID_METADATA"
+  /** An options object with an unknown key or an invalid value. */
+  | "INVALID_OPTIONS"
   /** A tensor handed to the writer whose dtype or storage the writer cannot encode. */
   | "INVALID_TENSOR"
   /** This host is big-endian; the format is little-endian and we do not byte-swap. */

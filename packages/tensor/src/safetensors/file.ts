@@ -6,6 +6,7 @@ import { Tensor } from "../tensor.ts";
 import { SafetensorsError } from "./errors.ts";
 import { LENGTH_PREFIX_BYTES, parseHeader, readHeaderLength, type SafetensorsHeader, type SafetensorsTensorInfo } from "./header.ts";
 import { defaultMapFile, type MapFile } from "./mmap.ts";
+import { checkOptionKeys } from "./options.ts";
 
 export interface OpenSafetensorsOptions {
   /**
@@ -22,6 +23,8 @@ export type SafetensorsAccess = "mmap" | "pread" | "memory";
 
 /** fs.readSync reads at most 2^31 − 1 bytes per call. */
 const MAX_READ_CHUNK = 1 << 30;
+/** Node 20's limit on typed-array length (elements). */
+const MAX_TYPED_ARRAY_LENGTH = 2 ** 32;
 
 /**
  * One open safetensors file: the header is parsed and validated at open, tensor bytes are read only by `get`.
@@ -82,6 +85,7 @@ export class SafetensorsFile {
         `unsupported dtype ${info.formatDtype} for tensor "${name}" in file ${this.path}: a Tensor holds F32, F16, BF16, I32, I64, U8 and BOOL — use getBytes("${name}") for the raw little-endian bytes`);
     }
     const count = info.byteLength / DTYPE_BYTES[dtype];
+    this.checkLength(name, count, `${count} ${dtype} elements`);
     const { buffer, byteOffset } = this.readRegion(name, info, DTYPE_BYTES[dtype]);
     return new Tensor(dtype, info.shape, makeStorage(dtype, buffer, byteOffset, count));
   }
@@ -89,6 +93,7 @@ export class SafetensorsFile {
   /** The tensor's raw bytes (any dtype, little-endian as stored): a view when memory-mapped, else a copy. */
   getBytes(name: string): Uint8Array {
     const info = this.info(name);
+    this.checkLength(name, info.byteLength, `${info.byteLength} bytes`);
     const { buffer, byteOffset } = this.readRegion(name, info, 1);
     return new Uint8Array(buffer, byteOffset, info.byteLength);
   }
@@ -106,6 +111,14 @@ export class SafetensorsFile {
     if (fd !== null) fs.closeSync(fd);
   }
 
+  /** Node 20 typed arrays hold at most 2^32 elements. */
+  private checkLength(name: string, length: number, what: string): void {
+    if (length > MAX_TYPED_ARRAY_LENGTH) {
+      throw new SafetensorsError("TENSOR_TOO_LARGE", { file: this.path, tensor: name },
+        `${what} exceed the ${MAX_TYPED_ARRAY_LENGTH} elements one typed array can hold in this runtime`);
+    }
+  }
+
   private readRegion(name: string, info: SafetensorsTensorInfo, alignment: number): { buffer: ArrayBuffer; byteOffset: number } {
     if (this.closed) throw new SafetensorsError("CLOSED", { file: this.path, tensor: name }, "the file was closed");
     if (this.bytes !== null) {
@@ -114,8 +127,8 @@ export class SafetensorsFile {
       return { buffer: this.bytes.slice(info.byteOffset, info.byteOffset + info.byteLength), byteOffset: 0 };
     }
     if (this.fd === null) throw new SafetensorsError("CLOSED", { file: this.path, tensor: name }, "the file was closed");
-    const buffer = new ArrayBuffer(info.byteLength);
-    preadFully(this.fd, new Uint8Array(buffer), info.byteOffset, this.path, name);
+    const buffer = allocate(info.byteLength, this.path, name);
+    preadFully(this.fd, buffer, 0, info.byteLength, info.byteOffset, this.path, name);
     return { buffer, byteOffset: 0 };
   }
 }
@@ -130,6 +143,7 @@ export async function openSafetensors(path: string, options: OpenSafetensorsOpti
 
 /** The synchronous form of `openSafetensors`. */
 export function openSafetensorsSync(path: string, options: OpenSafetensorsOptions = {}): SafetensorsFile {
+  checkOptionKeys(options, ["mmap", "mapFile"], "openSafetensors", path);
   assertLittleEndianHost(path);
   const fd = openForRead(path);
   try {
@@ -141,8 +155,11 @@ export function openSafetensorsSync(path: string, options: OpenSafetensorsOption
         : tryMap(options.mapFile ?? defaultMapFile(), path, header);
     }
     const { bytes, reason } = mapped;
+    // A mapping keeps the file's pages reachable by itself; the descriptor is only needed for positional reads.
+    if (bytes !== null) fs.closeSync(fd);
     return new SafetensorsFile(path, header, {
-      fd, bytes, access: bytes !== null ? "mmap" : "pread", ...(reason === undefined ? {} : { mmapUnavailableReason: reason }),
+      fd: bytes !== null ? null : fd, bytes, access: bytes !== null ? "mmap" : "pread",
+      ...(reason === undefined ? {} : { mmapUnavailableReason: reason }),
     });
   } catch (err) {
     fs.closeSync(fd);
@@ -157,8 +174,8 @@ export async function readSafetensors(path: string): Promise<{ tensors: Record<s
   let file: SafetensorsFile;
   try {
     const { header, size } = readValidatedHeader(fd, path);
-    const bytes = new ArrayBuffer(size);
-    preadFully(fd, new Uint8Array(bytes), 0, path, undefined);
+    const bytes = allocate(size, path, undefined);
+    preadFully(fd, bytes, 0, size, 0, path, undefined);
     file = new SafetensorsFile(path, header, { fd: null, bytes, access: "memory" });
   } finally {
     fs.closeSync(fd);
@@ -178,10 +195,10 @@ function readValidatedHeader(fd: number, path: string): { header: SafetensorsHea
     throw ioError(path, err);
   }
   const prefix = new Uint8Array(LENGTH_PREFIX_BYTES);
-  preadFully(fd, prefix.subarray(0, Math.min(LENGTH_PREFIX_BYTES, size)), 0, path, undefined);
+  preadFully(fd, prefix.buffer, 0, Math.min(LENGTH_PREFIX_BYTES, size), 0, path, undefined);
   const headerLength = readHeaderLength(prefix, size, path);
   const headerBytes = new Uint8Array(headerLength);
-  preadFully(fd, headerBytes, LENGTH_PREFIX_BYTES, path, undefined);
+  preadFully(fd, headerBytes.buffer, 0, headerLength, LENGTH_PREFIX_BYTES, path, undefined);
   return { header: parseHeader(headerBytes, size, path), size };
 }
 
@@ -204,21 +221,31 @@ function tryMap(mapFile: MapFile, path: string, header: SafetensorsHeader): { by
   return { bytes };
 }
 
-function preadFully(fd: number, into: Uint8Array, position: number, path: string, tensor: string | undefined): void {
+/** Reads `length` bytes at file `position` into `buffer` at `offset`, in chunks (a typed array and one read are capped). */
+function preadFully(fd: number, buffer: ArrayBufferLike, offset: number, length: number, position: number, path: string, tensor: string | undefined): void {
   let done = 0;
-  while (done < into.length) {
-    const want = Math.min(into.length - done, MAX_READ_CHUNK);
+  while (done < length) {
+    const want = Math.min(length - done, MAX_READ_CHUNK);
     let got: number;
     try {
-      got = fs.readSync(fd, into, done, want, position + done);
+      got = fs.readSync(fd, new Uint8Array(buffer, offset + done, want), 0, want, position + done);
     } catch (err) {
       throw ioError(path, err, tensor);
     }
     if (got === 0) {
       throw new SafetensorsError("OFFSETS_OUT_OF_RANGE", tensor === undefined ? { file: path } : { file: path, tensor },
-        `the file ended at byte ${position + done} while reading ${into.length} bytes at ${position}: it was truncated after it was opened`);
+        `the file ended at byte ${position + done} while reading ${length} bytes at ${position}: it was truncated after it was opened`);
     }
     done += got;
+  }
+}
+
+function allocate(byteLength: number, path: string, tensor: string | undefined): ArrayBuffer {
+  try {
+    return new ArrayBuffer(byteLength);
+  } catch (err) {
+    throw new SafetensorsError("ALLOCATION_FAILED", tensor === undefined ? { file: path } : { file: path, tensor },
+      `cannot allocate ${byteLength} bytes (${(err as Error).message}); memory-map the file instead (the add-on) or free memory`);
   }
 }
 

@@ -5,7 +5,8 @@ import { DTYPE_BYTES } from "../dtype.ts";
 import type { Tensor } from "../tensor.ts";
 import { INDEX_FILE_NAME, SINGLE_FILE_NAME } from "./checkpoint.ts";
 import { SafetensorsError } from "./errors.ts";
-import { tensorEntries, writeFileAtomic, writeSafetensors, type TensorMap } from "./write.ts";
+import { checkOptionKeys } from "./options.ts";
+import { compareUtf8, tensorEntries, writeFileAtomic, writeSafetensors, type TensorMap } from "./write.ts";
 
 export interface ShardedWriteOptions {
   /** Largest data size of one shard in bytes; a single tensor larger than this gets a shard of its own. */
@@ -33,9 +34,10 @@ const SHARD_NAME = /^model-\d{5}-of-\d{5}\.safetensors$/;
  * Shard files and an index left in the folder by an earlier save with another layout are removed afterwards.
  */
 export async function writeShardedCheckpoint(dir: string, tensors: TensorMap, options: ShardedWriteOptions): Promise<ShardedWriteResult> {
+  checkOptionKeys(options, ["maxShardBytes", "metadata"], "writeShardedCheckpoint", dir);
   const { maxShardBytes } = options;
   if (!(Number.isSafeInteger(maxShardBytes) && maxShardBytes > 0)) {
-    throw new SafetensorsError("INVALID_TENSOR", { file: dir }, `maxShardBytes must be a positive integer, got ${maxShardBytes}`);
+    throw new SafetensorsError("INVALID_OPTIONS", { file: dir }, `maxShardBytes must be a positive integer, got ${maxShardBytes}`);
   }
   const entries = tensorEntries(tensors);
   const shards: Array<Array<[string, Tensor]>> = [];
@@ -68,8 +70,11 @@ export async function writeShardedCheckpoint(dir: string, tensors: TensorMap, op
     await writeSafetensors(path.join(dir, files[i]!), new Map(shards[i]), options.metadata);
     for (const [name] of shards[i]!) Object.defineProperty(weightMap, name, { value: files[i], enumerable: true });
   }
-  const sortedMap = Object.fromEntries(Object.keys(weightMap).sort().map((k) => [k, weightMap[k]]));
-  const indexText = `${JSON.stringify({ metadata: { total_size: totalSize }, weight_map: sortedMap }, null, 2)}\n`;
+  const sortedMap = Object.fromEntries(Object.keys(weightMap).sort(compareUtf8).map((k) => [k, weightMap[k]]));
+  // As transformers writes it: json.dumps(index, indent=2, sort_keys=True) + "\n", whose ensure_ascii escapes
+  // every non-ASCII UTF-16 unit as \uXXXX (lowercase hex).
+  const indexText = `${JSON.stringify({ metadata: { total_size: totalSize }, weight_map: sortedMap }, null, 2)
+    .replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}\n`;
   const indexPath = path.join(dir, INDEX_FILE_NAME);
   await writeFileAtomic(indexPath, async (h) => {
     await h.writeFile(indexText, "utf8");

@@ -1,0 +1,68 @@
+import { parseSystemCondition } from "./conditions.ts";
+import { ChatError } from "./errors.ts";
+import type { TokenizeChatOptions } from "./tokenize-chat.ts";
+
+type Parse = (value: unknown, key: string) => unknown;
+
+const bool: Parse = (v, key) => {
+  if (typeof v !== "boolean") throw bad(key, "boolean", v);
+  return v;
+};
+const stringList: Parse = (v, key) => {
+  if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) throw bad(key, "an array of strings", v);
+  return Object.freeze([...v]);
+};
+const FIELDS: Record<keyof TokenizeChatOptions, Parse> = {
+  addGenerationPrompt: bool,
+  condition: (v) => parseSystemCondition(v),
+  roles: stringList,
+  specials: stringList,
+  markers: (v, key) => {
+    const o = v as Record<string, unknown> | null;
+    if (o === null || typeof o !== "object" || typeof o["turnStart"] !== "string" || typeof o["turnEnd"] !== "string" || Object.keys(o).length !== 2) {
+      throw bad(key, "{ turnStart: string, turnEnd: string }", v);
+    }
+    return Object.freeze({ turnStart: o["turnStart"], turnEnd: o["turnEnd"] });
+  },
+  extra: (v, key) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) throw bad(key, "an object of template variables", v);
+    return Object.freeze({ ...(v as Record<string, unknown>) });
+  },
+};
+
+function bad(field: string, expected: string, got: unknown): ChatError {
+  return new ChatError("INVALID_OPTION", `bad value for option ${field}`, { field, expected, got: JSON.stringify(got) });
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+/**
+ * Validates `tokenizeChat`/`renderChat` options read from a config file: unknown keys are rejected with the nearest
+ * valid key, `condition` accepts a label (`"custom:<text>"`) or an object. Returns a new frozen object.
+ */
+export function resolveTokenizeChatOptions(input: unknown): Readonly<TokenizeChatOptions> {
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw new ChatError("INVALID_OPTION", "chat options must be an object", { got: JSON.stringify(input) });
+  }
+  const known = Object.keys(FIELDS);
+  const out: Record<string, unknown> = { addGenerationPrompt: false };
+  for (const [key, value] of Object.entries(input)) {
+    const parse = FIELDS[key as keyof TokenizeChatOptions];
+    if (parse === undefined) {
+      const nearest = [...known].sort((x, y) => editDistance(key, x) - editDistance(key, y))[0];
+      throw new ChatError("INVALID_OPTION", `unknown option "${key}"`, { field: key, expected: known.join(", "), fix: `did you mean "${nearest}"?` });
+    }
+    if (value !== undefined) out[key] = parse(value, key);
+  }
+  return Object.freeze(out as TokenizeChatOptions);
+}
