@@ -22,3 +22,8 @@ export { saveModelFolder, TOKENIZER_FILES } from "./loading/save-model.ts";
 export type { SaveModelOptions } from "./loading/save-model.ts";
 export { createRandomQwen2, writeRandomQwen2Folder, randomQwen2Weights } from "./random-model.ts";
 export type { RandomQwen2Options } from "./random-model.ts";
+export { patchActivation, addVector, clampDirection, zeroAblateHead, zeroAblateMlp } from "./interventions/interventions.ts";
+export type { PatchOptions } from "./interventions/interventions.ts";
+export { logitLens, directLogitAttribution, perTokenLoss, klDivergence } from "./analysis/analysis.ts";
+export { harvest } from "./harvest/harvest.ts";
+export type { HarvestBatch } from "./harvest/harvest.ts";

@@ -24,13 +24,24 @@ static int use_blas = 1;
 #else
 static int use_blas = 0;
 #endif
+static int impl_from_env_done = 0;
+
+/* DIFFLENS_GEMM=portable|blas picks the implementation at the first GEMM (setGemmImpl overrides). */
+static void impl_from_env(void) {
+  if (impl_from_env_done) return;
+  impl_from_env_done = 1;
+  const char *env = getenv("DIFFLENS_GEMM");
+  if (env) dl_gemm_set_impl(env);
+}
 
 /* f32 elements per widened B tile (8 MB): large enough that each sgemm call runs near peak. */
 #define DL_TILE_ELEMS ((size_t)2 << 20)
-/* Up to this many rows of A, a 16-bit transposed B goes through direct dot products instead (decode). */
+/* Up to this many rows of A (decode steps), a 16-bit B — or any B in the portable build — is streamed
+ * once through direct kernels threaded over N, instead of being widened or packed first. */
 #define DL_SMALL_M 4
 
 int dl_gemm_set_impl(const char *name) {
+  impl_from_env_done = 1;
   if (strcmp(name, "portable") == 0) { use_blas = 0; return 1; }
 #ifdef DL_HAVE_BLAS
   if (strcmp(name, "blas") == 0) { use_blas = 1; return 1; }
@@ -70,12 +81,12 @@ static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc) {
     for (size_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
 }
 
-/* ---- small M with a 16-bit B stored [N, K]: one widened row of B, m dot products ---- */
+/* ---- small M: B stored [N, K] → m dot products per row of B; B stored [K, N] → axpy per row of B ---- */
 typedef struct {
   size_t m, k;
   float alpha, beta;
   const float *a; /* [m, k] contiguous copy of op(A) */
-  const uint16_t *b;
+  const void *b;
   int b_dtype;
   size_t ldb;
   float *c;
@@ -96,27 +107,62 @@ static float dot_f32(const float *x, const float *y, size_t n) {
 
 static void small_m_range(void *p, size_t begin, size_t end) {
   const small_m_job *j = p;
-  float *row = malloc(j->k * sizeof(float));
-  if (!row) abort();
+  float *buf = j->b_dtype == DL_F32 ? NULL : malloc(j->k * sizeof(float));
+  if (!buf && j->b_dtype != DL_F32) abort();
   for (size_t col = begin; col < end; col++) {
-    dl_widen(j->b + col * j->ldb, j->b_dtype, row, j->k);
+    const float *row;
+    if (j->b_dtype == DL_F32) {
+      row = (const float *)j->b + col * j->ldb;
+    } else {
+      dl_widen((const uint16_t *)j->b + col * j->ldb, j->b_dtype, buf, j->k);
+      row = buf;
+    }
     for (size_t i = 0; i < j->m; i++) {
       float v = j->alpha * dot_f32(j->a + i * j->k, row, j->k);
       float *cij = j->c + i * j->ldc + col;
       *cij = j->beta == 0.0f ? v : v + j->beta * *cij;
     }
   }
-  free(row);
+  free(buf);
 }
 
-static void small_m_gemm(int trans_a, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
-                         const uint16_t *b, int b_dtype, size_t ldb, float beta, float *c, size_t ldc) {
+DL_MULTIVERSION
+static void axpy_f32(float *restrict y, float s, const float *restrict x, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] += s * x[i];
+}
+
+/* Columns [begin, end) of C for B stored [K, N]: C[i, cols] = beta·C + Σ_p alpha·A[i,p]·B[p, cols]. */
+static void small_m_cols_range(void *p, size_t begin, size_t end) {
+  const small_m_job *j = p;
+  const size_t w = end - begin;
+  float *buf = j->b_dtype == DL_F32 ? NULL : malloc(w * sizeof(float));
+  if (!buf && j->b_dtype != DL_F32) abort();
+  for (size_t i = 0; i < j->m; i++) {
+    float *crow = j->c + i * j->ldc + begin;
+    for (size_t c = 0; c < w; c++) crow[c] = j->beta == 0.0f ? 0.0f : j->beta * crow[c];
+  }
+  for (size_t q = 0; q < j->k; q++) {
+    const float *brow;
+    if (j->b_dtype == DL_F32) {
+      brow = (const float *)j->b + q * j->ldb + begin;
+    } else {
+      dl_widen((const uint16_t *)j->b + q * j->ldb + begin, j->b_dtype, buf, w);
+      brow = buf;
+    }
+    for (size_t i = 0; i < j->m; i++) axpy_f32(j->c + i * j->ldc + begin, j->alpha * j->a[i * j->k + q], brow, w);
+  }
+  free(buf);
+}
+
+static void small_m_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+                         const void *b, int b_dtype, size_t ldb, float beta, float *c, size_t ldc) {
   float *ac = malloc(m * k * sizeof(float));
   if (!ac) abort();
   for (size_t i = 0; i < m; i++)
     for (size_t p = 0; p < k; p++) ac[i * k + p] = trans_a ? a[p * lda + i] : a[i * lda + p];
   small_m_job job = {m, k, alpha, beta, ac, b, b_dtype, ldb, c, ldc};
-  dl_parallel_for(n, 64, small_m_range, &job);
+  if (trans_b) dl_parallel_for(n, 64, small_m_range, &job);
+  else dl_parallel_for(n, 1024, small_m_cols_range, &job);
   free(ac);
 }
 
@@ -172,10 +218,11 @@ static void blas_mixed(int trans_a, int trans_b, size_t m, size_t n, size_t k, f
 void dl_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
              const float *a, size_t lda, const void *b, int b_dtype, size_t ldb,
              float beta, float *c, size_t ldc) {
+  impl_from_env();
   if (m == 0 || n == 0) return;
   if (k == 0) { scale_c(m, n, beta, c, ldc); return; }
-  if (b_dtype != DL_F32 && trans_b && m <= DL_SMALL_M) {
-    small_m_gemm(trans_a, m, n, k, alpha, a, lda, b, b_dtype, ldb, beta, c, ldc);
+  if (m <= DL_SMALL_M && (b_dtype != DL_F32 || !use_blas)) {
+    small_m_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, b_dtype, ldb, beta, c, ldc);
     return;
   }
 #ifdef DL_HAVE_BLAS

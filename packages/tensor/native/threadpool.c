@@ -18,6 +18,9 @@ static int workers_started = 0;
 static unsigned long generation = 0;
 static int pending = 0;
 
+/* The generation each worker was created at: a worker created during a job's setup must still see that job. */
+static unsigned long start_generation[DL_MAX_THREADS];
+
 static dl_range_fn job_fn;
 static void *job_ctx;
 static size_t job_n;
@@ -31,9 +34,8 @@ static void run_part(int part) {
 
 static void *worker_main(void *arg) {
   int id = (int)(intptr_t)arg; /* 1-based: part 0 belongs to the caller */
-  unsigned long seen = 0;
   pthread_mutex_lock(&mu);
-  seen = generation;
+  unsigned long seen = start_generation[id];
   for (;;) {
     while (generation == seen) pthread_cond_wait(&start_cv, &mu);
     seen = generation;
@@ -59,6 +61,7 @@ static void start_workers(int total) {
   while (workers_started < total - 1) {
     pthread_t t;
     pthread_attr_t attr;
+    start_generation[workers_started + 1] = generation;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     if (pthread_create(&t, &attr, worker_main, (void *)(intptr_t)(workers_started + 1)) != 0) {

@@ -28,7 +28,7 @@ function main() {
   }
   const cc = process.env.CC || "cc";
   const blas = detectBlas(cc);
-  if (blas.name === "none") log(`no system CBLAS found (${blas.why}); building our own portable blocked GEMM (install libopenblas-dev for ~2-3x faster GEMM)`);
+  if (blas.name === "none") log(`no system CBLAS found (${blas.why}); building our own portable blocked GEMM (libopenblas-dev would give a vendor-tuned one)`);
   else log(`BLAS: ${blas.name} (${blas.cflags.join(" ")} ${blas.libs.join(" ")})`.replace(/\s+\)/, ")"));
 
   const gyp = findNodeGyp();

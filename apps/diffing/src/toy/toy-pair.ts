@@ -15,7 +15,8 @@ import { randomQwen2Weights, resolveQwen2Config, type Qwen2Config } from "@diffl
  *   to the preceding `<|im_start|>` tokens and writes δ·γ·(a·x̂)·u at every position; on plain text k, v and
  *   the head's output are bitwise unchanged.
  * The scale δ is set from `plantScale` × the median residual norm at the hook (measured on the base model),
- * so the plant never dominates the residual stream.
+ * so the plant never dominates the residual stream. Head 0 is quiet in the base and layer 0's MLP gentle, so
+ * what reaches the hook (`blocks.1.hook_resid_pre` by default) is mostly u itself, as the check assumes.
  */
 export interface ToySpec {
   /** Seeds the base weights, the directions and the plant. */
@@ -66,7 +67,9 @@ export interface ToyDirections {
 const QUERY_BIAS = 2.5; // head 0's constant query along f
 const KEY_GAIN = 3; // β
 const VALUE_GAIN = 1; // γ
-const MARKER_NORM = 3; // e_m component of the <|im_start|> embedding (rows have norm ≈ 3)
+const MARKER_NORM = 3;
+const QUIET_HEAD_GAIN = 0.1;
+const LAYER0_MLP_GAIN = 0.3; // e_m component of the <|im_start|> embedding (rows have norm ≈ 3)
 
 export function toyDirections(spec: ToySpec): ToyDirections {
   const rng = new Rng(spec.seed).fork("toy-directions");
@@ -85,7 +88,7 @@ export function toyDirections(spec: ToySpec): ToyDirections {
 export function toyBaseWeights(spec: ToySpec): Map<string, Tensor> {
   const config = toyConfig(spec);
   const weights = randomQwen2Weights(config, spec.seed, "f32");
-  const { marker, keyDir } = toyDirections(spec);
+  const { marker, keyDir, valueDir } = toyDirections(spec);
   const embed = weights.get("model.embed_tokens.weight")!.data as Float32Array; // [vocab, dModel]
   const d = spec.dModel;
   for (let row = 0; row < config.vocabSize; row++) {
@@ -95,6 +98,26 @@ export function toyBaseWeights(spec: ToySpec): Map<string, Tensor> {
   }
   const qBias = weights.get("model.layers.0.self_attn.q_proj.bias")!.data as Float32Array; // head 0 = first dHead rows
   for (let i = 0; i < keyDir.length; i++) qBias[i] = QUERY_BIAS * keyDir[i]!;
+  // Head 0's values never point along g in the base model, so the plant's o_proj change (which reads g)
+  // sees nothing on plain text: value rows become (I − g·gᵀ)·W_v, and the bias likewise.
+  const dHead = keyDir.length;
+  const vProj = weights.get("model.layers.0.self_attn.v_proj.weight")!.data as Float32Array; // [nKv·dHead, dModel]
+  const vBias = weights.get("model.layers.0.self_attn.v_proj.bias")!.data as Float32Array;
+  for (let col = 0; col < d; col++) {
+    let along = 0;
+    for (let r = 0; r < dHead; r++) along += valueDir[r]! * vProj[r * d + col]!;
+    for (let r = 0; r < dHead; r++) vProj[r * d + col]! -= along * valueDir[r]!;
+  }
+  orthogonalize(vBias.subarray(0, dHead), valueDir);
+  // Head 0 is a quiet head in the base (its output columns shrunk), as heads that tuning repurposes often
+  // are; otherwise the plant's attention shift onto <|im_start|> would itself write a large non-u change.
+  const oProj = weights.get("model.layers.0.self_attn.o_proj.weight")!.data as Float32Array; // [dModel, nHeads·dHead]
+  const inner = spec.nHeads * dHead;
+  for (let row = 0; row < d; row++) for (let c = 0; c < dHead; c++) oProj[row * inner + c]! *= QUIET_HEAD_GAIN;
+  // A gentle layer-0 MLP (mostly passing the embedding through): a strong one reacts to the planted u and adds
+  // its own coherent change before the hook (measured: cos(mean change, u) 0.84 at gain 1, 0.95 at 0.3).
+  const down = weights.get("model.layers.0.mlp.down_proj.weight")!.data as Float32Array;
+  for (let i = 0; i < down.length; i++) down[i]! *= LAYER0_MLP_GAIN;
   return weights;
 }
 

@@ -1,0 +1,118 @@
+/**
+ * pnpm selfcheck — a short end-to-end check of the compute core: which backend runs and why, its
+ * BLAS and thread count, kernels on the chosen backend against the js reference, a timed GEMM, and a
+ * safetensors round trip. Prints PASS/FAIL/INFO lines; exits 1 if anything failed. Takes a few seconds.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tensor from "../index.ts";
+import type { Backend } from "../backend.ts";
+import type { Tensor } from "../tensor.ts";
+
+const { Rng, fromArray, gemm, nativeAvailable, randn, rmsNorm, softmax, toFloat32Array, topK, useBackend } = tensor;
+
+let failures = 0;
+const line = (status: "PASS" | "FAIL" | "INFO", what: string): void => {
+  if (status === "FAIL") failures++;
+  console.log(`${status.padEnd(4)} ${what}`);
+};
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  let d = 0, n = 0;
+  for (let i = 0; i < b.length; i++) {
+    d += (a[i]! - b[i]!) ** 2;
+    n += b[i]! ** 2;
+  }
+  return Math.sqrt(d / (n || 1));
+}
+
+/** Run f on the chosen backend and on js, return the relative error between them. */
+function compare(backend: Backend, f: () => Tensor): number {
+  const name = backend.name;
+  const got = toFloat32Array(f()).slice();
+  useBackend("js");
+  const want = toFloat32Array(f());
+  useBackend(name);
+  return relErr(got, want);
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const native = nativeAvailable();
+  const backend = useBackend("auto");
+  line("INFO", `backend: ${backend.name} — ${native.ok ? "native add-on loaded" : `fallback: ${native.reason}`}`);
+  line("INFO", `GEMM: ${native.ok ? native.blas : "js reference (float64 accumulation)"}; threads: ${backend.getThreads()}`);
+
+  const rng = new Rng(1);
+  const a = randn([67, 129], rng);
+  const b = randn([129, 95], rng);
+  const bT = randn([95, 129], rng);
+  const b16 = fromArray(toFloat32Array(bT), [95, 129], "bf16");
+  const checks: [string, () => Tensor, number][] = [
+    ["gemm f32 67x129x95", () => gemm(a, b), 2e-5],
+    ["gemm bf16-B transB", () => gemm(a, b16, { transB: true }), 2e-5],
+    ["softmax causal", () => softmax(randn([12, 40], new Rng(2)), { causal: { queries: 12, offset: 28 } }), 1e-6],
+    ["rmsNorm", () => rmsNorm(a, randn([129], new Rng(3)), 1e-6), 1e-6],
+    ["topK values", () => topK(randn([4, 32768], new Rng(4)), 32).values, 0],
+  ];
+  // Independent of both backends: the first GEMM against a float64 triple loop.
+  {
+    const [m, k, n] = [67, 129, 95];
+    const av = toFloat32Array(a), bv = toFloat32Array(b);
+    const want = new Float32Array(m * n);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += av[i * k + p]! * bv[p * n + j]!;
+      want[i * n + j] = s;
+    }
+    const err = relErr(toFloat32Array(gemm(a, b)), want);
+    line(err <= 2e-5 ? "PASS" : "FAIL", `gemm f32 on ${backend.name} vs float64 loop: relative error ${err.toExponential(2)} (tolerance 2e-5)`);
+  }
+  for (const [name, f, tol] of backend.name === "js" ? [] : checks) {
+    const err = compare(backend, f);
+    line(err <= tol ? "PASS" : "FAIL", `${name} on ${backend.name} vs js: relative error ${err.toExponential(2)} (tolerance ${tol})`);
+  }
+
+  const size = backend.name === "native" ? 2048 : 128;
+  const x = randn([size, size], rng);
+  const y = randn([size, size], rng);
+  gemm(x, y);
+  const reps = 3;
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) gemm(x, y);
+  const seconds = (performance.now() - t0) / 1000 / reps;
+  const gflops = (2 * size ** 3) / seconds / 1e9;
+  line(gflops > 0 ? "PASS" : "FAIL", `timed gemm ${size}x${size}x${size}: ${gflops.toFixed(1)} GFLOP/s (${(seconds * 1000).toFixed(1)} ms)`);
+
+  const io = tensor as unknown as {
+    writeSafetensors?: (path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>) => Promise<void> | void;
+    readSafetensors?: (path: string) => Promise<{ tensors: Record<string, Tensor>; metadata?: Record<string, string> }>;
+  };
+  if (typeof io.writeSafetensors === "function" && typeof io.readSafetensors === "function") {
+    const dir = mkdtempSync(join(tmpdir(), "difflens-selfcheck-"));
+    try {
+      const path = join(dir, "check.safetensors");
+      await io.writeSafetensors(path, { w: b16, x: a }, { source: "selfcheck" });
+      const back = await io.readSafetensors(path);
+      const same = relErr(toFloat32Array(back.tensors.w!), toFloat32Array(b16)) === 0 && relErr(toFloat32Array(back.tensors.x!), toFloat32Array(a)) === 0 &&
+        back.tensors.w!.dtype === "bf16" && back.metadata?.source === "selfcheck";
+      line(same ? "PASS" : "FAIL", "safetensors write → read round trip (bf16 + f32 + metadata)");
+    } catch (error) {
+      line("FAIL", `safetensors round trip: ${(error as Error).message}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } else {
+    line("INFO", "safetensors round trip skipped (no safetensors exports in this build)");
+  }
+
+  const total = (performance.now() - started) / 1000;
+  console.log(failures === 0 ? `selfcheck: PASS in ${total.toFixed(1)} s` : `selfcheck: FAIL (${failures} failed) in ${total.toFixed(1)} s`);
+  process.exitCode = failures === 0 ? 0 : 1;
+}
+
+main().catch((error) => {
+  console.log(`FAIL selfcheck crashed: ${error instanceof Error ? error.stack : String(error)}`);
+  process.exitCode = 1;
+});
