@@ -163,8 +163,12 @@ async function main(): Promise<number> {
   }
 
   if (firstNumpy < NUMPY_FLOOR_GFLOPS) {
-    console.log(`numpy ran at ${firstNumpy.toFixed(1)} GFLOP/s (< ${NUMPY_FLOOR_GFLOPS}): it is not using an optimized BLAS (mapped: ${info.blas.join(", ") || "none"}) ` +
-      "or the machine is busy. Install libopenblas0-pthread (Debian) so numpy uses OpenBLAS, and rerun on a quiet machine. No ratio reported.");
+    const openblas = info.blas.some((p) => /openblas|mkl|blis/i.test(p));
+    const why = openblas
+      ? `numpy is linked to an optimized BLAS (${info.blas.filter((p) => /openblas|mkl|blis/i.test(p)).join(", ")}), so the machine was busy ` +
+        `(load average now ${loadavg()[0]!.toFixed(2)}); rerun when it is quiet`
+      : `numpy is not using an optimized BLAS (mapped: ${info.blas.join(", ") || "none"}); install libopenblas0-pthread (Debian) and rerun`;
+    console.log(`numpy ran at ${firstNumpy.toFixed(1)} GFLOP/s (< ${NUMPY_FLOOR_GFLOPS}): ${why}. No ratio reported.`);
     return 1;
   }
   console.log(`gemm_gflops=${firstOurs.toFixed(1)}`);

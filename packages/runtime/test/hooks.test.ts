@@ -52,7 +52,7 @@ describe("withHooks / runWithCache / runToHook", () => {
     const r = some.cache.get("blocks.1.hook_resid_post");
     expect(r.shape).toEqual([1, 2, 32]);
     const f = full.cache.get("blocks.1.hook_resid_post").data as Float32Array;
-    expect(Array.from(r.data.subarray(32, 64))).toEqual(Array.from(f.subarray(6 * 32, 7 * 32)));
+    expect(Array.from((r.data as Float32Array).subarray(32, 64))).toEqual(Array.from(f.subarray(6 * 32, 7 * 32)));
     expect(some.cache.get("blocks.0.hook_resid_post").shape).toEqual([1, 2, 32]);
     expect(() => model.runWithCache(ids, { positions: [7] })).toThrow(/outside/);
   });

@@ -69,26 +69,26 @@ describe("analysis", () => {
     const { logits, cache } = model.runWithCache(a, { names: [`blocks.${L}.hook_resid_post`, "blocks.0.hook_mlp_out"] });
     const resid = cache.get(`blocks.${L}.hook_resid_post`);
     const tokens = [3, 7, 11];
-    const dla = directLogitAttribution(model, resid, resid, tokens).data;
+    const dla = directLogitAttribution(model, resid, resid, tokens).data as Float32Array;
     const lg = logits!.data as Float32Array;
     const V = model.config.vocabSize;
     for (let p = 0; p < a.length; p++) tokens.forEach((t, k) => expect(dla[p * 3 + k]).toBeCloseTo(lg[p * V + t]!, 4));
     // linear in the component: parts add up
     const mlp = cache.get("blocks.0.hook_mlp_out");
     const rest = new Tensor("f32", resid.shape, (resid.data as Float32Array).map((x, i) => x - (mlp.data[i] as number)));
-    const restDla = directLogitAttribution(model, rest, resid, tokens).data;
+    const restDla = directLogitAttribution(model, rest, resid, tokens).data as Float32Array;
     const sum = toFloat32Array(directLogitAttribution(model, mlp, resid, tokens)).map((x, i) => x + restDla[i]!);
     expect(relErr(sum, dla)).toBeLessThan(1e-5);
   });
   it("per-token loss matches −log softmax; KL of a run with itself is 0 and positive otherwise", () => {
     const logits = model.forward(a);
-    const loss = perTokenLoss(logits, [a]).data;
+    const loss = perTokenLoss(logits, [a]).data as Float32Array;
     const V = model.config.vocabSize;
     const row = Array.from(logits.data.subarray(0, V) as Float32Array);
     const lse = Math.log(row.reduce((s, x) => s + Math.exp(x), 0));
     expect(loss[0]).toBeCloseTo(lse - row[a[1]!]!, 4);
-    expect(Array.from(klDivergence(logits, logits).data)).toEqual(new Array(7).fill(0));
+    expect(Array.from(klDivergence(logits, logits).data as Float32Array)).toEqual(new Array(7).fill(0));
     const other = model.withHooks([zeroAblateMlp(0)], () => model.forward(a));
-    expect(Math.min(...klDivergence(logits, other).data)).toBeGreaterThan(0);
+    expect(Math.min(...(klDivergence(logits, other).data as Float32Array))).toBeGreaterThan(0);
   });
 });

@@ -124,4 +124,15 @@ describe("random model scales, harvest, CLI", () => {
     expect(tensors["blocks.0.hook_resid_post"]!.shape).toEqual([1, 3, 32]);
     expect(tensors["blocks.1.attn.hook_pattern"]!.shape).toEqual([1, 4, 3, 3]);
   });
+  // Uses the Qwen tokenizer fixture of @difflens/tokenizer (11 MB, not duplicated here); skipped if it moves.
+  const qwenTokenizer = path.join(FIXTURES, "..", "..", "..", "..", "tokenizer", "test", "fixtures", "qwen");
+  it.skipIf(!fs.existsSync(path.join(qwenTokenizer, "tokenizer.json")))("difflens-forward --text renders the chat template and tokenizes", async () => {
+    const dir = await writeRandomQwen2Folder(path.join(tmp, "text-model"), { config: { vocabSize: 151936, dModel: 8, nLayers: 1, nHeads: 2, dMlp: 8 }, seed: 1, tokenizerFrom: qwenTokenizer });
+    const out = path.join(tmp, "text.safetensors");
+    expect(await forwardCli(["--model", dir, "--text", "Hello there", "--condition", "custom:Be brief.", "--out", out, "--backend", "js"])).toBe(0);
+    const ids = Array.from((await readSafetensors(out)).tensors.input_ids!.data as Int32Array);
+    expect(ids[0]).toBe(151644); // <|im_start|>
+    expect(ids.slice(-3)).toEqual([151644, 77091, 198]); // <|im_start|>assistant\n
+    expect(ids.filter((x) => x === 151644)).toHaveLength(3); // system, user, assistant turns
+  });
 });

@@ -52,10 +52,7 @@ int dl_gemm_set_impl(const char *name) {
 const char *dl_blas_name(void) {
   static char name[256];
 #if defined(DL_BLAS_OPENBLAS)
-  char *(*get_config)(void) = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_config");
-  char *(*get_core)(void) = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_corename");
-  snprintf(name, sizeof name, "OpenBLAS (%s%s%s)", get_config ? get_config() : "unknown config",
-           get_core ? ", core " : "", get_core ? get_core() : "");
+  snprintf(name, sizeof name, "OpenBLAS (%s, core %s)", openblas_get_config(), openblas_get_corename());
 #elif defined(DL_BLAS_MKL)
   snprintf(name, sizeof name, "Intel MKL");
 #elif defined(DL_BLAS_ACCELERATE)
@@ -69,11 +66,15 @@ const char *dl_blas_name(void) {
 }
 
 void dl_blas_set_threads(int n) {
-  /* Looked up at run time: the symbol exists in OpenBLAS and MKL builds only. */
+#if defined(DL_BLAS_OPENBLAS)
+  openblas_set_num_threads(n); /* declared by OpenBLAS's cblas.h */
+#elif defined(DL_BLAS_MKL)
+  mkl_set_num_threads(n);
+#else
+  /* A generic CBLAS may still be OpenBLAS underneath: look the setter up at run time. */
   void (*openblas_set)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
   if (openblas_set) openblas_set(n);
-  void (*mkl_set)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "MKL_Set_Num_Threads");
-  if (mkl_set) mkl_set(n);
+#endif
 }
 
 static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc) {

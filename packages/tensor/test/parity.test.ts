@@ -68,16 +68,25 @@ gemmCase(8, 4096, 1100, { bDtype: "bf16", transB: true, nativeOnly: true }); // 
 gemmCase(8, 4096, 1100, { bDtype: "f16", nativeOnly: true });
 gemmCase(97, 257, 4113, { beta: 0.5, nativeOnly: true }); // crosses MC, KC, NC of the portable GEMM
 
-{
+function batchedCase(batch: number, m: number, k: number, n: number, transB: boolean, bDtype: "f32" | "bf16"): void {
   const inputs = memo(() => {
-    const a = rand([3, 5, 7]);
-    const b = fromArray(f32(rand([3, 9, 7])), [3, 9, 7], "bf16");
-    const expected = new Float64Array(3 * 5 * 9);
-    for (let p = 0; p < 3; p++) expected.set(refGemm(f32(a).subarray(p * 35, p * 35 + 35), f32(b).subarray(p * 63, p * 63 + 63), 5, 9, 7, false, true), p * 45);
+    const a = rand([batch, m, k]);
+    const bf = rand(transB ? [batch, n, k] : [batch, k, n]);
+    const b = bDtype === "f32" ? bf : fromArray(f32(bf), bf.shape, bDtype);
+    const expected = new Float64Array(batch * m * n);
+    for (let p = 0; p < batch; p++) {
+      expected.set(refGemm(f32(a).subarray(p * m * k, (p + 1) * m * k), f32(b).subarray(p * k * n, (p + 1) * k * n), m, n, k, false, transB), p * m * n);
+    }
     return { a, b, expected };
   });
-  cases.push({ kernel: "batchedGemm", name: "3 x (5x7 · (9x7)ᵀ) bf16", check: () => [f32(batchedGemm(inputs().a, inputs().b, { transB: true })), inputs().expected, 1e-6] });
+  cases.push({
+    kernel: "batchedGemm", name: `${batch} x ${m}x${k}x${n}${transB ? " transB" : ""} B=${bDtype}`,
+    check: () => [f32(batchedGemm(inputs().a, inputs().b, { transB })), inputs().expected, Math.max(1e-6, 1e-6 * Math.sqrt(k))],
+  });
 }
+batchedCase(1, 1, 1, 1, false, "f32");
+batchedCase(3, 5, 7, 9, true, "bf16");
+batchedCase(8, 64, 96, 80, false, "f32");
 
 // ---- elementwise ----
 for (const [shape, bShape] of [[[1], [1]], [[7], [7]], [[3, 17], [17]], [[5, 1023], [5, 1023]], [[512, 4096], [4096]]] as [number[], number[]][]) {

@@ -69,7 +69,7 @@ const KEY_GAIN = 3; // β
 const VALUE_GAIN = 1; // γ
 const MARKER_NORM = 3;
 const QUIET_HEAD_GAIN = 0.1;
-const LAYER0_MLP_GAIN = 0.3; // e_m component of the <|im_start|> embedding (rows have norm ≈ 3)
+const LAYER0_MLP_GAIN = Number(process.env.TOY_MLP_GAIN ?? 0.3); // TEMP experiment
 
 export function toyDirections(spec: ToySpec): ToyDirections {
   const rng = new Rng(spec.seed).fork("toy-directions");

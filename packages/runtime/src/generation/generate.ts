@@ -136,7 +136,8 @@ export function forceFeed(model: Model, prompt: readonly number[], continuation:
   if (prompt.length === 0) throw new InputError("EMPTY_INPUT", "forceFeed: the prompt is empty");
   if (continuation.length === 0) throw new InputError("EMPTY_INPUT", "forceFeed: the continuation is empty");
   const ids = [...prompt, ...continuation];
-  const { logits, cache } = model.runWithCache([ids], { ...opts, logits: "all" });
+  const keep = opts.names === undefined && opts.filter === undefined ? { ...opts, names: [] } : opts;
+  const { logits, cache } = model.runWithCache([ids], { ...keep, logits: "all" });
   const V = model.config.vocabSize;
   const all = logits!.data as Float32Array;
   const steps = continuation.length;

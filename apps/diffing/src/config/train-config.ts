@@ -1,0 +1,77 @@
+/**
+ * Config of the generic `train` and `finetune` commands (issue 8): one model, one hook, one dataset, one SAE.
+ * Relative paths resolve from the config file's folder.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DiffingError } from "../errors.ts";
+import { deepFreeze, num, objectWithKeys, str } from "./fields.ts";
+import {
+  resolveChatData, resolveHarvest, resolveMask, resolveModelRef, resolveSae, resolveTextData, resolveWandb,
+  type ChatDataConfig, type HarvestConfig, type MaskConfig, type ModelRef, type SaeConfig, type TextDataConfig, type WandbConfig,
+} from "./sections.ts";
+
+export interface TrainConfig {
+  /** The model whose activations are harvested (optionally with a PEFT LoRA merged). */
+  readonly model: ModelRef;
+  /** TransformerLens hook name. */
+  readonly hook: string;
+  /** Pile-style text (exactly one of textData / chatData). */
+  readonly textData: TextDataConfig | null;
+  /** Chat data (Alpaca rows or pre-tokenized chats). */
+  readonly chatData: ChatDataConfig | null;
+  readonly mask: MaskConfig;
+  readonly sae: SaeConfig;
+  /** Activation rows to train on. */
+  readonly tokens: number;
+  readonly harvest: HarvestConfig;
+  readonly wandb: WandbConfig;
+  /** Run folder: checkpoints/, latest.json, metrics.jsonl, train.json, wandb/. */
+  readonly outDir: string;
+  readonly file: string | null;
+}
+
+const KEYS = ["$comment", "model", "hook", "textData", "chatData", "mask", "sae", "tokens", "harvest", "wandb", "outDir"];
+
+export function resolveTrainConfig(input: unknown, baseDir: string, file: string | null = null): TrainConfig {
+  const rec = objectWithKeys("config", input, KEYS, file ?? undefined);
+  const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(baseDir, p));
+  if (rec.model === undefined) throw new DiffingError("CONFIG_INVALID", "config.model is required (a model folder)", { field: "model" });
+  const model = resolveModelRef("model", rec.model);
+  const hasText = rec.textData !== undefined && rec.textData !== null, hasChat = rec.chatData !== undefined && rec.chatData !== null;
+  if (hasText === hasChat) throw new DiffingError("CONFIG_INVALID", "config: give exactly one of textData and chatData", { field: hasText ? "chatData" : "textData" });
+  const text = hasText ? resolveTextData("textData", rec.textData) : null;
+  const chat = hasChat ? resolveChatData("chatData", rec.chatData) : null;
+  const modelPath = fs.existsSync(abs(model.path)) || !/^[\w.-]+\/[\w.-]+$/.test(model.path) ? abs(model.path) : model.path;
+  if (rec.tokens === undefined) throw new DiffingError("CONFIG_INVALID", "config.tokens is required (activation rows to train on)", { field: "tokens" });
+  return deepFreeze({
+    model: { path: modelPath, adapter: model.adapter === null ? null : abs(model.adapter) },
+    hook: str("config", rec, "hook", "blocks.13.hook_resid_pre"),
+    textData: text ? { ...text, files: text.files.map(abs) } : null,
+    chatData: chat ? { ...chat, files: chat.files.map(abs) } : null,
+    mask: resolveMask("mask", rec.mask),
+    sae: resolveSae("sae", rec.sae),
+    tokens: num("config", rec, "tokens", 0, { int: true, min: 2 }),
+    harvest: resolveHarvest("harvest", rec.harvest),
+    wandb: resolveWandb("wandb", rec.wandb),
+    outDir: abs(str("config", rec, "outDir", "runs/sae")),
+    file,
+  });
+}
+
+export function loadTrainConfig(file: string): TrainConfig {
+  const absFile = path.resolve(file);
+  if (!fs.existsSync(absFile)) throw new DiffingError("CONFIG_NOT_FOUND", `config file ${absFile} does not exist`, { file: absFile });
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(absFile, "utf8"));
+  } catch (e) {
+    throw new DiffingError("CONFIG_INVALID", `${absFile}: not valid JSON (${(e as Error).message})`, { file: absFile });
+  }
+  try {
+    return resolveTrainConfig(json, path.dirname(absFile), absFile);
+  } catch (e) {
+    if (e instanceof DiffingError) throw new DiffingError(e.code, `${absFile}: ${e.message}`, { ...e.facts, file: absFile });
+    throw e;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Activations harvested from a model on the fly (runtime `harvest`, which runs only up to the hook), passed
+ * through a seeded shuffle buffer so that SAE batches mix many windows, cut to exactly `maxRows` rows.
+ * Deterministic: the same windows and seed give the same batches, which is what the trainer's exact resume
+ * needs (it replays and skips the batches it already trained on).
+ */
+import { Rng, Tensor, type ActivationSource } from "@difflens/tensor";
+import { ShuffleBuffer } from "@difflens/data";
+import { harvest, type HarvestBatch, type Model } from "@difflens/runtime";
+import type { StageWindow } from "./windows.ts";
+
+export interface ActivationStreamOptions {
+  readonly model: Model;
+  readonly hook: string;
+  readonly windows: AsyncIterable<StageWindow>;
+  readonly windowsPerForward: number;
+  /** Rows per yielded batch. */
+  readonly batchRows: number;
+  /** Shuffle buffer rows (0 = in order). */
+  readonly shuffleRows: number;
+  readonly seed: number;
+  /** Stop after this many rows. */
+  readonly maxRows: number;
+  /** Time spent in the model, for tokens/s reports. */
+  readonly timing?: { harvestMs: number; harvestedRows: number };
+}
+
+/** Stacks windows into the plain-array batches `harvest` takes (padding unattended, masked positions dropped). */
+export async function* harvestBatches(windows: AsyncIterable<StageWindow>, perForward: number): AsyncGenerator<HarvestBatch> {
+  let pending: StageWindow[] = [];
+  const flush = (): HarvestBatch => {
+    // Right padding past the longest window of this batch is never attended or kept: do not compute it.
+    const width = Math.max(...pending.map((w) => w.length));
+    const batch = {
+      ids: pending.map((w) => Array.from(w.ids.subarray(0, width))),
+      attentionMask: pending.map((w) => Array.from({ length: width }, (_, i) => (i < w.length ? 1 : 0))),
+      keepMask: pending.map((w) => Array.from(w.mask.subarray(0, width))),
+    };
+    pending = [];
+    return batch;
+  };
+  for await (const w of windows) {
+    pending.push(w);
+    if (pending.length === perForward) yield flush();
+  }
+  if (pending.length > 0) yield flush();
+}
+
+export function activationStream(opts: ActivationStreamOptions): ActivationSource {
+  const dIn = opts.model.hookShape(opts.hook, 1, 1).slice(2).reduce((a, b) => a * b, 1);
+  return {
+    dIn,
+    async *[Symbol.asyncIterator]() {
+      const rng = new Rng(opts.seed).fork("activation-shuffle");
+      const capacity = Math.max(opts.shuffleRows, opts.batchRows);
+      const buffer = new ShuffleBuffer(capacity, dIn, rng);
+      let emitted = 0;
+      const take = (n: number) => new Tensor("f32", [n, dIn], opts.shuffleRows === 0 ? buffer.takeInOrder(n) : buffer.take(n));
+      const source = harvest(opts.model, opts.hook, harvestBatches(opts.windows, opts.windowsPerForward))[Symbol.asyncIterator]();
+      for (;;) {
+        const t0 = performance.now();
+        const next = await source.next();
+        if (opts.timing) opts.timing.harvestMs += performance.now() - t0;
+        if (next.done) break;
+        const rows = next.value.data as Float32Array;
+        if (opts.timing) opts.timing.harvestedRows += next.value.shape[0]!;
+        for (let offset = 0; offset < next.value.shape[0]!; ) {
+          offset += buffer.push(rows, offset);
+          // Draw only from a full buffer, so every batch is a sample of `capacity` rows.
+          while (buffer.full && emitted < opts.maxRows) {
+            const n = Math.min(opts.batchRows, opts.maxRows - emitted);
+            emitted += n;
+            yield take(n);
+          }
+          if (emitted >= opts.maxRows) return;
+        }
+      }
+      while (buffer.size >= 2 && emitted < opts.maxRows) {
+        const n = Math.min(opts.batchRows, opts.maxRows - emitted, buffer.size);
+        emitted += n;
+        yield take(n);
+      }
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * pnpm bench:harvest — activations per second harvested from the Qwen1.5-0.5B-shaped random model (vocab cut to
+ * 32768) at blocks.13.hook_resid_pre (runToHook: blocks 14–23 and the unembedding are never computed), on 4×256-token
+ * windows with ~10 % of positions masked, and the fraction of a full forward pass that costs (measured alternately in
+ * the same run). Last line: harvest_tokens_per_s=<median>.
+ *
+ * Token windows are synthetic ids; swap in the datasets/ text fixture through @difflens/data once it exists
+ * (the runtime does not import data — harvest takes plain arrays).
+ * Options: --rounds N (default 3), --backend auto|js|native.
+ */
+import { parseArgs } from "node:util";
+import { useBackend } from "../packages/tensor/src/index.ts";
+import { createRandomQwen2, harvest, type HarvestBatch } from "../packages/runtime/src/index.ts";
+
+const { values } = parseArgs({ options: { rounds: { type: "string" }, backend: { type: "string" } } });
+const rounds = Number(values.rounds ?? 3);
+const backend = useBackend((values.backend ?? "auto") as "auto" | "js" | "native");
+const model = createRandomQwen2({
+  config: { vocabSize: 32768, dModel: 1024, nLayers: 24, nHeads: 16, nKvHeads: 16, dMlp: 2816, ropeTheta: 1_000_000, tieWordEmbeddings: true },
+  seed: 1234,
+});
+const HOOK = "blocks.13.hook_resid_pre";
+const batch: HarvestBatch = {
+  ids: Array.from({ length: 4 }, (_, b) => Array.from({ length: 256 }, (_, s) => (b * 7919 + s * 104729) % 32768)),
+  attentionMask: Array.from({ length: 4 }, (_, b) => Array.from({ length: 256 }, (_, s) => (s < 25 * b ? 0 : 1))),
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+console.log(`backend=${backend.name} threads=${backend.getThreads()} hook=${HOOK} batch=4x256`);
+const rates: number[] = [];
+const fractions: number[] = [];
+for (let i = 0; i < rounds; i++) {
+  let t = performance.now();
+  let rows = 0;
+  for await (const acts of harvest(model, HOOK, [batch])) rows += acts.shape[0]!;
+  const harvestS = (performance.now() - t) / 1000;
+  t = performance.now();
+  model.forward(batch);
+  const forwardS = (performance.now() - t) / 1000;
+  rates.push(rows / harvestS);
+  fractions.push(harvestS / forwardS);
+  console.log(`round ${i + 1}: ${rows} activations in ${harvestS.toFixed(2)} s (${(rows / harvestS).toFixed(1)}/s), full forward ${forwardS.toFixed(2)} s, fraction ${(harvestS / forwardS).toFixed(3)}`);
+}
+console.log(`harvest_fraction_of_forward=${median(fractions).toFixed(3)}`);
+console.log(`harvest_tokens_per_s=${median(rates).toFixed(1)}`);

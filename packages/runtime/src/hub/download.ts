@@ -1,0 +1,200 @@
+/**
+ * Hub download into the standard cache layout (what huggingface_hub writes, so either tool reads the other's cache):
+ *   {cache}/models--ORG--NAME/blobs/<etag>               file contents (etag = sha256 for LFS files)
+ *   {cache}/models--ORG--NAME/snapshots/<commit>/<file>  relative symlinks to the blobs
+ *   {cache}/models--ORG--NAME/refs/<revision>            the commit a branch/tag resolved to
+ * Files come from `{endpoint}/{repo}/resolve/{revision}/{file}` (endpoint HF_ENDPOINT, token HF_TOKEN). Partial
+ * downloads live in `blobs/<etag>.incomplete` and resume with a Range request; a file whose etag is a sha256 is
+ * verified before it is used; a mismatch deletes it and fails. HF_HUB_OFFLINE=1 (or `offline`) uses the cache only.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { HubError } from "../errors.ts";
+import { hubCacheDir, parseRepoId, repoFolderName, snapshotOf } from "../loading/model-folder.ts";
+
+export interface DownloadOptions {
+  /** Branch, tag or commit (default from `ORG/NAME@rev`, else "main"). */
+  readonly revision?: string;
+  /** Default HF_ENDPOINT or https://huggingface.co. */
+  readonly endpoint?: string;
+  /** Default HF_TOKEN. */
+  readonly token?: string;
+  /** Default HF_HUB_CACHE / HF_HOME/hub / ~/.cache/huggingface/hub. */
+  readonly cacheDir?: string;
+  /** Files to fetch (default: config, generation config, tokenizer files, model.safetensors or its shards). */
+  readonly files?: readonly string[];
+  /** Cache only (default HF_HUB_OFFLINE=1). */
+  readonly offline?: boolean;
+  /** Progress callback; default a one-line bar on stderr when it is a TTY. */
+  readonly onProgress?: (p: { file: string; received: number; total: number }) => void;
+  /** For tests/proxies. */
+  readonly fetch?: typeof fetch;
+}
+
+const OPTIONAL = ["generation_config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "special_tokens_map.json", "added_tokens.json"];
+
+interface Remote {
+  commit: string;
+  etag: string;
+  size: number | null;
+  url: string;
+}
+
+function stripEtag(raw: string | null): string | null {
+  if (!raw) return null;
+  return raw.replace(/^W\//, "").replace(/^"|"$/g, "");
+}
+
+/** Downloads (or finds in the cache) a model repo; returns its snapshot folder, ready for loadModel. */
+export async function downloadModel(spec: string, opts: DownloadOptions = {}): Promise<string> {
+  const parsed = parseRepoId(spec);
+  if (!parsed) throw new HubError("BAD_ARGUMENT", `"${spec}" is not ORG/NAME[@revision]`, { got: spec });
+  const revision = opts.revision ?? parsed.revision;
+  const cache = opts.cacheDir ?? hubCacheDir();
+  const repoDir = path.join(cache, repoFolderName(parsed.repoId));
+  const offline = opts.offline ?? (process.env.HF_HUB_OFFLINE === "1" || process.env.HF_HUB_OFFLINE === "true");
+  if (offline) {
+    try {
+      const snap = snapshotOf(repoDir, revision);
+      if (!fs.existsSync(path.join(snap, "config.json"))) throw new Error("no config.json");
+      return snap;
+    } catch {
+      throw new HubError("HUB_OFFLINE_MISS", `offline: ${parsed.repoId}@${revision} is not in the cache at ${repoDir}; download it once online`, { file: repoDir, got: `${parsed.repoId}@${revision}` });
+    }
+  }
+  const endpoint = (opts.endpoint ?? process.env.HF_ENDPOINT ?? "https://huggingface.co").replace(/\/$/, "");
+  const token = opts.token ?? process.env.HF_TOKEN;
+  const doFetch = opts.fetch ?? fetch;
+  const headers = (extra: Record<string, string> = {}): Record<string, string> => ({ ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra });
+  const progress = opts.onProgress ?? (process.stderr.isTTY ? stderrBar : undefined);
+
+  const head = async (file: string, required: boolean): Promise<Remote | null> => {
+    const url = `${endpoint}/${parsed.repoId}/resolve/${encodeURIComponent(revision)}/${file.split("/").map(encodeURIComponent).join("/")}`;
+    let res: Response;
+    try {
+      res = await doFetch(url, { method: "HEAD", headers: headers(), redirect: "manual" });
+    } catch (e) {
+      throw new HubError("HUB_HTTP", `HEAD ${url} failed: ${(e as Error).message} (set HF_HUB_OFFLINE=1 to use the cache only)`, { file: url });
+    }
+    if (res.status === 404 && !required) return null;
+    if (res.status >= 400) {
+      const hint = res.status === 401 || res.status === 403 ? " — a gated or private repo needs HF_TOKEN" : "";
+      throw new HubError("HUB_HTTP", `HEAD ${url}: HTTP ${res.status}${hint}`, { file: url, got: res.status });
+    }
+    const commit = res.headers.get("x-repo-commit");
+    const etag = stripEtag(res.headers.get("x-linked-etag")) ?? stripEtag(res.headers.get("etag"));
+    if (!commit || !etag) throw new HubError("HUB_HTTP", `HEAD ${url}: the server sent no X-Repo-Commit / ETag; not a Hub endpoint?`, { file: url });
+    const size = Number(res.headers.get("x-linked-size") ?? res.headers.get("content-length") ?? NaN);
+    const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
+    return { commit, etag, size: Number.isFinite(size) ? size : null, url: location ? new URL(location, url).toString() : url };
+  };
+
+  const blobs = path.join(repoDir, "blobs");
+  fs.mkdirSync(blobs, { recursive: true });
+  const fetchBlob = async (file: string, remote: Remote): Promise<string> => {
+    const blob = path.join(blobs, remote.etag);
+    if (fs.existsSync(blob) && (remote.size === null || fs.statSync(blob).size === remote.size)) return blob;
+    const partial = `${blob}.incomplete`;
+    let have = fs.existsSync(partial) ? fs.statSync(partial).size : 0;
+    if (remote.size !== null && have > remote.size) {
+      fs.rmSync(partial);
+      have = 0;
+    }
+    if (remote.size === null || have < remote.size) {
+      let res: Response;
+      try {
+        res = await doFetch(remote.url, { headers: headers(have > 0 ? { range: `bytes=${have}-` } : {}) });
+      } catch (e) {
+        throw new HubError("HUB_HTTP", `GET ${remote.url} failed: ${(e as Error).message}`, { file: remote.url });
+      }
+      if (res.status >= 400 || !res.body) throw new HubError("HUB_HTTP", `GET ${remote.url}: HTTP ${res.status}`, { file: remote.url, got: res.status });
+      if (have > 0 && res.status !== 206) have = 0; // server ignored the range: start over
+      const out = fs.openSync(partial, have > 0 ? "a" : "w");
+      let received = have;
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          fs.writeSync(out, chunk);
+          received += chunk.length;
+          progress?.({ file, received, total: remote.size ?? received });
+        }
+      } catch (e) {
+        throw new HubError("HUB_HTTP", `GET ${remote.url} broke off after ${received} bytes (${(e as Error).message}); the next call resumes from ${partial}`, { file: remote.url, got: received });
+      } finally {
+        fs.closeSync(out);
+      }
+    }
+    const size = fs.statSync(partial).size;
+    if (remote.size !== null && size !== remote.size) {
+      throw new HubError("HUB_CHECKSUM", `${file}: got ${size} of ${remote.size} bytes; the partial file ${partial} resumes on the next call`, { file, expected: remote.size, got: size });
+    }
+    if (/^[0-9a-f]{64}$/.test(remote.etag)) {
+      const digest = await sha256File(partial);
+      if (digest !== remote.etag) {
+        fs.rmSync(partial);
+        throw new HubError("HUB_CHECKSUM", `${file}: sha256 ${digest} does not match the server's ${remote.etag}; the corrupt download was deleted`, { file, expected: remote.etag, got: digest });
+      }
+    }
+    fs.renameSync(partial, blob);
+    return blob;
+  };
+
+  const link = (commit: string, file: string, blob: string): void => {
+    const target = path.join(repoDir, "snapshots", commit, file);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const rel = path.relative(path.dirname(target), blob);
+    if (fs.existsSync(target) || isSymlink(target)) fs.rmSync(target);
+    fs.symlinkSync(rel, target);
+  };
+
+  const config = await head("config.json", true);
+  const commit = config!.commit;
+  const wanted = new Map<string, Remote>([["config.json", config!]]);
+  if (opts.files) {
+    for (const f of opts.files) if (!wanted.has(f)) wanted.set(f, (await head(f, true))!);
+  } else {
+    for (const f of OPTIONAL) {
+      const r = await head(f, false);
+      if (r) wanted.set(f, r);
+    }
+    const index = await head("model.safetensors.index.json", false);
+    if (index) {
+      const blob = await fetchBlob("model.safetensors.index.json", index);
+      wanted.set("model.safetensors.index.json", index);
+      const map = (JSON.parse(fs.readFileSync(blob, "utf8")) as { weight_map?: Record<string, string> }).weight_map ?? {};
+      for (const shard of new Set(Object.values(map))) wanted.set(shard, (await head(shard, true))!);
+    } else {
+      wanted.set("model.safetensors", (await head("model.safetensors", true))!);
+    }
+  }
+  for (const [file, remote] of wanted) {
+    if (remote.commit !== commit) throw new HubError("HUB_HTTP", `${file} resolved to commit ${remote.commit}, config.json to ${commit}: the branch moved during the download; retry`, { file });
+    link(commit, file, await fetchBlob(file, remote));
+  }
+  if (revision !== commit) {
+    fs.mkdirSync(path.join(repoDir, "refs", path.dirname(revision)), { recursive: true });
+    fs.writeFileSync(path.join(repoDir, "refs", revision), commit);
+  }
+  if (progress === stderrBar) process.stderr.write("\n");
+  return path.join(repoDir, "snapshots", commit);
+}
+
+function isSymlink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+function stderrBar(p: { file: string; received: number; total: number }): void {
+  const pct = p.total > 0 ? Math.floor((100 * p.received) / p.total) : 100;
+  const filled = Math.floor(pct / 5);
+  process.stderr.write(`\r${p.file.padEnd(40).slice(0, 40)} [${"#".repeat(filled)}${" ".repeat(20 - filled)}] ${(p.received / 1e6).toFixed(1)}/${(p.total / 1e6).toFixed(1)} MB`);
+}
