@@ -4,13 +4,16 @@
  * windows with ~10 % of positions masked, and the fraction of a full forward pass that costs (measured alternately in
  * the same run). Last line: harvest_tokens_per_s=<median>.
  *
- * Token windows are synthetic ids; swap in the datasets/ text fixture through @difflens/data once it exists
- * (the runtime does not import data — harvest takes plain arrays).
+ * Token windows come from the text fixture (datasets/pile-tiny) through @difflens/data with the real Qwen
+ * tokenizer; ids are folded into the cut vocabulary (id mod 32768) — it only changes which random embedding rows
+ * are read, not the cost. Masks are the data layer's (separators excluded), so masked rows are dropped as in training.
  * Options: --rounds N (default 3), --backend auto|js|native.
  */
 import { parseArgs } from "node:util";
 import { useBackend } from "../packages/tensor/src/index.ts";
 import { createRandomQwen2, harvest, type HarvestBatch } from "../packages/runtime/src/index.ts";
+import { ParquetDataset, batchWindows, packTextWindows, textRows } from "@difflens/data";
+import { loadTokenizer } from "@difflens/tokenizer";
 
 const { values } = parseArgs({ options: { rounds: { type: "string" }, backend: { type: "string" } } });
 const rounds = Number(values.rounds ?? 3);
@@ -20,10 +23,21 @@ const model = createRandomQwen2({
   seed: 1234,
 });
 const HOOK = "blocks.13.hook_resid_pre";
-const batch: HarvestBatch = {
-  ids: Array.from({ length: 4 }, (_, b) => Array.from({ length: 256 }, (_, s) => (b * 7919 + s * 104729) % 32768)),
-  attentionMask: Array.from({ length: 4 }, (_, b) => Array.from({ length: 256 }, (_, s) => (s < 25 * b ? 0 : 1))),
-};
+const ENDOFTEXT = 151643;
+const tokenizer = loadTokenizer("packages/tokenizer/test/fixtures/qwen");
+const pile = await ParquetDataset.open(["datasets/pile-tiny/train.parquet"]);
+const windows = packTextWindows(textRows(pile, "text", { shuffle: false, seed: 0 }), tokenizer, {
+  contextSize: 256,
+  separatorId: ENDOFTEXT,
+  maskRules: { excludeIds: [ENDOFTEXT], excludeFirstPosition: false },
+});
+let batch: HarvestBatch | undefined;
+for await (const b of batchWindows(windows, 4)) {
+  const rows = (values: ArrayLike<number>) => Array.from({ length: 4 }, (_, r) => Array.from({ length: 256 }, (_, s) => Number(values[r * 256 + s])));
+  batch = { ids: rows(b.ids.map((id) => id % 32768)), keepMask: rows(b.mask) };
+  break;
+}
+if (!batch) throw new Error("bench:harvest: the text fixture gave no 4×256 batch");
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -13,7 +13,7 @@ const over = JSON.parse(process.argv[2] ?? "{}");
 const seed = over.seed ?? 0, scale = over.scale ?? 0.75, plant = over.plant ?? true;
 const tag = process.argv[3] ?? "x";
 const stages = over.stages ?? raw.stages;
-const cfg = resolveDiffingConfig({ ...raw, runDir: `/tmp/proto/${tag}-${seed}-${scale}-${plant}`, stages, sae: { ...raw.sae, ...(over.sae ?? {}) }, toy: { seed, plantScale: scale, plant, cacheDir: "../../runs/diffing/toy-models" } }, path.resolve("../../configs/diffing"));
+const cfg = resolveDiffingConfig({ ...raw, runDir: `/tmp/proto/${tag}-${seed}-${scale}-${plant}`, stages, sae: { ...raw.sae, ...(over.sae ?? {}) }, toy: { seed, plantScale: scale, plant, cacheDir: over.cache ?? "../../runs/diffing/toy-models" } }, path.resolve("../../configs/diffing"));
 fs.rmSync(cfg.runDir, { recursive: true, force: true });
 const log = (l: string) => { if (/done in/.test(l)) console.log(l); };
 const t0 = performance.now();
