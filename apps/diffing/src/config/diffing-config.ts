@@ -119,8 +119,9 @@ export function resolveDiffingConfig(input: unknown, baseDir: string, file: stri
   const stagesRec = objectWithKeys("stages", rec.stages, STAGE_NAMES);
   const stages = {} as Record<StageName, StageConfig>;
   for (const s of STAGE_NAMES) {
-    const st = objectWithKeys(`stages.${s}`, stagesRec[s], s === "S" ? ["tokens", "lr", "pretrained"] : ["tokens", "lr"]);
+    const st = objectWithKeys(`stages.${s}`, stagesRec[s], ["tokens", "lr", "pretrained"]);
     const pretrained = str(`stages.${s}`, st, "pretrained", null);
+    if (pretrained !== null && s !== "S") throw new DiffingError("CONFIG_INVALID", `stages.${s}.pretrained: only stage S can adopt a pretrained SAE (the others finetune their parent)`, { field: `stages.${s}.pretrained` });
     if (st.tokens === undefined && pretrained === null) throw new DiffingError("CONFIG_INVALID", `stages.${s}.tokens is required`, { field: `stages.${s}.tokens` });
     stages[s] = { tokens: num(`stages.${s}`, st, "tokens", 0, { int: true, min: 0 }), lr: num(`stages.${s}`, st, "lr", null, { min: 0, nullable: true }), pretrained: pretrained === null ? null : abs(pretrained) };
   }

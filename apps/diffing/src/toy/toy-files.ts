@@ -1,9 +1,9 @@
 /**
  * Writes the toy pair (see toy-pair.ts) as real files, the way a user would get a real pair:
- *   <cacheDir>/seed-<seed>/base/             HF folder: config.json, model.safetensors, generation_config.json,
+ *   <cacheDir>/v<TOY_VERSION>/seed-<seed>/base/             HF folder: config.json, model.safetensors, generation_config.json,
  *                                            tokenizer.json (the real Qwen tokenizer), tokenizer_config.json whose
  *                                            chat_template is Qwen1.5-Chat's
- *   <cacheDir>/seed-<seed>/plant-<scale>/    PEFT LoRA folder: adapter_config.json + adapter_model.safetensors,
+ *   <cacheDir>/v<TOY_VERSION>/seed-<seed>/plant-<scale>/    PEFT LoRA folder: adapter_config.json + adapter_model.safetensors,
  *                                            toy-plant.json (the planted direction u and the calibration)
  * Deterministic from (seed, plantScale, calibration texts); folders are built under a temp name and renamed, and
  * reused when present.
@@ -21,6 +21,8 @@ import { toyBaseWeights, toyConfig, toyDirections, toyPlant, ENDOFTEXT_ID, IM_EN
 
 /** Shape of the toy used by the demo and the default config (a 3-layer Qwen2 with d_model 64). */
 export const TOY_SHAPE = Object.freeze({ dModel: 64, nLayers: 3, nHeads: 4, dMlp: 192 });
+/** Bumped whenever toy-pair.ts changes the weights it makes, so cached folders of an older toy are not reused. */
+export const TOY_VERSION = 2;
 /** Where the plant is measured and what the demo's SAEs read. */
 export const TOY_HOOK = "blocks.1.hook_resid_pre";
 
@@ -41,7 +43,7 @@ export function qwenTokenizerFile(): string {
 /** Makes (or reuses) the base folder and the plant adapter of one toy. */
 export async function ensureToyFiles(opts: { seed: number; plantScale: number; cacheDir: string; calibrationTexts: () => AsyncIterable<string>; log?: (line: string) => void }): Promise<ToyFiles> {
   const spec: ToySpec = { seed: opts.seed, plantScale: opts.plantScale, ...TOY_SHAPE };
-  const seedDir = path.join(opts.cacheDir, `seed-${opts.seed}`);
+  const seedDir = path.join(opts.cacheDir, `v${TOY_VERSION}`, `seed-${opts.seed}`);
   const baseDir = path.join(seedDir, "base");
   const adapterDir = path.join(seedDir, `plant-${opts.plantScale}`);
   if (!fs.existsSync(path.join(baseDir, "config.json"))) {
