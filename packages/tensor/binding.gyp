@@ -10,7 +10,8 @@
       "target_name": "difflens_tensor",
       "sources": [
         "native/addon.c", "native/mmap.c", "native/threadpool.c", "native/convert.c",
-        "native/gemm.c", "native/gemm-portable.c", "native/kernels.c", "native/topk.c"
+        "native/gemm.c", "native/gemm-portable.c", "native/kernels.c", "native/topk.c",
+        "native/sparse.c", "native/optim.c"
       ],
       "cflags": ["-O3", "-std=gnu11", "-pthread", "-fvisibility=hidden", "-Wall", "-Wno-unused-parameter", "<@(dl_blas_cflags)"],
       "cflags!": ["-O2", "-O0"],

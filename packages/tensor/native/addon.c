@@ -42,7 +42,7 @@ static bool get_bool(napi_env env, napi_value v) {
   return b;
 }
 
-/* Reads argc args and the typed-array views named by `views` ("f" f32, "h" u16, "i" i32, "*" any float, "-" not a view). */
+/* Reads argc args and the typed-array views named by `views` ("f" f32, "h" u16, "i" i32, "u" u8, "*" any float, "-" not a view). */
 #define ARGS(n, spec) \
   size_t argc = MAX_ARGS; napi_value argv[MAX_ARGS]; view vw[MAX_ARGS]; \
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL)); \
@@ -53,7 +53,8 @@ static bool get_bool(napi_env env, napi_value v) {
     if (!get_view(env, argv[i_], &vw[i_])) FAIL("argument %d: expected a typed array", i_); \
     napi_typedarray_type t_ = vw[i_].type; \
     int ok_ = s_ == 'f' ? t_ == napi_float32_array : s_ == 'h' ? t_ == napi_uint16_array : \
-              s_ == 'i' ? t_ == napi_int32_array : (t_ == napi_float32_array || t_ == napi_uint16_array); \
+              s_ == 'i' ? t_ == napi_int32_array : s_ == 'u' ? t_ == napi_uint8_array : \
+              (t_ == napi_float32_array || t_ == napi_uint16_array); \
     if (!ok_) FAIL("argument %d: wrong typed array type", i_); \
   }
 
@@ -214,6 +215,73 @@ static napi_value js_convert(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+static int indices_in_range(const int32_t *idx, size_t count, size_t limit) {
+  for (size_t i = 0; i < count; i++) if (idx[i] < 0 || (size_t)idx[i] >= limit) return 0;
+  return 1;
+}
+
+/* biasTopK(z, bias, k, values, indices, candidates, kc, cvalues, cindices) */
+static napi_value js_bias_topk(napi_env env, napi_callback_info info) {
+  ARGS(9, "ff-fii-fi");
+  size_t n = vw[1].length, k = get_size(env, argv[2]), kc = get_size(env, argv[6]), nc = vw[5].length;
+  size_t rows = n ? vw[0].length / n : 0;
+  if (n == 0 || vw[0].length % n || k > n || vw[3].length != rows * k || vw[4].length != rows * k) FAIL("biasTopK: bad lengths");
+  if (kc > nc || vw[7].length != rows * kc || vw[8].length != rows * kc || !indices_in_range(vw[5].data, nc, n)) FAIL("biasTopK: bad candidates");
+  dl_bias_topk(vw[0].data, vw[1].data, rows, n, k, vw[3].data, vw[4].data, vw[5].data, nc, kc, vw[7].data, vw[8].data);
+  return undefined(env);
+}
+
+/* sparseDecode(out, indices, values, table, d, alpha) */
+static napi_value js_sparse_decode(napi_env env, napi_callback_info info) {
+  ARGS(6, "fiff--");
+  size_t d = get_size(env, argv[4]);
+  size_t rows = d ? vw[0].length / d : 0, kk = rows ? vw[1].length / rows : 0;
+  if (d == 0 || vw[0].length % d || vw[3].length % d || vw[1].length != rows * kk || vw[2].length != rows * kk ||
+      !indices_in_range(vw[1].data, vw[1].length, vw[3].length / d)) FAIL("sparseDecode: bad lengths or indices");
+  dl_sparse_decode(vw[0].data, rows, d, vw[1].data, vw[2].data, kk, vw[3].data, (float)get_num(env, argv[5]));
+  return undefined(env);
+}
+
+/* sparseBackward(indices, values, g, x, table, gTable, gEnc, gBias, touched) */
+static napi_value js_sparse_backward(napi_env env, napi_callback_info info) {
+  ARGS(9, "ifffffffu");
+  size_t tr = vw[7].length, d = tr ? vw[4].length / tr : 0, rows = d ? vw[2].length / d : 0, kk = rows ? vw[0].length / rows : 0;
+  if (d == 0 || vw[4].length != tr * d || vw[5].length != tr * d || vw[6].length != tr * d || vw[8].length != tr ||
+      vw[2].length != rows * d || vw[3].length != rows * d || vw[0].length != rows * kk || vw[1].length != rows * kk ||
+      !indices_in_range(vw[0].data, vw[0].length, tr)) FAIL("sparseBackward: bad lengths or indices");
+  if (!dl_sparse_backward(rows, kk, d, tr, vw[0].data, vw[1].data, vw[2].data, vw[3].data, vw[4].data, vw[5].data, vw[6].data, vw[7].data, vw[8].data))
+    FAIL("sparseBackward: out of memory");
+  return undefined(env);
+}
+
+/* adam(p, g, m, v, cols, rowMask, clearGrad, stepSize, bc2Sqrt, beta1, beta2, eps) — empty rowMask = all rows */
+static napi_value js_adam(napi_env env, napi_callback_info info) {
+  ARGS(12, "ffff-u------");
+  size_t n = vw[0].length, cols = get_size(env, argv[4]), masked = vw[5].length;
+  if (vw[1].length != n || vw[2].length != n || vw[3].length != n || cols == 0 || n % cols || (masked && masked != n / cols)) FAIL("adam: bad lengths");
+  dl_adam(vw[0].data, vw[1].data, vw[2].data, vw[3].data, n, cols, masked ? vw[5].data : NULL, get_bool(env, argv[6]),
+          get_num(env, argv[7]), get_num(env, argv[8]), get_num(env, argv[9]), get_num(env, argv[10]), get_num(env, argv[11]));
+  return undefined(env);
+}
+
+/* projectOutRows(g, w, d, rowMask) — empty rowMask = all rows */
+static napi_value js_project_out_rows(napi_env env, napi_callback_info info) {
+  ARGS(4, "ff-u");
+  size_t d = get_size(env, argv[2]), rows = d ? vw[0].length / d : 0;
+  if (d == 0 || vw[0].length % d || vw[1].length != vw[0].length || (vw[3].length && vw[3].length != rows)) FAIL("projectOutRows: bad lengths");
+  dl_project_out_rows(vw[0].data, vw[1].data, rows, d, vw[3].length ? vw[3].data : NULL);
+  return undefined(env);
+}
+
+/* normalizeRows(w, d, eps) */
+static napi_value js_normalize_rows(napi_env env, napi_callback_info info) {
+  ARGS(3, "f--");
+  size_t d = get_size(env, argv[1]);
+  if (d == 0 || vw[0].length % d) FAIL("normalizeRows: bad lengths");
+  dl_normalize_rows(vw[0].data, vw[0].length / d, d, get_num(env, argv[2]));
+  return undefined(env);
+}
+
 static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   ARGS(1, "-");
   dl_set_threads((int)get_num(env, argv[0]));
@@ -252,6 +320,8 @@ NAPI_MODULE_INIT() {
     FN("scatterAddRows", js_scatter_add_rows), FN("reduce", js_reduce), FN("convert", js_convert),
     FN("setThreads", js_set_threads), FN("getThreads", js_get_threads), FN("blasName", js_blas_name),
     FN("setGemmImpl", js_set_gemm_impl), FN("mmapFile", dl_mmap_file),
+    FN("biasTopK", js_bias_topk), FN("sparseDecode", js_sparse_decode), FN("sparseBackward", js_sparse_backward),
+    FN("adam", js_adam), FN("projectOutRows", js_project_out_rows), FN("normalizeRows", js_normalize_rows),
 #undef FN
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

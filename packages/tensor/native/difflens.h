@@ -75,4 +75,15 @@ void dl_scatter_add_rows(float *target, const int32_t *idx, size_t count, const 
 void dl_reduce(int op, const float *x, void *out, size_t outer, size_t len, size_t inner);
 void dl_topk(const float *x, size_t rows, size_t n, size_t k, float *values, int32_t *indices);
 
+/* ---- k-sparse codes (sparse.c) and optimizer kernels (optim.c); semantics in src/backends/js ---- */
+void dl_bias_topk(const float *z, const float *bias, size_t rows, size_t n, size_t k, float *values, int32_t *indices,
+                  const int32_t *cand, size_t ncand, size_t kc, float *cvalues, int32_t *cindices);
+void dl_sparse_decode(float *out, size_t rows, size_t d, const int32_t *idx, const float *val, size_t kk, const float *table, float alpha);
+int dl_sparse_backward(size_t rows, size_t kk, size_t d, size_t table_rows, const int32_t *idx, const float *val,
+                       const float *g, const float *x, const float *table, float *gtable, float *genc, float *gbias, uint8_t *touched);
+void dl_adam(float *p, float *g, float *m, float *v, size_t n, size_t cols, const uint8_t *mask, int clear_grad,
+             double step_size, double bc2_sqrt, double b1, double b2, double eps);
+void dl_project_out_rows(float *g, const float *w, size_t rows, size_t d, const uint8_t *mask);
+void dl_normalize_rows(float *w, size_t rows, size_t d, double eps);
+
 #endif

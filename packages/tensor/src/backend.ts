@@ -55,6 +55,25 @@ export interface Backend {
   /** Cast between dtypes; float→16-bit uses round-to-nearest-even. */
   cast(x: Tensor, dtype: import("./dtype.ts").DType): Tensor;
 
+  // ---- k-sparse codes and optimizer kernels (TopK SAE training); semantics in backends/js/sparse.ts, optim.ts ----
+
+  /**
+   * Per row of z [rows, n]: the k best of z + bias (bias [n]), ranked as topK, into out.values /
+   * out.indices [rows, k]; with `among`, also the best among.k of z + bias restricted to the columns
+   * listed in among.candidates (i32) into among.values / among.indices [rows, among.k]. z is unchanged.
+   */
+  biasTopK(z: Tensor, bias: Tensor, k: number, out: TopKOutput, among?: TopKAmong): void;
+  /** out[r] += alpha · Σ_c relu(values[r, c]) · table[indices[r, c]], in c order. out [rows, d], indices i32 / values f32 [rows, kk], table [V, d] f32. */
+  sparseDecode(out: Tensor, indices: Tensor, values: Tensor, table: Tensor, alpha: number): Tensor;
+  /** Backward of a k-sparse encode/decode; see SparseCodesGrads. */
+  sparseCodesBackward(indices: Tensor, values: Tensor, g: Tensor, x: Tensor, table: Tensor, grads: SparseCodesGrads): void;
+  /** torch.optim.Adam on one [rows, cols] f32 parameter, in place; see AdamStep. */
+  adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: AdamStep): void;
+  /** grad[r] −= (grad[r]·w[r])·w[r] for rows flagged in rowMask (all rows without one). grad, w: [rows, d] f32. */
+  projectOutRows(grad: Tensor, w: Tensor, rowMask?: Uint8Array): void;
+  /** w[r] ← w[r] / (‖w[r]‖ + eps), in place. w: [rows, d] f32. */
+  normalizeRows(w: Tensor, eps: number): void;
+
   /** Threads used by kernels that thread (native); js ignores it. */
   setThreads(n: number): void;
   getThreads(): number;
@@ -74,4 +93,52 @@ export interface GemmOptions {
 export interface SoftmaxOptions {
   /** Causal mask for rows laid out as [..., queries, keys]: key j visible to query i iff j ≤ i + offset. */
   causal?: { queries: number; offset: number };
+}
+
+export interface TopKOutput {
+  /** [rows, k] f32, written. */
+  values: Tensor;
+  /** [rows, k] i32, written. */
+  indices: Tensor;
+}
+
+export interface TopKAmong extends TopKOutput {
+  /** Column indices (i32 [c]) to choose among. */
+  candidates: Tensor;
+  /** How many to keep per row (≤ c). */
+  k: number;
+}
+
+/**
+ * Gradients of a k-sparse code (row r uses table rows j = indices[r, c] with values a = values[r, c],
+ * pairs with a ≤ 0 or NaN inactive, as after a ReLU) given the upstream gradient g = dL/d(decoded)
+ * [rows, d] and the encoder input x [rows, d]. For each active pair, in increasing r:
+ *   dz = g[r]·table[j];  table[j] += a·g[r];  encoder[j] += dz·x[r];  bias[j] += dz;  touched[j] = 1.
+ * Accumulates into the arrays given (all [V, d] f32 except bias [V] f32 and touched u8 [V]).
+ */
+export interface SparseCodesGrads {
+  table: Tensor;
+  encoder: Tensor;
+  bias: Tensor;
+  touched: Uint8Array;
+}
+
+/**
+ * One Adam update, as torch.optim.Adam (no amsgrad, no weight decay) in float64 arithmetic with
+ * the moments stored as f32:
+ *   m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  p ← p − stepSize · m / (√v / bc2Sqrt + eps)
+ * with stepSize = lr / (1 − β1^t) and bc2Sqrt = √(1 − β2^t) (computed once by ops.adamUpdate).
+ */
+export interface AdamStep {
+  stepSize: number;
+  bc2Sqrt: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Row length of the [rows, cols] parameter (rowMask granularity). */
+  cols: number;
+  /** Rows whose gradient may be nonzero; other rows update with g = 0 without reading it. */
+  rowMask?: Uint8Array;
+  /** Zero the gradient rows that were read. */
+  clearGrad?: boolean;
 }

@@ -6,7 +6,7 @@ export { DTYPE_BYTES, isFloat } from "./dtype.ts";
 export { Tensor, ShapeError, shapeSize } from "./tensor.ts";
 export type { Device } from "./tensor.ts";
 export { TensorError } from "./errors.ts";
-export type { Backend, GemmOptions, SoftmaxOptions } from "./backend.ts";
+export type { Backend, GemmOptions, SoftmaxOptions, TopKOutput, TopKAmong, SparseCodesGrads, AdamStep } from "./backend.ts";
 export type { ActivationSource } from "./activation-source.ts";
 
 export { zeros, fromArray, toFloat32Array, randn, randUniform } from "./construct.ts";
@@ -24,6 +24,8 @@ export {
   gemm, batchedGemm, add, mul, scale, axpby, rmsNorm, ropeInPlace, softmax, silu, siluGate,
   topK, gatherRows, scatterAddRows, sum, mean, max, argmax, cast,
 } from "./ops.ts";
+export { biasTopK, sparseDecode, sparseCodesBackward, adamUpdate, projectOutRows, normalizeRows } from "./ops-sparse.ts";
+export type { AdamHyperparameters } from "./ops-sparse.ts";
 
 // safetensors — owned by the safetensors helper; uncomment when src/safetensors/index.ts exists.
 export * from "./safetensors/index.ts";

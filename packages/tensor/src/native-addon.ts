@@ -30,6 +30,19 @@ export interface NativeAddon {
   reduce(op: number, x: Float32Array, out: Float32Array | Int32Array, outer: number, len: number, inner: number): void;
   /** Float ↔ float conversion; dtype codes as gemm. */
   convert(src: Float32Array | Uint16Array, srcDtype: number, dst: Float32Array | Uint16Array, dstDtype: number): void;
+  /** Best k of z + bias per row, and best kc among the candidate columns (kc = 0: none). */
+  biasTopK(z: Float32Array, bias: Float32Array, k: number, values: Float32Array, indices: Int32Array,
+    candidates: Int32Array, kc: number, candValues: Float32Array, candIndices: Int32Array): void;
+  /** out[r] += alpha·Σ relu(values)·table[indices]; rows = out.length / d. */
+  sparseDecode(out: Float32Array, indices: Int32Array, values: Float32Array, table: Float32Array, d: number, alpha: number): void;
+  /** Transposed accumulation of a k-sparse code (Backend.sparseCodesBackward); V = gBias.length. */
+  sparseBackward(indices: Int32Array, values: Float32Array, g: Float32Array, x: Float32Array, table: Float32Array,
+    gTable: Float32Array, gEnc: Float32Array, gBias: Float32Array, touched: Uint8Array): void;
+  /** Adam in place; empty rowMask = every row. */
+  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, cols: number, rowMask: Uint8Array, clearGrad: boolean,
+    stepSize: number, bc2Sqrt: number, beta1: number, beta2: number, eps: number): void;
+  projectOutRows(g: Float32Array, w: Float32Array, d: number, rowMask: Uint8Array): void;
+  normalizeRows(w: Float32Array, d: number, eps: number): void;
   /** Read-only private mapping of a whole file; the ArrayBuffer unmaps when collected. */
   mmapFile(path: string): ArrayBuffer;
 }

@@ -70,6 +70,15 @@ export async function runCompare(config: DiffingConfig, log: (line: string) => v
     const ids = Array.from({ length: dSae }, (_, i) => i);
     const sums = ids.map((i) => c.D_DF[i]! + c.M_MF[i]!);
     const t = config.compare.threshold;
+    const spec = (cc: typeof c, idList: number[], sumList: number[], k: string) => ({
+      title: `Two-stage comparison (${k} directions)`,
+      subtitle: `${config.name}: ${config.hook}, d_sae ${dSae}; labels = top ${config.compare.topK} by lowest sum`,
+      x: cc.D_DF, y: cc.M_MF,
+      labels: topLabels(idList, sumList, config.compare.topK, "smallest"),
+      xTitle: "cos(D, DF): model changes on chat data", yTitle: "cos(M, MF): data changes on the chat model",
+      xLines: [{ value: t, label: `${t}` }], yLines: [{ value: t, label: `${t}` }],
+      nonFinite: "drop" as const,
+    });
     const fig = scatter({
       title: `Two-stage comparison (${kind} directions)`,
       subtitle: `${config.name}: ${config.hook}, d_sae ${dSae}; labels = top ${config.compare.topK} by lowest sum`,
@@ -82,6 +91,9 @@ export async function runCompare(config: DiffingConfig, log: (line: string) => v
     const base = path.join(outDir, `two-stage-${kind}`);
     await saveFigure(fig, base);
     figures.push(`${base}.png`);
+    // Small rotations cluster in the corner above the 0.7 lines: a zoom on the data (no lines) keeps labels readable.
+    const { xLines: _x, yLines: _y, ...zoomSpec } = { ...spec(c, ids, sums, kind), subtitle: `zoom on the data (threshold lines ${t} off-scale)` };
+    await saveFigure(scatter(zoomSpec), `${base}-zoom`);
   }
   const below = ranking.filter((i) => cosines.decoder.D_DF[i]! < config.compare.threshold && cosines.decoder.M_MF[i]! < config.compare.threshold).length;
   log(`compare: ${dSae} latents, ${below} below ${config.compare.threshold} on both axes; top ${config.compare.topK}: ${ranking.slice(0, config.compare.topK).join(", ")} → ${path.relative(process.cwd(), outDir)}`);

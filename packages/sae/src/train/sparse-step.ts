@@ -1,8 +1,6 @@
-import { Tensor, gemm } from "@difflens/tensor";
-import { TopKSelector } from "../topk-select.ts";
-import { adamUpdate, adamUpdateRows, type AdamHyper } from "./adam.ts";
+import { Tensor, adamUpdate, biasTopK, gemm, normalizeRows, projectOutRows, sparseCodesBackward, sparseDecode, type AdamHyperparameters } from "@difflens/tensor";
 import { effectiveKAux, lrAt, type SaeTrainConfig } from "./config.ts";
-import { normalizeRows, type TrainState } from "./train-state.ts";
+import type { TrainState } from "./train-state.ts";
 
 /**
  * One TopK SAE optimizer step with a hand-written backward pass that uses the sparsity:
@@ -18,6 +16,10 @@ import { normalizeRows, type TrainState } from "./train-state.ts";
  * rows are scatter-added per (token, latent) pair, never densely. Then: the component of each
  * decoder-row gradient parallel to the row is removed, Adam (dense, as torch) updates everything,
  * and decoder rows are renormalised to unit norm.
+ *
+ * Every O(batch·dSae) or O(dSae·dIn) pass runs in a @difflens/tensor kernel (threaded in the native
+ * backend, whose results do not depend on the thread count): the encoder GEMM, biasTopK, sparseDecode,
+ * sparseCodesBackward, adamUpdate, projectOutRows, normalizeRows. O(batch·dIn) bookkeeping stays here.
  */
 export interface StepStats {
   loss: number;
@@ -36,6 +38,8 @@ export interface StepStats {
 
 /** Rows per encoder GEMM: bounds the [rows, dSae] pre-activation buffer. */
 const CHUNK_ROWS = 512;
+/** sparsify's decoder normalisation: w / (‖w‖ + ε_f32). */
+const F32_EPS = 1.1920928955078125e-7;
 
 /** Buffers reused across steps (allocated for the largest batch seen). */
 export class StepScratch {
@@ -55,8 +59,6 @@ export class StepScratch {
   gBDec = new Float32Array(0);
   touched = new Uint8Array(0);
   deadList = new Int32Array(0);
-  topSel = new TopKSelector(1);
-  auxSel = new TopKSelector(1);
 
   ensure(rows: number, cfg: SaeTrainConfig): void {
     const { dIn, dSae, k } = cfg;
@@ -68,21 +70,20 @@ export class StepScratch {
       this.gBDec = new Float32Array(dIn);
       this.touched = new Uint8Array(dSae);
       this.deadList = new Int32Array(dSae);
-      this.topSel = new TopKSelector(k);
-      this.auxSel = new TopKSelector(kAux);
       this.rows = 0;
     }
-    if (rows > this.rows) {
-      this.rows = rows;
-      this.xs = new Float32Array(rows * dIn);
-      this.xc = new Float32Array(rows * dIn);
-      this.z = new Float32Array(Math.min(rows, CHUNK_ROWS) * dSae);
-      this.topIdx = new Int32Array(rows * k);
-      this.topVal = new Float32Array(rows * k);
-      this.auxIdx = new Int32Array(rows * kAux);
-      this.auxVal = new Float32Array(rows * kAux);
-      this.e = new Float32Array(rows * dIn);
-      this.r = new Float32Array(rows * dIn);
+    if (rows > this.rows || this.topIdx.length !== this.rows * k || this.auxIdx.length !== this.rows * kAux) {
+      this.rows = Math.max(rows, this.rows);
+      const n = this.rows;
+      this.xs = new Float32Array(n * dIn);
+      this.xc = new Float32Array(n * dIn);
+      this.z = new Float32Array(Math.min(n, CHUNK_ROWS) * dSae);
+      this.topIdx = new Int32Array(n * k);
+      this.topVal = new Float32Array(n * k);
+      this.auxIdx = new Int32Array(n * kAux);
+      this.auxVal = new Float32Array(n * kAux);
+      this.e = new Float32Array(n * dIn);
+      this.r = new Float32Array(n * dIn);
     }
   }
 }
@@ -94,6 +95,9 @@ export function trainStep(state: TrainState, cfg: SaeTrainConfig, x: Float32Arra
   recordFiring(state, cfg, rows, sc);
   return { ...stats, lr };
 }
+
+const f32 = (shape: number[], data: Float32Array): Tensor<"f32"> => new Tensor("f32", shape, data);
+const i32 = (shape: number[], data: Int32Array): Tensor<"i32"> => new Tensor("i32", shape, data);
 
 /**
  * Forward pass and hand-written backward: leaves dL/dparams in sc.gWEnc, sc.gWDec, sc.gBEnc, sc.gBDec
@@ -130,54 +134,45 @@ export function forwardBackward(state: TrainState, cfg: SaeTrainConfig, x: Float
   const kAux = Math.min(kAuxCfg, numDead);
   const auxScale = numDead > 0 ? Math.min(numDead / kAuxCfg, 1) : 0;
 
-  // Encoder: chunked dense GEMM, then per-row top-k (and top-kAux among dead latents).
-  const wEncT = new Tensor("f32", [S, d], p.wEnc);
+  // Encoder: chunked dense GEMM, then per-row top-k of z + bEnc (and top-kAux among dead latents).
+  const wEncT = f32([S, d], p.wEnc), wDecT = f32([S, d], p.wDec), bEncT = f32([S], p.bEnc);
+  const dead = i32([numDead], sc.deadList.subarray(0, numDead));
   for (let r0 = 0; r0 < B; r0 += CHUNK_ROWS) {
     const n = Math.min(CHUNK_ROWS, B - r0);
-    const zView = sc.z.subarray(0, n * S);
-    gemm(new Tensor("f32", [n, d], xc.subarray(r0 * d, (r0 + n) * d)), wEncT, { transB: true, out: new Tensor("f32", [n, S], zView) });
-    for (let r = 0; r < n; r++) {
-      const off = r * S;
-      for (let j = 0; j < S; j++) zView[off + j]! += p.bEnc[j]!;
-      sc.topSel.selectRow(zView, off, S, k, sc.topIdx, sc.topVal, (r0 + r) * k);
-      if (kAux > 0) sc.auxSel.selectAmong(zView, off, sc.deadList, numDead, kAux, sc.auxIdx, sc.auxVal, (r0 + r) * kAux);
-    }
+    const z = f32([n, S], sc.z.subarray(0, n * S)); // [n, dSae]
+    gemm(f32([n, d], xc.subarray(r0 * d, (r0 + n) * d)), wEncT, { transB: true, out: z });
+    const top = { values: f32([n, k], sc.topVal.subarray(r0 * k, (r0 + n) * k)), indices: i32([n, k], sc.topIdx.subarray(r0 * k, (r0 + n) * k)) };
+    const among = kAux > 0
+      ? { candidates: dead, k: kAux, values: f32([n, kAux], sc.auxVal.subarray(r0 * kAux, (r0 + n) * kAux)), indices: i32([n, kAux], sc.auxIdx.subarray(r0 * kAux, (r0 + n) * kAux)) }
+      : undefined;
+    biasTopK(z, bEncT, k, top, among);
   }
+  const topIdx = i32([B, k], sc.topIdx.subarray(0, B * k)), topVal = f32([B, k], sc.topVal.subarray(0, B * k));
+  const auxIdx = i32([B, kAux], sc.auxIdx.subarray(0, B * kAux)), auxVal = f32([B, kAux], sc.auxVal.subarray(0, B * kAux));
 
-  // Sparse decode, residual, FVU.
+  // Sparse decode, residual e = x − x̂, FVU.
   const e = sc.e;
+  for (let b = 0; b < B; b++) for (let i = 0; i < d; i++) e[b * d + i] = xs[b * d + i]! - p.bDec[i]!;
+  const eT = f32([B, d], e.subarray(0, B * d));
+  sparseDecode(eT, topIdx, topVal, wDecT, -1);
   let sumE2 = 0, evSum = 0, active = 0;
+  for (let c = 0; c < B * k; c++) if (sc.topVal[c]! > 0) active++;
   for (let b = 0; b < B; b++) {
     const o = b * d;
-    for (let i = 0; i < d; i++) e[o + i] = xs[o + i]! - p.bDec[i]!;
-    for (let c = b * k; c < (b + 1) * k; c++) {
-      const a = sc.topVal[c]!;
-      if (!(a > 0)) continue;
-      active++;
-      const w = sc.topIdx[c]! * d;
-      for (let i = 0; i < d; i++) e[o + i] = e[o + i]! - a * p.wDec[w + i]!;
-    }
     let s = 0;
     for (let i = 0; i < d; i++) s += e[o + i]! * e[o + i]!;
     sumE2 += s;
     evSum += tokVar[b]! > 0 ? 1 - s / tokVar[b]! : 0;
   }
 
-  // AuxK: dead latents predict the residual.
+  // AuxK: dead latents predict the residual, r = ê − e.
   const rAux = sc.r;
+  const rT = f32([B, d], rAux.subarray(0, B * d));
   let sumR2 = 0;
   if (kAux > 0) {
-    for (let b = 0; b < B; b++) {
-      const o = b * d;
-      for (let i = 0; i < d; i++) rAux[o + i] = -e[o + i]!;
-      for (let c = b * kAux; c < (b + 1) * kAux; c++) {
-        const a = sc.auxVal[c]!;
-        if (!(a > 0)) continue;
-        const w = sc.auxIdx[c]! * d;
-        for (let i = 0; i < d; i++) rAux[o + i] = rAux[o + i]! + a * p.wDec[w + i]!;
-      }
-      for (let i = 0; i < d; i++) sumR2 += rAux[o + i]! * rAux[o + i]!;
-    }
+    for (let i = 0; i < B * d; i++) rAux[i] = -e[i]!;
+    sparseDecode(rT, auxIdx, auxVal, wDecT, 1);
+    for (let i = 0; i < B * d; i++) sumR2 += rAux[i]! * rAux[i]!;
   }
   const fvu = sumE2 / totalVar;
   const auxkLoss = kAux > 0 ? (auxScale * sumR2) / totalVar : 0;
@@ -191,42 +186,33 @@ export function forwardBackward(state: TrainState, cfg: SaeTrainConfig, x: Float
   const { gWEnc, gWDec, gBEnc, gBDec, touched } = sc;
   gBDec.fill(0);
   for (let b = 0; b < B; b++) for (let i = 0; i < d; i++) gBDec[i]! += e[b * d + i]!;
-  backwardPairs(B, k, d, sc.topIdx, sc.topVal, e, xc, p.wDec, gWDec, gWEnc, gBEnc, touched);
-  if (kAux > 0) backwardPairs(B, kAux, d, sc.auxIdx, sc.auxVal, rAux, xc, p.wDec, gWDec, gWEnc, gBEnc, touched);
-  // bDec also enters the encoder through (x − bDec): dL/dbDec −= Σⱼ dL/dbEncⱼ · Wencⱼ.
-  for (let j = 0; j < S; j++) {
-    if (!touched[j]) continue;
-    const gb = gBEnc[j]!;
-    if (gb === 0) continue;
-    const w = j * d;
-    for (let i = 0; i < d; i++) gBDec[i] = gBDec[i]! - gb * p.wEnc[w + i]!;
-  }
+  const grads = { table: f32([S, d], gWDec), encoder: f32([S, d], gWEnc), bias: f32([S], gBEnc), touched };
+  const xcT = f32([B, d], xc.subarray(0, B * d));
+  sparseCodesBackward(topIdx, topVal, eT, xcT, wDecT, grads);
+  if (kAux > 0) sparseCodesBackward(auxIdx, auxVal, rT, xcT, wDecT, grads);
+  // bDec also enters the encoder through (x − bDec): dL/dbDec −= Σⱼ dL/dbEncⱼ · Wencⱼ (gBEnc is 0 off the touched rows).
+  gemm(f32([1, S], gBEnc), wEncT, { alpha: -1, beta: 1, out: f32([1, d], gBDec) });
   return { loss, fvu, mse: sumE2 / (B * d), explainedVariance: evSum / B, auxkLoss, l0: active / B, numDead };
 }
 
 /** Decoder-gradient projection, Adam, decoder renormalisation; clears the gradients. Returns the lr used. */
 export function applyUpdate(state: TrainState, cfg: SaeTrainConfig, sc: StepScratch): number {
   const { dIn: d, dSae: S } = cfg;
-  const p = state.params;
+  const p = state.params, m = state.adamM, v = state.adamV;
   const { gWEnc, gWDec, gBEnc, gBDec, touched } = sc;
+  const mat = (data: Float32Array): Tensor<"f32"> => f32([S, d], data);
   // Remove the gradient component parallel to each (unit) decoder row.
-  for (let j = 0; j < S; j++) {
-    if (!touched[j]) continue;
-    const w = j * d;
-    let dot = 0;
-    for (let i = 0; i < d; i++) dot += gWDec[w + i]! * p.wDec[w + i]!;
-    for (let i = 0; i < d; i++) gWDec[w + i] = gWDec[w + i]! - dot * p.wDec[w + i]!;
-  }
+  projectOutRows(mat(gWDec), mat(p.wDec), touched);
 
-  // Adam (dense), then unit-norm decoder rows.
+  // Adam (dense, as torch: untouched rows still decay their moments and move), then unit-norm decoder rows.
   const t = state.adamT + 1;
   const lr = lrAt(cfg, state.step + 1);
-  const h: AdamHyper = { lr, beta1: cfg.adamBeta1, beta2: cfg.adamBeta2, eps: cfg.adamEps, t };
-  adamUpdateRows(p.wEnc, gWEnc, state.adamM.wEnc, state.adamV.wEnc, d, touched, h);
-  adamUpdateRows(p.wDec, gWDec, state.adamM.wDec, state.adamV.wDec, d, touched, h);
-  adamUpdate(p.bEnc, gBEnc, state.adamM.bEnc, state.adamV.bEnc, h);
-  adamUpdate(p.bDec, gBDec, state.adamM.bDec, state.adamV.bDec, h);
-  normalizeRows(p.wDec, d);
+  const h: AdamHyperparameters = { lr, beta1: cfg.adamBeta1, beta2: cfg.adamBeta2, eps: cfg.adamEps, t };
+  adamUpdate(mat(p.wEnc), mat(gWEnc), mat(m.wEnc), mat(v.wEnc), h, { rowMask: touched, clearGrad: true });
+  adamUpdate(mat(p.wDec), mat(gWDec), mat(m.wDec), mat(v.wDec), h, { rowMask: touched, clearGrad: true });
+  adamUpdate(f32([S], p.bEnc), f32([S], gBEnc), f32([S], m.bEnc), f32([S], v.bEnc), h);
+  adamUpdate(f32([d], p.bDec), f32([d], gBDec), f32([d], m.bDec), f32([d], v.bDec), h);
+  normalizeRows(mat(p.wDec), F32_EPS);
   gBEnc.fill(0);
   touched.fill(0);
   state.adamT = t;
@@ -248,30 +234,4 @@ export function recordFiring(state: TrainState, cfg: SaeTrainConfig, rows: numbe
   }
   state.tokensSeen += B;
   state.windowTokens += B;
-}
-
-/**
- * Backward through the (token, latent) pairs of one sparse decode: for each pair with value a > 0
- * and upstream gradient g (dL/d output row): dWdec_j += a·g, dz = g·Wdec_j, dWenc_j += dz·xc,
- * dbEnc_j += dz. Reads Wdec before the update.
- */
-function backwardPairs(B: number, kk: number, d: number, idx: Int32Array, val: Float32Array, g: Float32Array, xc: Float32Array, wDec: Float32Array, gWDec: Float32Array, gWEnc: Float32Array, gBEnc: Float32Array, touched: Uint8Array): void {
-  for (let b = 0; b < B; b++) {
-    const o = b * d;
-    for (let c = b * kk; c < (b + 1) * kk; c++) {
-      const a = val[c]!;
-      if (!(a > 0)) continue;
-      const j = idx[c]!;
-      const w = j * d;
-      touched[j] = 1;
-      let dz = 0;
-      for (let i = 0; i < d; i++) {
-        const gi = g[o + i]!;
-        dz += gi * wDec[w + i]!;
-        gWDec[w + i] = gWDec[w + i]! + a * gi;
-      }
-      gBEnc[j] = gBEnc[j]! + dz;
-      for (let i = 0; i < d; i++) gWEnc[w + i] = gWEnc[w + i]! + dz * xc[o + i]!;
-    }
-  }
 }

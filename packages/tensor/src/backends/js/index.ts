@@ -4,7 +4,9 @@ import { add, axpby, mul, scale, silu, siluGate } from "./elementwise.ts";
 import { batchedGemm, gemm } from "./gemm.ts";
 import { argmax, max, mean, sum } from "./reduce.ts";
 import { rmsNorm, ropeInPlace, softmax } from "./rows.ts";
+import { adamUpdate, normalizeRows, projectOutRows } from "./optim.ts";
 import { gatherRows, scatterAddRows, topK } from "./select.ts";
+import { biasTopK, sparseCodesBackward, sparseDecode } from "./sparse.ts";
 
 /**
  * The reference backend: plain TypeScript, float64 accumulation, always available, single-threaded.
@@ -15,6 +17,7 @@ export function createJsBackend(): Backend {
     name: "js",
     gemm, batchedGemm, add, mul, scale, axpby, rmsNorm, ropeInPlace, softmax, silu, siluGate,
     topK, gatherRows, scatterAddRows, sum, mean, max, argmax, cast,
+    biasTopK, sparseDecode, sparseCodesBackward, adamUpdate, projectOutRows, normalizeRows,
     setThreads: () => {},
     getThreads: () => 1,
   };

@@ -14,6 +14,7 @@ type FloatData = Float32Array | Uint16Array;
 const f32 = (t: Tensor): Float32Array => t.data as Float32Array;
 const floatData = (t: Tensor): FloatData => t.data as FloatData;
 const code = (t: Tensor): number => FLOAT_CODE[t.dtype]!;
+const NO_MASK = new Uint8Array(0);
 
 /**
  * The native backend: every kernel runs in the C add-on on the tensors' own memory (outputs are
@@ -21,6 +22,8 @@ const code = (t: Tensor): number => FLOAT_CODE[t.dtype]!;
  * needs, reuse the js kernels.
  */
 export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
+  // An add-on built before the sparse/optimizer kernels existed: run those on the js kernels.
+  const stale = typeof addon.sparseBackward !== "function";
   function gemmCall(a: Tensor, b: Tensor, opts: GemmOptions, batch: number): Tensor {
     const dims = batch === 0 ? gemmDims(a.shape, b.shape, opts) : gemmDims(a.shape.slice(1), b.shape.slice(1), opts);
     const c = opts.out ?? zeros(batch === 0 ? [dims.m, dims.n] : [batch, dims.m, dims.n], "f32");
@@ -93,6 +96,28 @@ export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
       addon.convert(floatData(x), from, out, to);
       return new Tensor(dtype, x.shape, out);
     },
+    biasTopK(z, bias, k, out, among) {
+      if (stale) return js.biasTopK(z, bias, k, out, among);
+      const noCand = among ? null : { c: new Int32Array(0), v: new Float32Array(0) };
+      addon.biasTopK(f32(z), f32(bias), k, f32(out.values), out.indices.data as Int32Array,
+        noCand ? noCand.c : (among!.candidates.data as Int32Array), among?.k ?? 0,
+        noCand ? noCand.v : f32(among!.values), noCand ? noCand.c : (among!.indices.data as Int32Array));
+    },
+    sparseDecode(out, indices, values, table, alpha) {
+      if (stale) return js.sparseDecode(out, indices, values, table, alpha);
+      addon.sparseDecode(f32(out), indices.data as Int32Array, f32(values), f32(table), table.shape[1]!, alpha);
+      return out;
+    },
+    sparseCodesBackward(indices, values, g, x, table, grads) {
+      if (stale) return js.sparseCodesBackward(indices, values, g, x, table, grads);
+      addon.sparseBackward(indices.data as Int32Array, f32(values), f32(g), f32(x), f32(table), f32(grads.table), f32(grads.encoder), f32(grads.bias), grads.touched);
+    },
+    adamUpdate(param, grad, m, v, s) {
+      if (stale) return js.adamUpdate(param, grad, m, v, s);
+      addon.adam(f32(param), f32(grad), f32(m), f32(v), s.cols, s.rowMask ?? NO_MASK, !!s.clearGrad, s.stepSize, s.bc2Sqrt, s.beta1, s.beta2, s.eps);
+    },
+    projectOutRows: (grad, w, rowMask) => stale ? js.projectOutRows(grad, w, rowMask) : addon.projectOutRows(f32(grad), f32(w), w.shape[w.rank - 1]!, rowMask ?? NO_MASK),
+    normalizeRows: (w, eps) => stale ? js.normalizeRows(w, eps) : addon.normalizeRows(f32(w), w.shape[w.rank - 1]!, eps),
     setThreads: (n) => addon.setThreads(n),
     getThreads: () => addon.getThreads(),
   };
