@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { Rng } from "@difflens/tensor";
+import { Rng, nativeAvailable, useBackend } from "@difflens/tensor";
 import { describe, expect, it } from "vitest";
 import { resolveSaeTrainConfig } from "../src/train/config.ts";
 import { StepScratch, trainStep } from "../src/train/sparse-step.ts";
@@ -13,8 +13,12 @@ function paramsFrom(rec: Record<string, number[]>): TrainParams {
   return { wEnc: Float32Array.from(rec.wEnc!), bEnc: Float32Array.from(rec.bEnc!), wDec: Float32Array.from(rec.wDec!), bDec: Float32Array.from(rec.bDec!) };
 }
 
-describe("sparse training step vs torch dense reference", () => {
+// The step's kernels run on the current backend: check the reference match on each available one.
+const backendNames: ("js" | "native")[] = ["js", ...(nativeAvailable().ok ? ["native" as const] : [])];
+
+describe.each(backendNames)("sparse training step vs torch dense reference (%s backend)", (backend) => {
   it("matches weights after 10 steps within 1e-4 and the per-step metrics", () => {
+    useBackend(backend);
     const cfg = resolveSaeTrainConfig(ref.config);
     const state = newTrainState(paramsFrom(ref.initial), cfg, new Rng(0), ref.inputScale);
     const sc = new StepScratch();
@@ -36,6 +40,7 @@ describe("sparse training step vs torch dense reference", () => {
       expect(err, `${name} rel err ${err}`).toBeLessThan(1e-4);
     }
     expect(Array.from(state.sinceFired)).toEqual(ref.finalSinceFired);
+    useBackend("js");
   });
 });
 
