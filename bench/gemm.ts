@@ -3,7 +3,9 @@
  * shapes and thread count, alternating single timed runs (order flipped every pair), ≥ 5 pairs per
  * shape. numpy runs in one long-lived /usr/bin/python3 fed over stdin, so its start-up is never timed.
  * Shapes (M×K×N): 4096×2048×16384 first (the headline), then the SAE-shaped 4096×1024×32768, then a
- * bf16-B run of ours (per-tile widening). Last line: gemm_ratio_vs_numpy=<median per-pair ratio, first shape>.
+ * bf16-B run of ours (per-tile widening). When the add-on has a BLAS, each pair also times the GEMM
+ * implementation that is not the default (blas or our portable one), so the default choice can be
+ * checked against it in the same run. Last line: gemm_ratio_vs_numpy=<median per-pair ratio, first shape>.
  * Environment: DIFFLENS_BENCH_PAIRS (default 5), DIFFLENS_BENCH_THREADS (default 2).
  */
 import { spawn } from "node:child_process";
@@ -104,7 +106,11 @@ async function main(): Promise<number> {
   useBackend("native");
   currentBackend().setThreads(THREADS);
   console.log(`threads=${THREADS} (ours: setThreads(${THREADS}); numpy: OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=${THREADS})`);
-  console.log(`ours: difflens native add-on, GEMM via ${native.blas}`);
+  const addon = loadNativeAddon().addon!;
+  const defaultImpl: "blas" | "portable" = native.gemm?.startsWith("portable") || native.blas!.startsWith("portable") ? "portable" : "blas";
+  const otherImpl = native.blas!.startsWith("portable") ? null : defaultImpl === "blas" ? "portable" : "blas";
+  console.log(`ours: difflens native add-on, GEMM ${native.gemm ?? defaultImpl}; BLAS built in: ${native.blas}`);
+  if (otherImpl) console.log(`each pair also times ours with the other implementation (${otherImpl}) for comparison`);
   const peer = new NumpyPeer(THREADS);
   const info = JSON.parse(await peer.next()) as { numpy: string; blas: string[] };
   console.log(`numpy ${info.numpy}, BLAS libraries mapped: ${info.blas.join(", ") || "none found"}`);
@@ -118,16 +124,24 @@ async function main(): Promise<number> {
     const c = zeros([m, n]);
     timeOurs(a, b, c); // warm-up
     spotCheck(a.data, (p, j) => b.data[p * n + j]!, c.data, m, k, n);
-    const ours: number[] = [], numpy: number[] = [], ratios: number[] = [];
+    const ours: number[] = [], numpy: number[] = [], ratios: number[] = [], other: number[] = [], vsOther: number[] = [];
+    const timeOther = (): number => {
+      addon.setGemmImpl(otherImpl!);
+      try { return timeOurs(a, b, c); } finally { addon.setGemmImpl(defaultImpl); }
+    };
+    if (otherImpl) timeOther(); // warm-up of the other implementation too
     for (let p = 0; p < PAIRS; p++) {
-      let o: number, q: number;
-      if (p % 2 === 0) { o = timeOurs(a, b, c); q = await peer.time(m, k, n); }
-      else { q = await peer.time(m, k, n); o = timeOurs(a, b, c); }
-      const go = gflops(m, k, n, o), gq = gflops(m, k, n, q);
+      let o: number, q: number, x = NaN;
+      if (p % 2 === 0) { o = timeOurs(a, b, c); if (otherImpl) x = timeOther(); q = await peer.time(m, k, n); }
+      else { q = await peer.time(m, k, n); if (otherImpl) x = timeOther(); o = timeOurs(a, b, c); }
+      const go = gflops(m, k, n, o), gq = gflops(m, k, n, q), gx = gflops(m, k, n, x);
       ours.push(go); numpy.push(gq); ratios.push(go / gq);
-      console.log(`  ${m}x${k}x${n} pair ${p + 1}: ours ${go.toFixed(1)} GFLOP/s, numpy ${gq.toFixed(1)} GFLOP/s, ratio ${(go / gq).toFixed(3)}`);
+      if (otherImpl) { other.push(gx); vsOther.push(go / gx); }
+      const otherText = otherImpl ? `, ours/${otherImpl} ${gx.toFixed(1)} GFLOP/s` : "";
+      console.log(`  ${m}x${k}x${n} pair ${p + 1}: ours/${defaultImpl} ${go.toFixed(1)} GFLOP/s${otherText}, numpy ${gq.toFixed(1)} GFLOP/s, ratio ${(go / gq).toFixed(3)}`);
     }
     console.log(`${m}x${k}x${n}: ours median ${median(ours).toFixed(1)} GFLOP/s, numpy median ${median(numpy).toFixed(1)} GFLOP/s, median ratio ${median(ratios).toFixed(3)}`);
+    if (otherImpl) console.log(`${m}x${k}x${n}: ours/${otherImpl} median ${median(other).toFixed(1)} GFLOP/s; default (${defaultImpl}) / ${otherImpl} median per-pair ratio ${median(vsOther).toFixed(3)}`);
     if (si === 0) { firstOurs = median(ours); firstNumpy = median(numpy); firstRatio = median(ratios); }
   }
   peer.close();
@@ -145,21 +159,6 @@ async function main(): Promise<number> {
     const runs: number[] = [];
     for (let p = 0; p < PAIRS; p++) runs.push(gflops(m, k, n, timeOurs(a, b16, c)));
     console.log(`${m}x${k}x${n} with B in bf16 (ours, widened per tile): median ${median(runs).toFixed(1)} GFLOP/s (${runs.map((g) => g.toFixed(1)).join(", ")})`);
-  }
-
-  // Informational: the same first shape through our own portable GEMM (the no-CBLAS fallback).
-  {
-    const [m, k, n] = SHAPES[0]!;
-    const addon = loadNativeAddon().addon!;
-    const a = new Tensor("f32", [m, k], randomF32(m * k, rng));
-    const b = new Tensor("f32", [k, n], randomF32(k * n, rng));
-    const c = zeros([m, n]);
-    addon.setGemmImpl("portable");
-    timeOurs(a, b, c);
-    spotCheck(a.data, (p, j) => b.data[p * n + j]!, c.data, m, k, n);
-    const runs = [0, 1, 2].map(() => gflops(m, k, n, timeOurs(a, b, c)));
-    if (!native.blas!.startsWith("portable")) addon.setGemmImpl("blas");
-    console.log(`${m}x${k}x${n} through our portable GEMM (informational, the no-CBLAS fallback): median ${median(runs).toFixed(1)} GFLOP/s`);
   }
 
   if (firstNumpy < NUMPY_FLOOR_GFLOPS) {

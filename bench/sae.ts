@@ -4,6 +4,7 @@
 // Prints sae_step_tokens_per_s=<ours, median>, the encoder-GEMM-only bound, and last
 // sae_step_ratio_vs_torch=<median of per-pair ratios>.
 import { spawn } from "node:child_process";
+import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { Rng, Tensor, gemm, nativeAvailable, useBackend } from "../packages/tensor/src/index.ts";
 import { resolveSaeTrainConfig } from "../packages/sae/src/train/config.ts";
@@ -82,7 +83,8 @@ void xc;
 const gemmS = median(gemmTimes);
 const gflops = (2 * batch * dIn * dSae) / gemmS / 1e9;
 const bound = batch / gemmS;
-console.log(`backend=${backend.name} threads=${threads} d_in=${dIn} d_sae=${dSae} k=${k} batch=${batch}`);
+console.log(`backend=${backend.name} threads=${threads} d_in=${dIn} d_sae=${dSae} k=${k} batch=${batch} gemm=${native.gemm ?? native.blas ?? "js"}`);
+console.log(`load_average=${loadavg().map((v) => v.toFixed(2)).join(" ")} (2-core machine shared with other jobs: timings are noisy)`);
 console.log(`torch_step_tokens_per_s=${median(torchTps).toFixed(1)}`);
 console.log(`encoder_gemm_gflops=${gflops.toFixed(1)} encoder_gemm_bound_tokens_per_s=${bound.toFixed(1)}`);
 console.log(`sae_step_fraction_of_gemm_bound=${(median(oursTps) / bound).toFixed(3)}`);

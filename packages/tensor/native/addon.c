@@ -10,6 +10,7 @@
 #include "difflens.h"
 
 napi_value dl_mmap_file(napi_env env, napi_callback_info info); /* mmap.c */
+napi_value dl_mmap_range(napi_env env, napi_callback_info info); /* mmap.c */
 
 #define MAX_ARGS 13
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, "NATIVE_INTERNAL", #call " failed"); return NULL; } } while (0)
@@ -302,6 +303,13 @@ static napi_value js_blas_name(napi_env env, napi_callback_info info) {
   return v;
 }
 
+static napi_value js_gemm_impl(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  CHECK(napi_create_string_utf8(env, dl_gemm_impl(), NAPI_AUTO_LENGTH, &v));
+  return v;
+}
+
 static napi_value js_set_gemm_impl(napi_env env, napi_callback_info info) {
   ARGS(1, "-");
   char name[32];
@@ -319,7 +327,7 @@ NAPI_MODULE_INIT() {
     FN("siluGate", js_silu_gate), FN("topK", js_topk), FN("gatherRows", js_gather_rows),
     FN("scatterAddRows", js_scatter_add_rows), FN("reduce", js_reduce), FN("convert", js_convert),
     FN("setThreads", js_set_threads), FN("getThreads", js_get_threads), FN("blasName", js_blas_name),
-    FN("setGemmImpl", js_set_gemm_impl), FN("mmapFile", dl_mmap_file),
+    FN("setGemmImpl", js_set_gemm_impl), FN("gemmImpl", js_gemm_impl), FN("mmapFile", dl_mmap_file), FN("mmapRange", dl_mmap_range),
     FN("biasTopK", js_bias_topk), FN("sparseDecode", js_sparse_decode), FN("sparseBackward", js_sparse_backward),
     FN("adam", js_adam), FN("projectOutRows", js_project_out_rows), FN("normalizeRows", js_normalize_rows),
 #undef FN

@@ -58,6 +58,8 @@ void dl_gemm_portable(int trans_a, int trans_b, size_t m, size_t n, size_t k, fl
 /* "blas" or "portable"; returns 0 if the name is unknown or no BLAS was built in. */
 int dl_gemm_set_impl(const char *name);
 const char *dl_blas_name(void);
+/* The GEMM in use and why, e.g. "portable (default on this CPU: ...)". */
+const char *dl_gemm_impl(void);
 void dl_blas_set_threads(int n);
 
 /* ---- other kernels (kernels.c, topk.c) ---- */

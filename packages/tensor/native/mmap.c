@@ -59,3 +59,66 @@ napi_value dl_mmap_file(napi_env env, napi_callback_info info) {
   }
   return result;
 }
+
+/* mmapRange(fd, offset, length): bytes [offset, offset + length) of an open file as an external
+ * ArrayBuffer over a private mapping (same protection as mmapFile). mmap needs a page-aligned file
+ * offset, so the mapping starts at the page below `offset` and the buffer begins inside it; the
+ * finalizer unmaps the whole mapping. This is how files over 4 GiB — more than one ArrayBuffer may
+ * hold — are mapped: one buffer per tensor. */
+typedef struct { void *base; size_t size; } mapping;
+
+static void unmap_range(napi_env env, void *data, void *hint) {
+  (void)env; (void)data;
+  mapping *m = hint;
+  munmap(m->base, m->size);
+  free(m);
+}
+
+napi_value dl_mmap_range(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t fd = -1;
+  int64_t offset = -1, length = -1;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int64(env, argv[1], &offset) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &length) != napi_ok || fd < 0 || offset < 0 || length < 0) {
+    napi_throw_type_error(env, "MMAP_FAILED", "mmapRange: expected (fd, offset, length) with non-negative integers");
+    return NULL;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) { char msg[200]; snprintf(msg, sizeof msg, "mmapRange: cannot stat fd %d: %s", fd, strerror(errno)); napi_throw_error(env, "MMAP_FAILED", msg); return NULL; }
+  if (!S_ISREG(st.st_mode) || offset + length > (int64_t)st.st_size) {
+    char msg[200];
+    snprintf(msg, sizeof msg, "mmapRange: bytes [%lld, %lld) are not inside the %lld-byte regular file behind fd %d",
+             (long long)offset, (long long)(offset + length), (long long)st.st_size, fd);
+    napi_throw_error(env, "MMAP_FAILED", msg);
+    return NULL;
+  }
+  napi_value result;
+  if (length == 0) {
+    void *unused;
+    if (napi_create_arraybuffer(env, 0, &unused, &result) != napi_ok) return NULL;
+    return result;
+  }
+  long page = sysconf(_SC_PAGESIZE);
+  int64_t base_off = offset - offset % page;
+  size_t size = (size_t)(offset - base_off + length);
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, (off_t)base_off);
+  if (p == MAP_FAILED) {
+    char msg[200];
+    snprintf(msg, sizeof msg, "mmapRange: mmap of %zu bytes at %lld failed: %s", size, (long long)base_off, strerror(errno));
+    napi_throw_error(env, "MMAP_FAILED", msg);
+    return NULL;
+  }
+  mapping *m = malloc(sizeof *m);
+  if (!m) { munmap(p, size); napi_throw_error(env, "MMAP_FAILED", "mmapRange: out of memory"); return NULL; }
+  m->base = p;
+  m->size = size;
+  if (napi_create_external_arraybuffer(env, (char *)p + (offset - base_off), (size_t)length, unmap_range, m, &result) != napi_ok) {
+    munmap(p, size);
+    free(m);
+    napi_throw_error(env, "MMAP_FAILED", "mmapRange: cannot create an external ArrayBuffer of this length in this runtime");
+    return NULL;
+  }
+  return result;
+}

@@ -6,6 +6,8 @@ import { fileURLToPath } from "node:url";
 export interface NativeAddon {
   /** Which GEMM the add-on was built with, e.g. "OpenBLAS 0.3.21 (pthread)" or "portable (own blocked GEMM)". */
   blasName(): string;
+  /** The GEMM in use and why: "portable (default on this CPU: …)", "blas (DIFFLENS_GEMM=blas)", … (absent in add-ons built before it existed). */
+  gemmImpl?(): string;
   setThreads(n: number): void;
   getThreads(): number;
   /** Select the GEMM implementation: "blas" (default when built with one) or "portable" (always built). */
@@ -45,6 +47,8 @@ export interface NativeAddon {
   normalizeRows(w: Float32Array, d: number, eps: number): void;
   /** Read-only private mapping of a whole file; the ArrayBuffer unmaps when collected. */
   mmapFile(path: string): ArrayBuffer;
+  /** Private mapping of bytes [offset, offset + length) of an open file (absent in add-ons built before it existed). */
+  mmapRange?(fd: number, offset: number, length: number): ArrayBuffer;
 }
 
 /** Where node-gyp puts the add-on, relative to this package. */
@@ -80,4 +84,14 @@ export function loadNativeAddon(): { addon: NativeAddon | null; reason?: string 
 export function nativeMmap(path: string): ArrayBuffer | null {
   const { addon } = loadNativeAddon();
   return addon ? addon.mmapFile(path) : null;
+}
+
+/**
+ * Memory-map bytes [offset, offset + length) of the file open as `fd` (private copy-on-write, unmapped when the
+ * ArrayBuffer is collected; the file may be closed meanwhile), or null when the add-on (or this function of it) is
+ * unavailable. Maps files too large for one ArrayBuffer piece by piece. Throws if the range is not in the file.
+ */
+export function nativeMmapRange(fd: number, offset: number, length: number): ArrayBuffer | null {
+  const { addon } = loadNativeAddon();
+  return addon?.mmapRange ? addon.mmapRange(fd, offset, length) : null;
 }

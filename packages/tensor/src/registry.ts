@@ -10,10 +10,10 @@ let current: Backend | undefined;
 let fallbackLogged = false;
 
 /** Whether the native add-on loads here, and if not, why. Loads it on first call (no import-time work). */
-export function nativeAvailable(): { ok: boolean; reason?: string; blas?: string } {
+export function nativeAvailable(): { ok: boolean; reason?: string; blas?: string; gemm?: string } {
   const { addon, reason } = loadNativeAddon();
   if (!addon) return { ok: false, reason: reason ?? "unknown" };
-  return { ok: true, blas: addon.blasName() };
+  return { ok: true, blas: addon.blasName(), ...(addon.gemmImpl ? { gemm: addon.gemmImpl() } : {}) };
 }
 
 /**

@@ -22,7 +22,8 @@ if (nativeAvailable().ok) {
   const addon = loadNativeAddon().addon!;
   backends.push({ name: "native", select: () => { useBackend("native"); addon.setGemmImpl(nativeAvailable().blas!.startsWith("portable") ? "portable" : "blas"); } });
   backends.push({ name: "native/portable-gemm", select: () => { useBackend("native"); addon.setGemmImpl("portable"); } });
-  afterAll(() => { try { addon.setGemmImpl("blas"); } catch { /* built without BLAS */ } useBackend("js"); });
+  const initialImpl = addon.gemmImpl?.().startsWith("portable") ? "portable" : "blas"; // the add-on's default choice
+  afterAll(() => { try { addon.setGemmImpl(initialImpl); } catch { /* built without BLAS */ } useBackend("js"); });
 }
 
 let seed = 1000;

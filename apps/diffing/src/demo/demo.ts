@@ -30,6 +30,12 @@ export interface DemoOptions {
   /** Also write features/ (max-activating contexts + HTML page). */
   readonly features: boolean;
   readonly log: (line: string) => void;
+  /**
+   * A finished demo run of the same seed and config whose S and D stages are copied instead of retrained: both
+   * read only the base model (S on text, D on chat data), so a control and a planted run share them exactly.
+   * The e2e test uses it to run plant + control within its time budget.
+   */
+  readonly reuseBaseStagesFrom?: string;
 }
 
 export interface DemoResult {
@@ -39,6 +45,8 @@ export interface DemoResult {
   readonly runDir: string;
   readonly stages: ReadonlyArray<{ stage: string; wallS: number; tokensPerS: number; harvestTokensPerS: number }>;
   readonly scatterPng: string;
+  /** chatData.trainRegions of the run (null = all tokens). */
+  readonly trainRegions: readonly string[] | null;
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
@@ -49,6 +57,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const runDir = o.runDir ?? path.join(path.dirname(o.config.runDir), "demo", tag);
   // The demo always trains afresh: its point is to show the method working, with timings.
   fs.rmSync(runDir, { recursive: true, force: true });
+  if (o.reuseBaseStagesFrom !== undefined) copyBaseStages(o.reuseBaseStagesFrom, runDir, o.seed, o.config);
   const { file: _file, ...rest } = o.config;
   const config = resolveDiffingConfig({ ...rest, toy: { ...o.config.toy, seed: o.seed, plantScale: o.plantScale, plant: o.plant }, runDir }, path.dirname(runDir), o.config.file);
   o.log(`demo: toy seed ${o.seed}, plant scale ${o.plantScale}${o.plant ? "" : " — CONTROL: no plant (chat model = base model); the check must fail"} → ${runDir}`);
@@ -61,10 +70,28 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const report = checkRecovery(cmp.saes, cmp.ranking, u, config.compare.topK, o.threshold);
   const wallS = (performance.now() - t0) / 1000;
   const stages = (["S", "D", "M", "DF", "MF"] as const).map((s) => ({ stage: s, wallS: records[s]!.timings.wallS, tokensPerS: records[s]!.timings.tokensPerS, harvestTokensPerS: records[s]!.timings.harvestTokensPerS }));
-  const result: DemoResult = { report, passed: report.passed, wallS, runDir, stages, scatterPng: cmp.figures[0]! };
+  const result: DemoResult = { report, passed: report.passed, wallS, runDir, stages, scatterPng: cmp.figures[0]!, trainRegions: config.chatData.trainRegions };
   writeJsonAtomic(path.join(runDir, "demo", "recovery.json"), { seed: o.seed, plantScale: o.plantScale, plant: o.plant, ...report, planted: Array.from(u), wallS, stages });
   recordRun(runDir, { ...config }, config.sae.seed, { command: "demo", startedAt: started.toISOString(), wallS, details: { leadingCos: report.leadingCos, passed: report.passed, plant: o.plant } });
   return result;
+}
+
+/** S and D of another finished demo run (same toy seed, same stage-defining config), copied into runDir. */
+function copyBaseStages(from: string, runDir: string, seed: number, config: DiffingConfig): void {
+  const recovery = path.join(from, "demo", "recovery.json");
+  const runJson = path.join(from, "run.json");
+  if (!fs.existsSync(recovery) || !fs.existsSync(runJson)) throw new DiffingError("STAGE_MISSING", `demo: ${from} is not a finished demo run (no demo/recovery.json or run.json)`, { file: recovery });
+  const got = JSON.parse(fs.readFileSync(recovery, "utf8")) as { seed: number };
+  const source = (JSON.parse(fs.readFileSync(runJson, "utf8")) as { config: Record<string, unknown> }).config;
+  // What S and D depend on besides the base model (fixed by the seed); file paths are left out (stored relative).
+  const defining = (c: Record<string, unknown>) => {
+    const text = c.textData as Record<string, unknown>, chat = c.chatData as Record<string, unknown>, stages = c.stages as Record<string, unknown>;
+    return JSON.stringify([c.hook, c.sae, c.mask, c.harvest, stages.S, stages.D, text.contextSize, text.column, chat.contextSize, chat.trainRegions, chat.format, chat.instructionIn, chat.overflow]);
+  };
+  if (got.seed !== seed || defining(source) !== defining(config as unknown as Record<string, unknown>)) {
+    throw new DiffingError("PARENT_MISMATCH", `demo: ${from} was made with another toy seed or another S/D config; its S and D cannot be reused`, { file: runJson, expected: seed, got: got.seed });
+  }
+  for (const s of ["S", "D"]) fs.cpSync(path.join(from, "stages", s), path.join(runDir, "stages", s), { recursive: true });
 }
 
 /** The demo's report, as printed. */
@@ -75,6 +102,7 @@ export function formatDemo(r: DemoResult, plant: boolean): string {
     "per-stage timings (tokens/s = SAE rows trained per second of wall time, harvest included; harvest = model forward to the hook):",
     ...r.stages.map((s) => `  ${s.stage.padEnd(3)} ${s.wallS.toFixed(1).padStart(6)} s  ${s.tokensPerS.toFixed(0).padStart(7)} tok/s  (harvest ${s.harvestTokensPerS.toFixed(0)} tok/s)`),
     "",
+    `chat data: ${r.trainRegions === null ? "every token except the masked special tokens" : `trained on ${r.trainRegions.join(" + ")} tokens only — the system prompt, role headers and template newlines are a data shift of their own (≈ 0.6–0.8 × the median residual norm in the toy, larger than the plant at scale 0.5) that M→MF would otherwise mix into the top changes`}`,
     `top ${rep.topLatents.length} latents of the two-stage ranking (lowest cos(D,DF) + cos(M,MF)), each one's own decoder cosine with u:`,
     "  rank latent  cos(DF_i,u)  cos(MF_i,u)  cos(DF_i−D_i,u)  cos(MF_i−M_i,u)",
     ...rep.perLatent.map((p) => `  ${String(p.rank).padStart(4)} ${String(p.latent).padStart(6)}  ${f(p.cosDF, 11)}  ${f(p.cosMF, 11)}  ${f(p.cosChangeDF, 15)}  ${f(p.cosChangeMF, 15)}`),
@@ -84,7 +112,7 @@ export function formatDemo(r: DemoResult, plant: boolean): string {
     rep.passed
       ? `PASS${plant ? "" : " — but this is the CONTROL (no plant): the check should have failed"}`
       : `FAIL${plant ? "" : " — as it must for the control: without a plant there is no direction to find"}`,
-    `demo wall time ${r.wallS.toFixed(1)} s; scatter: ${r.scatterPng}`,
+    `demo wall time ${r.wallS.toFixed(1)} s; scatter: ${r.scatterPng} (the toy's latents crowd near cos 1: see the zoom ${r.scatterPng.replace(/\.png$/, "-zoom.png")})`,
   ];
   return lines.join("\n");
 }

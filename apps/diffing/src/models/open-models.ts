@@ -5,10 +5,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { bundledChatTemplate, loadChatTemplateFromFolder, type ChatTemplate } from "@difflens/chat";
-import { loadModel, resolveModelFolder, type Model } from "@difflens/runtime";
+import { loadLoraAdapter, loadModel, mergeLora, resolveModelFolder, type Model } from "@difflens/runtime";
 import { loadTokenizer, type Tokenizer } from "@difflens/tokenizer";
 import { ParquetDataset, textRows } from "@difflens/data";
-import { mergePeftAdapter } from "../adapters/peft-lora-merge.ts";
 import type { DiffingConfig } from "../config/diffing-config.ts";
 import type { ModelRef } from "../config/sections.ts";
 import { ensureToyFiles } from "../toy/toy-files.ts";
@@ -25,10 +24,10 @@ export interface PipelineModels {
   close(): void;
 }
 
-/** Loads a model reference: the folder, with its PEFT adapter merged when one is named. */
+/** Loads a model reference: the folder, with its PEFT LoRA adapter merged by the runtime when one is named. */
 export async function openModelRef(ref: ModelRef): Promise<Model> {
   const model = await loadModel(ref.path);
-  return ref.adapter === null ? model : mergePeftAdapter(model, ref.adapter);
+  return ref.adapter === null ? model : mergeLora(model, await loadLoraAdapter(ref.adapter));
 }
 
 export function describeRef(ref: ModelRef): string {
@@ -44,7 +43,7 @@ export async function openPipelineModels(config: DiffingConfig, log: (line: stri
     };
     const files = await ensureToyFiles({ seed: toy.seed, plantScale: toy.plantScale, cacheDir: toy.cacheDir, calibrationTexts, log });
     const base = await loadModel(files.baseDir);
-    const chat = toy.plant ? await mergePeftAdapter(base, files.adapterDir) : base;
+    const chat = toy.plant ? mergeLora(base, await loadLoraAdapter(files.adapterDir)) : base;
     const rel = (p: string) => path.relative(config.runDir, p);
     return {
       base, chat,

@@ -13,11 +13,10 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import { writeSafetensors } from "@difflens/tensor";
 import { bundledChatTemplate } from "@difflens/chat";
-import { harvest, loadModel, qwen2ConfigToHf } from "@difflens/runtime";
+import { harvest, loadModel, qwen2ConfigToHf, writeLoraAdapter } from "@difflens/runtime";
 import { loadTokenizer } from "@difflens/tokenizer";
 import { batchWindows, packTextWindows } from "@difflens/data";
-import { writePeftAdapter } from "../adapters/peft-lora-merge.ts";
-import { toyBaseWeights, toyConfig, toyDirections, toyPlant, ENDOFTEXT_ID, IM_END_ID, type ToySpec } from "./toy-pair.ts";
+import { toyBaseWeights, toyConfig, toyDirections, toyPlant, ENDOFTEXT_ID, IM_END_ID, type LoraFactor, type ToySpec } from "./toy-pair.ts";
 
 /** Shape of the toy used by the demo and the default config (a 3-layer Qwen2 with d_model 64). */
 export const TOY_SHAPE = Object.freeze({ dModel: 64, nLayers: 3, nHeads: 4, dMlp: 192 });
@@ -56,12 +55,28 @@ export async function ensureToyFiles(opts: { seed: number; plantScale: number; c
     const residualMedian = await medianResidualNorm(baseDir, opts.calibrationTexts());
     const base = toyBaseWeights(spec);
     const lora = toyPlant(spec, base, residualMedian);
-    await writePeftAdapter(adapterDir, lora, { r: 1, alpha: 1, baseModel: "../base" });
+    await writePlantAdapter(adapterDir, lora);
     const record = { seed: opts.seed, plantScale: opts.plantScale, hook: TOY_HOOK, residualMedian, planted: Array.from(toyDirections(spec).planted) };
     writeJsonAtomic(plantFile, record);
   }
   const rec = JSON.parse(fs.readFileSync(plantFile, "utf8")) as { residualMedian: number; planted: number[] };
   return { baseDir, adapterDir, planted: Float32Array.from(rec.planted), residualMedian: rec.residualMedian };
+}
+
+/**
+ * The plant as a PEFT folder (the runtime's writer; lora_alpha = r = 1, so scaling 1). Target modules are the
+ * full module names, so PEFT and the runtime both apply it to layer 0's k/v/o_proj only. Built under a temp name
+ * and renamed, like the base folder.
+ */
+async function writePlantAdapter(dir: string, lora: readonly LoraFactor[]): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  await writeLoraAdapter(tmp, {
+    r: 1, loraAlpha: 1, baseModel: "../base", targetModules: lora.map((f) => f.module),
+    modules: Object.fromEntries(lora.map((f) => [f.module, { a: f.a, b: f.b }])),
+  });
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(tmp, dir);
 }
 
 async function writeBaseFolder(spec: ToySpec, dir: string): Promise<void> {

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const native = nativeAvailable();
   const backend = useBackend("auto");
   line("INFO", `backend: ${backend.name} — ${native.ok ? "native add-on loaded" : `fallback: ${native.reason}`}`);
-  line("INFO", `GEMM: ${native.ok ? native.blas : "js reference (float64 accumulation)"}; threads: ${backend.getThreads()}`);
+  line("INFO", `GEMM: ${native.ok ? `${native.gemm ?? "blas"}; BLAS built in: ${native.blas}` : "js reference (float64 accumulation)"}; threads: ${backend.getThreads()} (override with DIFFLENS_GEMM=blas|portable)`);
 
   const rng = new Rng(1);
   const a = randn([67, 129], rng);

@@ -86,7 +86,7 @@ export class SafetensorsCheckpoint {
  * as transformers does) or `model.safetensors.index.json`.
  */
 export async function openCheckpoint(dirOrFile: string, options: OpenSafetensorsOptions = {}): Promise<SafetensorsCheckpoint> {
-  checkOptionKeys(options, ["mmap", "mapFile"], "openCheckpoint", dirOrFile);
+  checkOptionKeys(options, ["mmap", "mapFile", "mapRange"], "openCheckpoint", dirOrFile);
   let stat: fs.Stats;
   try {
     stat = fs.statSync(dirOrFile);

@@ -5,7 +5,7 @@ import { DTYPE_BYTES } from "../dtype.ts";
 import { Tensor } from "../tensor.ts";
 import { SafetensorsError } from "./errors.ts";
 import { LENGTH_PREFIX_BYTES, parseHeader, readHeaderLength, type SafetensorsHeader, type SafetensorsTensorInfo } from "./header.ts";
-import { defaultMapFile, type MapFile } from "./mmap.ts";
+import { defaultMapFile, defaultMapRange, type MapFile, type MapRange } from "./mmap.ts";
 import { checkOptionKeys } from "./options.ts";
 
 export interface OpenSafetensorsOptions {
@@ -16,6 +16,8 @@ export interface OpenSafetensorsOptions {
   mmap?: boolean;
   /** Replaces the add-on's mapper (tests, or a caller with its own mapping). */
   mapFile?: MapFile;
+  /** Replaces the add-on's per-range mapper, used for files larger than one ArrayBuffer can hold. */
+  mapRange?: MapRange;
 }
 
 /** How tensor bytes are fetched: from a memory map, with positional reads, or from a buffer read eagerly. */
@@ -25,6 +27,8 @@ export type SafetensorsAccess = "mmap" | "pread" | "memory";
 const MAX_READ_CHUNK = 1 << 30;
 /** Node 20's limit on typed-array length (elements). */
 const MAX_TYPED_ARRAY_LENGTH = 2 ** 32;
+/** Files larger than this are mapped one tensor at a time (one ArrayBuffer cannot cover them). */
+const MAX_WHOLE_FILE_MAP_BYTES = 2 ** 32;
 
 /**
  * One open safetensors file: the header is parsed and validated at open, tensor bytes are read only by `get`.
@@ -40,17 +44,20 @@ export class SafetensorsFile {
   readonly header: SafetensorsHeader;
   private fd: number | null;
   private bytes: ArrayBuffer | null;
+  /** Set when the file is mapped tensor by tensor (files over 4 GiB): maps [offset, offset + length) of fd. */
+  private readonly mapRange: MapRange | null;
   private closed = false;
 
   /** Use `openSafetensors`; this constructor takes ownership of `fd` and `bytes`. */
   constructor(path: string, header: SafetensorsHeader,
-    source: { fd: number | null; bytes: ArrayBuffer | null; access: SafetensorsAccess; mmapUnavailableReason?: string }) {
+    source: { fd: number | null; bytes: ArrayBuffer | null; access: SafetensorsAccess; mmapUnavailableReason?: string; mapRange?: MapRange }) {
     this.path = path;
     this.mmapUnavailableReason = source.mmapUnavailableReason;
     this.header = header;
     this.fd = source.fd;
     this.bytes = source.bytes;
     this.access = source.access;
+    this.mapRange = source.mapRange ?? null;
   }
 
   /** The `__metadata__` record ({} when the file has none). */
@@ -127,6 +134,16 @@ export class SafetensorsFile {
       return { buffer: this.bytes.slice(info.byteOffset, info.byteOffset + info.byteLength), byteOffset: 0 };
     }
     if (this.fd === null) throw new SafetensorsError("CLOSED", { file: this.path, tensor: name }, "the file was closed");
+    if (this.mapRange !== null && info.byteOffset % alignment === 0) {
+      // A mapping of just this tensor (page-aligned inside the add-on); misaligned tensors are read into a copy.
+      let mapped: ArrayBuffer | null;
+      try {
+        mapped = this.mapRange(this.fd, info.byteOffset, info.byteLength);
+      } catch (err) {
+        throw new SafetensorsError("IO_ERROR", { file: this.path, tensor: name }, `mapping the tensor failed: ${(err as Error)?.message ?? String(err)}`);
+      }
+      if (mapped !== null) return { buffer: mapped, byteOffset: 0 };
+    }
     const buffer = allocate(info.byteLength, this.path, name);
     preadFully(this.fd, buffer, 0, info.byteLength, info.byteOffset, this.path, name);
     return { buffer, byteOffset: 0 };
@@ -143,13 +160,24 @@ export async function openSafetensors(path: string, options: OpenSafetensorsOpti
 
 /** The synchronous form of `openSafetensors`. */
 export function openSafetensorsSync(path: string, options: OpenSafetensorsOptions = {}): SafetensorsFile {
-  checkOptionKeys(options, ["mmap", "mapFile"], "openSafetensors", path);
+  checkOptionKeys(options, ["mmap", "mapFile", "mapRange"], "openSafetensors", path);
   assertLittleEndianHost(path);
   const fd = openForRead(path);
   try {
     const { header, size } = readValidatedHeader(fd, path);
     let mapped: { bytes: ArrayBuffer | null; reason?: string } = { bytes: null };
-    if (options.mmap !== false) {
+    if (options.mmap !== false && size > MAX_WHOLE_FILE_MAP_BYTES) {
+      // One ArrayBuffer cannot cover the file: map each tensor's range when it is read, keeping the descriptor.
+      const mapRange = options.mapRange ?? defaultMapRange();
+      let probe: string | null;
+      try {
+        probe = mapRange(fd, 0, 0) !== null ? null : "the native add-on (with mmapRange) is not available";
+      } catch (err) {
+        probe = `mapping failed: ${(err as Error)?.message ?? String(err)}`;
+      }
+      if (probe === null) return new SafetensorsFile(path, header, { fd, bytes: null, access: "mmap", mapRange });
+      mapped = { bytes: null, reason: probe };
+    } else if (options.mmap !== false) {
       mapped = header.dataStart === size
         ? { bytes: null, reason: "the file has no tensor data to map" }
         : tryMap(options.mapFile ?? defaultMapFile(), path, header);

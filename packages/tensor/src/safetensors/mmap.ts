@@ -1,4 +1,4 @@
-import { nativeMmap } from "../native-addon.ts";
+import { nativeMmap, nativeMmapRange } from "../native-addon.ts";
 
 /**
  * How the reader memory-maps a file. The native add-on provides the mapping (`nativeMmap`); this module names the
@@ -15,4 +15,15 @@ export type MapFile = (path: string) => ArrayBuffer | null;
 /** The add-on's mapper; loading the add-on happens on the first call, never at import. */
 export function defaultMapFile(): MapFile {
   return nativeMmap;
+}
+
+/**
+ * Maps one byte range of an open file (same contract as MapFile, per range): how files larger than one ArrayBuffer
+ * (4 GiB in Node 20) are memory-mapped, one tensor at a time. Returns null when there is no mapper.
+ */
+export type MapRange = (fd: number, offset: number, length: number) => ArrayBuffer | null;
+
+/** The add-on's range mapper; loading the add-on happens on the first call, never at import. */
+export function defaultMapRange(): MapRange {
+  return nativeMmapRange;
 }
