@@ -102,7 +102,7 @@ export function formatDemo(r: DemoResult, plant: boolean): string {
     "per-stage timings (tokens/s = SAE rows trained per second of wall time, harvest included; harvest = model forward to the hook):",
     ...r.stages.map((s) => `  ${s.stage.padEnd(3)} ${s.wallS.toFixed(1).padStart(6)} s  ${s.tokensPerS.toFixed(0).padStart(7)} tok/s  (harvest ${s.harvestTokensPerS.toFixed(0)} tok/s)`),
     "",
-    `chat data: ${r.trainRegions === null ? "every token except the masked special tokens" : `trained on ${r.trainRegions.join(" + ")} tokens only — the system prompt, role headers and template newlines are a data shift of their own (≈ 0.6–0.8 × the median residual norm in the toy, larger than the plant at scale 0.5) that M→MF would otherwise mix into the top changes`}`,
+    `chat data: ${r.trainRegions === null ? "every token except the masked special tokens" : `trained on ${r.trainRegions.join(" + ")} tokens only — the system prompt, role headers and template newlines are a data shift of their own (its mean sits 0.5–0.8 × the median residual norm from the text mean in the toy, seeds 0–4: about the plant's own size at scale 0.5–0.75) that M→MF would otherwise mix into the top changes`}`,
     `top ${rep.topLatents.length} latents of the two-stage ranking (lowest cos(D,DF) + cos(M,MF)), each one's own decoder cosine with u:`,
     "  rank latent  cos(DF_i,u)  cos(MF_i,u)  cos(DF_i−D_i,u)  cos(MF_i−M_i,u)",
     ...rep.perLatent.map((p) => `  ${String(p.rank).padStart(4)} ${String(p.latent).padStart(6)}  ${f(p.cosDF, 11)}  ${f(p.cosMF, 11)}  ${f(p.cosChangeDF, 15)}  ${f(p.cosChangeMF, 15)}`),
