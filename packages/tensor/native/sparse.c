@@ -4,54 +4,12 @@
  * independent, and the backward pass groups (row, code) pairs by table row and accumulates each table
  * row's gradient in increasing input-row order on one thread. Semantics: src/backends/js/sparse.ts. */
 #include "difflens.h"
+#include "topk-heap.h"
 
 #include <math.h>
 #include <stdlib.h>
 
 #define BLOCK 32
-
-/* Same ranking as topK (topk.c): NaN first, −0 == +0, integer compares. */
-static inline int32_t rank_key(float v) {
-  uint32_t bits = dl_f32_to_bits(v);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return INT32_MAX;
-  if ((bits & 0x7fffffffu) == 0) return 0;
-  int32_t s = (int32_t)bits;
-  return s >= 0 ? s : (int32_t)(bits ^ 0x7fffffffu);
-}
-
-typedef struct { int32_t key; int32_t idx; } entry;
-static inline int worse(entry a, entry b) { return a.key < b.key || (a.key == b.key && a.idx > b.idx); }
-
-static void sift_down(entry *h, size_t k, size_t i) {
-  for (;;) {
-    size_t l = 2 * i + 1, r = l + 1, w = i;
-    if (l < k && worse(h[l], h[w])) w = l;
-    if (r < k && worse(h[r], h[w])) w = r;
-    if (w == i) return;
-    entry t = h[i]; h[i] = h[w]; h[w] = t;
-    i = w;
-  }
-}
-
-static void sift_up(entry *h, size_t i) {
-  while (i > 0) {
-    size_t p = (i - 1) / 2;
-    if (!worse(h[i], h[p])) return;
-    entry t = h[i]; h[i] = h[p]; h[p] = t;
-    i = p;
-  }
-}
-
-static inline void heap_offer(entry *heap, size_t *filled, size_t k, entry e) {
-  if (*filled < k) { heap[*filled] = e; sift_up(heap, (*filled)++); }
-  else if (worse(heap[0], e)) { heap[0] = e; sift_down(heap, k, 0); }
-}
-
-static int best_first(const void *pa, const void *pb) {
-  const entry *a = pa, *b = pb;
-  if (a->key != b->key) return a->key > b->key ? -1 : 1;
-  return a->idx < b->idx ? -1 : (a->idx > b->idx);
-}
 
 /* v = x + b for one block; whether any v ranks above `threshold`. */
 DL_MULTIVERSION

@@ -7,55 +7,17 @@
  * than the heap work it saved. Ties: equal keys keep the lower index, because a later element must be
  * strictly greater to enter. Output sorted descending. */
 #include "difflens.h"
+#include "topk-heap.h"
 
 #include <stdlib.h>
 
 #define BLOCK 16
-
-static inline int32_t rank_key(float v) {
-  uint32_t bits = dl_f32_to_bits(v);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return INT32_MAX; /* NaN ranks first */
-  if ((bits & 0x7fffffffu) == 0) return 0;                  /* −0 == +0 */
-  int32_t s = (int32_t)bits;
-  return s >= 0 ? s : (int32_t)(bits ^ 0x7fffffffu);
-}
-
-typedef struct { int32_t key; int32_t idx; } entry;
-
-/* "a ranks below b" = a is the worse of the two. */
-static inline int worse(entry a, entry b) { return a.key < b.key || (a.key == b.key && a.idx > b.idx); }
-
-static void sift_down(entry *h, size_t k, size_t i) {
-  for (;;) {
-    size_t l = 2 * i + 1, r = l + 1, w = i;
-    if (l < k && worse(h[l], h[w])) w = l;
-    if (r < k && worse(h[r], h[w])) w = r;
-    if (w == i) return;
-    entry t = h[i]; h[i] = h[w]; h[w] = t;
-    i = w;
-  }
-}
-
-static void sift_up(entry *h, size_t i) {
-  while (i > 0) {
-    size_t p = (i - 1) / 2;
-    if (!worse(h[i], h[p])) return;
-    entry t = h[i]; h[i] = h[p]; h[p] = t;
-    i = p;
-  }
-}
 
 DL_MULTIVERSION
 static int block_has_greater(const float *x, size_t len, int32_t threshold) {
   int any = 0;
   for (size_t i = 0; i < len; i++) any |= rank_key(x[i]) > threshold;
   return any;
-}
-
-static int best_first(const void *pa, const void *pb) {
-  const entry *a = pa, *b = pb;
-  if (a->key != b->key) return a->key > b->key ? -1 : 1;
-  return a->idx < b->idx ? -1 : (a->idx > b->idx);
 }
 
 static void topk_row(const float *x, size_t n, size_t k, entry *heap) {

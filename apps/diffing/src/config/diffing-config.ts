@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DiffingError } from "../errors.ts";
+import { loadConfigFile } from "./load-config-file.ts";
 import { bool, deepFreeze, num, numList, objectWithKeys, oneOf, str } from "./fields.ts";
 import {
   resolveChatData, resolveHarvest, resolveMask, resolveModelRef, resolveSae, resolveTextData, resolveWandb,
@@ -157,20 +158,7 @@ export function resolveDiffingConfig(input: unknown, baseDir: string, file: stri
 
 /** Reads and validates a config file (errors name the file). */
 export function loadDiffingConfig(file: string): DiffingConfig {
-  const absFile = path.resolve(file);
-  if (!fs.existsSync(absFile)) throw new DiffingError("CONFIG_NOT_FOUND", `config file ${absFile} does not exist`, { file: absFile });
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(absFile, "utf8"));
-  } catch (e) {
-    throw new DiffingError("CONFIG_INVALID", `${absFile}: not valid JSON (${(e as Error).message})`, { file: absFile });
-  }
-  try {
-    return resolveDiffingConfig(json, path.dirname(absFile), absFile);
-  } catch (e) {
-    if (e instanceof DiffingError && !e.message.startsWith(absFile)) throw new DiffingError(e.code, `${absFile}: ${e.message}`, { ...e.facts, file: absFile });
-    throw e;
-  }
+  return loadConfigFile(file, resolveDiffingConfig);
 }
 
 /** `ORG/NAME` (a Hub id looked up in the cache) rather than a relative folder. */

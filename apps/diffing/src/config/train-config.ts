@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DiffingError } from "../errors.ts";
+import { loadConfigFile } from "./load-config-file.ts";
 import { deepFreeze, num, objectWithKeys, str } from "./fields.ts";
 import {
   resolveChatData, resolveHarvest, resolveMask, resolveModelRef, resolveSae, resolveTextData, resolveWandb,
@@ -60,18 +61,5 @@ export function resolveTrainConfig(input: unknown, baseDir: string, file: string
 }
 
 export function loadTrainConfig(file: string): TrainConfig {
-  const absFile = path.resolve(file);
-  if (!fs.existsSync(absFile)) throw new DiffingError("CONFIG_NOT_FOUND", `config file ${absFile} does not exist`, { file: absFile });
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(absFile, "utf8"));
-  } catch (e) {
-    throw new DiffingError("CONFIG_INVALID", `${absFile}: not valid JSON (${(e as Error).message})`, { file: absFile });
-  }
-  try {
-    return resolveTrainConfig(json, path.dirname(absFile), absFile);
-  } catch (e) {
-    if (e instanceof DiffingError) throw new DiffingError(e.code, `${absFile}: ${e.message}`, { ...e.facts, file: absFile });
-    throw e;
-  }
+  return loadConfigFile(file, resolveTrainConfig);
 }
