@@ -29,6 +29,8 @@ export { harvest } from "./harvest/harvest.ts";
 export type { HarvestBatch } from "./harvest/harvest.ts";
 export { generate, forceFeed, resolveGenerateConfig, GENERATE_DEFAULTS } from "./generation/generate.ts";
 export type { GenerateConfig, GenerateResult } from "./generation/generate.ts";
+export { forceFeedBatch } from "./generation/force-feed-batch.ts";
+export type { ForceFeedItem, ForceFeedBatchOptions, ForceFeedItemResult, ForceFeedBatchResult } from "./generation/force-feed-batch.ts";
 export { sampleToken, samplingDistribution } from "./generation/sampling.ts";
 export type { SamplingParams } from "./generation/sampling.ts";
 export { loadLoraAdapter, mergeLora, writeLoraAdapter, loraConfigFromPeft, loraScaling } from "./lora/peft-lora.ts";
