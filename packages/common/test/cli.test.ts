@@ -26,6 +26,10 @@ describe("parseCommandLine", () => {
     expect(parsed.help).toBe(false);
   });
 
+  it("takes negative numbers as values", () => {
+    expect(parseCommandLine("cmd", ["--seed", "-1", "--scale", "-0.5"], FLAGS).flags).toEqual({ seed: -1, scale: -0.5 });
+  });
+
   it("answers typos with the nearest flag", () => {
     expect(usageMessage(["--resum"])).toContain('did you mean "--resume"');
     expect(usageMessage(["--seeed", "1"])).toContain('did you mean "--seed"');

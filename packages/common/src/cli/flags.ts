@@ -69,7 +69,7 @@ export function parseCommandLine(
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: joinNegativeValues(argv, specs), options, strict: true, allowPositionals: true });
   } catch (error) {
     throw usageErrorFrom(command, error, specs);
   }
@@ -80,6 +80,21 @@ export function parseCommandLine(
     out[spec.name] = convert(command, spec, raw);
   }
   return { flags: out, positionals: assignPositionals(command, parsed.positionals, positionals), help: false };
+}
+
+/** `--offset -1` → `--offset=-1`: parseArgs would read `-1` as a short flag, but a value-taking flag wants it. */
+function joinNegativeValues(argv: readonly string[], specs: readonly FlagSpec[]): string[] {
+  const takesValue = new Set(specs.filter((s) => s.kind !== "boolean").map((s) => `--${s.name}`));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (takesValue.has(arg) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 function convert(command: string, spec: FlagSpec, raw: string | boolean | (string | boolean)[]): FlagValue {
