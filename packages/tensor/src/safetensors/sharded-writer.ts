@@ -37,7 +37,7 @@ export async function writeShardedCheckpoint(dir: string, tensors: TensorMap, op
   checkOptionKeys(options, ["maxShardBytes", "metadata"], "writeShardedCheckpoint", dir);
   const { maxShardBytes } = options;
   if (!(Number.isSafeInteger(maxShardBytes) && maxShardBytes > 0)) {
-    throw new SafetensorsError("INVALID_OPTIONS", { file: dir }, `maxShardBytes must be a positive integer, got ${maxShardBytes}`);
+    throw new SafetensorsError("INVALID_OPTIONS", `maxShardBytes must be a positive integer, got ${maxShardBytes}`, { file: dir });
   }
   const entries = tensorEntries(tensors);
   const shards: Array<Array<[string, Tensor]>> = [];

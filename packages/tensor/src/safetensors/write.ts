@@ -99,7 +99,7 @@ export async function writeFileAtomic(target: string, fill: (handle: fsp.FileHan
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
     if (err instanceof SafetensorsError) throw err;
     const e = err as NodeJS.ErrnoException;
-    throw new SafetensorsError("IO_ERROR", { file: target }, `could not write: ${e?.message ?? String(err)}`);
+    throw new SafetensorsError("IO_ERROR", `could not write: ${e?.message ?? String(err)}`, { file: target });
   }
   await syncDirectory(path.dirname(target));
 }
@@ -124,20 +124,21 @@ export function tensorEntries(tensors: TensorMap): Array<[string, Tensor]> {
 
 function checkTensor(name: string, tensor: Tensor, file: string): void {
   if (name === METADATA_KEY) {
-    throw new SafetensorsError("INVALID_NAME", { file, tensor: name }, `"${METADATA_KEY}" is reserved for the metadata record`);
+    throw new SafetensorsError("INVALID_NAME", `"${METADATA_KEY}" is reserved for the metadata record`, { file, tensor: name });
   }
   if (!isWellFormedUtf16(name)) {
-    throw new SafetensorsError("INVALID_NAME", { file, tensor: name }, "the name holds a lone UTF-16 surrogate and cannot be written as UTF-8");
+    throw new SafetensorsError("INVALID_NAME", "the name holds a lone UTF-16 surrogate and cannot be written as UTF-8", { file, tensor: name });
   }
   if (!(tensor instanceof Tensor) || !Object.prototype.hasOwnProperty.call(DTYPE_BYTES, tensor.dtype)) {
-    throw new SafetensorsError("INVALID_TENSOR", { file, tensor: name }, "not a Tensor of a dtype this writer knows");
+    throw new SafetensorsError("INVALID_TENSOR", "not a Tensor of a dtype this writer knows", { file, tensor: name });
   }
   if (tensor.dtype === "bool") {
     const data = tensor.data as Uint8Array;
     for (let i = 0; i < data.length; i++) {
       if (data[i]! > 1) {
-        throw new SafetensorsError("INVALID_TENSOR", { file, tensor: name },
-          `bool element ${i} is ${data[i]}; BOOL bytes must be 0 or 1 (readers such as torch misread other values)`);
+        throw new SafetensorsError("INVALID_TENSOR",
+          `bool element ${i} is ${data[i]}; BOOL bytes must be 0 or 1 (readers such as torch misread other values)`,
+          { file, tensor: name });
       }
     }
   }
@@ -149,8 +150,9 @@ function metadataJson(metadata: Readonly<Record<string, string>>, file: string):
   for (const key of keys) {
     const value: unknown = metadata[key];
     if (typeof value !== "string" || !isWellFormedUtf16(value) || !isWellFormedUtf16(key)) {
-      throw new SafetensorsError("INVALID_METADATA", { file },
-        `metadata ${JSON.stringify(key)} must map to a well-formed string, got ${typeof value === "string" ? "a string with a lone surrogate" : typeof value}`);
+      throw new SafetensorsError("INVALID_METADATA",
+        `metadata ${JSON.stringify(key)} must map to a well-formed string, got ${typeof value === "string" ? "a string with a lone surrogate" : typeof value}`,
+        { file });
     }
     parts.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
   }
