@@ -1,6 +1,6 @@
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { randomBytes } from "node:crypto";
+import { tempPathBeside } from "@difflens/common";
 import { DTYPE_BYTES } from "../dtype.ts";
 import { Tensor } from "../tensor.ts";
 import { formatDtypeRank, toFormatDtype } from "./dtypes.ts";
@@ -62,12 +62,12 @@ export function serializeSafetensors(tensors: TensorMap, metadata?: Readonly<Rec
 }
 
 /**
- * Writes a safetensors file atomically: into `<path>.tmp-<pid>-<random>` beside it, fsync, then rename over
+ * Writes a safetensors file atomically: streamed into a temp file beside it, fsync, then renamed over
  * `path` — a reader sees the old file or the complete new one, never a half-written one.
  */
 export async function writeSafetensors(path: string, tensors: TensorMap, metadata?: Readonly<Record<string, string>>): Promise<void> {
   const layout = planSafetensorsLayout(tensors, metadata, path);
-  await writeFileAtomic(path, async (handle) => {
+  await writeStreamedAtomic(path, async (handle) => {
     let position = 0;
     const put = async (bytes: Uint8Array): Promise<void> => {
       for (let done = 0; done < bytes.length;) {
@@ -83,9 +83,12 @@ export async function writeSafetensors(path: string, tensors: TensorMap, metadat
 
 const WRITE_CHUNK = 1 << 30;
 
-/** Runs `fill` on a fresh temp file beside `target`, fsyncs it, renames it over `target`; removes it on failure. */
-export async function writeFileAtomic(target: string, fill: (handle: fsp.FileHandle) => Promise<void>): Promise<void> {
-  const tmp = `${target}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`;
+/**
+ * Runs `fill` on a fresh temp file beside `target`, fsyncs it, renames it over `target`; removes it on failure.
+ * `writeFileAtomic` of @difflens/common for content that is streamed (gigabytes of tensors) instead of held whole.
+ */
+export async function writeStreamedAtomic(target: string, fill: (handle: fsp.FileHandle) => Promise<void>): Promise<void> {
+  const tmp = tempPathBeside(target);
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fsp.open(tmp, "wx");
