@@ -1,3 +1,5 @@
+import { DifflensError, type DifflensErrorOptions, type ErrorFacts } from "@difflens/common";
+
 /** Stable codes for every failure the chat layer reports. */
 export type ChatErrorCode =
   | "TEMPLATE_MISSING"
@@ -15,7 +17,7 @@ export type ChatErrorCode =
   | "PARTITION_VIOLATION";
 
 /** Facts a person can act on. `line`/`column` are 1-based positions in the template source. */
-export interface ChatErrorFacts {
+export interface ChatErrorFacts extends ErrorFacts {
   file?: string;
   field?: string;
   expected?: string;
@@ -26,16 +28,15 @@ export interface ChatErrorFacts {
   messageIndex?: number;
 }
 
-/** The one error class of @difflens/chat; `code` is stable, the message is for people. */
-export class ChatError extends Error {
-  readonly code: ChatErrorCode;
-  readonly facts: ChatErrorFacts;
+/**
+ * The one error class of @difflens/chat; `code` is stable, the message is for people: `message` is the summary, and
+ * the message read back also lists the facts (`CODE: summary — file: … — expected: …`).
+ */
+export class ChatError extends DifflensError<ChatErrorCode> {
+  declare readonly facts: Readonly<ChatErrorFacts>;
 
-  constructor(code: ChatErrorCode, summary: string, facts: ChatErrorFacts = {}, options?: { cause?: unknown }) {
-    super(formatMessage(code, summary, facts), options);
-    this.name = "ChatError";
-    this.code = code;
-    this.facts = facts;
+  constructor(code: ChatErrorCode, message: string, facts: ChatErrorFacts = {}, options: DifflensErrorOptions = {}) {
+    super(code, formatMessage(code, message, facts), facts, options);
   }
 }
 

@@ -1,3 +1,4 @@
+import { nearest } from "@difflens/common";
 import { parseSystemCondition } from "./conditions.ts";
 import { ChatError } from "./errors.ts";
 import type { TokenizeChatOptions } from "./tokenize-chat.ts";
@@ -34,18 +35,6 @@ function bad(field: string, expected: string, got: unknown): ChatError {
   return new ChatError("INVALID_OPTION", `bad value for option ${field}`, { field, expected, got: JSON.stringify(got) });
 }
 
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
-}
-
 /**
  * Validates `tokenizeChat`/`renderChat` options read from a config file: unknown keys are rejected with the nearest
  * valid key, `condition` accepts a label (`"custom:<text>"`) or an object. Returns a new frozen object.
@@ -59,8 +48,12 @@ export function resolveTokenizeChatOptions(input: unknown): Readonly<TokenizeCha
   for (const [key, value] of Object.entries(input)) {
     const parse = FIELDS[key as keyof TokenizeChatOptions];
     if (parse === undefined) {
-      const nearest = [...known].sort((x, y) => editDistance(key, x) - editDistance(key, y))[0];
-      throw new ChatError("INVALID_OPTION", `unknown option "${key}"`, { field: key, expected: known.join(", "), fix: `did you mean "${nearest}"?` });
+      const suggestion = nearest(key, known);
+      throw new ChatError("INVALID_OPTION", `unknown option "${key}"`, {
+        field: key,
+        expected: known.join(", "),
+        ...(suggestion === undefined ? {} : { suggestion, fix: `did you mean "${suggestion}"?` }),
+      });
     }
     if (value !== undefined) out[key] = parse(value, key);
   }

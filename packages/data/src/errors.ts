@@ -1,12 +1,7 @@
-/** Every data-layer failure: a stable `code` plus the facts a person needs (file, row group, column). */
-export class DataError extends Error {
-  readonly code: DataErrorCode;
-  constructor(code: DataErrorCode, message: string) {
-    super(message);
-    this.name = "DataError";
-    this.code = code;
-  }
-}
+import { DifflensError } from "@difflens/common";
+
+/** Every data-layer failure: a stable `code`, a message naming the file, row group or column, and the facts. */
+export class DataError extends DifflensError<DataErrorCode> {}
 
 export type DataErrorCode =
   | "PARQUET_NOT_FOUND"

@@ -1,3 +1,5 @@
+import { DifflensError, type DifflensErrorOptions, type ErrorFacts } from "@difflens/common";
+
 /** Stable codes a caller can switch on. */
 export type PlotErrorCode =
   | "PLOT_UNKNOWN_KIND"
@@ -12,7 +14,7 @@ export type PlotErrorCode =
   | "PLOT_WRITE_FAILED";
 
 /** The facts behind a PlotError: which field, what was expected, what was given, and the fix when known. */
-export interface PlotErrorFacts {
+export interface PlotErrorFacts extends ErrorFacts {
   /** Dotted path of the offending field, e.g. `series[1].y`. */
   field?: string;
   expected?: string;
@@ -24,21 +26,11 @@ export interface PlotErrorFacts {
  * Every error this package throws on bad input or a failed export. The message is built from the facts so it
  * reads on its own: `PLOT_LENGTH_MISMATCH at series[1].y: expected 28 values (one per x), got 27`.
  */
-export class PlotError extends Error {
-  readonly code: PlotErrorCode;
-  readonly field: string | undefined;
-  readonly expected: string | undefined;
-  readonly got: string | undefined;
-  readonly fix: string | undefined;
+export class PlotError extends DifflensError<PlotErrorCode> {
+  declare readonly facts: Readonly<PlotErrorFacts>;
 
-  constructor(code: PlotErrorCode, what: string, facts: PlotErrorFacts = {}) {
-    super(formatMessage(code, what, facts));
-    this.name = "PlotError";
-    this.code = code;
-    this.field = facts.field;
-    this.expected = facts.expected;
-    this.got = facts.got;
-    this.fix = facts.fix;
+  constructor(code: PlotErrorCode, message: string, facts: PlotErrorFacts = {}, options: DifflensErrorOptions = {}) {
+    super(code, formatMessage(code, message, facts), facts, options);
   }
 }
 

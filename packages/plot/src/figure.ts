@@ -1,5 +1,5 @@
+import { nearest } from "@difflens/common";
 import { PlotError, describeValue } from "./errors.ts";
-import { nearestName } from "./nearest.ts";
 import { expectObject } from "./validate.ts";
 import { resolveHeatmap, type HeatmapFigure, type HeatmapSpec } from "./kinds/heatmap.ts";
 import { resolveLines, type LinesFigure, type LinesSpec } from "./kinds/lines.ts";
@@ -65,12 +65,12 @@ export function resolveFigure(input: unknown): Figure {
   const obj = expectObject(input, "figure");
   const kind = obj["kind"];
   if (typeof kind !== "string" || !(KINDS as string[]).includes(kind)) {
-    const nearest = typeof kind === "string" ? nearestName(kind, KINDS) : undefined;
+    const suggestion = typeof kind === "string" ? nearest(kind, KINDS) : undefined;
     throw new PlotError("PLOT_UNKNOWN_KIND", "unknown chart kind", {
       field: "figure.kind",
       expected: KINDS.join(" | "),
       got: describeValue(kind),
-      ...(nearest ? { fix: `Did you mean "${nearest}"?` } : {}),
+      ...(suggestion ? { fix: `Did you mean "${suggestion}"?` } : {}),
     });
   }
   return remember(RESOLVERS[kind as FigureKind](obj, kind));

@@ -1,5 +1,6 @@
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { basename, dirname } from "node:path";
+import { writeFileAtomic } from "@difflens/common";
 import { PlotError } from "./errors.ts";
 import { resolveFigure, type Figure } from "./figure.ts";
 import { figureCsv, figureJson } from "./figure-data.ts";
@@ -46,18 +47,18 @@ export async function saveFigure(figure: Figure | unknown, basePath: string, opt
     outputs.push([`${basePath}.json`, figureJson(fig)], [`${basePath}.csv`, figureCsv(fig)]);
   }
   await mkdir(dirname(basePath), { recursive: true });
-  for (const [path, content] of outputs) await writeAtomically(path, content);
+  for (const [path, content] of outputs) writeOutput(path, content);
   return outputs.map(([path]) => path);
 }
 
-/** Write to a sibling temp file, then rename over the target (atomic on one filesystem). */
-export async function writeAtomically(path: string, content: string | Buffer): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+/** Writes one output atomically (temp file beside it, then rename); a failure names the file. */
+function writeOutput(path: string, content: string | Buffer): void {
   try {
-    await writeFile(temp, content);
-    await rename(temp, path);
+    writeFileAtomic(path, content, { mkdir: false });
   } catch (error) {
-    await rm(temp, { force: true });
-    throw new PlotError("PLOT_WRITE_FAILED", `could not write ${path}: ${(error as Error).message}`, { field: "basePath", got: path });
+    throw new PlotError("PLOT_WRITE_FAILED", `could not write ${path}: ${(error as Error).message}`, {
+      field: "basePath",
+      got: path,
+    }, { cause: error });
   }
 }

@@ -1,5 +1,5 @@
+import { nearest, unknownKeys } from "@difflens/common";
 import { PlotError, describeValue } from "./errors.ts";
-import { nearestName } from "./nearest.ts";
 
 /** What to do with NaN / ±Infinity in the data: throw, or leave the point out and count it in the figure's note. */
 export type NonFinitePolicy = "error" | "drop";
@@ -14,16 +14,14 @@ export function expectObject(value: unknown, path: string): Record<string, unkno
 
 /** Reject keys outside `allowed`, suggesting the nearest valid one. */
 export function rejectUnknownKeys(obj: Record<string, unknown>, allowed: readonly string[], path: string): void {
-  for (const key of Object.keys(obj)) {
-    if (allowed.includes(key)) continue;
-    const nearest = nearestName(key, allowed);
-    throw new PlotError("PLOT_UNKNOWN_FIELD", `unknown field "${key}"`, {
-      field: join(path, key),
-      expected: `one of ${allowed.join(", ")}`,
-      got: JSON.stringify(key),
-      fix: nearest ? `Did you mean "${nearest}"?` : "Remove it.",
-    });
-  }
+  const [first] = unknownKeys(obj, allowed);
+  if (first === undefined) return;
+  throw new PlotError("PLOT_UNKNOWN_FIELD", `unknown field "${first.key}"`, {
+    field: join(path, first.key),
+    expected: `one of ${allowed.join(", ")}`,
+    got: JSON.stringify(first.key),
+    fix: first.suggestion ? `Did you mean "${first.suggestion}"?` : "Remove it.",
+  });
 }
 
 export function join(path: string, key: string | number): string {
@@ -89,12 +87,12 @@ export function optionalEnum<T extends string>(obj: Record<string, unknown>, key
   const value = obj[key];
   if (value === undefined) return undefined;
   if (typeof value === "string" && (values as readonly string[]).includes(value)) return value as T;
-  const nearest = typeof value === "string" ? nearestName(value, values) : undefined;
+  const suggestion = typeof value === "string" ? nearest(value, values) : undefined;
   throw new PlotError("PLOT_INVALID_VALUE", `must be one of ${values.map((v) => JSON.stringify(v)).join(", ")}`, {
     field: join(path, key),
     expected: values.join(" | "),
     got: describeValue(value),
-    ...(nearest ? { fix: `Did you mean "${nearest}"?` } : {}),
+    ...(suggestion ? { fix: `Did you mean "${suggestion}"?` } : {}),
   });
 }
 

@@ -38,7 +38,7 @@ describe("bad input gives clear errors", () => {
     it(c.name, () => {
       const error = errorOf(c.make);
       expect(error.code).toBe(c.code);
-      if (c.field) expect(error.field).toBe(c.field);
+      if (c.field) expect(error.facts.field).toBe(c.field);
       if (c.message) expect(error.message).toMatch(c.message);
     });
   }

@@ -1,7 +1,9 @@
 /**
- * Every failure the runtime reports is a `RuntimeError` with a stable `code` and the facts a person can act on
- * (file, field, tensor, expected, got, fix). Subclasses exist so callers can `instanceof` by area.
+ * Every failure the runtime reports is a `RuntimeError` (a `DifflensError`) with a stable `code` and the facts a
+ * person can act on (file, field, tensor, expected, got, fix). Subclasses exist so callers can `instanceof` by area.
  */
+import { DifflensError } from "@difflens/common";
+
 export type RuntimeErrorCode =
   | "CONFIG_MISSING_FIELD"
   | "CONFIG_INVALID_FIELD"
@@ -27,33 +29,11 @@ export type RuntimeErrorCode =
   | "HUB_CHECKSUM"
   | "HUB_OFFLINE_MISS";
 
-export class RuntimeError extends Error {
-  readonly code: RuntimeErrorCode;
-  /** Machine-readable facts: file, field, tensor, expected, got, fix… */
-  readonly facts: Readonly<Record<string, unknown>>;
-  constructor(code: RuntimeErrorCode, message: string, facts: Record<string, unknown> = {}) {
-    super(message);
-    this.name = "RuntimeError";
-    this.code = code;
-    this.facts = Object.freeze({ ...facts });
-  }
-}
+export class RuntimeError extends DifflensError<RuntimeErrorCode> {}
 
-export class ConfigError extends RuntimeError {
-  override name = "ConfigError";
-}
-export class CheckpointError extends RuntimeError {
-  override name = "CheckpointError";
-}
-export class HookError extends RuntimeError {
-  override name = "HookError";
-}
-export class InputError extends RuntimeError {
-  override name = "InputError";
-}
-export class LoraError extends RuntimeError {
-  override name = "LoraError";
-}
-export class HubError extends RuntimeError {
-  override name = "HubError";
-}
+export class ConfigError extends RuntimeError {}
+export class CheckpointError extends RuntimeError {}
+export class HookError extends RuntimeError {}
+export class InputError extends RuntimeError {}
+export class LoraError extends RuntimeError {}
+export class HubError extends RuntimeError {}

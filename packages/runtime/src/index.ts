@@ -17,7 +17,7 @@ export type { TokenInput, TokenBatchInput } from "./batch.ts";
 export { KvCache } from "./kv-cache.ts";
 export { loadModel, readModelConfig, readGenerationDefaults } from "./loading/load-model.ts";
 export type { LoadModelOptions } from "./loading/load-model.ts";
-export { resolveModelFolder, hubCacheDir, repoFolderName, parseRepoId } from "./loading/model-folder.ts";
+export { resolveModelFolder, type HubCacheOptions } from "./loading/model-folder.ts";
 export { saveModelFolder, TOKENIZER_FILES } from "./loading/save-model.ts";
 export type { SaveModelOptions } from "./loading/save-model.ts";
 export { createRandomQwen2, writeRandomQwen2Folder, randomQwen2Weights } from "./random-model.ts";

@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
+import { tempPathBeside, writeJsonAtomic } from "@difflens/common";
 import { Rng, Tensor, toFloat32Array, type RngState } from "@difflens/tensor";
 import { SaeError } from "./errors.ts";
 import { Sae } from "./sae.ts";
@@ -63,12 +64,6 @@ async function sha256File(file: string): Promise<string> {
   return createHash("sha256").update(await fsp.readFile(file)).digest("hex");
 }
 
-async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  await fsp.writeFile(tmp, JSON.stringify(value));
-  await fsp.rename(tmp, file);
-}
-
 /**
  * Writes a full training checkpoint into `<runDir>/checkpoints/step-NNNNNNNN/` (built in a temp folder,
  * renamed into place when complete), then points `<runDir>/latest.json` at it, then prunes old ones.
@@ -79,7 +74,7 @@ export async function saveTrainCheckpoint(runDir: string, state: TrainState, cfg
   await fsp.mkdir(ckRoot, { recursive: true });
   const name = `step-${String(state.step).padStart(8, "0")}`;
   const final = path.join(ckRoot, name);
-  const tmp = path.join(ckRoot, `.tmp-${name}-${process.pid}-${randomBytes(4).toString("hex")}`);
+  const tmp = tempPathBeside(final); // a whole folder, renamed into place once complete
   await fsp.mkdir(tmp);
   try {
     await writeSaeFolder(tmp, state, cfg, lineage);
@@ -107,7 +102,7 @@ export async function saveTrainCheckpoint(runDir: string, state: TrainState, cfg
     await fsp.rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  await writeJsonAtomic(path.join(runDir, "latest.json"), { checkpoint: `checkpoints/${name}`, step: state.step });
+  writeJsonAtomic(path.join(runDir, "latest.json"), { checkpoint: `checkpoints/${name}`, step: state.step });
   const all = (await fsp.readdir(ckRoot)).filter((d) => /^step-\d+$/.test(d)).sort();
   for (const old of all.slice(0, Math.max(0, all.length - 1 - keep))) await fsp.rm(path.join(ckRoot, old), { recursive: true, force: true });
   return final;
@@ -128,7 +123,7 @@ export async function writeSaeFolder(dir: string, state: TrainState, cfg: SaeTra
     normalization: { kind: cfg.normalizeActivations, inputScale: state.inputScale, folded: true },
     lineage, step: state.step, tokensSeen: state.tokensSeen, trainConfig: cfg,
   };
-  await writeJsonAtomic(path.join(dir, "cfg.json"), { ...sparsifyCfg(cfg.dIn, cfg.dSae, cfg.k), difflens: block });
+  writeJsonAtomic(path.join(dir, "cfg.json"), { ...sparsifyCfg(cfg.dIn, cfg.dSae, cfg.k), difflens: block });
 }
 
 /** The checkpoint folder `latest.json` in a run folder points at, or null when there is none. */

@@ -1,17 +1,10 @@
+import { DifflensError } from "@difflens/common";
+
 /**
- * Every error this package throws on bad input: a stable `code` to switch on and the facts (file,
- * field, expected, got) in `details`, with the fix in the message where one is known.
+ * Every error this package throws on bad input: a stable `code` to switch on and the facts (file, field, expected,
+ * got) in `facts`, with the fix in the message where one is known.
  */
-export class SaeError extends Error {
-  readonly code: SaeErrorCode;
-  readonly details: Readonly<Record<string, unknown>>;
-  constructor(code: SaeErrorCode, message: string, details: Record<string, unknown> = {}) {
-    super(message);
-    this.name = "SaeError";
-    this.code = code;
-    this.details = Object.freeze({ ...details });
-  }
-}
+export class SaeError extends DifflensError<SaeErrorCode> {}
 
 export type SaeErrorCode =
   | "CONFIG_UNKNOWN_KEY"

@@ -1,30 +1,5 @@
+import { nearest } from "@difflens/common";
 import { SaeError } from "./errors.ts";
-
-/** Edit distance (Levenshtein) used to suggest the nearest valid key for a typo. */
-export function editDistance(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length]!;
-}
-
-export function nearestKey(key: string, valid: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const v of valid) {
-    const d = editDistance(key.toLowerCase(), v.toLowerCase());
-    if (d < bestD) { bestD = d; best = v; }
-  }
-  return bestD <= Math.max(2, Math.floor(key.length / 2)) ? best : undefined;
-}
 
 /**
  * Start of every `resolveXxx(input)`: input must be a plain object whose keys all exist in `defaults`.
@@ -38,7 +13,7 @@ export function checkKeys(component: string, input: unknown, validKeys: readonly
   const rec = input as Record<string, unknown>;
   for (const key of Object.keys(rec)) {
     if (!validKeys.includes(key)) {
-      const near = nearestKey(key, validKeys);
+      const near = nearest(key, validKeys);
       throw new SaeError(
         "CONFIG_UNKNOWN_KEY",
         `${component}: unknown key "${key}"${near ? ` — did you mean "${near}"?` : ""} (valid: ${validKeys.join(", ")})`,

@@ -23,22 +23,25 @@ export interface StatsErrorFacts {
   readonly fix?: string;
 }
 
-/** Every error thrown by @difflens/stats: a stable `code` plus the facts. */
+/**
+ * Every error thrown by @difflens/stats: a stable `code` plus the facts. The same public surface as the other
+ * packages' `DifflensError` (`code`, `facts`, `name`, `cause`), without the dependency: stats stays dependency-free.
+ */
 export class StatsError extends Error {
   override readonly name = "StatsError";
   readonly code: StatsErrorCode;
   readonly facts: StatsErrorFacts;
 
-  constructor(code: StatsErrorCode, facts: StatsErrorFacts, detail?: string) {
+  constructor(code: StatsErrorCode, facts: StatsErrorFacts, detail?: string, options: { cause?: unknown } = {}) {
     const parts = [`${facts.where}: ${detail ?? code}`];
     if (facts.field !== undefined) parts.push(`field ${facts.field}`);
     if (facts.expected !== undefined) parts.push(`expected ${facts.expected}`);
     if (facts.got !== undefined) parts.push(`got ${facts.got}`);
     let message = parts.join("; ");
     if (facts.fix !== undefined) message += ` — ${facts.fix}`;
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.facts = facts;
+    this.facts = Object.freeze({ ...facts });
   }
 }
 

@@ -5,7 +5,7 @@ export type { DType, Storage, StorageMap } from "./dtype.ts";
 export { DTYPE_BYTES, isFloat } from "./dtype.ts";
 export { Tensor, ShapeError, shapeSize } from "./tensor.ts";
 export type { Device } from "./tensor.ts";
-export { TensorError } from "./errors.ts";
+export { TensorError, type TensorErrorCode } from "./errors.ts";
 export type { Backend, GemmOptions, SoftmaxOptions, TopKOutput, TopKAmong, SparseCodesGrads, AdamStep } from "./backend.ts";
 export type { ActivationSource } from "./activation-source.ts";
 

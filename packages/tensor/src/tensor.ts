@@ -42,11 +42,9 @@ export class Tensor<D extends DType = DType> {
 }
 
 /** A shape that does not fit where it is used; the message shows both shapes. */
-export class ShapeError extends TensorError {
-  override readonly code = "SHAPE_MISMATCH";
+export class ShapeError extends TensorError<"SHAPE_MISMATCH"> {
   constructor(message: string) {
     super("SHAPE_MISMATCH", message);
-    this.name = "ShapeError";
   }
 }
 

@@ -10,7 +10,7 @@ import {
   openCheckpoint, openSafetensors, readSafetensors, SafetensorsError, serializeSafetensors, writeSafetensors,
   writeShardedCheckpoint,
 } from "../src/safetensors/index.ts";
-import { writeFileAtomic } from "../src/safetensors/write.ts";
+import { writeStreamedAtomic } from "../src/safetensors/write.ts";
 import { Tensor } from "../src/tensor.ts";
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "safetensors");
@@ -141,7 +141,7 @@ describe("round trip and atomicity", () => {
     const p = path.join(tmp, "atomic.safetensors");
     await writeSafetensors(p, { a: new Tensor("u8", [1], new Uint8Array([1])) });
     const before = fs.readFileSync(p);
-    await expect(writeFileAtomic(p, async (h) => {
+    await expect(writeStreamedAtomic(p, async (h) => {
       await h.write(Buffer.from("partial"));
       throw new Error("disk full");
     })).rejects.toMatchObject({ code: "IO_ERROR" });

@@ -1,3 +1,5 @@
+import { DifflensError, type DifflensErrorOptions, type ErrorFacts } from "@difflens/common";
+
 /** Stable codes for every failure the tokenizer layer reports. */
 export type TokenizerErrorCode =
   | "TOKENIZER_FILE_MISSING"
@@ -9,7 +11,7 @@ export type TokenizerErrorCode =
   | "INVALID_OPTION";
 
 /** Facts a person can act on: which file, which field, what was expected, what we got, how to fix it. */
-export interface TokenizerErrorFacts {
+export interface TokenizerErrorFacts extends ErrorFacts {
   file?: string;
   field?: string;
   expected?: string;
@@ -17,16 +19,15 @@ export interface TokenizerErrorFacts {
   fix?: string;
 }
 
-/** The one error class of @difflens/tokenizer; `code` is stable, the message is for people. */
-export class TokenizerError extends Error {
-  readonly code: TokenizerErrorCode;
-  readonly facts: TokenizerErrorFacts;
+/**
+ * The one error class of @difflens/tokenizer; `code` is stable, the message is for people: `message` is the summary,
+ * and the message read back also lists the facts (`CODE: summary — file: … — fix: …`).
+ */
+export class TokenizerError extends DifflensError<TokenizerErrorCode> {
+  declare readonly facts: Readonly<TokenizerErrorFacts>;
 
-  constructor(code: TokenizerErrorCode, summary: string, facts: TokenizerErrorFacts = {}, options?: { cause?: unknown }) {
-    super(formatMessage(code, summary, facts), options);
-    this.name = "TokenizerError";
-    this.code = code;
-    this.facts = facts;
+  constructor(code: TokenizerErrorCode, message: string, facts: TokenizerErrorFacts = {}, options: DifflensErrorOptions = {}) {
+    super(code, formatMessage(code, message, facts), facts, options);
   }
 }
 

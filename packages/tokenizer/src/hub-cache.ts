@@ -1,22 +1,7 @@
+// Inside one Hub repo folder; where the cache itself is comes from @difflens/common's hubCacheDir.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { TokenizerError } from "./errors.ts";
-
-/**
- * The local Hugging Face Hub cache: `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`.
- * Pass `env` explicitly in tests; nothing here reads the environment at import time.
- */
-export function defaultHubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env["HF_HUB_CACHE"]) return env["HF_HUB_CACHE"];
-  if (env["HF_HOME"]) return join(env["HF_HOME"], "hub");
-  return join(homedir(), ".cache", "huggingface", "hub");
-}
-
-/** `Qwen/Qwen2.5-7B-Instruct` → `<cacheDir>/models--Qwen--Qwen2.5-7B-Instruct`. */
-export function hubRepoFolder(cacheDir: string, repoId: string): string {
-  return join(cacheDir, `models--${repoId.split("/").join("--")}`);
-}
 
 /** True when `dir` looks like a Hub repo folder (`refs/` and `snapshots/` inside). */
 export function isHubRepoFolder(dir: string): boolean {

@@ -7,6 +7,6 @@ export { TokenizerError } from "./errors.ts";
 export type { TokenizerErrorCode, TokenizerErrorFacts } from "./errors.ts";
 export type { AddedTokenInfo, SpecialTokenNames, GenerationTokenIds } from "./special-tokens.ts";
 export type { TokenizerSources, LoadTokenizerOptions } from "./tokenizer-files.ts";
-export { defaultHubCacheDir, hubRepoFolder, resolveHubSnapshot } from "./hub-cache.ts";
+export { resolveHubSnapshot } from "./hub-cache.ts";
 export { codePointToUtf16Table, codePointOffsetsToUtf16 } from "./utf16-offsets.ts";
 export { DEFAULT_BATCH_ENCODE_OPTIONS, resolveBatchEncodeOptions } from "./resolve-options.ts";

@@ -1,3 +1,4 @@
+import { nearest } from "@difflens/common";
 import type { BatchEncodeOptions } from "./encode-batch.ts";
 import { TokenizerError } from "./errors.ts";
 
@@ -25,24 +26,6 @@ const BATCH_FIELDS: Record<keyof BatchEncodeOptions, [Check, string]> = {
   offsets: [(v) => typeof v === "boolean", "boolean"],
 };
 
-/** Edit distance, for "did you mean" on unknown keys. */
-export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
-}
-
-/** The known key nearest to `key`. */
-export function nearestKey(key: string, known: readonly string[]): string {
-  return [...known].sort((x, y) => editDistance(key.toLowerCase(), x.toLowerCase()) - editDistance(key.toLowerCase(), y.toLowerCase()))[0] ?? "";
-}
-
 /**
  * Validates `encodeBatch` options read from a config (JSON/YAML): unknown keys are rejected with the nearest valid
  * key, values are type-checked, defaults filled in. Returns a new frozen object; the input is not touched.
@@ -56,7 +39,12 @@ export function resolveBatchEncodeOptions(input: unknown): Readonly<BatchEncodeO
   for (const [key, value] of Object.entries(input)) {
     const field = BATCH_FIELDS[key as keyof BatchEncodeOptions];
     if (field === undefined) {
-      throw new TokenizerError("INVALID_OPTION", `unknown option "${key}"`, { field: key, expected: known.join(", "), fix: `did you mean "${nearestKey(key, known)}"?` });
+      const suggestion = nearest(key, known);
+      throw new TokenizerError("INVALID_OPTION", `unknown option "${key}"`, {
+        field: key,
+        expected: known.join(", "),
+        ...(suggestion === undefined ? {} : { suggestion, fix: `did you mean "${suggestion}"?` }),
+      });
     }
     if (value === undefined) continue;
     if (!field[0](value)) throw new TokenizerError("INVALID_OPTION", `bad value for ${key}`, { field: key, expected: field[1], got: JSON.stringify(value) });

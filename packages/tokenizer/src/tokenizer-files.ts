@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { hubCacheDir, hubRepoFolderName, parseRepoId } from "@difflens/common";
 import { TokenizerError } from "./errors.ts";
-import { defaultHubCacheDir, hubRepoFolder, isHubRepoFolder, resolveHubSnapshot } from "./hub-cache.ts";
+import { isHubRepoFolder, resolveHubSnapshot } from "./hub-cache.ts";
 
 type JsonObject = Record<string, unknown>;
 
@@ -19,11 +20,15 @@ export interface TokenizerSources {
   origin?: string;
 }
 
-/** Options of `loadTokenizer` for Hub repo ids and repo folders. */
+/** Options of `loadTokenizer` for Hub repo ids and repo folders (the same cache lookup as `loadModel`). */
 export interface LoadTokenizerOptions {
-  /** Hub cache root used when `path` is a repo id like `Qwen/Qwen2.5-0.5B-Instruct`. Default: `defaultHubCacheDir()`. */
+  /** Hub cache root used when `path` is a repo id like `Qwen/Qwen2.5-0.5B-Instruct`. Default: `hubCacheDir(env, home)`. */
   cacheDir?: string;
-  /** Branch, tag or commit inside a Hub repo folder. Default `main`. */
+  /** Environment for HF_HUB_CACHE / HF_HOME / XDG_CACHE_HOME (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Home folder for the last fallback, ~/.cache/huggingface/hub (default os.homedir()). */
+  home?: string;
+  /** Branch, tag or commit inside a Hub repo folder. Default `main` (or the `@rev` of `ORG/NAME@rev`). */
   revision?: string;
 }
 
@@ -37,9 +42,10 @@ export function resolveModelFolder(path: string, options: LoadTokenizerOptions =
     if (isHubRepoFolder(path)) return resolveHubSnapshot(path, options.revision);
     return path; // readTokenizerFolder reports the missing tokenizer.json with this path
   }
-  if (/^[\w.-]+\/[\w.-]+$/.test(path)) {
-    const repo = hubRepoFolder(options.cacheDir ?? defaultHubCacheDir(), path);
-    if (existsSync(repo)) return resolveHubSnapshot(repo, options.revision);
+  const repoId = parseRepoId(path);
+  if (repoId) {
+    const repo = join(options.cacheDir ?? hubCacheDir(options.env, options.home), hubRepoFolderName(repoId.repoId));
+    if (existsSync(repo)) return resolveHubSnapshot(repo, options.revision ?? repoId.revision);
   }
   throw new TokenizerError("TOKENIZER_FILE_MISSING", "no such model folder or cached Hub repo", {
     file: path,

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { defaultHubCacheDir, hubRepoFolder, loadTokenizer, tokenizerFromSources, TokenizerError } from "../src/index.ts";
+import { hubCacheDir, hubRepoFolderName } from "@difflens/common";
+import { loadTokenizer, tokenizerFromSources, TokenizerError } from "../src/index.ts";
 import { tinyTokenizerJson } from "./tiny-tokenizer.ts";
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -18,7 +19,7 @@ function codeOf(fn: () => unknown): string | undefined {
 describe("loading", () => {
   it("resolves a Hub cache layout through refs/main, by folder and by repo id", () => {
     const cache = mkdtempSync(join(tmpdir(), "difflens-hub-"));
-    const repo = hubRepoFolder(cache, "Qwen/Tiny-Chat");
+    const repo = join(cache, hubRepoFolderName("Qwen/Tiny-Chat"));
     expect(repo).toBe(join(cache, "models--Qwen--Tiny-Chat"));
     const snapshot = join(repo, "snapshots", "0123abcd");
     mkdirSync(snapshot, { recursive: true });
@@ -51,8 +52,8 @@ describe("loading", () => {
   });
 
   it("finds the default cache from the environment given to it", () => {
-    expect(defaultHubCacheDir({ HF_HUB_CACHE: "/a" })).toBe("/a");
-    expect(defaultHubCacheDir({ HF_HOME: "/h" })).toBe(join("/h", "hub"));
+    expect(hubCacheDir({ HF_HUB_CACHE: "/a" })).toBe("/a");
+    expect(hubCacheDir({ HF_HOME: "/h" })).toBe(join("/h", "hub"));
   });
 
   it("lets special_tokens_map.json override tokenizer_config.json, and accepts {content} objects", () => {

@@ -1,3 +1,5 @@
+import { DifflensError, type DifflensErrorOptions, type ErrorFacts } from "@difflens/common";
+
 /** Stable codes for every failure this package reports. */
 export type WandbErrorCode =
   | "API_KEY_MISSING"
@@ -15,7 +17,7 @@ export type WandbErrorCode =
   | "BAD_FILE_NAME";
 
 /** The facts a person needs to act on an error. */
-export interface WandbErrorFacts {
+export interface WandbErrorFacts extends ErrorFacts {
   /** File or folder involved, if any. */
   file?: string;
   /** Option, metric key or field involved. */
@@ -26,22 +28,23 @@ export interface WandbErrorFacts {
   fix?: string;
 }
 
-export class WandbError extends Error {
-  override readonly name = "WandbError";
-  readonly code: WandbErrorCode;
-  readonly facts: WandbErrorFacts;
+/** Every error of @difflens/wandb: the message read back is `CODE: message — file: … — fix: …`. */
+export class WandbError extends DifflensError<WandbErrorCode> {
+  declare readonly facts: Readonly<WandbErrorFacts>;
 
-  constructor(code: WandbErrorCode, message: string, facts: WandbErrorFacts = {}) {
-    const parts = [message];
-    if (facts.file !== undefined) parts.push(`file: ${facts.file}`);
-    if (facts.field !== undefined) parts.push(`field: ${facts.field}`);
-    if (facts.expected !== undefined) parts.push(`expected: ${facts.expected}`);
-    if (facts.got !== undefined) parts.push(`got: ${facts.got}`);
-    if (facts.fix !== undefined) parts.push(`fix: ${facts.fix}`);
-    super(`${code}: ${parts.join(" — ")}`);
-    this.code = code;
-    this.facts = facts;
+  constructor(code: WandbErrorCode, message: string, facts: WandbErrorFacts = {}, options: DifflensErrorOptions = {}) {
+    super(code, formatMessage(code, message, facts), facts, options);
   }
+}
+
+function formatMessage(code: WandbErrorCode, message: string, facts: WandbErrorFacts): string {
+  const parts = [message];
+  if (facts.file !== undefined) parts.push(`file: ${facts.file}`);
+  if (facts.field !== undefined) parts.push(`field: ${facts.field}`);
+  if (facts.expected !== undefined) parts.push(`expected: ${facts.expected}`);
+  if (facts.got !== undefined) parts.push(`got: ${facts.got}`);
+  if (facts.fix !== undefined) parts.push(`fix: ${facts.fix}`);
+  return `${code}: ${parts.join(" — ")}`;
 }
 
 /** A network failure worth retrying (connection refused/reset, timeout, 408, 429, 5xx). Anything else

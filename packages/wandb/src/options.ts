@@ -1,3 +1,4 @@
+import { nearest } from "@difflens/common";
 import { WandbError } from "./errors.ts";
 import { describe } from "./wandb-json.ts";
 
@@ -206,40 +207,13 @@ function expectNonNegative(value: unknown, field: string): number {
 function checkKeys(raw: Record<string, unknown>, valid: readonly string[], what: string): void {
   for (const key of Object.keys(raw)) {
     if (!valid.includes(key)) {
-      const nearest = nearestKey(key, valid);
+      const suggestion = nearest(key, valid);
       throw new WandbError("UNKNOWN_OPTION", `unknown key in ${what}`, {
         field: key,
         expected: valid.join(", "),
         got: key,
-        ...(nearest !== null ? { fix: `did you mean "${nearest}"?` } : {}),
+        ...(suggestion === undefined ? {} : { suggestion, fix: `did you mean "${suggestion}"?` }),
       });
     }
   }
-}
-
-/** The valid key closest by edit distance, or null when none is within half the key's length. */
-export function nearestKey(key: string, valid: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestDistance = Math.max(2, Math.ceil(key.length / 2)) + 1;
-  for (const candidate of valid) {
-    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

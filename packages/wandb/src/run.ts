@@ -1,7 +1,7 @@
 import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { tempPathBeside, writeFileAtomic } from "@difflens/common";
 import { WandbError } from "./errors.ts";
-import { writeFileAtomic } from "./folder/atomic.ts";
 import { FILES, type RunManifest } from "./folder/layout.ts";
 import type { RunLogger } from "./logger.ts";
 import { validateMetrics, type MetricValue } from "./metrics.ts";
@@ -129,7 +129,8 @@ export class WandbRun implements RunLogger {
     const target = join(this.folder, FILES.filesDir, ...name.split("/"));
     mkdirSync(dirname(target), { recursive: true });
     if (typeof source === "object" && "path" in source) {
-      const temp = `${target}.tmp-${process.pid}`;
+      // Copied, not read whole: a saved file may be large. Same temp-beside-then-rename as writeFileAtomic.
+      const temp = tempPathBeside(target);
       copyFileSync(source.path, temp);
       renameSync(temp, target);
     } else {

@@ -65,6 +65,17 @@ describe("difflens-wandb CLI", () => {
     expect(err.mock.calls.flat().join("\n")).toContain("--help");
   });
 
+  it("--help exits 0 (the table and each command); a typo'd flag exits 2 naming the nearest flag", async () => {
+    let out = "";
+    const lines: string[] = [];
+    const io = { out: (text: string) => void (out += text), log: (line: string) => void lines.push(line) };
+    expect(await main(["--help"], io)).toBe(0);
+    expect(await main(["sync", "--help"], io)).toBe(0);
+    expect(out).toContain("--exit-code N");
+    expect(await main(["sync", "x", "--entitiy", "me"], io)).toBe(2);
+    expect(lines.join("\n")).toContain('unknown flag --entitiy — did you mean "--entity"?');
+  });
+
   it("exit status 1 and the folder named when a folder cannot be synced", async () => {
     const err = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const missing = join(tempDir("missing"), "nope");

@@ -1,5 +1,6 @@
-import { mkdirSync, renameSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
+import { writeJsonAtomic } from "@difflens/common";
 import { Tensor, f32ArrayToBf16, writeSafetensors } from "@difflens/tensor";
 import { DataError } from "../errors.ts";
 import { STORE_FORMAT, STORE_VERSION, type StoreManifest, type StoreProvenance } from "./manifest.ts";
@@ -56,10 +57,7 @@ export class ActivationStoreWriter {
       shards: this.shards,
       createdAt: new Date().toISOString(),
     };
-    const path = join(this.dir, "manifest.json");
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(manifest, null, 2) + "\n");
-    renameSync(tmp, path);
+    writeJsonAtomic(join(this.dir, "manifest.json"), manifest);
     return manifest;
   }
 

@@ -1,6 +1,6 @@
+import { nearest } from "@difflens/common";
 import { isFloat, Tensor, toFloat32Array } from "@difflens/tensor";
 import type { Qwen2Config } from "../config/qwen2-config.ts";
-import { nearest } from "../config/nearest.ts";
 import { CheckpointError } from "../errors.ts";
 import { fmtShape, sameShape } from "../tensor-utils.ts";
 

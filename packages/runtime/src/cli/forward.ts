@@ -1,32 +1,121 @@
 /**
- * pnpm difflens-forward --model DIR (--tokens 1,2,3 | --text "…" [--condition C]) [--hooks A,B] --out FILE.safetensors
+ * pnpm difflens-forward --model DIR (--tokens 1,2,3 | --text "…" [--condition C]) [--hooks A,B] --out FILE
  *
  * Writes `logits` [1, seq, vocab] and every requested hook under its own name (leading batch dimension 1), plus
  * `input_ids`, into one safetensors file. Everything is validated before the forward pass starts.
  */
-import { parseArgs } from "node:util";
+import {
+  isMainModule, runCommand, UsageError, type CliOptions, type Command, type CommandContext, type FlagSpec,
+} from "@difflens/common";
 import { Tensor, useBackend, writeSafetensors } from "@difflens/tensor";
 import { loadModel } from "../loading/load-model.ts";
-import { RuntimeError } from "../errors.ts";
+import { HookError } from "../errors.ts";
 import { parseHookName } from "../hooks/hook-table.ts";
+import type { Model } from "../model.ts";
 
-const HELP = `difflens-forward — run a model on tokens and save logits and activations
+const PROGRAM = "difflens-forward";
+const BACKENDS = ["auto", "js", "native"] as const;
 
-Usage:
-  pnpm difflens-forward --model DIR --tokens 1,2,3 [--hooks NAME,NAME] --out FILE.safetensors
-  pnpm difflens-forward --model DIR --text "Hello" [--condition model-default] [--hooks …] --out FILE.safetensors
+const FLAGS: readonly FlagSpec[] = [
+  {
+    name: "model", kind: "string", value: "DIR",
+    help: "HF model folder, Hub cache folder (models--ORG--NAME) or ORG/NAME[@rev] in the Hub cache",
+  },
+  { name: "tokens", kind: "string", value: "IDS", help: "comma-separated token ids" },
+  {
+    name: "text", kind: "string", value: "TEXT",
+    help: "a user message, rendered with the model's chat template and tokenized",
+  },
+  {
+    name: "condition", kind: "string", value: "C",
+    help: "system-prompt condition for --text: model-default (default) | empty | no-system-turn | custom:<text> | raw",
+  },
+  { name: "hooks", kind: "string", value: "NAMES", help: "comma-separated hook names, e.g. blocks.0.hook_resid_post" },
+  { name: "out", kind: "string", value: "FILE", help: "output .safetensors (logits, input_ids, one tensor per hook)" },
+  { name: "backend", kind: "string", value: "B", help: "auto | js | native (default auto)" },
+  { name: "list-hooks", kind: "boolean", help: "print the model's hook names, one a line, and exit" },
+];
 
-Options:
-  --model DIR        HF model folder, Hub cache folder (models--ORG--NAME) or ORG/NAME[@rev] in the Hub cache
-  --tokens IDS       comma-separated token ids
-  --text TEXT        a user message, rendered with the model's chat template and tokenized
-  --condition C      system-prompt condition for --text: model-default | empty | no-system-turn | custom:<text> | raw
-                     (raw = the text tokenized as-is, no template). Default model-default.
-  --hooks NAMES      comma-separated hook names (e.g. blocks.0.hook_resid_post); --list-hooks prints them all
-  --out FILE         output .safetensors (logits, input_ids, one tensor per hook)
-  --backend B        auto | js | native (default auto)
-  --list-hooks       print the model's hook names and exit
-  --help             this text`;
+const FORWARD: Command = {
+  summary: "Run a model on tokens and save logits and activations.",
+  flags: FLAGS,
+  notes: [
+    "Give exactly one of --tokens and --text. raw (for --condition) tokenizes the text as-is, without the template.",
+    "Exit status: 0 written, 1 a run error, 2 bad usage (unknown flag or hook name, missing flag).",
+  ],
+  run: forward,
+};
+
+/** Runs the CLI on `argv` (without the program name); resolves to the exit status. */
+export async function main(argv: readonly string[], io: Pick<CliOptions, "out" | "log"> = {}): Promise<number> {
+  return runCommand(FORWARD, { program: PROGRAM, argv, usageCodes: ["UNKNOWN_HOOK"], ...io });
+}
+
+function usage(message: string, field?: string): UsageError {
+  return new UsageError("USAGE", `${PROGRAM}: ${message} (see --help)`, field === undefined ? {} : { field });
+}
+
+async function forward(context: CommandContext): Promise<number> {
+  const { flags } = context;
+  const source = flags["model"] as string | undefined;
+  if (source === undefined) throw usage("--model is required", "--model");
+  const backend = (flags["backend"] as string | undefined) ?? "auto";
+  if (!(BACKENDS as readonly string[]).includes(backend)) {
+    throw usage(`--backend must be auto, js or native, got ${backend}`, "--backend");
+  }
+  useBackend(backend as (typeof BACKENDS)[number]);
+  const model = await loadModel(source);
+  try {
+    if (flags["list-hooks"]) {
+      process.stdout.write(`${model.hookNames().join("\n")}\n`);
+      return 0;
+    }
+    return await writeForward(model, source, context);
+  } finally {
+    model.close();
+  }
+}
+
+async function writeForward(model: Model, source: string, { flags, log }: CommandContext): Promise<number> {
+  const out = flags["out"] as string | undefined;
+  const tokens = flags["tokens"] as string | undefined;
+  const text = flags["text"] as string | undefined;
+  if (out === undefined) throw usage("--out is required", "--out");
+  if ((tokens === undefined) === (text === undefined)) throw usage("give exactly one of --tokens and --text");
+  let ids: number[];
+  if (tokens !== undefined) {
+    ids = tokens.split(",").filter((s) => s.trim() !== "").map((s) => Number(s.trim()));
+    const bad = ids.findIndex((x) => !Number.isInteger(x));
+    if (bad >= 0) throw usage(`--tokens entry ${bad} is not an integer`, "--tokens");
+  } else {
+    if (!model.folder) throw usage("--text needs the model folder's tokenizer files", "--text");
+    ids = await tokensFromText(model.folder, text!, (flags["condition"] as string | undefined) ?? "model-default");
+  }
+  const hooks = ((flags["hooks"] as string | undefined) ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  checkHooks(model, source, hooks);
+  const t0 = performance.now();
+  const { logits, cache } = model.runWithCache([ids], { names: hooks });
+  const tensors: Record<string, Tensor> = {
+    logits: logits!,
+    input_ids: new Tensor("i32", [1, ids.length], Int32Array.from(ids)),
+  };
+  for (const h of hooks) tensors[h] = cache.get(h);
+  await writeSafetensors(out, tensors, { model: source, format: "difflens-forward" });
+  const seconds = ((performance.now() - t0) / 1000).toFixed(2);
+  log(`wrote ${out}: logits [1, ${ids.length}, ${model.config.vocabSize}] + ${hooks.length} hooks in ${seconds} s`);
+  return 0;
+}
+
+/** Unknown names fail before compute, with the nearest name and the way to list them all. */
+function checkHooks(model: Model, source: string, hooks: readonly string[]): void {
+  try {
+    for (const h of hooks) parseHookName(h, model.config);
+  } catch (error) {
+    if (!(error instanceof HookError && error.code === "UNKNOWN_HOOK")) throw error;
+    const fix = `list this model's hooks with: ${PROGRAM} --model ${source} --list-hooks`;
+    throw new HookError(error.code, error.message, { ...error.facts, fix }, { cause: error });
+  }
+}
 
 async function tokensFromText(folder: string, text: string, condition: string): Promise<number[]> {
   const { loadTokenizer } = await import("@difflens/tokenizer");
@@ -41,64 +130,4 @@ async function tokensFromText(folder: string, text: string, condition: string): 
   return [...tokens.ids];
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: "string" }, tokens: { type: "string" }, text: { type: "string" }, condition: { type: "string" },
-      hooks: { type: "string" }, out: { type: "string" }, backend: { type: "string" }, "list-hooks": { type: "boolean" },
-      help: { type: "boolean" },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  const fail = (msg: string): number => {
-    console.error(`difflens-forward: ${msg}\n(see --help)`);
-    return 2;
-  };
-  if (!values.model) return fail("--model is required");
-  const backend = values.backend ?? "auto";
-  if (!["auto", "js", "native"].includes(backend)) return fail(`--backend must be auto, js or native, got ${backend}`);
-  useBackend(backend as "auto" | "js" | "native");
-  const model = await loadModel(values.model);
-  if (values["list-hooks"]) {
-    console.log(model.hookNames().join("\n"));
-    return 0;
-  }
-  if (!values.out) return fail("--out is required");
-  if ((values.tokens === undefined) === (values.text === undefined)) return fail("give exactly one of --tokens and --text");
-  let ids: number[];
-  if (values.tokens !== undefined) {
-    ids = values.tokens.split(",").filter((s) => s.trim() !== "").map((s) => Number(s.trim()));
-    const bad = ids.findIndex((x) => !Number.isInteger(x));
-    if (bad >= 0) return fail(`--tokens entry ${bad} is not an integer`);
-  } else {
-    if (!model.folder) return fail("--text needs the model folder's tokenizer files");
-    ids = await tokensFromText(model.folder, values.text!, values.condition ?? "model-default");
-  }
-  const hooks = values.hooks ? values.hooks.split(",").map((s) => s.trim()).filter(Boolean) : [];
-  for (const h of hooks) parseHookName(h, model.config); // unknown names fail here, with the nearest
-  const t0 = performance.now();
-  const { logits, cache } = model.runWithCache([ids], { names: hooks });
-  const tensors: Record<string, Tensor> = { logits: logits!, input_ids: new Tensor("i32", [1, ids.length], Int32Array.from(ids)) };
-  for (const h of hooks) tensors[h] = cache.get(h);
-  await writeSafetensors(values.out, tensors, { model: values.model, format: "difflens-forward" });
-  console.log(`wrote ${values.out}: logits [1, ${ids.length}, ${model.config.vocabSize}] + ${hooks.length} hooks in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
-  model.close();
-  return 0;
-}
-
-const isEntry = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/"));
-if (isEntry) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
-    if (e instanceof RuntimeError || (e instanceof Error && "code" in e)) {
-      console.error(`difflens-forward: ${(e as Error).name} [${(e as { code: string }).code}]: ${(e as Error).message}`);
-    } else {
-      console.error(e);
-    }
-    process.exit(1);
-  });
-}
+if (isMainModule(import.meta.url)) main(process.argv.slice(2)).then((code) => process.exit(code));

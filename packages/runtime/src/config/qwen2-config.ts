@@ -1,5 +1,5 @@
+import { didYouMean } from "@difflens/common";
 import { ConfigError } from "../errors.ts";
-import { didYouMean } from "./nearest.ts";
 
 /** The architecture parameters of a Qwen2-family decoder (Qwen1.5, Qwen2, Qwen2.5), in our names. */
 export interface Qwen2Config {

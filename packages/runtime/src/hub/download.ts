@@ -4,14 +4,16 @@
  *   {cache}/models--ORG--NAME/snapshots/<commit>/<file>  relative symlinks to the blobs
  *   {cache}/models--ORG--NAME/refs/<revision>            the commit a branch/tag resolved to
  * Files come from `{endpoint}/{repo}/resolve/{revision}/{file}` (endpoint HF_ENDPOINT, token HF_TOKEN). Partial
- * downloads live in `blobs/<etag>.incomplete` and resume with a Range request; a file whose etag is a sha256 is
+ * downloads live in `blobs/<etag>.incomplete` (huggingface_hub's name, so either tool resumes the other's partial
+ * download: a unique temp name would defeat that) and resume with a Range request; a file whose etag is a sha256 is
  * verified before it is used; a mismatch deletes it and fails. HF_HUB_OFFLINE=1 (or `offline`) uses the cache only.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { hubCacheDir, hubRepoFolderName, parseRepoId, writeFileAtomic } from "@difflens/common";
 import { HubError } from "../errors.ts";
-import { hubCacheDir, parseRepoId, repoFolderName, snapshotOf } from "../loading/model-folder.ts";
+import { snapshotOf } from "../loading/model-folder.ts";
 
 export interface DownloadOptions {
   /** Branch, tag or commit (default from `ORG/NAME@rev`, else "main"). */
@@ -52,7 +54,7 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
   if (!parsed) throw new HubError("BAD_ARGUMENT", `"${spec}" is not ORG/NAME[@revision]`, { got: spec });
   const revision = opts.revision ?? parsed.revision;
   const cache = opts.cacheDir ?? hubCacheDir();
-  const repoDir = path.join(cache, repoFolderName(parsed.repoId));
+  const repoDir = path.join(cache, hubRepoFolderName(parsed.repoId));
   const offline = opts.offline ?? (process.env.HF_HUB_OFFLINE === "1" || process.env.HF_HUB_OFFLINE === "true");
   if (offline) {
     try {
@@ -172,8 +174,7 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
     link(commit, file, await fetchBlob(file, remote));
   }
   if (revision !== commit) {
-    fs.mkdirSync(path.join(repoDir, "refs", path.dirname(revision)), { recursive: true });
-    fs.writeFileSync(path.join(repoDir, "refs", revision), commit);
+    writeFileAtomic(path.join(repoDir, "refs", revision), commit);
   }
   if (progress === stderrBar) process.stderr.write("\n");
   return path.join(repoDir, "snapshots", commit);

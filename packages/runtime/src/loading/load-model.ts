@@ -5,15 +5,14 @@ import { bindQwen2Weights, type TensorSource } from "../architectures/qwen2-weig
 import { qwen2ConfigFromHf, type Qwen2Config } from "../config/qwen2-config.ts";
 import { ConfigError, RuntimeError } from "../errors.ts";
 import { Model, type GenerationDefaults } from "../model.ts";
-import { resolveModelFolder } from "./model-folder.ts";
+import { resolveModelFolder, type HubCacheOptions } from "./model-folder.ts";
 
-export interface LoadModelOptions {
+/** `cacheDir`, `env` and `home` locate the Hub cache for `ORG/NAME` (as `loadTokenizer` does). */
+export interface LoadModelOptions extends HubCacheOptions {
   /** Memory-map the safetensors (default true; falls back to positional reads without the native add-on). */
   readonly mmap?: boolean;
   /** Hub revision when `source` is a cache folder or `ORG/NAME`. */
   readonly revision?: string;
-  /** Hub cache root (default HF_HUB_CACHE / HF_HOME/hub / ~/.cache/huggingface/hub). */
-  readonly cacheDir?: string;
 }
 
 function readJson(file: string): unknown {

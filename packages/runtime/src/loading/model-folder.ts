@@ -1,25 +1,7 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
+import { hubCacheDir, hubRepoFolderName, parseRepoId } from "@difflens/common";
 import { RuntimeError } from "../errors.ts";
-
-/** The Hub cache root: HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub (as huggingface_hub does). */
-export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
-  if (env.HF_HOME) return path.join(env.HF_HOME, "hub");
-  return path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "huggingface", "hub");
-}
-
-/** `ORG/NAME` → `models--ORG--NAME`. */
-export function repoFolderName(repoId: string): string {
-  return `models--${repoId.split("/").join("--")}`;
-}
-
-/** Parses `ORG/NAME[@rev]`; undefined when the string is not of that form. */
-export function parseRepoId(spec: string): { repoId: string; revision: string } | undefined {
-  const m = /^([A-Za-z0-9][\w.-]*\/[\w.-]+)(?:@([\w./-]+))?$/.exec(spec);
-  return m ? { repoId: m[1]!, revision: m[2] ?? "main" } : undefined;
-}
 
 /** In a `models--ORG--NAME` folder: the snapshot of a revision (branch/tag via refs/, or a commit hash). */
 export function snapshotOf(repoDir: string, revision = "main"): string {
@@ -34,11 +16,21 @@ export function snapshotOf(repoDir: string, revision = "main"): string {
   return snap;
 }
 
+/** Where `ORG/NAME` is looked up: an explicit cache folder, or the environment (Hugging Face's order). */
+export interface HubCacheOptions {
+  /** Hub cache root; default `hubCacheDir(env, home)` of @difflens/common. */
+  readonly cacheDir?: string;
+  /** Environment for HF_HUB_CACHE / HF_HOME / XDG_CACHE_HOME (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Home folder for the last fallback, ~/.cache/huggingface/hub (default os.homedir()). */
+  readonly home?: string;
+}
+
 /**
  * Finds the HF model folder for `source`: a folder with config.json; a Hub cache repo folder
  * (`…/models--ORG--NAME`, resolving refs/main or `revision`); or `ORG/NAME[@rev]` looked up in the Hub cache.
  */
-export function resolveModelFolder(source: string, opts: { revision?: string; cacheDir?: string } = {}): string {
+export function resolveModelFolder(source: string, opts: HubCacheOptions & { revision?: string } = {}): string {
   if (fs.existsSync(source) && fs.statSync(source).isDirectory()) {
     if (fs.existsSync(path.join(source, "config.json"))) return source;
     if (fs.existsSync(path.join(source, "snapshots"))) return snapshotOf(source, opts.revision);
@@ -46,8 +38,8 @@ export function resolveModelFolder(source: string, opts: { revision?: string; ca
   }
   const repo = parseRepoId(source);
   if (repo) {
-    const cache = opts.cacheDir ?? hubCacheDir();
-    const repoDir = path.join(cache, repoFolderName(repo.repoId));
+    const cache = opts.cacheDir ?? hubCacheDir(opts.env, opts.home);
+    const repoDir = path.join(cache, hubRepoFolderName(repo.repoId));
     if (fs.existsSync(repoDir)) return snapshotOf(repoDir, opts.revision ?? repo.revision);
     throw new RuntimeError("MODEL_NOT_FOUND", `"${source}" is not a folder and ${repoDir} is not in the Hub cache; download it first (downloadModel("${repo.repoId}"))`, { file: repoDir, got: source });
   }

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { writeJsonAtomic } from "@difflens/common";
 import { cast, writeShardedCheckpoint, type Tensor } from "@difflens/tensor";
 import { qwen2WeightEntries } from "../architectures/qwen2-weights.ts";
 import { qwen2ConfigToHf } from "../config/qwen2-config.ts";
@@ -47,10 +48,4 @@ export async function saveModelFolder(model: Model, dir: string, opts: SaveModel
       if (fs.existsSync(src)) fs.copyFileSync(src, path.join(dir, f));
     }
   }
-}
-
-export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  fs.renameSync(tmp, file);
 }

@@ -6,10 +6,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { writeJsonAtomic } from "@difflens/common";
 import { cast, gemm, readSafetensors, Tensor, toFloat32Array, writeSafetensors, type DType } from "@difflens/tensor";
 import { bindQwen2Weights, mapSource, qwen2WeightEntries } from "../architectures/qwen2-weights.ts";
 import { LoraError } from "../errors.ts";
-import { writeJsonAtomic } from "../loading/save-model.ts";
 import { Model } from "../model.ts";
 import { fmtShape } from "../tensor-utils.ts";
 

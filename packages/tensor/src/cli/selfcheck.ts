@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isMainModule, runCommand, type CliOptions, type Command } from "@difflens/common";
 import * as tensor from "../index.ts";
 import type { Backend } from "../backend.ts";
 import type { Tensor } from "../tensor.ts";
@@ -37,7 +38,27 @@ function compare(backend: Backend, f: () => Tensor): number {
   return relErr(got, want);
 }
 
-async function main(): Promise<void> {
+const SELFCHECK: Command = {
+  summary: "A short end-to-end check of the compute core: backend, BLAS, kernels against js, a timed GEMM, safetensors.",
+  flags: [],
+  notes: ["Prints PASS/FAIL/INFO lines. Exit status: 0 all passed, 1 a check failed, 2 bad usage."],
+  run: async () => {
+    failures = 0;
+    try {
+      await selfcheck();
+    } catch (error) {
+      line("FAIL", `selfcheck crashed: ${error instanceof Error ? error.stack : String(error)}`);
+    }
+    return failures === 0 ? 0 : 1;
+  },
+};
+
+/** Runs the CLI on `argv` (without the program name); resolves to the exit status. */
+export async function main(argv: readonly string[], io: Pick<CliOptions, "out" | "log"> = {}): Promise<number> {
+  return runCommand(SELFCHECK, { program: "selfcheck", argv, ...io });
+}
+
+async function selfcheck(): Promise<void> {
   const started = performance.now();
   const native = nativeAvailable();
   const backend = useBackend("auto");
@@ -109,10 +130,6 @@ async function main(): Promise<void> {
 
   const total = (performance.now() - started) / 1000;
   console.log(failures === 0 ? `selfcheck: PASS in ${total.toFixed(1)} s` : `selfcheck: FAIL (${failures} failed) in ${total.toFixed(1)} s`);
-  process.exitCode = failures === 0 ? 0 : 1;
 }
 
-main().catch((error) => {
-  console.log(`FAIL selfcheck crashed: ${error instanceof Error ? error.stack : String(error)}`);
-  process.exitCode = 1;
-});
+if (isMainModule(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

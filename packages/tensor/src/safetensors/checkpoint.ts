@@ -70,8 +70,9 @@ export class SafetensorsCheckpoint {
   fileOf(name: string): SafetensorsFile {
     const file = this.owner.get(name);
     if (file === undefined) {
-      throw new SafetensorsError("TENSOR_NOT_FOUND", { file: this.source, tensor: name },
-        `no such tensor in this checkpoint of ${this.owner.size} tensors`);
+      throw new SafetensorsError("TENSOR_NOT_FOUND",
+        `no such tensor in this checkpoint of ${this.owner.size} tensors`,
+        { file: this.source, tensor: name });
     }
     return file;
   }
@@ -91,7 +92,7 @@ export async function openCheckpoint(dirOrFile: string, options: OpenSafetensors
   try {
     stat = fs.statSync(dirOrFile);
   } catch {
-    throw new SafetensorsError("CHECKPOINT_NOT_FOUND", { file: dirOrFile }, "no such file or folder");
+    throw new SafetensorsError("CHECKPOINT_NOT_FOUND", "no such file or folder", { file: dirOrFile });
   }
   if (stat.isDirectory()) {
     const single = path.join(dirOrFile, SINGLE_FILE_NAME);
@@ -99,8 +100,9 @@ export async function openCheckpoint(dirOrFile: string, options: OpenSafetensors
     if (fs.existsSync(single)) return openSingle(single, options);
     if (fs.existsSync(index)) return openSharded(index, options);
     const others = fs.readdirSync(dirOrFile).filter((f) => f.endsWith(".safetensors")).slice(0, 5);
-    throw new SafetensorsError("CHECKPOINT_NOT_FOUND", { file: dirOrFile },
-      `the folder has neither ${SINGLE_FILE_NAME} nor ${INDEX_FILE_NAME}${others.length > 0 ? `; it has ${others.join(", ")} — open that file directly` : ""}`);
+    throw new SafetensorsError("CHECKPOINT_NOT_FOUND",
+      `the folder has neither ${SINGLE_FILE_NAME} nor ${INDEX_FILE_NAME}${others.length > 0 ? `; it has ${others.join(", ")} — open that file directly` : ""}`,
+      { file: dirOrFile });
   }
   return dirOrFile.endsWith(".json") ? openSharded(dirOrFile, options) : openSingle(dirOrFile, options);
 }
@@ -119,8 +121,9 @@ function openSharded(indexPath: string, options: OpenSafetensorsOptions): Safete
     for (const shard of shardNames) {
       const shardPath = path.join(dir, shard);
       if (!fs.existsSync(shardPath)) {
-        throw new SafetensorsError("MISSING_SHARD", { file: indexPath, tensor: firstKeyOf(weightMap, shard) },
-          `the index lists shard ${shard}, but ${shardPath} does not exist (${countOf(weightMap, shard)} tensors are mapped to it)`);
+        throw new SafetensorsError("MISSING_SHARD",
+          `the index lists shard ${shard}, but ${shardPath} does not exist (${countOf(weightMap, shard)} tensors are mapped to it)`,
+          { file: indexPath, tensor: firstKeyOf(weightMap, shard) });
       }
       files.push(openSafetensorsSync(shardPath, options));
     }
@@ -129,8 +132,9 @@ function openSharded(indexPath: string, options: OpenSafetensorsOptions): Safete
     for (const [name, shard] of weightMap) {
       const file = byShard.get(shard)!;
       if (!file.has(name)) {
-        throw new SafetensorsError("INDEX_KEY_NOT_IN_SHARD", { file: indexPath, tensor: name },
-          `the index maps it to ${shard}, but that shard has no such tensor`);
+        throw new SafetensorsError("INDEX_KEY_NOT_IN_SHARD",
+          `the index maps it to ${shard}, but that shard has no such tensor`,
+          { file: indexPath, tensor: name });
       }
     }
     // Every tensor of every shard, so a duplicate across shards is caught even when the index lists only one copy.
@@ -138,8 +142,9 @@ function openSharded(indexPath: string, options: OpenSafetensorsOptions): Safete
       for (const name of file.keys()) {
         const earlier = owner.get(name);
         if (earlier !== undefined) {
-          throw new SafetensorsError("DUPLICATE_TENSOR", { file: indexPath, tensor: name },
-            `it is in both ${path.basename(earlier.path)} and ${path.basename(file.path)}`);
+          throw new SafetensorsError("DUPLICATE_TENSOR",
+            `it is in both ${path.basename(earlier.path)} and ${path.basename(file.path)}`,
+            { file: indexPath, tensor: name });
         }
         owner.set(name, file);
       }
@@ -156,7 +161,7 @@ function readIndex(indexPath: string): { weightMap: Map<string, string>; metadat
   try {
     text = fs.readFileSync(indexPath, "utf8");
   } catch (err) {
-    throw new SafetensorsError("IO_ERROR", { file: indexPath }, String((err as Error).message));
+    throw new SafetensorsError("IO_ERROR", String((err as Error).message), { file: indexPath });
   }
   let root: JsonValue;
   try {
@@ -164,20 +169,22 @@ function readIndex(indexPath: string): { weightMap: Map<string, string>; metadat
   } catch (err) {
     if (!(err instanceof HeaderJsonError)) throw err;
     if (err.kind === "duplicate") {
-      throw new SafetensorsError("DUPLICATE_TENSOR", err.key === undefined ? { file: indexPath } : { file: indexPath, tensor: err.key },
-        `key ${JSON.stringify(err.key)} appears twice in ${err.path.length === 0 ? "the index" : `"${err.path.join(".")}"`}`);
+      throw new SafetensorsError("DUPLICATE_TENSOR",
+        `key ${JSON.stringify(err.key)} appears twice in ${err.path.length === 0 ? "the index" : `"${err.path.join(".")}"`}`,
+        err.key === undefined ? { file: indexPath } : { file: indexPath, tensor: err.key });
     }
-    throw new SafetensorsError("BAD_INDEX", { file: indexPath }, `not valid JSON: ${err.message}`);
+    throw new SafetensorsError("BAD_INDEX", `not valid JSON: ${err.message}`, { file: indexPath });
   }
   const weightMapJson = root instanceof Map ? root.get("weight_map") : undefined;
   if (!(weightMapJson instanceof Map)) {
-    throw new SafetensorsError("BAD_INDEX", { file: indexPath }, `the index must be an object with a "weight_map" object of tensor name → shard file`);
+    throw new SafetensorsError("BAD_INDEX", `the index must be an object with a "weight_map" object of tensor name → shard file`, { file: indexPath });
   }
   const weightMap = new Map<string, string>();
   for (const [name, shard] of weightMapJson) {
     if (typeof shard !== "string" || shard === "" || path.isAbsolute(shard) || shard.split(/[\\/]/).includes("..")) {
-      throw new SafetensorsError("BAD_INDEX", { file: indexPath, tensor: name },
-        `weight_map must name a shard file inside the checkpoint folder, got ${JSON.stringify(plain(shard))}`);
+      throw new SafetensorsError("BAD_INDEX",
+        `weight_map must name a shard file inside the checkpoint folder, got ${JSON.stringify(plain(shard))}`,
+        { file: indexPath, tensor: name });
     }
     weightMap.set(name, shard);
   }

@@ -1,3 +1,4 @@
+import type { DifflensErrorOptions, ErrorFacts } from "@difflens/common";
 import { TensorError } from "../errors.ts";
 
 /**
@@ -73,24 +74,32 @@ export type SafetensorsErrorCode =
   | "BIG_ENDIAN_HOST";
 
 /** The facts attached to a safetensors error. */
-export interface SafetensorsErrorFacts {
+export interface SafetensorsErrorFacts extends ErrorFacts {
   /** The file the problem is in (or the index file, for checkpoint problems). */
-  file: string;
+  readonly file: string;
   /** The tensor the problem concerns, when there is one. */
-  tensor?: string;
+  readonly tensor?: string;
 }
 
-/** Every bad-input failure of the safetensors reader and writer: a stable `code`, the file and the tensor. */
-export class SafetensorsError extends TensorError {
-  declare readonly code: SafetensorsErrorCode;
-  readonly file: string;
-  readonly tensor: string | undefined;
+/**
+ * Every bad-input failure of the safetensors reader and writer: a stable `code`, the file and the tensor. The
+ * message read back is `safetensors CODE for tensor "T" in FILE: message`.
+ */
+export class SafetensorsError extends TensorError<SafetensorsErrorCode> {
+  declare readonly facts: Readonly<SafetensorsErrorFacts>;
 
-  constructor(code: SafetensorsErrorCode, facts: SafetensorsErrorFacts, detail: string) {
+  constructor(code: SafetensorsErrorCode, message: string, facts: SafetensorsErrorFacts, options: DifflensErrorOptions = {}) {
     const where = facts.tensor === undefined ? `in ${facts.file}` : `for tensor "${facts.tensor}" in ${facts.file}`;
-    super(code, `safetensors ${code} ${where}: ${detail}`);
-    this.name = "SafetensorsError";
-    this.file = facts.file;
-    this.tensor = facts.tensor;
+    super(code, `safetensors ${code} ${where}: ${message}`, facts, options);
+  }
+
+  /** Shorthand for `facts.file`. */
+  get file(): string {
+    return this.facts.file;
+  }
+
+  /** Shorthand for `facts.tensor`. */
+  get tensor(): string | undefined {
+    return this.facts.tensor;
   }
 }

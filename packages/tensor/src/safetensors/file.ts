@@ -77,8 +77,9 @@ export class SafetensorsFile {
   info(name: string): SafetensorsTensorInfo {
     const info = this.header.tensors.get(name);
     if (info === undefined) {
-      throw new SafetensorsError("TENSOR_NOT_FOUND", { file: this.path, tensor: name },
-        `no such tensor; the file holds ${this.header.tensors.size}${suggestKeys(name, this.header.tensors.keys())}`);
+      throw new SafetensorsError("TENSOR_NOT_FOUND",
+        `no such tensor; the file holds ${this.header.tensors.size}${suggestKeys(name, this.header.tensors.keys())}`,
+        { file: this.path, tensor: name });
     }
     return info;
   }
@@ -88,8 +89,9 @@ export class SafetensorsFile {
     const info = this.info(name);
     const dtype = info.dtype;
     if (dtype === null) {
-      throw new SafetensorsError("UNSUPPORTED_DTYPE", { file: this.path, tensor: name },
-        `unsupported dtype ${info.formatDtype} for tensor "${name}" in file ${this.path}: a Tensor holds F32, F16, BF16, I32, I64, U8 and BOOL — use getBytes("${name}") for the raw little-endian bytes`);
+      throw new SafetensorsError("UNSUPPORTED_DTYPE",
+        `unsupported dtype ${info.formatDtype} for tensor "${name}" in file ${this.path}: a Tensor holds F32, F16, BF16, I32, I64, U8 and BOOL — use getBytes("${name}") for the raw little-endian bytes`,
+        { file: this.path, tensor: name });
     }
     const count = info.byteLength / DTYPE_BYTES[dtype];
     this.checkLength(name, count, `${count} ${dtype} elements`);
@@ -121,26 +123,27 @@ export class SafetensorsFile {
   /** Node 20 typed arrays hold at most 2^32 elements. */
   private checkLength(name: string, length: number, what: string): void {
     if (length > MAX_TYPED_ARRAY_LENGTH) {
-      throw new SafetensorsError("TENSOR_TOO_LARGE", { file: this.path, tensor: name },
-        `${what} exceed the ${MAX_TYPED_ARRAY_LENGTH} elements one typed array can hold in this runtime`);
+      throw new SafetensorsError("TENSOR_TOO_LARGE",
+        `${what} exceed the ${MAX_TYPED_ARRAY_LENGTH} elements one typed array can hold in this runtime`,
+        { file: this.path, tensor: name });
     }
   }
 
   private readRegion(name: string, info: SafetensorsTensorInfo, alignment: number): { buffer: ArrayBuffer; byteOffset: number } {
-    if (this.closed) throw new SafetensorsError("CLOSED", { file: this.path, tensor: name }, "the file was closed");
+    if (this.closed) throw new SafetensorsError("CLOSED", "the file was closed", { file: this.path, tensor: name });
     if (this.bytes !== null) {
       if (info.byteOffset % alignment === 0) return { buffer: this.bytes, byteOffset: info.byteOffset };
       // Misaligned for this element type: copy into a fresh (aligned) buffer.
       return { buffer: this.bytes.slice(info.byteOffset, info.byteOffset + info.byteLength), byteOffset: 0 };
     }
-    if (this.fd === null) throw new SafetensorsError("CLOSED", { file: this.path, tensor: name }, "the file was closed");
+    if (this.fd === null) throw new SafetensorsError("CLOSED", "the file was closed", { file: this.path, tensor: name });
     if (this.mapRange !== null && info.byteOffset % alignment === 0) {
       // A mapping of just this tensor (page-aligned inside the add-on); misaligned tensors are read into a copy.
       let mapped: ArrayBuffer | null;
       try {
         mapped = this.mapRange(this.fd, info.byteOffset, info.byteLength);
       } catch (err) {
-        throw new SafetensorsError("IO_ERROR", { file: this.path, tensor: name }, `mapping the tensor failed: ${(err as Error)?.message ?? String(err)}`);
+        throw new SafetensorsError("IO_ERROR", `mapping the tensor failed: ${(err as Error)?.message ?? String(err)}`, { file: this.path, tensor: name });
       }
       if (mapped !== null) return { buffer: mapped, byteOffset: 0 };
     }
@@ -243,8 +246,9 @@ function tryMap(mapFile: MapFile, path: string, header: SafetensorsHeader): { by
   for (const info of header.tensors.values()) end = Math.max(end, info.byteOffset + info.byteLength);
   // The file changed between the header read and the mapping: the views would be garbage, so refuse.
   if (bytes.byteLength < end) {
-    throw new SafetensorsError("OFFSETS_OUT_OF_RANGE", { file: path },
-      `the mapping has ${bytes.byteLength} bytes but the header needs ${end}: the file shrank while it was being opened`);
+    throw new SafetensorsError("OFFSETS_OUT_OF_RANGE",
+      `the mapping has ${bytes.byteLength} bytes but the header needs ${end}: the file shrank while it was being opened`,
+      { file: path });
   }
   return { bytes };
 }
@@ -261,8 +265,9 @@ function preadFully(fd: number, buffer: ArrayBufferLike, offset: number, length:
       throw ioError(path, err, tensor);
     }
     if (got === 0) {
-      throw new SafetensorsError("OFFSETS_OUT_OF_RANGE", tensor === undefined ? { file: path } : { file: path, tensor },
-        `the file ended at byte ${position + done} while reading ${length} bytes at ${position}: it was truncated after it was opened`);
+      throw new SafetensorsError("OFFSETS_OUT_OF_RANGE",
+        `the file ended at byte ${position + done} while reading ${length} bytes at ${position}: it was truncated after it was opened`,
+        tensor === undefined ? { file: path } : { file: path, tensor });
     }
     done += got;
   }
@@ -272,8 +277,9 @@ function allocate(byteLength: number, path: string, tensor: string | undefined):
   try {
     return new ArrayBuffer(byteLength);
   } catch (err) {
-    throw new SafetensorsError("ALLOCATION_FAILED", tensor === undefined ? { file: path } : { file: path, tensor },
-      `cannot allocate ${byteLength} bytes (${(err as Error).message}); memory-map the file instead (the add-on) or free memory`);
+    throw new SafetensorsError("ALLOCATION_FAILED",
+      `cannot allocate ${byteLength} bytes (${(err as Error).message}); memory-map the file instead (the add-on) or free memory`,
+      tensor === undefined ? { file: path } : { file: path, tensor });
   }
 }
 
@@ -288,14 +294,14 @@ function openForRead(path: string): number {
 function ioError(path: string, err: unknown, tensor?: string): SafetensorsError {
   const e = err as NodeJS.ErrnoException;
   const why = e?.code === "ENOENT" ? "no such file" : e?.code === "EISDIR" ? "it is a directory" : String(e?.message ?? err);
-  return new SafetensorsError("IO_ERROR", tensor === undefined ? { file: path } : { file: path, tensor }, why);
+  return new SafetensorsError("IO_ERROR", why, tensor === undefined ? { file: path } : { file: path, tensor });
 }
 
 let hostChecked = false;
 function assertLittleEndianHost(path: string): void {
   if (hostChecked) return;
   if (os.endianness() !== "LE") {
-    throw new SafetensorsError("BIG_ENDIAN_HOST", { file: path }, "safetensors data is little-endian and this reader does not byte-swap");
+    throw new SafetensorsError("BIG_ENDIAN_HOST", "safetensors data is little-endian and this reader does not byte-swap", { file: path });
   }
   hostChecked = true;
 }

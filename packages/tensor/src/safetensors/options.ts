@@ -1,3 +1,4 @@
+import { didYouMean } from "@difflens/common";
 import { SafetensorsError } from "./errors.ts";
 
 /**
@@ -7,26 +8,12 @@ import { SafetensorsError } from "./errors.ts";
 export function checkOptionKeys(options: object | undefined, allowed: readonly string[], where: string, file: string): void {
   if (options === undefined) return;
   if (options === null || typeof options !== "object") {
-    throw new SafetensorsError("INVALID_OPTIONS", { file }, `${where}: options must be an object, got ${options === null ? "null" : typeof options}`);
+    throw new SafetensorsError("INVALID_OPTIONS", `${where}: options must be an object, got ${options === null ? "null" : typeof options}`, { file });
   }
   for (const key of Object.keys(options)) {
     if (allowed.includes(key)) continue;
-    const nearest = [...allowed].sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
-    throw new SafetensorsError("INVALID_OPTIONS", { file },
-      `${where}: unknown option "${key}"${nearest === undefined ? "" : ` — did you mean "${nearest}"?`} (valid: ${allowed.join(", ")})`);
+    throw new SafetensorsError("INVALID_OPTIONS",
+      `${where}: unknown option "${key}"${didYouMean(key, allowed)} (valid: ${allowed.join(", ")})`,
+      { file });
   }
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
 }

@@ -6,7 +6,7 @@ import type { Tensor } from "../tensor.ts";
 import { INDEX_FILE_NAME, SINGLE_FILE_NAME } from "./checkpoint.ts";
 import { SafetensorsError } from "./errors.ts";
 import { checkOptionKeys } from "./options.ts";
-import { compareUtf8, tensorEntries, writeFileAtomic, writeSafetensors, type TensorMap } from "./write.ts";
+import { compareUtf8, tensorEntries, writeStreamedAtomic, writeSafetensors, type TensorMap } from "./write.ts";
 
 export interface ShardedWriteOptions {
   /** Largest data size of one shard in bytes; a single tensor larger than this gets a shard of its own. */
@@ -37,7 +37,7 @@ export async function writeShardedCheckpoint(dir: string, tensors: TensorMap, op
   checkOptionKeys(options, ["maxShardBytes", "metadata"], "writeShardedCheckpoint", dir);
   const { maxShardBytes } = options;
   if (!(Number.isSafeInteger(maxShardBytes) && maxShardBytes > 0)) {
-    throw new SafetensorsError("INVALID_OPTIONS", { file: dir }, `maxShardBytes must be a positive integer, got ${maxShardBytes}`);
+    throw new SafetensorsError("INVALID_OPTIONS", `maxShardBytes must be a positive integer, got ${maxShardBytes}`, { file: dir });
   }
   const entries = tensorEntries(tensors);
   const shards: Array<Array<[string, Tensor]>> = [];
@@ -76,7 +76,7 @@ export async function writeShardedCheckpoint(dir: string, tensors: TensorMap, op
   const indexText = `${JSON.stringify({ metadata: { total_size: totalSize }, weight_map: sortedMap }, null, 2)
     .replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}\n`;
   const indexPath = path.join(dir, INDEX_FILE_NAME);
-  await writeFileAtomic(indexPath, async (h) => {
+  await writeStreamedAtomic(indexPath, async (h) => {
     await h.writeFile(indexText, "utf8");
   });
   await removeStale(dir, new Set([...files, INDEX_FILE_NAME]));

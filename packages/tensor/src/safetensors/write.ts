@@ -1,6 +1,6 @@
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { randomBytes } from "node:crypto";
+import { tempPathBeside } from "@difflens/common";
 import { DTYPE_BYTES } from "../dtype.ts";
 import { Tensor } from "../tensor.ts";
 import { formatDtypeRank, toFormatDtype } from "./dtypes.ts";
@@ -62,12 +62,12 @@ export function serializeSafetensors(tensors: TensorMap, metadata?: Readonly<Rec
 }
 
 /**
- * Writes a safetensors file atomically: into `<path>.tmp-<pid>-<random>` beside it, fsync, then rename over
+ * Writes a safetensors file atomically: streamed into a temp file beside it, fsync, then renamed over
  * `path` — a reader sees the old file or the complete new one, never a half-written one.
  */
 export async function writeSafetensors(path: string, tensors: TensorMap, metadata?: Readonly<Record<string, string>>): Promise<void> {
   const layout = planSafetensorsLayout(tensors, metadata, path);
-  await writeFileAtomic(path, async (handle) => {
+  await writeStreamedAtomic(path, async (handle) => {
     let position = 0;
     const put = async (bytes: Uint8Array): Promise<void> => {
       for (let done = 0; done < bytes.length;) {
@@ -83,9 +83,12 @@ export async function writeSafetensors(path: string, tensors: TensorMap, metadat
 
 const WRITE_CHUNK = 1 << 30;
 
-/** Runs `fill` on a fresh temp file beside `target`, fsyncs it, renames it over `target`; removes it on failure. */
-export async function writeFileAtomic(target: string, fill: (handle: fsp.FileHandle) => Promise<void>): Promise<void> {
-  const tmp = `${target}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`;
+/**
+ * Runs `fill` on a fresh temp file beside `target`, fsyncs it, renames it over `target`; removes it on failure.
+ * `writeFileAtomic` of @difflens/common for content that is streamed (gigabytes of tensors) instead of held whole.
+ */
+export async function writeStreamedAtomic(target: string, fill: (handle: fsp.FileHandle) => Promise<void>): Promise<void> {
+  const tmp = tempPathBeside(target);
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fsp.open(tmp, "wx");
@@ -99,7 +102,7 @@ export async function writeFileAtomic(target: string, fill: (handle: fsp.FileHan
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
     if (err instanceof SafetensorsError) throw err;
     const e = err as NodeJS.ErrnoException;
-    throw new SafetensorsError("IO_ERROR", { file: target }, `could not write: ${e?.message ?? String(err)}`);
+    throw new SafetensorsError("IO_ERROR", `could not write: ${e?.message ?? String(err)}`, { file: target });
   }
   await syncDirectory(path.dirname(target));
 }
@@ -124,20 +127,21 @@ export function tensorEntries(tensors: TensorMap): Array<[string, Tensor]> {
 
 function checkTensor(name: string, tensor: Tensor, file: string): void {
   if (name === METADATA_KEY) {
-    throw new SafetensorsError("INVALID_NAME", { file, tensor: name }, `"${METADATA_KEY}" is reserved for the metadata record`);
+    throw new SafetensorsError("INVALID_NAME", `"${METADATA_KEY}" is reserved for the metadata record`, { file, tensor: name });
   }
   if (!isWellFormedUtf16(name)) {
-    throw new SafetensorsError("INVALID_NAME", { file, tensor: name }, "the name holds a lone UTF-16 surrogate and cannot be written as UTF-8");
+    throw new SafetensorsError("INVALID_NAME", "the name holds a lone UTF-16 surrogate and cannot be written as UTF-8", { file, tensor: name });
   }
   if (!(tensor instanceof Tensor) || !Object.prototype.hasOwnProperty.call(DTYPE_BYTES, tensor.dtype)) {
-    throw new SafetensorsError("INVALID_TENSOR", { file, tensor: name }, "not a Tensor of a dtype this writer knows");
+    throw new SafetensorsError("INVALID_TENSOR", "not a Tensor of a dtype this writer knows", { file, tensor: name });
   }
   if (tensor.dtype === "bool") {
     const data = tensor.data as Uint8Array;
     for (let i = 0; i < data.length; i++) {
       if (data[i]! > 1) {
-        throw new SafetensorsError("INVALID_TENSOR", { file, tensor: name },
-          `bool element ${i} is ${data[i]}; BOOL bytes must be 0 or 1 (readers such as torch misread other values)`);
+        throw new SafetensorsError("INVALID_TENSOR",
+          `bool element ${i} is ${data[i]}; BOOL bytes must be 0 or 1 (readers such as torch misread other values)`,
+          { file, tensor: name });
       }
     }
   }
@@ -149,8 +153,9 @@ function metadataJson(metadata: Readonly<Record<string, string>>, file: string):
   for (const key of keys) {
     const value: unknown = metadata[key];
     if (typeof value !== "string" || !isWellFormedUtf16(value) || !isWellFormedUtf16(key)) {
-      throw new SafetensorsError("INVALID_METADATA", { file },
-        `metadata ${JSON.stringify(key)} must map to a well-formed string, got ${typeof value === "string" ? "a string with a lone surrogate" : typeof value}`);
+      throw new SafetensorsError("INVALID_METADATA",
+        `metadata ${JSON.stringify(key)} must map to a well-formed string, got ${typeof value === "string" ? "a string with a lone surrogate" : typeof value}`,
+        { file });
     }
     parts.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
   }

@@ -2,7 +2,7 @@ import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, re
 import { join } from "node:path";
 import { WandbError } from "../errors.ts";
 import { parseWandbJson, stringifyWandbJson } from "../wandb-json.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "@difflens/common";
 import { FILES, RUN_FOLDER_FORMAT, RUN_FOLDER_VERSION, type ExitRecord, type RunManifest } from "./layout.ts";
 
 /** Create a fresh run folder with its identity, config, metadata and an empty history. */

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { WandbError } from "../errors.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "@difflens/common";
 import { FILES } from "./layout.ts";
 import { readJson } from "./run-folder.ts";
 
