@@ -1,4 +1,4 @@
-import { DifflensError, type DifflensErrorOptions, type ErrorFacts } from "@difflens/common";
+import { DifflensError, describeFacts, type DifflensErrorOptions, type ErrorFacts } from "@difflens/common";
 
 /** Stable codes for every failure the chat layer reports. */
 export type ChatErrorCode =
@@ -41,17 +41,10 @@ export class ChatError extends DifflensError<ChatErrorCode> {
 }
 
 function formatMessage(code: string, summary: string, facts: ChatErrorFacts): string {
-  const parts = [`${code}: ${summary}`];
-  if (facts.file !== undefined) {
-    const at = facts.line !== undefined ? `:${facts.line}:${facts.column ?? 1}` : "";
-    parts.push(`file: ${facts.file}${at}`);
-  } else if (facts.line !== undefined) {
-    parts.push(`at line ${facts.line}, column ${facts.column ?? 1}`);
-  }
-  if (facts.messageIndex !== undefined) parts.push(`message: #${facts.messageIndex}`);
-  if (facts.field !== undefined) parts.push(`field: ${facts.field}`);
-  if (facts.expected !== undefined) parts.push(`expected: ${facts.expected}`);
-  if (facts.got !== undefined) parts.push(`got: ${facts.got}`);
-  if (facts.fix !== undefined) parts.push(`fix: ${facts.fix}`);
-  return parts.join(" — ");
+  // Chat's facts carry a template location: it goes where the file would, and the file gets the line and column.
+  const extra: string[] = [];
+  if (facts.file === undefined && facts.line !== undefined) extra.push(`at line ${facts.line}, column ${facts.column ?? 1}`);
+  if (facts.messageIndex !== undefined) extra.push(`message: #${facts.messageIndex}`);
+  const at = facts.file !== undefined && facts.line !== undefined ? `:${facts.line}:${facts.column ?? 1}` : "";
+  return describeFacts(code, summary, { ...facts, ...(facts.file !== undefined ? { file: `${facts.file}${at}` } : {}) }, extra);
 }

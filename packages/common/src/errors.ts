@@ -39,3 +39,18 @@ export function isDifflensError(value: unknown): value is DifflensError {
     (value instanceof Error && typeof (value as { code?: unknown }).code === "string" && "facts" in value)
   );
 }
+
+/**
+ * `CODE: summary — file: … — field: … — expected: … — got: … — fix: …`: the one way a message lists its facts, for
+ * packages whose messages read back every fact. `location` replaces the plain `file: …` part (e.g. `file: t.jinja:3:7`).
+ */
+export function describeFacts(code: string, summary: string, facts: ErrorFacts, extra: readonly string[] = []): string {
+  const parts = [`${code}: ${summary}`];
+  if (facts.file !== undefined) parts.push(`file: ${facts.file}`);
+  parts.push(...extra);
+  if (facts.field !== undefined) parts.push(`field: ${facts.field}`);
+  if (facts.expected !== undefined) parts.push(`expected: ${String(facts.expected)}`);
+  if (facts.got !== undefined) parts.push(`got: ${String(facts.got)}`);
+  if (facts.fix !== undefined) parts.push(`fix: ${facts.fix}`);
+  return parts.join(" — ");
+}

@@ -7,6 +7,7 @@
  *   4. `~/.cache/huggingface/hub`
  * Pass `env` explicitly in tests; nothing here reads the environment at import time.
  */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -27,4 +28,31 @@ export function hubRepoFolderName(repoId: string): string {
 export function parseRepoId(spec: string): { repoId: string; revision: string } | undefined {
   const match = /^([A-Za-z0-9][\w.-]*\/[\w.-]+)(?:@([\w./-]+))?$/.exec(spec);
   return match ? { repoId: match[1]!, revision: match[2] ?? "main" } : undefined;
+}
+
+/** Where a revision of a Hub repo folder points, and what the folder holds (for the error when it is missing). */
+export interface HubSnapshotLookup {
+  /** The snapshot folder, or undefined when the revision has none. */
+  readonly snapshot: string | undefined;
+  /** The commit the revision resolved to (`refs/<revision>`'s content, or the revision itself). */
+  readonly commit: string;
+  /** `refs/<revision>` when it exists. */
+  readonly refFile: string | undefined;
+  /** Snapshot folders present. */
+  readonly available: readonly string[];
+}
+
+/**
+ * In a `models--ORG--NAME` folder: `revision` (a branch or tag via `refs/<revision>`, or a commit hash naming a
+ * snapshot folder) → its snapshot folder. Each package turns a miss into its own error.
+ */
+export function findHubSnapshot(repoFolder: string, revision = "main"): HubSnapshotLookup {
+  const refPath = join(repoFolder, "refs", revision);
+  const refFile = existsSync(refPath) && statSync(refPath).isFile() ? refPath : undefined;
+  const commit = refFile ? readFileSync(refFile, "utf8").trim() : revision;
+  const candidate = join(repoFolder, "snapshots", commit);
+  const snapshot = existsSync(candidate) && statSync(candidate).isDirectory() ? candidate : undefined;
+  const snapshots = join(repoFolder, "snapshots");
+  const available = snapshot === undefined && existsSync(snapshots) ? readdirSync(snapshots) : [];
+  return { snapshot, commit, refFile, available };
 }

@@ -1,9 +1,9 @@
 // @difflens/common: what every difflens package shares — the error base, nearest-name suggestions, atomic writes,
 // the Hub cache location and one CLI parser. No dependencies.
-export { DifflensError, isDifflensError, type ErrorFacts, type DifflensErrorOptions } from "./errors.ts";
+export { DifflensError, isDifflensError, describeFacts, type ErrorFacts, type DifflensErrorOptions } from "./errors.ts";
 export { editDistance, nearest, didYouMean, unknownKeys, rejectUnknownKeys, type UnknownKey } from "./nearest.ts";
 export { writeFileAtomic, writeJsonAtomic, tempPathBeside, type AtomicWriteOptions } from "./atomic-write.ts";
-export { hubCacheDir, hubRepoFolderName, parseRepoId } from "./hub-cache.ts";
+export { hubCacheDir, hubRepoFolderName, parseRepoId, findHubSnapshot, type HubSnapshotLookup } from "./hub-cache.ts";
 export {
   parseCommandLine,
   formatHelp,

@@ -1,4 +1,4 @@
-import { DifflensError, type DifflensErrorOptions, type ErrorFacts } from "@difflens/common";
+import { DifflensError, describeFacts, type DifflensErrorOptions, type ErrorFacts } from "@difflens/common";
 
 /** Stable codes for every failure the tokenizer layer reports. */
 export type TokenizerErrorCode =
@@ -27,16 +27,7 @@ export class TokenizerError extends DifflensError<TokenizerErrorCode> {
   declare readonly facts: Readonly<TokenizerErrorFacts>;
 
   constructor(code: TokenizerErrorCode, message: string, facts: TokenizerErrorFacts = {}, options: DifflensErrorOptions = {}) {
-    super(code, formatMessage(code, message, facts), facts, options);
+    super(code, describeFacts(code, message, facts), facts, options);
   }
 }
 
-function formatMessage(code: string, summary: string, facts: TokenizerErrorFacts): string {
-  const parts = [`${code}: ${summary}`];
-  if (facts.file !== undefined) parts.push(`file: ${facts.file}`);
-  if (facts.field !== undefined) parts.push(`field: ${facts.field}`);
-  if (facts.expected !== undefined) parts.push(`expected: ${facts.expected}`);
-  if (facts.got !== undefined) parts.push(`got: ${facts.got}`);
-  if (facts.fix !== undefined) parts.push(`fix: ${facts.fix}`);
-  return parts.join(" — ");
-}

@@ -1,4 +1,4 @@
-import { DifflensError, type DifflensErrorOptions, type ErrorFacts } from "@difflens/common";
+import { DifflensError, describeFacts, type DifflensErrorOptions, type ErrorFacts } from "@difflens/common";
 
 /** Stable codes for every failure this package reports. */
 export type WandbErrorCode =
@@ -33,19 +33,10 @@ export class WandbError extends DifflensError<WandbErrorCode> {
   declare readonly facts: Readonly<WandbErrorFacts>;
 
   constructor(code: WandbErrorCode, message: string, facts: WandbErrorFacts = {}, options: DifflensErrorOptions = {}) {
-    super(code, formatMessage(code, message, facts), facts, options);
+    super(code, describeFacts(code, message, facts), facts, options);
   }
 }
 
-function formatMessage(code: WandbErrorCode, message: string, facts: WandbErrorFacts): string {
-  const parts = [message];
-  if (facts.file !== undefined) parts.push(`file: ${facts.file}`);
-  if (facts.field !== undefined) parts.push(`field: ${facts.field}`);
-  if (facts.expected !== undefined) parts.push(`expected: ${facts.expected}`);
-  if (facts.got !== undefined) parts.push(`got: ${facts.got}`);
-  if (facts.fix !== undefined) parts.push(`fix: ${facts.fix}`);
-  return `${code}: ${parts.join(" — ")}`;
-}
 
 /** A network failure worth retrying (connection refused/reset, timeout, 408, 429, 5xx). Anything else
  * (a bad key, a damaged folder, a bug) is not: retrying it forever would hide it. */

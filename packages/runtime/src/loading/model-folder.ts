@@ -1,19 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { hubCacheDir, hubRepoFolderName, parseRepoId } from "@difflens/common";
+import { findHubSnapshot, hubCacheDir, hubRepoFolderName, parseRepoId } from "@difflens/common";
 import { RuntimeError } from "../errors.ts";
 
 /** In a `models--ORG--NAME` folder: the snapshot of a revision (branch/tag via refs/, or a commit hash). */
 export function snapshotOf(repoDir: string, revision = "main"): string {
-  const refFile = path.join(repoDir, "refs", revision);
-  let commit = revision;
-  if (fs.existsSync(refFile)) commit = fs.readFileSync(refFile, "utf8").trim();
-  const snap = path.join(repoDir, "snapshots", commit);
-  if (!fs.existsSync(snap)) {
-    const have = fs.existsSync(path.join(repoDir, "snapshots")) ? fs.readdirSync(path.join(repoDir, "snapshots")) : [];
-    throw new RuntimeError("MODEL_NOT_FOUND", `${repoDir}: no snapshot for revision "${revision}" (commit ${commit}); snapshots present: ${have.join(", ") || "none"}`, { file: repoDir, got: revision, expected: have });
-  }
-  return snap;
+  const { snapshot, commit, available } = findHubSnapshot(repoDir, revision);
+  if (snapshot !== undefined) return snapshot;
+  throw new RuntimeError("MODEL_NOT_FOUND", `${repoDir}: no snapshot for revision "${revision}" (commit ${commit}); snapshots present: ${available.join(", ") || "none"}`, { file: repoDir, got: revision, expected: available });
 }
 
 /** Where `ORG/NAME` is looked up: an explicit cache folder, or the environment (Hugging Face's order). */
