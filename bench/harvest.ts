@@ -11,8 +11,8 @@
  */
 import { parseArgs } from "node:util";
 import { useBackend } from "../packages/tensor/src/index.ts";
-import { createRandomQwen2, harvest, type HarvestBatch } from "../packages/runtime/src/index.ts";
-import { ParquetDataset, batchWindows, packTextWindows, textRows } from "@difflens/data";
+import { createRandomQwen2, harvest } from "../packages/runtime/src/index.ts";
+import { ParquetDataset, batchWindows, packTextWindows, textRows, type TokenBatch } from "@difflens/data";
 import { loadTokenizer } from "@difflens/tokenizer";
 
 const { values } = parseArgs({ options: { rounds: { type: "string" }, backend: { type: "string" } } });
@@ -31,10 +31,9 @@ const windows = packTextWindows(textRows(pile, "text", { shuffle: false, seed: 0
   separatorId: ENDOFTEXT,
   maskRules: { excludeIds: [ENDOFTEXT], excludeFirstPosition: false },
 });
-let batch: HarvestBatch | undefined;
+let batch: TokenBatch | undefined;
 for await (const b of batchWindows(windows, 4)) {
-  const rows = (values: ArrayLike<number>) => Array.from({ length: 4 }, (_, r) => Array.from({ length: 256 }, (_, s) => Number(values[r * 256 + s])));
-  batch = { ids: rows(b.ids.map((id) => id % 32768)), keepMask: rows(b.mask) };
+  batch = { ...b, ids: b.ids.map((id) => id % 32768) };
   break;
 }
 if (!batch) throw new Error("bench:harvest: the text fixture gave no 4×256 batch");

@@ -3,7 +3,9 @@ export { DataError, type DataErrorCode } from "./errors.ts";
 export { ParquetFile, type RowGroupRef } from "./parquet/parquet-file.ts";
 export { ParquetDataset, type DatasetOrder, type RowGroupBatch } from "./parquet/dataset.ts";
 export { textRows, tokenRows, recordRows } from "./parquet/columns.ts";
-export { batchWindows, type TokenWindow, type TokenBatch, type TextEncoder } from "./tokens/token-window.ts";
+export { batchWindows, type BatchWindowsOptions, type TokenWindow, type TextEncoder } from "./tokens/token-window.ts";
+/** The one token-batch type, declared in @difflens/tokenizer (what `batchWindows` yields). */
+export type { TokenBatch } from "@difflens/tokenizer";
 export { packTextWindows, type PackTextOptions } from "./tokens/pack-text.ts";
 export { chatWindows, type ChatWindow, type ChatWindowOptions, type TokenizedChat } from "./tokens/chat-windows.ts";
 export { applyMaskRules, outlierNormMask, DEFAULT_MASK_RULES, type MaskRules } from "./tokens/mask.ts";

@@ -81,7 +81,21 @@ describe("masks and batches", () => {
     const windows = [1, 2, 3].map((v) => ({ ids: Int32Array.from([v, v]), mask: Uint8Array.from([1, 0]) }));
     const batches = await collect(batchWindows(from(windows), 2));
     expect(batches.map((b) => [b.batchSize, [...b.ids]])).toEqual([[2, [1, 1, 2, 2]], [1, [3, 3]]]);
-    expect([...batches[0]!.mask]).toEqual([1, 0, 1, 0]);
+    expect([...batches[0]!.keepMask!]).toEqual([1, 0, 1, 0]);
     expect(await collect(batchWindows(from(windows), 2, { dropLast: true }))).toHaveLength(1);
+  });
+
+  it("yields right-padded TokenBatches: window lengths give attention, trimPadding cuts unread columns", async () => {
+    const window = (length: number) => ({ ids: Int32Array.of(1, 2, 3, 9), mask: Uint8Array.of(0, 1, 1, 0), length });
+    const windows = [window(2), window(3)];
+    const [full] = await collect(batchWindows(from(windows), 2));
+    expect(full).toMatchObject({ batchSize: 2, seqLen: 4, padding: "right" });
+    expect([...full!.attentionMask]).toEqual([1, 1, 0, 0, 1, 1, 1, 0]);
+    expect([...full!.keepMask!]).toEqual([0, 1, 0, 0, 0, 1, 1, 0]);
+    expect([...full!.lengths]).toEqual([2, 3]);
+    const [trimmed] = await collect(batchWindows(from(windows), 2, { trimPadding: true }));
+    expect(trimmed!.seqLen).toBe(3);
+    expect([...trimmed!.ids]).toEqual([1, 2, 3, 1, 2, 3]);
+    expect([...trimmed!.attentionMask]).toEqual([1, 1, 0, 1, 1, 1]);
   });
 });

@@ -7,13 +7,16 @@ export { HOOK_SITES, hookNames, parseHookName, hookShape } from "./hooks/hook-ta
 export type { HookSite, HookDim, ParsedHookName } from "./hooks/hook-table.ts";
 export type { HookFn, HookSpec, HookContext } from "./hooks/hook-registry.ts";
 export { ActivationCache } from "./hooks/activation-cache.ts";
+export type { Positions, PerRowPositions } from "./hooks/positions.ts";
 export { Model } from "./model.ts";
 export type { ModelInit, ForwardOptions, RunWithCacheOptions, GenerationDefaults } from "./model.ts";
 export type { LogitsMode } from "./architectures/qwen2.ts";
 export { qwen2WeightShapes, mapSource } from "./architectures/qwen2-weights.ts";
 export type { Qwen2Weights, Qwen2LayerWeights, TensorSource } from "./architectures/qwen2-weights.ts";
-export { leftPad, prepareBatch } from "./batch.ts";
-export type { TokenInput, TokenBatchInput } from "./batch.ts";
+export { leftPad, prepareBatch, toTokenBatch } from "./batch.ts";
+export type { TokenInput, TokenArrays } from "./batch.ts";
+/** The one token-batch type, declared in @difflens/tokenizer (with `padTokenRows`, which lays one out). */
+export type { TokenBatch } from "@difflens/tokenizer";
 export { KvCache } from "./kv-cache.ts";
 export { loadModel, readModelConfig, readGenerationDefaults } from "./loading/load-model.ts";
 export type { LoadModelOptions } from "./loading/load-model.ts";
@@ -26,7 +29,7 @@ export { patchActivation, addVector, clampDirection, zeroAblateHead, zeroAblateM
 export type { PatchOptions } from "./interventions/interventions.ts";
 export { logitLens, directLogitAttribution, perTokenLoss, klDivergence } from "./analysis/analysis.ts";
 export { harvest } from "./harvest/harvest.ts";
-export type { HarvestBatch } from "./harvest/harvest.ts";
+export type { HarvestInput, PositionedTokens } from "./harvest/harvest.ts";
 export { generate, forceFeed, resolveGenerateConfig, GENERATE_DEFAULTS } from "./generation/generate.ts";
 export type { GenerateConfig, GenerateResult } from "./generation/generate.ts";
 export { forceFeedBatch } from "./generation/force-feed-batch.ts";

@@ -5,8 +5,11 @@ import { prepareBatch, type TokenInput } from "./batch.ts";
 import type { Qwen2Config } from "./config/qwen2-config.ts";
 import { HookError } from "./errors.ts";
 import { ActivationCache } from "./hooks/activation-cache.ts";
-import { HookRegistry, HookRunner, StopForward, type HookFn, type HookSpec } from "./hooks/hook-registry.ts";
+import {
+  HookRegistry, HookRunner, StopForward, type CaptureSpec, type HookFn, type HookSpec,
+} from "./hooks/hook-registry.ts";
 import { hookNames, hookShape, parseHookName } from "./hooks/hook-table.ts";
+import { isPerRow, realColumns, resolvePerRow, resolveSharedPositions, type Positions } from "./hooks/positions.ts";
 import { KvCache } from "./kv-cache.ts";
 
 /** Defaults for generation read from `generation_config.json` (or config.json). */
@@ -42,8 +45,12 @@ export interface RunWithCacheOptions {
   readonly names?: readonly string[];
   /** Or: keep hooks whose name passes. */
   readonly filter?: (name: string) => boolean;
-  /** Keep only these query positions (negative counts from the end). Default all. */
-  readonly positions?: readonly number[];
+  /**
+   * Keep only these query positions. Default all. A list (`[0, -1]`) means padded columns of the call, shared by
+   * every row; `{ perRow: [[-1], [3], [0, 5]] }` means each item's own positions (0 = its first real token, −1 =
+   * its last) and gives per-item results: `cache.item(row, name)`, or `cache.get(name)` stacked.
+   */
+  readonly positions?: Positions;
   /** Logits to compute; "none" stops after the deepest kept hook (no compute past it). Default "all". */
   readonly logits?: LogitsMode;
   readonly kvCache?: KvCache;
@@ -127,31 +134,35 @@ export class Model {
 
   /** A forward pass that keeps the asked hook outputs (copies, positions restricted) — see RunWithCacheOptions. */
   runWithCache(input: TokenInput, opts: RunWithCacheOptions = {}): { logits: Tensor | undefined; cache: ActivationCache } {
-    const batch = prepareBatch(this.config, input, opts.kvCache);
+    const kv = opts.kvCache;
+    const batch = prepareBatch(this.config, input, kv);
     if (opts.names && opts.filter) throw new HookError("BAD_ARGUMENT", "runWithCache: give names or filter, not both");
     const names = opts.names ? new Set(opts.names.map((n) => parseHookName(n, this.config).name)) : undefined;
     const accept = names ? (n: string) => names.has(n) : opts.filter ?? (() => true);
-    const positions = opts.positions?.map((p) => {
-      const r = p < 0 ? batch.seq + p : p;
-      if (!Number.isInteger(r) || r < 0 || r >= batch.seq) {
-        throw new HookError("BAD_ARGUMENT", `runWithCache: position ${p} is outside the ${batch.seq} positions of this call`, { got: p, expected: `[-${batch.seq}, ${batch.seq})` });
-      }
-      return r;
-    });
+    const store = new Map<string, Tensor | Tensor[]>();
+    let capture: CaptureSpec = { accept, store };
+    let rowPositions: number[][] | null = null;
+    if (isPerRow(opts.positions)) {
+      const real = realColumns(batch.attentionMask, batch.batch, batch.seq);
+      const { items, columns } = resolvePerRow(opts.positions, real, "runWithCache");
+      capture = { ...capture, rows: { columns, keys: realKeys(real, kv) } };
+      rowPositions = items;
+    } else if (opts.positions) {
+      capture = { ...capture, positions: resolveSharedPositions(opts.positions, batch.seq, "runWithCache") };
+    }
     const logitsMode = opts.logits ?? "all";
     let stopAt: string | undefined;
     if (logitsMode === "none" && names && names.size > 0) {
       stopAt = [...names].map((n) => parseHookName(n, this.config)).sort((a, b) => b.order - a.order)[0]!.name;
     }
-    const store = new Map<string, Tensor>();
-    const runner = new HookRunner(this.config, this.hooks, callContext(batch, opts.kvCache), { accept, positions, store }, stopAt);
+    const runner = new HookRunner(this.config, this.hooks, callContext(batch, kv), capture, stopAt);
     let logits: Tensor | undefined;
     try {
-      logits = this.forwardPrepared(batch, logitsMode, opts.kvCache, runner);
+      logits = this.forwardPrepared(batch, logitsMode, kv, runner);
     } catch (e) {
       if (!(e instanceof StopForward)) throw e;
     }
-    return { logits, cache: new ActivationCache(store, positions ?? null) };
+    return { logits, cache: new ActivationCache(store, capture.positions ?? null, rowPositions) };
   }
 
   /**
@@ -184,6 +195,16 @@ export class Model {
   close(): void {
     this.closer?.();
   }
+}
+
+/** Each row's real key indices: its cached real keys, then this call's real columns after them. */
+function realKeys(real: readonly (readonly number[])[], kv: KvCache | undefined): number[][] {
+  const past = kv?.length ?? 0;
+  return real.map((cols, b) => {
+    const keys: number[] = [];
+    for (let j = 0; j < past; j++) if (kv!.keyMask[b * kv!.capacity + j] === 1) keys.push(j);
+    return [...keys, ...cols.map((c) => past + c)];
+  });
 }
 
 function callContext(batch: ForwardBatch, kv: KvCache | undefined) {

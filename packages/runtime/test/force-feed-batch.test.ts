@@ -50,6 +50,19 @@ describe.each(availableBackends())("forceFeedBatch (%s backend)", (backend) => {
     expect(forceFeedBatch(model, ITEMS.slice(0, 2)).items.map((r) => r.cache.size)).toEqual([0, 0]);
   });
 
+  it("takes a position list per item", () => {
+    useBackend(backend);
+    const perRow = [[0], [-1], [2, 9], [1, 0]];
+    const batch = forceFeedBatch(model, ITEMS, { names: HOOKS, positions: { perRow } });
+    ITEMS.forEach((it, b) => {
+      const alone = forceFeed(model, it.prompt, it.continuation, { names: HOOKS, positions: perRow[b] });
+      expect(batch.items[b]!.cache.positions).toEqual(alone.cache.positions);
+      for (const name of HOOKS) {
+        expect(relErr(batch.items[b]!.cache.get(name), alone.cache.get(name)), `item ${b} ${name}`).toBeLessThan(1e-5);
+      }
+    });
+  });
+
   it("rejects bad input with forceFeed's error classes before any compute", () => {
     useBackend(backend);
     let calls = 0;

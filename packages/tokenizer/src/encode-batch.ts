@@ -1,4 +1,5 @@
 import { TokenizerError } from "./errors.ts";
+import { padTokenRows, type TokenBatch } from "./token-batch.ts";
 import type { TokenEncoding } from "./tokenizer.ts";
 
 /** Options of `Tokenizer.encodeBatch`. */
@@ -23,35 +24,11 @@ export interface BatchEncodeOptions {
   offsets?: boolean;
 }
 
-/** A padded block of token ids, row-major. */
-export interface EncodedBatch {
-  batchSize: number;
-  seqLen: number;
-  padding: "left" | "right";
-  /** Token ids, pad id in padded slots. // [batch, seqLen] */
-  ids: Int32Array;
-  /** 1 for real tokens, 0 for padding. // [batch, seqLen] */
-  attentionMask: Uint8Array;
-  /** Real tokens per row. // [batch] */
-  lengths: Int32Array;
-  /** Column of each row's first real token (0 for right padding, seqLen − length for left). // [batch] */
-  firstColumn: Int32Array;
-  /** Per row, UTF-16 offsets of the real tokens only (unpadded), as in `TokenEncoding.offsets`. */
-  offsets: Array<Array<[number, number]>>;
-}
-
-/** Lays out already-encoded rows into one padded block. */
+/** Lays out already-encoded rows into one padded `TokenBatch` (with each row's offsets). */
 export function padEncodings(
   rows: readonly TokenEncoding[],
   options: BatchEncodeOptions & { padTokenId: number },
-): EncodedBatch {
-  if (options.padding !== "left" && options.padding !== "right") {
-    throw new TokenizerError("INVALID_OPTION", "padding must be left or right", {
-      field: "padding",
-      expected: '"left" | "right"',
-      got: JSON.stringify(options.padding),
-    });
-  }
+): TokenBatch & { readonly offsets: Array<Array<[number, number]>> } {
   let seqLen = 0;
   for (const r of rows) seqLen = Math.max(seqLen, r.ids.length);
   if (options.padTo === "max-length") {
@@ -78,18 +55,7 @@ export function padEncodings(
     }
     seqLen = Math.ceil(seqLen / multiple) * multiple;
   }
-  const batchSize = rows.length;
-  const ids = new Int32Array(batchSize * seqLen).fill(options.padTokenId);
-  const attentionMask = new Uint8Array(batchSize * seqLen);
-  const lengths = new Int32Array(batchSize);
-  const firstColumn = new Int32Array(batchSize);
-  rows.forEach((row, b) => {
-    const n = row.ids.length;
-    const first = options.padding === "left" ? seqLen - n : 0;
-    ids.set(row.ids, b * seqLen + first);
-    attentionMask.fill(1, b * seqLen + first, b * seqLen + first + n);
-    lengths[b] = n;
-    firstColumn[b] = first;
-  });
-  return { batchSize, seqLen, padding: options.padding, ids, attentionMask, lengths, firstColumn, offsets: rows.map((r) => r.offsets) };
+  const { padding, padTokenId } = options;
+  const batch = padTokenRows(rows.map((r) => r.ids), { padding, padTokenId, seqLen });
+  return { ...batch, offsets: rows.map((r) => r.offsets) };
 }

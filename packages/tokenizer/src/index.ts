@@ -1,8 +1,10 @@
 // @difflens/tokenizer: Hugging Face tokenizers behind a typed API with exact UTF-16 offsets.
 export { Tokenizer, loadTokenizer, tokenizerFromSources } from "./tokenizer.ts";
 export type { TokenEncoding, EncodeOptions, DecodeOptions } from "./tokenizer.ts";
+export { padTokenRows } from "./token-batch.ts";
+export type { TokenBatch, PadTokenRowsOptions } from "./token-batch.ts";
 export { padEncodings } from "./encode-batch.ts";
-export type { BatchEncodeOptions, EncodedBatch } from "./encode-batch.ts";
+export type { BatchEncodeOptions } from "./encode-batch.ts";
 export { TokenizerError } from "./errors.ts";
 export type { TokenizerErrorCode, TokenizerErrorFacts } from "./errors.ts";
 export type { AddedTokenInfo, SpecialTokenNames, GenerationTokenIds } from "./special-tokens.ts";

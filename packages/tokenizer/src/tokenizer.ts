@@ -1,7 +1,8 @@
 import native from "tokenizers";
 import type { Encoding as NativeEncoding, Tokenizer as NativeTokenizer } from "tokenizers";
 import { TokenizerError } from "./errors.ts";
-import { padEncodings, type BatchEncodeOptions, type EncodedBatch } from "./encode-batch.ts";
+import { padEncodings, type BatchEncodeOptions } from "./encode-batch.ts";
+import type { TokenBatch } from "./token-batch.ts";
 import {
   knownIdMask,
   readAddedTokens,
@@ -172,8 +173,11 @@ export class Tokenizer {
     return encodings.map((e, i) => toTokenEncoding(texts[i] as string, e, withOffsets, options.addSpecialTokens ?? true));
   }
 
-  /** Encodes, truncates and pads a batch into one [batch, seq] block with an attention mask. */
-  async encodeBatch(texts: readonly string[], options: BatchEncodeOptions): Promise<EncodedBatch> {
+  /** Encodes, truncates and pads texts into one `TokenBatch` ([batchSize, seqLen] ids and attention mask, offsets). */
+  async encodeBatch(
+    texts: readonly string[],
+    options: BatchEncodeOptions,
+  ): Promise<TokenBatch & { readonly offsets: Array<Array<[number, number]>> }> {
     const encodeOptions: EncodeOptions = { offsets: options.offsets ?? true };
     if (options.addSpecialTokens !== undefined) encodeOptions.addSpecialTokens = options.addSpecialTokens;
     if (options.truncation === true) {

@@ -5,8 +5,8 @@
  * needs (it replays and skips the batches it already trained on).
  */
 import { Rng, Tensor, type ActivationSource } from "@difflens/tensor";
-import { ShuffleBuffer } from "@difflens/data";
-import { harvest, type HarvestBatch, type Model } from "@difflens/runtime";
+import { batchWindows, ShuffleBuffer, type TokenBatch } from "@difflens/data";
+import { harvest, type Model } from "@difflens/runtime";
 import type { StageWindow } from "./windows.ts";
 
 export interface ActivationStreamOptions {
@@ -25,25 +25,9 @@ export interface ActivationStreamOptions {
   readonly timing?: { harvestMs: number; harvestedRows: number };
 }
 
-/** Stacks windows into the plain-array batches `harvest` takes (padding unattended, masked positions dropped). */
-export async function* harvestBatches(windows: AsyncIterable<StageWindow>, perForward: number): AsyncGenerator<HarvestBatch> {
-  let pending: StageWindow[] = [];
-  const flush = (): HarvestBatch => {
-    // Right padding past the longest window of this batch is never attended or kept: do not compute it.
-    const width = Math.max(...pending.map((w) => w.length));
-    const batch = {
-      ids: pending.map((w) => Array.from(w.ids.subarray(0, width))),
-      attentionMask: pending.map((w) => Array.from({ length: width }, (_, i) => (i < w.length ? 1 : 0))),
-      keepMask: pending.map((w) => Array.from(w.mask.subarray(0, width))),
-    };
-    pending = [];
-    return batch;
-  };
-  for await (const w of windows) {
-    pending.push(w);
-    if (pending.length === perForward) yield flush();
-  }
-  if (pending.length > 0) yield flush();
+/** Windows as the token batches `harvest` takes (right padding no window attends to is cut: never computed). */
+export function harvestBatches(windows: AsyncIterable<StageWindow>, perForward: number): AsyncGenerator<TokenBatch> {
+  return batchWindows(windows, perForward, { trimPadding: true });
 }
 
 export function activationStream(opts: ActivationStreamOptions): ActivationSource {

@@ -109,13 +109,7 @@ async function medianResidualNorm(baseDir: string, texts: AsyncIterable<string>)
       if (++windows >= 64) return;
     }
   };
-  const batches = async function* () {
-    for await (const b of batchWindows(limited(), 16)) {
-      const rows = Array.from({ length: b.batchSize }, (_, r) => Array.from(b.ids.subarray(r * b.contextSize, (r + 1) * b.contextSize)));
-      yield { ids: rows };
-    }
-  };
-  for await (const acts of harvest(model, TOY_HOOK, batches())) {
+  for await (const acts of harvest(model, TOY_HOOK, batchWindows(limited(), 16))) {
     const x = acts.data as Float32Array;
     const d = acts.shape[1]!;
     for (let r = 0; r < acts.shape[0]!; r++) {

@@ -1,15 +1,11 @@
+import type { TokenBatch } from "@difflens/tokenizer";
+
 /** A context window of token ids with its training mask (1 = an SAE trains on this position). */
 export interface TokenWindow {
   readonly ids: Int32Array; // [contextSize]
   readonly mask: Uint8Array; // [contextSize]
-}
-
-/** Windows stacked for one forward pass: plain arrays, so the runtime needs nothing from this package. */
-export interface TokenBatch {
-  readonly batchSize: number;
-  readonly contextSize: number;
-  readonly ids: Int32Array; // [batchSize * contextSize], row-major
-  readonly mask: Uint8Array; // [batchSize * contextSize]
+  /** Real (attended) tokens at the start of the window; padding follows. Default: the whole window. */
+  readonly length?: number;
 }
 
 /** What the data layer needs from a tokenizer (satisfied by @difflens/tokenizer's Tokenizer). */
@@ -17,24 +13,40 @@ export interface TextEncoder {
   encode(text: string, options: { addSpecialTokens: boolean }): { ids: ArrayLike<number> } | Promise<{ ids: ArrayLike<number> }>;
 }
 
-/** Groups windows of one context size into batches; the last partial batch is kept unless `dropLast`. */
+export interface BatchWindowsOptions {
+  /** Drop the last batch when it has fewer than `batchSize` windows. Default false. */
+  readonly dropLast?: boolean;
+  /** Cut the padding columns no window of the batch attends to (right padding past the longest). Default false. */
+  readonly trimPadding?: boolean;
+}
+
+/**
+ * Stacks windows of one context size into right-padded `TokenBatch`es (the windows are already laid out): each
+ * window's training mask becomes the batch's `keepMask`, its `length` (default all) the attended tokens, so the
+ * runtime's `harvest` takes the batch as it is. The last partial batch is kept unless `dropLast`.
+ */
 export async function* batchWindows(
   windows: AsyncIterable<TokenWindow>,
   batchSize: number,
-  { dropLast = false }: { dropLast?: boolean } = {},
+  { dropLast = false, trimPadding = false }: BatchWindowsOptions = {},
 ): AsyncGenerator<TokenBatch> {
   let pending: TokenWindow[] = [];
   const flush = (): TokenBatch => {
+    const n = pending.length;
     const contextSize = pending[0]!.ids.length;
-    const ids = new Int32Array(pending.length * contextSize);
-    const mask = new Uint8Array(pending.length * contextSize);
+    const lengths = Int32Array.from(pending, (w) => w.length ?? contextSize);
+    const seqLen = trimPadding ? Math.max(...lengths) : contextSize;
+    const ids = new Int32Array(n * seqLen);
+    const attentionMask = new Uint8Array(n * seqLen);
+    const keepMask = new Uint8Array(n * seqLen);
     pending.forEach((window, row) => {
-      ids.set(window.ids, row * contextSize);
-      mask.set(window.mask, row * contextSize);
+      ids.set(window.ids.subarray(0, seqLen), row * seqLen);
+      attentionMask.fill(1, row * seqLen, row * seqLen + lengths[row]!);
+      keepMask.set(window.mask.subarray(0, lengths[row]), row * seqLen);
     });
-    const batch = { batchSize: pending.length, contextSize, ids, mask };
     pending = [];
-    return batch;
+    const firstColumn = new Int32Array(n); // right padding: every row starts at column 0
+    return { batchSize: n, seqLen, padding: "right", ids, attentionMask, lengths, firstColumn, keepMask };
   };
   for await (const window of windows) {
     if (pending.length > 0 && window.ids.length !== pending[0]!.ids.length) {

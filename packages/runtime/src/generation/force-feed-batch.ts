@@ -1,10 +1,10 @@
 import { gemm, Tensor } from "@difflens/tensor";
-import { leftPad } from "../batch.ts";
+import { padTokenRows } from "@difflens/tokenizer";
 import { HookError, InputError } from "../errors.ts";
 import { ActivationCache } from "../hooks/activation-cache.ts";
 import { parseHookName } from "../hooks/hook-table.ts";
+import { isPerRow, resolvePerRow, type PerRowPositions, type Positions } from "../hooks/positions.ts";
 import type { Model } from "../model.ts";
-import { takeAlongAxis } from "../tensor-utils.ts";
 
 /** One force-feed item: the prompt the generation started from and the tokens it produced. */
 export interface ForceFeedItem {
@@ -17,8 +17,11 @@ export interface ForceFeedBatchOptions {
   readonly names?: readonly string[];
   /** Or: keep hooks whose name passes. */
   readonly filter?: (name: string) => boolean;
-  /** Keep only these positions of each item's own sequence (prompt + continuation; negative counts from its end). */
-  readonly positions?: readonly number[];
+  /**
+   * Keep only these positions of each item's own sequence (prompt + continuation; negative counts from its end):
+   * one list for every item, or `{ perRow }` with a list per item.
+   */
+  readonly positions?: Positions;
 }
 
 export interface ForceFeedItemResult {
@@ -75,49 +78,39 @@ export function forceFeedBatch(model: Model, items: readonly ForceFeedItem[], op
   const names = opts.names ? new Set(opts.names.map((n) => parseHookName(n, c).name)) : undefined;
   const wanted = names ? (n: string) => names.has(n) : opts.filter ?? (() => false);
   const lengths = items.map((it) => it.prompt.length + it.continuation.length);
-  const itemPositions = lengths.map((n) => opts.positions?.map((p) => {
-    const r = p < 0 ? n + p : p;
-    if (!Number.isInteger(r) || r < 0 || r >= n) {
-      throw new HookError("BAD_ARGUMENT", `forceFeedBatch: position ${p} is outside the ${n} positions of an item`, { got: p, expected: `[-${n}, ${n})` });
-    }
-    return r;
-  }));
+  const itemTokens = lengths.map((n) => Array.from({ length: n }, (_, i) => i));
+  const asked = opts.positions;
+  const perRow: PerRowPositions = isPerRow(asked) ? asked : { perRow: itemTokens.map((all) => asked ?? all) };
+  const itemPositions = resolvePerRow(perRow, itemTokens, "forceFeedBatch").items;
 
-  const padded = leftPad(items.map((it) => [...it.prompt, ...it.continuation]), 0);
-  const width = padded.ids[0]!.length;
-  // The final-norm output is always captured: the step logits are lm_head over its continuation-predicting rows.
-  const { cache } = model.runWithCache(padded, { filter: (n) => n === FINAL_NORM || wanted(n), logits: "none" });
+  const sequences = items.map((it) => [...it.prompt, ...it.continuation]);
+  const tokens = padTokenRows(sequences, { padding: "left", padTokenId: 0 });
+  const width = tokens.seqLen;
   const d = c.dModel;
-  const normed = cache.get(FINAL_NORM).data as Float32Array; // [items, width, dModel]
   const totalSteps = items.reduce((s, it) => s + it.continuation.length, 0);
-  const rows = new Float32Array(totalSteps * d); // [Σ steps, dModel]
-  let r = 0;
-  items.forEach((it, b) => {
-    // the logits at real position prompt−1+i predicted continuation[i]
-    const first = b * width + (width - lengths[b]!) + it.prompt.length - 1;
-    rows.set(normed.subarray(first * d, (first + it.continuation.length) * d), r * d);
-    r += it.continuation.length;
-  });
+  const rows = new Float32Array(totalSteps * d); // [Σ steps, dModel]: final-norm rows that predict continuation tokens
+  const keepSteps = (t: Tensor): void => {
+    const normed = t.data as Float32Array; // [items, width, dModel]
+    let r = 0;
+    items.forEach((it, b) => {
+      // the logits at real position prompt−1+i predicted continuation[i]
+      const first = b * width + tokens.firstColumn[b]! + it.prompt.length - 1;
+      rows.set(normed.subarray(first * d, (first + it.continuation.length) * d), r * d);
+      r += it.continuation.length;
+    });
+  };
+  const { cache } = model.withHooks([{ name: FINAL_NORM, fn: keepSteps }],
+    () => model.runWithCache(tokens, { filter: wanted, positions: { perRow: itemPositions }, logits: "none" }));
   const logits = gemm(new Tensor("f32", [totalSteps, d], rows), model.weights.lmHead, { transB: true }).data as Float32Array; // [Σ steps, vocab]
 
-  const keptNames = cache.names().filter(wanted);
   let at = 0;
   const results = items.map((it, b): ForceFeedItemResult => {
     const steps = it.continuation.length;
     const stepLogits = new Tensor("f32", [steps, V], logits.slice(at * V, (at + steps) * V));
     at += steps;
-    const offset = width - lengths[b]!;
-    const realKeys = Array.from({ length: lengths[b]! }, (_, j) => offset + j);
-    const queries = itemPositions[b]?.map((p) => offset + p) ?? realKeys;
-    const store = new Map<string, Tensor>();
-    for (const name of keptNames) {
-      const dims = parseHookName(name, c).site.dims;
-      let t = takeAlongAxis(cache.get(name), dims.indexOf("batch"), [b]);
-      t = takeAlongAxis(t, dims.indexOf("pos"), queries);
-      if (dims.includes("keyPos")) t = takeAlongAxis(t, dims.indexOf("keyPos"), realKeys);
-      store.set(name, t);
-    }
-    return { stepLogits, cache: new ActivationCache(store, itemPositions[b] ?? null), offset };
+    const store = new Map(cache.names().map((name) => [name, cache.item(b, name)]));
+    const itemCache = new ActivationCache(store, asked ? itemPositions[b]! : null);
+    return { stepLogits, cache: itemCache, offset: tokens.firstColumn[b]! };
   });
   return { items: results, width };
 }

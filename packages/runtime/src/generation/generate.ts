@@ -1,6 +1,6 @@
 import { Rng, Tensor } from "@difflens/tensor";
 import { leftPad, prepareBatch } from "../batch.ts";
-import { didYouMean } from "../config/nearest.ts";
+import { didYouMean } from "@difflens/common";
 import { ConfigError, InputError } from "../errors.ts";
 import type { Model } from "../model.ts";
 import { sampleToken } from "./sampling.ts";

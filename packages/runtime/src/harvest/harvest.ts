@@ -1,25 +1,35 @@
 import { Tensor, toFloat32Array, type ActivationSource } from "@difflens/tensor";
-import { prepareBatch } from "../batch.ts";
+import { prepareBatch, toTokenBatch, type TokenInput } from "../batch.ts";
 import { HookError } from "../errors.ts";
 import { parseHookName } from "../hooks/hook-table.ts";
+import { realColumns, resolvePerRow, type PerRowPositions } from "../hooks/positions.ts";
 import type { Model } from "../model.ts";
 
-/** One batch of token windows as plain arrays. */
-export interface HarvestBatch {
-  /** [batch][seq] token ids. */
-  readonly ids: readonly (readonly number[])[];
-  /** [batch][seq] 1 = real token, 0 = padding (attention masks padding; padding is dropped). Default all 1. */
-  readonly attentionMask?: readonly (readonly number[])[];
-  /** [batch][seq] 0 = drop this position from the output although attended (e.g. BOS). Default all 1. */
-  readonly keepMask?: readonly (readonly number[])[];
+/** Tokens with the positions to read in each item (its own coordinates: 0 = first real token, −1 = last). */
+export interface PositionedTokens {
+  readonly tokens: TokenInput;
+  readonly positions: PerRowPositions;
+}
+
+/** One harvest batch: tokens (a `TokenBatch` or any runtime input form), optionally with per-row positions. */
+export type HarvestInput = TokenInput | PositionedTokens;
+
+function isPositioned(x: HarvestInput): x is PositionedTokens {
+  return typeof x === "object" && x !== null && !Array.isArray(x) && "tokens" in x && "positions" in x;
 }
 
 /**
  * Turns token batches into activation batches at one hook: each batch runs only up to the hook (`runToHook`,
- * nothing past it is computed), masked positions are dropped, and the rows come out as f32 [kept, width]
- * (width = the hook's per-position size, e.g. dModel for resid hooks). Feeds SAE training as an ActivationSource.
+ * nothing past it is computed) and its rows come out as f32 [kept, width] (width = the hook's per-position size,
+ * e.g. dModel for resid hooks), in row order. Kept: every real token whose keepMask is not 0 — or, for
+ * `{ tokens, positions: { perRow } }`, exactly the asked positions of each row, in the order asked (masks ignored).
+ * Feeds SAE training as an ActivationSource.
  */
-export function harvest(model: Model, hook: string, tokenBatches: Iterable<HarvestBatch> | AsyncIterable<HarvestBatch>): ActivationSource {
+export function harvest(
+  model: Model,
+  hook: string,
+  tokenBatches: Iterable<HarvestInput> | AsyncIterable<HarvestInput>,
+): ActivationSource {
   const parsed = parseHookName(hook, model.config);
   if (parsed.site.dims[1] !== "pos") {
     throw new HookError("BAD_ARGUMENT", `harvest: "${hook}" is not laid out [batch, pos, …]; harvest a per-position hook (resid, attn_out, mlp_out, hook_z, …)`, { got: hook });
@@ -28,24 +38,32 @@ export function harvest(model: Model, hook: string, tokenBatches: Iterable<Harve
   return {
     dIn: width,
     async *[Symbol.asyncIterator]() {
-      for await (const tb of tokenBatches as AsyncIterable<HarvestBatch>) {
-        const batch = prepareBatch(model.config, tb.attentionMask ? { ids: tb.ids, attentionMask: tb.attentionMask } : { ids: tb.ids });
-        const act = toFloat32Array(model.runToHookPrepared(batch, hook)); // [B, S, width]
+      for await (const input of tokenBatches as AsyncIterable<HarvestInput>) {
+        const tokens = toTokenBatch(isPositioned(input) ? input.tokens : input);
+        const batch = prepareBatch(model.config, tokens);
         const { batch: B, seq: S } = batch;
-        let kept = 0;
-        const keepRow = (b: number, s: number): boolean => batch.attentionMask[b * S + s] === 1 && (tb.keepMask?.[b]?.[s] ?? 1) !== 0;
-        for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) if (keepRow(b, s)) kept++;
-        const out = new Float32Array(kept * width);
+        const rows = isPositioned(input)
+          ? resolvePerRow(input.positions, realColumns(batch.attentionMask, B, S), "harvest").columns
+          : keptColumns(batch.attentionMask, tokens.keepMask, B, S);
+        const kept = rows.reduce((n, cols) => n + cols.length, 0);
+        if (kept === 0) continue; // nothing to keep: skip the forward pass too
+        const act = toFloat32Array(model.runToHookPrepared(batch, hook)); // [B, S, width]
+        const out = new Float32Array(kept * width); // [kept, width]
         let r = 0;
-        for (let b = 0; b < B; b++) {
-          for (let s = 0; s < S; s++) {
-            if (!keepRow(b, s)) continue;
-            out.set(act.subarray((b * S + s) * width, (b * S + s + 1) * width), r * width);
-            r++;
-          }
-        }
-        if (kept > 0) yield new Tensor("f32", [kept, width], out);
+        rows.forEach((cols, b) => {
+          for (const s of cols) out.set(act.subarray((b * S + s) * width, (b * S + s + 1) * width), width * r++);
+        });
+        yield new Tensor("f32", [kept, width], out);
       }
     },
   };
+}
+
+/** Per row, the columns of real tokens not dropped by the keep mask. // [batch][kept_row] */
+function keptColumns(attentionMask: Uint8Array, keepMask: Uint8Array | undefined, B: number, S: number): number[][] {
+  return Array.from({ length: B }, (_, b) => {
+    const cols: number[] = [];
+    for (let s = 0; s < S; s++) if (attentionMask[b * S + s] === 1 && (keepMask?.[b * S + s] ?? 1) !== 0) cols.push(s);
+    return cols;
+  });
 }

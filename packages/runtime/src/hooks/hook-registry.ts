@@ -3,6 +3,7 @@ import type { Qwen2Config } from "../config/qwen2-config.ts";
 import { HookError } from "../errors.ts";
 import { cloneF32, fmtShape, sameShape, takeAlongAxis } from "../tensor-utils.ts";
 import { parseHookName, type HookSite } from "./hook-table.ts";
+import { resolveSharedPositions } from "./positions.ts";
 
 /**
  * What a hook function learns about the call. Hooks see the (possibly left-padded) batch; `attentionMask` and
@@ -76,8 +77,13 @@ export interface CaptureSpec {
   readonly accept: (name: string) => boolean;
   /** Keep only these query positions (padded indices; negative counts from the end). Default all. */
   readonly positions?: readonly number[];
-  /** Where captured copies go. */
-  readonly store: Map<string, Tensor>;
+  /**
+   * Or keep per row: row b's query columns `columns[b]` and, on keyPos axes, its real key indices `keys[b]`;
+   * each row is stored as its own [1, …] tensor.
+   */
+  readonly rows?: { readonly columns: readonly (readonly number[])[]; readonly keys: readonly (readonly number[])[] };
+  /** Where captured copies go (one tensor, or one per row). */
+  readonly store: Map<string, Tensor | Tensor[]>;
 }
 
 /** Thrown to stop a forward pass after the `stopAt` hook; caught by the caller that set it. */
@@ -123,22 +129,26 @@ export class HookRunner {
         }
       }
     }
-    if (capturing) this.capture!.store.set(name, captureCopy(current, parsed.site, this.call.seq, this.capture!.positions));
+    if (capturing) this.capture!.store.set(name, captureCopy(current, parsed.site, this.call.seq, this.capture!));
     if (this.stopAt === name) throw new StopForward(name, current);
     return sameShape(current.shape, t.shape) ? current : current.reshape(t.shape);
   }
 }
 
-/** A copy of a hook tensor restricted to the asked query positions (the "pos" axis of its table entry). */
-function captureCopy(t: Tensor, site: HookSite, seq: number, positions: readonly number[] | undefined): Tensor {
-  if (positions === undefined) return cloneF32(t);
-  const axis = site.dims.indexOf("pos");
-  const resolved = positions.map((p) => {
-    const r = p < 0 ? seq + p : p;
-    if (!Number.isInteger(r) || r < 0 || r >= seq) {
-      throw new HookError("BAD_ARGUMENT", `runWithCache: position ${p} is outside the ${seq} positions of this call`, { got: p, expected: `[-${seq}, ${seq})` });
-    }
-    return r;
-  });
-  return takeAlongAxis(t, axis, resolved);
+/**
+ * A copy of a hook tensor restricted to the asked query positions (the "pos" axis of its table entry); per row,
+ * one [1, …] copy per row with its own positions and, on a keyPos axis, only its real keys.
+ */
+function captureCopy(t: Tensor, site: HookSite, seq: number, capture: CaptureSpec): Tensor | Tensor[] {
+  const posAxis = site.dims.indexOf("pos");
+  if (capture.rows) {
+    const keyAxis = site.dims.indexOf("keyPos");
+    const { columns, keys } = capture.rows;
+    return columns.map((cols, b) => {
+      const item = takeAlongAxis(takeAlongAxis(t, site.dims.indexOf("batch"), [b]), posAxis, cols);
+      return keyAxis < 0 ? item : takeAlongAxis(item, keyAxis, keys[b]!);
+    });
+  }
+  if (capture.positions === undefined) return cloneF32(t);
+  return takeAlongAxis(t, posAxis, resolveSharedPositions(capture.positions, seq, "runWithCache"));
 }

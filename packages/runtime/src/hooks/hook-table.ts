@@ -1,5 +1,5 @@
 import type { Qwen2Config } from "../config/qwen2-config.ts";
-import { nearest } from "../config/nearest.ts";
+import { nearest } from "@difflens/common";
 import { HookError } from "../errors.ts";
 
 /** Named dimensions of hook tensors. `pos` = query positions of this call, `keyPos` = all keys seen (cache + new). */
@@ -80,7 +80,7 @@ export function parseHookName(name: string, config: Pick<Qwen2Config, "nLayers">
     if (k >= 0 && layer < config.nLayers) return { name, site: BLOCK_SITES[k]!, layer, order: 1 + layer * perBlock + k };
   }
   const suggestion = nearest(name, hookNames(config));
-  throw new HookError("UNKNOWN_HOOK", `unknown hook "${name}"${suggestion ? ` — did you mean "${suggestion}"?` : ""} (model has ${config.nLayers} layers; list them with model.hookNames())`, { got: name, suggestion });
+  throw new HookError("UNKNOWN_HOOK", `unknown hook "${name}"${suggestion ? ` — did you mean "${suggestion}"?` : ""} (model has ${config.nLayers} layers; list them with: difflens-forward --model DIR --list-hooks)`, { got: name, suggestion });
 }
 
 export interface HookShapeContext {

@@ -1,1 +1,0 @@
-export { editDistance, nearest, didYouMean } from "@difflens/common"; // moved: import from @difflens/common
