@@ -35,11 +35,14 @@ async function sh(command: string, args: string[], options: { cwd: string; env?:
   }
 }
 
-/** pnpm as this test was started (`pnpm test`), else the one on PATH. */
+/** The pnpm that started this test (`pnpm test`), else the workspace's own version through npx, as the README does. */
 function pnpm(...args: string[]): [string, string[]] {
   const execPath = process.env["npm_execpath"];
-  if (!execPath || !/pnpm/.test(execPath)) return ["pnpm", args];
-  return /\.c?js$/.test(execPath) ? [process.execPath, [execPath, ...args]] : [execPath, args];
+  if (execPath && /pnpm/.test(execPath)) {
+    return /\.c?js$/.test(execPath) ? [process.execPath, [execPath, ...args]] : [execPath, args];
+  }
+  const packageManager = JSON.parse(fs.readFileSync(join(REPO, "package.json"), "utf8")).packageManager as string;
+  return ["npx", ["--yes", packageManager.split("+")[0]!, ...args]];
 }
 
 /** The environment of a user's shell: none of the npm_config_* a package manager exports, no node flags. */
