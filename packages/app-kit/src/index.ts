@@ -15,8 +15,21 @@ export {
   CONFIG_FLAG,
   RUN_DIR_FLAG,
   WANDB_FLAG,
+  DRY_RUN_FLAG,
   type AppCliOptions,
 } from "./cli/app-cli.ts";
+export { invocationDir, resolvePathFlags, type AppFlagSpec } from "./cli/command-paths.ts";
+export { withRerunHint, rerunCommandLine, shellQuote, type RerunHintOptions } from "./cli/rerun-hint.ts";
+export { Preflight, type PreflightProblem } from "./preflight/preflight.ts";
+export { checkModelFolder, hookWidth, type ModelFolderCheck } from "./preflight/model-folder.ts";
+export { checkParquetColumns, type ColumnKind, type ParquetCheck } from "./preflight/parquet-columns.ts";
+export {
+  checkWritableFolder,
+  checkFreeDisk,
+  freeDiskBytes,
+  formatBytes,
+  nearestExisting,
+} from "./preflight/output-folder.ts";
 export { openRunFolder, writeJsonLines, relativePaths } from "./run/run-folder.ts";
 export {
   recordRun,

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { Command } from "@difflens/common";
-import { AppKitError, CONFIG_FLAG, RUN_DIR_FLAG, WANDB_FLAG, runAppCli } from "../src/index.ts";
+import * as path from "node:path";
+import {
+  AppKitError, CONFIG_FLAG, RUN_DIR_FLAG, WANDB_FLAG, invocationDir, rerunCommandLine, runAppCli,
+} from "../src/index.ts";
 
 const fail = (error: Error) => () => {
   throw error;
@@ -50,5 +53,49 @@ describe("runAppCli", () => {
     expect(r.out).toContain("--config FILE");
     expect(r.out).toContain("--run-dir DIR");
     expect(r.out).toContain("--wandb MODE");
+  });
+});
+
+describe("paths on the command line (issue 15, defect 7)", () => {
+  const seen: Record<string, unknown> = {};
+  const table: Record<string, Command> = {
+    paths: {
+      summary: "records its flags",
+      flags: [CONFIG_FLAG, RUN_DIR_FLAG, { name: "resume", kind: "boolean", help: "" }],
+      run: ({ flags }) => (Object.assign(seen, flags), 0),
+    },
+  };
+  const quiet = () => undefined;
+
+  it("resolve from where the command was typed (INIT_CWD under pnpm), not the app's folder", async () => {
+    expect(invocationDir({ INIT_CWD: "/home/me/repo" }, "/home/me/repo/apps/diffing")).toBe("/home/me/repo");
+    expect(invocationDir({}, "/somewhere")).toBe("/somewhere");
+    const argv = ["paths", "--config", "configs/a.json", "--run-dir", "/abs/run"];
+    expect(await runAppCli(table, { program: "toy", argv, log: quiet, backend: "js", invocationDir: "/home/me/repo" })).toBe(0);
+    expect(seen).toMatchObject({ config: path.resolve("/home/me/repo/configs/a.json"), "run-dir": "/abs/run" });
+  });
+
+  it("prints the line that continues an interrupted command, once, then exits as killed", async () => {
+    expect(rerunCommandLine("pnpm --filter x", ["paths", "--config", "my file.json"], table.paths!.flags)).toBe(
+      "pnpm --filter x paths --config 'my file.json' --resume",
+    );
+    const lines: string[] = [];
+    const signals: string[] = [];
+    const interrupted: Command = {
+      summary: "waits",
+      flags: table.paths!.flags,
+      run: () => {
+        process.emit("SIGINT", "SIGINT");
+        process.emit("SIGINT", "SIGINT");
+        return 0;
+      },
+    };
+    const options = { program: "toy", argv: ["wait", "--config", "a.json"], log: (l: string) => lines.push(l), backend: "js" as const };
+    await runAppCli({ wait: interrupted }, { ...options, onSignal: (s) => signals.push(s) });
+    expect(signals).toEqual(["SIGINT", "SIGINT"]);
+    const hints = lines.filter((l) => l.includes("interrupted"));
+    expect(hints).toHaveLength(1);
+    expect(hints[0]).toContain("toy wait --config a.json --resume");
+    expect(process.listenerCount("SIGINT")).toBe(0); // removed after the command
   });
 });

@@ -1,7 +1,7 @@
 /** train-stage0/1/2, compare, features and demo: the stage-wise diffing pipeline from one config. */
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { CONFIG_FLAG, RUN_DIR_FLAG, WANDB_FLAG, startRunEvent } from "@difflens/app-kit";
+import { CONFIG_FLAG, DRY_RUN_FLAG, RUN_DIR_FLAG, WANDB_FLAG, startRunEvent } from "@difflens/app-kit";
 import { UsageError, type FlagSpec, type ParsedFlags } from "@difflens/common";
 import { loadDiffingConfig, resolveDiffingConfig, type DiffingConfig } from "../config/diffing-config.ts";
 import { runCompare } from "../compare/compare.ts";
@@ -9,6 +9,7 @@ import { formatDemo, runDemo } from "../demo/demo.ts";
 import { DiffingError } from "../errors.ts";
 import { runFeatures } from "../features/features.ts";
 import { openPipelineModels } from "../models/open-models.ts";
+import { RESUME_STAGES_FLAG, checkPipeline } from "../preflight/pipeline-preflight.ts";
 import { recordDiffingRun } from "../run/run-record.ts";
 import { trainStages } from "../stages/pipeline.ts";
 import { COMMAND_STAGES } from "../stages/stage-plan.ts";
@@ -30,10 +31,12 @@ const COMMON: readonly FlagSpec[] = [
   { ...RUN_DIR_FLAG, help: "pipeline run folder (overrides runDir of the config)" },
   ...TOY_FLAGS,
   WANDB_FLAG,
+  DRY_RUN_FLAG,
 ];
 export const STAGE_FLAGS: readonly FlagSpec[] = [
   ...COMMON,
   { name: "with-parents", kind: "boolean", help: "train missing parent stages first (always on with the default config)" },
+  RESUME_STAGES_FLAG,
 ];
 export const COMPARE_FLAGS = COMMON;
 export const DEMO_FLAGS: readonly FlagSpec[] = [
@@ -42,6 +45,7 @@ export const DEMO_FLAGS: readonly FlagSpec[] = [
   ...TOY_FLAGS,
   { name: "threshold", kind: "number", value: "C", help: "|cos| the leading change direction must reach (default 0.9)" },
   { name: "no-features", kind: "boolean", help: "skip the max-activating contexts page" },
+  DRY_RUN_FLAG,
 ];
 
 /** The config named by --config (or the default), with the command line's overrides applied. */
@@ -70,6 +74,7 @@ export async function stageCommand(command: "train-stage0" | "train-stage1" | "t
   const { config, isDefault } = configFromFlags(flags);
   const event = startRunEvent(command);
   const withParents = isDefault || Boolean(flags["with-parents"]);
+  if (await checkPipeline({ command, config, withParents }, flags, log)) return 0;
   const records = await trainStages(config, COMMAND_STAGES[command]!, {
     withParents, withParentsReason: isDefault ? "the default config trains missing parents" : "--with-parents", log,
   });
@@ -82,6 +87,7 @@ export async function stageCommand(command: "train-stage0" | "train-stage1" | "t
 
 export async function compareCommand(flags: ParsedFlags, log: (line: string) => void): Promise<number> {
   const { config } = configFromFlags(flags);
+  if (await checkPipeline({ command: "compare", config, withParents: false }, flags, log)) return 0;
   const event = startRunEvent("compare");
   const cmp = await runCompare(config, log);
   const top = cmp.ranking.slice(0, config.compare.topK);
@@ -91,6 +97,7 @@ export async function compareCommand(flags: ParsedFlags, log: (line: string) => 
 
 export async function featuresCommand(flags: ParsedFlags, log: (line: string) => void): Promise<number> {
   const { config } = configFromFlags(flags);
+  if (await checkPipeline({ command: "features", config, withParents: false }, flags, log)) return 0;
   const event = startRunEvent("features");
   const models = await openPipelineModels(config, log);
   try {
@@ -107,6 +114,8 @@ export async function demoCommand(flags: ParsedFlags, log: (line: string) => voi
   const toy = config.toy;
   if (toy === null) throw new DiffingError("CONFIG_INVALID", "demo: the config has no toy section", { field: "toy" });
   const plant = !flags["no-plant"];
+  const runDir = typeof flags["run-dir"] === "string" ? path.resolve(flags["run-dir"]) : path.join(path.dirname(config.runDir), "demo");
+  if (await checkPipeline({ command: "demo", config, withParents: true, runDir }, flags, log)) return 0;
   const result = await runDemo({
     config, seed: toy.seed, plantScale: toy.plantScale, plant,
     ...(typeof flags["run-dir"] === "string" ? { runDir: path.resolve(flags["run-dir"]) } : {}),

@@ -1,10 +1,14 @@
 /**
  * An experiment app's CLI: a command table run by common's `runCommandTable` (`--help` per command, unknown
  * commands and flags answered with the nearest valid one, exit 0 ok / 1 failed check or run error / 2 usage), where
- * config errors count as usage errors too, and the compute backend is chosen (and logged) before a command runs.
+ * config errors count as usage errors too, path flags resolve from where the command was typed (INIT_CWD under
+ * pnpm), an interrupted command prints the line that continues it, and the compute backend is chosen (and logged)
+ * before a command runs.
  */
-import { runCommandTable, type CliOptions, type Command, type FlagSpec } from "@difflens/common";
+import { runCommandTable, type CliOptions, type Command } from "@difflens/common";
 import { useBackend } from "@difflens/tensor";
+import { invocationDir, resolvePathFlags, type AppFlagSpec } from "./command-paths.ts";
+import { withRerunHint } from "./rerun-hint.ts";
 
 /** Error codes of a config a person got wrong: exit status 2, like a bad flag. */
 export const CONFIG_ERROR_CODES: readonly string[] = ["CONFIG_UNKNOWN_KEY", "CONFIG_INVALID", "CONFIG_NOT_FOUND"];
@@ -12,11 +16,26 @@ export const CONFIG_ERROR_CODES: readonly string[] = ["CONFIG_UNKNOWN_KEY", "CON
 export interface AppCliOptions extends Omit<CliOptions, "beforeRun"> {
   /** Compute backend chosen before a command runs (default "auto": native when it loads, else js). */
   readonly backend?: "auto" | "native" | "js";
+  /** Base of relative path flags (default `invocationDir()`: INIT_CWD under pnpm/npm, else the cwd). */
+  readonly invocationDir?: string;
+  /** Called after the rerun hint on SIGINT/SIGTERM (default: exit 130 / 143, as if killed). Tests stub it. */
+  readonly onSignal?: (signal: NodeJS.Signals) => void;
 }
 
 export function runAppCli(commands: Readonly<Record<string, Command>>, options: AppCliOptions): Promise<number> {
-  const { backend = "auto", usageCodes = [], ...rest } = options;
-  return runCommandTable(commands, {
+  const { backend = "auto", usageCodes = [], invocationDir: base = invocationDir(), onSignal, ...rest } = options;
+  const wrapped: Record<string, Command> = {};
+  for (const [name, command] of Object.entries(commands)) {
+    const flags = command.flags as readonly AppFlagSpec[];
+    wrapped[name] = {
+      ...command,
+      run: (context) => {
+        const hint = { program: rest.program, argv: rest.argv, flags, log: context.log, ...(onSignal ? { onSignal } : {}) };
+        return withRerunHint(hint, async () => command.run({ ...context, flags: resolvePathFlags(context.flags, flags, base) }));
+      },
+    };
+  }
+  return runCommandTable(wrapped, {
     ...rest,
     usageCodes: [...CONFIG_ERROR_CODES, ...usageCodes],
     beforeRun: (log) => log(`backend: ${useBackend(backend).name}`),
@@ -24,25 +43,34 @@ export function runAppCli(commands: Readonly<Record<string, Command>>, options: 
 }
 
 /** `--config FILE`; an app may override `help`: `{ ...CONFIG_FLAG, help: "…" }`. */
-export const CONFIG_FLAG: FlagSpec = {
+export const CONFIG_FLAG: AppFlagSpec = {
   name: "config",
   kind: "string",
   value: "FILE",
+  path: true,
   help: "config file (JSON); relative paths in it resolve from its folder",
 };
 
 /** `--run-dir DIR`: the run folder, overriding the config's. */
-export const RUN_DIR_FLAG: FlagSpec = {
+export const RUN_DIR_FLAG: AppFlagSpec = {
   name: "run-dir",
   kind: "string",
   value: "DIR",
+  path: true,
   help: "run folder (overrides the config's)",
 };
 
 /** `--wandb MODE`: experiment tracking for this run. */
-export const WANDB_FLAG: FlagSpec = {
+export const WANDB_FLAG: AppFlagSpec = {
   name: "wandb",
   kind: "string",
   value: "MODE",
   help: "offline (default) | online | disabled",
+};
+
+/** `--dry-run`: check every input and print the plan; train, compute and write nothing. */
+export const DRY_RUN_FLAG: AppFlagSpec = {
+  name: "dry-run",
+  kind: "boolean",
+  help: "check every input (preflight) and print the plan — stages, tokens, time, disk — then stop; writes nothing",
 };
