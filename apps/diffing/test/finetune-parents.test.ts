@@ -11,7 +11,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeRandomQwen2Folder } from "@difflens/runtime";
-import { Sae, initParams, newTrainState, resolveSaeTrainConfig, writeSaeFolder, writeSaeLens, writeSparsify } from "@difflens/sae";
+import {
+  Sae,
+  initParams,
+  newTrainState,
+  resolveSaeTrainConfig,
+  writeSaeFolder,
+  writeSaeLens,
+  writeSparsify,
+} from "@difflens/sae";
 import { Rng, useBackend } from "@difflens/tensor";
 import { main, qwenTokenizerFile } from "../src/index.ts";
 
@@ -28,7 +36,10 @@ const finetune = (from: string, out: string, ...more: string[]) =>
   main(["finetune", "--from", from, "--config", at("finetune.json"), "--out", at(out), ...more], log);
 
 /** Our checkpoint folder with random weights, as another run would have left it. */
-async function ourSae(folder: string, o: { hook: string; k: number; normalize: "none" | "unit-mean-squared-norm" }): Promise<void> {
+async function ourSae(
+  folder: string,
+  o: { hook: string; k: number; normalize: "none" | "unit-mean-squared-norm" },
+): Promise<void> {
   const cfg = resolveSaeTrainConfig({ dIn: 16, dSae: 64, k: o.k, hookName: o.hook, normalizeActivations: o.normalize });
   const rng = new Rng(3);
   await writeSaeFolder(folder, newTrainState(initParams(16, 64, rng, new Float32Array(16)), cfg, rng), cfg, []);
@@ -37,16 +48,30 @@ async function ourSae(folder: string, o: { hook: string; k: number; normalize: "
 beforeAll(async () => {
   useBackend("auto");
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "diffing-parents-"));
-  await writeRandomQwen2Folder(at("model"), { config: { vocabSize: 151936, dModel: 16, nLayers: 2, nHeads: 2, dMlp: 32, tieWordEmbeddings: true }, seed: 5 });
-  for (const f of ["tokenizer.json", "tokenizer_config.json"]) fs.copyFileSync(path.join(path.dirname(qwenTokenizerFile()), f), at("model", f));
+  await writeRandomQwen2Folder(at("model"), {
+    config: { vocabSize: 151936, dModel: 16, nLayers: 2, nHeads: 2, dMlp: 32, tieWordEmbeddings: true },
+    seed: 5,
+  });
+  for (const f of ["tokenizer.json", "tokenizer_config.json"])
+    fs.copyFileSync(path.join(path.dirname(qwenTokenizerFile()), f), at("model", f));
   const sae = { dSae: 64, k: 4, batchSize: 256, lrWarmupSteps: 1, checkpointEverySteps: 5 };
-  const common = { model: "model", hook: HOOK, sae, tokens: 256 * 3, harvest: { windowsPerForward: 8, shuffleRows: 1024 }, wandb: { mode: "offline" } };
+  const common = {
+    model: "model",
+    hook: HOOK,
+    sae,
+    tokens: 256 * 3,
+    harvest: { windowsPerForward: 8, shuffleRows: 1024 },
+    wandb: { mode: "offline" },
+  };
   const text = { files: [path.join(REPO, "datasets/pile-tiny/train.parquet")], contextSize: 32 };
   const chat = { files: [path.join(REPO, "datasets/alpaca-tiny/train.parquet")], contextSize: 96 };
   fs.writeFileSync(at("train.json"), JSON.stringify({ ...common, textData: text, outDir: "runs/s" }));
   fs.writeFileSync(at("finetune.json"), JSON.stringify({ ...common, chatData: chat, outDir: "runs/d" }));
   const rng = new Rng(7);
-  const weights = { ...initParams(16, 64, rng, new Float32Array(16)), wEnc: Float32Array.from({ length: 1024 }, () => rng.normal() * 0.25) };
+  const weights = {
+    ...initParams(16, 64, rng, new Float32Array(16)),
+    wEnc: Float32Array.from({ length: 1024 }, () => rng.normal() * 0.25),
+  };
   const topk = new Sae({ dIn: 16, dSae: 64, activation: { kind: "topk", k: 4 } }, weights);
   await writeSaeLens(at("saelens"), topk, { hookName: HOOK });
   await writeSparsify(at("sparsify"), topk);
@@ -67,17 +92,31 @@ describe("finetune from any SAE format (defect 3)", () => {
     const ft = readJson("runs/from-saelens/train.json");
     const lineage = readJson("runs/from-saelens", ft.checkpoint, "cfg.json").difflens.lineage;
     expect(lineage[0].path).toBe(at("runs/from-saelens/parent"));
-    expect(lineage[1]).toMatchObject({ format: "saelens", path: at("saelens"), sha256: sha256(at("saelens/sae_weights.safetensors")) });
+    expect(lineage[1]).toMatchObject({
+      format: "saelens",
+      path: at("saelens"),
+      sha256: sha256(at("saelens/sae_weights.safetensors")),
+    });
     expect(ft.parent).toMatchObject({ format: "saelens", hook: HOOK, warnings: [] });
   }, 30_000);
 
-  it.each([["sparsify", "sae.safetensors"], ["dictionary-topk", "ae.pt"]])("finetunes a %s folder, noting its unrecorded hook", async (name, weights) => {
-    expect(await finetune(at(name), `runs/from-${name}`)).toBe(0);
-    const ft = readJson(`runs/from-${name}/train.json`);
-    const source = readJson(`runs/from-${name}`, ft.checkpoint, "cfg.json").difflens.lineage[1];
-    expect(source).toMatchObject({ format: name === "sparsify" ? "sparsify" : "dictionary_learning", sha256: sha256(at(name, weights)) });
-    expect(source.warnings[0]).toContain(`records no hook; assumed to be ${HOOK}`);
-  }, 30_000);
+  it.each([
+    ["sparsify", "sae.safetensors"],
+    ["dictionary-topk", "ae.pt"],
+  ])(
+    "finetunes a %s folder, noting its unrecorded hook",
+    async (name, weights) => {
+      expect(await finetune(at(name), `runs/from-${name}`)).toBe(0);
+      const ft = readJson(`runs/from-${name}/train.json`);
+      const source = readJson(`runs/from-${name}`, ft.checkpoint, "cfg.json").difflens.lineage[1];
+      expect(source).toMatchObject({
+        format: name === "sparsify" ? "sparsify" : "dictionary_learning",
+        sha256: sha256(at(name, weights)),
+      });
+      expect(source.warnings[0]).toContain(`records no hook; assumed to be ${HOOK}`);
+    },
+    30_000,
+  );
 
   it("refuses a BatchTopK parent naming both activation rules, and creates nothing", async () => {
     lines = [];
@@ -97,7 +136,9 @@ describe("parent checks (defect 5)", () => {
     const ft = readJson("runs/hook/train.json");
     const source = readJson("runs/hook", ft.checkpoint, "cfg.json").difflens.lineage[1];
     expect(source).toMatchObject({ format: "difflens", path: at("ours-blocks0") });
-    expect(source.warnings[0]).toContain("parent trained on blocks.0.hook_resid_pre, finetuned on blocks.1.hook_resid_pre");
+    expect(source.warnings[0]).toContain(
+      "parent trained on blocks.0.hook_resid_pre, finetuned on blocks.1.hook_resid_pre",
+    );
   }, 30_000);
 
   it("names every mismatch at once: k and normalisation", async () => {
@@ -115,7 +156,9 @@ describe("--resume with another --from (defect 6)", () => {
     lines = [];
     expect(await finetune(at("sparsify"), "runs/six", "--resume")).toBe(1);
     const text = lines.join("\n");
-    expect(text).toContain(`--resume with --from ${at("sparsify")}, but the run in ${at("runs/six")} was started from ${at("ours")}`);
+    expect(text).toContain(
+      `--resume with --from ${at("sparsify")}, but the run in ${at("runs/six")} was started from ${at("ours")}`,
+    );
   }, 30_000);
 });
 
@@ -128,11 +171,15 @@ describe("preflight and --dry-run", () => {
     config.mask = { excludeTokens: ["<|im_start|>", "<|no_such_token|>"] };
     fs.writeFileSync(at("bad.json"), JSON.stringify(config));
     lines = [];
-    const status = await main(["finetune", "--from", at("no-parent"), "--config", at("bad.json"), "--out", at("runs/bad")], log);
+    const status = await main(
+      ["finetune", "--from", at("no-parent"), "--config", at("bad.json"), "--out", at("runs/bad")],
+      log,
+    );
     expect(status).toBe(1);
     const text = lines.join("\n");
     expect(text).toContain("PREFLIGHT_FAILED");
-    for (const part of ["PARQUET_CORRUPT", "fake-chat.parquet", "PARQUET_NOT_FOUND", "<|no_such_token|>", "no-parent"]) expect(text).toContain(part);
+    for (const part of ["PARQUET_CORRUPT", "fake-chat.parquet", "PARQUET_NOT_FOUND", "<|no_such_token|>", "no-parent"])
+      expect(text).toContain(part);
     expect(fs.existsSync(at("runs/bad"))).toBe(false);
   });
 
@@ -140,7 +187,8 @@ describe("preflight and --dry-run", () => {
     lines = [];
     expect(await finetune(at("saelens"), "runs/dry", "--dry-run")).toBe(0);
     const text = lines.join("\n");
-    for (const part of ["plan: finetune", "saelens", "training  3 steps × 256 rows", "time      ≈", "disk      ≈"]) expect(text).toContain(part);
+    for (const part of ["plan: finetune", "saelens", "training  3 steps × 256 rows", "time      ≈", "disk      ≈"])
+      expect(text).toContain(part);
     expect(fs.existsSync(at("runs/dry"))).toBe(false);
   });
 });

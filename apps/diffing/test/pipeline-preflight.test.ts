@@ -57,7 +57,8 @@ describe("pipeline preflight (defect 4)", () => {
     expect(await main(["train-stage2", "--config", config, "--with-parents", "--dry-run"], log)).toBe(0);
     const text = lines.join("\n");
     expect(text).toContain("plan: train-stage2");
-    for (const stage of ["S ", "D ", "M ", "DF", "MF"]) expect(text).toMatch(new RegExp(`\\n  ${stage} .* train.*tokens, ≈ \\d\\d:\\d\\d`));
+    for (const stage of ["S ", "D ", "M ", "DF", "MF"])
+      expect(text).toMatch(new RegExp(`\\n  ${stage} .* train.*tokens, ≈ \\d\\d:\\d\\d`));
     expect(text).toMatch(/total {6}5 stage\(s\) to train, 1\.02M tokens, ≈ /);
     expect(text).toMatch(/disk {7}≈ .* free/);
     expect(fs.existsSync(at("run"))).toBe(false);

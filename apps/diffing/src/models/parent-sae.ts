@@ -10,8 +10,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeJsonAtomic } from "@difflens/common";
 import {
-  detectSaeFormat, loadSae, newTrainState, resolveSaeTrainConfig, writeSaeFolder,
-  type LineageEntry, type Sae, type SaeFormat,
+  detectSaeFormat,
+  loadSae,
+  newTrainState,
+  resolveSaeTrainConfig,
+  writeSaeFolder,
+  type LineageEntry,
+  type Sae,
+  type SaeFormat,
 } from "@difflens/sae";
 import { Rng } from "@difflens/tensor";
 import type { SaeConfig } from "../config/sections.ts";
@@ -19,7 +25,10 @@ import { DiffingError } from "../errors.ts";
 
 /** The file holding each format's weights: what the lineage's sha256 is taken of. */
 const WEIGHTS_FILE: Readonly<Record<SaeFormat, string>> = {
-  difflens: "sae.safetensors", sparsify: "sae.safetensors", saelens: "sae_weights.safetensors", dictionary_learning: "ae.pt",
+  difflens: "sae.safetensors",
+  sparsify: "sae.safetensors",
+  saelens: "sae_weights.safetensors",
+  dictionary_learning: "ae.pt",
 };
 
 export interface ParentSae {
@@ -61,29 +70,52 @@ type SourceEntry = LineageEntry & { readonly format: SaeFormat; readonly warning
 /** The checkpoint folder `from` names: itself, or a run folder's latest checkpoint. */
 export function parentFolder(from: string): string {
   const pointer = path.join(from, "latest.json");
-  if (fs.existsSync(path.join(from, "cfg.json")) || fs.existsSync(path.join(from, "ae.pt")) || !fs.existsSync(pointer)) return from;
+  if (fs.existsSync(path.join(from, "cfg.json")) || fs.existsSync(path.join(from, "ae.pt")) || !fs.existsSync(pointer))
+    return from;
   return path.join(from, (JSON.parse(fs.readFileSync(pointer, "utf8")) as { checkpoint: string }).checkpoint);
 }
 
 export async function readParentSae(from: string): Promise<ParentSae> {
   const dir = parentFolder(from);
-  if (!fs.existsSync(dir)) throw new DiffingError("PARENT_MISSING", `finetune: --from ${dir} does not exist`, { file: dir });
+  if (!fs.existsSync(dir))
+    throw new DiffingError("PARENT_MISSING", `finetune: --from ${dir} does not exist`, { file: dir });
   const format = detectSaeFormat(dir);
   const sha256 = await sha256OfFile(path.join(dir, WEIGHTS_FILE[format]));
   if (format === "difflens") {
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, "cfg.json"), "utf8")) as OurCfg;
     const block = cfg.difflens;
     return {
-      dir, format, sha256, hook: block.hookName, dIn: cfg.d_in, dSae: cfg.num_latents, activation: cfg.activation ?? "topk",
-      k: cfg.k, normalization: block.normalization.kind, step: block.step, tokensSeen: block.tokensSeen, lineage: block.lineage, sae: null,
+      dir,
+      format,
+      sha256,
+      hook: block.hookName,
+      dIn: cfg.d_in,
+      dSae: cfg.num_latents,
+      activation: cfg.activation ?? "topk",
+      k: cfg.k,
+      normalization: block.normalization.kind,
+      step: block.step,
+      tokensSeen: block.tokensSeen,
+      lineage: block.lineage,
+      sae: null,
     };
   }
   const sae = await loadSae(dir);
   const act = sae.activation;
   return {
-    dir, format, sha256, hook: sae.hookName || null, dIn: sae.dIn, dSae: sae.dSae, activation: act.kind,
-    k: "k" in act ? act.k : null, normalization: sae.inputNormalization === "none" ? null : sae.inputNormalization,
-    step: 0, tokensSeen: 0, lineage: [], sae,
+    dir,
+    format,
+    sha256,
+    hook: sae.hookName || null,
+    dIn: sae.dIn,
+    dSae: sae.dSae,
+    activation: act.kind,
+    k: "k" in act ? act.k : null,
+    normalization: sae.inputNormalization === "none" ? null : sae.inputNormalization,
+    step: 0,
+    tokensSeen: 0,
+    lineage: [],
+    sae,
   };
 }
 
@@ -92,7 +124,13 @@ interface OurCfg {
   num_latents: number;
   k: number;
   activation?: string;
-  difflens: { hookName: string | null; normalization: { kind: string }; step: number; tokensSeen: number; lineage: LineageEntry[] };
+  difflens: {
+    hookName: string | null;
+    normalization: { kind: string };
+    step: number;
+    tokensSeen: number;
+    lineage: LineageEntry[];
+  };
 }
 
 /**
@@ -100,7 +138,11 @@ interface OurCfg {
  * named with both values in one PARENT_MISMATCH. Returns the warnings to record in the lineage: a hook the parent
  * does not record, or one overridden with `overrideHook`.
  */
-export function checkParentSae(parent: ParentSae, want: ParentRequirements, options: { overrideHook: boolean }): string[] {
+export function checkParentSae(
+  parent: ParentSae,
+  want: ParentRequirements,
+  options: { overrideHook: boolean },
+): string[] {
   const warnings: string[] = [];
   const mismatches: Array<{ field: string; parent: unknown; config: unknown; fix: string }> = [];
   const differs = (field: string, got: unknown, expected: unknown, fix: string) => {
@@ -109,25 +151,58 @@ export function checkParentSae(parent: ParentSae, want: ParentRequirements, opti
   if (parent.hook === null) {
     warnings.push(`the parent (${parent.format}) records no hook; assumed to be ${want.hook}, the config's`);
   } else if (parent.hook !== want.hook) {
-    if (options.overrideHook) warnings.push(`hook overridden (--override-hook): parent trained on ${parent.hook}, finetuned on ${want.hook}`);
-    else differs("hook", parent.hook, want.hook, "finetune at the parent's hook, or pass --override-hook (recorded as a warning in the lineage)");
+    if (options.overrideHook)
+      warnings.push(`hook overridden (--override-hook): parent trained on ${parent.hook}, finetuned on ${want.hook}`);
+    else
+      differs(
+        "hook",
+        parent.hook,
+        want.hook,
+        "finetune at the parent's hook, or pass --override-hook (recorded as a warning in the lineage)",
+      );
   }
-  if (want.dIn !== null) differs("d_in", parent.dIn, want.dIn, `the model's ${want.hook} is ${want.dIn} wide: the parent was trained on another model or hook`);
+  if (want.dIn !== null)
+    differs(
+      "d_in",
+      parent.dIn,
+      want.dIn,
+      `the model's ${want.hook} is ${want.dIn} wide: the parent was trained on another model or hook`,
+    );
   differs("d_sae", parent.dSae, want.sae.dSae, `set sae.dSae to ${parent.dSae}`);
   const convert = "convert it first (`pnpm difflens-convert SRC DST --to sparsify` writes a TopK SAE) and finetune DST";
-  differs("activation", parent.activation, "topk", parent.activation === "batchtopk" ? `${convert}; its BatchTopK threshold is dropped` : "only TopK SAEs can be finetuned here");
+  differs(
+    "activation",
+    parent.activation,
+    "topk",
+    parent.activation === "batchtopk"
+      ? `${convert}; its BatchTopK threshold is dropped`
+      : "only TopK SAEs can be finetuned here",
+  );
   if (parent.k !== null) differs("k", parent.k, want.sae.k, `set sae.k to ${parent.k}`);
   if (parent.normalization !== null) {
     const ours = ["none", "unit-mean-squared-norm"].includes(parent.normalization);
-    const fix = ours ? `set sae.normalizeActivations to "${parent.normalization}"` : "difflens trains on raw or constant-scaled inputs; an SAE that normalises each input cannot be continued";
+    const fix = ours
+      ? `set sae.normalizeActivations to "${parent.normalization}"`
+      : "difflens trains on raw or constant-scaled inputs; an SAE that normalises each input cannot be continued";
     differs("normalisation", parent.normalization, want.sae.normalizeActivations, fix);
   }
   if (mismatches.length > 0) {
-    const list = mismatches.map((m) => `${m.field}: parent ${JSON.stringify(m.parent)}, config ${JSON.stringify(m.config)}`).join("; ");
+    const list = mismatches
+      .map((m) => `${m.field}: parent ${JSON.stringify(m.parent)}, config ${JSON.stringify(m.config)}`)
+      .join("; ");
     const first = mismatches[0]!;
-    throw new DiffingError("PARENT_MISMATCH", `finetune: the parent ${parent.dir} (${parent.format}) does not fit this config — ${list}`, {
-      file: parent.dir, field: first.field, expected: first.config, got: first.parent, fix: mismatches.map((m) => m.fix).join("; "), mismatches,
-    });
+    throw new DiffingError(
+      "PARENT_MISMATCH",
+      `finetune: the parent ${parent.dir} (${parent.format}) does not fit this config — ${list}`,
+      {
+        file: parent.dir,
+        field: first.field,
+        expected: first.config,
+        got: first.parent,
+        fix: mismatches.map((m) => m.fix).join("; "),
+        mismatches,
+      },
+    );
   }
   return warnings;
 }
@@ -145,21 +220,35 @@ export async function stageParentSae(parent: ParentSae, dst: string, warnings: r
   if (parentStart(parent, dst, warnings) === parent.dir) return parent.dir;
   fs.rmSync(dst, { recursive: true, force: true });
   const entry: SourceEntry = {
-    path: parent.dir, sha256: parent.sha256, step: parent.step, tokensSeen: parent.tokensSeen, format: parent.format,
+    path: parent.dir,
+    sha256: parent.sha256,
+    step: parent.step,
+    tokensSeen: parent.tokensSeen,
+    format: parent.format,
     ...(warnings.length > 0 ? { warnings } : {}),
   };
   if (parent.sae === null) {
     // Ours under a warning: the same files (optimizer state included, so "keep" still works), one lineage entry more.
     fs.mkdirSync(dst, { recursive: true });
     for (const f of ["sae.safetensors", "optimizer.safetensors", "state.json"]) {
-      if (fs.existsSync(path.join(parent.dir, f))) fs.copyFileSync(path.join(parent.dir, f), path.join(dst, f), fs.constants.COPYFILE_FICLONE);
+      if (fs.existsSync(path.join(parent.dir, f)))
+        fs.copyFileSync(path.join(parent.dir, f), path.join(dst, f), fs.constants.COPYFILE_FICLONE);
     }
     const cfg = JSON.parse(fs.readFileSync(path.join(parent.dir, "cfg.json"), "utf8")) as OurCfg;
-    writeJsonAtomic(path.join(dst, "cfg.json"), { ...cfg, difflens: { ...cfg.difflens, lineage: [entry, ...parent.lineage] } });
+    writeJsonAtomic(path.join(dst, "cfg.json"), {
+      ...cfg,
+      difflens: { ...cfg.difflens, lineage: [entry, ...parent.lineage] },
+    });
     return dst;
   }
   const sae = parent.sae;
-  const cfg = resolveSaeTrainConfig({ dIn: sae.dIn, dSae: sae.dSae, k: parent.k, hookName: parent.hook, normalizeActivations: "none" });
+  const cfg = resolveSaeTrainConfig({
+    dIn: sae.dIn,
+    dSae: sae.dSae,
+    k: parent.k,
+    hookName: parent.hook,
+    normalizeActivations: "none",
+  });
   const state = newTrainState({ ...bDecSubtracted(sae) }, cfg, new Rng(0));
   await writeSaeFolder(dst, state, cfg, [entry]);
   return dst;
@@ -188,7 +277,10 @@ function bDecSubtracted(sae: Sae): Sae["weights"] {
 export function recordedParent(outDir: string): { path: string; sha256: string } | null | undefined {
   const pointer = path.join(outDir, "latest.json");
   if (!fs.existsSync(pointer)) return null;
-  const checkpoint = path.join(outDir, (JSON.parse(fs.readFileSync(pointer, "utf8")) as { checkpoint: string }).checkpoint);
+  const checkpoint = path.join(
+    outDir,
+    (JSON.parse(fs.readFileSync(pointer, "utf8")) as { checkpoint: string }).checkpoint,
+  );
   const cfg = JSON.parse(fs.readFileSync(path.join(checkpoint, "cfg.json"), "utf8")) as OurCfg;
   const [first, second] = cfg.difflens.lineage;
   const source = first !== undefined && path.resolve(first.path) === path.join(outDir, "parent") ? second : first;

@@ -25,7 +25,8 @@ export interface ModelShape {
 
 /** Forward FLOPs per position up to the hook's layer (the harvest stops there); attention over `contextSize` keys. */
 export function harvestFlopsPerPosition(shape: ModelShape, hookLayer: number, contextSize: number): number {
-  const q = shape.nHeads * shape.dHead, kv = shape.nKvHeads * shape.dHead;
+  const q = shape.nHeads * shape.dHead,
+    kv = shape.nKvHeads * shape.dHead;
   const matmuls = shape.dModel * (q + 2 * kv) + q * shape.dModel + 3 * shape.dModel * shape.dMlp;
   const perLayer = 2 * matmuls + 4 * contextSize * q;
   return Math.max(0, hookLayer) * perLayer;
@@ -40,9 +41,17 @@ export interface RowCost {
  * Seconds per trained row. `trainedFraction`: trained rows per computed position (padding, masked tokens and
  * untrained chat regions are computed but not trained on), measured on the data's first windows.
  */
-export function secondsPerRow(o: { flopsPerPosition: number; trainedFraction: number; dIn: number; dSae: number }): RowCost {
+export function secondsPerRow(o: {
+  flopsPerPosition: number;
+  trainedFraction: number;
+  dIn: number;
+  dSae: number;
+}): RowCost {
   const perPosition = HARVEST_S_PER_POSITION + HARVEST_S_PER_FLOP * o.flopsPerPosition;
-  return { harvestS: perPosition / Math.max(0.01, o.trainedFraction), saeS: SAE_S_PER_ROW + SAE_S_PER_WEIGHT * o.dIn * o.dSae };
+  return {
+    harvestS: perPosition / Math.max(0.01, o.trainedFraction),
+    saeS: SAE_S_PER_ROW + SAE_S_PER_WEIGHT * o.dIn * o.dSae,
+  };
 }
 
 /** Bytes of one training checkpoint: the SAE (two [d_sae, d_in] matrices + biases) and Adam's two moments of it. */
@@ -57,7 +66,9 @@ export function checkpointBytes(dIn: number, dSae: number): number {
  * right padding is not computed (the harvest trims it), its masked tokens are.
  */
 export async function trainedFraction(windows: AsyncIterable<StageWindow>, n = 16): Promise<number> {
-  let trained = 0, positions = 0, seen = 0;
+  let trained = 0,
+    positions = 0,
+    seen = 0;
   for await (const w of windows) {
     for (let i = 0; i < w.mask.length; i++) trained += w.mask[i]!;
     positions += w.length;

@@ -4,8 +4,15 @@
  */
 import * as path from "node:path";
 import {
-  checkFreeDisk, checkModelFolder, checkParquetColumns, checkWritableFolder, formatBytes, hookWidth,
-  type ColumnKind, type ModelRef, type Preflight,
+  checkFreeDisk,
+  checkModelFolder,
+  checkParquetColumns,
+  checkWritableFolder,
+  formatBytes,
+  hookWidth,
+  type ColumnKind,
+  type ModelRef,
+  type Preflight,
 } from "@difflens/app-kit";
 import type { Qwen2Config } from "@difflens/runtime";
 import { loadTokenizer, type Tokenizer } from "@difflens/tokenizer";
@@ -19,7 +26,12 @@ export interface CheckedModel {
 }
 
 /** The model folder (config, weight index, shapes, adapter) and the hook on it. */
-export async function checkModelAt(pf: Preflight, label: string, ref: ModelRef, hook: string): Promise<CheckedModel | undefined> {
+export async function checkModelAt(
+  pf: Preflight,
+  label: string,
+  ref: ModelRef,
+  hook: string,
+): Promise<CheckedModel | undefined> {
   const adapter = ref.adapter === null ? "" : ` + LoRA ${ref.adapter}`;
   const model = await pf.check(`${label} ${ref.path}${adapter}`, () => checkModelFolder(ref));
   if (model === undefined) return undefined;
@@ -29,7 +41,9 @@ export async function checkModelAt(pf: Preflight, label: string, ref: ModelRef, 
 
 /** The tokenizer, with every special token the config names (masks, separator, padding). */
 export async function checkTokenizer(
-  pf: Preflight, source: string, config: { mask: MaskConfig; textData: TextDataConfig | null; chatData: ChatDataConfig | null },
+  pf: Preflight,
+  source: string,
+  config: { mask: MaskConfig; textData: TextDataConfig | null; chatData: ChatDataConfig | null },
 ): Promise<Tokenizer | undefined> {
   const tokenizer = await pf.check(`tokenizer of ${source}`, () => loadTokenizer(source));
   if (tokenizer === undefined) return undefined;
@@ -49,18 +63,30 @@ export function dataColumns(data: TextDataConfig | ChatDataConfig): Record<strin
 }
 
 /** Every file of a dataset (footer, schema, the columns, a first row group); true when all passed. */
-export async function checkDataFiles(pf: Preflight, label: string, data: TextDataConfig | ChatDataConfig, base: string): Promise<boolean> {
+export async function checkDataFiles(
+  pf: Preflight,
+  label: string,
+  data: TextDataConfig | ChatDataConfig,
+  base: string,
+): Promise<boolean> {
   const columns = dataColumns(data);
   let ok = true;
   for (const file of data.files) {
-    const checked = await pf.check(`${label} ${path.relative(base, file) || file}`, () => checkParquetColumns(file, columns));
+    const checked = await pf.check(`${label} ${path.relative(base, file) || file}`, () =>
+      checkParquetColumns(file, columns),
+    );
     ok &&= checked !== undefined;
   }
   return ok;
 }
 
 /** The output folder is writable, and its disk holds `bytes` more. */
-export async function checkOutput(pf: Preflight, dir: string, bytes: number, what: string): Promise<number | undefined> {
+export async function checkOutput(
+  pf: Preflight,
+  dir: string,
+  bytes: number,
+  what: string,
+): Promise<number | undefined> {
   await pf.check(`output folder ${dir}`, () => checkWritableFolder(dir));
   return pf.check(`disk space for ${what} (≈ ${formatBytes(bytes)})`, () => checkFreeDisk(dir, bytes, what));
 }

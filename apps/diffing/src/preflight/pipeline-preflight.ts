@@ -18,14 +18,22 @@ import { checkParentSae, readParentSae } from "../models/parent-sae.ts";
 import { COMMAND_STAGES, STAGES, readStageRecord, withAncestors, type StageRecord } from "../stages/stage-plan.ts";
 import { qwenTokenizerFile, TOY_SHAPE } from "../toy/toy-files.ts";
 import { QWEN_VOCAB_SIZE } from "../toy/toy-pair.ts";
-import { checkpointBytes, harvestFlopsPerPosition, secondsPerRow, trainedFraction, type RowCost } from "./cost-model.ts";
+import {
+  checkpointBytes,
+  harvestFlopsPerPosition,
+  secondsPerRow,
+  trainedFraction,
+  type RowCost,
+} from "./cost-model.ts";
 import { checkDataFiles, checkModelAt, checkOutput, checkTokenizer } from "./input-checks.ts";
 
 export type PipelineCommand = "train-stage0" | "train-stage1" | "train-stage2" | "compare" | "features" | "demo";
 
 /** `--resume` on the stage commands, so that the flag `train` has works here too: stages always resume. */
 export const RESUME_STAGES_FLAG: AppFlagSpec = {
-  name: "resume", kind: "boolean", help: "continue interrupted stages (always on: a stage resumes from its last checkpoint)",
+  name: "resume",
+  kind: "boolean",
+  help: "continue interrupted stages (always on: a stage resumes from its last checkpoint)",
 };
 
 export interface PipelineRequest {
@@ -60,13 +68,17 @@ export async function preflightPipeline(request: PipelineRequest, log: Log): Pro
   const pf = new Preflight();
   const steps = await stageSteps(pf, request);
   const training = steps.filter((s) => s.action !== "done");
-  const trains = (pred: (s: (typeof STAGES)[StageName]) => boolean) => training.some((s) => s.action === "train" && pred(STAGES[s.stage]));
+  const trains = (pred: (s: (typeof STAGES)[StageName]) => boolean) =>
+    training.some((s) => s.action === "train" && pred(STAGES[s.stage]));
   const features = command === "features" || command === "demo";
   const needsChatData = trains((s) => s.data === "chat") || (features && config.features.data === "chat");
   const needsBase = training.length > 0 || features;
   const needsChatModel = trains((s) => s.model === "chat") || features;
   // The toy's models are generated from the text data (its calibration), so the toy reads it whenever it opens them.
-  const needsText = trains((s) => s.data === "text") || (features && config.features.data === "text") || (config.toy !== null && needsBase);
+  const needsText =
+    trains((s) => s.data === "text") ||
+    (features && config.features.data === "text") ||
+    (config.toy !== null && needsBase);
 
   if (command === "compare" || command === "features") await requireStages(pf, config, command);
   let shape: Qwen2Config | undefined;
@@ -79,13 +91,21 @@ export async function preflightPipeline(request: PipelineRequest, log: Log): Pro
     const chat = needsChatModel ? await checkModelAt(pf, "chat model", config.chatModel!, config.hook) : undefined;
     if (base && chat && base.dIn !== chat.dIn) {
       await pf.check("base and chat model widths", () => {
-        throw new DiffingError("CONFIG_INVALID", `${config.hook} is ${base.dIn} wide on the base model and ${chat.dIn} on the chat model`, { field: "hook" });
+        throw new DiffingError(
+          "CONFIG_INVALID",
+          `${config.hook} is ${base.dIn} wide on the base model and ${chat.dIn} on the chat model`,
+          { field: "hook" },
+        );
       });
     }
     shape = (base ?? chat)?.config;
     dIn = (base ?? chat)?.dIn;
   }
-  const data = { mask: config.mask, textData: needsText ? config.textData : null, chatData: needsChatData ? config.chatData : null };
+  const data = {
+    mask: config.mask,
+    textData: needsText ? config.textData : null,
+    chatData: needsChatData ? config.chatData : null,
+  };
   const tokenizerSource = config.toy !== null ? path.dirname(qwenTokenizerFile()) : config.baseModel!.path;
   const tokenizer = needsText || needsChatData ? await checkTokenizer(pf, tokenizerSource, data) : undefined;
   const base = config.file ? path.dirname(config.file) : runDir;
@@ -94,11 +114,19 @@ export async function preflightPipeline(request: PipelineRequest, log: Log): Pro
   const pretrained = config.stages.S.pretrained;
   if (pretrained !== null && steps.some((s) => s.action === "adopt")) {
     const parent = await pf.check(`stages.S.pretrained ${pretrained}`, () => readParentSae(pretrained));
-    if (parent) await pf.check("stages.S.pretrained fits the config", () => checkParentSae(parent, { hook: config.hook, dIn: dIn ?? null, sae: config.sae }, { overrideHook: false }));
+    if (parent)
+      await pf.check("stages.S.pretrained fits the config", () =>
+        checkParentSae(parent, { hook: config.hook, dIn: dIn ?? null, sae: config.sae }, { overrideHook: false }),
+      );
   }
   const perCheckpoint = dIn === undefined ? 0 : checkpointBytes(dIn, config.sae.dSae);
   const bytes = training.length > 0 ? (2 * training.length + 1) * perCheckpoint : 16e6;
-  const free = await checkOutput(pf, runDir, bytes, training.length > 0 ? "the stages' checkpoints" : `${command}'s outputs`);
+  const free = await checkOutput(
+    pf,
+    runDir,
+    bytes,
+    training.length > 0 ? "the stages' checkpoints" : `${command}'s outputs`,
+  );
   pf.finish(log);
 
   const cost = await costs(config, { shape, dIn, tokenizer, textOk, chatOk });
@@ -121,9 +149,13 @@ async function stageSteps(pf: Preflight, request: PipelineRequest): Promise<Stag
       steps.push({ stage, action, record: null, parentOf: asked ? null : child });
     } else {
       await pf.check(`stage ${stage}`, () => {
-        throw new DiffingError("PARENT_MISSING", `stage ${child} (${STAGES[child!].alias}) needs ${stage} (${STAGES[stage].alias}), which is not trained in ${config.runDir}`, {
-          fix: `run \`pnpm --filter diffing ${STAGES[stage].command} --config ${config.file ?? "<config>"}\` first, or add --with-parents`,
-        });
+        throw new DiffingError(
+          "PARENT_MISSING",
+          `stage ${child} (${STAGES[child!].alias}) needs ${stage} (${STAGES[stage].alias}), which is not trained in ${config.runDir}`,
+          {
+            fix: `run \`pnpm --filter diffing ${STAGES[stage].command} --config ${config.file ?? "<config>"}\` first, or add --with-parents`,
+          },
+        );
       });
     }
   }
@@ -132,19 +164,27 @@ async function stageSteps(pf: Preflight, request: PipelineRequest): Promise<Stag
 
 /** compare reads all five stages; features its two stages and the comparison. */
 async function requireStages(pf: Preflight, config: DiffingConfig, command: "compare" | "features"): Promise<void> {
-  const stages = command === "compare" ? STAGE_NAMES : [...new Set([config.features.baseStage, config.features.chatStage])];
+  const stages =
+    command === "compare" ? STAGE_NAMES : [...new Set([config.features.baseStage, config.features.chatStage])];
   for (const stage of stages) {
     await pf.check(`stage ${stage}`, () => {
       if (readStageRecord(config, stage) !== null) return;
-      throw new DiffingError("STAGE_MISSING", `${command} needs stage ${stage} (${STAGES[stage].alias}), which is not trained in ${config.runDir}`, {
-        fix: `run \`pnpm --filter diffing ${STAGES[stage].command}\` with this config first`,
-      });
+      throw new DiffingError(
+        "STAGE_MISSING",
+        `${command} needs stage ${stage} (${STAGES[stage].alias}), which is not trained in ${config.runDir}`,
+        {
+          fix: `run \`pnpm --filter diffing ${STAGES[stage].command}\` with this config first`,
+        },
+      );
     });
   }
   if (command === "features") {
     const table = path.join(config.runDir, "compare", "latents.json");
     await pf.check("the comparison", () => {
-      if (!fs.existsSync(table)) throw new DiffingError("STAGE_MISSING", `features needs the comparison (${table})`, { fix: "run `pnpm --filter diffing compare` with this config first" });
+      if (!fs.existsSync(table))
+        throw new DiffingError("STAGE_MISSING", `features needs the comparison (${table})`, {
+          fix: "run `pnpm --filter diffing compare` with this config first",
+        });
     });
   }
 }
@@ -157,7 +197,14 @@ interface Costs {
 }
 
 async function costs(
-  config: DiffingConfig, o: { shape: Qwen2Config | undefined; dIn: number | undefined; tokenizer: Tokenizer | undefined; textOk: boolean; chatOk: boolean },
+  config: DiffingConfig,
+  o: {
+    shape: Qwen2Config | undefined;
+    dIn: number | undefined;
+    tokenizer: Tokenizer | undefined;
+    textOk: boolean;
+    chatOk: boolean;
+  },
 ): Promise<Costs> {
   const shape = o.shape;
   const flops = (contextSize: number) => {
@@ -166,7 +213,8 @@ async function costs(
     const hookLayer = Math.min(shape.nLayers, site.template === "blocks.{L}.hook_resid_pre" ? layer : layer + 1);
     return harvestFlopsPerPosition(shape, hookLayer, contextSize);
   };
-  let textFraction = 1, chatFraction = 1;
+  let textFraction = 1,
+    chatFraction = 1;
   if (o.tokenizer) {
     const rules = maskRulesOf(config.mask, o.tokenizer);
     if (o.textOk) textFraction = await trainedFraction(textWindows(config.textData, o.tokenizer, rules, 0));
@@ -176,24 +224,53 @@ async function costs(
     }
   }
   const modelled: Record<"text" | "chat", RowCost> = {
-    text: secondsPerRow({ flopsPerPosition: flops(config.textData.contextSize), trainedFraction: textFraction, dIn: o.dIn ?? 0, dSae: config.sae.dSae }),
-    chat: secondsPerRow({ flopsPerPosition: flops(config.chatData.contextSize), trainedFraction: chatFraction, dIn: o.dIn ?? 0, dSae: config.sae.dSae }),
+    text: secondsPerRow({
+      flopsPerPosition: flops(config.textData.contextSize),
+      trainedFraction: textFraction,
+      dIn: o.dIn ?? 0,
+      dSae: config.sae.dSae,
+    }),
+    chat: secondsPerRow({
+      flopsPerPosition: flops(config.chatData.contextSize),
+      trainedFraction: chatFraction,
+      dIn: o.dIn ?? 0,
+      dSae: config.sae.dSae,
+    }),
   };
   const perRow = (stage: StageName) => {
     const plan = STAGES[stage];
-    const same = STAGE_NAMES.find((s) => STAGES[s].model === plan.model && STAGES[s].data === plan.data && (readStageRecord(config, s)?.timings.tokensPerS ?? 0) > 0);
+    const same = STAGE_NAMES.find(
+      (s) =>
+        STAGES[s].model === plan.model &&
+        STAGES[s].data === plan.data &&
+        (readStageRecord(config, s)?.timings.tokensPerS ?? 0) > 0,
+    );
     if (same !== undefined) return { seconds: 1 / readStageRecord(config, same)!.timings.tokensPerS, measured: same };
     const c = modelled[plan.data];
     return { seconds: c.harvestS + c.saeS, measured: null };
   };
-  const perPosition = secondsPerRow({ flopsPerPosition: flops(config.chatData.contextSize), trainedFraction: 1, dIn: 1, dSae: 1 }).harvestS;
+  const perPosition = secondsPerRow({
+    flopsPerPosition: flops(config.chatData.contextSize),
+    trainedFraction: 1,
+    dIn: 1,
+    dSae: 1,
+  }).harvestS;
   return { perRow, perPosition };
 }
 
-function formatPlan(request: PipelineRequest, runDir: string, steps: readonly StageStep[], cost: Costs, bytes: number, perCheckpoint: number, free: number): string {
+function formatPlan(
+  request: PipelineRequest,
+  runDir: string,
+  steps: readonly StageStep[],
+  cost: Costs,
+  bytes: number,
+  perCheckpoint: number,
+  free: number,
+): string {
   const { command, config } = request;
   const lines = [`plan: ${command} — run folder ${runDir}${config.file ? ` (config ${config.file})` : ""}`];
-  let totalS = 0, totalTokens = 0;
+  let totalS = 0,
+    totalTokens = 0;
   const measured = new Set<StageName>();
   for (const step of steps) {
     const plan = STAGES[step.stage];
@@ -213,18 +290,24 @@ function formatPlan(request: PipelineRequest, runDir: string, steps: readonly St
     totalTokens += tokens;
     const why = step.parentOf ? ` (missing parent of ${step.parentOf})` : "";
     const parent = plan.parent ? `finetune ${plan.parent}` : "from scratch";
-    lines.push(`${head} train${why}: ${parent}, ${plan.model} model × ${plan.data} data, ${compactNumber(tokens)} tokens, ≈ ${clock(tokens * seconds)}`);
+    lines.push(
+      `${head} train${why}: ${parent}, ${plan.model} model × ${plan.data} data, ${compactNumber(tokens)} tokens, ≈ ${clock(tokens * seconds)}`,
+    );
   }
-  if (command === "compare" || command === "demo") lines.push("  compare    decoder and encoder cosines of the five stages (seconds)");
+  if (command === "compare" || command === "demo")
+    lines.push("  compare    decoder and encoder cosines of the five stages (seconds)");
   if (command === "features" || command === "demo") {
     const positions = 2 * config.features.windows * config.chatData.contextSize;
     totalS += positions * cost.perPosition;
-    lines.push(`  features   ${config.features.windows} ${config.features.data} windows on both models, ≈ ${clock(positions * cost.perPosition)}`);
+    lines.push(
+      `  features   ${config.features.windows} ${config.features.data} windows on both models, ≈ ${clock(positions * cost.perPosition)}`,
+    );
   }
   const trained = steps.filter((s) => s.action === "train").length;
-  const rates = measured.size > 0
-    ? `rates measured in this run by ${[...measured].join(", ")}, others the README's 2-core rates scaled by FLOPs`
-    : "the README's 2-core rates scaled by FLOPs";
+  const rates =
+    measured.size > 0
+      ? `rates measured in this run by ${[...measured].join(", ")}, others the README's 2-core rates scaled by FLOPs`
+      : "the README's 2-core rates scaled by FLOPs";
   lines.push(
     `  total      ${trained} stage(s) to train, ${compactNumber(totalTokens)} tokens, ≈ ${clock(totalS)} (${rates})`,
     `  disk       ≈ ${formatBytes(bytes)} (checkpoints of ${formatBytes(perCheckpoint)}); ${formatBytes(free)} free`,

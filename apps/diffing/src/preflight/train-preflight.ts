@@ -14,7 +14,13 @@ import { chatDataWindows, maskRulesOf, textWindows } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
 import { checkParentSae, parentFolder, readParentSae, recordedParent, type ParentSae } from "../models/parent-sae.ts";
 import { stepsFor } from "../stages/train-run.ts";
-import { CHECKPOINTS_AT_PEAK, checkpointBytes, harvestFlopsPerPosition, secondsPerRow, trainedFraction } from "./cost-model.ts";
+import {
+  CHECKPOINTS_AT_PEAK,
+  checkpointBytes,
+  harvestFlopsPerPosition,
+  secondsPerRow,
+  trainedFraction,
+} from "./cost-model.ts";
 import { checkDataFiles, checkModelAt, checkOutput, checkTokenizer, type CheckedModel } from "./input-checks.ts";
 
 export interface TrainRequest {
@@ -59,16 +65,21 @@ export async function preflightTrain(request: TrainRequest, log: Log): Promise<T
   const holdsRun = fs.existsSync(path.join(outDir, "latest.json"));
   await pf.check(`run folder ${outDir}`, () => {
     if (holdsRun && !request.resume) {
-      throw new DiffingError("CONFIG_INVALID", `${outDir} already holds a run`, { file: outDir, fix: "pass --resume to continue it, or choose another --out" });
+      throw new DiffingError("CONFIG_INVALID", `${outDir} already holds a run`, {
+        file: outDir,
+        fix: "pass --resume to continue it, or choose another --out",
+      });
     }
     if (holdsRun) checkResumedParent(mode, outDir, request.from, parent);
   });
   const dIn = model?.dIn ?? parent?.dIn;
-  const bytes = dIn === undefined ? 0 : (CHECKPOINTS_AT_PEAK + (parent?.sae ? 1 : 0)) * checkpointBytes(dIn, config.sae.dSae);
+  const bytes =
+    dIn === undefined ? 0 : (CHECKPOINTS_AT_PEAK + (parent?.sae ? 1 : 0)) * checkpointBytes(dIn, config.sae.dSae);
   const free = await checkOutput(pf, outDir, bytes, "the checkpoints");
   pf.finish(log);
   // Reached only when every check passed: the model, tokenizer and data are known to be good.
-  const plan = () => formatTrainPlan(request, { model: model!, tokenizer: tokenizer!, parent, warnings, holdsRun, bytes, free: free! });
+  const plan = () =>
+    formatTrainPlan(request, { model: model!, tokenizer: tokenizer!, parent, warnings, holdsRun, bytes, free: free! });
   return { parent, warnings, resuming: holdsRun, plan };
 }
 
@@ -88,7 +99,9 @@ async function formatTrainPlan(request: TrainRequest, c: Checked): Promise<strin
   const data = config.textData ?? config.chatData!;
   const dIn = model.dIn;
   const steps = stepsFor(config.tokens, config.sae.batchSize);
-  const resumedStep = holdsRun ? (JSON.parse(fs.readFileSync(path.join(outDir, "latest.json"), "utf8")) as { step: number }).step : 0;
+  const resumedStep = holdsRun
+    ? (JSON.parse(fs.readFileSync(path.join(outDir, "latest.json"), "utf8")) as { step: number }).step
+    : 0;
   const rules = maskRulesOf(config.mask, tokenizer);
   const windows = config.textData
     ? textWindows(config.textData, tokenizer, rules, 0)
@@ -98,14 +111,19 @@ async function formatTrainPlan(request: TrainRequest, c: Checked): Promise<strin
   const hookLayer = Math.min(model.config.nLayers, site.template === "blocks.{L}.hook_resid_pre" ? layer : layer + 1);
   const contextSize = config.textData?.contextSize ?? config.chatData!.contextSize;
   const cost = secondsPerRow({
-    flopsPerPosition: harvestFlopsPerPosition(model.config, hookLayer, contextSize), trainedFraction: fraction, dIn, dSae: config.sae.dSae,
+    flopsPerPosition: harvestFlopsPerPosition(model.config, hookLayer, contextSize),
+    trainedFraction: fraction,
+    dIn,
+    dSae: config.sae.dSae,
   });
   const rows = Math.max(0, steps - resumedStep) * config.sae.batchSize;
   const lines = [
     `plan: ${mode} a TopK SAE (d_sae ${config.sae.dSae}, k ${config.sae.k}) on ${config.model.path} at ${config.hook} (d_in ${dIn}) → ${outDir}`,
   ];
   if (parent) {
-    lines.push(`  parent    ${parent.dir} (${parent.format}, sha256 ${parent.sha256.slice(0, 12)}…, step ${parent.step})`);
+    lines.push(
+      `  parent    ${parent.dir} (${parent.format}, sha256 ${parent.sha256.slice(0, 12)}…, step ${parent.step})`,
+    );
     for (const w of warnings) lines.push(`  warning   ${w}`);
   }
   lines.push(
@@ -118,29 +136,60 @@ async function formatTrainPlan(request: TrainRequest, c: Checked): Promise<strin
 }
 
 /** A resumed run continues its own parent: a different --from (or none, or one changed since) is refused. */
-function checkResumedParent(mode: "train" | "finetune", outDir: string, from: string | null, parent: ParentSae | null): void {
+function checkResumedParent(
+  mode: "train" | "finetune",
+  outDir: string,
+  from: string | null,
+  parent: ParentSae | null,
+): void {
   const recorded = recordedParent(outDir);
   if (recorded === null) return; // no checkpoint yet: nothing to contradict
   if (recorded === undefined) {
     if (mode === "train") return;
-    throw new DiffingError("PARENT_MISMATCH", `finetune --resume: the run in ${outDir} was trained from scratch, not from ${from}`, {
-      file: outDir, fix: "resume it with `train --resume`, or finetune into another --out",
-    });
+    throw new DiffingError(
+      "PARENT_MISMATCH",
+      `finetune --resume: the run in ${outDir} was trained from scratch, not from ${from}`,
+      {
+        file: outDir,
+        fix: "resume it with `train --resume`, or finetune into another --out",
+      },
+    );
   }
   if (mode === "train" || from === null) {
-    throw new DiffingError("PARENT_MISMATCH", `train --resume: the run in ${outDir} is a finetune of ${recorded.path}`, {
-      file: outDir, fix: `resume it with \`finetune --from ${recorded.path} --resume\``,
-    });
+    throw new DiffingError(
+      "PARENT_MISMATCH",
+      `train --resume: the run in ${outDir} is a finetune of ${recorded.path}`,
+      {
+        file: outDir,
+        fix: `resume it with \`finetune --from ${recorded.path} --resume\``,
+      },
+    );
   }
   const given = parent?.dir ?? parentFolder(from);
   if (path.resolve(given) !== path.resolve(recorded.path)) {
-    throw new DiffingError("PARENT_MISMATCH", `--resume with --from ${given}, but the run in ${outDir} was started from ${recorded.path}: its checkpoints continue that parent`, {
-      file: outDir, field: "--from", expected: recorded.path, got: given, fix: `pass --from ${recorded.path} to resume, or finetune from ${given} into another --out`,
-    });
+    throw new DiffingError(
+      "PARENT_MISMATCH",
+      `--resume with --from ${given}, but the run in ${outDir} was started from ${recorded.path}: its checkpoints continue that parent`,
+      {
+        file: outDir,
+        field: "--from",
+        expected: recorded.path,
+        got: given,
+        fix: `pass --from ${recorded.path} to resume, or finetune from ${given} into another --out`,
+      },
+    );
   }
   if (parent !== null && parent.sha256 !== recorded.sha256) {
-    throw new DiffingError("PARENT_MISMATCH", `--resume: the parent ${given} changed since the run started (sha256 ${recorded.sha256.slice(0, 12)}… then, ${parent.sha256.slice(0, 12)}… now)`, {
-      file: given, field: "sha256", expected: recorded.sha256, got: parent.sha256, fix: "restore the parent the run started from, or finetune into another --out",
-    });
+    throw new DiffingError(
+      "PARENT_MISMATCH",
+      `--resume: the parent ${given} changed since the run started (sha256 ${recorded.sha256.slice(0, 12)}… then, ${parent.sha256.slice(0, 12)}… now)`,
+      {
+        file: given,
+        field: "sha256",
+        expected: recorded.sha256,
+        got: parent.sha256,
+        fix: "restore the parent the run started from, or finetune into another --out",
+      },
+    );
   }
 }

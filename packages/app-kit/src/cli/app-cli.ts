@@ -30,8 +30,16 @@ export function runAppCli(commands: Readonly<Record<string, Command>>, options: 
     wrapped[name] = {
       ...command,
       run: (context) => {
-        const hint = { program: rest.program, argv: rest.argv, flags, log: context.log, ...(onSignal ? { onSignal } : {}) };
-        return withRerunHint(hint, async () => command.run({ ...context, flags: resolvePathFlags(context.flags, flags, base) }));
+        const hint = {
+          program: rest.program,
+          argv: rest.argv,
+          flags,
+          log: context.log,
+          ...(onSignal ? { onSignal } : {}),
+        };
+        return withRerunHint(hint, async () =>
+          command.run({ ...context, flags: resolvePathFlags(context.flags, flags, base) }),
+        );
       },
     };
   }

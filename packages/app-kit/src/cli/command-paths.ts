@@ -22,7 +22,12 @@ export function invocationDir(env: NodeJS.ProcessEnv = process.env, cwd: string 
  * are all values when `base` is the current directory, where a relative path already names the same file (messages
  * then show what the person typed).
  */
-export function resolvePathFlags(flags: ParsedFlags, specs: readonly AppFlagSpec[], base: string, cwd = process.cwd()): ParsedFlags {
+export function resolvePathFlags(
+  flags: ParsedFlags,
+  specs: readonly AppFlagSpec[],
+  base: string,
+  cwd = process.cwd(),
+): ParsedFlags {
   if (path.resolve(base) === path.resolve(cwd)) return flags;
   const out: ParsedFlags = { ...flags };
   for (const spec of specs) {

@@ -34,7 +34,9 @@ export async function withRerunHint<T>(options: RerunHintOptions, job: () => Pro
     if (!said) {
       said = true;
       const line = rerunCommandLine(options.program, options.argv, options.flags);
-      const how = options.flags.some((f) => f.name === "resume") ? "continue from the last checkpoint with" : "rerun with";
+      const how = options.flags.some((f) => f.name === "resume")
+        ? "continue from the last checkpoint with"
+        : "rerun with";
       options.log(`\ninterrupted (${signal}); ${how}:\n  ${line}`);
     }
     (options.onSignal ?? exitAsKilled)(signal);

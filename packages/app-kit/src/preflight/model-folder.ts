@@ -3,7 +3,15 @@
  * every tensor's presence, dtype and shape from the safetensors headers; a PEFT adapter's modules against the
  * weights they change. Seconds for a 7B model, where loading it reads gigabytes.
  */
-import { hookShape, loadLoraAdapter, parseHookName, qwen2WeightShapes, readModelConfig, resolveModelFolder, type Qwen2Config } from "@difflens/runtime";
+import {
+  hookShape,
+  loadLoraAdapter,
+  parseHookName,
+  qwen2WeightShapes,
+  readModelConfig,
+  resolveModelFolder,
+  type Qwen2Config,
+} from "@difflens/runtime";
 import { openCheckpoint } from "@difflens/tensor";
 import { AppKitError } from "../errors.ts";
 import type { ModelRef } from "../models/model-ref.ts";
@@ -31,7 +39,8 @@ export async function checkModelFolder(ref: ModelRef): Promise<ModelFolderCheck>
       const info = checkpoint.info(name);
       const dtype = String(info.dtype).toLowerCase();
       const size = FLOAT_DTYPES[dtype];
-      if (size === undefined) throw invalid(folder, `weight "${name}" has dtype ${info.dtype}; expected f32, bf16 or f16`, name);
+      if (size === undefined)
+        throw invalid(folder, `weight "${name}" has dtype ${info.dtype}; expected f32, bf16 or f16`, name);
       if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
         const got = `[${info.shape.join(", ")}]`;
         throw invalid(folder, `weight "${name}" has shape ${got}, config.json implies [${shape.join(", ")}]`, name);
@@ -50,7 +59,8 @@ async function checkAdapter(dir: string, shapes: ReadonlyMap<string, readonly nu
   const adapter = await loadLoraAdapter(dir);
   for (const [module, { a, b }] of adapter.modules) {
     const shape = shapes.get(`${module}.weight`);
-    if (shape === undefined) throw invalid(dir, `adapter module "${module}" changes no weight of the base model`, module);
+    if (shape === undefined)
+      throw invalid(dir, `adapter module "${module}" changes no weight of the base model`, module);
     if (b.shape[0] !== shape[0] || a.shape[1] !== shape[1]) {
       const got = `B [${b.shape.join(", ")}] · A [${a.shape.join(", ")}]`;
       throw invalid(dir, `adapter module "${module}" is ${got}; the base weight is [${shape.join(", ")}]`, module);
@@ -61,7 +71,9 @@ async function checkAdapter(dir: string, shapes: ReadonlyMap<string, readonly nu
 /** Width of one row of `hook`'s activations (what an SAE on it reads); an unknown hook name throws UNKNOWN_HOOK. */
 export function hookWidth(config: Qwen2Config, hook: string): number {
   const { site } = parseHookName(hook, config);
-  return hookShape(site, config, { batch: 1, pos: 1 }).slice(2).reduce((a, b) => a * b, 1);
+  return hookShape(site, config, { batch: 1, pos: 1 })
+    .slice(2)
+    .reduce((a, b) => a * b, 1);
 }
 
 function invalid(file: string, message: string, field: string): AppKitError {

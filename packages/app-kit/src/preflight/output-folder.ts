@@ -27,7 +27,9 @@ export function checkWritableFolder(dir: string): void {
   try {
     fs.accessSync(existing, fs.constants.W_OK);
   } catch {
-    throw new AppKitError("OUTPUT_NOT_WRITABLE", `${what}: ${existing} is not writable by this user`, { file: existing });
+    throw new AppKitError("OUTPUT_NOT_WRITABLE", `${what}: ${existing} is not writable by this user`, {
+      file: existing,
+    });
   }
 }
 
@@ -42,7 +44,12 @@ export function checkFreeDisk(dir: string, bytes: number, what: string): number 
   const free = freeDiskBytes(dir);
   if (free < bytes) {
     const message = `${dir}: ${what} needs ≈ ${formatBytes(bytes)}, the disk has ${formatBytes(free)} free`;
-    throw new AppKitError("DISK_SPACE", message, { file: dir, expected: bytes, got: free, fix: "free space or choose a folder on another disk" });
+    throw new AppKitError("DISK_SPACE", message, {
+      file: dir,
+      expected: bytes,
+      got: free,
+      fix: "free space or choose a folder on another disk",
+    });
   }
   return free;
 }

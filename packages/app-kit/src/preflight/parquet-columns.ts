@@ -13,7 +13,10 @@ export interface ParquetCheck {
   readonly rowGroups: number;
 }
 
-export async function checkParquetColumns(file: string, columns: Readonly<Record<string, ColumnKind>>): Promise<ParquetCheck> {
+export async function checkParquetColumns(
+  file: string,
+  columns: Readonly<Record<string, ColumnKind>>,
+): Promise<ParquetCheck> {
   const parquet = await ParquetFile.open(file);
   const names = Object.keys(columns);
   parquet.requireColumns(names);
@@ -35,8 +38,11 @@ export async function checkParquetColumns(file: string, columns: Readonly<Record
 
 function isKind(value: unknown, kind: ColumnKind): boolean {
   if (kind === "string") return typeof value === "string";
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return !(value instanceof Float32Array || value instanceof Float64Array);
-  return Array.isArray(value) && value.every((v) => (typeof v === "number" && Number.isInteger(v)) || typeof v === "bigint");
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView))
+    return !(value instanceof Float32Array || value instanceof Float64Array);
+  return (
+    Array.isArray(value) && value.every((v) => (typeof v === "number" && Number.isInteger(v)) || typeof v === "bigint")
+  );
 }
 
 function describe(value: unknown): string {

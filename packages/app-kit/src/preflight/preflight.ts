@@ -35,7 +35,9 @@ export class Preflight {
   /** `preflight: ok — 7 checks passed (model …, tokenizer, …)`. */
   summary(): string {
     const checks = this.passed.join("; ");
-    return this.ok ? `preflight: ok — ${this.passed.length} checks passed (${checks})` : preflightMessage(this.problems);
+    return this.ok
+      ? `preflight: ok — ${this.passed.length} checks passed (${checks})`
+      : preflightMessage(this.problems);
   }
 
   /**
