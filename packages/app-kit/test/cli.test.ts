@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
 import type { Command } from "@difflens/common";
-import { AppKitError, CONFIG_FLAG, RUN_DIR_FLAG, WANDB_FLAG, runAppCli } from "../src/index.ts";
+import { describe, expect, it } from "vitest";
+import { AppKitError, CONFIG_FLAG, RUN_DIR_FLAG, runAppCli, WANDB_FLAG } from "../src/index.ts";
 
 const fail = (error: Error) => () => {
   throw error;
@@ -9,7 +9,10 @@ const commands: Record<string, Command> = {
   ok: {
     summary: "succeeds",
     flags: [CONFIG_FLAG, RUN_DIR_FLAG, WANDB_FLAG],
-    run: ({ flags, log }) => (log(`config=${String(flags.config)}`), 0),
+    run: ({ flags, log }) => {
+      log(`config=${String(flags.config)}`);
+      return 0;
+    },
   },
   check: { summary: "a failed check", flags: [], run: () => 1 },
   config: { summary: "a bad config", flags: [], run: fail(new AppKitError("CONFIG_UNKNOWN_KEY", 'unknown key "hok"')) },

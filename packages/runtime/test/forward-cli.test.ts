@@ -10,7 +10,12 @@ async function run(argv: string[]): Promise<{ code: number; out: string; log: st
   let out = "";
   const lines: string[] = [];
   const stdout = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
-  const code = await main(argv, { out: (text) => void (out += text), log: (line) => void lines.push(line) });
+  const code = await main(argv, {
+    out: (text) => {
+      out += text;
+    },
+    log: (line) => void lines.push(line),
+  });
   const written = stdout.mock.calls.map(([chunk]) => String(chunk)).join("");
   return { code, out, log: lines.join("\n"), stdout: written };
 }
@@ -42,7 +47,16 @@ describe("difflens-forward command line", () => {
 
   it("an unknown hook is a usage error that points at --list-hooks", async () => {
     const out = path.join(FIXTURES, "never-written.safetensors");
-    const { code, log } = await run(["--model", MODEL, "--tokens", "1,2", "--hooks", "blocks.0.hook_resid_pots", "--out", out]);
+    const { code, log } = await run([
+      "--model",
+      MODEL,
+      "--tokens",
+      "1,2",
+      "--hooks",
+      "blocks.0.hook_resid_pots",
+      "--out",
+      out,
+    ]);
     expect(code).toBe(2);
     expect(log).toContain('did you mean "blocks.0.hook_resid_post"');
     expect(log).toContain("--list-hooks");
