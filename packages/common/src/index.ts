@@ -3,7 +3,22 @@
 export { DifflensError, isDifflensError, describeFacts, type ErrorFacts, type DifflensErrorOptions } from "./errors.ts";
 export { editDistance, nearest, didYouMean, unknownKeys, rejectUnknownKeys, type UnknownKey } from "./nearest.ts";
 export { writeFileAtomic, writeJsonAtomic, tempPathBeside, type AtomicWriteOptions } from "./atomic-write.ts";
-export { hubCacheDir, hubRepoFolderName, parseRepoId, findHubSnapshot, type HubSnapshotLookup } from "./hub-cache.ts";
+export {
+  writeFolderAtomic,
+  checkOutputPath,
+  checkOutputOutside,
+  OutputPathError,
+  type OutputErrorCode,
+  type OutputOptions,
+} from "./output-folder.ts";
+export {
+  hubCacheDir,
+  hubRepoFolderName,
+  repoIdOfHubFolder,
+  parseRepoId,
+  findHubSnapshot,
+  type HubSnapshotLookup,
+} from "./hub-cache.ts";
 export {
   parseCommandLine,
   formatHelp,

@@ -10,10 +10,14 @@ export { geometricMedian } from "./train/geometric-median.ts";
 export { densityHistogram, type MetricsLogger } from "./metrics-logger.ts";
 export { spliceMetrics, type SpliceModel, type SpliceMetrics } from "./splice.ts";
 export {
-  loadCheckpoint, saveTrainCheckpoint, latestCheckpoint, saeFromCheckpoint, writeSaeFolder,
+  loadCheckpoint, saveTrainCheckpoint, latestCheckpoint, saeFromCheckpoint, writeSaeFolder, writeCheckpointWeights,
   DIFFLENS_SAE_FORMAT_VERSION, type DifflensBlock, type LineageEntry, type LoadedCheckpoint,
 } from "./checkpoint.ts";
-export { detectSaeFormat, loadSae, writeSaeLens, writeSparsify, type SaeFormat, type LoadSaeOptions } from "./formats/formats.ts";
+export {
+  detectSaeFormat, loadSae, writeSaeLens, writeSparsify, SAE_WEIGHTS_FILE, type SaeFormat, type LoadSaeOptions,
+} from "./formats/formats.ts";
 export { readTorchStateDict, type TorchTensor } from "./formats/torch-load.ts";
 export { readPickle, PICKLE_ALLOW_LIST } from "./formats/pickle.ts";
-export { convertSae } from "./formats/convert.ts";
+export {
+  convertSae, CONVERT_TARGETS, type ConvertTarget, type ConvertOptions, type ConvertResult,
+} from "./formats/convert.ts";
