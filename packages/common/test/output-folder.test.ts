@@ -39,7 +39,7 @@ describe("writeFolderAtomic", () => {
     expect(contents(join(root, "empty"))).toEqual({ "b.txt": "b" });
   });
 
-  it("refuses an occupied folder or a file without force, naming it, its entries and --force; touches nothing", async () => {
+  it("refuses an occupied folder or a file without force, naming it, its entries and --force", async () => {
     const root = fresh();
     const dest = folderWith(join(root, "ck"), { "cfg.json": "old", "state.json": "old state" });
     let called = false;
@@ -58,7 +58,8 @@ describe("writeFolderAtomic", () => {
 
   it("with force, replaces the folder whole: no file of the old one survives", async () => {
     const root = fresh();
-    const dest = folderWith(join(root, "ck"), { "cfg.json": "old", "optimizer.safetensors": "old", "state.json": "old" });
+    const old = { "cfg.json": "old", "optimizer.safetensors": "old", "state.json": "old" };
+    const dest = folderWith(join(root, "ck"), old);
     await writeFolderAtomic(dest, (temp) => writeFileSync(join(temp, "cfg.json"), "new"), { force: true });
     expect(contents(dest)).toEqual({ "cfg.json": "new" });
     expect(readdirSync(root)).toEqual(["ck"]);

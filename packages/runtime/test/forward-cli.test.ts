@@ -58,7 +58,8 @@ describe("difflens-forward command line", () => {
   it("refuses an existing --out file (exit 2, file untouched) unless --force, which replaces it", async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "difflens-forward-")), "acts.safetensors");
     fs.writeFileSync(out, "earlier results");
-    const argv = ["--model", MODEL, "--tokens", "1,2", "--hooks", "blocks.0.hook_resid_post", "--out", out, "--backend", "js"];
+    const hooks = ["--hooks", "blocks.0.hook_resid_post"];
+    const argv = ["--model", MODEL, "--tokens", "1,2", ...hooks, "--out", out, "--backend", "js"];
     const refused = await run(argv);
     expect(refused.code).toBe(2);
     expect(refused.log).toContain("OUTPUT_EXISTS");

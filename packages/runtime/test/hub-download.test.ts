@@ -136,7 +136,7 @@ describe("difflens-download command line (local 127.0.0.1 server)", () => {
     expect(byCommit.out).toBe(`${snap}\n`);
   });
 
-  it("exit 1 with the reason for a repo the server does not have; exit 2 for a malformed name or two revisions", async () => {
+  it("exit 1 with the reason for a repo the server lacks; exit 2 for a malformed name or two revisions", async () => {
     const cacheDir = path.join(tmp, "cli-cache-errors");
     const missing = await run(["org/missing", "--endpoint", endpoint, "--cache-dir", cacheDir]);
     expect(missing.code).toBe(1);
@@ -149,7 +149,10 @@ describe("difflens-download command line (local 127.0.0.1 server)", () => {
 
   it("every MODEL_NOT_FOUND names the command, in its message and its fix", async () => {
     const failure = (source: string, options: { cacheDir?: string } = {}): Promise<RuntimeError> =>
-      loadModel(source, options).then(() => Promise.reject(new Error(`${source} loaded`)), (e: unknown) => e as RuntimeError);
+      loadModel(source, options).then(
+        () => Promise.reject(new Error(`${source} loaded`)),
+        (e: unknown) => e as RuntimeError,
+      );
     const cacheDir = path.join(tmp, "cli-cache-empty");
     const absent = await failure("org/absent@v2", { cacheDir });
     expect(absent).toMatchObject({ code: "MODEL_NOT_FOUND" });

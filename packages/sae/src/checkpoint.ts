@@ -119,7 +119,8 @@ function tensorOf(a: Float32Array, n: keyof TrainParams, cfg: SaeTrainConfig): T
 /** cfg.json (sparsify keys + difflens block) and sae.safetensors (raw-activation weights). */
 export async function writeSaeFolder(dir: string, state: TrainState, cfg: SaeTrainConfig, lineage: LineageEntry[]): Promise<void> {
   const { step, tokensSeen, inputScale } = state;
-  await writeCheckpointWeights(dir, foldedWeights(state.params, inputScale), cfg, { lineage, step, tokensSeen, inputScale });
+  const weights = foldedWeights(state.params, inputScale);
+  await writeCheckpointWeights(dir, weights, cfg, { lineage, step, tokensSeen, inputScale });
 }
 
 /**

@@ -78,7 +78,8 @@ function gaussian(dIn: number, batches: number, seed: number): ActivationSource 
     async *[Symbol.asyncIterator]() {
       const rng = new Rng(seed);
       for (let b = 0; b < batches; b++) {
-        yield new Tensor("f32", [32, dIn], Float32Array.from({ length: 32 * dIn }, (_, i) => rng.normal() + (i % dIn) * 0.1));
+        const x = Float32Array.from({ length: 32 * dIn }, (_, i) => rng.normal() + (i % dIn) * 0.1);
+        yield new Tensor("f32", [32, dIn], x);
       }
     },
   };
@@ -92,7 +93,8 @@ describe("difflens-convert never overwrites (issue 15)", () => {
   let checkpoint = "";
   let src = "";
   beforeAll(async () => {
-    const run = await trainSae({ config: { ...TRAIN, maxSteps: 2 }, source: gaussian(16, 4, 1), outDir: path.join(root, "run-s") });
+    const outDir = path.join(root, "run-s");
+    const run = await trainSae({ config: { ...TRAIN, maxSteps: 2 }, source: gaussian(16, 4, 1), outDir });
     checkpoint = run.finalDir!;
     src = path.join(root, "dl-copy"); // a copy: the pre-fix code wrote into whatever DST it was given
     cpSync(dictionaryLearning, src, { recursive: true });
@@ -102,7 +104,7 @@ describe("difflens-convert never overwrites (issue 15)", () => {
     return { lines: seen, io: { out: () => undefined, log: (l: string) => void seen.push(l) } };
   };
 
-  it("into an existing difflens checkpoint folder: exit 2, OUTPUT_EXISTS, the folder byte-identical after", async () => {
+  it("into an existing difflens checkpoint: exit 2, OUTPUT_EXISTS, the folder byte-identical after", async () => {
     const before = fingerprint(checkpoint);
     expect(Object.keys(before).sort()).toEqual(["cfg.json", "optimizer.safetensors", "sae.safetensors", "state.json"]);
     const { lines: said, io: streams } = lines();
@@ -118,7 +120,7 @@ describe("difflens-convert never overwrites (issue 15)", () => {
     expect(fingerprint(src)).toEqual(before);
   });
 
-  it("--force replaces the folder whole: no state.json or optimizer.safetensors of the old checkpoint survives", async () => {
+  it("--force replaces the folder whole: no state.json or optimizer.safetensors of the old one survives", async () => {
     const dst = path.join(root, "forced");
     cpSync(checkpoint, dst, { recursive: true });
     const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
@@ -148,24 +150,34 @@ describe("convert --to difflens", () => {
     const dst = path.join(root, "as-difflens");
     const info = await convertSae(dictionaryLearning, dst, "difflens");
     const weightsSha = createHash("sha256").update(readFileSync(path.join(dictionaryLearning, "ae.pt"))).digest("hex");
-    expect(info).toMatchObject({ from: "dictionary_learning", to: "difflens", dIn: 16, dSae: 64, k: 4, sourceSha256: weightsSha });
+    expect(info).toMatchObject({ from: "dictionary_learning", to: "difflens", dIn: 16, dSae: 64, k: 4 });
+    expect(info.sourceSha256).toBe(weightsSha);
     expect(detectSaeFormat(dst)).toBe("difflens");
     const ck = await loadCheckpoint(dst, { dIn: 16, dSae: 64 });
-    expect(ck.block.lineage).toEqual([{ path: dictionaryLearning, sha256: weightsSha, step: 0, tokensSeen: 0, format: "dictionary_learning" }]);
+    const format = "dictionary_learning";
+    const source = { path: dictionaryLearning, sha256: weightsSha, step: 0, tokensSeen: 0, format };
+    expect(ck.block.lineage).toEqual([source]);
     const orig = await loadSae(dictionaryLearning, { batchTopKUseThreshold: false });
-    expect(Array.from(saeFromCheckpoint(ck).forward(x).data as Float32Array)).toEqual(Array.from(orig.forward(x).data as Float32Array));
+    const values = (sae: Sae): number[] => Array.from(sae.forward(x).data as Float32Array);
+    expect(values(saeFromCheckpoint(ck))).toEqual(values(orig));
     const child = await trainSae({
       config: { ...TRAIN, maxSteps: 2 }, source: gaussian(16, 4, 2), outDir: path.join(root, "finetune-converted"),
       finetuneFrom: { path: dst, optimizer: "reset" },
     });
     const lineage = (await loadCheckpoint(child.finalDir!)).block.lineage;
-    expect(lineage.map((l) => [l.path, l.format])).toEqual([[dst, undefined], [dictionaryLearning, "dictionary_learning"]]);
+    expect(lineage.map((l) => [l.path, l.format])).toEqual([
+      [dst, undefined],
+      [dictionaryLearning, "dictionary_learning"],
+    ]);
   });
 
-  it("folds a SAELens apply_b_dec_to_input=false encoder bias so the converted SAE computes the same function", async () => {
+  it("folds a SAELens apply_b_dec_to_input=false encoder bias: the converted SAE is the same function", async () => {
     const rng = new Rng(4);
     const r = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
-    const sae = new Sae({ dIn: 16, dSae: 64, activation: { kind: "topk", k: 4 }, applyBDecToInput: false, hookName: "blocks.2.hook_resid_pre" }, { wEnc: r(1024), bEnc: r(64), wDec: r(1024), bDec: r(16) });
+    const sae = new Sae(
+      { dIn: 16, dSae: 64, activation: { kind: "topk", k: 4 }, applyBDecToInput: false, hookName: "blocks.2.hook_pre" },
+      { wEnc: r(1024), bEnc: r(64), wDec: r(1024), bDec: r(16) },
+    );
     const src = path.join(root, "saelens-no-bdec");
     await writeSaeLens(src, sae);
     expect((await loadSae(src)).applyBDecToInput).toBe(false);
@@ -173,7 +185,7 @@ describe("convert --to difflens", () => {
       const dst = path.join(root, `no-bdec-${to}`);
       await convertSae(src, dst, to);
       const back = await loadSae(dst);
-      expect(back.hookName).toBe("blocks.2.hook_resid_pre");
+      expect(back.hookName).toBe("blocks.2.hook_pre");
       expect(relErr(back.forward(x).data as Float32Array, sae.forward(x).data as Float32Array), to).toBeLessThan(1e-6);
     }
   });

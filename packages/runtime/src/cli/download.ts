@@ -17,12 +17,18 @@ const DOWNLOAD: Omit<Command, "run"> = {
   summary: "Download a model from the Hugging Face Hub into the Hub cache; print its snapshot folder.",
   positionals: [{ name: "repo", help: "ORG/NAME, or ORG/NAME@REVISION" }],
   flags: [
-    { name: "revision", kind: "string", value: "R", help: "branch, tag or commit (default main, or the name's @REVISION)" },
+    {
+      name: "revision", kind: "string", value: "R",
+      help: "branch, tag or commit (default main, or the name's @REVISION)",
+    },
     {
       name: "cache-dir", kind: "string", value: "DIR",
       help: "Hub cache (default $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub)",
     },
-    { name: "endpoint", kind: "string", value: "URL", help: "Hub server (default $HF_ENDPOINT, else https://huggingface.co)" },
+    {
+      name: "endpoint", kind: "string", value: "URL",
+      help: "Hub server (default $HF_ENDPOINT, else https://huggingface.co)",
+    },
   ],
   notes: [
     "Fetches config.json, the tokenizer and generation files and model.safetensors (or its shards). A file already in",
@@ -54,10 +60,8 @@ async function download({ flags, positionals, log }: CommandContext, out: (text:
   }
   const flagRevision = flags["revision"] as string | undefined;
   if (flagRevision !== undefined && spec.includes("@") && flagRevision !== parsed.revision) {
-    throw new UsageError("USAGE", `${PROGRAM}: "${spec}" names revision ${parsed.revision}, --revision says ${flagRevision}`, {
-      field: "--revision",
-      got: flagRevision,
-    });
+    const why = `${PROGRAM}: "${spec}" names revision ${parsed.revision}, --revision says ${flagRevision}`;
+    throw new UsageError("USAGE", why, { field: "--revision", got: flagRevision });
   }
   const revision = flagRevision ?? parsed.revision;
   const options: DownloadOptions = {

@@ -64,7 +64,8 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
     } catch {
       const fix = `download it once online: ${downloadCommand(parsed.repoId, revision)}`;
       const what = `offline: ${parsed.repoId}@${revision} is not in the cache at ${repoDir}`;
-      throw new HubError("HUB_OFFLINE_MISS", `${what} — ${fix}`, { file: repoDir, got: `${parsed.repoId}@${revision}`, fix });
+      const got = `${parsed.repoId}@${revision}`;
+      throw new HubError("HUB_OFFLINE_MISS", `${what} — ${fix}`, { file: repoDir, got, fix });
     }
   }
   const endpoint = (opts.endpoint ?? process.env.HF_ENDPOINT ?? "https://huggingface.co").replace(/\/$/, "");

@@ -4,7 +4,9 @@ import { loadCheckpoint, sha256File, writeCheckpointWeights, type LineageEntry }
 import { SaeError } from "../errors.ts";
 import { Sae } from "../sae.ts";
 import { resolveSaeTrainConfig } from "../train/config.ts";
-import { detectSaeFormat, loadSae, SAE_WEIGHTS_FILE, writeSaeLens, writeSparsify, type LoadSaeOptions, type SaeFormat } from "./formats.ts";
+import {
+  detectSaeFormat, loadSae, SAE_WEIGHTS_FILE, writeSaeLens, writeSparsify, type LoadSaeOptions, type SaeFormat,
+} from "./formats.ts";
 
 /** What `convertSae` writes: a sparsify folder, a SAELens folder, or our checkpoint layout (finetunable). */
 export type ConvertTarget = "sparsify" | "saelens" | "difflens";
@@ -34,7 +36,12 @@ export interface ConvertResult {
  * the threshold is dropped and reported). `dst` must be empty or absent unless `force`, and never overlaps `src`;
  * it is written beside itself and swapped in whole. Returns what was read and written.
  */
-export async function convertSae(src: string, dst: string, to: ConvertTarget, opts: ConvertOptions = {}): Promise<ConvertResult> {
+export async function convertSae(
+  src: string,
+  dst: string,
+  to: ConvertTarget,
+  opts: ConvertOptions = {},
+): Promise<ConvertResult> {
   const { force = false, ...loadOptions } = opts;
   checkOutputOutside(dst, [src]);
   checkOutputPath(dst, { force });
@@ -42,22 +49,33 @@ export async function convertSae(src: string, dst: string, to: ConvertTarget, op
   const sae = await loadSae(src, { ...loadOptions, batchTopKUseThreshold: false });
   const act = sae.activation;
   if (act.kind !== "topk" && act.kind !== "batchtopk") {
-    throw new SaeError("UNSUPPORTED_ARCHITECTURE", `${src}: only TopK-family SAEs convert to ${to}; this one is ${act.kind}`, { file: src });
+    const why = `${src}: only TopK-family SAEs convert to ${to}; this one is ${act.kind}`;
+    throw new SaeError("UNSUPPORTED_ARCHITECTURE", why, { file: src });
   }
-  if (sae.inputNormalization !== "none") {
-    throw new SaeError("UNSUPPORTED_ARCHITECTURE", `${src}: input normalisation "${sae.inputNormalization}" cannot be written as ${to} (it needs none)`, { file: src, field: "normalize_activations", got: sae.inputNormalization });
+  const norm = sae.inputNormalization;
+  if (norm !== "none") {
+    const why = `${src}: input normalisation "${norm}" cannot be written as ${to} (it needs none)`;
+    throw new SaeError("UNSUPPORTED_ARCHITECTURE", why, { file: src, field: "normalize_activations", got: norm });
   }
-  const topk = new Sae({ dIn: sae.dIn, dSae: sae.dSae, activation: { kind: "topk", k: act.k }, hookName: sae.hookName }, bDecSubtracted(sae));
+  const activation = { kind: "topk", k: act.k } as const;
+  const topk = new Sae({ dIn: sae.dIn, dSae: sae.dSae, activation, hookName: sae.hookName }, bDecSubtracted(sae));
   let sourceSha256: string | undefined;
   if (to === "difflens") {
     sourceSha256 = await sha256File(path.join(src, SAE_WEIGHTS_FILE[from]));
     const lineage = await lineageOfSource(src, from, sourceSha256);
     await writeFolderAtomic(dst, (dir) => writeDifflens(dir, topk, lineage), { force });
   } else {
-    await writeFolderAtomic(dst, (dir) => (to === "sparsify" ? writeSparsify(dir, topk) : writeSaeLens(dir, topk)), { force });
+    const write = to === "sparsify" ? writeSparsify : writeSaeLens;
+    await writeFolderAtomic(dst, (dir) => write(dir, topk), { force });
   }
-  const note = act.kind === "batchtopk" ? `BatchTopK threshold ${act.threshold} not representable; written as per-row top-${act.k}` : undefined;
-  return { from, to, dIn: sae.dIn, dSae: sae.dSae, k: act.k, ...(sourceSha256 ? { sourceSha256 } : {}), ...(note ? { note } : {}) };
+  const note = act.kind === "batchtopk"
+    ? `BatchTopK threshold ${act.threshold} not representable; written as per-row top-${act.k}`
+    : undefined;
+  return {
+    from, to, dIn: sae.dIn, dSae: sae.dSae, k: act.k,
+    ...(sourceSha256 ? { sourceSha256 } : {}),
+    ...(note ? { note } : {}),
+  };
 }
 
 /**
@@ -86,7 +104,10 @@ async function lineageOfSource(src: string, format: SaeFormat, sha256: string): 
 
 /** Our checkpoint layout without a training state: a finetune from it starts a fresh optimizer. */
 async function writeDifflens(dir: string, sae: Sae, lineage: LineageEntry[]): Promise<void> {
-  if (sae.activation.kind !== "topk") throw new SaeError("UNSUPPORTED_ARCHITECTURE", `difflens checkpoints hold TopK SAEs; this one is ${sae.activation.kind}`);
-  const cfg = resolveSaeTrainConfig({ dIn: sae.dIn, dSae: sae.dSae, k: sae.activation.k, hookName: sae.hookName || null });
+  const act = sae.activation;
+  if (act.kind !== "topk") {
+    throw new SaeError("UNSUPPORTED_ARCHITECTURE", `difflens checkpoints hold TopK SAEs; this one is ${act.kind}`);
+  }
+  const cfg = resolveSaeTrainConfig({ dIn: sae.dIn, dSae: sae.dSae, k: act.k, hookName: sae.hookName || null });
   await writeCheckpointWeights(dir, sae.weights, cfg, { lineage, step: 0, tokensSeen: 0, inputScale: 1 });
 }
