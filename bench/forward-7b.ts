@@ -8,8 +8,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Tensor, useBackend, writeSafetensors } from "../packages/tensor/src/index.ts";
-import { loadModel, qwen2ConfigToHf, qwen2WeightShapes, resolveQwen2Config } from "../packages/runtime/src/index.ts";
+import { Tensor, useBackend, writeSafetensors } from "@difflens/tensor";
+import { loadModel, qwen2ConfigToHf, qwen2WeightShapes, resolveQwen2Config } from "@difflens/runtime";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const dir = path.join(root, "bench", ".cache", "qwen2.5-7b-synthetic-bf16");

@@ -11,8 +11,8 @@ import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { currentBackend, useBackend } from "../packages/tensor/src/index.ts";
-import { createRandomQwen2 } from "../packages/runtime/src/index.ts";
+import { currentBackend, useBackend } from "@difflens/tensor";
+import { createRandomQwen2 } from "@difflens/runtime";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const { values } = parseArgs({ options: { pairs: { type: "string" }, dtype: { type: "string" }, backend: { type: "string" } } });

@@ -11,8 +11,9 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { loadavg } from "node:os";
-import { Rng, Tensor, currentBackend, f32ArrayToBf16, gemm, nativeAvailable, useBackend, zeros } from "../packages/tensor/src/index.ts";
-import { loadNativeAddon } from "../packages/tensor/src/native-addon.ts";
+import {
+  Rng, Tensor, currentBackend, f32ArrayToBf16, gemm, loadNativeAddon, nativeAvailable, useBackend, zeros,
+} from "@difflens/tensor";
 
 const PEAK_GFLOPS = 320; // 2 cores × 2.5 GHz × 64 f32 FLOP/cycle (AVX-512, 2 FMA units)
 const NUMPY_FLOOR_GFLOPS = 150;

@@ -6,8 +6,8 @@
  * Options: --pairs N (default 2), --dtype f32|bf16, --backend auto|js|native.
  */
 import { parseArgs } from "node:util";
-import { useBackend } from "../packages/tensor/src/index.ts";
-import { createRandomQwen2, generate } from "../packages/runtime/src/index.ts";
+import { useBackend } from "@difflens/tensor";
+import { createRandomQwen2, generate } from "@difflens/runtime";
 
 const { values } = parseArgs({ options: { pairs: { type: "string" }, dtype: { type: "string" }, backend: { type: "string" } } });
 const pairs = Number(values.pairs ?? 2);

@@ -10,8 +10,8 @@
  * Options: --rounds N (default 3), --backend auto|js|native.
  */
 import { parseArgs } from "node:util";
-import { useBackend } from "../packages/tensor/src/index.ts";
-import { createRandomQwen2, harvest } from "../packages/runtime/src/index.ts";
+import { useBackend } from "@difflens/tensor";
+import { createRandomQwen2, harvest } from "@difflens/runtime";
 import { ParquetDataset, batchWindows, packTextWindows, textRows, type TokenBatch } from "@difflens/data";
 import { loadTokenizer } from "@difflens/tokenizer";
 

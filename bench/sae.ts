@@ -6,10 +6,8 @@
 import { spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
-import { Rng, Tensor, gemm, nativeAvailable, useBackend } from "../packages/tensor/src/index.ts";
-import { resolveSaeTrainConfig } from "../packages/sae/src/train/config.ts";
-import { StepScratch, trainStep } from "../packages/sae/src/train/sparse-step.ts";
-import { initParams, newTrainState } from "../packages/sae/src/train/train-state.ts";
+import { Rng, Tensor, gemm, nativeAvailable, useBackend } from "@difflens/tensor";
+import { StepScratch, initParams, newTrainState, resolveSaeTrainConfig, trainStep } from "@difflens/sae";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const dIn = Number(args.get("d-in") ?? 1024), dSae = Number(args.get("d-sae") ?? 32768), k = Number(args.get("k") ?? 32);

@@ -6,8 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { openSafetensors, writeSafetensors, type SafetensorsFile } from "../packages/tensor/src/safetensors/index.ts";
-import { Tensor } from "../packages/tensor/src/tensor.ts";
+import { Tensor, openSafetensors, writeSafetensors, type SafetensorsFile } from "@difflens/tensor";
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const CACHE = path.join(ROOT, ".cache");

@@ -10,8 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { useBackend } from "@difflens/tensor";
-import { loadDiffingConfig } from "../apps/diffing/src/config/diffing-config.ts";
-import { runDemo } from "../apps/diffing/src/demo/demo.ts";
+import { loadDiffingConfig, runDemo } from "../apps/diffing/src/index.ts";
 
 const REPO = path.resolve(__dirname, "..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "diffing-e2e-"));

@@ -7,11 +7,10 @@ import * as path from "node:path";
 import { useBackend } from "@difflens/tensor";
 import { harvest } from "@difflens/runtime";
 import { alpacaChats, chatWindows, ParquetDataset, recordRows } from "@difflens/data";
-import { loadDiffingConfig, resolveDiffingConfig } from "../src/config/diffing-config.ts";
-import { cosine } from "../src/compare/leading-direction.ts";
-import { openPipelineModels } from "../src/models/open-models.ts";
-import { maskRulesOf, specialId, textWindows, type StageWindow } from "../src/data/windows.ts";
-import { harvestBatches } from "../src/data/activation-stream.ts";
+import {
+  cosine, harvestBatches, loadDiffingConfig, maskRulesOf, openPipelineModels, resolveDiffingConfig, specialId,
+  textWindows, type StageWindow,
+} from "../src/index.ts";
 
 useBackend("auto");
 const [seedArg, scaleArg, cfgArg, winArg] = process.argv.slice(2);

@@ -11,13 +11,11 @@ import { Tensor, useBackend } from "@difflens/tensor";
 import { harvest } from "@difflens/runtime";
 import { alpacaChats, chatWindows, ParquetDataset, recordRows, type MaskRules } from "@difflens/data";
 import type { Sae } from "@difflens/sae";
-import { loadDiffingConfig, resolveDiffingConfig } from "../src/config/diffing-config.ts";
-import { loadStageSaes } from "../src/compare/compare.ts";
-import { latentCosines, twoStageRanking } from "../src/compare/latent-cosines.ts";
-import { leadingRightSingularVector, cosine } from "../src/compare/leading-direction.ts";
-import { openPipelineModels } from "../src/models/open-models.ts";
-import { maskRulesOf, specialId, textWindows, type StageWindow } from "../src/data/windows.ts";
-import { harvestBatches } from "../src/data/activation-stream.ts";
+import {
+  cosine, harvestBatches, latentCosines, leadingRightSingularVector, loadDiffingConfig, loadStageSaes,
+  maskRulesOf, openPipelineModels, resolveDiffingConfig, specialId, textWindows, twoStageRanking,
+  type StageWindow,
+} from "../src/index.ts";
 
 useBackend("auto");
 const [runDir, seedArg, scaleArg, cfgArg, winArg] = process.argv.slice(2);

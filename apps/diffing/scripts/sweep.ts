@@ -8,8 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { useBackend } from "@difflens/tensor";
-import { loadDiffingConfig, resolveDiffingConfig } from "../src/config/diffing-config.ts";
-import { runDemo } from "../src/demo/demo.ts";
+import { loadDiffingConfig, resolveDiffingConfig, runDemo } from "../src/index.ts";
 
 const argv = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {

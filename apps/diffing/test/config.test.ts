@@ -1,9 +1,7 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { resolveDiffingConfig } from "../src/config/diffing-config.ts";
-import { resolveTrainConfig } from "../src/config/train-config.ts";
-import { parseFlags } from "../src/cli/args.ts";
-import { DiffingError } from "../src/errors.ts";
+import { parseCommandLine, UsageError } from "@difflens/common";
+import { DiffingError, resolveDiffingConfig, resolveTrainConfig } from "../src/index.ts";
 
 const minimal = {
   toy: { seed: 1 },
@@ -14,7 +12,7 @@ const minimal = {
 };
 
 function codeOf(fn: () => unknown): { code: string; message: string } {
-  try { fn(); } catch (e) { if (e instanceof DiffingError) return { code: e.code, message: e.message }; throw e; }
+  try { fn(); } catch (e) { if (e instanceof DiffingError || e instanceof UsageError) return { code: e.code, message: e.message }; throw e; }
   throw new Error("no error thrown");
 }
 
@@ -61,15 +59,15 @@ describe("train config", () => {
 describe("flags", () => {
   const specs = [{ name: "seed", kind: "number", help: "" }, { name: "no-plant", kind: "boolean", help: "" }, { name: "config", kind: "string", help: "" }] as const;
   it("parses --flag value, --flag=value and booleans", () => {
-    expect(parseFlags("demo", ["--seed", "3", "--no-plant", "--config=a.json"], specs)).toEqual({ seed: 3, "no-plant": true, config: "a.json" });
+    expect(parseCommandLine("demo", ["--seed", "3", "--no-plant", "--config=a.json"], specs).flags).toEqual({ seed: 3, "no-plant": true, config: "a.json" });
   });
   it.each([
-    [["--sed", "3"], "UNKNOWN_FLAG", 'did you mean "--seed"'],
-    [["--seed", "x"], "BAD_FLAG_VALUE", "must be a number"],
-    [["--seed"], "BAD_FLAG_VALUE", "needs a value"],
-    [["stray"], "BAD_FLAG_VALUE", "unexpected argument"],
+    [["--sed", "3"], "USAGE", 'did you mean "--seed"'],
+    [["--seed", "x"], "USAGE", "must be a number"],
+    [["--seed"], "USAGE", "needs a value"],
+    [["stray"], "USAGE", "unexpected argument"],
   ])("rejects %j", (argv, code, fragment) => {
-    const err = codeOf(() => parseFlags("demo", argv, specs));
+    const err = codeOf(() => parseCommandLine("demo", argv, specs));
     expect(err.code).toBe(code);
     expect(err.message).toContain(fragment);
   });

@@ -10,8 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { useBackend } from "@difflens/tensor";
 import { harvest, loadLoraAdapter, loadModel, mergeLora } from "@difflens/runtime";
 import { loadTokenizer } from "@difflens/tokenizer";
-import { ensureToyFiles, TOY_HOOK } from "../src/toy/toy-files.ts";
-import { IM_END_ID, IM_START_ID } from "../src/toy/toy-pair.ts";
+import { ensureToyFiles, IM_END_ID, IM_START_ID, TOY_HOOK } from "../src/index.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "toy-plant-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

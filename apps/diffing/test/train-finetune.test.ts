@@ -8,8 +8,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeRandomQwen2Folder } from "@difflens/runtime";
 import { useBackend } from "@difflens/tensor";
-import { main } from "../src/cli/main.ts";
-import { qwenTokenizerFile } from "../src/toy/toy-files.ts";
+import { main, qwenTokenizerFile } from "../src/index.ts";
 
 const REPO = path.resolve(__dirname, "../../..");
 let dir: string;

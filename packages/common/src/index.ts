@@ -43,3 +43,4 @@ export {
   type CliOptions,
   type Log,
 } from "./cli/run-cli.ts";
+export { ProgressBar, compactNumber, clock, type ProgressBarOptions, type ProgressStream } from "./progress-bar.ts";

@@ -1,3 +1,2 @@
-// safetensors read/write come from @difflens/tensor. Its index.ts does not export them yet (a commented
-// line there); until the lead uncomments it, import the module by path. Switch to "@difflens/tensor" then.
-export { readSafetensors, writeSafetensors, SafetensorsError } from "../../tensor/src/safetensors/index.ts";
+// The sae package reads and writes dictionaries through @difflens/tensor's safetensors I/O; one import point here.
+export { readSafetensors, writeSafetensors, SafetensorsError } from "@difflens/tensor";

@@ -33,7 +33,7 @@ function main() {
 
   const gyp = findNodeGyp();
   if (!gyp) {
-    log("native add-on not built: node-gyp not found (devDependency missing?); the js backend will be used");
+    log("native add-on not built: no node-gyp (npm_config_node_gyp unset, none on PATH); the js backend will be used");
     return;
   }
   const args = [...gyp.args, "rebuild", `--dl_blas=${blas.name}`, `--dl_blas_cflags=${blas.cflags.join(" ")}`, `--dl_blas_libs=${blas.libs.join(" ")}`];
@@ -50,11 +50,18 @@ function main() {
   log(`native add-on built in ${((Date.now() - started) / 1000).toFixed(1)} s: build/Release/difflens_tensor.node`);
 }
 
+// node-gyp is a devDependency (the workspace pins its version), not a dependency: a user's install gets the one
+// the package manager bundles for install scripts (npm names it in npm_config_node_gyp and puts a shim on PATH),
+// so no one downloads node-gyp's ~70 dependencies to build a 3-second add-on.
 function findNodeGyp() {
   const local = join(packageDir, "node_modules", ".bin", "node-gyp");
   if (existsSync(local)) return { command: local, args: [] };
   const lib = join(packageDir, "node_modules", "node-gyp", "bin", "node-gyp.js");
   if (existsSync(lib)) return { command: process.execPath, args: [lib] };
+  const bundled = process.env.npm_config_node_gyp;
+  if (bundled && existsSync(bundled)) {
+    return /\.[cm]?js$/.test(bundled) ? { command: process.execPath, args: [bundled] } : { command: bundled, args: [] };
+  }
   const which = spawnSync("node-gyp", ["--version"], { encoding: "utf8" });
   return which.status === 0 ? { command: "node-gyp", args: [] } : null;
 }

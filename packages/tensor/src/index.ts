@@ -18,7 +18,7 @@ export { Rng } from "./rng.ts";
 export type { RngState } from "./rng.ts";
 
 export { useBackend, currentBackend, nativeAvailable } from "./registry.ts";
-export { nativeMmap } from "./native-addon.ts";
+export { loadNativeAddon, nativeMmap, type NativeAddon } from "./native-addon.ts";
 
 export {
   gemm, batchedGemm, add, mul, scale, axpby, rmsNorm, ropeInPlace, softmax, silu, siluGate,

@@ -51,8 +51,11 @@ export interface NativeAddon {
   mmapRange?(fd: number, offset: number, length: number): ArrayBuffer;
 }
 
+// This module sits one folder below the package root both as src/native-addon.ts (workspace) and as
+// dist/native-addon.js (installed package), so the same relative URLs reach the add-on and its build script.
 /** Where node-gyp puts the add-on, relative to this package. */
 export const NATIVE_ADDON_PATH = fileURLToPath(new URL("../build/Release/difflens_tensor.node", import.meta.url));
+const BUILD_SCRIPT = fileURLToPath(new URL("../scripts/build-native.mjs", import.meta.url));
 
 let loaded: { addon: NativeAddon | null; reason?: string } | undefined;
 
@@ -65,7 +68,8 @@ export function loadNativeAddon(): { addon: NativeAddon | null; reason?: string 
   if (process.env.DIFFLENS_NO_NATIVE === "1") {
     loaded = { addon: null, reason: "disabled by DIFFLENS_NO_NATIVE=1" };
   } else if (!existsSync(NATIVE_ADDON_PATH)) {
-    loaded = { addon: null, reason: `add-on not built (${NATIVE_ADDON_PATH} missing; run \`pnpm install\` or \`node packages/tensor/scripts/build-native.mjs\`)` };
+    const fix = `reinstall the package or run \`node ${BUILD_SCRIPT}\``;
+    loaded = { addon: null, reason: `add-on not built (${NATIVE_ADDON_PATH} missing; ${fix})` };
   } else {
     try {
       const require = createRequire(import.meta.url);

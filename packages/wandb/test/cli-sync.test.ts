@@ -38,7 +38,7 @@ async function syncError(folder: string): Promise<WandbError> {
 describe("difflens-wandb CLI", () => {
   it("runs as a script: --help, then sync twice (idempotent) against the loopback server", async () => {
     const run = (args: string[]) =>
-      promisify(execFile)(process.execPath, ["--import", "tsx", cli, ...args], {
+      promisify(execFile)(process.execPath, ["--conditions=@difflens/source", "--import", "tsx", cli, ...args], {
         cwd: repoRoot,
         env: { ...process.env, WANDB_API_KEY: API_KEY, WANDB_BASE_URL: server.baseUrl },
         timeout: 30_000,

@@ -26,7 +26,8 @@ describe("crash mid-run, then sync", () => {
     const dir = tempDir("crash");
     const progressFile = join(dir, "progress.txt");
     // node --import tsx, not the tsx binary: the binary runs the script in a grandchild that SIGKILL would miss.
-    const proc = spawn(process.execPath, ["--import", "tsx", child, dir, server.baseUrl, progressFile], {
+    const tsx = ["--conditions=@difflens/source", "--import", "tsx"];
+    const proc = spawn(process.execPath, [...tsx, child, dir, server.baseUrl, progressFile], {
       cwd: repoRoot,
       env: { ...process.env, WANDB_API_KEY: API_KEY },
       stdio: ["ignore", "inherit", "inherit"],

@@ -52,7 +52,8 @@ function role(r: Recorded): string {
 
 describe("compatibility with @wandb/sdk 0.5.1", () => {
   it("the loopback server accepts the real SDK's traffic, and the committed transcript is what it sends", async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", recorder, "--print"], { cwd: repoRoot, timeout: 30_000 });
+    const tsx = ["--conditions=@difflens/source", "--import", "tsx"];
+    const { stdout } = await promisify(execFile)(process.execPath, [...tsx, recorder, "--print"], { cwd: repoRoot, timeout: 30_000 });
     const live = JSON.parse(stdout.trim().split("\n").at(-1)!) as Transcript;
     expect(live.serverHistoryLines).toBe(3);
     expect(live.complete).toBe(true);

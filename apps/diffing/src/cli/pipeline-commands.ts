@@ -1,32 +1,35 @@
 /** train-stage0/1/2, compare, features and demo: the stage-wise diffing pipeline from one config. */
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { CONFIG_FLAG, RUN_DIR_FLAG, WANDB_FLAG, startRunEvent } from "@difflens/app-kit";
+import { UsageError, type FlagSpec, type ParsedFlags } from "@difflens/common";
 import { loadDiffingConfig, resolveDiffingConfig, type DiffingConfig } from "../config/diffing-config.ts";
 import { runCompare } from "../compare/compare.ts";
 import { formatDemo, runDemo } from "../demo/demo.ts";
 import { DiffingError } from "../errors.ts";
 import { runFeatures } from "../features/features.ts";
 import { openPipelineModels } from "../models/open-models.ts";
-import { recordRun } from "../run/run-record.ts";
+import { recordDiffingRun } from "../run/run-record.ts";
 import { trainStages } from "../stages/pipeline.ts";
 import { COMMAND_STAGES } from "../stages/stage-plan.ts";
-import type { FlagSpec, ParsedFlags } from "./args.ts";
 
 /** configs/diffing/default.json of this checkout: the embedded toy. */
 export const DEFAULT_CONFIG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../configs/diffing/default.json");
 
-const CONFIG_FLAG: FlagSpec = { name: "config", kind: "string", value: "FILE", help: "pipeline config (default: configs/diffing/default.json, the embedded toy); relative paths in it resolve from its folder" };
+const PIPELINE_CONFIG_FLAG: FlagSpec = {
+  ...CONFIG_FLAG,
+  help: "pipeline config (default: configs/diffing/default.json, the embedded toy); relative paths in it resolve from its folder",
+};
 const TOY_FLAGS: readonly FlagSpec[] = [
   { name: "seed", kind: "number", value: "N", help: "toy configs: seed of the toy pair (base weights, planted direction)" },
   { name: "plant-scale", kind: "number", value: "X", help: "toy configs: plant norm as a fraction of the median residual norm (0 < X ≤ 1)" },
   { name: "no-plant", kind: "boolean", help: "toy configs: the control — chat model = base model" },
 ];
 const COMMON: readonly FlagSpec[] = [
-  CONFIG_FLAG,
-  { name: "run-dir", kind: "string", value: "DIR", help: "pipeline run folder (overrides runDir of the config)" },
+  PIPELINE_CONFIG_FLAG,
+  { ...RUN_DIR_FLAG, help: "pipeline run folder (overrides runDir of the config)" },
   ...TOY_FLAGS,
-  { name: "wandb", kind: "string", value: "MODE", help: "offline (default) | online | disabled" },
-  { name: "help", kind: "boolean", help: "show this help" },
+  WANDB_FLAG,
 ];
 export const STAGE_FLAGS: readonly FlagSpec[] = [
   ...COMMON,
@@ -34,12 +37,11 @@ export const STAGE_FLAGS: readonly FlagSpec[] = [
 ];
 export const COMPARE_FLAGS = COMMON;
 export const DEMO_FLAGS: readonly FlagSpec[] = [
-  CONFIG_FLAG,
-  { name: "run-dir", kind: "string", value: "DIR", help: "demo run folder (default: runs/diffing/demo/seed-<N>-scale-<X>[-control]); deleted first" },
+  PIPELINE_CONFIG_FLAG,
+  { ...RUN_DIR_FLAG, help: "demo run folder (default: runs/diffing/demo/seed-<N>-scale-<X>[-control]); deleted first" },
   ...TOY_FLAGS,
   { name: "threshold", kind: "number", value: "C", help: "|cos| the leading change direction must reach (default 0.9)" },
   { name: "no-features", kind: "boolean", help: "skip the max-activating contexts page" },
-  { name: "help", kind: "boolean", help: "show this help" },
 ];
 
 /** The config named by --config (or the default), with the command line's overrides applied. */
@@ -47,7 +49,7 @@ export function configFromFlags(flags: ParsedFlags): { config: DiffingConfig; is
   const file = typeof flags.config === "string" ? path.resolve(flags.config) : DEFAULT_CONFIG;
   const loaded = loadDiffingConfig(file);
   const toyFlag = flags.seed !== undefined || flags["plant-scale"] !== undefined || flags["no-plant"] !== undefined;
-  if (toyFlag && loaded.toy === null) throw new DiffingError("BAD_FLAG_VALUE", `--seed, --plant-scale and --no-plant apply to toy configs; ${file} has no toy section`, { file, field: "toy" });
+  if (toyFlag && loaded.toy === null) throw new UsageError("USAGE", `--seed, --plant-scale and --no-plant apply to toy configs; ${file} has no toy section`, { file, field: "toy" });
   const { file: _f, ...rest } = loaded;
   const input: Record<string, unknown> = { ...rest };
   if (typeof flags["run-dir"] === "string") input.runDir = path.resolve(flags["run-dir"]);
@@ -66,36 +68,34 @@ export function configFromFlags(flags: ParsedFlags): { config: DiffingConfig; is
 
 export async function stageCommand(command: "train-stage0" | "train-stage1" | "train-stage2", flags: ParsedFlags, log: (line: string) => void): Promise<number> {
   const { config, isDefault } = configFromFlags(flags);
-  const started = new Date();
-  const t0 = performance.now();
+  const event = startRunEvent(command);
   const withParents = isDefault || Boolean(flags["with-parents"]);
   const records = await trainStages(config, COMMAND_STAGES[command]!, {
     withParents, withParentsReason: isDefault ? "the default config trains missing parents" : "--with-parents", log,
   });
-  const wallS = (performance.now() - t0) / 1000;
   const details = Object.fromEntries(Object.entries(records).map(([s, r]) => [s, { wallS: r!.timings.wallS, tokensPerS: r!.timings.tokensPerS, checkpoint: r!.checkpoint }]));
-  recordRun(config.runDir, { ...config }, config.sae.seed, { command, startedAt: started.toISOString(), wallS, details });
-  log(`${command}: done in ${wallS.toFixed(1)} s → ${config.runDir}`);
+  const done = event.end(details);
+  recordDiffingRun(config.runDir, config, config.sae.seed, done);
+  log(`${command}: done in ${done.wallS.toFixed(1)} s → ${config.runDir}`);
   return 0;
 }
 
 export async function compareCommand(flags: ParsedFlags, log: (line: string) => void): Promise<number> {
   const { config } = configFromFlags(flags);
-  const started = new Date();
-  const t0 = performance.now();
+  const event = startRunEvent("compare");
   const cmp = await runCompare(config, log);
-  recordRun(config.runDir, { ...config }, config.sae.seed, { command: "compare", startedAt: started.toISOString(), wallS: (performance.now() - t0) / 1000, details: { top: cmp.ranking.slice(0, config.compare.topK) } });
+  const top = cmp.ranking.slice(0, config.compare.topK);
+  recordDiffingRun(config.runDir, config, config.sae.seed, event.end({ top }));
   return 0;
 }
 
 export async function featuresCommand(flags: ParsedFlags, log: (line: string) => void): Promise<number> {
   const { config } = configFromFlags(flags);
-  const started = new Date();
-  const t0 = performance.now();
+  const event = startRunEvent("features");
   const models = await openPipelineModels(config, log);
   try {
     const page = await runFeatures(config, models, log);
-    recordRun(config.runDir, { ...config }, config.sae.seed, { command: "features", startedAt: started.toISOString(), wallS: (performance.now() - t0) / 1000, details: { page: path.relative(config.runDir, page) } });
+    recordDiffingRun(config.runDir, config, config.sae.seed, event.end({ page: path.relative(config.runDir, page) }));
   } finally {
     models.close();
   }

@@ -1,22 +1,19 @@
 /** `train` (an SAE from scratch) and `finetune` (from a checkpoint) on one model, hook and dataset. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadTokenizer } from "@difflens/tokenizer";
+import { CONFIG_FLAG, openModel, startRunEvent } from "@difflens/app-kit";
+import { UsageError, writeJsonAtomic, type FlagSpec, type ParsedFlags } from "@difflens/common";
 import { loadTrainConfig } from "../config/train-config.ts";
 import { activationStream } from "../data/activation-stream.ts";
 import { chatDataWindows, epochs, maskRulesOf, textWindows } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
-import { chatTemplateFor, describeRef, openModelRef } from "../models/open-models.ts";
-import { writeJsonAtomic } from "../run/json-files.ts";
-import { recordRun } from "../run/run-record.ts";
+import { recordDiffingRun } from "../run/run-record.ts";
 import { stepsFor, trainRun } from "../stages/train-run.ts";
-import type { FlagSpec, ParsedFlags } from "./args.ts";
 
 export const TRAIN_FLAGS: readonly FlagSpec[] = [
-  { name: "config", kind: "string", value: "FILE", help: "train config (JSON): model, hook, textData|chatData, mask, sae, tokens, harvest, wandb, outDir" },
+  { ...CONFIG_FLAG, help: "train config (JSON): model, hook, textData|chatData, mask, sae, tokens, harvest, wandb, outDir" },
   { name: "out", kind: "string", value: "DIR", help: "run folder (overrides outDir of the config)" },
   { name: "resume", kind: "boolean", help: "continue the run in the output folder from its latest checkpoint (exact resume)" },
-  { name: "help", kind: "boolean", help: "show this help" },
 ];
 export const FINETUNE_FLAGS: readonly FlagSpec[] = [
   { name: "from", kind: "string", value: "CHECKPOINT", help: "checkpoint folder to start from (ours: cfg.json with a difflens block + sae.safetensors)" },
@@ -24,12 +21,12 @@ export const FINETUNE_FLAGS: readonly FlagSpec[] = [
 ];
 
 export async function trainCommand(flags: ParsedFlags, mode: "train" | "finetune", log: (line: string) => void): Promise<number> {
-  if (typeof flags.config !== "string") throw new DiffingError("BAD_FLAG_VALUE", `${mode}: --config FILE is required`, { field: "config" });
+  if (typeof flags.config !== "string") throw new UsageError("USAGE", `${mode}: --config FILE is required`, { field: "--config" });
   const config = loadTrainConfig(flags.config);
   const outDir = typeof flags.out === "string" ? path.resolve(flags.out) : config.outDir;
   let from: string | null = null;
   if (mode === "finetune") {
-    if (typeof flags.from !== "string") throw new DiffingError("BAD_FLAG_VALUE", "finetune: --from CHECKPOINT is required", { field: "from" });
+    if (typeof flags.from !== "string") throw new UsageError("USAGE", "finetune: --from CHECKPOINT is required", { field: "--from" });
     from = path.resolve(flags.from);
     // A run folder is accepted too: its latest checkpoint.
     const pointer = path.join(from, "latest.json");
@@ -39,25 +36,24 @@ export async function trainCommand(flags: ParsedFlags, mode: "train" | "finetune
   if (fs.existsSync(path.join(outDir, "latest.json")) && !flags.resume) {
     throw new DiffingError("CONFIG_INVALID", `${outDir} already holds a run`, { file: outDir, fix: "pass --resume to continue it, or choose another --out" });
   }
-  const started = new Date();
-  const model = await openModelRef(config.model);
-  const tokenizer = loadTokenizer(config.model.path);
+  const event = startRunEvent(mode);
+  const { model, tokenizer, template, description } = await openModel(config.model);
   const rules = maskRulesOf(config.mask, tokenizer);
   const seed = config.sae.seed * 1000 + 1;
   const windows = config.textData
     ? epochs((s) => textWindows(config.textData!, tokenizer, rules, s), seed, "textData")
-    : epochs((s) => chatDataWindows(config.chatData!, tokenizer, chatTemplateFor(config.model), rules, s), seed, "chatData");
+    : epochs((s) => chatDataWindows(config.chatData!, tokenizer, template, rules, s), seed, "chatData");
   const steps = stepsFor(config.tokens, config.sae.batchSize);
   const timing = { harvestMs: 0, harvestedRows: 0 };
   const source = activationStream({
     model, hook: config.hook, windows, windowsPerForward: config.harvest.windowsPerForward, batchRows: config.sae.batchSize,
     shuffleRows: config.harvest.shuffleRows, seed, maxRows: steps * config.sae.batchSize, timing,
   });
-  log(`${mode}: ${describeRef(config.model)} at ${config.hook}, ${steps} steps × ${config.sae.batchSize} rows → ${outDir}`);
+  log(`${mode}: ${description} at ${config.hook}, ${steps} steps × ${config.sae.batchSize} rows → ${outDir}`);
   const run = await trainRun({
     label: mode === "train" ? "SAE" : "FT", outDir, source, sae: config.sae, hook: config.hook, tokens: config.tokens, lr: null,
     finetuneFrom: from, resume: Boolean(flags.resume),
-    wandb: { ...config.wandb, dir: path.join(outDir, "wandb"), group: mode, name: path.basename(outDir), config: { model: describeRef(config.model), hook: config.hook, from } },
+    wandb: { ...config.wandb, dir: path.join(outDir, "wandb"), group: mode, name: path.basename(outDir), config: { model: description, hook: config.hook, from } },
     timing, log,
   });
   model.close();
@@ -68,7 +64,7 @@ export async function trainCommand(flags: ParsedFlags, mode: "train" | "finetune
     timings: { wallS: run.wallS, tokensPerS: trained / run.wallS, harvestTokensPerS: timing.harvestedRows / Math.max(1e-9, timing.harvestMs / 1000), resumedFromStep: run.resumedFromStep },
   };
   writeJsonAtomic(path.join(outDir, "train.json"), summary);
-  recordRun(outDir, { ...config, outDir }, config.sae.seed, { command: mode, startedAt: started.toISOString(), wallS: run.wallS, details: summary.timings });
+  recordDiffingRun(outDir, { ...config, outDir }, config.sae.seed, event.end(summary.timings));
   log(`${mode}: done — ${summary.checkpoint} (FVU ${run.final.fvu?.toFixed(3)}, L0 ${run.final.l0?.toFixed(1)}, ${summary.timings.tokensPerS.toFixed(0)} tok/s)`);
   return 0;
 }

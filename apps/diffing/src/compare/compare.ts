@@ -4,11 +4,11 @@
  * PNG, PDF, SVG with the plotted data beside them) in <run>/compare/.
  */
 import * as path from "node:path";
+import { writeFileAtomic, writeJsonAtomic } from "@difflens/common";
 import { loadSae, type Sae } from "@difflens/sae";
 import { saveFigure, scatter, topLabels } from "@difflens/plot";
-import type { DiffingConfig, StageName } from "../config/diffing-config.ts";
+import { STAGE_NAMES, type DiffingConfig, type StageName } from "../config/diffing-config.ts";
 import { DiffingError } from "../errors.ts";
-import { writeJsonAtomic, writeTextAtomic } from "../run/json-files.ts";
 import { STAGES, readStageRecord, stageCheckpoint } from "../stages/stage-plan.ts";
 import { latentCosines, twoStageRanking, type LatentCosines, type PairName } from "./latent-cosines.ts";
 
@@ -27,7 +27,7 @@ const PAIR_KEYS: readonly PairName[] = ["S_D", "S_M", "D_DF", "M_MF"];
 
 export async function loadStageSaes(config: DiffingConfig): Promise<Record<StageName, Sae>> {
   const out = {} as Record<StageName, Sae>;
-  for (const s of ["S", "D", "M", "DF", "MF"] as const) {
+  for (const s of STAGE_NAMES) {
     const rec = readStageRecord(config, s);
     if (!rec) throw new DiffingError("STAGE_MISSING", `compare needs stage ${s} (${STAGES[s].alias}), which is not trained in ${config.runDir}`, { fix: `run \`pnpm --filter diffing ${STAGES[s].command}\` with this config first` });
     out[s] = await loadSae(stageCheckpoint(config, rec));
@@ -57,7 +57,7 @@ export async function runCompare(config: DiffingConfig, log: (line: string) => v
     return row;
   });
   const header = Object.keys(rows[0]!);
-  writeTextAtomic(path.join(outDir, "latents.csv"), [header.join(","), ...rows.map((r) => header.map((h) => r[h]).join(","))].join("\n") + "\n");
+  writeFileAtomic(path.join(outDir, "latents.csv"), [header.join(","), ...rows.map((r) => header.map((h) => r[h]).join(","))].join("\n") + "\n");
   writeJsonAtomic(path.join(outDir, "latents.json"), {
     description: "Per-latent cosine similarity of decoder (dec_*) and encoder (enc_*) rows between parent and child stages; rank by dec_sum = cos(D,DF) + cos(M,MF), smallest (most rotated) first.",
     hook: config.hook, dSae, threshold: config.compare.threshold, latents: rows,
@@ -65,35 +65,26 @@ export async function runCompare(config: DiffingConfig, log: (line: string) => v
   writeJsonAtomic(path.join(outDir, "ranking.json"), { by: "decoder cos(D,DF) + cos(M,MF), ascending", top: ranking.slice(0, config.compare.topK), encoderTop: encoderRanking.slice(0, config.compare.topK) });
 
   const figures: string[] = [];
+  const ids = Array.from({ length: dSae }, (_, i) => i);
+  const t = config.compare.threshold;
   for (const kind of ["decoder", "encoder"] as const) {
     const c = cosines[kind];
-    const ids = Array.from({ length: dSae }, (_, i) => i);
     const sums = ids.map((i) => c.D_DF[i]! + c.M_MF[i]!);
-    const t = config.compare.threshold;
-    const spec = (cc: typeof c, idList: number[], sumList: number[], k: string) => ({
-      title: `Two-stage comparison (${k} directions)`,
-      subtitle: `${config.name}: ${config.hook}, d_sae ${dSae}; labels = top ${config.compare.topK} by lowest sum`,
-      x: cc.D_DF, y: cc.M_MF,
-      labels: topLabels(idList, sumList, config.compare.topK, "smallest"),
-      xTitle: "cos(D, DF): model changes on chat data", yTitle: "cos(M, MF): data changes on the chat model",
-      xLines: [{ value: t, label: `${t}` }], yLines: [{ value: t, label: `${t}` }],
-      nonFinite: "drop" as const,
-    });
-    const fig = scatter({
+    const spec = {
       title: `Two-stage comparison (${kind} directions)`,
       subtitle: `${config.name}: ${config.hook}, d_sae ${dSae}; labels = top ${config.compare.topK} by lowest sum`,
       x: c.D_DF, y: c.M_MF,
       labels: topLabels(ids, sums, config.compare.topK, "smallest"),
       xTitle: "cos(D, DF): model changes on chat data", yTitle: "cos(M, MF): data changes on the chat model",
       xLines: [{ value: t, label: `${t}` }], yLines: [{ value: t, label: `${t}` }],
-      nonFinite: "drop",
-    });
+      nonFinite: "drop" as const,
+    };
     const base = path.join(outDir, `two-stage-${kind}`);
-    await saveFigure(fig, base);
+    await saveFigure(scatter(spec), base);
     figures.push(`${base}.png`);
     // Small rotations cluster in the corner above the 0.7 lines: a zoom on the data (no lines) keeps labels readable.
-    const { xLines: _x, yLines: _y, ...zoomSpec } = { ...spec(c, ids, sums, kind), subtitle: `zoom on the data (threshold lines ${t} off-scale)` };
-    await saveFigure(scatter(zoomSpec), `${base}-zoom`);
+    const { xLines: _x, yLines: _y, ...zoom } = spec;
+    await saveFigure(scatter({ ...zoom, subtitle: `zoom on the data (threshold lines ${t} off-scale)` }), `${base}-zoom`);
   }
   const below = ranking.filter((i) => cosines.decoder.D_DF[i]! < config.compare.threshold && cosines.decoder.M_MF[i]! < config.compare.threshold).length;
   log(`compare: ${dSae} latents, ${below} below ${config.compare.threshold} on both axes; top ${config.compare.topK}: ${ranking.slice(0, config.compare.topK).join(", ")} → ${path.relative(process.cwd(), outDir)}`);

@@ -3,6 +3,7 @@
  * lineage. No matching is needed — every stage descends from S, so latent i is the same feature everywhere.
  */
 import type { Sae } from "@difflens/sae";
+import type { StageName } from "../config/diffing-config.ts";
 
 /** cos(a_i, b_i) for every row i of two [rows, d] matrices (float64 accumulation; 0-norm rows give NaN). */
 export function rowCosines(a: Float32Array, b: Float32Array, d: number): Float64Array {
@@ -29,7 +30,7 @@ export interface LatentCosines {
   readonly encoder: Readonly<Record<PairName, Float64Array>>;
 }
 
-export function latentCosines(saes: Readonly<Record<"S" | "D" | "M" | "DF" | "MF", Sae>>): LatentCosines {
+export function latentCosines(saes: Readonly<Record<StageName, Sae>>): LatentCosines {
   const decoder = {} as Record<PairName, Float64Array>;
   const encoder = {} as Record<PairName, Float64Array>;
   for (const [p, c] of PAIRS) {

@@ -3,14 +3,13 @@
  * from the folder of the config file — never from the current directory — so `pnpm --filter diffing …` (which
  * runs in apps/diffing) and a run from the repository root read the same files.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
+import { loadConfigFile, resolveModelRef, type ModelRef } from "@difflens/app-kit";
 import { DiffingError } from "../errors.ts";
-import { loadConfigFile } from "./load-config-file.ts";
-import { bool, deepFreeze, num, numList, objectWithKeys, oneOf, str } from "./fields.ts";
+import { bool, deepFreeze, fields, num, numList, objectWithKeys, oneOf, str } from "./fields.ts";
 import {
-  resolveChatData, resolveHarvest, resolveMask, resolveModelRef, resolveSae, resolveTextData, resolveWandb,
-  type ChatDataConfig, type HarvestConfig, type MaskConfig, type ModelRef, type SaeConfig, type TextDataConfig, type WandbConfig,
+  resolveChatData, resolveHarvest, resolveMask, resolveSae, resolveTextData, resolveWandb,
+  type ChatDataConfig, type HarvestConfig, type MaskConfig, type SaeConfig, type TextDataConfig, type WandbConfig,
 } from "./sections.ts";
 
 export const STAGE_NAMES = ["S", "D", "M", "DF", "MF"] as const;
@@ -99,7 +98,8 @@ const TOP_KEYS = ["$comment", "name", "runDir", "toy", "baseModel", "chatModel",
 export function resolveDiffingConfig(input: unknown, baseDir: string, file: string | null = null): DiffingConfig {
   const rec = objectWithKeys("config", input, TOP_KEYS, file ?? undefined);
   const abs = (p: string): string => (path.isAbsolute(p) ? p : path.resolve(baseDir, p));
-  const absModel = (m: ModelRef): ModelRef => ({ path: looksLikeRepoId(m.path, abs(m.path)) ? m.path : abs(m.path), adapter: m.adapter === null ? null : abs(m.adapter) });
+  const model = (where: string, input: unknown) =>
+    input === undefined || input === null ? null : resolveModelRef(where, input, baseDir, fields);
   let toy: ToyConfig | null = null;
   if (rec.toy !== undefined && rec.toy !== null) {
     const t = objectWithKeys("toy", rec.toy, ["seed", "plantScale", "plant", "cacheDir"]);
@@ -110,8 +110,8 @@ export function resolveDiffingConfig(input: unknown, baseDir: string, file: stri
       cacheDir: abs(str("toy", t, "cacheDir", "runs/diffing/toy-models")),
     };
   }
-  const baseModel = rec.baseModel === undefined || rec.baseModel === null ? null : absModel(resolveModelRef("baseModel", rec.baseModel));
-  const chatModel = rec.chatModel === undefined || rec.chatModel === null ? null : absModel(resolveModelRef("chatModel", rec.chatModel));
+  const baseModel = model("baseModel", rec.baseModel);
+  const chatModel = model("chatModel", rec.chatModel);
   if (toy === null && (baseModel === null || chatModel === null)) {
     throw new DiffingError("CONFIG_INVALID", "config: baseModel and chatModel are required unless toy is set", { ...(file ? { file } : {}), field: baseModel === null ? "baseModel" : "chatModel" });
   }
@@ -158,10 +158,5 @@ export function resolveDiffingConfig(input: unknown, baseDir: string, file: stri
 
 /** Reads and validates a config file (errors name the file). */
 export function loadDiffingConfig(file: string): DiffingConfig {
-  return loadConfigFile(file, resolveDiffingConfig);
-}
-
-/** `ORG/NAME` (a Hub id looked up in the cache) rather than a relative folder. */
-function looksLikeRepoId(p: string, resolved: string): boolean {
-  return /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(p) && !fs.existsSync(resolved);
+  return loadConfigFile(file, resolveDiffingConfig, DiffingError);
 }

@@ -2,24 +2,8 @@
  * Config sections shared by the stage pipeline (diffing-config.ts) and the generic train/finetune commands
  * (train-config.ts). Each has a doc comment per field, frozen defaults and a resolver that rejects unknown keys.
  */
-import { bool, num, numList, objectWithKeys, oneOf, str, strList } from "./fields.ts";
+import { bool, num, objectWithKeys, oneOf, str, strList } from "./fields.ts";
 import { DiffingError } from "../errors.ts";
-
-/** A model: an HF folder / Hub cache folder / `ORG/NAME`, optionally with a PEFT LoRA adapter merged in. */
-export interface ModelRef {
-  /** HF model folder, `models--ORG--NAME` cache folder, or `ORG/NAME` found in the Hub cache. */
-  readonly path: string;
-  /** A PEFT LoRA folder merged into `path` (W + alpha/r·B·A), or null. */
-  readonly adapter: string | null;
-}
-
-export function resolveModelRef(where: string, input: unknown): ModelRef {
-  if (typeof input === "string") return { path: input, adapter: null };
-  const rec = objectWithKeys(where, input, ["path", "adapter"]);
-  const p = str(where, rec, "path", null);
-  if (p === null) throw new DiffingError("CONFIG_INVALID", `${where}.path is required (a model folder)`, { field: `${where}.path` });
-  return { path: p, adapter: str(where, rec, "adapter", null) };
-}
 
 /** Untokenized text, packed into windows (the seed's Pile). */
 export interface TextDataConfig {
@@ -184,5 +168,3 @@ export function resolveWandb(where: string, input: unknown): WandbConfig {
     entity: str(where, rec, "entity", DEFAULT_WANDB.entity),
   };
 }
-
-export { numList };

@@ -2,14 +2,13 @@
  * Config of the generic `train` and `finetune` commands (issue 8): one model, one hook, one dataset, one SAE.
  * Relative paths resolve from the config file's folder.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
+import { loadConfigFile, resolveModelRef, type ModelRef } from "@difflens/app-kit";
 import { DiffingError } from "../errors.ts";
-import { loadConfigFile } from "./load-config-file.ts";
-import { deepFreeze, num, objectWithKeys, str } from "./fields.ts";
+import { deepFreeze, fields, num, objectWithKeys, str } from "./fields.ts";
 import {
-  resolveChatData, resolveHarvest, resolveMask, resolveModelRef, resolveSae, resolveTextData, resolveWandb,
-  type ChatDataConfig, type HarvestConfig, type MaskConfig, type ModelRef, type SaeConfig, type TextDataConfig, type WandbConfig,
+  resolveChatData, resolveHarvest, resolveMask, resolveSae, resolveTextData, resolveWandb,
+  type ChatDataConfig, type HarvestConfig, type MaskConfig, type SaeConfig, type TextDataConfig, type WandbConfig,
 } from "./sections.ts";
 
 export interface TrainConfig {
@@ -38,15 +37,14 @@ export function resolveTrainConfig(input: unknown, baseDir: string, file: string
   const rec = objectWithKeys("config", input, KEYS, file ?? undefined);
   const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(baseDir, p));
   if (rec.model === undefined) throw new DiffingError("CONFIG_INVALID", "config.model is required (a model folder)", { field: "model" });
-  const model = resolveModelRef("model", rec.model);
+  const model = resolveModelRef("model", rec.model, baseDir, fields);
   const hasText = rec.textData !== undefined && rec.textData !== null, hasChat = rec.chatData !== undefined && rec.chatData !== null;
   if (hasText === hasChat) throw new DiffingError("CONFIG_INVALID", "config: give exactly one of textData and chatData", { field: hasText ? "chatData" : "textData" });
   const text = hasText ? resolveTextData("textData", rec.textData) : null;
   const chat = hasChat ? resolveChatData("chatData", rec.chatData) : null;
-  const modelPath = fs.existsSync(abs(model.path)) || !/^[\w.-]+\/[\w.-]+$/.test(model.path) ? abs(model.path) : model.path;
   if (rec.tokens === undefined) throw new DiffingError("CONFIG_INVALID", "config.tokens is required (activation rows to train on)", { field: "tokens" });
   return deepFreeze({
-    model: { path: modelPath, adapter: model.adapter === null ? null : abs(model.adapter) },
+    model,
     hook: str("config", rec, "hook", "blocks.13.hook_resid_pre"),
     textData: text ? { ...text, files: text.files.map(abs) } : null,
     chatData: chat ? { ...chat, files: chat.files.map(abs) } : null,
@@ -61,5 +59,5 @@ export function resolveTrainConfig(input: unknown, baseDir: string, file: string
 }
 
 export function loadTrainConfig(file: string): TrainConfig {
-  return loadConfigFile(file, resolveTrainConfig);
+  return loadConfigFile(file, resolveTrainConfig, DiffingError);
 }

@@ -5,12 +5,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { resolveDiffingConfig, type DiffingConfig } from "../config/diffing-config.ts";
+import { openRunFolder, readRunRecord, startRunEvent } from "@difflens/app-kit";
+import { writeJsonAtomic } from "@difflens/common";
+import { STAGE_NAMES, resolveDiffingConfig, type DiffingConfig } from "../config/diffing-config.ts";
 import { runCompare } from "../compare/compare.ts";
 import { runFeatures } from "../features/features.ts";
 import { openPipelineModels } from "../models/open-models.ts";
-import { writeJsonAtomic } from "../run/json-files.ts";
-import { recordRun } from "../run/run-record.ts";
+import { recordDiffingRun } from "../run/run-record.ts";
 import { trainStages } from "../stages/pipeline.ts";
 import { toyDirections } from "../toy/toy-pair.ts";
 import { TOY_SHAPE } from "../toy/toy-files.ts";
@@ -51,12 +52,10 @@ export interface DemoResult {
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   if (o.config.toy === null) throw new DiffingError("CONFIG_INVALID", "demo: the config has no toy section (the demo needs a known planted direction)", { field: "toy", fix: "use configs/diffing/default.json or a config with a toy section" });
-  const started = new Date();
-  const t0 = performance.now();
+  const event = startRunEvent("demo");
   const tag = `seed-${o.seed}-scale-${o.plantScale}${o.plant ? "" : "-control"}`;
-  const runDir = o.runDir ?? path.join(path.dirname(o.config.runDir), "demo", tag);
   // The demo always trains afresh: its point is to show the method working, with timings.
-  fs.rmSync(runDir, { recursive: true, force: true });
+  const runDir = openRunFolder(o.runDir ?? path.join(path.dirname(o.config.runDir), "demo", tag), { fresh: true });
   if (o.reuseBaseStagesFrom !== undefined) copyBaseStages(o.reuseBaseStagesFrom, runDir, o.seed, o.config);
   const { file: _file, ...rest } = o.config;
   const config = resolveDiffingConfig({ ...rest, toy: { ...o.config.toy, seed: o.seed, plantScale: o.plantScale, plant: o.plant }, runDir }, path.dirname(runDir), o.config.file);
@@ -68,28 +67,29 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   models.close();
   const u = toyDirections({ seed: o.seed, plantScale: o.plantScale, ...TOY_SHAPE }).planted;
   const report = checkRecovery(cmp.saes, cmp.ranking, u, config.compare.topK, o.threshold);
-  const wallS = (performance.now() - t0) / 1000;
-  const stages = (["S", "D", "M", "DF", "MF"] as const).map((s) => ({ stage: s, wallS: records[s]!.timings.wallS, tokensPerS: records[s]!.timings.tokensPerS, harvestTokensPerS: records[s]!.timings.harvestTokensPerS }));
+  const done = event.end({ leadingCos: report.leadingCos, passed: report.passed, plant: o.plant });
+  const wallS = done.wallS;
+  const stages = STAGE_NAMES.map((s) => ({ stage: s, wallS: records[s]!.timings.wallS, tokensPerS: records[s]!.timings.tokensPerS, harvestTokensPerS: records[s]!.timings.harvestTokensPerS }));
   const result: DemoResult = { report, passed: report.passed, wallS, runDir, stages, scatterPng: cmp.figures[0]!, trainRegions: config.chatData.trainRegions };
   writeJsonAtomic(path.join(runDir, "demo", "recovery.json"), { seed: o.seed, plantScale: o.plantScale, plant: o.plant, ...report, planted: Array.from(u), wallS, stages });
-  recordRun(runDir, { ...config }, config.sae.seed, { command: "demo", startedAt: started.toISOString(), wallS, details: { leadingCos: report.leadingCos, passed: report.passed, plant: o.plant } });
+  recordDiffingRun(runDir, config, config.sae.seed, done);
   return result;
 }
 
 /** S and D of another finished demo run (same toy seed, same stage-defining config), copied into runDir. */
 function copyBaseStages(from: string, runDir: string, seed: number, config: DiffingConfig): void {
   const recovery = path.join(from, "demo", "recovery.json");
-  const runJson = path.join(from, "run.json");
-  if (!fs.existsSync(recovery) || !fs.existsSync(runJson)) throw new DiffingError("STAGE_MISSING", `demo: ${from} is not a finished demo run (no demo/recovery.json or run.json)`, { file: recovery });
+  const record = readRunRecord(from);
+  if (!fs.existsSync(recovery) || record === null) throw new DiffingError("STAGE_MISSING", `demo: ${from} is not a finished demo run (no demo/recovery.json or run.json)`, { file: recovery });
   const got = JSON.parse(fs.readFileSync(recovery, "utf8")) as { seed: number };
-  const source = (JSON.parse(fs.readFileSync(runJson, "utf8")) as { config: Record<string, unknown> }).config;
+  const source = record.config as Record<string, unknown>;
   // What S and D depend on besides the base model (fixed by the seed); file paths are left out (stored relative).
   const defining = (c: Record<string, unknown>) => {
     const text = c.textData as Record<string, unknown>, chat = c.chatData as Record<string, unknown>, stages = c.stages as Record<string, unknown>;
     return JSON.stringify([c.hook, c.sae, c.mask, c.harvest, stages.S, stages.D, text.contextSize, text.column, chat.contextSize, chat.trainRegions, chat.format, chat.instructionIn, chat.overflow]);
   };
   if (got.seed !== seed || defining(source) !== defining(config as unknown as Record<string, unknown>)) {
-    throw new DiffingError("PARENT_MISMATCH", `demo: ${from} was made with another toy seed or another S/D config; its S and D cannot be reused`, { file: runJson, expected: seed, got: got.seed });
+    throw new DiffingError("PARENT_MISMATCH", `demo: ${from} was made with another toy seed or another S/D config; its S and D cannot be reused`, { file: path.join(from, "run.json"), expected: seed, got: got.seed });
   }
   for (const s of ["S", "D"]) fs.cpSync(path.join(from, "stages", s), path.join(runDir, "stages", s), { recursive: true });
 }

@@ -5,15 +5,14 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { featurePage, maxActivatingContexts } from "@difflens/app-kit";
+import { writeFileAtomic, writeJsonAtomic } from "@difflens/common";
 import { loadSae } from "@difflens/sae";
 import type { DiffingConfig } from "../config/diffing-config.ts";
 import { chatDataWindows, maskRulesOf, textWindows, type StageWindow } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
 import type { PipelineModels } from "../models/open-models.ts";
-import { writeJsonAtomic, writeTextAtomic } from "../run/json-files.ts";
 import { STAGES, readStageRecord, stageCheckpoint } from "../stages/stage-plan.ts";
-import { featurePage } from "./feature-page.ts";
-import { maxActivatingContexts } from "./max-activating.ts";
 
 export async function runFeatures(config: DiffingConfig, models: PipelineModels, log: (line: string) => void): Promise<string> {
   const cmpDir = path.join(config.runDir, "compare");
@@ -64,10 +63,14 @@ export async function runFeatures(config: DiffingConfig, models: PipelineModels,
   const html = featurePage({
     title: `${config.name}: top latents of the two-stage comparison`,
     subtitle: `${config.hook}; ${windows.length} ${config.features.data} windows scanned; contexts encoded by ${baseLabel} and by ${chatLabel}.`,
-    scatterSvg, baseLabel, chatLabel, latents: entries,
+    figureSvg: scatterSvg,
+    columns: [baseLabel, chatLabel],
+    latents: entries.map((e) => ({
+      latent: e.latent, note: `rank ${e.rank}`, stats: e.cosines, examples: [e.base, e.chat],
+    })),
   });
   const page = path.join(outDir, "index.html");
-  writeTextAtomic(page, html);
+  writeFileAtomic(page, html);
   log(`features: ${latents.length} latents × ${config.features.contexts} contexts → ${page}`);
   return page;
 }

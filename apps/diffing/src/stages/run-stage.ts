@@ -6,14 +6,14 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { writeJsonAtomic } from "@difflens/common";
 import { Rng } from "@difflens/tensor";
 import { loadSae, newTrainState, writeSaeFolder, resolveSaeTrainConfig } from "@difflens/sae";
-import type { DiffingConfig, StageName } from "../config/diffing-config.ts";
+import { STAGE_NAMES, type DiffingConfig, type StageName } from "../config/diffing-config.ts";
 import { activationStream } from "../data/activation-stream.ts";
 import { chatDataWindows, epochs, maskRulesOf, textWindows } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
 import type { PipelineModels } from "../models/open-models.ts";
-import { writeJsonAtomic } from "../run/json-files.ts";
 import { STAGES, readStageRecord, stageCheckpoint, stageDir, type StageRecord } from "./stage-plan.ts";
 import { stepsFor, trainRun } from "./train-run.ts";
 
@@ -62,7 +62,7 @@ export async function runStage(ctx: StageContext, stage: StageName): Promise<Sta
     checkParent(stageCheckpoint(config, parent), config, dIn, stage);
   }
 
-  const stageIndex = ["S", "D", "M", "DF", "MF"].indexOf(stage);
+  const stageIndex = STAGE_NAMES.indexOf(stage);
   const seed = config.sae.seed * 1000 + stageIndex * 17 + 1;
   const rules = maskRulesOf(config.mask, models.tokenizer);
   const windows = plan.data === "text"

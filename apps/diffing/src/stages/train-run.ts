@@ -5,11 +5,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ProgressBar } from "@difflens/common";
 import { latestCheckpoint, trainSae, type MetricsLogger, type TrainSaeResult } from "@difflens/sae";
 import type { ActivationSource } from "@difflens/tensor";
 import { init as wandbInit, type WandbRun } from "@difflens/wandb";
 import type { SaeConfig, WandbConfig } from "../config/sections.ts";
-import { ProgressBar } from "./progress-bar.ts";
 
 export interface TrainRunOptions {
   readonly label: string;
@@ -69,8 +69,11 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
       jobType: o.label, config: { ...o.wandb.config, sae: trainConfig }, onMissingApiKey: "offline", silent: true,
     }, (m) => o.log(`wandb: ${m}`));
   }
-  const bar = new ProgressBar(o.label.padEnd(3), steps * o.sae.batchSize, { startTokens: resumedFromStep * o.sae.batchSize });
+  const rows = (step: number) => step * o.sae.batchSize;
+  const bar = new ProgressBar({ label: o.label.padEnd(3), total: rows(steps), unit: "tok", start: rows(resumedFromStep) });
   const last = { loss: NaN, l0: NaN, deadFraction: 0 };
+  const progressStats = () =>
+    `loss ${last.loss.toFixed(4)} L0 ${last.l0.toFixed(1)} dead ${(last.deadFraction * 100).toFixed(1)}%`;
   const final: Record<string, number> = {};
   const logger: MetricsLogger = {
     log(metrics, step) {
@@ -86,11 +89,11 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     onStep: (state, stats) => {
       last.loss = stats.loss;
       last.l0 = stats.l0;
-      bar.update({ tokens: state.tokensSeen, loss: stats.loss, l0: stats.l0, deadFraction: last.deadFraction });
+      bar.update(state.tokensSeen, progressStats());
     },
   });
   const wallS = (performance.now() - t0) / 1000;
-  bar.done({ tokens: result.state.tokensSeen, loss: last.loss, l0: last.l0, deadFraction: last.deadFraction });
+  bar.done(result.state.tokensSeen, progressStats());
   let wandbFolder: string | null = null;
   if (run) {
     run.summary({ ...final, wall_s: wallS });

@@ -11,6 +11,7 @@
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
+import { writeJsonAtomic } from "@difflens/common";
 import { writeSafetensors } from "@difflens/tensor";
 import { bundledChatTemplate } from "@difflens/chat";
 import { harvest, loadModel, qwen2ConfigToHf, writeLoraAdapter } from "@difflens/runtime";
@@ -121,10 +122,4 @@ async function medianResidualNorm(baseDir: string, texts: AsyncIterable<string>)
   model.close();
   norms.sort((a, b) => a - b);
   return norms[norms.length >> 1]!;
-}
-
-function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  fs.renameSync(tmp, file);
 }

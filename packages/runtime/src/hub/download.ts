@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { hubCacheDir, hubRepoFolderName, parseRepoId, writeFileAtomic } from "@difflens/common";
+import { ProgressBar, hubCacheDir, hubRepoFolderName, parseRepoId, writeFileAtomic } from "@difflens/common";
 import { HubError } from "../errors.ts";
 import { downloadCommand, snapshotOf } from "../loading/model-folder.ts";
 
@@ -72,7 +72,8 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
   const token = opts.token ?? process.env.HF_TOKEN;
   const doFetch = opts.fetch ?? fetch;
   const headers = (extra: Record<string, string> = {}): Record<string, string> => ({ ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra });
-  const progress = opts.onProgress ?? (process.stderr.isTTY ? stderrBar : undefined);
+  const bars = opts.onProgress === undefined && process.stderr.isTTY ? stderrBars() : undefined;
+  const progress = opts.onProgress ?? bars?.update;
 
   const head = async (file: string, required: boolean): Promise<Remote | null> => {
     const url = `${endpoint}/${parsed.repoId}/resolve/${encodeURIComponent(revision)}/${file.split("/").map(encodeURIComponent).join("/")}`;
@@ -180,7 +181,7 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
   if (revision !== commit) {
     writeFileAtomic(path.join(repoDir, "refs", revision), commit);
   }
-  if (progress === stderrBar) process.stderr.write("\n");
+  bars?.finish();
   return path.join(repoDir, "snapshots", commit);
 }
 
@@ -198,8 +199,21 @@ async function sha256File(file: string): Promise<string> {
   return hash.digest("hex");
 }
 
-function stderrBar(p: { file: string; received: number; total: number }): void {
-  const pct = p.total > 0 ? Math.floor((100 * p.received) / p.total) : 100;
-  const filled = Math.floor(pct / 5);
-  process.stderr.write(`\r${p.file.padEnd(40).slice(0, 40)} [${"#".repeat(filled)}${" ".repeat(20 - filled)}] ${(p.received / 1e6).toFixed(1)}/${(p.total / 1e6).toFixed(1)} MB`);
+/** The default display on a TTY: one line per file, drawn by common's progress bar. */
+function stderrBars(): { update(p: { file: string; received: number; total: number }): void; finish(): void } {
+  let current: { file: string; bar: ProgressBar; received: number } | null = null;
+  const megabytes = (bytes: number) => (bytes / 1e6).toFixed(1);
+  return {
+    update(p) {
+      if (current?.file !== p.file) {
+        current?.bar.done(current.received);
+        const label = p.file.padEnd(40).slice(0, 40);
+        const bar = new ProgressBar({ label, total: p.total, unit: "MB", formatCount: megabytes });
+        current = { file: p.file, bar, received: 0 };
+      }
+      current.received = p.received;
+      current.bar.update(p.received);
+    },
+    finish: () => current?.bar.done(current.received),
+  };
 }
