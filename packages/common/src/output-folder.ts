@@ -88,10 +88,14 @@ export function checkOutputOutside(dest: string, inputs: readonly string[]): voi
   const out = canonicalPath(dest);
   for (const input of inputs) {
     const source = canonicalPath(input);
-    const relation = out === source ? "is"
-      : isSameOrInside(out, source) ? "lies inside"
-      : isSameOrInside(source, out) ? "contains"
-      : undefined;
+    const relation =
+      out === source
+        ? "is"
+        : isSameOrInside(out, source)
+          ? "lies inside"
+          : isSameOrInside(source, out)
+            ? "contains"
+            : undefined;
     if (relation === undefined) continue;
     const fix = "write to a folder outside the input (check the order of the arguments)";
     throw new OutputPathError("OUTPUT_OVERLAPS_INPUT", `the output ${dest} ${relation} the input ${input} — ${fix}`, {

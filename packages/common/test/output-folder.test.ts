@@ -14,7 +14,11 @@ function folderWith(dir: string, files: Record<string, string>): string {
 }
 
 const contents = (dir: string): Record<string, string> =>
-  Object.fromEntries(readdirSync(dir).sort().map((name) => [name, readFileSync(join(dir, name), "utf8")]));
+  Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((name) => [name, readFileSync(join(dir, name), "utf8")]),
+  );
 
 function caught(run: () => unknown): OutputPathError {
   try {

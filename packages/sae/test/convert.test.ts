@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { Rng, Tensor, type ActivationSource } from "@difflens/tensor";
+import { type ActivationSource, Rng, Tensor } from "@difflens/tensor";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadCheckpoint, saeFromCheckpoint } from "../src/checkpoint.ts";
 import { main } from "../src/cli/convert.ts";
@@ -19,12 +19,18 @@ describe("convertSae", () => {
   it("converts dictionary_learning ae.pt once to sparsify and SAELens folders with the same top-k function", async () => {
     const src = new URL("./fixtures/dictionary-learning", import.meta.url).pathname;
     const orig = await loadSae(src, { batchTopKUseThreshold: false });
-    const x = new Tensor("f32", [5, 16], Float32Array.from({ length: 80 }, (_, i) => Math.cos(i * 0.37) * 2));
+    const x = new Tensor(
+      "f32",
+      [5, 16],
+      Float32Array.from({ length: 80 }, (_, i) => Math.cos(i * 0.37) * 2),
+    );
     for (const to of ["sparsify", "saelens"] as const) {
       const info = await convertSae(src, path.join(root, to), to);
       expect(info).toMatchObject({ from: "dictionary_learning", to, dIn: 16, dSae: 64, k: 4 });
       const back = await loadSae(path.join(root, to));
-      expect(Array.from(back.forward(x).data as Float32Array)).toEqual(Array.from(orig.forward(x).data as Float32Array));
+      expect(Array.from(back.forward(x).data as Float32Array)).toEqual(
+        Array.from(orig.forward(x).data as Float32Array),
+      );
     }
   });
 });
@@ -33,7 +39,11 @@ describe("difflens-convert command line", () => {
   const io = () => {
     const lines: string[] = [];
     let out = "";
-    return { lines, text: () => out, io: { out: (t: string) => void (out += t), log: (l: string) => void lines.push(l) } };
+    return {
+      lines,
+      text: () => out,
+      io: { out: (t: string) => void (out += t), log: (l: string) => void lines.push(l) },
+    };
   };
 
   it("--help exits 0 and names the arguments", async () => {
@@ -144,12 +154,18 @@ describe("difflens-convert never overwrites (issue 15)", () => {
 
 describe("convert --to difflens", () => {
   const dictionaryLearning = new URL("./fixtures/dictionary-learning", import.meta.url).pathname;
-  const x = new Tensor("f32", [5, 16], Float32Array.from({ length: 80 }, (_, i) => Math.sin(i * 0.61) * 2));
+  const x = new Tensor(
+    "f32",
+    [5, 16],
+    Float32Array.from({ length: 80 }, (_, i) => Math.sin(i * 0.61) * 2),
+  );
 
   it("writes our checkpoint layout with the source in its lineage; a finetune starts from it", async () => {
     const dst = path.join(root, "as-difflens");
     const info = await convertSae(dictionaryLearning, dst, "difflens");
-    const weightsSha = createHash("sha256").update(readFileSync(path.join(dictionaryLearning, "ae.pt"))).digest("hex");
+    const weightsSha = createHash("sha256")
+      .update(readFileSync(path.join(dictionaryLearning, "ae.pt")))
+      .digest("hex");
     expect(info).toMatchObject({ from: "dictionary_learning", to: "difflens", dIn: 16, dSae: 64, k: 4 });
     expect(info.sourceSha256).toBe(weightsSha);
     expect(detectSaeFormat(dst)).toBe("difflens");
@@ -161,7 +177,9 @@ describe("convert --to difflens", () => {
     const values = (sae: Sae): number[] => Array.from(sae.forward(x).data as Float32Array);
     expect(values(saeFromCheckpoint(ck))).toEqual(values(orig));
     const child = await trainSae({
-      config: { ...TRAIN, maxSteps: 2 }, source: gaussian(16, 4, 2), outDir: path.join(root, "finetune-converted"),
+      config: { ...TRAIN, maxSteps: 2 },
+      source: gaussian(16, 4, 2),
+      outDir: path.join(root, "finetune-converted"),
       finetuneFrom: { path: dst, optimizer: "reset" },
     });
     const lineage = (await loadCheckpoint(child.finalDir!)).block.lineage;

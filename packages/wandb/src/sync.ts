@@ -1,4 +1,4 @@
-import { findApiKey, API_KEY_HELP, runUrl } from "./api-key.ts";
+import { API_KEY_HELP, findApiKey, runUrl } from "./api-key.ts";
 import { isRetryable, WandbError } from "./errors.ts";
 import { readExitRecord, readManifest } from "./folder/run-folder.ts";
 import { resolveStreamOptions } from "./options.ts";
@@ -107,9 +107,11 @@ export async function syncRunFolder(folder: string, options: SyncOptions = {}): 
  */
 function retryLine(error: Error, retry: number, waitMs: number, remainingMs: number): string {
   const detail = error.message.replace(/^HTTP_RETRYABLE: /, "");
-  const what = / failed: /.test(detail) ? "server unreachable"
-    : / answered \d+/.test(detail) ? "server error"
-    : "request failed";
+  const what = / failed: /.test(detail)
+    ? "server unreachable"
+    : / answered \d+/.test(detail)
+      ? "server error"
+      : "request failed";
   const inS = Math.round(waitMs / 1000);
   return `${what}, retry ${retry} in ${inS} s, giving up in ${Math.ceil(remainingMs / 1000)} s (${detail})`;
 }

@@ -7,9 +7,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  isMainModule, parseRepoId, runCommand, UsageError, type CliOptions, type Command, type CommandContext, type Log,
+  type CliOptions,
+  type Command,
+  type CommandContext,
+  isMainModule,
+  type Log,
+  parseRepoId,
+  runCommand,
+  UsageError,
 } from "@difflens/common";
-import { downloadModel, type DownloadOptions } from "../hub/download.ts";
+import { type DownloadOptions, downloadModel } from "../hub/download.ts";
 
 const PROGRAM = "difflens-download";
 
@@ -18,15 +25,21 @@ const DOWNLOAD: Omit<Command, "run"> = {
   positionals: [{ name: "repo", help: "ORG/NAME, or ORG/NAME@REVISION" }],
   flags: [
     {
-      name: "revision", kind: "string", value: "R",
+      name: "revision",
+      kind: "string",
+      value: "R",
       help: "branch, tag or commit (default main, or the name's @REVISION)",
     },
     {
-      name: "cache-dir", kind: "string", value: "DIR",
+      name: "cache-dir",
+      kind: "string",
+      value: "DIR",
       help: "Hub cache (default $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub)",
     },
     {
-      name: "endpoint", kind: "string", value: "URL",
+      name: "endpoint",
+      kind: "string",
+      value: "URL",
       help: "Hub server (default $HF_ENDPOINT, else https://huggingface.co)",
     },
   ],
@@ -41,12 +54,15 @@ const DOWNLOAD: Omit<Command, "run"> = {
 /** Runs the CLI on `argv` (without the program name); resolves to the exit status. */
 export async function main(argv: readonly string[], io: Pick<CliOptions, "out" | "log"> = {}): Promise<number> {
   const out = io.out ?? ((text: string) => void process.stdout.write(text));
-  return runCommand({ ...DOWNLOAD, run: (context) => download(context, out) }, {
-    program: PROGRAM,
-    argv,
-    usageCodes: ["BAD_ARGUMENT"],
-    ...io,
-  });
+  return runCommand(
+    { ...DOWNLOAD, run: (context) => download(context, out) },
+    {
+      program: PROGRAM,
+      argv,
+      usageCodes: ["BAD_ARGUMENT"],
+      ...io,
+    },
+  );
 }
 
 async function download({ flags, positionals, log }: CommandContext, out: (text: string) => void): Promise<number> {

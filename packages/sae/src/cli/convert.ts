@@ -1,7 +1,7 @@
 // pnpm difflens-convert SRC DST [--to sparsify|saelens|difflens] [--force]: convert an SAE folder (SAELens,
 // sparsify, dictionary_learning ae.pt, ours) once into a sparsify (default), SAELens or difflens checkpoint folder.
-import { isMainModule, runCommand, UsageError, type CliOptions, type Command } from "@difflens/common";
-import { convertSae, CONVERT_TARGETS, type ConvertTarget } from "../formats/convert.ts";
+import { type CliOptions, type Command, isMainModule, runCommand, UsageError } from "@difflens/common";
+import { CONVERT_TARGETS, type ConvertTarget, convertSae } from "../formats/convert.ts";
 
 const PROGRAM = "difflens-convert";
 

@@ -1,11 +1,17 @@
 import * as path from "node:path";
 import { checkOutputOutside, checkOutputPath, writeFolderAtomic } from "@difflens/common";
-import { loadCheckpoint, sha256File, writeCheckpointWeights, type LineageEntry } from "../checkpoint.ts";
+import { type LineageEntry, loadCheckpoint, sha256File, writeCheckpointWeights } from "../checkpoint.ts";
 import { SaeError } from "../errors.ts";
 import { Sae } from "../sae.ts";
 import { resolveSaeTrainConfig } from "../train/config.ts";
 import {
-  detectSaeFormat, loadSae, SAE_WEIGHTS_FILE, writeSaeLens, writeSparsify, type LoadSaeOptions, type SaeFormat,
+  detectSaeFormat,
+  type LoadSaeOptions,
+  loadSae,
+  SAE_WEIGHTS_FILE,
+  type SaeFormat,
+  writeSaeLens,
+  writeSparsify,
 } from "./formats.ts";
 
 /** What `convertSae` writes: a sparsify folder, a SAELens folder, or our checkpoint layout (finetunable). */
@@ -68,11 +74,16 @@ export async function convertSae(
     const write = to === "sparsify" ? writeSparsify : writeSaeLens;
     await writeFolderAtomic(dst, (dir) => write(dir, topk), { force });
   }
-  const note = act.kind === "batchtopk"
-    ? `BatchTopK threshold ${act.threshold} not representable; written as per-row top-${act.k}`
-    : undefined;
+  const note =
+    act.kind === "batchtopk"
+      ? `BatchTopK threshold ${act.threshold} not representable; written as per-row top-${act.k}`
+      : undefined;
   return {
-    from, to, dIn: sae.dIn, dSae: sae.dSae, k: act.k,
+    from,
+    to,
+    dIn: sae.dIn,
+    dSae: sae.dSae,
+    k: act.k,
     ...(sourceSha256 ? { sourceSha256 } : {}),
     ...(note ? { note } : {}),
   };
