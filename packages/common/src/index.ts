@@ -27,6 +27,21 @@ export {
   runCommandTable,
 } from "./cli/run-cli.ts";
 export { DifflensError, type DifflensErrorOptions, describeFacts, type ErrorFacts, isDifflensError } from "./errors.ts";
-export { findHubSnapshot, type HubSnapshotLookup, hubCacheDir, hubRepoFolderName, parseRepoId } from "./hub-cache.ts";
+export {
+  findHubSnapshot,
+  type HubSnapshotLookup,
+  hubCacheDir,
+  hubRepoFolderName,
+  parseRepoId,
+  repoIdOfHubFolder,
+} from "./hub-cache.ts";
 export { didYouMean, editDistance, nearest, rejectUnknownKeys, type UnknownKey, unknownKeys } from "./nearest.ts";
+export {
+  checkOutputOutside,
+  checkOutputPath,
+  type OutputErrorCode,
+  type OutputOptions,
+  OutputPathError,
+  writeFolderAtomic,
+} from "./output-folder.ts";
 export { clock, compactNumber, ProgressBar, type ProgressBarOptions, type ProgressStream } from "./progress-bar.ts";

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { hubCacheDir, hubRepoFolderName, parseRepoId } from "../src/index.ts";
+import { hubCacheDir, hubRepoFolderName, parseRepoId, repoIdOfHubFolder } from "../src/index.ts";
 
 // huggingface_hub's order: HF_HUB_CACHE (legacy HUGGINGFACE_HUB_CACHE), HF_HOME/hub, XDG_CACHE_HOME/huggingface/hub,
 // ~/.cache/huggingface/hub. Each row sets variables and says which one must win.
@@ -24,5 +24,7 @@ describe("hubCacheDir, variable by variable", () => {
     expect(parseRepoId("Qwen/Qwen1.5-0.5B")).toEqual({ repoId: "Qwen/Qwen1.5-0.5B", revision: "main" });
     expect(parseRepoId("./models/qwen")).toBeUndefined();
     expect(parseRepoId("/abs/path")).toBeUndefined();
+    expect(repoIdOfHubFolder("/cache/models--Qwen--Qwen2.5-7B-Instruct")).toBe("Qwen/Qwen2.5-7B-Instruct");
+    expect(repoIdOfHubFolder("/cache/my-model")).toBeUndefined();
   });
 });

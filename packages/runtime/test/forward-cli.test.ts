@@ -1,4 +1,7 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { readSafetensors } from "@difflens/tensor";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../src/cli/forward.ts";
 import { FIXTURES } from "./helpers.ts";
@@ -64,5 +67,20 @@ describe("difflens-forward command line", () => {
 
   it("missing --model is a usage error", async () => {
     expect((await run(["--tokens", "1"])).code).toBe(2);
+  });
+
+  it("refuses an existing --out file (exit 2, file untouched) unless --force, which replaces it", async () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "difflens-forward-")), "acts.safetensors");
+    fs.writeFileSync(out, "earlier results");
+    const hooks = ["--hooks", "blocks.0.hook_resid_post"];
+    const argv = ["--model", MODEL, "--tokens", "1,2", ...hooks, "--out", out, "--backend", "js"];
+    const refused = await run(argv);
+    expect(refused.code).toBe(2);
+    expect(refused.log).toContain("OUTPUT_EXISTS");
+    expect(refused.log).toContain("--force");
+    expect(fs.readFileSync(out, "utf8")).toBe("earlier results");
+    expect((await run([...argv, "--force"])).code).toBe(0);
+    const { tensors } = await readSafetensors(out);
+    expect(Object.keys(tensors).sort()).toEqual(["blocks.0.hook_resid_post", "input_ids", "logits"]);
   });
 });

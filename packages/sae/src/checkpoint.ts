@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { tempPathBeside, writeJsonAtomic } from "@difflens/common";
 import { Rng, type RngState, Tensor, toFloat32Array } from "@difflens/tensor";
 import { SaeError } from "./errors.ts";
+import type { SaeFormat } from "./formats/formats.ts";
 import { Sae } from "./sae.ts";
 import { readSafetensors, writeSafetensors } from "./safetensors-io.ts";
 import type { SaeTrainConfig } from "./train/config.ts";
@@ -16,10 +17,12 @@ export const DIFFLENS_SAE_FORMAT_VERSION = 1;
 /** One ancestor of a finetuned SAE: where it came from, what it was, at which step. */
 export interface LineageEntry {
   path: string;
-  /** sha256 of the parent's sae.safetensors */
+  /** sha256 of the parent's sae.safetensors (of its format's weights file when `format` is set) */
   sha256: string;
   step: number;
   tokensSeen: number;
+  /** Set when the parent was converted into our layout (`convert --to difflens`), not trained here: its format. */
+  format?: SaeFormat;
 }
 
 /** The block that marks a sparsify-layout folder as ours. */
@@ -75,7 +78,7 @@ export function saeTensors(w: TrainParams, dIn: number, dSae: number): Record<st
   };
 }
 
-async function sha256File(file: string): Promise<string> {
+export async function sha256File(file: string): Promise<string> {
   return createHash("sha256")
     .update(await fsp.readFile(file))
     .digest("hex");
@@ -150,17 +153,31 @@ export async function writeSaeFolder(
   cfg: SaeTrainConfig,
   lineage: LineageEntry[],
 ): Promise<void> {
+  const { step, tokensSeen, inputScale } = state;
+  const weights = foldedWeights(state.params, inputScale);
+  await writeCheckpointWeights(dir, weights, cfg, { lineage, step, tokensSeen, inputScale });
+}
+
+/**
+ * The inference half of a checkpoint folder (cfg.json + sae.safetensors) from raw-activation weights, without a
+ * training state: what `writeSaeFolder` writes, and what `convert --to difflens` writes for an SAE trained elsewhere.
+ */
+export async function writeCheckpointWeights(
+  dir: string,
+  weights: TrainParams,
+  cfg: SaeTrainConfig,
+  at: { lineage: LineageEntry[]; step: number; tokensSeen: number; inputScale: number },
+): Promise<void> {
   await fsp.mkdir(dir, { recursive: true });
-  const folded = foldedWeights(state.params, state.inputScale);
-  await writeSafetensors(path.join(dir, "sae.safetensors"), saeTensors(folded, cfg.dIn, cfg.dSae), { format: "pt" });
+  await writeSafetensors(path.join(dir, "sae.safetensors"), saeTensors(weights, cfg.dIn, cfg.dSae), { format: "pt" });
   const block: DifflensBlock = {
     format: "difflens-sae",
     version: DIFFLENS_SAE_FORMAT_VERSION,
     hookName: cfg.hookName,
-    normalization: { kind: cfg.normalizeActivations, inputScale: state.inputScale, folded: true },
-    lineage,
-    step: state.step,
-    tokensSeen: state.tokensSeen,
+    normalization: { kind: cfg.normalizeActivations, inputScale: at.inputScale, folded: true },
+    lineage: at.lineage,
+    step: at.step,
+    tokensSeen: at.tokensSeen,
     trainConfig: cfg,
   };
   writeJsonAtomic(path.join(dir, "cfg.json"), { ...sparsifyCfg(cfg.dIn, cfg.dSae, cfg.k), difflens: block });

@@ -9,14 +9,22 @@ export {
   loadCheckpoint,
   saeFromCheckpoint,
   saveTrainCheckpoint,
+  writeCheckpointWeights,
   writeSaeFolder,
 } from "./checkpoint.ts";
 export { SaeError, type SaeErrorCode } from "./errors.ts";
-export { convertSae } from "./formats/convert.ts";
+export {
+  CONVERT_TARGETS,
+  type ConvertOptions,
+  type ConvertResult,
+  type ConvertTarget,
+  convertSae,
+} from "./formats/convert.ts";
 export {
   detectSaeFormat,
   type LoadSaeOptions,
   loadSae,
+  SAE_WEIGHTS_FILE,
   type SaeFormat,
   writeSaeLens,
   writeSparsify,

@@ -8,6 +8,7 @@ import {
   type CliOptions,
   type Command,
   type CommandContext,
+  checkOutputPath,
   type FlagSpec,
   isMainModule,
   runCommand,
@@ -44,6 +45,7 @@ const FLAGS: readonly FlagSpec[] = [
   },
   { name: "hooks", kind: "string", value: "NAMES", help: "comma-separated hook names, e.g. blocks.0.hook_resid_post" },
   { name: "out", kind: "string", value: "FILE", help: "output .safetensors (logits, input_ids, one tensor per hook)" },
+  { name: "force", kind: "boolean", help: "replace an existing --out file" },
   { name: "backend", kind: "string", value: "B", help: "auto | js | native (default auto)" },
   { name: "list-hooks", kind: "boolean", help: "print the model's hook names, one a line, and exit" },
 ];
@@ -53,14 +55,15 @@ const FORWARD: Command = {
   flags: FLAGS,
   notes: [
     "Give exactly one of --tokens and --text. raw (for --condition) tokenizes the text as-is, without the template.",
-    "Exit status: 0 written, 1 a run error, 2 bad usage (unknown flag or hook name, missing flag).",
+    "An existing --out file is never replaced without --force; the file is written beside it and renamed over it.",
+    "Exit status: 0 written, 1 a run error, 2 bad usage (unknown flag or hook name, missing flag, existing --out).",
   ],
   run: forward,
 };
 
 /** Runs the CLI on `argv` (without the program name); resolves to the exit status. */
 export async function main(argv: readonly string[], io: Pick<CliOptions, "out" | "log"> = {}): Promise<number> {
-  return runCommand(FORWARD, { program: PROGRAM, argv, usageCodes: ["UNKNOWN_HOOK"], ...io });
+  return runCommand(FORWARD, { program: PROGRAM, argv, usageCodes: ["UNKNOWN_HOOK", "OUTPUT_EXISTS"], ...io });
 }
 
 function usage(message: string, field?: string): UsageError {
@@ -75,6 +78,9 @@ async function forward(context: CommandContext): Promise<number> {
   if (!(BACKENDS as readonly string[]).includes(backend)) {
     throw usage(`--backend must be auto, js or native, got ${backend}`, "--backend");
   }
+  const out = flags["out"] as string | undefined;
+  // Before the model loads: a refused --out should cost a second, not a forward pass.
+  if (out !== undefined && !flags["list-hooks"]) checkOutputPath(out, { force: flags["force"] === true });
   useBackend(backend as (typeof BACKENDS)[number]);
   const model = await loadModel(source);
   try {

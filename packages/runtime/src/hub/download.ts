@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { hubCacheDir, hubRepoFolderName, ProgressBar, parseRepoId, writeFileAtomic } from "@difflens/common";
 import { HubError } from "../errors.ts";
-import { snapshotOf } from "../loading/model-folder.ts";
+import { downloadCommand, snapshotOf } from "../loading/model-folder.ts";
 
 export interface DownloadOptions {
   /** Branch, tag or commit (default from `ORG/NAME@rev`, else "main"). */
@@ -70,11 +70,10 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
       if (!fs.existsSync(path.join(snap, "config.json"))) throw new Error("no config.json");
       return snap;
     } catch {
-      throw new HubError(
-        "HUB_OFFLINE_MISS",
-        `offline: ${parsed.repoId}@${revision} is not in the cache at ${repoDir}; download it once online`,
-        { file: repoDir, got: `${parsed.repoId}@${revision}` },
-      );
+      const fix = `download it once online: ${downloadCommand(parsed.repoId, revision)}`;
+      const what = `offline: ${parsed.repoId}@${revision} is not in the cache at ${repoDir}`;
+      const got = `${parsed.repoId}@${revision}`;
+      throw new HubError("HUB_OFFLINE_MISS", `${what} — ${fix}`, { file: repoDir, got, fix });
     }
   }
   const endpoint = (opts.endpoint ?? process.env.HF_ENDPOINT ?? "https://huggingface.co").replace(/\/$/, "");
@@ -101,7 +100,12 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
     }
     if (res.status === 404 && !required) return null;
     if (res.status >= 400) {
-      const hint = res.status === 401 || res.status === 403 ? " — a gated or private repo needs HF_TOKEN" : "";
+      const hint =
+        res.status === 401 || res.status === 403
+          ? " — a gated or private repo needs HF_TOKEN"
+          : res.status === 404
+            ? ` — check the name ${parsed.repoId} and the revision ${revision}`
+            : "";
       throw new HubError("HUB_HTTP", `HEAD ${url}: HTTP ${res.status}${hint}`, { file: url, got: res.status });
     }
     const commit = res.headers.get("x-repo-commit");

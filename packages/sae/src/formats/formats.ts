@@ -10,6 +10,14 @@ import { readTorchStateDict, type TorchTensor } from "./torch-load.ts";
 /** The folder layouts we read. */
 export type SaeFormat = "difflens" | "sparsify" | "saelens" | "dictionary_learning";
 
+/** The file that holds each format's weights (what a lineage entry's sha256 is taken of). */
+export const SAE_WEIGHTS_FILE: Readonly<Record<SaeFormat, string>> = Object.freeze({
+  difflens: "sae.safetensors",
+  sparsify: "sae.safetensors",
+  saelens: "sae_weights.safetensors",
+  dictionary_learning: "ae.pt",
+});
+
 export interface LoadSaeOptions {
   /** dictionary_learning BatchTopK: encode with its learned threshold (default, as the library does at inference) or with per-row top-k. */
   batchTopKUseThreshold?: boolean;
