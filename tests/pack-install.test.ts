@@ -117,4 +117,12 @@ describe("packages installed from their tarballs into a plain npm project", () =
     expect(facts.native, facts.nativeReason ?? "").toBe(nativeAvailable().ok);
     expect(fs.readdirSync(tmp)).toEqual(expect.arrayContaining(["figure.svg", "figure.png", "figure.pdf", "wandb"]));
   });
+
+  it("installs every package's command line as a working bin", async () => {
+    const bins = ["difflens-forward", "difflens-download", "difflens-convert", "difflens-wandb", "difflens-selfcheck"];
+    for (const bin of bins) {
+      const help = await sh(join(project, "node_modules/.bin", bin), ["--help"], { cwd: project, env: plainEnv() });
+      expect(help, bin).toMatch(/^usage: /m);
+    }
+  });
 });

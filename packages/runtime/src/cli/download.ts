@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * pnpm difflens-download ORG/NAME[@rev] [--revision R] [--cache-dir DIR] [--endpoint URL]
  *

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * pnpm difflens-forward --model DIR (--tokens 1,2,3 | --text "…" [--condition C]) [--hooks A,B] --out FILE
  *

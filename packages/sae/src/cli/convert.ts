@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // pnpm difflens-convert SRC DST [--to sparsify|saelens|difflens] [--force]: convert an SAE folder (SAELens,
 // sparsify, dictionary_learning ae.pt, ours) once into a sparsify (default), SAELens or difflens checkpoint folder.
 import { type CliOptions, type Command, isMainModule, runCommand, UsageError } from "@difflens/common";

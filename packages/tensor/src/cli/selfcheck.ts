@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * pnpm selfcheck — a short end-to-end check of the compute core: which backend runs and why, its
  * BLAS and thread count, kernels on the chosen backend against the js reference, a timed GEMM, and a

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // difflens-wandb: upload run folders to W&B. `pnpm difflens-wandb sync <run folder>...`
 import {
   type CliOptions,
