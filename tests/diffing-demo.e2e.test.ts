@@ -9,8 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { useBackend } from "@difflens/tensor";
+import { loadDiffingConfig, runDemo } from "diffing";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadDiffingConfig, runDemo } from "../apps/diffing/src/index.ts";
 
 const REPO = path.resolve(__dirname, "..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "diffing-e2e-"));

@@ -1,5 +1,5 @@
-// @difflens/common: what every difflens package shares — the error base, nearest-name suggestions, atomic writes,
-// the Hub cache location and one CLI parser. No dependencies.
+// @difflens/common: what every difflens package shares — the error base, nearest-name suggestions, atomic file and
+// folder writes, the Hub cache location, one CLI parser and the progress bar. No dependencies.
 
 export { type AtomicWriteOptions, tempPathBeside, writeFileAtomic, writeJsonAtomic } from "./atomic-write.ts";
 export {
