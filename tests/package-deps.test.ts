@@ -20,7 +20,10 @@ function sourceFiles(dir: string): string[] {
 
 /** "@scope/name/sub/path" → "@scope/name"; "name/sub" → "name". */
 function packageOf(specifier: string): string {
-  return specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
+  return specifier
+    .split("/")
+    .slice(0, specifier.startsWith("@") ? 2 : 1)
+    .join("/");
 }
 
 const workspaces = ["packages", "apps"].flatMap((root) =>
@@ -40,7 +43,58 @@ describe("package dependencies match the imports of src/", () => {
       }
     }
     imported.delete(manifest.name);
-    expect([...imported].filter((name) => !declared.has(name)), "imported but not in dependencies").toEqual([]);
-    expect([...declared].filter((name) => !imported.has(name)), "in dependencies but never imported").toEqual([]);
+    expect(
+      [...imported].filter((name) => !declared.has(name)),
+      "imported but not in dependencies",
+    ).toEqual([]);
+    expect(
+      [...declared].filter((name) => !imported.has(name)),
+      "in dependencies but never imported",
+    ).toEqual([]);
+  });
+});
+
+/** DESIGN §2: dependencies point one way. The allowed @difflens dependencies of each microlibrary. */
+const ALLOWED: Record<string, readonly string[]> = {
+  "@difflens/common": [],
+  "@difflens/stats": [],
+  "@difflens/tensor": ["@difflens/common"],
+  "@difflens/tokenizer": ["@difflens/common"],
+  "@difflens/chat": ["@difflens/common", "@difflens/tokenizer"],
+  "@difflens/runtime": ["@difflens/common", "@difflens/tensor", "@difflens/tokenizer", "@difflens/chat"],
+  "@difflens/data": ["@difflens/common", "@difflens/tokenizer", "@difflens/chat", "@difflens/tensor"],
+  "@difflens/sae": ["@difflens/common", "@difflens/tensor"],
+  "@difflens/plot": ["@difflens/common"],
+  "@difflens/wandb": ["@difflens/common"],
+};
+
+describe("dependencies point one way (DESIGN §2)", () => {
+  const packages = workspaces.filter((dir) => dir.includes(`${join(REPO, "packages")}/`));
+  it.each(packages.map((dir) => [dir.slice(REPO.length + 1), dir]))("%s", (_, dir) => {
+    const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+    const ours = Object.keys(manifest.dependencies ?? {}).filter((name) => name.startsWith("@difflens/"));
+    if (manifest.name === "@difflens/app-kit") {
+      expect(ours).not.toContain("@difflens/app-kit");
+      return;
+    }
+    const allowed = ALLOWED[manifest.name];
+    expect(allowed, `${manifest.name} has no entry in ALLOWED: add one, following DESIGN §2`).toBeDefined();
+    expect(ours.filter((name) => !allowed!.includes(name))).toEqual([]);
+  });
+
+  it("no source imports another package's files by path", () => {
+    const offenders: string[] = [];
+    for (const dir of [...workspaces, join(REPO, "bench"), join(REPO, "tests")]) {
+      for (const file of sourceFiles(dir)) {
+        if (
+          /["'](?:\.\.\/)+(?:packages|apps)\/|["']\.\.\/\.\.\/(?:\.\.\/)?[a-z-]+\/src\//.test(
+            readFileSync(file, "utf8"),
+          )
+        ) {
+          offenders.push(file.slice(REPO.length + 1));
+        }
+      }
+    }
+    expect(offenders).toEqual([]);
   });
 });

@@ -9,18 +9,18 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeRandomQwen2Folder } from "@difflens/runtime";
 import {
-  Sae,
   initParams,
   newTrainState,
   resolveSaeTrainConfig,
+  Sae,
   writeSaeFolder,
   writeSaeLens,
   writeSparsify,
 } from "@difflens/sae";
 import { Rng, useBackend } from "@difflens/tensor";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main, qwenTokenizerFile } from "../src/index.ts";
 
 const REPO = path.resolve(__dirname, "../../..");

@@ -14,9 +14,17 @@ let lines: string[] = [];
 const log = (l: string) => lines.push(l);
 const at = (...p: string[]) => path.join(dir, ...p);
 
+interface ConfigJson {
+  runDir: string;
+  toy: { cacheDir: string };
+  textData: { files: string[] };
+  chatData: { files: string[] };
+  mask?: { excludeTokens: string[] };
+}
+
 /** The default toy config with absolute data paths and everything written under `dir`. */
-function toyConfig(file: string, change: (config: Record<string, any>) => void = () => undefined): string {
-  const config = JSON.parse(fs.readFileSync(DEFAULT_CONFIG, "utf8"));
+function toyConfig(file: string, change: (config: ConfigJson) => void = () => undefined): string {
+  const config = JSON.parse(fs.readFileSync(DEFAULT_CONFIG, "utf8")) as ConfigJson;
   const fromDefault = (p: string) => path.resolve(path.dirname(DEFAULT_CONFIG), p);
   config.textData.files = config.textData.files.map(fromDefault);
   config.chatData.files = config.chatData.files.map(fromDefault);

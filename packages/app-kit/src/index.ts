@@ -1,60 +1,61 @@
 // @difflens/app-kit: the app-support layer for difflens experiment apps (imported by apps only, never by a package).
-export { AppKitError, type AppKitErrorCode } from "./errors.ts";
+
 export {
-  configFields,
-  deepFreeze,
-  type ConfigFields,
-  type ConfigErrorClass,
-  type ConfigErrorCode,
-  type NumberCheck,
-} from "./config/fields.ts";
-export { loadConfigFile, type ConfigResolver } from "./config/config-file.ts";
-export {
-  runAppCli,
+  type AppCliOptions,
   CONFIG_ERROR_CODES,
   CONFIG_FLAG,
-  RUN_DIR_FLAG,
-  WANDB_FLAG,
   DRY_RUN_FLAG,
-  type AppCliOptions,
+  RUN_DIR_FLAG,
+  runAppCli,
+  WANDB_FLAG,
 } from "./cli/app-cli.ts";
-export { invocationDir, resolvePathFlags, type AppFlagSpec } from "./cli/command-paths.ts";
-export { withRerunHint, rerunCommandLine, shellQuote, type RerunHintOptions } from "./cli/rerun-hint.ts";
-export { Preflight, type PreflightProblem } from "./preflight/preflight.ts";
-export { checkModelFolder, hookWidth, type ModelFolderCheck } from "./preflight/model-folder.ts";
-export { checkParquetColumns, type ColumnKind, type ParquetCheck } from "./preflight/parquet-columns.ts";
+export { type AppFlagSpec, invocationDir, resolvePathFlags } from "./cli/command-paths.ts";
+export { type RerunHintOptions, rerunCommandLine, shellQuote, withRerunHint } from "./cli/rerun-hint.ts";
+export { type ConfigResolver, loadConfigFile } from "./config/config-file.ts";
 export {
-  checkWritableFolder,
+  type ConfigErrorClass,
+  type ConfigErrorCode,
+  type ConfigFields,
+  configFields,
+  deepFreeze,
+  type NumberCheck,
+} from "./config/fields.ts";
+export { AppKitError, type AppKitErrorCode } from "./errors.ts";
+export { type FeaturePageLatent, type FeaturePageOptions, featurePage } from "./features/feature-page.ts";
+export {
+  type ActivationExample,
+  type ContextWindow,
+  type LatentExamples,
+  type MaxActivatingOptions,
+  maxActivatingContexts,
+} from "./features/max-activating.ts";
+export { describeModelRef, type ModelRef, resolveModelRef } from "./models/model-ref.ts";
+export {
+  chatTemplateFor,
+  loadModelRef,
+  type ModelPair,
+  type OpenedModel,
+  openModel,
+  openModelPair,
+} from "./models/open-model.ts";
+export { checkModelFolder, hookWidth, type ModelFolderCheck } from "./preflight/model-folder.ts";
+export {
   checkFreeDisk,
-  freeDiskBytes,
+  checkWritableFolder,
   formatBytes,
+  freeDiskBytes,
   nearestExisting,
 } from "./preflight/output-folder.ts";
-export { openRunFolder, writeJsonLines, relativePaths } from "./run/run-folder.ts";
+export { type ColumnKind, checkParquetColumns, type ParquetCheck } from "./preflight/parquet-columns.ts";
+export { Preflight, type PreflightProblem } from "./preflight/preflight.ts";
+export { openRunFolder, relativePaths, writeJsonLines } from "./run/run-folder.ts";
 export {
-  recordRun,
-  readRunRecord,
-  startRunEvent,
-  packageVersions,
   gitCommit,
+  packageVersions,
   type RunEvent,
   type RunInfo,
   type RunRecord,
+  readRunRecord,
+  recordRun,
+  startRunEvent,
 } from "./run/run-record.ts";
-export { resolveModelRef, describeModelRef, type ModelRef } from "./models/model-ref.ts";
-export {
-  openModel,
-  openModelPair,
-  loadModelRef,
-  chatTemplateFor,
-  type OpenedModel,
-  type ModelPair,
-} from "./models/open-model.ts";
-export {
-  maxActivatingContexts,
-  type ContextWindow,
-  type ActivationExample,
-  type LatentExamples,
-  type MaxActivatingOptions,
-} from "./features/max-activating.ts";
-export { featurePage, type FeaturePageLatent, type FeaturePageOptions } from "./features/feature-page.ts";

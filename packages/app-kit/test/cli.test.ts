@@ -1,8 +1,14 @@
-import { describe, expect, it } from "vitest";
-import type { Command } from "@difflens/common";
 import * as path from "node:path";
+import type { Command } from "@difflens/common";
+import { describe, expect, it } from "vitest";
 import {
-  AppKitError, CONFIG_FLAG, RUN_DIR_FLAG, WANDB_FLAG, invocationDir, rerunCommandLine, runAppCli,
+  AppKitError,
+  CONFIG_FLAG,
+  invocationDir,
+  RUN_DIR_FLAG,
+  rerunCommandLine,
+  runAppCli,
+  WANDB_FLAG,
 } from "../src/index.ts";
 
 const fail = (error: Error) => () => {
@@ -12,7 +18,10 @@ const commands: Record<string, Command> = {
   ok: {
     summary: "succeeds",
     flags: [CONFIG_FLAG, RUN_DIR_FLAG, WANDB_FLAG],
-    run: ({ flags, log }) => (log(`config=${String(flags.config)}`), 0),
+    run: ({ flags, log }) => {
+      log(`config=${String(flags.config)}`);
+      return 0;
+    },
   },
   check: { summary: "a failed check", flags: [], run: () => 1 },
   config: { summary: "a bad config", flags: [], run: fail(new AppKitError("CONFIG_UNKNOWN_KEY", 'unknown key "hok"')) },
@@ -62,7 +71,10 @@ describe("paths on the command line (issue 15, defect 7)", () => {
     paths: {
       summary: "records its flags",
       flags: [CONFIG_FLAG, RUN_DIR_FLAG, { name: "resume", kind: "boolean", help: "" }],
-      run: ({ flags }) => (Object.assign(seen, flags), 0),
+      run: ({ flags }) => {
+        Object.assign(seen, flags);
+        return 0;
+      },
     },
   };
   const quiet = () => undefined;
@@ -71,7 +83,9 @@ describe("paths on the command line (issue 15, defect 7)", () => {
     expect(invocationDir({ INIT_CWD: "/home/me/repo" }, "/home/me/repo/apps/diffing")).toBe("/home/me/repo");
     expect(invocationDir({}, "/somewhere")).toBe("/somewhere");
     const argv = ["paths", "--config", "configs/a.json", "--run-dir", "/abs/run"];
-    expect(await runAppCli(table, { program: "toy", argv, log: quiet, backend: "js", invocationDir: "/home/me/repo" })).toBe(0);
+    expect(
+      await runAppCli(table, { program: "toy", argv, log: quiet, backend: "js", invocationDir: "/home/me/repo" }),
+    ).toBe(0);
     expect(seen).toMatchObject({ config: path.resolve("/home/me/repo/configs/a.json"), "run-dir": "/abs/run" });
   });
 
@@ -90,7 +104,12 @@ describe("paths on the command line (issue 15, defect 7)", () => {
         return 0;
       },
     };
-    const options = { program: "toy", argv: ["wait", "--config", "a.json"], log: (l: string) => lines.push(l), backend: "js" as const };
+    const options = {
+      program: "toy",
+      argv: ["wait", "--config", "a.json"],
+      log: (l: string) => lines.push(l),
+      backend: "js" as const,
+    };
     await runAppCli({ wait: interrupted }, { ...options, onSignal: (s) => signals.push(s) });
     expect(signals).toEqual(["SIGINT", "SIGINT"]);
     const hints = lines.filter((l) => l.includes("interrupted"));

@@ -1,17 +1,17 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DifflensError } from "@difflens/common";
 import { writeRandomQwen2Folder } from "@difflens/runtime";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  Preflight,
   checkFreeDisk,
   checkModelFolder,
   checkParquetColumns,
   checkWritableFolder,
   formatBytes,
   hookWidth,
+  Preflight,
 } from "../src/index.ts";
 import { TINY_QWEN2 } from "./helpers.ts";
 

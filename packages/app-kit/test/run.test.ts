@@ -37,7 +37,10 @@ describe("run.json", () => {
     expect(onDisk).toEqual(JSON.parse(JSON.stringify(second)));
     expect(onDisk).toMatchObject({ format: "toy-run", version: 1, seed: 7, createdAt: first.startedAt });
     expect(onDisk.config).toEqual({ data: path.join("data", "x.parquet"), hub: "Qwen/Qwen1.5-0.5B", n: 3 });
-    expect(onDisk.events.map((e) => [e.command, e.details])).toEqual([["train", { steps: 2 }], ["compare", undefined]]);
+    expect(onDisk.events.map((e) => [e.command, e.details])).toEqual([
+      ["train", { steps: 2 }],
+      ["compare", undefined],
+    ]);
     expect(onDisk.events[0]!.wallS).toBeGreaterThanOrEqual(0);
     expect(onDisk.versions).toMatchObject({ node: process.version, "@difflens/app-kit": "0.1.0" });
     expect(onDisk.versions["@difflens/common"]).toMatch(/^\d+\.\d+\.\d+/);

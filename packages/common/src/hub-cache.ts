@@ -9,7 +9,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 
 export function hubCacheDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
   const explicit = env["HF_HUB_CACHE"] || env["HUGGINGFACE_HUB_CACHE"];
@@ -22,6 +22,12 @@ export function hubCacheDir(env: NodeJS.ProcessEnv = process.env, home: string =
 /** `Qwen/Qwen2.5-7B-Instruct` → `models--Qwen--Qwen2.5-7B-Instruct` (the Hub cache's folder name for a model repo). */
 export function hubRepoFolderName(repoId: string): string {
   return `models--${repoId.split("/").join("--")}`;
+}
+
+/** `…/models--Qwen--Qwen2.5-7B-Instruct` → `Qwen/Qwen2.5-7B-Instruct`; undefined for a folder of another name. */
+export function repoIdOfHubFolder(repoFolder: string): string | undefined {
+  const match = /^models--(.+?)--(.+)$/.exec(basename(repoFolder));
+  return match ? `${match[1]}/${match[2]}` : undefined;
 }
 
 /** Parses `ORG/NAME[@revision]`; undefined when the string is not of that form (a local path, say). */

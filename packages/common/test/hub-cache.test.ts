@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { hubCacheDir, hubRepoFolderName, parseRepoId } from "../src/index.ts";
+import { hubCacheDir, hubRepoFolderName, parseRepoId, repoIdOfHubFolder } from "../src/index.ts";
 
 // huggingface_hub's order: HF_HUB_CACHE (legacy HUGGINGFACE_HUB_CACHE), HF_HOME/hub, XDG_CACHE_HOME/huggingface/hub,
 // ~/.cache/huggingface/hub. Each row sets variables and says which one must win.
@@ -11,7 +11,10 @@ describe("hubCacheDir, variable by variable", () => {
     [{ XDG_CACHE_HOME: "/xdg" }, "/xdg/huggingface/hub"],
     [{ HF_HOME: "/hfhome", XDG_CACHE_HOME: "/xdg" }, "/hfhome/hub"],
     [{ HUGGINGFACE_HUB_CACHE: "/legacy", HF_HOME: "/hfhome", XDG_CACHE_HOME: "/xdg" }, "/legacy"],
-    [{ HF_HUB_CACHE: "/hubcache", HUGGINGFACE_HUB_CACHE: "/legacy", HF_HOME: "/hfhome", XDG_CACHE_HOME: "/xdg" }, "/hubcache"],
+    [
+      { HF_HUB_CACHE: "/hubcache", HUGGINGFACE_HUB_CACHE: "/legacy", HF_HOME: "/hfhome", XDG_CACHE_HOME: "/xdg" },
+      "/hubcache",
+    ],
     [{ HF_HUB_CACHE: "", HF_HOME: "/hfhome" }, "/hfhome/hub"],
   ])("%j → %s", (env, want) => expect(hubCacheDir(env as NodeJS.ProcessEnv, HOME)).toBe(want));
 
@@ -21,5 +24,7 @@ describe("hubCacheDir, variable by variable", () => {
     expect(parseRepoId("Qwen/Qwen1.5-0.5B")).toEqual({ repoId: "Qwen/Qwen1.5-0.5B", revision: "main" });
     expect(parseRepoId("./models/qwen")).toBeUndefined();
     expect(parseRepoId("/abs/path")).toBeUndefined();
+    expect(repoIdOfHubFolder("/cache/models--Qwen--Qwen2.5-7B-Instruct")).toBe("Qwen/Qwen2.5-7B-Instruct");
+    expect(repoIdOfHubFolder("/cache/my-model")).toBeUndefined();
   });
 });

@@ -37,7 +37,9 @@ export function measureTextWidth(text: string, fontSize: number, bold = false): 
   const cached = widthCache.get(key);
   if (cached !== undefined) return cached;
   const paths = bundledFontFiles();
-  const font = bold ? (boldFont ??= fontkit.openSync(paths.bold)) : (regularFont ??= fontkit.openSync(paths.regular));
+  if (bold && boldFont === undefined) boldFont = fontkit.openSync(paths.bold);
+  if (!bold && regularFont === undefined) regularFont = fontkit.openSync(paths.regular);
+  const font = (bold ? boldFont : regularFont)!;
   const width = (font.layout(text).advanceWidth / font.unitsPerEm) * fontSize;
   if (widthCache.size > 20_000) widthCache.clear();
   widthCache.set(key, width);

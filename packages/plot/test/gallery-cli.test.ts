@@ -6,7 +6,12 @@ import { main } from "../src/cli/gallery.ts";
 
 function capture() {
   const state = { out: "", lines: [] as string[] };
-  const io = { out: (text: string) => void (state.out += text), log: (line: string) => void state.lines.push(line) };
+  const io = {
+    out: (text: string) => {
+      state.out += text;
+    },
+    log: (line: string) => void state.lines.push(line),
+  };
   return { state, io };
 }
 

@@ -1,4 +1,7 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { readSafetensors } from "@difflens/tensor";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../src/cli/forward.ts";
 import { FIXTURES } from "./helpers.ts";
@@ -10,7 +13,12 @@ async function run(argv: string[]): Promise<{ code: number; out: string; log: st
   let out = "";
   const lines: string[] = [];
   const stdout = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
-  const code = await main(argv, { out: (text) => void (out += text), log: (line) => void lines.push(line) });
+  const code = await main(argv, {
+    out: (text) => {
+      out += text;
+    },
+    log: (line) => void lines.push(line),
+  });
   const written = stdout.mock.calls.map(([chunk]) => String(chunk)).join("");
   return { code, out, log: lines.join("\n"), stdout: written };
 }
@@ -42,7 +50,16 @@ describe("difflens-forward command line", () => {
 
   it("an unknown hook is a usage error that points at --list-hooks", async () => {
     const out = path.join(FIXTURES, "never-written.safetensors");
-    const { code, log } = await run(["--model", MODEL, "--tokens", "1,2", "--hooks", "blocks.0.hook_resid_pots", "--out", out]);
+    const { code, log } = await run([
+      "--model",
+      MODEL,
+      "--tokens",
+      "1,2",
+      "--hooks",
+      "blocks.0.hook_resid_pots",
+      "--out",
+      out,
+    ]);
     expect(code).toBe(2);
     expect(log).toContain('did you mean "blocks.0.hook_resid_post"');
     expect(log).toContain("--list-hooks");
@@ -50,5 +67,20 @@ describe("difflens-forward command line", () => {
 
   it("missing --model is a usage error", async () => {
     expect((await run(["--tokens", "1"])).code).toBe(2);
+  });
+
+  it("refuses an existing --out file (exit 2, file untouched) unless --force, which replaces it", async () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "difflens-forward-")), "acts.safetensors");
+    fs.writeFileSync(out, "earlier results");
+    const hooks = ["--hooks", "blocks.0.hook_resid_post"];
+    const argv = ["--model", MODEL, "--tokens", "1,2", ...hooks, "--out", out, "--backend", "js"];
+    const refused = await run(argv);
+    expect(refused.code).toBe(2);
+    expect(refused.log).toContain("OUTPUT_EXISTS");
+    expect(refused.log).toContain("--force");
+    expect(fs.readFileSync(out, "utf8")).toBe("earlier results");
+    expect((await run([...argv, "--force"])).code).toBe(0);
+    const { tensors } = await readSafetensors(out);
+    expect(Object.keys(tensors).sort()).toEqual(["blocks.0.hook_resid_post", "input_ids", "logits"]);
   });
 });

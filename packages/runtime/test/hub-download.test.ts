@@ -6,7 +6,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { useBackend } from "@difflens/tensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { downloadModel, HubError, loadModel, writeRandomQwen2Folder } from "../src/index.ts";
+import { main as downloadCli } from "../src/cli/download.ts";
+import { downloadModel, HubError, loadModel, type RuntimeError, writeRandomQwen2Folder } from "../src/index.ts";
 import { relErr } from "./helpers.ts";
 
 // A local stand-in for the Hub's resolve endpoint: HEAD/GET with X-Repo-Commit, ETag (sha256 for .safetensors,
@@ -23,7 +24,11 @@ let cutAfter: number | null = null;
 beforeAll(async () => {
   useBackend("js");
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "difflens-hub-"));
-  const src = await writeRandomQwen2Folder(path.join(tmp, "src"), { config: { vocabSize: 40, dModel: 16, nLayers: 2, nHeads: 2, dMlp: 16, eosTokenIds: [1] }, seed: 9, dtype: "bf16" });
+  const src = await writeRandomQwen2Folder(path.join(tmp, "src"), {
+    config: { vocabSize: 40, dModel: 16, nLayers: 2, nHeads: 2, dMlp: 16, eosTokenIds: [1] },
+    seed: 9,
+    dtype: "bf16",
+  });
   files = new Map(fs.readdirSync(src).map((f) => [f, fs.readFileSync(path.join(src, f))]));
   server = http.createServer((req, res) => {
     const m = /^\/org\/tiny\/resolve\/([^/]+)\/(.+)$/.exec(req.url ?? "");
@@ -33,7 +38,9 @@ beforeAll(async () => {
       return;
     }
     const file = decodeURIComponent(m[2]!);
-    const etag = file.endsWith(".safetensors") ? createHash("sha256").update(body).digest("hex") : createHash("sha1").update(body).digest("hex");
+    const etag = file.endsWith(".safetensors")
+      ? createHash("sha256").update(body).digest("hex")
+      : createHash("sha1").update(body).digest("hex");
     const common = { "x-repo-commit": COMMIT, etag: `"${etag}"` };
     if (req.method === "HEAD") {
       res.writeHead(200, { ...common, "content-length": body.length }).end();
@@ -107,5 +114,69 @@ describe("Hub download (local 127.0.0.1 server)", () => {
     expect(fs.readdirSync(path.join(repo, "blobs")).filter((b) => b.length === 64)).toHaveLength(0);
     expect(fs.existsSync(path.join(repo, "snapshots", COMMIT, "model.safetensors"))).toBe(false);
     await expect(downloadModel("org/missing", { endpoint, cacheDir })).rejects.toThrow(/HTTP 404/);
+  });
+});
+
+describe("difflens-download command line (local 127.0.0.1 server)", () => {
+  async function run(argv: string[]): Promise<{ code: number; out: string; log: string }> {
+    let out = "";
+    const lines: string[] = [];
+    const code = await downloadCli(argv, {
+      out: (text) => {
+        out += text;
+      },
+      log: (line) => void lines.push(line),
+    });
+    return { code, out, log: lines.join("\n") };
+  }
+
+  it("downloads, prints the snapshot folder, logs each file; a second run fetches nothing", async () => {
+    const cacheDir = path.join(tmp, "cli-cache");
+    const first = await run(["org/tiny", "--endpoint", endpoint, "--cache-dir", cacheDir]);
+    expect(first.code).toBe(0);
+    const snap = path.join(cacheDir, "models--org--tiny", "snapshots", COMMIT);
+    expect(first.out).toBe(`${snap}\n`);
+    expect(first.log).toContain("model.safetensors:");
+    expect(first.log).toContain(`org/tiny@main: ${files.size} files`);
+    expect((await loadModel("org/tiny", { cacheDir })).forward([1, 2]).shape).toEqual([1, 2, 40]);
+    const before = gets.length;
+    const again = await run(["org/tiny@main", "--revision", "main", "--endpoint", endpoint, "--cache-dir", cacheDir]);
+    expect(again.code).toBe(0);
+    expect(gets.length).toBe(before);
+    const byCommit = await run(["org/tiny", "--revision", COMMIT, "--endpoint", endpoint, "--cache-dir", cacheDir]);
+    expect(byCommit.out).toBe(`${snap}\n`);
+  });
+
+  it("exit 1 with the reason for a repo the server lacks; exit 2 for a malformed name or two revisions", async () => {
+    const cacheDir = path.join(tmp, "cli-cache-errors");
+    const missing = await run(["org/missing", "--endpoint", endpoint, "--cache-dir", cacheDir]);
+    expect(missing.code).toBe(1);
+    expect(missing.log).toContain("HTTP 404 — check the name org/missing");
+    expect((await run(["not-a-repo", "--cache-dir", cacheDir])).code).toBe(2);
+    const both = await run(["org/tiny@v1", "--revision", "main", "--cache-dir", cacheDir]);
+    expect(both.code).toBe(2);
+    expect(both.log).toContain("--revision says main");
+  });
+
+  it("every MODEL_NOT_FOUND names the command, in its message and its fix", async () => {
+    const failure = (source: string, options: { cacheDir?: string } = {}): Promise<RuntimeError> =>
+      loadModel(source, options).then(
+        () => Promise.reject(new Error(`${source} loaded`)),
+        (e: unknown) => e as RuntimeError,
+      );
+    const cacheDir = path.join(tmp, "cli-cache-empty");
+    const absent = await failure("org/absent@v2", { cacheDir });
+    expect(absent).toMatchObject({ code: "MODEL_NOT_FOUND" });
+    expect(absent.message).toContain("pnpm difflens-download org/absent --revision v2");
+    expect(absent.facts.fix).toContain("pnpm difflens-download org/absent --revision v2");
+    const repo = path.join(cacheDir, "models--org--absent");
+    fs.mkdirSync(path.join(repo, "snapshots"), { recursive: true });
+    const noSnapshot = await failure(repo);
+    expect(noSnapshot.facts.fix).toContain("pnpm difflens-download org/absent");
+    for (const source of [path.join(tmp, "no-such-folder"), tmp]) {
+      const error = await failure(source);
+      expect(error).toMatchObject({ code: "MODEL_NOT_FOUND" });
+      expect(error.facts.fix).toContain("pnpm difflens-download ORG/NAME");
+    }
   });
 });

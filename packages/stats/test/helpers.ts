@@ -10,6 +10,7 @@ function revive(_key: string, value: unknown): unknown {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the scipy fixture is a large untyped JSON tree read by many tests
 export type Fixture = any;
 
 /** scipy-reference.json, written by tools/reference/stats/make_fixtures.py (Debian numpy/scipy 1.10). */
@@ -18,7 +19,12 @@ export function loadReference(): Fixture {
 }
 
 /** |actual − expected| ≤ atol + rtol·|expected|; equal infinities and NaN-vs-NaN pass. */
-export function expectClose(actual: number, expected: number, { rtol = 0, atol = 0 }: { rtol?: number; atol?: number }, label = ""): void {
+export function expectClose(
+  actual: number,
+  expected: number,
+  { rtol = 0, atol = 0 }: { rtol?: number; atol?: number },
+  label = "",
+): void {
   if (Number.isNaN(expected)) {
     expect(actual, label).toBeNaN();
     return;

@@ -81,7 +81,7 @@ export function f16ToF32(bits: number): number {
   const exp = (bits >>> 10) & 0x1f;
   const mant = bits & 0x3ff;
   if (exp === 0) {
-    const magnitude = mant * 5.960464477539063e-8; // mant · 2^−24, exact
+    const magnitude = mant * 2 ** -24; // exact
     return sign !== 0 ? -magnitude : magnitude;
   }
   if (exp === 0x1f) return f32FromBits((sign | 0x7f800000 | (mant << 13)) >>> 0);

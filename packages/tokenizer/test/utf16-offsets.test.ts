@@ -25,7 +25,7 @@ describe("codePointOffsetsToUtf16", () => {
     const points = Array.from(text);
     const offsets = points.map((_, i) => [i, i + 1] as [number, number]);
     const converted = codePointOffsetsToUtf16(text, offsets);
-    converted.forEach(([s, e], i) => expect(text.slice(s, e)).toBe(points[i]));
+    for (const [i, [s, e]] of converted.entries()) expect(text.slice(s, e)).toBe(points[i]);
   });
   it("rejects offsets past the string", () => {
     expect(() => codePointOffsetsToUtf16("a😀", [[0, 3]])).toThrow(RangeError);

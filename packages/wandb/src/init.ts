@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
-import { findApiKey, API_KEY_HELP, runUrl } from "./api-key.ts";
+import { API_KEY_HELP, findApiKey, runUrl } from "./api-key.ts";
 import { WandbError } from "./errors.ts";
 import { RUN_FOLDER_FORMAT, RUN_FOLDER_VERSION, type RunManifest } from "./folder/layout.ts";
 import { createRunFolder } from "./folder/run-folder.ts";
@@ -84,4 +84,3 @@ function stamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, "0");
   return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}_${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
 }
-

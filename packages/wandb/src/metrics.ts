@@ -3,7 +3,13 @@ import { describe } from "./wandb-json.ts";
 
 /** A value W&B's history accepts: numbers (non-finite ones too), strings, booleans, null, and nested
  * plain objects/arrays of those. */
-export type MetricValue = number | string | boolean | null | readonly MetricValue[] | { readonly [key: string]: MetricValue };
+export type MetricValue =
+  | number
+  | string
+  | boolean
+  | null
+  | readonly MetricValue[]
+  | { readonly [key: string]: MetricValue };
 
 /** Keys W&B writes itself into every history row; user metrics may not use the underscore prefix. */
 export const RESERVED_PREFIX = "_";
@@ -34,7 +40,7 @@ export function validateMetrics(metrics: unknown, what = "metrics"): asserts met
 function checkValue(value: unknown, path: string, what: string): void {
   if (value === null || typeof value === "number" || typeof value === "string" || typeof value === "boolean") return;
   if (Array.isArray(value)) {
-    value.forEach((v: unknown, i) => checkValue(v, `${path}[${i}]`, what));
+    for (const [i, v] of (value as unknown[]).entries()) checkValue(v, `${path}[${i}]`, what);
     return;
   }
   if (typeof value === "object" && ArrayBuffer.isView(value)) {

@@ -1,4 +1,4 @@
-import { findApiKey, API_KEY_HELP, runUrl } from "./api-key.ts";
+import { API_KEY_HELP, findApiKey, runUrl } from "./api-key.ts";
 import { isRetryable, WandbError } from "./errors.ts";
 import { readExitRecord, readManifest } from "./folder/run-folder.ts";
 import { resolveStreamOptions } from "./options.ts";
@@ -14,7 +14,7 @@ export interface SyncOptions {
   readonly entity?: string;
   /** Close a run that has no exit record (it crashed) with this exit code. */
   readonly exitCode?: number;
-  /** Give up retrying after this long (ms). */
+  /** Give up retrying after this long (ms); default 10 minutes (`difflens-wandb sync` uses 60 s). */
   readonly timeoutMs?: number;
   /** Stream options (batch sizes, retry policy); partial. */
   readonly stream?: unknown;
@@ -52,7 +52,8 @@ export async function syncRunFolder(folder: string, options: SyncOptions = {}): 
   const uploader = new RunUploader(folder, { baseUrl, apiKey, entity: options.entity ?? null }, stream);
   const exitRecord = readExitRecord(folder);
   const exitCode = exitRecord?.exitCode ?? options.exitCode ?? null;
-  const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
+  const started = Date.now();
+  const deadline = started + (options.timeoutMs ?? 10 * 60_000);
   const waiter = new Waiter();
   let failures = 0;
   let completed = false;
@@ -71,15 +72,19 @@ export async function syncRunFolder(folder: string, options: SyncOptions = {}): 
         throw error;
       }
       failures++;
-      const delay = backoffDelayMs(failures, stream.retry);
-      if (Date.now() + delay > deadline) {
-        throw new WandbError("HTTP_RETRYABLE", `gave up after ${failures} failed attempts: ${(error as Error).message}`, {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        const spent = Math.round((Date.now() - started) / 1000);
+        const why = `gave up after ${failures} failed attempts in ${spent} s: ${(error as Error).message}`;
+        throw new WandbError("HTTP_RETRYABLE", why, {
           file: folder,
-          fix: "run sync again later; it resumes where it stopped",
+          fix: "run sync again later (it resumes where it stopped), or allow longer (--timeout-s)",
         });
       }
-      options.say?.(`retrying in ${Math.round(delay)} ms: ${(error as Error).message}`);
-      await waiter.sleep(delay, true);
+      // The last wait is cut to the deadline, so that one more attempt happens right at the limit.
+      const wait = Math.min(backoffDelayMs(failures, stream.retry), remaining);
+      options.say?.(retryLine(error as Error, failures, wait, remaining));
+      await waiter.sleep(wait, true);
     }
   }
   const entity = uploader.knownEntity();
@@ -94,4 +99,19 @@ export async function syncRunFolder(folder: string, options: SyncOptions = {}): 
     completed,
     unfinished: exitRecord === null,
   };
+}
+
+/**
+ * One progress line per failed attempt, for a person watching: `server unreachable, retry 3 in 4 s, giving up in
+ * 52 s (POST …/graphql failed: ECONNREFUSED)`.
+ */
+function retryLine(error: Error, retry: number, waitMs: number, remainingMs: number): string {
+  const detail = error.message.replace(/^HTTP_RETRYABLE: /, "");
+  const what = / failed: /.test(detail)
+    ? "server unreachable"
+    : / answered \d+/.test(detail)
+      ? "server error"
+      : "request failed";
+  const inS = Math.round(waitMs / 1000);
+  return `${what}, retry ${retry} in ${inS} s, giving up in ${Math.ceil(remainingMs / 1000)} s (${detail})`;
 }

@@ -1,19 +1,21 @@
 import { execFile } from "node:child_process";
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../src/cli/main.ts";
-import { init, syncRunFolder, WandbError } from "../src/index.ts";
+import { init, syncRunFolder, type WandbError } from "../src/index.ts";
 import { FakeWandbServer } from "./helpers/fake-wandb-server.ts";
-import { API_KEY, tempDir, TEST_STREAM } from "./helpers/harness.ts";
+import { API_KEY, TEST_STREAM, tempDir } from "./helpers/harness.ts";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const cli = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
 const servers: FakeWandbServer[] = [];
 afterEach(async () => {
   vi.restoreAllMocks();
+  vi.unstubAllEnvs();
   for (const s of servers.splice(0)) await s.stop();
 });
 
@@ -68,7 +70,12 @@ describe("difflens-wandb CLI", () => {
   it("--help exits 0 (the table and each command); a typo'd flag exits 2 naming the nearest flag", async () => {
     let out = "";
     const lines: string[] = [];
-    const io = { out: (text: string) => void (out += text), log: (line: string) => void lines.push(line) };
+    const io = {
+      out: (text: string) => {
+        out += text;
+      },
+      log: (line: string) => void lines.push(line),
+    };
     expect(await main(["--help"], io)).toBe(0);
     expect(await main(["sync", "--help"], io)).toBe(0);
     expect(out).toContain("--exit-code N");
@@ -105,7 +112,10 @@ describe("sync refuses corrupt or foreign folders with a clear error", () => {
     const folder = await offlineFolder(2);
     const manifest = JSON.parse(readFileSync(join(folder, "run.json"), "utf8"));
     writeFileSync(join(folder, "run.json"), JSON.stringify({ ...manifest, format: "mlflow-run" }));
-    expect(await syncError(folder)).toMatchObject({ code: "NOT_A_RUN_FOLDER", facts: { field: "format", got: '"mlflow-run"' } });
+    expect(await syncError(folder)).toMatchObject({
+      code: "NOT_A_RUN_FOLDER",
+      facts: { field: "format", got: '"mlflow-run"' },
+    });
     writeFileSync(join(folder, "run.json"), JSON.stringify({ ...manifest, version: 99 }));
     expect(await syncError(folder)).toMatchObject({ code: "RUN_FOLDER_CORRUPT", facts: { field: "version" } });
   });
@@ -130,5 +140,45 @@ describe("sync refuses corrupt or foreign folders with a clear error", () => {
     const folder = await offlineFolder(1);
     appendFileSync(join(folder, "history.jsonl"), "[1,2,3]\n");
     expect((await syncError(folder)).message).toContain("history line 2 is not a W&B history row");
+  });
+});
+
+describe("sync against an unreachable server (issue 15)", () => {
+  /** A loopback port nobody listens on: bound once by us, then released. */
+  async function closedPort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+
+  it("says what it is doing on every retry and gives up at --timeout-s", async () => {
+    vi.stubEnv("WANDB_API_KEY", API_KEY);
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+    const folder = await offlineFolder(2);
+    const baseUrl = `http://127.0.0.1:${await closedPort()}`;
+    const started = Date.now();
+    expect(await main(["sync", folder, "--base-url", baseUrl, "--timeout-s", "2"])).toBe(1);
+    const seconds = (Date.now() - started) / 1000;
+    expect(seconds).toBeGreaterThanOrEqual(1.9);
+    expect(seconds).toBeLessThan(5);
+    expect(lines[0]).toMatch(/^ {2}server unreachable, retry 1 in 1 s, giving up in 2 s \(POST .*\/graphql failed: /);
+    expect(lines[1]).toMatch(/^ {2}server unreachable, retry 2 in 1 s, giving up in 1 s /);
+    expect(lines.at(-1)).toContain(`${folder}: HTTP_RETRYABLE: gave up after 3 failed attempts in `);
+    expect(lines.at(-1)).toContain("--timeout-s");
+  });
+
+  it("gives up after 60 s by default, and says so in its first line", async () => {
+    vi.stubEnv("WANDB_API_KEY", API_KEY);
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => {
+      lines.push(line);
+      if (lines.length === 1) throw new Error("seen the first line: stop here rather than wait a minute");
+    });
+    const folder = await offlineFolder(1);
+    expect(await main(["sync", folder, "--base-url", `http://127.0.0.1:${await closedPort()}`])).toBe(1);
+    expect(lines[0]).toMatch(/giving up in 60 s/);
   });
 });

@@ -1,29 +1,42 @@
 /** train-stage0/1/2, compare, features and demo: the stage-wise diffing pipeline from one config. */
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { CONFIG_FLAG, DRY_RUN_FLAG, RUN_DIR_FLAG, WANDB_FLAG, startRunEvent } from "@difflens/app-kit";
-import { UsageError, type FlagSpec, type ParsedFlags } from "@difflens/common";
-import { loadDiffingConfig, resolveDiffingConfig, type DiffingConfig } from "../config/diffing-config.ts";
+import { CONFIG_FLAG, DRY_RUN_FLAG, RUN_DIR_FLAG, startRunEvent, WANDB_FLAG } from "@difflens/app-kit";
+import { type FlagSpec, type ParsedFlags, UsageError } from "@difflens/common";
 import { runCompare } from "../compare/compare.ts";
+import { type DiffingConfig, loadDiffingConfig, resolveDiffingConfig } from "../config/diffing-config.ts";
 import { formatDemo, runDemo } from "../demo/demo.ts";
 import { DiffingError } from "../errors.ts";
 import { runFeatures } from "../features/features.ts";
 import { openPipelineModels } from "../models/open-models.ts";
-import { RESUME_STAGES_FLAG, checkPipeline } from "../preflight/pipeline-preflight.ts";
+import { checkPipeline, RESUME_STAGES_FLAG } from "../preflight/pipeline-preflight.ts";
 import { recordDiffingRun } from "../run/run-record.ts";
 import { trainStages } from "../stages/pipeline.ts";
 import { COMMAND_STAGES } from "../stages/stage-plan.ts";
 
 /** configs/diffing/default.json of this checkout: the embedded toy. */
-export const DEFAULT_CONFIG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../configs/diffing/default.json");
+export const DEFAULT_CONFIG = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../../../configs/diffing/default.json",
+);
 
 const PIPELINE_CONFIG_FLAG: FlagSpec = {
   ...CONFIG_FLAG,
   help: "pipeline config (default: configs/diffing/default.json, the embedded toy); relative paths in it resolve from its folder",
 };
 const TOY_FLAGS: readonly FlagSpec[] = [
-  { name: "seed", kind: "number", value: "N", help: "toy configs: seed of the toy pair (base weights, planted direction)" },
-  { name: "plant-scale", kind: "number", value: "X", help: "toy configs: plant norm as a fraction of the median residual norm (0 < X ≤ 1)" },
+  {
+    name: "seed",
+    kind: "number",
+    value: "N",
+    help: "toy configs: seed of the toy pair (base weights, planted direction)",
+  },
+  {
+    name: "plant-scale",
+    kind: "number",
+    value: "X",
+    help: "toy configs: plant norm as a fraction of the median residual norm (0 < X ≤ 1)",
+  },
   { name: "no-plant", kind: "boolean", help: "toy configs: the control — chat model = base model" },
 ];
 const COMMON: readonly FlagSpec[] = [
@@ -35,7 +48,11 @@ const COMMON: readonly FlagSpec[] = [
 ];
 export const STAGE_FLAGS: readonly FlagSpec[] = [
   ...COMMON,
-  { name: "with-parents", kind: "boolean", help: "train missing parent stages first (always on with the default config)" },
+  {
+    name: "with-parents",
+    kind: "boolean",
+    help: "train missing parent stages first (always on with the default config)",
+  },
   RESUME_STAGES_FLAG,
 ];
 export const COMPARE_FLAGS = COMMON;
@@ -43,7 +60,12 @@ export const DEMO_FLAGS: readonly FlagSpec[] = [
   PIPELINE_CONFIG_FLAG,
   { ...RUN_DIR_FLAG, help: "demo run folder (default: runs/diffing/demo/seed-<N>-scale-<X>[-control]); deleted first" },
   ...TOY_FLAGS,
-  { name: "threshold", kind: "number", value: "C", help: "|cos| the leading change direction must reach (default 0.9)" },
+  {
+    name: "threshold",
+    kind: "number",
+    value: "C",
+    help: "|cos| the leading change direction must reach (default 0.9)",
+  },
   { name: "no-features", kind: "boolean", help: "skip the max-activating contexts page" },
   DRY_RUN_FLAG,
 ];
@@ -53,7 +75,12 @@ export function configFromFlags(flags: ParsedFlags): { config: DiffingConfig; is
   const file = typeof flags.config === "string" ? path.resolve(flags.config) : DEFAULT_CONFIG;
   const loaded = loadDiffingConfig(file);
   const toyFlag = flags.seed !== undefined || flags["plant-scale"] !== undefined || flags["no-plant"] !== undefined;
-  if (toyFlag && loaded.toy === null) throw new UsageError("USAGE", `--seed, --plant-scale and --no-plant apply to toy configs; ${file} has no toy section`, { file, field: "toy" });
+  if (toyFlag && loaded.toy === null)
+    throw new UsageError(
+      "USAGE",
+      `--seed, --plant-scale and --no-plant apply to toy configs; ${file} has no toy section`,
+      { file, field: "toy" },
+    );
   const { file: _f, ...rest } = loaded;
   const input: Record<string, unknown> = { ...rest };
   if (typeof flags["run-dir"] === "string") input.runDir = path.resolve(flags["run-dir"]);
@@ -70,15 +97,26 @@ export function configFromFlags(flags: ParsedFlags): { config: DiffingConfig; is
   return { config, isDefault: file === DEFAULT_CONFIG };
 }
 
-export async function stageCommand(command: "train-stage0" | "train-stage1" | "train-stage2", flags: ParsedFlags, log: (line: string) => void): Promise<number> {
+export async function stageCommand(
+  command: "train-stage0" | "train-stage1" | "train-stage2",
+  flags: ParsedFlags,
+  log: (line: string) => void,
+): Promise<number> {
   const { config, isDefault } = configFromFlags(flags);
   const event = startRunEvent(command);
   const withParents = isDefault || Boolean(flags["with-parents"]);
   if (await checkPipeline({ command, config, withParents }, flags, log)) return 0;
   const records = await trainStages(config, COMMAND_STAGES[command]!, {
-    withParents, withParentsReason: isDefault ? "the default config trains missing parents" : "--with-parents", log,
+    withParents,
+    withParentsReason: isDefault ? "the default config trains missing parents" : "--with-parents",
+    log,
   });
-  const details = Object.fromEntries(Object.entries(records).map(([s, r]) => [s, { wallS: r!.timings.wallS, tokensPerS: r!.timings.tokensPerS, checkpoint: r!.checkpoint }]));
+  const details = Object.fromEntries(
+    Object.entries(records).map(([s, r]) => [
+      s,
+      { wallS: r!.timings.wallS, tokensPerS: r!.timings.tokensPerS, checkpoint: r!.checkpoint },
+    ]),
+  );
   const done = event.end(details);
   recordDiffingRun(config.runDir, config, config.sae.seed, done);
   log(`${command}: done in ${done.wallS.toFixed(1)} s → ${config.runDir}`);
@@ -114,12 +152,19 @@ export async function demoCommand(flags: ParsedFlags, log: (line: string) => voi
   const toy = config.toy;
   if (toy === null) throw new DiffingError("CONFIG_INVALID", "demo: the config has no toy section", { field: "toy" });
   const plant = !flags["no-plant"];
-  const runDir = typeof flags["run-dir"] === "string" ? path.resolve(flags["run-dir"]) : path.join(path.dirname(config.runDir), "demo");
-  if (await checkPipeline({ command: "demo", config, withParents: true, runDir }, flags, log)) return 0;
+  const runDir =
+    typeof flags["run-dir"] === "string" ? flags["run-dir"] : path.join(path.dirname(config.runDir), "demo");
+  if (await checkPipeline({ command: "demo", config, withParents: true, runDir: path.resolve(runDir) }, flags, log))
+    return 0;
   const result = await runDemo({
-    config, seed: toy.seed, plantScale: toy.plantScale, plant,
+    config,
+    seed: toy.seed,
+    plantScale: toy.plantScale,
+    plant,
     ...(typeof flags["run-dir"] === "string" ? { runDir: path.resolve(flags["run-dir"]) } : {}),
-    threshold: typeof flags.threshold === "number" ? flags.threshold : 0.9, features: !flags["no-features"], log,
+    threshold: typeof flags.threshold === "number" ? flags.threshold : 0.9,
+    features: !flags["no-features"],
+    log,
   });
   process.stdout.write(`${formatDemo(result, plant)}\n`);
   return result.passed ? 0 : 1;

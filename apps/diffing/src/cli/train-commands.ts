@@ -1,7 +1,7 @@
 /** `train` (an SAE from scratch) and `finetune` (from an SAE of any format) on one model, hook and dataset. */
 import * as path from "node:path";
-import { CONFIG_FLAG, DRY_RUN_FLAG, openModel, startRunEvent, type AppFlagSpec } from "@difflens/app-kit";
-import { UsageError, writeJsonAtomic, type ParsedFlags } from "@difflens/common";
+import { type AppFlagSpec, CONFIG_FLAG, DRY_RUN_FLAG, openModel, startRunEvent } from "@difflens/app-kit";
+import { type ParsedFlags, UsageError, writeJsonAtomic } from "@difflens/common";
 import { loadTrainConfig } from "../config/train-config.ts";
 import { activationStream } from "../data/activation-stream.ts";
 import { chatDataWindows, epochs, maskRulesOf, textWindows } from "../data/windows.ts";
@@ -11,22 +11,41 @@ import { recordDiffingRun } from "../run/run-record.ts";
 import { stepsFor, trainRun } from "../stages/train-run.ts";
 
 export const TRAIN_FLAGS: readonly AppFlagSpec[] = [
-  { ...CONFIG_FLAG, help: "train config (JSON): model, hook, textData|chatData, mask, sae, tokens, harvest, wandb, outDir" },
+  {
+    ...CONFIG_FLAG,
+    help: "train config (JSON): model, hook, textData|chatData, mask, sae, tokens, harvest, wandb, outDir",
+  },
   { name: "out", kind: "string", value: "DIR", path: true, help: "run folder (overrides outDir of the config)" },
-  { name: "resume", kind: "boolean", help: "continue the run in the output folder from its latest checkpoint (exact resume)" },
+  {
+    name: "resume",
+    kind: "boolean",
+    help: "continue the run in the output folder from its latest checkpoint (exact resume)",
+  },
   DRY_RUN_FLAG,
 ];
 export const FINETUNE_FLAGS: readonly AppFlagSpec[] = [
   {
-    name: "from", kind: "string", value: "SAE", path: true,
+    name: "from",
+    kind: "string",
+    value: "SAE",
+    path: true,
     help: "the SAE to start from: ours (a checkpoint or run folder), SAELens, sparsify or dictionary_learning",
   },
-  { name: "override-hook", kind: "boolean", help: "allow a parent trained on another hook (a warning recorded in the lineage)" },
+  {
+    name: "override-hook",
+    kind: "boolean",
+    help: "allow a parent trained on another hook (a warning recorded in the lineage)",
+  },
   ...TRAIN_FLAGS,
 ];
 
-export async function trainCommand(flags: ParsedFlags, mode: "train" | "finetune", log: (line: string) => void): Promise<number> {
-  if (typeof flags.config !== "string") throw new UsageError("USAGE", `${mode}: --config FILE is required`, { field: "--config" });
+export async function trainCommand(
+  flags: ParsedFlags,
+  mode: "train" | "finetune",
+  log: (line: string) => void,
+): Promise<number> {
+  if (typeof flags.config !== "string")
+    throw new UsageError("USAGE", `${mode}: --config FILE is required`, { field: "--config" });
   if (mode === "finetune" && typeof flags.from !== "string") {
     throw new UsageError("USAGE", "finetune: --from SAE is required", { field: "--from" });
   }
@@ -35,7 +54,10 @@ export async function trainCommand(flags: ParsedFlags, mode: "train" | "finetune
   const from = typeof flags.from === "string" ? path.resolve(flags.from) : null;
   const resume = Boolean(flags.resume);
   // Everything is checked before anything is opened or created (no run folder, no W&B run).
-  const checked = await preflightTrain({ mode, config, outDir, from, resume, overrideHook: Boolean(flags["override-hook"]) }, log);
+  const checked = await preflightTrain(
+    { mode, config, outDir, from, resume, overrideHook: Boolean(flags["override-hook"]) },
+    log,
+  );
   if (flags["dry-run"]) {
     log(await checked.plan());
     return 0;
@@ -44,7 +66,12 @@ export async function trainCommand(flags: ParsedFlags, mode: "train" | "finetune
   for (const warning of warnings) log(`${mode}: warning: ${warning}`);
   const staged = path.join(outDir, "parent");
   // A resumed run continues its checkpoint; the parent is only read when a run starts.
-  const finetuneFrom = parent === null ? null : checked.resuming ? parentStart(parent, staged, warnings) : await stageParentSae(parent, staged, warnings);
+  const finetuneFrom =
+    parent === null
+      ? null
+      : checked.resuming
+        ? parentStart(parent, staged, warnings)
+        : await stageParentSae(parent, staged, warnings);
   const event = startRunEvent(mode);
   const { model, tokenizer, template, description } = await openModel(config.model);
   const rules = maskRulesOf(config.mask, tokenizer);
@@ -55,27 +82,63 @@ export async function trainCommand(flags: ParsedFlags, mode: "train" | "finetune
   const steps = stepsFor(config.tokens, config.sae.batchSize);
   const timing = { harvestMs: 0, harvestedRows: 0 };
   const source = activationStream({
-    model, hook: config.hook, windows, windowsPerForward: config.harvest.windowsPerForward, batchRows: config.sae.batchSize,
-    shuffleRows: config.harvest.shuffleRows, seed, maxRows: steps * config.sae.batchSize, timing,
+    model,
+    hook: config.hook,
+    windows,
+    windowsPerForward: config.harvest.windowsPerForward,
+    batchRows: config.sae.batchSize,
+    shuffleRows: config.harvest.shuffleRows,
+    seed,
+    maxRows: steps * config.sae.batchSize,
+    timing,
   });
   log(`${mode}: ${description} at ${config.hook}, ${steps} steps × ${config.sae.batchSize} rows → ${outDir}`);
   const fromDir = parent?.dir ?? null;
   const run = await trainRun({
-    label: mode === "train" ? "SAE" : "FT", outDir, source, sae: config.sae, hook: config.hook, tokens: config.tokens, lr: null,
-    finetuneFrom, resume,
-    wandb: { ...config.wandb, dir: path.join(outDir, "wandb"), group: mode, name: path.basename(outDir), config: { model: description, hook: config.hook, from: fromDir } },
-    timing, log,
+    label: mode === "train" ? "SAE" : "FT",
+    outDir,
+    source,
+    sae: config.sae,
+    hook: config.hook,
+    tokens: config.tokens,
+    lr: null,
+    finetuneFrom,
+    resume,
+    wandb: {
+      ...config.wandb,
+      dir: path.join(outDir, "wandb"),
+      group: mode,
+      name: path.basename(outDir),
+      config: { model: description, hook: config.hook, from: fromDir },
+    },
+    timing,
+    log,
   });
   model.close();
   const trained = run.result.state.tokensSeen - run.resumedFromStep * config.sae.batchSize;
   const summary = {
-    mode, checkpoint: path.relative(outDir, run.result.finalDir!), from: fromDir,
-    parent: parent === null ? null : { format: parent.format, path: parent.dir, sha256: parent.sha256, hook: parent.hook, warnings },
-    lineage: run.result.lineage, step: run.result.state.step, tokens: run.result.state.tokensSeen, final: run.final,
-    timings: { wallS: run.wallS, tokensPerS: trained / run.wallS, harvestTokensPerS: timing.harvestedRows / Math.max(1e-9, timing.harvestMs / 1000), resumedFromStep: run.resumedFromStep },
+    mode,
+    checkpoint: path.relative(outDir, run.result.finalDir!),
+    from: fromDir,
+    parent:
+      parent === null
+        ? null
+        : { format: parent.format, path: parent.dir, sha256: parent.sha256, hook: parent.hook, warnings },
+    lineage: run.result.lineage,
+    step: run.result.state.step,
+    tokens: run.result.state.tokensSeen,
+    final: run.final,
+    timings: {
+      wallS: run.wallS,
+      tokensPerS: trained / run.wallS,
+      harvestTokensPerS: timing.harvestedRows / Math.max(1e-9, timing.harvestMs / 1000),
+      resumedFromStep: run.resumedFromStep,
+    },
   };
   writeJsonAtomic(path.join(outDir, "train.json"), summary);
   recordDiffingRun(outDir, { ...config, outDir }, config.sae.seed, event.end(summary.timings));
-  log(`${mode}: done — ${summary.checkpoint} (FVU ${run.final.fvu?.toFixed(3)}, L0 ${run.final.l0?.toFixed(1)}, ${summary.timings.tokensPerS.toFixed(0)} tok/s)`);
+  log(
+    `${mode}: done — ${summary.checkpoint} (FVU ${run.final.fvu?.toFixed(3)}, L0 ${run.final.l0?.toFixed(1)}, ${summary.timings.tokensPerS.toFixed(0)} tok/s)`,
+  );
   return 0;
 }

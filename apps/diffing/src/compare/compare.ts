@@ -5,12 +5,12 @@
  */
 import * as path from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "@difflens/common";
-import { loadSae, type Sae } from "@difflens/sae";
 import { saveFigure, scatter, topLabels } from "@difflens/plot";
-import { STAGE_NAMES, type DiffingConfig, type StageName } from "../config/diffing-config.ts";
+import { loadSae, type Sae } from "@difflens/sae";
+import { type DiffingConfig, STAGE_NAMES, type StageName } from "../config/diffing-config.ts";
 import { DiffingError } from "../errors.ts";
-import { STAGES, readStageRecord, stageCheckpoint } from "../stages/stage-plan.ts";
-import { latentCosines, twoStageRanking, type LatentCosines, type PairName } from "./latent-cosines.ts";
+import { readStageRecord, STAGES, stageCheckpoint } from "../stages/stage-plan.ts";
+import { type LatentCosines, latentCosines, type PairName, twoStageRanking } from "./latent-cosines.ts";
 
 export interface CompareResult {
   readonly saes: Readonly<Record<StageName, Sae>>;
@@ -29,7 +29,12 @@ export async function loadStageSaes(config: DiffingConfig): Promise<Record<Stage
   const out = {} as Record<StageName, Sae>;
   for (const s of STAGE_NAMES) {
     const rec = readStageRecord(config, s);
-    if (!rec) throw new DiffingError("STAGE_MISSING", `compare needs stage ${s} (${STAGES[s].alias}), which is not trained in ${config.runDir}`, { fix: `run \`pnpm --filter diffing ${STAGES[s].command}\` with this config first` });
+    if (!rec)
+      throw new DiffingError(
+        "STAGE_MISSING",
+        `compare needs stage ${s} (${STAGES[s].alias}), which is not trained in ${config.runDir}`,
+        { fix: `run \`pnpm --filter diffing ${STAGES[s].command}\` with this config first` },
+      );
     out[s] = await loadSae(stageCheckpoint(config, rec));
   }
   return out;
@@ -42,9 +47,9 @@ export async function runCompare(config: DiffingConfig, log: (line: string) => v
   const encoderRanking = twoStageRanking(cosines.encoder.D_DF, cosines.encoder.M_MF);
   const dSae = saes.S.dSae;
   const rankOf = new Int32Array(dSae);
-  ranking.forEach((latent, r) => (rankOf[latent] = r));
+  for (const [r, latent] of ranking.entries()) rankOf[latent] = r;
   const encRankOf = new Int32Array(dSae);
-  encoderRanking.forEach((latent, r) => (encRankOf[latent] = r));
+  for (const [r, latent] of encoderRanking.entries()) encRankOf[latent] = r;
   const outDir = path.join(config.runDir, "compare");
 
   const rows = ranking.map((i) => {
@@ -57,12 +62,23 @@ export async function runCompare(config: DiffingConfig, log: (line: string) => v
     return row;
   });
   const header = Object.keys(rows[0]!);
-  writeFileAtomic(path.join(outDir, "latents.csv"), [header.join(","), ...rows.map((r) => header.map((h) => r[h]).join(","))].join("\n") + "\n");
+  writeFileAtomic(
+    path.join(outDir, "latents.csv"),
+    `${[header.join(","), ...rows.map((r) => header.map((h) => r[h]).join(","))].join("\n")}\n`,
+  );
   writeJsonAtomic(path.join(outDir, "latents.json"), {
-    description: "Per-latent cosine similarity of decoder (dec_*) and encoder (enc_*) rows between parent and child stages; rank by dec_sum = cos(D,DF) + cos(M,MF), smallest (most rotated) first.",
-    hook: config.hook, dSae, threshold: config.compare.threshold, latents: rows,
+    description:
+      "Per-latent cosine similarity of decoder (dec_*) and encoder (enc_*) rows between parent and child stages; rank by dec_sum = cos(D,DF) + cos(M,MF), smallest (most rotated) first.",
+    hook: config.hook,
+    dSae,
+    threshold: config.compare.threshold,
+    latents: rows,
   });
-  writeJsonAtomic(path.join(outDir, "ranking.json"), { by: "decoder cos(D,DF) + cos(M,MF), ascending", top: ranking.slice(0, config.compare.topK), encoderTop: encoderRanking.slice(0, config.compare.topK) });
+  writeJsonAtomic(path.join(outDir, "ranking.json"), {
+    by: "decoder cos(D,DF) + cos(M,MF), ascending",
+    top: ranking.slice(0, config.compare.topK),
+    encoderTop: encoderRanking.slice(0, config.compare.topK),
+  });
 
   const figures: string[] = [];
   const ids = Array.from({ length: dSae }, (_, i) => i);
@@ -73,10 +89,13 @@ export async function runCompare(config: DiffingConfig, log: (line: string) => v
     const spec = {
       title: `Two-stage comparison (${kind} directions)`,
       subtitle: `${config.name}: ${config.hook}, d_sae ${dSae}; labels = top ${config.compare.topK} by lowest sum`,
-      x: c.D_DF, y: c.M_MF,
+      x: c.D_DF,
+      y: c.M_MF,
       labels: topLabels(ids, sums, config.compare.topK, "smallest"),
-      xTitle: "cos(D, DF): model changes on chat data", yTitle: "cos(M, MF): data changes on the chat model",
-      xLines: [{ value: t, label: `${t}` }], yLines: [{ value: t, label: `${t}` }],
+      xTitle: "cos(D, DF): model changes on chat data",
+      yTitle: "cos(M, MF): data changes on the chat model",
+      xLines: [{ value: t, label: `${t}` }],
+      yLines: [{ value: t, label: `${t}` }],
       nonFinite: "drop" as const,
     };
     const base = path.join(outDir, `two-stage-${kind}`);
@@ -84,10 +103,17 @@ export async function runCompare(config: DiffingConfig, log: (line: string) => v
     figures.push(`${base}.png`);
     // Small rotations cluster in the corner above the 0.7 lines: a zoom on the data (no lines) keeps labels readable.
     const { xLines: _x, yLines: _y, ...zoom } = spec;
-    await saveFigure(scatter({ ...zoom, subtitle: `zoom on the data (threshold lines ${t} off-scale)` }), `${base}-zoom`);
+    await saveFigure(
+      scatter({ ...zoom, subtitle: `zoom on the data (threshold lines ${t} off-scale)` }),
+      `${base}-zoom`,
+    );
   }
-  const below = ranking.filter((i) => cosines.decoder.D_DF[i]! < config.compare.threshold && cosines.decoder.M_MF[i]! < config.compare.threshold).length;
-  log(`compare: ${dSae} latents, ${below} below ${config.compare.threshold} on both axes; top ${config.compare.topK}: ${ranking.slice(0, config.compare.topK).join(", ")} → ${path.relative(process.cwd(), outDir)}`);
+  const below = ranking.filter(
+    (i) => cosines.decoder.D_DF[i]! < config.compare.threshold && cosines.decoder.M_MF[i]! < config.compare.threshold,
+  ).length;
+  log(
+    `compare: ${dSae} latents, ${below} below ${config.compare.threshold} on both axes; top ${config.compare.topK}: ${ranking.slice(0, config.compare.topK).join(", ")} → ${path.relative(process.cwd(), outDir)}`,
+  );
   return { saes, cosines, ranking, encoderRanking, rankOf, figures };
 }
 

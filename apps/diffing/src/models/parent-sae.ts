@@ -11,13 +11,13 @@ import * as path from "node:path";
 import { writeJsonAtomic } from "@difflens/common";
 import {
   detectSaeFormat,
+  type LineageEntry,
   loadSae,
   newTrainState,
   resolveSaeTrainConfig,
-  writeSaeFolder,
-  type LineageEntry,
   type Sae,
   type SaeFormat,
+  writeSaeFolder,
 } from "@difflens/sae";
 import { Rng } from "@difflens/tensor";
 import type { SaeConfig } from "../config/sections.ts";

@@ -4,13 +4,13 @@
  */
 import * as path from "node:path";
 import {
+  type ColumnKind,
   checkFreeDisk,
   checkModelFolder,
   checkParquetColumns,
   checkWritableFolder,
   formatBytes,
   hookWidth,
-  type ColumnKind,
   type ModelRef,
   type Preflight,
 } from "@difflens/app-kit";

@@ -6,24 +6,24 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Preflight, chatTemplateFor, formatBytes, hookWidth, type AppFlagSpec } from "@difflens/app-kit";
+import { type AppFlagSpec, chatTemplateFor, formatBytes, hookWidth, Preflight } from "@difflens/app-kit";
 import { bundledChatTemplate } from "@difflens/chat";
 import { clock, compactNumber, type Log, type ParsedFlags } from "@difflens/common";
-import { parseHookName, resolveQwen2Config, type Qwen2Config } from "@difflens/runtime";
+import { parseHookName, type Qwen2Config, resolveQwen2Config } from "@difflens/runtime";
 import type { Tokenizer } from "@difflens/tokenizer";
-import { STAGE_NAMES, type DiffingConfig, type StageName } from "../config/diffing-config.ts";
+import { type DiffingConfig, STAGE_NAMES, type StageName } from "../config/diffing-config.ts";
 import { chatDataWindows, maskRulesOf, textWindows } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
 import { checkParentSae, readParentSae } from "../models/parent-sae.ts";
-import { COMMAND_STAGES, STAGES, readStageRecord, withAncestors, type StageRecord } from "../stages/stage-plan.ts";
+import { COMMAND_STAGES, readStageRecord, STAGES, type StageRecord, withAncestors } from "../stages/stage-plan.ts";
 import { qwenTokenizerFile, TOY_SHAPE } from "../toy/toy-files.ts";
 import { QWEN_VOCAB_SIZE } from "../toy/toy-pair.ts";
 import {
   checkpointBytes,
   harvestFlopsPerPosition,
+  type RowCost,
   secondsPerRow,
   trainedFraction,
-  type RowCost,
 } from "./cost-model.ts";
 import { checkDataFiles, checkModelAt, checkOutput, checkTokenizer } from "./input-checks.ts";
 

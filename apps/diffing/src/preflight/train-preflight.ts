@@ -5,14 +5,14 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Preflight, chatTemplateFor, formatBytes } from "@difflens/app-kit";
+import { chatTemplateFor, formatBytes, Preflight } from "@difflens/app-kit";
 import { clock, compactNumber, type Log } from "@difflens/common";
 import { parseHookName } from "@difflens/runtime";
 import type { Tokenizer } from "@difflens/tokenizer";
 import type { TrainConfig } from "../config/train-config.ts";
 import { chatDataWindows, maskRulesOf, textWindows } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
-import { checkParentSae, parentFolder, readParentSae, recordedParent, type ParentSae } from "../models/parent-sae.ts";
+import { checkParentSae, type ParentSae, parentFolder, readParentSae, recordedParent } from "../models/parent-sae.ts";
 import { stepsFor } from "../stages/train-run.ts";
 import {
   CHECKPOINTS_AT_PEAK,
@@ -21,7 +21,7 @@ import {
   secondsPerRow,
   trainedFraction,
 } from "./cost-model.ts";
-import { checkDataFiles, checkModelAt, checkOutput, checkTokenizer, type CheckedModel } from "./input-checks.ts";
+import { type CheckedModel, checkDataFiles, checkModelAt, checkOutput, checkTokenizer } from "./input-checks.ts";
 
 export interface TrainRequest {
   readonly mode: "train" | "finetune";

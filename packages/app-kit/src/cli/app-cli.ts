@@ -5,9 +5,9 @@
  * pnpm), an interrupted command prints the line that continues it, and the compute backend is chosen (and logged)
  * before a command runs.
  */
-import { runCommandTable, type CliOptions, type Command } from "@difflens/common";
+import { type CliOptions, type Command, runCommandTable } from "@difflens/common";
 import { useBackend } from "@difflens/tensor";
-import { invocationDir, resolvePathFlags, type AppFlagSpec } from "./command-paths.ts";
+import { type AppFlagSpec, invocationDir, resolvePathFlags } from "./command-paths.ts";
 import { withRerunHint } from "./rerun-hint.ts";
 
 /** Error codes of a config a person got wrong: exit status 2, like a bad flag. */

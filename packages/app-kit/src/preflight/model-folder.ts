@@ -7,10 +7,10 @@ import {
   hookShape,
   loadLoraAdapter,
   parseHookName,
+  type Qwen2Config,
   qwen2WeightShapes,
   readModelConfig,
   resolveModelFolder,
-  type Qwen2Config,
 } from "@difflens/runtime";
 import { openCheckpoint } from "@difflens/tensor";
 import { AppKitError } from "../errors.ts";

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * pnpm difflens-forward --model DIR (--tokens 1,2,3 | --text "…" [--condition C]) [--hooks A,B] --out FILE
  *
@@ -5,12 +6,19 @@
  * `input_ids`, into one safetensors file. Everything is validated before the forward pass starts.
  */
 import {
-  isMainModule, runCommand, UsageError, type CliOptions, type Command, type CommandContext, type FlagSpec,
+  type CliOptions,
+  type Command,
+  type CommandContext,
+  checkOutputPath,
+  type FlagSpec,
+  isMainModule,
+  runCommand,
+  UsageError,
 } from "@difflens/common";
 import { Tensor, useBackend, writeSafetensors } from "@difflens/tensor";
-import { loadModel } from "../loading/load-model.ts";
 import { HookError } from "../errors.ts";
 import { parseHookName } from "../hooks/hook-table.ts";
+import { loadModel } from "../loading/load-model.ts";
 import type { Model } from "../model.ts";
 
 const PROGRAM = "difflens-forward";
@@ -18,20 +26,27 @@ const BACKENDS = ["auto", "js", "native"] as const;
 
 const FLAGS: readonly FlagSpec[] = [
   {
-    name: "model", kind: "string", value: "DIR",
+    name: "model",
+    kind: "string",
+    value: "DIR",
     help: "HF model folder, Hub cache folder (models--ORG--NAME) or ORG/NAME[@rev] in the Hub cache",
   },
   { name: "tokens", kind: "string", value: "IDS", help: "comma-separated token ids" },
   {
-    name: "text", kind: "string", value: "TEXT",
+    name: "text",
+    kind: "string",
+    value: "TEXT",
     help: "a user message, rendered with the model's chat template and tokenized",
   },
   {
-    name: "condition", kind: "string", value: "C",
+    name: "condition",
+    kind: "string",
+    value: "C",
     help: "system-prompt condition for --text: model-default (default) | empty | no-system-turn | custom:<text> | raw",
   },
   { name: "hooks", kind: "string", value: "NAMES", help: "comma-separated hook names, e.g. blocks.0.hook_resid_post" },
   { name: "out", kind: "string", value: "FILE", help: "output .safetensors (logits, input_ids, one tensor per hook)" },
+  { name: "force", kind: "boolean", help: "replace an existing --out file" },
   { name: "backend", kind: "string", value: "B", help: "auto | js | native (default auto)" },
   { name: "list-hooks", kind: "boolean", help: "print the model's hook names, one a line, and exit" },
 ];
@@ -41,14 +56,15 @@ const FORWARD: Command = {
   flags: FLAGS,
   notes: [
     "Give exactly one of --tokens and --text. raw (for --condition) tokenizes the text as-is, without the template.",
-    "Exit status: 0 written, 1 a run error, 2 bad usage (unknown flag or hook name, missing flag).",
+    "An existing --out file is never replaced without --force; the file is written beside it and renamed over it.",
+    "Exit status: 0 written, 1 a run error, 2 bad usage (unknown flag or hook name, missing flag, existing --out).",
   ],
   run: forward,
 };
 
 /** Runs the CLI on `argv` (without the program name); resolves to the exit status. */
 export async function main(argv: readonly string[], io: Pick<CliOptions, "out" | "log"> = {}): Promise<number> {
-  return runCommand(FORWARD, { program: PROGRAM, argv, usageCodes: ["UNKNOWN_HOOK"], ...io });
+  return runCommand(FORWARD, { program: PROGRAM, argv, usageCodes: ["UNKNOWN_HOOK", "OUTPUT_EXISTS"], ...io });
 }
 
 function usage(message: string, field?: string): UsageError {
@@ -63,6 +79,9 @@ async function forward(context: CommandContext): Promise<number> {
   if (!(BACKENDS as readonly string[]).includes(backend)) {
     throw usage(`--backend must be auto, js or native, got ${backend}`, "--backend");
   }
+  const out = flags["out"] as string | undefined;
+  // Before the model loads: a refused --out should cost a second, not a forward pass.
+  if (out !== undefined && !flags["list-hooks"]) checkOutputPath(out, { force: flags["force"] === true });
   useBackend(backend as (typeof BACKENDS)[number]);
   const model = await loadModel(source);
   try {
@@ -84,14 +103,20 @@ async function writeForward(model: Model, source: string, { flags, log }: Comman
   if ((tokens === undefined) === (text === undefined)) throw usage("give exactly one of --tokens and --text");
   let ids: number[];
   if (tokens !== undefined) {
-    ids = tokens.split(",").filter((s) => s.trim() !== "").map((s) => Number(s.trim()));
+    ids = tokens
+      .split(",")
+      .filter((s) => s.trim() !== "")
+      .map((s) => Number(s.trim()));
     const bad = ids.findIndex((x) => !Number.isInteger(x));
     if (bad >= 0) throw usage(`--tokens entry ${bad} is not an integer`, "--tokens");
   } else {
     if (!model.folder) throw usage("--text needs the model folder's tokenizer files", "--text");
     ids = await tokensFromText(model.folder, text!, (flags["condition"] as string | undefined) ?? "model-default");
   }
-  const hooks = ((flags["hooks"] as string | undefined) ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const hooks = ((flags["hooks"] as string | undefined) ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   checkHooks(model, source, hooks);
   const t0 = performance.now();
   const { logits, cache } = model.runWithCache([ids], { names: hooks });

@@ -1,13 +1,24 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { findHubSnapshot, hubCacheDir, hubRepoFolderName, parseRepoId } from "@difflens/common";
+import { findHubSnapshot, hubCacheDir, hubRepoFolderName, parseRepoId, repoIdOfHubFolder } from "@difflens/common";
 import { RuntimeError } from "../errors.ts";
+
+/** The command that puts `repoId` (at `revision`) into the Hub cache: every MODEL_NOT_FOUND names it. */
+export function downloadCommand(repoId: string, revision = "main"): string {
+  return `pnpm difflens-download ${repoId}${revision === "main" ? "" : ` --revision ${revision}`}`;
+}
 
 /** In a `models--ORG--NAME` folder: the snapshot of a revision (branch/tag via refs/, or a commit hash). */
 export function snapshotOf(repoDir: string, revision = "main"): string {
   const { snapshot, commit, available } = findHubSnapshot(repoDir, revision);
   if (snapshot !== undefined) return snapshot;
-  throw new RuntimeError("MODEL_NOT_FOUND", `${repoDir}: no snapshot for revision "${revision}" (commit ${commit}); snapshots present: ${available.join(", ") || "none"}`, { file: repoDir, got: revision, expected: available });
+  const fix = `download it: ${downloadCommand(repoIdOfHubFolder(repoDir) ?? "ORG/NAME", revision)}`;
+  const present = available.join(", ") || "none";
+  throw new RuntimeError(
+    "MODEL_NOT_FOUND",
+    `${repoDir}: no snapshot for revision "${revision}" (commit ${commit}); snapshots present: ${present} — ${fix}`,
+    { file: repoDir, got: revision, expected: available, fix },
+  );
 }
 
 /** Where `ORG/NAME` is looked up: an explicit cache folder, or the environment (Hugging Face's order). */
@@ -28,14 +39,19 @@ export function resolveModelFolder(source: string, opts: HubCacheOptions & { rev
   if (fs.existsSync(source) && fs.statSync(source).isDirectory()) {
     if (fs.existsSync(path.join(source, "config.json"))) return source;
     if (fs.existsSync(path.join(source, "snapshots"))) return snapshotOf(source, opts.revision);
-    throw new RuntimeError("MODEL_NOT_FOUND", `${source}: not a model folder (no config.json) and not a Hub cache repo folder (no snapshots/)`, { file: source });
+    const fix = `give a folder with config.json, or download a Hub model: ${downloadCommand("ORG/NAME")}`;
+    const what = "not a model folder (no config.json) and not a Hub cache repo folder (no snapshots/)";
+    throw new RuntimeError("MODEL_NOT_FOUND", `${source}: ${what} — ${fix}`, { file: source, fix });
   }
   const repo = parseRepoId(source);
   if (repo) {
     const cache = opts.cacheDir ?? hubCacheDir(opts.env, opts.home);
     const repoDir = path.join(cache, hubRepoFolderName(repo.repoId));
     if (fs.existsSync(repoDir)) return snapshotOf(repoDir, opts.revision ?? repo.revision);
-    throw new RuntimeError("MODEL_NOT_FOUND", `"${source}" is not a folder and ${repoDir} is not in the Hub cache; download it first (downloadModel("${repo.repoId}"))`, { file: repoDir, got: source });
+    const fix = `download it first: ${downloadCommand(repo.repoId, opts.revision ?? repo.revision)}`;
+    const what = `"${source}" is not a folder and ${repoDir} is not in the Hub cache`;
+    throw new RuntimeError("MODEL_NOT_FOUND", `${what} — ${fix}`, { file: repoDir, got: source, fix });
   }
-  throw new RuntimeError("MODEL_NOT_FOUND", `${source}: no such folder`, { file: source });
+  const fix = `check the path, or download a Hub model: ${downloadCommand("ORG/NAME")}`;
+  throw new RuntimeError("MODEL_NOT_FOUND", `${source}: no such folder — ${fix}`, { file: source, fix });
 }

@@ -1,11 +1,19 @@
+#!/usr/bin/env node
 // difflens-wandb: upload run folders to W&B. `pnpm difflens-wandb sync <run folder>...`
 import {
-  isMainModule, runCommandTable, UsageError, type CliOptions, type Command, type CommandContext,
+  type CliOptions,
+  type Command,
+  type CommandContext,
+  isMainModule,
+  runCommandTable,
+  UsageError,
 } from "@difflens/common";
 import { WandbError } from "../errors.ts";
 import { syncRunFolder } from "../sync.ts";
 
 const PROGRAM = "pnpm difflens-wandb";
+/** A person at a terminal waits a minute, not ten (the library's default suits unattended jobs). */
+const DEFAULT_TIMEOUT_S = 60;
 
 const SYNC: Command = {
   summary: "upload offline, interrupted or crashed run folders: pnpm difflens-wandb sync <run folder>... [flags]",
@@ -14,12 +22,17 @@ const SYNC: Command = {
     { name: "base-url", kind: "string", value: "URL", help: "API server (default $WANDB_BASE_URL, else api.wandb.ai)" },
     { name: "entity", kind: "string", value: "NAME", help: "upload under this entity instead of the folder's own" },
     { name: "exit-code", kind: "integer", value: "N", help: "close a crashed run (no exit record) with this code" },
-    { name: "timeout-s", kind: "integer", value: "S", help: "give up retrying after this many seconds (default 600)" },
+    {
+      name: "timeout-s",
+      kind: "integer",
+      value: "S",
+      help: `give up retrying an unreachable server after this many seconds (default ${DEFAULT_TIMEOUT_S})`,
+    },
   ],
   notes: [
     "sync replays a run folder to W&B. It is idempotent: history line i is always sent at offset i and the",
     "acknowledged offset is kept in the folder, so running it twice sends nothing twice. Network errors are retried",
-    "with exponential backoff and jitter.",
+    'with exponential backoff and jitter, one line each ("server unreachable, retry 3 in 4 s, giving up in 52 s").',
     "",
     "Authentication: $WANDB_API_KEY, else the ~/.netrc entry written by `wandb login`.",
     "Exit status: 0 all folders synced, 1 an error (message names the folder and the fix), 2 bad usage.",
@@ -45,7 +58,7 @@ function nonNegative(flags: CommandContext["flags"], name: string): number | und
 
 async function sync({ flags, positionals }: CommandContext): Promise<number> {
   const exitCode = nonNegative(flags, "exit-code");
-  const timeoutS = nonNegative(flags, "timeout-s");
+  const timeoutS = nonNegative(flags, "timeout-s") ?? DEFAULT_TIMEOUT_S;
   const baseUrl = flags["base-url"] as string | undefined;
   const entity = flags["entity"] as string | undefined;
   let failed = false;
@@ -55,7 +68,7 @@ async function sync({ flags, positionals }: CommandContext): Promise<number> {
         ...(baseUrl !== undefined ? { baseUrl } : {}),
         ...(entity !== undefined ? { entity } : {}),
         ...(exitCode !== undefined ? { exitCode } : {}),
-        ...(timeoutS !== undefined ? { timeoutMs: timeoutS * 1000 } : {}),
+        timeoutMs: timeoutS * 1000,
         say: (m) => console.error(`  ${m}`),
       });
       const state = report.completed
@@ -63,7 +76,8 @@ async function sync({ flags, positionals }: CommandContext): Promise<number> {
         : report.unfinished
           ? "no exit record (crashed or still running; --exit-code closes it)"
           : "open";
-      const lines = `${report.localLines} history lines, ${report.sentLines} sent now, ` +
+      const lines =
+        `${report.localLines} history lines, ${report.sentLines} sent now, ` +
         `${report.acknowledgedLines} on the server`;
       const url = report.url !== null ? `; ${report.url}` : "";
       console.log(`${folder}: ${lines}; ${report.filesUploaded} files uploaded; run ${state}${url}`);
