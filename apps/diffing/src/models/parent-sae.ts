@@ -10,26 +10,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeJsonAtomic } from "@difflens/common";
 import {
+  convertSae,
   detectSaeFormat,
   type LineageEntry,
   loadSae,
-  newTrainState,
-  resolveSaeTrainConfig,
-  type Sae,
+  SAE_WEIGHTS_FILE,
   type SaeFormat,
-  writeSaeFolder,
 } from "@difflens/sae";
-import { Rng } from "@difflens/tensor";
 import type { SaeConfig } from "../config/sections.ts";
 import { DiffingError } from "../errors.ts";
-
-/** The file holding each format's weights: what the lineage's sha256 is taken of. */
-const WEIGHTS_FILE: Readonly<Record<SaeFormat, string>> = {
-  difflens: "sae.safetensors",
-  sparsify: "sae.safetensors",
-  saelens: "sae_weights.safetensors",
-  dictionary_learning: "ae.pt",
-};
 
 export interface ParentSae {
   /** The SAE folder (a run folder given as --from is replaced by its latest checkpoint). */
@@ -53,8 +42,6 @@ export interface ParentSae {
   readonly step: number;
   readonly tokensSeen: number;
   readonly lineage: readonly LineageEntry[];
-  /** The loaded SAE of another library's folder (written in our layout before training); null for ours. */
-  readonly sae: Sae | null;
 }
 
 /** What a finetune needs of its parent. `dIn` is null when the model could not be checked. */
@@ -80,7 +67,7 @@ export async function readParentSae(from: string): Promise<ParentSae> {
   if (!fs.existsSync(dir))
     throw new DiffingError("PARENT_MISSING", `finetune: --from ${dir} does not exist`, { file: dir });
   const format = detectSaeFormat(dir);
-  const sha256 = await sha256OfFile(path.join(dir, WEIGHTS_FILE[format]));
+  const sha256 = await sha256OfFile(path.join(dir, SAE_WEIGHTS_FILE[format]));
   if (format === "difflens") {
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, "cfg.json"), "utf8")) as OurCfg;
     const block = cfg.difflens;
@@ -97,7 +84,6 @@ export async function readParentSae(from: string): Promise<ParentSae> {
       step: block.step,
       tokensSeen: block.tokensSeen,
       lineage: block.lineage,
-      sae: null,
     };
   }
   const sae = await loadSae(dir);
@@ -115,7 +101,6 @@ export async function readParentSae(from: string): Promise<ParentSae> {
     step: 0,
     tokensSeen: 0,
     lineage: [],
-    sae,
   };
 }
 
@@ -227,47 +212,27 @@ export async function stageParentSae(parent: ParentSae, dst: string, warnings: r
     format: parent.format,
     ...(warnings.length > 0 ? { warnings } : {}),
   };
-  if (parent.sae === null) {
-    // Ours under a warning: the same files (optimizer state included, so "keep" still works), one lineage entry more.
-    fs.mkdirSync(dst, { recursive: true });
-    for (const f of ["sae.safetensors", "optimizer.safetensors", "state.json"]) {
-      if (fs.existsSync(path.join(parent.dir, f)))
-        fs.copyFileSync(path.join(parent.dir, f), path.join(dst, f), fs.constants.COPYFILE_FICLONE);
+  if (parent.format !== "difflens") {
+    // Another library's SAE: `convert --to difflens` writes it (its lineage names the source), plus our warnings.
+    await convertSae(parent.dir, dst, "difflens", { force: true });
+    if (warnings.length > 0) {
+      const cfg = JSON.parse(fs.readFileSync(path.join(dst, "cfg.json"), "utf8")) as OurCfg;
+      const [source, ...older] = cfg.difflens.lineage;
+      const lineage = [{ ...source, ...entry }, ...older];
+      writeJsonAtomic(path.join(dst, "cfg.json"), { ...cfg, difflens: { ...cfg.difflens, lineage } });
     }
-    const cfg = JSON.parse(fs.readFileSync(path.join(parent.dir, "cfg.json"), "utf8")) as OurCfg;
-    writeJsonAtomic(path.join(dst, "cfg.json"), {
-      ...cfg,
-      difflens: { ...cfg.difflens, lineage: [entry, ...parent.lineage] },
-    });
     return dst;
   }
-  const sae = parent.sae;
-  const cfg = resolveSaeTrainConfig({
-    dIn: sae.dIn,
-    dSae: sae.dSae,
-    k: parent.k,
-    hookName: parent.hook,
-    normalizeActivations: "none",
-  });
-  const state = newTrainState({ ...bDecSubtracted(sae) }, cfg, new Rng(0));
-  await writeSaeFolder(dst, state, cfg, [entry]);
-  return dst;
-}
-
-/**
- * Weights for an encoder that subtracts bDec from its input, as ours does. A SAELens SAE with apply_b_dec_to_input
- * false computes x·Wencᵀ + bEnc = (x − bDec)·Wencᵀ + (bEnc + Wenc·bDec).
- */
-function bDecSubtracted(sae: Sae): Sae["weights"] {
-  const { wEnc, bEnc, wDec, bDec } = sae.weights;
-  if (sae.applyBDecToInput) return { wEnc, bEnc, wDec, bDec };
-  const folded = Float32Array.from(bEnc);
-  for (let j = 0; j < sae.dSae; j++) {
-    let dot = 0;
-    for (let i = 0; i < sae.dIn; i++) dot += wEnc[j * sae.dIn + i]! * bDec[i]!;
-    folded[j] = bEnc[j]! + dot;
+  // Ours under a warning: the same files (optimizer state included, so "keep" still works), one lineage entry more.
+  fs.mkdirSync(dst, { recursive: true });
+  for (const f of ["sae.safetensors", "optimizer.safetensors", "state.json"]) {
+    const file = path.join(parent.dir, f);
+    if (fs.existsSync(file)) fs.copyFileSync(file, path.join(dst, f), fs.constants.COPYFILE_FICLONE);
   }
-  return { wEnc, bEnc: folded, wDec, bDec };
+  const cfg = JSON.parse(fs.readFileSync(path.join(parent.dir, "cfg.json"), "utf8")) as OurCfg;
+  const lineage = [entry, ...parent.lineage];
+  writeJsonAtomic(path.join(dst, "cfg.json"), { ...cfg, difflens: { ...cfg.difflens, lineage } });
+  return dst;
 }
 
 /**

@@ -12,7 +12,14 @@ import type { Tokenizer } from "@difflens/tokenizer";
 import type { TrainConfig } from "../config/train-config.ts";
 import { chatDataWindows, maskRulesOf, textWindows } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
-import { checkParentSae, type ParentSae, parentFolder, readParentSae, recordedParent } from "../models/parent-sae.ts";
+import {
+  checkParentSae,
+  type ParentSae,
+  parentFolder,
+  parentStart,
+  readParentSae,
+  recordedParent,
+} from "../models/parent-sae.ts";
 import { stepsFor } from "../stages/train-run.ts";
 import {
   CHECKPOINTS_AT_PEAK,
@@ -73,8 +80,10 @@ export async function preflightTrain(request: TrainRequest, log: Log): Promise<T
     if (holdsRun) checkResumedParent(mode, outDir, request.from, parent);
   });
   const dIn = model?.dIn ?? parent?.dIn;
+  // The checkpoints at their peak, and the parent written in our layout when it is staged (see parent-sae.ts).
+  const staged = parent !== null && parentStart(parent, path.join(outDir, "parent"), warnings) !== parent.dir;
   const bytes =
-    dIn === undefined ? 0 : (CHECKPOINTS_AT_PEAK + (parent?.sae ? 1 : 0)) * checkpointBytes(dIn, config.sae.dSae);
+    dIn === undefined ? 0 : (CHECKPOINTS_AT_PEAK + (staged ? 1 : 0)) * checkpointBytes(dIn, config.sae.dSae);
   const free = await checkOutput(pf, outDir, bytes, "the checkpoints");
   pf.finish(log);
   // Reached only when every check passed: the model, tokenizer and data are known to be good.
