@@ -39,13 +39,14 @@ export async function checkModelAt(
   return dIn === undefined ? undefined : { config: model.config, dIn };
 }
 
-/** The tokenizer, with every special token the config names (masks, separator, padding). */
+/** The tokenizer (in `source`, named `label`), with every special token the config names (masks, separator, padding). */
 export async function checkTokenizer(
   pf: Preflight,
   source: string,
   config: { mask: MaskConfig; textData: TextDataConfig | null; chatData: ChatDataConfig | null },
+  label = `tokenizer of ${source}`,
 ): Promise<Tokenizer | undefined> {
-  const tokenizer = await pf.check(`tokenizer of ${source}`, () => loadTokenizer(source));
+  const tokenizer = await pf.check(label, () => loadTokenizer(source));
   if (tokenizer === undefined) return undefined;
   await pf.check("special tokens of the config", () => {
     maskRulesOf(config.mask, tokenizer);

@@ -106,8 +106,12 @@ export async function preflightPipeline(request: PipelineRequest, log: Log): Pro
     textData: needsText ? config.textData : null,
     chatData: needsChatData ? config.chatData : null,
   };
-  const tokenizerSource = config.toy !== null ? path.dirname(qwenTokenizerFile()) : config.baseModel!.path;
-  const tokenizer = needsText || needsChatData ? await checkTokenizer(pf, tokenizerSource, data) : undefined;
+  const [tokenizerSource, tokenizerLabel] =
+    config.toy !== null
+      ? [path.dirname(qwenTokenizerFile()), "the toy's Qwen tokenizer"]
+      : [config.baseModel!.path, `tokenizer of ${config.baseModel!.path}`];
+  const tokenizer =
+    needsText || needsChatData ? await checkTokenizer(pf, tokenizerSource, data, tokenizerLabel) : undefined;
   const base = config.file ? path.dirname(config.file) : runDir;
   const textOk = needsText && (await checkDataFiles(pf, "text data", config.textData, base));
   const chatOk = needsChatData && (await checkDataFiles(pf, "chat data", config.chatData, base));
