@@ -35,14 +35,16 @@ const sha256 = (file: string) => createHash("sha256").update(fs.readFileSync(fil
 const finetune = (from: string, out: string, ...more: string[]) =>
   main(["finetune", "--from", from, "--config", at("finetune.json"), "--out", at(out), ...more], log);
 
-/** Our checkpoint folder with random weights, as another run would have left it. */
+/** Our checkpoint folder with random weights, as a run of 40 steps would have left it. */
 async function ourSae(
   folder: string,
   o: { hook: string; k: number; normalize: "none" | "unit-mean-squared-norm" },
 ): Promise<void> {
   const cfg = resolveSaeTrainConfig({ dIn: 16, dSae: 64, k: o.k, hookName: o.hook, normalizeActivations: o.normalize });
   const rng = new Rng(3);
-  await writeSaeFolder(folder, newTrainState(initParams(16, 64, rng, new Float32Array(16)), cfg, rng), cfg, []);
+  const state = newTrainState(initParams(16, 64, rng, new Float32Array(16)), cfg, rng);
+  Object.assign(state, { step: 40, tokensSeen: 40 * 256 }); // trained here: its normalisation is a recorded recipe
+  await writeSaeFolder(folder, state, cfg, []);
 }
 
 beforeAll(async () => {

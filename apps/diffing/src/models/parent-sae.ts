@@ -80,7 +80,8 @@ export async function readParentSae(from: string): Promise<ParentSae> {
       dSae: cfg.num_latents,
       activation: cfg.activation ?? "topk",
       k: cfg.k,
-      normalization: block.normalization.kind,
+      // Step 0: converted or adopted, never trained here; its weights take raw activations like the source's.
+      normalization: block.step === 0 ? null : block.normalization.kind,
       step: block.step,
       tokensSeen: block.tokensSeen,
       lineage: block.lineage,
