@@ -6,26 +6,18 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type AppFlagSpec, chatTemplateFor, formatBytes, hookWidth, Preflight } from "@difflens/app-kit";
-import { bundledChatTemplate } from "@difflens/chat";
-import { clock, compactNumber, type Log, type ParsedFlags } from "@difflens/common";
-import { parseHookName, type Qwen2Config, resolveQwen2Config } from "@difflens/runtime";
-import type { Tokenizer } from "@difflens/tokenizer";
+import { type AppFlagSpec, hookWidth, Preflight } from "@difflens/app-kit";
+import type { Log, ParsedFlags } from "@difflens/common";
+import { type Qwen2Config, resolveQwen2Config } from "@difflens/runtime";
 import { type DiffingConfig, STAGE_NAMES, type StageName } from "../config/diffing-config.ts";
-import { chatDataWindows, maskRulesOf, textWindows } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
 import { checkParentSae, readParentSae } from "../models/parent-sae.ts";
-import { COMMAND_STAGES, readStageRecord, STAGES, type StageRecord, withAncestors } from "../stages/stage-plan.ts";
+import { COMMAND_STAGES, readStageRecord, STAGES, withAncestors } from "../stages/stage-plan.ts";
 import { qwenTokenizerFile, TOY_SHAPE } from "../toy/toy-files.ts";
 import { QWEN_VOCAB_SIZE } from "../toy/toy-pair.ts";
-import {
-  checkpointBytes,
-  harvestFlopsPerPosition,
-  type RowCost,
-  secondsPerRow,
-  trainedFraction,
-} from "./cost-model.ts";
+import { checkpointBytes } from "./cost-model.ts";
 import { checkDataFiles, checkModelAt, checkOutput, checkTokenizer } from "./input-checks.ts";
+import { pipelinePlan, type StageStep } from "./pipeline-plan.ts";
 
 export type PipelineCommand = "train-stage0" | "train-stage1" | "train-stage2" | "compare" | "features" | "demo";
 
@@ -51,14 +43,6 @@ export async function checkPipeline(request: PipelineRequest, flags: ParsedFlags
   if (!flags["dry-run"]) return false;
   log(plan);
   return true;
-}
-
-interface StageStep {
-  readonly stage: StageName;
-  readonly action: "done" | "train" | "adopt";
-  readonly record: StageRecord | null;
-  /** Why a stage that was not asked for is trained. */
-  readonly parentOf: StageName | null;
 }
 
 /** Preflight of one pipeline command; returns the plan. */
@@ -132,12 +116,23 @@ export async function preflightPipeline(request: PipelineRequest, log: Log): Pro
     training.length > 0 ? "the stages' checkpoints" : `${command}'s outputs`,
   );
   pf.finish(log);
-
-  const cost = await costs(config, { shape, dIn, tokenizer, textOk, chatOk });
-  return formatPlan(request, runDir, steps, cost, bytes, perCheckpoint, free!);
+  // Reached only when every check passed.
+  return pipelinePlan(request, runDir, steps, {
+    shape,
+    dIn,
+    tokenizer,
+    textOk,
+    chatOk,
+    bytes,
+    perCheckpoint,
+    free: free!,
+  });
 }
 
-/** The stages of the command in lineage order with what happens to each; a missing parent without --with-parents is a problem. */
+/**
+ * The stages of the command in lineage order with what happens to each; a missing parent without --with-parents is
+ * a problem.
+ */
 async function stageSteps(pf: Preflight, request: PipelineRequest): Promise<StageStep[]> {
   const { command, config } = request;
   const requested = command === "demo" ? STAGE_NAMES : COMMAND_STAGES[command];
@@ -191,130 +186,4 @@ async function requireStages(pf: Preflight, config: DiffingConfig, command: "com
         });
     });
   }
-}
-
-interface Costs {
-  /** Seconds per trained row of each (model, data) pair: measured in this run, or modelled. */
-  readonly perRow: (stage: StageName) => { seconds: number; measured: StageName | null };
-  /** Seconds per computed position of a forward to the hook (features). */
-  readonly perPosition: number;
-}
-
-async function costs(
-  config: DiffingConfig,
-  o: {
-    shape: Qwen2Config | undefined;
-    dIn: number | undefined;
-    tokenizer: Tokenizer | undefined;
-    textOk: boolean;
-    chatOk: boolean;
-  },
-): Promise<Costs> {
-  const shape = o.shape;
-  const flops = (contextSize: number) => {
-    if (shape === undefined) return 0; // nothing is harvested (compare)
-    const { layer, site } = parseHookName(config.hook, shape);
-    const hookLayer = Math.min(shape.nLayers, site.template === "blocks.{L}.hook_resid_pre" ? layer : layer + 1);
-    return harvestFlopsPerPosition(shape, hookLayer, contextSize);
-  };
-  let textFraction = 1,
-    chatFraction = 1;
-  if (o.tokenizer) {
-    const rules = maskRulesOf(config.mask, o.tokenizer);
-    if (o.textOk) textFraction = await trainedFraction(textWindows(config.textData, o.tokenizer, rules, 0));
-    if (o.chatOk) {
-      const template = config.toy !== null ? bundledChatTemplate("qwen1.5-chat") : chatTemplateFor(config.chatModel!);
-      chatFraction = await trainedFraction(chatDataWindows(config.chatData, o.tokenizer, template, rules, 0));
-    }
-  }
-  const modelled: Record<"text" | "chat", RowCost> = {
-    text: secondsPerRow({
-      flopsPerPosition: flops(config.textData.contextSize),
-      trainedFraction: textFraction,
-      dIn: o.dIn ?? 0,
-      dSae: config.sae.dSae,
-    }),
-    chat: secondsPerRow({
-      flopsPerPosition: flops(config.chatData.contextSize),
-      trainedFraction: chatFraction,
-      dIn: o.dIn ?? 0,
-      dSae: config.sae.dSae,
-    }),
-  };
-  const perRow = (stage: StageName) => {
-    const plan = STAGES[stage];
-    const same = STAGE_NAMES.find(
-      (s) =>
-        STAGES[s].model === plan.model &&
-        STAGES[s].data === plan.data &&
-        (readStageRecord(config, s)?.timings.tokensPerS ?? 0) > 0,
-    );
-    if (same !== undefined) return { seconds: 1 / readStageRecord(config, same)!.timings.tokensPerS, measured: same };
-    const c = modelled[plan.data];
-    return { seconds: c.harvestS + c.saeS, measured: null };
-  };
-  const perPosition = secondsPerRow({
-    flopsPerPosition: flops(config.chatData.contextSize),
-    trainedFraction: 1,
-    dIn: 1,
-    dSae: 1,
-  }).harvestS;
-  return { perRow, perPosition };
-}
-
-function formatPlan(
-  request: PipelineRequest,
-  runDir: string,
-  steps: readonly StageStep[],
-  cost: Costs,
-  bytes: number,
-  perCheckpoint: number,
-  free: number,
-): string {
-  const { command, config } = request;
-  const lines = [`plan: ${command} — run folder ${runDir}${config.file ? ` (config ${config.file})` : ""}`];
-  let totalS = 0,
-    totalTokens = 0;
-  const measured = new Set<StageName>();
-  for (const step of steps) {
-    const plan = STAGES[step.stage];
-    const head = `  ${step.stage.padEnd(2)} ${plan.alias.padEnd(6)}`;
-    if (step.action === "done") {
-      lines.push(`${head} done (step ${step.record!.step}, ${compactNumber(step.record!.tokens)} tokens) — kept`);
-      continue;
-    }
-    if (step.action === "adopt") {
-      lines.push(`${head} adopt stages.S.pretrained ${config.stages.S.pretrained}`);
-      continue;
-    }
-    const tokens = config.stages[step.stage].tokens;
-    const { seconds, measured: by } = cost.perRow(step.stage);
-    if (by !== null) measured.add(by);
-    totalS += tokens * seconds;
-    totalTokens += tokens;
-    const why = step.parentOf ? ` (missing parent of ${step.parentOf})` : "";
-    const parent = plan.parent ? `finetune ${plan.parent}` : "from scratch";
-    lines.push(
-      `${head} train${why}: ${parent}, ${plan.model} model × ${plan.data} data, ${compactNumber(tokens)} tokens, ≈ ${clock(tokens * seconds)}`,
-    );
-  }
-  if (command === "compare" || command === "demo")
-    lines.push("  compare    decoder and encoder cosines of the five stages (seconds)");
-  if (command === "features" || command === "demo") {
-    const positions = 2 * config.features.windows * config.chatData.contextSize;
-    totalS += positions * cost.perPosition;
-    lines.push(
-      `  features   ${config.features.windows} ${config.features.data} windows on both models, ≈ ${clock(positions * cost.perPosition)}`,
-    );
-  }
-  const trained = steps.filter((s) => s.action === "train").length;
-  const rates =
-    measured.size > 0
-      ? `rates measured in this run by ${[...measured].join(", ")}, others the README's 2-core rates scaled by FLOPs`
-      : "the README's 2-core rates scaled by FLOPs";
-  lines.push(
-    `  total      ${trained} stage(s) to train, ${compactNumber(totalTokens)} tokens, ≈ ${clock(totalS)} (${rates})`,
-    `  disk       ≈ ${formatBytes(bytes)} (checkpoints of ${formatBytes(perCheckpoint)}); ${formatBytes(free)} free`,
-  );
-  return lines.join("\n");
 }
