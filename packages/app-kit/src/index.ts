@@ -19,15 +19,34 @@ export {
 } from "./cli/app-cli.ts";
 export { openRunFolder, writeJsonLines, relativePaths } from "./run/run-folder.ts";
 export {
+  FORCE_FLAG,
+  isNonEmptyFolder,
+  refuseExistingOutput,
+  startOutputFolder,
+  writeOutputFolder,
+  retireFolder,
+  type OutputFolderOptions,
+  type PendingOutputFolder,
+} from "./run/output-folder.ts";
+export {
   recordRun,
   readRunRecord,
   startRunEvent,
   packageVersions,
   gitCommit,
   type RunEvent,
+  type RecordedRunEvent,
   type RunInfo,
   type RunRecord,
 } from "./run/run-record.ts";
+export { fileSha256, folderFingerprint } from "./fingerprint/file-hash.ts";
+export { modelFingerprint, type ModelFingerprint } from "./fingerprint/model-fingerprint.ts";
+export {
+  fingerprintDigest,
+  diffFingerprints,
+  formatFieldChanges,
+  type FieldChange,
+} from "./fingerprint/fingerprint-diff.ts";
 export { resolveModelRef, describeModelRef, type ModelRef } from "./models/model-ref.ts";
 export {
   openModel,

@@ -1,13 +1,13 @@
 /** train-stage0/1/2, compare, features and demo: the stage-wise diffing pipeline from one config. */
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { CONFIG_FLAG, RUN_DIR_FLAG, WANDB_FLAG, startRunEvent } from "@difflens/app-kit";
-import { UsageError, type FlagSpec, type ParsedFlags } from "@difflens/common";
-import { loadDiffingConfig, resolveDiffingConfig, type DiffingConfig } from "../config/diffing-config.ts";
+import { CONFIG_FLAG, FORCE_FLAG, RUN_DIR_FLAG, WANDB_FLAG, startRunEvent } from "@difflens/app-kit";
+import { UsageError, didYouMean, type FlagSpec, type ParsedFlags } from "@difflens/common";
+import { STAGE_NAMES, loadDiffingConfig, resolveDiffingConfig, type DiffingConfig, type StageName } from "../config/diffing-config.ts";
 import { runCompare } from "../compare/compare.ts";
 import { formatDemo, runDemo } from "../demo/demo.ts";
 import { DiffingError } from "../errors.ts";
-import { runFeatures } from "../features/features.ts";
+import { checkFeaturesInputs, runFeatures } from "../features/features.ts";
 import { openPipelineModels } from "../models/open-models.ts";
 import { recordDiffingRun } from "../run/run-record.ts";
 import { trainStages } from "../stages/pipeline.ts";
@@ -34,11 +34,16 @@ const COMMON: readonly FlagSpec[] = [
 export const STAGE_FLAGS: readonly FlagSpec[] = [
   ...COMMON,
   { name: "with-parents", kind: "boolean", help: "train missing parent stages first (always on with the default config)" },
+  {
+    name: "retrain", kind: "strings", value: "STAGE[,STAGE]",
+    help: "train these stages again: they, the stages after them, compare/ and features/ are moved aside first (STAGE.retired-<time>, never deleted)",
+  },
 ];
-export const COMPARE_FLAGS = COMMON;
+export const COMPARE_FLAGS: readonly FlagSpec[] = [...COMMON, { ...FORCE_FLAG, help: "replace an existing output folder (written beside it, swapped in when complete)" }];
 export const DEMO_FLAGS: readonly FlagSpec[] = [
   PIPELINE_CONFIG_FLAG,
-  { ...RUN_DIR_FLAG, help: "demo run folder (default: runs/diffing/demo/seed-<N>-scale-<X>[-control]); deleted first" },
+  { ...RUN_DIR_FLAG, help: "demo run folder (default: runs/diffing/demo/seed-<N>-scale-<X>[-control], the demo's own, replaced on every run); a given one must be empty or new unless --force" },
+  FORCE_FLAG,
   ...TOY_FLAGS,
   { name: "threshold", kind: "number", value: "C", help: "|cos| the leading change direction must reach (default 0.9)" },
   { name: "no-features", kind: "boolean", help: "skip the max-activating contexts page" },
@@ -66,15 +71,31 @@ export function configFromFlags(flags: ParsedFlags): { config: DiffingConfig; is
   return { config, isDefault: file === DEFAULT_CONFIG };
 }
 
+/** `--retrain D --retrain M` or `--retrain D,M`: stage names, checked. */
+export function retrainFlag(flags: ParsedFlags): StageName[] {
+  const names = ((flags.retrain as string[] | undefined) ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+  for (const name of names) {
+    if (!(STAGE_NAMES as readonly string[]).includes(name)) {
+      throw new UsageError("USAGE", `--retrain: unknown stage "${name}"${didYouMean(name, STAGE_NAMES)} (stages: ${STAGE_NAMES.join(", ")})`, { field: "--retrain", got: name });
+    }
+  }
+  return [...new Set(names)] as StageName[];
+}
+
 export async function stageCommand(command: "train-stage0" | "train-stage1" | "train-stage2", flags: ParsedFlags, log: (line: string) => void): Promise<number> {
   const { config, isDefault } = configFromFlags(flags);
+  const retrain = retrainFlag(flags);
   const event = startRunEvent(command);
   const withParents = isDefault || Boolean(flags["with-parents"]);
+  let retired: Array<[string, string]> = [];
   const records = await trainStages(config, COMMAND_STAGES[command]!, {
-    withParents, withParentsReason: isDefault ? "the default config trains missing parents" : "--with-parents", log,
+    withParents, withParentsReason: isDefault ? "the default config trains missing parents" : "--with-parents", log, retrain, command,
+    onRetired: (moved) => (retired = moved),
   });
-  const details = Object.fromEntries(Object.entries(records).map(([s, r]) => [s, { wallS: r!.timings.wallS, tokensPerS: r!.timings.tokensPerS, checkpoint: r!.checkpoint }]));
-  const done = event.end(details);
+  const details = Object.fromEntries(Object.entries(records).map(([s, r]) => [s, {
+    wallS: r!.timings.wallS, tokensPerS: r!.timings.tokensPerS, checkpoint: r!.checkpoint, fingerprint: r!.fingerprintDigest ?? null,
+  }]));
+  const done = event.end({ ...details, ...(retired.length > 0 ? { retired: Object.fromEntries(retired) } : {}) });
   recordDiffingRun(config.runDir, config, config.sae.seed, done);
   log(`${command}: done in ${done.wallS.toFixed(1)} s → ${config.runDir}`);
   return 0;
@@ -83,7 +104,7 @@ export async function stageCommand(command: "train-stage0" | "train-stage1" | "t
 export async function compareCommand(flags: ParsedFlags, log: (line: string) => void): Promise<number> {
   const { config } = configFromFlags(flags);
   const event = startRunEvent("compare");
-  const cmp = await runCompare(config, log);
+  const cmp = await runCompare(config, log, { force: Boolean(flags.force) });
   const top = cmp.ranking.slice(0, config.compare.topK);
   recordDiffingRun(config.runDir, config, config.sae.seed, event.end({ top }));
   return 0;
@@ -91,10 +112,12 @@ export async function compareCommand(flags: ParsedFlags, log: (line: string) => 
 
 export async function featuresCommand(flags: ParsedFlags, log: (line: string) => void): Promise<number> {
   const { config } = configFromFlags(flags);
+  const force = Boolean(flags.force);
+  checkFeaturesInputs(config, force); // before the models load
   const event = startRunEvent("features");
   const models = await openPipelineModels(config, log);
   try {
-    const page = await runFeatures(config, models, log);
+    const page = await runFeatures(config, models, log, { force });
     recordDiffingRun(config.runDir, config, config.sae.seed, event.end({ page: path.relative(config.runDir, page) }));
   } finally {
     models.close();
@@ -110,6 +133,7 @@ export async function demoCommand(flags: ParsedFlags, log: (line: string) => voi
   const result = await runDemo({
     config, seed: toy.seed, plantScale: toy.plantScale, plant,
     ...(typeof flags["run-dir"] === "string" ? { runDir: path.resolve(flags["run-dir"]) } : {}),
+    force: Boolean(flags.force),
     threshold: typeof flags.threshold === "number" ? flags.threshold : 0.9, features: !flags["no-features"], log,
   });
   process.stdout.write(`${formatDemo(result, plant)}\n`);

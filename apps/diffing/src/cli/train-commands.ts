@@ -1,19 +1,21 @@
 /** `train` (an SAE from scratch) and `finetune` (from a checkpoint) on one model, hook and dataset. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONFIG_FLAG, openModel, startRunEvent } from "@difflens/app-kit";
+import { CONFIG_FLAG, FORCE_FLAG, openModel, startRunEvent } from "@difflens/app-kit";
 import { UsageError, writeJsonAtomic, type FlagSpec, type ParsedFlags } from "@difflens/common";
-import { loadTrainConfig } from "../config/train-config.ts";
+import { loadTrainConfig, type TrainConfig } from "../config/train-config.ts";
 import { activationStream } from "../data/activation-stream.ts";
 import { chatDataWindows, epochs, maskRulesOf, textWindows } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
 import { recordDiffingRun } from "../run/run-record.ts";
+import { openTrainOutput, trainFingerprint } from "../run/train-output.ts";
 import { stepsFor, trainRun } from "../stages/train-run.ts";
 
 export const TRAIN_FLAGS: readonly FlagSpec[] = [
   { ...CONFIG_FLAG, help: "train config (JSON): model, hook, textData|chatData, mask, sae, tokens, harvest, wandb, outDir" },
   { name: "out", kind: "string", value: "DIR", help: "run folder (overrides outDir of the config)" },
   { name: "resume", kind: "boolean", help: "continue the run in the output folder from its latest checkpoint (exact resume)" },
+  FORCE_FLAG,
 ];
 export const FINETUNE_FLAGS: readonly FlagSpec[] = [
   { name: "from", kind: "string", value: "CHECKPOINT", help: "checkpoint folder to start from (ours: cfg.json with a difflens block + sae.safetensors)" },
@@ -33,9 +35,20 @@ export async function trainCommand(flags: ParsedFlags, mode: "train" | "finetune
     if (!fs.existsSync(path.join(from, "cfg.json")) && fs.existsSync(pointer)) from = path.join(from, (JSON.parse(fs.readFileSync(pointer, "utf8")) as { checkpoint: string }).checkpoint);
     if (!fs.existsSync(path.join(from, "cfg.json"))) throw new DiffingError("PARENT_MISSING", `finetune: ${from} is not a checkpoint folder (no cfg.json)`, { file: from });
   }
-  if (fs.existsSync(path.join(outDir, "latest.json")) && !flags.resume) {
-    throw new DiffingError("CONFIG_INVALID", `${outDir} already holds a run`, { file: outDir, fix: "pass --resume to continue it, or choose another --out" });
+  const fingerprint = trainFingerprint(config, from);
+  const output = openTrainOutput(outDir, { command: mode, resume: Boolean(flags.resume), force: Boolean(flags.force), fingerprint }, log);
+  try {
+    await trainInto(output.dir, outDir, config, from, mode, Boolean(flags.resume), log);
+  } catch (error) {
+    output.discard();
+    throw error;
   }
+  output.commit();
+  return 0;
+}
+
+/** The run, written into `dir` (the output folder, or a temp folder beside it under --force). */
+async function trainInto(dir: string, outDir: string, config: TrainConfig, from: string | null, mode: "train" | "finetune", resume: boolean, log: (line: string) => void): Promise<void> {
   const event = startRunEvent(mode);
   const { model, tokenizer, template, description } = await openModel(config.model);
   const rules = maskRulesOf(config.mask, tokenizer);
@@ -51,20 +64,19 @@ export async function trainCommand(flags: ParsedFlags, mode: "train" | "finetune
   });
   log(`${mode}: ${description} at ${config.hook}, ${steps} steps × ${config.sae.batchSize} rows → ${outDir}`);
   const run = await trainRun({
-    label: mode === "train" ? "SAE" : "FT", outDir, source, sae: config.sae, hook: config.hook, tokens: config.tokens, lr: null,
-    finetuneFrom: from, resume: Boolean(flags.resume),
-    wandb: { ...config.wandb, dir: path.join(outDir, "wandb"), group: mode, name: path.basename(outDir), config: { model: description, hook: config.hook, from } },
+    label: mode === "train" ? "SAE" : "FT", outDir: dir, source, sae: config.sae, hook: config.hook, tokens: config.tokens, lr: null,
+    finetuneFrom: from, resume,
+    wandb: { ...config.wandb, dir: path.join(dir, "wandb"), group: mode, name: path.basename(outDir), config: { model: description, hook: config.hook, from } },
     timing, log,
   });
   model.close();
   const trained = run.result.state.tokensSeen - run.resumedFromStep * config.sae.batchSize;
   const summary = {
-    mode, checkpoint: path.relative(outDir, run.result.finalDir!), from, lineage: run.result.lineage, step: run.result.state.step,
+    mode, checkpoint: path.relative(dir, run.result.finalDir!), from, lineage: run.result.lineage, step: run.result.state.step,
     tokens: run.result.state.tokensSeen, final: run.final,
     timings: { wallS: run.wallS, tokensPerS: trained / run.wallS, harvestTokensPerS: timing.harvestedRows / Math.max(1e-9, timing.harvestMs / 1000), resumedFromStep: run.resumedFromStep },
   };
-  writeJsonAtomic(path.join(outDir, "train.json"), summary);
-  recordDiffingRun(outDir, { ...config, outDir }, config.sae.seed, event.end(summary.timings));
+  writeJsonAtomic(path.join(dir, "train.json"), summary);
+  recordDiffingRun(dir, { ...config, outDir: dir }, config.sae.seed, event.end(summary.timings));
   log(`${mode}: done — ${summary.checkpoint} (FVU ${run.final.fvu?.toFixed(3)}, L0 ${run.final.l0?.toFixed(1)}, ${summary.timings.tokensPerS.toFixed(0)} tok/s)`);
-  return 0;
 }

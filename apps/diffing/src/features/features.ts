@@ -2,23 +2,51 @@
  * The `features` step: for the chosen latents (default: the top of the two-stage ranking) the max-activating
  * contexts, encoded by the base-side stage (D) on the base model and by the chat-side stage (MF) on the chat
  * model, as the seed did; written as <run>/features/features.json and one static HTML page with the scatter.
+ * Before anything is encoded, the stages are verified against the config's fingerprints (so `--seed 3` on a seed-0
+ * run is refused, naming the fields) and compare/ must have been computed from these very checkpoints; an existing
+ * features/ is replaced only with `force`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { featurePage, maxActivatingContexts } from "@difflens/app-kit";
+import { featurePage, maxActivatingContexts, refuseExistingOutput, writeOutputFolder } from "@difflens/app-kit";
 import { writeFileAtomic, writeJsonAtomic } from "@difflens/common";
 import { loadSae } from "@difflens/sae";
-import type { DiffingConfig } from "../config/diffing-config.ts";
+import { comparedStages } from "../compare/compare.ts";
+import { STAGE_NAMES, type DiffingConfig, type StageName } from "../config/diffing-config.ts";
 import { chatDataWindows, maskRulesOf, textWindows, type StageWindow } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
 import type { PipelineModels } from "../models/open-models.ts";
-import { STAGES, readStageRecord, stageCheckpoint } from "../stages/stage-plan.ts";
+import { verifiedStageRecords } from "../stages/stage-check.ts";
+import { stageFingerprints } from "../stages/stage-fingerprint.ts";
+import { STAGES, stageCheckpoint, type StageRecord } from "../stages/stage-plan.ts";
 
-export async function runFeatures(config: DiffingConfig, models: PipelineModels, log: (line: string) => void): Promise<string> {
-  const cmpDir = path.join(config.runDir, "compare");
-  const tableFile = path.join(cmpDir, "latents.json");
+interface CompareTable {
+  readonly stages?: Record<string, { sha256: string; fingerprint: string | null }>;
+  readonly latents: Array<Record<string, number>>;
+}
+
+/**
+ * What features reads, verified (call it before opening the models): the five stages under this config, the
+ * comparison computed from them, and features/ absent or `force`.
+ */
+export function checkFeaturesInputs(config: DiffingConfig, force: boolean): { records: Record<StageName, StageRecord>; table: CompareTable } {
+  const records = verifiedStageRecords(config, STAGE_NAMES, stageFingerprints(config), "features");
+  refuseExistingOutput(path.join(config.runDir, "features"), { force, what: "features", alternatives: "or another run folder" });
+  const tableFile = path.join(config.runDir, "compare", "latents.json");
   if (!fs.existsSync(tableFile)) throw new DiffingError("STAGE_MISSING", `features needs the comparison (${tableFile})`, { fix: "run `pnpm --filter diffing compare` with this config first" });
-  const table = JSON.parse(fs.readFileSync(tableFile, "utf8")) as { latents: Array<Record<string, number>> };
+  const table = JSON.parse(fs.readFileSync(tableFile, "utf8")) as CompareTable;
+  if (JSON.stringify(table.stages) !== JSON.stringify(comparedStages(records))) {
+    throw new DiffingError("FINGERPRINT_MISMATCH", `features: ${tableFile} was computed from other checkpoints than the stages now in ${config.runDir} (or before comparisons recorded them); its ranking does not describe these SAEs`, {
+      file: tableFile, fix: "rerun `pnpm --filter diffing compare --force` with this config",
+    });
+  }
+  return { records, table };
+}
+
+export async function runFeatures(config: DiffingConfig, models: PipelineModels, log: (line: string) => void, options: { readonly force?: boolean } = {}): Promise<string> {
+  const force = options.force ?? false;
+  const { records, table } = checkFeaturesInputs(config, force);
+  const cmpDir = path.join(config.runDir, "compare");
   const byLatent = new Map(table.latents.map((r) => [r.latent!, r]));
   const latents = config.features.latents ?? table.latents.slice(0, config.compare.topK).map((r) => r.latent!);
   for (const l of latents) if (!byLatent.has(l)) throw new DiffingError("CONFIG_INVALID", `features.latents: latent ${l} is not in the comparison (d_sae ${table.latents.length})`, { field: "features.latents", got: l });
@@ -32,10 +60,8 @@ export async function runFeatures(config: DiffingConfig, models: PipelineModels,
     windows.push(w);
     if (windows.length >= config.features.windows) break;
   }
-  const side = async (stage: typeof config.features.baseStage, model: "base" | "chat") => {
-    const rec = readStageRecord(config, stage);
-    if (!rec) throw new DiffingError("STAGE_MISSING", `features needs stage ${stage}`, { fix: `run \`pnpm --filter diffing ${STAGES[stage].command}\` first` });
-    const sae = await loadSae(stageCheckpoint(config, rec));
+  const side = async (stage: StageName, model: "base" | "chat") => {
+    const sae = await loadSae(stageCheckpoint(config, records[stage]));
     return maxActivatingContexts({
       model: model === "base" ? models.base : models.chat, sae, hook: config.hook, tokenizer: models.tokenizer, windows, latents,
       contexts: config.features.contexts, radius: config.features.contextRadius, windowsPerForward: config.harvest.windowsPerForward,
@@ -43,7 +69,7 @@ export async function runFeatures(config: DiffingConfig, models: PipelineModels,
   };
   const base = await side(config.features.baseStage, "base");
   const chat = await side(config.features.chatStage, "chat");
-  const outDir = path.join(config.runDir, "features");
+  const finalDir = path.join(config.runDir, "features");
   const entries = latents.map((latent, i) => {
     const row = byLatent.get(latent)!;
     return {
@@ -54,10 +80,12 @@ export async function runFeatures(config: DiffingConfig, models: PipelineModels,
   });
   const baseLabel = `${config.features.baseStage} (${STAGES[config.features.baseStage].alias}) on the base model`;
   const chatLabel = `${config.features.chatStage} (${STAGES[config.features.chatStage].alias}) on the chat model`;
-  writeJsonAtomic(path.join(outDir, "features.json"), {
+  const content = {
     description: "Max-activating contexts per latent (Neuronpedia-like): tokens, values, maxValue, maxPosition.",
-    hook: config.hook, data: config.features.data, windowsScanned: windows.length, baseSide: baseLabel, chatSide: chatLabel, latents: entries,
-  });
+    hook: config.hook, data: config.features.data, windowsScanned: windows.length, baseSide: baseLabel, chatSide: chatLabel,
+    stages: { [config.features.baseStage]: records[config.features.baseStage].fingerprintDigest, [config.features.chatStage]: records[config.features.chatStage].fingerprintDigest },
+    latents: entries,
+  };
   const svgFile = path.join(cmpDir, "two-stage-decoder.svg");
   const scatterSvg = fs.existsSync(svgFile) ? fs.readFileSync(svgFile, "utf8").replace(/^<\?xml[^>]*>\s*/, "") : "";
   const html = featurePage({
@@ -69,8 +97,11 @@ export async function runFeatures(config: DiffingConfig, models: PipelineModels,
       latent: e.latent, note: `rank ${e.rank}`, stats: e.cosines, examples: [e.base, e.chat],
     })),
   });
-  const page = path.join(outDir, "index.html");
-  writeFileAtomic(page, html);
+  await writeOutputFolder(finalDir, (outDir) => {
+    writeJsonAtomic(path.join(outDir, "features.json"), content);
+    writeFileAtomic(path.join(outDir, "index.html"), html);
+  }, { force, what: "features" });
+  const page = path.join(finalDir, "index.html");
   log(`features: ${latents.length} latents × ${config.features.contexts} contexts → ${page}`);
   return page;
 }

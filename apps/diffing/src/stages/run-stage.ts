@@ -1,7 +1,9 @@
 /**
  * Trains one pipeline stage (or adopts a pretrained S): checks the parent (finished, same hook, d_in, d_sae and k),
- * harvests the stage's model on the stage's data, trains or finetunes with lineage, resumes an interrupted run,
- * and writes stages/<name>/stage.json with parent, model, data, config and timings (paths relative to the run).
+ * records the stage's fingerprint when it starts, harvests the stage's model on the stage's data, trains or
+ * finetunes with lineage, resumes an interrupted run, and writes stages/<name>/stage.json with the fingerprint,
+ * parent, model, data, config and timings (paths relative to the run). Whether an existing stage may be used or
+ * resumed is decided before (pipeline.ts, stage-check.ts).
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -14,13 +16,16 @@ import { activationStream } from "../data/activation-stream.ts";
 import { chatDataWindows, epochs, maskRulesOf, textWindows } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
 import type { PipelineModels } from "../models/open-models.ts";
-import { STAGES, readStageRecord, stageCheckpoint, stageDir, type StageRecord } from "./stage-plan.ts";
+import type { StageFingerprints } from "./stage-fingerprint.ts";
+import { STAGES, STAGE_FINGERPRINT_FILE, readStageRecord, stageCheckpoint, stageDir, type StageRecord } from "./stage-plan.ts";
 import { stepsFor, trainRun } from "./train-run.ts";
 
 export interface StageContext {
   readonly config: DiffingConfig;
   readonly models: PipelineModels;
   readonly log: (line: string) => void;
+  /** The config's fingerprints of every stage (checked against the run folder before any stage runs). */
+  readonly fingerprints: StageFingerprints;
 }
 
 /** Refuses a parent checkpoint made for another hook, width, dictionary size or k. */
@@ -33,7 +38,7 @@ export function checkParent(parentCk: string, config: DiffingConfig, dIn: number
   for (const [field, got, expected] of facts) {
     if (got !== expected && !(field === "hook" && got === null)) {
       throw new DiffingError("PARENT_MISMATCH", `stage ${stage}: its parent ${parentCk} has ${field} = ${JSON.stringify(got)}, this config needs ${JSON.stringify(expected)} — latent i would not be the same feature`, {
-        file: cfgFile, field, expected, got, fix: `retrain the parent with this config (delete ${path.dirname(path.dirname(parentCk))}) or use a config that matches it`,
+        file: cfgFile, field, expected, got, fix: `retrain the parent under this config (--retrain ${STAGES[stage].parent}) or use a config that matches it`,
       });
     }
   }
@@ -45,12 +50,15 @@ export async function runStage(ctx: StageContext, stage: StageName): Promise<Sta
   const dir = stageDir(config, stage);
   const done = readStageRecord(config, stage);
   if (done) {
-    log(`${stage} (${plan.alias}): already trained — ${done.checkpoint}`);
+    log(`${stage} (${plan.alias}): already trained under this config (fingerprint ${done.fingerprintDigest?.slice(0, 12)}) — ${done.checkpoint}`);
     return done;
   }
   const model = plan.model === "base" ? models.base : models.chat;
   const dIn = model.hookShape(config.hook, 1, 1).slice(2).reduce((a, b) => a * b, 1);
   const stageCfg = config.stages[stage];
+  const fingerprint = { digest: ctx.fingerprints.digests[stage], fields: ctx.fingerprints.fields[stage] };
+  fs.mkdirSync(dir, { recursive: true });
+  if (!fs.existsSync(path.join(dir, STAGE_FINGERPRINT_FILE))) writeJsonAtomic(path.join(dir, STAGE_FINGERPRINT_FILE), fingerprint);
   if (stage === "S" && stageCfg.pretrained !== null) return adoptPretrained(ctx, dIn);
 
   let parent: StageRecord | null = null;
@@ -85,7 +93,7 @@ export async function runStage(ctx: StageContext, stage: StageName): Promise<Sta
     timing, log,
   });
   const finalDir = run.result.finalDir!;
-  relativizeLineage(finalDir, config.runDir);
+  finishCheckpointConfig(finalDir, config.runDir, fingerprint);
   const sha256 = createHash("sha256").update(fs.readFileSync(path.join(finalDir, "sae.safetensors"))).digest("hex");
   const trainedRows = run.result.state.tokensSeen - run.resumedFromStep * config.sae.batchSize;
   const record: StageRecord = {
@@ -99,6 +107,7 @@ export async function runStage(ctx: StageContext, stage: StageName): Promise<Sta
     },
     final: pick(run.final, ["loss", "fvu", "explained_variance", "l0", "dead_fraction"]),
     wandbFolder: run.wandbFolder ? path.relative(config.runDir, run.wandbFolder) : null,
+    fingerprint: fingerprint.fields, fingerprintDigest: fingerprint.digest,
   };
   writeJsonAtomic(path.join(dir, "stage.json"), record);
   log(`${stage} (${plan.alias}): done in ${run.wallS.toFixed(1)} s — ${record.timings.tokensPerS.toFixed(0)} tok/s overall, harvest ${record.timings.harvestTokensPerS.toFixed(0)} tok/s, FVU ${fmt(record.final.fvu)}, L0 ${fmt(record.final.l0)}, dead ${fmt((record.final.dead_fraction ?? NaN) * 100)}%`);
@@ -123,23 +132,30 @@ async function adoptPretrained(ctx: StageContext, dIn: number): Promise<StageRec
   const state = newTrainState({ wEnc: w.wEnc, bEnc: w.bEnc, wDec: w.wDec, bDec: w.bDec }, cfg, new Rng(0));
   const sha = createHash("sha256").update(fs.readFileSync(fs.readdirSync(src).filter((f) => f.endsWith(".safetensors")).map((f) => path.join(src, f))[0] ?? path.join(src, "cfg.json"))).digest("hex");
   await writeSaeFolder(ckDir, state, cfg, [{ path: src, sha256: sha, step: 0, tokensSeen: 0 }]);
+  const fingerprint = { digest: ctx.fingerprints.digests.S, fields: ctx.fingerprints.fields.S };
+  finishCheckpointConfig(ckDir, config.runDir, fingerprint);
   writeJsonAtomic(path.join(dir, "latest.json"), { checkpoint: "checkpoints/step-00000000", step: 0 });
   const record: StageRecord = {
     stage: "S", alias: STAGES.S.alias, status: "done", checkpoint: path.relative(config.runDir, ckDir),
     sha256: createHash("sha256").update(fs.readFileSync(path.join(ckDir, "sae.safetensors"))).digest("hex"), step: 0, tokens: 0,
     parent: null, adoptedFrom: src, model: ctx.models.describe.base, data: "pretrained", trainConfig: { ...cfg },
     timings: { wallS: 0, harvestS: 0, tokensPerS: 0, harvestTokensPerS: 0, resumedFromStep: 0 }, final: {}, wandbFolder: null,
+    fingerprint: fingerprint.fields, fingerprintDigest: fingerprint.digest,
   };
   writeJsonAtomic(path.join(dir, "stage.json"), record);
   log(`S (sae_s): adopted the pretrained SAE ${src}`);
   return record;
 }
 
-/** The trainer records the parent's path as given; rewrite it relative to the run folder (no absolute paths inside). */
-function relativizeLineage(ckDir: string, runDir: string): void {
+/**
+ * The final checkpoint's cfg.json: the stage's fingerprint added (the SAE carries what it was trained from, also
+ * when copied elsewhere), and the parent's path, recorded by the trainer as given, made relative to the run folder.
+ */
+function finishCheckpointConfig(ckDir: string, runDir: string, fingerprint: { digest: string; fields: unknown }): void {
   const file = path.join(ckDir, "cfg.json");
-  const cfg = JSON.parse(fs.readFileSync(file, "utf8")) as { difflens?: { lineage?: Array<{ path: string }> } };
+  const cfg = JSON.parse(fs.readFileSync(file, "utf8")) as { difflens?: { lineage?: Array<{ path: string }>; fingerprint?: unknown } };
   for (const entry of cfg.difflens?.lineage ?? []) if (path.isAbsolute(entry.path) && entry.path.startsWith(runDir)) entry.path = path.relative(runDir, entry.path);
+  if (cfg.difflens) cfg.difflens.fingerprint = fingerprint;
   writeJsonAtomic(file, cfg);
 }
 

@@ -1,0 +1,113 @@
+/**
+ * Whether what a run folder holds for a stage was made under the current config: a finished or partial stage is
+ * used (or resumed) only when its recorded fingerprint equals the one the config gives now; otherwise commands
+ * refuse, naming the fields that differ and the ways out (another run folder, or `--retrain`, which moves the old
+ * outputs aside). Readers (`compare`, `features`) verify the same way before they load a checkpoint.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { diffFingerprints, formatFieldChanges, type FieldChange } from "@difflens/app-kit";
+import type { DiffingConfig, StageName } from "../config/diffing-config.ts";
+import { DiffingError } from "../errors.ts";
+import type { StageFingerprints } from "./stage-fingerprint.ts";
+import { STAGES, STAGE_FINGERPRINT_FILE, readStageRecord, stageDir, withDescendants, type StageRecord } from "./stage-plan.ts";
+
+export type StageState =
+  | { readonly kind: "absent" }
+  | { readonly kind: "done"; readonly record: StageRecord }
+  /** Started under the same fingerprint and interrupted: resumed. */
+  | { readonly kind: "partial" }
+  | { readonly kind: "changed"; readonly finished: boolean; readonly changes: readonly FieldChange[] }
+  /** Holds something without a fingerprint (made before difflens recorded them, or not by this pipeline). */
+  | { readonly kind: "unknown"; readonly finished: boolean };
+
+export type StageProblem = { readonly stage: StageName; readonly state: Extract<StageState, { kind: "changed" | "unknown" }> };
+
+export function inspectStage(config: DiffingConfig, stage: StageName, expected: StageFingerprints): StageState {
+  const dir = stageDir(config, stage);
+  if (!fs.existsSync(dir) || fs.readdirSync(dir).length === 0) return { kind: "absent" };
+  const record = readStageRecord(config, stage);
+  if (record !== null) {
+    if (record.fingerprintDigest === undefined) return { kind: "unknown", finished: true };
+    const changes = [...fingerprintChanges(record.fingerprintDigest, record.fingerprint, expected, stage), ...parentCheckpointChange(config, record)];
+    return changes.length === 0 ? { kind: "done", record } : { kind: "changed", finished: true, changes };
+  }
+  const file = path.join(dir, STAGE_FINGERPRINT_FILE);
+  if (!fs.existsSync(file)) return { kind: "unknown", finished: false };
+  const started = JSON.parse(fs.readFileSync(file, "utf8")) as { digest: string; fields: unknown };
+  const changes = fingerprintChanges(started.digest, started.fields, expected, stage);
+  return changes.length === 0 ? { kind: "partial" } : { kind: "changed", finished: false, changes };
+}
+
+/** The finished stages a reader needs, each verified against the config; refuses missing or changed ones. */
+export function verifiedStageRecords(config: DiffingConfig, stages: readonly StageName[], expected: StageFingerprints, command: string): Record<StageName, StageRecord> {
+  const out = {} as Record<StageName, StageRecord>;
+  const problems: StageProblem[] = [];
+  for (const stage of stages) {
+    const state = inspectStage(config, stage, expected);
+    if (state.kind === "done") out[stage] = state.record;
+    else if (state.kind === "changed" || state.kind === "unknown") problems.push({ stage, state });
+    else {
+      throw new DiffingError("STAGE_MISSING", `${command} needs stage ${stage} (${STAGES[stage].alias}), which is not trained in ${config.runDir}`, {
+        fix: `run \`pnpm --filter diffing ${STAGES[stage].command}\` with this config first`,
+      });
+    }
+  }
+  if (problems.length > 0) {
+    const roots = retrainRoots(problems);
+    const how = roots.map((s) => `\`${STAGES[s].command} --retrain ${s}\``).join(", then ");
+    throw mismatchError(command, config, problems, `use the config they were trained with (${path.join(config.runDir, "run.json")} records it), or retrain them under this one: ${how}, and the stages after it`);
+  }
+  return out;
+}
+
+/** The refusal of a command that would mix configs, with the ways out. */
+export function mismatchError(command: string, config: DiffingConfig, problems: readonly StageProblem[], waysOut: string): DiffingError {
+  const lines = problems.map(({ stage, state }) => `  ${stage} (${STAGES[stage].alias}, ${state.finished ? "trained" : "partly trained"}): ${describeProblem(stage, state)}`);
+  const first = problems[0]!;
+  const firstChange = first.state.kind === "changed" ? first.state.changes[0] : undefined;
+  return new DiffingError("FINGERPRINT_MISMATCH", `${command}: ${config.runDir} holds stages made under another config (reusing them would mix two configs; nothing was changed):\n${lines.join("\n")}\nWays out: ${waysOut}`, {
+    file: config.runDir,
+    ...(firstChange ? { field: `${first.stage}: ${firstChange.field}`, expected: firstChange.current, got: firstChange.recorded } : {}),
+  });
+}
+
+/** The problem stages whose parent is not itself a problem: retraining them retrains the rest. */
+export function retrainRoots(problems: readonly StageProblem[]): StageName[] {
+  const bad = new Set(problems.map((p) => p.stage));
+  return problems.map((p) => p.stage).filter((s) => STAGES[s].parent === null || !bad.has(STAGES[s].parent!));
+}
+
+/** "--retrain S moves …; a retrained stage invalidates its children …": said in every refusal that offers it. */
+export function retrainConsequence(roots: readonly StageName[]): string {
+  const moved = withDescendants(roots);
+  const children = moved.filter((s) => !roots.includes(s));
+  const commands = [...new Set(children.map((s) => STAGES[s].command))];
+  const aside = roots.map((s) => `stages/${s}.retired-<time>/`).join(", ");
+  const tail = children.length === 0
+    ? ""
+    : `; a retrained stage invalidates its children: ${children.join(", ")} are moved aside too and must be retrained (${commands.join(", ")})`;
+  return `--retrain ${roots.join(",")} moves the old outputs aside (${aside}, compare/ and features/; never deleted)${tail}`;
+}
+
+function describeProblem(stage: StageName, state: StageProblem["state"]): string {
+  if (state.kind === "unknown") return "has no fingerprint (made before difflens recorded them, or not by this pipeline): which config made it cannot be checked";
+  const parent = state.changes.find((c) => c.field === "parent.fingerprint");
+  const own = state.changes.filter((c) => c !== parent);
+  const parts = [...(own.length > 0 ? [formatFieldChanges(own)] : []), ...(parent ? [`its parent ${STAGES[stage].parent} changed`] : [])];
+  return parts.join("; ");
+}
+
+function fingerprintChanges(recordedDigest: string, recordedFields: unknown, expected: StageFingerprints, stage: StageName): FieldChange[] {
+  if (recordedDigest === expected.digests[stage]) return [];
+  const changes = diffFingerprints(recordedFields, expected.fields[stage]);
+  return changes.length > 0 ? changes : [{ field: "fingerprint", recorded: recordedDigest, current: expected.digests[stage] }];
+}
+
+/** A finished child whose parent checkpoint is no longer the one it was finetuned from (files swapped by hand). */
+function parentCheckpointChange(config: DiffingConfig, record: StageRecord): FieldChange[] {
+  if (record.parent === null) return [];
+  const parent = readStageRecord(config, record.parent.stage);
+  if (parent === null || parent.sha256 === record.parent.sha256) return [];
+  return [{ field: `parent checkpoint (${record.parent.stage}) sha256`, recorded: record.parent.sha256, current: parent.sha256 }];
+}
