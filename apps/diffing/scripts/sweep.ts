@@ -45,7 +45,7 @@ console.log("| ---: | ---: | ---: | ---: | ---: | :---: | ---: |");
 for (const r of runs) {
   const res = await runDemo({
     config, seed: r.seed, plantScale: r.scale, plant: r.plant, threshold: 0.9, features: false, log: () => {},
-    runDir: path.join(outDir, `seed-${r.seed}-scale-${r.scale}${r.plant ? "" : "-control"}`),
+    runDir: path.join(outDir, `seed-${r.seed}-scale-${r.scale}${r.plant ? "" : "-control"}`), force: true,
   });
   const rep = res.report;
   const scale = r.plant ? String(r.scale) : "control";

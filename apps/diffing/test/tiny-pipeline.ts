@@ -14,7 +14,8 @@ export async function writeTinyModel(dir: string): Promise<string> {
   const config = { vocabSize: 151936, dModel: 16, nLayers: 2, nHeads: 2, dMlp: 32, tieWordEmbeddings: true };
   await writeRandomQwen2Folder(model, { config, seed: 5 });
   fs.copyFileSync(qwenTokenizerFile(), path.join(model, "tokenizer.json"));
-  fs.copyFileSync(path.join(path.dirname(qwenTokenizerFile()), "tokenizer_config.json"), path.join(model, "tokenizer_config.json"));
+  const tokenizerConfig = path.join(path.dirname(qwenTokenizerFile()), "tokenizer_config.json");
+  fs.copyFileSync(tokenizerConfig, path.join(model, "tokenizer_config.json"));
   return model;
 }
 

@@ -30,8 +30,9 @@ beforeAll(async () => {
     model: "model", hook: "blocks.1.hook_resid_pre", tokens: 64 * 6, harvest: { windowsPerForward: 4, shuffleRows: 0 },
     sae: { dSae: 32, k: 2, batchSize: 64, lrWarmupSteps: 1, checkpointEverySteps: 4 }, wandb: { mode: "offline" },
   };
-  files.train = writeConfig(dir, "train.json", { ...common, textData: { files: [PILE], contextSize: 16 }, outDir: "runs/s" });
-  files.otherSeed = writeConfig(dir, "seed1.json", { ...common, sae: { ...common.sae, seed: 1 }, textData: { files: [PILE], contextSize: 16 }, outDir: "runs/s" });
+  const text = { files: [PILE], contextSize: 16 };
+  files.train = writeConfig(dir, "train.json", { ...common, textData: text, outDir: "runs/s" });
+  files.otherSeed = writeConfig(dir, "seed1.json", { ...common, sae: { ...common.sae, seed: 1 }, textData: text, outDir: "runs/s" });
   files.finetune = writeConfig(dir, "finetune.json", { ...common, chatData: { files: [ALPACA], contextSize: 64 }, outDir: "runs/d" });
 }, 60_000);
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -41,7 +42,8 @@ describe("train and finetune output folders", () => {
     const out = path.join(dir, "runs/s");
     expect(await run("train", "--config", files.train)).toBe(0);
     // As if killed after step 6 was logged but before it was checkpointed: the last checkpoint is step 4.
-    fs.writeFileSync(path.join(out, "latest.json"), JSON.stringify({ checkpoint: "checkpoints/step-00000004", step: 4 }));
+    const latest = { checkpoint: "checkpoints/step-00000004", step: 4 };
+    fs.writeFileSync(path.join(out, "latest.json"), JSON.stringify(latest));
     fs.rmSync(path.join(out, "checkpoints/step-00000006"), { recursive: true });
     expect(await run("train", "--config", files.train, "--resume")).toBe(0);
     expect(lines.join("\n")).toContain("resuming from step 4");
@@ -55,7 +57,8 @@ describe("train and finetune output folders", () => {
     expect(await run("train", "--config", files.otherSeed, "--resume")).toBe(2);
     expect(lines.join("\n")).toContain("FINGERPRINT_MISMATCH");
     expect(lines.join("\n")).toContain("sae.seed: 0 → 1");
-    expect(await run("finetune", "--from", path.join(dir, "runs/s"), "--config", files.finetune, "--out", path.join(dir, "runs/s"))).toBe(2);
+    const into = path.join(dir, "runs/s");
+    expect(await run("finetune", "--from", into, "--config", files.finetune, "--out", into)).toBe(2);
     expect(lines.join("\n")).toContain("OUTPUT_EXISTS");
   });
 

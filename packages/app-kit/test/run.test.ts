@@ -64,7 +64,9 @@ describe("run.json is an append-only log", () => {
     recordRun(dir, info, startRunEvent("b").end());
     const third = recordRun(dir, { ...info, seed: 2, config: { n: 2 } }, startRunEvent("c").end());
     expect(third).toMatchObject({ seed: 1, config: { n: 1 } });
-    expect(third.events.map((e) => [e.command, e.config, e.seed])).toEqual([["a", undefined, undefined], ["b", undefined, undefined], ["c", { n: 2 }, 2]]);
+    expect(third.events.map((e) => [e.command, e.config, e.seed])).toEqual([
+      ["a", undefined, undefined], ["b", undefined, undefined], ["c", { n: 2 }, 2],
+    ]);
   });
 });
 
@@ -74,7 +76,10 @@ describe("output folders", () => {
     fs.mkdirSync(dest, { recursive: true });
     fs.writeFileSync(path.join(dest, "old.txt"), "old");
     await expect(writeOutputFolder(dest, () => undefined)).rejects.toThrow(/OUTPUT_EXISTS|already exists/);
-    await expect(writeOutputFolder(dest, () => { throw new Error("crash"); }, { force: true })).rejects.toThrow("crash");
+    const crash = () => {
+      throw new Error("crash");
+    };
+    await expect(writeOutputFolder(dest, crash, { force: true })).rejects.toThrow("crash");
     expect(fs.readdirSync(dest)).toEqual(["old.txt"]); // untouched by the failed write
     await writeOutputFolder(dest, (d) => fs.writeFileSync(path.join(d, "new.txt"), "new"), { force: true });
     expect(fs.readdirSync(dest)).toEqual(["new.txt"]);

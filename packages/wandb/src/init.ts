@@ -63,7 +63,9 @@ export function init(input: unknown, say: Say = defaultSay): WandbRun {
     mode: mode === "online" ? "online" : "offline",
     createdAt: now.toISOString(),
   };
-  if (reopened === null) createRunFolder(folder, manifest, config, { ...collectMetadata(options.packageVersions, now) });
+  if (reopened === null) {
+    createRunFolder(folder, manifest, config, { ...collectMetadata(options.packageVersions, now) });
+  }
   const quiet: Say = options.silent ? () => undefined : say;
   const resumed = reopened === null ? null : { lastStep: reopened.lastStep, runtimeS: reopened.runtimeS };
   if (reopened !== null) quiet(`resuming run ${id} after step ${reopened.lastStep} (folder ${folder})`);

@@ -3,7 +3,9 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONFIG_FLAG, FORCE_FLAG, RUN_DIR_FLAG, WANDB_FLAG, startRunEvent } from "@difflens/app-kit";
 import { UsageError, didYouMean, type FlagSpec, type ParsedFlags } from "@difflens/common";
-import { STAGE_NAMES, loadDiffingConfig, resolveDiffingConfig, type DiffingConfig, type StageName } from "../config/diffing-config.ts";
+import {
+  STAGE_NAMES, loadDiffingConfig, resolveDiffingConfig, type DiffingConfig, type StageName,
+} from "../config/diffing-config.ts";
 import { runCompare } from "../compare/compare.ts";
 import { formatDemo, runDemo } from "../demo/demo.ts";
 import { DiffingError } from "../errors.ts";
@@ -36,13 +38,18 @@ export const STAGE_FLAGS: readonly FlagSpec[] = [
   { name: "with-parents", kind: "boolean", help: "train missing parent stages first (always on with the default config)" },
   {
     name: "retrain", kind: "strings", value: "STAGE[,STAGE]",
-    help: "train these stages again: they, the stages after them, compare/ and features/ are moved aside first (STAGE.retired-<time>, never deleted)",
+    help: "train these stages again: they, the stages after them, compare/ and features/ are moved aside first "
+      + "(STAGE.retired-<time>, never deleted)",
   },
 ];
-export const COMPARE_FLAGS: readonly FlagSpec[] = [...COMMON, { ...FORCE_FLAG, help: "replace an existing output folder (written beside it, swapped in when complete)" }];
+export const COMPARE_FLAGS: readonly FlagSpec[] = [...COMMON, FORCE_FLAG];
 export const DEMO_FLAGS: readonly FlagSpec[] = [
   PIPELINE_CONFIG_FLAG,
-  { ...RUN_DIR_FLAG, help: "demo run folder (default: runs/diffing/demo/seed-<N>-scale-<X>[-control], the demo's own, replaced on every run); a given one must be empty or new unless --force" },
+  {
+    ...RUN_DIR_FLAG,
+    help: "demo run folder (default: runs/diffing/demo/seed-<N>-scale-<X>[-control], the demo's own, replaced on "
+      + "every run); a folder you name must be new or empty unless --force",
+  },
   FORCE_FLAG,
   ...TOY_FLAGS,
   { name: "threshold", kind: "number", value: "C", help: "|cos| the leading change direction must reach (default 0.9)" },
@@ -73,10 +80,12 @@ export function configFromFlags(flags: ParsedFlags): { config: DiffingConfig; is
 
 /** `--retrain D --retrain M` or `--retrain D,M`: stage names, checked. */
 export function retrainFlag(flags: ParsedFlags): StageName[] {
-  const names = ((flags.retrain as string[] | undefined) ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+  const given = (flags.retrain as string[] | undefined) ?? [];
+  const names = given.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
   for (const name of names) {
     if (!(STAGE_NAMES as readonly string[]).includes(name)) {
-      throw new UsageError("USAGE", `--retrain: unknown stage "${name}"${didYouMean(name, STAGE_NAMES)} (stages: ${STAGE_NAMES.join(", ")})`, { field: "--retrain", got: name });
+      const hint = `${didYouMean(name, STAGE_NAMES)} (stages: ${STAGE_NAMES.join(", ")})`;
+      throw new UsageError("USAGE", `--retrain: unknown stage "${name}"${hint}`, { field: "--retrain", got: name });
     }
   }
   return [...new Set(names)] as StageName[];
@@ -89,11 +98,13 @@ export async function stageCommand(command: "train-stage0" | "train-stage1" | "t
   const withParents = isDefault || Boolean(flags["with-parents"]);
   let retired: Array<[string, string]> = [];
   const records = await trainStages(config, COMMAND_STAGES[command]!, {
-    withParents, withParentsReason: isDefault ? "the default config trains missing parents" : "--with-parents", log, retrain, command,
+    withParents, withParentsReason: isDefault ? "the default config trains missing parents" : "--with-parents",
+    log, retrain, command,
     onRetired: (moved) => (retired = moved),
   });
   const details = Object.fromEntries(Object.entries(records).map(([s, r]) => [s, {
-    wallS: r!.timings.wallS, tokensPerS: r!.timings.tokensPerS, checkpoint: r!.checkpoint, fingerprint: r!.fingerprintDigest ?? null,
+    wallS: r!.timings.wallS, tokensPerS: r!.timings.tokensPerS, checkpoint: r!.checkpoint,
+    fingerprint: r!.fingerprintDigest ?? null,
   }]));
   const done = event.end({ ...details, ...(retired.length > 0 ? { retired: Object.fromEntries(retired) } : {}) });
   recordDiffingRun(config.runDir, config, config.sae.seed, done);

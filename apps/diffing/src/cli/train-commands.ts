@@ -36,9 +36,10 @@ export async function trainCommand(flags: ParsedFlags, mode: "train" | "finetune
     if (!fs.existsSync(path.join(from, "cfg.json"))) throw new DiffingError("PARENT_MISSING", `finetune: ${from} is not a checkpoint folder (no cfg.json)`, { file: from });
   }
   const fingerprint = trainFingerprint(config, from);
-  const output = openTrainOutput(outDir, { command: mode, resume: Boolean(flags.resume), force: Boolean(flags.force), fingerprint }, log);
+  const resume = Boolean(flags.resume);
+  const output = openTrainOutput(outDir, { command: mode, resume, force: Boolean(flags.force), fingerprint }, log);
   try {
-    await trainInto(output.dir, outDir, config, from, mode, Boolean(flags.resume), log);
+    await trainInto(output.dir, outDir, config, from, mode, resume, log);
   } catch (error) {
     output.discard();
     throw error;
@@ -48,7 +49,10 @@ export async function trainCommand(flags: ParsedFlags, mode: "train" | "finetune
 }
 
 /** The run, written into `dir` (the output folder, or a temp folder beside it under --force). */
-async function trainInto(dir: string, outDir: string, config: TrainConfig, from: string | null, mode: "train" | "finetune", resume: boolean, log: (line: string) => void): Promise<void> {
+async function trainInto(
+  dir: string, outDir: string, config: TrainConfig, from: string | null, mode: "train" | "finetune", resume: boolean,
+  log: (line: string) => void,
+): Promise<void> {
   const event = startRunEvent(mode);
   const { model, tokenizer, template, description } = await openModel(config.model);
   const rules = maskRulesOf(config.mask, tokenizer);

@@ -37,12 +37,24 @@ export async function loadStageSaes(config: DiffingConfig, command = "compare"):
   return out;
 }
 
-/** Which checkpoints a comparison was computed from (features refuses a comparison of other checkpoints). */
-export function comparedStages(records: Readonly<Record<StageName, StageRecord>>): Record<StageName, { sha256: string; fingerprint: string | null }> {
-  return Object.fromEntries(STAGE_NAMES.map((s) => [s, { sha256: records[s].sha256, fingerprint: records[s].fingerprintDigest ?? null }])) as Record<StageName, { sha256: string; fingerprint: string | null }>;
+export interface ComparedStage {
+  readonly sha256: string;
+  readonly fingerprint: string | null;
 }
 
-export async function runCompare(config: DiffingConfig, log: (line: string) => void, options: { readonly force?: boolean } = {}): Promise<CompareResult> {
+/** Which checkpoints a comparison was computed from (features refuses a comparison of other checkpoints). */
+export function comparedStages(records: Readonly<Record<StageName, StageRecord>>): Record<StageName, ComparedStage> {
+  const entry = (s: StageName): ComparedStage => ({
+    sha256: records[s].sha256, fingerprint: records[s].fingerprintDigest ?? null,
+  });
+  return Object.fromEntries(STAGE_NAMES.map((s) => [s, entry(s)])) as Record<StageName, ComparedStage>;
+}
+
+export async function runCompare(
+  config: DiffingConfig,
+  log: (line: string) => void,
+  options: { readonly force?: boolean } = {},
+): Promise<CompareResult> {
   const finalDir = path.join(config.runDir, "compare");
   const records = verifiedStageRecords(config, STAGE_NAMES, stageFingerprints(config), "compare");
   return writeOutputFolder(finalDir, (outDir) => compareInto(outDir, finalDir, config, records, log), {
@@ -50,7 +62,13 @@ export async function runCompare(config: DiffingConfig, log: (line: string) => v
   });
 }
 
-async function compareInto(outDir: string, finalDir: string, config: DiffingConfig, records: Record<StageName, StageRecord>, log: (line: string) => void): Promise<CompareResult> {
+async function compareInto(
+  outDir: string,
+  finalDir: string,
+  config: DiffingConfig,
+  records: Record<StageName, StageRecord>,
+  log: (line: string) => void,
+): Promise<CompareResult> {
   const saes = {} as Record<StageName, Sae>;
   for (const s of STAGE_NAMES) saes[s] = await loadSae(stageCheckpoint(config, records[s]));
   const cosines = latentCosines(saes);

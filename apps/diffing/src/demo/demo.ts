@@ -9,7 +9,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { diffFingerprints, formatFieldChanges, refuseExistingOutput, startRunEvent, writeOutputFolder } from "@difflens/app-kit";
+import {
+  diffFingerprints, formatFieldChanges, refuseExistingOutput, startRunEvent, writeOutputFolder,
+} from "@difflens/app-kit";
 import { writeJsonAtomic } from "@difflens/common";
 import { STAGE_NAMES, resolveDiffingConfig, type DiffingConfig } from "../config/diffing-config.ts";
 import { runCompare } from "../compare/compare.ts";
@@ -66,7 +68,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const tag = `seed-${o.seed}-scale-${o.plantScale}${o.plant ? "" : "-control"}`;
   const finalDir = path.resolve(o.runDir ?? path.join(path.dirname(o.config.runDir), "demo", tag));
   const force = o.runDir === undefined || o.force === true;
-  refuseExistingOutput(finalDir, { force, what: "demo --run-dir", alternatives: "or another --run-dir (the default folder is replaced on every run)" });
+  const alternatives = "or another --run-dir (the default folder is replaced on every run)";
+  refuseExistingOutput(finalDir, { force, what: "demo --run-dir", alternatives });
   return writeOutputFolder(finalDir, (runDir) => demoInto(runDir, finalDir, o), { force });
 }
 
@@ -78,7 +81,9 @@ async function demoInto(runDir: string, finalDir: string, o: DemoOptions): Promi
   if (o.reuseBaseStagesFrom !== undefined) copyBaseStages(o.reuseBaseStagesFrom, config);
   o.log(`demo: toy seed ${o.seed}, plant scale ${o.plantScale}${o.plant ? "" : " — CONTROL: no plant (chat model = base model); the check must fail"} → ${finalDir}`);
   const models = await openPipelineModels(config, o.log);
-  const records = await trainStages(config, ["DF", "MF"], { withParents: true, withParentsReason: "the demo trains every stage", log: o.log, models, command: "demo" });
+  const records = await trainStages(config, ["DF", "MF"], {
+    withParents: true, withParentsReason: "the demo trains every stage", log: o.log, models, command: "demo",
+  });
   const cmp = await runCompare(config, o.log);
   if (o.features) await runFeatures(config, models, o.log);
   models.close();
@@ -88,7 +93,8 @@ async function demoInto(runDir: string, finalDir: string, o: DemoOptions): Promi
   const wallS = done.wallS;
   const stages = STAGE_NAMES.map((s) => ({ stage: s, wallS: records[s]!.timings.wallS, tokensPerS: records[s]!.timings.tokensPerS, harvestTokensPerS: records[s]!.timings.harvestTokensPerS }));
   const scatterPng = path.join(finalDir, path.relative(runDir, cmp.figures[0]!));
-  const result: DemoResult = { report, passed: report.passed, wallS, runDir: finalDir, stages, scatterPng, trainRegions: config.chatData.trainRegions };
+  const trainRegions = config.chatData.trainRegions;
+  const result: DemoResult = { report, passed: report.passed, wallS, runDir: finalDir, stages, scatterPng, trainRegions };
   writeJsonAtomic(path.join(runDir, "demo", "recovery.json"), { seed: o.seed, plantScale: o.plantScale, plant: o.plant, ...report, planted: Array.from(u), wallS, stages });
   recordDiffingRun(runDir, config, config.sae.seed, done);
   return result;
@@ -102,11 +108,15 @@ function copyBaseStages(from: string, config: DiffingConfig): void {
   const expected = stageFingerprints(config);
   for (const s of ["S", "D"] as const) {
     const file = path.join(from, "stages", s, "stage.json");
-    if (!fs.existsSync(file)) throw new DiffingError("STAGE_MISSING", `demo: ${from} has no finished stage ${s} to reuse`, { file });
+    if (!fs.existsSync(file)) {
+      throw new DiffingError("STAGE_MISSING", `demo: ${from} has no finished stage ${s} to reuse`, { file });
+    }
     const record = JSON.parse(fs.readFileSync(file, "utf8")) as StageRecord;
     if (record.fingerprintDigest !== expected.digests[s]) {
       const changes = formatFieldChanges(diffFingerprints(record.fingerprint, expected.fields[s]));
-      throw new DiffingError("PARENT_MISMATCH", `demo: stage ${s} of ${from} was made under another config (${changes || "no fingerprint"}); it cannot be reused`, { file });
+      const why = changes || "no fingerprint";
+      const what = `demo: stage ${s} of ${from} was made under another config (${why}); it cannot be reused`;
+      throw new DiffingError("PARENT_MISMATCH", what, { file });
     }
     fs.cpSync(path.join(from, "stages", s), path.join(config.runDir, "stages", s), { recursive: true });
   }

@@ -29,21 +29,32 @@ interface CompareTable {
  * What features reads, verified (call it before opening the models): the five stages under this config, the
  * comparison computed from them, and features/ absent or `force`.
  */
-export function checkFeaturesInputs(config: DiffingConfig, force: boolean): { records: Record<StageName, StageRecord>; table: CompareTable } {
+export function checkFeaturesInputs(
+  config: DiffingConfig,
+  force: boolean,
+): { records: Record<StageName, StageRecord>; table: CompareTable } {
   const records = verifiedStageRecords(config, STAGE_NAMES, stageFingerprints(config), "features");
-  refuseExistingOutput(path.join(config.runDir, "features"), { force, what: "features", alternatives: "or another run folder" });
+  const alternatives = "or another run folder";
+  refuseExistingOutput(path.join(config.runDir, "features"), { force, what: "features", alternatives });
   const tableFile = path.join(config.runDir, "compare", "latents.json");
   if (!fs.existsSync(tableFile)) throw new DiffingError("STAGE_MISSING", `features needs the comparison (${tableFile})`, { fix: "run `pnpm --filter diffing compare` with this config first" });
   const table = JSON.parse(fs.readFileSync(tableFile, "utf8")) as CompareTable;
   if (JSON.stringify(table.stages) !== JSON.stringify(comparedStages(records))) {
-    throw new DiffingError("FINGERPRINT_MISMATCH", `features: ${tableFile} was computed from other checkpoints than the stages now in ${config.runDir} (or before comparisons recorded them); its ranking does not describe these SAEs`, {
+    const what = `${tableFile} was computed from other checkpoints than the stages now in ${config.runDir}`;
+    const why = "(or before comparisons recorded them); its ranking does not describe these SAEs";
+    throw new DiffingError("FINGERPRINT_MISMATCH", `features: ${what} ${why}`, {
       file: tableFile, fix: "rerun `pnpm --filter diffing compare --force` with this config",
     });
   }
   return { records, table };
 }
 
-export async function runFeatures(config: DiffingConfig, models: PipelineModels, log: (line: string) => void, options: { readonly force?: boolean } = {}): Promise<string> {
+export async function runFeatures(
+  config: DiffingConfig,
+  models: PipelineModels,
+  log: (line: string) => void,
+  options: { readonly force?: boolean } = {},
+): Promise<string> {
   const force = options.force ?? false;
   const { records, table } = checkFeaturesInputs(config, force);
   const cmpDir = path.join(config.runDir, "compare");
@@ -67,6 +78,7 @@ export async function runFeatures(config: DiffingConfig, models: PipelineModels,
       contexts: config.features.contexts, radius: config.features.contextRadius, windowsPerForward: config.harvest.windowsPerForward,
     });
   };
+  const { baseStage, chatStage } = config.features;
   const base = await side(config.features.baseStage, "base");
   const chat = await side(config.features.chatStage, "chat");
   const finalDir = path.join(config.runDir, "features");
@@ -83,7 +95,7 @@ export async function runFeatures(config: DiffingConfig, models: PipelineModels,
   const content = {
     description: "Max-activating contexts per latent (Neuronpedia-like): tokens, values, maxValue, maxPosition.",
     hook: config.hook, data: config.features.data, windowsScanned: windows.length, baseSide: baseLabel, chatSide: chatLabel,
-    stages: { [config.features.baseStage]: records[config.features.baseStage].fingerprintDigest, [config.features.chatStage]: records[config.features.chatStage].fingerprintDigest },
+    stages: Object.fromEntries([baseStage, chatStage].map((s) => [s, records[s].fingerprintDigest])),
     latents: entries,
   };
   const svgFile = path.join(cmpDir, "two-stage-decoder.svg");

@@ -40,7 +40,12 @@ export interface TrainOutput {
 
 export function openTrainOutput(
   outDir: string,
-  options: { readonly command: string; readonly resume: boolean; readonly force: boolean; readonly fingerprint: Record<string, unknown> },
+  options: {
+    readonly command: string;
+    readonly resume: boolean;
+    readonly force: boolean;
+    readonly fingerprint: Record<string, unknown>;
+  },
   log: (line: string) => void,
 ): TrainOutput {
   const fingerprint = { digest: fingerprintDigest(options.fingerprint), fields: options.fingerprint };
@@ -48,22 +53,27 @@ export function openTrainOutput(
   if (options.resume && fs.existsSync(path.join(outDir, "latest.json"))) {
     const file = path.join(outDir, FINGERPRINT_FILE);
     if (!fs.existsSync(file)) {
-      log(`warning: ${outDir} has no ${FINGERPRINT_FILE} (started before difflens recorded them): resuming without checking that the config is the same`);
+      log(`warning: ${outDir} has no ${FINGERPRINT_FILE} (started before difflens recorded them): `
+        + "resuming without checking that the config is the same");
       writeJsonAtomic(file, fingerprint);
       return inPlace;
     }
     const started = JSON.parse(fs.readFileSync(file, "utf8")) as { digest: string; fields: unknown };
     if (started.digest !== fingerprint.digest) {
       const changes = diffFingerprints(started.fields, fingerprint.fields);
-      throw new DiffingError("FINGERPRINT_MISMATCH", `${outDir} was started under another config; resuming would mix two configs: ${formatFieldChanges(changes)}`, {
-        file, ...(changes[0] ? { field: changes[0].field, expected: changes[0].current, got: changes[0].recorded } : {}),
-        fix: "resume with the config (and --from) it was started with, or start a new run: another --out, or --force to replace this one when the new run completes",
+      const first = changes[0];
+      const what = `${outDir} was started under another config; resuming would mix two configs`;
+      throw new DiffingError("FINGERPRINT_MISMATCH", `${what}: ${formatFieldChanges(changes)}`, {
+        file, ...(first ? { field: first.field, expected: first.current, got: first.recorded } : {}),
+        fix: "resume with the config (and --from) it was started with, or start a new run: another --out, "
+          + "or --force to replace this one when the new run completes",
       });
     }
     return inPlace;
   }
   refuseExistingOutput(outDir, {
-    force: options.force, what: `${options.command} --out`, alternatives: "pass --resume to continue it, or choose another --out",
+    force: options.force, what: `${options.command} --out`,
+    alternatives: "pass --resume to continue it, or choose another --out",
   });
   if (!isNonEmptyFolder(outDir)) {
     writeJsonAtomic(path.join(outDir, FINGERPRINT_FILE), fingerprint);

@@ -9,7 +9,9 @@ import type { DiffingConfig, StageName } from "../config/diffing-config.ts";
 import { DiffingError } from "../errors.ts";
 import { openPipelineModels, type PipelineModels } from "../models/open-models.ts";
 import { retireStages } from "./retire.ts";
-import { inspectStage, mismatchError, retrainConsequence, retrainRoots, type StageProblem, type StageState } from "./stage-check.ts";
+import {
+  inspectStage, mismatchError, retrainConsequence, retrainRoots, type StageProblem, type StageState,
+} from "./stage-check.ts";
 import { stageFingerprints } from "./stage-fingerprint.ts";
 import { STAGES, withAncestors, withDescendants, type StageRecord } from "./stage-plan.ts";
 import { runStage } from "./run-stage.ts";
@@ -30,33 +32,50 @@ export interface TrainStagesOptions {
   readonly onRetired?: (moved: Array<[string, string]>) => void;
 }
 
-export async function trainStages(config: DiffingConfig, requested: readonly StageName[], opts: TrainStagesOptions): Promise<Partial<Record<StageName, StageRecord>>> {
+export async function trainStages(
+  config: DiffingConfig,
+  requested: readonly StageName[],
+  opts: TrainStagesOptions,
+): Promise<Partial<Record<StageName, StageRecord>>> {
   const command = opts.command ?? "train-stage…";
   const order = withAncestors(requested);
   const fingerprints = stageFingerprints(config);
   const retired = withDescendants(opts.retrain ?? []);
   const notTrained = retired.filter((s) => order.includes(s) && !requested.includes(s) && !opts.withParents);
   if (notTrained.length > 0) {
-    throw new UsageError("USAGE", `${command}: --retrain ${opts.retrain!.join(",")} would move ${notTrained.join(", ")} aside, which ${command} needs but does not train`, {
-      field: "--retrain", fix: `add --with-parents, or run \`pnpm --filter diffing ${STAGES[notTrained[0]!].command} --retrain ${notTrained[0]}\` first`,
+    const first = notTrained[0]!;
+    const what = `--retrain ${opts.retrain!.join(",")} would move ${notTrained.join(", ")} aside`;
+    throw new UsageError("USAGE", `${command}: ${what}, which ${command} needs but does not train`, {
+      field: "--retrain",
+      fix: `add --with-parents, or run \`pnpm --filter diffing ${STAGES[first].command} --retrain ${first}\` first`,
     });
   }
   // Stages about to be retrained count as absent: the check runs before anything is moved.
-  const states = new Map<StageName, StageState>(order.map((s) => [s, retired.includes(s) ? { kind: "absent" } : inspectStage(config, s, fingerprints)]));
+  const states = new Map<StageName, StageState>();
+  for (const s of order) {
+    states.set(s, retired.includes(s) ? { kind: "absent" } : inspectStage(config, s, fingerprints));
+  }
   const problems: StageProblem[] = [];
-  for (const [stage, state] of states) if (state.kind === "changed" || state.kind === "unknown") problems.push({ stage, state });
+  for (const [stage, state] of states) {
+    if (state.kind === "changed" || state.kind === "unknown") problems.push({ stage, state });
+  }
   if (problems.length > 0) {
     const roots = retrainRoots(problems);
     const needsParents = roots.some((s) => !requested.includes(s)) && !opts.withParents;
-    const retry = `\`pnpm --filter diffing ${command} --retrain ${roots.join(",")}${needsParents ? " --with-parents" : ""}\``;
-    throw mismatchError(command, config, problems, `another run folder (--run-dir DIR), or ${retry}: ${retrainConsequence(roots)}`);
+    const withParents = needsParents ? " --with-parents" : "";
+    const retry = `\`pnpm --filter diffing ${command} --retrain ${roots.join(",")}${withParents}\``;
+    const trainedHere = opts.withParents || needsParents ? order : [...requested];
+    const waysOut = `another run folder (--run-dir DIR), or ${retry}: ${retrainConsequence(roots, trainedHere)}`;
+    throw mismatchError(command, config, problems, waysOut);
   }
   for (const s of order) {
     if (requested.includes(s) || states.get(s)!.kind === "done") continue;
     if (!opts.withParents) {
       const child = order.find((c) => STAGES[c].parent === s)!;
-      throw new DiffingError("PARENT_MISSING", `stage ${child} (${STAGES[child].alias}) needs ${s} (${STAGES[s].alias}), which is not trained in ${config.runDir}`, {
-        fix: `run \`pnpm --filter diffing ${STAGES[s].command} --config ${config.file ?? "<config>"}\` first, or add --with-parents`,
+      const what = `stage ${child} (${STAGES[child].alias}) needs ${s} (${STAGES[s].alias})`;
+      throw new DiffingError("PARENT_MISSING", `${what}, which is not trained in ${config.runDir}`, {
+        fix: `run \`pnpm --filter diffing ${STAGES[s].command} --config ${config.file ?? "<config>"}\` first, `
+          + "or add --with-parents",
       });
     }
     opts.log(`${s} (${STAGES[s].alias}) is missing: training it first (${opts.withParentsReason})`);

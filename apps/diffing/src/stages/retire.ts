@@ -8,8 +8,16 @@ import type { DiffingConfig, StageName } from "../config/diffing-config.ts";
 import { stageDir, withDescendants } from "./stage-plan.ts";
 
 /** Moves the outputs aside and returns [from, to] pairs (relative to the run folder) of what was there. */
-export function retireStages(config: DiffingConfig, stages: readonly StageName[], now: Date = new Date()): Array<[string, string]> {
-  const folders = [...withDescendants(stages).map((s) => stageDir(config, s)), path.join(config.runDir, "compare"), path.join(config.runDir, "features")];
+export function retireStages(
+  config: DiffingConfig,
+  stages: readonly StageName[],
+  now: Date = new Date(),
+): Array<[string, string]> {
+  const folders = [
+    ...withDescendants(stages).map((s) => stageDir(config, s)),
+    path.join(config.runDir, "compare"),
+    path.join(config.runDir, "features"),
+  ];
   const moved: Array<[string, string]> = [];
   for (const folder of folders) {
     const aside = retireFolder(folder, now);

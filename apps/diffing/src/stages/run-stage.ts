@@ -17,7 +17,9 @@ import { chatDataWindows, epochs, maskRulesOf, textWindows } from "../data/windo
 import { DiffingError } from "../errors.ts";
 import type { PipelineModels } from "../models/open-models.ts";
 import type { StageFingerprints } from "./stage-fingerprint.ts";
-import { STAGES, STAGE_FINGERPRINT_FILE, readStageRecord, stageCheckpoint, stageDir, type StageRecord } from "./stage-plan.ts";
+import {
+  STAGES, STAGE_FINGERPRINT_FILE, readStageRecord, stageCheckpoint, stageDir, type StageRecord,
+} from "./stage-plan.ts";
 import { stepsFor, trainRun } from "./train-run.ts";
 
 export interface StageContext {
@@ -38,7 +40,8 @@ export function checkParent(parentCk: string, config: DiffingConfig, dIn: number
   for (const [field, got, expected] of facts) {
     if (got !== expected && !(field === "hook" && got === null)) {
       throw new DiffingError("PARENT_MISMATCH", `stage ${stage}: its parent ${parentCk} has ${field} = ${JSON.stringify(got)}, this config needs ${JSON.stringify(expected)} — latent i would not be the same feature`, {
-        file: cfgFile, field, expected, got, fix: `retrain the parent under this config (--retrain ${STAGES[stage].parent}) or use a config that matches it`,
+        file: cfgFile, field, expected, got,
+        fix: `retrain the parent under this config (--retrain ${STAGES[stage].parent}) or use a config that matches it`,
       });
     }
   }
@@ -50,7 +53,8 @@ export async function runStage(ctx: StageContext, stage: StageName): Promise<Sta
   const dir = stageDir(config, stage);
   const done = readStageRecord(config, stage);
   if (done) {
-    log(`${stage} (${plan.alias}): already trained under this config (fingerprint ${done.fingerprintDigest?.slice(0, 12)}) — ${done.checkpoint}`);
+    const fingerprint = done.fingerprintDigest?.slice(0, 12);
+    log(`${stage} (${plan.alias}): already trained under this config (fingerprint ${fingerprint}) — ${done.checkpoint}`);
     return done;
   }
   const model = plan.model === "base" ? models.base : models.chat;
@@ -58,7 +62,8 @@ export async function runStage(ctx: StageContext, stage: StageName): Promise<Sta
   const stageCfg = config.stages[stage];
   const fingerprint = { digest: ctx.fingerprints.digests[stage], fields: ctx.fingerprints.fields[stage] };
   fs.mkdirSync(dir, { recursive: true });
-  if (!fs.existsSync(path.join(dir, STAGE_FINGERPRINT_FILE))) writeJsonAtomic(path.join(dir, STAGE_FINGERPRINT_FILE), fingerprint);
+  const startedFile = path.join(dir, STAGE_FINGERPRINT_FILE);
+  if (!fs.existsSync(startedFile)) writeJsonAtomic(startedFile, fingerprint);
   if (stage === "S" && stageCfg.pretrained !== null) return adoptPretrained(ctx, dIn);
 
   let parent: StageRecord | null = null;
@@ -153,8 +158,11 @@ async function adoptPretrained(ctx: StageContext, dIn: number): Promise<StageRec
  */
 function finishCheckpointConfig(ckDir: string, runDir: string, fingerprint: { digest: string; fields: unknown }): void {
   const file = path.join(ckDir, "cfg.json");
-  const cfg = JSON.parse(fs.readFileSync(file, "utf8")) as { difflens?: { lineage?: Array<{ path: string }>; fingerprint?: unknown } };
-  for (const entry of cfg.difflens?.lineage ?? []) if (path.isAbsolute(entry.path) && entry.path.startsWith(runDir)) entry.path = path.relative(runDir, entry.path);
+  type Block = { lineage?: Array<{ path: string }>; fingerprint?: unknown };
+  const cfg = JSON.parse(fs.readFileSync(file, "utf8")) as { difflens?: Block };
+  for (const entry of cfg.difflens?.lineage ?? []) {
+    if (path.isAbsolute(entry.path) && entry.path.startsWith(runDir)) entry.path = path.relative(runDir, entry.path);
+  }
   if (cfg.difflens) cfg.difflens.fingerprint = fingerprint;
   writeJsonAtomic(file, cfg);
 }

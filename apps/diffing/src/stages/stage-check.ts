@@ -10,7 +10,9 @@ import { diffFingerprints, formatFieldChanges, type FieldChange } from "@difflen
 import type { DiffingConfig, StageName } from "../config/diffing-config.ts";
 import { DiffingError } from "../errors.ts";
 import type { StageFingerprints } from "./stage-fingerprint.ts";
-import { STAGES, STAGE_FINGERPRINT_FILE, readStageRecord, stageDir, withDescendants, type StageRecord } from "./stage-plan.ts";
+import {
+  STAGES, STAGE_FINGERPRINT_FILE, readStageRecord, stageDir, withDescendants, type StageRecord,
+} from "./stage-plan.ts";
 
 export type StageState =
   | { readonly kind: "absent" }
@@ -21,7 +23,10 @@ export type StageState =
   /** Holds something without a fingerprint (made before difflens recorded them, or not by this pipeline). */
   | { readonly kind: "unknown"; readonly finished: boolean };
 
-export type StageProblem = { readonly stage: StageName; readonly state: Extract<StageState, { kind: "changed" | "unknown" }> };
+export interface StageProblem {
+  readonly stage: StageName;
+  readonly state: Extract<StageState, { kind: "changed" | "unknown" }>;
+}
 
 export function inspectStage(config: DiffingConfig, stage: StageName, expected: StageFingerprints): StageState {
   const dir = stageDir(config, stage);
@@ -29,7 +34,10 @@ export function inspectStage(config: DiffingConfig, stage: StageName, expected: 
   const record = readStageRecord(config, stage);
   if (record !== null) {
     if (record.fingerprintDigest === undefined) return { kind: "unknown", finished: true };
-    const changes = [...fingerprintChanges(record.fingerprintDigest, record.fingerprint, expected, stage), ...parentCheckpointChange(config, record)];
+    const changes = [
+      ...fingerprintChanges(record.fingerprintDigest, record.fingerprint, expected, stage),
+      ...parentCheckpointChange(config, record),
+    ];
     return changes.length === 0 ? { kind: "done", record } : { kind: "changed", finished: true, changes };
   }
   const file = path.join(dir, STAGE_FINGERPRINT_FILE);
@@ -40,7 +48,12 @@ export function inspectStage(config: DiffingConfig, stage: StageName, expected: 
 }
 
 /** The finished stages a reader needs, each verified against the config; refuses missing or changed ones. */
-export function verifiedStageRecords(config: DiffingConfig, stages: readonly StageName[], expected: StageFingerprints, command: string): Record<StageName, StageRecord> {
+export function verifiedStageRecords(
+  config: DiffingConfig,
+  stages: readonly StageName[],
+  expected: StageFingerprints,
+  command: string,
+): Record<StageName, StageRecord> {
   const out = {} as Record<StageName, StageRecord>;
   const problems: StageProblem[] = [];
   for (const stage of stages) {
@@ -48,27 +61,44 @@ export function verifiedStageRecords(config: DiffingConfig, stages: readonly Sta
     if (state.kind === "done") out[stage] = state.record;
     else if (state.kind === "changed" || state.kind === "unknown") problems.push({ stage, state });
     else {
-      throw new DiffingError("STAGE_MISSING", `${command} needs stage ${stage} (${STAGES[stage].alias}), which is not trained in ${config.runDir}`, {
+      const what = `stage ${stage} (${STAGES[stage].alias}), which is not trained in ${config.runDir}`;
+      throw new DiffingError("STAGE_MISSING", `${command} needs ${what}`, {
         fix: `run \`pnpm --filter diffing ${STAGES[stage].command}\` with this config first`,
       });
     }
   }
   if (problems.length > 0) {
     const roots = retrainRoots(problems);
-    const how = roots.map((s) => `\`${STAGES[s].command} --retrain ${s}\``).join(", then ");
-    throw mismatchError(command, config, problems, `use the config they were trained with (${path.join(config.runDir, "run.json")} records it), or retrain them under this one: ${how}, and the stages after it`);
+    const commands = [...new Set(roots.map((s) => STAGES[s].command))];
+    const retrain = commands.map((c) => {
+      const mine = roots.filter((s) => STAGES[s].command === c);
+      return `\`pnpm --filter diffing ${c} --retrain ${mine.join(",")}\``;
+    });
+    const waysOut = `use the config they were trained with (${path.join(config.runDir, "run.json")} records it), `
+      + `or retrain them under this one: ${retrain.join(", then ")}: ${retrainConsequence(roots, roots)}`;
+    throw mismatchError(command, config, problems, waysOut);
   }
   return out;
 }
 
 /** The refusal of a command that would mix configs, with the ways out. */
-export function mismatchError(command: string, config: DiffingConfig, problems: readonly StageProblem[], waysOut: string): DiffingError {
-  const lines = problems.map(({ stage, state }) => `  ${stage} (${STAGES[stage].alias}, ${state.finished ? "trained" : "partly trained"}): ${describeProblem(stage, state)}`);
+export function mismatchError(
+  command: string,
+  config: DiffingConfig,
+  problems: readonly StageProblem[],
+  waysOut: string,
+): DiffingError {
+  const lines = problems.map(({ stage, state }) => {
+    const made = state.finished ? "trained" : "partly trained";
+    return `  ${stage} (${STAGES[stage].alias}, ${made}): ${describeProblem(stage, state)}`;
+  });
   const first = problems[0]!;
-  const firstChange = first.state.kind === "changed" ? first.state.changes[0] : undefined;
-  return new DiffingError("FINGERPRINT_MISMATCH", `${command}: ${config.runDir} holds stages made under another config (reusing them would mix two configs; nothing was changed):\n${lines.join("\n")}\nWays out: ${waysOut}`, {
+  const change = first.state.kind === "changed" ? first.state.changes[0] : undefined;
+  const summary = `${command}: ${config.runDir} holds stages made under another config `
+    + "(reusing them would mix two configs; nothing was changed)";
+  return new DiffingError("FINGERPRINT_MISMATCH", `${summary}:\n${lines.join("\n")}\nWays out: ${waysOut}`, {
     file: config.runDir,
-    ...(firstChange ? { field: `${first.stage}: ${firstChange.field}`, expected: firstChange.current, got: firstChange.recorded } : {}),
+    ...(change ? { field: `${first.stage}: ${change.field}`, expected: change.current, got: change.recorded } : {}),
   });
 }
 
@@ -78,30 +108,47 @@ export function retrainRoots(problems: readonly StageProblem[]): StageName[] {
   return problems.map((p) => p.stage).filter((s) => STAGES[s].parent === null || !bad.has(STAGES[s].parent!));
 }
 
-/** "--retrain S moves …; a retrained stage invalidates its children …": said in every refusal that offers it. */
-export function retrainConsequence(roots: readonly StageName[]): string {
-  const moved = withDescendants(roots);
-  const children = moved.filter((s) => !roots.includes(s));
-  const commands = [...new Set(children.map((s) => STAGES[s].command))];
+/**
+ * "--retrain S moves …; a retrained stage invalidates its children …": said in every refusal that offers it.
+ * `trainedHere`: the stages the refused command would train itself (it retrains those children too).
+ */
+export function retrainConsequence(roots: readonly StageName[], trainedHere: readonly StageName[] = []): string {
+  const children = withDescendants(roots).filter((s) => !roots.includes(s));
+  const here = children.filter((s) => trainedHere.includes(s));
+  const later = children.filter((s) => !trainedHere.includes(s));
+  const commands = [...new Set(later.map((s) => STAGES[s].command))];
   const aside = roots.map((s) => `stages/${s}.retired-<time>/`).join(", ");
-  const tail = children.length === 0
-    ? ""
-    : `; a retrained stage invalidates its children: ${children.join(", ")} are moved aside too and must be retrained (${commands.join(", ")})`;
-  return `--retrain ${roots.join(",")} moves the old outputs aside (${aside}, compare/ and features/; never deleted)${tail}`;
-}
-
-function describeProblem(stage: StageName, state: StageProblem["state"]): string {
-  if (state.kind === "unknown") return "has no fingerprint (made before difflens recorded them, or not by this pipeline): which config made it cannot be checked";
-  const parent = state.changes.find((c) => c.field === "parent.fingerprint");
-  const own = state.changes.filter((c) => c !== parent);
-  const parts = [...(own.length > 0 ? [formatFieldChanges(own)] : []), ...(parent ? [`its parent ${STAGES[stage].parent} changed`] : [])];
+  const parts = [`--retrain ${roots.join(",")} moves the old outputs aside (${aside}, compare/ and features/; never deleted)`];
+  if (children.length > 0) {
+    parts.push(`a retrained stage invalidates its children: ${children.join(", ")} are moved aside too`);
+  }
+  if (here.length > 0) parts.push(`this command retrains ${here.join(", ")}`);
+  if (later.length > 0) parts.push(`${later.join(", ")} must then be retrained (${commands.join(", ")})`);
   return parts.join("; ");
 }
 
-function fingerprintChanges(recordedDigest: string, recordedFields: unknown, expected: StageFingerprints, stage: StageName): FieldChange[] {
+function describeProblem(stage: StageName, state: StageProblem["state"]): string {
+  if (state.kind === "unknown") {
+    return "has no fingerprint (made before difflens recorded them, or not by this pipeline): "
+      + "which config made it cannot be checked";
+  }
+  const parent = state.changes.find((c) => c.field === "parent.fingerprint");
+  const own = state.changes.filter((c) => c !== parent);
+  const parts = own.length > 0 ? [formatFieldChanges(own)] : [];
+  if (parent) parts.push(`its parent ${STAGES[stage].parent} changed`);
+  return parts.join("; ");
+}
+
+function fingerprintChanges(
+  recordedDigest: string,
+  recordedFields: unknown,
+  expected: StageFingerprints,
+  stage: StageName,
+): FieldChange[] {
   if (recordedDigest === expected.digests[stage]) return [];
   const changes = diffFingerprints(recordedFields, expected.fields[stage]);
-  return changes.length > 0 ? changes : [{ field: "fingerprint", recorded: recordedDigest, current: expected.digests[stage] }];
+  if (changes.length > 0) return changes;
+  return [{ field: "fingerprint", recorded: recordedDigest, current: expected.digests[stage] }];
 }
 
 /** A finished child whose parent checkpoint is no longer the one it was finetuned from (files swapped by hand). */
@@ -109,5 +156,6 @@ function parentCheckpointChange(config: DiffingConfig, record: StageRecord): Fie
   if (record.parent === null) return [];
   const parent = readStageRecord(config, record.parent.stage);
   if (parent === null || parent.sha256 === record.parent.sha256) return [];
-  return [{ field: `parent checkpoint (${record.parent.stage}) sha256`, recorded: record.parent.sha256, current: parent.sha256 }];
+  const field = `parent checkpoint (${record.parent.stage}) sha256`;
+  return [{ field, recorded: record.parent.sha256, current: parent.sha256 }];
 }

@@ -30,7 +30,8 @@ export function stageFingerprints(config: DiffingConfig): StageFingerprints {
     const common = { stage, model: models[plan.model], hook: config.hook };
     let fp: StageFingerprint;
     if (stage === "S" && stageCfg.pretrained !== null) {
-      fp = { ...common, sae: { dSae: config.sae.dSae, k: config.sae.k }, pretrained: folderFingerprint(stageCfg.pretrained) };
+      const sae = { dSae: config.sae.dSae, k: config.sae.k };
+      fp = { ...common, sae, pretrained: folderFingerprint(stageCfg.pretrained) };
     } else {
       fp = {
         ...common,

@@ -127,7 +127,9 @@ export function dropMetricsAfter(file: string, step: number): void {
 /** The W&B run of this output folder: a resumed run reopens the id kept beside its checkpoints. */
 function wandbRunId(outDir: string, resuming: boolean): { id: string; resume: "allow" | "never" } {
   const file = path.join(outDir, "wandb-run.json");
-  if (resuming && fs.existsSync(file)) return { id: (JSON.parse(fs.readFileSync(file, "utf8")) as { id: string }).id, resume: "allow" };
+  if (resuming && fs.existsSync(file)) {
+    return { id: (JSON.parse(fs.readFileSync(file, "utf8")) as { id: string }).id, resume: "allow" };
+  }
   const id = generateRunId();
   writeJsonAtomic(file, { id });
   return { id, resume: "never" };

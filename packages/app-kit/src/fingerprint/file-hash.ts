@@ -39,10 +39,14 @@ export function fileSha256(file: string): string {
  * Relative path → sha256 of every file under `dir` (recursively, sorted; dotfiles and temp files skipped) that
  * `include` accepts. Paths use `/` whatever the platform, so a fingerprint reads the same everywhere.
  */
-export function folderFingerprint(dir: string, include: (relPath: string) => boolean = () => true): Record<string, string> {
+export function folderFingerprint(
+  dir: string,
+  include: (relPath: string) => boolean = () => true,
+): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (sub: string): void => {
-    const entries = fs.readdirSync(path.join(dir, sub), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const entries = fs.readdirSync(path.join(dir, sub), { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const entry of entries) {
       if (entry.name.startsWith(".") || entry.name.includes(".tmp-")) continue;
       const rel = sub === "" ? entry.name : `${sub}/${entry.name}`;

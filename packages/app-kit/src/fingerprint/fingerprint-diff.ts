@@ -32,7 +32,9 @@ export function diffFingerprints(recorded: unknown, current: unknown, field = ""
 
 /** `a: 1 → 2; b: x → (absent)`, at most `max` changes (then "… and N more"). */
 export function formatFieldChanges(changes: readonly FieldChange[], max = 6): string {
-  const shown = changes.slice(0, max).map((c) => `${c.field}: ${formatValue(c.recorded)} → ${formatValue(c.current)}`);
+  const shown = changes
+    .slice(0, max)
+    .map((c) => `${c.field}: ${formatValue(c.recorded)} → ${formatValue(c.current)}`);
   if (changes.length > max) shown.push(`… and ${changes.length - max} more`);
   return shown.join("; ");
 }

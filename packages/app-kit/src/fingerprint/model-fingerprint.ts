@@ -14,10 +14,12 @@ export interface ModelFingerprint {
   readonly adapter: Readonly<Record<string, string>> | null;
 }
 
-const MODEL_FILE = /^(config\.json|tokenizer\.json|tokenizer_config\.json|chat_template\.jinja|.*\.safetensors(\.index\.json)?)$/;
+const MODEL_FILE =
+  /^(config\.json|tokenizer\.json|tokenizer_config\.json|chat_template\.jinja|.*\.safetensors(\.index\.json)?)$/;
 const ADAPTER_FILE = /^(adapter_config\.json|adapter_model\.safetensors|tokenizer_config\.json|chat_template\.jinja)$/;
 
 export function modelFingerprint(ref: ModelRef): ModelFingerprint {
   const files = folderFingerprint(resolveModelFolder(ref.path), (rel) => MODEL_FILE.test(rel));
-  return { files, adapter: ref.adapter === null ? null : folderFingerprint(ref.adapter, (rel) => ADAPTER_FILE.test(rel)) };
+  const adapter = ref.adapter === null ? null : folderFingerprint(ref.adapter, (rel) => ADAPTER_FILE.test(rel));
+  return { files, adapter };
 }

@@ -1,4 +1,6 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, truncateSync } from "node:fs";
+import {
+  closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, truncateSync,
+} from "node:fs";
 import { join } from "node:path";
 import { WandbError } from "../errors.ts";
 import { parseWandbJson, stringifyWandbJson } from "../wandb-json.ts";
@@ -49,7 +51,8 @@ export function reopenRunFolder(path: string, config: Readonly<Record<string, un
   writeFileAtomic(join(path, FILES.config), `${stringifyWandbJson(config)}\n`);
   rmSync(join(path, FILES.exit), { force: true });
   const runtime = last?.["_runtime"];
-  return { manifest, lastStep: last === null ? -1 : (last["_step"] as number), runtimeS: typeof runtime === "number" ? runtime : 0 };
+  const lastStep = last === null ? -1 : (last["_step"] as number);
+  return { manifest, lastStep, runtimeS: typeof runtime === "number" ? runtime : 0 };
 }
 
 /** Read and check run.json; a foreign or damaged folder gets an error that says what it looks like. */
