@@ -8,14 +8,23 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Tensor, useBackend, writeSafetensors } from "@difflens/tensor";
 import { loadModel, qwen2ConfigToHf, qwen2WeightShapes, resolveQwen2Config } from "@difflens/runtime";
+import { Tensor, useBackend, writeSafetensors } from "@difflens/tensor";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const dir = path.join(root, "bench", ".cache", "qwen2.5-7b-synthetic-bf16");
 const config = resolveQwen2Config({
-  vocabSize: 152064, dModel: 3584, nLayers: 28, nHeads: 28, nKvHeads: 4, dMlp: 18944, maxPositions: 32768,
-  ropeTheta: 1_000_000, rmsNormEps: 1e-6, tieWordEmbeddings: false, eosTokenIds: [151643],
+  vocabSize: 152064,
+  dModel: 3584,
+  nLayers: 28,
+  nHeads: 28,
+  nKvHeads: 4,
+  dMlp: 18944,
+  maxPositions: 32768,
+  ropeTheta: 1_000_000,
+  rmsNormEps: 1e-6,
+  tieWordEmbeddings: false,
+  eosTokenIds: [151643],
 });
 
 /** Uniform values with the given std as bf16 bits, from xorshift32 (fast: 7.6e9 values). */
@@ -24,11 +33,13 @@ function fillBf16(n: number, std: number, mean: number, seed: number): Uint16Arr
   const f = new Float32Array(1);
   const u = new Uint32Array(f.buffer);
   let x = seed >>> 0 || 1;
-  const a = std * Math.sqrt(3) * 2 / 4294967296;
+  const a = (std * Math.sqrt(3) * 2) / 4294967296;
   for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
     x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
+    x ^= x << 5;
+    x >>>= 0;
     f[0] = mean + (x * a - std * Math.sqrt(3));
     out[i] = (u[0]! + 0x7fff + ((u[0]! >>> 16) & 1)) >>> 16;
   }
@@ -55,7 +66,11 @@ async function writeCheckpoint(): Promise<void> {
       const size = shape.reduce((a, b) => a * b, 1);
       const isNorm = name.endsWith("norm.weight");
       const std = isNorm ? 0.05 : name.endsWith(".bias") ? 0.3 : 1 / Math.sqrt(shape[shape.length - 1]!);
-      tensors[name] = new Tensor("bf16", shape, fillBf16(size, std, isNorm ? 1 : 0, g * 1000 + Object.keys(tensors).length + 1));
+      tensors[name] = new Tensor(
+        "bf16",
+        shape,
+        fillBf16(size, std, isNorm ? 1 : 0, g * 1000 + Object.keys(tensors).length + 1),
+      );
       weightMap[name] = file;
       total += size * 2;
     }
@@ -63,7 +78,10 @@ async function writeCheckpoint(): Promise<void> {
     process.stdout.write(`\rwrote shard ${g + 1}/${n}`);
   }
   fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(qwen2ConfigToHf(config, "bfloat16"), null, 2));
-  fs.writeFileSync(path.join(dir, "model.safetensors.index.json"), JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2));
+  fs.writeFileSync(
+    path.join(dir, "model.safetensors.index.json"),
+    JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2),
+  );
   console.log();
 }
 
@@ -77,11 +95,16 @@ async function measure(): Promise<void> {
   const logits = model.forward(ids, { logits: "last" });
   const fwdS = (performance.now() - t1) / 1000;
   let weightBytes = 0;
-  for (const f of fs.readdirSync(dir)) if (f.endsWith(".safetensors")) weightBytes += fs.statSync(path.join(dir, f)).size;
+  for (const f of fs.readdirSync(dir))
+    if (f.endsWith(".safetensors")) weightBytes += fs.statSync(path.join(dir, f)).size;
   const rss = process.resourceUsage().maxRSS * 1024;
-  console.log(`backend=${backend.name} threads=${backend.getThreads()} load_s=${loadS.toFixed(2)} logits ${logits.shape.join("x")}`);
+  console.log(
+    `backend=${backend.name} threads=${backend.getThreads()} load_s=${loadS.toFixed(2)} logits ${logits.shape.join("x")}`,
+  );
   console.log(`forward_64_tokens_s=${fwdS.toFixed(2)}`);
-  console.log(`peak_rss_bytes=${rss} weight_bytes=${weightBytes} rss_minus_weights_gb=${((rss - weightBytes) / 1e9).toFixed(2)} target_le_2gb=${rss <= weightBytes + 2e9}`);
+  console.log(
+    `peak_rss_bytes=${rss} weight_bytes=${weightBytes} rss_minus_weights_gb=${((rss - weightBytes) / 1e9).toFixed(2)} target_le_2gb=${rss <= weightBytes + 2e9}`,
+  );
 }
 
 if (process.argv.includes("--measure")) {
@@ -89,6 +112,8 @@ if (process.argv.includes("--measure")) {
 } else {
   await writeCheckpoint();
   // a fresh process, so peak RSS counts only loading + the forward pass
-  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--measure"], { stdio: "inherit" });
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--measure"], {
+    stdio: "inherit",
+  });
   process.exit(r.status ?? 1);
 }

@@ -11,19 +11,29 @@ import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { currentBackend, useBackend } from "@difflens/tensor";
 import { createRandomQwen2 } from "@difflens/runtime";
+import { currentBackend, useBackend } from "@difflens/tensor";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const { values } = parseArgs({ options: { pairs: { type: "string" }, dtype: { type: "string" }, backend: { type: "string" } } });
+const { values } = parseArgs({
+  options: { pairs: { type: "string" }, dtype: { type: "string" }, backend: { type: "string" } },
+});
 const pairs = Number(values.pairs ?? 5);
 const dtype = (values.dtype ?? "f32") as "f32" | "bf16";
 const backend = useBackend((values.backend ?? "auto") as "auto" | "js" | "native");
 const threads = backend.getThreads();
 
 const config = {
-  vocabSize: 32768, dModel: 1024, nLayers: 24, nHeads: 16, nKvHeads: 16, dMlp: 2816, maxPositions: 32768,
-  ropeTheta: 1_000_000, rmsNormEps: 1e-6, tieWordEmbeddings: true,
+  vocabSize: 32768,
+  dModel: 1024,
+  nLayers: 24,
+  nHeads: 16,
+  nKvHeads: 16,
+  dMlp: 2816,
+  maxPositions: 32768,
+  ropeTheta: 1_000_000,
+  rmsNormEps: 1e-6,
+  tieWordEmbeddings: true,
 };
 const BATCH = 4;
 const SEQ = 256;
@@ -36,7 +46,9 @@ function median(xs: number[]): number {
 
 /** A line-oriented child process: send a line, await the answer line. */
 function startTorch() {
-  const child = spawn("/usr/bin/python3", [path.join(root, "tools/reference/qwen2/torch_forward_peer.py")], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn("/usr/bin/python3", [path.join(root, "tools/reference/qwen2/torch_forward_peer.py")], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const ask = async (line: string): Promise<string> => {
     child.stdin!.write(`${line}\n`);
@@ -51,12 +63,23 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const model = createRandomQwen2({ config, seed: 1234, dtype });
   let weightBytes = 0;
-  for (const t of [model.weights.embedTokens, model.weights.finalNorm, ...model.weights.layers.flatMap((l) => Object.values(l))]) weightBytes += t.byteLength;
-  console.log(`model: Qwen1.5-0.5B-shaped, vocab ${config.vocabSize}, ${dtype} weights ${(weightBytes / 2 ** 30).toFixed(2)} GiB, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const ids = Array.from({ length: BATCH }, (_, b) => Array.from({ length: SEQ }, (_, s) => (b * 7919 + s * 104729) % config.vocabSize));
+  for (const t of [
+    model.weights.embedTokens,
+    model.weights.finalNorm,
+    ...model.weights.layers.flatMap((l) => Object.values(l)),
+  ])
+    weightBytes += t.byteLength;
+  console.log(
+    `model: Qwen1.5-0.5B-shaped, vocab ${config.vocabSize}, ${dtype} weights ${(weightBytes / 2 ** 30).toFixed(2)} GiB, built in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  const ids = Array.from({ length: BATCH }, (_, b) =>
+    Array.from({ length: SEQ }, (_, s) => (b * 7919 + s * 104729) % config.vocabSize),
+  );
 
   const torch = startTorch();
-  torch.child.stdin!.write(`${JSON.stringify({ vocab: config.vocabSize, d_model: 1024, n_layers: 24, n_heads: 16, n_kv_heads: 16, d_mlp: 2816, theta: config.ropeTheta, eps: config.rmsNormEps, threads, seed: 1234, batch: BATCH, seq: SEQ })}\n`);
+  torch.child.stdin!.write(
+    `${JSON.stringify({ vocab: config.vocabSize, d_model: 1024, n_layers: 24, n_heads: 16, n_kv_heads: 16, d_mlp: 2816, theta: config.ropeTheta, eps: config.rmsNormEps, threads, seed: 1234, batch: BATCH, seq: SEQ })}\n`,
+  );
   const ready = await torch.first();
   console.log(`backend=${currentBackend().name} threads=${threads} torch: ${ready}`);
 

@@ -9,17 +9,28 @@
  * Environment: DIFFLENS_BENCH_PAIRS (default 5), DIFFLENS_BENCH_THREADS (default 2).
  */
 import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { loadavg } from "node:os";
+import { createInterface } from "node:readline";
 import {
-  Rng, Tensor, currentBackend, f32ArrayToBf16, gemm, loadNativeAddon, nativeAvailable, useBackend, zeros,
+  currentBackend,
+  f32ArrayToBf16,
+  gemm,
+  loadNativeAddon,
+  nativeAvailable,
+  Rng,
+  Tensor,
+  useBackend,
+  zeros,
 } from "@difflens/tensor";
 
 const PEAK_GFLOPS = 320; // 2 cores × 2.5 GHz × 64 f32 FLOP/cycle (AVX-512, 2 FMA units)
 const NUMPY_FLOOR_GFLOPS = 150;
 const PAIRS = Math.max(5, Number(process.env.DIFFLENS_BENCH_PAIRS ?? 5));
 const THREADS = Number(process.env.DIFFLENS_BENCH_THREADS ?? 2);
-const SHAPES: [number, number, number][] = [[4096, 2048, 16384], [4096, 1024, 32768]];
+const SHAPES: [number, number, number][] = [
+  [4096, 2048, 16384],
+  [4096, 1024, 32768],
+];
 
 const PYTHON_PEER = String.raw`
 import sys, time, json, os
@@ -51,7 +62,12 @@ class NumpyPeer {
   private readonly lines: AsyncIterator<string>;
   private readonly proc;
   constructor(threads: number) {
-    const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+    const env = {
+      ...process.env,
+      OPENBLAS_NUM_THREADS: String(threads),
+      OMP_NUM_THREADS: String(threads),
+      MKL_NUM_THREADS: String(threads),
+    };
     this.proc = spawn("/usr/bin/python3", ["-u", "-c", PYTHON_PEER], { env, stdio: ["pipe", "pipe", "inherit"] });
     this.lines = createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
   }
@@ -89,8 +105,19 @@ function timeOurs(a: Tensor, b: Tensor, c: Tensor): number {
   return (performance.now() - t0) / 1000;
 }
 
-function spotCheck(a: Float32Array, bValue: (p: number, j: number) => number, c: Float32Array, m: number, k: number, n: number): void {
-  for (const [i, j] of [[0, 0], [m - 1, n - 1], [m >> 1, n >> 3]] as [number, number][]) {
+function spotCheck(
+  a: Float32Array,
+  bValue: (p: number, j: number) => number,
+  c: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+): void {
+  for (const [i, j] of [
+    [0, 0],
+    [m - 1, n - 1],
+    [m >> 1, n >> 3],
+  ] as [number, number][]) {
     let s = 0;
     for (let p = 0; p < k; p++) s += a[i * k + p]! * bValue(p, j);
     const got = c[i * n + j]!;
@@ -106,44 +133,88 @@ async function main(): Promise<number> {
   }
   useBackend("native");
   currentBackend().setThreads(THREADS);
-  console.log(`threads=${THREADS} (ours: setThreads(${THREADS}); numpy: OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=${THREADS})`);
+  console.log(
+    `threads=${THREADS} (ours: setThreads(${THREADS}); numpy: OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=${THREADS})`,
+  );
   const addon = loadNativeAddon().addon!;
-  const defaultImpl: "blas" | "portable" = native.gemm?.startsWith("portable") || native.blas!.startsWith("portable") ? "portable" : "blas";
+  const defaultImpl: "blas" | "portable" =
+    native.gemm?.startsWith("portable") || native.blas!.startsWith("portable") ? "portable" : "blas";
   const otherImpl = native.blas!.startsWith("portable") ? null : defaultImpl === "blas" ? "portable" : "blas";
   console.log(`ours: difflens native add-on, GEMM ${native.gemm ?? defaultImpl}; BLAS built in: ${native.blas}`);
   if (otherImpl) console.log(`each pair also times ours with the other implementation (${otherImpl}) for comparison`);
   const peer = new NumpyPeer(THREADS);
   const info = JSON.parse(await peer.next()) as { numpy: string; blas: string[] };
   console.log(`numpy ${info.numpy}, BLAS libraries mapped: ${info.blas.join(", ") || "none found"}`);
-  console.log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(" ")} (other processes on this 2-core machine add noise)`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")} (other processes on this 2-core machine add noise)`,
+  );
 
   const rng = new Rng(2024);
-  let firstOurs = 0, firstNumpy = 0, firstRatio = 0;
+  let firstOurs = 0,
+    firstNumpy = 0,
+    firstRatio = 0;
   for (const [si, [m, k, n]] of SHAPES.entries()) {
     const a = new Tensor("f32", [m, k], randomF32(m * k, rng));
     const b = new Tensor("f32", [k, n], randomF32(k * n, rng));
     const c = zeros([m, n]);
     timeOurs(a, b, c); // warm-up
     spotCheck(a.data, (p, j) => b.data[p * n + j]!, c.data, m, k, n);
-    const ours: number[] = [], numpy: number[] = [], ratios: number[] = [], other: number[] = [], vsOther: number[] = [];
+    const ours: number[] = [],
+      numpy: number[] = [],
+      ratios: number[] = [],
+      other: number[] = [],
+      vsOther: number[] = [];
     const timeOther = (): number => {
       addon.setGemmImpl(otherImpl!);
-      try { return timeOurs(a, b, c); } finally { addon.setGemmImpl(defaultImpl); }
+      try {
+        return timeOurs(a, b, c);
+      } finally {
+        addon.setGemmImpl(defaultImpl);
+      }
     };
     if (otherImpl) timeOther(); // warm-up of the other implementation too
     for (let p = 0; p < PAIRS; p++) {
-      let o: number, q: number, x = NaN;
-      if (p % 2 === 0) { o = timeOurs(a, b, c); if (otherImpl) x = timeOther(); q = await peer.time(m, k, n); }
-      else { q = await peer.time(m, k, n); if (otherImpl) x = timeOther(); o = timeOurs(a, b, c); }
-      const go = gflops(m, k, n, o), gq = gflops(m, k, n, q), gx = gflops(m, k, n, x);
-      ours.push(go); numpy.push(gq); ratios.push(go / gq);
-      if (otherImpl) { other.push(gx); vsOther.push(go / gx); }
+      let o: number,
+        q: number,
+        x = NaN;
+      if (p % 2 === 0) {
+        o = timeOurs(a, b, c);
+        if (otherImpl) x = timeOther();
+        q = await peer.time(m, k, n);
+      } else {
+        q = await peer.time(m, k, n);
+        if (otherImpl) x = timeOther();
+        o = timeOurs(a, b, c);
+      }
+      const go = gflops(m, k, n, o),
+        gq = gflops(m, k, n, q),
+        gx = gflops(m, k, n, x);
+      ours.push(go);
+      numpy.push(gq);
+      ratios.push(go / gq);
+      if (otherImpl) {
+        other.push(gx);
+        vsOther.push(go / gx);
+      }
       const otherText = otherImpl ? `, ours/${otherImpl} ${gx.toFixed(1)} GFLOP/s` : "";
-      console.log(`  ${m}x${k}x${n} pair ${p + 1}: ours/${defaultImpl} ${go.toFixed(1)} GFLOP/s${otherText}, numpy ${gq.toFixed(1)} GFLOP/s, ratio ${(go / gq).toFixed(3)}`);
+      console.log(
+        `  ${m}x${k}x${n} pair ${p + 1}: ours/${defaultImpl} ${go.toFixed(1)} GFLOP/s${otherText}, numpy ${gq.toFixed(1)} GFLOP/s, ratio ${(go / gq).toFixed(3)}`,
+      );
     }
-    console.log(`${m}x${k}x${n}: ours median ${median(ours).toFixed(1)} GFLOP/s, numpy median ${median(numpy).toFixed(1)} GFLOP/s, median ratio ${median(ratios).toFixed(3)}`);
-    if (otherImpl) console.log(`${m}x${k}x${n}: ours/${otherImpl} median ${median(other).toFixed(1)} GFLOP/s; default (${defaultImpl}) / ${otherImpl} median per-pair ratio ${median(vsOther).toFixed(3)}`);
-    if (si === 0) { firstOurs = median(ours); firstNumpy = median(numpy); firstRatio = median(ratios); }
+    console.log(
+      `${m}x${k}x${n}: ours median ${median(ours).toFixed(1)} GFLOP/s, numpy median ${median(numpy).toFixed(1)} GFLOP/s, median ratio ${median(ratios).toFixed(3)}`,
+    );
+    if (otherImpl)
+      console.log(
+        `${m}x${k}x${n}: ours/${otherImpl} median ${median(other).toFixed(1)} GFLOP/s; default (${defaultImpl}) / ${otherImpl} median per-pair ratio ${median(vsOther).toFixed(3)}`,
+      );
+    if (si === 0) {
+      firstOurs = median(ours);
+      firstNumpy = median(numpy);
+      firstRatio = median(ratios);
+    }
   }
   peer.close();
 
@@ -155,11 +226,24 @@ async function main(): Promise<number> {
     const c = zeros([m, n]);
     timeOurs(a, b16, c);
     const bits = b16.data;
-    const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
-    spotCheck(a.data, (p, j) => { u32[0] = bits[p * n + j]! << 16; return f32[0]!; }, c.data, m, k, n);
+    const f32 = new Float32Array(1),
+      u32 = new Uint32Array(f32.buffer);
+    spotCheck(
+      a.data,
+      (p, j) => {
+        u32[0] = bits[p * n + j]! << 16;
+        return f32[0]!;
+      },
+      c.data,
+      m,
+      k,
+      n,
+    );
     const runs: number[] = [];
     for (let p = 0; p < PAIRS; p++) runs.push(gflops(m, k, n, timeOurs(a, b16, c)));
-    console.log(`${m}x${k}x${n} with B in bf16 (ours, widened per tile): median ${median(runs).toFixed(1)} GFLOP/s (${runs.map((g) => g.toFixed(1)).join(", ")})`);
+    console.log(
+      `${m}x${k}x${n} with B in bf16 (ours, widened per tile): median ${median(runs).toFixed(1)} GFLOP/s (${runs.map((g) => g.toFixed(1)).join(", ")})`,
+    );
   }
 
   if (firstNumpy < NUMPY_FLOOR_GFLOPS) {
@@ -172,12 +256,17 @@ async function main(): Promise<number> {
     return 1;
   }
   console.log(`gemm_gflops=${firstOurs.toFixed(1)}`);
-  console.log(`gemm_peak_pct=${((100 * firstOurs) / PEAK_GFLOPS).toFixed(1)} (of ${PEAK_GFLOPS} GFLOP/s = 2 cores × 2.5 GHz × 64 FLOP/cycle)`);
+  console.log(
+    `gemm_peak_pct=${((100 * firstOurs) / PEAK_GFLOPS).toFixed(1)} (of ${PEAK_GFLOPS} GFLOP/s = 2 cores × 2.5 GHz × 64 FLOP/cycle)`,
+  );
   console.log(`gemm_ratio_vs_numpy=${firstRatio.toFixed(3)}`);
   return 0;
 }
 
-main().then((code) => process.exit(code), (error) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

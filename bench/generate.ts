@@ -6,14 +6,25 @@
  * Options: --pairs N (default 2), --dtype f32|bf16, --backend auto|js|native.
  */
 import { parseArgs } from "node:util";
-import { useBackend } from "@difflens/tensor";
 import { createRandomQwen2, generate } from "@difflens/runtime";
+import { useBackend } from "@difflens/tensor";
 
-const { values } = parseArgs({ options: { pairs: { type: "string" }, dtype: { type: "string" }, backend: { type: "string" } } });
+const { values } = parseArgs({
+  options: { pairs: { type: "string" }, dtype: { type: "string" }, backend: { type: "string" } },
+});
 const pairs = Number(values.pairs ?? 2);
 const backend = useBackend((values.backend ?? "auto") as "auto" | "js" | "native");
 const model = createRandomQwen2({
-  config: { vocabSize: 32768, dModel: 1024, nLayers: 24, nHeads: 16, nKvHeads: 16, dMlp: 2816, ropeTheta: 1_000_000, tieWordEmbeddings: true },
+  config: {
+    vocabSize: 32768,
+    dModel: 1024,
+    nLayers: 24,
+    nHeads: 16,
+    nKvHeads: 16,
+    dMlp: 2816,
+    ropeTheta: 1_000_000,
+    tieWordEmbeddings: true,
+  },
   seed: 1234,
   dtype: (values.dtype ?? "f32") as "f32" | "bf16",
 });

@@ -10,16 +10,25 @@
  * Options: --rounds N (default 3), --backend auto|js|native.
  */
 import { parseArgs } from "node:util";
-import { useBackend } from "@difflens/tensor";
+import { batchWindows, ParquetDataset, packTextWindows, type TokenBatch, textRows } from "@difflens/data";
 import { createRandomQwen2, harvest } from "@difflens/runtime";
-import { ParquetDataset, batchWindows, packTextWindows, textRows, type TokenBatch } from "@difflens/data";
+import { useBackend } from "@difflens/tensor";
 import { loadTokenizer } from "@difflens/tokenizer";
 
 const { values } = parseArgs({ options: { rounds: { type: "string" }, backend: { type: "string" } } });
 const rounds = Number(values.rounds ?? 3);
 const backend = useBackend((values.backend ?? "auto") as "auto" | "js" | "native");
 const model = createRandomQwen2({
-  config: { vocabSize: 32768, dModel: 1024, nLayers: 24, nHeads: 16, nKvHeads: 16, dMlp: 2816, ropeTheta: 1_000_000, tieWordEmbeddings: true },
+  config: {
+    vocabSize: 32768,
+    dModel: 1024,
+    nLayers: 24,
+    nHeads: 16,
+    nKvHeads: 16,
+    dMlp: 2816,
+    ropeTheta: 1_000_000,
+    tieWordEmbeddings: true,
+  },
   seed: 1234,
 });
 const HOOK = "blocks.13.hook_resid_pre";
@@ -57,7 +66,9 @@ for (let i = 0; i < rounds; i++) {
   const forwardS = (performance.now() - t) / 1000;
   rates.push(rows / harvestS);
   fractions.push(harvestS / forwardS);
-  console.log(`round ${i + 1}: ${rows} activations in ${harvestS.toFixed(2)} s (${(rows / harvestS).toFixed(1)}/s), full forward ${forwardS.toFixed(2)} s, fraction ${(harvestS / forwardS).toFixed(3)}`);
+  console.log(
+    `round ${i + 1}: ${rows} activations in ${harvestS.toFixed(2)} s (${(rows / harvestS).toFixed(1)}/s), full forward ${forwardS.toFixed(2)} s, fraction ${(harvestS / forwardS).toFixed(3)}`,
+  );
 }
 console.log(`harvest_fraction_of_forward=${median(fractions).toFixed(3)}`);
 console.log(`harvest_tokens_per_s=${median(rates).toFixed(1)}`);

@@ -6,17 +6,23 @@
 import { spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
-import { Rng, Tensor, gemm, nativeAvailable, useBackend } from "@difflens/tensor";
-import { StepScratch, initParams, newTrainState, resolveSaeTrainConfig, trainStep } from "@difflens/sae";
+import { initParams, newTrainState, resolveSaeTrainConfig, StepScratch, trainStep } from "@difflens/sae";
+import { gemm, nativeAvailable, Rng, Tensor, useBackend } from "@difflens/tensor";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
-const dIn = Number(args.get("d-in") ?? 1024), dSae = Number(args.get("d-sae") ?? 32768), k = Number(args.get("k") ?? 32);
-const batch = Number(args.get("batch") ?? 4096), pairs = Number(args.get("pairs") ?? 3), stepsPerRun = Number(args.get("steps") ?? 2);
+const dIn = Number(args.get("d-in") ?? 1024),
+  dSae = Number(args.get("d-sae") ?? 32768),
+  k = Number(args.get("k") ?? 32);
+const batch = Number(args.get("batch") ?? 4096),
+  pairs = Number(args.get("pairs") ?? 3),
+  stepsPerRun = Number(args.get("steps") ?? 2);
 const threads = Number(args.get("threads") ?? 2);
 
 const native = nativeAvailable();
 if (!native.ok && !args.has("allow-js")) {
-  console.error(`bench:sae needs the native backend (the js reference gemm would take ~20 min per step): ${native.reason}`);
+  console.error(
+    `bench:sae needs the native backend (the js reference gemm would take ~20 min per step): ${native.reason}`,
+  );
   process.exit(2);
 }
 const backend = useBackend(native.ok ? "native" : "js");
@@ -29,7 +35,11 @@ const x = new Float32Array(batch * dIn);
 for (let i = 0; i < x.length; i++) x[i] = rng.normal();
 const scratch = new StepScratch();
 
-const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 
 function oursRun(n: number): number[] {
   const out: number[] = [];
@@ -41,7 +51,14 @@ function oursRun(n: number): number[] {
   return out;
 }
 
-const torch = spawn("/usr/bin/python3", ["tools/reference/sae/bench_torch_step.py", String(dIn), String(dSae), String(k), String(batch), String(threads)], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) } });
+const torch = spawn(
+  "/usr/bin/python3",
+  ["tools/reference/sae/bench_torch_step.py", String(dIn), String(dSae), String(k), String(batch), String(threads)],
+  {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
+  },
+);
 const lines = createInterface({ input: torch.stdout! })[Symbol.asyncIterator]();
 const readLine = async () => String((await lines.next()).value ?? "");
 await readLine(); // ready
@@ -56,14 +73,18 @@ async function torchRun(n: number): Promise<number[]> {
 oursRun(1);
 await torchRun(1);
 
-const ratios: number[] = [], oursTps: number[] = [], torchTps: number[] = [];
+const ratios: number[] = [],
+  oursTps: number[] = [],
+  torchTps: number[] = [];
 for (let p = 0; p < pairs; p++) {
   const ours = median(oursRun(stepsPerRun));
   const theirs = median(await torchRun(stepsPerRun));
   oursTps.push(batch / ours);
   torchTps.push(batch / theirs);
   ratios.push(theirs / ours);
-  console.log(`pair ${p + 1}: ours ${ours.toFixed(3)} s/step (${(batch / ours).toFixed(0)} tok/s), torch ${theirs.toFixed(3)} s/step (${(batch / theirs).toFixed(0)} tok/s), ratio ${(theirs / ours).toFixed(2)}`);
+  console.log(
+    `pair ${p + 1}: ours ${ours.toFixed(3)} s/step (${(batch / ours).toFixed(0)} tok/s), torch ${theirs.toFixed(3)} s/step (${(batch / theirs).toFixed(0)} tok/s), ratio ${(theirs / ours).toFixed(2)}`,
+  );
 }
 torch.stdin!.write("quit\n");
 
@@ -71,18 +92,29 @@ torch.stdin!.write("quit\n");
 const xc = new Tensor("f32", [batch, dIn], x);
 const wT = new Tensor("f32", [dSae, dIn], state.params.wEnc);
 const gemmTimes: number[] = [];
-const chunk = 512, zOut = new Float32Array(chunk * dSae);
+const chunk = 512,
+  zOut = new Float32Array(chunk * dSae);
 for (let r = 0; r < 3; r++) {
   const t0 = performance.now();
-  for (let r0 = 0; r0 < batch; r0 += chunk) gemm(new Tensor("f32", [chunk, dIn], x.subarray(r0 * dIn, (r0 + chunk) * dIn)), wT, { transB: true, out: new Tensor("f32", [chunk, dSae], zOut) });
+  for (let r0 = 0; r0 < batch; r0 += chunk)
+    gemm(new Tensor("f32", [chunk, dIn], x.subarray(r0 * dIn, (r0 + chunk) * dIn)), wT, {
+      transB: true,
+      out: new Tensor("f32", [chunk, dSae], zOut),
+    });
   gemmTimes.push((performance.now() - t0) / 1000);
 }
 void xc;
 const gemmS = median(gemmTimes);
 const gflops = (2 * batch * dIn * dSae) / gemmS / 1e9;
 const bound = batch / gemmS;
-console.log(`backend=${backend.name} threads=${threads} d_in=${dIn} d_sae=${dSae} k=${k} batch=${batch} gemm=${native.gemm ?? native.blas ?? "js"}`);
-console.log(`load_average=${loadavg().map((v) => v.toFixed(2)).join(" ")} (2-core machine shared with other jobs: timings are noisy)`);
+console.log(
+  `backend=${backend.name} threads=${threads} d_in=${dIn} d_sae=${dSae} k=${k} batch=${batch} gemm=${native.gemm ?? native.blas ?? "js"}`,
+);
+console.log(
+  `load_average=${loadavg()
+    .map((v) => v.toFixed(2))
+    .join(" ")} (2-core machine shared with other jobs: timings are noisy)`,
+);
 console.log(`torch_step_tokens_per_s=${median(torchTps).toFixed(1)}`);
 console.log(`encoder_gemm_gflops=${gflops.toFixed(1)} encoder_gemm_bound_tokens_per_s=${bound.toFixed(1)}`);
 console.log(`sae_step_fraction_of_gemm_bound=${(median(oursTps) / bound).toFixed(3)}`);

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Tensor, openSafetensors, writeSafetensors, type SafetensorsFile } from "@difflens/tensor";
+import { openSafetensors, type SafetensorsFile, Tensor, writeSafetensors } from "@difflens/tensor";
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const CACHE = path.join(ROOT, ".cache");
@@ -14,7 +14,8 @@ const FILE = path.join(CACHE, "bench-1g.safetensors");
 const ROUNDS = 5;
 const OPEN_ROUNDS = 9;
 const LAYERS = 8;
-const ROWS = 4096, COLS = 8192; // [rows, cols] f32 = 128 MiB per layer
+const ROWS = 4096,
+  COLS = 8192; // [rows, cols] f32 = 128 MiB per layer
 const PAGE = 4096;
 
 async function ensureFile(): Promise<void> {
@@ -97,7 +98,13 @@ t4 = time.perf_counter()
 print(json.dumps({"open_ms": (t1 - t0) * 1e3, "read_s": t3 - t2, "memmap_copy_s": t4 - t3, "bytes": total, "numpy": np.__version__}))
 `;
 
-interface PeerResult { open_ms: number; read_s: number; memmap_copy_s: number; bytes: number; numpy: string }
+interface PeerResult {
+  open_ms: number;
+  read_s: number;
+  memmap_copy_s: number;
+  bytes: number;
+  numpy: string;
+}
 
 function runPeer(): PeerResult | null {
   const r = spawnSync("/usr/bin/python3", ["-c", PY_PEER, FILE], { encoding: "utf8" });
@@ -111,21 +118,40 @@ function runPeer(): PeerResult | null {
 async function main(): Promise<void> {
   await ensureFile();
   const size = fs.statSync(FILE).size;
-  console.log(`file: ${FILE} (${(size / 1e9).toFixed(3)} GB), ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+  console.log(
+    `file: ${FILE} (${(size / 1e9).toFixed(3)} GB), ${os.cpus().length} cores, load ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")}`,
+  );
 
   const firstStart = performance.now();
   const probe = await openSafetensors(FILE);
   const firstOpenMs = performance.now() - firstStart;
   const mmapPath = probe.access === "mmap";
-  console.log(`path: ${probe.access}${mmapPath ? " (native add-on mmap)" : ` — mmap unavailable: ${probe.mmapUnavailableReason}`}`);
-  console.log(`first open in this process (includes loading the add-on): ${firstOpenMs.toFixed(2)} ms; later opens also pay V8 garbage collections triggered by each mapping's 1.1 GB of declared external memory`);
+  console.log(
+    `path: ${probe.access}${mmapPath ? " (native add-on mmap)" : ` — mmap unavailable: ${probe.mmapUnavailableReason}`}`,
+  );
+  console.log(
+    `first open in this process (includes loading the add-on): ${firstOpenMs.toFixed(2)} ms; later opens also pay V8 garbage collections triggered by each mapping's 1.1 GB of declared external memory`,
+  );
   probe.close();
   readAll(await openSafetensors(FILE, { mmap: false }), "touch"); // warm the page cache
 
   const one = "model.layers.3.mlp.up_proj.weight";
-  const results = { mmapOpen: [] as number[], mmapGet: [] as number[], mmapRead: [] as number[], mmapTouch: [] as number[], mmapScan: [] as number[],
-    preadOpen: [] as number[], preadGet: [] as number[], preadRead: [] as number[],
-    pyOpen: [] as number[], pyRead: [] as number[], pyMemmapCopy: [] as number[] };
+  const results = {
+    mmapOpen: [] as number[],
+    mmapGet: [] as number[],
+    mmapRead: [] as number[],
+    mmapTouch: [] as number[],
+    mmapScan: [] as number[],
+    preadOpen: [] as number[],
+    preadGet: [] as number[],
+    preadRead: [] as number[],
+    pyOpen: [] as number[],
+    pyRead: [] as number[],
+    pyMemmapCopy: [] as number[],
+  };
   let peerVersion = "";
   // Phase 1: open + read one tensor, alternating ours (mmap, pread) with the peer; nothing big is allocated here, so
   // garbage collection of phase 2's buffers cannot land inside an open.
@@ -163,29 +189,47 @@ async function main(): Promise<void> {
         for (const mode of ["touch", "scan"] as const) {
           t = performance.now();
           readAll(file, mode);
-          (mode === "touch" ? results.mmapTouch : results.mmapScan).push(bytes / ((performance.now() - t) / 1000) / 1e9);
+          (mode === "touch" ? results.mmapTouch : results.mmapScan).push(
+            bytes / ((performance.now() - t) / 1000) / 1e9,
+          );
         }
       }
       file.close();
     }
   }
-  const fmt = (xs: number[], unit: string, digits = 2): string => `${median(xs).toFixed(digits)} ${unit} (min ${Math.min(...xs).toFixed(digits)}, max ${Math.max(...xs).toFixed(digits)})`;
+  const fmt = (xs: number[], unit: string, digits = 2): string =>
+    `${median(xs).toFixed(digits)} ${unit} (min ${Math.min(...xs).toFixed(digits)}, max ${Math.max(...xs).toFixed(digits)})`;
   if (mmapPath) {
-    console.log(`ours mmap : open ${fmt(results.mmapOpen, "ms")}; get one 128 MiB tensor + touch its pages ${fmt(results.mmapGet, "ms")}; full read through the mapping (every word) ${fmt(results.mmapScan, "GB/s")}; copy out into fresh buffers ${fmt(results.mmapRead, "GB/s")}; page-in only (one byte per page) ${fmt(results.mmapTouch, "GB/s", 0)}`);
+    console.log(
+      `ours mmap : open ${fmt(results.mmapOpen, "ms")}; get one 128 MiB tensor + touch its pages ${fmt(results.mmapGet, "ms")}; full read through the mapping (every word) ${fmt(results.mmapScan, "GB/s")}; copy out into fresh buffers ${fmt(results.mmapRead, "GB/s")}; page-in only (one byte per page) ${fmt(results.mmapTouch, "GB/s", 0)}`,
+    );
   }
-  console.log(`ours pread: open ${fmt(results.preadOpen, "ms")}; get one 128 MiB tensor ${fmt(results.preadGet, "ms")}; full read (into fresh buffers) ${fmt(results.preadRead, "GB/s")}`);
-  console.log("note: fresh buffers pay first-touch page faults (4 KiB pages; numpy asks for transparent huge pages, V8 does not)");
+  console.log(
+    `ours pread: open ${fmt(results.preadOpen, "ms")}; get one 128 MiB tensor ${fmt(results.preadGet, "ms")}; full read (into fresh buffers) ${fmt(results.preadRead, "GB/s")}`,
+  );
+  console.log(
+    "note: fresh buffers pay first-touch page faults (4 KiB pages; numpy asks for transparent huge pages, V8 does not)",
+  );
   if (results.pyOpen.length > 0) {
-    console.log(`numpy ${peerVersion}: open (json + memmap) ${fmt(results.pyOpen, "ms")}; full read: readinto ${fmt(results.pyRead, "GB/s")}, memmap copy ${fmt(results.pyMemmapCopy, "GB/s")}`);
+    console.log(
+      `numpy ${peerVersion}: open (json + memmap) ${fmt(results.pyOpen, "ms")}; full read: readinto ${fmt(results.pyRead, "GB/s")}, memmap copy ${fmt(results.pyMemmapCopy, "GB/s")}`,
+    );
     const oursOpen = mmapPath ? results.mmapOpen : results.preadOpen;
-    if (mmapPath) console.log(`mmap_copy_throughput_ratio_vs_numpy_memmap=${(median(results.mmapRead) / median(results.pyMemmapCopy)).toFixed(2)} (higher is better)`);
-    console.log(`pread_throughput_ratio_vs_numpy_readinto=${(median(results.preadRead) / median(results.pyRead)).toFixed(2)} (higher is better)`);
+    if (mmapPath)
+      console.log(
+        `mmap_copy_throughput_ratio_vs_numpy_memmap=${(median(results.mmapRead) / median(results.pyMemmapCopy)).toFixed(2)} (higher is better)`,
+      );
+    console.log(
+      `pread_throughput_ratio_vs_numpy_readinto=${(median(results.preadRead) / median(results.pyRead)).toFixed(2)} (higher is better)`,
+    );
     console.log(`open_time_ratio_vs_numpy=${(median(oursOpen) / median(results.pyOpen)).toFixed(2)} (lower is better)`);
   }
   const openMs = median(mmapPath ? results.mmapOpen : results.preadOpen);
   const fullRead = median(mmapPath ? results.mmapScan : results.preadRead);
   console.log(`full_read_gbps=${fullRead.toFixed(2)} (${mmapPath ? "mmap, every word" : "pread"})`);
-  console.log(`targets: open < 50 ms with mmap: ${mmapPath ? (openMs < 50 ? "met" : "MISSED") : "n/a (no mmap)"}; full read >= 1 GB/s: ${fullRead >= 1 ? "met" : "MISSED"}`);
+  console.log(
+    `targets: open < 50 ms with mmap: ${mmapPath ? (openMs < 50 ? "met" : "MISSED") : "n/a (no mmap)"}; full read >= 1 GB/s: ${fullRead >= 1 ? "met" : "MISSED"}`,
+  );
   console.log(`safetensors_open_ms=${openMs.toFixed(2)}`);
 }
 

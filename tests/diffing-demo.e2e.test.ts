@@ -8,8 +8,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
 import { useBackend } from "@difflens/tensor";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadDiffingConfig, runDemo } from "../apps/diffing/src/index.ts";
 
 const REPO = path.resolve(__dirname, "..");
@@ -21,14 +21,17 @@ function smallConfig() {
   const file = path.join(tmp, "small.json");
   const raw = JSON.parse(fs.readFileSync(path.join(REPO, "configs/diffing/default.json"), "utf8"));
   const abs = (p: string) => path.resolve(REPO, "configs/diffing", p);
-  fs.writeFileSync(file, JSON.stringify({
-    ...raw,
-    runDir: path.join(tmp, "run"),
-    toy: { ...raw.toy, cacheDir: path.join(tmp, "toy-models") },
-    textData: { ...raw.textData, files: raw.textData.files.map(abs) },
-    chatData: { ...raw.chatData, files: raw.chatData.files.map(abs) },
-    wandb: { mode: "disabled" },
-  }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      ...raw,
+      runDir: path.join(tmp, "run"),
+      toy: { ...raw.toy, cacheDir: path.join(tmp, "toy-models") },
+      textData: { ...raw.textData, files: raw.textData.files.map(abs) },
+      chatData: { ...raw.chatData, files: raw.chatData.files.map(abs) },
+      wandb: { mode: "disabled" },
+    }),
+  );
   return loadDiffingConfig(file);
 }
 
@@ -38,7 +41,16 @@ describe("diffing demo (toy pair)", () => {
   const log = () => {};
 
   it("recovers the planted direction (leading change |cos| ≥ 0.9)", async () => {
-    const r = await runDemo({ config, seed: 0, plantScale: 0.75, plant: true, threshold: 0.9, features: false, log, runDir: path.join(tmp, "plant") });
+    const r = await runDemo({
+      config,
+      seed: 0,
+      plantScale: 0.75,
+      plant: true,
+      threshold: 0.9,
+      features: false,
+      log,
+      runDir: path.join(tmp, "plant"),
+    });
     expect(r.report.leadingCos).toBeGreaterThanOrEqual(0.9);
     expect(r.passed).toBe(true);
     expect(fs.existsSync(path.join(tmp, "plant/compare/two-stage-decoder.png"))).toBe(true);
@@ -46,7 +58,17 @@ describe("diffing demo (toy pair)", () => {
   }, 120_000);
 
   it("fails the check for the control without a plant (|cos| < 0.5)", async () => {
-    const r = await runDemo({ config, seed: 0, plantScale: 0.75, plant: false, threshold: 0.9, features: false, log, runDir: path.join(tmp, "control"), reuseBaseStagesFrom: path.join(tmp, "plant") });
+    const r = await runDemo({
+      config,
+      seed: 0,
+      plantScale: 0.75,
+      plant: false,
+      threshold: 0.9,
+      features: false,
+      log,
+      runDir: path.join(tmp, "control"),
+      reuseBaseStagesFrom: path.join(tmp, "plant"),
+    });
     expect(r.report.leadingCos).toBeLessThan(0.5);
     expect(r.passed).toBe(false);
   }, 120_000);

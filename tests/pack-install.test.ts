@@ -11,9 +11,9 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nativeAvailable } from "@difflens/tensor";
-import { startStoreRegistry, type StoreRegistry } from "./pack-install/store-registry.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type StoreRegistry, startStoreRegistry } from "./pack-install/store-registry.ts";
 
 const REPO = resolve(import.meta.dirname, "..");
 const PACKAGES = fs
@@ -54,10 +54,12 @@ function plainEnv(): NodeJS.ProcessEnv {
 beforeAll(async () => {
   await sh(...pnpm("run", "build"), { cwd: REPO });
   await sh(...pnpm("-r", "--filter", "./packages/*", "pack", "--pack-destination", tarballs), { cwd: REPO });
-  const dependencies = Object.fromEntries(fs.readdirSync(tarballs).map((file) => {
-    const name = /^difflens-(.+)-\d+\.\d+\.\d+\.tgz$/.exec(file)![1];
-    return [`@difflens/${name}`, `file:../tarballs/${file}`];
-  }));
+  const dependencies = Object.fromEntries(
+    fs.readdirSync(tarballs).map((file) => {
+      const name = /^difflens-(.+)-\d+\.\d+\.\d+\.tgz$/.exec(file)![1];
+      return [`@difflens/${name}`, `file:../tarballs/${file}`];
+    }),
+  );
   const devDependencies = { "@types/node": "^20" };
   const manifest = { name: "consumer", private: true, type: "module", dependencies, devDependencies };
   fs.mkdirSync(project);
@@ -97,7 +99,11 @@ describe("packages installed from their tarballs into a plain npm project", () =
   it("typechecks a consumer against the .d.ts (skipLibCheck off) and runs it with plain node", async () => {
     fs.copyFileSync(join(REPO, "tests/pack-install/consumer.ts"), join(project, "consumer.ts"));
     const compilerOptions = {
-      module: "nodenext", target: "es2022", strict: true, types: ["node"], skipLibCheck: false,
+      module: "nodenext",
+      target: "es2022",
+      strict: true,
+      types: ["node"],
+      skipLibCheck: false,
     };
     fs.writeFileSync(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["consumer.ts"] }));
     await sh(process.execPath, [join(REPO, "node_modules/typescript/bin/tsc"), "-p", project], { cwd: project });

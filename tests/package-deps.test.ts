@@ -20,7 +20,10 @@ function sourceFiles(dir: string): string[] {
 
 /** "@scope/name/sub/path" → "@scope/name"; "name/sub" → "name". */
 function packageOf(specifier: string): string {
-  return specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
+  return specifier
+    .split("/")
+    .slice(0, specifier.startsWith("@") ? 2 : 1)
+    .join("/");
 }
 
 const workspaces = ["packages", "apps"].flatMap((root) =>
@@ -40,7 +43,13 @@ describe("package dependencies match the imports of src/", () => {
       }
     }
     imported.delete(manifest.name);
-    expect([...imported].filter((name) => !declared.has(name)), "imported but not in dependencies").toEqual([]);
-    expect([...declared].filter((name) => !imported.has(name)), "in dependencies but never imported").toEqual([]);
+    expect(
+      [...imported].filter((name) => !declared.has(name)),
+      "imported but not in dependencies",
+    ).toEqual([]);
+    expect(
+      [...declared].filter((name) => !imported.has(name)),
+      "in dependencies but never imported",
+    ).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parquetWriteBuffer } from "hyparquet-writer";
-import { FixtureRng, alpacaRow, pileDocument } from "./text-generator.ts";
+import { alpacaRow, FixtureRng, pileDocument } from "./text-generator.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 

@@ -26,18 +26,94 @@ export class FixtureRng {
 }
 
 const NOUNS = [
-  "river", "city", "model", "theory", "engine", "market", "library", "garden", "signal", "protein", "network",
-  "village", "council", "mountain", "language", "database", "experiment", "painter", "harbor", "forest", "planet",
-  "compiler", "student", "museum", "factory", "bridge", "neuron", "court", "recipe", "telescope", "farmer", "satellite",
-  "algorithm", "province", "orchestra", "vaccine", "glacier", "manuscript", "battery", "island", "teacher", "kernel",
+  "river",
+  "city",
+  "model",
+  "theory",
+  "engine",
+  "market",
+  "library",
+  "garden",
+  "signal",
+  "protein",
+  "network",
+  "village",
+  "council",
+  "mountain",
+  "language",
+  "database",
+  "experiment",
+  "painter",
+  "harbor",
+  "forest",
+  "planet",
+  "compiler",
+  "student",
+  "museum",
+  "factory",
+  "bridge",
+  "neuron",
+  "court",
+  "recipe",
+  "telescope",
+  "farmer",
+  "satellite",
+  "algorithm",
+  "province",
+  "orchestra",
+  "vaccine",
+  "glacier",
+  "manuscript",
+  "battery",
+  "island",
+  "teacher",
+  "kernel",
 ];
 const ADJECTIVES = [
-  "ancient", "quiet", "rapid", "complex", "northern", "hidden", "digital", "fragile", "early", "modern", "remote",
-  "careful", "bright", "narrow", "local", "formal", "sparse", "dense", "curious", "stable", "small", "large",
+  "ancient",
+  "quiet",
+  "rapid",
+  "complex",
+  "northern",
+  "hidden",
+  "digital",
+  "fragile",
+  "early",
+  "modern",
+  "remote",
+  "careful",
+  "bright",
+  "narrow",
+  "local",
+  "formal",
+  "sparse",
+  "dense",
+  "curious",
+  "stable",
+  "small",
+  "large",
 ];
 const VERBS = [
-  "describes", "measures", "connects", "replaced", "supports", "contains", "predicts", "built", "studied", "changes",
-  "follows", "produces", "reduces", "explains", "crossed", "observed", "improves", "requires", "shaped", "recorded",
+  "describes",
+  "measures",
+  "connects",
+  "replaced",
+  "supports",
+  "contains",
+  "predicts",
+  "built",
+  "studied",
+  "changes",
+  "follows",
+  "produces",
+  "reduces",
+  "explains",
+  "crossed",
+  "observed",
+  "improves",
+  "requires",
+  "shaped",
+  "recorded",
 ];
 const NAMES = ["Ada", "Bruno", "Chen", "Dalia", "Emeka", "Farah", "Goran", "Hana", "Ivo", "Jia", "Kofi", "Lena"];
 const PLACES = ["Lisbon", "Osaka", "Nairobi", "Quito", "Tromsø", "Kraków", "Hanoi", "Valparaíso", "Reykjavík"];
@@ -85,11 +161,15 @@ function code(rng: FixtureRng): string {
 function list(rng: FixtureRng): string {
   const n = 3 + rng.int(5);
   const title = `Top ${n} ${rng.pick(NOUNS)}s of ${rng.pick(PLACES)}:`;
-  return [title, ...Array.from({ length: n }, (_, i) => `${i + 1}. ${rng.pick(ADJECTIVES)} ${rng.pick(NOUNS)} — ${rng.int(100)}%`)].join("\n");
+  return [
+    title,
+    ...Array.from({ length: n }, (_, i) => `${i + 1}. ${rng.pick(ADJECTIVES)} ${rng.pick(NOUNS)} — ${rng.int(100)}%`),
+  ].join("\n");
 }
 
 function numbers(rng: FixtureRng): string {
-  const a = rng.int(1000), b = rng.int(1000);
+  const a = rng.int(1000),
+    b = rng.int(1000);
   return `If x = ${a} and y = ${b}, then x + y = ${a + b} and x × y = ${a * b}. ${sentence(rng)}`;
 }
 
@@ -108,16 +188,37 @@ export interface AlpacaRow {
 }
 
 const TASKS: ReadonlyArray<(rng: FixtureRng) => AlpacaRow> = [
-  (rng) => ({ instruction: `Summarize the following paragraph in one sentence.`, input: prose(rng), output: sentence(rng) }),
-  (rng) => ({ instruction: `Give three facts about the ${rng.pick(NOUNS)}.`, input: "", output: [1, 2, 3].map((i) => `${i}. ${sentence(rng)}`).join("\n") }),
+  (rng) => ({
+    instruction: `Summarize the following paragraph in one sentence.`,
+    input: prose(rng),
+    output: sentence(rng),
+  }),
+  (rng) => ({
+    instruction: `Give three facts about the ${rng.pick(NOUNS)}.`,
+    input: "",
+    output: [1, 2, 3].map((i) => `${i}. ${sentence(rng)}`).join("\n"),
+  }),
   (rng) => {
-    const a = rng.int(500), b = rng.int(500);
+    const a = rng.int(500),
+      b = rng.int(500);
     return { instruction: `What is ${a} plus ${b}?`, input: "", output: `${a} plus ${b} equals ${a + b}.` };
   },
   (rng) => ({ instruction: `Rewrite this sentence in a formal tone.`, input: sentence(rng), output: sentence(rng) }),
-  (rng) => ({ instruction: `Write a short Python function that doubles a number.`, input: "", output: `def double(x):\n    return 2 * x` }),
-  (rng) => ({ instruction: `Translate the name of the city into English: ${rng.pick(PLACES)}.`, input: "", output: `It is written ${rng.pick(PLACES)}.` }),
-  (rng) => ({ instruction: `Classify the sentiment of the review.`, input: `I found the ${rng.pick(NOUNS)} ${rng.pick(ADJECTIVES)}.`, output: rng.pick(["Positive", "Negative", "Neutral"]) }),
+  (rng) => ({
+    instruction: `Write a short Python function that doubles a number.`,
+    input: "",
+    output: `def double(x):\n    return 2 * x`,
+  }),
+  (rng) => ({
+    instruction: `Translate the name of the city into English: ${rng.pick(PLACES)}.`,
+    input: "",
+    output: `It is written ${rng.pick(PLACES)}.`,
+  }),
+  (rng) => ({
+    instruction: `Classify the sentiment of the review.`,
+    input: `I found the ${rng.pick(NOUNS)} ${rng.pick(ADJECTIVES)}.`,
+    output: rng.pick(["Positive", "Negative", "Neutral"]),
+  }),
 ];
 
 /** One Alpaca-style instruction row. */

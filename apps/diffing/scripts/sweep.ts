@@ -24,7 +24,15 @@ const outDir = path.resolve(flag("out", "/tmp/diffing-sweep"));
 const patch = JSON.parse(flag("set", "{}")) as Record<string, unknown>;
 
 function merge(a: unknown, b: unknown): unknown {
-  if (typeof a !== "object" || a === null || Array.isArray(a) || typeof b !== "object" || b === null || Array.isArray(b)) return b;
+  if (
+    typeof a !== "object" ||
+    a === null ||
+    Array.isArray(a) ||
+    typeof b !== "object" ||
+    b === null ||
+    Array.isArray(b)
+  )
+    return b;
   const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
   for (const [k, v] of Object.entries(b)) out[k] = merge(out[k], v);
   return out;
@@ -33,22 +41,37 @@ function merge(a: unknown, b: unknown): unknown {
 useBackend("auto");
 const base = loadDiffingConfig(configFile);
 const { file: _f, ...plain } = base;
-const config = resolveDiffingConfig(merge({ ...plain, wandb: { mode: "disabled" } }, patch), path.dirname(configFile), configFile);
+const config = resolveDiffingConfig(
+  merge({ ...plain, wandb: { mode: "disabled" } }, patch),
+  path.dirname(configFile),
+  configFile,
+);
 const runs: Array<{ seed: number; scale: number; plant: boolean }> = [];
 for (const seed of seeds) {
   if (!controlOnly) for (const scale of scales) runs.push({ seed, scale, plant: true });
   if (control || controlOnly) runs.push({ seed, scale: config.toy!.plantScale, plant: false });
 }
 console.log(`config ${configFile} + ${JSON.stringify(patch)}`);
-console.log("| seed | plant scale | leading \\|cos\\| | explained | best single \\|cos\\| (rank, stage) | pass | wall s |");
+console.log(
+  "| seed | plant scale | leading \\|cos\\| | explained | best single \\|cos\\| (rank, stage) | pass | wall s |",
+);
 console.log("| ---: | ---: | ---: | ---: | ---: | :---: | ---: |");
 for (const r of runs) {
   const res = await runDemo({
-    config, seed: r.seed, plantScale: r.scale, plant: r.plant, threshold: 0.9, features: false, log: () => {},
-    runDir: path.join(outDir, `seed-${r.seed}-scale-${r.scale}${r.plant ? "" : "-control"}`), force: true,
+    config,
+    seed: r.seed,
+    plantScale: r.scale,
+    plant: r.plant,
+    threshold: 0.9,
+    features: false,
+    log: () => {},
+    runDir: path.join(outDir, `seed-${r.seed}-scale-${r.scale}${r.plant ? "" : "-control"}`),
+    force: true,
   });
   const rep = res.report;
   const scale = r.plant ? String(r.scale) : "control";
-  console.log(`| ${r.seed} | ${scale} | ${rep.leadingCos.toFixed(3)} | ${(rep.explained * 100).toFixed(0)}% | ${rep.bestSingle.cos.toFixed(3)} (${rep.bestSingle.rank}, ${rep.bestSingle.stage}) | ${rep.passed ? "yes" : "no"} | ${res.wallS.toFixed(0)} |`);
+  console.log(
+    `| ${r.seed} | ${scale} | ${rep.leadingCos.toFixed(3)} | ${(rep.explained * 100).toFixed(0)}% | ${rep.bestSingle.cos.toFixed(3)} (${rep.bestSingle.rank}, ${rep.bestSingle.stage}) | ${rep.passed ? "yes" : "no"} | ${res.wallS.toFixed(0)} |`,
+  );
 }
 fs.mkdirSync(outDir, { recursive: true });

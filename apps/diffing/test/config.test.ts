@@ -1,6 +1,6 @@
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
 import { parseCommandLine, UsageError } from "@difflens/common";
+import { describe, expect, it } from "vitest";
 import { DiffingError, resolveDiffingConfig, resolveTrainConfig } from "../src/index.ts";
 
 const minimal = {
@@ -12,7 +12,12 @@ const minimal = {
 };
 
 function codeOf(fn: () => unknown): { code: string; message: string } {
-  try { fn(); } catch (e) { if (e instanceof DiffingError || e instanceof UsageError) return { code: e.code, message: e.message }; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof DiffingError || e instanceof UsageError) return { code: e.code, message: e.message };
+    throw e;
+  }
   throw new Error("no error thrown");
 }
 
@@ -50,16 +55,26 @@ describe("train config", () => {
   it("needs exactly one dataset and suggests keys", () => {
     const base = { model: "m", tokens: 100, sae: { dSae: 32 } };
     expect(codeOf(() => resolveTrainConfig(base, "/r")).message).toContain("exactly one of textData and chatData");
-    expect(codeOf(() => resolveTrainConfig({ ...base, textData: { files: ["a"] }, outdir: "x" }, "/r")).message).toContain('did you mean "outDir"');
+    expect(
+      codeOf(() => resolveTrainConfig({ ...base, textData: { files: ["a"] }, outdir: "x" }, "/r")).message,
+    ).toContain('did you mean "outDir"');
     const ok = resolveTrainConfig({ ...base, textData: { files: ["a.parquet"] } }, "/r");
     expect(ok.textData?.files).toEqual(["/r/a.parquet"]);
   });
 });
 
 describe("flags", () => {
-  const specs = [{ name: "seed", kind: "number", help: "" }, { name: "no-plant", kind: "boolean", help: "" }, { name: "config", kind: "string", help: "" }] as const;
+  const specs = [
+    { name: "seed", kind: "number", help: "" },
+    { name: "no-plant", kind: "boolean", help: "" },
+    { name: "config", kind: "string", help: "" },
+  ] as const;
   it("parses --flag value, --flag=value and booleans", () => {
-    expect(parseCommandLine("demo", ["--seed", "3", "--no-plant", "--config=a.json"], specs).flags).toEqual({ seed: 3, "no-plant": true, config: "a.json" });
+    expect(parseCommandLine("demo", ["--seed", "3", "--no-plant", "--config=a.json"], specs).flags).toEqual({
+      seed: 3,
+      "no-plant": true,
+      config: "a.json",
+    });
   });
   it.each([
     [["--sed", "3"], "USAGE", 'did you mean "--seed"'],

@@ -6,9 +6,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useBackend } from "@difflens/tensor";
 import { diffFingerprints } from "@difflens/app-kit";
+import { useBackend } from "@difflens/tensor";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main, resolveDiffingConfig } from "../src/index.ts";
 import { stageFingerprints } from "../src/stages/stage-fingerprint.ts";
 import { PILE, tinyPipelineConfig, writeConfig, writeTinyModel } from "./tiny-pipeline.ts";
@@ -49,7 +49,9 @@ describe("a run folder never mixes configs", () => {
     expect(output()).toContain("FINGERPRINT_MISMATCH");
     expect(output()).toContain("S (sae_s, trained): sae.seed: 0 → 1");
     expect(output()).toContain("DF (sae_df, trained): sae.seed: 0 → 1; its parent D changed");
-    expect(output()).toContain("another run folder (--run-dir DIR), or `pnpm --filter diffing train-stage2 --retrain S --with-parents`");
+    expect(output()).toContain(
+      "another run folder (--run-dir DIR), or `pnpm --filter diffing train-stage2 --retrain S --with-parents`",
+    );
     expect(output()).toContain("D, M, DF, MF are moved aside too; this command retrains D, M, DF, MF");
 
     expect(await run("train-stage2", "--config", config.otherChat)).toBe(2);
@@ -70,7 +72,10 @@ describe("a run folder never mixes configs", () => {
     const [was, now] = [toy(0, true), toy(3, false)];
     expect(diffFingerprints(was.fields.S, now.fields.S).map((c) => c.field)).toEqual(["model.toy.seed"]);
     expect(diffFingerprints(was.fields.M, now.fields.M).map((c) => c.field)).toEqual([
-      "model.toy.plant", "model.toy.plantScale", "model.toy.seed", "parent.fingerprint",
+      "model.toy.plant",
+      "model.toy.plantScale",
+      "model.toy.seed",
+      "parent.fingerprint",
     ]);
   });
 

@@ -24,7 +24,10 @@ const tokens = { tokens: 3 * 64 };
 /** A pipeline config whose five stages take 3 steps of 64 rows each; `patch` replaces top-level sections. */
 export function tinyPipelineConfig(dir: string, patch: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    name: "tiny", runDir: path.join(dir, "run"), baseModel: path.join(dir, "model"), chatModel: path.join(dir, "model"),
+    name: "tiny",
+    runDir: path.join(dir, "run"),
+    baseModel: path.join(dir, "model"),
+    chatModel: path.join(dir, "model"),
     hook: "blocks.1.hook_resid_pre",
     textData: { files: [PILE], contextSize: 16 },
     chatData: { files: [ALPACA], contextSize: 64 },

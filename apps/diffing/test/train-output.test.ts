@@ -6,9 +6,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useBackend } from "@difflens/tensor";
 import { parseWandbJson } from "@difflens/wandb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/index.ts";
 import { ALPACA, PILE, writeConfig, writeTinyModel } from "./tiny-pipeline.ts";
 
@@ -20,20 +20,37 @@ const run = async (...argv: string[]) => {
 };
 const files = { train: "", finetune: "", otherSeed: "" };
 const steps = (file: string, key: string) =>
-  fs.readFileSync(file, "utf8").trim().split("\n").map((l) => (parseWandbJson(l) as Record<string, number>)[key]);
+  fs
+    .readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => (parseWandbJson(l) as Record<string, number>)[key]);
 
 beforeAll(async () => {
   useBackend("auto");
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "diffing-train-out-"));
   await writeTinyModel(dir);
   const common = {
-    model: "model", hook: "blocks.1.hook_resid_pre", tokens: 64 * 6, harvest: { windowsPerForward: 4, shuffleRows: 0 },
-    sae: { dSae: 32, k: 2, batchSize: 64, lrWarmupSteps: 1, checkpointEverySteps: 4 }, wandb: { mode: "offline" },
+    model: "model",
+    hook: "blocks.1.hook_resid_pre",
+    tokens: 64 * 6,
+    harvest: { windowsPerForward: 4, shuffleRows: 0 },
+    sae: { dSae: 32, k: 2, batchSize: 64, lrWarmupSteps: 1, checkpointEverySteps: 4 },
+    wandb: { mode: "offline" },
   };
   const text = { files: [PILE], contextSize: 16 };
   files.train = writeConfig(dir, "train.json", { ...common, textData: text, outDir: "runs/s" });
-  files.otherSeed = writeConfig(dir, "seed1.json", { ...common, sae: { ...common.sae, seed: 1 }, textData: text, outDir: "runs/s" });
-  files.finetune = writeConfig(dir, "finetune.json", { ...common, chatData: { files: [ALPACA], contextSize: 64 }, outDir: "runs/d" });
+  files.otherSeed = writeConfig(dir, "seed1.json", {
+    ...common,
+    sae: { ...common.sae, seed: 1 },
+    textData: text,
+    outDir: "runs/s",
+  });
+  files.finetune = writeConfig(dir, "finetune.json", {
+    ...common,
+    chatData: { files: [ALPACA], contextSize: 64 },
+    outDir: "runs/d",
+  });
 }, 60_000);
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

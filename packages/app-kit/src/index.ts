@@ -1,66 +1,67 @@
 // @difflens/app-kit: the app-support layer for difflens experiment apps (imported by apps only, never by a package).
-export { AppKitError, type AppKitErrorCode } from "./errors.ts";
+
 export {
-  configFields,
-  deepFreeze,
-  type ConfigFields,
-  type ConfigErrorClass,
-  type ConfigErrorCode,
-  type NumberCheck,
-} from "./config/fields.ts";
-export { loadConfigFile, type ConfigResolver } from "./config/config-file.ts";
-export {
-  runAppCli,
+  type AppCliOptions,
   CONFIG_ERROR_CODES,
   CONFIG_FLAG,
   RUN_DIR_FLAG,
+  runAppCli,
   WANDB_FLAG,
-  type AppCliOptions,
 } from "./cli/app-cli.ts";
-export { openRunFolder, writeJsonLines, relativePaths } from "./run/run-folder.ts";
+export { type ConfigResolver, loadConfigFile } from "./config/config-file.ts";
+export {
+  type ConfigErrorClass,
+  type ConfigErrorCode,
+  type ConfigFields,
+  configFields,
+  deepFreeze,
+  type NumberCheck,
+} from "./config/fields.ts";
+export { AppKitError, type AppKitErrorCode } from "./errors.ts";
+export { type FeaturePageLatent, type FeaturePageOptions, featurePage } from "./features/feature-page.ts";
+export {
+  type ActivationExample,
+  type ContextWindow,
+  type LatentExamples,
+  type MaxActivatingOptions,
+  maxActivatingContexts,
+} from "./features/max-activating.ts";
+export { fileSha256, folderFingerprint } from "./fingerprint/file-hash.ts";
+export {
+  diffFingerprints,
+  type FieldChange,
+  fingerprintDigest,
+  formatFieldChanges,
+} from "./fingerprint/fingerprint-diff.ts";
+export { type ModelFingerprint, modelFingerprint } from "./fingerprint/model-fingerprint.ts";
+export { describeModelRef, type ModelRef, resolveModelRef } from "./models/model-ref.ts";
+export {
+  chatTemplateFor,
+  loadModelRef,
+  type ModelPair,
+  type OpenedModel,
+  openModel,
+  openModelPair,
+} from "./models/open-model.ts";
 export {
   FORCE_FLAG,
   isNonEmptyFolder,
-  refuseExistingOutput,
-  startOutputFolder,
-  writeOutputFolder,
-  retireFolder,
   type OutputFolderOptions,
   type PendingOutputFolder,
+  refuseExistingOutput,
+  retireFolder,
+  startOutputFolder,
+  writeOutputFolder,
 } from "./run/output-folder.ts";
+export { openRunFolder, relativePaths, writeJsonLines } from "./run/run-folder.ts";
 export {
-  recordRun,
-  readRunRecord,
-  startRunEvent,
-  packageVersions,
   gitCommit,
-  type RunEvent,
+  packageVersions,
   type RecordedRunEvent,
+  type RunEvent,
   type RunInfo,
   type RunRecord,
+  readRunRecord,
+  recordRun,
+  startRunEvent,
 } from "./run/run-record.ts";
-export { fileSha256, folderFingerprint } from "./fingerprint/file-hash.ts";
-export { modelFingerprint, type ModelFingerprint } from "./fingerprint/model-fingerprint.ts";
-export {
-  fingerprintDigest,
-  diffFingerprints,
-  formatFieldChanges,
-  type FieldChange,
-} from "./fingerprint/fingerprint-diff.ts";
-export { resolveModelRef, describeModelRef, type ModelRef } from "./models/model-ref.ts";
-export {
-  openModel,
-  openModelPair,
-  loadModelRef,
-  chatTemplateFor,
-  type OpenedModel,
-  type ModelPair,
-} from "./models/open-model.ts";
-export {
-  maxActivatingContexts,
-  type ContextWindow,
-  type ActivationExample,
-  type LatentExamples,
-  type MaxActivatingOptions,
-} from "./features/max-activating.ts";
-export { featurePage, type FeaturePageLatent, type FeaturePageOptions } from "./features/feature-page.ts";

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
 import type { Command } from "@difflens/common";
-import { AppKitError, CONFIG_FLAG, RUN_DIR_FLAG, WANDB_FLAG, runAppCli } from "../src/index.ts";
+import { describe, expect, it } from "vitest";
+import { AppKitError, CONFIG_FLAG, RUN_DIR_FLAG, runAppCli, WANDB_FLAG } from "../src/index.ts";
 
 const fail = (error: Error) => () => {
   throw error;

@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
 import { DifflensError } from "@difflens/common";
+import { afterAll, describe, expect, it } from "vitest";
 import { AppKitError, configFields, deepFreeze, loadConfigFile, resolveModelRef } from "../src/index.ts";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "app-kit-config-"));
@@ -22,7 +22,8 @@ function thrown(fn: () => unknown): DifflensError {
 
 describe("config fields", () => {
   const f = configFields();
-  const unknown = "CONFIG_UNKNOWN_KEY", invalid = "CONFIG_INVALID";
+  const unknown = "CONFIG_UNKNOWN_KEY",
+    invalid = "CONFIG_INVALID";
   it.each([
     [() => f.objectWithKeys("sae", { dsea: 1 }, ["dSae", "k"]), unknown, 'did you mean "dSae"', "sae.dsea"],
     [() => f.objectWithKeys("sae", [1], ["k"]), invalid, "sae: expected an object, got an array", "sae"],
@@ -94,7 +95,10 @@ describe("model references", () => {
     ["base", { path: path.join(tmp, "base"), adapter: null }],
     ["Qwen/Qwen1.5-0.5B", { path: "Qwen/Qwen1.5-0.5B", adapter: null }],
     ["Qwen/Qwen1.5-0.5B@main", { path: "Qwen/Qwen1.5-0.5B@main", adapter: null }],
-    [{ path: "base", adapter: "lora" }, { path: path.join(tmp, "base"), adapter: path.join(tmp, "lora") }],
+    [
+      { path: "base", adapter: "lora" },
+      { path: path.join(tmp, "base"), adapter: path.join(tmp, "lora") },
+    ],
   ])("%j resolves from the config's folder (ORG/NAME stays a Hub id)", (input, want) => {
     expect(resolveModelRef("baseModel", input, tmp)).toEqual(want);
   });

@@ -1,9 +1,9 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { Rng, useBackend } from "@difflens/tensor";
 import { createRandomQwen2, harvest, type Model } from "@difflens/runtime";
 import { Sae } from "@difflens/sae";
+import { Rng, useBackend } from "@difflens/tensor";
 import { loadTokenizer, type Tokenizer } from "@difflens/tokenizer";
-import { featurePage, maxActivatingContexts, type ContextWindow, type LatentExamples } from "../src/index.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type ContextWindow, featurePage, type LatentExamples, maxActivatingContexts } from "../src/index.ts";
 import { QWEN_TOKENIZER, TINY_QWEN2 } from "./helpers.ts";
 
 const HOOK = "blocks.1.hook_resid_pre";
@@ -60,7 +60,15 @@ describe("max-activating contexts", () => {
   it("batched, padded windows give the maxima of single passes, best first, with the span around them", async () => {
     const latents = [0, 5, 11, 23];
     const got = await maxActivatingContexts({
-      model, sae, hook: HOOK, tokenizer, windows, latents, contexts: 3, radius: 2, windowsPerForward: 2,
+      model,
+      sae,
+      hook: HOOK,
+      tokenizer,
+      windows,
+      latents,
+      contexts: 3,
+      radius: 2,
+      windowsPerForward: 2,
     });
     const want = await reference(latents);
     expect(got.map((l) => l.latent)).toEqual(latents);
@@ -86,14 +94,19 @@ describe("max-activating contexts", () => {
 describe("feature page", () => {
   it("renders one column per side, notes, numbers and escaped tokens", () => {
     const examples: LatentExamples = {
-      latent: 3, density: 0.0123, maxValue: 2,
+      latent: 3,
+      density: 0.0123,
+      maxValue: 2,
       examples: [
         { window: 4, tokens: ["<b>", "\n", "x"], tokenIds: [1, 2, 3], values: [0, 2, 1], maxValue: 2, maxPosition: 1 },
       ],
     };
     const silent = { ...examples, examples: [] };
     const html = featurePage({
-      title: "T & co", subtitle: "sub", figureSvg: "<svg/>", columns: ["base side", "chat side", "third"],
+      title: "T & co",
+      subtitle: "sub",
+      figureSvg: "<svg/>",
+      columns: ["base side", "chat side", "third"],
       latents: [{ latent: 3, note: "rank 1", stats: { "cos(a,b)": 0.5, broken: NaN }, examples: [examples, silent] }],
     });
     expect(html).toContain("<title>T &amp; co</title>");

@@ -1,10 +1,14 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createHash } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  diffFingerprints, fileSha256, fingerprintDigest, folderFingerprint, formatFieldChanges,
+  diffFingerprints,
+  fileSha256,
+  fingerprintDigest,
+  folderFingerprint,
+  formatFieldChanges,
 } from "../src/index.ts";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "app-kit-fp-"));
@@ -36,8 +40,7 @@ describe("fingerprints", () => {
     const changes = diffFingerprints(a, b);
     expect(changes.map((c) => c.field)).toEqual(["data.files[0].sha256", "plant", "seed", '["x.y"]']);
     expect(formatFieldChanges(changes, 3)).toBe(
-      "data.files[0].sha256: 111111111111… → 222222222222…; plant: (absent) → false; seed: 0 → 3; "
-        + "… and 1 more",
+      "data.files[0].sha256: 111111111111… → 222222222222…; plant: (absent) → false; seed: 0 → 3; " + "… and 1 more",
     );
     expect(diffFingerprints(a, structuredClone(a))).toEqual([]);
   });

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Tensor, toFloat32Array, useBackend } from "@difflens/tensor";
 import { writeLoraAdapter, writeRandomQwen2Folder } from "@difflens/runtime";
+import { Tensor, toFloat32Array, useBackend } from "@difflens/tensor";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openModel, openModelPair } from "../src/index.ts";
 import { QWEN_TOKENIZER, TINY_QWEN2 } from "./helpers.ts";
 
@@ -18,12 +18,27 @@ beforeAll(async () => {
   await writeRandomQwen2Folder(base, { config: TINY_QWEN2, seed: 1, tokenizerFrom: QWEN_TOKENIZER });
   await writeRandomQwen2Folder(bare, { config: TINY_QWEN2, seed: 2 });
   fs.copyFileSync(path.join(QWEN_TOKENIZER, "tokenizer.json"), path.join(bare, "tokenizer.json"));
-  const a = new Tensor("f32", [1, 16], Float32Array.from({ length: 16 }, (_, i) => (i % 3) - 1));
-  const b = new Tensor("f32", [16, 1], Float32Array.from({ length: 16 }, (_, i) => 0.5 - (i % 2)));
+  const a = new Tensor(
+    "f32",
+    [1, 16],
+    Float32Array.from({ length: 16 }, (_, i) => (i % 3) - 1),
+  );
+  const b = new Tensor(
+    "f32",
+    [16, 1],
+    Float32Array.from({ length: 16 }, (_, i) => 0.5 - (i % 2)),
+  );
   const module = "model.layers.0.mlp.down_proj";
-  const down = new Tensor("f32", [1, 32], Float32Array.from({ length: 32 }, (_, i) => (i % 5) / 5));
+  const down = new Tensor(
+    "f32",
+    [1, 32],
+    Float32Array.from({ length: 32 }, (_, i) => (i % 5) / 5),
+  );
   await writeLoraAdapter(adapter, {
-    r: 1, loraAlpha: 1, baseModel: "../base", targetModules: ["model.layers.0.self_attn.o_proj", module],
+    r: 1,
+    loraAlpha: 1,
+    baseModel: "../base",
+    targetModules: ["model.layers.0.self_attn.o_proj", module],
     modules: { "model.layers.0.self_attn.o_proj": { a, b }, [module]: { a: down, b } },
   });
 }, 60_000);

@@ -3,7 +3,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  AppKitError, openRunFolder, readRunRecord, recordRun, retireFolder, startRunEvent, writeJsonLines, writeOutputFolder,
+  AppKitError,
+  openRunFolder,
+  readRunRecord,
+  recordRun,
+  retireFolder,
+  startRunEvent,
+  writeJsonLines,
+  writeOutputFolder,
 } from "../src/index.ts";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "app-kit-run-"));
@@ -39,7 +46,10 @@ describe("run.json", () => {
     expect(onDisk).toEqual(JSON.parse(JSON.stringify(second)));
     expect(onDisk).toMatchObject({ format: "toy-run", version: 1, seed: 7, createdAt: first.startedAt });
     expect(onDisk.config).toEqual({ data: path.join("data", "x.parquet"), hub: "Qwen/Qwen1.5-0.5B", n: 3 });
-    expect(onDisk.events.map((e) => [e.command, e.details])).toEqual([["train", { steps: 2 }], ["compare", undefined]]);
+    expect(onDisk.events.map((e) => [e.command, e.details])).toEqual([
+      ["train", { steps: 2 }],
+      ["compare", undefined],
+    ]);
     expect(onDisk.events[0]!.wallS).toBeGreaterThanOrEqual(0);
     expect(onDisk.versions).toMatchObject({ node: process.version, "@difflens/app-kit": "0.1.0" });
     expect(onDisk.versions["@difflens/common"]).toMatch(/^\d+\.\d+\.\d+/);
@@ -65,7 +75,9 @@ describe("run.json is an append-only log", () => {
     const third = recordRun(dir, { ...info, seed: 2, config: { n: 2 } }, startRunEvent("c").end());
     expect(third).toMatchObject({ seed: 1, config: { n: 1 } });
     expect(third.events.map((e) => [e.command, e.config, e.seed])).toEqual([
-      ["a", undefined, undefined], ["b", undefined, undefined], ["c", { n: 2 }, 2],
+      ["a", undefined, undefined],
+      ["b", undefined, undefined],
+      ["c", { n: 2 }, 2],
     ]);
   });
 });

@@ -49,14 +49,24 @@ export class ChatTemplate {
       return new Interpreter(env).run(this.#program).value as string;
     } catch (cause) {
       if (cause instanceof TemplateRaise) {
-        throw new ChatError("TEMPLATE_RAISED", `the chat template rejected the conversation: ${cause.message}`, {
-          file: this.file,
-          got: cause.message,
-        }, { cause });
+        throw new ChatError(
+          "TEMPLATE_RAISED",
+          `the chat template rejected the conversation: ${cause.message}`,
+          {
+            file: this.file,
+            got: cause.message,
+          },
+          { cause },
+        );
       }
-      throw new ChatError("TEMPLATE_RENDER_FAILED", `the chat template failed while rendering: ${(cause as Error).message}`, {
-        file: this.file,
-      }, { cause });
+      throw new ChatError(
+        "TEMPLATE_RENDER_FAILED",
+        `the chat template failed while rendering: ${(cause as Error).message}`,
+        {
+          file: this.file,
+        },
+        { cause },
+      );
     }
   }
 }
@@ -75,14 +85,22 @@ export interface LoadChatTemplateOptions {
  * Reads `chat_template` from a tokenizer_config.json, given as its JSON text or the parsed object. The field may be
  * a string or a list of `{name, template}` (transformers' named templates: "default", "tool_use", …).
  */
-export function loadChatTemplate(tokenizerConfig: string | Record<string, unknown>, options: LoadChatTemplateOptions = {}): ChatTemplate {
+export function loadChatTemplate(
+  tokenizerConfig: string | Record<string, unknown>,
+  options: LoadChatTemplateOptions = {},
+): ChatTemplate {
   const file = options.file ?? "tokenizer_config.json";
   let config: Record<string, unknown>;
   if (typeof tokenizerConfig === "string") {
     try {
       config = JSON.parse(tokenizerConfig) as Record<string, unknown>;
     } catch (cause) {
-      throw new ChatError("TEMPLATE_MISSING", "tokenizer_config is not valid JSON", { file, got: (cause as Error).message }, { cause });
+      throw new ChatError(
+        "TEMPLATE_MISSING",
+        "tokenizer_config is not valid JSON",
+        { file, got: (cause as Error).message },
+        { cause },
+      );
     }
   } else {
     config = tokenizerConfig;
@@ -90,16 +108,26 @@ export function loadChatTemplate(tokenizerConfig: string | Record<string, unknow
   const field = config?.["chat_template"];
   const name = options.name ?? "default";
   const made = (source: string, chosen: string) =>
-    new ChatTemplate(source, { name: chosen, file: `${file} (chat_template${chosen === "default" ? "" : `:${chosen}`})`, ...(options.now ? { now: options.now } : {}) });
+    new ChatTemplate(source, {
+      name: chosen,
+      file: `${file} (chat_template${chosen === "default" ? "" : `:${chosen}`})`,
+      ...(options.now ? { now: options.now } : {}),
+    });
   if (typeof field === "string") {
     if (options.name !== undefined && options.name !== "default") {
-      throw new ChatError("TEMPLATE_MISSING", `no chat template named "${options.name}"`, { file, field: "chat_template", got: "a single unnamed template" });
+      throw new ChatError("TEMPLATE_MISSING", `no chat template named "${options.name}"`, {
+        file,
+        field: "chat_template",
+        got: "a single unnamed template",
+      });
     }
     return made(field, "default");
   }
   if (Array.isArray(field)) {
     const names = field.map((e) => (e as Record<string, unknown>)?.["name"]);
-    const entry = field.find((e) => (e as Record<string, unknown>)?.["name"] === name) as Record<string, unknown> | undefined;
+    const entry = field.find((e) => (e as Record<string, unknown>)?.["name"] === name) as
+      | Record<string, unknown>
+      | undefined;
     if (entry === undefined || typeof entry["template"] !== "string") {
       throw new ChatError("TEMPLATE_MISSING", `no chat template named "${name}"`, {
         file,
@@ -120,7 +148,10 @@ export function loadChatTemplate(tokenizerConfig: string | Record<string, unknow
 }
 
 /** A template from its Jinja text (a `.jinja` file, or a template carried as data). */
-export function chatTemplateFromSource(source: string, options: { name?: string; file?: string; now?: () => Date } = {}): ChatTemplate {
+export function chatTemplateFromSource(
+  source: string,
+  options: { name?: string; file?: string; now?: () => Date } = {},
+): ChatTemplate {
   return new ChatTemplate(source, options);
 }
 
@@ -131,7 +162,10 @@ export function chatTemplateFromSource(source: string, options: { name?: string;
 export function loadChatTemplateFromFolder(folder: string, options: LoadChatTemplateOptions = {}): ChatTemplate {
   const jinjaFile = join(folder, "chat_template.jinja");
   if (existsSync(jinjaFile) && (options.name === undefined || options.name === "default")) {
-    return chatTemplateFromSource(readFileSync(jinjaFile, "utf8"), { file: jinjaFile, ...(options.now ? { now: options.now } : {}) });
+    return chatTemplateFromSource(readFileSync(jinjaFile, "utf8"), {
+      file: jinjaFile,
+      ...(options.now ? { now: options.now } : {}),
+    });
   }
   for (const name of ["chat_template.json", "tokenizer_config.json"]) {
     const file = join(folder, name);
@@ -152,7 +186,14 @@ export const BUNDLED_TEMPLATES = Object.freeze({
 });
 
 /** A carried template, for when a model folder is not at hand (its own tokenizer_config.json wins when it is). */
-export function bundledChatTemplate(name: keyof typeof BUNDLED_TEMPLATES, options: { now?: () => Date } = {}): ChatTemplate {
+export function bundledChatTemplate(
+  name: keyof typeof BUNDLED_TEMPLATES,
+  options: { now?: () => Date } = {},
+): ChatTemplate {
   const url = new URL(`../templates/${BUNDLED_TEMPLATES[name]}`, import.meta.url);
-  return chatTemplateFromSource(readFileSync(url, "utf8"), { name, file: `@difflens/chat/templates/${BUNDLED_TEMPLATES[name]}`, ...options });
+  return chatTemplateFromSource(readFileSync(url, "utf8"), {
+    name,
+    file: `@difflens/chat/templates/${BUNDLED_TEMPLATES[name]}`,
+    ...options,
+  });
 }

@@ -40,8 +40,10 @@ export function parseSystemCondition(input: unknown): SystemCondition {
   } else if (input !== null && typeof input === "object") {
     const o = input as Record<string, unknown>;
     const keys = Object.keys(o).sort().join(",");
-    if (o["kind"] === "custom" && typeof o["text"] === "string" && keys === "kind,text") return SystemConditions.custom(o["text"]);
-    if (keys === "kind" && typeof o["kind"] === "string" && o["kind"] !== "custom") return parseSystemCondition(o["kind"]);
+    if (o["kind"] === "custom" && typeof o["text"] === "string" && keys === "kind,text")
+      return SystemConditions.custom(o["text"]);
+    if (keys === "kind" && typeof o["kind"] === "string" && o["kind"] !== "custom")
+      return parseSystemCondition(o["kind"]);
   }
   throw new ChatError("INVALID_CONDITION", "not a system-prompt condition", {
     expected: '"model-default" | "custom:<text>" | "empty" | "no-system-turn" | {kind, text?}',

@@ -1,4 +1,4 @@
-import { DifflensError, describeFacts, type DifflensErrorOptions, type ErrorFacts } from "@difflens/common";
+import { DifflensError, type DifflensErrorOptions, describeFacts, type ErrorFacts } from "@difflens/common";
 
 /** Stable codes for every failure the chat layer reports. */
 export type ChatErrorCode =
@@ -43,8 +43,14 @@ export class ChatError extends DifflensError<ChatErrorCode> {
 function formatMessage(code: string, summary: string, facts: ChatErrorFacts): string {
   // Chat's facts carry a template location: it goes where the file would, and the file gets the line and column.
   const extra: string[] = [];
-  if (facts.file === undefined && facts.line !== undefined) extra.push(`at line ${facts.line}, column ${facts.column ?? 1}`);
+  if (facts.file === undefined && facts.line !== undefined)
+    extra.push(`at line ${facts.line}, column ${facts.column ?? 1}`);
   if (facts.messageIndex !== undefined) extra.push(`message: #${facts.messageIndex}`);
   const at = facts.file !== undefined && facts.line !== undefined ? `:${facts.line}:${facts.column ?? 1}` : "";
-  return describeFacts(code, summary, { ...facts, ...(facts.file !== undefined ? { file: `${facts.file}${at}` } : {}) }, extra);
+  return describeFacts(
+    code,
+    summary,
+    { ...facts, ...(facts.file !== undefined ? { file: `${facts.file}${at}` } : {}) },
+    extra,
+  );
 }

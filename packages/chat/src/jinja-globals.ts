@@ -14,14 +14,28 @@ export class TemplateRaise extends Error {
 
 /** Python's range(stop) / range(start, stop[, step]). */
 export function pythonRange(...args: number[]): number[] {
-  const [start, stop, step] = args.length === 1 ? [0, args[0] as number, 1] : [args[0] as number, args[1] as number, args[2] ?? 1];
+  const [start, stop, step] =
+    args.length === 1 ? [0, args[0] as number, 1] : [args[0] as number, args[1] as number, args[2] ?? 1];
   if (step === 0) throw new Error("range() arg 3 must not be zero");
   const out: number[] = [];
   for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(i);
   return out;
 }
 
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 /** strftime for the codes chat templates use (Llama 3 writes "%d %b %Y"). `now` is injectable for tests. */

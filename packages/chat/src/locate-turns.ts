@@ -69,11 +69,15 @@ export function locateTurns(
   const starts = structuralOccurrences(text, markers.turnStart, isContent);
   const ends = structuralOccurrences(text, markers.turnEnd, isContent);
   if (starts.length === 0) {
-    throw new ChatError("TEMPLATE_NOT_CHATML", `the rendered chat has no ${markers.turnStart} written by the template`, {
-      expected: `turns written as ${markers.turnStart}role\\n…${markers.turnEnd}`,
-      got: JSON.stringify(text.slice(0, 80)),
-      fix: "pass the template's own turn markers (markers option)",
-    });
+    throw new ChatError(
+      "TEMPLATE_NOT_CHATML",
+      `the rendered chat has no ${markers.turnStart} written by the template`,
+      {
+        expected: `turns written as ${markers.turnStart}role\\n…${markers.turnEnd}`,
+        got: JSON.stringify(text.slice(0, 80)),
+        fix: "pass the template's own turn markers (markers option)",
+      },
+    );
   }
   const turns: ChatTurn[] = [];
   let generationPrompt: Span | null = null;
@@ -82,7 +86,8 @@ export function locateTurns(
     const start = starts[t] as number;
     const nextStart = starts[t + 1] ?? text.length;
     while (endCursor < ends.length && (ends[endCursor] as number) < start) endCursor++;
-    const endAt = endCursor < ends.length && (ends[endCursor] as number) < nextStart ? (ends[endCursor] as number) : null;
+    const endAt =
+      endCursor < ends.length && (ends[endCursor] as number) < nextStart ? (ends[endCursor] as number) : null;
     let spanEnd: number;
     if (endAt === null) {
       spanEnd = nextStart;

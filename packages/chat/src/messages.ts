@@ -17,7 +17,10 @@ export function validateMessages(messages: readonly ChatMessage[], roles: readon
   }
   messages.forEach((m, i) => {
     if (m === null || typeof m !== "object") {
-      throw new ChatError("INVALID_MESSAGE", "a message must be an object", { messageIndex: i, got: JSON.stringify(m) });
+      throw new ChatError("INVALID_MESSAGE", "a message must be an object", {
+        messageIndex: i,
+        got: JSON.stringify(m),
+      });
     }
     if (typeof m.role !== "string" || !roles.includes(m.role)) {
       throw new ChatError("UNKNOWN_ROLE", `unknown role ${JSON.stringify(m.role)}`, {

@@ -76,7 +76,8 @@ export function turnEnds(chat: ChatTokens): TurnEnd[] {
       if (start >= turn.span.start && start < turn.span.end) lastToken = t;
       if (turn.turnEndAt !== null && start === turn.turnEndAt) endMarker = t;
     });
-    if (lastToken >= 0) out.push({ turnIndex: turn.index, role: turn.role, inserted: turn.inserted, endMarker, lastToken });
+    if (lastToken >= 0)
+      out.push({ turnIndex: turn.index, role: turn.role, inserted: turn.inserted, endMarker, lastToken });
   }
   return out;
 }

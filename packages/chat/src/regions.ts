@@ -65,19 +65,35 @@ export function segmentationA(rendered: RenderedChat, offsets: ReadonlyArray<rea
     } else {
       turn.messageIndices.forEach((m, j) => {
         const suffix = turn.messageIndices.length > 1 ? `#${j}` : "";
-        add({ ...base, name: `${prefix}.content${suffix}`, kind: "content", messageIndex: m }, [rendered.contentSpans[m]!]);
+        add({ ...base, name: `${prefix}.content${suffix}`, kind: "content", messageIndex: m }, [
+          rendered.contentSpans[m]!,
+        ]);
       });
     }
   }
   if (rendered.generationPrompt !== null) {
     add(
-      { name: "generation-prompt", kind: "generation-prompt", turnIndex: null, role: null, messageIndex: null, inserted: false },
+      {
+        name: "generation-prompt",
+        kind: "generation-prompt",
+        turnIndex: null,
+        role: null,
+        messageIndex: null,
+        inserted: false,
+      },
       [rendered.generationPrompt],
     );
   }
   if (charRegion.includes(-1)) {
     const outside = templates.length;
-    templates.push({ name: "outside", kind: "outside", turnIndex: null, role: null, messageIndex: null, inserted: false });
+    templates.push({
+      name: "outside",
+      kind: "outside",
+      turnIndex: null,
+      role: null,
+      messageIndex: null,
+      inserted: false,
+    });
     for (let i = 0; i < charRegion.length; i++) if (charRegion[i] === -1) charRegion[i] = outside;
   }
   const regionOf = new Int32Array(offsets.length);
@@ -94,7 +110,14 @@ export function segmentationA(rendered: RenderedChat, offsets: ReadonlyArray<rea
 export function segmentationB(a: Segmentation, ids: Int32Array, specialIds: ReadonlySet<number>): Segmentation {
   const templates: RegionTemplate[] = a.regions.map(({ index: _i, positions: _p, ...rest }) => rest);
   const specials = templates.length;
-  templates.push({ name: "specials", kind: "specials", turnIndex: null, role: null, messageIndex: null, inserted: false });
+  templates.push({
+    name: "specials",
+    kind: "specials",
+    turnIndex: null,
+    role: null,
+    messageIndex: null,
+    inserted: false,
+  });
   const regionOf = Int32Array.from(a.regionOf);
   ids.forEach((id, t) => {
     if (specialIds.has(id)) regionOf[t] = specials;

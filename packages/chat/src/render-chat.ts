@@ -1,8 +1,8 @@
 import type { ChatTemplate } from "./chat-template.ts";
 import type { SystemCondition } from "./conditions.ts";
 import { ChatError } from "./errors.ts";
-import { CHATML_MARKERS, locateTurns, type ChatTurn, type Span, type TurnMarkers } from "./locate-turns.ts";
-import { DEFAULT_ROLES, validateMessages, type ChatMessage } from "./messages.ts";
+import { CHATML_MARKERS, type ChatTurn, locateTurns, type Span, type TurnMarkers } from "./locate-turns.ts";
+import { type ChatMessage, DEFAULT_ROLES, validateMessages } from "./messages.ts";
 
 /** Options of `renderChat`. */
 export interface RenderChatOptions {
@@ -37,13 +37,20 @@ export interface RenderedChat {
 }
 
 /** The messages a condition gives the template. */
-export function applyCondition(messages: readonly ChatMessage[], condition: SystemCondition | undefined): ChatMessage[] {
+export function applyCondition(
+  messages: readonly ChatMessage[],
+  condition: SystemCondition | undefined,
+): ChatMessage[] {
   if (condition === undefined) return [...messages];
   if (messages[0]?.role === "system") {
-    throw new ChatError("CONDITION_CONFLICT", "the messages already start with a system message and a condition was given", {
-      messageIndex: 0,
-      fix: "drop the system message (the condition writes the system turn), or omit `condition`",
-    });
+    throw new ChatError(
+      "CONDITION_CONFLICT",
+      "the messages already start with a system message and a condition was given",
+      {
+        messageIndex: 0,
+        fix: "drop the system message (the condition writes the system turn), or omit `condition`",
+      },
+    );
   }
   switch (condition.kind) {
     case "model-default":
@@ -72,7 +79,11 @@ function sentinelChar(messages: readonly ChatMessage[], template: ChatTemplate):
  * Equality proves the spans; a template that rewrites content (strip, split) fails loudly instead of misplacing.
  * Turns are then found from markers in template-written text only (see `locateTurns`).
  */
-export function renderChat(template: ChatTemplate, messages: readonly ChatMessage[], options: RenderChatOptions = {}): RenderedChat {
+export function renderChat(
+  template: ChatTemplate,
+  messages: readonly ChatMessage[],
+  options: RenderChatOptions = {},
+): RenderedChat {
   validateMessages(messages, options.roles ?? DEFAULT_ROLES);
   const addGenerationPrompt = options.addGenerationPrompt ?? false;
   const markers = options.markers ?? CHATML_MARKERS;

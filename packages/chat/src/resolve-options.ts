@@ -20,7 +20,13 @@ const FIELDS: Record<keyof TokenizeChatOptions, Parse> = {
   specials: stringList,
   markers: (v, key) => {
     const o = v as Record<string, unknown> | null;
-    if (o === null || typeof o !== "object" || typeof o["turnStart"] !== "string" || typeof o["turnEnd"] !== "string" || Object.keys(o).length !== 2) {
+    if (
+      o === null ||
+      typeof o !== "object" ||
+      typeof o["turnStart"] !== "string" ||
+      typeof o["turnEnd"] !== "string" ||
+      Object.keys(o).length !== 2
+    ) {
       throw bad(key, "{ turnStart: string, turnEnd: string }", v);
     }
     return Object.freeze({ turnStart: o["turnStart"], turnEnd: o["turnEnd"] });
@@ -32,7 +38,11 @@ const FIELDS: Record<keyof TokenizeChatOptions, Parse> = {
 };
 
 function bad(field: string, expected: string, got: unknown): ChatError {
-  return new ChatError("INVALID_OPTION", `bad value for option ${field}`, { field, expected, got: JSON.stringify(got) });
+  return new ChatError("INVALID_OPTION", `bad value for option ${field}`, {
+    field,
+    expected,
+    got: JSON.stringify(got),
+  });
 }
 
 /**

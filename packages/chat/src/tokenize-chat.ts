@@ -1,8 +1,8 @@
 import type { ChatTemplate } from "./chat-template.ts";
 import { ChatError } from "./errors.ts";
 import type { ChatMessage } from "./messages.ts";
-import { segmentationA, segmentationB, type Segmentation } from "./regions.ts";
-import { renderChat, type RenderChatOptions, type RenderedChat } from "./render-chat.ts";
+import { type Segmentation, segmentationA, segmentationB } from "./regions.ts";
+import { type RenderChatOptions, type RenderedChat, renderChat } from "./render-chat.ts";
 
 /** What tokenizeChat needs from a tokenizer; `@difflens/tokenizer`'s Tokenizer satisfies it. */
 export interface ChatTokenizer {
@@ -13,7 +13,13 @@ export interface ChatTokenizer {
 }
 
 /** Seed 001's structural specials: stripped into their own region by segmentation B. */
-export const DEFAULT_SPECIALS: readonly string[] = Object.freeze(["<|im_start|>", "<|im_end|>", "<|endoftext|>", "\n", "\n\n"]);
+export const DEFAULT_SPECIALS: readonly string[] = Object.freeze([
+  "<|im_start|>",
+  "<|im_end|>",
+  "<|endoftext|>",
+  "\n",
+  "\n\n",
+]);
 
 /** Options of `tokenizeChat`. */
 export interface TokenizeChatOptions extends RenderChatOptions {

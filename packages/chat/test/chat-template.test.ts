@@ -29,7 +29,13 @@ describe("loading chat templates", () => {
       const t = loadChatTemplate(input);
       expect(t.source).toBe(source);
       expect(t.render({ messages: [{ role: "user", content: "Hi" }], addGenerationPrompt: true })).toBe(
-        chatml([["system", QWEN25_DEFAULT], ["user", "Hi"]], true),
+        chatml(
+          [
+            ["system", QWEN25_DEFAULT],
+            ["user", "Hi"],
+          ],
+          true,
+        ),
       );
     }
   });
@@ -50,12 +56,29 @@ describe("loading chat templates", () => {
   });
 
   it("renders Qwen1.5 and Qwen2.5 exactly like hand-written ChatML", () => {
-    const messages = [{ role: "user", content: "Hi" }, { role: "assistant", content: "Hello" }];
+    const messages = [
+      { role: "user", content: "Hi" },
+      { role: "assistant", content: "Hello" },
+    ];
     expect(fixtureTemplate("qwen1.5-chat").render({ messages, addGenerationPrompt: false })).toBe(
-      chatml([["system", QWEN15_DEFAULT], ["user", "Hi"], ["assistant", "Hello"]], false),
+      chatml(
+        [
+          ["system", QWEN15_DEFAULT],
+          ["user", "Hi"],
+          ["assistant", "Hello"],
+        ],
+        false,
+      ),
     );
     expect(fixtureTemplate("qwen2.5-instruct").render({ messages, addGenerationPrompt: true })).toBe(
-      chatml([["system", QWEN25_DEFAULT], ["user", "Hi"], ["assistant", "Hello"]], true),
+      chatml(
+        [
+          ["system", QWEN25_DEFAULT],
+          ["user", "Hi"],
+          ["assistant", "Hello"],
+        ],
+        true,
+      ),
     );
   });
 });
@@ -76,9 +99,12 @@ describe("template errors", () => {
   });
 
   it("passes a template's raise_exception message through", () => {
-    const source = "{% for m in messages %}{% if m.role == 'tool' %}{{ raise_exception('Tools are not supported: ' + m.content) }}{% endif %}{{ m.content }}{% endfor %}";
+    const source =
+      "{% for m in messages %}{% if m.role == 'tool' %}{{ raise_exception('Tools are not supported: ' + m.content) }}{% endif %}{{ m.content }}{% endfor %}";
     const t = loadChatTemplate({ chat_template: source });
-    const err = chatErrorOf(() => t.render({ messages: [{ role: "tool", content: "calc" }], addGenerationPrompt: false }));
+    const err = chatErrorOf(() =>
+      t.render({ messages: [{ role: "tool", content: "calc" }], addGenerationPrompt: false }),
+    );
     expect(err.code).toBe("TEMPLATE_RAISED");
     expect(err.facts.got).toBe("Tools are not supported: calc");
     expect(err.message).toContain("Tools are not supported: calc");
@@ -86,18 +112,30 @@ describe("template errors", () => {
 
   it("reports other render failures separately", () => {
     const t = loadChatTemplate({ chat_template: "{{ messages | nosuchfilter }}" });
-    expect(chatErrorOf(() => t.render({ messages: [], addGenerationPrompt: false })).code).toBe("TEMPLATE_RENDER_FAILED");
+    expect(chatErrorOf(() => t.render({ messages: [], addGenerationPrompt: false })).code).toBe(
+      "TEMPLATE_RENDER_FAILED",
+    );
   });
 
   it("rejects unknown roles before rendering, naming the message", () => {
-    const err = chatErrorOf(() => renderChat(fixtureTemplate("qwen2.5-instruct"), [{ role: "user", content: "a" }, { role: "narrator", content: "b" }]));
+    const err = chatErrorOf(() =>
+      renderChat(fixtureTemplate("qwen2.5-instruct"), [
+        { role: "user", content: "a" },
+        { role: "narrator", content: "b" },
+      ]),
+    );
     expect(err.code).toBe("UNKNOWN_ROLE");
     expect(err.facts.messageIndex).toBe(1);
-    expect(renderChat(fixtureTemplate("qwen1.5-chat"), [{ role: "narrator", content: "b" }], { roles: ["narrator"] }).text).toContain("narrator");
+    expect(
+      renderChat(fixtureTemplate("qwen1.5-chat"), [{ role: "narrator", content: "b" }], { roles: ["narrator"] }).text,
+    ).toContain("narrator");
   });
 
   it("provides range and strftime_now like transformers", () => {
-    const t = loadChatTemplate({ chat_template: "{% for i in range(1, 4) %}{{ i }}{% endfor %} {{ strftime_now('%d %b %Y') }}" }, { now: () => new Date(2024, 6, 26) });
+    const t = loadChatTemplate(
+      { chat_template: "{% for i in range(1, 4) %}{{ i }}{% endfor %} {{ strftime_now('%d %b %Y') }}" },
+      { now: () => new Date(2024, 6, 26) },
+    );
     expect(t.render({ messages: [], addGenerationPrompt: false })).toBe("123 26 Jul 2024");
   });
 });

@@ -2,13 +2,16 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadTokenizer, type Tokenizer } from "@difflens/tokenizer";
-import { chatTemplateFromSource, type ChatTemplate } from "../src/index.ts";
+import { type ChatTemplate, chatTemplateFromSource } from "../src/index.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Copies of /work/shared/templates (the models' chat_template strings, byte for byte). */
 export function fixtureTemplate(name: "qwen1.5-chat" | "qwen2.5-instruct"): ChatTemplate {
-  return chatTemplateFromSource(readFileSync(join(here, "fixtures", `${name}.jinja`), "utf8"), { name, file: `${name}.jinja` });
+  return chatTemplateFromSource(readFileSync(join(here, "fixtures", `${name}.jinja`), "utf8"), {
+    name,
+    file: `${name}.jinja`,
+  });
 }
 
 export function fixtureText(name: string): string {
@@ -25,5 +28,8 @@ export const QWEN25_DEFAULT = "You are Qwen, created by Alibaba Cloud. You are a
 
 /** ChatML written by hand, independent of any template: the expected rendering. */
 export function chatml(turns: Array<[string, string]>, generationPrompt: boolean): string {
-  return turns.map(([role, content]) => `<|im_start|>${role}\n${content}<|im_end|>\n`).join("") + (generationPrompt ? "<|im_start|>assistant\n" : "");
+  return (
+    turns.map(([role, content]) => `<|im_start|>${role}\n${content}<|im_end|>\n`).join("") +
+    (generationPrompt ? "<|im_start|>assistant\n" : "")
+  );
 }

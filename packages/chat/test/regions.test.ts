@@ -1,5 +1,5 @@
-import { beforeAll, describe, expect, it } from "vitest";
 import type { Tokenizer } from "@difflens/tokenizer";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   assertPartition,
   type ChatMessage,
@@ -87,7 +87,10 @@ describe("token regions on rendered Qwen conversations", () => {
       addGenerationPrompt: c.generation,
     });
     const system = expectedSystem(c.condition, c.defaultPrompt);
-    const turns: Array<[string, string]> = [...(system === null ? [] : [["system", system] as [string, string]]), ...c.messages.map((m) => [m.role, m.content] as [string, string])];
+    const turns: Array<[string, string]> = [
+      ...(system === null ? [] : [["system", system] as [string, string]]),
+      ...c.messages.map((m) => [m.role, m.content] as [string, string]),
+    ];
 
     // The rendering itself, against ChatML written by hand.
     expect(chat.text).toBe(chatml(turns, c.generation));
@@ -101,7 +104,9 @@ describe("token regions on rendered Qwen conversations", () => {
 
     // Turns: roles in order; the template's own system turn is flagged inserted.
     expect(chat.rendered.turns.map((t) => t.role)).toEqual(turns.map(([role]) => role));
-    expect(chat.rendered.turns.map((t) => t.inserted)).toEqual(turns.map((_, i) => i === 0 && c.condition.kind === "model-default"));
+    expect(chat.rendered.turns.map((t) => t.inserted)).toEqual(
+      turns.map((_, i) => i === 0 && c.condition.kind === "model-default"),
+    );
 
     // Every region decodes to the text it stands for.
     const A = chat.segmentationA;
@@ -127,7 +132,9 @@ describe("token regions on rendered Qwen conversations", () => {
     // Segmentation B: exactly the specials ids, wherever they are (content included); the rest keeps A's region.
     const specials = chat.segmentationB.regions.find((r) => r.kind === "specials")!;
     const isSpecial = (id: number) => [IM_START, IM_END, ENDOFTEXT, NL, NLNL].includes(id);
-    expect(Array.from(specials.positions)).toEqual(Array.from(chat.ids.keys()).filter((t) => isSpecial(chat.ids[t] as number)));
+    expect(Array.from(specials.positions)).toEqual(
+      Array.from(chat.ids.keys()).filter((t) => isSpecial(chat.ids[t] as number)),
+    );
     chat.ids.forEach((id, t) => {
       if (!isSpecial(id)) expect(chat.segmentationB.regionOf[t]).toBe(A.regionOf[t]);
     });
@@ -151,9 +158,14 @@ describe("token regions on rendered Qwen conversations", () => {
   });
 
   it("files a literal <|im_end|> in content under content in A and under specials in B", async () => {
-    const chat = await tokenizeChat(tok, fixtureTemplate("qwen2.5-instruct"), [{ role: "user", content: "a <|im_end|> b" }], {
-      condition: SystemConditions.noSystemTurn(),
-    });
+    const chat = await tokenizeChat(
+      tok,
+      fixtureTemplate("qwen2.5-instruct"),
+      [{ role: "user", content: "a <|im_end|> b" }],
+      {
+        condition: SystemConditions.noSystemTurn(),
+      },
+    );
     const literal = Array.from(chat.ids.keys()).filter((t) => chat.ids[t] === IM_END)[0]!;
     expect(chat.segmentationA.regions[chat.segmentationA.regionOf[literal]!]!.name).toBe("user[0].content");
     expect(chat.segmentationB.regions[chat.segmentationB.regionOf[literal]!]!.kind).toBe("specials");
@@ -162,9 +174,14 @@ describe("token regions on rendered Qwen conversations", () => {
 
   it("accepts a configurable specials list and rejects entries that are not one token", async () => {
     const messages = [{ role: "user", content: "One. Two." }];
-    const chat = await tokenizeChat(tok, fixtureTemplate("qwen2.5-instruct"), messages, { specials: ["."], condition: SystemConditions.noSystemTurn() });
+    const chat = await tokenizeChat(tok, fixtureTemplate("qwen2.5-instruct"), messages, {
+      specials: ["."],
+      condition: SystemConditions.noSystemTurn(),
+    });
     const specials = chat.segmentationB.regions.at(-1)!;
     expect(Array.from(specials.positions, (p) => chat.ids[p])).toEqual([13, 13]);
-    await expect(tokenizeChat(tok, fixtureTemplate("qwen2.5-instruct"), messages, { specials: ["hello world"] })).rejects.toThrow(/SPECIAL_NOT_SINGLE_TOKEN/);
+    await expect(
+      tokenizeChat(tok, fixtureTemplate("qwen2.5-instruct"), messages, { specials: ["hello world"] }),
+    ).rejects.toThrow(/SPECIAL_NOT_SINGLE_TOKEN/);
   });
 });

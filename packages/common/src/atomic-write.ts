@@ -3,7 +3,7 @@
  * temp file in the same folder (same file system, so the rename is atomic), is fsynced, then renamed over the target.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { dirname, join, basename } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 /** A temp path beside `path`, unique per process and call. */
 export function tempPathBeside(path: string): string {

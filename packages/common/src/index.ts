@@ -1,31 +1,32 @@
 // @difflens/common: what every difflens package shares — the error base, nearest-name suggestions, atomic writes,
 // the Hub cache location and one CLI parser. No dependencies.
-export { DifflensError, isDifflensError, describeFacts, type ErrorFacts, type DifflensErrorOptions } from "./errors.ts";
-export { editDistance, nearest, didYouMean, unknownKeys, rejectUnknownKeys, type UnknownKey } from "./nearest.ts";
-export { writeFileAtomic, writeJsonAtomic, tempPathBeside, type AtomicWriteOptions } from "./atomic-write.ts";
-export { hubCacheDir, hubRepoFolderName, parseRepoId, findHubSnapshot, type HubSnapshotLookup } from "./hub-cache.ts";
+
+export { type AtomicWriteOptions, tempPathBeside, writeFileAtomic, writeJsonAtomic } from "./atomic-write.ts";
 export {
-  parseCommandLine,
-  formatHelp,
-  withHelp,
-  UsageError,
   type FlagSpec,
-  type PositionalSpec,
   type FlagValue,
-  type ParsedFlags,
+  formatHelp,
   type ParsedCommandLine,
+  type ParsedFlags,
+  type PositionalSpec,
+  parseCommandLine,
+  UsageError,
+  withHelp,
 } from "./cli/flags.ts";
 export {
-  runCommandTable,
-  runCommand,
-  reportError,
-  isMainModule,
-  EXIT_OK,
-  EXIT_FAILED,
-  EXIT_USAGE,
+  type CliOptions,
   type Command,
   type CommandContext,
-  type CliOptions,
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_USAGE,
+  isMainModule,
   type Log,
+  reportError,
+  runCommand,
+  runCommandTable,
 } from "./cli/run-cli.ts";
-export { ProgressBar, compactNumber, clock, type ProgressBarOptions, type ProgressStream } from "./progress-bar.ts";
+export { DifflensError, type DifflensErrorOptions, describeFacts, type ErrorFacts, isDifflensError } from "./errors.ts";
+export { findHubSnapshot, type HubSnapshotLookup, hubCacheDir, hubRepoFolderName, parseRepoId } from "./hub-cache.ts";
+export { didYouMean, editDistance, nearest, rejectUnknownKeys, type UnknownKey, unknownKeys } from "./nearest.ts";
+export { clock, compactNumber, ProgressBar, type ProgressBarOptions, type ProgressStream } from "./progress-bar.ts";

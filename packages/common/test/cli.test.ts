@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { parseCommandLine, runCommand, runCommandTable, UsageError, type Command, type FlagSpec } from "../src/index.ts";
+import {
+  type Command,
+  type FlagSpec,
+  parseCommandLine,
+  runCommand,
+  runCommandTable,
+  UsageError,
+} from "../src/index.ts";
 
 const FLAGS: FlagSpec[] = [
   { name: "seed", kind: "integer", value: "N", help: "seed" },
@@ -21,13 +28,20 @@ function usageMessage(argv: string[]): string {
 
 describe("parseCommandLine", () => {
   it("parses every kind, both spellings and repeats", () => {
-    const parsed = parseCommandLine("cmd", ["--seed", "3", "--scale=0.5", "-c", "a.json", "--resume", "--hook", "x", "--hook=y"], FLAGS);
+    const parsed = parseCommandLine(
+      "cmd",
+      ["--seed", "3", "--scale=0.5", "-c", "a.json", "--resume", "--hook", "x", "--hook=y"],
+      FLAGS,
+    );
     expect(parsed.flags).toEqual({ seed: 3, scale: 0.5, config: "a.json", resume: true, hook: ["x", "y"] });
     expect(parsed.help).toBe(false);
   });
 
   it("takes negative numbers as values", () => {
-    expect(parseCommandLine("cmd", ["--seed", "-1", "--scale", "-0.5"], FLAGS).flags).toEqual({ seed: -1, scale: -0.5 });
+    expect(parseCommandLine("cmd", ["--seed", "-1", "--scale", "-0.5"], FLAGS).flags).toEqual({
+      seed: -1,
+      scale: -0.5,
+    });
   });
 
   it("answers typos with the nearest flag", () => {
@@ -48,7 +62,10 @@ describe("parseCommandLine", () => {
       { name: "src", help: "source" },
       { name: "rest", help: "more", variadic: true, required: false },
     ];
-    expect(parseCommandLine("cmd", ["a", "b", "c"], [], positionals).positionals).toEqual({ src: "a", rest: ["b", "c"] });
+    expect(parseCommandLine("cmd", ["a", "b", "c"], [], positionals).positionals).toEqual({
+      src: "a",
+      rest: ["b", "c"],
+    });
     expect(() => parseCommandLine("cmd", [], [], positionals)).toThrow(/missing SRC/);
   });
 
@@ -82,7 +99,9 @@ describe("runCommandTable and runCommand: exit codes 0 / 1 / 2", () => {
     [["ok", "--help"], 0],
     [["boom"], 2],
   ])("%j → %i", async (argv, code) => {
-    expect(await runCommandTable(commands, { program: "prog", argv, usageCodes: ["CONFIG_UNKNOWN_KEY"], ...io })).toBe(code);
+    expect(await runCommandTable(commands, { program: "prog", argv, usageCodes: ["CONFIG_UNKNOWN_KEY"], ...io })).toBe(
+      code,
+    );
   });
 
   it("a run error that is not a usage error exits 1 with its code", async () => {
@@ -93,7 +112,12 @@ describe("runCommandTable and runCommand: exit codes 0 / 1 / 2", () => {
 
   it("prints help with flags and positionals", async () => {
     printed.length = 0;
-    const single: Command = { summary: "one", flags: FLAGS, positionals: [{ name: "src", help: "source" }], run: () => 0 };
+    const single: Command = {
+      summary: "one",
+      flags: FLAGS,
+      positionals: [{ name: "src", help: "source" }],
+      run: () => 0,
+    };
     expect(await runCommand(single, { program: "single", argv: ["--help"], ...io })).toBe(0);
     expect(printed.join("")).toContain("usage: single SRC [flags]");
     expect(printed.join("")).toContain("--seed N");

@@ -11,7 +11,10 @@ describe("hubCacheDir, variable by variable", () => {
     [{ XDG_CACHE_HOME: "/xdg" }, "/xdg/huggingface/hub"],
     [{ HF_HOME: "/hfhome", XDG_CACHE_HOME: "/xdg" }, "/hfhome/hub"],
     [{ HUGGINGFACE_HUB_CACHE: "/legacy", HF_HOME: "/hfhome", XDG_CACHE_HOME: "/xdg" }, "/legacy"],
-    [{ HF_HUB_CACHE: "/hubcache", HUGGINGFACE_HUB_CACHE: "/legacy", HF_HOME: "/hfhome", XDG_CACHE_HOME: "/xdg" }, "/hubcache"],
+    [
+      { HF_HUB_CACHE: "/hubcache", HUGGINGFACE_HUB_CACHE: "/legacy", HF_HOME: "/hfhome", XDG_CACHE_HOME: "/xdg" },
+      "/hubcache",
+    ],
     [{ HF_HUB_CACHE: "", HF_HOME: "/hfhome" }, "/hfhome/hub"],
   ])("%j → %s", (env, want) => expect(hubCacheDir(env as NodeJS.ProcessEnv, HOME)).toBe(want));
 

@@ -32,7 +32,10 @@ describe("nearest names", () => {
 
   it("rejectUnknownKeys hands the facts to the package's own error", () => {
     class MyError extends Error {
-      constructor(message: string, readonly facts: object) {
+      constructor(
+        message: string,
+        readonly facts: object,
+      ) {
         super(message);
       }
     }
@@ -45,7 +48,9 @@ describe("nearest names", () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(MyError);
-      expect((error as MyError).message).toBe('unknown key "dsea" in sae config — did you mean "dSae"? (known: dSae, k)');
+      expect((error as MyError).message).toBe(
+        'unknown key "dsea" in sae config — did you mean "dSae"? (known: dSae, k)',
+      );
       expect((error as MyError).facts).toMatchObject({ field: "dsea", suggestion: "dSae" });
     }
   });

@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { ProgressBar, clock, compactNumber } from "../src/index.ts";
+import { clock, compactNumber, ProgressBar } from "../src/index.ts";
 
 function sink(isTTY: boolean): { isTTY: boolean; text: string[]; write(t: string): void } {
-  return { isTTY, text: [], write(t) { this.text.push(t); } };
+  return {
+    isTTY,
+    text: [],
+    write(t) {
+      this.text.push(t);
+    },
+  };
 }
 
 describe("ProgressBar", () => {
@@ -36,9 +42,18 @@ describe("ProgressBar", () => {
 
 describe("number and time formats", () => {
   it.each([
-    [950, "950"], [1234, "1.2k"], [3_400_000, "3.40M"], [1.05e9, "1.05G"], [Infinity, "?"],
+    [950, "950"],
+    [1234, "1.2k"],
+    [3_400_000, "3.40M"],
+    [1.05e9, "1.05G"],
+    [Infinity, "?"],
   ])("compactNumber(%d) = %s", (n, text) => expect(compactNumber(n)).toBe(text));
 
-  it.each([[59, "00:59"], [61, "01:01"], [3661, "1:01:01"], [NaN, "--:--"], [-1, "--:--"]])("clock(%d) = %s", (s, t) =>
-    expect(clock(s)).toBe(t));
+  it.each([
+    [59, "00:59"],
+    [61, "01:01"],
+    [3661, "1:01:01"],
+    [NaN, "--:--"],
+    [-1, "--:--"],
+  ])("clock(%d) = %s", (s, t) => expect(clock(s)).toBe(t));
 });

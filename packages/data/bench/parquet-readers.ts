@@ -4,9 +4,9 @@
  * Run: pnpm tsx packages/data/bench/parquet-readers.ts [file] [column]
  */
 import { readFileSync } from "node:fs";
+import { tableFromIPC } from "apache-arrow";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from "hyparquet";
 import * as wasm from "parquet-wasm";
-import { tableFromIPC } from "apache-arrow";
 
 const file = process.argv[2] ?? "datasets/pile-tiny/train.parquet";
 const column = process.argv[3] ?? "text";
@@ -18,9 +18,16 @@ async function viaHyparquet(): Promise<number> {
   let start = 0;
   for (const group of metadata.row_groups) {
     const end = start + Number(group.num_rows);
-    await parquetRead({ file: buffer, metadata, columns: [column], rowStart: start, rowEnd: end, onComplete: (rows: unknown[][]) => {
-      for (const row of rows) chars += String(row[0]).length;
-    } });
+    await parquetRead({
+      file: buffer,
+      metadata,
+      columns: [column],
+      rowStart: start,
+      rowEnd: end,
+      onComplete: (rows: unknown[][]) => {
+        for (const row of rows) chars += String(row[0]).length;
+      },
+    });
     start = end;
   }
   return chars;
@@ -44,5 +51,7 @@ for (let round = 0; round < 3; round++) {
   t = performance.now();
   const b = viaParquetWasm();
   const wasmMs = performance.now() - t;
-  console.log(`round ${round}: hyparquet ${hyMs.toFixed(1)} ms (${a} chars), parquet-wasm ${wasmMs.toFixed(1)} ms (${b} chars)`);
+  console.log(
+    `round ${round}: hyparquet ${hyMs.toFixed(1)} ms (${a} chars), parquet-wasm ${wasmMs.toFixed(1)} ms (${b} chars)`,
+  );
 }

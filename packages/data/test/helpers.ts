@@ -9,7 +9,12 @@ export function tempDir(prefix = "difflens-data-"): string {
 
 /** A text parquet with `rows` documents `doc-<i>` in row groups of `groupSize`. */
 export function writeTextParquet(path: string, texts: readonly string[], groupSize: number): string {
-  writeFileSync(path, new Uint8Array(parquetWriteBuffer({ columnData: [{ name: "text", data: [...texts], type: "STRING" }], rowGroupSize: groupSize })));
+  writeFileSync(
+    path,
+    new Uint8Array(
+      parquetWriteBuffer({ columnData: [{ name: "text", data: [...texts], type: "STRING" }], rowGroupSize: groupSize }),
+    ),
+  );
   return path;
 }
 
@@ -35,10 +40,13 @@ export function wordTokenizer(): { encode(text: string): { ids: number[] }; voca
   return {
     vocab,
     encode(text: string) {
-      const ids = text.split(/\s+/).filter(Boolean).map((word) => {
-        if (!vocab.has(word)) vocab.set(word, 10 + vocab.size);
-        return vocab.get(word)!;
-      });
+      const ids = text
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((word) => {
+          if (!vocab.has(word)) vocab.set(word, 10 + vocab.size);
+          return vocab.get(word)!;
+        });
       return { ids };
     },
   };

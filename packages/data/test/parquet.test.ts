@@ -10,7 +10,11 @@ describe("ParquetFile", () => {
   it("lists row groups and reads one at a time", async () => {
     const path = writeTextParquet(join(tempDir(), "a.parquet"), docs(25, "a"), 10);
     const file = await ParquetFile.open(path);
-    expect(file.rowGroups.map((g) => [g.rowStart, g.numRows])).toEqual([[0, 10], [10, 10], [20, 5]]);
+    expect(file.rowGroups.map((g) => [g.rowStart, g.numRows])).toEqual([
+      [0, 10],
+      [10, 10],
+      [20, 5],
+    ]);
     expect(file.columns).toEqual(["text"]);
     const group = await file.readRowGroup(1, ["text"]);
     expect(group.text).toEqual(docs(25, "a").slice(10, 20));
@@ -86,14 +90,18 @@ describe("ParquetDataset", () => {
       /t\.parquet: column "input_ids" row 0 \(row group 0\) is a list, expected a string/,
     );
     const texts = await ParquetDataset.open([writeTextParquet(join(dir, "x.parquet"), ["a"], 5)]);
-    await expect(collect(tokenRows(texts, "text", { shuffle: false, seed: 0 }))).rejects.toMatchObject({ code: "COLUMN_TYPE" });
+    await expect(collect(tokenRows(texts, "text", { shuffle: false, seed: 0 }))).rejects.toMatchObject({
+      code: "COLUMN_TYPE",
+    });
     await expect(collect(recordRows(texts, ["text"], { shuffle: false, seed: 0 }))).resolves.toEqual([{ text: "a" }]);
   });
 
   it("refuses an empty dataset", async () => {
     await expect(ParquetDataset.open([])).rejects.toBeInstanceOf(DataError);
     const dir = tempDir();
-    await expect(ParquetDataset.open([writeTextParquet(join(dir, "e.parquet"), [], 5)])).rejects.toMatchObject({ code: "EMPTY_DATASET" });
+    await expect(ParquetDataset.open([writeTextParquet(join(dir, "e.parquet"), [], 5)])).rejects.toMatchObject({
+      code: "EMPTY_DATASET",
+    });
   });
 
   it("reads the committed fixtures", async () => {
@@ -102,7 +110,9 @@ describe("ParquetDataset", () => {
     expect(pile.numRows).toBe(3000);
     expect(pile.files[0]!.rowGroups.length).toBe(6);
     const alpaca = await ParquetDataset.open([join(root, "alpaca-tiny/train.parquet")]);
-    const first = (await collect(recordRows(alpaca, ["instruction", "input", "output"], { shuffle: false, seed: 0 })))[0]!;
+    const first = (
+      await collect(recordRows(alpaca, ["instruction", "input", "output"], { shuffle: false, seed: 0 }))
+    )[0]!;
     expect(typeof first.instruction).toBe("string");
     expect(first.output.length).toBeGreaterThan(0);
   });

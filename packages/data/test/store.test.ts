@@ -1,11 +1,17 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Rng, toFloat32Array } from "@difflens/tensor";
 import { describe, expect, it } from "vitest";
 import { ActivationStore, ActivationStoreWriter, ShuffleBuffer } from "../src/index.ts";
-import { Rng, toFloat32Array } from "@difflens/tensor";
-import { tempDir, collect } from "./helpers.ts";
+import { collect, tempDir } from "./helpers.ts";
 
-const provenance = { model: "tiny-qwen2", hook: "blocks.1.hook_resid_pre", dataset: "pile-tiny", dIn: 4, dtype: "f32" as const };
+const provenance = {
+  model: "tiny-qwen2",
+  hook: "blocks.1.hook_resid_pre",
+  dataset: "pile-tiny",
+  dIn: 4,
+  dtype: "f32" as const,
+};
 
 /** Row r holds [r, r, r, r] so every row identifies itself after shuffling. */
 function rows(from: number, count: number, width = 4): Float32Array {
@@ -20,7 +26,10 @@ async function writeStore(dir: string, total: number, shardRows: number, dtype: 
   return writer.finish();
 }
 
-async function readIds(store: ActivationStore, options: { batchSize: number; bufferRows: number; seed: number; epochs?: number }) {
+async function readIds(
+  store: ActivationStore,
+  options: { batchSize: number; bufferRows: number; seed: number; epochs?: number },
+) {
   const batches = await collect(store.source(options));
   return batches.flatMap((batch) => {
     const values = toFloat32Array(batch);
@@ -65,7 +74,9 @@ describe("activation store", () => {
   it("refuses a store for another hook or width, an unfinished store and a missing shard", async () => {
     const dir = tempDir();
     const manifest = await writeStore(dir, 20, 8);
-    expect(() => ActivationStore.open(dir, { hook: "blocks.2.hook_resid_pre" })).toThrow(/holds hook "blocks\.1\.hook_resid_pre", but "blocks\.2\.hook_resid_pre" was requested/);
+    expect(() => ActivationStore.open(dir, { hook: "blocks.2.hook_resid_pre" })).toThrow(
+      /holds hook "blocks\.1\.hook_resid_pre", but "blocks\.2\.hook_resid_pre" was requested/,
+    );
     expect(() => ActivationStore.open(dir, { dIn: 8 })).toThrow(/dIn 4/);
     expect(() => new ActivationStoreWriter(dir, provenance)).toThrow(/already holds an activation store/);
     rmSync(join(dir, manifest.shards[1]!.file));
@@ -86,7 +97,9 @@ describe("activation store", () => {
     const source = Float32Array.from({ length: 20 }, (_, i) => Math.floor(i / 2));
     expect(buffer.push(source, 0)).toBe(10);
     const drawn = buffer.take(10);
-    expect(Array.from({ length: 10 }, (_, r) => drawn[r * 2]).sort((a, b) => a! - b!)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(Array.from({ length: 10 }, (_, r) => drawn[r * 2]).sort((a, b) => a! - b!)).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
     expect(buffer.size).toBe(0);
   });
 });

@@ -9,17 +9,30 @@ async function* from<T>(items: T[]): AsyncGenerator<T> {
 describe("packTextWindows", () => {
   it("joins documents with the separator and cuts exact windows, dropping the tail", async () => {
     const tokenizer = wordTokenizer();
-    const windows = await collect(packTextWindows(from(["a b c", "d e", "f g h i"]), tokenizer, { contextSize: 4, separatorId: 0 }));
-    const [a, b, c, d, e, f, g, h, i] = ["a", "b", "c", "d", "e", "f", "g", "h", "i"].map((w) => tokenizer.vocab.get(w)!);
+    const windows = await collect(
+      packTextWindows(from(["a b c", "d e", "f g h i"]), tokenizer, { contextSize: 4, separatorId: 0 }),
+    );
+    const [a, b, c, d, e, f, g, h, i] = ["a", "b", "c", "d", "e", "f", "g", "h", "i"].map(
+      (w) => tokenizer.vocab.get(w)!,
+    );
     // stream: a b c SEP d e SEP f g h i SEP → 12 tokens = 3 windows
-    expect(windows.map((w) => [...w.ids])).toEqual([[a, b, c, 0], [d, e, 0, f], [g, h, i, 0]]);
+    expect(windows.map((w) => [...w.ids])).toEqual([
+      [a, b, c, 0],
+      [d, e, 0, f],
+      [g, h, i, 0],
+    ]);
     expect(windows.every((w) => w.mask.every((m) => m === 1))).toBe(true);
   });
 
   it("prepends a BOS per window and masks it, and applies exclusion rules", async () => {
     const tokenizer = wordTokenizer();
     const windows = await collect(
-      packTextWindows(from(["a b c d e"]), tokenizer, { contextSize: 4, separatorId: 0, bosId: 1, maskRules: { excludeIds: [0], excludeFirstPosition: false } }),
+      packTextWindows(from(["a b c d e"]), tokenizer, {
+        contextSize: 4,
+        separatorId: 0,
+        bosId: 1,
+        maskRules: { excludeIds: [0], excludeFirstPosition: false },
+      }),
     );
     expect(windows).toHaveLength(2);
     expect(windows[0]!.ids[0]).toBe(1);
@@ -29,12 +42,17 @@ describe("packTextWindows", () => {
   });
 
   it("rejects a context too small to hold a token", async () => {
-    await expect(collect(packTextWindows(from(["a"]), wordTokenizer(), { contextSize: 1, separatorId: 0, bosId: 1 }))).rejects.toMatchObject({ code: "BAD_CONFIG" });
+    await expect(
+      collect(packTextWindows(from(["a"]), wordTokenizer(), { contextSize: 1, separatorId: 0, bosId: 1 })),
+    ).rejects.toMatchObject({ code: "BAD_CONFIG" });
   });
 });
 
 describe("chatWindows", () => {
-  const chat = (n: number, region = "user:content") => ({ ids: Array.from({ length: n }, (_, i) => 100 + i), regions: Array.from({ length: n }, () => region) });
+  const chat = (n: number, region = "user:content") => ({
+    ids: Array.from({ length: n }, (_, i) => 100 + i),
+    regions: Array.from({ length: n }, () => region),
+  });
 
   it("pads one chat per window and never trains on padding", async () => {
     const [w] = await collect(chatWindows(from([chat(3)]), { contextSize: 5, padId: 9, overflow: "error" }));
@@ -46,27 +64,48 @@ describe("chatWindows", () => {
 
   it("keeps padding masked even when the pad id is also a real token, and masks excluded ids in the chat", async () => {
     const [w] = await collect(
-      chatWindows(from([{ ids: [9, 5, 9], regions: ["a", "a", "a"] }]), { contextSize: 4, padId: 9, overflow: "error", maskRules: { excludeIds: [5], excludeFirstPosition: false } }),
+      chatWindows(from([{ ids: [9, 5, 9], regions: ["a", "a", "a"] }]), {
+        contextSize: 4,
+        padId: 9,
+        overflow: "error",
+        maskRules: { excludeIds: [5], excludeFirstPosition: false },
+      }),
     );
     expect([...w!.mask]).toEqual([1, 0, 1, 0]);
   });
 
   it("selects training regions by prefix", async () => {
     const regions = ["system:header", "system:content", "assistant:header", "assistant:content"];
-    const [w] = await collect(chatWindows(from([{ ids: [1, 2, 3, 4], regions }]), { contextSize: 4, padId: 0, overflow: "error", trainRegions: ["assistant:content"] }));
+    const [w] = await collect(
+      chatWindows(from([{ ids: [1, 2, 3, 4], regions }]), {
+        contextSize: 4,
+        padId: 0,
+        overflow: "error",
+        trainRegions: ["assistant:content"],
+      }),
+    );
     expect([...w!.mask]).toEqual([0, 0, 0, 1]);
   });
 
   it("truncates, skips or refuses a chat longer than the window", async () => {
-    expect((await collect(chatWindows(from([chat(6)]), { contextSize: 4, padId: 0, overflow: "truncate" })))[0]!.length).toBe(4);
-    expect(await collect(chatWindows(from([chat(6), chat(2)]), { contextSize: 4, padId: 0, overflow: "skip" }))).toHaveLength(1);
-    await expect(collect(chatWindows(from([chat(6)]), { contextSize: 4, padId: 0, overflow: "error" }))).rejects.toMatchObject({ code: "CONTEXT_TOO_LONG" });
+    expect(
+      (await collect(chatWindows(from([chat(6)]), { contextSize: 4, padId: 0, overflow: "truncate" })))[0]!.length,
+    ).toBe(4);
+    expect(
+      await collect(chatWindows(from([chat(6), chat(2)]), { contextSize: 4, padId: 0, overflow: "skip" })),
+    ).toHaveLength(1);
+    await expect(
+      collect(chatWindows(from([chat(6)]), { contextSize: 4, padId: 0, overflow: "error" })),
+    ).rejects.toMatchObject({ code: "CONTEXT_TOO_LONG" });
   });
 });
 
 describe("masks and batches", () => {
   it("excludes chosen ids and the first position", () => {
-    const mask = applyMaskRules(Int32Array.from([7, 1, 7, 2]), new Uint8Array(4).fill(1), { excludeIds: [7], excludeFirstPosition: true });
+    const mask = applyMaskRules(Int32Array.from([7, 1, 7, 2]), new Uint8Array(4).fill(1), {
+      excludeIds: [7],
+      excludeFirstPosition: true,
+    });
     expect([...mask]).toEqual([0, 1, 0, 1]);
   });
 
@@ -80,7 +119,10 @@ describe("masks and batches", () => {
   it("stacks windows into row-major batches", async () => {
     const windows = [1, 2, 3].map((v) => ({ ids: Int32Array.from([v, v]), mask: Uint8Array.from([1, 0]) }));
     const batches = await collect(batchWindows(from(windows), 2));
-    expect(batches.map((b) => [b.batchSize, [...b.ids]])).toEqual([[2, [1, 1, 2, 2]], [1, [3, 3]]]);
+    expect(batches.map((b) => [b.batchSize, [...b.ids]])).toEqual([
+      [2, [1, 1, 2, 2]],
+      [1, [3, 3]],
+    ]);
     expect([...batches[0]!.keepMask!]).toEqual([1, 0, 1, 0]);
     expect(await collect(batchWindows(from(windows), 2, { dropLast: true }))).toHaveLength(1);
   });

@@ -1,4 +1,4 @@
-import { heatmap, histogram, lines, scatter, bars, type Figure } from "./figure.ts";
+import { bars, type Figure, heatmap, histogram, lines, scatter } from "./figure.ts";
 import { topLabels } from "./top-labels.ts";
 
 /** mulberry32: a tiny seeded PRNG so example data is identical on every machine. */
@@ -65,7 +65,10 @@ function layerLines(): Figure {
     xTitle: "layer",
     yTitle: "Δ attention fraction on system prompt",
     zeroLine: true,
-    highlights: [{ from: 8, to: 10, label: "gates pass" }, { from: 12, to: 27, label: "gates pass" }],
+    highlights: [
+      { from: 8, to: 10, label: "gates pass" },
+      { from: 12, to: 27, label: "gates pass" },
+    ],
   });
 }
 
@@ -82,7 +85,12 @@ function twoStageScatter(): Figure {
     y.push(Math.min(1, shared + (rotated ? 0.15 : 0.02) * normal(random)));
   }
   const ids = x.map((_, i) => 1000 + i * 11);
-  const labels = topLabels(ids, x.map((v, i) => v + y[i]!), 10, "smallest");
+  const labels = topLabels(
+    ids,
+    x.map((v, i) => v + y[i]!),
+    10,
+    "smallest",
+  );
   return scatter({
     title: "Two-stage comparison of decoder directions",
     subtitle: "each dot is one latent; labelled: the 10 with the lowest cos_sdf + cos_smf (example data)",
@@ -100,7 +108,14 @@ function twoStageScatter(): Figure {
 
 /** Differentially active features per condition pair and layer (seed 000 Track B's counts). */
 function groupedBars(): Figure {
-  const pairs = ["default vs generic", "default vs empty", "default vs none", "generic vs empty", "generic vs none", "empty vs none"];
+  const pairs = [
+    "default vs generic",
+    "default vs empty",
+    "default vs none",
+    "generic vs empty",
+    "generic vs none",
+    "empty vs none",
+  ];
   return bars({
     title: "Features passing the permutation test",
     subtitle: "per condition pair and layer; threshold: 99.9th percentile of 1000 shuffles (example data)",

@@ -1,4 +1,4 @@
-import { optionalEnum, optionalNumber, optionalString, type DroppedCount, type NonFinitePolicy } from "./validate.ts";
+import { type DroppedCount, type NonFinitePolicy, optionalEnum, optionalNumber, optionalString } from "./validate.ts";
 
 /** Fields every chart kind accepts. */
 export interface CommonSpec {

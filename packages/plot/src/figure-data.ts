@@ -1,21 +1,26 @@
 import type { Figure } from "./figure.ts";
 import { noteText } from "./figure-common.ts";
+import { barsRows } from "./kinds/bars.ts";
 import { heatmapRows } from "./kinds/heatmap.ts";
+import { histogramRows } from "./kinds/histogram.ts";
 import { linesRows } from "./kinds/lines.ts";
 import { scatterRows } from "./kinds/scatter.ts";
-import { barsRows } from "./kinds/bars.ts";
-import { histogramRows } from "./kinds/histogram.ts";
 
 export type DataRow = Record<string, string | number | null>;
 
 /** The numbers a figure draws, one tidy row per mark (cell, point, bar, bin), exactly as plotted. */
 export function figureRows(fig: Figure): DataRow[] {
   switch (fig.kind) {
-    case "heatmap": return heatmapRows(fig);
-    case "lines": return linesRows(fig);
-    case "scatter": return scatterRows(fig);
-    case "bars": return barsRows(fig);
-    case "histogram": return histogramRows(fig);
+    case "heatmap":
+      return heatmapRows(fig);
+    case "lines":
+      return linesRows(fig);
+    case "scatter":
+      return scatterRows(fig);
+    case "bars":
+      return barsRows(fig);
+    case "histogram":
+      return histogramRows(fig);
   }
 }
 

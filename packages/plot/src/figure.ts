@@ -1,11 +1,11 @@
 import { nearest } from "@difflens/common";
-import { PlotError, describeValue } from "./errors.ts";
-import { expectObject } from "./validate.ts";
-import { resolveHeatmap, type HeatmapFigure, type HeatmapSpec } from "./kinds/heatmap.ts";
-import { resolveLines, type LinesFigure, type LinesSpec } from "./kinds/lines.ts";
+import { describeValue, PlotError } from "./errors.ts";
+import { type BarsFigure, type BarsSpec, resolveBars } from "./kinds/bars.ts";
+import { type HeatmapFigure, type HeatmapSpec, resolveHeatmap } from "./kinds/heatmap.ts";
+import { type HistogramFigure, type HistogramSpec, resolveHistogram } from "./kinds/histogram.ts";
+import { type LinesFigure, type LinesSpec, resolveLines } from "./kinds/lines.ts";
 import { resolveScatter, type ScatterFigure, type ScatterSpec } from "./kinds/scatter.ts";
-import { resolveBars, type BarsFigure, type BarsSpec } from "./kinds/bars.ts";
-import { resolveHistogram, type HistogramFigure, type HistogramSpec } from "./kinds/histogram.ts";
+import { expectObject } from "./validate.ts";
 
 /** A validated, frozen figure ready to render or save. Build one with `heatmap()`, `lines()`, … or `resolveFigure()`. */
 export type Figure = HeatmapFigure | LinesFigure | ScatterFigure | BarsFigure | HistogramFigure;

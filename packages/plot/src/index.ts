@@ -1,20 +1,36 @@
 // @difflens/plot: figures (heatmap, lines with bands, scatter, bars, histograms) to SVG, PNG and PDF.
 export { PlotError, type PlotErrorCode, type PlotErrorFacts } from "./errors.ts";
-export { heatmap, lines, scatter, bars, histogram, resolveFigure, type Figure, type FigureKind, type FigureSpec } from "./figure.ts";
+export {
+  bars,
+  type Figure,
+  type FigureKind,
+  type FigureSpec,
+  heatmap,
+  histogram,
+  lines,
+  resolveFigure,
+  scatter,
+} from "./figure.ts";
 export type { CommonSpec } from "./figure-common.ts";
-export type { NonFinitePolicy, DroppedCount, DropReason } from "./validate.ts";
-export type { HeatmapSpec, HeatmapPanel, HeatmapScheme, HeatmapFigure, HeatmapCell } from "./kinds/heatmap.ts";
-export type { LinesSpec, LineSeries, Highlight, LinesFigure, LinePoint } from "./kinds/lines.ts";
-export type { ScatterSpec, ScatterFigure, ScatterPoint, ScatterLabel } from "./kinds/scatter.ts";
-export type { BarsSpec, BarSeries, BarsFigure, Bar } from "./kinds/bars.ts";
-export type { HistogramSpec, HistogramSeries, HistogramNormalize, HistogramFigure, HistogramBin } from "./kinds/histogram.ts";
+export { type DataRow, figureCsv, figureJson, figureRows } from "./figure-data.ts";
+export { bundledFontFiles, FONT_FAMILY } from "./font.ts";
+export type { Bar, BarSeries, BarsFigure, BarsSpec } from "./kinds/bars.ts";
+export type { HeatmapCell, HeatmapFigure, HeatmapPanel, HeatmapScheme, HeatmapSpec } from "./kinds/heatmap.ts";
+export type {
+  HistogramBin,
+  HistogramFigure,
+  HistogramNormalize,
+  HistogramSeries,
+  HistogramSpec,
+} from "./kinds/histogram.ts";
+export type { Highlight, LinePoint, LineSeries, LinesFigure, LinesSpec } from "./kinds/lines.ts";
 export type { ReferenceLine } from "./kinds/reference-lines.ts";
-export { toVegaLite } from "./to-vega-lite.ts";
-export { renderSvg, compileFigure } from "./render/svg.ts";
-export { renderPng, svgToPng, type PngOptions } from "./render/png.ts";
+export type { ScatterFigure, ScatterLabel, ScatterPoint, ScatterSpec } from "./kinds/scatter.ts";
 export { renderPdf, svgToPdf } from "./render/pdf.ts";
-export { saveFigure, type SaveFigureOptions, type ImageFormat } from "./save-figure.ts";
-export { figureRows, figureJson, figureCsv, type DataRow } from "./figure-data.ts";
-export { topLabels } from "./top-labels.ts";
-export { FONT_FAMILY, bundledFontFiles } from "./font.ts";
+export { type PngOptions, renderPng, svgToPng } from "./render/png.ts";
+export { compileFigure, renderSvg } from "./render/svg.ts";
+export { type ImageFormat, type SaveFigureOptions, saveFigure } from "./save-figure.ts";
 export { SERIES_COLORS } from "./theme.ts";
+export { toVegaLite } from "./to-vega-lite.ts";
+export { topLabels } from "./top-labels.ts";
+export type { DroppedCount, DropReason, NonFinitePolicy } from "./validate.ts";

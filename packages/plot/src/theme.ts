@@ -28,7 +28,14 @@ export const GRID_COLOR = "#e6e6e6";
 export const HIGHLIGHT_FILL = "#e3e3e3";
 export const THRESHOLD_COLOR = "#7a7a7a";
 
-export const FONT_SIZES = Object.freeze({ title: 15, subtitle: 12, axisTitle: 12, label: 11, note: 11, annotation: 10 });
+export const FONT_SIZES = Object.freeze({
+  title: 15,
+  subtitle: 12,
+  axisTitle: 12,
+  label: 11,
+  note: 11,
+  annotation: 10,
+});
 
 /** The shared look of every figure: bundled font, dark text, light grid, no frame around the plot area. */
 export function baseConfig(): Config {

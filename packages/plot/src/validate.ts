@@ -1,5 +1,5 @@
 import { nearest, unknownKeys } from "@difflens/common";
-import { PlotError, describeValue } from "./errors.ts";
+import { describeValue, PlotError } from "./errors.ts";
 
 /** What to do with NaN / ±Infinity in the data: throw, or leave the point out and count it in the figure's note. */
 export type NonFinitePolicy = "error" | "drop";
@@ -7,7 +7,11 @@ export type NonFinitePolicy = "error" | "drop";
 /** Narrow `value` to a plain object or throw with the path it was found at. */
 export function expectObject(value: unknown, path: string): Record<string, unknown> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new PlotError("PLOT_INVALID_VALUE", "must be an object", { field: path, expected: "an object", got: describeValue(value) });
+    throw new PlotError("PLOT_INVALID_VALUE", "must be an object", {
+      field: path,
+      expected: "an object",
+      got: describeValue(value),
+    });
   }
   return value as Record<string, unknown>;
 }
@@ -47,7 +51,11 @@ export function requiredString(obj: Record<string, unknown>, key: string, path: 
 }
 
 export function missing(_obj: Record<string, unknown>, key: string, path: string, expected: string): PlotError {
-  return new PlotError("PLOT_MISSING_FIELD", `required field "${key}" is missing`, { field: join(path, key), expected, got: "nothing" });
+  return new PlotError("PLOT_MISSING_FIELD", `required field "${key}" is missing`, {
+    field: join(path, key),
+    expected,
+    got: "nothing",
+  });
 }
 
 export function optionalBoolean(obj: Record<string, unknown>, key: string, path: string): boolean | undefined {
@@ -66,7 +74,12 @@ export interface NumberBounds {
 }
 
 /** An optional finite option value (sizes, thresholds); options are never allowed to be non-finite. */
-export function optionalNumber(obj: Record<string, unknown>, key: string, path: string, bounds: NumberBounds = {}): number | undefined {
+export function optionalNumber(
+  obj: Record<string, unknown>,
+  key: string,
+  path: string,
+  bounds: NumberBounds = {},
+): number | undefined {
   const value = obj[key];
   if (value === undefined) return undefined;
   return checkNumber(value, join(path, key), bounds);
@@ -78,12 +91,18 @@ export function checkNumber(value: unknown, path: string, bounds: NumberBounds =
   if (bounds.max !== undefined) expected += ` ≤ ${bounds.max}`;
   if (typeof value !== "number" || !Number.isFinite(value)) throw invalid(path, expected, value);
   if (bounds.integer && !Number.isInteger(value)) throw invalid(path, expected, value);
-  if (bounds.min !== undefined && (bounds.exclusiveMin ? value <= bounds.min : value < bounds.min)) throw invalid(path, expected, value);
+  if (bounds.min !== undefined && (bounds.exclusiveMin ? value <= bounds.min : value < bounds.min))
+    throw invalid(path, expected, value);
   if (bounds.max !== undefined && value > bounds.max) throw invalid(path, expected, value);
   return value;
 }
 
-export function optionalEnum<T extends string>(obj: Record<string, unknown>, key: string, path: string, values: readonly T[]): T | undefined {
+export function optionalEnum<T extends string>(
+  obj: Record<string, unknown>,
+  key: string,
+  path: string,
+  values: readonly T[],
+): T | undefined {
   const value = obj[key];
   if (value === undefined) return undefined;
   if (typeof value === "string" && (values as readonly string[]).includes(value)) return value as T;
@@ -97,7 +116,11 @@ export function optionalEnum<T extends string>(obj: Record<string, unknown>, key
 }
 
 /** A list of strings (labels, categories); `nonEmpty` rejects [] with PLOT_EMPTY_DATA. */
-export function stringArray(value: unknown, path: string, options: { nonEmpty?: boolean; unique?: boolean } = {}): string[] {
+export function stringArray(
+  value: unknown,
+  path: string,
+  options: { nonEmpty?: boolean; unique?: boolean } = {},
+): string[] {
   if (!Array.isArray(value)) throw invalid(path, "an array of strings", value);
   const out: string[] = [];
   value.forEach((item, i) => {
@@ -145,7 +168,8 @@ export function expectLength(actual: number, expected: number, path: string, wha
 }
 
 export function expectNonEmpty(length: number, path: string, what = "at least one value"): void {
-  if (length === 0) throw new PlotError("PLOT_EMPTY_DATA", "is empty", { field: path, expected: what, got: "no values" });
+  if (length === 0)
+    throw new PlotError("PLOT_EMPTY_DATA", "is empty", { field: path, expected: what, got: "no values" });
 }
 
 /** Counts non-finite points per field, or throws at the first under the "error" policy. */

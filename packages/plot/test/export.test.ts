@@ -1,22 +1,41 @@
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PlotError, bars, figureCsv, heatmap, renderPdf, renderPng, renderSvg, saveFigure, scatter, svgToPdf, svgToPng } from "../src/index.ts";
 import { exampleFigures } from "../src/examples.ts";
+import {
+  bars,
+  figureCsv,
+  heatmap,
+  PlotError,
+  renderPdf,
+  renderPng,
+  renderSvg,
+  saveFigure,
+  scatter,
+  svgToPdf,
+  svgToPng,
+} from "../src/index.ts";
 import { countColorPixels, countInkPixels, decodePng, summarizePdf, svgSize } from "./inspect.ts";
 
 const fig = bars({
   title: "Grouped bars",
   categories: ["alpha", "beta", "gamma"],
-  series: [{ name: "one", values: [3, 5, 2] }, { name: "two", values: [4, 1, 6] }],
+  series: [
+    { name: "one", values: [3, 5, 2] },
+    { name: "two", values: [4, 1, 6] },
+  ],
   xTitle: "category",
   yTitle: "value",
 });
 
 let dir = "";
-beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), "difflens-plot-")); });
-afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "difflens-plot-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 describe("PNG", () => {
   it("has the SVG's size times the scale and is drawn in the series colours", async () => {
@@ -35,10 +54,11 @@ describe("PNG", () => {
   it("renders text with the bundled font (glyph pixels in the title area)", async () => {
     const png = decodePng(await renderPng(fig, { scale: 1 }));
     let dark = 0;
-    for (let y = 0; y < 40; y++) for (let x = 0; x < png.width; x++) {
-      const i = (y * png.width + x) * 4;
-      if (png.pixels[i]! < 100 && png.pixels[i + 1]! < 100 && png.pixels[i + 2]! < 100) dark++;
-    }
+    for (let y = 0; y < 40; y++)
+      for (let x = 0; x < png.width; x++) {
+        const i = (y * png.width + x) * 4;
+        if (png.pixels[i]! < 100 && png.pixels[i + 1]! < 100 && png.pixels[i + 2]! < 100) dark++;
+      }
     expect(dark).toBeGreaterThan(100);
   });
 
@@ -84,7 +104,10 @@ describe("saveFigure", () => {
 
   it("writes only what is asked for", async () => {
     const base = join(dir, "only-svg");
-    await saveFigure(heatmap({ rowLabels: ["a"], colLabels: ["b"], values: [[1]] }), base, { formats: ["svg"], data: false });
+    await saveFigure(heatmap({ rowLabels: ["a"], colLabels: ["b"], values: [[1]] }), base, {
+      formats: ["svg"],
+      data: false,
+    });
     expect((await readdir(dir)).filter((f) => f.startsWith("only-svg"))).toEqual(["only-svg.svg"]);
   });
 

@@ -44,7 +44,12 @@ export function noteLines(svg: string): string[] {
 }
 
 function unescape(text: string): string {
-  return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+  return text
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, "&");
 }
 
 export function svgSize(svg: string): { width: number; height: number } {
@@ -64,7 +69,11 @@ export interface DecodedPng {
 export function decodePng(png: Buffer): DecodedPng {
   if (png.readUInt32BE(0) !== 0x89504e47 || png.readUInt32BE(4) !== 0x0d0a1a0a) throw new Error("not a PNG");
   let offset = 8;
-  let width = 0, height = 0, bitDepth = 0, colorType = 0, interlace = 0;
+  let width = 0,
+    height = 0,
+    bitDepth = 0,
+    colorType = 0,
+    interlace = 0;
   const idat: Buffer[] = [];
   while (offset < png.length) {
     const length = png.readUInt32BE(offset);
@@ -102,7 +111,9 @@ export function decodePng(png: Buffer): DecodedPng {
       else if (filter === 3) predictor = (a + b) >> 1;
       else if (filter === 4) {
         const p = a + b - c;
-        const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+        const pa = Math.abs(p - a),
+          pb = Math.abs(p - b),
+          pc = Math.abs(p - c);
         predictor = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
       }
       current[i] = (line[i]! + predictor) & 0xff;
@@ -149,14 +160,20 @@ export function summarizePdf(pdf: Buffer): PdfSummary {
   const text = pdf.toString("latin1");
   if (!text.startsWith("%PDF-")) throw new Error("not a PDF");
   const pages = [...text.matchAll(/\/Type\s*\/Page(?![s\w])/g)].length;
-  const mediaBoxes = [...text.matchAll(/\/MediaBox\s*\[\s*([\d.\s-]+)\]/g)].map((m) => m[1]!.trim().split(/\s+/).map(Number));
+  const mediaBoxes = [...text.matchAll(/\/MediaBox\s*\[\s*([\d.\s-]+)\]/g)].map((m) =>
+    m[1]!.trim().split(/\s+/).map(Number),
+  );
   const streams: string[] = [];
   for (const m of text.matchAll(/<<([^]*?)>>\s*stream\r?\n/g)) {
     const start = m.index! + m[0].length;
     const end = text.indexOf("endstream", start);
     const body = pdf.subarray(start, end);
     if (/\/FlateDecode/.test(m[1]!)) {
-      try { streams.push(inflateSync(body).toString("latin1")); } catch { /* binary font data with trailing bytes */ }
+      try {
+        streams.push(inflateSync(body).toString("latin1"));
+      } catch {
+        /* binary font data with trailing bytes */
+      }
     } else streams.push(body.toString("latin1"));
   }
   return { pages, mediaBoxes, streams, embeddedFonts: [...text.matchAll(/\/FontFile2/g)].length };

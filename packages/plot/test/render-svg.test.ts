@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { bars, compileFigure, heatmap, histogram, lines, renderSvg, scatter } from "../src/index.ts";
 import { exampleFigures } from "../src/examples.ts";
-import { placeLabels } from "../src/kinds/label-placement.ts";
 import { measureTextWidth } from "../src/font.ts";
+import { bars, compileFigure, heatmap, histogram, lines, renderSvg, scatter } from "../src/index.ts";
+import { placeLabels } from "../src/kinds/label-placement.ts";
 import { markGroupCount, markItems, noteLines, roleTexts, svgSize, textContent } from "./inspect.ts";
 
 const CONDITIONS = ["Qwen default", "generic", "empty", "none"];
@@ -46,7 +46,17 @@ describe("heatmap", () => {
   });
 
   it("leaves dropped non-finite cells blank and says so in the note", async () => {
-    const svg = await renderSvg(heatmap({ rowLabels: ["a", "b"], colLabels: ["x", "y"], values: [[1, NaN], [Infinity, 2]], nonFinite: "drop" }));
+    const svg = await renderSvg(
+      heatmap({
+        rowLabels: ["a", "b"],
+        colLabels: ["x", "y"],
+        values: [
+          [1, NaN],
+          [Infinity, 2],
+        ],
+        nonFinite: "drop",
+      }),
+    );
     expect(markItems(svg, "cells")).toHaveLength(2);
     expect(noteLines(svg).join(" ")).toMatch(/Not shown: 2 non-finite values .*values: 2/);
   });
@@ -58,13 +68,22 @@ describe("lines", () => {
     x: layers,
     series: [
       { name: "trained", y: layers.map((l) => 0.01 * l - 0.02), err: layers.map(() => 0.004) },
-      { name: "base", y: layers.map((l) => 0.008 * l - 0.01), lower: layers.map((l) => 0.008 * l - 0.015), upper: layers.map((l) => 0.008 * l - 0.005), dashed: true },
+      {
+        name: "base",
+        y: layers.map((l) => 0.008 * l - 0.01),
+        lower: layers.map((l) => 0.008 * l - 0.015),
+        upper: layers.map((l) => 0.008 * l - 0.005),
+        dashed: true,
+      },
       { name: "control", y: layers.map(() => 0.001) },
     ],
     xTitle: "layer",
     yTitle: "Δ attention",
     zeroLine: true,
-    highlights: [{ from: 2, to: 3, label: "window A" }, { from: 5, to: 7, label: "window B" }],
+    highlights: [
+      { from: 2, to: 3, label: "window A" },
+      { from: 5, to: 7, label: "window B" },
+    ],
     yLines: [{ value: 0.05, label: "gate" }],
   });
 
@@ -86,7 +105,12 @@ describe("lines", () => {
   });
 
   it("the highlighted window of a single layer has width one layer step", async () => {
-    const one = lines({ x: [0, 1, 2, 3, 4], series: [{ name: "s", y: [1, 2, 3, 2, 1] }], highlights: [{ from: 2, to: 2 }], width: 500 });
+    const one = lines({
+      x: [0, 1, 2, 3, 4],
+      series: [{ name: "s", y: [1, 2, 3, 2, 1] }],
+      highlights: [{ from: 2, to: 2 }],
+      width: 500,
+    });
     const svg = await renderSvg(one);
     const rect = markItems(svg, "highlights")[0]!;
     const width = Number(/d="M[\d.-]+,[\d.-]+h([\d.]+)/.exec(rect)![1]);
@@ -99,7 +123,8 @@ describe("scatter", () => {
   const x = [0.95, 0.2, 0.92, 0.5, 0.75, 0.3, 0.98, 0.1];
   const y = [0.96, 0.25, 0.4, 0.9, 0.72, 0.35, 0.99, 0.15];
   const fig = scatter({
-    x, y,
+    x,
+    y,
     labels: [null, "L2", null, null, null, "L6", null, "L8"],
     groups: ["kept", "rotated", "kept", "kept", "kept", "rotated", "kept", "rotated"],
     xTitle: "cos S→D→F",
@@ -124,12 +149,19 @@ describe("scatter", () => {
   it("places a crowd of labels so that no two overlap and none leaves the plot", () => {
     const requests = Array.from({ length: 12 }, (_, i) => ({ px: 60 + i * 0.5, py: 300, text: `latent ${1000 + i}` }));
     const placed = placeLabels(requests, 420, 380, 10);
-    const boxes = placed.map((p, i) => ({ x0: p.lx, x1: p.lx + measureTextWidth(requests[i]!.text, 10), y0: p.ly - 6, y1: p.ly + 6 }));
+    const boxes = placed.map((p, i) => ({
+      x0: p.lx,
+      x1: p.lx + measureTextWidth(requests[i]!.text, 10),
+      y0: p.ly - 6,
+      y1: p.ly + 6,
+    }));
     let overlaps = 0;
-    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
-      const a = boxes[i]!, b = boxes[j]!;
-      if (a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1) overlaps++;
-    }
+    for (let i = 0; i < boxes.length; i++)
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i]!,
+          b = boxes[j]!;
+        if (a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1) overlaps++;
+      }
     expect(overlaps).toBe(0);
     for (const b of boxes) expect(b.x0 >= 0 && b.x1 <= 420 && b.y0 >= 0 && b.y1 <= 380).toBe(true);
     // Moved labels get a leader line back to their point.
@@ -164,7 +196,12 @@ describe("bars", () => {
 
 describe("histogram", () => {
   const values = [0, 0.1, 0.5, 1.2, 1.9, 2, 2.5, 3.99, 4];
-  const fig = histogram({ series: [{ name: "density", values }], binWidth: 1, xTitle: "log10 frequency", xLines: [{ value: 2, label: "cut" }] });
+  const fig = histogram({
+    series: [{ name: "density", values }],
+    binWidth: 1,
+    xTitle: "log10 frequency",
+    xLines: [{ value: 2, label: "cut" }],
+  });
 
   it("draws one bar per bin with the counts from its edges", async () => {
     expect(fig.edges).toEqual([0, 1, 2, 3, 4]);
@@ -176,7 +213,13 @@ describe("histogram", () => {
   });
 
   it("overlays several series as faint fills with one step outline each", async () => {
-    const two = histogram({ series: [{ name: "a", values: [1, 2, 3] }, { name: "b", values: [2, 3, 4] }], bins: 3 });
+    const two = histogram({
+      series: [
+        { name: "a", values: [1, 2, 3] },
+        { name: "b", values: [2, 3, 4] },
+      ],
+      bins: 3,
+    });
     const svg = await renderSvg(two);
     expect(markItems(svg, "bins")).toHaveLength(2 * (two.edges.length - 1));
     expect(markGroupCount(svg, "outlines")).toBe(2);
@@ -184,7 +227,13 @@ describe("histogram", () => {
   });
 
   it("drops -Infinity (log10 of dead latents) with a count in the note", async () => {
-    const svg = await renderSvg(histogram({ series: [{ name: "sae", values: [-Infinity, -Infinity, -3, -2.5] }], nonFinite: "drop", note: "dead latents excluded" }));
+    const svg = await renderSvg(
+      histogram({
+        series: [{ name: "sae", values: [-Infinity, -Infinity, -3, -2.5] }],
+        nonFinite: "drop",
+        note: "dead latents excluded",
+      }),
+    );
     const note = noteLines(svg).join(" ");
     expect(note).toContain("dead latents excluded");
     expect(note).toContain('Not shown: 2 non-finite values (NaN/±Infinity) — series "sae": 2.');
@@ -203,6 +252,7 @@ describe("determinism and compile hygiene", () => {
   });
 
   it("every gallery figure compiles without vega-lite warnings", () => {
-    for (const { name, figure } of exampleFigures()) expect({ name, warnings: compileFigure(figure).warnings }).toEqual({ name, warnings: [] });
+    for (const { name, figure } of exampleFigures())
+      expect({ name, warnings: compileFigure(figure).warnings }).toEqual({ name, warnings: [] });
   });
 });

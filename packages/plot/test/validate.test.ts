@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PlotError, bars, heatmap, histogram, lines, resolveFigure, scatter, topLabels } from "../src/index.ts";
+import { bars, heatmap, histogram, lines, PlotError, resolveFigure, scatter, topLabels } from "../src/index.ts";
 import { binEdges, countIntoBins } from "../src/kinds/histogram.ts";
 
 function errorOf(fn: () => unknown): PlotError {
@@ -14,25 +14,117 @@ function errorOf(fn: () => unknown): PlotError {
 
 describe("bad input gives clear errors", () => {
   const cases: { name: string; make: () => unknown; code: string; field?: string; message?: RegExp }[] = [
-    { name: "unknown chart field suggests the nearest", make: () => resolveFigure({ kind: "scatter", x: [1], y: [1], xTitel: "x" }), code: "PLOT_UNKNOWN_FIELD", field: "scatter.xTitel", message: /Did you mean "xTitle"\?/ },
-    { name: "unknown series field suggests the nearest", make: () => lines({ series: [{ name: "a", y: [1], error: [1] } as never] }), code: "PLOT_UNKNOWN_FIELD", field: "lines.series[0].error", message: /"err"/ },
-    { name: "unknown kind suggests the nearest", make: () => resolveFigure({ kind: "heatmpa" }), code: "PLOT_UNKNOWN_KIND", message: /Did you mean "heatmap"/ },
-    { name: "mismatched x/y lengths", make: () => scatter({ x: [1, 2, 3], y: [1, 2] }), code: "PLOT_LENGTH_MISMATCH", field: "scatter.y", message: /has 2 values but x has 3/ },
-    { name: "mismatched series length against shared x", make: () => lines({ x: [0, 1, 2], series: [{ name: "a", y: [1, 2] }] }), code: "PLOT_LENGTH_MISMATCH", field: "lines.series[0].y" },
-    { name: "heatmap row of wrong width", make: () => heatmap({ rowLabels: ["a", "b"], colLabels: ["x", "y"], values: [[1, 2], [3]] }), code: "PLOT_LENGTH_MISMATCH", field: "heatmap.values[1]" },
-    { name: "bars values not one per category", make: () => bars({ categories: ["a", "b"], series: [{ name: "s", values: [1] }] }), code: "PLOT_LENGTH_MISMATCH", field: "bars.series[0].values" },
+    {
+      name: "unknown chart field suggests the nearest",
+      make: () => resolveFigure({ kind: "scatter", x: [1], y: [1], xTitel: "x" }),
+      code: "PLOT_UNKNOWN_FIELD",
+      field: "scatter.xTitel",
+      message: /Did you mean "xTitle"\?/,
+    },
+    {
+      name: "unknown series field suggests the nearest",
+      make: () => lines({ series: [{ name: "a", y: [1], error: [1] } as never] }),
+      code: "PLOT_UNKNOWN_FIELD",
+      field: "lines.series[0].error",
+      message: /"err"/,
+    },
+    {
+      name: "unknown kind suggests the nearest",
+      make: () => resolveFigure({ kind: "heatmpa" }),
+      code: "PLOT_UNKNOWN_KIND",
+      message: /Did you mean "heatmap"/,
+    },
+    {
+      name: "mismatched x/y lengths",
+      make: () => scatter({ x: [1, 2, 3], y: [1, 2] }),
+      code: "PLOT_LENGTH_MISMATCH",
+      field: "scatter.y",
+      message: /has 2 values but x has 3/,
+    },
+    {
+      name: "mismatched series length against shared x",
+      make: () => lines({ x: [0, 1, 2], series: [{ name: "a", y: [1, 2] }] }),
+      code: "PLOT_LENGTH_MISMATCH",
+      field: "lines.series[0].y",
+    },
+    {
+      name: "heatmap row of wrong width",
+      make: () => heatmap({ rowLabels: ["a", "b"], colLabels: ["x", "y"], values: [[1, 2], [3]] }),
+      code: "PLOT_LENGTH_MISMATCH",
+      field: "heatmap.values[1]",
+    },
+    {
+      name: "bars values not one per category",
+      make: () => bars({ categories: ["a", "b"], series: [{ name: "s", values: [1] }] }),
+      code: "PLOT_LENGTH_MISMATCH",
+      field: "bars.series[0].values",
+    },
     { name: "empty scatter", make: () => scatter({ x: [], y: [] }), code: "PLOT_EMPTY_DATA", field: "scatter.x" },
     { name: "no series", make: () => lines({ series: [] }), code: "PLOT_EMPTY_DATA", field: "lines.series" },
-    { name: "empty histogram sample", make: () => histogram({ series: [{ name: "a", values: [] }] }), code: "PLOT_EMPTY_DATA" },
-    { name: "NaN under the default policy", make: () => lines({ series: [{ name: "a", y: [1, NaN, 3] }] }), code: "PLOT_NON_FINITE", field: "lines.series[0].y[1]", message: /nonFinite: "drop"/ },
-    { name: "Infinity in an error band", make: () => lines({ series: [{ name: "a", y: [1, 2], err: [0.1, Infinity] }] }), code: "PLOT_NON_FINITE", field: "lines.series[0].err[1]" },
-    { name: "everything dropped", make: () => scatter({ x: [NaN], y: [1], nonFinite: "drop" }), code: "PLOT_EMPTY_DATA" },
-    { name: "values and panels together", make: () => heatmap({ rowLabels: ["a"], colLabels: ["b"], values: [[1]], panels: [{ title: "p", values: [[1]] }] }), code: "PLOT_CONFLICTING_FIELDS" },
-    { name: "misspelt enum suggests the nearest", make: () => lines({ series: [{ name: "a", y: [1] }], nonFinite: "dorp" as never }), code: "PLOT_INVALID_VALUE", message: /"drop"/ },
-    { name: "duplicate series names", make: () => bars({ categories: ["a"], series: [{ name: "s", values: [1] }, { name: "s", values: [2] }] }), code: "PLOT_INVALID_VALUE" },
-    { name: "reversed domain", make: () => scatter({ x: [1], y: [1], xDomain: [1, 0] }), code: "PLOT_INVALID_VALUE", field: "scatter.xDomain" },
-    { name: "negative error half-width", make: () => bars({ categories: ["a"], series: [{ name: "s", values: [1], err: [-1] }] }), code: "PLOT_INVALID_VALUE" },
-    { name: "string where numbers belong", make: () => scatter({ x: [1, "2"] as never, y: [1, 2] }), code: "PLOT_INVALID_VALUE", field: "scatter.x[1]" },
+    {
+      name: "empty histogram sample",
+      make: () => histogram({ series: [{ name: "a", values: [] }] }),
+      code: "PLOT_EMPTY_DATA",
+    },
+    {
+      name: "NaN under the default policy",
+      make: () => lines({ series: [{ name: "a", y: [1, NaN, 3] }] }),
+      code: "PLOT_NON_FINITE",
+      field: "lines.series[0].y[1]",
+      message: /nonFinite: "drop"/,
+    },
+    {
+      name: "Infinity in an error band",
+      make: () => lines({ series: [{ name: "a", y: [1, 2], err: [0.1, Infinity] }] }),
+      code: "PLOT_NON_FINITE",
+      field: "lines.series[0].err[1]",
+    },
+    {
+      name: "everything dropped",
+      make: () => scatter({ x: [NaN], y: [1], nonFinite: "drop" }),
+      code: "PLOT_EMPTY_DATA",
+    },
+    {
+      name: "values and panels together",
+      make: () =>
+        heatmap({ rowLabels: ["a"], colLabels: ["b"], values: [[1]], panels: [{ title: "p", values: [[1]] }] }),
+      code: "PLOT_CONFLICTING_FIELDS",
+    },
+    {
+      name: "misspelt enum suggests the nearest",
+      make: () => lines({ series: [{ name: "a", y: [1] }], nonFinite: "dorp" as never }),
+      code: "PLOT_INVALID_VALUE",
+      message: /"drop"/,
+    },
+    {
+      name: "duplicate series names",
+      make: () =>
+        bars({
+          categories: ["a"],
+          series: [
+            { name: "s", values: [1] },
+            { name: "s", values: [2] },
+          ],
+        }),
+      code: "PLOT_INVALID_VALUE",
+    },
+    {
+      name: "reversed domain",
+      make: () => scatter({ x: [1], y: [1], xDomain: [1, 0] }),
+      code: "PLOT_INVALID_VALUE",
+      field: "scatter.xDomain",
+    },
+    {
+      name: "negative error half-width",
+      make: () => bars({ categories: ["a"], series: [{ name: "s", values: [1], err: [-1] }] }),
+      code: "PLOT_INVALID_VALUE",
+    },
+    {
+      name: "string where numbers belong",
+      make: () => scatter({ x: [1, "2"] as never, y: [1, 2] }),
+      code: "PLOT_INVALID_VALUE",
+      field: "scatter.x[1]",
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -46,7 +138,13 @@ describe("bad input gives clear errors", () => {
 
 describe("resolution", () => {
   it("drops non-finite points by option and counts them per series", () => {
-    const fig = lines({ series: [{ name: "a", y: [1, NaN, 3] }, { name: "b", y: [Infinity, -Infinity, 2] }], nonFinite: "drop" });
+    const fig = lines({
+      series: [
+        { name: "a", y: [1, NaN, 3] },
+        { name: "b", y: [Infinity, -Infinity, 2] },
+      ],
+      nonFinite: "drop",
+    });
     expect(fig.points).toHaveLength(3);
     expect(fig.dropped).toEqual([
       { where: 'series "a"', reason: "non-finite", count: 1 },
@@ -70,7 +168,9 @@ describe("resolution", () => {
   });
 
   it("resolveFigure accepts a plain JSON spec", () => {
-    const fig = resolveFigure(JSON.parse('{"kind":"bars","categories":["a","b"],"series":[{"name":"s","values":[1,2]}]}'));
+    const fig = resolveFigure(
+      JSON.parse('{"kind":"bars","categories":["a","b"],"series":[{"name":"s","values":[1,2]}]}'),
+    );
     expect(fig.kind).toBe("bars");
   });
 });

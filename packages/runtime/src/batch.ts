@@ -1,6 +1,6 @@
 import type { TokenBatch } from "@difflens/tokenizer";
-import type { Qwen2Config } from "./config/qwen2-config.ts";
 import type { ForwardBatch } from "./architectures/qwen2.ts";
+import type { Qwen2Config } from "./config/qwen2-config.ts";
 import { InputError } from "./errors.ts";
 import type { KvCache } from "./kv-cache.ts";
 
@@ -25,7 +25,10 @@ export type TokenInput = TokenBatch | readonly number[] | Int32Array | readonly 
  * so the last position of every row is real. Returns nested ids and attention mask (`padTokenRows` from
  * `@difflens/tokenizer` gives the same layout as a TokenBatch).
  */
-export function leftPad(sequences: readonly (readonly number[])[], padTokenId = 0): { ids: number[][]; attentionMask: number[][] } {
+export function leftPad(
+  sequences: readonly (readonly number[])[],
+  padTokenId = 0,
+): { ids: number[][]; attentionMask: number[][] } {
   if (sequences.length === 0) throw new InputError("EMPTY_INPUT", "leftPad: no sequences");
   const width = Math.max(...sequences.map((s) => s.length));
   const ids: number[][] = [];
@@ -61,7 +64,11 @@ export function toTokenBatch(input: TokenInput): TokenBatch {
     rows = [...input.ids];
     masks = input.attentionMask ? [...input.attentionMask] : undefined;
     keeps = input.keepMask ? [...input.keepMask] : undefined;
-  } else if (input instanceof Int32Array || typeof (input as readonly unknown[])[0] === "number" || (input as readonly unknown[]).length === 0) {
+  } else if (
+    input instanceof Int32Array ||
+    typeof (input as readonly unknown[])[0] === "number" ||
+    (input as readonly unknown[]).length === 0
+  ) {
     rows = [input as ArrayLike<number>];
   } else {
     rows = [...(input as readonly (readonly number[])[])];
@@ -71,7 +78,11 @@ export function toTokenBatch(input: TokenInput): TokenBatch {
   if (S === 0) throw new InputError("EMPTY_INPUT", "empty token sequence (a prompt needs at least one token)");
   rows.forEach((r, i) => {
     if (r.length !== S) {
-      throw new InputError("BATCH_SHAPE", `row ${i} has ${r.length} tokens, row 0 has ${S}; pad the batch with leftPad(sequences, padId) and pass its attentionMask`, { row: i, expected: S, got: r.length });
+      throw new InputError(
+        "BATCH_SHAPE",
+        `row ${i} has ${r.length} tokens, row 0 has ${S}; pad the batch with leftPad(sequences, padId) and pass its attentionMask`,
+        { row: i, expected: S, got: r.length },
+      );
     }
   });
   const B = rows.length;
@@ -147,7 +158,11 @@ function checkedShape(t: TokenBatch): TokenBatch {
  */
 export function prepareBatch(c: Qwen2Config, input: TokenInput, kv?: KvCache): ForwardBatch {
   const { batchSize: B, seqLen: S, ids, attentionMask } = toTokenBatch(input);
-  if (kv && kv.batch !== B) throw new InputError("BATCH_SHAPE", `KV cache was made for batch ${kv.batch}, got ${B} rows`, { expected: kv.batch, got: B });
+  if (kv && kv.batch !== B)
+    throw new InputError("BATCH_SHAPE", `KV cache was made for batch ${kv.batch}, got ${B} rows`, {
+      expected: kv.batch,
+      got: B,
+    });
   const positionIds = new Int32Array(B * S);
   let padded = false;
   for (let b = 0; b < B; b++) {
@@ -156,10 +171,19 @@ export function prepareBatch(c: Qwen2Config, input: TokenInput, kv?: KvCache): F
     for (let s = 0; s < S; s++) {
       const id = ids[b * S + s]!;
       if (id < 0 || id >= c.vocabSize) {
-        throw new InputError("TOKEN_OUT_OF_RANGE", `token id ${id} at row ${b}, position ${s} is outside the vocabulary [0, ${c.vocabSize})`, { row: b, position: s, got: id, expected: `< ${c.vocabSize}` });
+        throw new InputError(
+          "TOKEN_OUT_OF_RANGE",
+          `token id ${id} at row ${b}, position ${s} is outside the vocabulary [0, ${c.vocabSize})`,
+          { row: b, position: s, got: id, expected: `< ${c.vocabSize}` },
+        );
       }
       const mv = attentionMask[b * S + s]!;
-      if (mv !== 0 && mv !== 1) throw new InputError("BAD_ARGUMENT", `attentionMask[${b}][${s}] = ${mv}; expected 0 or 1`, { row: b, position: s, got: mv });
+      if (mv !== 0 && mv !== 1)
+        throw new InputError("BAD_ARGUMENT", `attentionMask[${b}][${s}] = ${mv}; expected 0 or 1`, {
+          row: b,
+          position: s,
+          got: mv,
+        });
       if (mv === 1) {
         positionIds[b * S + s] = next++;
         real++;
@@ -172,7 +196,11 @@ export function prepareBatch(c: Qwen2Config, input: TokenInput, kv?: KvCache): F
       throw new InputError("EMPTY_INPUT", `row ${b} has no real tokens (attention mask all 0)`, { row: b });
     }
     if (next > c.maxPositions) {
-      throw new InputError("SEQUENCE_TOO_LONG", `row ${b} reaches position ${next - 1}, beyond max_position_embeddings ${c.maxPositions}`, { row: b, expected: c.maxPositions, got: next });
+      throw new InputError(
+        "SEQUENCE_TOO_LONG",
+        `row ${b} reaches position ${next - 1}, beyond max_position_embeddings ${c.maxPositions}`,
+        { row: b, expected: c.maxPositions, got: next },
+      );
     }
   }
   return { ids, batch: B, seq: S, attentionMask, positionIds, padded };

@@ -17,7 +17,11 @@ export class KvCache {
   readonly nextPosition: Int32Array;
   private stored = 0;
 
-  constructor(readonly config: Qwen2Config, readonly batch: number, readonly capacity: number) {
+  constructor(
+    readonly config: Qwen2Config,
+    readonly batch: number,
+    readonly capacity: number,
+  ) {
     const perLayer = batch * config.nKvHeads * capacity * config.dHead;
     this.keys = Array.from({ length: config.nLayers }, () => new Float32Array(perLayer));
     this.values = Array.from({ length: config.nLayers }, () => new Float32Array(perLayer));
@@ -33,7 +37,11 @@ export class KvCache {
   /** Throws before a call that would overflow. */
   ensureRoom(seq: number): void {
     if (this.stored + seq > this.capacity) {
-      throw new InputError("SEQUENCE_TOO_LONG", `KV cache holds ${this.capacity} positions; ${this.stored} used, ${seq} more asked`, { expected: this.capacity, got: this.stored + seq });
+      throw new InputError(
+        "SEQUENCE_TOO_LONG",
+        `KV cache holds ${this.capacity} positions; ${this.stored} used, ${seq} more asked`,
+        { expected: this.capacity, got: this.stored + seq },
+      );
     }
   }
 

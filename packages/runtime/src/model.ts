@@ -1,15 +1,20 @@
 import type { DType, Tensor } from "@difflens/tensor";
-import { qwen2Forward, type ForwardBatch, type LogitsMode } from "./architectures/qwen2.ts";
+import { type ForwardBatch, type LogitsMode, qwen2Forward } from "./architectures/qwen2.ts";
 import type { Qwen2Weights } from "./architectures/qwen2-weights.ts";
 import { prepareBatch, type TokenInput } from "./batch.ts";
 import type { Qwen2Config } from "./config/qwen2-config.ts";
 import { HookError } from "./errors.ts";
 import { ActivationCache } from "./hooks/activation-cache.ts";
 import {
-  HookRegistry, HookRunner, StopForward, type CaptureSpec, type HookFn, type HookSpec,
+  type CaptureSpec,
+  type HookFn,
+  HookRegistry,
+  HookRunner,
+  type HookSpec,
+  StopForward,
 } from "./hooks/hook-registry.ts";
 import { hookNames, hookShape, parseHookName } from "./hooks/hook-table.ts";
-import { isPerRow, realColumns, resolvePerRow, resolveSharedPositions, type Positions } from "./hooks/positions.ts";
+import { isPerRow, type Positions, realColumns, resolvePerRow, resolveSharedPositions } from "./hooks/positions.ts";
 import { KvCache } from "./kv-cache.ts";
 
 /** Defaults for generation read from `generation_config.json` (or config.json). */
@@ -71,7 +76,12 @@ export class Model {
     this.config = init.config;
     this.weights = init.weights;
     this.dtype = init.dtype;
-    this.generation = init.generation ?? { eosTokenIds: init.config.eosTokenIds, padTokenId: null, temperature: null, topP: null };
+    this.generation = init.generation ?? {
+      eosTokenIds: init.config.eosTokenIds,
+      padTokenId: null,
+      temperature: null,
+      topP: null,
+    };
     this.folder = init.folder ?? null;
     this.hooks = new HookRegistry(init.config);
     this.closer = init.close;
@@ -97,7 +107,9 @@ export class Model {
    * Accepts HookSpecs (what the interventions return) or a record name → fn.
    */
   withHooks<T>(hooks: readonly HookSpec[] | Readonly<Record<string, HookFn>>, fn: () => T): T {
-    const specs: HookSpec[] = Array.isArray(hooks) ? [...(hooks as readonly HookSpec[])] : Object.entries(hooks as Record<string, HookFn>).map(([name, f]) => ({ name, fn: f }));
+    const specs: HookSpec[] = Array.isArray(hooks)
+      ? [...(hooks as readonly HookSpec[])]
+      : Object.entries(hooks as Record<string, HookFn>).map(([name, f]) => ({ name, fn: f }));
     const removers: Array<() => void> = [];
     const removeAll = (): void => {
       for (const r of removers.reverse()) r();
@@ -133,12 +145,15 @@ export class Model {
   }
 
   /** A forward pass that keeps the asked hook outputs (copies, positions restricted) — see RunWithCacheOptions. */
-  runWithCache(input: TokenInput, opts: RunWithCacheOptions = {}): { logits: Tensor | undefined; cache: ActivationCache } {
+  runWithCache(
+    input: TokenInput,
+    opts: RunWithCacheOptions = {},
+  ): { logits: Tensor | undefined; cache: ActivationCache } {
     const kv = opts.kvCache;
     const batch = prepareBatch(this.config, input, kv);
     if (opts.names && opts.filter) throw new HookError("BAD_ARGUMENT", "runWithCache: give names or filter, not both");
     const names = opts.names ? new Set(opts.names.map((n) => parseHookName(n, this.config).name)) : undefined;
-    const accept = names ? (n: string) => names.has(n) : opts.filter ?? (() => true);
+    const accept = names ? (n: string) => names.has(n) : (opts.filter ?? (() => true));
     const store = new Map<string, Tensor | Tensor[]>();
     let capture: CaptureSpec = { accept, store };
     let rowPositions: number[][] | null = null;

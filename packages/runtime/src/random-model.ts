@@ -1,8 +1,8 @@
-import { f32ArrayToBf16, f32ArrayToF16, randn, Rng, Tensor } from "@difflens/tensor";
+import { f32ArrayToBf16, f32ArrayToF16, Rng, randn, Tensor } from "@difflens/tensor";
 import { bindQwen2Weights, mapSource, qwen2WeightShapes } from "./architectures/qwen2-weights.ts";
-import { resolveQwen2Config, type Qwen2Config } from "./config/qwen2-config.ts";
+import { type Qwen2Config, resolveQwen2Config } from "./config/qwen2-config.ts";
 import { ConfigError } from "./errors.ts";
-import { saveModelFolder, type SaveModelOptions } from "./loading/save-model.ts";
+import { type SaveModelOptions, saveModelFolder } from "./loading/save-model.ts";
 import { Model } from "./model.ts";
 
 export interface RandomQwen2Options {
@@ -26,13 +26,19 @@ function initStd(name: string, shape: readonly number[], c: Qwen2Config): { std:
   const outScale = Math.sqrt(2 / c.nLayers);
   if (name.endsWith("layernorm.weight") || name === "model.norm.weight") return { std: 0.1, mean: 1 };
   if (name.endsWith(".bias")) return { std: 0.3, mean: 0 };
-  if (name === "model.embed_tokens.weight" || name === "lm_head.weight") return { std: 3 / Math.sqrt(c.dModel), mean: 0 };
-  if (name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight")) return { std: outScale / Math.sqrt(fanIn), mean: 0 };
+  if (name === "model.embed_tokens.weight" || name === "lm_head.weight")
+    return { std: 3 / Math.sqrt(c.dModel), mean: 0 };
+  if (name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight"))
+    return { std: outScale / Math.sqrt(fanIn), mean: 0 };
   return { std: 1 / Math.sqrt(fanIn), mean: 0 };
 }
 
 /** The HF-named weights of a random Qwen2 (in the asked dtype), deterministic from the seed. */
-export function randomQwen2Weights(config: Qwen2Config, seed: number, dtype: "f32" | "bf16" | "f16" = "f32"): Map<string, Tensor> {
+export function randomQwen2Weights(
+  config: Qwen2Config,
+  seed: number,
+  dtype: "f32" | "bf16" | "f16" = "f32",
+): Map<string, Tensor> {
   const root = new Rng(seed);
   const out = new Map<string, Tensor>();
   for (const [name, shape] of qwen2WeightShapes(config)) {
@@ -48,17 +54,32 @@ export function randomQwen2Weights(config: Qwen2Config, seed: number, dtype: "f3
 
 /** A random in-memory Qwen2 model (see `initStd` for the scales). */
 export function createRandomQwen2(opts: RandomQwen2Options): Model {
-  const config = "architecture" in opts.config && Object.isFrozen(opts.config) ? (opts.config as Qwen2Config) : resolveQwen2Config(opts.config);
+  const config =
+    "architecture" in opts.config && Object.isFrozen(opts.config)
+      ? (opts.config as Qwen2Config)
+      : resolveQwen2Config(opts.config);
   const dtype = opts.dtype ?? "f32";
-  if (!["f32", "bf16", "f16"].includes(dtype)) throw new ConfigError("CONFIG_INVALID_FIELD", `createRandomQwen2: dtype must be f32, bf16 or f16, got ${String(dtype)}`, { field: "dtype", got: dtype });
-  if (!Number.isInteger(opts.seed)) throw new ConfigError("CONFIG_INVALID_FIELD", `createRandomQwen2: seed must be an integer, got ${opts.seed}`, { field: "seed", got: opts.seed });
+  if (!["f32", "bf16", "f16"].includes(dtype))
+    throw new ConfigError(
+      "CONFIG_INVALID_FIELD",
+      `createRandomQwen2: dtype must be f32, bf16 or f16, got ${String(dtype)}`,
+      { field: "dtype", got: dtype },
+    );
+  if (!Number.isInteger(opts.seed))
+    throw new ConfigError("CONFIG_INVALID_FIELD", `createRandomQwen2: seed must be an integer, got ${opts.seed}`, {
+      field: "seed",
+      got: opts.seed,
+    });
   const tensors = randomQwen2Weights(config, opts.seed, dtype);
   const weights = bindQwen2Weights(config, mapSource(tensors, `random Qwen2 (seed ${opts.seed})`));
   return new Model({ config, weights, dtype });
 }
 
 /** Writes a random Qwen2 as a real HF folder (config.json, model.safetensors, generation_config.json); returns dir. */
-export async function writeRandomQwen2Folder(dir: string, opts: RandomQwen2Options & SaveModelOptions): Promise<string> {
+export async function writeRandomQwen2Folder(
+  dir: string,
+  opts: RandomQwen2Options & SaveModelOptions,
+): Promise<string> {
   await saveModelFolder(createRandomQwen2(opts), dir, { ...opts, tokenizerFrom: opts.tokenizerFrom ?? null });
   return dir;
 }

@@ -16,13 +16,18 @@ describe.each(availableBackends())("forceFeedBatch (%s backend)", (backend) => {
   let model: Model;
   beforeAll(() => {
     useBackend(backend);
-    model = createRandomQwen2({ config: { vocabSize: 64, dModel: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, dMlp: 48, maxPositions: 16 }, seed: 3 });
+    model = createRandomQwen2({
+      config: { vocabSize: 64, dModel: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, dMlp: 48, maxPositions: 16 },
+      seed: 3,
+    });
   });
 
   it("matches forceFeed on each item alone: step logits and hooks at real positions (1e-5)", () => {
     useBackend(backend);
     let padShape: readonly number[] = [];
-    const batch = model.withHooks({ "blocks.0.hook_resid_pre": (t) => void (padShape = t.shape) }, () => forceFeedBatch(model, ITEMS, { names: HOOKS }));
+    const batch = model.withHooks({ "blocks.0.hook_resid_pre": (t) => void (padShape = t.shape) }, () =>
+      forceFeedBatch(model, ITEMS, { names: HOOKS }),
+    );
     expect(padShape).toEqual([4, 10, 32]); // user hooks see the padded batch
     expect(batch.width).toBe(10);
     ITEMS.forEach((it, b) => {
@@ -66,13 +71,22 @@ describe.each(availableBackends())("forceFeedBatch (%s backend)", (backend) => {
   it("rejects bad input with forceFeed's error classes before any compute", () => {
     useBackend(backend);
     let calls = 0;
-    const run = (items: typeof ITEMS, opts = {}) => model.withHooks({ hook_embed: () => void calls++ }, () => forceFeedBatch(model, items, opts));
+    const run = (items: typeof ITEMS, opts = {}) =>
+      model.withHooks({ hook_embed: () => void calls++ }, () => forceFeedBatch(model, items, opts));
     const cases: Array<[() => unknown, unknown, RegExp]> = [
       [() => run([]), InputError, /no items/],
       [() => run([ITEMS[0]!, { prompt: [], continuation: [1] }]), InputError, /prompt of item 1 is empty/],
       [() => run([ITEMS[0]!, { prompt: [1], continuation: [] }]), InputError, /continuation of item 1 is empty/],
-      [() => run([ITEMS[0]!, { prompt: [1], continuation: [2, 64] }]), InputError, /token id 64 at item 1 continuation\[1\]/],
-      [() => run([{ prompt: new Array(10).fill(1), continuation: new Array(7).fill(2) }]), InputError, /17 tokens.*max_position_embeddings 16/],
+      [
+        () => run([ITEMS[0]!, { prompt: [1], continuation: [2, 64] }]),
+        InputError,
+        /token id 64 at item 1 continuation\[1\]/,
+      ],
+      [
+        () => run([{ prompt: new Array(10).fill(1), continuation: new Array(7).fill(2) }]),
+        InputError,
+        /17 tokens.*max_position_embeddings 16/,
+      ],
       [() => run(ITEMS, { names: ["blocks.1.hook_resid_pots"] }), HookError, /did you mean "blocks.1.hook_resid_post"/],
       [() => run(ITEMS, { names: [HOOKS[0]], positions: [5] }), HookError, /position 5 is outside the 5 positions/],
     ];

@@ -42,7 +42,16 @@ describe("difflens-forward command line", () => {
 
   it("an unknown hook is a usage error that points at --list-hooks", async () => {
     const out = path.join(FIXTURES, "never-written.safetensors");
-    const { code, log } = await run(["--model", MODEL, "--tokens", "1,2", "--hooks", "blocks.0.hook_resid_pots", "--out", out]);
+    const { code, log } = await run([
+      "--model",
+      MODEL,
+      "--tokens",
+      "1,2",
+      "--hooks",
+      "blocks.0.hook_resid_pots",
+      "--out",
+      out,
+    ]);
     expect(code).toBe(2);
     expect(log).toContain('did you mean "blocks.0.hook_resid_post"');
     expect(log).toContain("--list-hooks");

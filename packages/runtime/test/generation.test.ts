@@ -1,7 +1,16 @@
 import * as path from "node:path";
 import { Rng, useBackend } from "@difflens/tensor";
 import { beforeAll, describe, expect, it } from "vitest";
-import { addVector, createRandomQwen2, forceFeed, generate, loadModel, sampleToken, samplingDistribution, type Model } from "../src/index.ts";
+import {
+  addVector,
+  createRandomQwen2,
+  forceFeed,
+  generate,
+  loadModel,
+  type Model,
+  sampleToken,
+  samplingDistribution,
+} from "../src/index.ts";
 import { availableBackends, FIXTURES, readExpected, relErr } from "./helpers.ts";
 
 describe.each(availableBackends())("generation (%s backend)", (backend) => {
@@ -28,16 +37,28 @@ describe.each(availableBackends())("generation (%s backend)", (backend) => {
 
   it("KV cache gives the same tokens and logits (1e-5) as full recomputation, also sampled, batched, with steering", () => {
     useBackend(backend);
-    const prompts = [[5, 9, 2, 33], [17, 8], [60, 61, 62, 63, 64, 65]];
+    const prompts = [
+      [5, 9, 2, 33],
+      [17, 8],
+      [60, 61, 62, 63, 64, 65],
+    ];
     const cfg = { maxNewTokens: 10, temperature: 0.9, topP: 0.9, seed: 7, stopTokens: [], returnLogits: true };
-    const steer = [addVector("blocks.1.hook_resid_post", Float32Array.from({ length: 32 }, (_, i) => Math.sin(i)), { scale: 0.5 })];
+    const steer = [
+      addVector(
+        "blocks.1.hook_resid_post",
+        Float32Array.from({ length: 32 }, (_, i) => Math.sin(i)),
+        { scale: 0.5 },
+      ),
+    ];
     const withKv = model.withHooks(steer, () => generate(model, prompts, cfg));
     const without = model.withHooks(steer, () => generate(model, prompts, { ...cfg, useKvCache: false }));
     expect(withKv.tokens).toEqual(without.tokens);
     expect(relErr(withKv.stepLogits!, without.stepLogits!)).toBeLessThan(1e-5);
     // batched rows equal lone runs (greedy: the RNG stream is shared across rows when sampling)
     const batched = generate(model, prompts, { maxNewTokens: 6, stopTokens: [] });
-    prompts.forEach((p, b) => expect(generate(model, p, { maxNewTokens: 6, stopTokens: [] }).tokens[0]).toEqual(batched.tokens[b]));
+    prompts.forEach((p, b) =>
+      expect(generate(model, p, { maxNewTokens: 6, stopTokens: [] }).tokens[0]).toEqual(batched.tokens[b]),
+    );
     // steering changed something
     expect(generate(model, prompts, cfg).tokens).not.toEqual(withKv.tokens);
     expect(model.hooks.size).toBe(0);
@@ -56,7 +77,10 @@ describe.each(availableBackends())("generation (%s backend)", (backend) => {
 
 describe("sampling", () => {
   it("is deterministic per seed and validates its inputs", () => {
-    const model = createRandomQwen2({ config: { vocabSize: 50, dModel: 16, nLayers: 2, nHeads: 2, dMlp: 16 }, seed: 1 });
+    const model = createRandomQwen2({
+      config: { vocabSize: 50, dModel: 16, nLayers: 2, nHeads: 2, dMlp: 16 },
+      seed: 1,
+    });
     const a = generate(model, [1, 2, 3], { maxNewTokens: 12, temperature: 1.2, topP: 0.95, seed: 42 });
     const b = generate(model, [1, 2, 3], { maxNewTokens: 12, temperature: 1.2, topP: 0.95, seed: 42 });
     const c = generate(model, [1, 2, 3], { maxNewTokens: 12, temperature: 1.2, topP: 0.95, seed: 43 });

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { nativeAvailable, readSafetensors, toFloat32Array, type Tensor } from "@difflens/tensor";
+import { nativeAvailable, readSafetensors, type Tensor, toFloat32Array } from "@difflens/tensor";
 
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "qwen2");
 

@@ -21,15 +21,22 @@ describe("hook table", () => {
   });
   it("every hook fires with its declared shape, in forward order", () => {
     const seen: string[] = [];
-    const hooks = Object.fromEntries(model.hookNames().map((n) => [n, (t: Tensor) => {
-      expect(t.shape, n).toEqual(model.hookShape(n, 1, ids.length));
-      seen.push(n);
-    }]));
+    const hooks = Object.fromEntries(
+      model.hookNames().map((n) => [
+        n,
+        (t: Tensor) => {
+          expect(t.shape, n).toEqual(model.hookShape(n, 1, ids.length));
+          seen.push(n);
+        },
+      ]),
+    );
     model.withHooks(hooks, () => model.forward(ids));
     expect(seen).toEqual(model.hookNames());
   });
   it("unknown hook names suggest the nearest", () => {
-    expect(() => model.addHook("blocks.1.hook_resid_psot", () => {})).toThrow(/did you mean "blocks.1.hook_resid_post"/);
+    expect(() => model.addHook("blocks.1.hook_resid_psot", () => {})).toThrow(
+      /did you mean "blocks.1.hook_resid_post"/,
+    );
     expect(() => model.runToHook(ids, "blocks.9.hook_resid_post")).toThrow(HookError);
   });
 });
@@ -39,9 +46,22 @@ describe("withHooks / runWithCache / runToHook", () => {
     const noop = () => {};
     model.withHooks({ "blocks.0.hook_resid_post": noop }, () => model.forward(ids));
     expect(model.hooks.size).toBe(0);
-    expect(() => model.withHooks({ "blocks.0.hook_resid_post": () => { throw new Error("boom"); } }, () => model.forward(ids))).toThrow("boom");
+    expect(() =>
+      model.withHooks(
+        {
+          "blocks.0.hook_resid_post": () => {
+            throw new Error("boom");
+          },
+        },
+        () => model.forward(ids),
+      ),
+    ).toThrow("boom");
     expect(model.hooks.size).toBe(0);
-    await expect(model.withHooks({ hook_embed: noop }, async () => { throw new Error("async boom"); })).rejects.toThrow("async boom");
+    await expect(
+      model.withHooks({ hook_embed: noop }, async () => {
+        throw new Error("async boom");
+      }),
+    ).rejects.toThrow("async boom");
     expect(model.hooks.size).toBe(0);
   });
   it("keeps only asked names and positions", () => {
@@ -58,8 +78,17 @@ describe("withHooks / runWithCache / runToHook", () => {
   });
   it("runToHook computes nothing past the hook", () => {
     let later = 0;
-    const t = model.withHooks({ "blocks.1.hook_resid_mid": () => { later++; }, "ln_final.hook_normalized": () => { later++; } },
-      () => model.runToHook(ids, "blocks.0.hook_resid_post"));
+    const t = model.withHooks(
+      {
+        "blocks.1.hook_resid_mid": () => {
+          later++;
+        },
+        "ln_final.hook_normalized": () => {
+          later++;
+        },
+      },
+      () => model.runToHook(ids, "blocks.0.hook_resid_post"),
+    );
     expect(later).toBe(0);
     const ref = model.runWithCache(ids, { names: ["blocks.0.hook_resid_post"] }).cache.get("blocks.0.hook_resid_post");
     expect(relErr(t, ref)).toBe(0);
@@ -73,13 +102,16 @@ describe("withHooks / runWithCache / runToHook", () => {
     const changed = model.withHooks({ "blocks.2.hook_resid_pre": () => zeros }, () => model.forward(ids));
     expect(relErr(changed, base)).toBeGreaterThan(0.1);
     const bad = new Tensor("f32", [1, 6, 32], new Float32Array(6 * 32));
-    expect(() => model.withHooks({ "blocks.2.hook_resid_pre": () => bad }, () => model.forward(ids))).toThrow(/expected f32 \[1, 7, 32\]/);
+    expect(() => model.withHooks({ "blocks.2.hook_resid_pre": () => bad }, () => model.forward(ids))).toThrow(
+      /expected f32 \[1, 7, 32\]/,
+    );
   });
   it("hook_result sums to hook_attn_out", () => {
     const { cache } = model.runWithCache(ids, { names: ["blocks.0.attn.hook_result", "blocks.0.hook_attn_out"] });
     const res = cache.get("blocks.0.attn.hook_result").data as Float32Array; // [1, 7, 4, 32]
     const sum = new Float32Array(7 * 32);
-    for (let p = 0; p < 7; p++) for (let h = 0; h < 4; h++) for (let i = 0; i < 32; i++) sum[p * 32 + i]! += res[(p * 4 + h) * 32 + i]!;
+    for (let p = 0; p < 7; p++)
+      for (let h = 0; h < 4; h++) for (let i = 0; i < 32; i++) sum[p * 32 + i]! += res[(p * 4 + h) * 32 + i]!;
     expect(relErr(sum, cache.get("blocks.0.hook_attn_out"))).toBeLessThan(1e-6);
   });
   it("random models are deterministic from the seed", () => {

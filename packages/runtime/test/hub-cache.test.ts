@@ -6,8 +6,8 @@ import * as path from "node:path";
 import { useBackend } from "@difflens/tensor";
 import { loadTokenizer } from "@difflens/tokenizer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadModel, writeRandomQwen2Folder } from "../src/index.ts";
 import { tinyTokenizerJson } from "../../tokenizer/test/tiny-tokenizer.ts";
+import { loadModel, writeRandomQwen2Folder } from "../src/index.ts";
 
 const REPO = "ORG/NAME";
 let tmp: string;
@@ -39,7 +39,11 @@ function fakeCache(cacheDir: string, rev: string): string {
 const cases: { variable: string; env: (root: string) => NodeJS.ProcessEnv; wins: string }[] = [
   {
     variable: "HF_HUB_CACHE",
-    env: (r) => ({ HF_HUB_CACHE: path.join(r, "hub-cache"), HF_HOME: path.join(r, "hf-home"), XDG_CACHE_HOME: path.join(r, "xdg") }),
+    env: (r) => ({
+      HF_HUB_CACHE: path.join(r, "hub-cache"),
+      HF_HOME: path.join(r, "hf-home"),
+      XDG_CACHE_HOME: path.join(r, "xdg"),
+    }),
     wins: "hub-cache",
   },
   {
@@ -47,20 +51,27 @@ const cases: { variable: string; env: (root: string) => NodeJS.ProcessEnv; wins:
     env: (r) => ({ HF_HOME: path.join(r, "hf-home"), XDG_CACHE_HOME: path.join(r, "xdg") }),
     wins: path.join("hf-home", "hub"),
   },
-  { variable: "XDG_CACHE_HOME", env: (r) => ({ XDG_CACHE_HOME: path.join(r, "xdg") }), wins: path.join("xdg", "huggingface", "hub") },
+  {
+    variable: "XDG_CACHE_HOME",
+    env: (r) => ({ XDG_CACHE_HOME: path.join(r, "xdg") }),
+    wins: path.join("xdg", "huggingface", "hub"),
+  },
   { variable: "home", env: () => ({}), wins: path.join("home", ".cache", "huggingface", "hub") },
 ];
 const candidates = cases.map((c) => c.wins);
 
 describe("the Hub cache location is one for models and tokenizers", () => {
-  it.each(cases)("$variable: loadModel and loadTokenizer resolve ORG/NAME in the same snapshot", async ({ variable, env, wins }) => {
-    const root = path.join(tmp, variable);
-    const snapshots = new Map(candidates.map((c, i) => [c, fakeCache(path.join(root, c), `rev${i}`)]));
-    const lookup = { env: env(root), home: path.join(root, "home") };
-    const model = await loadModel(REPO, { ...lookup, mmap: false });
-    const tokenizer = loadTokenizer(REPO, lookup);
-    model.close();
-    expect(model.folder).toBe(snapshots.get(wins));
-    expect(tokenizer.origin).toBe(model.folder);
-  });
+  it.each(cases)(
+    "$variable: loadModel and loadTokenizer resolve ORG/NAME in the same snapshot",
+    async ({ variable, env, wins }) => {
+      const root = path.join(tmp, variable);
+      const snapshots = new Map(candidates.map((c, i) => [c, fakeCache(path.join(root, c), `rev${i}`)]));
+      const lookup = { env: env(root), home: path.join(root, "home") };
+      const model = await loadModel(REPO, { ...lookup, mmap: false });
+      const tokenizer = loadTokenizer(REPO, lookup);
+      model.close();
+      expect(model.folder).toBe(snapshots.get(wins));
+      expect(tokenizer.origin).toBe(model.folder);
+    },
+  );
 });

@@ -23,7 +23,11 @@ let cutAfter: number | null = null;
 beforeAll(async () => {
   useBackend("js");
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "difflens-hub-"));
-  const src = await writeRandomQwen2Folder(path.join(tmp, "src"), { config: { vocabSize: 40, dModel: 16, nLayers: 2, nHeads: 2, dMlp: 16, eosTokenIds: [1] }, seed: 9, dtype: "bf16" });
+  const src = await writeRandomQwen2Folder(path.join(tmp, "src"), {
+    config: { vocabSize: 40, dModel: 16, nLayers: 2, nHeads: 2, dMlp: 16, eosTokenIds: [1] },
+    seed: 9,
+    dtype: "bf16",
+  });
   files = new Map(fs.readdirSync(src).map((f) => [f, fs.readFileSync(path.join(src, f))]));
   server = http.createServer((req, res) => {
     const m = /^\/org\/tiny\/resolve\/([^/]+)\/(.+)$/.exec(req.url ?? "");
@@ -33,7 +37,9 @@ beforeAll(async () => {
       return;
     }
     const file = decodeURIComponent(m[2]!);
-    const etag = file.endsWith(".safetensors") ? createHash("sha256").update(body).digest("hex") : createHash("sha1").update(body).digest("hex");
+    const etag = file.endsWith(".safetensors")
+      ? createHash("sha256").update(body).digest("hex")
+      : createHash("sha1").update(body).digest("hex");
     const common = { "x-repo-commit": COMMIT, etag: `"${etag}"` };
     if (req.method === "HEAD") {
       res.writeHead(200, { ...common, "content-length": body.length }).end();

@@ -2,8 +2,17 @@ import * as path from "node:path";
 import { Tensor, toFloat32Array, useBackend } from "@difflens/tensor";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  addVector, clampDirection, directLogitAttribution, klDivergence, loadModel, logitLens, patchActivation, perTokenLoss,
-  zeroAblateHead, zeroAblateMlp, type Model,
+  addVector,
+  clampDirection,
+  directLogitAttribution,
+  klDivergence,
+  loadModel,
+  logitLens,
+  type Model,
+  patchActivation,
+  perTokenLoss,
+  zeroAblateHead,
+  zeroAblateMlp,
 } from "../src/index.ts";
 import { FIXTURES, relErr } from "./helpers.ts";
 
@@ -23,34 +32,44 @@ describe("interventions", () => {
     expect(relErr(patched, model.forward(b))).toBeLessThan(1e-6);
   });
   it("patching one position from a position-restricted cache changes only that position onwards", () => {
-    const src = model.runWithCache(b, { names: ["blocks.1.hook_resid_pre"], positions: [4] }).cache.get("blocks.1.hook_resid_pre");
+    const src = model
+      .runWithCache(b, { names: ["blocks.1.hook_resid_pre"], positions: [4] })
+      .cache.get("blocks.1.hook_resid_pre");
     expect(src.shape).toEqual([1, 1, D]);
     const base = model.forward(a).data as Float32Array;
-    const patched = model.withHooks([patchActivation("blocks.1.hook_resid_pre", src, { positions: [4] })], () => model.forward(a)).data as Float32Array;
+    const patched = model.withHooks([patchActivation("blocks.1.hook_resid_pre", src, { positions: [4] })], () =>
+      model.forward(a),
+    ).data as Float32Array;
     const V = model.config.vocabSize;
     expect(relErr(patched.subarray(0, 4 * V), base.subarray(0, 4 * V))).toBe(0);
     expect(relErr(patched.subarray(4 * V, 5 * V), base.subarray(4 * V, 5 * V))).toBeGreaterThan(1e-3);
   });
   it("addVector adds scale·v; clampDirection sets the coefficient", () => {
     const v = Float32Array.from({ length: D }, (_, i) => (i % 3) - 1);
-    const { cache } = model.withHooks([addVector("blocks.0.hook_resid_post", v, { scale: 2, positions: [1] })],
-      () => model.runWithCache(a, { names: ["blocks.0.hook_resid_post"] }));
-    const base = model.runWithCache(a, { names: ["blocks.0.hook_resid_post"] }).cache.get("blocks.0.hook_resid_post").data as Float32Array;
+    const { cache } = model.withHooks([addVector("blocks.0.hook_resid_post", v, { scale: 2, positions: [1] })], () =>
+      model.runWithCache(a, { names: ["blocks.0.hook_resid_post"] }),
+    );
+    const base = model.runWithCache(a, { names: ["blocks.0.hook_resid_post"] }).cache.get("blocks.0.hook_resid_post")
+      .data as Float32Array;
     const got = cache.get("blocks.0.hook_resid_post").data as Float32Array;
     for (let i = 0; i < D; i++) expect(got[D + i]).toBeCloseTo(base[D + i]! + 2 * v[i]!, 5);
     expect(got[0]).toBe(base[0]);
-    const clamped = model.withHooks([clampDirection("blocks.0.hook_resid_post", v, { value: 1.5 })],
-      () => model.runWithCache(a, { names: ["blocks.0.hook_resid_post"] })).cache.get("blocks.0.hook_resid_post").data as Float32Array;
+    const clamped = model
+      .withHooks([clampDirection("blocks.0.hook_resid_post", v, { value: 1.5 })], () =>
+        model.runWithCache(a, { names: ["blocks.0.hook_resid_post"] }),
+      )
+      .cache.get("blocks.0.hook_resid_post").data as Float32Array;
     const norm = Math.hypot(...v);
     for (let p = 0; p < a.length; p++) {
       let dot = 0;
-      for (let i = 0; i < D; i++) dot += clamped[p * D + i]! * v[i]! / norm;
+      for (let i = 0; i < D; i++) dot += (clamped[p * D + i]! * v[i]!) / norm;
       expect(dot).toBeCloseTo(1.5, 4);
     }
   });
   it("zero-ablating an MLP makes resid_post equal resid_mid; ablating a head zeroes its z", () => {
-    const { cache } = model.withHooks([zeroAblateMlp(0), zeroAblateHead(1, 2)],
-      () => model.runWithCache(a, { names: ["blocks.0.hook_resid_mid", "blocks.0.hook_resid_post", "blocks.1.attn.hook_z"] }));
+    const { cache } = model.withHooks([zeroAblateMlp(0), zeroAblateHead(1, 2)], () =>
+      model.runWithCache(a, { names: ["blocks.0.hook_resid_mid", "blocks.0.hook_resid_post", "blocks.1.attn.hook_z"] }),
+    );
     expect(relErr(cache.get("blocks.0.hook_resid_post"), cache.get("blocks.0.hook_resid_mid"))).toBe(0);
     const z = cache.get("blocks.1.attn.hook_z").data as Float32Array; // [1, 7, 4, 8]
     for (let p = 0; p < 7; p++) for (let i = 0; i < 8; i++) expect(z[(p * 4 + 2) * 8 + i]).toBe(0);
@@ -66,7 +85,9 @@ describe("analysis", () => {
   });
   it("direct logit attribution of the whole final residual stream equals the logits", () => {
     const L = model.config.nLayers - 1;
-    const { logits, cache } = model.runWithCache(a, { names: [`blocks.${L}.hook_resid_post`, "blocks.0.hook_mlp_out"] });
+    const { logits, cache } = model.runWithCache(a, {
+      names: [`blocks.${L}.hook_resid_post`, "blocks.0.hook_mlp_out"],
+    });
     const resid = cache.get(`blocks.${L}.hook_resid_post`);
     const tokens = [3, 7, 11];
     const dla = directLogitAttribution(model, resid, resid, tokens).data as Float32Array;
@@ -75,7 +96,11 @@ describe("analysis", () => {
     for (let p = 0; p < a.length; p++) tokens.forEach((t, k) => expect(dla[p * 3 + k]).toBeCloseTo(lg[p * V + t]!, 4));
     // linear in the component: parts add up
     const mlp = cache.get("blocks.0.hook_mlp_out");
-    const rest = new Tensor("f32", resid.shape, (resid.data as Float32Array).map((x, i) => x - (mlp.data[i] as number)));
+    const rest = new Tensor(
+      "f32",
+      resid.shape,
+      (resid.data as Float32Array).map((x, i) => x - (mlp.data[i] as number)),
+    );
     const restDla = directLogitAttribution(model, rest, resid, tokens).data as Float32Array;
     const sum = toFloat32Array(directLogitAttribution(model, mlp, resid, tokens)).map((x, i) => x + restDla[i]!);
     expect(relErr(sum, dla)).toBeLessThan(1e-5);

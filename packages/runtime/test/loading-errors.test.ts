@@ -3,11 +3,19 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { readSafetensors, Tensor, useBackend, writeSafetensors } from "@difflens/tensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CheckpointError, ConfigError, createRandomQwen2, harvest, InputError, loadModel, qwen2ConfigFromHf, resolveQwen2Config,
-  saveModelFolder, writeRandomQwen2Folder,
-} from "../src/index.ts";
 import { main as forwardCli } from "../src/cli/forward.ts";
+import {
+  CheckpointError,
+  ConfigError,
+  createRandomQwen2,
+  harvest,
+  InputError,
+  loadModel,
+  qwen2ConfigFromHf,
+  resolveQwen2Config,
+  saveModelFolder,
+  writeRandomQwen2Folder,
+} from "../src/index.ts";
 import { FIXTURES, relErr } from "./helpers.ts";
 
 let tmp: string;
@@ -17,14 +25,27 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const baseHf = JSON.parse(fs.readFileSync(path.join(FIXTURES, "gqa-tied-bf16", "config.json"), "utf8")) as Record<string, unknown>;
+const baseHf = JSON.parse(fs.readFileSync(path.join(FIXTURES, "gqa-tied-bf16", "config.json"), "utf8")) as Record<
+  string,
+  unknown
+>;
 const cfg = { vocabSize: 40, dModel: 16, nLayers: 2, nHeads: 4, nKvHeads: 2, dMlp: 24, maxPositions: 32 };
 
 describe("config validation", () => {
   it.each([
     ["missing field", { ...baseHf, hidden_size: undefined }, "CONFIG_MISSING_FIELD", /hidden_size/],
-    ["heads not a multiple of kv heads", { ...baseHf, num_key_value_heads: 3 }, "CONFIG_CONTRADICTION", /multiple of num_key_value_heads/],
-    ["hidden not divisible by heads", { ...baseHf, num_attention_heads: 5, num_key_value_heads: 5 }, "CONFIG_CONTRADICTION", /not divisible/],
+    [
+      "heads not a multiple of kv heads",
+      { ...baseHf, num_key_value_heads: 3 },
+      "CONFIG_CONTRADICTION",
+      /multiple of num_key_value_heads/,
+    ],
+    [
+      "hidden not divisible by heads",
+      { ...baseHf, num_attention_heads: 5, num_key_value_heads: 5 },
+      "CONFIG_CONTRADICTION",
+      /not divisible/,
+    ],
     ["other architecture", { ...baseHf, model_type: "llama" }, "UNSUPPORTED_ARCHITECTURE", /llama/],
     ["wrong activation", { ...baseHf, hidden_act: "gelu" }, "CONFIG_CONTRADICTION", /silu/],
     ["negative eps", { ...baseHf, rms_norm_eps: -1 }, "CONFIG_INVALID_FIELD", /rms_norm_eps/],
@@ -33,7 +54,11 @@ describe("config validation", () => {
     const run = () => qwen2ConfigFromHf(JSON.parse(JSON.stringify(json)), "x/config.json");
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(message);
-    try { run(); } catch (e) { expect((e as ConfigError).code).toBe(code); }
+    try {
+      run();
+    } catch (e) {
+      expect((e as ConfigError).code).toBe(code);
+    }
   });
   it("our config rejects unknown keys with the nearest, defaults the rest, never mutates", () => {
     expect(() => resolveQwen2Config({ ...cfg, nKvHead: 2 })).toThrow(/did you mean "nKvHeads"/);
@@ -66,7 +91,9 @@ describe("loading", () => {
     fs.writeFileSync(path.join(repo, "refs", "main"), commit);
     fs.cpSync(single, path.join(repo, "snapshots", commit), { recursive: true });
     expect(relErr((await loadModel(repo)).forward([1, 2, 3, 4]), want)).toBe(0);
-    expect(relErr((await loadModel("org/tiny", { cacheDir: path.join(tmp, "hub") })).forward([1, 2, 3, 4]), want)).toBe(0);
+    expect(relErr((await loadModel("org/tiny", { cacheDir: path.join(tmp, "hub") })).forward([1, 2, 3, 4]), want)).toBe(
+      0,
+    );
     await expect(loadModel("org/absent", { cacheDir: path.join(tmp, "hub") })).rejects.toThrow(/not in the Hub cache/);
   });
   it("a missing weight or a wrong shape names the tensor, expected and actual", async () => {
@@ -75,13 +102,20 @@ describe("loading", () => {
     const missing = { ...tensors };
     delete missing["model.layers.1.mlp.up_proj.weight"];
     await writeSafetensors(path.join(dir, "model.safetensors"), missing);
-    await expect(loadModel(dir)).rejects.toThrow(/missing weight "model.layers.1.mlp.up_proj.weight" \(expected shape \[24, 16\]\)/);
-    const wrong = { ...tensors, "model.layers.0.self_attn.k_proj.weight": new Tensor("f32", [16, 16], new Float32Array(256)) };
+    await expect(loadModel(dir)).rejects.toThrow(
+      /missing weight "model.layers.1.mlp.up_proj.weight" \(expected shape \[24, 16\]\)/,
+    );
+    const wrong = {
+      ...tensors,
+      "model.layers.0.self_attn.k_proj.weight": new Tensor("f32", [16, 16], new Float32Array(256)),
+    };
     await writeSafetensors(path.join(dir, "model.safetensors"), wrong);
     const err = await loadModel(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CheckpointError);
     expect((err as CheckpointError).code).toBe("WEIGHT_SHAPE");
-    expect((err as Error).message).toMatch(/"model.layers.0.self_attn.k_proj.weight" has shape \[16, 16\], expected \[8, 16\]/);
+    expect((err as Error).message).toMatch(
+      /"model.layers.0.self_attn.k_proj.weight" has shape \[16, 16\], expected \[8, 16\]/,
+    );
   });
   it("bad inputs fail before compute", () => {
     const model = createRandomQwen2({ config: cfg, seed: 2 });
@@ -95,9 +129,15 @@ describe("loading", () => {
 
 describe("random model scales, harvest, CLI", () => {
   it("activations stay O(1) through 8 layers (no explosion or collapse)", () => {
-    const deep = createRandomQwen2({ config: { vocabSize: 64, dModel: 64, nLayers: 8, nHeads: 4, dMlp: 128 }, seed: 5 });
+    const deep = createRandomQwen2({
+      config: { vocabSize: 64, dModel: 64, nLayers: 8, nHeads: 4, dMlp: 128 },
+      seed: 5,
+    });
     const names = Array.from({ length: 8 }, (_, L) => `blocks.${L}.hook_resid_post`);
-    const { logits, cache } = deep.runWithCache(Array.from({ length: 32 }, (_, i) => (i * 7) % 64), { names });
+    const { logits, cache } = deep.runWithCache(
+      Array.from({ length: 32 }, (_, i) => (i * 7) % 64),
+      { names },
+    );
     const rms = (t: Tensor) => Math.sqrt(Array.from(t.data as Float32Array).reduce((s, x) => s + x * x, 0) / t.size);
     for (const n of names) expect(rms(cache.get(n))).toBeGreaterThan(0.3), expect(rms(cache.get(n))).toBeLessThan(5);
     expect(rms(logits!)).toBeGreaterThan(0.5);
@@ -106,7 +146,20 @@ describe("random model scales, harvest, CLI", () => {
   it("harvest yields only unmasked rows, equal to runToHook's", async () => {
     const model = createRandomQwen2({ config: cfg, seed: 4 });
     const src = harvest(model, "blocks.1.hook_resid_pre", [
-      { ids: [[0, 5, 6, 7], [1, 2, 3, 4]], attentionMask: [[0, 1, 1, 1], [1, 1, 1, 1]], keepMask: [[1, 1, 1, 1], [0, 1, 1, 1]] },
+      {
+        ids: [
+          [0, 5, 6, 7],
+          [1, 2, 3, 4],
+        ],
+        attentionMask: [
+          [0, 1, 1, 1],
+          [1, 1, 1, 1],
+        ],
+        keepMask: [
+          [1, 1, 1, 1],
+          [0, 1, 1, 1],
+        ],
+      },
     ]);
     expect(src.dIn).toBe(16);
     const out: Tensor[] = [];
@@ -117,7 +170,18 @@ describe("random model scales, harvest, CLI", () => {
   });
   it("difflens-forward writes logits and hooks with a batch dimension of 1", async () => {
     const out = path.join(tmp, "fw.safetensors");
-    const code = await forwardCli(["--model", path.join(FIXTURES, "gqa-tied-bf16"), "--tokens", "1,2,3", "--hooks", "blocks.0.hook_resid_post,blocks.1.attn.hook_pattern", "--out", out, "--backend", "js"]);
+    const code = await forwardCli([
+      "--model",
+      path.join(FIXTURES, "gqa-tied-bf16"),
+      "--tokens",
+      "1,2,3",
+      "--hooks",
+      "blocks.0.hook_resid_post,blocks.1.attn.hook_pattern",
+      "--out",
+      out,
+      "--backend",
+      "js",
+    ]);
     expect(code).toBe(0);
     const { tensors } = await readSafetensors(out);
     expect(tensors.logits!.shape).toEqual([1, 3, 96]);
@@ -126,13 +190,33 @@ describe("random model scales, harvest, CLI", () => {
   });
   // Uses the Qwen tokenizer fixture of @difflens/tokenizer (11 MB, not duplicated here); skipped if it moves.
   const qwenTokenizer = path.join(FIXTURES, "..", "..", "..", "..", "tokenizer", "test", "fixtures", "qwen");
-  it.skipIf(!fs.existsSync(path.join(qwenTokenizer, "tokenizer.json")))("difflens-forward --text renders the chat template and tokenizes", async () => {
-    const dir = await writeRandomQwen2Folder(path.join(tmp, "text-model"), { config: { vocabSize: 151936, dModel: 8, nLayers: 1, nHeads: 2, dMlp: 8 }, seed: 1, tokenizerFrom: qwenTokenizer });
-    const out = path.join(tmp, "text.safetensors");
-    expect(await forwardCli(["--model", dir, "--text", "Hello there", "--condition", "custom:Be brief.", "--out", out, "--backend", "js"])).toBe(0);
-    const ids = Array.from((await readSafetensors(out)).tensors.input_ids!.data as Int32Array);
-    expect(ids[0]).toBe(151644); // <|im_start|>
-    expect(ids.slice(-3)).toEqual([151644, 77091, 198]); // <|im_start|>assistant\n
-    expect(ids.filter((x) => x === 151644)).toHaveLength(3); // system, user, assistant turns
-  });
+  it.skipIf(!fs.existsSync(path.join(qwenTokenizer, "tokenizer.json")))(
+    "difflens-forward --text renders the chat template and tokenizes",
+    async () => {
+      const dir = await writeRandomQwen2Folder(path.join(tmp, "text-model"), {
+        config: { vocabSize: 151936, dModel: 8, nLayers: 1, nHeads: 2, dMlp: 8 },
+        seed: 1,
+        tokenizerFrom: qwenTokenizer,
+      });
+      const out = path.join(tmp, "text.safetensors");
+      expect(
+        await forwardCli([
+          "--model",
+          dir,
+          "--text",
+          "Hello there",
+          "--condition",
+          "custom:Be brief.",
+          "--out",
+          out,
+          "--backend",
+          "js",
+        ]),
+      ).toBe(0);
+      const ids = Array.from((await readSafetensors(out)).tensors.input_ids!.data as Int32Array);
+      expect(ids[0]).toBe(151644); // <|im_start|>
+      expect(ids.slice(-3)).toEqual([151644, 77091, 198]); // <|im_start|>assistant\n
+      expect(ids.filter((x) => x === 151644)).toHaveLength(3); // system, user, assistant turns
+    },
+  );
 });

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { f32ArrayToBf16, bf16ArrayToF32, randn, Rng, toFloat32Array, useBackend } from "@difflens/tensor";
+import { bf16ArrayToF32, f32ArrayToBf16, Rng, randn, toFloat32Array, useBackend } from "@difflens/tensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LoraError, loadLoraAdapter, loadModel, mergeLora, saveModelFolder, writeLoraAdapter } from "../src/index.ts";
 import { FIXTURES, ids2d, readExpected, relErr } from "./helpers.ts";
@@ -52,7 +52,10 @@ describe("PEFT LoRA merge vs the float64 reference", () => {
     const rng = new Rng(1);
     const dir = path.join(tmp, "written");
     await writeLoraAdapter(dir, {
-      r: 2, loraAlpha: 4, targetModules: ["up_proj"], baseModel: "tiny",
+      r: 2,
+      loraAlpha: 4,
+      targetModules: ["up_proj"],
+      baseModel: "tiny",
       modules: { "model.layers.2.mlp.up_proj": { a: randn([2, 32], rng, 0.2), b: randn([48, 2], rng, 0.2) } },
     });
     const adapter = await loadLoraAdapter(dir);
@@ -63,11 +66,17 @@ describe("PEFT LoRA merge vs the float64 reference", () => {
 
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, "adapter_config.json"), "utf8"));
     fs.writeFileSync(path.join(dir, "adapter_config.json"), JSON.stringify({ ...cfg, target_modules: ["c_attn"] }));
-    await loadLoraAdapter(dir).then((a) => expect(() => mergeLora(model, a)).toThrow(/"c_attn" does not exist .* q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj/));
+    await loadLoraAdapter(dir).then((a) =>
+      expect(() => mergeLora(model, a)).toThrow(
+        /"c_attn" does not exist .* q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj/,
+      ),
+    );
 
     const foreign = path.join(tmp, "foreign");
     await writeLoraAdapter(foreign, {
-      r: 2, loraAlpha: 2, targetModules: ["up_proj"],
+      r: 2,
+      loraAlpha: 2,
+      targetModules: ["up_proj"],
       modules: { "transformer.h.0.mlp.up_proj": { a: randn([2, 32], rng), b: randn([48, 2], rng) } },
     });
     const f = await loadLoraAdapter(foreign);
@@ -75,10 +84,22 @@ describe("PEFT LoRA merge vs the float64 reference", () => {
     expect(() => mergeLora(model, f)).toThrow(/another architecture/);
 
     const badRank = path.join(tmp, "bad-rank");
-    await writeLoraAdapter(badRank, { r: 3, loraAlpha: 2, targetModules: ["up_proj"], modules: { "model.layers.0.mlp.up_proj": { a: randn([2, 32], rng), b: randn([48, 2], rng) } } });
+    await writeLoraAdapter(badRank, {
+      r: 3,
+      loraAlpha: 2,
+      targetModules: ["up_proj"],
+      modules: { "model.layers.0.mlp.up_proj": { a: randn([2, 32], rng), b: randn([48, 2], rng) } },
+    });
     await expect(loadLoraAdapter(badRank)).rejects.toThrow(/rank 3/);
     const badShape = path.join(tmp, "bad-shape");
-    await writeLoraAdapter(badShape, { r: 2, loraAlpha: 2, targetModules: ["up_proj"], modules: { "model.layers.0.mlp.up_proj": { a: randn([2, 31], rng), b: randn([48, 2], rng) } } });
-    await loadLoraAdapter(badShape).then((a) => expect(() => mergeLora(model, a)).toThrow(/B·A is \[48, 31\], the weight is \[48, 32\]/));
+    await writeLoraAdapter(badShape, {
+      r: 2,
+      loraAlpha: 2,
+      targetModules: ["up_proj"],
+      modules: { "model.layers.0.mlp.up_proj": { a: randn([2, 31], rng), b: randn([48, 2], rng) } },
+    });
+    await loadLoraAdapter(badShape).then((a) =>
+      expect(() => mergeLora(model, a)).toThrow(/B·A is \[48, 31\], the weight is \[48, 32\]/),
+    );
   });
 });

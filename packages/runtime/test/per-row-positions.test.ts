@@ -2,13 +2,26 @@ import { type Tensor, useBackend } from "@difflens/tensor";
 import { padTokenRows } from "@difflens/tokenizer";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  addVector, clampDirection, createRandomQwen2, harvest, HookError, patchActivation, zeroAblateHead, zeroAblateMlp,
-  type HookSpec, type Model, type Positions,
+  addVector,
+  clampDirection,
+  createRandomQwen2,
+  HookError,
+  type HookSpec,
+  harvest,
+  type Model,
+  type Positions,
+  patchActivation,
+  zeroAblateHead,
+  zeroAblateMlp,
 } from "../src/index.ts";
 import { availableBackends, relErr } from "./helpers.ts";
 
 // Three prompts of different lengths, each read at its own position (item coordinates: −1 = its last token).
-const PROMPTS = [[5, 9, 2, 33, 17], [8, 40], [11, 20, 21, 22, 23, 24, 25, 26]];
+const PROMPTS = [
+  [5, 9, 2, 33, 17],
+  [8, 40],
+  [11, 20, 21, 22, 23, 24, 25, 26],
+];
 const READ = [[2], [-1], [5]];
 const OTHER = PROMPTS.map((p) => p.map((t) => (t * 7 + 3) % 64)); // patch sources: same lengths, other tokens
 const HOOKS = ["blocks.0.hook_resid_post", "blocks.1.attn.hook_pattern", "blocks.1.hook_mlp_out"];
@@ -52,19 +65,24 @@ describe.each(availableBackends())("per-row positions (%s backend)", (backend) =
       ["clampDirection", (positions) => clampDirection("blocks.0.hook_resid_mid", v, { value: 2, positions })],
       ["zeroAblateHead", (positions) => zeroAblateHead(0, 1, { positions })],
       ["zeroAblateMlp", (positions) => zeroAblateMlp(0, { positions })],
-      ["patchActivation", (positions, row) => {
-        const hook = "blocks.1.hook_resid_pre";
-        const source = row === null
-          ? model.runWithCache(batchOf(OTHER), { names: [hook], positions }).cache.get(hook) // [3, 1, dModel]
-          : model.runWithCache(OTHER[row]!, { names: [hook], positions }).cache.get(hook); // [1, 1, dModel]
-        return patchActivation(hook, source, { positions });
-      }],
+      [
+        "patchActivation",
+        (positions, row) => {
+          const hook = "blocks.1.hook_resid_pre";
+          const source =
+            row === null
+              ? model.runWithCache(batchOf(OTHER), { names: [hook], positions }).cache.get(hook) // [3, 1, dModel]
+              : model.runWithCache(OTHER[row]!, { names: [hook], positions }).cache.get(hook); // [1, 1, dModel]
+          return patchActivation(hook, source, { positions });
+        },
+      ],
     ];
     it.each(interventions)("%s at per-row positions equals single runs at the shared position (1e-5)", (_, make) => {
       useBackend(backend);
       const tokens = batchOf(PROMPTS);
-      const batched = model.withHooks([make({ perRow: READ }, null)],
-        () => model.runWithCache(tokens, { names: [OUT], positions: everyToken }));
+      const batched = model.withHooks([make({ perRow: READ }, null)], () =>
+        model.runWithCache(tokens, { names: [OUT], positions: everyToken }),
+      );
       PROMPTS.forEach((prompt, b) => {
         const alone = model.withHooks([make(READ[b]!, b)], () => model.runWithCache(prompt, { names: [OUT] })).cache;
         const untouched = model.runWithCache(prompt, { names: [OUT] }).cache.get(OUT);
@@ -150,8 +168,10 @@ describe.each(availableBackends())("per-row positions (%s backend)", (backend) =
     expect(steer([[0], [0], [8]])).toThrow(/position 8 is outside the 8 positions of row 2/);
     expect(steer([[0], [2], [0]])).toThrow(HookError);
     const source = harvest(model, OUT, [{ tokens, positions: { perRow: [[0], [0], [9]] } }]);
-    await expect((async () => {
-      for await (const _ of source) void _;
-    })()).rejects.toThrow(/harvest: position 9 is outside the 8 positions of row 2/);
+    await expect(
+      (async () => {
+        for await (const _ of source) void _;
+      })(),
+    ).rejects.toThrow(/harvest: position 9 is outside the 8 positions of row 2/);
   });
 });

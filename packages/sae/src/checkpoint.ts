@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { tempPathBeside, writeJsonAtomic } from "@difflens/common";
-import { Rng, Tensor, toFloat32Array, type RngState } from "@difflens/tensor";
+import { Rng, type RngState, Tensor, toFloat32Array } from "@difflens/tensor";
 import { SaeError } from "./errors.ts";
 import { Sae } from "./sae.ts";
 import { readSafetensors, writeSafetensors } from "./safetensors-io.ts";
@@ -44,11 +44,26 @@ export function foldedWeights(p: TrainParams, inputScale: number): TrainParams {
 
 /** Inverse of foldedWeights, for starting training from raw-space weights under a new input scale. */
 export function unfoldedWeights(w: TrainParams, inputScale: number): TrainParams {
-  return { wEnc: w.wEnc.slice(), bEnc: w.bEnc.map((v) => v * inputScale), wDec: w.wDec.slice(), bDec: w.bDec.map((v) => v * inputScale) };
+  return {
+    wEnc: w.wEnc.slice(),
+    bEnc: w.bEnc.map((v) => v * inputScale),
+    wDec: w.wDec.slice(),
+    bDec: w.bDec.map((v) => v * inputScale),
+  };
 }
 
 export function sparsifyCfg(dIn: number, dSae: number, k: number): Record<string, unknown> {
-  return { activation: "topk", expansion_factor: Math.max(1, Math.round(dSae / dIn)), normalize_decoder: true, num_latents: dSae, k, multi_topk: false, skip_connection: false, transcode: false, d_in: dIn };
+  return {
+    activation: "topk",
+    expansion_factor: Math.max(1, Math.round(dSae / dIn)),
+    normalize_decoder: true,
+    num_latents: dSae,
+    k,
+    multi_topk: false,
+    skip_connection: false,
+    transcode: false,
+    d_in: dIn,
+  };
 }
 
 export function saeTensors(w: TrainParams, dIn: number, dSae: number): Record<string, Tensor> {
@@ -61,7 +76,9 @@ export function saeTensors(w: TrainParams, dIn: number, dSae: number): Record<st
 }
 
 async function sha256File(file: string): Promise<string> {
-  return createHash("sha256").update(await fsp.readFile(file)).digest("hex");
+  return createHash("sha256")
+    .update(await fsp.readFile(file))
+    .digest("hex");
 }
 
 /**
@@ -69,7 +86,13 @@ async function sha256File(file: string): Promise<string> {
  * renamed into place when complete), then points `<runDir>/latest.json` at it, then prunes old ones.
  * A crash at any point leaves the previous checkpoint and pointer intact.
  */
-export async function saveTrainCheckpoint(runDir: string, state: TrainState, cfg: SaeTrainConfig, lineage: LineageEntry[], keep: number): Promise<string> {
+export async function saveTrainCheckpoint(
+  runDir: string,
+  state: TrainState,
+  cfg: SaeTrainConfig,
+  lineage: LineageEntry[],
+  keep: number,
+): Promise<string> {
   const ckRoot = path.join(runDir, "checkpoints");
   await fsp.mkdir(ckRoot, { recursive: true });
   const name = `step-${String(state.step).padStart(8, "0")}`;
@@ -89,9 +112,15 @@ export async function saveTrainCheckpoint(runDir: string, state: TrainState, cfg
     opt["train.bDec"] = new Tensor("f32", [cfg.dIn], p.bDec);
     await writeSafetensors(path.join(tmp, "optimizer.safetensors"), opt);
     const stateJson = {
-      step: state.step, adamT: state.adamT, tokensSeen: state.tokensSeen, batchesSeen: state.batchesSeen,
-      inputScale: state.inputScale, rng: state.rng.state(), windowTokens: state.windowTokens,
-      sinceFired: Array.from(state.sinceFired), fireCounts: Array.from(state.fireCounts),
+      step: state.step,
+      adamT: state.adamT,
+      tokensSeen: state.tokensSeen,
+      batchesSeen: state.batchesSeen,
+      inputScale: state.inputScale,
+      rng: state.rng.state(),
+      windowTokens: state.windowTokens,
+      sinceFired: Array.from(state.sinceFired),
+      fireCounts: Array.from(state.fireCounts),
       saeSha256: await sha256File(path.join(tmp, "sae.safetensors")),
       optimizerSha256: await sha256File(path.join(tmp, "optimizer.safetensors")),
     };
@@ -104,7 +133,8 @@ export async function saveTrainCheckpoint(runDir: string, state: TrainState, cfg
   }
   writeJsonAtomic(path.join(runDir, "latest.json"), { checkpoint: `checkpoints/${name}`, step: state.step });
   const all = (await fsp.readdir(ckRoot)).filter((d) => /^step-\d+$/.test(d)).sort();
-  for (const old of all.slice(0, Math.max(0, all.length - 1 - keep))) await fsp.rm(path.join(ckRoot, old), { recursive: true, force: true });
+  for (const old of all.slice(0, Math.max(0, all.length - 1 - keep)))
+    await fsp.rm(path.join(ckRoot, old), { recursive: true, force: true });
   return final;
 }
 
@@ -114,14 +144,24 @@ function tensorOf(a: Float32Array, n: keyof TrainParams, cfg: SaeTrainConfig): T
 }
 
 /** cfg.json (sparsify keys + difflens block) and sae.safetensors (raw-activation weights). */
-export async function writeSaeFolder(dir: string, state: TrainState, cfg: SaeTrainConfig, lineage: LineageEntry[]): Promise<void> {
+export async function writeSaeFolder(
+  dir: string,
+  state: TrainState,
+  cfg: SaeTrainConfig,
+  lineage: LineageEntry[],
+): Promise<void> {
   await fsp.mkdir(dir, { recursive: true });
   const folded = foldedWeights(state.params, state.inputScale);
   await writeSafetensors(path.join(dir, "sae.safetensors"), saeTensors(folded, cfg.dIn, cfg.dSae), { format: "pt" });
   const block: DifflensBlock = {
-    format: "difflens-sae", version: DIFFLENS_SAE_FORMAT_VERSION, hookName: cfg.hookName,
+    format: "difflens-sae",
+    version: DIFFLENS_SAE_FORMAT_VERSION,
+    hookName: cfg.hookName,
     normalization: { kind: cfg.normalizeActivations, inputScale: state.inputScale, folded: true },
-    lineage, step: state.step, tokensSeen: state.tokensSeen, trainConfig: cfg,
+    lineage,
+    step: state.step,
+    tokensSeen: state.tokensSeen,
+    trainConfig: cfg,
   };
   writeJsonAtomic(path.join(dir, "cfg.json"), { ...sparsifyCfg(cfg.dIn, cfg.dSae, cfg.k), difflens: block });
 }
@@ -146,7 +186,17 @@ export interface LoadedCheckpoint {
     trainParams: TrainParams;
     adamM: TrainParams;
     adamV: TrainParams;
-    state: { step: number; adamT: number; tokensSeen: number; batchesSeen: number; inputScale: number; rng: RngState; windowTokens: number; sinceFired: number[]; fireCounts: number[] };
+    state: {
+      step: number;
+      adamT: number;
+      tokensSeen: number;
+      batchesSeen: number;
+      inputScale: number;
+      rng: RngState;
+      windowTokens: number;
+      sinceFired: number[];
+      fireCounts: number[];
+    };
   };
 }
 
@@ -158,43 +208,82 @@ export async function loadCheckpoint(dir: string, expect?: { dIn: number; dSae: 
   try {
     cfg = JSON.parse(await fsp.readFile(cfgPath, "utf8"));
   } catch (err) {
-    throw new SaeError("CHECKPOINT_CORRUPT", `${cfgPath}: not valid JSON (${(err as Error).message})`, { file: cfgPath });
+    throw new SaeError("CHECKPOINT_CORRUPT", `${cfgPath}: not valid JSON (${(err as Error).message})`, {
+      file: cfgPath,
+    });
   }
   const block = cfg.difflens as DifflensBlock | undefined;
   if (!block || block.format !== "difflens-sae") {
-    throw new SaeError("FORMAT_INVALID", `${cfgPath}: no difflens block — not a difflens checkpoint (use loadSae for sparsify/SAELens folders)`, { file: cfgPath });
+    throw new SaeError(
+      "FORMAT_INVALID",
+      `${cfgPath}: no difflens block — not a difflens checkpoint (use loadSae for sparsify/SAELens folders)`,
+      { file: cfgPath },
+    );
   }
-  const dIn = cfg.d_in as number, dSae = cfg.num_latents as number;
+  const dIn = cfg.d_in as number,
+    dSae = cfg.num_latents as number;
   if (expect && (expect.dIn !== dIn || expect.dSae !== dSae)) {
-    throw new SaeError("CHECKPOINT_MISMATCH", `${dir}: checkpoint has dIn=${dIn}, dSae=${dSae}; this run needs dIn=${expect.dIn}, dSae=${expect.dSae}`, { file: cfgPath, expected: expect, got: { dIn, dSae } });
+    throw new SaeError(
+      "CHECKPOINT_MISMATCH",
+      `${dir}: checkpoint has dIn=${dIn}, dSae=${dSae}; this run needs dIn=${expect.dIn}, dSae=${expect.dSae}`,
+      { file: cfgPath, expected: expect, got: { dIn, dSae } },
+    );
   }
   const saePath = path.join(dir, "sae.safetensors");
   const sha256 = await hashOrMissing(saePath);
   const sae = await readChecked(saePath);
   const weights: TrainParams = {
-    wEnc: f32(sae, "encoder.weight", [dSae, dIn], saePath), bEnc: f32(sae, "encoder.bias", [dSae], saePath),
-    wDec: f32(sae, "W_dec", [dSae, dIn], saePath), bDec: f32(sae, "b_dec", [dIn], saePath),
+    wEnc: f32(sae, "encoder.weight", [dSae, dIn], saePath),
+    bEnc: f32(sae, "encoder.bias", [dSae], saePath),
+    wDec: f32(sae, "W_dec", [dSae, dIn], saePath),
+    bDec: f32(sae, "b_dec", [dIn], saePath),
   };
   const out: LoadedCheckpoint = { dir, cfg, block, weights, sha256 };
-  const optPath = path.join(dir, "optimizer.safetensors"), statePath = path.join(dir, "state.json");
+  const optPath = path.join(dir, "optimizer.safetensors"),
+    statePath = path.join(dir, "state.json");
   if (existsSync(optPath) && existsSync(statePath)) {
-    let st: LoadedCheckpoint["train"] extends infer T ? T extends { state: infer S } ? S & { saeSha256: string; optimizerSha256: string } : never : never;
+    let st: LoadedCheckpoint["train"] extends infer T
+      ? T extends { state: infer S }
+        ? S & { saeSha256: string; optimizerSha256: string }
+        : never
+      : never;
     try {
       st = JSON.parse(await fsp.readFile(statePath, "utf8"));
     } catch (err) {
-      throw new SaeError("CHECKPOINT_CORRUPT", `${statePath}: not valid JSON (${(err as Error).message})`, { file: statePath });
+      throw new SaeError("CHECKPOINT_CORRUPT", `${statePath}: not valid JSON (${(err as Error).message})`, {
+        file: statePath,
+      });
     }
-    if (st.saeSha256 !== sha256) throw new SaeError("CHECKPOINT_CORRUPT", `${saePath}: sha256 ${sha256} differs from the one recorded in state.json (${st.saeSha256}) — file changed or truncated`, { file: saePath });
+    if (st.saeSha256 !== sha256)
+      throw new SaeError(
+        "CHECKPOINT_CORRUPT",
+        `${saePath}: sha256 ${sha256} differs from the one recorded in state.json (${st.saeSha256}) — file changed or truncated`,
+        { file: saePath },
+      );
     const optSha = await hashOrMissing(optPath);
-    if (st.optimizerSha256 !== optSha) throw new SaeError("CHECKPOINT_CORRUPT", `${optPath}: sha256 differs from the one recorded in state.json — file changed or truncated`, { file: optPath });
+    if (st.optimizerSha256 !== optSha)
+      throw new SaeError(
+        "CHECKPOINT_CORRUPT",
+        `${optPath}: sha256 differs from the one recorded in state.json — file changed or truncated`,
+        { file: optPath },
+      );
     const opt = await readChecked(optPath);
     const moments = (prefix: string): TrainParams => ({
-      wEnc: f32(opt, `${prefix}.wEnc`, [dSae, dIn], optPath), bEnc: f32(opt, `${prefix}.bEnc`, [dSae], optPath),
-      wDec: f32(opt, `${prefix}.wDec`, [dSae, dIn], optPath), bDec: f32(opt, `${prefix}.bDec`, [dIn], optPath),
+      wEnc: f32(opt, `${prefix}.wEnc`, [dSae, dIn], optPath),
+      bEnc: f32(opt, `${prefix}.bEnc`, [dSae], optPath),
+      wDec: f32(opt, `${prefix}.wDec`, [dSae, dIn], optPath),
+      bDec: f32(opt, `${prefix}.bDec`, [dIn], optPath),
     });
     out.train = {
-      trainParams: { wEnc: weights.wEnc, wDec: weights.wDec, bEnc: f32(opt, "train.bEnc", [dSae], optPath), bDec: f32(opt, "train.bDec", [dIn], optPath) },
-      adamM: moments("adam_m"), adamV: moments("adam_v"), state: st,
+      trainParams: {
+        wEnc: weights.wEnc,
+        wDec: weights.wDec,
+        bEnc: f32(opt, "train.bEnc", [dSae], optPath),
+        bDec: f32(opt, "train.bDec", [dIn], optPath),
+      },
+      adamM: moments("adam_m"),
+      adamV: moments("adam_v"),
+      state: st,
     };
   }
   return out;
@@ -209,7 +298,10 @@ async function readChecked(file: string): Promise<Record<string, Tensor>> {
   try {
     return (await readSafetensors(file)).tensors;
   } catch (err) {
-    throw new SaeError("CHECKPOINT_CORRUPT", `${file}: unreadable safetensors (${(err as Error).message})`, { file, cause: (err as { code?: string }).code });
+    throw new SaeError("CHECKPOINT_CORRUPT", `${file}: unreadable safetensors (${(err as Error).message})`, {
+      file,
+      cause: (err as { code?: string }).code,
+    });
   }
 }
 
@@ -217,7 +309,11 @@ function f32(tensors: Record<string, Tensor>, name: string, shape: number[], fil
   const t = tensors[name];
   if (!t) throw new SaeError("CHECKPOINT_CORRUPT", `${file}: tensor "${name}" missing`, { file, field: name });
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new SaeError("CHECKPOINT_MISMATCH", `${file}: tensor "${name}" has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`, { file, field: name, expected: shape, got: t.shape });
+    throw new SaeError(
+      "CHECKPOINT_MISMATCH",
+      `${file}: tensor "${name}" has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`,
+      { file, field: name, expected: shape, got: t.shape },
+    );
   }
   return toFloat32Array(t).slice();
 }
@@ -225,7 +321,15 @@ function f32(tensors: Record<string, Tensor>, name: string, shape: number[], fil
 /** An inference SAE from one of our checkpoint folders. */
 export function saeFromCheckpoint(ck: LoadedCheckpoint): Sae {
   const k = ck.cfg.k as number;
-  return new Sae({ dIn: ck.cfg.d_in as number, dSae: ck.cfg.num_latents as number, activation: { kind: "topk", k }, hookName: ck.block.hookName }, ck.weights);
+  return new Sae(
+    {
+      dIn: ck.cfg.d_in as number,
+      dSae: ck.cfg.num_latents as number,
+      activation: { kind: "topk", k },
+      hookName: ck.block.hookName,
+    },
+    ck.weights,
+  );
 }
 
 export function rngFrom(state: RngState): Rng {

@@ -1,19 +1,41 @@
 // @difflens/sae: TopK sparse autoencoders: encode/decode, training, finetuning, formats, metrics.
-export { SaeError, type SaeErrorCode } from "./errors.ts";
-export { Sae, type SaeActivation, type SaeSpec, type SaeWeights, type InputNormalization } from "./sae.ts";
-export { codesToDense, codesL0, type SparseCodes } from "./sparse-codes.ts";
-export { DEFAULT_SAE_TRAIN_CONFIG, resolveSaeTrainConfig, lrAt, peakLr, effectiveKAux, type SaeTrainConfig } from "./train/config.ts";
-export { trainSae, type TrainSaeOptions, type TrainSaeResult } from "./train/trainer.ts";
-export { trainStep, forwardBackward, applyUpdate, StepScratch, type StepStats } from "./train/sparse-step.ts";
-export { newTrainState, initParams, type TrainState, type TrainParams } from "./train/train-state.ts";
-export { geometricMedian } from "./train/geometric-median.ts";
-export { densityHistogram, type MetricsLogger } from "./metrics-logger.ts";
-export { spliceMetrics, type SpliceModel, type SpliceMetrics } from "./splice.ts";
+
 export {
-  loadCheckpoint, saveTrainCheckpoint, latestCheckpoint, saeFromCheckpoint, writeSaeFolder,
-  DIFFLENS_SAE_FORMAT_VERSION, type DifflensBlock, type LineageEntry, type LoadedCheckpoint,
+  DIFFLENS_SAE_FORMAT_VERSION,
+  type DifflensBlock,
+  type LineageEntry,
+  type LoadedCheckpoint,
+  latestCheckpoint,
+  loadCheckpoint,
+  saeFromCheckpoint,
+  saveTrainCheckpoint,
+  writeSaeFolder,
 } from "./checkpoint.ts";
-export { detectSaeFormat, loadSae, writeSaeLens, writeSparsify, type SaeFormat, type LoadSaeOptions } from "./formats/formats.ts";
-export { readTorchStateDict, type TorchTensor } from "./formats/torch-load.ts";
-export { readPickle, PICKLE_ALLOW_LIST } from "./formats/pickle.ts";
+export { SaeError, type SaeErrorCode } from "./errors.ts";
 export { convertSae } from "./formats/convert.ts";
+export {
+  detectSaeFormat,
+  type LoadSaeOptions,
+  loadSae,
+  type SaeFormat,
+  writeSaeLens,
+  writeSparsify,
+} from "./formats/formats.ts";
+export { PICKLE_ALLOW_LIST, readPickle } from "./formats/pickle.ts";
+export { readTorchStateDict, type TorchTensor } from "./formats/torch-load.ts";
+export { densityHistogram, type MetricsLogger } from "./metrics-logger.ts";
+export { type InputNormalization, Sae, type SaeActivation, type SaeSpec, type SaeWeights } from "./sae.ts";
+export { codesL0, codesToDense, type SparseCodes } from "./sparse-codes.ts";
+export { type SpliceMetrics, type SpliceModel, spliceMetrics } from "./splice.ts";
+export {
+  DEFAULT_SAE_TRAIN_CONFIG,
+  effectiveKAux,
+  lrAt,
+  peakLr,
+  resolveSaeTrainConfig,
+  type SaeTrainConfig,
+} from "./train/config.ts";
+export { geometricMedian } from "./train/geometric-median.ts";
+export { applyUpdate, forwardBackward, StepScratch, type StepStats, trainStep } from "./train/sparse-step.ts";
+export { initParams, newTrainState, type TrainParams, type TrainState } from "./train/train-state.ts";
+export { type TrainSaeOptions, type TrainSaeResult, trainSae } from "./train/trainer.ts";

@@ -10,7 +10,10 @@ export function densityHistogram(fireCounts: Float64Array, windowTokens: number)
   if (windowTokens <= 0) return out;
   for (let j = 0; j < fireCounts.length; j++) {
     const c = fireCounts[j]!;
-    if (c === 0) { out["density_hist/never"]!++; continue; }
+    if (c === 0) {
+      out["density_hist/never"]!++;
+      continue;
+    }
     const e = Math.max(-8, Math.min(-1, Math.floor(Math.log10(c / windowTokens))));
     out[`density_hist/1e${e}_to_1e${e + 1}`]!++;
   }

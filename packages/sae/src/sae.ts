@@ -1,4 +1,4 @@
-import { Tensor, gemm } from "@difflens/tensor";
+import { gemm, Tensor } from "@difflens/tensor";
 import { SaeError } from "./errors.ts";
 import type { SparseCodes } from "./sparse-codes.ts";
 import { TopKSelector } from "./topk-select.ts";
@@ -67,15 +67,25 @@ export class Sae {
     const want: Record<keyof SaeWeights, number> = { wEnc: dSae * dIn, bEnc: dSae, wDec: dSae * dIn, bDec: dIn };
     for (const key of Object.keys(want) as (keyof SaeWeights)[]) {
       if (weights[key].length !== want[key]) {
-        throw new SaeError("SHAPE_MISMATCH", `Sae: ${key} has ${weights[key].length} elements, expected ${want[key]} for dIn=${dIn}, dSae=${dSae}`, { field: key, expected: want[key], got: weights[key].length });
+        throw new SaeError(
+          "SHAPE_MISMATCH",
+          `Sae: ${key} has ${weights[key].length} elements, expected ${want[key]} for dIn=${dIn}, dSae=${dSae}`,
+          { field: key, expected: want[key], got: weights[key].length },
+        );
       }
     }
     const act = spec.activation;
     if ((act.kind === "topk" || act.kind === "batchtopk") && (!Number.isInteger(act.k) || act.k < 1 || act.k > dSae)) {
-      throw new SaeError("CONFIG_INVALID", `Sae: k must be an integer in [1, dSae=${dSae}], got ${act.k}`, { field: "k", got: act.k });
+      throw new SaeError("CONFIG_INVALID", `Sae: k must be an integer in [1, dSae=${dSae}], got ${act.k}`, {
+        field: "k",
+        got: act.k,
+      });
     }
     if (act.kind === "jumprelu" && act.threshold.length !== dSae) {
-      throw new SaeError("SHAPE_MISMATCH", `Sae: jumprelu threshold has ${act.threshold.length} elements, expected dSae=${dSae}`);
+      throw new SaeError(
+        "SHAPE_MISMATCH",
+        `Sae: jumprelu threshold has ${act.threshold.length} elements, expected dSae=${dSae}`,
+      );
     }
     this.dIn = dIn;
     this.dSae = dSae;
@@ -98,10 +108,13 @@ export class Sae {
     const xc = new Float32Array(rows * dIn);
     const bDec = this.weights.bDec;
     for (let r = 0; r < rows; r++) {
-      const src = (row0 + r) * dIn, dst = r * dIn;
+      const src = (row0 + r) * dIn,
+        dst = r * dIn;
       for (let i = 0; i < dIn; i++) xc[dst + i] = xn[src + i]! - (this.applyBDecToInput ? bDec[i]! : 0);
     }
-    const pre = gemm(new Tensor("f32", [rows, dIn], xc), new Tensor("f32", [dSae, dIn], this.weights.wEnc), { transB: true }).data as Float32Array;
+    const pre = gemm(new Tensor("f32", [rows, dIn], xc), new Tensor("f32", [dSae, dIn], this.weights.wEnc), {
+      transB: true,
+    }).data as Float32Array;
     const bEnc = this.weights.bEnc;
     for (let r = 0; r < rows; r++) for (let j = 0; j < dSae; j++) pre[r * dSae + j]! += bEnc[j]!;
     return pre;
@@ -134,12 +147,26 @@ export class Sae {
         const off = r * dSae;
         if (topk > 0) {
           selector.selectRow(pre, off, dSae, topk, rowIdx, rowVal, 0);
-          for (let c = 0; c < topk; c++) if (rowVal[c]! > 0) { rowIdx[count] = rowIdx[c]!; rowVal[count++] = rowVal[c]!; }
+          for (let c = 0; c < topk; c++)
+            if (rowVal[c]! > 0) {
+              rowIdx[count] = rowIdx[c]!;
+              rowVal[count++] = rowVal[c]!;
+            }
         } else {
           for (let j = 0; j < dSae; j++) {
             const v = pre[off + j]!;
-            const keep = act.kind === "relu" ? v > 0 : act.kind === "jumprelu" ? v > act.threshold[j]! && v > 0 : act.kind === "batchtopk" ? v > act.threshold && v > 0 : false;
-            if (keep) { rowIdx[count] = j; rowVal[count++] = v; }
+            const keep =
+              act.kind === "relu"
+                ? v > 0
+                : act.kind === "jumprelu"
+                  ? v > act.threshold[j]! && v > 0
+                  : act.kind === "batchtopk"
+                    ? v > act.threshold && v > 0
+                    : false;
+            if (keep) {
+              rowIdx[count] = j;
+              rowVal[count++] = v;
+            }
           }
         }
         idxParts.push(rowIdx.slice(0, count));
@@ -151,7 +178,11 @@ export class Sae {
     const indices = new Int32Array(nnz);
     const values = new Float32Array(nnz);
     let p = 0;
-    for (let i = 0; i < idxParts.length; i++) { indices.set(idxParts[i]!, p); values.set(valParts[i]!, p); p += idxParts[i]!.length; }
+    for (let i = 0; i < idxParts.length; i++) {
+      indices.set(idxParts[i]!, p);
+      values.set(valParts[i]!, p);
+      p += idxParts[i]!.length;
+    }
     const codes: SparseCodes & { norm?: NormState } = { rows, dSae, indptr, indices, values };
     if (xn.norm) codes.norm = xn.norm;
     return codes;
@@ -160,7 +191,8 @@ export class Sae {
   /** Sparse decode: only the active rows of Wdec. codes → [rows, dIn] */
   decode(codes: SparseCodes): Tensor {
     const { dIn } = this;
-    if (codes.dSae !== this.dSae) throw new SaeError("SHAPE_MISMATCH", `Sae.decode: codes have dSae=${codes.dSae}, this SAE has ${this.dSae}`);
+    if (codes.dSae !== this.dSae)
+      throw new SaeError("SHAPE_MISMATCH", `Sae.decode: codes have dSae=${codes.dSae}, this SAE has ${this.dSae}`);
     const out = new Float32Array(codes.rows * dIn);
     const { wDec, bDec } = this.weights;
     for (let r = 0; r < codes.rows; r++) {
@@ -195,23 +227,30 @@ export class Sae {
   }
 
   private checkLatent(i: number): void {
-    if (!Number.isInteger(i) || i < 0 || i >= this.dSae) throw new SaeError("CONFIG_INVALID", `latent index ${i} out of range [0, ${this.dSae})`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.dSae)
+      throw new SaeError("CONFIG_INVALID", `latent index ${i} out of range [0, ${this.dSae})`);
   }
 
   private normalizedInput(x: Tensor): { rows: number; xn: { data: Float32Array; norm?: NormState } } {
     if (x.dtype !== "f32") throw new SaeError("SHAPE_MISMATCH", `Sae: expected f32 activations, got ${x.dtype}`);
     const last = x.shape[x.shape.length - 1];
     if (x.shape.length < 1 || last !== this.dIn) {
-      throw new SaeError("D_IN_MISMATCH", `Sae: activations have width ${last} (shape [${x.shape.join(", ")}]), this SAE expects dIn=${this.dIn}`, { expected: this.dIn, got: last });
+      throw new SaeError(
+        "D_IN_MISMATCH",
+        `Sae: activations have width ${last} (shape [${x.shape.join(", ")}]), this SAE expects dIn=${this.dIn}`,
+        { expected: this.dIn, got: last },
+      );
     }
     const data = x.data as Float32Array;
     const rows = data.length / this.dIn;
     if (this.inputNormalization === "none") return { rows, xn: { data } };
     const out = new Float32Array(data.length);
-    const shift = new Float32Array(rows), mult = new Float32Array(rows);
+    const shift = new Float32Array(rows),
+      mult = new Float32Array(rows);
     for (let r = 0; r < rows; r++) {
       const o = r * this.dIn;
-      let mu = 0, ss = 0;
+      let mu = 0,
+        ss = 0;
       if (this.inputNormalization === "layer_norm") {
         for (let i = 0; i < this.dIn; i++) mu += data[o + i]!;
         mu /= this.dIn;
@@ -219,23 +258,29 @@ export class Sae {
         // SAELens: x − μ divided by (unbiased std + 1e-6).
         const sd = Math.sqrt(ss / Math.max(1, this.dIn - 1)) + 1e-6;
         for (let i = 0; i < this.dIn; i++) out[o + i] = (data[o + i]! - mu) / sd;
-        shift[r] = mu; mult[r] = sd;
+        shift[r] = mu;
+        mult[r] = sd;
       } else {
         for (let i = 0; i < this.dIn; i++) ss += data[o + i]! ** 2;
         const f = Math.sqrt(this.dIn) / Math.max(Math.sqrt(ss), 1e-12);
         for (let i = 0; i < this.dIn; i++) out[o + i] = data[o + i]! * f;
-        shift[r] = 0; mult[r] = 1 / f;
+        shift[r] = 0;
+        mult[r] = 1 / f;
       }
     }
     return { rows, xn: { data: out, norm: { shift, mult } } };
   }
 }
 
-interface NormState { shift: Float32Array; mult: Float32Array }
+interface NormState {
+  shift: Float32Array;
+  mult: Float32Array;
+}
 
 function denormalize(out: Float32Array, dIn: number, norm: NormState): void {
   for (let r = 0; r < norm.shift.length; r++) {
-    const m = norm.mult[r]!, s = norm.shift[r]!;
+    const m = norm.mult[r]!,
+      s = norm.shift[r]!;
     for (let i = 0; i < dIn; i++) out[r * dIn + i] = out[r * dIn + i]! * m + s;
   }
 }

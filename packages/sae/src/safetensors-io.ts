@@ -1,2 +1,2 @@
 // The sae package reads and writes dictionaries through @difflens/tensor's safetensors I/O; one import point here.
-export { readSafetensors, writeSafetensors, SafetensorsError } from "@difflens/tensor";
+export { readSafetensors, SafetensorsError, writeSafetensors } from "@difflens/tensor";

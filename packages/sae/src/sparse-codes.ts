@@ -17,7 +17,8 @@ export interface SparseCodes {
 export function codesToDense(codes: SparseCodes): Float32Array {
   const out = new Float32Array(codes.rows * codes.dSae);
   for (let r = 0; r < codes.rows; r++) {
-    for (let p = codes.indptr[r]!; p < codes.indptr[r + 1]!; p++) out[r * codes.dSae + codes.indices[p]!] = codes.values[p]!;
+    for (let p = codes.indptr[r]!; p < codes.indptr[r + 1]!; p++)
+      out[r * codes.dSae + codes.indices[p]!] = codes.values[p]!;
   }
   return out;
 }

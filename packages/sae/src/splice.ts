@@ -34,11 +34,23 @@ export interface SpliceMetrics {
 }
 
 /** CE and KL with the SAE spliced in, over sequences of token ids (each of length ≥ 2). */
-export async function spliceMetrics(model: SpliceModel, sae: Sae, sequences: readonly Int32Array[]): Promise<SpliceMetrics> {
+export async function spliceMetrics(
+  model: SpliceModel,
+  sae: Sae,
+  sequences: readonly Int32Array[],
+): Promise<SpliceMetrics> {
   if (model.dIn !== sae.dIn) {
-    throw new SaeError("D_IN_MISMATCH", `spliceMetrics: model hook ${model.hookName} has width ${model.dIn}, SAE dIn=${sae.dIn}`, { expected: sae.dIn, got: model.dIn });
+    throw new SaeError(
+      "D_IN_MISMATCH",
+      `spliceMetrics: model hook ${model.hookName} has width ${model.dIn}, SAE dIn=${sae.dIn}`,
+      { expected: sae.dIn, got: model.dIn },
+    );
   }
-  let ceC = 0, ceS = 0, ceZ = 0, kl = 0, n = 0;
+  let ceC = 0,
+    ceS = 0,
+    ceZ = 0,
+    kl = 0,
+    n = 0;
   for (const seq of sequences) {
     if (seq.length < 2) continue;
     const clean = await model.logits(seq);
@@ -50,7 +62,9 @@ export async function spliceMetrics(model: SpliceModel, sae: Sae, sequences: rea
       const lc = logSoftmaxRow(clean.data as Float32Array, t * vocab, vocab);
       const ls = logSoftmaxRow(spliced.data as Float32Array, t * vocab, vocab);
       const lz = logSoftmaxRow(zero.data as Float32Array, t * vocab, vocab);
-      ceC -= lc[target]!; ceS -= ls[target]!; ceZ -= lz[target]!;
+      ceC -= lc[target]!;
+      ceS -= ls[target]!;
+      ceZ -= lz[target]!;
       let k = 0;
       for (let v = 0; v < vocab; v++) k += Math.exp(lc[v]!) * (lc[v]! - ls[v]!);
       kl += k;
@@ -58,8 +72,18 @@ export async function spliceMetrics(model: SpliceModel, sae: Sae, sequences: rea
     }
   }
   if (n === 0) throw new SaeError("CONFIG_INVALID", "spliceMetrics: no sequence with at least 2 tokens");
-  ceC /= n; ceS /= n; ceZ /= n; kl /= n;
-  return { ceClean: ceC, ceSpliced: ceS, ceZeroAblated: ceZ, ceRecovered: (ceZ - ceS) / (ceZ - ceC), klSpliced: kl, tokens: n };
+  ceC /= n;
+  ceS /= n;
+  ceZ /= n;
+  kl /= n;
+  return {
+    ceClean: ceC,
+    ceSpliced: ceS,
+    ceZeroAblated: ceZ,
+    ceRecovered: (ceZ - ceS) / (ceZ - ceC),
+    klSpliced: kl,
+    tokens: n,
+  };
 }
 
 function logSoftmaxRow(x: Float32Array, off: number, n: number): Float64Array {

@@ -13,16 +13,28 @@ export class TopKSelector {
   }
 
   /** Top k of src[offset .. offset+n); writes k indices (relative to offset) and values. */
-  selectRow(src: Float32Array, offset: number, n: number, k: number, outIdx: Int32Array, outVal: Float32Array, outOffset: number): void {
+  selectRow(
+    src: Float32Array,
+    offset: number,
+    n: number,
+    k: number,
+    outIdx: Int32Array,
+    outVal: Float32Array,
+    outOffset: number,
+  ): void {
     const hv = this.heapVal;
     const hi = this.heapIdx;
-    for (let i = 0; i < k; i++) { hv[i] = src[offset + i]!; hi[i] = i; }
+    for (let i = 0; i < k; i++) {
+      hv[i] = src[offset + i]!;
+      hi[i] = i;
+    }
     for (let i = (k >> 1) - 1; i >= 0; i--) this.siftDown(i, k);
     let minVal = hv[0]!;
     for (let i = k; i < n; i++) {
       const v = src[offset + i]!;
       if (v > minVal) {
-        hv[0] = v; hi[0] = i;
+        hv[0] = v;
+        hi[0] = i;
         this.siftDown(0, k);
         minVal = hv[0]!;
       }
@@ -31,17 +43,31 @@ export class TopKSelector {
   }
 
   /** Top k of src[offset + candidates[c]] over the candidate list (AuxK over dead latents). */
-  selectAmong(src: Float32Array, offset: number, candidates: Int32Array, count: number, k: number, outIdx: Int32Array, outVal: Float32Array, outOffset: number): void {
+  selectAmong(
+    src: Float32Array,
+    offset: number,
+    candidates: Int32Array,
+    count: number,
+    k: number,
+    outIdx: Int32Array,
+    outVal: Float32Array,
+    outOffset: number,
+  ): void {
     const hv = this.heapVal;
     const hi = this.heapIdx;
-    for (let c = 0; c < k; c++) { const j = candidates[c]!; hv[c] = src[offset + j]!; hi[c] = j; }
+    for (let c = 0; c < k; c++) {
+      const j = candidates[c]!;
+      hv[c] = src[offset + j]!;
+      hi[c] = j;
+    }
     for (let i = (k >> 1) - 1; i >= 0; i--) this.siftDown(i, k);
     let minVal = hv[0]!;
     for (let c = k; c < count; c++) {
       const j = candidates[c]!;
       const v = src[offset + j]!;
       if (v > minVal) {
-        hv[0] = v; hi[0] = j;
+        hv[0] = v;
+        hi[0] = j;
         this.siftDown(0, k);
         minVal = hv[0]!;
       }
@@ -51,12 +77,14 @@ export class TopKSelector {
 
   // Min-heap on value; among equal values the larger index is "smaller" so lower indices survive.
   private less(a: number, b: number): boolean {
-    const va = this.heapVal[a]!, vb = this.heapVal[b]!;
+    const va = this.heapVal[a]!,
+      vb = this.heapVal[b]!;
     return va < vb || (va === vb && this.heapIdx[a]! > this.heapIdx[b]!);
   }
 
   private siftDown(start: number, size: number): void {
-    const hv = this.heapVal, hi = this.heapIdx;
+    const hv = this.heapVal,
+      hi = this.heapIdx;
     let i = start;
     for (;;) {
       const l = 2 * i + 1;
@@ -64,8 +92,12 @@ export class TopKSelector {
       const r = l + 1;
       const m = r < size && this.less(r, l) ? r : l;
       if (!this.less(m, i)) return;
-      const tv = hv[i]!; hv[i] = hv[m]!; hv[m] = tv;
-      const ti = hi[i]!; hi[i] = hi[m]!; hi[m] = ti;
+      const tv = hv[i]!;
+      hv[i] = hv[m]!;
+      hv[m] = tv;
+      const ti = hi[i]!;
+      hi[i] = hi[m]!;
+      hi[m] = ti;
       i = m;
     }
   }
@@ -73,12 +105,14 @@ export class TopKSelector {
   private emitSorted(k: number, outIdx: Int32Array, outVal: Float32Array, outOffset: number): void {
     // Pop the min repeatedly, filling from the back: result is descending.
     let size = k;
-    const hv = this.heapVal, hi = this.heapIdx;
+    const hv = this.heapVal,
+      hi = this.heapIdx;
     while (size > 0) {
       outIdx[outOffset + size - 1] = hi[0]!;
       outVal[outOffset + size - 1] = hv[0]!;
       size--;
-      hv[0] = hv[size]!; hi[0] = hi[size]!;
+      hv[0] = hv[size]!;
+      hi[0] = hi[size]!;
       this.siftDown(0, size);
     }
   }

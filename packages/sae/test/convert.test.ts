@@ -14,12 +14,18 @@ describe("convertSae", () => {
   it("converts dictionary_learning ae.pt once to sparsify and SAELens folders with the same top-k function", async () => {
     const src = new URL("./fixtures/dictionary-learning", import.meta.url).pathname;
     const orig = await loadSae(src, { batchTopKUseThreshold: false });
-    const x = new Tensor("f32", [5, 16], Float32Array.from({ length: 80 }, (_, i) => Math.cos(i * 0.37) * 2));
+    const x = new Tensor(
+      "f32",
+      [5, 16],
+      Float32Array.from({ length: 80 }, (_, i) => Math.cos(i * 0.37) * 2),
+    );
     for (const to of ["sparsify", "saelens"] as const) {
       const info = await convertSae(src, path.join(root, to), to);
       expect(info).toMatchObject({ from: "dictionary_learning", to, dIn: 16, dSae: 64, k: 4 });
       const back = await loadSae(path.join(root, to));
-      expect(Array.from(back.forward(x).data as Float32Array)).toEqual(Array.from(orig.forward(x).data as Float32Array));
+      expect(Array.from(back.forward(x).data as Float32Array)).toEqual(
+        Array.from(orig.forward(x).data as Float32Array),
+      );
     }
   });
 });
@@ -28,7 +34,11 @@ describe("difflens-convert command line", () => {
   const io = () => {
     const lines: string[] = [];
     let out = "";
-    return { lines, text: () => out, io: { out: (t: string) => void (out += t), log: (l: string) => void lines.push(l) } };
+    return {
+      lines,
+      text: () => out,
+      io: { out: (t: string) => void (out += t), log: (l: string) => void lines.push(l) },
+    };
   };
 
   it("--help exits 0 and names the arguments", async () => {

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Rng, Tensor } from "@difflens/tensor";
@@ -14,12 +14,22 @@ import { relErr } from "./helpers.ts";
 const fx = (p: string) => new URL(`./fixtures/${p}`, import.meta.url).pathname;
 const root = mkdtempSync(path.join(tmpdir(), "difflens-sae-formats-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-const catchErr = async (f: () => unknown): Promise<SaeError> => { try { await f(); } catch (e) { return e as SaeError; } throw new Error("no error"); };
+const catchErr = async (f: () => unknown): Promise<SaeError> => {
+  try {
+    await f();
+  } catch (e) {
+    return e as SaeError;
+  }
+  throw new Error("no error");
+};
 
 function randomSae(dIn: number, dSae: number, k: number, seed: number): Sae {
   const rng = new Rng(seed);
   const r = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
-  return new Sae({ dIn, dSae, activation: { kind: "topk", k }, hookName: "blocks.3.hook_resid_pre" }, { wEnc: r(dSae * dIn), bEnc: r(dSae), wDec: r(dSae * dIn), bDec: r(dIn) });
+  return new Sae(
+    { dIn, dSae, activation: { kind: "topk", k }, hookName: "blocks.3.hook_resid_pre" },
+    { wEnc: r(dSae * dIn), bEnc: r(dSae), wDec: r(dSae * dIn), bDec: r(dIn) },
+  );
 }
 
 describe("dictionary_learning ae.pt (real torch.save fixture)", () => {
@@ -29,10 +39,15 @@ describe("dictionary_learning ae.pt (real torch.save fixture)", () => {
   it("reads exactly the expected tensors through the allow-listed pickle reader", () => {
     const sd = readTorchStateDict(path.join(dir, "ae.pt"));
     expect([...sd.keys()].sort()).toEqual(Object.keys(expected).sort());
-    for (const [name, want] of Object.entries(expected) as [string, { dtype: string; shape: number[]; values: number[] | number }][]) {
+    for (const [name, want] of Object.entries(expected) as [
+      string,
+      { dtype: string; shape: number[]; values: number[] | number },
+    ][]) {
       const got = sd.get(name)!;
       expect(got.shape).toEqual(want.shape);
-      expect(Array.from(got.values)).toEqual(Array.isArray(want.values) ? want.values.map((v) => Math.fround(v)) : [want.values]);
+      expect(Array.from(got.values)).toEqual(
+        Array.isArray(want.values) ? want.values.map((v) => Math.fround(v)) : [want.values],
+      );
     }
   });
   it("reproduces the library's encode results (threshold and top-k) and reconstruction", async () => {
@@ -73,20 +88,29 @@ describe("dictionary_learning ae.pt (real torch.save fixture)", () => {
 describe("SAELens and sparsify folders", () => {
   it("round-trips a TopK SAE through SAELens and sparsify folders identically", async () => {
     const sae = randomSae(12, 40, 5, 1);
-    const x = new Tensor("f32", [4, 12], Float32Array.from({ length: 48 }, (_, i) => Math.sin(i)));
-    for (const [fmt, write] of [["saelens", writeSaeLens], ["sparsify", writeSparsify]] as const) {
+    const x = new Tensor(
+      "f32",
+      [4, 12],
+      Float32Array.from({ length: 48 }, (_, i) => Math.sin(i)),
+    );
+    for (const [fmt, write] of [
+      ["saelens", writeSaeLens],
+      ["sparsify", writeSparsify],
+    ] as const) {
       const dir = path.join(root, `rt-${fmt}`);
       await write(dir, sae);
       expect(detectSaeFormat(dir)).toBe(fmt);
       const back = await loadSae(dir);
-      for (const n of ["wEnc", "bEnc", "wDec", "bDec"] as const) expect(Array.from(back.weights[n])).toEqual(Array.from(sae.weights[n]));
+      for (const n of ["wEnc", "bEnc", "wDec", "bDec"] as const)
+        expect(Array.from(back.weights[n])).toEqual(Array.from(sae.weights[n]));
       expect(back.activation).toEqual(sae.activation);
       expect(Array.from(back.forward(x).data as Float32Array)).toEqual(Array.from(sae.forward(x).data as Float32Array));
     }
   });
 
   it("reads every shared SAELens and sparsify config version (with small weights of the stated kind)", async () => {
-    const dIn = 6, dSae = 10;
+    const dIn = 6,
+      dSae = 10;
     const expectKind: Record<string, string> = {};
     for (const lib of ["saelens", "sparsify"]) {
       for (const name of readdirSync(fx(`configs/${lib}`))) {
@@ -100,16 +124,30 @@ describe("SAELens and sparsify folders", () => {
           cfg.d_sae = dSae;
           if (typeof cfg.k === "number") cfg.k = 3;
           if (cfg.activation_fn_kwargs?.k) cfg.activation_fn_kwargs.k = 3;
-          const t: Record<string, Tensor> = { W_enc: new Tensor("f32", [dIn, dSae], r(dIn * dSae)), b_enc: new Tensor("f32", [dSae], r(dSae)), W_dec: new Tensor("f32", [dSae, dIn], r(dSae * dIn)), b_dec: new Tensor("f32", [dIn], r(dIn)) };
+          const t: Record<string, Tensor> = {
+            W_enc: new Tensor("f32", [dIn, dSae], r(dIn * dSae)),
+            b_enc: new Tensor("f32", [dSae], r(dSae)),
+            W_dec: new Tensor("f32", [dSae, dIn], r(dSae * dIn)),
+            b_dec: new Tensor("f32", [dIn], r(dIn)),
+          };
           if (JSON.stringify(cfg).includes("jumprelu")) t.threshold = new Tensor("f32", [dSae], r(dSae).map(Math.abs));
           await writeSafetensors(path.join(dir, "sae_weights.safetensors"), t);
         } else {
-          cfg.num_latents = dSae; cfg.k = 3;
-          await writeSafetensors(path.join(dir, "sae.safetensors"), { "encoder.weight": new Tensor("f32", [dSae, dIn], r(dSae * dIn)), "encoder.bias": new Tensor("f32", [dSae], r(dSae)), W_dec: new Tensor("f32", [dSae, dIn], r(dSae * dIn)), b_dec: new Tensor("f32", [dIn], r(dIn)) });
+          cfg.num_latents = dSae;
+          cfg.k = 3;
+          await writeSafetensors(path.join(dir, "sae.safetensors"), {
+            "encoder.weight": new Tensor("f32", [dSae, dIn], r(dSae * dIn)),
+            "encoder.bias": new Tensor("f32", [dSae], r(dSae)),
+            W_dec: new Tensor("f32", [dSae, dIn], r(dSae * dIn)),
+            b_dec: new Tensor("f32", [dIn], r(dIn)),
+          });
         }
         writeFileSync(path.join(dir, "cfg.json"), JSON.stringify(cfg));
         const loaded = await catchErr(() => loadSae(dir)).catch(() => null);
-        if (loaded instanceof SaeError) { expectKind[`${lib}/${name}`] = `error:${loaded.code}`; continue; }
+        if (loaded instanceof SaeError) {
+          expectKind[`${lib}/${name}`] = `error:${loaded.code}`;
+          continue;
+        }
         const sae = await loadSae(dir);
         expectKind[`${lib}/${name}`] = sae.activation.kind;
         sae.forward(new Tensor("f32", [2, dIn], r(2 * dIn)));

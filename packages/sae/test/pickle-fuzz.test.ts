@@ -16,11 +16,21 @@ function mutate(src: Uint8Array, rng: Rng): Uint8Array {
   for (let i = 0; i < n; i++) {
     const at = rng.int(Math.max(1, b.length));
     switch (rng.int(5)) {
-      case 0: b[at] = b[at]! ^ (1 << rng.int(8)); break;
-      case 1: b[at] = rng.int(256); break;
-      case 2: b.splice(at, 0, rng.int(256)); break;
-      case 3: b.splice(at, 1 + rng.int(8)); break;
-      case 4: b = b.slice(0, at); break;
+      case 0:
+        b[at] = b[at]! ^ (1 << rng.int(8));
+        break;
+      case 1:
+        b[at] = rng.int(256);
+        break;
+      case 2:
+        b.splice(at, 0, rng.int(256));
+        break;
+      case 3:
+        b.splice(at, 1 + rng.int(8));
+        break;
+      case 4:
+        b = b.slice(0, at);
+        break;
     }
   }
   return Uint8Array.from(b);
@@ -30,10 +40,14 @@ describe("pickle reader fuzz", () => {
   it("3000 seeded mutations of a real state-dict pickle: only SaeErrors or valid results, no hang", () => {
     const rng = new Rng(2024);
     const t0 = performance.now();
-    let errors = 0, ok = 0;
+    let errors = 0,
+      ok = 0;
     for (let i = 0; i < 3000; i++) {
       const bytes = mutate(pkl, rng);
-      try { readPickle(bytes); ok++; } catch (e) {
+      try {
+        readPickle(bytes);
+        ok++;
+      } catch (e) {
         if (!(e instanceof SaeError)) throw new Error(`case ${i}: non-SaeError ${(e as Error).stack}`);
         expect(["PICKLE_INVALID", "PICKLE_FORBIDDEN_CLASS"]).toContain(e.code);
         errors++;
@@ -46,7 +60,9 @@ describe("pickle reader fuzz", () => {
     const rng = new Rng(7);
     for (let i = 0; i < 500; i++) {
       const bytes = mutate(aePt, rng);
-      try { readTorchStateDict(`case-${i}.pt`, bytes); } catch (e) {
+      try {
+        readTorchStateDict(`case-${i}.pt`, bytes);
+      } catch (e) {
         if (!(e instanceof SaeError)) throw new Error(`case ${i}: non-SaeError ${(e as Error).stack}`);
       }
     }

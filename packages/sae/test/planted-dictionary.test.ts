@@ -14,18 +14,37 @@ afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 describe("planted dictionary recovery", () => {
   it("recovers the planted directions (mean best decoder cosine ≥ 0.9)", async () => {
     useBackend("auto");
-    const dIn = 64, nDirs = 512, batch = 256, batches = 1200;
+    const dIn = 64,
+      nDirs = 512,
+      batch = 256,
+      batches = 1200;
     const dirs = plantedDictionary(dIn, nDirs, 7);
     const source = plantedSource({ dIn, nDirs, dirs, active: 5, noise: 0.05, batch, batches, seed: 11 });
     const res = await trainSae({
-      config: { dIn, dSae: 512, k: 5, lr: 1e-2, lrWarmupSteps: 10, lrDecaySteps: 300, maxSteps: batches, deadAfterTokens: 50_000, checkpointEverySteps: 0, logEverySteps: 100, initSampleTokens: 4096, seed: 3 },
-      source, outDir,
+      config: {
+        dIn,
+        dSae: 512,
+        k: 5,
+        lr: 1e-2,
+        lrWarmupSteps: 10,
+        lrDecaySteps: 300,
+        maxSteps: batches,
+        deadAfterTokens: 50_000,
+        checkpointEverySteps: 0,
+        logEverySteps: 100,
+        initSampleTokens: 4096,
+        seed: 3,
+      },
+      source,
+      outDir,
     });
     expect(res.state.tokensSeen).toBeLessThanOrEqual(2_000_000);
     const cos = Array.from(bestCosines(dirs, nDirs, res.sae.weights.wDec, 512, dIn)).sort((a, b) => a - b);
     const mean = cos.reduce((a, b) => a + b, 0) / nDirs;
     const q = (f: number) => cos[Math.floor(f * (nDirs - 1))]!.toFixed(3);
-    console.log(`planted: samples=${res.state.tokensSeen} best-cosine mean=${mean.toFixed(4)} min=${q(0)} p10=${q(0.1)} p50=${q(0.5)} p90=${q(0.9)} max=${q(1)}`);
+    console.log(
+      `planted: samples=${res.state.tokensSeen} best-cosine mean=${mean.toFixed(4)} min=${q(0)} p10=${q(0.1)} p50=${q(0.5)} p90=${q(0.9)} max=${q(1)}`,
+    );
     expect(mean).toBeGreaterThanOrEqual(0.9);
   });
 });

@@ -1,5 +1,5 @@
 import { StatsError } from "./errors.ts";
-import { ALTERNATIVES, NAN_POLICIES, oneOf, resolveOptions, type Alternative, type NanPolicy } from "./options.ts";
+import { ALTERNATIVES, type Alternative, NAN_POLICIES, type NanPolicy, oneOf, resolveOptions } from "./options.ts";
 import { cleanPairs, cleanSample, type DegenerateReason, type Sample } from "./samples.ts";
 import { binomialCdf, binomialPmf, binomialSf } from "./special/distributions.ts";
 
@@ -58,11 +58,34 @@ function boundary(n: number, p: number, bound: number, lo: number, hi: number, r
  * Two-sided p sums the probabilities of every outcome no more likely than the observed one, with scipy's relative
  * tolerance (pmf ≤ pmf(k)·(1 + 1e-7)), evaluated as a CDF plus an SF through the incomplete beta function.
  */
-export function binomialTest(k: number, n: number, p = 0.5, options?: Partial<BinomialTestOptions>): BinomialTestResult {
+export function binomialTest(
+  k: number,
+  n: number,
+  p = 0.5,
+  options?: Partial<BinomialTestOptions>,
+): BinomialTestResult {
   const { alternative } = resolveBinomialTestOptions(options);
-  if (!Number.isSafeInteger(n) || n < 1) throw new StatsError("INVALID_ARGUMENT", { where: "binomialTest", field: "n", expected: "an integer ≥ 1", got: String(n) });
-  if (!Number.isSafeInteger(k) || k < 0 || k > n) throw new StatsError("INVALID_ARGUMENT", { where: "binomialTest", field: "k", expected: `an integer in [0, ${n}]`, got: String(k) });
-  if (!(p >= 0 && p <= 1)) throw new StatsError("INVALID_ARGUMENT", { where: "binomialTest", field: "p", expected: "a probability in [0, 1]", got: String(p) });
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new StatsError("INVALID_ARGUMENT", {
+      where: "binomialTest",
+      field: "n",
+      expected: "an integer ≥ 1",
+      got: String(n),
+    });
+  if (!Number.isSafeInteger(k) || k < 0 || k > n)
+    throw new StatsError("INVALID_ARGUMENT", {
+      where: "binomialTest",
+      field: "k",
+      expected: `an integer in [0, ${n}]`,
+      got: String(k),
+    });
+  if (!(p >= 0 && p <= 1))
+    throw new StatsError("INVALID_ARGUMENT", {
+      where: "binomialTest",
+      field: "p",
+      expected: "a probability in [0, 1]",
+      got: String(p),
+    });
   let pValue: number;
   if (alternative === "less") pValue = binomialCdf(k, n, p);
   else if (alternative === "greater") pValue = binomialSf(k - 1, n, p);
@@ -88,9 +111,17 @@ export interface SignTestOptions extends BinomialTestOptions {
   /** NaN handling; "raise" by default. */
   readonly nanPolicy: NanPolicy;
 }
-export const DEFAULT_SIGN_TEST_OPTIONS: SignTestOptions = Object.freeze({ alternative: "two-sided", nanPolicy: "raise" });
+export const DEFAULT_SIGN_TEST_OPTIONS: SignTestOptions = Object.freeze({
+  alternative: "two-sided",
+  nanPolicy: "raise",
+});
 export function resolveSignTestOptions(input: unknown): Readonly<SignTestOptions> {
-  return resolveOptions("signTest", DEFAULT_SIGN_TEST_OPTIONS, { alternative: oneOf(ALTERNATIVES), nanPolicy: oneOf(NAN_POLICIES) }, input);
+  return resolveOptions(
+    "signTest",
+    DEFAULT_SIGN_TEST_OPTIONS,
+    { alternative: oneOf(ALTERNATIVES), nanPolicy: oneOf(NAN_POLICIES) },
+    input,
+  );
 }
 
 export interface SignTestResult {
@@ -118,7 +149,16 @@ export function signTest(x: Sample, y?: Sample, options?: Partial<SignTestOption
     const pairs = cleanPairs("signTest", x, y, opts.nanPolicy, 1);
     d = pairs === null ? null : pairs.x.map((v, i) => v - (pairs.y[i] as number));
   }
-  if (d === null) return { pValue: NaN, positive: 0, negative: 0, zeros: 0, alternative: opts.alternative, degenerate: "nan-input", note: "NaN in the data with nanPolicy \"propagate\"" };
+  if (d === null)
+    return {
+      pValue: NaN,
+      positive: 0,
+      negative: 0,
+      zeros: 0,
+      alternative: opts.alternative,
+      degenerate: "nan-input",
+      note: 'NaN in the data with nanPolicy "propagate"',
+    };
   let positive = 0;
   let negative = 0;
   for (const v of d) {
@@ -127,7 +167,15 @@ export function signTest(x: Sample, y?: Sample, options?: Partial<SignTestOption
   }
   const zeros = d.length - positive - negative;
   if (positive + negative === 0) {
-    return { pValue: NaN, positive, negative, zeros, alternative: opts.alternative, degenerate: "all-zero-differences", note: "every difference is exactly zero: the sign test has no information" };
+    return {
+      pValue: NaN,
+      positive,
+      negative,
+      zeros,
+      alternative: opts.alternative,
+      degenerate: "all-zero-differences",
+      note: "every difference is exactly zero: the sign test has no information",
+    };
   }
   const res = binomialTest(positive, positive + negative, 0.5, { alternative: opts.alternative });
   return { pValue: res.pValue, positive, negative, zeros, alternative: opts.alternative };

@@ -1,8 +1,8 @@
 import { StatsError } from "./errors.ts";
-import { integerAtLeast, numberOpen, oneOf, resolveOptions, NAN_POLICIES, type NanPolicy } from "./options.ts";
+import { integerAtLeast, NAN_POLICIES, type NanPolicy, numberOpen, oneOf, resolveOptions } from "./options.ts";
 import { isSeedOrRng } from "./permutation.ts";
 import { quantileOfSorted } from "./quantile.ts";
-import { toRng, type Rng, type Seed } from "./rng.ts";
+import { type Rng, type Seed, toRng } from "./rng.ts";
 import { cleanSample, type DegenerateReason, type Sample } from "./samples.ts";
 import { normalCdf, normalQuantile } from "./special/normal.ts";
 
@@ -18,11 +18,26 @@ export interface BootstrapOptions {
   /** NaN handling; "raise" by default. */
   readonly nanPolicy: NanPolicy;
 }
-export const DEFAULT_BOOTSTRAP_OPTIONS: BootstrapOptions = Object.freeze({ method: "bca", confidenceLevel: 0.95, nResamples: 9999, seed: 0, nanPolicy: "raise" });
+export const DEFAULT_BOOTSTRAP_OPTIONS: BootstrapOptions = Object.freeze({
+  method: "bca",
+  confidenceLevel: 0.95,
+  nResamples: 9999,
+  seed: 0,
+  nanPolicy: "raise",
+});
 export function resolveBootstrapOptions(input: unknown): Readonly<BootstrapOptions> {
-  return resolveOptions("bootstrap", DEFAULT_BOOTSTRAP_OPTIONS, {
-    method: oneOf(["bca", "percentile"]), confidenceLevel: numberOpen(0, 1), nResamples: integerAtLeast(2), seed: isSeedOrRng, nanPolicy: oneOf(NAN_POLICIES),
-  }, input);
+  return resolveOptions(
+    "bootstrap",
+    DEFAULT_BOOTSTRAP_OPTIONS,
+    {
+      method: oneOf(["bca", "percentile"]),
+      confidenceLevel: numberOpen(0, 1),
+      nResamples: integerAtLeast(2),
+      seed: isSeedOrRng,
+      nanPolicy: oneOf(NAN_POLICIES),
+    },
+    input,
+  );
 }
 
 /** A statistic of one or more independent samples, e.g. (x) => mean, or (x, y) => mean(x) − mean(y). */
@@ -47,7 +62,12 @@ export interface BootstrapResult {
  * bootstrap distribution below the estimate (ties counted half, as scipy), acceleration from the jackknife values of
  * each sample (leave one out of sample j, others intact), summed over samples as scipy.stats.bootstrap does.
  */
-export function bcaProbabilities(estimate: number, sortedBoot: Float64Array, jackknife: readonly Float64Array[], confidenceLevel: number): { alpha1: number; alpha2: number; acceleration: number; z0: number } {
+export function bcaProbabilities(
+  estimate: number,
+  sortedBoot: Float64Array,
+  jackknife: readonly Float64Array[],
+  confidenceLevel: number,
+): { alpha1: number; alpha2: number; acceleration: number; z0: number } {
   let below = 0;
   let atOrBelow = 0;
   for (const v of sortedBoot) {
@@ -77,7 +97,12 @@ export function bcaProbabilities(estimate: number, sortedBoot: Float64Array, jac
   const zLow = normalQuantile(alpha);
   const n1 = z0 + zLow;
   const n2 = z0 - zLow;
-  return { alpha1: normalCdf(z0 + n1 / (1 - acceleration * n1)), alpha2: normalCdf(z0 + n2 / (1 - acceleration * n2)), acceleration, z0 };
+  return {
+    alpha1: normalCdf(z0 + n1 / (1 - acceleration * n1)),
+    alpha2: normalCdf(z0 + n2 / (1 - acceleration * n2)),
+    acceleration,
+    z0,
+  };
 }
 
 /**
@@ -85,16 +110,36 @@ export function bcaProbabilities(estimate: number, sortedBoot: Float64Array, jac
  * independently (scipy.stats.bootstrap with paired=False). Endpoints are numpy-linear quantiles of the bootstrap
  * distribution at α/2 and 1 − α/2 (percentile) or at the BCa-adjusted levels.
  */
-export function bootstrapConfidenceInterval(samples: readonly Sample[], statistic: BootstrapStatistic, options?: Partial<BootstrapOptions>): BootstrapResult {
+export function bootstrapConfidenceInterval(
+  samples: readonly Sample[],
+  statistic: BootstrapStatistic,
+  options?: Partial<BootstrapOptions>,
+): BootstrapResult {
   const opts = resolveBootstrapOptions(options);
   if (!Array.isArray(samples) || samples.length === 0) {
-    throw new StatsError("EMPTY_SAMPLE", { where: "bootstrapConfidenceInterval", field: "samples", expected: "an array of one or more samples", got: "none" });
+    throw new StatsError("EMPTY_SAMPLE", {
+      where: "bootstrapConfidenceInterval",
+      field: "samples",
+      expected: "an array of one or more samples",
+      got: "none",
+    });
   }
   const minLength = opts.method === "bca" ? 2 : 1;
-  const cleaned = samples.map((s, j) => cleanSample("bootstrapConfidenceInterval", `samples[${j}]`, s, opts.nanPolicy, minLength));
+  const cleaned = samples.map((s, j) =>
+    cleanSample("bootstrapConfidenceInterval", `samples[${j}]`, s, opts.nanPolicy, minLength),
+  );
   const base = { method: opts.method, confidenceLevel: opts.confidenceLevel };
   if (cleaned.some((c) => c === null)) {
-    return { ...base, estimate: NaN, low: NaN, high: NaN, standardError: NaN, bootstrapDistribution: new Float64Array(0), degenerate: "nan-input", note: "NaN in the data with nanPolicy \"propagate\"" };
+    return {
+      ...base,
+      estimate: NaN,
+      low: NaN,
+      high: NaN,
+      standardError: NaN,
+      bootstrapDistribution: new Float64Array(0),
+      degenerate: "nan-input",
+      note: 'NaN in the data with nanPolicy "propagate"',
+    };
   }
   const data = cleaned as Float64Array[];
   const estimate = statistic(...data);
@@ -131,10 +176,26 @@ export function bootstrapConfidenceInterval(samples: readonly Sample[], statisti
     });
     const bca = bcaProbabilities(estimate, sorted, jackknife, opts.confidenceLevel);
     if (!Number.isFinite(bca.alpha1) || !Number.isFinite(bca.alpha2)) {
-      return { ...base, estimate, low: NaN, high: NaN, standardError, bootstrapDistribution: boot, degenerate: "constant-statistic", note: "BCa is undefined here (bootstrap distribution entirely on one side of the estimate, or no jackknife variation); use method \"percentile\" or more data" };
+      return {
+        ...base,
+        estimate,
+        low: NaN,
+        high: NaN,
+        standardError,
+        bootstrapDistribution: boot,
+        degenerate: "constant-statistic",
+        note: 'BCa is undefined here (bootstrap distribution entirely on one side of the estimate, or no jackknife variation); use method "percentile" or more data',
+      };
     }
     p1 = bca.alpha1;
     p2 = bca.alpha2;
   }
-  return { ...base, estimate, low: quantileOfSorted(sorted, p1), high: quantileOfSorted(sorted, p2), standardError, bootstrapDistribution: boot };
+  return {
+    ...base,
+    estimate,
+    low: quantileOfSorted(sorted, p1),
+    high: quantileOfSorted(sorted, p2),
+    standardError,
+    bootstrapDistribution: boot,
+  };
 }

@@ -1,6 +1,6 @@
 import { StatsError } from "./errors.ts";
 import { oneOf, resolveOptions } from "./options.ts";
-import { strictSample, type Sample } from "./samples.ts";
+import { type Sample, strictSample } from "./samples.ts";
 
 export interface CosineOptions {
   /**
@@ -11,7 +11,12 @@ export interface CosineOptions {
 }
 export const DEFAULT_COSINE_OPTIONS: CosineOptions = Object.freeze({ zeroNorm: "error" });
 export function resolveCosineOptions(input: unknown): Readonly<CosineOptions> {
-  return resolveOptions("cosineSimilarity", DEFAULT_COSINE_OPTIONS, { zeroNorm: oneOf(["error", "nan", "zero"]) }, input);
+  return resolveOptions(
+    "cosineSimilarity",
+    DEFAULT_COSINE_OPTIONS,
+    { zeroNorm: oneOf(["error", "nan", "zero"]) },
+    input,
+  );
 }
 
 /** Euclidean norm with scaling, so huge or tiny entries neither overflow nor underflow. */
@@ -36,7 +41,17 @@ function dot(a: Sample, b: Sample): number {
 function zeroNormValue(where: string, field: string, policy: CosineOptions["zeroNorm"]): number {
   if (policy === "nan") return NaN;
   if (policy === "zero") return 0;
-  throw new StatsError("DEGENERATE", { where, field, expected: "a non-zero vector", got: "a vector of norm 0", fix: 'pass { zeroNorm: "nan" } or "zero" to accept it' }, "cosine similarity of a zero vector is undefined");
+  throw new StatsError(
+    "DEGENERATE",
+    {
+      where,
+      field,
+      expected: "a non-zero vector",
+      got: "a vector of norm 0",
+      fix: 'pass { zeroNorm: "nan" } or "zero" to accept it',
+    },
+    "cosine similarity of a zero vector is undefined",
+  );
 }
 
 /** cos(a, b) = a·b / (‖a‖‖b‖), clamped to [−1, 1]. a, b: [d] */
@@ -45,7 +60,12 @@ export function cosineSimilarity(a: Sample, b: Sample, options?: Partial<CosineO
   strictSample("cosineSimilarity", "a", a, 1);
   strictSample("cosineSimilarity", "b", b, 1);
   if (a.length !== b.length) {
-    throw new StatsError("LENGTH_MISMATCH", { where: "cosineSimilarity", field: "b", expected: `length ${a.length}`, got: `length ${b.length}` });
+    throw new StatsError("LENGTH_MISMATCH", {
+      where: "cosineSimilarity",
+      field: "b",
+      expected: `length ${a.length}`,
+      got: `length ${b.length}`,
+    });
   }
   const na = norm(a);
   const nb = norm(b);
@@ -61,13 +81,23 @@ export function cosineSimilarity(a: Sample, b: Sample, options?: Partial<CosineO
 export function cosineSimilarityMatrix(rows: readonly Sample[], options?: Partial<CosineOptions>): number[][] {
   const { zeroNorm } = resolveCosineOptions(options);
   if (!Array.isArray(rows) || rows.length === 0) {
-    throw new StatsError("EMPTY_SAMPLE", { where: "cosineSimilarityMatrix", field: "rows", expected: "at least one row", got: Array.isArray(rows) ? "0 rows" : typeof rows });
+    throw new StatsError("EMPTY_SAMPLE", {
+      where: "cosineSimilarityMatrix",
+      field: "rows",
+      expected: "at least one row",
+      got: Array.isArray(rows) ? "0 rows" : typeof rows,
+    });
   }
   const d = rows[0]?.length ?? 0;
   rows.forEach((r, i) => {
     strictSample("cosineSimilarityMatrix", `rows[${i}]`, r, 1);
     if (r.length !== d) {
-      throw new StatsError("LENGTH_MISMATCH", { where: "cosineSimilarityMatrix", field: `rows[${i}]`, expected: `length ${d} (as rows[0])`, got: `length ${r.length}` });
+      throw new StatsError("LENGTH_MISMATCH", {
+        where: "cosineSimilarityMatrix",
+        field: `rows[${i}]`,
+        expected: `length ${d} (as rows[0])`,
+        got: `length ${r.length}`,
+      });
     }
   });
   const norms = rows.map(norm);

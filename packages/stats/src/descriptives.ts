@@ -1,5 +1,5 @@
 import { StatsError } from "./errors.ts";
-import { strictSample, type Sample } from "./samples.ts";
+import { type Sample, strictSample } from "./samples.ts";
 
 /** Sum with Neumaier compensation: exact to about one rounding error regardless of length or ordering. */
 export function sum(x: Sample): number {
@@ -47,7 +47,12 @@ export function sumSquaredDeviations(x: Sample, m = meanUnchecked(x)): number {
  */
 export function variance(x: Sample, ddof = 1): number {
   if (!Number.isInteger(ddof) || ddof < 0) {
-    throw new StatsError("INVALID_ARGUMENT", { where: "variance", field: "ddof", expected: "a non-negative integer", got: String(ddof) });
+    throw new StatsError("INVALID_ARGUMENT", {
+      where: "variance",
+      field: "ddof",
+      expected: "a non-negative integer",
+      got: String(ddof),
+    });
   }
   strictSample("variance", "x", x, ddof + 1);
   return Math.max(0, sumSquaredDeviations(x)) / (x.length - ddof);

@@ -1,5 +1,5 @@
 import { meanUnchecked, sumSquaredDeviations } from "./descriptives.ts";
-import { NAN_POLICIES, oneOf, resolveOptions, type NanPolicy } from "./options.ts";
+import { NAN_POLICIES, type NanPolicy, oneOf, resolveOptions } from "./options.ts";
 import { cleanPairs, cleanSample, type DegenerateReason, type Sample } from "./samples.ts";
 import { logGamma } from "./special/gamma.ts";
 
@@ -12,9 +12,17 @@ export interface EffectSizeOptions {
    */
   readonly correction: "exact" | "approximate";
 }
-export const DEFAULT_EFFECT_SIZE_OPTIONS: EffectSizeOptions = Object.freeze({ nanPolicy: "raise", correction: "exact" });
+export const DEFAULT_EFFECT_SIZE_OPTIONS: EffectSizeOptions = Object.freeze({
+  nanPolicy: "raise",
+  correction: "exact",
+});
 export function resolveEffectSizeOptions(input: unknown): Readonly<EffectSizeOptions> {
-  return resolveOptions("effectSize", DEFAULT_EFFECT_SIZE_OPTIONS, { nanPolicy: oneOf(NAN_POLICIES), correction: oneOf(["exact", "approximate"]) }, input);
+  return resolveOptions(
+    "effectSize",
+    DEFAULT_EFFECT_SIZE_OPTIONS,
+    { nanPolicy: oneOf(NAN_POLICIES), correction: oneOf(["exact", "approximate"]) },
+    input,
+  );
 }
 
 export interface EffectSize {
@@ -31,9 +39,26 @@ export interface EffectSize {
 }
 
 function build(kind: EffectSize["kind"], diff: number, sd: number, n: number[], factor = 1): EffectSize {
-  if (Number.isNaN(diff)) return { value: NaN, kind, meanDifference: NaN, standardDeviation: NaN, n, degenerate: "nan-input", note: "NaN in the data with nanPolicy \"propagate\"" };
+  if (Number.isNaN(diff))
+    return {
+      value: NaN,
+      kind,
+      meanDifference: NaN,
+      standardDeviation: NaN,
+      n,
+      degenerate: "nan-input",
+      note: 'NaN in the data with nanPolicy "propagate"',
+    };
   if (!(sd > 0)) {
-    return { value: NaN, kind, meanDifference: diff, standardDeviation: 0, n, degenerate: "zero-variance", note: `zero variance: a standardized effect of a ${diff} difference over an SD of 0 is undefined` };
+    return {
+      value: NaN,
+      kind,
+      meanDifference: diff,
+      standardDeviation: 0,
+      n,
+      degenerate: "zero-variance",
+      note: `zero variance: a standardized effect of a ${diff} difference over an SD of 0 is undefined`,
+    };
   }
   return { value: (diff / sd) * factor, kind, meanDifference: diff, standardDeviation: sd, n };
 }

@@ -1,5 +1,5 @@
 import { StatsError } from "./errors.ts";
-import { NAN_POLICIES, oneOf, resolveOptions, type NanPolicy } from "./options.ts";
+import { NAN_POLICIES, type NanPolicy, oneOf, resolveOptions } from "./options.ts";
 import type { Sample } from "./samples.ts";
 
 /**
@@ -18,7 +18,15 @@ export interface PAdjustOptions {
 }
 export const DEFAULT_P_ADJUST_OPTIONS: PAdjustOptions = Object.freeze({ method: "holm", nanPolicy: "raise" });
 export function resolvePAdjustOptions(input: unknown): Readonly<PAdjustOptions> {
-  return resolveOptions("adjustPValues", DEFAULT_P_ADJUST_OPTIONS, { method: oneOf(["bonferroni", "holm", "bh", "by"]), nanPolicy: oneOf(NAN_POLICIES.filter((p) => p !== "propagate")) }, input);
+  return resolveOptions(
+    "adjustPValues",
+    DEFAULT_P_ADJUST_OPTIONS,
+    {
+      method: oneOf(["bonferroni", "holm", "bh", "by"]),
+      nanPolicy: oneOf(NAN_POLICIES.filter((p) => p !== "propagate")),
+    },
+    input,
+  );
 }
 
 /** Adjusted p-values in the input order. */
@@ -30,7 +38,13 @@ export function adjustPValues(pValues: Sample, options?: Partial<PAdjustOptions>
     const p = pValues[i];
     if (typeof p === "number" && Number.isNaN(p) && nanPolicy === "omit") continue;
     if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
-      throw new StatsError(Number.isNaN(p) ? "NAN_IN_DATA" : "INVALID_ARGUMENT", { where: "adjustPValues", field: `pValues[${i}]`, expected: "a p-value in [0, 1]", got: String(p), ...(Number.isNaN(p) ? { fix: 'pass { nanPolicy: "omit" } to skip NaN' } : {}) });
+      throw new StatsError(Number.isNaN(p) ? "NAN_IN_DATA" : "INVALID_ARGUMENT", {
+        where: "adjustPValues",
+        field: `pValues[${i}]`,
+        expected: "a p-value in [0, 1]",
+        got: String(p),
+        ...(Number.isNaN(p) ? { fix: 'pass { nanPolicy: "omit" } to skip NaN' } : {}),
+      });
     }
     index.push(i);
   }

@@ -1,4 +1,4 @@
-import { StatsError, describeValue } from "./errors.ts";
+import { describeValue, StatsError } from "./errors.ts";
 
 /** Which tail(s) a test looks at; "less"/"greater" say how the first sample relates to the second (or to 0). */
 export type Alternative = "two-sided" | "less" | "greater";
@@ -74,7 +74,12 @@ export function resolveOptions<T extends object>(
 ): Readonly<T> {
   if (input === undefined || input === null) return defaults;
   if (typeof input !== "object" || Array.isArray(input)) {
-    throw new StatsError("INVALID_ARGUMENT", { where, field: "options", expected: "an options object", got: describeValue(input) });
+    throw new StatsError("INVALID_ARGUMENT", {
+      where,
+      field: "options",
+      expected: "an options object",
+      got: describeValue(input),
+    });
   }
   const known = Object.keys(checks);
   const out: Record<string, unknown> = { ...defaults };
@@ -83,14 +88,24 @@ export function resolveOptions<T extends object>(
       const near = nearestKey(key, known);
       throw new StatsError(
         "UNKNOWN_OPTION",
-        { where, field: `options.${key}`, expected: `one of ${known.join(", ")}`, got: JSON.stringify(key), ...(near ? { fix: `did you mean "${near}"?` } : {}) },
+        {
+          where,
+          field: `options.${key}`,
+          expected: `one of ${known.join(", ")}`,
+          got: JSON.stringify(key),
+          ...(near ? { fix: `did you mean "${near}"?` } : {}),
+        },
         "unknown option",
       );
     }
     if (value === undefined) continue;
     const problem = (checks as Record<string, OptionCheck>)[key]?.(value);
     if (problem !== undefined) {
-      throw new StatsError("INVALID_ARGUMENT", { where, field: `options.${key}`, expected: problem, got: describeValue(value) }, "invalid option");
+      throw new StatsError(
+        "INVALID_ARGUMENT",
+        { where, field: `options.${key}`, expected: problem, got: describeValue(value) },
+        "invalid option",
+      );
     }
     out[key] = value;
   }

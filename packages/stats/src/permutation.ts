@@ -1,6 +1,15 @@
 import { meanUnchecked } from "./descriptives.ts";
-import { ALTERNATIVES, NAN_POLICIES, integerAtLeast, oneOf, resolveOptions, type Alternative, type NanPolicy, type OptionCheck } from "./options.ts";
-import { Rng, toRng, type Seed } from "./rng.ts";
+import {
+  ALTERNATIVES,
+  type Alternative,
+  integerAtLeast,
+  NAN_POLICIES,
+  type NanPolicy,
+  type OptionCheck,
+  oneOf,
+  resolveOptions,
+} from "./options.ts";
+import { Rng, type Seed, toRng } from "./rng.ts";
 import { cleanPairs, cleanSample, type DegenerateReason, type Sample } from "./samples.ts";
 
 export interface PermutationOptions {
@@ -16,12 +25,29 @@ export interface PermutationOptions {
   readonly nanPolicy: NanPolicy;
 }
 export const isSeedOrRng: OptionCheck = (v) =>
-  v instanceof Rng || (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) || (typeof v === "bigint" && v >= 0n) ? undefined : "a non-negative integer seed or an Rng";
-export const DEFAULT_PERMUTATION_OPTIONS: PermutationOptions = Object.freeze({ alternative: "two-sided", nResamples: 9999, exactThreshold: 100_000, seed: 0, nanPolicy: "raise" });
+  v instanceof Rng || (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) || (typeof v === "bigint" && v >= 0n)
+    ? undefined
+    : "a non-negative integer seed or an Rng";
+export const DEFAULT_PERMUTATION_OPTIONS: PermutationOptions = Object.freeze({
+  alternative: "two-sided",
+  nResamples: 9999,
+  exactThreshold: 100_000,
+  seed: 0,
+  nanPolicy: "raise",
+});
 export function resolvePermutationOptions(input: unknown): Readonly<PermutationOptions> {
-  return resolveOptions("permutationTest", DEFAULT_PERMUTATION_OPTIONS, {
-    alternative: oneOf(ALTERNATIVES), nResamples: integerAtLeast(1), exactThreshold: integerAtLeast(0), seed: isSeedOrRng, nanPolicy: oneOf(NAN_POLICIES),
-  }, input);
+  return resolveOptions(
+    "permutationTest",
+    DEFAULT_PERMUTATION_OPTIONS,
+    {
+      alternative: oneOf(ALTERNATIVES),
+      nResamples: integerAtLeast(1),
+      exactThreshold: integerAtLeast(0),
+      seed: isSeedOrRng,
+      nanPolicy: oneOf(NAN_POLICIES),
+    },
+    input,
+  );
 }
 
 export interface PermutationResult {
@@ -42,7 +68,12 @@ export interface PermutationResult {
 }
 
 /** scipy's tolerance for "as extreme": values within max(1e-14, 1e-14·|observed|) of the observed count as ties. */
-export function permutationPValue(nullDistribution: Float64Array, observed: number, alternative: Alternative, exact: boolean): number {
+export function permutationPValue(
+  nullDistribution: Float64Array,
+  observed: number,
+  alternative: Alternative,
+  exact: boolean,
+): number {
   const gamma = Math.max(1e-14, Math.abs(1e-14 * observed));
   const adjustment = exact ? 0 : 1;
   let less = 0;
@@ -65,7 +96,12 @@ function binomialCoefficient(n: number, k: number): number {
   return Math.round(c);
 }
 
-function assemble(observed: number, nullDistribution: Float64Array, exact: boolean, alternative: Alternative): PermutationResult {
+function assemble(
+  observed: number,
+  nullDistribution: Float64Array,
+  exact: boolean,
+  alternative: Alternative,
+): PermutationResult {
   const m = nullDistribution.length;
   let lo = Infinity;
   let hi = -Infinity;
@@ -75,10 +111,25 @@ function assemble(observed: number, nullDistribution: Float64Array, exact: boole
   }
   const base = { statistic: observed, exact, nResamples: m, nullDistribution, alternative };
   if (!Number.isFinite(observed) || Number.isNaN(lo) || Number.isNaN(hi)) {
-    return { ...base, pValue: NaN, monteCarloError: NaN, degenerate: "nan-input", note: "the statistic returned NaN or ±Infinity" };
+    return {
+      ...base,
+      pValue: NaN,
+      monteCarloError: NaN,
+      degenerate: "nan-input",
+      note: "the statistic returned NaN or ±Infinity",
+    };
   }
-  if (hi - lo <= Math.max(1e-14, Math.abs(1e-14 * observed)) && Math.abs(observed - lo) <= Math.max(1e-14, Math.abs(1e-14 * observed))) {
-    return { ...base, pValue: NaN, monteCarloError: 0, degenerate: "constant-statistic", note: "the statistic takes the same value under every arrangement (e.g. all values identical): the test has no information" };
+  if (
+    hi - lo <= Math.max(1e-14, Math.abs(1e-14 * observed)) &&
+    Math.abs(observed - lo) <= Math.max(1e-14, Math.abs(1e-14 * observed))
+  ) {
+    return {
+      ...base,
+      pValue: NaN,
+      monteCarloError: 0,
+      degenerate: "constant-statistic",
+      note: "the statistic takes the same value under every arrangement (e.g. all values identical): the test has no information",
+    };
   }
   const pValue = permutationPValue(nullDistribution, observed, alternative, exact);
   return { ...base, pValue, monteCarloError: exact ? 0 : Math.sqrt((pValue * (1 - pValue)) / m) };
@@ -94,7 +145,12 @@ export const meanDifference: TwoSampleStatistic = (x, y) => meanUnchecked(x) - m
  * to groups of the original sizes: all C(nx+ny, nx) of them when that is ≤ exactThreshold, else nResamples random
  * ones (Fisher–Yates on the pooled values) with p = (b + 1)/(m + 1).
  */
-export function twoSamplePermutationTest(x: Sample, y: Sample, statistic: TwoSampleStatistic = meanDifference, options?: Partial<PermutationOptions>): PermutationResult {
+export function twoSamplePermutationTest(
+  x: Sample,
+  y: Sample,
+  statistic: TwoSampleStatistic = meanDifference,
+  options?: Partial<PermutationOptions>,
+): PermutationResult {
   const opts = resolvePermutationOptions(options);
   const xs = cleanSample("twoSamplePermutationTest", "x", x, opts.nanPolicy, 1);
   const ys = cleanSample("twoSamplePermutationTest", "y", y, opts.nanPolicy, 1);
@@ -148,7 +204,12 @@ export type PairedStatistic = (differences: Float64Array) => number;
  * equally likely. Exact over all 2^n patterns when 2^n ≤ exactThreshold, else nResamples random patterns.
  * Pass differences as x alone, or two paired samples.
  */
-export function signFlipPermutationTest(x: Sample, y?: Sample, statistic: PairedStatistic = meanUnchecked, options?: Partial<PermutationOptions>): PermutationResult {
+export function signFlipPermutationTest(
+  x: Sample,
+  y?: Sample,
+  statistic: PairedStatistic = meanUnchecked,
+  options?: Partial<PermutationOptions>,
+): PermutationResult {
   const opts = resolvePermutationOptions(options);
   let d: Float64Array | null;
   if (y === undefined) d = cleanSample("signFlipPermutationTest", "x", x, opts.nanPolicy, 1);
@@ -164,7 +225,8 @@ export function signFlipPermutationTest(x: Sample, y?: Sample, statistic: Paired
     const total = 2 ** n;
     const nullDistribution = new Float64Array(total);
     for (let mask = 0; mask < total; mask++) {
-      for (let i = 0; i < n; i++) flipped[i] = Math.floor(mask / 2 ** i) % 2 === 1 ? -(d[i] as number) : (d[i] as number);
+      for (let i = 0; i < n; i++)
+        flipped[i] = Math.floor(mask / 2 ** i) % 2 === 1 ? -(d[i] as number) : (d[i] as number);
       nullDistribution[mask] = statistic(flipped);
     }
     return assemble(observed, nullDistribution, true, opts.alternative);
@@ -174,7 +236,8 @@ export function signFlipPermutationTest(x: Sample, y?: Sample, statistic: Paired
   for (let r = 0; r < opts.nResamples; r++) {
     for (let i = 0; i < n; i += 32) {
       const bits = rng.nextUint32();
-      for (let b = 0; b < 32 && i + b < n; b++) flipped[i + b] = (bits >>> b) & 1 ? -(d[i + b] as number) : (d[i + b] as number);
+      for (let b = 0; b < 32 && i + b < n; b++)
+        flipped[i + b] = (bits >>> b) & 1 ? -(d[i + b] as number) : (d[i + b] as number);
     }
     nullDistribution[r] = statistic(flipped);
   }

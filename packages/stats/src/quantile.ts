@@ -1,6 +1,6 @@
 import { StatsError } from "./errors.ts";
 import { oneOf, resolveOptions } from "./options.ts";
-import { strictSample, type Sample } from "./samples.ts";
+import { type Sample, strictSample } from "./samples.ts";
 
 /**
  * Quantile definitions, named as numpy ≥ 1.22 names them. The nine Hyndman–Fan (1996) types are:
@@ -24,14 +24,32 @@ export type QuantileMethod =
   | "nearest";
 
 export const QUANTILE_METHODS: readonly QuantileMethod[] = [
-  "inverted_cdf", "averaged_inverted_cdf", "closest_observation", "interpolated_inverted_cdf", "hazen", "weibull",
-  "linear", "median_unbiased", "normal_unbiased", "lower", "higher", "midpoint", "nearest",
+  "inverted_cdf",
+  "averaged_inverted_cdf",
+  "closest_observation",
+  "interpolated_inverted_cdf",
+  "hazen",
+  "weibull",
+  "linear",
+  "median_unbiased",
+  "normal_unbiased",
+  "lower",
+  "higher",
+  "midpoint",
+  "nearest",
 ];
 
 /** Hyndman–Fan type number (1–9) → numpy method name. */
 export const HYNDMAN_FAN_TYPES: Readonly<Record<number, QuantileMethod>> = Object.freeze({
-  1: "inverted_cdf", 2: "averaged_inverted_cdf", 3: "closest_observation", 4: "interpolated_inverted_cdf",
-  5: "hazen", 6: "weibull", 7: "linear", 8: "median_unbiased", 9: "normal_unbiased",
+  1: "inverted_cdf",
+  2: "averaged_inverted_cdf",
+  3: "closest_observation",
+  4: "interpolated_inverted_cdf",
+  5: "hazen",
+  6: "weibull",
+  7: "linear",
+  8: "median_unbiased",
+  9: "normal_unbiased",
 });
 
 export interface QuantileOptions {
@@ -117,7 +135,12 @@ function quantileSorted(sorted: Float64Array, q: number, method: QuantileMethod)
 
 function checkProbability(q: number, field: string): void {
   if (typeof q !== "number" || !(q >= 0 && q <= 1)) {
-    throw new StatsError("INVALID_ARGUMENT", { where: "quantile", field, expected: "a probability in [0, 1]", got: String(q) });
+    throw new StatsError("INVALID_ARGUMENT", {
+      where: "quantile",
+      field,
+      expected: "a probability in [0, 1]",
+      got: String(q),
+    });
   }
 }
 

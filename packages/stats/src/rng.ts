@@ -1,4 +1,4 @@
-import { StatsError, describeValue } from "./errors.ts";
+import { describeValue, StatsError } from "./errors.ts";
 
 const MASK64 = (1n << 64n) - 1n;
 
@@ -33,14 +33,29 @@ export class Rng {
   private constructor(state: readonly [number, number, number, number]) {
     [this.s0, this.s1, this.s2, this.s3] = state.map((v) => v >>> 0) as [number, number, number, number];
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) {
-      throw new StatsError("INVALID_ARGUMENT", { where: "Rng", field: "state", expected: "a non-zero 128-bit state", got: "all zeros" });
+      throw new StatsError("INVALID_ARGUMENT", {
+        where: "Rng",
+        field: "state",
+        expected: "a non-zero 128-bit state",
+        got: "all zeros",
+      });
     }
   }
 
   /** A generator seeded from a 64-bit seed through SplitMix64. */
   static fromSeed(seed: Seed): Rng {
-    if (!((typeof seed === "number" && Number.isSafeInteger(seed) && seed >= 0) || (typeof seed === "bigint" && seed >= 0n))) {
-      throw new StatsError("INVALID_ARGUMENT", { where: "Rng.fromSeed", field: "seed", expected: "a non-negative safe integer or bigint", got: describeValue(seed) });
+    if (
+      !(
+        (typeof seed === "number" && Number.isSafeInteger(seed) && seed >= 0) ||
+        (typeof seed === "bigint" && seed >= 0n)
+      )
+    ) {
+      throw new StatsError("INVALID_ARGUMENT", {
+        where: "Rng.fromSeed",
+        field: "seed",
+        expected: "a non-negative safe integer or bigint",
+        got: describeValue(seed),
+      });
     }
     let state = BigInt(seed) & MASK64;
     let w0: bigint;
@@ -55,7 +70,12 @@ export class Rng {
   /** Restores a generator from `state()` (for checkpoint and resume). */
   static fromState(state: readonly number[]): Rng {
     if (state.length !== 4 || !state.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) {
-      throw new StatsError("INVALID_ARGUMENT", { where: "Rng.fromState", field: "state", expected: "four 32-bit unsigned integers", got: describeValue(state) });
+      throw new StatsError("INVALID_ARGUMENT", {
+        where: "Rng.fromState",
+        field: "state",
+        expected: "four 32-bit unsigned integers",
+        got: describeValue(state),
+      });
     }
     return new Rng(state as [number, number, number, number]);
   }
@@ -91,7 +111,12 @@ export class Rng {
    */
   nextInt(bound: number): number {
     if (!Number.isSafeInteger(bound) || bound < 1) {
-      throw new StatsError("INVALID_ARGUMENT", { where: "Rng.nextInt", field: "bound", expected: "an integer in [1, 2^53]", got: String(bound) });
+      throw new StatsError("INVALID_ARGUMENT", {
+        where: "Rng.nextInt",
+        field: "bound",
+        expected: "an integer in [1, 2^53]",
+        got: String(bound),
+      });
     }
     if (bound <= 0x100000000) {
       const threshold = 0x100000000 % bound;
@@ -121,7 +146,12 @@ export class Rng {
   /** k distinct indices from [0, n) in random order (partial Fisher–Yates on 0..n−1). */
   sampleWithoutReplacement(n: number, k: number): Int32Array {
     if (!Number.isSafeInteger(k) || k < 0 || k > n) {
-      throw new StatsError("INVALID_ARGUMENT", { where: "Rng.sampleWithoutReplacement", field: "k", expected: `an integer in [0, ${n}]`, got: String(k) });
+      throw new StatsError("INVALID_ARGUMENT", {
+        where: "Rng.sampleWithoutReplacement",
+        field: "k",
+        expected: `an integer in [0, ${n}]`,
+        got: String(k),
+      });
     }
     const pool = Int32Array.from({ length: n }, (_, i) => i);
     for (let i = 0; i < k; i++) {

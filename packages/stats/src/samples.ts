@@ -1,15 +1,11 @@
-import { StatsError, describeValue } from "./errors.ts";
+import { describeValue, StatsError } from "./errors.ts";
 import type { NanPolicy } from "./options.ts";
 
 /** Any array-like of numbers: plain arrays and typed arrays alike. */
 export type Sample = ArrayLike<number>;
 
 /** Why a result carries no usable statistic; tests return this instead of a misleading p-value. */
-export type DegenerateReason =
-  | "zero-variance"
-  | "nan-input"
-  | "all-zero-differences"
-  | "constant-statistic";
+export type DegenerateReason = "zero-variance" | "nan-input" | "all-zero-differences" | "constant-statistic";
 
 function checkArrayLike(where: string, field: string, x: unknown): asserts x is Sample {
   if (!(Array.isArray(x) || ArrayBuffer.isView(x)) || typeof (x as { length?: unknown }).length !== "number") {
@@ -19,10 +15,21 @@ function checkArrayLike(where: string, field: string, x: unknown): asserts x is 
 
 function checkValue(where: string, field: string, v: unknown, i: number): void {
   if (typeof v !== "number") {
-    throw new StatsError("INVALID_ARGUMENT", { where, field: `${field}[${i}]`, expected: "a number", got: describeValue(v) });
+    throw new StatsError("INVALID_ARGUMENT", {
+      where,
+      field: `${field}[${i}]`,
+      expected: "a number",
+      got: describeValue(v),
+    });
   }
   if (v === Infinity || v === -Infinity) {
-    throw new StatsError("INVALID_ARGUMENT", { where, field: `${field}[${i}]`, expected: "a finite number", got: String(v), fix: "remove or clip infinite values" });
+    throw new StatsError("INVALID_ARGUMENT", {
+      where,
+      field: `${field}[${i}]`,
+      expected: "a finite number",
+      got: String(v),
+      fix: "remove or clip infinite values",
+    });
   }
 }
 
@@ -31,7 +38,13 @@ function checkValue(where: string, field: string, v: unknown, i: number): void {
  * and NaN is present (the caller then returns its NaN result). Throws EMPTY_SAMPLE / SAMPLE_TOO_SMALL when fewer
  * than `minLength` values remain.
  */
-export function cleanSample(where: string, field: string, x: unknown, nanPolicy: NanPolicy, minLength: number): Float64Array | null {
+export function cleanSample(
+  where: string,
+  field: string,
+  x: unknown,
+  nanPolicy: NanPolicy,
+  minLength: number,
+): Float64Array | null {
   checkArrayLike(where, field, x);
   const out: number[] = [];
   for (let i = 0; i < x.length; i++) {
@@ -59,7 +72,11 @@ export function cleanPairs(
   checkArrayLike(where, "x", x);
   checkArrayLike(where, "y", y);
   if (x.length !== y.length) {
-    throw new StatsError("LENGTH_MISMATCH", { where, field: "y", expected: `length ${x.length} (same as x)`, got: `length ${y.length}` }, "paired samples differ in length");
+    throw new StatsError(
+      "LENGTH_MISMATCH",
+      { where, field: "y", expected: `length ${x.length} (same as x)`, got: `length ${y.length}` },
+      "paired samples differ in length",
+    );
   }
   const xs: number[] = [];
   const ys: number[] = [];
@@ -81,15 +98,29 @@ export function cleanPairs(
 }
 
 function nanError(where: string, field: string, i: number): StatsError {
-  return new StatsError("NAN_IN_DATA", { where, field: `${field}[${i}]`, expected: "no NaN", got: "NaN", fix: 'pass { nanPolicy: "omit" } to drop NaN or "propagate" to get a NaN result' });
+  return new StatsError("NAN_IN_DATA", {
+    where,
+    field: `${field}[${i}]`,
+    expected: "no NaN",
+    got: "NaN",
+    fix: 'pass { nanPolicy: "omit" } to drop NaN or "propagate" to get a NaN result',
+  });
 }
 
 function checkLength(where: string, field: string, n: number, minLength: number): void {
   if (n === 0 && minLength > 0) {
-    throw new StatsError("EMPTY_SAMPLE", { where, field, expected: `at least ${minLength} value(s)`, got: "0 values" }, "empty sample");
+    throw new StatsError(
+      "EMPTY_SAMPLE",
+      { where, field, expected: `at least ${minLength} value(s)`, got: "0 values" },
+      "empty sample",
+    );
   }
   if (n < minLength) {
-    throw new StatsError("SAMPLE_TOO_SMALL", { where, field, expected: `at least ${minLength} values`, got: `${n}` }, "sample too small");
+    throw new StatsError(
+      "SAMPLE_TOO_SMALL",
+      { where, field, expected: `at least ${minLength} values`, got: `${n}` },
+      "sample too small",
+    );
   }
 }
 
@@ -105,9 +136,16 @@ export function strictSample(where: string, field: string, x: unknown, minLength
 }
 
 /** Throws DEGENERATE when a result is degenerate; for callers that prefer an exception to checking the field. */
-export function assertNotDegenerate<T extends { degenerate?: DegenerateReason; note?: string }>(result: T, where = "result"): T {
+export function assertNotDegenerate<T extends { degenerate?: DegenerateReason; note?: string }>(
+  result: T,
+  where = "result",
+): T {
   if (result.degenerate !== undefined) {
-    throw new StatsError("DEGENERATE", { where, field: "degenerate", got: result.degenerate }, result.note ?? "degenerate input");
+    throw new StatsError(
+      "DEGENERATE",
+      { where, field: "degenerate", got: result.degenerate },
+      result.note ?? "degenerate input",
+    );
   }
   return result;
 }

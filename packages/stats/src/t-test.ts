@@ -1,5 +1,13 @@
 import { meanUnchecked, sumSquaredDeviations } from "./descriptives.ts";
-import { ALTERNATIVES, NAN_POLICIES, numberOpen, oneOf, resolveOptions, type Alternative, type NanPolicy } from "./options.ts";
+import {
+  ALTERNATIVES,
+  type Alternative,
+  NAN_POLICIES,
+  type NanPolicy,
+  numberOpen,
+  oneOf,
+  resolveOptions,
+} from "./options.ts";
 import { cleanPairs, cleanSample, type DegenerateReason, type Sample } from "./samples.ts";
 import { studentTQuantile, studentTTails } from "./special/distributions.ts";
 
@@ -11,9 +19,18 @@ export interface TTestOptions {
   /** Level of the confidence interval for the mean (difference); 0.95 by default. One-sided tests give one-sided intervals. */
   readonly confidenceLevel: number;
 }
-export const DEFAULT_T_TEST_OPTIONS: TTestOptions = Object.freeze({ alternative: "two-sided", nanPolicy: "raise", confidenceLevel: 0.95 });
+export const DEFAULT_T_TEST_OPTIONS: TTestOptions = Object.freeze({
+  alternative: "two-sided",
+  nanPolicy: "raise",
+  confidenceLevel: 0.95,
+});
 export function resolveTTestOptions(input: unknown): Readonly<TTestOptions> {
-  return resolveOptions("tTest", DEFAULT_T_TEST_OPTIONS, { alternative: oneOf(ALTERNATIVES), nanPolicy: oneOf(NAN_POLICIES), confidenceLevel: numberOpen(0, 1) }, input);
+  return resolveOptions(
+    "tTest",
+    DEFAULT_T_TEST_OPTIONS,
+    { alternative: oneOf(ALTERNATIVES), nanPolicy: oneOf(NAN_POLICIES), confidenceLevel: numberOpen(0, 1) },
+    input,
+  );
 }
 
 export interface TTestResult {
@@ -45,7 +62,13 @@ function pValueFor(t: number, df: number, alternative: Alternative): number {
   return Math.min(1, 2 * (t > 0 ? tails.sf : tails.cdf));
 }
 
-function intervalFor(estimate: number, se: number, df: number, alternative: Alternative, level: number): [number, number] {
+function intervalFor(
+  estimate: number,
+  se: number,
+  df: number,
+  alternative: Alternative,
+  level: number,
+): [number, number] {
   if (alternative === "two-sided") {
     const q = studentTQuantile(0.5 + level / 2, df);
     return [estimate - q * se, estimate + q * se];
@@ -54,7 +77,14 @@ function intervalFor(estimate: number, se: number, df: number, alternative: Alte
   return alternative === "less" ? [-Infinity, estimate + q * se] : [estimate - q * se, Infinity];
 }
 
-function finish(estimate: number, se: number, df: number, n: number[], options: Readonly<TTestOptions>, nullValue = 0): TTestResult {
+function finish(
+  estimate: number,
+  se: number,
+  df: number,
+  n: number[],
+  options: Readonly<TTestOptions>,
+  nullValue = 0,
+): TTestResult {
   const base = { df, estimate, standardError: se, alternative: options.alternative, n };
   if (!(se > 0)) {
     return {
@@ -67,11 +97,27 @@ function finish(estimate: number, se: number, df: number, n: number[], options: 
     };
   }
   const t = (estimate - nullValue) / se;
-  return { ...base, statistic: t, pValue: pValueFor(t, df, options.alternative), confidenceInterval: intervalFor(estimate, se, df, options.alternative, options.confidenceLevel) };
+  return {
+    ...base,
+    statistic: t,
+    pValue: pValueFor(t, df, options.alternative),
+    confidenceInterval: intervalFor(estimate, se, df, options.alternative, options.confidenceLevel),
+  };
 }
 
 function nanResult(n: number[], options: Readonly<TTestOptions>): TTestResult {
-  return { statistic: NaN, pValue: NaN, df: NaN, estimate: NaN, standardError: NaN, confidenceInterval: [NaN, NaN], alternative: options.alternative, n, degenerate: "nan-input", note: "NaN in the data with nanPolicy \"propagate\"" };
+  return {
+    statistic: NaN,
+    pValue: NaN,
+    df: NaN,
+    estimate: NaN,
+    standardError: NaN,
+    confidenceInterval: [NaN, NaN],
+    alternative: options.alternative,
+    n,
+    degenerate: "nan-input",
+    note: 'NaN in the data with nanPolicy "propagate"',
+  };
 }
 
 /** One-sample t-test of H0: mean(x) = mu (scipy.stats.ttest_1samp). Needs ≥ 2 values. */

@@ -1,4 +1,12 @@
-import { ALTERNATIVES, NAN_POLICIES, isBoolean, oneOf, resolveOptions, type Alternative, type NanPolicy } from "./options.ts";
+import {
+  ALTERNATIVES,
+  type Alternative,
+  isBoolean,
+  NAN_POLICIES,
+  type NanPolicy,
+  oneOf,
+  resolveOptions,
+} from "./options.ts";
 import { averageRanks } from "./rank.ts";
 import { cleanPairs, cleanSample, type DegenerateReason, type Sample } from "./samples.ts";
 import { normalCdf, normalSf } from "./special/normal.ts";
@@ -20,15 +28,26 @@ export interface WilcoxonOptions {
   /** NaN handling; "raise" by default. */
   readonly nanPolicy: NanPolicy;
 }
-export const DEFAULT_WILCOXON_OPTIONS: WilcoxonOptions = Object.freeze({ alternative: "two-sided", zeroMethod: "wilcox", correction: false, method: "auto", nanPolicy: "raise" });
+export const DEFAULT_WILCOXON_OPTIONS: WilcoxonOptions = Object.freeze({
+  alternative: "two-sided",
+  zeroMethod: "wilcox",
+  correction: false,
+  method: "auto",
+  nanPolicy: "raise",
+});
 export function resolveWilcoxonOptions(input: unknown): Readonly<WilcoxonOptions> {
-  return resolveOptions("wilcoxon", DEFAULT_WILCOXON_OPTIONS, {
-    alternative: oneOf(ALTERNATIVES),
-    zeroMethod: oneOf(["wilcox", "pratt", "zsplit"]),
-    correction: isBoolean,
-    method: oneOf(["auto", "exact", "approx"]),
-    nanPolicy: oneOf(NAN_POLICIES),
-  }, input);
+  return resolveOptions(
+    "wilcoxon",
+    DEFAULT_WILCOXON_OPTIONS,
+    {
+      alternative: oneOf(ALTERNATIVES),
+      zeroMethod: oneOf(["wilcox", "pratt", "zsplit"]),
+      correction: isBoolean,
+      method: oneOf(["auto", "exact", "approx"]),
+      nanPolicy: oneOf(NAN_POLICIES),
+    },
+    input,
+  );
 }
 
 export interface WilcoxonResult {
@@ -91,17 +110,43 @@ export function wilcoxonSignedRank(x: Sample, y?: Sample, options?: Partial<Wilc
     d = pairs === null ? null : pairs.x.map((v, i) => v - (pairs.y[i] as number));
   }
   const base = { alternative: opts.alternative };
-  if (d === null) return { ...base, statistic: NaN, pValue: NaN, method: "approx", rPlus: NaN, rMinus: NaN, n: 0, zeros: 0, degenerate: "nan-input", note: "NaN in the data with nanPolicy \"propagate\"" };
+  if (d === null)
+    return {
+      ...base,
+      statistic: NaN,
+      pValue: NaN,
+      method: "approx",
+      rPlus: NaN,
+      rMinus: NaN,
+      n: 0,
+      zeros: 0,
+      degenerate: "nan-input",
+      note: 'NaN in the data with nanPolicy "propagate"',
+    };
   const zeros = d.reduce((c, v) => c + (v === 0 ? 1 : 0), 0);
   const hasTies = averageRanks(d.filter((v) => v !== 0).map(Math.abs)).tieGroupSizes.length > 0;
-  let method: "exact" | "approx" = opts.method === "auto" ? (d.length <= 50 && zeros === 0 && !hasTies ? "exact" : "approx") : opts.method;
+  let method: "exact" | "approx" =
+    opts.method === "auto" ? (d.length <= 50 && zeros === 0 && !hasTies ? "exact" : "approx") : opts.method;
   const notes: string[] = [];
   if (method === "exact" && (zeros > 0 || hasTies)) {
     method = "approx";
-    notes.push(`exact distribution needs no zeros and no ties (found ${zeros} zero(s)${hasTies ? " and ties" : ""}); used the normal approximation`);
+    notes.push(
+      `exact distribution needs no zeros and no ties (found ${zeros} zero(s)${hasTies ? " and ties" : ""}); used the normal approximation`,
+    );
   }
   if (zeros === d.length && opts.zeroMethod !== "zsplit") {
-    return { ...base, statistic: NaN, pValue: NaN, method, rPlus: 0, rMinus: 0, n: d.length, zeros, degenerate: "all-zero-differences", note: "every difference is exactly zero: no signed ranks to test" };
+    return {
+      ...base,
+      statistic: NaN,
+      pValue: NaN,
+      method,
+      rPlus: 0,
+      rMinus: 0,
+      n: d.length,
+      zeros,
+      degenerate: "all-zero-differences",
+      note: "every difference is exactly zero: no signed ranks to test",
+    };
   }
   if (method === "approx" && opts.zeroMethod === "wilcox") d = d.filter((v) => v !== 0);
   const n = d.length;
@@ -131,13 +176,32 @@ export function wilcoxonSignedRank(x: Sample, y?: Sample, options?: Partial<Wilc
     varianceTimes24 -= zeros * (zeros + 1) * (2 * zeros + 1);
   }
   const diffs = d;
-  const groups = opts.zeroMethod === "pratt" ? averageRanks(ranks.filter((_, i) => diffs[i] !== 0)).tieGroupSizes : tieGroupSizes;
+  const groups =
+    opts.zeroMethod === "pratt" ? averageRanks(ranks.filter((_, i) => diffs[i] !== 0)).tieGroupSizes : tieGroupSizes;
   for (const t of groups) varianceTimes24 -= 0.5 * t * (t * t - 1);
   const se = Math.sqrt(varianceTimes24 / 24);
   let cc = 0;
-  if (opts.correction) cc = opts.alternative === "two-sided" ? 0.5 * Math.sign(statistic - mean) : opts.alternative === "less" ? -0.5 : 0.5;
+  if (opts.correction)
+    cc =
+      opts.alternative === "two-sided" ? 0.5 * Math.sign(statistic - mean) : opts.alternative === "less" ? -0.5 : 0.5;
   const z = (statistic - mean - cc) / se;
-  const pValue = opts.alternative === "two-sided" ? Math.min(1, 2 * normalSf(Math.abs(z))) : opts.alternative === "greater" ? normalSf(z) : normalCdf(z);
+  const pValue =
+    opts.alternative === "two-sided"
+      ? Math.min(1, 2 * normalSf(Math.abs(z)))
+      : opts.alternative === "greater"
+        ? normalSf(z)
+        : normalCdf(z);
   if (n < 10) notes.push(`only ${n} non-zero differences: the normal approximation is rough`);
-  return { ...base, statistic, pValue, zStatistic: z, method, rPlus, rMinus, n, zeros, ...(notes.length ? { note: notes.join("; ") } : {}) };
+  return {
+    ...base,
+    statistic,
+    pValue,
+    zStatistic: z,
+    method,
+    rPlus,
+    rMinus,
+    n,
+    zeros,
+    ...(notes.length ? { note: notes.join("; ") } : {}),
+  };
 }

@@ -1,7 +1,22 @@
 import { describe, expect, it } from "vitest";
 import {
-  adjustPValues, assertNotDegenerate, cohensD, cosineSimilarity, hedgesG, mean, pairedDz, pairedTTest, quantile, resolveTTestOptions,
-  signTest, StatsError, twoSamplePermutationTest, variance, welchTTest, wilcoxonSignedRank, signFlipPermutationTest,
+  adjustPValues,
+  assertNotDegenerate,
+  cohensD,
+  cosineSimilarity,
+  hedgesG,
+  mean,
+  pairedDz,
+  pairedTTest,
+  quantile,
+  resolveTTestOptions,
+  StatsError,
+  signFlipPermutationTest,
+  signTest,
+  twoSamplePermutationTest,
+  variance,
+  welchTTest,
+  wilcoxonSignedRank,
 } from "../src/index.ts";
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -47,7 +62,9 @@ describe("zero variance is reported, never a p of 0 or a bare NaN (seed 000's st
     const split = twoSamplePermutationTest(same, other, undefined, { alternative: "greater" });
     expect(split.degenerate).toBeUndefined();
     expect(split.pValue).toBeCloseTo(1 / 70, 15);
-    expect(signFlipPermutationTest([0.5, 0.5, 0.5, 0.5, 0.5], undefined, undefined, { alternative: "greater" }).pValue).toBeCloseTo(1 / 32, 15);
+    expect(
+      signFlipPermutationTest([0.5, 0.5, 0.5, 0.5, 0.5], undefined, undefined, { alternative: "greater" }).pValue,
+    ).toBeCloseTo(1 / 32, 15);
   });
 });
 

@@ -18,7 +18,12 @@ export function loadReference(): Fixture {
 }
 
 /** |actual − expected| ≤ atol + rtol·|expected|; equal infinities and NaN-vs-NaN pass. */
-export function expectClose(actual: number, expected: number, { rtol = 0, atol = 0 }: { rtol?: number; atol?: number }, label = ""): void {
+export function expectClose(
+  actual: number,
+  expected: number,
+  { rtol = 0, atol = 0 }: { rtol?: number; atol?: number },
+  label = "",
+): void {
   if (Number.isNaN(expected)) {
     expect(actual, label).toBeNaN();
     return;

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { bootstrapConfidenceInterval, mean, Rng, signFlipPermutationTest, twoSamplePermutationTest } from "../src/index.ts";
 import { bcaProbabilities } from "../src/bootstrap.ts";
+import {
+  bootstrapConfidenceInterval,
+  mean,
+  Rng,
+  signFlipPermutationTest,
+  twoSamplePermutationTest,
+} from "../src/index.ts";
 import { quantileOfSorted } from "../src/quantile.ts";
 import { expectClose, loadReference } from "./helpers.ts";
 
@@ -12,7 +18,10 @@ describe("Monte Carlo permutation p-values approach scipy's exact p within 4·�
     it(`${c.kind} n=${c.x.length}/${c.y.length}: exact p over ${c.n_null} arrangements`, () => {
       const m = 20_000;
       const opts = { nResamples: m, exactThreshold: 0, seed: 123 };
-      const r = c.kind === "paired" ? signFlipPermutationTest(c.x, c.y, undefined, opts) : twoSamplePermutationTest(c.x, c.y, undefined, opts);
+      const r =
+        c.kind === "paired"
+          ? signFlipPermutationTest(c.x, c.y, undefined, opts)
+          : twoSamplePermutationTest(c.x, c.y, undefined, opts);
       expect(r.exact).toBe(false);
       expect(r.nResamples).toBe(m);
       const bound = 4 * Math.sqrt((c.p_exact * (1 - c.p_exact)) / m) + 2 / m;
@@ -48,7 +57,9 @@ describe("bootstrap", () => {
     const { x } = ref.bootstrap;
     const fixed = ref.bootstrap.bca_fixed;
     const xs = Float64Array.from(x);
-    const jack = Float64Array.from({ length: xs.length }, (_, i) => meanOf(Float64Array.from([...xs.subarray(0, i), ...xs.subarray(i + 1)])));
+    const jack = Float64Array.from({ length: xs.length }, (_, i) =>
+      meanOf(Float64Array.from([...xs.subarray(0, i), ...xs.subarray(i + 1)])),
+    );
     const sorted = Float64Array.from(fixed.theta_b).sort();
     const bca = bcaProbabilities(mean(xs), sorted, [jack], fixed.confidence_level);
     expectClose(bca.acceleration, fixed.a_hat, { atol: 1e-12 }, "a_hat");
@@ -62,11 +73,22 @@ describe("bootstrap", () => {
     const { x, y } = ref.bootstrap;
     for (const c of ref.bootstrap.cases) {
       const samples = c.statistic === "mean" ? [x] : [x, y];
-      const stat = c.statistic === "mean" ? (a: Float64Array) => meanOf(a) : (a: Float64Array, b: Float64Array) => meanOf(a) - meanOf(b);
-      const r = bootstrapConfidenceInterval(samples, stat as (...s: Float64Array[]) => number, { method: c.method === "BCa" ? "bca" : "percentile", nResamples: 9999, seed: 2024 });
+      const stat =
+        c.statistic === "mean"
+          ? (a: Float64Array) => meanOf(a)
+          : (a: Float64Array, b: Float64Array) => meanOf(a) - meanOf(b);
+      const r = bootstrapConfidenceInterval(samples, stat as (...s: Float64Array[]) => number, {
+        method: c.method === "BCa" ? "bca" : "percentile",
+        nResamples: 9999,
+        seed: 2024,
+      });
       // Our interval is one draw; scipy's mean is over 20, so the difference has SD ≈ sd·√(1 + 1/20).
-      expect(Math.abs(r.low - c.low_mean), `${c.statistic} ${c.method} low`).toBeLessThan(4 * c.low_sd * Math.sqrt(1.05));
-      expect(Math.abs(r.high - c.high_mean), `${c.statistic} ${c.method} high`).toBeLessThan(4 * c.high_sd * Math.sqrt(1.05));
+      expect(Math.abs(r.low - c.low_mean), `${c.statistic} ${c.method} low`).toBeLessThan(
+        4 * c.low_sd * Math.sqrt(1.05),
+      );
+      expect(Math.abs(r.high - c.high_mean), `${c.statistic} ${c.method} high`).toBeLessThan(
+        4 * c.high_sd * Math.sqrt(1.05),
+      );
       expect(r.low).toBeLessThan(r.estimate);
       expect(r.high).toBeGreaterThan(r.estimate);
     }

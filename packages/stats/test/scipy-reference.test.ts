@@ -1,9 +1,37 @@
 import { describe, expect, it } from "vitest";
 import {
-  adjustPValues, binomialCdf, binomialPmf, binomialSf, binomialTest, cohensD, cosineSimilarityMatrix, hedgesG, logGamma, mean,
-  normalCdf, normalQuantile, normalSf, oneSampleTTest, pairedDz, pairedTTest, populationVariance, QUANTILE_METHODS, quantiles,
-  regularizedBeta, sampleVariance, sem, signFlipPermutationTest, studentTCdf, studentTPdf, studentTQuantile, studentTSf,
-  twoSamplePermutationTest, welchTTest, wilcoxonSignedRank, type Alternative, type QuantileMethod,
+  type Alternative,
+  adjustPValues,
+  binomialCdf,
+  binomialPmf,
+  binomialSf,
+  binomialTest,
+  cohensD,
+  cosineSimilarityMatrix,
+  hedgesG,
+  logGamma,
+  mean,
+  normalCdf,
+  normalQuantile,
+  normalSf,
+  oneSampleTTest,
+  pairedDz,
+  pairedTTest,
+  populationVariance,
+  QUANTILE_METHODS,
+  type QuantileMethod,
+  quantiles,
+  regularizedBeta,
+  sampleVariance,
+  sem,
+  signFlipPermutationTest,
+  studentTCdf,
+  studentTPdf,
+  studentTQuantile,
+  studentTSf,
+  twoSamplePermutationTest,
+  welchTTest,
+  wilcoxonSignedRank,
 } from "../src/index.ts";
 import { expectClose, loadReference } from "./helpers.ts";
 
@@ -21,15 +49,26 @@ describe("descriptives vs numpy", () => {
         expectClose(sem(c.x), c.sem, { rtol: 1e-9, atol: 1e-14 }, "sem");
       }
       for (const method of QUANTILE_METHODS) {
-        const got = quantiles(c.x, [0, 0.001, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975, 0.999, 1], { method: method as QuantileMethod });
-        got.forEach((v, i) => expectClose(v, c.quantiles[method][i], { rtol: 1e-15, atol: 1e-15 * scale }, `${method} n=${c.x.length} q#${i}`));
+        const got = quantiles(c.x, [0, 0.001, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975, 0.999, 1], {
+          method: method as QuantileMethod,
+        });
+        got.forEach((v, i) =>
+          expectClose(
+            v,
+            c.quantiles[method][i],
+            { rtol: 1e-15, atol: 1e-15 * scale },
+            `${method} n=${c.x.length} q#${i}`,
+          ),
+        );
       }
     }
   });
 
   it("cosine-similarity matrix of rows", () => {
     const got = cosineSimilarityMatrix(ref.cosine.rows);
-    got.forEach((row, i) => row.forEach((v, j) => expectClose(v, ref.cosine.matrix[i][j], { atol: 1e-14 }, `cos[${i}][${j}]`)));
+    got.forEach((row, i) =>
+      row.forEach((v, j) => expectClose(v, ref.cosine.matrix[i][j], { atol: 1e-14 }, `cos[${i}][${j}]`)),
+    );
     expect(got[1]?.[3]).toBe(-1);
   });
 });
@@ -50,31 +89,52 @@ describe("special functions vs scipy.special / scipy.stats", () => {
       expectClose(studentTCdf(c.t, c.df), c.cdf, { rtol: 1e-13 }, `truth cdf t=${c.t} df=${c.df}`);
       expectClose(studentTPdf(c.t, c.df), c.pdf, { rtol: 1e-13 }, `truth pdf t=${c.t} df=${c.df}`);
     }
-    for (const c of ref.truth.tppf) expectClose(studentTQuantile(c.p, c.df), c.ppf, { rtol: 1e-13 }, `truth tppf p=${c.p} df=${c.df}`);
-    for (const c of ref.truth.betainc) expectClose(regularizedBeta(c.a, c.b, c.x).lower, c.value, { rtol: 1e-13, atol: 1e-300 }, `truth I a=${c.a} b=${c.b} x=${c.x}`);
-    for (const c of ref.truth.binom_cdf) expectClose(binomialCdf(c.k, c.n, c.p), c.cdf, { rtol: 1e-12 }, `truth binom cdf n=${c.n}`);
+    for (const c of ref.truth.tppf)
+      expectClose(studentTQuantile(c.p, c.df), c.ppf, { rtol: 1e-13 }, `truth tppf p=${c.p} df=${c.df}`);
+    for (const c of ref.truth.betainc)
+      expectClose(
+        regularizedBeta(c.a, c.b, c.x).lower,
+        c.value,
+        { rtol: 1e-13, atol: 1e-300 },
+        `truth I a=${c.a} b=${c.b} x=${c.x}`,
+      );
+    for (const c of ref.truth.binom_cdf)
+      expectClose(binomialCdf(c.k, c.n, c.p), c.cdf, { rtol: 1e-12 }, `truth binom cdf n=${c.n}`);
   });
   it("Student t quantile", () => {
     // scipy 1.10's stdtrit is off by up to ~6e-10 relative for non-integer df (mpmath truths above pin ours to 1e-13).
-    for (const c of ref.special.tppf) expectClose(studentTQuantile(c.p, c.df), c.ppf, { rtol: 1e-8, atol: 1e-12 }, `tppf p=${c.p} df=${c.df}`);
+    for (const c of ref.special.tppf)
+      expectClose(studentTQuantile(c.p, c.df), c.ppf, { rtol: 1e-8, atol: 1e-12 }, `tppf p=${c.p} df=${c.df}`);
   });
   it("normal CDF, SF, quantile", () => {
     for (const c of ref.special.norm) {
       expectClose(normalCdf(c.z), c.cdf, { rtol: 1e-13, atol: 1e-300 }, `cdf z=${c.z}`);
       expectClose(normalSf(c.z), c.sf, { rtol: 1e-13, atol: 1e-300 }, `sf z=${c.z}`);
     }
-    for (const c of ref.special.normppf) expectClose(normalQuantile(c.p), c.ppf, { rtol: 1e-13, atol: 1e-15 }, `ppf p=${c.p}`);
+    for (const c of ref.special.normppf)
+      expectClose(normalQuantile(c.p), c.ppf, { rtol: 1e-13, atol: 1e-15 }, `ppf p=${c.p}`);
   });
   it("regularized incomplete beta and its complement", () => {
     for (const c of ref.special.betainc) {
       const r = regularizedBeta(c.a, c.b, c.x);
       // scipy's betainc is off by up to ~3e-11 relative when a or b ≥ 1e5 (mpmath truth above); elsewhere agreement is ~1e-14.
-      expectClose(r.lower, c.value, { rtol: Math.max(c.a, c.b) >= 1e5 ? 1e-9 : 1e-12, atol: 1e-15 }, `I a=${c.a} b=${c.b} x=${c.x}`);
-      expectClose(r.upper, c.complement, { rtol: Math.max(c.a, c.b) >= 1e5 ? 1e-9 : 1e-12, atol: 1e-15 }, `1-I a=${c.a} b=${c.b} x=${c.x}`);
+      expectClose(
+        r.lower,
+        c.value,
+        { rtol: Math.max(c.a, c.b) >= 1e5 ? 1e-9 : 1e-12, atol: 1e-15 },
+        `I a=${c.a} b=${c.b} x=${c.x}`,
+      );
+      expectClose(
+        r.upper,
+        c.complement,
+        { rtol: Math.max(c.a, c.b) >= 1e5 ? 1e-9 : 1e-12, atol: 1e-15 },
+        `1-I a=${c.a} b=${c.b} x=${c.x}`,
+      );
     }
   });
   it("log-gamma", () => {
-    for (const c of ref.special.gammaln) expectClose(logGamma(c.x), c.value, { rtol: 1e-14, atol: 1e-14 }, `lgamma ${c.x}`);
+    for (const c of ref.special.gammaln)
+      expectClose(logGamma(c.x), c.value, { rtol: 1e-14, atol: 1e-14 }, `lgamma ${c.x}`);
   });
   it("binomial pmf, cdf, sf", () => {
     for (const c of ref.special.binom) {
@@ -95,21 +155,32 @@ describe("t-tests and effect sizes vs scipy (1e-10 absolute)", () => {
         expectClose(w.statistic, c.welch[alt].statistic, { atol: 1e-10 }, `welch t ${tag} ${alt}`);
         expectClose(w.pValue, c.welch[alt].p, { atol: 1e-10 }, `welch p ${tag} ${alt}`);
         expectClose(w.df, c.welch[alt].df, { rtol: 1e-10 }, `welch df ${tag}`);
-        w.confidenceInterval.forEach((v, i) => expectClose(v, c.welch[alt].ci[i], { rtol: 1e-8 }, `welch ci ${tag} ${alt}`));
+        w.confidenceInterval.forEach((v, i) =>
+          expectClose(v, c.welch[alt].ci[i], { rtol: 1e-8 }, `welch ci ${tag} ${alt}`),
+        );
         if (c.paired[alt]) {
           const p = pairedTTest(c.x, c.y, { alternative: alt });
           expectClose(p.statistic, c.paired[alt].statistic, { atol: 1e-10 }, `paired t ${tag} ${alt}`);
           expectClose(p.pValue, c.paired[alt].p, { atol: 1e-10 }, `paired p ${tag} ${alt}`);
-          p.confidenceInterval.forEach((v, i) => expectClose(v, c.paired[alt].ci[i], { rtol: 1e-8 }, `paired ci ${tag} ${alt}`));
+          p.confidenceInterval.forEach((v, i) =>
+            expectClose(v, c.paired[alt].ci[i], { rtol: 1e-8 }, `paired ci ${tag} ${alt}`),
+          );
         }
         const o = oneSampleTTest(c.x, 0.1, { alternative: alt, confidenceLevel: 0.9 });
         expectClose(o.statistic, c.one[alt].statistic, { atol: 1e-10 }, `one t ${tag} ${alt}`);
         expectClose(o.pValue, c.one[alt].p, { atol: 1e-10 }, `one p ${tag} ${alt}`);
-        o.confidenceInterval.forEach((v, i) => expectClose(v, c.one[alt].ci90[i], { rtol: 1e-8 }, `one ci ${tag} ${alt}`));
+        o.confidenceInterval.forEach((v, i) =>
+          expectClose(v, c.one[alt].ci90[i], { rtol: 1e-8 }, `one ci ${tag} ${alt}`),
+        );
       }
       expectClose(cohensD(c.x, c.y).value, c.effect.d, { atol: 1e-12 }, `d ${tag}`);
       expectClose(hedgesG(c.x, c.y).value, c.effect.g_exact, { atol: 1e-12 }, `g exact ${tag}`);
-      expectClose(hedgesG(c.x, c.y, { correction: "approximate" }).value, c.effect.g_approx, { atol: 1e-12 }, `g approx ${tag}`);
+      expectClose(
+        hedgesG(c.x, c.y, { correction: "approximate" }).value,
+        c.effect.g_approx,
+        { atol: 1e-12 },
+        `g approx ${tag}`,
+      );
       if (c.effect.dz !== undefined) expectClose(pairedDz(c.x, c.y).value, c.effect.dz, { atol: 1e-12 }, `dz ${tag}`);
     }
   });
@@ -126,7 +197,10 @@ describe("binomial and Wilcoxon tests vs scipy (1e-10 absolute)", () => {
   it("wilcoxon: exact, approx, ties, zeros (wilcox/pratt/zsplit), continuity correction", () => {
     for (const c of ref.wilcoxon) {
       const r = wilcoxonSignedRank(c.d, undefined, {
-        alternative: c.alternative, method: c.options.method, correction: c.options.correction ?? false, zeroMethod: c.options.zero_method ?? "wilcox",
+        alternative: c.alternative,
+        method: c.options.method,
+        correction: c.options.correction ?? false,
+        zeroMethod: c.options.zero_method ?? "wilcox",
       });
       const tag = `${c.label} ${c.alternative}`;
       expect(r.method, tag).toBe(c.options.method);
@@ -134,8 +208,13 @@ describe("binomial and Wilcoxon tests vs scipy (1e-10 absolute)", () => {
       expectClose(r.pValue, c.p, { atol: 1e-10 }, `p ${tag}`);
       if (r.method === "approx") expectClose(r.zStatistic ?? NaN, c.z, { atol: 1e-10 }, `z ${tag}`);
       // "auto" agrees with scipy wherever scipy's auto is well defined (no ties): exact for n ≤ 50 without zeros.
-      const auto = wilcoxonSignedRank(c.d, undefined, { alternative: c.alternative, correction: c.options.correction ?? false, zeroMethod: c.options.zero_method ?? "wilcox" });
-      if (c.label.startsWith("exact") || c.label.startsWith("approx")) expectClose(auto.pValue, c.p, { atol: 1e-10 }, `auto ${tag}`);
+      const auto = wilcoxonSignedRank(c.d, undefined, {
+        alternative: c.alternative,
+        correction: c.options.correction ?? false,
+        zeroMethod: c.options.zero_method ?? "wilcox",
+      });
+      if (c.label.startsWith("exact") || c.label.startsWith("approx"))
+        expectClose(auto.pValue, c.p, { atol: 1e-10 }, `auto ${tag}`);
     }
   });
 });
@@ -149,9 +228,15 @@ describe("exact permutation tests vs scipy.stats.permutation_test (1e-10 absolut
     };
     for (const c of ref.permutation) {
       const tag = `${c.kind} ${c.statistic_name} nx=${c.x.length} ny=${c.y.length} ${c.alternative}`;
-      const r = c.kind === "paired"
-        ? signFlipPermutationTest(c.x, c.y, undefined, { alternative: c.alternative })
-        : twoSamplePermutationTest(c.x, c.y, c.statistic_name === "median" ? (a, b) => median(a) - median(b) : undefined, { alternative: c.alternative });
+      const r =
+        c.kind === "paired"
+          ? signFlipPermutationTest(c.x, c.y, undefined, { alternative: c.alternative })
+          : twoSamplePermutationTest(
+              c.x,
+              c.y,
+              c.statistic_name === "median" ? (a, b) => median(a) - median(b) : undefined,
+              { alternative: c.alternative },
+            );
       expect(r.exact, tag).toBe(true);
       expect(r.nResamples, tag).toBe(c.n_null);
       expectClose(r.statistic, c.statistic, { atol: 1e-12 }, `stat ${tag}`);
@@ -164,7 +249,9 @@ describe("multiple comparisons vs statsmodels definitions", () => {
   it("bonferroni, holm, bh, by", () => {
     for (const c of ref.padjust) {
       for (const method of ["bonferroni", "holm", "bh", "by"] as const) {
-        adjustPValues(c.p, { method }).forEach((v, i) => expectClose(v, c[method][i], { atol: 1e-15 }, `${method}[${i}]`));
+        adjustPValues(c.p, { method }).forEach((v, i) =>
+          expectClose(v, c[method][i], { atol: 1e-15 }, `${method}[${i}]`),
+        );
       }
     }
   });

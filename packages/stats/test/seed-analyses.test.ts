@@ -1,7 +1,19 @@
 import { describe, expect, it } from "vitest";
 import {
-  binomialTest, contiguousWindows, pairedDz, differentialFeatures, diffOfDiffs, longestWindow, meanSemByColumn, projectionVsRandomDirections,
-  quantile, Rng, sem, signBalanceTest, StatsError, type Matrix,
+  binomialTest,
+  contiguousWindows,
+  differentialFeatures,
+  diffOfDiffs,
+  longestWindow,
+  type Matrix,
+  meanSemByColumn,
+  pairedDz,
+  projectionVsRandomDirections,
+  quantile,
+  Rng,
+  StatsError,
+  sem,
+  signBalanceTest,
 } from "../src/index.ts";
 import { loadReference } from "./helpers.ts";
 
@@ -24,12 +36,18 @@ describe("projectionVsRandomDirections (seed 000 Track A)", () => {
   const chosen = [3, 50, 77, 120, 301];
 
   it("finds a difference built from the chosen directions; projections are exact dot products with unit rows", () => {
-    const diff = Array.from({ length: d }, (_, j) => chosen.reduce((s, i) => s + 2 * (unit(row(i))[j] as number), 0) + 0.05 * rng.nextNormal());
+    const diff = Array.from(
+      { length: d },
+      (_, j) => chosen.reduce((s, i) => s + 2 * (unit(row(i))[j] as number), 0) + 0.05 * rng.nextNormal(),
+    );
     const r = projectionVsRandomDirections(diff, dict, chosen, { nPermutations: 999, seed: 4 });
     expect(r.pValue).toBe(1 / 1000);
     for (const p of r.projections) {
       const u = unit(row(p.index));
-      expect(p.projection).toBeCloseTo(u.reduce((s, x, j) => s + x * (diff[j] as number), 0), 12);
+      expect(p.projection).toBeCloseTo(
+        u.reduce((s, x, j) => s + x * (diff[j] as number), 0),
+        12,
+      );
     }
     expect(r.positive).toBe(5);
     expect(r.statistic).toBeGreaterThan(r.nullMean + 3 * r.nullSd);
@@ -45,7 +63,9 @@ describe("projectionVsRandomDirections (seed 000 Track A)", () => {
   });
 
   it("rejects a dictionary of the wrong width and out-of-range or duplicate indices", () => {
-    expect(() => projectionVsRandomDirections(new Array(d + 1).fill(1), dict, chosen)).toThrow(/dModel|difference's length/);
+    expect(() => projectionVsRandomDirections(new Array(d + 1).fill(1), dict, chosen)).toThrow(
+      /dModel|difference's length/,
+    );
     expect(() => projectionVsRandomDirections(new Array(d).fill(1), dict, [1, 1])).toThrow(StatsError);
     expect(() => projectionVsRandomDirections(new Array(d).fill(1), dict, [nFeatures])).toThrow(/row indices/);
   });
@@ -85,7 +105,8 @@ describe("differentialFeatures (seed 000 Track B)", () => {
     expect(r.pValue[60]).toBe(1);
     expect(r.significant[0]?.index).toBe(42); // sorted by |mean difference|
     expect(r.pMaxAdjusted[3]).toBe(1 / 401);
-    const col = (m: Float64Array, f: number) => Array.from({ length: nPrompts }, (_, i) => m[i * nFeatures + f] as number);
+    const col = (m: Float64Array, f: number) =>
+      Array.from({ length: nPrompts }, (_, i) => m[i * nFeatures + f] as number);
     expect(r.effectSize[3]).toBeCloseTo(pairedDz(col(a, 3), col(b, 3)).value, 12);
   });
 
@@ -103,7 +124,8 @@ describe("differentialFeatures (seed 000 Track B)", () => {
       }
       for (let f = 0; f < nFeatures; f++) {
         let t = 0;
-        for (let i = 0; i < nPrompts; i++) t += (s[i] as number) * ((a[i * nFeatures + f] as number) - (b[i * nFeatures + f] as number));
+        for (let i = 0; i < nPrompts; i++)
+          t += (s[i] as number) * ((a[i * nFeatures + f] as number) - (b[i * nFeatures + f] as number));
         nulls[f]!.push(Math.abs(t / nPrompts));
       }
     }
@@ -111,9 +133,15 @@ describe("differentialFeatures (seed 000 Track B)", () => {
   });
 
   it("independent design with unequal group sizes", () => {
-    const r = differentialFeatures({ data: a.subarray(0, 30 * nFeatures), rows: 30, cols: nFeatures }, B, { design: "independent", nPermutations: 300, seed: 1 });
+    const r = differentialFeatures({ data: a.subarray(0, 30 * nFeatures), rows: 30, cols: nFeatures }, B, {
+      design: "independent",
+      nPermutations: 300,
+      seed: 1,
+    });
     expect(r.significant.map((s) => s.index)).toEqual(expect.arrayContaining([3, 17, 42]));
-    expect(() => differentialFeatures({ data: a.subarray(0, 30 * nFeatures), rows: 30, cols: nFeatures }, B)).toThrow(/paired/);
+    expect(() => differentialFeatures({ data: a.subarray(0, 30 * nFeatures), rows: 30, cols: nFeatures }, B)).toThrow(
+      /paired/,
+    );
   });
 });
 
@@ -121,7 +149,9 @@ describe("sign balance, contiguous windows and diff-of-diffs (seed 001)", () => 
   it("10 of 28 layers positive is not distinguishable from 50/50 (scipy binomtest p)", () => {
     const values = Array.from({ length: 28 }, (_, i) => (i < 10 ? 0.004 : -0.003));
     const r = signBalanceTest(values);
-    const scipy = ref.binomtest.find((c: { k: number; n: number; alternative: string }) => c.k === 10 && c.n === 28 && c.alternative === "two-sided");
+    const scipy = ref.binomtest.find(
+      (c: { k: number; n: number; alternative: string }) => c.k === 10 && c.n === 28 && c.alternative === "two-sided",
+    );
     expect(r.positive).toBe(10);
     expect(r.pValue).toBeCloseTo(scipy.pvalue, 12);
     expect(r.pValue).toBeGreaterThan(0.05);
@@ -130,10 +160,16 @@ describe("sign balance, contiguous windows and diff-of-diffs (seed 001)", () => 
 
   it("windows: villain-style [8, 10] ∪ [12, 27]; minLength; label gaps break runs", () => {
     const flags = Array.from({ length: 28 }, (_, l) => (l >= 8 && l <= 10) || l >= 12);
-    expect(contiguousWindows(flags)).toEqual([{ start: 8, end: 10, length: 3 }, { start: 12, end: 27, length: 16 }]);
+    expect(contiguousWindows(flags)).toEqual([
+      { start: 8, end: 10, length: 3 },
+      { start: 12, end: 27, length: 16 },
+    ]);
     expect(contiguousWindows(flags, { minLength: 4 })).toEqual([{ start: 12, end: 27, length: 16 }]);
     expect(longestWindow(flags)).toEqual({ start: 12, end: 27, length: 16 });
-    expect(contiguousWindows([true, true, true], { labels: [7, 11, 12] })).toEqual([{ start: 7, end: 7, length: 1 }, { start: 11, end: 12, length: 2 }]);
+    expect(contiguousWindows([true, true, true], { labels: [7, 11, 12] })).toEqual([
+      { start: 7, end: 7, length: 1 },
+      { start: 11, end: 12, length: 2 },
+    ]);
     expect(contiguousWindows([false, false])).toEqual([]);
   });
 
@@ -154,7 +190,15 @@ describe("sign balance, contiguous windows and diff-of-diffs (seed 001)", () => 
     expect(r.max.layer).toBe(10 + means.indexOf(Math.max(...means)));
     expect(r.signBalance.positive).toBe(means.filter((v) => v > 0).length);
     expect(r.signBalance.pValue).toBeCloseTo(binomialTest(r.signBalance.positive, L).pValue, 15);
-    expect(meanSemByColumn([[1, 2], [3, 2]])).toEqual([{ mean: 2, sem: 1, n: 2, semExcludesZero: true }, { mean: 2, sem: 0, n: 2, semExcludesZero: true }]);
+    expect(
+      meanSemByColumn([
+        [1, 2],
+        [3, 2],
+      ]),
+    ).toEqual([
+      { mean: 2, sem: 1, n: 2, semExcludesZero: true },
+      { mean: 2, sem: 0, n: 2, semExcludesZero: true },
+    ]);
     expect(() => diffOfDiffs(am, ac, bm, bc.slice(1))).toThrow(/bControl/);
   });
 });

@@ -28,7 +28,10 @@ function main() {
   }
   const cc = process.env.CC || "cc";
   const blas = detectBlas(cc);
-  if (blas.name === "none") log(`no system CBLAS found (${blas.why}); building our own portable blocked GEMM (libopenblas-dev would give a vendor-tuned one)`);
+  if (blas.name === "none")
+    log(
+      `no system CBLAS found (${blas.why}); building our own portable blocked GEMM (libopenblas-dev would give a vendor-tuned one)`,
+    );
   else log(`BLAS: ${blas.name} (${blas.cflags.join(" ")} ${blas.libs.join(" ")})`.replace(/\s+\)/, ")"));
 
   const gyp = findNodeGyp();
@@ -36,13 +39,23 @@ function main() {
     log("native add-on not built: no node-gyp (npm_config_node_gyp unset, none on PATH); the js backend will be used");
     return;
   }
-  const args = [...gyp.args, "rebuild", `--dl_blas=${blas.name}`, `--dl_blas_cflags=${blas.cflags.join(" ")}`, `--dl_blas_libs=${blas.libs.join(" ")}`];
+  const args = [
+    ...gyp.args,
+    "rebuild",
+    `--dl_blas=${blas.name}`,
+    `--dl_blas_cflags=${blas.cflags.join(" ")}`,
+    `--dl_blas_libs=${blas.libs.join(" ")}`,
+  ];
   if (!process.env.npm_config_nodedir && existsSync("/usr/include/node/node_api.h")) args.push("--nodedir=/usr");
   const started = Date.now();
   const result = spawnSync(gyp.command, args, { cwd: packageDir, encoding: "utf8", env: { ...process.env } });
   if (result.status !== 0) {
     const output = `${result.stdout ?? ""}\n${result.stderr ?? ""}`;
-    const firstError = output.split("\n").find((l) => /error|not found|ENOENT|EACCES/i.test(l))?.trim() ?? `exit code ${result.status}`;
+    const firstError =
+      output
+        .split("\n")
+        .find((l) => /error|not found|ENOENT|EACCES/i.test(l))
+        ?.trim() ?? `exit code ${result.status}`;
     log(`native add-on not built (node-gyp failed: ${firstError.slice(0, 200)}); the js backend will be used`);
     if (!quiet && process.env.DIFFLENS_BUILD_VERBOSE === "1") console.log(output);
     return;
@@ -75,7 +88,10 @@ function detectBlas(cc) {
   try {
     for (const c of candidates) {
       const src = join(dir, "probe.c");
-      writeFileSync(src, `#include ${c.header}\nint main(void){float a=1,b=2,c=0;cblas_sgemm(CblasRowMajor,CblasNoTrans,CblasNoTrans,1,1,1,1.0f,&a,1,&b,1,0.0f,&c,1);return c==2.0f?0:1;}\n`);
+      writeFileSync(
+        src,
+        `#include ${c.header}\nint main(void){float a=1,b=2,c=0;cblas_sgemm(CblasRowMajor,CblasNoTrans,CblasNoTrans,1,1,1,1.0f,&a,1,&b,1,0.0f,&c,1);return c==2.0f?0:1;}\n`,
+      );
       const exe = join(dir, "probe");
       const built = spawnSync(cc, [src, "-o", exe, ...c.cflags, ...c.libs], { encoding: "utf8" });
       if (built.status === 0 && spawnSync(exe).status === 0) return c;
@@ -83,22 +99,48 @@ function detectBlas(cc) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const why = forced ? `DIFFLENS_BLAS=${forced} did not compile and link` : `tried ${candidates.map((c) => c.name).join(", ")}`;
+  const why = forced
+    ? `DIFFLENS_BLAS=${forced} did not compile and link`
+    : `tried ${candidates.map((c) => c.name).join(", ")}`;
   return { name: "none", cflags: [], libs: [], why };
 }
 
 function blasCandidates() {
   const list = [];
   if (process.platform === "darwin") {
-    list.push({ name: "accelerate", header: "<Accelerate/Accelerate.h>", cflags: ["-DACCELERATE_NEW_LAPACK"], libs: ["-framework", "Accelerate"] });
+    list.push({
+      name: "accelerate",
+      header: "<Accelerate/Accelerate.h>",
+      cflags: ["-DACCELERATE_NEW_LAPACK"],
+      libs: ["-framework", "Accelerate"],
+    });
   }
   if (process.env.MKLROOT) {
-    list.push({ name: "mkl", header: "<mkl.h>", cflags: [`-I${process.env.MKLROOT}/include`], libs: [`-L${process.env.MKLROOT}/lib/intel64`, `-L${process.env.MKLROOT}/lib`, "-lmkl_rt", `-Wl,-rpath,${process.env.MKLROOT}/lib/intel64`, `-Wl,-rpath,${process.env.MKLROOT}/lib`] });
+    list.push({
+      name: "mkl",
+      header: "<mkl.h>",
+      cflags: [`-I${process.env.MKLROOT}/include`],
+      libs: [
+        `-L${process.env.MKLROOT}/lib/intel64`,
+        `-L${process.env.MKLROOT}/lib`,
+        "-lmkl_rt",
+        `-Wl,-rpath,${process.env.MKLROOT}/lib/intel64`,
+        `-Wl,-rpath,${process.env.MKLROOT}/lib`,
+      ],
+    });
   }
   // OpenBLAS's own cblas.h first (Debian keeps it per threading flavour), then the generic locations.
-  for (const inc of ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/aarch64-linux-gnu/openblas-pthread", "/usr/include/openblas", "/usr/local/include/openblas", "/opt/homebrew/opt/openblas/include", "/usr/local/opt/openblas/include"]) {
+  for (const inc of [
+    "/usr/include/x86_64-linux-gnu/openblas-pthread",
+    "/usr/include/aarch64-linux-gnu/openblas-pthread",
+    "/usr/include/openblas",
+    "/usr/local/include/openblas",
+    "/opt/homebrew/opt/openblas/include",
+    "/usr/local/opt/openblas/include",
+  ]) {
     if (existsSync(join(inc, "cblas.h"))) {
-      const libDir = inc.includes("homebrew") || inc.includes("/usr/local/opt") ? [`-L${inc.replace(/include$/, "lib")}`] : [];
+      const libDir =
+        inc.includes("homebrew") || inc.includes("/usr/local/opt") ? [`-L${inc.replace(/include$/, "lib")}`] : [];
       list.push({ name: "openblas", header: "<cblas.h>", cflags: [`-I${inc}`], libs: [...libDir, "-lopenblas"] });
     }
   }
@@ -110,6 +152,8 @@ function blasCandidates() {
 try {
   main();
 } catch (error) {
-  log(`native add-on not built (${error instanceof Error ? error.message : String(error)}); the js backend will be used`);
+  log(
+    `native add-on not built (${error instanceof Error ? error.message : String(error)}); the js backend will be used`,
+  );
 }
 process.exit(0);

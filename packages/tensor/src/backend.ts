@@ -66,7 +66,14 @@ export interface Backend {
   /** out[r] += alpha · Σ_c relu(values[r, c]) · table[indices[r, c]], in c order. out [rows, d], indices i32 / values f32 [rows, kk], table [V, d] f32. */
   sparseDecode(out: Tensor, indices: Tensor, values: Tensor, table: Tensor, alpha: number): Tensor;
   /** Backward of a k-sparse encode/decode; see SparseCodesGrads. */
-  sparseCodesBackward(indices: Tensor, values: Tensor, g: Tensor, x: Tensor, table: Tensor, grads: SparseCodesGrads): void;
+  sparseCodesBackward(
+    indices: Tensor,
+    values: Tensor,
+    g: Tensor,
+    x: Tensor,
+    table: Tensor,
+    grads: SparseCodesGrads,
+  ): void;
   /** torch.optim.Adam on one [rows, cols] f32 parameter, in place; see AdamStep. */
   adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: AdamStep): void;
   /** grad[r] −= (grad[r]·w[r])·w[r] for rows flagged in rowMask (all rows without one). grad, w: [rows, d] f32. */

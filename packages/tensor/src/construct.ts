@@ -1,20 +1,29 @@
-import { bf16FromF32Bits, f16FromF32Bits, f32Bits, f32FromBits, f16ArrayToF32, bf16ArrayToF32 } from "./convert.ts";
+import { bf16ArrayToF32, bf16FromF32Bits, f16ArrayToF32, f16FromF32Bits, f32Bits, f32FromBits } from "./convert.ts";
 import type { DType, Storage } from "./dtype.ts";
 import { TensorError } from "./errors.ts";
 import type { Rng } from "./rng.ts";
-import { Tensor, shapeSize, ShapeError } from "./tensor.ts";
+import { ShapeError, shapeSize, Tensor } from "./tensor.ts";
 
 /** A fresh typed array for `size` elements of `dtype`, zero-filled. */
 export function allocStorage<D extends DType>(dtype: D, size: number): Storage<D> {
   switch (dtype) {
-    case "f32": return new Float32Array(size) as Storage<D>;
+    case "f32":
+      return new Float32Array(size) as Storage<D>;
     case "f16":
-    case "bf16": return new Uint16Array(size) as Storage<D>;
-    case "i32": return new Int32Array(size) as Storage<D>;
-    case "i64": return new BigInt64Array(size) as Storage<D>;
+    case "bf16":
+      return new Uint16Array(size) as Storage<D>;
+    case "i32":
+      return new Int32Array(size) as Storage<D>;
+    case "i64":
+      return new BigInt64Array(size) as Storage<D>;
     case "u8":
-    case "bool": return new Uint8Array(size) as Storage<D>;
-    default: throw new TensorError("UNKNOWN_DTYPE", `unknown dtype ${String(dtype)}; expected one of f32, f16, bf16, i32, i64, u8, bool`);
+    case "bool":
+      return new Uint8Array(size) as Storage<D>;
+    default:
+      throw new TensorError(
+        "UNKNOWN_DTYPE",
+        `unknown dtype ${String(dtype)}; expected one of f32, f16, bf16, i32, i64, u8, bool`,
+      );
   }
 }
 
@@ -34,19 +43,35 @@ export function fromArray<D extends DType = "f32">(
 ): Tensor<D> {
   const size = shapeSize(shape);
   if (values.length !== size) {
-    throw new ShapeError(`fromArray: ${values.length} values do not fill shape [${shape.join(", ")}] (${size} elements)`);
+    throw new ShapeError(
+      `fromArray: ${values.length} values do not fill shape [${shape.join(", ")}] (${size} elements)`,
+    );
   }
   const out = allocStorage(dtype, size);
   for (let i = 0; i < size; i++) {
     const v = values[i]!;
     switch (dtype) {
-      case "f32": (out as Float32Array)[i] = Number(v); break;
-      case "bf16": (out as Uint16Array)[i] = bf16FromF32Bits(f32Bits(Number(v))); break;
-      case "f16": (out as Uint16Array)[i] = f16FromF32Bits(f32Bits(Number(v))); break;
-      case "i64": (out as BigInt64Array)[i] = typeof v === "bigint" ? v : BigInt(checkInteger(v, dtype, i)); break;
-      case "i32": (out as Int32Array)[i] = checkInteger(Number(v), dtype, i, -2147483648, 2147483647); break;
-      case "u8": (out as Uint8Array)[i] = checkInteger(Number(v), dtype, i, 0, 255); break;
-      case "bool": (out as Uint8Array)[i] = Number(v) !== 0 ? 1 : 0; break;
+      case "f32":
+        (out as Float32Array)[i] = Number(v);
+        break;
+      case "bf16":
+        (out as Uint16Array)[i] = bf16FromF32Bits(f32Bits(Number(v)));
+        break;
+      case "f16":
+        (out as Uint16Array)[i] = f16FromF32Bits(f32Bits(Number(v)));
+        break;
+      case "i64":
+        (out as BigInt64Array)[i] = typeof v === "bigint" ? v : BigInt(checkInteger(v, dtype, i));
+        break;
+      case "i32":
+        (out as Int32Array)[i] = checkInteger(Number(v), dtype, i, -2147483648, 2147483647);
+        break;
+      case "u8":
+        (out as Uint8Array)[i] = checkInteger(Number(v), dtype, i, 0, 255);
+        break;
+      case "bool":
+        (out as Uint8Array)[i] = Number(v) !== 0 ? 1 : 0;
+        break;
     }
   }
   return new Tensor(dtype, shape, out);
@@ -62,11 +87,17 @@ function checkInteger(v: number, dtype: DType, index: number, lo = -Infinity, hi
 /** The values of a float tensor as f32. f32 returns its own storage (no copy); f16/bf16 a converted copy. */
 export function toFloat32Array(t: Tensor): Float32Array {
   switch (t.dtype) {
-    case "f32": return t.data as Float32Array;
-    case "bf16": return bf16ArrayToF32(t.data as Uint16Array);
-    case "f16": return f16ArrayToF32(t.data as Uint16Array);
+    case "f32":
+      return t.data as Float32Array;
+    case "bf16":
+      return bf16ArrayToF32(t.data as Uint16Array);
+    case "f16":
+      return f16ArrayToF32(t.data as Uint16Array);
     default:
-      throw new TensorError("DTYPE_MISMATCH", `toFloat32Array: expected a float tensor (f32, f16, bf16), got ${t.dtype}; use cast() for integers`);
+      throw new TensorError(
+        "DTYPE_MISMATCH",
+        `toFloat32Array: expected a float tensor (f32, f16, bf16), got ${t.dtype}; use cast() for integers`,
+      );
   }
 }
 

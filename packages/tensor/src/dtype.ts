@@ -14,7 +14,13 @@ export interface StorageMap {
 export type Storage<D extends DType = DType> = StorageMap[D];
 
 export const DTYPE_BYTES: Readonly<Record<DType, number>> = Object.freeze({
-  f32: 4, f16: 2, bf16: 2, i32: 4, i64: 8, u8: 1, bool: 1,
+  f32: 4,
+  f16: 2,
+  bf16: 2,
+  i32: 4,
+  i64: 8,
+  u8: 1,
+  bool: 1,
 });
 
 export function isFloat(dtype: DType): dtype is "f32" | "f16" | "bf16" {

@@ -13,14 +13,40 @@ export interface NativeAddon {
   /** Select the GEMM implementation: "blas" (default when built with one) or "portable" (always built). */
   setGemmImpl(impl: "blas" | "portable"): void;
   /** batch × (C = alpha·op(A)·op(B) + beta·C); bDtype 0 = f32, 1 = f16, 2 = bf16. */
-  gemm(a: Float32Array, b: Float32Array | Uint16Array, bDtype: number, c: Float32Array,
-    m: number, n: number, k: number, transA: boolean, transB: boolean, alpha: number, beta: number, batch: number): void;
+  gemm(
+    a: Float32Array,
+    b: Float32Array | Uint16Array,
+    bDtype: number,
+    c: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    alpha: number,
+    beta: number,
+    batch: number,
+  ): void;
   /** op 0 = add, 1 = mul; b broadcast with period b.length. */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
   scale(a: Float32Array, s: number, out: Float32Array): void;
   axpby(alpha: number, a: Float32Array, beta: number, b: Float32Array, out: Float32Array): void;
-  rmsNorm(x: Float32Array, w: Float32Array | Uint16Array, wDtype: number, out: Float32Array, d: number, eps: number): void;
-  rope(x: Float32Array, positions: Int32Array, invFreq: Float32Array, tokens: number, heads: number, headDim: number): void;
+  rmsNorm(
+    x: Float32Array,
+    w: Float32Array | Uint16Array,
+    wDtype: number,
+    out: Float32Array,
+    d: number,
+    eps: number,
+  ): void;
+  rope(
+    x: Float32Array,
+    positions: Int32Array,
+    invFreq: Float32Array,
+    tokens: number,
+    heads: number,
+    headDim: number,
+  ): void;
   /** queries = 0: no mask. */
   softmax(x: Float32Array, out: Float32Array, n: number, queries: number, offset: number): void;
   silu(x: Float32Array, out: Float32Array): void;
@@ -33,16 +59,53 @@ export interface NativeAddon {
   /** Float ↔ float conversion; dtype codes as gemm. */
   convert(src: Float32Array | Uint16Array, srcDtype: number, dst: Float32Array | Uint16Array, dstDtype: number): void;
   /** Best k of z + bias per row, and best kc among the candidate columns (kc = 0: none). */
-  biasTopK(z: Float32Array, bias: Float32Array, k: number, values: Float32Array, indices: Int32Array,
-    candidates: Int32Array, kc: number, candValues: Float32Array, candIndices: Int32Array): void;
+  biasTopK(
+    z: Float32Array,
+    bias: Float32Array,
+    k: number,
+    values: Float32Array,
+    indices: Int32Array,
+    candidates: Int32Array,
+    kc: number,
+    candValues: Float32Array,
+    candIndices: Int32Array,
+  ): void;
   /** out[r] += alpha·Σ relu(values)·table[indices]; rows = out.length / d. */
-  sparseDecode(out: Float32Array, indices: Int32Array, values: Float32Array, table: Float32Array, d: number, alpha: number): void;
+  sparseDecode(
+    out: Float32Array,
+    indices: Int32Array,
+    values: Float32Array,
+    table: Float32Array,
+    d: number,
+    alpha: number,
+  ): void;
   /** Transposed accumulation of a k-sparse code (Backend.sparseCodesBackward); V = gBias.length. */
-  sparseBackward(indices: Int32Array, values: Float32Array, g: Float32Array, x: Float32Array, table: Float32Array,
-    gTable: Float32Array, gEnc: Float32Array, gBias: Float32Array, touched: Uint8Array): void;
+  sparseBackward(
+    indices: Int32Array,
+    values: Float32Array,
+    g: Float32Array,
+    x: Float32Array,
+    table: Float32Array,
+    gTable: Float32Array,
+    gEnc: Float32Array,
+    gBias: Float32Array,
+    touched: Uint8Array,
+  ): void;
   /** Adam in place; empty rowMask = every row. */
-  adam(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, cols: number, rowMask: Uint8Array, clearGrad: boolean,
-    stepSize: number, bc2Sqrt: number, beta1: number, beta2: number, eps: number): void;
+  adam(
+    p: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    cols: number,
+    rowMask: Uint8Array,
+    clearGrad: boolean,
+    stepSize: number,
+    bc2Sqrt: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+  ): void;
   projectOutRows(g: Float32Array, w: Float32Array, d: number, rowMask: Uint8Array): void;
   normalizeRows(w: Float32Array, d: number, eps: number): void;
   /** Read-only private mapping of a whole file; the ArrayBuffer unmaps when collected. */

@@ -10,10 +10,12 @@ import { ShapeError, type Tensor } from "./tensor.ts";
  */
 
 const fmt = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
-const same = (x: readonly number[], y: readonly number[]): boolean => x.length === y.length && x.every((d, i) => d === y[i]);
+const same = (x: readonly number[], y: readonly number[]): boolean =>
+  x.length === y.length && x.every((d, i) => d === y[i]);
 
 function expect(op: string, arg: string, t: Tensor, dtype: DType, shape: readonly number[]): void {
-  if (t.dtype !== dtype) throw new TensorError("DTYPE_MISMATCH", `${op}(${arg}): expected dtype ${dtype}, got ${t.dtype}`);
+  if (t.dtype !== dtype)
+    throw new TensorError("DTYPE_MISMATCH", `${op}(${arg}): expected dtype ${dtype}, got ${t.dtype}`);
   if (!same(t.shape, shape)) throw new ShapeError(`${op}(${arg}): expected ${fmt(shape)}, got ${fmt(t.shape)}`);
 }
 
@@ -27,7 +29,8 @@ function checkIndexRange(op: string, indices: Tensor, limit: number): void {
   const idx = indices.data as Int32Array;
   for (let i = 0; i < idx.length; i++) {
     const v = idx[i]!;
-    if (v < 0 || v >= limit) throw new TensorError("INDEX_OUT_OF_RANGE", `${op}: indices[${i}] = ${v} is outside [0, ${limit})`);
+    if (v < 0 || v >= limit)
+      throw new TensorError("INDEX_OUT_OF_RANGE", `${op}: indices[${i}] = ${v} is outside [0, ${limit})`);
   }
 }
 
@@ -39,14 +42,17 @@ function checkIndexRange(op: string, indices: Tensor, limit: number): void {
 export function biasTopK(z: Tensor, bias: Tensor, k: number, out: TopKOutput, among?: TopKAmong): void {
   const [rows, n] = matrix("biasTopK", "z", z);
   expect("biasTopK", "bias", bias, "f32", [n]);
-  if (!Number.isInteger(k) || k < 0 || k > n) throw new TensorError("BAD_ARGUMENT", `biasTopK: k must be an integer in [0, ${n}], got ${k}`);
+  if (!Number.isInteger(k) || k < 0 || k > n)
+    throw new TensorError("BAD_ARGUMENT", `biasTopK: k must be an integer in [0, ${n}], got ${k}`);
   expect("biasTopK", "out.values", out.values, "f32", [rows, k]);
   expect("biasTopK", "out.indices", out.indices, "i32", [rows, k]);
   if (among) {
     const c = among.candidates;
-    if (c.dtype !== "i32" || c.rank !== 1) throw new ShapeError(`biasTopK(among.candidates): expected i32 [c], got ${c.dtype} ${fmt(c.shape)}`);
+    if (c.dtype !== "i32" || c.rank !== 1)
+      throw new ShapeError(`biasTopK(among.candidates): expected i32 [c], got ${c.dtype} ${fmt(c.shape)}`);
     checkIndexRange("biasTopK(among.candidates)", c, n);
-    if (!Number.isInteger(among.k) || among.k < 0 || among.k > c.size) throw new TensorError("BAD_ARGUMENT", `biasTopK: among.k must be an integer in [0, ${c.size}], got ${among.k}`);
+    if (!Number.isInteger(among.k) || among.k < 0 || among.k > c.size)
+      throw new TensorError("BAD_ARGUMENT", `biasTopK: among.k must be an integer in [0, ${c.size}], got ${among.k}`);
     expect("biasTopK", "among.values", among.values, "f32", [rows, among.k]);
     expect("biasTopK", "among.indices", among.indices, "i32", [rows, among.k]);
   }
@@ -57,7 +63,8 @@ export function biasTopK(z: Tensor, bias: Tensor, k: number, out: TopKOutput, am
 export function sparseDecode(out: Tensor, indices: Tensor, values: Tensor, table: Tensor, alpha = 1): Tensor {
   const [rows, d] = matrix("sparseDecode", "out", out);
   const [v, td] = matrix("sparseDecode", "table", table);
-  if (td !== d) throw new ShapeError(`sparseDecode(table): expected [V, ${d}] (out is ${fmt(out.shape)}), got ${fmt(table.shape)}`);
+  if (td !== d)
+    throw new ShapeError(`sparseDecode(table): expected [V, ${d}] (out is ${fmt(out.shape)}), got ${fmt(table.shape)}`);
   const kk = indices.shape[1] ?? -1;
   expect("sparseDecode", "indices", indices, "i32", [rows, kk]);
   expect("sparseDecode", "values", values, "f32", [rows, kk]);
@@ -70,10 +77,20 @@ export function sparseDecode(out: Tensor, indices: Tensor, values: Tensor, table
  * values f32 [rows, kk], g and x f32 [rows, d], table [V, d] f32; grads.table and grads.encoder [V, d],
  * grads.bias [V] f32, grads.touched u8 [V].
  */
-export function sparseCodesBackward(indices: Tensor, values: Tensor, g: Tensor, x: Tensor, table: Tensor, grads: SparseCodesGrads): void {
+export function sparseCodesBackward(
+  indices: Tensor,
+  values: Tensor,
+  g: Tensor,
+  x: Tensor,
+  table: Tensor,
+  grads: SparseCodesGrads,
+): void {
   const [rows, d] = matrix("sparseCodesBackward", "g", g);
   const [v, td] = matrix("sparseCodesBackward", "table", table);
-  if (td !== d) throw new ShapeError(`sparseCodesBackward(table): expected [V, ${d}] (g is ${fmt(g.shape)}), got ${fmt(table.shape)}`);
+  if (td !== d)
+    throw new ShapeError(
+      `sparseCodesBackward(table): expected [V, ${d}] (g is ${fmt(g.shape)}), got ${fmt(table.shape)}`,
+    );
   const kk = indices.shape[1] ?? -1;
   expect("sparseCodesBackward", "indices", indices, "i32", [rows, kk]);
   expect("sparseCodesBackward", "values", values, "f32", [rows, kk]);
@@ -81,7 +98,8 @@ export function sparseCodesBackward(indices: Tensor, values: Tensor, g: Tensor, 
   expect("sparseCodesBackward", "grads.table", grads.table, "f32", [v, d]);
   expect("sparseCodesBackward", "grads.encoder", grads.encoder, "f32", [v, d]);
   expect("sparseCodesBackward", "grads.bias", grads.bias, "f32", [v]);
-  if (grads.touched.length !== v) throw new ShapeError(`sparseCodesBackward(grads.touched): expected [${v}], got [${grads.touched.length}]`);
+  if (grads.touched.length !== v)
+    throw new ShapeError(`sparseCodesBackward(grads.touched): expected [${v}], got [${grads.touched.length}]`);
   checkIndexRange("sparseCodesBackward", indices, v);
   currentBackend().sparseCodesBackward(indices, values, g, x, table, grads);
 }
@@ -100,17 +118,39 @@ export interface AdamHyperparameters {
  * Rows ([rows, cols] with cols = the last dim) not flagged in opts.rowMask update with a zero
  * gradient without reading grad; opts.clearGrad zeroes the gradient rows that were read.
  */
-export function adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, h: AdamHyperparameters, opts: { rowMask?: Uint8Array; clearGrad?: boolean } = {}): void {
-  if (param.dtype !== "f32") throw new TensorError("DTYPE_MISMATCH", `adamUpdate(param): expected dtype f32, got ${param.dtype}`);
-  for (const [name, t] of [["grad", grad], ["m", m], ["v", v]] as const) expect("adamUpdate", name, t, "f32", param.shape);
+export function adamUpdate(
+  param: Tensor,
+  grad: Tensor,
+  m: Tensor,
+  v: Tensor,
+  h: AdamHyperparameters,
+  opts: { rowMask?: Uint8Array; clearGrad?: boolean } = {},
+): void {
+  if (param.dtype !== "f32")
+    throw new TensorError("DTYPE_MISMATCH", `adamUpdate(param): expected dtype f32, got ${param.dtype}`);
+  for (const [name, t] of [
+    ["grad", grad],
+    ["m", m],
+    ["v", v],
+  ] as const)
+    expect("adamUpdate", name, t, "f32", param.shape);
   const cols = param.rank === 0 ? 1 : param.shape[param.rank - 1]!;
   const rows = cols === 0 ? 0 : param.size / cols;
-  if (opts.rowMask && opts.rowMask.length !== rows) throw new ShapeError(`adamUpdate(rowMask): expected [${rows}] (param is ${fmt(param.shape)}), got [${opts.rowMask.length}]`);
-  if (!(h.t >= 1) || !Number.isInteger(h.t)) throw new TensorError("BAD_ARGUMENT", `adamUpdate: t must be an integer ≥ 1, got ${h.t}`);
+  if (opts.rowMask && opts.rowMask.length !== rows)
+    throw new ShapeError(
+      `adamUpdate(rowMask): expected [${rows}] (param is ${fmt(param.shape)}), got [${opts.rowMask.length}]`,
+    );
+  if (!(h.t >= 1) || !Number.isInteger(h.t))
+    throw new TensorError("BAD_ARGUMENT", `adamUpdate: t must be an integer ≥ 1, got ${h.t}`);
   if (param.size === 0) return;
   const step: AdamStep = {
-    stepSize: h.lr / (1 - h.beta1 ** h.t), bc2Sqrt: Math.sqrt(1 - h.beta2 ** h.t),
-    beta1: h.beta1, beta2: h.beta2, eps: h.eps, cols, clearGrad: !!opts.clearGrad,
+    stepSize: h.lr / (1 - h.beta1 ** h.t),
+    bc2Sqrt: Math.sqrt(1 - h.beta2 ** h.t),
+    beta1: h.beta1,
+    beta2: h.beta2,
+    eps: h.eps,
+    cols,
+    clearGrad: !!opts.clearGrad,
     ...(opts.rowMask ? { rowMask: opts.rowMask } : {}),
   };
   currentBackend().adamUpdate(param, grad, m, v, step);
@@ -120,7 +160,8 @@ export function adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, h:
 export function projectOutRows(grad: Tensor, w: Tensor, rowMask?: Uint8Array): void {
   const [rows] = matrix("projectOutRows", "w", w);
   expect("projectOutRows", "grad", grad, "f32", w.shape);
-  if (rowMask && rowMask.length !== rows) throw new ShapeError(`projectOutRows(rowMask): expected [${rows}], got [${rowMask.length}]`);
+  if (rowMask && rowMask.length !== rows)
+    throw new ShapeError(`projectOutRows(rowMask): expected [${rows}], got [${rowMask.length}]`);
   if (w.size === 0) return;
   currentBackend().projectOutRows(grad, w, rowMask);
 }

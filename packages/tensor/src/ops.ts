@@ -13,7 +13,10 @@ const fmt = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
 
 function expectDType(op: string, arg: string, t: Tensor, allowed: readonly DType[]): void {
   if (!allowed.includes(t.dtype)) {
-    throw new TensorError("DTYPE_MISMATCH", `${op}(${arg}): expected dtype ${allowed.join(" or ")}, got ${t.dtype}${allowed.includes("f32") && t.dtype !== "f32" ? " — cast(x, \"f32\") first" : ""}`);
+    throw new TensorError(
+      "DTYPE_MISMATCH",
+      `${op}(${arg}): expected dtype ${allowed.join(" or ")}, got ${t.dtype}${allowed.includes("f32") && t.dtype !== "f32" ? ' — cast(x, "f32") first' : ""}`,
+    );
   }
 }
 
@@ -35,18 +38,25 @@ const FLOATS: readonly DType[] = ["f32", "f16", "bf16"];
 const F32: readonly DType[] = ["f32"];
 
 /** The B operand check, with a hint when the transposed layout would have fit. */
-function checkGemmOperands(op: string, aShape: readonly number[], bShape: readonly number[], opts: GemmOptions): { m: number; n: number; k: number } {
+function checkGemmOperands(
+  op: string,
+  aShape: readonly number[],
+  bShape: readonly number[],
+  opts: GemmOptions,
+): { m: number; n: number; k: number } {
   const [a0, a1] = aShape as [number, number];
   const [b0, b1] = bShape as [number, number];
   const m = opts.transA ? a1 : a0;
   const k = opts.transA ? a0 : a1;
   const bK = opts.transB ? b1 : b0;
   if (bK !== k) {
-    const n = opts.transB ? (b0 === k ? b1 : b0) : (b1 === k ? b0 : b1);
+    const n = opts.transB ? (b0 === k ? b1 : b0) : b1 === k ? b0 : b1;
     const expected = opts.transB ? [n, k] : [k, n];
     const flips = opts.transB ? b0 === k : b1 === k;
     const hint = flips ? ` — did you mean transB: ${!opts.transB}?` : "";
-    throw new ShapeError(`${op}(b): expected ${fmt(expected)}, got ${fmt(bShape)}${hint} (a is ${fmt(aShape)}${opts.transA ? " with transA" : ""}, so K = ${k})`);
+    throw new ShapeError(
+      `${op}(b): expected ${fmt(expected)}, got ${fmt(bShape)}${hint} (a is ${fmt(aShape)}${opts.transA ? " with transA" : ""}, so K = ${k})`,
+    );
   }
   return { m, n: opts.transB ? b0 : b1, k };
 }
@@ -75,7 +85,8 @@ export function batchedGemm(a: Tensor, b: Tensor, opts: GemmOptions = {}): Tenso
   expectRank("batchedGemm", "b", b, 3, "[batch, K, N]");
   expectDType("batchedGemm", "a", a, F32);
   expectDType("batchedGemm", "b", b, FLOATS);
-  if (a.shape[0] !== b.shape[0]) throw new ShapeError(`batchedGemm(b): expected batch ${a.shape[0]}, got ${fmt(b.shape)} (a is ${fmt(a.shape)})`);
+  if (a.shape[0] !== b.shape[0])
+    throw new ShapeError(`batchedGemm(b): expected batch ${a.shape[0]}, got ${fmt(b.shape)} (a is ${fmt(a.shape)})`);
   const { m, n } = checkGemmOperands("batchedGemm", a.shape.slice(1), b.shape.slice(1), opts);
   checkOut("batchedGemm", opts.out, [a.shape[0]!, m, n]);
   checkBeta("batchedGemm", opts);
@@ -87,7 +98,9 @@ function checkBroadcast(op: string, a: Tensor, b: Tensor, out?: Tensor): void {
   expectDType(op, "b", b, F32);
   const suffix = a.shape.slice(a.rank - b.rank);
   if (b.rank > a.rank || !sameShape(suffix, b.shape)) {
-    throw new ShapeError(`${op}(b): expected a suffix of a's shape ${fmt(a.shape)} (e.g. ${fmt(a.shape.slice(-1))}), got ${fmt(b.shape)}`);
+    throw new ShapeError(
+      `${op}(b): expected a suffix of a's shape ${fmt(a.shape)} (e.g. ${fmt(a.shape.slice(-1))}), got ${fmt(b.shape)}`,
+    );
   }
   checkOut(op, out, a.shape);
 }
@@ -115,7 +128,8 @@ export function scale(a: Tensor, s: number, out?: Tensor): Tensor {
 export function axpby(alpha: number, a: Tensor, beta: number, b: Tensor, out?: Tensor): Tensor {
   expectDType("axpby", "a", a, F32);
   expectDType("axpby", "b", b, F32);
-  if (!sameShape(a.shape, b.shape)) throw new ShapeError(`axpby(b): expected ${fmt(a.shape)} like a, got ${fmt(b.shape)}`);
+  if (!sameShape(a.shape, b.shape))
+    throw new ShapeError(`axpby(b): expected ${fmt(a.shape)} like a, got ${fmt(b.shape)}`);
   checkOut("axpby", out, a.shape);
   return currentBackend().axpby(alpha, a, beta, b, out);
 }
@@ -125,7 +139,8 @@ export function rmsNorm(x: Tensor, weight: Tensor, eps: number, out?: Tensor): T
   expectDType("rmsNorm", "x", x, F32);
   expectDType("rmsNorm", "weight", weight, FLOATS);
   const d = x.shape[x.rank - 1];
-  if (weight.rank !== 1 || weight.shape[0] !== d) throw new ShapeError(`rmsNorm(weight): expected [${d}] (x is ${fmt(x.shape)}), got ${fmt(weight.shape)}`);
+  if (weight.rank !== 1 || weight.shape[0] !== d)
+    throw new ShapeError(`rmsNorm(weight): expected [${d}] (x is ${fmt(x.shape)}), got ${fmt(weight.shape)}`);
   checkOut("rmsNorm", out, x.shape);
   return currentBackend().rmsNorm(x, weight, eps, out);
 }
@@ -135,7 +150,10 @@ export function ropeInPlace(x: Tensor, positions: Int32Array, theta: number, rot
   expectDType("ropeInPlace", "x", x, F32);
   expectRank("ropeInPlace", "x", x, 3, "[tokens, heads, headDim]");
   const [tokens, , headDim] = x.shape as [number, number, number];
-  if (positions.length !== tokens) throw new ShapeError(`ropeInPlace(positions): expected [${tokens}] (x is ${fmt(x.shape)}), got [${positions.length}]`);
+  if (positions.length !== tokens)
+    throw new ShapeError(
+      `ropeInPlace(positions): expected [${tokens}] (x is ${fmt(x.shape)}), got [${positions.length}]`,
+    );
   const dim = rotaryDim ?? headDim;
   if (!Number.isInteger(dim) || dim % 2 !== 0 || dim < 0 || dim > headDim) {
     throw new TensorError("BAD_ARGUMENT", `ropeInPlace: rotaryDim must be even and ≤ headDim ${headDim}, got ${dim}`);
@@ -151,7 +169,10 @@ export function softmax(x: Tensor, opts: SoftmaxOptions = {}, out?: Tensor): Ten
     const { queries, offset } = opts.causal;
     const rows = x.size / Math.max(1, x.shape[x.rank - 1]!);
     if (!Number.isInteger(queries) || queries < 1 || rows % queries !== 0 || !Number.isInteger(offset)) {
-      throw new TensorError("BAD_ARGUMENT", `softmax: causal.queries must be a positive divisor of the ${rows} rows and offset an integer, got queries ${queries}, offset ${offset}`);
+      throw new TensorError(
+        "BAD_ARGUMENT",
+        `softmax: causal.queries must be a positive divisor of the ${rows} rows and offset an integer, got queries ${queries}, offset ${offset}`,
+      );
     }
   }
   checkOut("softmax", out, x.shape);
@@ -169,7 +190,8 @@ export function silu(x: Tensor, out?: Tensor): Tensor {
 export function siluGate(gate: Tensor, up: Tensor, out?: Tensor): Tensor {
   expectDType("siluGate", "gate", gate, F32);
   expectDType("siluGate", "up", up, F32);
-  if (!sameShape(gate.shape, up.shape)) throw new ShapeError(`siluGate(up): expected ${fmt(gate.shape)} like gate, got ${fmt(up.shape)}`);
+  if (!sameShape(gate.shape, up.shape))
+    throw new ShapeError(`siluGate(up): expected ${fmt(gate.shape)} like gate, got ${fmt(up.shape)}`);
   checkOut("siluGate", out, gate.shape);
   return currentBackend().siluGate(gate, up, out);
 }
@@ -179,7 +201,11 @@ export function topK(x: Tensor, k: number): { values: Tensor; indices: Tensor } 
   expectDType("topK", "x", x, F32);
   if (x.rank < 1) throw new ShapeError(`topK(x): expected [rows, n], got ${fmt(x.shape)}`);
   const n = x.shape[x.rank - 1]!;
-  if (!Number.isInteger(k) || k < 0 || k > n) throw new TensorError("BAD_ARGUMENT", `topK: k must be an integer in [0, ${n}] (row length of ${fmt(x.shape)}), got ${k}`);
+  if (!Number.isInteger(k) || k < 0 || k > n)
+    throw new TensorError(
+      "BAD_ARGUMENT",
+      `topK: k must be an integer in [0, ${n}] (row length of ${fmt(x.shape)}), got ${k}`,
+    );
   return currentBackend().topK(x, k);
 }
 
@@ -189,7 +215,8 @@ function checkIndices(op: string, indices: Tensor, limit: number): void {
   const idx = indices.data as Int32Array;
   for (let i = 0; i < idx.length; i++) {
     const v = idx[i]!;
-    if (v < 0 || v >= limit) throw new TensorError("INDEX_OUT_OF_RANGE", `${op}: indices[${i}] = ${v} is outside [0, ${limit})`);
+    if (v < 0 || v >= limit)
+      throw new TensorError("INDEX_OUT_OF_RANGE", `${op}: indices[${i}] = ${v} is outside [0, ${limit})`);
   }
 }
 
@@ -208,13 +235,15 @@ export function scatterAddRows(target: Tensor, indices: Tensor, src: Tensor): Te
   expectRank("scatterAddRows", "target", target, 2, "[V, d]");
   checkIndices("scatterAddRows", indices, target.shape[0]!);
   const expected = [indices.size, target.shape[1]!];
-  if (!sameShape(src.shape, expected)) throw new ShapeError(`scatterAddRows(src): expected ${fmt(expected)}, got ${fmt(src.shape)}`);
+  if (!sameShape(src.shape, expected))
+    throw new ShapeError(`scatterAddRows(src): expected ${fmt(expected)}, got ${fmt(src.shape)}`);
   return currentBackend().scatterAddRows(target, indices, src);
 }
 
 function normalizeAxis(op: string, x: Tensor, axis: number): number {
   const a = axis < 0 ? axis + x.rank : axis;
-  if (!Number.isInteger(axis) || a < 0 || a >= x.rank) throw new ShapeError(`${op}: axis ${axis} is out of range for ${fmt(x.shape)}`);
+  if (!Number.isInteger(axis) || a < 0 || a >= x.rank)
+    throw new ShapeError(`${op}: axis ${axis} is out of range for ${fmt(x.shape)}`);
   expectDType(op, "x", x, F32);
   return a;
 }

@@ -34,7 +34,8 @@ export function useBackend(name: "js" | "native" | "auto"): Backend {
   if (name === "native") {
     throw new TensorError("NATIVE_UNAVAILABLE", `useBackend("native"): ${reason}`);
   }
-  if (name !== "auto") throw new TensorError("BAD_ARGUMENT", `useBackend: expected "js", "native" or "auto", got ${JSON.stringify(name)}`);
+  if (name !== "auto")
+    throw new TensorError("BAD_ARGUMENT", `useBackend: expected "js", "native" or "auto", got ${JSON.stringify(name)}`);
   if (!fallbackLogged) {
     fallbackLogged = true;
     console.warn(`[difflens/tensor] using the js backend (slow): native backend unavailable — ${reason}`);

@@ -113,23 +113,36 @@ export class Rng {
     for (const byte of new TextEncoder().encode(label)) {
       h = BigInt.asUintN(64, (h ^ BigInt(byte)) * 0x100000001b3n);
     }
-    const stateWord = (BigInt(this.s0 >>> 0) | (BigInt(this.s1 >>> 0) << 32n)) ^ (BigInt(this.s2 >>> 0) << 16n) ^ (BigInt(this.s3 >>> 0) << 40n);
+    const stateWord =
+      (BigInt(this.s0 >>> 0) | (BigInt(this.s1 >>> 0) << 32n)) ^
+      (BigInt(this.s2 >>> 0) << 16n) ^
+      (BigInt(this.s3 >>> 0) << 40n);
     return new Rng(splitmix64Mix(BigInt.asUintN(64, stateWord ^ h)));
   }
 
   /** A plain-JSON snapshot; `Rng.fromState(rng.state())` continues the exact same stream. */
   state(): RngState {
-    return { algorithm: "xoshiro128**", s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spare: this.spare };
+    return {
+      algorithm: "xoshiro128**",
+      s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0],
+      spare: this.spare,
+    };
   }
 
   static fromState(state: RngState): Rng {
     const ok =
-      state !== null && typeof state === "object" && state.algorithm === "xoshiro128**" &&
-      Array.isArray(state.s) && state.s.length === 4 &&
+      state !== null &&
+      typeof state === "object" &&
+      state.algorithm === "xoshiro128**" &&
+      Array.isArray(state.s) &&
+      state.s.length === 4 &&
       state.s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) &&
       (state.spare === null || typeof state.spare === "number");
     if (!ok) {
-      throw new TensorError("RNG_BAD_STATE", `Rng.fromState: expected { algorithm: "xoshiro128**", s: [4 × u32], spare: number | null }, got ${JSON.stringify(state)}`);
+      throw new TensorError(
+        "RNG_BAD_STATE",
+        `Rng.fromState: expected { algorithm: "xoshiro128**", s: [4 × u32], spare: number | null }, got ${JSON.stringify(state)}`,
+      );
     }
     const rng = new Rng(0);
     [rng.s0, rng.s1, rng.s2, rng.s3] = state.s.map((w) => w | 0) as [number, number, number, number];

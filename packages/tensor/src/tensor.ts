@@ -17,7 +17,9 @@ export class Tensor<D extends DType = DType> {
   constructor(dtype: D, shape: readonly number[], data: Storage<D>) {
     const size = shapeSize(shape);
     if (data.length !== size) {
-      throw new ShapeError(`Tensor: ${dtype} storage has ${data.length} elements, shape [${shape.join(", ")}] needs ${size}`);
+      throw new ShapeError(
+        `Tensor: ${dtype} storage has ${data.length} elements, shape [${shape.join(", ")}] needs ${size}`,
+      );
     }
     this.dtype = dtype;
     this.shape = Object.freeze([...shape]);

@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import {
-  bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, f32ArrayToBf16, bf16ArrayToF32, f32ArrayToF16, f16ArrayToF32,
-  fromArray, toFloat32Array,
+  bf16ArrayToF32,
+  bf16ToF32,
+  f16ArrayToF32,
+  f16ToF32,
+  f32ArrayToBf16,
+  f32ArrayToF16,
+  f32ToBf16,
+  f32ToF16,
+  fromArray,
+  toFloat32Array,
 } from "../src/index.ts";
 
 /** All finite non-negative patterns of a 16-bit format in increasing value order, with their values. */
@@ -15,24 +23,40 @@ function positiveLadder(toF32: (bits: number) => number, infBits: number): { bit
  * Independent reference rounding: nearest value on the ladder computed in float64, ties to the even
  * pattern, beyond the last finite value by ≥ half an ulp → Inf (IEEE overflow rule).
  */
-function referenceRound(x: number, ladder: { bits: number[]; values: number[] }, maxFinite: number, ulpAtMax: number): number {
+function referenceRound(
+  x: number,
+  ladder: { bits: number[]; values: number[] },
+  maxFinite: number,
+  ulpAtMax: number,
+): number {
   const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
   const a = Math.abs(x);
   if (a >= maxFinite + ulpAtMax / 2) return sign | ladder.bits[ladder.bits.length - 1]!;
-  let lo = 0, hi = ladder.values.length - 2; // exclude Inf
+  let lo = 0,
+    hi = ladder.values.length - 2; // exclude Inf
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (ladder.values[mid]! <= a) lo = mid; else hi = mid - 1;
+    if (ladder.values[mid]! <= a) lo = mid;
+    else hi = mid - 1;
   }
   if (lo === ladder.values.length - 2) return sign | ladder.bits[lo]!;
-  const below = ladder.values[lo]!, above = ladder.values[lo + 1]!;
-  const dBelow = a - below, dAbove = above - a;
+  const below = ladder.values[lo]!,
+    above = ladder.values[lo + 1]!;
+  const dBelow = a - below,
+    dAbove = above - a;
   const pick = dBelow < dAbove ? lo : dAbove < dBelow ? lo + 1 : (ladder.bits[lo]! & 1) === 0 ? lo : lo + 1;
   return sign | ladder.bits[pick]!;
 }
 
 const formats = [
-  { name: "bf16", toF32: bf16ToF32, fromF32: f32ToBf16, inf: 0x7f80, maxFinite: 3.3895313892515355e38, ulpAtMax: 2 ** 120 },
+  {
+    name: "bf16",
+    toF32: bf16ToF32,
+    fromF32: f32ToBf16,
+    inf: 0x7f80,
+    maxFinite: 3.3895313892515355e38,
+    ulpAtMax: 2 ** 120,
+  },
   { name: "f16", toF32: f16ToF32, fromF32: f32ToF16, inf: 0x7c00, maxFinite: 65504, ulpAtMax: 32 },
 ] as const;
 
@@ -49,7 +73,8 @@ describe.each(formats)("$name conversions", ({ toF32, fromF32, inf, maxFinite, u
 
   it("rounds every midpoint and quarter point between neighbours like the float64 reference", () => {
     for (let i = 0; i + 1 < ladder.values.length - 1; i++) {
-      const lo = ladder.values[i]!, hi = ladder.values[i + 1]!;
+      const lo = ladder.values[i]!,
+        hi = ladder.values[i + 1]!;
       for (const t of [0.25, 0.5, 0.75]) {
         const x = Math.fround(lo + (hi - lo) * t);
         for (const s of [1, -1]) expect(fromF32(s * x)).toBe(referenceRound(s * x, ladder, maxFinite, ulpAtMax));
@@ -74,7 +99,9 @@ describe.each(formats)("$name conversions", ({ toF32, fromF32, inf, maxFinite, u
     const back = inf === 0x7f80 ? bf16ArrayToF32(bulk) : f16ArrayToF32(bulk);
     for (let b = 0; b < 65536; b++) {
       expect(bulk[b]).toBe(fromF32(src[b]!));
-      expect(Object.is(back[b], toF32(bulk[b]!)) || (Number.isNaN(back[b]!) && Number.isNaN(toF32(bulk[b]!)))).toBe(true);
+      expect(Object.is(back[b], toF32(bulk[b]!)) || (Number.isNaN(back[b]!) && Number.isNaN(toF32(bulk[b]!)))).toBe(
+        true,
+      );
     }
   });
 });

@@ -2,7 +2,19 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Rng, currentBackend, gemm, nativeAvailable, nativeMmap, randn, softmax, sum, toFloat32Array, topK, useBackend } from "../src/index.ts";
+import {
+  currentBackend,
+  gemm,
+  nativeAvailable,
+  nativeMmap,
+  Rng,
+  randn,
+  softmax,
+  sum,
+  toFloat32Array,
+  topK,
+  useBackend,
+} from "../src/index.ts";
 import { loadNativeAddon } from "../src/native-addon.ts";
 
 const native = nativeAvailable();
@@ -44,18 +56,30 @@ describe.skipIf(!native.ok)("native add-on", () => {
     const b = randn([300, 50], rng);
     addon.setGemmImpl("portable");
     const p = toFloat32Array(gemm(a, b));
-    try { addon.setGemmImpl("blas"); } catch { return; } // built without BLAS
+    try {
+      addon.setGemmImpl("blas");
+    } catch {
+      return;
+    } // built without BLAS
     const q = toFloat32Array(gemm(a, b));
-    let d = 0, n = 0;
-    for (let i = 0; i < p.length; i++) { d += (p[i]! - q[i]!) ** 2; n += q[i]! ** 2; }
+    let d = 0,
+      n = 0;
+    for (let i = 0; i < p.length; i++) {
+      d += (p[i]! - q[i]!) ** 2;
+      n += q[i]! ** 2;
+    }
     expect(Math.sqrt(d / n)).toBeLessThan(1e-6 * Math.sqrt(300));
   });
 
   it("rejects typed arrays that do not match the dimensions instead of reading out of bounds", () => {
     const addon = loadNativeAddon().addon!;
-    expect(() => addon.gemm(new Float32Array(4), new Float32Array(4), 0, new Float32Array(4), 4, 4, 4, false, false, 1, 0, 1)).toThrow(/too short/);
+    expect(() =>
+      addon.gemm(new Float32Array(4), new Float32Array(4), 0, new Float32Array(4), 4, 4, 4, false, false, 1, 0, 1),
+    ).toThrow(/too short/);
     expect(() => addon.topK(new Float32Array(10), 10, 11, new Float32Array(11), new Int32Array(11))).toThrow(/topK/);
-    expect(() => addon.gatherRows(new Float32Array(6), 0, new Int32Array([3]), new Float32Array(2), 2)).toThrow(/out of range/);
+    expect(() => addon.gatherRows(new Float32Array(6), 0, new Int32Array([3]), new Float32Array(2), 2)).toThrow(
+      /out of range/,
+    );
   });
 
   it("mmapFile maps a file without copying and names the file on failure", () => {

@@ -1,7 +1,19 @@
 import { describe, expect, it } from "vitest";
 import {
-  ShapeError, TensorError, add, argmax, currentBackend, fromArray, gemm, nativeAvailable, ropeInPlace, softmax,
-  toFloat32Array, topK, useBackend, zeros,
+  add,
+  argmax,
+  currentBackend,
+  fromArray,
+  gemm,
+  nativeAvailable,
+  ropeInPlace,
+  ShapeError,
+  softmax,
+  TensorError,
+  toFloat32Array,
+  topK,
+  useBackend,
+  zeros,
 } from "../src/index.ts";
 
 describe("shape checks at the public boundary", () => {

@@ -9,21 +9,71 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  Rng, type Tensor, add, argmax, axpby, batchedGemm, bf16ToF32, cast, f16ToF32, f32ToBf16, f32ToF16, fromArray,
-  gatherRows, gemm, max, mean, mul, nativeAvailable, rmsNorm, ropeInPlace, scale, scatterAddRows, silu, siluGate,
-  softmax, sum, toFloat32Array, topK, useBackend, zeros, randn,
+  add,
+  argmax,
+  axpby,
+  batchedGemm,
+  bf16ToF32,
+  cast,
+  f16ToF32,
+  f32ToBf16,
+  f32ToF16,
+  fromArray,
+  gatherRows,
+  gemm,
+  max,
+  mean,
+  mul,
+  nativeAvailable,
+  Rng,
+  randn,
+  rmsNorm,
+  ropeInPlace,
+  scale,
+  scatterAddRows,
+  silu,
+  siluGate,
+  softmax,
+  sum,
+  type Tensor,
+  toFloat32Array,
+  topK,
+  useBackend,
+  zeros,
 } from "../src/index.ts";
 import { loadNativeAddon } from "../src/native-addon.ts";
 import { refGemm, refReduce, refRmsNorm, refRope, refSilu, refSoftmax, refTopK, relErr } from "./reference.ts";
 
-interface BackendCase { name: string; select: () => void }
+interface BackendCase {
+  name: string;
+  select: () => void;
+}
 const backends: BackendCase[] = [{ name: "js", select: () => useBackend("js") }];
 if (nativeAvailable().ok) {
   const addon = loadNativeAddon().addon!;
-  backends.push({ name: "native", select: () => { useBackend("native"); addon.setGemmImpl(nativeAvailable().blas!.startsWith("portable") ? "portable" : "blas"); } });
-  backends.push({ name: "native/portable-gemm", select: () => { useBackend("native"); addon.setGemmImpl("portable"); } });
+  backends.push({
+    name: "native",
+    select: () => {
+      useBackend("native");
+      addon.setGemmImpl(nativeAvailable().blas!.startsWith("portable") ? "portable" : "blas");
+    },
+  });
+  backends.push({
+    name: "native/portable-gemm",
+    select: () => {
+      useBackend("native");
+      addon.setGemmImpl("portable");
+    },
+  });
   const initialImpl = addon.gemmImpl?.().startsWith("portable") ? "portable" : "blas"; // the add-on's default choice
-  afterAll(() => { try { addon.setGemmImpl(initialImpl); } catch { /* built without BLAS */ } useBackend("js"); });
+  afterAll(() => {
+    try {
+      addon.setGemmImpl(initialImpl);
+    } catch {
+      /* built without BLAS */
+    }
+    useBackend("js");
+  });
 }
 
 let seed = 1000;
@@ -32,12 +82,32 @@ const f32 = (t: Tensor): Float32Array => toFloat32Array(t);
 const i32 = (t: Tensor): number[] => Array.from(t.data as Int32Array);
 
 /** One check: runs the kernel on the current backend and returns [actual, expected, tolerance]. */
-interface KernelCase { kernel: string; name: string; nativeOnly?: boolean; check: () => [ArrayLike<number>, ArrayLike<number>, number] }
+interface KernelCase {
+  kernel: string;
+  name: string;
+  nativeOnly?: boolean;
+  check: () => [ArrayLike<number>, ArrayLike<number>, number];
+}
 const cases: KernelCase[] = [];
-const memo = <T>(f: () => T): (() => T) => { let v: T | undefined; return () => (v ??= f()); };
+const memo = <T>(f: () => T): (() => T) => {
+  let v: T | undefined;
+  return () => (v ??= f());
+};
 
 // ---- GEMM ----
-function gemmCase(m: number, k: number, n: number, o: { transA?: boolean; transB?: boolean; bDtype?: "f32" | "bf16" | "f16"; alpha?: number; beta?: number; nativeOnly?: boolean } = {}): void {
+function gemmCase(
+  m: number,
+  k: number,
+  n: number,
+  o: {
+    transA?: boolean;
+    transB?: boolean;
+    bDtype?: "f32" | "bf16" | "f16";
+    alpha?: number;
+    beta?: number;
+    nativeOnly?: boolean;
+  } = {},
+): void {
   const inputs = memo(() => {
     const a = rand(o.transA ? [k, m] : [m, k]);
     const bf = rand(o.transB ? [n, k] : [k, n]);
@@ -47,17 +117,26 @@ function gemmCase(m: number, k: number, n: number, o: { transA?: boolean; transB
     return { a, b, c0, expected };
   });
   cases.push({
-    kernel: "gemm", name: `${m}x${k}x${n}${o.transA ? " transA" : ""}${o.transB ? " transB" : ""} B=${o.bDtype ?? "f32"}${o.beta ? " beta" : ""}`, nativeOnly: !!o.nativeOnly,
+    kernel: "gemm",
+    name: `${m}x${k}x${n}${o.transA ? " transA" : ""}${o.transB ? " transB" : ""} B=${o.bDtype ?? "f32"}${o.beta ? " beta" : ""}`,
+    nativeOnly: !!o.nativeOnly,
     check: () => {
       const { a, b, c0, expected } = inputs();
       const out = o.beta ? fromArray(f32(c0), c0.shape) : undefined;
-      const c = gemm(a, b, { transA: !!o.transA, transB: !!o.transB, alpha: o.alpha ?? 1, beta: o.beta ?? 0, ...(out ? { out } : {}) });
+      const c = gemm(a, b, {
+        transA: !!o.transA,
+        transB: !!o.transB,
+        alpha: o.alpha ?? 1,
+        beta: o.beta ?? 0,
+        ...(out ? { out } : {}),
+      });
       return [f32(c), expected, Math.max(1e-6, 1e-6 * Math.sqrt(k))];
     },
   });
 }
 gemmCase(1, 1, 1);
-for (const transA of [false, true]) for (const transB of [false, true]) gemmCase(3, 5, 7, { transA, transB, alpha: 0.5, beta: 0.25 });
+for (const transA of [false, true])
+  for (const transB of [false, true]) gemmCase(3, 5, 7, { transA, transB, alpha: 0.5, beta: 0.25 });
 gemmCase(17, 33, 65);
 gemmCase(13, 31, 47, { bDtype: "bf16" });
 gemmCase(13, 31, 47, { bDtype: "f16", transB: true, transA: true });
@@ -76,13 +155,29 @@ function batchedCase(batch: number, m: number, k: number, n: number, transB: boo
     const b = bDtype === "f32" ? bf : fromArray(f32(bf), bf.shape, bDtype);
     const expected = new Float64Array(batch * m * n);
     for (let p = 0; p < batch; p++) {
-      expected.set(refGemm(f32(a).subarray(p * m * k, (p + 1) * m * k), f32(b).subarray(p * k * n, (p + 1) * k * n), m, n, k, false, transB), p * m * n);
+      expected.set(
+        refGemm(
+          f32(a).subarray(p * m * k, (p + 1) * m * k),
+          f32(b).subarray(p * k * n, (p + 1) * k * n),
+          m,
+          n,
+          k,
+          false,
+          transB,
+        ),
+        p * m * n,
+      );
     }
     return { a, b, expected };
   });
   cases.push({
-    kernel: "batchedGemm", name: `${batch} x ${m}x${k}x${n}${transB ? " transB" : ""} B=${bDtype}`,
-    check: () => [f32(batchedGemm(inputs().a, inputs().b, { transB })), inputs().expected, Math.max(1e-6, 1e-6 * Math.sqrt(k))],
+    kernel: "batchedGemm",
+    name: `${batch} x ${m}x${k}x${n}${transB ? " transB" : ""} B=${bDtype}`,
+    check: () => [
+      f32(batchedGemm(inputs().a, inputs().b, { transB })),
+      inputs().expected,
+      Math.max(1e-6, 1e-6 * Math.sqrt(k)),
+    ],
   });
 }
 batchedCase(1, 1, 1, 1, false, "f32");
@@ -90,7 +185,16 @@ batchedCase(3, 5, 7, 9, true, "bf16");
 batchedCase(8, 64, 96, 80, false, "f32");
 
 // ---- elementwise ----
-for (const [shape, bShape] of [[[1], [1]], [[7], [7]], [[3, 17], [17]], [[5, 1023], [5, 1023]], [[512, 4096], [4096]]] as [number[], number[]][]) {
+for (const [shape, bShape] of [
+  [[1], [1]],
+  [[7], [7]],
+  [[3, 17], [17]],
+  [
+    [5, 1023],
+    [5, 1023],
+  ],
+  [[512, 4096], [4096]],
+] as [number[], number[]][]) {
   const inputs = memo(() => ({ a: rand(shape), b: rand(bShape) }));
   const period = bShape.reduce((p, d) => p * d, 1);
   const ref = (f: (x: number, y: number) => number) => () => {
@@ -102,24 +206,63 @@ for (const [shape, bShape] of [[[1], [1]], [[7], [7]], [[3, 17], [17]], [[5, 102
   const label = `[${shape}] ⊕ [${bShape}]`;
   cases.push({ kernel: "add", name: label, check: () => [f32(add(inputs().a, inputs().b)), addRef(), 1e-6] });
   cases.push({ kernel: "mul", name: label, check: () => [f32(mul(inputs().a, inputs().b)), mulRef(), 1e-6] });
-  cases.push({ kernel: "scale", name: `[${shape}]`, check: () => [f32(scale(inputs().a, -1.7)), Float64Array.from(f32(inputs().a), (x) => x * Math.fround(-1.7)), 1e-6] });
+  cases.push({
+    kernel: "scale",
+    name: `[${shape}]`,
+    check: () => [f32(scale(inputs().a, -1.7)), Float64Array.from(f32(inputs().a), (x) => x * Math.fround(-1.7)), 1e-6],
+  });
   if (period === shape.reduce((p, d) => p * d, 1)) {
-    cases.push({ kernel: "axpby", name: `[${shape}]`, check: () => [f32(axpby(0.3, inputs().a, -2, inputs().b)), Float64Array.from(f32(inputs().a), (x, i) => Math.fround(0.3) * x - 2 * f32(inputs().b)[i]!), 1e-6] });
-    cases.push({ kernel: "siluGate", name: `[${shape}]`, check: () => [f32(siluGate(inputs().a, inputs().b)), Float64Array.from(f32(inputs().a), (x, i) => refSilu(x) * f32(inputs().b)[i]!), 1e-6] });
+    cases.push({
+      kernel: "axpby",
+      name: `[${shape}]`,
+      check: () => [
+        f32(axpby(0.3, inputs().a, -2, inputs().b)),
+        Float64Array.from(f32(inputs().a), (x, i) => Math.fround(0.3) * x - 2 * f32(inputs().b)[i]!),
+        1e-6,
+      ],
+    });
+    cases.push({
+      kernel: "siluGate",
+      name: `[${shape}]`,
+      check: () => [
+        f32(siluGate(inputs().a, inputs().b)),
+        Float64Array.from(f32(inputs().a), (x, i) => refSilu(x) * f32(inputs().b)[i]!),
+        1e-6,
+      ],
+    });
   }
-  cases.push({ kernel: "silu", name: `[${shape}]`, check: () => [f32(silu(inputs().a)), Float64Array.from(f32(inputs().a), refSilu), 1e-6] });
+  cases.push({
+    kernel: "silu",
+    name: `[${shape}]`,
+    check: () => [f32(silu(inputs().a)), Float64Array.from(f32(inputs().a), refSilu), 1e-6],
+  });
 }
 
 // ---- rows: rmsNorm, rope, softmax ----
-for (const [rows, d, wDtype] of [[1, 1, "f32"], [3, 17, "f32"], [7, 1023, "bf16"], [5, 64, "f16"], [64, 3584, "bf16"]] as [number, number, "f32" | "bf16" | "f16"][]) {
+for (const [rows, d, wDtype] of [
+  [1, 1, "f32"],
+  [3, 17, "f32"],
+  [7, 1023, "bf16"],
+  [5, 64, "f16"],
+  [64, 3584, "bf16"],
+] as [number, number, "f32" | "bf16" | "f16"][]) {
   const inputs = memo(() => {
     const x = rand([rows, d], 3);
     const w = fromArray(f32(rand([d])), [d], wDtype);
     return { x, w, expected: refRmsNorm(f32(x), f32(w), d, 1e-6) };
   });
-  cases.push({ kernel: "rmsNorm", name: `[${rows}, ${d}] w=${wDtype}`, check: () => [f32(rmsNorm(inputs().x, inputs().w, 1e-6)), inputs().expected, 1e-6] });
+  cases.push({
+    kernel: "rmsNorm",
+    name: `[${rows}, ${d}] w=${wDtype}`,
+    check: () => [f32(rmsNorm(inputs().x, inputs().w, 1e-6)), inputs().expected, 1e-6],
+  });
 }
-for (const [tokens, heads, headDim, rotary, theta, maxPos] of [[1, 1, 2, 2, 10000, 1], [3, 2, 6, 4, 10000, 10], [5, 3, 64, 64, 1e6, 100], [256, 8, 128, 128, 1e6, 32000]] as number[][]) {
+for (const [tokens, heads, headDim, rotary, theta, maxPos] of [
+  [1, 1, 2, 2, 10000, 1],
+  [3, 2, 6, 4, 10000, 10],
+  [5, 3, 64, 64, 1e6, 100],
+  [256, 8, 128, 128, 1e6, 32000],
+] as number[][]) {
   const inputs = memo(() => {
     const x = rand([tokens!, heads!, headDim!]);
     const rng = new Rng(seed++);
@@ -127,7 +270,8 @@ for (const [tokens, heads, headDim, rotary, theta, maxPos] of [[1, 1, 2, 2, 1000
     return { x, pos, expected: refRope(f32(x), pos, tokens!, heads!, headDim!, theta!, rotary!) };
   });
   cases.push({
-    kernel: "ropeInPlace", name: `[${tokens}, ${heads}, ${headDim}] rotary ${rotary} θ=${theta}`,
+    kernel: "ropeInPlace",
+    name: `[${tokens}, ${heads}, ${headDim}] rotary ${rotary} θ=${theta}`,
     check: () => {
       const x = fromArray(f32(inputs().x), inputs().x.shape);
       ropeInPlace(x, inputs().pos, theta!, rotary);
@@ -136,17 +280,33 @@ for (const [tokens, heads, headDim, rotary, theta, maxPos] of [[1, 1, 2, 2, 1000
   });
 }
 for (const [shape, causal, spread] of [
-  [[1, 1], undefined, 1], [[3, 17], undefined, 1], [[2, 5, 7], { queries: 5, offset: 2 }, 3], [[6, 4], { queries: 3, offset: -1 }, 1], [[64, 8192], undefined, 20],
+  [[1, 1], undefined, 1],
+  [[3, 17], undefined, 1],
+  [[2, 5, 7], { queries: 5, offset: 2 }, 3],
+  [[6, 4], { queries: 3, offset: -1 }, 1],
+  [[64, 8192], undefined, 20],
 ] as [number[], { queries: number; offset: number } | undefined, number][]) {
   const inputs = memo(() => {
     const x = rand(shape, spread);
     return { x, expected: refSoftmax(f32(x), shape[shape.length - 1]!, causal) };
   });
-  cases.push({ kernel: "softmax", name: `[${shape}]${causal ? ` causal q=${causal.queries} off=${causal.offset}` : ""}`, check: () => [f32(softmax(inputs().x, causal ? { causal } : {})), inputs().expected, 1e-6] });
+  cases.push({
+    kernel: "softmax",
+    name: `[${shape}]${causal ? ` causal q=${causal.queries} off=${causal.offset}` : ""}`,
+    check: () => [f32(softmax(inputs().x, causal ? { causal } : {})), inputs().expected, 1e-6],
+  });
 }
 
 // ---- topK (exact) ----
-for (const [rows, n, k, kind] of [[1, 1, 1, "randn"], [3, 17, 5, "ties"], [2, 9, 9, "special"], [4, 1000, 0, "randn"], [4, 1000, 1000, "ties"], [4, 32768, 128, "randn"], [8, 131072, 64, "randn"]] as [number, number, number, string][]) {
+for (const [rows, n, k, kind] of [
+  [1, 1, 1, "randn"],
+  [3, 17, 5, "ties"],
+  [2, 9, 9, "special"],
+  [4, 1000, 0, "randn"],
+  [4, 1000, 1000, "ties"],
+  [4, 32768, 128, "randn"],
+  [8, 131072, 64, "randn"],
+] as [number, number, number, string][]) {
   const inputs = memo(() => {
     const x = rand([rows, n]);
     const d = x.data as Float32Array;
@@ -157,37 +317,57 @@ for (const [rows, n, k, kind] of [[1, 1, 1, "randn"], [3, 17, 5, "ties"], [2, 9,
     return { x, expectedIdx };
   });
   cases.push({
-    kernel: "topK", name: `[${rows}, ${n}] k=${k} ${kind}`,
+    kernel: "topK",
+    name: `[${rows}, ${n}] k=${k} ${kind}`,
     check: () => {
       const { x, expectedIdx } = inputs();
       const { values, indices } = topK(x, k);
       const got = i32(indices);
       expect(got).toEqual(expectedIdx);
       const expectedValues = expectedIdx.map((j, t) => (x.data as Float32Array)[Math.floor(t / k) * n + j]!);
-      expect(Array.from(f32(values)).map((v) => Object.is(v, -0) ? 0 : v)).toEqual(expectedValues.map((v) => Object.is(v, -0) ? 0 : v));
+      expect(Array.from(f32(values)).map((v) => (Object.is(v, -0) ? 0 : v))).toEqual(
+        expectedValues.map((v) => (Object.is(v, -0) ? 0 : v)),
+      );
       return [[0], [0], 0];
     },
   });
 }
 
 // ---- gather / scatter-add ----
-for (const [v, d, count, dtype] of [[1, 1, 1, "f32"], [10, 7, 13, "f32"], [50, 33, 80, "bf16"], [20, 9, 5, "f16"], [1000, 512, 2000, "bf16"]] as [number, number, number, "f32" | "bf16" | "f16"][]) {
+for (const [v, d, count, dtype] of [
+  [1, 1, 1, "f32"],
+  [10, 7, 13, "f32"],
+  [50, 33, 80, "bf16"],
+  [20, 9, 5, "f16"],
+  [1000, 512, 2000, "bf16"],
+] as [number, number, number, "f32" | "bf16" | "f16"][]) {
   const inputs = memo(() => {
     const table = fromArray(f32(rand([v, d])), [v, d], dtype);
     const rng = new Rng(seed++);
-    const idx = fromArray(Array.from({ length: count }, () => rng.int(v)), [count], "i32");
+    const idx = fromArray(
+      Array.from({ length: count }, () => rng.int(v)),
+      [count],
+      "i32",
+    );
     const tf = f32(table);
     const expected = new Float64Array(count * d);
-    for (let i = 0; i < count; i++) for (let j = 0; j < d; j++) expected[i * d + j] = tf[(idx.data as Int32Array)[i]! * d + j]!;
+    for (let i = 0; i < count; i++)
+      for (let j = 0; j < d; j++) expected[i * d + j] = tf[(idx.data as Int32Array)[i]! * d + j]!;
     const src = rand([count, d]);
     const target0 = rand([v, d]);
     const scattered = Float64Array.from(f32(target0));
-    for (let i = 0; i < count; i++) for (let j = 0; j < d; j++) scattered[(idx.data as Int32Array)[i]! * d + j]! += f32(src)[i * d + j]!;
+    for (let i = 0; i < count; i++)
+      for (let j = 0; j < d; j++) scattered[(idx.data as Int32Array)[i]! * d + j]! += f32(src)[i * d + j]!;
     return { table, idx, expected, src, target0, scattered };
   });
-  cases.push({ kernel: "gatherRows", name: `[${v}, ${d}] ${dtype} × ${count}`, check: () => [f32(gatherRows(inputs().table, inputs().idx)), inputs().expected, 0] });
   cases.push({
-    kernel: "scatterAddRows", name: `[${v}, ${d}] += ${count} rows`,
+    kernel: "gatherRows",
+    name: `[${v}, ${d}] ${dtype} × ${count}`,
+    check: () => [f32(gatherRows(inputs().table, inputs().idx)), inputs().expected, 0],
+  });
+  cases.push({
+    kernel: "scatterAddRows",
+    name: `[${v}, ${d}] += ${count} rows`,
     check: () => {
       const target = fromArray(f32(inputs().target0), [v, d]);
       scatterAddRows(target, inputs().idx, inputs().src);
@@ -197,19 +377,32 @@ for (const [v, d, count, dtype] of [[1, 1, 1, "f32"], [10, 7, 13, "f32"], [50, 3
 }
 
 // ---- reductions ----
-for (const [shape, axis] of [[[1], 0], [[3, 17], 0], [[3, 17], -1], [[2, 3, 5], 1], [[256, 4096], 1], [[256, 4096], 0]] as [number[], number][]) {
+for (const [shape, axis] of [
+  [[1], 0],
+  [[3, 17], 0],
+  [[3, 17], -1],
+  [[2, 3, 5], 1],
+  [[256, 4096], 1],
+  [[256, 4096], 0],
+] as [number[], number][]) {
   const a = axis < 0 ? axis + shape.length : axis;
   const inputs = memo(() => {
     const x = rand(shape);
     const d = x.data as Float32Array;
-    if (shape.length === 2 && shape[0] === 3) { d[5] = d[22] = 50; d[40] = NaN; } // ties and a NaN
+    if (shape.length === 2 && shape[0] === 3) {
+      d[5] = d[22] = 50;
+      d[40] = NaN;
+    } // ties and a NaN
     return { x };
   });
   const ref = (f: (v: number[]) => number) => memo(() => refReduce(f32(inputs().x), shape, a, f));
   const sumRef = ref((v) => v.reduce((s, x) => s + x, 0));
   const meanRef = ref((v) => v.reduce((s, x) => s + x, 0) / v.length);
   const maxRef = ref((v) => (v.some(Number.isNaN) ? NaN : Math.max(...v)));
-  const argmaxRef = ref((v) => { const nan = v.findIndex(Number.isNaN); return nan >= 0 ? nan : v.indexOf(Math.max(...v)); });
+  const argmaxRef = ref((v) => {
+    const nan = v.findIndex(Number.isNaN);
+    return nan >= 0 ? nan : v.indexOf(Math.max(...v));
+  });
   const label = `[${shape}] axis ${axis}`;
   cases.push({ kernel: "sum", name: label, check: () => [f32(sum(inputs().x, axis)), sumRef(), 1e-6] });
   cases.push({ kernel: "mean", name: label, check: () => [f32(mean(inputs().x, axis)), meanRef(), 1e-6] });
@@ -232,18 +425,55 @@ for (const [shape, axis] of [[[1], 0], [[3, 17], 0], [[3, 17], -1], [[2, 3, 5], 
   });
   const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>): [number[], number[], number] => {
     const bad: number[] = [];
-    for (let i = 0; i < a.length && bad.length < 5; i++) if (!(Object.is(a[i], b[i]) || (Number.isNaN(a[i]!) && Number.isNaN(b[i]!)))) bad.push(i);
+    for (let i = 0; i < a.length && bad.length < 5; i++)
+      if (!(Object.is(a[i], b[i]) || (Number.isNaN(a[i]!) && Number.isNaN(b[i]!)))) bad.push(i);
     return [bad, [], 0];
   };
-  cases.push({ kernel: "cast", name: "all bf16 → f32", check: () => sameBits(f32(cast(bf16Tensor(patterns()), "f32")), bf16Values()) });
-  cases.push({ kernel: "cast", name: "all f16 → f32", check: () => sameBits(f32(cast(f16Tensor(patterns()), "f32")), f16Values()) });
-  cases.push({ kernel: "cast", name: "f32 → bf16 (RNE)", check: () => sameBits(Array.from(cast(f32Tensor(f32Inputs()), "bf16").data as Uint16Array), Array.from(f32Inputs(), f32ToBf16)) });
-  cases.push({ kernel: "cast", name: "f32 → f16 (RNE)", check: () => sameBits(Array.from(cast(f32Tensor(f32Inputs()), "f16").data as Uint16Array), Array.from(f32Inputs(), f32ToF16)) });
-  cases.push({ kernel: "cast", name: "all bf16 → f16", check: () => sameBits(Array.from(cast(bf16Tensor(patterns()), "f16").data as Uint16Array), Array.from(bf16Values(), f32ToF16)) });
+  cases.push({
+    kernel: "cast",
+    name: "all bf16 → f32",
+    check: () => sameBits(f32(cast(bf16Tensor(patterns()), "f32")), bf16Values()),
+  });
+  cases.push({
+    kernel: "cast",
+    name: "all f16 → f32",
+    check: () => sameBits(f32(cast(f16Tensor(patterns()), "f32")), f16Values()),
+  });
+  cases.push({
+    kernel: "cast",
+    name: "f32 → bf16 (RNE)",
+    check: () =>
+      sameBits(
+        Array.from(cast(f32Tensor(f32Inputs()), "bf16").data as Uint16Array),
+        Array.from(f32Inputs(), f32ToBf16),
+      ),
+  });
+  cases.push({
+    kernel: "cast",
+    name: "f32 → f16 (RNE)",
+    check: () =>
+      sameBits(Array.from(cast(f32Tensor(f32Inputs()), "f16").data as Uint16Array), Array.from(f32Inputs(), f32ToF16)),
+  });
+  cases.push({
+    kernel: "cast",
+    name: "all bf16 → f16",
+    check: () =>
+      sameBits(Array.from(cast(bf16Tensor(patterns()), "f16").data as Uint16Array), Array.from(bf16Values(), f32ToF16)),
+  });
 }
-function bf16Tensor(bits: Uint16Array): Tensor { const t = zeros([bits.length], "bf16"); t.data.set(bits); return t; }
-function f16Tensor(bits: Uint16Array): Tensor { const t = zeros([bits.length], "f16"); t.data.set(bits); return t; }
-function f32Tensor(v: Float32Array): Tensor { return fromArray(v, [v.length]); }
+function bf16Tensor(bits: Uint16Array): Tensor {
+  const t = zeros([bits.length], "bf16");
+  t.data.set(bits);
+  return t;
+}
+function f16Tensor(bits: Uint16Array): Tensor {
+  const t = zeros([bits.length], "f16");
+  t.data.set(bits);
+  return t;
+}
+function f32Tensor(v: Float32Array): Tensor {
+  return fromArray(v, [v.length]);
+}
 
 describe.each(backends)("parity on $name", (backend) => {
   for (const c of cases) {

@@ -21,8 +21,16 @@ export function relErr(actual: ArrayLike<number>, expected: ArrayLike<number>): 
 
 /** op(A)·op(B)·alpha + beta·C in float64; A: [M,K] or [K,M], B: [K,N] or [N,K], values as numbers. */
 export function refGemm(
-  a: ArrayLike<number>, b: ArrayLike<number>, m: number, n: number, k: number,
-  transA: boolean, transB: boolean, alpha = 1, beta = 0, c?: ArrayLike<number>,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  alpha = 1,
+  beta = 0,
+  c?: ArrayLike<number>,
 ): Float64Array {
   const out = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
@@ -54,7 +62,15 @@ export function refRmsNorm(x: ArrayLike<number>, w: ArrayLike<number>, d: number
  * Rotary embedding reference. The angle follows HF transformers' float32 recipe (inv_freq and
  * position·inv_freq rounded to f32), which is part of the specification; the rotation is float64.
  */
-export function refRope(x: ArrayLike<number>, pos: ArrayLike<number>, tokens: number, heads: number, headDim: number, theta: number, rotaryDim: number): Float64Array {
+export function refRope(
+  x: ArrayLike<number>,
+  pos: ArrayLike<number>,
+  tokens: number,
+  heads: number,
+  headDim: number,
+  theta: number,
+  rotaryDim: number,
+): Float64Array {
   const out = Float64Array.from(x as ArrayLike<number>);
   const half = rotaryDim / 2;
   for (let t = 0; t < tokens; t++) {
@@ -75,7 +91,11 @@ export function refRope(x: ArrayLike<number>, pos: ArrayLike<number>, tokens: nu
   return out;
 }
 
-export function refSoftmax(x: ArrayLike<number>, n: number, causal?: { queries: number; offset: number }): Float64Array {
+export function refSoftmax(
+  x: ArrayLike<number>,
+  n: number,
+  causal?: { queries: number; offset: number },
+): Float64Array {
   const out = new Float64Array(x.length);
   for (let r = 0; r * n < x.length; r++) {
     const visible = causal ? Math.max(0, Math.min(n, (r % causal.queries) + causal.offset + 1)) : n;
@@ -95,7 +115,8 @@ export function refTopK(row: ArrayLike<number>, k: number): number[] {
   const idx = Array.from({ length: row.length }, (_, i) => i);
   const key = (v: number): number => (Number.isNaN(v) ? Infinity : v);
   idx.sort((a, b) => {
-    const va = row[a]!, vb = row[b]!;
+    const va = row[a]!,
+      vb = row[b]!;
     if (Number.isNaN(va) && !Number.isNaN(vb)) return -1;
     if (Number.isNaN(vb) && !Number.isNaN(va)) return 1;
     return key(vb) - key(va) || a - b;
@@ -104,7 +125,12 @@ export function refTopK(row: ArrayLike<number>, k: number): number[] {
 }
 
 /** Reduce axis of x viewed as [outer, len, inner] with f (float64). */
-export function refReduce(x: ArrayLike<number>, shape: number[], axis: number, f: (values: number[]) => number): Float64Array {
+export function refReduce(
+  x: ArrayLike<number>,
+  shape: number[],
+  axis: number,
+  f: (values: number[]) => number,
+): Float64Array {
   const outer = shape.slice(0, axis).reduce((p, d) => p * d, 1);
   const inner = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
   const len = shape[axis]!;

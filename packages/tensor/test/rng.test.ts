@@ -40,11 +40,14 @@ describe("Rng (xoshiro128** seeded by splitmix64)", () => {
   it("uniforms, ints and normals have the right ranges and moments", () => {
     const rng = new Rng(123);
     const n = 200_000;
-    let s = 0, s2 = 0, u = 0;
+    let s = 0,
+      s2 = 0,
+      u = 0;
     const counts = new Array(7).fill(0);
     for (let i = 0; i < n; i++) {
       const z = rng.normal();
-      s += z; s2 += z * z;
+      s += z;
+      s2 += z * z;
       const f = rng.nextFloat();
       expect(f >= 0 && f < 1).toBe(true);
       u += f;

@@ -5,17 +5,31 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  openCheckpoint, openSafetensors, readSafetensors, SafetensorsError, type MapFile, type OpenSafetensorsOptions,
-} from "../src/safetensors/index.ts";
 import { nativeMmap } from "../src/native-addon.ts";
+import {
+  type MapFile,
+  type OpenSafetensorsOptions,
+  openCheckpoint,
+  openSafetensors,
+  readSafetensors,
+  SafetensorsError,
+} from "../src/safetensors/index.ts";
 import type { Tensor } from "../src/tensor.ts";
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "safetensors");
 const fixture = (name: string): string => path.join(FIXTURES, name);
 interface Expected {
-  files: Record<string, { metadata: Record<string, string> | null; tensors: Record<string, { dtype: string; shape: number[]; hex: string }> }>;
-  all_dtypes_values: Record<string, { dtype: string; shape: number[]; bits?: number[]; values?: Array<number | string> }>;
+  files: Record<
+    string,
+    {
+      metadata: Record<string, string> | null;
+      tensors: Record<string, { dtype: string; shape: number[]; hex: string }>;
+    }
+  >;
+  all_dtypes_values: Record<
+    string,
+    { dtype: string; shape: number[]; bits?: number[]; values?: Array<number | string> }
+  >;
   sharded: { tensors: Record<string, { dtype: string; shape: number[]; shard: string; bits: number[] }> };
 }
 const expected = JSON.parse(fs.readFileSync(fixture("expected.json"), "utf8")) as Expected;
@@ -53,7 +67,15 @@ describe.each(ACCESS_MODES)("openSafetensors (%s)", (_label, options) => {
     expect(file.access).toBe(options.mmap === false ? "pread" : "mmap");
     expect(file.metadata).toEqual({ format: "pt" });
     expect(new Set(file.keys())).toEqual(new Set(Object.keys(expected.all_dtypes_values)));
-    const ours: Record<string, string> = { F32: "f32", F16: "f16", BF16: "bf16", I32: "i32", I64: "i64", U8: "u8", BOOL: "bool" };
+    const ours: Record<string, string> = {
+      F32: "f32",
+      F16: "f16",
+      BF16: "bf16",
+      I32: "i32",
+      I64: "i64",
+      U8: "u8",
+      BOOL: "bool",
+    };
     for (const [name, want] of Object.entries(expected.all_dtypes_values)) {
       const t = file.get(name);
       expect(t.dtype, name).toBe(ours[want.dtype]);
@@ -137,13 +159,20 @@ describe("memory-mapped access", () => {
   });
 
   it("rejects unknown options, naming the nearest valid one", async () => {
-    await expect(openSafetensors(fixture("all-dtypes.safetensors"), { mmapp: false } as OpenSafetensorsOptions))
-      .rejects.toThrow(/INVALID_OPTIONS.*"mmapp".*did you mean "mmap"/);
-    await expect(openCheckpoint(fixture("sharded"), { map: true } as OpenSafetensorsOptions)).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+    await expect(
+      openSafetensors(fixture("all-dtypes.safetensors"), { mmapp: false } as OpenSafetensorsOptions),
+    ).rejects.toThrow(/INVALID_OPTIONS.*"mmapp".*did you mean "mmap"/);
+    await expect(openCheckpoint(fixture("sharded"), { map: true } as OpenSafetensorsOptions)).rejects.toMatchObject({
+      code: "INVALID_OPTIONS",
+    });
   });
 
   it("falls back to pread when the mapper fails, and says why", async () => {
-    const file = await openSafetensors(fixture("all-dtypes.safetensors"), { mapFile: () => { throw new Error("ENOMEM"); } });
+    const file = await openSafetensors(fixture("all-dtypes.safetensors"), {
+      mapFile: () => {
+        throw new Error("ENOMEM");
+      },
+    });
     expect(file.access).toBe("pread");
     expect(file.mmapUnavailableReason).toContain("ENOMEM");
     expect(file.get("mask").size).toBe(6);
@@ -275,8 +304,13 @@ describe("openCheckpoint", () => {
   });
 
   it("rejects an index key absent from its shard", async () => {
-    const dir = shardedCopy("absent", (i) => { i.weight_map["model.layers.9.weight"] = "model-00001-of-00002.safetensors"; });
-    await expect(openCheckpoint(dir)).rejects.toMatchObject({ code: "INDEX_KEY_NOT_IN_SHARD", tensor: "model.layers.9.weight" });
+    const dir = shardedCopy("absent", (i) => {
+      i.weight_map["model.layers.9.weight"] = "model-00001-of-00002.safetensors";
+    });
+    await expect(openCheckpoint(dir)).rejects.toMatchObject({
+      code: "INDEX_KEY_NOT_IN_SHARD",
+      tensor: "model.layers.9.weight",
+    });
   });
 
   it("rejects a tensor present in two shards", async () => {
@@ -296,11 +330,18 @@ describe("openCheckpoint", () => {
     const bad = shardedCopy("bad-index");
     fs.writeFileSync(path.join(bad, "model.safetensors.index.json"), '{"weight_map": ["x"]}');
     await expect(openCheckpoint(bad)).rejects.toMatchObject({ code: "BAD_INDEX" });
-    const escape = shardedCopy("escape", (i) => { i.weight_map["lm_head.weight"] = "../x.safetensors"; });
+    const escape = shardedCopy("escape", (i) => {
+      i.weight_map["lm_head.weight"] = "../x.safetensors";
+    });
     await expect(openCheckpoint(escape)).rejects.toMatchObject({ code: "BAD_INDEX", tensor: "lm_head.weight" });
     const twice = shardedCopy("twice");
     const p = path.join(twice, "model.safetensors.index.json");
-    fs.writeFileSync(p, fs.readFileSync(p, "utf8").replace('"weight_map": {', '"weight_map": {"lm_head.weight": "model-00001-of-00002.safetensors",'));
+    fs.writeFileSync(
+      p,
+      fs
+        .readFileSync(p, "utf8")
+        .replace('"weight_map": {', '"weight_map": {"lm_head.weight": "model-00001-of-00002.safetensors",'),
+    );
     await expect(openCheckpoint(twice)).rejects.toMatchObject({ code: "DUPLICATE_TENSOR", tensor: "lm_head.weight" });
     const empty = path.join(tmp, "empty-dir");
     fs.mkdirSync(empty);

@@ -7,7 +7,12 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import type { DType } from "../src/dtype.ts";
 import {
-  openCheckpoint, openSafetensors, readSafetensors, SafetensorsError, serializeSafetensors, writeSafetensors,
+  openCheckpoint,
+  openSafetensors,
+  readSafetensors,
+  SafetensorsError,
+  serializeSafetensors,
+  writeSafetensors,
   writeShardedCheckpoint,
 } from "../src/safetensors/index.ts";
 import { writeStreamedAtomic } from "../src/safetensors/write.ts";
@@ -20,26 +25,43 @@ const expected = JSON.parse(fs.readFileSync(fixture("expected.json"), "utf8")) a
   files: Record<string, { metadata: Record<string, string> | null; tensors: Record<string, TensorSpec> }>;
   sharded: { plan: { max_shard_bytes: number; order: string[]; total_size: number } };
 };
-const OURS: Record<string, DType> = { F32: "f32", F16: "f16", BF16: "bf16", I32: "i32", I64: "i64", U8: "u8", BOOL: "bool" };
+const OURS: Record<string, DType> = {
+  F32: "f32",
+  F16: "f16",
+  BF16: "bf16",
+  I32: "i32",
+  I64: "i64",
+  U8: "u8",
+  BOOL: "bool",
+};
 
 function tensorFromBytes(dtype: DType, shape: number[], bytes: Uint8Array): Tensor {
   const ab = new ArrayBuffer(bytes.length);
   new Uint8Array(ab).set(bytes);
   const n = shape.reduce((a, b) => a * b, 1);
   switch (dtype) {
-    case "f32": return new Tensor(dtype, shape, new Float32Array(ab, 0, n));
-    case "f16": case "bf16": return new Tensor(dtype, shape, new Uint16Array(ab, 0, n));
-    case "i32": return new Tensor(dtype, shape, new Int32Array(ab, 0, n));
-    case "i64": return new Tensor(dtype, shape, new BigInt64Array(ab, 0, n));
-    case "u8": case "bool": return new Tensor(dtype, shape, new Uint8Array(ab, 0, n));
+    case "f32":
+      return new Tensor(dtype, shape, new Float32Array(ab, 0, n));
+    case "f16":
+    case "bf16":
+      return new Tensor(dtype, shape, new Uint16Array(ab, 0, n));
+    case "i32":
+      return new Tensor(dtype, shape, new Int32Array(ab, 0, n));
+    case "i64":
+      return new Tensor(dtype, shape, new BigInt64Array(ab, 0, n));
+    case "u8":
+    case "bool":
+      return new Tensor(dtype, shape, new Uint8Array(ab, 0, n));
   }
 }
 
 function tensorsOf(spec: Record<string, TensorSpec>, order = Object.keys(spec)): Map<string, Tensor> {
-  return new Map(order.map((name) => {
-    const t = spec[name]!;
-    return [name, tensorFromBytes(OURS[t.dtype]!, t.shape, Buffer.from(t.hex, "hex"))];
-  }));
+  return new Map(
+    order.map((name) => {
+      const t = spec[name]!;
+      return [name, tensorFromBytes(OURS[t.dtype]!, t.shape, Buffer.from(t.hex, "hex"))];
+    }),
+  );
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "difflens-st-write-"));
@@ -53,7 +75,12 @@ describe("writeSafetensors matches the reference byte for byte", () => {
     const out = path.join(tmp, name);
     await writeSafetensors(out, tensors, spec.metadata ?? undefined);
     expect(Buffer.compare(fs.readFileSync(out), fs.readFileSync(fixture(name)))).toBe(0);
-    expect(Buffer.compare(Buffer.from(serializeSafetensors(tensors, spec.metadata ?? undefined)), fs.readFileSync(fixture(name)))).toBe(0);
+    expect(
+      Buffer.compare(
+        Buffer.from(serializeSafetensors(tensors, spec.metadata ?? undefined)),
+        fs.readFileSync(fixture(name)),
+      ),
+    ).toBe(0);
   });
 
   it("reproduces the reference library's unit-test vectors", () => {
@@ -61,13 +88,16 @@ describe("writeSafetensors matches the reference byte for byte", () => {
     const le = Buffer.from(data.buffer);
     const header = (n: number, json: string, pad: number): Buffer =>
       Buffer.concat([Buffer.from([n, 0, 0, 0, 0, 0, 0, 0]), Buffer.from(json), Buffer.alloc(pad, 0x20)]);
-    expect(Buffer.from(serializeSafetensors({ "attn.0": new Tensor("f32", [1, 2, 3], data) })))
-      .toEqual(Buffer.concat([header(64, '{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}', 0), le]));
-    expect(Buffer.from(serializeSafetensors({ attn0: new Tensor("f32", [1, 1, 2, 3], data) })))
-      .toEqual(Buffer.concat([header(72, '{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}', 7), le]));
+    expect(Buffer.from(serializeSafetensors({ "attn.0": new Tensor("f32", [1, 2, 3], data) }))).toEqual(
+      Buffer.concat([header(64, '{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}', 0), le]),
+    );
+    expect(Buffer.from(serializeSafetensors({ attn0: new Tensor("f32", [1, 1, 2, 3], data) }))).toEqual(
+      Buffer.concat([header(72, '{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}', 7), le]),
+    );
     expect([...serializeSafetensors({})]).toEqual([8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32]);
-    expect(Buffer.from(serializeSafetensors({}, { framework: "pt" })))
-      .toEqual(header(40, '{"__metadata__":{"framework":"pt"}}', 5));
+    expect(Buffer.from(serializeSafetensors({}, { framework: "pt" }))).toEqual(
+      header(40, '{"__metadata__":{"framework":"pt"}}', 5),
+    );
   });
 });
 
@@ -79,7 +109,10 @@ describe("writeShardedCheckpoint", () => {
       if (file.startsWith("sharded/")) Object.assign(all, spec.tensors);
     }
     const dir = path.join(tmp, "sharded");
-    const result = await writeShardedCheckpoint(dir, tensorsOf(all, plan.order), { maxShardBytes: plan.max_shard_bytes, metadata: { format: "pt" } });
+    const result = await writeShardedCheckpoint(dir, tensorsOf(all, plan.order), {
+      maxShardBytes: plan.max_shard_bytes,
+      metadata: { format: "pt" },
+    });
     expect(result.totalSize).toBe(plan.total_size);
     expect(result.files).toEqual(["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]);
     for (const f of [...result.files, "model.safetensors.index.json"]) {
@@ -101,8 +134,12 @@ describe("writeShardedCheckpoint", () => {
     const single = await writeShardedCheckpoint(dir, big, { maxShardBytes: 1 << 20 });
     expect(single).toEqual({ files: ["model.safetensors"], index: null, totalSize: 64 });
     expect(fs.readdirSync(dir)).toEqual(["model.safetensors"]);
-    await expect(writeShardedCheckpoint(dir, big, { maxShardBytes: 0 })).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
-    await expect(writeShardedCheckpoint(dir, big, { maxShardBytes: 9, maxShardSize: 3 } as never)).rejects.toThrow(/did you mean "maxShardBytes"/);
+    await expect(writeShardedCheckpoint(dir, big, { maxShardBytes: 0 })).rejects.toMatchObject({
+      code: "INVALID_OPTIONS",
+    });
+    await expect(writeShardedCheckpoint(dir, big, { maxShardBytes: 9, maxShardSize: 3 } as never)).rejects.toThrow(
+      /did you mean "maxShardBytes"/,
+    );
     const ckpt = await openCheckpoint(dir);
     expect([...(ckpt.get("c").data as Float32Array)]).toEqual(new Array(8).fill(0.5));
   });
@@ -141,13 +178,17 @@ describe("round trip and atomicity", () => {
     const p = path.join(tmp, "atomic.safetensors");
     await writeSafetensors(p, { a: new Tensor("u8", [1], new Uint8Array([1])) });
     const before = fs.readFileSync(p);
-    await expect(writeStreamedAtomic(p, async (h) => {
-      await h.write(Buffer.from("partial"));
-      throw new Error("disk full");
-    })).rejects.toMatchObject({ code: "IO_ERROR" });
+    await expect(
+      writeStreamedAtomic(p, async (h) => {
+        await h.write(Buffer.from("partial"));
+        throw new Error("disk full");
+      }),
+    ).rejects.toMatchObject({ code: "IO_ERROR" });
     expect(fs.readFileSync(p)).toEqual(before);
     expect(fs.readdirSync(tmp).filter((f) => f.startsWith("atomic.safetensors.tmp-"))).toEqual([]);
-    await expect(writeSafetensors(path.join(tmp, "no-such-dir", "x.safetensors"), {})).rejects.toMatchObject({ code: "IO_ERROR" });
+    await expect(writeSafetensors(path.join(tmp, "no-such-dir", "x.safetensors"), {})).rejects.toMatchObject({
+      code: "IO_ERROR",
+    });
   });
 
   it("refuses names, metadata and tensors it cannot write faithfully", async () => {

@@ -15,9 +15,33 @@ const rounds = Number(process.argv[3] ?? 3);
 /** Seeded text in several scripts, ~2 KB per document, so the byte-level BPE sees realistic variety. */
 function corpus(bytes: number): string[] {
   let state = 12345;
-  const next = () => ((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  const words = ["the", "model", "attention", "layer", "residual", "stream", "feature", "token", "système", "naïve",
-    "数据", "模型", "注意力", "😀", "🍕", "12345", "x²", "Qwen2.5", "don't", "\n", "\n\n", "(a+b)", "—", "über"];
+  const next = () => (state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const words = [
+    "the",
+    "model",
+    "attention",
+    "layer",
+    "residual",
+    "stream",
+    "feature",
+    "token",
+    "système",
+    "naïve",
+    "数据",
+    "模型",
+    "注意力",
+    "😀",
+    "🍕",
+    "12345",
+    "x²",
+    "Qwen2.5",
+    "don't",
+    "\n",
+    "\n\n",
+    "(a+b)",
+    "—",
+    "über",
+  ];
   const docs: string[] = [];
   let total = 0;
   while (total < bytes) {
@@ -37,16 +61,22 @@ const peer = fromPreTrained();
 
 type Run = () => Promise<number>;
 const runs: Record<string, Run> = {
-  "encodeMany (ids only)": async () => (await ours.encodeMany(docs, { addSpecialTokens: false, offsets: false })).reduce((n, e) => n + e.ids.length, 0),
-  "encodeMany (ids + UTF-16 offsets)": async () => (await ours.encodeMany(docs, { addSpecialTokens: false })).reduce((n, e) => n + e.ids.length, 0),
+  "encodeMany (ids only)": async () =>
+    (await ours.encodeMany(docs, { addSpecialTokens: false, offsets: false })).reduce((n, e) => n + e.ids.length, 0),
+  "encodeMany (ids + UTF-16 offsets)": async () =>
+    (await ours.encodeMany(docs, { addSpecialTokens: false })).reduce((n, e) => n + e.ids.length, 0),
   "encode, all in flight (ids only)": async () =>
-    (await Promise.all(docs.map((d) => ours.encode(d, { addSpecialTokens: false, offsets: false })))).reduce((n, e) => n + e.ids.length, 0),
+    (await Promise.all(docs.map((d) => ours.encode(d, { addSpecialTokens: false, offsets: false })))).reduce(
+      (n, e) => n + e.ids.length,
+      0,
+    ),
   "encode, one at a time (ids only)": async () => {
     let n = 0;
     for (const d of docs) n += (await ours.encode(d, { addSpecialTokens: false, offsets: false })).ids.length;
     return n;
   },
-  "peer: transformers.js port": async () => docs.reduce((n, d) => n + peer.encode(d, { add_special_tokens: false }).length, 0),
+  "peer: transformers.js port": async () =>
+    docs.reduce((n, d) => n + peer.encode(d, { add_special_tokens: false }).length, 0),
 };
 
 const best: Record<string, number> = {};

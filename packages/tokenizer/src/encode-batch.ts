@@ -56,6 +56,9 @@ export function padEncodings(
     seqLen = Math.ceil(seqLen / multiple) * multiple;
   }
   const { padding, padTokenId } = options;
-  const batch = padTokenRows(rows.map((r) => r.ids), { padding, padTokenId, seqLen });
+  const batch = padTokenRows(
+    rows.map((r) => r.ids),
+    { padding, padTokenId, seqLen },
+  );
   return { ...batch, offsets: rows.map((r) => r.offsets) };
 }

@@ -1,4 +1,4 @@
-import { DifflensError, describeFacts, type DifflensErrorOptions, type ErrorFacts } from "@difflens/common";
+import { DifflensError, type DifflensErrorOptions, describeFacts, type ErrorFacts } from "@difflens/common";
 
 /** Stable codes for every failure the tokenizer layer reports. */
 export type TokenizerErrorCode =
@@ -26,8 +26,12 @@ export interface TokenizerErrorFacts extends ErrorFacts {
 export class TokenizerError extends DifflensError<TokenizerErrorCode> {
   declare readonly facts: Readonly<TokenizerErrorFacts>;
 
-  constructor(code: TokenizerErrorCode, message: string, facts: TokenizerErrorFacts = {}, options: DifflensErrorOptions = {}) {
+  constructor(
+    code: TokenizerErrorCode,
+    message: string,
+    facts: TokenizerErrorFacts = {},
+    options: DifflensErrorOptions = {},
+  ) {
     super(code, describeFacts(code, message, facts), facts, options);
   }
 }
-

@@ -1,7 +1,7 @@
 // Inside one Hub repo folder; where the cache itself is comes from @difflens/common's hubCacheDir.
 import { existsSync, statSync } from "node:fs";
-import { findHubSnapshot } from "@difflens/common";
 import { join } from "node:path";
+import { findHubSnapshot } from "@difflens/common";
 import { TokenizerError } from "./errors.ts";
 
 /** True when `dir` looks like a Hub repo folder (`refs/` and `snapshots/` inside). */

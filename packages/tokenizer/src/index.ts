@@ -1,14 +1,15 @@
 // @difflens/tokenizer: Hugging Face tokenizers behind a typed API with exact UTF-16 offsets.
-export { Tokenizer, loadTokenizer, tokenizerFromSources } from "./tokenizer.ts";
-export type { TokenEncoding, EncodeOptions, DecodeOptions } from "./tokenizer.ts";
-export { padTokenRows } from "./token-batch.ts";
-export type { TokenBatch, PadTokenRowsOptions } from "./token-batch.ts";
-export { padEncodings } from "./encode-batch.ts";
+
 export type { BatchEncodeOptions } from "./encode-batch.ts";
-export { TokenizerError } from "./errors.ts";
+export { padEncodings } from "./encode-batch.ts";
 export type { TokenizerErrorCode, TokenizerErrorFacts } from "./errors.ts";
-export type { AddedTokenInfo, SpecialTokenNames, GenerationTokenIds } from "./special-tokens.ts";
-export type { TokenizerSources, LoadTokenizerOptions } from "./tokenizer-files.ts";
+export { TokenizerError } from "./errors.ts";
 export { resolveHubSnapshot } from "./hub-cache.ts";
-export { codePointToUtf16Table, codePointOffsetsToUtf16 } from "./utf16-offsets.ts";
 export { DEFAULT_BATCH_ENCODE_OPTIONS, resolveBatchEncodeOptions } from "./resolve-options.ts";
+export type { AddedTokenInfo, GenerationTokenIds, SpecialTokenNames } from "./special-tokens.ts";
+export type { PadTokenRowsOptions, TokenBatch } from "./token-batch.ts";
+export { padTokenRows } from "./token-batch.ts";
+export type { DecodeOptions, EncodeOptions, TokenEncoding } from "./tokenizer.ts";
+export { loadTokenizer, Tokenizer, tokenizerFromSources } from "./tokenizer.ts";
+export type { LoadTokenizerOptions, TokenizerSources } from "./tokenizer-files.ts";
+export { codePointOffsetsToUtf16, codePointToUtf16Table } from "./utf16-offsets.ts";

@@ -32,7 +32,9 @@ const BATCH_FIELDS: Record<keyof BatchEncodeOptions, [Check, string]> = {
  */
 export function resolveBatchEncodeOptions(input: unknown): Readonly<BatchEncodeOptions> {
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
-    throw new TokenizerError("INVALID_OPTION", "batch encode options must be an object", { got: JSON.stringify(input) });
+    throw new TokenizerError("INVALID_OPTION", "batch encode options must be an object", {
+      got: JSON.stringify(input),
+    });
   }
   const known = Object.keys(BATCH_FIELDS);
   const out: Record<string, unknown> = { ...DEFAULT_BATCH_ENCODE_OPTIONS };
@@ -47,14 +49,25 @@ export function resolveBatchEncodeOptions(input: unknown): Readonly<BatchEncodeO
       });
     }
     if (value === undefined) continue;
-    if (!field[0](value)) throw new TokenizerError("INVALID_OPTION", `bad value for ${key}`, { field: key, expected: field[1], got: JSON.stringify(value) });
+    if (!field[0](value))
+      throw new TokenizerError("INVALID_OPTION", `bad value for ${key}`, {
+        field: key,
+        expected: field[1],
+        got: JSON.stringify(value),
+      });
     out[key] = value;
   }
   if (out["truncation"] === true && out["maxLength"] === undefined) {
-    throw new TokenizerError("INVALID_OPTION", "truncation needs maxLength", { field: "maxLength", expected: "a positive integer" });
+    throw new TokenizerError("INVALID_OPTION", "truncation needs maxLength", {
+      field: "maxLength",
+      expected: "a positive integer",
+    });
   }
   if (out["padTo"] === "max-length" && out["maxLength"] === undefined) {
-    throw new TokenizerError("INVALID_OPTION", 'padTo "max-length" needs maxLength', { field: "maxLength", expected: "a positive integer" });
+    throw new TokenizerError("INVALID_OPTION", 'padTo "max-length" needs maxLength', {
+      field: "maxLength",
+      expected: "a positive integer",
+    });
   }
   return Object.freeze(out as unknown as BatchEncodeOptions);
 }

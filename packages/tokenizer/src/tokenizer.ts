@@ -1,22 +1,22 @@
-import native from "tokenizers";
 import type { Encoding as NativeEncoding, Tokenizer as NativeTokenizer } from "tokenizers";
+import native from "tokenizers";
+import { type BatchEncodeOptions, padEncodings } from "./encode-batch.ts";
 import { TokenizerError } from "./errors.ts";
-import { padEncodings, type BatchEncodeOptions } from "./encode-batch.ts";
-import type { TokenBatch } from "./token-batch.ts";
 import {
+  type AddedTokenInfo,
+  type GenerationTokenIds,
   knownIdMask,
   readAddedTokens,
   resolveGenerationTokenIds,
   resolveSpecialTokenNames,
-  type AddedTokenInfo,
-  type GenerationTokenIds,
   type SpecialTokenNames,
 } from "./special-tokens.ts";
+import type { TokenBatch } from "./token-batch.ts";
 import {
+  type LoadTokenizerOptions,
   parseJsonSource,
   readTokenizerFolder,
   resolveModelFolder,
-  type LoadTokenizerOptions,
   type TokenizerSources,
 } from "./tokenizer-files.ts";
 import { codePointOffsetsToUtf16 } from "./utf16-offsets.ts";
@@ -168,9 +168,13 @@ export class Tokenizer {
     if (options.maxLength !== undefined) {
       return Promise.all(texts.map((t) => this.encode(t, options)));
     }
-    const encodings = await this.#native.encodeBatch([...texts], { addSpecialTokens: options.addSpecialTokens ?? true });
+    const encodings = await this.#native.encodeBatch([...texts], {
+      addSpecialTokens: options.addSpecialTokens ?? true,
+    });
     const withOffsets = options.offsets ?? true;
-    return encodings.map((e, i) => toTokenEncoding(texts[i] as string, e, withOffsets, options.addSpecialTokens ?? true));
+    return encodings.map((e, i) =>
+      toTokenEncoding(texts[i] as string, e, withOffsets, options.addSpecialTokens ?? true),
+    );
   }
 
   /** Encodes, truncates and pads texts into one `TokenBatch` ([batchSize, seqLen] ids and attention mask, offsets). */
@@ -210,7 +214,10 @@ export class Tokenizer {
 
   /** Decodes many id sequences in one call. */
   async decodeMany(rows: ReadonlyArray<ArrayLike<number>>, options: DecodeOptions = {}): Promise<string[]> {
-    return this.#native.decodeBatch(rows.map((r) => this.#checkedIds(r)), options.skipSpecialTokens ?? false);
+    return this.#native.decodeBatch(
+      rows.map((r) => this.#checkedIds(r)),
+      options.skipSpecialTokens ?? false,
+    );
   }
 
   /** The id of a token string (vocabulary or added token), or null. */
@@ -286,7 +293,12 @@ export class Tokenizer {
   }
 }
 
-function toTokenEncoding(text: string, encoding: NativeEncoding, withOffsets: boolean, addedSpecials: boolean): TokenEncoding {
+function toTokenEncoding(
+  text: string,
+  encoding: NativeEncoding,
+  withOffsets: boolean,
+  addedSpecials: boolean,
+): TokenEncoding {
   const ids = Int32Array.from(encoding.getIds());
   return {
     ids,

@@ -23,8 +23,7 @@ export function codePointToUtf16Table(text: string): Uint32Array {
   while (i < text.length) {
     table[cp++] = i;
     const unit = text.charCodeAt(i);
-    const isPair =
-      unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1));
+    const isPair = unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1));
     i += isPair ? 2 : 1;
   }
   table[cp] = text.length;
@@ -40,7 +39,10 @@ function isLowSurrogate(unit: number): boolean {
  * the table, each offset is then one lookup. Offsets outside the string are an internal error (they would mean the
  * table and the tokenizer disagree about the string) and throw.
  */
-export function codePointOffsetsToUtf16(text: string, offsets: ReadonlyArray<ArrayLike<number>>): Array<[number, number]> {
+export function codePointOffsetsToUtf16(
+  text: string,
+  offsets: ReadonlyArray<ArrayLike<number>>,
+): Array<[number, number]> {
   if (isBmpOnly(text)) {
     return offsets.map((o) => [o[0] as number, o[1] as number]);
   }

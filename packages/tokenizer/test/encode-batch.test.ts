@@ -1,5 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadTokenizer, resolveBatchEncodeOptions, tokenizerFromSources, type Tokenizer, TokenizerError } from "../src/index.ts";
+import {
+  loadTokenizer,
+  resolveBatchEncodeOptions,
+  type Tokenizer,
+  TokenizerError,
+  tokenizerFromSources,
+} from "../src/index.ts";
 import { QWEN_FIXTURE } from "./helpers.ts";
 import { tinyTokenizerJson } from "./tiny-tokenizer.ts";
 
@@ -7,7 +13,10 @@ let qwen: Tokenizer;
 let tiny: Tokenizer;
 beforeAll(() => {
   qwen = loadTokenizer(QWEN_FIXTURE);
-  tiny = tokenizerFromSources({ tokenizerJson: tinyTokenizerJson(), tokenizerConfig: { bos_token: "<s>", eos_token: "</s>", pad_token: "<pad>" } });
+  tiny = tokenizerFromSources({
+    tokenizerJson: tinyTokenizerJson(),
+    tokenizerConfig: { bos_token: "<s>", eos_token: "</s>", pad_token: "<pad>" },
+  });
 });
 
 const row = (ids: Int32Array, seqLen: number, b: number) => Array.from(ids.subarray(b * seqLen, (b + 1) * seqLen));
@@ -20,7 +29,10 @@ describe("encodeBatch", () => {
     expect(Array.from(batch.attentionMask.subarray(0, 4))).toEqual([0, 0, 1, 1]);
     expect(Array.from(batch.lengths)).toEqual([2, 1, 4]);
     expect(Array.from(batch.firstColumn)).toEqual([2, 3, 0]);
-    expect(batch.offsets[0]).toEqual([[0, 5], [5, 11]]);
+    expect(batch.offsets[0]).toEqual([
+      [0, 5],
+      [5, 11],
+    ]);
   });
 
   it("pads right and rounds up to a multiple", async () => {
@@ -35,7 +47,12 @@ describe("encodeBatch", () => {
     const right = await tiny.encodeBatch(["a b c d", "a"], { padding: "right", truncation: true, maxLength: 4 });
     expect(row(right.ids, 4, 0)).toEqual([0, 4, 5, 1]);
     expect(row(right.ids, 4, 1)).toEqual([0, 4, 1, 2]);
-    const left = await tiny.encodeBatch(["a b c d"], { padding: "right", truncation: true, maxLength: 4, truncationSide: "left" });
+    const left = await tiny.encodeBatch(["a b c d"], {
+      padding: "right",
+      truncation: true,
+      maxLength: 4,
+      truncationSide: "left",
+    });
     expect(row(left.ids, 4, 0)).toEqual([0, 6, 9, 1]);
     const plain = await tiny.encode("a b c d");
     expect(Array.from(plain.ids)).toEqual([0, 4, 5, 6, 9, 1]);
@@ -45,7 +62,9 @@ describe("encodeBatch", () => {
   it("pads to max length when asked, and refuses rows that do not fit without truncation", async () => {
     const batch = await qwen.encodeBatch(["Hi"], { padding: "right", padTo: "max-length", maxLength: 5 });
     expect(batch.seqLen).toBe(5);
-    await expect(qwen.encodeBatch(["a b c d e f g"], { padding: "right", padTo: "max-length", maxLength: 2 })).rejects.toThrow(/truncation/);
+    await expect(
+      qwen.encodeBatch(["a b c d e f g"], { padding: "right", padTo: "max-length", maxLength: 2 }),
+    ).rejects.toThrow(/truncation/);
   });
 
   it("rejects bad options with INVALID_OPTION", async () => {
@@ -74,7 +93,13 @@ describe("resolveBatchEncodeOptions", () => {
   it("fills defaults, keeps the input untouched and freezes the result", () => {
     const input = { padding: "left", maxLength: 4, truncation: true };
     const resolved = resolveBatchEncodeOptions(input);
-    expect(resolved).toMatchObject({ padding: "left", maxLength: 4, truncation: true, padTo: "longest", offsets: true });
+    expect(resolved).toMatchObject({
+      padding: "left",
+      maxLength: 4,
+      truncation: true,
+      padTo: "longest",
+      offsets: true,
+    });
     expect(Object.isFrozen(resolved)).toBe(true);
     expect(input).toEqual({ padding: "left", maxLength: 4, truncation: true });
   });

@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
 import { hubCacheDir, hubRepoFolderName } from "@difflens/common";
-import { loadTokenizer, tokenizerFromSources, TokenizerError } from "../src/index.ts";
+import { describe, expect, it } from "vitest";
+import { loadTokenizer, TokenizerError, tokenizerFromSources } from "../src/index.ts";
 import { tinyTokenizerJson } from "./tiny-tokenizer.ts";
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -80,9 +80,17 @@ describe("loading", () => {
     writeFileSync(join(truncated, "tokenizer.json"), JSON.stringify({ version: "1.0", model: { type: "Nonsense" } }));
     expect(codeOf(() => loadTokenizer(truncated))).toBe("TOKENIZER_REJECTED");
 
-    expect(codeOf(() => tokenizerFromSources({ tokenizerJson: tinyTokenizerJson(), tokenizerConfig: "{oops" }))).toBe("TOKENIZER_FILE_MALFORMED");
-    expect(codeOf(() => tokenizerFromSources({ tokenizerJson: tinyTokenizerJson(), tokenizerConfig: { eos_token: "<nope>" } }))).toBe("UNKNOWN_SPECIAL_TOKEN");
-    expect(codeOf(() => tokenizerFromSources({ tokenizerJson: tinyTokenizerJson(), tokenizerConfig: { eos_token: 5 } }))).toBe("TOKENIZER_FILE_MALFORMED");
+    expect(codeOf(() => tokenizerFromSources({ tokenizerJson: tinyTokenizerJson(), tokenizerConfig: "{oops" }))).toBe(
+      "TOKENIZER_FILE_MALFORMED",
+    );
+    expect(
+      codeOf(() =>
+        tokenizerFromSources({ tokenizerJson: tinyTokenizerJson(), tokenizerConfig: { eos_token: "<nope>" } }),
+      ),
+    ).toBe("UNKNOWN_SPECIAL_TOKEN");
+    expect(
+      codeOf(() => tokenizerFromSources({ tokenizerJson: tinyTokenizerJson(), tokenizerConfig: { eos_token: 5 } })),
+    ).toBe("TOKENIZER_FILE_MALFORMED");
   });
 
   it("decodes a vocabulary with a hole only for ids that exist", async () => {

@@ -21,7 +21,11 @@ function boundaries(offsets: Array<[number, number]>): number[] {
   const out: number[] = [];
   offsets.forEach(([start], i) => {
     const previous = offsets[i - 1];
-    if (i === 0 || (previous !== undefined && previous[1] <= start && !(previous[0] === start && previous[1] === offsets[i]![1]))) out.push(i);
+    if (
+      i === 0 ||
+      (previous !== undefined && previous[1] <= start && !(previous[0] === start && previous[1] === offsets[i]![1]))
+    )
+      out.push(i);
   });
   return out;
 }
@@ -51,7 +55,9 @@ describe("UTF-16 offsets", () => {
       // of that character, so a neighbour's span overlaps this one.
       const decoded = await tok.decode([ids[i] as number]);
       if (decoded.includes("\ufffd") && !piece.includes("\ufffd")) {
-        const overlaps = [offsets[i - 1], offsets[i + 1]].filter((o) => o !== undefined && Math.max(o[0], start) < Math.min(o[1], end));
+        const overlaps = [offsets[i - 1], offsets[i + 1]].filter(
+          (o) => o !== undefined && Math.max(o[0], start) < Math.min(o[1], end),
+        );
         expect(overlaps.length).toBeGreaterThan(0);
       }
     }
@@ -61,34 +67,45 @@ describe("UTF-16 offsets", () => {
     const text = "𠀀";
     const { ids, offsets } = await tok.encode(text, { addSpecialTokens: false });
     expect(ids.length).toBe(3);
-    expect(offsets).toEqual([[0, 2], [0, 2], [0, 2]]);
+    expect(offsets).toEqual([
+      [0, 2],
+      [0, 2],
+      [0, 2],
+    ]);
   });
 
   it("a combining mark folded by NFC lies inside no token's span", async () => {
     const text = "e\u0301 café"; // "e" + COMBINING ACUTE: NFC makes one character "é"
     const { offsets } = await tok.encode(text, { addSpecialTokens: false });
-    expect(offsets).toEqual([[0, 1], [2, 7]]);
+    expect(offsets).toEqual([
+      [0, 1],
+      [2, 7],
+    ]);
     const covered = (i: number) => offsets.some(([s, e]) => s <= i && i < e);
     expect(covered(1)).toBe(false); // U+0301 at index 1 belongs to no token
   });
 
-  it.each(TEXTS)("%s: decoding tokens between two boundaries gives the normalized text between them", async (_name, text) => {
-    const { ids, offsets } = await tok.encode(text, { addSpecialTokens: false });
-    const cuts = boundaries(offsets);
-    const charAt = (tokenIndex: number) => (tokenIndex >= ids.length ? text.length : tokenIndex === 0 ? 0 : offsets[tokenIndex]![0]);
-    const edges = [...cuts, ids.length];
-    let checked = 0;
-    for (let a = 0; a < edges.length; a++) {
-      for (let b = a + 1; b < edges.length; b += Math.max(1, Math.floor(edges.length / 7))) {
-        const from = edges[a] as number;
-        const to = edges[b] as number;
-        const decoded = await tok.decode(ids.subarray(from, to));
-        expect(decoded).toBe(tok.normalize(text.slice(charAt(from), charAt(to))));
-        checked++;
+  it.each(TEXTS)(
+    "%s: decoding tokens between two boundaries gives the normalized text between them",
+    async (_name, text) => {
+      const { ids, offsets } = await tok.encode(text, { addSpecialTokens: false });
+      const cuts = boundaries(offsets);
+      const charAt = (tokenIndex: number) =>
+        tokenIndex >= ids.length ? text.length : tokenIndex === 0 ? 0 : offsets[tokenIndex]![0];
+      const edges = [...cuts, ids.length];
+      let checked = 0;
+      for (let a = 0; a < edges.length; a++) {
+        for (let b = a + 1; b < edges.length; b += Math.max(1, Math.floor(edges.length / 7))) {
+          const from = edges[a] as number;
+          const to = edges[b] as number;
+          const decoded = await tok.decode(ids.subarray(from, to));
+          expect(decoded).toBe(tok.normalize(text.slice(charAt(from), charAt(to))));
+          checked++;
+        }
       }
-    }
-    expect(checked).toBeGreaterThan(3);
-  });
+      expect(checked).toBeGreaterThan(3);
+    },
+  );
 
   it("NFC reorders combining marks by class, so a sub-span may not decode to its own slice (documented caveat)", async () => {
     const text = "Zalgo: z\u0351\u0352\u0353"; // U+0353 (class 220) moves before U+0351/U+0352 (class 230)

@@ -32,6 +32,10 @@ export function tinyTokenizerJson(): Record<string, unknown> {
     },
     decoder: null,
     // id 8 is a hole: no token has it
-    model: { type: "WordLevel", vocab: { "<s>": 0, "</s>": 1, "<pad>": 2, "<unk>": 3, a: 4, b: 5, c: 6, d: 9 }, unk_token: "<unk>" },
+    model: {
+      type: "WordLevel",
+      vocab: { "<s>": 0, "</s>": 1, "<pad>": 2, "<unk>": 3, a: 4, b: 5, c: 6, d: 9 },
+      unk_token: "<unk>",
+    },
   };
 }

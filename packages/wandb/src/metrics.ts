@@ -3,7 +3,13 @@ import { describe } from "./wandb-json.ts";
 
 /** A value W&B's history accepts: numbers (non-finite ones too), strings, booleans, null, and nested
  * plain objects/arrays of those. */
-export type MetricValue = number | string | boolean | null | readonly MetricValue[] | { readonly [key: string]: MetricValue };
+export type MetricValue =
+  | number
+  | string
+  | boolean
+  | null
+  | readonly MetricValue[]
+  | { readonly [key: string]: MetricValue };
 
 /** Keys W&B writes itself into every history row; user metrics may not use the underscore prefix. */
 export const RESERVED_PREFIX = "_";

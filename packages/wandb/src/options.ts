@@ -145,10 +145,12 @@ export function resolveInitOptions(input: unknown, env: NodeJS.ProcessEnv = proc
     out["tags"] = Object.freeze([...(tags as string[])]);
   }
   if (raw["config"] !== undefined) out["config"] = asRecord(raw["config"], "config");
-  if (raw["packageVersions"] !== undefined) out["packageVersions"] = asRecord(raw["packageVersions"], "packageVersions");
+  if (raw["packageVersions"] !== undefined)
+    out["packageVersions"] = asRecord(raw["packageVersions"], "packageVersions");
   for (const key of ["fsync", "silent"] as const) {
     if (raw[key] !== undefined) {
-      if (typeof raw[key] !== "boolean") throw new WandbError("INVALID_OPTION", `${key} must be a boolean`, { field: key, got: describe(raw[key]) });
+      if (typeof raw[key] !== "boolean")
+        throw new WandbError("INVALID_OPTION", `${key} must be a boolean`, { field: key, got: describe(raw[key]) });
       out[key] = raw[key];
     }
   }
@@ -179,7 +181,10 @@ export function resolveInitOptions(input: unknown, env: NodeJS.ProcessEnv = proc
     out["onMissingApiKey"] = raw["onMissingApiKey"];
   }
   if (raw["id"] !== undefined && raw["id"] !== null && !/^[A-Za-z0-9_-]{1,64}$/.test(raw["id"] as string)) {
-    throw new WandbError("INVALID_OPTION", "run id may hold only letters, digits, '-' and '_'", { field: "id", got: JSON.stringify(raw["id"]) });
+    throw new WandbError("INVALID_OPTION", "run id may hold only letters, digits, '-' and '_'", {
+      field: "id",
+      got: JSON.stringify(raw["id"]),
+    });
   }
   out["stream"] = resolveStreamOptions(raw["stream"] ?? {});
   return Object.freeze(out) as unknown as InitOptions;
@@ -190,7 +195,13 @@ export function resolveStreamOptions(input: unknown): StreamOptions {
   const raw = asRecord(input, "stream options");
   checkKeys(raw, Object.keys(DEFAULT_STREAM), "stream");
   const out: Record<string, unknown> = { ...DEFAULT_STREAM };
-  for (const key of ["batchIntervalMs", "maxLinesPerRequest", "maxBytesPerRequest", "heartbeatMs", "finishTimeoutMs"] as const) {
+  for (const key of [
+    "batchIntervalMs",
+    "maxLinesPerRequest",
+    "maxBytesPerRequest",
+    "heartbeatMs",
+    "finishTimeoutMs",
+  ] as const) {
     if (raw[key] !== undefined) out[key] = expectNonNegative(raw[key], `stream.${key}`);
   }
   const retryRaw = asRecord(raw["retry"] ?? {}, "stream.retry");
@@ -216,7 +227,8 @@ function asRecord(value: unknown, what: string): Record<string, unknown> {
 }
 
 function expectString(value: unknown, field: string): string {
-  if (typeof value !== "string") throw new WandbError("INVALID_OPTION", `${field} must be a string`, { field, got: describe(value) });
+  if (typeof value !== "string")
+    throw new WandbError("INVALID_OPTION", `${field} must be a string`, { field, got: describe(value) });
   return value;
 }
 

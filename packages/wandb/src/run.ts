@@ -4,7 +4,7 @@ import { tempPathBeside, writeFileAtomic } from "@difflens/common";
 import { WandbError } from "./errors.ts";
 import { FILES, type RunManifest } from "./folder/layout.ts";
 import type { RunLogger } from "./logger.ts";
-import { validateMetrics, type MetricValue } from "./metrics.ts";
+import { type MetricValue, validateMetrics } from "./metrics.ts";
 import type { StreamOptions } from "./options.ts";
 import type { BackgroundStreamer, DrainResult } from "./streamer.ts";
 import { stringifyWandbJson } from "./wandb-json.ts";
@@ -115,7 +115,8 @@ export class WandbRun implements RunLogger {
     this.assertOpen("summary");
     validateMetrics(values, "summary");
     Object.assign(this.explicitSummary, values);
-    if (this.folder !== null) writeFileAtomic(join(this.folder, FILES.summary), `${stringifyWandbJson(this.explicitSummary)}\n`);
+    if (this.folder !== null)
+      writeFileAtomic(join(this.folder, FILES.summary), `${stringifyWandbJson(this.explicitSummary)}\n`);
   }
 
   /** Add or change config keys (e.g. values known only after setup); uploaded with the next UpsertBucket. */
@@ -162,14 +163,24 @@ export class WandbRun implements RunLogger {
       this.historyFd = null;
     }
     if (this.folder === null) return { records: this.records, uploaded: false, pendingRecords: 0, folder: null };
-    writeFileAtomic(join(this.folder, FILES.exit), `${JSON.stringify({ exitCode, finishedAt: new Date().toISOString() })}\n`);
-    if (this.streamer === null) return { records: this.records, uploaded: false, pendingRecords: 0, folder: this.folder };
+    writeFileAtomic(
+      join(this.folder, FILES.exit),
+      `${JSON.stringify({ exitCode, finishedAt: new Date().toISOString() })}\n`,
+    );
+    if (this.streamer === null)
+      return { records: this.records, uploaded: false, pendingRecords: 0, folder: this.folder };
     const drained: DrainResult = await this.streamer.drain(exitCode, this.stream.finishTimeoutMs);
-    return { records: this.records, uploaded: drained.completed, pendingRecords: drained.pendingLines, folder: this.folder };
+    return {
+      records: this.records,
+      uploaded: drained.completed,
+      pendingRecords: drained.pendingLines,
+      folder: this.folder,
+    };
   }
 
   private assertOpen(what: string): void {
-    if (this.finished) throw new WandbError("RUN_FINISHED", `${what}() after finish()`, { fix: "start a new run with init()" });
+    if (this.finished)
+      throw new WandbError("RUN_FINISHED", `${what}() after finish()`, { fix: "start a new run with init()" });
   }
 }
 
@@ -189,7 +200,14 @@ export function serialiseConfig(config: Readonly<Record<string, unknown>>): stri
 
 function checkFileName(name: string): void {
   const parts = name.split("/");
-  if (name.length === 0 || name.startsWith("/") || parts.some((p) => p === "" || p === "." || p === ".." || p.startsWith(".")) || name.startsWith("wandb-") || name.includes("\\") || name.includes(".tmp-")) {
+  if (
+    name.length === 0 ||
+    name.startsWith("/") ||
+    parts.some((p) => p === "" || p === "." || p === ".." || p.startsWith(".")) ||
+    name.startsWith("wandb-") ||
+    name.includes("\\") ||
+    name.includes(".tmp-")
+  ) {
     throw new WandbError("BAD_FILE_NAME", "file names are relative paths inside the run", {
       field: "name",
       expected: "e.g. figures/loss.png (no '..', no leading '/', no dotfiles, no 'wandb-' prefix: W&B reserves it)",

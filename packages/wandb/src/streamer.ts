@@ -58,7 +58,9 @@ export class BackgroundStreamer {
     if (!this.completed) {
       this.lastPending = this.uploader.pendingCount();
       const why = this.fatal !== null ? "streaming stopped" : `not done after ${timeoutMs} ms`;
-      this.say(`${why}: ${this.lastPending} record(s) not yet on the server and the run is not closed; the folder keeps them — \`pnpm difflens-wandb sync ${this.uploader.folder}\``);
+      this.say(
+        `${why}: ${this.lastPending} record(s) not yet on the server and the run is not closed; the folder keeps them — \`pnpm difflens-wandb sync ${this.uploader.folder}\``,
+      );
     }
     return { completed: this.completed, pendingLines: this.lastPending, fatal: this.fatal };
   }
@@ -71,7 +73,9 @@ export class BackgroundStreamer {
       } catch (error) {
         if (!isRetryable(error)) {
           this.fatal = error instanceof WandbError ? error : new WandbError("HTTP_FATAL", String(error));
-          this.say(`streaming stopped: ${this.fatal.message}. The run folder keeps every record; upload it later with \`pnpm difflens-wandb sync ${this.uploader.folder}\``);
+          this.say(
+            `streaming stopped: ${this.fatal.message}. The run folder keeps every record; upload it later with \`pnpm difflens-wandb sync ${this.uploader.folder}\``,
+          );
           try {
             this.uploader.recordError(this.fatal);
           } catch {
@@ -86,7 +90,10 @@ export class BackgroundStreamer {
         await this.waiter.sleep(backoffDelayMs(this.failures, this.stream.retry), this.finishing);
         continue;
       }
-      if (this.failures > 0) this.say(`W&B reachable again after ${this.failures} failed attempt(s); resuming at line ${this.uploader.acknowledgedLines}`);
+      if (this.failures > 0)
+        this.say(
+          `W&B reachable again after ${this.failures} failed attempt(s); resuming at line ${this.uploader.acknowledgedLines}`,
+        );
       this.failures = 0;
       this.lastPending = result.pendingLines;
       if (result.completed) {
@@ -95,7 +102,10 @@ export class BackgroundStreamer {
       }
       // A full batch means more is waiting: send it now rather than after the interval.
       if (result.pendingLines > 0 && (this.finishing || result.sentLines >= this.stream.maxLinesPerRequest)) continue;
-      await this.waiter.sleep(this.finishing ? Math.min(50, this.stream.batchIntervalMs) : this.stream.batchIntervalMs, this.finishing);
+      await this.waiter.sleep(
+        this.finishing ? Math.min(50, this.stream.batchIntervalMs) : this.stream.batchIntervalMs,
+        this.finishing,
+      );
     }
   }
 }

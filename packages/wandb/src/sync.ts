@@ -1,4 +1,4 @@
-import { findApiKey, API_KEY_HELP, runUrl } from "./api-key.ts";
+import { API_KEY_HELP, findApiKey, runUrl } from "./api-key.ts";
 import { isRetryable, WandbError } from "./errors.ts";
 import { readExitRecord, readManifest } from "./folder/run-folder.ts";
 import { resolveStreamOptions } from "./options.ts";
@@ -73,10 +73,14 @@ export async function syncRunFolder(folder: string, options: SyncOptions = {}): 
       failures++;
       const delay = backoffDelayMs(failures, stream.retry);
       if (Date.now() + delay > deadline) {
-        throw new WandbError("HTTP_RETRYABLE", `gave up after ${failures} failed attempts: ${(error as Error).message}`, {
-          file: folder,
-          fix: "run sync again later; it resumes where it stopped",
-        });
+        throw new WandbError(
+          "HTTP_RETRYABLE",
+          `gave up after ${failures} failed attempts: ${(error as Error).message}`,
+          {
+            file: folder,
+            fix: "run sync again later; it resumes where it stopped",
+          },
+        );
       }
       options.say?.(`retrying in ${Math.round(delay)} ms: ${(error as Error).message}`);
       await waiter.sleep(delay, true);

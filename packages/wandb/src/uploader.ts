@@ -3,10 +3,17 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { WandbError } from "./errors.ts";
 import { FILES, type RunManifest } from "./folder/layout.ts";
-import { listRunFiles, parseHistoryLine, readExitRecord, readHistoryFrom, readJson, readManifest } from "./folder/run-folder.ts";
+import {
+  listRunFiles,
+  parseHistoryLine,
+  readExitRecord,
+  readHistoryFrom,
+  readJson,
+  readManifest,
+} from "./folder/run-folder.ts";
 import { loadTargetState, saveTargetState, type TargetState } from "./folder/sync-state.ts";
 import type { StreamOptions } from "./options.ts";
-import { WandbApi, type FileStreamPayload, type UpsertBucketVariables } from "./protocol/api.ts";
+import { type FileStreamPayload, type UpsertBucketVariables, WandbApi } from "./protocol/api.ts";
 import { stringifyWandbJson } from "./wandb-json.ts";
 
 export const HISTORY_FILE = "wandb-history.jsonl";
@@ -60,7 +67,11 @@ export class RunUploader {
     private readonly stream: StreamOptions,
   ) {
     this.manifest = readManifest(folder);
-    this.api = new WandbApi({ baseUrl: target.baseUrl, apiKey: target.apiKey, requestTimeoutMs: stream.retry.requestTimeoutMs });
+    this.api = new WandbApi({
+      baseUrl: target.baseUrl,
+      apiKey: target.apiKey,
+      requestTimeoutMs: stream.retry.requestTimeoutMs,
+    });
     this.state = loadTargetState(folder, target.baseUrl);
   }
 
@@ -142,7 +153,8 @@ export class RunUploader {
 
     if (this.pending.length === 0) await this.uploadFiles(entity);
 
-    const upToDate = this.pending.length === 0 && this.effectiveSummary() === this.state.summaryDigest && this.filesDue().length === 0;
+    const upToDate =
+      this.pending.length === 0 && this.effectiveSummary() === this.state.summaryDigest && this.filesDue().length === 0;
     const exitCode = options.exitCode ?? readExitRecord(this.folder)?.exitCode ?? null;
     if (options.finishing && upToDate && exitCode !== null) {
       await this.send(entity, { complete: true, exitcode: exitCode });
@@ -233,7 +245,12 @@ export class RunUploader {
   private async uploadFiles(entity: string): Promise<void> {
     const due = this.filesDue();
     if (due.length === 0) return;
-    const answer = await this.api.createRunFiles(entity, this.manifest.project, this.manifest.id, due.map((f) => f.name));
+    const answer = await this.api.createRunFiles(
+      entity,
+      this.manifest.project,
+      this.manifest.id,
+      due.map((f) => f.name),
+    );
     const result = answer.createRunFiles;
     if (result === null || result.runID === null) {
       throw new WandbError("GRAPHQL_ERROR", "CreateRunFiles returned no run", { fix: "check entity/project/run id" });
@@ -242,7 +259,8 @@ export class RunUploader {
     const done: string[] = [];
     for (const file of due) {
       const url = urls.get(file.name);
-      if (url === undefined) throw new WandbError("GRAPHQL_ERROR", `CreateRunFiles gave no upload URL for ${file.name}`);
+      if (url === undefined)
+        throw new WandbError("GRAPHQL_ERROR", `CreateRunFiles gave no upload URL for ${file.name}`);
       await this.api.putSigned(url, result.uploadHeaders ?? [], readFileSync(file.path));
       this.state.uploaded[file.name] = file.digest;
       this.totals.filesUploaded++;

@@ -5,9 +5,9 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../src/cli/main.ts";
-import { init, syncRunFolder, WandbError } from "../src/index.ts";
+import { init, syncRunFolder, type WandbError } from "../src/index.ts";
 import { FakeWandbServer } from "./helpers/fake-wandb-server.ts";
-import { API_KEY, tempDir, TEST_STREAM } from "./helpers/harness.ts";
+import { API_KEY, TEST_STREAM, tempDir } from "./helpers/harness.ts";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const cli = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
@@ -105,7 +105,10 @@ describe("sync refuses corrupt or foreign folders with a clear error", () => {
     const folder = await offlineFolder(2);
     const manifest = JSON.parse(readFileSync(join(folder, "run.json"), "utf8"));
     writeFileSync(join(folder, "run.json"), JSON.stringify({ ...manifest, format: "mlflow-run" }));
-    expect(await syncError(folder)).toMatchObject({ code: "NOT_A_RUN_FOLDER", facts: { field: "format", got: '"mlflow-run"' } });
+    expect(await syncError(folder)).toMatchObject({
+      code: "NOT_A_RUN_FOLDER",
+      facts: { field: "format", got: '"mlflow-run"' },
+    });
     writeFileSync(join(folder, "run.json"), JSON.stringify({ ...manifest, version: 99 }));
     expect(await syncError(folder)).toMatchObject({ code: "RUN_FOLDER_CORRUPT", facts: { field: "version" } });
   });

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { syncRunFolder } from "../src/index.ts";
 import { FakeWandbServer } from "./helpers/fake-wandb-server.ts";
-import { API_KEY, localHistory, sleep, tempDir, TEST_STREAM, waitFor } from "./helpers/harness.ts";
+import { API_KEY, localHistory, sleep, TEST_STREAM, tempDir, waitFor } from "./helpers/harness.ts";
 
 const servers: FakeWandbServer[] = [];
 afterEach(async () => {
@@ -39,7 +39,11 @@ describe("crash mid-run, then sync", () => {
     };
     const exited = new Promise<NodeJS.Signals | null>((resolve) => proc.on("exit", (_code, signal) => resolve(signal)));
     // Kill once the streamer has delivered something and training is well under way.
-    await waitFor(() => readProgress().reported >= 400 && server.runs.size === 1 && server.onlyRun().history.length > 0, 20_000, "child to log and stream");
+    await waitFor(
+      () => readProgress().reported >= 400 && server.runs.size === 1 && server.onlyRun().history.length > 0,
+      20_000,
+      "child to log and stream",
+    );
     proc.kill("SIGKILL");
     expect(await exited).toBe("SIGKILL");
     await sleep(200); // a request fully sent before the kill may still be processed by the server
@@ -54,14 +58,24 @@ describe("crash mid-run, then sync", () => {
     expect(streamedBeforeKill).toBeLessThanOrEqual(local.length);
 
     const report = await syncRunFolder(folder, { baseUrl: server.baseUrl, apiKey: API_KEY, stream: TEST_STREAM });
-    expect(report).toMatchObject({ localLines: local.length, acknowledgedLines: local.length, unfinished: true, completed: false });
+    expect(report).toMatchObject({
+      localLines: local.length,
+      acknowledgedLines: local.length,
+      unfinished: true,
+      completed: false,
+    });
     expect(report.sentLines).toBe(local.length - streamedBeforeKill);
     const remote = server.historyRows(serverRun);
     expect(remote).toEqual(local);
     expect(serverRun.conflicts).toBe(0);
     expect(serverRun.gaps).toBe(0);
     // A second sync closes the crashed run with an explicit exit code and sends no history.
-    const close = await syncRunFolder(folder, { baseUrl: server.baseUrl, apiKey: API_KEY, stream: TEST_STREAM, exitCode: 137 });
+    const close = await syncRunFolder(folder, {
+      baseUrl: server.baseUrl,
+      apiKey: API_KEY,
+      stream: TEST_STREAM,
+      exitCode: 137,
+    });
     expect(close).toMatchObject({ sentLines: 0, completed: true });
     expect(serverRun.exitcode).toBe(137);
     expect(server.historyRows(serverRun)).toHaveLength(local.length);

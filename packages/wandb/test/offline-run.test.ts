@@ -2,12 +2,15 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { init, WandbError } from "../src/index.ts";
-import { collector, localHistory, tempDir, TEST_STREAM } from "./helpers/harness.ts";
+import { collector, localHistory, TEST_STREAM, tempDir } from "./helpers/harness.ts";
 
 function offlineRun(extra: Record<string, unknown> = {}) {
   const dir = tempDir("offline");
   const out = collector();
-  const run = init({ project: "p", mode: "offline", dir, config: { lr: 0.01, layers: [2, 4] }, stream: TEST_STREAM, ...extra }, out.say);
+  const run = init(
+    { project: "p", mode: "offline", dir, config: { lr: 0.01, layers: [2, 4] }, stream: TEST_STREAM, ...extra },
+    out.say,
+  );
   return { run, dir, out };
 }
 
@@ -24,8 +27,20 @@ describe("offline run folder", () => {
     expect(result).toEqual({ records: 25, uploaded: false, pendingRecords: 0, folder });
 
     const manifest = JSON.parse(readFileSync(join(folder, "run.json"), "utf8"));
-    expect(manifest).toMatchObject({ format: "difflens-wandb-run", version: 1, project: "p", name: "fake training", tags: ["t1"], group: "g", mode: "offline" });
-    expect(JSON.parse(readFileSync(join(folder, "config.json"), "utf8"))).toEqual({ lr: 0.01, layers: [2, 4], seed: 7 });
+    expect(manifest).toMatchObject({
+      format: "difflens-wandb-run",
+      version: 1,
+      project: "p",
+      name: "fake training",
+      tags: ["t1"],
+      group: "g",
+      mode: "offline",
+    });
+    expect(JSON.parse(readFileSync(join(folder, "config.json"), "utf8"))).toEqual({
+      lr: 0.01,
+      layers: [2, 4],
+      seed: 7,
+    });
     expect(JSON.parse(readFileSync(join(folder, "summary.json"), "utf8"))).toEqual({ best_loss: 0.04 });
     const metadata = JSON.parse(readFileSync(join(folder, "metadata.json"), "utf8"));
     expect(metadata.git.commit).toMatch(/^[0-9a-f]{40}$/); // the workspace is a git checkout
@@ -55,7 +70,9 @@ describe("offline run folder", () => {
     const { run } = offlineRun();
     run.log({ loss: Number.NaN, grad_norm: Infinity, lr: -Infinity, note: "diverged", ok: false, hist: [1, 2] });
     const line = readFileSync(join(run.folder!, "history.jsonl"), "utf8");
-    expect(line).toMatch(/^\{"loss":NaN,"grad_norm":Infinity,"lr":-Infinity,"note":"diverged","ok":false,"hist":\[1,2\],"_step":0,/);
+    expect(line).toMatch(
+      /^\{"loss":NaN,"grad_norm":Infinity,"lr":-Infinity,"note":"diverged","ok":false,"hist":\[1,2\],"_step":0,/,
+    );
   });
 
   it.each([
@@ -96,18 +113,26 @@ describe("offline run folder", () => {
       [{ started: new Date(0) }, "config.started"],
       [cyclic, "config.self"],
     ] as const) {
-      expect(() => init({ project: "p", mode: "offline", dir, config })).toThrow(expect.objectContaining({ code: "CONFIG_NOT_SERIALISABLE", facts: expect.objectContaining({ field }) }));
+      expect(() => init({ project: "p", mode: "offline", dir, config })).toThrow(
+        expect.objectContaining({ code: "CONFIG_NOT_SERIALISABLE", facts: expect.objectContaining({ field }) }),
+      );
     }
     expect(readdirSync(dir)).toEqual([]);
     const { run } = offlineRun();
-    expect(() => run.updateConfig({ fn: () => 1 })).toThrow(expect.objectContaining({ code: "CONFIG_NOT_SERIALISABLE" }));
+    expect(() => run.updateConfig({ fn: () => 1 })).toThrow(
+      expect.objectContaining({ code: "CONFIG_NOT_SERIALISABLE" }),
+    );
     expect(run.config).toEqual({ lr: 0.01, layers: [2, 4] });
   });
 
   it("rejects unknown options with the nearest valid key, and leaves the input untouched", () => {
     const input = { project: "p", mode: "offline", tag: ["x"] };
-    expect(() => init(input)).toThrow(expect.objectContaining({ code: "UNKNOWN_OPTION", message: expect.stringContaining('did you mean "tags"') }));
-    expect(() => init({ project: "p", mode: "offline", stream: { retry: { initialDelay: 1 } } })).toThrow(/did you mean "initialDelayMs"/);
+    expect(() => init(input)).toThrow(
+      expect.objectContaining({ code: "UNKNOWN_OPTION", message: expect.stringContaining('did you mean "tags"') }),
+    );
+    expect(() => init({ project: "p", mode: "offline", stream: { retry: { initialDelay: 1 } } })).toThrow(
+      /did you mean "initialDelayMs"/,
+    );
     expect(input).toEqual({ project: "p", mode: "offline", tag: ["x"] });
   });
 
@@ -121,7 +146,10 @@ describe("offline run folder", () => {
         expect.objectContaining({ code: "API_KEY_MISSING", message: expect.stringContaining("set WANDB_API_KEY") }),
       );
       const out = collector();
-      const run = init({ project: "p", mode: "online", dir, baseUrl: "http://127.0.0.1:9", onMissingApiKey: "offline" }, out.say);
+      const run = init(
+        { project: "p", mode: "online", dir, baseUrl: "http://127.0.0.1:9", onMissingApiKey: "offline" },
+        out.say,
+      );
       expect(run.mode).toBe("offline");
       expect(out.lines.join("\n")).toMatch(/no API key.*running offline/);
     } finally {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { init, syncRunFolder, type WandbRun } from "../src/index.ts";
 import { FakeWandbServer, type ServerRun } from "./helpers/fake-wandb-server.ts";
-import { API_KEY, collector, localHistory, sleep, tempDir, TEST_STREAM, waitFor } from "./helpers/harness.ts";
+import { API_KEY, collector, localHistory, sleep, TEST_STREAM, tempDir, waitFor } from "./helpers/harness.ts";
 
 const servers: FakeWandbServer[] = [];
 afterEach(async () => {
@@ -21,7 +21,18 @@ async function upServer(): Promise<FakeWandbServer> {
 
 function onlineRun(server: FakeWandbServer, extra: Record<string, unknown> = {}): { run: WandbRun; lines: string[] } {
   const out = collector();
-  const run = init({ project: "faults", mode: "online", dir: tempDir("online"), baseUrl: server.baseUrl, apiKey: API_KEY, stream: TEST_STREAM, ...extra }, out.say);
+  const run = init(
+    {
+      project: "faults",
+      mode: "online",
+      dir: tempDir("online"),
+      baseUrl: server.baseUrl,
+      apiKey: API_KEY,
+      stream: TEST_STREAM,
+      ...extra,
+    },
+    out.say,
+  );
   return { run, lines: out.lines };
 }
 
@@ -63,14 +74,20 @@ describe("online run against the loopback server", () => {
     expect(serverRun.history[150]).toMatch(/^\{"loss":NaN,"_step":150,/);
     expect(serverRun.complete).toBe(true);
     expect(serverRun.exitcode).toBe(0);
-    expect(JSON.parse(serverRun.summary!.replace("NaN", "null"))).toMatchObject({ best: 0.01, tokens: 149 * 512, _step: 150 });
+    expect(JSON.parse(serverRun.summary!.replace("NaN", "null"))).toMatchObject({
+      best: 0.01,
+      tokens: 149 * 512,
+      _step: 150,
+    });
     const lastConfig = serverRun.upserts.at(-1)!["config"] as string;
     expect(JSON.parse(lastConfig)).toEqual({ lr: { value: 0.001, desc: null }, seed: { value: 3, desc: null } });
     expect([...serverRun.files.get("figures/loss.png")!]).toEqual([...png]);
     expect(JSON.parse(serverRun.files.get("wandb-metadata.json")!.toString()).git.commit).toMatch(/^[0-9a-f]{40}$/);
     expect(serverRun.uploadedNotices).toEqual(expect.arrayContaining(["figures/loss.png", "wandb-metadata.json"]));
     // Batching: far fewer history requests than records.
-    const historyRequests = server.transcript.filter((r) => r.kind === "file_stream" && JSON.stringify(r.body).includes("wandb-history")).length;
+    const historyRequests = server.transcript.filter(
+      (r) => r.kind === "file_stream" && JSON.stringify(r.body).includes("wandb-history"),
+    ).length;
     expect(historyRequests).toBeLessThan(151 / 5);
     console.log(`normal run: local 151, server 151, history requests ${historyRequests}`);
   });
@@ -121,13 +138,25 @@ describe("online run against the loopback server", () => {
     expect(serverRun.resent).toBeGreaterThan(0); // a lost acknowledgement was resent at the same offset
     expect(expectExactlyLocal(server, serverRun, run.folder!)).toBe(300);
     expect(serverRun.complete).toBe(true);
-    console.log(`mid-run faults: local 300, server 300, faults 7, lines resent at their own offset ${serverRun.resent}`);
+    console.log(
+      `mid-run faults: local 300, server 300, faults 7, lines resent at their own offset ${serverRun.resent}`,
+    );
   });
 
   it("a fatal answer (401) stops streaming, keeps the folder whole, and sync uploads it later", async () => {
     const server = await upServer();
     const out = collector();
-    const run = init({ project: "faults", mode: "online", dir: tempDir("401"), baseUrl: server.baseUrl, apiKey: "wrong", stream: TEST_STREAM }, out.say);
+    const run = init(
+      {
+        project: "faults",
+        mode: "online",
+        dir: tempDir("401"),
+        baseUrl: server.baseUrl,
+        apiKey: "wrong",
+        stream: TEST_STREAM,
+      },
+      out.say,
+    );
     await train(run, 0, 30);
     const result = await run.finish({ exitCode: 0 });
     expect(result).toMatchObject({ uploaded: false, records: 30 });
@@ -143,7 +172,11 @@ describe("liveness messages", () => {
     const server = await upServer();
     const { run } = onlineRun(server, { stream: { ...TEST_STREAM, heartbeatMs: 50 } });
     run.log({ loss: 1 });
-    await waitFor(() => server.transcript.some((r) => r.kind === "file_stream" && JSON.stringify(r.body) === "{}"), 5000, "heartbeat");
+    await waitFor(
+      () => server.transcript.some((r) => r.kind === "file_stream" && JSON.stringify(r.body) === "{}"),
+      5000,
+      "heartbeat",
+    );
     run.markPreempting();
     await waitFor(() => server.runs.size === 1 && server.onlyRun().preempting, 5000, "preempting");
     await run.finish({ exitCode: 0 });
@@ -165,10 +198,22 @@ describe("sync", () => {
     const folder = await offlineFolder(120);
     const options = { baseUrl: server.baseUrl, apiKey: API_KEY, stream: { ...TEST_STREAM, maxLinesPerRequest: 50 } };
     const first = await syncRunFolder(folder, options);
-    expect(first).toMatchObject({ localLines: 120, sentLines: 120, acknowledgedLines: 120, filesUploaded: 2, completed: true });
+    expect(first).toMatchObject({
+      localLines: 120,
+      sentLines: 120,
+      acknowledgedLines: 120,
+      filesUploaded: 2,
+      completed: true,
+    });
     const requestsAfterFirst = server.transcript.length;
     const second = await syncRunFolder(folder, options);
-    expect(second).toMatchObject({ localLines: 120, sentLines: 0, acknowledgedLines: 120, filesUploaded: 0, completed: true });
+    expect(second).toMatchObject({
+      localLines: 120,
+      sentLines: 0,
+      acknowledgedLines: 120,
+      filesUploaded: 0,
+      completed: true,
+    });
     expect(server.transcript.length).toBe(requestsAfterFirst); // the folder knows the run is closed
     rmSync(join(folder, "sync-state.json"));
     const third = await syncRunFolder(folder, options); // asks the server (RunResumeStatus) how far it got
@@ -177,14 +222,25 @@ describe("sync", () => {
     expect(serverRun.resent).toBe(0);
     expect(expectExactlyLocal(server, serverRun, folder)).toBe(120);
     expect(serverRun.files.get("results.json")?.toString()).toBe('{"auc":0.9}');
-    console.log(`duplicate sync: local 120, server 120; second sync sent ${second.sentLines}, sync without state sent ${third.sentLines}`);
+    console.log(
+      `duplicate sync: local 120, server 120; second sync sent ${second.sentLines}, sync without state sent ${third.sentLines}`,
+    );
   });
 
   it("sync retries a flaky server until done", async () => {
     const server = await upServer();
     const folder = await offlineFolder(60);
-    server.faults.push({ kind: "status", status: 500 }, { kind: "reset" }, { kind: "hang" }, { kind: "process-then-reset", match: (r) => r.kind === "file_stream" });
-    const report = await syncRunFolder(folder, { baseUrl: server.baseUrl, apiKey: API_KEY, stream: { ...TEST_STREAM, maxLinesPerRequest: 25 } });
+    server.faults.push(
+      { kind: "status", status: 500 },
+      { kind: "reset" },
+      { kind: "hang" },
+      { kind: "process-then-reset", match: (r) => r.kind === "file_stream" },
+    );
+    const report = await syncRunFolder(folder, {
+      baseUrl: server.baseUrl,
+      apiKey: API_KEY,
+      stream: { ...TEST_STREAM, maxLinesPerRequest: 25 },
+    });
     expect(report.completed).toBe(true);
     expect(server.faultsApplied).toBe(4);
     expect(expectExactlyLocal(server, server.onlyRun(), folder)).toBe(60);

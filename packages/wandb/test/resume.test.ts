@@ -2,10 +2,16 @@ import { appendFileSync, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { init, WandbError } from "../src/index.ts";
-import { localHistory, tempDir, TEST_STREAM } from "./helpers/harness.ts";
+import { localHistory, TEST_STREAM, tempDir } from "./helpers/harness.ts";
 
-const options = (dir: string, extra: Record<string, unknown> = {}) =>
-  ({ project: "p", mode: "offline", dir, silent: true, stream: TEST_STREAM, ...extra });
+const options = (dir: string, extra: Record<string, unknown> = {}) => ({
+  project: "p",
+  mode: "offline",
+  dir,
+  silent: true,
+  stream: TEST_STREAM,
+  ...extra,
+});
 
 describe("resume (a job continued from its checkpoint)", () => {
   it("reopens the run's folder, skips the replayed steps and continues its history", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { consoleLogger, DEFAULT_RETRY, init, nullLogger, resolveStreamOptions, type RunLogger } from "../src/index.ts";
+import { consoleLogger, DEFAULT_RETRY, init, nullLogger, type RunLogger, resolveStreamOptions } from "../src/index.ts";
 import { backoffDelayMs } from "../src/retry.ts";
 import { tempDir } from "./helpers/harness.ts";
 
@@ -19,7 +19,9 @@ describe("backoff", () => {
     expect(stream.batchIntervalMs).toBe(5);
     expect(stream.retry).toEqual({ ...DEFAULT_RETRY, maxDelayMs: 10 });
     expect(Object.isFrozen(DEFAULT_RETRY)).toBe(true);
-    expect(() => resolveStreamOptions({ batchIntervalMs: -1 })).toThrow(expect.objectContaining({ code: "INVALID_OPTION" }));
+    expect(() => resolveStreamOptions({ batchIntervalMs: -1 })).toThrow(
+      expect.objectContaining({ code: "INVALID_OPTION" }),
+    );
   });
 });
 

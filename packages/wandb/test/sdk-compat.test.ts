@@ -2,12 +2,12 @@
 // and our client's requests are checked against the committed transcript of what that SDK sends.
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { init } from "../src/index.ts";
 import { FakeWandbServer } from "./helpers/fake-wandb-server.ts";
-import { API_KEY, tempDir, TEST_STREAM } from "./helpers/harness.ts";
+import { API_KEY, TEST_STREAM, tempDir } from "./helpers/harness.ts";
 import { normaliseTranscript, shapeOf } from "./helpers/transcript-shapes.ts";
 
 interface Recorded {
@@ -25,7 +25,9 @@ interface Transcript {
   exitcode?: number | null;
 }
 
-const fixture = JSON.parse(readFileSync(new URL("./fixtures/wandb-sdk-0.5.1-transcript.json", import.meta.url), "utf8")) as Transcript;
+const fixture = JSON.parse(
+  readFileSync(new URL("./fixtures/wandb-sdk-0.5.1-transcript.json", import.meta.url), "utf8"),
+) as Transcript;
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const recorder = fileURLToPath(new URL("./helpers/record-sdk-transcript.ts", import.meta.url));
 
@@ -53,7 +55,10 @@ function role(r: Recorded): string {
 describe("compatibility with @wandb/sdk 0.5.1", () => {
   it("the loopback server accepts the real SDK's traffic, and the committed transcript is what it sends", async () => {
     const tsx = ["--conditions=@difflens/source", "--import", "tsx"];
-    const { stdout } = await promisify(execFile)(process.execPath, [...tsx, recorder, "--print"], { cwd: repoRoot, timeout: 30_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, [...tsx, recorder, "--print"], {
+      cwd: repoRoot,
+      timeout: 30_000,
+    });
     const live = JSON.parse(stdout.trim().split("\n").at(-1)!) as Transcript;
     expect(live.serverHistoryLines).toBe(3);
     expect(live.complete).toBe(true);
@@ -67,7 +72,17 @@ describe("compatibility with @wandb/sdk 0.5.1", () => {
     const server = new FakeWandbServer(API_KEY);
     servers.push(server);
     await server.start();
-    const run = init({ project: "shapes", name: "short run", mode: "online", dir: tempDir("shapes"), baseUrl: server.baseUrl, apiKey: API_KEY, config: { lr: 0.001, layers: 2 }, stream: TEST_STREAM, silent: true });
+    const run = init({
+      project: "shapes",
+      name: "short run",
+      mode: "online",
+      dir: tempDir("shapes"),
+      baseUrl: server.baseUrl,
+      apiKey: API_KEY,
+      config: { lr: 0.001, layers: 2 },
+      stream: TEST_STREAM,
+      silent: true,
+    });
     for (let step = 0; step < 3; step++) run.log({ loss: 1 / (step + 1), acc: step / 3 }, step);
     await run.finish({ exitCode: 0 });
     const ours = normaliseTranscript(server.transcript) as Recorded[];
@@ -78,7 +93,12 @@ describe("compatibility with @wandb/sdk 0.5.1", () => {
     for (const [kind, sdk] of sdkByRole) {
       const mine = oursByRole.get(kind);
       expect(mine, kind).toBeDefined();
-      expect([mine!.method, mine!.path, mine!.contentType, mine!.authOk], kind).toEqual([sdk.method, sdk.path, sdk.contentType, true]);
+      expect([mine!.method, mine!.path, mine!.contentType, mine!.authOk], kind).toEqual([
+        sdk.method,
+        sdk.path,
+        sdk.contentType,
+        true,
+      ]);
       expect(Object.keys(mine!.body).sort(), kind).toEqual(Object.keys(sdk.body).sort());
     }
     // GraphQL: the same documents; our variables are a subset of those the document declares, typed alike.
@@ -93,13 +113,21 @@ describe("compatibility with @wandb/sdk 0.5.1", () => {
       for (const key of Object.keys(sdkVars)) expect(shapeOf(vars[key]), `${op}.${key}`).toEqual(shapeOf(sdkVars[key]));
     }
     // file_stream: history and summary chunks shaped alike, rows carry _step/_runtime/_timestamp.
-    const sdkFiles = sdkByRole.get("file_stream:history")!.body["files"] as Record<string, { content: Record<string, unknown>[] }>;
-    const myFiles = oursByRole.get("file_stream:history")!.body["files"] as Record<string, { content: Record<string, unknown>[] }>;
+    const sdkFiles = sdkByRole.get("file_stream:history")!.body["files"] as Record<
+      string,
+      { content: Record<string, unknown>[] }
+    >;
+    const myFiles = oursByRole.get("file_stream:history")!.body["files"] as Record<
+      string,
+      { content: Record<string, unknown>[] }
+    >;
     for (const name of ["wandb-history.jsonl", "wandb-summary.json"]) {
       expect(Object.keys(myFiles[name]!).sort(), name).toEqual(Object.keys(sdkFiles[name]!).sort());
       expect(shapeOf(myFiles[name]!.content), name).toEqual(shapeOf(sdkFiles[name]!.content));
     }
     expect(myFiles["wandb-history.jsonl"]!.content).toEqual(sdkFiles["wandb-history.jsonl"]!.content);
-    expect(shapeOf(oursByRole.get("file_stream:complete")!.body)).toEqual(shapeOf(sdkByRole.get("file_stream:complete")!.body));
+    expect(shapeOf(oursByRole.get("file_stream:complete")!.body)).toEqual(
+      shapeOf(sdkByRole.get("file_stream:complete")!.body),
+    );
   });
 });

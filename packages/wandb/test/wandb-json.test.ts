@@ -3,12 +3,17 @@ import { describe, expect, it } from "vitest";
 import { parseWandbJson, stringifyWandbJson } from "../src/wandb-json.ts";
 
 // Written by python3 json.dumps (fixtures/python-json-reference.py): the dialect W&B's Python client sends.
-const reference = JSON.parse(readFileSync(new URL("./fixtures/python-json-reference.json", import.meta.url), "utf8")) as { python: string }[];
+const reference = JSON.parse(
+  readFileSync(new URL("./fixtures/python-json-reference.json", import.meta.url), "utf8"),
+) as { python: string }[];
 
 describe("W&B JSON dialect", () => {
-  it.each(reference.map((r, i) => [i, r.python]))("case %i: parse(Python) then stringify reproduces Python's text", (_i, python) => {
-    expect(stringifyWandbJson(parseWandbJson(python))).toBe(python);
-  });
+  it.each(reference.map((r, i) => [i, r.python]))(
+    "case %i: parse(Python) then stringify reproduces Python's text",
+    (_i, python) => {
+      expect(stringifyWandbJson(parseWandbJson(python))).toBe(python);
+    },
+  );
 
   it("writes non-finite numbers as bare NaN / Infinity / -Infinity and reads them back", () => {
     const text = stringifyWandbJson({ a: Number.NaN, b: Infinity, c: -Infinity, d: "NaN" });

@@ -4,13 +4,22 @@
  * Exit status: 0 success, 1 a failed check or a run error, 2 bad usage (unknown command/flag, bad config).
  */
 import { runAppCli } from "@difflens/app-kit";
-import { isMainModule, type Command, type Log } from "@difflens/common";
-import { COMPARE_FLAGS, DEMO_FLAGS, STAGE_FLAGS, compareCommand, demoCommand, featuresCommand, stageCommand } from "./pipeline-commands.ts";
+import { type Command, isMainModule, type Log } from "@difflens/common";
+import {
+  COMPARE_FLAGS,
+  compareCommand,
+  DEMO_FLAGS,
+  demoCommand,
+  featuresCommand,
+  STAGE_FLAGS,
+  stageCommand,
+} from "./pipeline-commands.ts";
 import { FINETUNE_FLAGS, TRAIN_FLAGS, trainCommand } from "./train-commands.ts";
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   demo: {
-    summary: "Train S, D, M, DF, MF on the embedded toy pair, compare, and check that the planted direction u is recovered (exit 1 when not).",
+    summary:
+      "Train S, D, M, DF, MF on the embedded toy pair, compare, and check that the planted direction u is recovered (exit 1 when not).",
     flags: DEMO_FLAGS,
     notes: ["The control (--no-plant: chat model = base model) must fail the check: there is nothing to find."],
     run: ({ flags, log }) => demoCommand(flags, log),
@@ -34,12 +43,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run: ({ flags, log }) => stageCommand("train-stage2", flags, log),
   },
   compare: {
-    summary: "Per-latent decoder and encoder cosines (S–D, S–M, D–DF, M–MF), the two-stage scatter and ranking, the per-latent table.",
+    summary:
+      "Per-latent decoder and encoder cosines (S–D, S–M, D–DF, M–MF), the two-stage scatter and ranking, the per-latent table.",
     flags: COMPARE_FLAGS,
     run: ({ flags, log }) => compareCommand(flags, log),
   },
   features: {
-    summary: "Max-activating contexts of the top-ranked latents (D on the base model, MF on the chat model): features.json + index.html.",
+    summary:
+      "Max-activating contexts of the top-ranked latents (D on the base model, MF on the chat model): features.json + index.html.",
     flags: COMPARE_FLAGS,
     run: ({ flags, log }) => featuresCommand(flags, log),
   },

@@ -1,12 +1,16 @@
 /** train-stage0/1/2, compare, features and demo: the stage-wise diffing pipeline from one config. */
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { CONFIG_FLAG, FORCE_FLAG, RUN_DIR_FLAG, WANDB_FLAG, startRunEvent } from "@difflens/app-kit";
-import { UsageError, didYouMean, type FlagSpec, type ParsedFlags } from "@difflens/common";
-import {
-  STAGE_NAMES, loadDiffingConfig, resolveDiffingConfig, type DiffingConfig, type StageName,
-} from "../config/diffing-config.ts";
+import { CONFIG_FLAG, FORCE_FLAG, RUN_DIR_FLAG, startRunEvent, WANDB_FLAG } from "@difflens/app-kit";
+import { didYouMean, type FlagSpec, type ParsedFlags, UsageError } from "@difflens/common";
 import { runCompare } from "../compare/compare.ts";
+import {
+  type DiffingConfig,
+  loadDiffingConfig,
+  resolveDiffingConfig,
+  STAGE_NAMES,
+  type StageName,
+} from "../config/diffing-config.ts";
 import { formatDemo, runDemo } from "../demo/demo.ts";
 import { DiffingError } from "../errors.ts";
 import { checkFeaturesInputs, runFeatures } from "../features/features.ts";
@@ -16,15 +20,28 @@ import { trainStages } from "../stages/pipeline.ts";
 import { COMMAND_STAGES } from "../stages/stage-plan.ts";
 
 /** configs/diffing/default.json of this checkout: the embedded toy. */
-export const DEFAULT_CONFIG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../configs/diffing/default.json");
+export const DEFAULT_CONFIG = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../../../configs/diffing/default.json",
+);
 
 const PIPELINE_CONFIG_FLAG: FlagSpec = {
   ...CONFIG_FLAG,
   help: "pipeline config (default: configs/diffing/default.json, the embedded toy); relative paths in it resolve from its folder",
 };
 const TOY_FLAGS: readonly FlagSpec[] = [
-  { name: "seed", kind: "number", value: "N", help: "toy configs: seed of the toy pair (base weights, planted direction)" },
-  { name: "plant-scale", kind: "number", value: "X", help: "toy configs: plant norm as a fraction of the median residual norm (0 < X ≤ 1)" },
+  {
+    name: "seed",
+    kind: "number",
+    value: "N",
+    help: "toy configs: seed of the toy pair (base weights, planted direction)",
+  },
+  {
+    name: "plant-scale",
+    kind: "number",
+    value: "X",
+    help: "toy configs: plant norm as a fraction of the median residual norm (0 < X ≤ 1)",
+  },
   { name: "no-plant", kind: "boolean", help: "toy configs: the control — chat model = base model" },
 ];
 const COMMON: readonly FlagSpec[] = [
@@ -35,11 +52,18 @@ const COMMON: readonly FlagSpec[] = [
 ];
 export const STAGE_FLAGS: readonly FlagSpec[] = [
   ...COMMON,
-  { name: "with-parents", kind: "boolean", help: "train missing parent stages first (always on with the default config)" },
   {
-    name: "retrain", kind: "strings", value: "STAGE[,STAGE]",
-    help: "train these stages again: they, the stages after them, compare/ and features/ are moved aside first "
-      + "(STAGE.retired-<time>, never deleted)",
+    name: "with-parents",
+    kind: "boolean",
+    help: "train missing parent stages first (always on with the default config)",
+  },
+  {
+    name: "retrain",
+    kind: "strings",
+    value: "STAGE[,STAGE]",
+    help:
+      "train these stages again: they, the stages after them, compare/ and features/ are moved aside first " +
+      "(STAGE.retired-<time>, never deleted)",
   },
 ];
 export const COMPARE_FLAGS: readonly FlagSpec[] = [...COMMON, FORCE_FLAG];
@@ -47,12 +71,18 @@ export const DEMO_FLAGS: readonly FlagSpec[] = [
   PIPELINE_CONFIG_FLAG,
   {
     ...RUN_DIR_FLAG,
-    help: "demo run folder (default: runs/diffing/demo/seed-<N>-scale-<X>[-control], the demo's own, replaced on "
-      + "every run); a folder you name must be new or empty unless --force",
+    help:
+      "demo run folder (default: runs/diffing/demo/seed-<N>-scale-<X>[-control], the demo's own, replaced on " +
+      "every run); a folder you name must be new or empty unless --force",
   },
   FORCE_FLAG,
   ...TOY_FLAGS,
-  { name: "threshold", kind: "number", value: "C", help: "|cos| the leading change direction must reach (default 0.9)" },
+  {
+    name: "threshold",
+    kind: "number",
+    value: "C",
+    help: "|cos| the leading change direction must reach (default 0.9)",
+  },
   { name: "no-features", kind: "boolean", help: "skip the max-activating contexts page" },
 ];
 
@@ -61,7 +91,12 @@ export function configFromFlags(flags: ParsedFlags): { config: DiffingConfig; is
   const file = typeof flags.config === "string" ? path.resolve(flags.config) : DEFAULT_CONFIG;
   const loaded = loadDiffingConfig(file);
   const toyFlag = flags.seed !== undefined || flags["plant-scale"] !== undefined || flags["no-plant"] !== undefined;
-  if (toyFlag && loaded.toy === null) throw new UsageError("USAGE", `--seed, --plant-scale and --no-plant apply to toy configs; ${file} has no toy section`, { file, field: "toy" });
+  if (toyFlag && loaded.toy === null)
+    throw new UsageError(
+      "USAGE",
+      `--seed, --plant-scale and --no-plant apply to toy configs; ${file} has no toy section`,
+      { file, field: "toy" },
+    );
   const { file: _f, ...rest } = loaded;
   const input: Record<string, unknown> = { ...rest };
   if (typeof flags["run-dir"] === "string") input.runDir = path.resolve(flags["run-dir"]);
@@ -81,7 +116,10 @@ export function configFromFlags(flags: ParsedFlags): { config: DiffingConfig; is
 /** `--retrain D --retrain M` or `--retrain D,M`: stage names, checked. */
 export function retrainFlag(flags: ParsedFlags): StageName[] {
   const given = (flags.retrain as string[] | undefined) ?? [];
-  const names = given.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+  const names = given
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
   for (const name of names) {
     if (!(STAGE_NAMES as readonly string[]).includes(name)) {
       const hint = `${didYouMean(name, STAGE_NAMES)} (stages: ${STAGE_NAMES.join(", ")})`;
@@ -91,21 +129,35 @@ export function retrainFlag(flags: ParsedFlags): StageName[] {
   return [...new Set(names)] as StageName[];
 }
 
-export async function stageCommand(command: "train-stage0" | "train-stage1" | "train-stage2", flags: ParsedFlags, log: (line: string) => void): Promise<number> {
+export async function stageCommand(
+  command: "train-stage0" | "train-stage1" | "train-stage2",
+  flags: ParsedFlags,
+  log: (line: string) => void,
+): Promise<number> {
   const { config, isDefault } = configFromFlags(flags);
   const retrain = retrainFlag(flags);
   const event = startRunEvent(command);
   const withParents = isDefault || Boolean(flags["with-parents"]);
   let retired: Array<[string, string]> = [];
   const records = await trainStages(config, COMMAND_STAGES[command]!, {
-    withParents, withParentsReason: isDefault ? "the default config trains missing parents" : "--with-parents",
-    log, retrain, command,
+    withParents,
+    withParentsReason: isDefault ? "the default config trains missing parents" : "--with-parents",
+    log,
+    retrain,
+    command,
     onRetired: (moved) => (retired = moved),
   });
-  const details = Object.fromEntries(Object.entries(records).map(([s, r]) => [s, {
-    wallS: r!.timings.wallS, tokensPerS: r!.timings.tokensPerS, checkpoint: r!.checkpoint,
-    fingerprint: r!.fingerprintDigest ?? null,
-  }]));
+  const details = Object.fromEntries(
+    Object.entries(records).map(([s, r]) => [
+      s,
+      {
+        wallS: r!.timings.wallS,
+        tokensPerS: r!.timings.tokensPerS,
+        checkpoint: r!.checkpoint,
+        fingerprint: r!.fingerprintDigest ?? null,
+      },
+    ]),
+  );
   const done = event.end({ ...details, ...(retired.length > 0 ? { retired: Object.fromEntries(retired) } : {}) });
   recordDiffingRun(config.runDir, config, config.sae.seed, done);
   log(`${command}: done in ${done.wallS.toFixed(1)} s → ${config.runDir}`);
@@ -142,10 +194,15 @@ export async function demoCommand(flags: ParsedFlags, log: (line: string) => voi
   if (toy === null) throw new DiffingError("CONFIG_INVALID", "demo: the config has no toy section", { field: "toy" });
   const plant = !flags["no-plant"];
   const result = await runDemo({
-    config, seed: toy.seed, plantScale: toy.plantScale, plant,
+    config,
+    seed: toy.seed,
+    plantScale: toy.plantScale,
+    plant,
     ...(typeof flags["run-dir"] === "string" ? { runDir: path.resolve(flags["run-dir"]) } : {}),
     force: Boolean(flags.force),
-    threshold: typeof flags.threshold === "number" ? flags.threshold : 0.9, features: !flags["no-features"], log,
+    threshold: typeof flags.threshold === "number" ? flags.threshold : 0.9,
+    features: !flags["no-features"],
+    log,
   });
   process.stdout.write(`${formatDemo(result, plant)}\n`);
   return result.passed ? 0 : 1;

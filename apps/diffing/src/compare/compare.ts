@@ -8,13 +8,13 @@
 import * as path from "node:path";
 import { writeOutputFolder } from "@difflens/app-kit";
 import { writeFileAtomic, writeJsonAtomic } from "@difflens/common";
-import { loadSae, type Sae } from "@difflens/sae";
 import { saveFigure, scatter, topLabels } from "@difflens/plot";
-import { STAGE_NAMES, type DiffingConfig, type StageName } from "../config/diffing-config.ts";
+import { loadSae, type Sae } from "@difflens/sae";
+import { type DiffingConfig, STAGE_NAMES, type StageName } from "../config/diffing-config.ts";
 import { verifiedStageRecords } from "../stages/stage-check.ts";
 import { stageFingerprints } from "../stages/stage-fingerprint.ts";
-import { stageCheckpoint, type StageRecord } from "../stages/stage-plan.ts";
-import { latentCosines, twoStageRanking, type LatentCosines, type PairName } from "./latent-cosines.ts";
+import { type StageRecord, stageCheckpoint } from "../stages/stage-plan.ts";
+import { type LatentCosines, latentCosines, type PairName, twoStageRanking } from "./latent-cosines.ts";
 
 export interface CompareResult {
   readonly saes: Readonly<Record<StageName, Sae>>;
@@ -45,7 +45,8 @@ export interface ComparedStage {
 /** Which checkpoints a comparison was computed from (features refuses a comparison of other checkpoints). */
 export function comparedStages(records: Readonly<Record<StageName, StageRecord>>): Record<StageName, ComparedStage> {
   const entry = (s: StageName): ComparedStage => ({
-    sha256: records[s].sha256, fingerprint: records[s].fingerprintDigest ?? null,
+    sha256: records[s].sha256,
+    fingerprint: records[s].fingerprintDigest ?? null,
   });
   return Object.fromEntries(STAGE_NAMES.map((s) => [s, entry(s)])) as Record<StageName, ComparedStage>;
 }
@@ -58,7 +59,9 @@ export async function runCompare(
   const finalDir = path.join(config.runDir, "compare");
   const records = verifiedStageRecords(config, STAGE_NAMES, stageFingerprints(config), "compare");
   return writeOutputFolder(finalDir, (outDir) => compareInto(outDir, finalDir, config, records, log), {
-    force: options.force ?? false, what: "compare", alternatives: "or another run folder",
+    force: options.force ?? false,
+    what: "compare",
+    alternatives: "or another run folder",
   });
 }
 
@@ -90,12 +93,24 @@ async function compareInto(
     return row;
   });
   const header = Object.keys(rows[0]!);
-  writeFileAtomic(path.join(outDir, "latents.csv"), [header.join(","), ...rows.map((r) => header.map((h) => r[h]).join(","))].join("\n") + "\n");
+  writeFileAtomic(
+    path.join(outDir, "latents.csv"),
+    [header.join(","), ...rows.map((r) => header.map((h) => r[h]).join(","))].join("\n") + "\n",
+  );
   writeJsonAtomic(path.join(outDir, "latents.json"), {
-    description: "Per-latent cosine similarity of decoder (dec_*) and encoder (enc_*) rows between parent and child stages; rank by dec_sum = cos(D,DF) + cos(M,MF), smallest (most rotated) first.",
-    hook: config.hook, dSae, threshold: config.compare.threshold, stages: comparedStages(records), latents: rows,
+    description:
+      "Per-latent cosine similarity of decoder (dec_*) and encoder (enc_*) rows between parent and child stages; rank by dec_sum = cos(D,DF) + cos(M,MF), smallest (most rotated) first.",
+    hook: config.hook,
+    dSae,
+    threshold: config.compare.threshold,
+    stages: comparedStages(records),
+    latents: rows,
   });
-  writeJsonAtomic(path.join(outDir, "ranking.json"), { by: "decoder cos(D,DF) + cos(M,MF), ascending", top: ranking.slice(0, config.compare.topK), encoderTop: encoderRanking.slice(0, config.compare.topK) });
+  writeJsonAtomic(path.join(outDir, "ranking.json"), {
+    by: "decoder cos(D,DF) + cos(M,MF), ascending",
+    top: ranking.slice(0, config.compare.topK),
+    encoderTop: encoderRanking.slice(0, config.compare.topK),
+  });
 
   const figures: string[] = [];
   const ids = Array.from({ length: dSae }, (_, i) => i);
@@ -106,10 +121,13 @@ async function compareInto(
     const spec = {
       title: `Two-stage comparison (${kind} directions)`,
       subtitle: `${config.name}: ${config.hook}, d_sae ${dSae}; labels = top ${config.compare.topK} by lowest sum`,
-      x: c.D_DF, y: c.M_MF,
+      x: c.D_DF,
+      y: c.M_MF,
       labels: topLabels(ids, sums, config.compare.topK, "smallest"),
-      xTitle: "cos(D, DF): model changes on chat data", yTitle: "cos(M, MF): data changes on the chat model",
-      xLines: [{ value: t, label: `${t}` }], yLines: [{ value: t, label: `${t}` }],
+      xTitle: "cos(D, DF): model changes on chat data",
+      yTitle: "cos(M, MF): data changes on the chat model",
+      xLines: [{ value: t, label: `${t}` }],
+      yLines: [{ value: t, label: `${t}` }],
       nonFinite: "drop" as const,
     };
     const base = path.join(outDir, `two-stage-${kind}`);
@@ -117,10 +135,17 @@ async function compareInto(
     figures.push(path.join(finalDir, `two-stage-${kind}.png`));
     // Small rotations cluster in the corner above the 0.7 lines: a zoom on the data (no lines) keeps labels readable.
     const { xLines: _x, yLines: _y, ...zoom } = spec;
-    await saveFigure(scatter({ ...zoom, subtitle: `zoom on the data (threshold lines ${t} off-scale)` }), `${base}-zoom`);
+    await saveFigure(
+      scatter({ ...zoom, subtitle: `zoom on the data (threshold lines ${t} off-scale)` }),
+      `${base}-zoom`,
+    );
   }
-  const below = ranking.filter((i) => cosines.decoder.D_DF[i]! < config.compare.threshold && cosines.decoder.M_MF[i]! < config.compare.threshold).length;
-  log(`compare: ${dSae} latents, ${below} below ${config.compare.threshold} on both axes; top ${config.compare.topK}: ${ranking.slice(0, config.compare.topK).join(", ")} → ${path.relative(process.cwd(), finalDir)}`);
+  const below = ranking.filter(
+    (i) => cosines.decoder.D_DF[i]! < config.compare.threshold && cosines.decoder.M_MF[i]! < config.compare.threshold,
+  ).length;
+  log(
+    `compare: ${dSae} latents, ${below} below ${config.compare.threshold} on both axes; top ${config.compare.topK}: ${ranking.slice(0, config.compare.topK).join(", ")} → ${path.relative(process.cwd(), finalDir)}`,
+  );
   return { saes, cosines, ranking, encoderRanking, rankOf, figures };
 }
 

@@ -10,9 +10,12 @@ export function rowCosines(a: Float32Array, b: Float32Array, d: number): Float64
   const rows = a.length / d;
   const out = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
-    let ab = 0, aa = 0, bb = 0;
+    let ab = 0,
+      aa = 0,
+      bb = 0;
     for (let i = r * d; i < (r + 1) * d; i++) {
-      const x = a[i]!, y = b[i]!;
+      const x = a[i]!,
+        y = b[i]!;
       ab += x * y;
       aa += x * x;
       bb += y * y;
@@ -22,7 +25,12 @@ export function rowCosines(a: Float32Array, b: Float32Array, d: number): Float64
   return out;
 }
 
-export const PAIRS = [["S", "D"], ["S", "M"], ["D", "DF"], ["M", "MF"]] as const;
+export const PAIRS = [
+  ["S", "D"],
+  ["S", "M"],
+  ["D", "DF"],
+  ["M", "MF"],
+] as const;
 export type PairName = "S_D" | "S_M" | "D_DF" | "M_MF";
 
 export interface LatentCosines {
@@ -46,6 +54,9 @@ export function latentCosines(saes: Readonly<Record<StageName, Sae>>): LatentCos
  * chat model meeting chat data). Ties break by latent index; NaN (a dead, zero row) sorts last.
  */
 export function twoStageRanking(dDf: Float64Array, mMf: Float64Array): number[] {
-  const score = (i: number) => { const s = dDf[i]! + mMf[i]!; return Number.isNaN(s) ? Infinity : s; };
+  const score = (i: number) => {
+    const s = dDf[i]! + mMf[i]!;
+    return Number.isNaN(s) ? Infinity : s;
+  };
   return Array.from({ length: dDf.length }, (_, i) => i).sort((a, b) => score(a) - score(b) || a - b);
 }

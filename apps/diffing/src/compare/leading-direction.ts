@@ -13,7 +13,12 @@ export interface LeadingDirection {
 
 export function leadingRightSingularVector(rows: readonly ArrayLike<number>[], d: number): LeadingDirection {
   const g = new Float64Array(d * d); // XᵀX
-  for (const r of rows) for (let i = 0; i < d; i++) { const ri = r[i]!; if (ri === 0) continue; for (let j = 0; j < d; j++) g[i * d + j]! += ri * r[j]!; }
+  for (const r of rows)
+    for (let i = 0; i < d; i++) {
+      const ri = r[i]!;
+      if (ri === 0) continue;
+      for (let j = 0; j < d; j++) g[i * d + j]! += ri * r[j]!;
+    }
   const { values, vectors } = symmetricEigen(g, d);
   let top = 0;
   for (let i = 1; i < d; i++) if (values[i]! > values[top]!) top = i;
@@ -22,7 +27,9 @@ export function leadingRightSingularVector(rows: readonly ArrayLike<number>[], d
   let big = 0;
   for (let i = 1; i < d; i++) if (Math.abs(direction[i]!) > Math.abs(direction[big]!)) big = i;
   if (direction[big]! < 0) for (let i = 0; i < d; i++) direction[i] = -direction[i]!;
-  const sorted = Float64Array.from(values, (v) => Math.sqrt(Math.max(0, v))).sort().reverse();
+  const sorted = Float64Array.from(values, (v) => Math.sqrt(Math.max(0, v)))
+    .sort()
+    .reverse();
   const total = values.reduce((s, v) => s + Math.max(0, v), 0);
   return { direction, singularValues: sorted, explained: total > 0 ? Math.max(0, values[top]!) / total : 0 };
 }
@@ -42,19 +49,23 @@ export function symmetricEigen(input: Float64Array, d: number): { values: Float6
         if (Math.abs(apq) < 1e-300) continue;
         const theta = (a[q * d + q]! - a[p * d + p]!) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        const c = 1 / Math.sqrt(t * t + 1),
+          s = t * c;
         for (let k = 0; k < d; k++) {
-          const akp = a[k * d + p]!, akq = a[k * d + q]!;
+          const akp = a[k * d + p]!,
+            akq = a[k * d + q]!;
           a[k * d + p] = c * akp - s * akq;
           a[k * d + q] = s * akp + c * akq;
         }
         for (let k = 0; k < d; k++) {
-          const apk = a[p * d + k]!, aqk = a[q * d + k]!;
+          const apk = a[p * d + k]!,
+            aqk = a[q * d + k]!;
           a[p * d + k] = c * apk - s * aqk;
           a[q * d + k] = s * apk + c * aqk;
         }
         for (let k = 0; k < d; k++) {
-          const vkp = v[k * d + p]!, vkq = v[k * d + q]!;
+          const vkp = v[k * d + p]!,
+            vkq = v[k * d + q]!;
           v[k * d + p] = c * vkp - s * vkq;
           v[k * d + q] = s * vkp + c * vkq;
         }
@@ -65,7 +76,13 @@ export function symmetricEigen(input: Float64Array, d: number): { values: Float6
 }
 
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) { ab += a[i]! * b[i]!; aa += a[i]! * a[i]!; bb += b[i]! * b[i]!; }
+  let ab = 0,
+    aa = 0,
+    bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
   return ab / Math.sqrt(aa * bb);
 }

@@ -4,12 +4,22 @@
  * runs in apps/diffing) and a run from the repository root read the same files.
  */
 import * as path from "node:path";
-import { loadConfigFile, resolveModelRef, type ModelRef } from "@difflens/app-kit";
+import { loadConfigFile, type ModelRef, resolveModelRef } from "@difflens/app-kit";
 import { DiffingError } from "../errors.ts";
 import { bool, deepFreeze, fields, num, numList, objectWithKeys, oneOf, str } from "./fields.ts";
 import {
-  resolveChatData, resolveHarvest, resolveMask, resolveSae, resolveTextData, resolveWandb,
-  type ChatDataConfig, type HarvestConfig, type MaskConfig, type SaeConfig, type TextDataConfig, type WandbConfig,
+  type ChatDataConfig,
+  type HarvestConfig,
+  type MaskConfig,
+  resolveChatData,
+  resolveHarvest,
+  resolveMask,
+  resolveSae,
+  resolveTextData,
+  resolveWandb,
+  type SaeConfig,
+  type TextDataConfig,
+  type WandbConfig,
 } from "./sections.ts";
 
 export const STAGE_NAMES = ["S", "D", "M", "DF", "MF"] as const;
@@ -87,9 +97,34 @@ export interface DiffingConfig {
 }
 
 export const DEFAULT_COMPARE: CompareConfig = Object.freeze({ threshold: 0.7, topK: 10 });
-export const DEFAULT_FEATURES: FeaturesConfig = Object.freeze({ latents: null, contexts: 10, data: "chat", windows: 256, baseStage: "D", chatStage: "MF", contextRadius: 12 });
+export const DEFAULT_FEATURES: FeaturesConfig = Object.freeze({
+  latents: null,
+  contexts: 10,
+  data: "chat",
+  windows: 256,
+  baseStage: "D",
+  chatStage: "MF",
+  contextRadius: 12,
+});
 
-const TOP_KEYS = ["$comment", "name", "runDir", "toy", "baseModel", "chatModel", "hook", "textData", "chatData", "mask", "sae", "stages", "harvest", "wandb", "compare", "features"];
+const TOP_KEYS = [
+  "$comment",
+  "name",
+  "runDir",
+  "toy",
+  "baseModel",
+  "chatModel",
+  "hook",
+  "textData",
+  "chatData",
+  "mask",
+  "sae",
+  "stages",
+  "harvest",
+  "wandb",
+  "compare",
+  "features",
+];
 
 /**
  * Validates a pipeline config. `baseDir` resolves relative paths (the config file's folder). Unknown keys are
@@ -113,7 +148,10 @@ export function resolveDiffingConfig(input: unknown, baseDir: string, file: stri
   const baseModel = model("baseModel", rec.baseModel);
   const chatModel = model("chatModel", rec.chatModel);
   if (toy === null && (baseModel === null || chatModel === null)) {
-    throw new DiffingError("CONFIG_INVALID", "config: baseModel and chatModel are required unless toy is set", { ...(file ? { file } : {}), field: baseModel === null ? "baseModel" : "chatModel" });
+    throw new DiffingError("CONFIG_INVALID", "config: baseModel and chatModel are required unless toy is set", {
+      ...(file ? { file } : {}),
+      field: baseModel === null ? "baseModel" : "chatModel",
+    });
   }
   const text = resolveTextData("textData", rec.textData);
   const chat = resolveChatData("chatData", rec.chatData);
@@ -122,9 +160,19 @@ export function resolveDiffingConfig(input: unknown, baseDir: string, file: stri
   for (const s of STAGE_NAMES) {
     const st = objectWithKeys(`stages.${s}`, stagesRec[s], ["tokens", "lr", "pretrained"]);
     const pretrained = str(`stages.${s}`, st, "pretrained", null);
-    if (pretrained !== null && s !== "S") throw new DiffingError("CONFIG_INVALID", `stages.${s}.pretrained: only stage S can adopt a pretrained SAE (the others finetune their parent)`, { field: `stages.${s}.pretrained` });
-    if (st.tokens === undefined && pretrained === null) throw new DiffingError("CONFIG_INVALID", `stages.${s}.tokens is required`, { field: `stages.${s}.tokens` });
-    stages[s] = { tokens: num(`stages.${s}`, st, "tokens", 0, { int: true, min: 0 }), lr: num(`stages.${s}`, st, "lr", null, { min: 0, nullable: true }), pretrained: pretrained === null ? null : abs(pretrained) };
+    if (pretrained !== null && s !== "S")
+      throw new DiffingError(
+        "CONFIG_INVALID",
+        `stages.${s}.pretrained: only stage S can adopt a pretrained SAE (the others finetune their parent)`,
+        { field: `stages.${s}.pretrained` },
+      );
+    if (st.tokens === undefined && pretrained === null)
+      throw new DiffingError("CONFIG_INVALID", `stages.${s}.tokens is required`, { field: `stages.${s}.tokens` });
+    stages[s] = {
+      tokens: num(`stages.${s}`, st, "tokens", 0, { int: true, min: 0 }),
+      lr: num(`stages.${s}`, st, "lr", null, { min: 0, nullable: true }),
+      pretrained: pretrained === null ? null : abs(pretrained),
+    };
   }
   const cmp = objectWithKeys("compare", rec.compare, Object.keys(DEFAULT_COMPARE));
   const ft = objectWithKeys("features", rec.features, Object.keys(DEFAULT_FEATURES));
@@ -132,7 +180,9 @@ export function resolveDiffingConfig(input: unknown, baseDir: string, file: stri
   const config: DiffingConfig = {
     name: str("config", rec, "name", "diffing"),
     runDir: abs(str("config", rec, "runDir", "runs/diffing/default")),
-    toy, baseModel, chatModel,
+    toy,
+    baseModel,
+    chatModel,
     hook: str("config", rec, "hook", "blocks.13.hook_resid_pre"),
     textData: { ...text, files: text.files.map(abs) },
     chatData: { ...chat, files: chat.files.map(abs) },
@@ -141,7 +191,10 @@ export function resolveDiffingConfig(input: unknown, baseDir: string, file: stri
     stages,
     harvest: resolveHarvest("harvest", rec.harvest),
     wandb: resolveWandb("wandb", rec.wandb),
-    compare: { threshold: num("compare", cmp, "threshold", DEFAULT_COMPARE.threshold, { min: -1, max: 1 }), topK: num("compare", cmp, "topK", DEFAULT_COMPARE.topK, { int: true, min: 1 }) },
+    compare: {
+      threshold: num("compare", cmp, "threshold", DEFAULT_COMPARE.threshold, { min: -1, max: 1 }),
+      topK: num("compare", cmp, "topK", DEFAULT_COMPARE.topK, { int: true, min: 1 }),
+    },
     features: {
       latents: numList("features", ft, "latents", F.latents),
       contexts: num("features", ft, "contexts", F.contexts, { int: true, min: 1 }),

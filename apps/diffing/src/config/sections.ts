@@ -2,8 +2,9 @@
  * Config sections shared by the stage pipeline (diffing-config.ts) and the generic train/finetune commands
  * (train-config.ts). Each has a doc comment per field, frozen defaults and a resolver that rejects unknown keys.
  */
-import { bool, num, objectWithKeys, oneOf, str, strList } from "./fields.ts";
+
 import { DiffingError } from "../errors.ts";
+import { bool, num, objectWithKeys, oneOf, str, strList } from "./fields.ts";
 
 /** Untokenized text, packed into windows (the seed's Pile). */
 export interface TextDataConfig {
@@ -16,12 +17,19 @@ export interface TextDataConfig {
   /** Token written between documents. */
   readonly separatorToken: string;
 }
-export const DEFAULT_TEXT_DATA: Omit<TextDataConfig, "files"> = Object.freeze({ column: "text", contextSize: 256, separatorToken: "<|endoftext|>" });
+export const DEFAULT_TEXT_DATA: Omit<TextDataConfig, "files"> = Object.freeze({
+  column: "text",
+  contextSize: 256,
+  separatorToken: "<|endoftext|>",
+});
 
 export function resolveTextData(where: string, input: unknown): TextDataConfig {
   const rec = objectWithKeys(where, input, ["files", "column", "contextSize", "separatorToken"]);
   const files = strList(where, rec, "files", []);
-  if (files.length === 0) throw new DiffingError("CONFIG_INVALID", `${where}.files: at least one Parquet file is required`, { field: `${where}.files` });
+  if (files.length === 0)
+    throw new DiffingError("CONFIG_INVALID", `${where}.files: at least one Parquet file is required`, {
+      field: `${where}.files`,
+    });
   const D = DEFAULT_TEXT_DATA;
   return {
     files,
@@ -50,15 +58,34 @@ export interface ChatDataConfig {
   readonly trainRegions: readonly string[] | null;
 }
 export const DEFAULT_CHAT_DATA: Omit<ChatDataConfig, "files"> = Object.freeze({
-  format: "alpaca", column: "input_ids", instructionIn: "user", contextSize: 512, padToken: "<|endoftext|>", overflow: "truncate", trainRegions: null,
+  format: "alpaca",
+  column: "input_ids",
+  instructionIn: "user",
+  contextSize: 512,
+  padToken: "<|endoftext|>",
+  overflow: "truncate",
+  trainRegions: null,
 });
 
 export function resolveChatData(where: string, input: unknown): ChatDataConfig {
-  const rec = objectWithKeys(where, input, ["files", "format", "column", "instructionIn", "contextSize", "padToken", "overflow", "trainRegions"]);
+  const rec = objectWithKeys(where, input, [
+    "files",
+    "format",
+    "column",
+    "instructionIn",
+    "contextSize",
+    "padToken",
+    "overflow",
+    "trainRegions",
+  ]);
   const files = strList(where, rec, "files", []);
-  if (files.length === 0) throw new DiffingError("CONFIG_INVALID", `${where}.files: at least one Parquet file is required`, { field: `${where}.files` });
+  if (files.length === 0)
+    throw new DiffingError("CONFIG_INVALID", `${where}.files: at least one Parquet file is required`, {
+      field: `${where}.files`,
+    });
   const D = DEFAULT_CHAT_DATA;
-  const regions = rec.trainRegions === null || rec.trainRegions === undefined ? null : strList(where, rec, "trainRegions", []);
+  const regions =
+    rec.trainRegions === null || rec.trainRegions === undefined ? null : strList(where, rec, "trainRegions", []);
   return {
     files,
     format: oneOf(where, rec, "format", D.format, ["alpaca", "tokenized"] as const),
@@ -78,11 +105,17 @@ export interface MaskConfig {
   /** Exclude the first position of every window (an attention sink). */
   readonly excludeFirstPosition: boolean;
 }
-export const DEFAULT_MASK: MaskConfig = Object.freeze({ excludeTokens: Object.freeze(["<|endoftext|>", "<|im_start|>", "<|im_end|>"]), excludeFirstPosition: false });
+export const DEFAULT_MASK: MaskConfig = Object.freeze({
+  excludeTokens: Object.freeze(["<|endoftext|>", "<|im_start|>", "<|im_end|>"]),
+  excludeFirstPosition: false,
+});
 
 export function resolveMask(where: string, input: unknown): MaskConfig {
   const rec = objectWithKeys(where, input, ["excludeTokens", "excludeFirstPosition"]);
-  return { excludeTokens: strList(where, rec, "excludeTokens", DEFAULT_MASK.excludeTokens), excludeFirstPosition: bool(where, rec, "excludeFirstPosition", DEFAULT_MASK.excludeFirstPosition) };
+  return {
+    excludeTokens: strList(where, rec, "excludeTokens", DEFAULT_MASK.excludeTokens),
+    excludeFirstPosition: bool(where, rec, "excludeFirstPosition", DEFAULT_MASK.excludeFirstPosition),
+  };
 }
 
 /** The TopK SAE shared by every stage (stages may not change hook, d_sae or k: latent i must stay latent i). */
@@ -111,13 +144,22 @@ export interface SaeConfig {
   readonly finetuneOptimizer: "keep" | "reset";
 }
 export const DEFAULT_SAE: Omit<SaeConfig, "dSae"> = Object.freeze({
-  k: 32, lr: null, batchSize: 4096, lrWarmupSteps: 1000, lrDecayFraction: 0.2, deadAfterTokens: 10_000_000,
-  normalizeActivations: "unit-mean-squared-norm", seed: 0, checkpointEverySteps: 1000, finetuneOptimizer: "reset",
+  k: 32,
+  lr: null,
+  batchSize: 4096,
+  lrWarmupSteps: 1000,
+  lrDecayFraction: 0.2,
+  deadAfterTokens: 10_000_000,
+  normalizeActivations: "unit-mean-squared-norm",
+  seed: 0,
+  checkpointEverySteps: 1000,
+  finetuneOptimizer: "reset",
 });
 
 export function resolveSae(where: string, input: unknown): SaeConfig {
   const rec = objectWithKeys(where, input, ["dSae", ...Object.keys(DEFAULT_SAE)]);
-  if (rec.dSae === undefined) throw new DiffingError("CONFIG_INVALID", `${where}.dSae is required`, { field: `${where}.dSae` });
+  if (rec.dSae === undefined)
+    throw new DiffingError("CONFIG_INVALID", `${where}.dSae is required`, { field: `${where}.dSae` });
   const D = DEFAULT_SAE;
   const dSae = num(where, rec, "dSae", 0, { int: true, min: 1 });
   return {
@@ -128,7 +170,10 @@ export function resolveSae(where: string, input: unknown): SaeConfig {
     lrWarmupSteps: num(where, rec, "lrWarmupSteps", D.lrWarmupSteps, { int: true, min: 0 }),
     lrDecayFraction: num(where, rec, "lrDecayFraction", D.lrDecayFraction, { min: 0, max: 1 }),
     deadAfterTokens: num(where, rec, "deadAfterTokens", D.deadAfterTokens, { int: true, min: 1 }),
-    normalizeActivations: oneOf(where, rec, "normalizeActivations", D.normalizeActivations, ["none", "unit-mean-squared-norm"] as const),
+    normalizeActivations: oneOf(where, rec, "normalizeActivations", D.normalizeActivations, [
+      "none",
+      "unit-mean-squared-norm",
+    ] as const),
     seed: num(where, rec, "seed", D.seed, { int: true, min: 0 }),
     checkpointEverySteps: num(where, rec, "checkpointEverySteps", D.checkpointEverySteps, { int: true, min: 0 }),
     finetuneOptimizer: oneOf(where, rec, "finetuneOptimizer", D.finetuneOptimizer, ["keep", "reset"] as const),

@@ -3,12 +3,22 @@
  * Relative paths resolve from the config file's folder.
  */
 import * as path from "node:path";
-import { loadConfigFile, resolveModelRef, type ModelRef } from "@difflens/app-kit";
+import { loadConfigFile, type ModelRef, resolveModelRef } from "@difflens/app-kit";
 import { DiffingError } from "../errors.ts";
 import { deepFreeze, fields, num, objectWithKeys, str } from "./fields.ts";
 import {
-  resolveChatData, resolveHarvest, resolveMask, resolveSae, resolveTextData, resolveWandb,
-  type ChatDataConfig, type HarvestConfig, type MaskConfig, type SaeConfig, type TextDataConfig, type WandbConfig,
+  type ChatDataConfig,
+  type HarvestConfig,
+  type MaskConfig,
+  resolveChatData,
+  resolveHarvest,
+  resolveMask,
+  resolveSae,
+  resolveTextData,
+  resolveWandb,
+  type SaeConfig,
+  type TextDataConfig,
+  type WandbConfig,
 } from "./sections.ts";
 
 export interface TrainConfig {
@@ -31,18 +41,38 @@ export interface TrainConfig {
   readonly file: string | null;
 }
 
-const KEYS = ["$comment", "model", "hook", "textData", "chatData", "mask", "sae", "tokens", "harvest", "wandb", "outDir"];
+const KEYS = [
+  "$comment",
+  "model",
+  "hook",
+  "textData",
+  "chatData",
+  "mask",
+  "sae",
+  "tokens",
+  "harvest",
+  "wandb",
+  "outDir",
+];
 
 export function resolveTrainConfig(input: unknown, baseDir: string, file: string | null = null): TrainConfig {
   const rec = objectWithKeys("config", input, KEYS, file ?? undefined);
   const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(baseDir, p));
-  if (rec.model === undefined) throw new DiffingError("CONFIG_INVALID", "config.model is required (a model folder)", { field: "model" });
+  if (rec.model === undefined)
+    throw new DiffingError("CONFIG_INVALID", "config.model is required (a model folder)", { field: "model" });
   const model = resolveModelRef("model", rec.model, baseDir, fields);
-  const hasText = rec.textData !== undefined && rec.textData !== null, hasChat = rec.chatData !== undefined && rec.chatData !== null;
-  if (hasText === hasChat) throw new DiffingError("CONFIG_INVALID", "config: give exactly one of textData and chatData", { field: hasText ? "chatData" : "textData" });
+  const hasText = rec.textData !== undefined && rec.textData !== null,
+    hasChat = rec.chatData !== undefined && rec.chatData !== null;
+  if (hasText === hasChat)
+    throw new DiffingError("CONFIG_INVALID", "config: give exactly one of textData and chatData", {
+      field: hasText ? "chatData" : "textData",
+    });
   const text = hasText ? resolveTextData("textData", rec.textData) : null;
   const chat = hasChat ? resolveChatData("chatData", rec.chatData) : null;
-  if (rec.tokens === undefined) throw new DiffingError("CONFIG_INVALID", "config.tokens is required (activation rows to train on)", { field: "tokens" });
+  if (rec.tokens === undefined)
+    throw new DiffingError("CONFIG_INVALID", "config.tokens is required (activation rows to train on)", {
+      field: "tokens",
+    });
   return deepFreeze({
     model,
     hook: str("config", rec, "hook", "blocks.13.hook_resid_pre"),

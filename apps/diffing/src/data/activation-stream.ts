@@ -4,9 +4,10 @@
  * Deterministic: the same windows and seed give the same batches, which is what the trainer's exact resume
  * needs (it replays and skips the batches it already trained on).
  */
-import { Rng, Tensor, type ActivationSource } from "@difflens/tensor";
+
 import { batchWindows, ShuffleBuffer, type TokenBatch } from "@difflens/data";
 import { harvest, type Model } from "@difflens/runtime";
+import { type ActivationSource, Rng, Tensor } from "@difflens/tensor";
 import type { StageWindow } from "./windows.ts";
 
 export interface ActivationStreamOptions {
@@ -31,7 +32,10 @@ export function harvestBatches(windows: AsyncIterable<StageWindow>, perForward: 
 }
 
 export function activationStream(opts: ActivationStreamOptions): ActivationSource {
-  const dIn = opts.model.hookShape(opts.hook, 1, 1).slice(2).reduce((a, b) => a * b, 1);
+  const dIn = opts.model
+    .hookShape(opts.hook, 1, 1)
+    .slice(2)
+    .reduce((a, b) => a * b, 1);
   return {
     dIn,
     async *[Symbol.asyncIterator]() {
@@ -39,8 +43,11 @@ export function activationStream(opts: ActivationStreamOptions): ActivationSourc
       const capacity = Math.max(opts.shuffleRows, opts.batchRows);
       const buffer = new ShuffleBuffer(capacity, dIn, rng);
       let emitted = 0;
-      const take = (n: number) => new Tensor("f32", [n, dIn], opts.shuffleRows === 0 ? buffer.takeInOrder(n) : buffer.take(n));
-      const source = harvest(opts.model, opts.hook, harvestBatches(opts.windows, opts.windowsPerForward))[Symbol.asyncIterator]();
+      const take = (n: number) =>
+        new Tensor("f32", [n, dIn], opts.shuffleRows === 0 ? buffer.takeInOrder(n) : buffer.take(n));
+      const source = harvest(opts.model, opts.hook, harvestBatches(opts.windows, opts.windowsPerForward))[
+        Symbol.asyncIterator
+      ]();
       for (;;) {
         const t0 = performance.now();
         const next = await source.next();

@@ -10,21 +10,25 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  diffFingerprints, formatFieldChanges, refuseExistingOutput, startRunEvent, writeOutputFolder,
+  diffFingerprints,
+  formatFieldChanges,
+  refuseExistingOutput,
+  startRunEvent,
+  writeOutputFolder,
 } from "@difflens/app-kit";
 import { writeJsonAtomic } from "@difflens/common";
-import { STAGE_NAMES, resolveDiffingConfig, type DiffingConfig } from "../config/diffing-config.ts";
 import { runCompare } from "../compare/compare.ts";
+import { type DiffingConfig, resolveDiffingConfig, STAGE_NAMES } from "../config/diffing-config.ts";
+import { DiffingError } from "../errors.ts";
 import { runFeatures } from "../features/features.ts";
 import { openPipelineModels } from "../models/open-models.ts";
 import { recordDiffingRun } from "../run/run-record.ts";
 import { trainStages } from "../stages/pipeline.ts";
 import { stageFingerprints } from "../stages/stage-fingerprint.ts";
 import type { StageRecord } from "../stages/stage-plan.ts";
-import { toyDirections } from "../toy/toy-pair.ts";
 import { TOY_SHAPE } from "../toy/toy-files.ts";
+import { toyDirections } from "../toy/toy-pair.ts";
 import { checkRecovery, type RecoveryReport } from "./recovery.ts";
-import { DiffingError } from "../errors.ts";
 
 export interface DemoOptions {
   /** A toy pipeline config (its toy section is overridden by seed / plantScale / plant). */
@@ -64,7 +68,12 @@ export interface DemoResult {
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
-  if (o.config.toy === null) throw new DiffingError("CONFIG_INVALID", "demo: the config has no toy section (the demo needs a known planted direction)", { field: "toy", fix: "use configs/diffing/default.json or a config with a toy section" });
+  if (o.config.toy === null)
+    throw new DiffingError(
+      "CONFIG_INVALID",
+      "demo: the config has no toy section (the demo needs a known planted direction)",
+      { field: "toy", fix: "use configs/diffing/default.json or a config with a toy section" },
+    );
   const tag = `seed-${o.seed}-scale-${o.plantScale}${o.plant ? "" : "-control"}`;
   const finalDir = path.resolve(o.runDir ?? path.join(path.dirname(o.config.runDir), "demo", tag));
   const force = o.runDir === undefined || o.force === true;
@@ -77,12 +86,22 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 async function demoInto(runDir: string, finalDir: string, o: DemoOptions): Promise<DemoResult> {
   const event = startRunEvent("demo");
   const { file: _file, ...rest } = o.config;
-  const config = resolveDiffingConfig({ ...rest, toy: { ...o.config.toy, seed: o.seed, plantScale: o.plantScale, plant: o.plant }, runDir }, path.dirname(runDir), o.config.file);
+  const config = resolveDiffingConfig(
+    { ...rest, toy: { ...o.config.toy, seed: o.seed, plantScale: o.plantScale, plant: o.plant }, runDir },
+    path.dirname(runDir),
+    o.config.file,
+  );
   if (o.reuseBaseStagesFrom !== undefined) copyBaseStages(o.reuseBaseStagesFrom, config);
-  o.log(`demo: toy seed ${o.seed}, plant scale ${o.plantScale}${o.plant ? "" : " — CONTROL: no plant (chat model = base model); the check must fail"} → ${finalDir}`);
+  o.log(
+    `demo: toy seed ${o.seed}, plant scale ${o.plantScale}${o.plant ? "" : " — CONTROL: no plant (chat model = base model); the check must fail"} → ${finalDir}`,
+  );
   const models = await openPipelineModels(config, o.log);
   const records = await trainStages(config, ["DF", "MF"], {
-    withParents: true, withParentsReason: "the demo trains every stage", log: o.log, models, command: "demo",
+    withParents: true,
+    withParentsReason: "the demo trains every stage",
+    log: o.log,
+    models,
+    command: "demo",
   });
   const cmp = await runCompare(config, o.log);
   if (o.features) await runFeatures(config, models, o.log);
@@ -91,11 +110,32 @@ async function demoInto(runDir: string, finalDir: string, o: DemoOptions): Promi
   const report = checkRecovery(cmp.saes, cmp.ranking, u, config.compare.topK, o.threshold);
   const done = event.end({ leadingCos: report.leadingCos, passed: report.passed, plant: o.plant });
   const wallS = done.wallS;
-  const stages = STAGE_NAMES.map((s) => ({ stage: s, wallS: records[s]!.timings.wallS, tokensPerS: records[s]!.timings.tokensPerS, harvestTokensPerS: records[s]!.timings.harvestTokensPerS }));
+  const stages = STAGE_NAMES.map((s) => ({
+    stage: s,
+    wallS: records[s]!.timings.wallS,
+    tokensPerS: records[s]!.timings.tokensPerS,
+    harvestTokensPerS: records[s]!.timings.harvestTokensPerS,
+  }));
   const scatterPng = path.join(finalDir, path.relative(runDir, cmp.figures[0]!));
   const trainRegions = config.chatData.trainRegions;
-  const result: DemoResult = { report, passed: report.passed, wallS, runDir: finalDir, stages, scatterPng, trainRegions };
-  writeJsonAtomic(path.join(runDir, "demo", "recovery.json"), { seed: o.seed, plantScale: o.plantScale, plant: o.plant, ...report, planted: Array.from(u), wallS, stages });
+  const result: DemoResult = {
+    report,
+    passed: report.passed,
+    wallS,
+    runDir: finalDir,
+    stages,
+    scatterPng,
+    trainRegions,
+  };
+  writeJsonAtomic(path.join(runDir, "demo", "recovery.json"), {
+    seed: o.seed,
+    plantScale: o.plantScale,
+    plant: o.plant,
+    ...report,
+    planted: Array.from(u),
+    wallS,
+    stages,
+  });
   recordDiffingRun(runDir, config, config.sae.seed, done);
   return result;
 }
@@ -128,12 +168,18 @@ export function formatDemo(r: DemoResult, plant: boolean): string {
   const lines = [
     "",
     "per-stage timings (tokens/s = SAE rows trained per second of wall time, harvest included; harvest = model forward to the hook):",
-    ...r.stages.map((s) => `  ${s.stage.padEnd(3)} ${s.wallS.toFixed(1).padStart(6)} s  ${s.tokensPerS.toFixed(0).padStart(7)} tok/s  (harvest ${s.harvestTokensPerS.toFixed(0)} tok/s)`),
+    ...r.stages.map(
+      (s) =>
+        `  ${s.stage.padEnd(3)} ${s.wallS.toFixed(1).padStart(6)} s  ${s.tokensPerS.toFixed(0).padStart(7)} tok/s  (harvest ${s.harvestTokensPerS.toFixed(0)} tok/s)`,
+    ),
     "",
     `chat data: ${r.trainRegions === null ? "every token except the masked special tokens" : `trained on ${r.trainRegions.join(" + ")} tokens only — the system prompt, role headers and template newlines are a data shift of their own (its mean sits 0.5–0.8 × the median residual norm from the text mean in the toy, seeds 0–4: about the plant's own size at scale 0.5–0.75) that M→MF would otherwise mix into the top changes`}`,
     `top ${rep.topLatents.length} latents of the two-stage ranking (lowest cos(D,DF) + cos(M,MF)), each one's own decoder cosine with u:`,
     "  rank latent  cos(DF_i,u)  cos(MF_i,u)  cos(DF_i−D_i,u)  cos(MF_i−M_i,u)",
-    ...rep.perLatent.map((p) => `  ${String(p.rank).padStart(4)} ${String(p.latent).padStart(6)}  ${f(p.cosDF, 11)}  ${f(p.cosMF, 11)}  ${f(p.cosChangeDF, 15)}  ${f(p.cosChangeMF, 15)}`),
+    ...rep.perLatent.map(
+      (p) =>
+        `  ${String(p.rank).padStart(4)} ${String(p.latent).padStart(6)}  ${f(p.cosDF, 11)}  ${f(p.cosMF, 11)}  ${f(p.cosChangeDF, 15)}  ${f(p.cosChangeMF, 15)}`,
+    ),
     `best single latent (any rank): ${rep.bestSingle.latent} in ${rep.bestSingle.stage}, |cos| ${rep.bestSingle.cos.toFixed(3)}, rank ${rep.bestSingle.rank}`,
     "",
     `recovery check: leading direction of the stacked decoder changes (DF−D, MF−M) of the top ${rep.topLatents.length} latents has |cos| = ${rep.leadingCos.toFixed(3)} with the planted u (explains ${(rep.explained * 100).toFixed(0)}% of the stack); required ≥ ${rep.threshold}`,

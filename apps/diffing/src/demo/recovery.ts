@@ -16,12 +16,25 @@ export interface RecoveryReport {
   readonly passed: boolean;
   readonly threshold: number;
   /** Per top latent: its rank (1-based) and decoder cosines with u. */
-  readonly perLatent: ReadonlyArray<{ latent: number; rank: number; cosDF: number; cosMF: number; cosChangeDF: number; cosChangeMF: number }>;
+  readonly perLatent: ReadonlyArray<{
+    latent: number;
+    rank: number;
+    cosDF: number;
+    cosMF: number;
+    cosChangeDF: number;
+    cosChangeMF: number;
+  }>;
   /** The latent (any rank) whose DF or MF decoder row is most aligned with u. */
   readonly bestSingle: { latent: number; rank: number; cos: number; stage: "DF" | "MF" };
 }
 
-export function checkRecovery(saes: Readonly<Record<"D" | "M" | "DF" | "MF", Sae>>, ranking: readonly number[], planted: ArrayLike<number>, topK: number, threshold = 0.9): RecoveryReport {
+export function checkRecovery(
+  saes: Readonly<Record<"D" | "M" | "DF" | "MF", Sae>>,
+  ranking: readonly number[],
+  planted: ArrayLike<number>,
+  topK: number,
+  threshold = 0.9,
+): RecoveryReport {
   const d = saes.D.dIn;
   const top = ranking.slice(0, topK);
   const row = (sae: Sae, i: number) => sae.weights.wDec.subarray(i * d, (i + 1) * d);
@@ -32,9 +45,12 @@ export function checkRecovery(saes: Readonly<Record<"D" | "M" | "DF" | "MF", Sae
     const cMF = diff(row(saes.MF, latent), row(saes.M, latent));
     stack.push(cDF, cMF);
     return {
-      latent, rank: r + 1,
-      cosDF: cosine(row(saes.DF, latent), planted), cosMF: cosine(row(saes.MF, latent), planted),
-      cosChangeDF: cosine(cDF, planted), cosChangeMF: cosine(cMF, planted),
+      latent,
+      rank: r + 1,
+      cosDF: cosine(row(saes.DF, latent), planted),
+      cosMF: cosine(row(saes.MF, latent), planted),
+      cosChangeDF: cosine(cDF, planted),
+      cosChangeMF: cosine(cMF, planted),
     };
   });
   const lead = leadingRightSingularVector(stack, d);
@@ -47,5 +63,13 @@ export function checkRecovery(saes: Readonly<Record<"D" | "M" | "DF" | "MF", Sae
       if (c > bestSingle.cos) bestSingle = { latent: i, rank: rankOf.get(i) ?? 0, cos: c, stage };
     }
   }
-  return { topLatents: top, leadingCos, explained: lead.explained, passed: leadingCos >= threshold, threshold, perLatent, bestSingle };
+  return {
+    topLatents: top,
+    leadingCos,
+    explained: lead.explained,
+    passed: leadingCos >= threshold,
+    threshold,
+    perLatent,
+    bestSingle,
+  };
 }

@@ -12,13 +12,13 @@ import { featurePage, maxActivatingContexts, refuseExistingOutput, writeOutputFo
 import { writeFileAtomic, writeJsonAtomic } from "@difflens/common";
 import { loadSae } from "@difflens/sae";
 import { comparedStages } from "../compare/compare.ts";
-import { STAGE_NAMES, type DiffingConfig, type StageName } from "../config/diffing-config.ts";
-import { chatDataWindows, maskRulesOf, textWindows, type StageWindow } from "../data/windows.ts";
+import { type DiffingConfig, STAGE_NAMES, type StageName } from "../config/diffing-config.ts";
+import { chatDataWindows, maskRulesOf, type StageWindow, textWindows } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
 import type { PipelineModels } from "../models/open-models.ts";
 import { verifiedStageRecords } from "../stages/stage-check.ts";
 import { stageFingerprints } from "../stages/stage-fingerprint.ts";
-import { STAGES, stageCheckpoint, type StageRecord } from "../stages/stage-plan.ts";
+import { STAGES, type StageRecord, stageCheckpoint } from "../stages/stage-plan.ts";
 
 interface CompareTable {
   readonly stages?: Record<string, { sha256: string; fingerprint: string | null }>;
@@ -37,13 +37,17 @@ export function checkFeaturesInputs(
   const alternatives = "or another run folder";
   refuseExistingOutput(path.join(config.runDir, "features"), { force, what: "features", alternatives });
   const tableFile = path.join(config.runDir, "compare", "latents.json");
-  if (!fs.existsSync(tableFile)) throw new DiffingError("STAGE_MISSING", `features needs the comparison (${tableFile})`, { fix: "run `pnpm --filter diffing compare` with this config first" });
+  if (!fs.existsSync(tableFile))
+    throw new DiffingError("STAGE_MISSING", `features needs the comparison (${tableFile})`, {
+      fix: "run `pnpm --filter diffing compare` with this config first",
+    });
   const table = JSON.parse(fs.readFileSync(tableFile, "utf8")) as CompareTable;
   if (JSON.stringify(table.stages) !== JSON.stringify(comparedStages(records))) {
     const what = `${tableFile} was computed from other checkpoints than the stages now in ${config.runDir}`;
     const why = "(or before comparisons recorded them); its ranking does not describe these SAEs";
     throw new DiffingError("FINGERPRINT_MISMATCH", `features: ${what} ${why}`, {
-      file: tableFile, fix: "rerun `pnpm --filter diffing compare --force` with this config",
+      file: tableFile,
+      fix: "rerun `pnpm --filter diffing compare --force` with this config",
     });
   }
   return { records, table };
@@ -60,13 +64,20 @@ export async function runFeatures(
   const cmpDir = path.join(config.runDir, "compare");
   const byLatent = new Map(table.latents.map((r) => [r.latent!, r]));
   const latents = config.features.latents ?? table.latents.slice(0, config.compare.topK).map((r) => r.latent!);
-  for (const l of latents) if (!byLatent.has(l)) throw new DiffingError("CONFIG_INVALID", `features.latents: latent ${l} is not in the comparison (d_sae ${table.latents.length})`, { field: "features.latents", got: l });
+  for (const l of latents)
+    if (!byLatent.has(l))
+      throw new DiffingError(
+        "CONFIG_INVALID",
+        `features.latents: latent ${l} is not in the comparison (d_sae ${table.latents.length})`,
+        { field: "features.latents", got: l },
+      );
 
   const rules = maskRulesOf(config.mask, models.tokenizer);
   const windows: StageWindow[] = [];
-  const stream = config.features.data === "chat"
-    ? chatDataWindows(config.chatData, models.tokenizer, models.template, rules, 7)
-    : textWindows(config.textData, models.tokenizer, rules, 7);
+  const stream =
+    config.features.data === "chat"
+      ? chatDataWindows(config.chatData, models.tokenizer, models.template, rules, 7)
+      : textWindows(config.textData, models.tokenizer, rules, 7);
   for await (const w of stream) {
     windows.push(w);
     if (windows.length >= config.features.windows) break;
@@ -74,8 +85,15 @@ export async function runFeatures(
   const side = async (stage: StageName, model: "base" | "chat") => {
     const sae = await loadSae(stageCheckpoint(config, records[stage]));
     return maxActivatingContexts({
-      model: model === "base" ? models.base : models.chat, sae, hook: config.hook, tokenizer: models.tokenizer, windows, latents,
-      contexts: config.features.contexts, radius: config.features.contextRadius, windowsPerForward: config.harvest.windowsPerForward,
+      model: model === "base" ? models.base : models.chat,
+      sae,
+      hook: config.hook,
+      tokenizer: models.tokenizer,
+      windows,
+      latents,
+      contexts: config.features.contexts,
+      radius: config.features.contextRadius,
+      windowsPerForward: config.harvest.windowsPerForward,
     });
   };
   const { baseStage, chatStage } = config.features;
@@ -85,16 +103,29 @@ export async function runFeatures(
   const entries = latents.map((latent, i) => {
     const row = byLatent.get(latent)!;
     return {
-      latent, rank: row.rank!,
-      cosines: { "cos(D,DF)": row.dec_D_DF!, "cos(M,MF)": row.dec_M_MF!, "cos(S,D)": row.dec_S_D!, "cos(S,M)": row.dec_S_M!, "enc cos(D,DF)": row.enc_D_DF!, "enc cos(M,MF)": row.enc_M_MF! },
-      base: base[i]!, chat: chat[i]!,
+      latent,
+      rank: row.rank!,
+      cosines: {
+        "cos(D,DF)": row.dec_D_DF!,
+        "cos(M,MF)": row.dec_M_MF!,
+        "cos(S,D)": row.dec_S_D!,
+        "cos(S,M)": row.dec_S_M!,
+        "enc cos(D,DF)": row.enc_D_DF!,
+        "enc cos(M,MF)": row.enc_M_MF!,
+      },
+      base: base[i]!,
+      chat: chat[i]!,
     };
   });
   const baseLabel = `${config.features.baseStage} (${STAGES[config.features.baseStage].alias}) on the base model`;
   const chatLabel = `${config.features.chatStage} (${STAGES[config.features.chatStage].alias}) on the chat model`;
   const content = {
     description: "Max-activating contexts per latent (Neuronpedia-like): tokens, values, maxValue, maxPosition.",
-    hook: config.hook, data: config.features.data, windowsScanned: windows.length, baseSide: baseLabel, chatSide: chatLabel,
+    hook: config.hook,
+    data: config.features.data,
+    windowsScanned: windows.length,
+    baseSide: baseLabel,
+    chatSide: chatLabel,
     stages: Object.fromEntries([baseStage, chatStage].map((s) => [s, records[s].fingerprintDigest])),
     latents: entries,
   };
@@ -106,13 +137,20 @@ export async function runFeatures(
     figureSvg: scatterSvg,
     columns: [baseLabel, chatLabel],
     latents: entries.map((e) => ({
-      latent: e.latent, note: `rank ${e.rank}`, stats: e.cosines, examples: [e.base, e.chat],
+      latent: e.latent,
+      note: `rank ${e.rank}`,
+      stats: e.cosines,
+      examples: [e.base, e.chat],
     })),
   });
-  await writeOutputFolder(finalDir, (outDir) => {
-    writeJsonAtomic(path.join(outDir, "features.json"), content);
-    writeFileAtomic(path.join(outDir, "index.html"), html);
-  }, { force, what: "features" });
+  await writeOutputFolder(
+    finalDir,
+    (outDir) => {
+      writeJsonAtomic(path.join(outDir, "features.json"), content);
+      writeFileAtomic(path.join(outDir, "index.html"), html);
+    },
+    { force, what: "features" },
+  );
   const page = path.join(finalDir, "index.html");
   log(`features: ${latents.length} latents × ${config.features.contexts} contexts → ${page}`);
   return page;

@@ -3,7 +3,7 @@
  * whose chat model is the base with the planted PEFT LoRA merged in (or the base itself for the control).
  */
 import * as path from "node:path";
-import { openModelPair, type ModelPair } from "@difflens/app-kit";
+import { type ModelPair, openModelPair } from "@difflens/app-kit";
 import { ParquetDataset, textRows } from "@difflens/data";
 import type { DiffingConfig } from "../config/diffing-config.ts";
 import { ensureToyFiles } from "../toy/toy-files.ts";

@@ -4,7 +4,7 @@
  * bit-exact, so it never changes a result) and descriptions.
  */
 import * as path from "node:path";
-import { fileSha256, modelFingerprint, type ModelRef } from "@difflens/app-kit";
+import { fileSha256, type ModelRef, modelFingerprint } from "@difflens/app-kit";
 import type { ChatDataConfig, HarvestConfig, MaskConfig, SaeConfig, TextDataConfig } from "../config/sections.ts";
 
 /** Data files in reading order: name and content hash. */
@@ -14,15 +14,24 @@ export function dataFilesFingerprint(files: readonly string[]): Array<{ file: st
 
 export function textDataFingerprint(cfg: TextDataConfig): Record<string, unknown> {
   return {
-    kind: "text", files: dataFilesFingerprint(cfg.files), column: cfg.column, contextSize: cfg.contextSize,
+    kind: "text",
+    files: dataFilesFingerprint(cfg.files),
+    column: cfg.column,
+    contextSize: cfg.contextSize,
     separatorToken: cfg.separatorToken,
   };
 }
 
 export function chatDataFingerprint(cfg: ChatDataConfig): Record<string, unknown> {
   return {
-    kind: "chat", files: dataFilesFingerprint(cfg.files), format: cfg.format, column: cfg.column,
-    instructionIn: cfg.instructionIn, contextSize: cfg.contextSize, padToken: cfg.padToken, overflow: cfg.overflow,
+    kind: "chat",
+    files: dataFilesFingerprint(cfg.files),
+    format: cfg.format,
+    column: cfg.column,
+    instructionIn: cfg.instructionIn,
+    contextSize: cfg.contextSize,
+    padToken: cfg.padToken,
+    overflow: cfg.overflow,
     trainRegions: cfg.trainRegions,
   };
 }
@@ -30,9 +39,15 @@ export function chatDataFingerprint(cfg: ChatDataConfig): Record<string, unknown
 /** The SAE settings that change the weights a run ends with (`finetune`: the optimizer hand-over too). */
 export function saeFingerprint(sae: SaeConfig, finetune: boolean): Record<string, unknown> {
   return {
-    dSae: sae.dSae, k: sae.k, lr: sae.lr, batchSize: sae.batchSize, lrWarmupSteps: sae.lrWarmupSteps,
-    lrDecayFraction: sae.lrDecayFraction, deadAfterTokens: sae.deadAfterTokens,
-    normalizeActivations: sae.normalizeActivations, seed: sae.seed,
+    dSae: sae.dSae,
+    k: sae.k,
+    lr: sae.lr,
+    batchSize: sae.batchSize,
+    lrWarmupSteps: sae.lrWarmupSteps,
+    lrDecayFraction: sae.lrDecayFraction,
+    deadAfterTokens: sae.deadAfterTokens,
+    normalizeActivations: sae.normalizeActivations,
+    seed: sae.seed,
     ...(finetune ? { finetuneOptimizer: sae.finetuneOptimizer } : {}),
   };
 }

@@ -7,14 +7,24 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  diffFingerprints, fingerprintDigest, folderFingerprint, formatFieldChanges, isNonEmptyFolder, refuseExistingOutput,
+  diffFingerprints,
+  fingerprintDigest,
+  folderFingerprint,
+  formatFieldChanges,
+  isNonEmptyFolder,
+  refuseExistingOutput,
   startOutputFolder,
 } from "@difflens/app-kit";
 import { writeJsonAtomic } from "@difflens/common";
 import type { TrainConfig } from "../config/train-config.ts";
 import { DiffingError } from "../errors.ts";
 import {
-  chatDataFingerprint, harvestFingerprint, maskFingerprint, modelRefFingerprint, saeFingerprint, textDataFingerprint,
+  chatDataFingerprint,
+  harvestFingerprint,
+  maskFingerprint,
+  modelRefFingerprint,
+  saeFingerprint,
+  textDataFingerprint,
 } from "./fingerprint-sections.ts";
 
 const FINGERPRINT_FILE = "fingerprint.json";
@@ -22,10 +32,14 @@ const FINGERPRINT_FILE = "fingerprint.json";
 /** Everything that determines the SAE a `train` / `finetune` run ends with (`from`: the parent folder). */
 export function trainFingerprint(config: TrainConfig, from: string | null): Record<string, unknown> {
   return {
-    model: modelRefFingerprint(config.model), hook: config.hook,
+    model: modelRefFingerprint(config.model),
+    hook: config.hook,
     data: config.textData ? textDataFingerprint(config.textData) : chatDataFingerprint(config.chatData!),
-    mask: maskFingerprint(config.mask), sae: saeFingerprint(config.sae, from !== null), tokens: config.tokens,
-    harvest: harvestFingerprint(config.harvest), parent: from === null ? null : folderFingerprint(from),
+    mask: maskFingerprint(config.mask),
+    sae: saeFingerprint(config.sae, from !== null),
+    tokens: config.tokens,
+    harvest: harvestFingerprint(config.harvest),
+    parent: from === null ? null : folderFingerprint(from),
   };
 }
 
@@ -53,8 +67,10 @@ export function openTrainOutput(
   if (options.resume && fs.existsSync(path.join(outDir, "latest.json"))) {
     const file = path.join(outDir, FINGERPRINT_FILE);
     if (!fs.existsSync(file)) {
-      log(`warning: ${outDir} has no ${FINGERPRINT_FILE} (started before difflens recorded them): `
-        + "resuming without checking that the config is the same");
+      log(
+        `warning: ${outDir} has no ${FINGERPRINT_FILE} (started before difflens recorded them): ` +
+          "resuming without checking that the config is the same",
+      );
       writeJsonAtomic(file, fingerprint);
       return inPlace;
     }
@@ -64,15 +80,18 @@ export function openTrainOutput(
       const first = changes[0];
       const what = `${outDir} was started under another config; resuming would mix two configs`;
       throw new DiffingError("FINGERPRINT_MISMATCH", `${what}: ${formatFieldChanges(changes)}`, {
-        file, ...(first ? { field: first.field, expected: first.current, got: first.recorded } : {}),
-        fix: "resume with the config (and --from) it was started with, or start a new run: another --out, "
-          + "or --force to replace this one when the new run completes",
+        file,
+        ...(first ? { field: first.field, expected: first.current, got: first.recorded } : {}),
+        fix:
+          "resume with the config (and --from) it was started with, or start a new run: another --out, " +
+          "or --force to replace this one when the new run completes",
       });
     }
     return inPlace;
   }
   refuseExistingOutput(outDir, {
-    force: options.force, what: `${options.command} --out`,
+    force: options.force,
+    what: `${options.command} --out`,
     alternatives: "pass --resume to continue it, or choose another --out",
   });
   if (!isNonEmptyFolder(outDir)) {

@@ -9,12 +9,17 @@ import type { DiffingConfig, StageName } from "../config/diffing-config.ts";
 import { DiffingError } from "../errors.ts";
 import { openPipelineModels, type PipelineModels } from "../models/open-models.ts";
 import { retireStages } from "./retire.ts";
+import { runStage } from "./run-stage.ts";
 import {
-  inspectStage, mismatchError, retrainConsequence, retrainRoots, type StageProblem, type StageState,
+  inspectStage,
+  mismatchError,
+  retrainConsequence,
+  retrainRoots,
+  type StageProblem,
+  type StageState,
 } from "./stage-check.ts";
 import { stageFingerprints } from "./stage-fingerprint.ts";
-import { STAGES, withAncestors, withDescendants, type StageRecord } from "./stage-plan.ts";
-import { runStage } from "./run-stage.ts";
+import { STAGES, type StageRecord, withAncestors, withDescendants } from "./stage-plan.ts";
 
 export interface TrainStagesOptions {
   /** Train missing ancestors first (always on for the default config), else a missing parent is an error. */
@@ -74,8 +79,9 @@ export async function trainStages(
       const child = order.find((c) => STAGES[c].parent === s)!;
       const what = `stage ${child} (${STAGES[child].alias}) needs ${s} (${STAGES[s].alias})`;
       throw new DiffingError("PARENT_MISSING", `${what}, which is not trained in ${config.runDir}`, {
-        fix: `run \`pnpm --filter diffing ${STAGES[s].command} --config ${config.file ?? "<config>"}\` first, `
-          + "or add --with-parents",
+        fix:
+          `run \`pnpm --filter diffing ${STAGES[s].command} --config ${config.file ?? "<config>"}\` first, ` +
+          "or add --with-parents",
       });
     }
     opts.log(`${s} (${STAGES[s].alias}) is missing: training it first (${opts.withParentsReason})`);

@@ -9,16 +9,21 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeJsonAtomic } from "@difflens/common";
+import { loadSae, newTrainState, resolveSaeTrainConfig, writeSaeFolder } from "@difflens/sae";
 import { Rng } from "@difflens/tensor";
-import { loadSae, newTrainState, writeSaeFolder, resolveSaeTrainConfig } from "@difflens/sae";
-import { STAGE_NAMES, type DiffingConfig, type StageName } from "../config/diffing-config.ts";
+import { type DiffingConfig, STAGE_NAMES, type StageName } from "../config/diffing-config.ts";
 import { activationStream } from "../data/activation-stream.ts";
 import { chatDataWindows, epochs, maskRulesOf, textWindows } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
 import type { PipelineModels } from "../models/open-models.ts";
 import type { StageFingerprints } from "./stage-fingerprint.ts";
 import {
-  STAGES, STAGE_FINGERPRINT_FILE, readStageRecord, stageCheckpoint, stageDir, type StageRecord,
+  readStageRecord,
+  STAGE_FINGERPRINT_FILE,
+  STAGES,
+  type StageRecord,
+  stageCheckpoint,
+  stageDir,
 } from "./stage-plan.ts";
 import { stepsFor, trainRun } from "./train-run.ts";
 
@@ -33,16 +38,31 @@ export interface StageContext {
 /** Refuses a parent checkpoint made for another hook, width, dictionary size or k. */
 export function checkParent(parentCk: string, config: DiffingConfig, dIn: number, stage: StageName): void {
   const cfgFile = path.join(parentCk, "cfg.json");
-  const cfg = JSON.parse(fs.readFileSync(cfgFile, "utf8")) as { d_in: number; num_latents: number; k: number; difflens?: { hookName: string | null } };
+  const cfg = JSON.parse(fs.readFileSync(cfgFile, "utf8")) as {
+    d_in: number;
+    num_latents: number;
+    k: number;
+    difflens?: { hookName: string | null };
+  };
   const facts: Array<[string, unknown, unknown]> = [
-    ["hook", cfg.difflens?.hookName ?? null, config.hook], ["d_in", cfg.d_in, dIn], ["d_sae", cfg.num_latents, config.sae.dSae], ["k", cfg.k, config.sae.k],
+    ["hook", cfg.difflens?.hookName ?? null, config.hook],
+    ["d_in", cfg.d_in, dIn],
+    ["d_sae", cfg.num_latents, config.sae.dSae],
+    ["k", cfg.k, config.sae.k],
   ];
   for (const [field, got, expected] of facts) {
     if (got !== expected && !(field === "hook" && got === null)) {
-      throw new DiffingError("PARENT_MISMATCH", `stage ${stage}: its parent ${parentCk} has ${field} = ${JSON.stringify(got)}, this config needs ${JSON.stringify(expected)} — latent i would not be the same feature`, {
-        file: cfgFile, field, expected, got,
-        fix: `retrain the parent under this config (--retrain ${STAGES[stage].parent}) or use a config that matches it`,
-      });
+      throw new DiffingError(
+        "PARENT_MISMATCH",
+        `stage ${stage}: its parent ${parentCk} has ${field} = ${JSON.stringify(got)}, this config needs ${JSON.stringify(expected)} — latent i would not be the same feature`,
+        {
+          file: cfgFile,
+          field,
+          expected,
+          got,
+          fix: `retrain the parent under this config (--retrain ${STAGES[stage].parent}) or use a config that matches it`,
+        },
+      );
     }
   }
 }
@@ -54,11 +74,16 @@ export async function runStage(ctx: StageContext, stage: StageName): Promise<Sta
   const done = readStageRecord(config, stage);
   if (done) {
     const fingerprint = done.fingerprintDigest?.slice(0, 12);
-    log(`${stage} (${plan.alias}): already trained under this config (fingerprint ${fingerprint}) — ${done.checkpoint}`);
+    log(
+      `${stage} (${plan.alias}): already trained under this config (fingerprint ${fingerprint}) — ${done.checkpoint}`,
+    );
     return done;
   }
   const model = plan.model === "base" ? models.base : models.chat;
-  const dIn = model.hookShape(config.hook, 1, 1).slice(2).reduce((a, b) => a * b, 1);
+  const dIn = model
+    .hookShape(config.hook, 1, 1)
+    .slice(2)
+    .reduce((a, b) => a * b, 1);
   const stageCfg = config.stages[stage];
   const fingerprint = { digest: ctx.fingerprints.digests[stage], fields: ctx.fingerprints.fields[stage] };
   fs.mkdirSync(dir, { recursive: true });
@@ -70,7 +95,13 @@ export async function runStage(ctx: StageContext, stage: StageName): Promise<Sta
   if (plan.parent) {
     parent = readStageRecord(config, plan.parent);
     if (!parent) {
-      throw new DiffingError("PARENT_MISSING", `stage ${stage} finetunes ${plan.parent}, which is not trained in ${config.runDir}`, { fix: `run \`pnpm --filter diffing ${STAGES[plan.parent].command}\` with this config first, or pass --with-parents` });
+      throw new DiffingError(
+        "PARENT_MISSING",
+        `stage ${stage} finetunes ${plan.parent}, which is not trained in ${config.runDir}`,
+        {
+          fix: `run \`pnpm --filter diffing ${STAGES[plan.parent].command}\` with this config first, or pass --with-parents`,
+        },
+      );
     }
     checkParent(stageCheckpoint(config, parent), config, dIn, stage);
   }
@@ -78,44 +109,93 @@ export async function runStage(ctx: StageContext, stage: StageName): Promise<Sta
   const stageIndex = STAGE_NAMES.indexOf(stage);
   const seed = config.sae.seed * 1000 + stageIndex * 17 + 1;
   const rules = maskRulesOf(config.mask, models.tokenizer);
-  const windows = plan.data === "text"
-    ? epochs((s) => textWindows(config.textData, models.tokenizer, rules, s), seed, "textData")
-    : epochs((s) => chatDataWindows(config.chatData, models.tokenizer, models.template, rules, s), seed, "chatData");
+  const windows =
+    plan.data === "text"
+      ? epochs((s) => textWindows(config.textData, models.tokenizer, rules, s), seed, "textData")
+      : epochs((s) => chatDataWindows(config.chatData, models.tokenizer, models.template, rules, s), seed, "chatData");
   const steps = stepsFor(stageCfg.tokens, config.sae.batchSize);
   const timing = { harvestMs: 0, harvestedRows: 0 };
   const source = activationStream({
-    model, hook: config.hook, windows, windowsPerForward: config.harvest.windowsPerForward, batchRows: config.sae.batchSize,
-    shuffleRows: config.harvest.shuffleRows, seed, maxRows: steps * config.sae.batchSize, timing,
+    model,
+    hook: config.hook,
+    windows,
+    windowsPerForward: config.harvest.windowsPerForward,
+    batchRows: config.sae.batchSize,
+    shuffleRows: config.harvest.shuffleRows,
+    seed,
+    maxRows: steps * config.sae.batchSize,
+    timing,
   });
   const modelDesc = plan.model === "base" ? models.describe.base : models.describe.chat;
-  const dataDesc = plan.data === "text" ? describeFiles(config, config.textData.files, `text, context ${config.textData.contextSize}`) : describeFiles(config, config.chatData.files, `chat (${config.chatData.format}), context ${config.chatData.contextSize}`);
+  const dataDesc =
+    plan.data === "text"
+      ? describeFiles(config, config.textData.files, `text, context ${config.textData.contextSize}`)
+      : describeFiles(
+          config,
+          config.chatData.files,
+          `chat (${config.chatData.format}), context ${config.chatData.contextSize}`,
+        );
   const resuming = fs.existsSync(path.join(dir, "latest.json"));
-  log(`${stage} (${plan.alias}): ${parent ? `finetune ${plan.parent}` : "from scratch"} on ${modelDesc} × ${dataDesc}, ${steps} steps × ${config.sae.batchSize} rows${resuming ? " (resuming)" : ""}`);
+  log(
+    `${stage} (${plan.alias}): ${parent ? `finetune ${plan.parent}` : "from scratch"} on ${modelDesc} × ${dataDesc}, ${steps} steps × ${config.sae.batchSize} rows${resuming ? " (resuming)" : ""}`,
+  );
   const run = await trainRun({
-    label: stage, outDir: dir, source, sae: config.sae, hook: config.hook, tokens: stageCfg.tokens, lr: stageCfg.lr,
-    finetuneFrom: parent ? stageCheckpoint(config, parent) : null, resume: true,
-    wandb: { ...config.wandb, dir: path.join(config.runDir, "wandb"), group: config.name, name: `${config.name}-${stage}`, config: { stage, alias: plan.alias, model: modelDesc, data: dataDesc, hook: config.hook } },
-    timing, log,
+    label: stage,
+    outDir: dir,
+    source,
+    sae: config.sae,
+    hook: config.hook,
+    tokens: stageCfg.tokens,
+    lr: stageCfg.lr,
+    finetuneFrom: parent ? stageCheckpoint(config, parent) : null,
+    resume: true,
+    wandb: {
+      ...config.wandb,
+      dir: path.join(config.runDir, "wandb"),
+      group: config.name,
+      name: `${config.name}-${stage}`,
+      config: { stage, alias: plan.alias, model: modelDesc, data: dataDesc, hook: config.hook },
+    },
+    timing,
+    log,
   });
   const finalDir = run.result.finalDir!;
   finishCheckpointConfig(finalDir, config.runDir, fingerprint);
-  const sha256 = createHash("sha256").update(fs.readFileSync(path.join(finalDir, "sae.safetensors"))).digest("hex");
+  const sha256 = createHash("sha256")
+    .update(fs.readFileSync(path.join(finalDir, "sae.safetensors")))
+    .digest("hex");
   const trainedRows = run.result.state.tokensSeen - run.resumedFromStep * config.sae.batchSize;
   const record: StageRecord = {
-    stage, alias: plan.alias, status: "done",
-    checkpoint: path.relative(config.runDir, finalDir), sha256, step: run.result.state.step, tokens: run.result.state.tokensSeen,
-    parent: parent ? { stage: parent.stage, checkpoint: parent.checkpoint, sha256: parent.sha256, step: parent.step } : null,
-    adoptedFrom: null, model: modelDesc, data: dataDesc, trainConfig: run.trainConfig,
+    stage,
+    alias: plan.alias,
+    status: "done",
+    checkpoint: path.relative(config.runDir, finalDir),
+    sha256,
+    step: run.result.state.step,
+    tokens: run.result.state.tokensSeen,
+    parent: parent
+      ? { stage: parent.stage, checkpoint: parent.checkpoint, sha256: parent.sha256, step: parent.step }
+      : null,
+    adoptedFrom: null,
+    model: modelDesc,
+    data: dataDesc,
+    trainConfig: run.trainConfig,
     timings: {
-      wallS: run.wallS, harvestS: timing.harvestMs / 1000, tokensPerS: trainedRows / run.wallS,
-      harvestTokensPerS: timing.harvestedRows / Math.max(1e-9, timing.harvestMs / 1000), resumedFromStep: run.resumedFromStep,
+      wallS: run.wallS,
+      harvestS: timing.harvestMs / 1000,
+      tokensPerS: trainedRows / run.wallS,
+      harvestTokensPerS: timing.harvestedRows / Math.max(1e-9, timing.harvestMs / 1000),
+      resumedFromStep: run.resumedFromStep,
     },
     final: pick(run.final, ["loss", "fvu", "explained_variance", "l0", "dead_fraction"]),
     wandbFolder: run.wandbFolder ? path.relative(config.runDir, run.wandbFolder) : null,
-    fingerprint: fingerprint.fields, fingerprintDigest: fingerprint.digest,
+    fingerprint: fingerprint.fields,
+    fingerprintDigest: fingerprint.digest,
   };
   writeJsonAtomic(path.join(dir, "stage.json"), record);
-  log(`${stage} (${plan.alias}): done in ${run.wallS.toFixed(1)} s — ${record.timings.tokensPerS.toFixed(0)} tok/s overall, harvest ${record.timings.harvestTokensPerS.toFixed(0)} tok/s, FVU ${fmt(record.final.fvu)}, L0 ${fmt(record.final.l0)}, dead ${fmt((record.final.dead_fraction ?? NaN) * 100)}%`);
+  log(
+    `${stage} (${plan.alias}): done in ${run.wallS.toFixed(1)} s — ${record.timings.tokensPerS.toFixed(0)} tok/s overall, harvest ${record.timings.harvestTokensPerS.toFixed(0)} tok/s, FVU ${fmt(record.final.fvu)}, L0 ${fmt(record.final.l0)}, dead ${fmt((record.final.dead_fraction ?? NaN) * 100)}%`,
+  );
   return record;
 }
 
@@ -124,28 +204,64 @@ async function adoptPretrained(ctx: StageContext, dIn: number): Promise<StageRec
   const { config, log } = ctx;
   const src = config.stages.S.pretrained!;
   const sae = await loadSae(src);
-  if (sae.activation.kind !== "topk" || sae.activation.k !== config.sae.k || sae.dSae !== config.sae.dSae || sae.dIn !== dIn) {
-    throw new DiffingError("PARENT_MISMATCH", `stages.S.pretrained ${src}: a ${sae.activation.kind}${"k" in sae.activation ? ` k=${sae.activation.k}` : ""} SAE with d_in ${sae.dIn}, d_sae ${sae.dSae}; this config needs TopK k=${config.sae.k}, d_in ${dIn}, d_sae ${config.sae.dSae}`, { file: src });
+  if (
+    sae.activation.kind !== "topk" ||
+    sae.activation.k !== config.sae.k ||
+    sae.dSae !== config.sae.dSae ||
+    sae.dIn !== dIn
+  ) {
+    throw new DiffingError(
+      "PARENT_MISMATCH",
+      `stages.S.pretrained ${src}: a ${sae.activation.kind}${"k" in sae.activation ? ` k=${sae.activation.k}` : ""} SAE with d_in ${sae.dIn}, d_sae ${sae.dSae}; this config needs TopK k=${config.sae.k}, d_in ${dIn}, d_sae ${config.sae.dSae}`,
+      { file: src },
+    );
   }
   if (sae.hookName !== null && sae.hookName !== config.hook) {
-    throw new DiffingError("PARENT_MISMATCH", `stages.S.pretrained ${src} was trained on ${sae.hookName}, this config reads ${config.hook}`, { file: src, field: "hook", expected: config.hook, got: sae.hookName });
+    throw new DiffingError(
+      "PARENT_MISMATCH",
+      `stages.S.pretrained ${src} was trained on ${sae.hookName}, this config reads ${config.hook}`,
+      { file: src, field: "hook", expected: config.hook, got: sae.hookName },
+    );
   }
   const dir = stageDir(config, "S");
   const ckDir = path.join(dir, "checkpoints", "step-00000000");
   const cfg = resolveSaeTrainConfig({ dIn, dSae: sae.dSae, k: config.sae.k, hookName: config.hook });
   const w = sae.weights;
   const state = newTrainState({ wEnc: w.wEnc, bEnc: w.bEnc, wDec: w.wDec, bDec: w.bDec }, cfg, new Rng(0));
-  const sha = createHash("sha256").update(fs.readFileSync(fs.readdirSync(src).filter((f) => f.endsWith(".safetensors")).map((f) => path.join(src, f))[0] ?? path.join(src, "cfg.json"))).digest("hex");
+  const sha = createHash("sha256")
+    .update(
+      fs.readFileSync(
+        fs
+          .readdirSync(src)
+          .filter((f) => f.endsWith(".safetensors"))
+          .map((f) => path.join(src, f))[0] ?? path.join(src, "cfg.json"),
+      ),
+    )
+    .digest("hex");
   await writeSaeFolder(ckDir, state, cfg, [{ path: src, sha256: sha, step: 0, tokensSeen: 0 }]);
   const fingerprint = { digest: ctx.fingerprints.digests.S, fields: ctx.fingerprints.fields.S };
   finishCheckpointConfig(ckDir, config.runDir, fingerprint);
   writeJsonAtomic(path.join(dir, "latest.json"), { checkpoint: "checkpoints/step-00000000", step: 0 });
   const record: StageRecord = {
-    stage: "S", alias: STAGES.S.alias, status: "done", checkpoint: path.relative(config.runDir, ckDir),
-    sha256: createHash("sha256").update(fs.readFileSync(path.join(ckDir, "sae.safetensors"))).digest("hex"), step: 0, tokens: 0,
-    parent: null, adoptedFrom: src, model: ctx.models.describe.base, data: "pretrained", trainConfig: { ...cfg },
-    timings: { wallS: 0, harvestS: 0, tokensPerS: 0, harvestTokensPerS: 0, resumedFromStep: 0 }, final: {}, wandbFolder: null,
-    fingerprint: fingerprint.fields, fingerprintDigest: fingerprint.digest,
+    stage: "S",
+    alias: STAGES.S.alias,
+    status: "done",
+    checkpoint: path.relative(config.runDir, ckDir),
+    sha256: createHash("sha256")
+      .update(fs.readFileSync(path.join(ckDir, "sae.safetensors")))
+      .digest("hex"),
+    step: 0,
+    tokens: 0,
+    parent: null,
+    adoptedFrom: src,
+    model: ctx.models.describe.base,
+    data: "pretrained",
+    trainConfig: { ...cfg },
+    timings: { wallS: 0, harvestS: 0, tokensPerS: 0, harvestTokensPerS: 0, resumedFromStep: 0 },
+    final: {},
+    wandbFolder: null,
+    fingerprint: fingerprint.fields,
+    fingerprintDigest: fingerprint.digest,
   };
   writeJsonAtomic(path.join(dir, "stage.json"), record);
   log(`S (sae_s): adopted the pretrained SAE ${src}`);

@@ -6,12 +6,17 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { diffFingerprints, formatFieldChanges, type FieldChange } from "@difflens/app-kit";
+import { diffFingerprints, type FieldChange, formatFieldChanges } from "@difflens/app-kit";
 import type { DiffingConfig, StageName } from "../config/diffing-config.ts";
 import { DiffingError } from "../errors.ts";
 import type { StageFingerprints } from "./stage-fingerprint.ts";
 import {
-  STAGES, STAGE_FINGERPRINT_FILE, readStageRecord, stageDir, withDescendants, type StageRecord,
+  readStageRecord,
+  STAGE_FINGERPRINT_FILE,
+  STAGES,
+  type StageRecord,
+  stageDir,
+  withDescendants,
 } from "./stage-plan.ts";
 
 export type StageState =
@@ -74,8 +79,9 @@ export function verifiedStageRecords(
       const mine = roots.filter((s) => STAGES[s].command === c);
       return `\`pnpm --filter diffing ${c} --retrain ${mine.join(",")}\``;
     });
-    const waysOut = `use the config they were trained with (${path.join(config.runDir, "run.json")} records it), `
-      + `or retrain them under this one: ${retrain.join(", then ")}: ${retrainConsequence(roots, roots)}`;
+    const waysOut =
+      `use the config they were trained with (${path.join(config.runDir, "run.json")} records it), ` +
+      `or retrain them under this one: ${retrain.join(", then ")}: ${retrainConsequence(roots, roots)}`;
     throw mismatchError(command, config, problems, waysOut);
   }
   return out;
@@ -94,8 +100,9 @@ export function mismatchError(
   });
   const first = problems[0]!;
   const change = first.state.kind === "changed" ? first.state.changes[0] : undefined;
-  const summary = `${command}: ${config.runDir} holds stages made under another config `
-    + "(reusing them would mix two configs; nothing was changed)";
+  const summary =
+    `${command}: ${config.runDir} holds stages made under another config ` +
+    "(reusing them would mix two configs; nothing was changed)";
   return new DiffingError("FINGERPRINT_MISMATCH", `${summary}:\n${lines.join("\n")}\nWays out: ${waysOut}`, {
     file: config.runDir,
     ...(change ? { field: `${first.stage}: ${change.field}`, expected: change.current, got: change.recorded } : {}),
@@ -118,7 +125,9 @@ export function retrainConsequence(roots: readonly StageName[], trainedHere: rea
   const later = children.filter((s) => !trainedHere.includes(s));
   const commands = [...new Set(later.map((s) => STAGES[s].command))];
   const aside = roots.map((s) => `stages/${s}.retired-<time>/`).join(", ");
-  const parts = [`--retrain ${roots.join(",")} moves the old outputs aside (${aside}, compare/ and features/; never deleted)`];
+  const parts = [
+    `--retrain ${roots.join(",")} moves the old outputs aside (${aside}, compare/ and features/; never deleted)`,
+  ];
   if (children.length > 0) {
     parts.push(`a retrained stage invalidates its children: ${children.join(", ")} are moved aside too`);
   }
@@ -129,8 +138,10 @@ export function retrainConsequence(roots: readonly StageName[], trainedHere: rea
 
 function describeProblem(stage: StageName, state: StageProblem["state"]): string {
   if (state.kind === "unknown") {
-    return "has no fingerprint (made before difflens recorded them, or not by this pipeline): "
-      + "which config made it cannot be checked";
+    return (
+      "has no fingerprint (made before difflens recorded them, or not by this pipeline): " +
+      "which config made it cannot be checked"
+    );
   }
   const parent = state.changes.find((c) => c.field === "parent.fingerprint");
   const own = state.changes.filter((c) => c !== parent);

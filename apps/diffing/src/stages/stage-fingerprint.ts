@@ -5,9 +5,14 @@
  * Computed from the config alone, before anything is trained or loaded.
  */
 import { fingerprintDigest, folderFingerprint } from "@difflens/app-kit";
-import { STAGE_NAMES, type DiffingConfig, type StageName } from "../config/diffing-config.ts";
+import { type DiffingConfig, STAGE_NAMES, type StageName } from "../config/diffing-config.ts";
 import {
-  chatDataFingerprint, harvestFingerprint, maskFingerprint, modelRefFingerprint, saeFingerprint, textDataFingerprint,
+  chatDataFingerprint,
+  harvestFingerprint,
+  maskFingerprint,
+  modelRefFingerprint,
+  saeFingerprint,
+  textDataFingerprint,
 } from "../run/fingerprint-sections.ts";
 import { TOY_VERSION } from "../toy/toy-files.ts";
 import { STAGES } from "./stage-plan.ts";

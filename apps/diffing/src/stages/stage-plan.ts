@@ -3,7 +3,12 @@ import * as path from "node:path";
 import type { DiffingConfig, StageName } from "../config/diffing-config.ts";
 
 /** The five stages (DESIGN §1): every stage descends from S, so latent i is the same feature in all of them. */
-export const STAGES: Readonly<Record<StageName, { parent: StageName | null; model: "base" | "chat"; data: "text" | "chat"; alias: string; command: string }>> = Object.freeze({
+export const STAGES: Readonly<
+  Record<
+    StageName,
+    { parent: StageName | null; model: "base" | "chat"; data: "text" | "chat"; alias: string; command: string }
+  >
+> = Object.freeze({
   S: { parent: null, model: "base", data: "text", alias: "sae_s", command: "train-stage0" },
   D: { parent: "S", model: "base", data: "chat", alias: "sae_sd", command: "train-stage1" },
   M: { parent: "S", model: "chat", data: "text", alias: "sae_sm", command: "train-stage1" },
@@ -13,7 +18,9 @@ export const STAGES: Readonly<Record<StageName, { parent: StageName | null; mode
 
 /** Stages each command trains. */
 export const COMMAND_STAGES: Readonly<Record<string, readonly StageName[]>> = Object.freeze({
-  "train-stage0": ["S"], "train-stage1": ["D", "M"], "train-stage2": ["DF", "MF"],
+  "train-stage0": ["S"],
+  "train-stage1": ["D", "M"],
+  "train-stage2": ["DF", "MF"],
 });
 
 /** Ancestors of the given stages, parents first, followed by the stages themselves. */
@@ -52,12 +59,23 @@ export interface StageRecord {
   readonly sha256: string;
   readonly step: number;
   readonly tokens: number;
-  readonly parent: { readonly stage: StageName; readonly checkpoint: string; readonly sha256: string; readonly step: number } | null;
+  readonly parent: {
+    readonly stage: StageName;
+    readonly checkpoint: string;
+    readonly sha256: string;
+    readonly step: number;
+  } | null;
   readonly adoptedFrom: string | null;
   readonly model: string;
   readonly data: string;
   readonly trainConfig: Record<string, unknown>;
-  readonly timings: { readonly wallS: number; readonly harvestS: number; readonly tokensPerS: number; readonly harvestTokensPerS: number; readonly resumedFromStep: number };
+  readonly timings: {
+    readonly wallS: number;
+    readonly harvestS: number;
+    readonly tokensPerS: number;
+    readonly harvestTokensPerS: number;
+    readonly resumedFromStep: number;
+  };
   readonly final: Readonly<Record<string, number>>;
   readonly wandbFolder: string | null;
   /** What the stage was trained from (stage-fingerprint.ts); absent in stages made before fingerprints. */
@@ -72,7 +90,9 @@ export function readStageRecord(config: DiffingConfig, stage: StageName): StageR
   const file = path.join(stageDir(config, stage), "stage.json");
   if (!fs.existsSync(file)) return null;
   const rec = JSON.parse(fs.readFileSync(file, "utf8")) as StageRecord;
-  return rec.status === "done" && fs.existsSync(path.join(config.runDir, rec.checkpoint, "sae.safetensors")) ? rec : null;
+  return rec.status === "done" && fs.existsSync(path.join(config.runDir, rec.checkpoint, "sae.safetensors"))
+    ? rec
+    : null;
 }
 
 /** Absolute checkpoint folder of a finished stage. */

@@ -8,9 +8,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ProgressBar, writeFileAtomic, writeJsonAtomic } from "@difflens/common";
-import { latestCheckpoint, trainSae, type MetricsLogger, type TrainSaeResult } from "@difflens/sae";
+import { latestCheckpoint, type MetricsLogger, type TrainSaeResult, trainSae } from "@difflens/sae";
 import type { ActivationSource } from "@difflens/tensor";
-import { generateRunId, init as wandbInit, type WandbRun } from "@difflens/wandb";
+import { generateRunId, type WandbRun, init as wandbInit } from "@difflens/wandb";
 import type { SaeConfig, WandbConfig } from "../config/sections.ts";
 
 export interface TrainRunOptions {
@@ -25,7 +25,12 @@ export interface TrainRunOptions {
   readonly finetuneFrom: string | null;
   /** Continue from outDir/latest.json when there is one. */
   readonly resume: boolean;
-  readonly wandb: WandbConfig & { readonly dir: string; readonly group: string; readonly name: string; readonly config: Record<string, unknown> };
+  readonly wandb: WandbConfig & {
+    readonly dir: string;
+    readonly group: string;
+    readonly name: string;
+    readonly config: Record<string, unknown>;
+  };
   readonly timing: { harvestMs: number; harvestedRows: number };
   readonly log: (line: string) => void;
 }
@@ -45,14 +50,29 @@ export function stepsFor(tokens: number, batchSize: number): number {
 }
 
 /** The SaeTrainConfig of a run (sae package keys), from the app's SAE section. */
-export function saeTrainConfig(sae: SaeConfig, dIn: number, hook: string, steps: number, lr: number | null, finetune: boolean): Record<string, unknown> {
+export function saeTrainConfig(
+  sae: SaeConfig,
+  dIn: number,
+  hook: string,
+  steps: number,
+  lr: number | null,
+  finetune: boolean,
+): Record<string, unknown> {
   return {
-    dIn, dSae: sae.dSae, k: sae.k, lr: lr ?? sae.lr, hookName: hook,
+    dIn,
+    dSae: sae.dSae,
+    k: sae.k,
+    lr: lr ?? sae.lr,
+    hookName: hook,
     maxSteps: steps,
     lrWarmupSteps: Math.min(sae.lrWarmupSteps, Math.floor(steps / (finetune ? 10 : 5))),
-    lrDecaySteps: Math.floor(steps * sae.lrDecayFraction), lrEndFraction: 0,
-    deadAfterTokens: sae.deadAfterTokens, normalizeActivations: sae.normalizeActivations, seed: sae.seed,
-    checkpointEverySteps: sae.checkpointEverySteps, keepCheckpoints: 1,
+    lrDecaySteps: Math.floor(steps * sae.lrDecayFraction),
+    lrEndFraction: 0,
+    deadAfterTokens: sae.deadAfterTokens,
+    normalizeActivations: sae.normalizeActivations,
+    seed: sae.seed,
+    checkpointEverySteps: sae.checkpointEverySteps,
+    keepCheckpoints: 1,
     logEverySteps: Math.max(1, Math.min(100, Math.floor(steps / 40))),
     initSampleTokens: Math.min(32768, steps * sae.batchSize),
   };
@@ -62,7 +82,9 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   const steps = stepsFor(o.tokens, o.sae.batchSize);
   const trainConfig = saeTrainConfig(o.sae, o.source.dIn, o.hook, steps, o.lr, o.finetuneFrom !== null);
   const resumeFrom = o.resume ? await latestCheckpoint(o.outDir) : null;
-  const resumedFromStep = resumeFrom ? (JSON.parse(fs.readFileSync(path.join(o.outDir, "latest.json"), "utf8")) as { step: number }).step : 0;
+  const resumedFromStep = resumeFrom
+    ? (JSON.parse(fs.readFileSync(path.join(o.outDir, "latest.json"), "utf8")) as { step: number }).step
+    : 0;
   if (resumeFrom) {
     o.log(`${o.label}: resuming from step ${resumedFromStep} (${path.relative(o.outDir, resumeFrom)})`);
     dropMetricsAfter(path.join(o.outDir, "metrics.jsonl"), resumedFromStep);
@@ -70,14 +92,31 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   let run: WandbRun | null = null;
   if (o.wandb.mode !== "disabled") {
     const id = wandbRunId(o.outDir, resumeFrom !== null);
-    run = wandbInit({
-      project: o.wandb.project, entity: o.wandb.entity, mode: o.wandb.mode, dir: o.wandb.dir, name: o.wandb.name, group: o.wandb.group,
-      jobType: o.label, config: { ...o.wandb.config, sae: trainConfig }, onMissingApiKey: "offline", silent: true,
-      id: id.id, resume: id.resume,
-    }, (m) => o.log(`wandb: ${m}`));
+    run = wandbInit(
+      {
+        project: o.wandb.project,
+        entity: o.wandb.entity,
+        mode: o.wandb.mode,
+        dir: o.wandb.dir,
+        name: o.wandb.name,
+        group: o.wandb.group,
+        jobType: o.label,
+        config: { ...o.wandb.config, sae: trainConfig },
+        onMissingApiKey: "offline",
+        silent: true,
+        id: id.id,
+        resume: id.resume,
+      },
+      (m) => o.log(`wandb: ${m}`),
+    );
   }
   const rows = (step: number) => step * o.sae.batchSize;
-  const bar = new ProgressBar({ label: o.label.padEnd(3), total: rows(steps), unit: "tok", start: rows(resumedFromStep) });
+  const bar = new ProgressBar({
+    label: o.label.padEnd(3),
+    total: rows(steps),
+    unit: "tok",
+    start: rows(resumedFromStep),
+  });
   const last = { loss: NaN, l0: NaN, deadFraction: 0 };
   const progressStats = () =>
     `loss ${last.loss.toFixed(4)} L0 ${last.l0.toFixed(1)} dead ${(last.deadFraction * 100).toFixed(1)}%`;
@@ -91,8 +130,14 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   };
   const t0 = performance.now();
   const result = await trainSae({
-    config: trainConfig, source: o.source, outDir: o.outDir, logger, resume: o.resume,
-    ...(o.finetuneFrom !== null && !resumeFrom ? { finetuneFrom: { path: o.finetuneFrom, optimizer: optimizerMode(o.finetuneFrom, o.sae.finetuneOptimizer) } } : {}),
+    config: trainConfig,
+    source: o.source,
+    outDir: o.outDir,
+    logger,
+    resume: o.resume,
+    ...(o.finetuneFrom !== null && !resumeFrom
+      ? { finetuneFrom: { path: o.finetuneFrom, optimizer: optimizerMode(o.finetuneFrom, o.sae.finetuneOptimizer) } }
+      : {}),
     onStep: (state, stats) => {
       last.loss = stats.loss;
       last.l0 = stats.l0;
@@ -113,14 +158,17 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
 /** Keeps the metrics rows up to `step` (those the checkpoint includes); a torn last line goes too. */
 export function dropMetricsAfter(file: string, step: number): void {
   if (!fs.existsSync(file)) return;
-  const kept = fs.readFileSync(file, "utf8").split("\n").filter((line) => {
-    if (line.trim() === "") return false;
-    try {
-      return (JSON.parse(line) as { step: number }).step <= step;
-    } catch {
-      return false;
-    }
-  });
+  const kept = fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => {
+      if (line.trim() === "") return false;
+      try {
+        return (JSON.parse(line) as { step: number }).step <= step;
+      } catch {
+        return false;
+      }
+    });
   writeFileAtomic(file, kept.map((line) => `${line}\n`).join(""));
 }
 

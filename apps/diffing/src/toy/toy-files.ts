@@ -11,13 +11,22 @@
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
-import { writeJsonAtomic } from "@difflens/common";
-import { writeSafetensors } from "@difflens/tensor";
 import { bundledChatTemplate } from "@difflens/chat";
-import { harvest, loadModel, qwen2ConfigToHf, writeLoraAdapter } from "@difflens/runtime";
-import { loadTokenizer } from "@difflens/tokenizer";
+import { writeJsonAtomic } from "@difflens/common";
 import { batchWindows, packTextWindows } from "@difflens/data";
-import { toyBaseWeights, toyConfig, toyDirections, toyPlant, ENDOFTEXT_ID, IM_END_ID, type LoraFactor, type ToySpec } from "./toy-pair.ts";
+import { harvest, loadModel, qwen2ConfigToHf, writeLoraAdapter } from "@difflens/runtime";
+import { writeSafetensors } from "@difflens/tensor";
+import { loadTokenizer } from "@difflens/tokenizer";
+import {
+  ENDOFTEXT_ID,
+  IM_END_ID,
+  type LoraFactor,
+  type ToySpec,
+  toyBaseWeights,
+  toyConfig,
+  toyDirections,
+  toyPlant,
+} from "./toy-pair.ts";
 
 /** Shape of the toy used by the demo and the default config (a 3-layer Qwen2 with d_model 64). */
 export const TOY_SHAPE = Object.freeze({ dModel: 64, nLayers: 3, nHeads: 4, dMlp: 192 });
@@ -41,7 +50,13 @@ export function qwenTokenizerFile(): string {
 }
 
 /** Makes (or reuses) the base folder and the plant adapter of one toy. */
-export async function ensureToyFiles(opts: { seed: number; plantScale: number; cacheDir: string; calibrationTexts: () => AsyncIterable<string>; log?: (line: string) => void }): Promise<ToyFiles> {
+export async function ensureToyFiles(opts: {
+  seed: number;
+  plantScale: number;
+  cacheDir: string;
+  calibrationTexts: () => AsyncIterable<string>;
+  log?: (line: string) => void;
+}): Promise<ToyFiles> {
   const spec: ToySpec = { seed: opts.seed, plantScale: opts.plantScale, ...TOY_SHAPE };
   const seedDir = path.join(opts.cacheDir, `v${TOY_VERSION}`, `seed-${opts.seed}`);
   const baseDir = path.join(seedDir, "base");
@@ -57,7 +72,13 @@ export async function ensureToyFiles(opts: { seed: number; plantScale: number; c
     const base = toyBaseWeights(spec);
     const lora = toyPlant(spec, base, residualMedian);
     await writePlantAdapter(adapterDir, lora);
-    const record = { seed: opts.seed, plantScale: opts.plantScale, hook: TOY_HOOK, residualMedian, planted: Array.from(toyDirections(spec).planted) };
+    const record = {
+      seed: opts.seed,
+      plantScale: opts.plantScale,
+      hook: TOY_HOOK,
+      residualMedian,
+      planted: Array.from(toyDirections(spec).planted),
+    };
     writeJsonAtomic(plantFile, record);
   }
   const rec = JSON.parse(fs.readFileSync(plantFile, "utf8")) as { residualMedian: number; planted: number[] };
@@ -73,7 +94,10 @@ async function writePlantAdapter(dir: string, lora: readonly LoraFactor[]): Prom
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   await writeLoraAdapter(tmp, {
-    r: 1, loraAlpha: 1, baseModel: "../base", targetModules: lora.map((f) => f.module),
+    r: 1,
+    loraAlpha: 1,
+    baseModel: "../base",
+    targetModules: lora.map((f) => f.module),
     modules: Object.fromEntries(lora.map((f) => [f.module, { a: f.a, b: f.b }])),
   });
   fs.rmSync(dir, { recursive: true, force: true });
@@ -86,11 +110,16 @@ async function writeBaseFolder(spec: ToySpec, dir: string): Promise<void> {
   fs.mkdirSync(tmp, { recursive: true });
   await writeSafetensors(path.join(tmp, "model.safetensors"), toyBaseWeights(spec), { format: "pt" });
   writeJsonAtomic(path.join(tmp, "config.json"), qwen2ConfigToHf(toyConfig(spec), "float32"));
-  writeJsonAtomic(path.join(tmp, "generation_config.json"), { eos_token_id: [IM_END_ID, ENDOFTEXT_ID], pad_token_id: ENDOFTEXT_ID });
+  writeJsonAtomic(path.join(tmp, "generation_config.json"), {
+    eos_token_id: [IM_END_ID, ENDOFTEXT_ID],
+    pad_token_id: ENDOFTEXT_ID,
+  });
   const tokenizerJson = qwenTokenizerFile();
   fs.copyFileSync(tokenizerJson, path.join(tmp, "tokenizer.json"));
   // The package's tokenizer_config.json (special tokens, pad/eos) with Qwen1.5-Chat's chat template.
-  const tokCfg = JSON.parse(fs.readFileSync(path.join(path.dirname(tokenizerJson), "tokenizer_config.json"), "utf8")) as Record<string, unknown>;
+  const tokCfg = JSON.parse(
+    fs.readFileSync(path.join(path.dirname(tokenizerJson), "tokenizer_config.json"), "utf8"),
+  ) as Record<string, unknown>;
   tokCfg.chat_template = bundledChatTemplate("qwen1.5-chat").source;
   writeJsonAtomic(path.join(tmp, "tokenizer_config.json"), tokCfg);
   fs.rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
+import { type Qwen2Config, randomQwen2Weights, resolveQwen2Config } from "@difflens/runtime";
 import { Rng, Tensor } from "@difflens/tensor";
-import { randomQwen2Weights, resolveQwen2Config, type Qwen2Config } from "@difflens/runtime";
 
 /**
  * The embedded toy of the diffing demo: a small Qwen2 base model made from a seed, and a "chat tuning in
@@ -154,7 +154,12 @@ export function toyPlant(spec: ToySpec, base: ReadonlyMap<string, Tensor>, resid
     out.set(vector, 0); // head 0 occupies the first dHead rows/columns
     return out;
   };
-  const column = (values: Float32Array, gain: number) => new Tensor("f32", [values.length, 1], values.map((v) => v * gain));
+  const column = (values: Float32Array, gain: number) =>
+    new Tensor(
+      "f32",
+      [values.length, 1],
+      values.map((v) => v * gain),
+    );
   const row = (values: Float32Array) => new Tensor("f32", [1, values.length], Float32Array.from(values));
   return [
     { module: "model.layers.0.self_attn.k_proj", a: row(read), b: column(headSlice(keyDir, inner), KEY_GAIN) },

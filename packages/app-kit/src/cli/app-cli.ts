@@ -3,7 +3,7 @@
  * commands and flags answered with the nearest valid one, exit 0 ok / 1 failed check or run error / 2 usage), where
  * config errors count as usage errors too, and the compute backend is chosen (and logged) before a command runs.
  */
-import { runCommandTable, type CliOptions, type Command, type FlagSpec } from "@difflens/common";
+import { type CliOptions, type Command, type FlagSpec, runCommandTable } from "@difflens/common";
 import { useBackend } from "@difflens/tensor";
 
 /** Error codes of a config a person got wrong: exit status 2, like a bad flag. */

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isDifflensError, type DifflensError, type ErrorFacts } from "@difflens/common";
+import { type DifflensError, type ErrorFacts, isDifflensError } from "@difflens/common";
 import { AppKitError } from "../errors.ts";
 import type { ConfigErrorClass } from "./fields.ts";
 

@@ -3,7 +3,7 @@
  * expected and what came. Unknown keys are rejected with the nearest valid one (common's `rejectUnknownKeys`).
  * An app gets them bound to its own error class, so its config errors are its errors: `configFields(MyAppError)`.
  */
-import { DifflensError, didYouMean, rejectUnknownKeys, type ErrorFacts } from "@difflens/common";
+import { type DifflensError, didYouMean, type ErrorFacts, rejectUnknownKeys } from "@difflens/common";
 import { AppKitError } from "../errors.ts";
 
 export type ConfigErrorCode = "CONFIG_INVALID" | "CONFIG_UNKNOWN_KEY" | "CONFIG_NOT_FOUND";

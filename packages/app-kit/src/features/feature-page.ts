@@ -26,10 +26,11 @@ export interface FeaturePageOptions {
 }
 
 export function featurePage(o: FeaturePageOptions): string {
-  const sections = o.latents.map((l) => {
-    const note = l.note ? ` <small>${esc(l.note)}</small>` : "";
-    const stats = Object.entries(l.stats ?? {}).map(([k, v]) => `${esc(k)} = ${fixed3(v)}`);
-    return `
+  const sections = o.latents
+    .map((l) => {
+      const note = l.note ? ` <small>${esc(l.note)}</small>` : "";
+      const stats = Object.entries(l.stats ?? {}).map(([k, v]) => `${esc(k)} = ${fixed3(v)}`);
+      return `
 <section id="latent-${l.latent}">
   <h2>Latent ${l.latent}${note}</h2>
   <p class="cos">${stats.join(" · ")}</p>
@@ -37,7 +38,8 @@ export function featurePage(o: FeaturePageOptions): string {
     ${o.columns.map((label, i) => column(label, l.examples[i])).join("\n    ")}
   </div>
 </section>`;
-  }).join("\n");
+    })
+    .join("\n");
   const columns = Math.max(1, o.columns.length);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(o.title)}</title>
@@ -60,17 +62,21 @@ ${sections}
 
 function column(label: string, ex: LatentExamples | undefined): string {
   if (ex === undefined) return `<div><h3>${esc(label)}</h3><p><i>not computed</i></p></div>`;
-  const lines = ex.examples.map((e) => {
-    const max = Math.max(e.maxValue, 1e-9);
-    const toks = e.tokens.map((t, i) => {
-      const alpha = Math.max(0, Math.min(1, e.values[i]! / max));
-      const title = `${JSON.stringify(t)} ${e.values[i]!.toFixed(3)}`;
-      const cls = `tok${i === e.maxPosition ? " max" : ""}`;
-      const style = `background:rgba(255,120,0,${alpha.toFixed(3)})`;
-      return `<span class="${cls}" style="${style}" title="${esc(title)}">${esc(visible(t))}</span>`;
-    }).join("");
-    return `<div class="ex">${toks} <span class="meta">max ${e.maxValue.toFixed(3)} (window ${e.window})</span></div>`;
-  }).join("\n");
+  const lines = ex.examples
+    .map((e) => {
+      const max = Math.max(e.maxValue, 1e-9);
+      const toks = e.tokens
+        .map((t, i) => {
+          const alpha = Math.max(0, Math.min(1, e.values[i]! / max));
+          const title = `${JSON.stringify(t)} ${e.values[i]!.toFixed(3)}`;
+          const cls = `tok${i === e.maxPosition ? " max" : ""}`;
+          const style = `background:rgba(255,120,0,${alpha.toFixed(3)})`;
+          return `<span class="${cls}" style="${style}" title="${esc(title)}">${esc(visible(t))}</span>`;
+        })
+        .join("");
+      return `<div class="ex">${toks} <span class="meta">max ${e.maxValue.toFixed(3)} (window ${e.window})</span></div>`;
+    })
+    .join("\n");
   const summary = `max ${ex.maxValue.toFixed(3)}, density ${(ex.density * 100).toFixed(2)}%`;
   const body = lines || "<p><i>never active on the scanned windows</i></p>";
   return `<div><h3>${esc(label)} <small>${summary}</small></h3>${body}</div>`;

@@ -32,9 +32,7 @@ export function diffFingerprints(recorded: unknown, current: unknown, field = ""
 
 /** `a: 1 → 2; b: x → (absent)`, at most `max` changes (then "… and N more"). */
 export function formatFieldChanges(changes: readonly FieldChange[], max = 6): string {
-  const shown = changes
-    .slice(0, max)
-    .map((c) => `${c.field}: ${formatValue(c.recorded)} → ${formatValue(c.current)}`);
+  const shown = changes.slice(0, max).map((c) => `${c.field}: ${formatValue(c.recorded)} → ${formatValue(c.current)}`);
   if (changes.length > max) shown.push(`… and ${changes.length - max} more`);
   return shown.join("; ");
 }
@@ -58,7 +56,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (isRecord(value)) {
-    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
+    const keys = Object.keys(value)
+      .filter((k) => value[k] !== undefined)
+      .sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";

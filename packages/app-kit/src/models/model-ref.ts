@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseRepoId } from "@difflens/common";
-import { configFields, type ConfigFields } from "../config/fields.ts";
+import { type ConfigFields, configFields } from "../config/fields.ts";
 
 export interface ModelRef {
   /** HF model folder, `models--ORG--NAME` cache folder, or `ORG/NAME[@rev]` found in the Hub cache. */

@@ -5,8 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { bundledChatTemplate, loadChatTemplateFromFolder, type ChatTemplate } from "@difflens/chat";
-import { loadLoraAdapter, loadModel, mergeLora, resolveModelFolder, type Model } from "@difflens/runtime";
+import { bundledChatTemplate, type ChatTemplate, loadChatTemplateFromFolder } from "@difflens/chat";
+import { loadLoraAdapter, loadModel, type Model, mergeLora, resolveModelFolder } from "@difflens/runtime";
 import { loadTokenizer, type Tokenizer } from "@difflens/tokenizer";
 import { describeModelRef, type ModelRef } from "./model-ref.ts";
 

@@ -93,7 +93,10 @@ export async function writeOutputFolder<T>(
 /** Moves `dir` aside to `<dir>.retired-<UTC time>` (never deleted) and returns the new path; null when absent. */
 export function retireFolder(dir: string, now: Date = new Date()): string | null {
   if (!fs.existsSync(dir)) return null;
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   let aside = `${dir}.retired-${stamp}`;
   for (let i = 2; fs.existsSync(aside); i++) aside = `${dir}.retired-${stamp}-${i}`;
   fs.renameSync(dir, aside);

@@ -108,11 +108,15 @@ function convert(command: string, spec: FlagSpec, raw: string | boolean | (strin
   const value = Number(text);
   const whole = spec.kind === "integer";
   if (text.trim() === "" || !Number.isFinite(value) || (whole && !Number.isInteger(value))) {
-    throw new UsageError("USAGE", `${command}: --${spec.name} must be ${whole ? "a whole number" : "a number"}, got "${text}"`, {
-      field: `--${spec.name}`,
-      got: text,
-      expected: whole ? "integer" : "number",
-    });
+    throw new UsageError(
+      "USAGE",
+      `${command}: --${spec.name} must be ${whole ? "a whole number" : "a number"}, got "${text}"`,
+      {
+        field: `--${spec.name}`,
+        got: text,
+        expected: whole ? "integer" : "number",
+      },
+    );
   }
   return value;
 }
@@ -189,12 +193,18 @@ export function formatHelp(
 ): string {
   const flagRows = withHelp(flags).map((s) => {
     const short = s.short ? `-${s.short}, ` : "";
-    return [`${short}--${s.name}${s.value ? ` ${s.value}` : s.kind === "boolean" ? "" : ` ${s.kind.toUpperCase()}`}`, s.help] as const;
+    return [
+      `${short}--${s.name}${s.value ? ` ${s.value}` : s.kind === "boolean" ? "" : ` ${s.kind.toUpperCase()}`}`,
+      s.help,
+    ] as const;
   });
-  const positionalRows = (options.positionals ?? []).map((p) => [p.name.toUpperCase() + (p.variadic ? "…" : ""), p.help] as const);
+  const positionalRows = (options.positionals ?? []).map(
+    (p) => [p.name.toUpperCase() + (p.variadic ? "…" : ""), p.help] as const,
+  );
   const width = Math.max(8, ...[...flagRows, ...positionalRows].map(([f]) => f.length)) + 2;
   const lines = [`usage: ${usage}`, "", summary, ""];
-  if (positionalRows.length > 0) lines.push("arguments:", ...positionalRows.map(([f, h]) => `  ${f.padEnd(width)}${h}`), "");
+  if (positionalRows.length > 0)
+    lines.push("arguments:", ...positionalRows.map(([f, h]) => `  ${f.padEnd(width)}${h}`), "");
   lines.push("flags:", ...flagRows.map(([f, h]) => `  ${f.padEnd(width)}${h}`));
   if (options.notes && options.notes.length > 0) lines.push("", ...options.notes);
   return `${lines.join("\n")}\n`;

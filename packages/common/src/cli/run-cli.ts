@@ -2,11 +2,19 @@
  * A CLI as a table of commands. Exit status, the same for every difflens CLI:
  *   0 success · 1 a failed check or a run error · 2 bad usage (unknown command or flag, bad value, bad config).
  */
-import { fileURLToPath } from "node:url";
+
 import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { isDifflensError } from "../errors.ts";
 import { didYouMean } from "../nearest.ts";
-import { formatHelp, parseCommandLine, UsageError, type FlagSpec, type ParsedFlags, type PositionalSpec } from "./flags.ts";
+import {
+  type FlagSpec,
+  formatHelp,
+  type ParsedFlags,
+  type PositionalSpec,
+  parseCommandLine,
+  UsageError,
+} from "./flags.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -47,7 +55,10 @@ const defaultOut = (text: string): void => {
 };
 
 /** A CLI with several commands: `program <command> [flags]`. */
-export async function runCommandTable(commands: Readonly<Record<string, Command>>, options: CliOptions): Promise<number> {
+export async function runCommandTable(
+  commands: Readonly<Record<string, Command>>,
+  options: CliOptions,
+): Promise<number> {
   const out = options.out ?? defaultOut;
   const log = options.log ?? defaultLog;
   const [name, ...rest] = options.argv;
@@ -69,7 +80,13 @@ export async function runCommand(command: Command, options: CliOptions): Promise
   return runOne(options.program, options.program, command, options.argv, options);
 }
 
-async function runOne(usagePrefix: string, label: string, command: Command, argv: readonly string[], options: CliOptions): Promise<number> {
+async function runOne(
+  usagePrefix: string,
+  label: string,
+  command: Command,
+  argv: readonly string[],
+  options: CliOptions,
+): Promise<number> {
   const out = options.out ?? defaultOut;
   const log = options.log ?? defaultLog;
   try {
@@ -79,10 +96,12 @@ async function runOne(usagePrefix: string, label: string, command: Command, argv
         const name = p.name.toUpperCase() + (p.variadic ? "…" : "");
         return p.required === false ? `[${name}]` : name;
       });
-      out(formatHelp([usagePrefix, ...args, "[flags]"].join(" "), command.summary, command.flags, {
-        ...(command.positionals ? { positionals: command.positionals } : {}),
-        ...(command.notes ? { notes: command.notes } : {}),
-      }));
+      out(
+        formatHelp([usagePrefix, ...args, "[flags]"].join(" "), command.summary, command.flags, {
+          ...(command.positionals ? { positionals: command.positionals } : {}),
+          ...(command.notes ? { notes: command.notes } : {}),
+        }),
+      );
       return EXIT_OK;
     }
     options.beforeRun?.(log);

@@ -1,11 +1,11 @@
 import {
-  alpacaToMessages,
-  tokenizeChat,
   type AlpacaOptions,
+  alpacaToMessages,
   type ChatTemplate,
   type ChatTokenizer,
   type Segmentation,
   type SystemCondition,
+  tokenizeChat,
 } from "@difflens/chat";
 import type { TokenizedChat } from "../tokens/chat-windows.ts";
 
@@ -35,6 +35,8 @@ export async function* alpacaChats(
 
 /** `role:kind` per token; regions without a role keep their kind alone. */
 export function regionLabels(segmentation: Segmentation): string[] {
-  const names = segmentation.regions.map((region) => (region.role === null ? region.kind : `${region.role}:${region.kind}`));
+  const names = segmentation.regions.map((region) =>
+    region.role === null ? region.kind : `${region.role}:${region.kind}`,
+  );
   return Array.from(segmentation.regionOf, (index) => names[index]!);
 }

@@ -17,7 +17,11 @@ export async function* textRows(dataset: ParquetDataset, column: string, order: 
 }
 
 /** Pre-tokenized rows of a `list<int32>` column (default name `input_ids`). */
-export async function* tokenRows(dataset: ParquetDataset, column: string, order: DatasetOrder): AsyncGenerator<Int32Array> {
+export async function* tokenRows(
+  dataset: ParquetDataset,
+  column: string,
+  order: DatasetOrder,
+): AsyncGenerator<Int32Array> {
   for await (const { group, columns } of dataset.rowGroups([column], order)) {
     for (const [row, value] of columns[column]!.entries()) {
       const ids = toIds(value);
@@ -45,7 +49,10 @@ export async function* recordRows<K extends string>(
       for (const name of names) {
         const value = columns[name]![row];
         if (value !== null && value !== undefined && typeof value !== "string") {
-          throw new DataError("COLUMN_TYPE", `${group.path}: column "${name}" row ${group.rowStart + row} is ${describe(value)}, expected a string`);
+          throw new DataError(
+            "COLUMN_TYPE",
+            `${group.path}: column "${name}" row ${group.rowStart + row} is ${describe(value)}, expected a string`,
+          );
         }
         record[name] = (value as string | null | undefined) ?? "";
       }
@@ -60,7 +67,10 @@ function toIds(value: unknown): Int32Array | undefined {
     const out = Int32Array.from(value as unknown as ArrayLike<number>, Number);
     return out.every((v, i) => v === Number((value as unknown as ArrayLike<number | bigint>)[i])) ? out : undefined;
   }
-  if (Array.isArray(value) && value.every((v) => (typeof v === "number" && Number.isInteger(v)) || typeof v === "bigint")) {
+  if (
+    Array.isArray(value) &&
+    value.every((v) => (typeof v === "number" && Number.isInteger(v)) || typeof v === "bigint")
+  ) {
     return Int32Array.from(value, Number);
   }
   return undefined;

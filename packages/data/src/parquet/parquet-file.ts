@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
-import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema } from "hyparquet";
 import type { AsyncBuffer, FileMetaData } from "hyparquet";
+import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema } from "hyparquet";
 import { DataError } from "../errors.ts";
 
 /** One row group of one file: where it starts and how many rows it holds. */
@@ -65,7 +65,11 @@ export class ParquetFile {
   /** Reads the given columns of one row group, column-major: result[column][row]. */
   async readRowGroup(index: number, columns: readonly string[]): Promise<Record<string, unknown[]>> {
     const group = this.rowGroups[index];
-    if (!group) throw new DataError("BAD_CONFIG", `${this.path}: row group ${index} does not exist (${this.rowGroups.length} groups)`);
+    if (!group)
+      throw new DataError(
+        "BAD_CONFIG",
+        `${this.path}: row group ${index} does not exist (${this.rowGroups.length} groups)`,
+      );
     this.requireColumns(columns);
     let rows: unknown[][] = [];
     try {

@@ -42,7 +42,8 @@ export function parseManifest(json: unknown, path: string): StoreManifest {
   let rows = 0;
   for (const [i, shard] of (m.shards as unknown[]).entries()) {
     const s = shard as Record<string, unknown>;
-    if (typeof s?.file !== "string" || !Number.isInteger(s.rows)) fail(`shards[${i}]`, "{ file: string, rows: integer }");
+    if (typeof s?.file !== "string" || !Number.isInteger(s.rows))
+      fail(`shards[${i}]`, "{ file: string, rows: integer }");
     rows += s.rows as number;
   }
   if (m.tokenCount !== rows) fail("tokenCount", `the sum of shard rows (${rows})`);

@@ -8,7 +8,11 @@ export class ShuffleBuffer {
   private readonly rows: Float32Array; // [capacity, width]
   private count = 0;
 
-  constructor(readonly capacity: number, readonly width: number, private readonly rng: Rng) {
+  constructor(
+    readonly capacity: number,
+    readonly width: number,
+    private readonly rng: Rng,
+  ) {
     this.rows = new Float32Array(capacity * width);
   }
 

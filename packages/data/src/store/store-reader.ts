@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Rng, Tensor, openSafetensors, toFloat32Array, type ActivationSource } from "@difflens/tensor";
+import { type ActivationSource, openSafetensors, Rng, Tensor, toFloat32Array } from "@difflens/tensor";
 import { DataError } from "../errors.ts";
 import { checkProvenance, parseManifest, type StoreManifest, type StoreProvenance } from "./manifest.ts";
 import { ShuffleBuffer } from "./shuffle-buffer.ts";
@@ -18,13 +18,19 @@ export interface StoreReadOptions {
 
 /** An activation store on disk: validated manifest + shards, read back as an `ActivationSource`. */
 export class ActivationStore {
-  private constructor(readonly dir: string, readonly manifest: StoreManifest) {}
+  private constructor(
+    readonly dir: string,
+    readonly manifest: StoreManifest,
+  ) {}
 
   /** Opens and validates a store; `expect` refuses one made for another hook, width or model. */
   static open(dir: string, expect: Partial<StoreProvenance> = {}): ActivationStore {
     const path = join(dir, "manifest.json");
     if (!existsSync(path)) {
-      throw new DataError("STORE_CORRUPT", `${dir}: no manifest.json — not an activation store, or its harvest did not finish`);
+      throw new DataError(
+        "STORE_CORRUPT",
+        `${dir}: no manifest.json — not an activation store, or its harvest did not finish`,
+      );
     }
     let json: unknown;
     try {
@@ -35,7 +41,8 @@ export class ActivationStore {
     const manifest = parseManifest(json, path);
     checkProvenance(manifest, expect, path);
     for (const shard of manifest.shards) {
-      if (!existsSync(join(dir, shard.file))) throw new DataError("STORE_CORRUPT", `${dir}: shard ${shard.file} listed in manifest.json is missing`);
+      if (!existsSync(join(dir, shard.file)))
+        throw new DataError("STORE_CORRUPT", `${dir}: shard ${shard.file} listed in manifest.json is missing`);
     }
     return new ActivationStore(dir, manifest);
   }
@@ -46,10 +53,9 @@ export class ActivationStore {
 
   /** Batches of [batchSize, dIn] f32 through a seeded shuffling buffer; the last batch may be smaller. */
   source(options: StoreReadOptions): ActivationSource {
-    const store = this;
     return {
       dIn: this.dIn,
-      [Symbol.asyncIterator]: () => store.batches(options),
+      [Symbol.asyncIterator]: () => this.batches(options),
     };
   }
 
@@ -70,7 +76,11 @@ export class ActivationStore {
         for (let offset = 0; offset < shard.rows; ) {
           offset += buffer.push(rows, offset);
           while (buffer.full || (bufferRows === 0 && buffer.size >= batchSize)) {
-            yield new Tensor("f32", [batchSize, dIn], bufferRows === 0 ? buffer.takeInOrder(batchSize) : buffer.take(batchSize));
+            yield new Tensor(
+              "f32",
+              [batchSize, dIn],
+              bufferRows === 0 ? buffer.takeInOrder(batchSize) : buffer.take(batchSize),
+            );
           }
         }
       }

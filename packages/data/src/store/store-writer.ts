@@ -1,7 +1,7 @@
-import { mkdirSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeJsonAtomic } from "@difflens/common";
-import { Tensor, f32ArrayToBf16, writeSafetensors } from "@difflens/tensor";
+import { f32ArrayToBf16, Tensor, writeSafetensors } from "@difflens/tensor";
 import { DataError } from "../errors.ts";
 import { STORE_FORMAT, STORE_VERSION, type StoreManifest, type StoreProvenance } from "./manifest.ts";
 
@@ -20,7 +20,10 @@ export class ActivationStoreWriter {
     readonly shardRows = 65536,
   ) {
     if (existsSync(join(dir, "manifest.json"))) {
-      throw new DataError("BAD_CONFIG", `${dir}: already holds an activation store (manifest.json); choose another folder`);
+      throw new DataError(
+        "BAD_CONFIG",
+        `${dir}: already holds an activation store (manifest.json); choose another folder`,
+      );
     }
     mkdirSync(dir, { recursive: true });
     this.pending = new Float32Array(shardRows * provenance.dIn);
@@ -34,7 +37,10 @@ export class ActivationStoreWriter {
   async append(rows: Float32Array): Promise<void> {
     const { dIn } = this.provenance;
     if (rows.length % dIn !== 0) {
-      throw new DataError("BAD_ACTIVATIONS", `${this.dir}: appended ${rows.length} values, not a multiple of dIn ${dIn}`);
+      throw new DataError(
+        "BAD_ACTIVATIONS",
+        `${this.dir}: appended ${rows.length} values, not a multiple of dIn ${dIn}`,
+      );
     }
     let offset = 0;
     while (offset < rows.length) {
@@ -64,9 +70,10 @@ export class ActivationStoreWriter {
   private async flushShard(): Promise<void> {
     const { dIn, dtype } = this.provenance;
     const values = this.pending.subarray(0, this.filled * dIn);
-    const tensor = dtype === "bf16"
-      ? new Tensor("bf16", [this.filled, dIn], f32ArrayToBf16(values))
-      : new Tensor("f32", [this.filled, dIn], values.slice());
+    const tensor =
+      dtype === "bf16"
+        ? new Tensor("bf16", [this.filled, dIn], f32ArrayToBf16(values))
+        : new Tensor("f32", [this.filled, dIn], values.slice());
     const file = `shard-${String(this.shards.length).padStart(5, "0")}.safetensors`;
     await writeSafetensors(join(this.dir, file), { activations: tensor }, { hook: this.provenance.hook });
     this.shards.push({ file, rows: this.filled });

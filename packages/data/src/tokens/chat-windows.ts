@@ -29,13 +29,19 @@ export interface ChatWindowOptions {
 }
 
 /** One chat per window, right-padded: the layout of the seed's tokenized Alpaca parquet. */
-export async function* chatWindows(chats: AsyncIterable<TokenizedChat>, options: ChatWindowOptions): AsyncGenerator<ChatWindow> {
+export async function* chatWindows(
+  chats: AsyncIterable<TokenizedChat>,
+  options: ChatWindowOptions,
+): AsyncGenerator<ChatWindow> {
   const { contextSize, padId, overflow, trainRegions } = options;
   const rules = options.maskRules ?? DEFAULT_MASK_RULES;
   let index = 0;
   for await (const chat of chats) {
     if (chat.ids.length !== chat.regions.length) {
-      throw new DataError("BAD_CONFIG", `chat ${index}: ${chat.ids.length} ids but ${chat.regions.length} region labels`);
+      throw new DataError(
+        "BAD_CONFIG",
+        `chat ${index}: ${chat.ids.length} ids but ${chat.regions.length} region labels`,
+      );
     }
     let length = chat.ids.length;
     if (length > contextSize) {
@@ -44,7 +50,10 @@ export async function* chatWindows(chats: AsyncIterable<TokenizedChat>, options:
         continue;
       }
       if (overflow === "error") {
-        throw new DataError("CONTEXT_TOO_LONG", `chat ${index}: ${length} tokens do not fit a window of ${contextSize}`);
+        throw new DataError(
+          "CONTEXT_TOO_LONG",
+          `chat ${index}: ${length} tokens do not fit a window of ${contextSize}`,
+        );
       }
       length = contextSize;
     }

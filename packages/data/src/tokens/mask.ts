@@ -11,7 +11,10 @@ export interface MaskRules {
   readonly excludeFirstPosition: boolean;
 }
 
-export const DEFAULT_MASK_RULES: MaskRules = Object.freeze({ excludeIds: Object.freeze([]) as readonly number[], excludeFirstPosition: false });
+export const DEFAULT_MASK_RULES: MaskRules = Object.freeze({
+  excludeIds: Object.freeze([]) as readonly number[],
+  excludeFirstPosition: false,
+});
 
 /** Applies the rules to a window's ids, starting from an existing mask (padding already 0). In place. */
 export function applyMaskRules(ids: Int32Array, mask: Uint8Array, rules: MaskRules): Uint8Array {

@@ -25,7 +25,10 @@ export async function* packTextWindows(
   const rules = options.maskRules ?? DEFAULT_MASK_RULES;
   const body = bosId === undefined ? contextSize : contextSize - 1;
   if (!Number.isInteger(contextSize) || body < 1) {
-    throw new DataError("BAD_CONFIG", `packTextWindows: contextSize must be an integer ≥ ${bosId === undefined ? 1 : 2}, got ${contextSize}`);
+    throw new DataError(
+      "BAD_CONFIG",
+      `packTextWindows: contextSize must be an integer ≥ ${bosId === undefined ? 1 : 2}, got ${contextSize}`,
+    );
   }
   let pending: number[] = [];
   const emit = (tokens: number[]): TokenWindow => {

@@ -10,7 +10,10 @@ export interface TokenWindow {
 
 /** What the data layer needs from a tokenizer (satisfied by @difflens/tokenizer's Tokenizer). */
 export interface TextEncoder {
-  encode(text: string, options: { addSpecialTokens: boolean }): { ids: ArrayLike<number> } | Promise<{ ids: ArrayLike<number> }>;
+  encode(
+    text: string,
+    options: { addSpecialTokens: boolean },
+  ): { ids: ArrayLike<number> } | Promise<{ ids: ArrayLike<number> }>;
 }
 
 export interface BatchWindowsOptions {
@@ -50,7 +53,9 @@ export async function* batchWindows(
   };
   for await (const window of windows) {
     if (pending.length > 0 && window.ids.length !== pending[0]!.ids.length) {
-      throw new RangeError(`batchWindows: window of ${window.ids.length} tokens among windows of ${pending[0]!.ids.length}`);
+      throw new RangeError(
+        `batchWindows: window of ${window.ids.length} tokens among windows of ${pending[0]!.ids.length}`,
+      );
     }
     pending.push(window);
     if (pending.length === batchSize) yield flush();

@@ -1,13 +1,15 @@
 // Writes every chart kind on example data to docs/gallery/ (SVG, PNG, PDF): `pnpm --filter @difflens/plot gallery`.
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isMainModule, runCommand, type CliOptions, type Command } from "@difflens/common";
+import { type CliOptions, type Command, isMainModule, runCommand } from "@difflens/common";
 import { exampleFigures } from "../examples.ts";
 import { saveFigure } from "../save-figure.ts";
 
 const GALLERY: Command = {
   summary: "Write every chart kind on example data as SVG, PNG and PDF.",
-  flags: [{ name: "out", kind: "string", value: "DIR", help: "where to write (default docs/gallery/ of the repository)" }],
+  flags: [
+    { name: "out", kind: "string", value: "DIR", help: "where to write (default docs/gallery/ of the repository)" },
+  ],
   run: async ({ flags, log }) => {
     const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
     const out = flags["out"] as string | undefined;

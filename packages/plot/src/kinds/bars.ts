@@ -1,14 +1,25 @@
 import type { TopLevelSpec } from "vega-lite";
 import { PlotError } from "../errors.ts";
-import { COMMON_KEYS, deepFreeze, resolveCommon, type CommonResolved, type CommonSpec } from "../figure-common.ts";
+import { COMMON_KEYS, type CommonResolved, type CommonSpec, deepFreeze, resolveCommon } from "../figure-common.ts";
 import { measureTextWidth } from "../font.ts";
 import { FONT_SIZES, seriesColor } from "../theme.ts";
 import {
-  NonFiniteLedger, expectLength, expectNonEmpty, expectObject, join, missing, numberArray, optionalBoolean, optionalNumber,
-  optionalString, rejectUnknownKeys, requiredString, stringArray,
+  expectLength,
+  expectNonEmpty,
+  expectObject,
+  join,
+  missing,
+  NonFiniteLedger,
+  numberArray,
+  optionalBoolean,
+  optionalNumber,
+  optionalString,
+  rejectUnknownKeys,
+  requiredString,
+  stringArray,
 } from "../validate.ts";
-import { formatFixed } from "./format.ts";
 import { resolveDomainOption } from "./domain.ts";
+import { formatFixed } from "./format.ts";
 
 /** One colour of bars: a value per category, with optional error bars (± err). */
 export interface BarSeries {
@@ -55,7 +66,17 @@ export interface BarsFigure extends CommonResolved {
   yDomain: readonly [number, number] | undefined;
 }
 
-const KEYS = [...COMMON_KEYS, "kind", "categories", "series", "xTitle", "yTitle", "showValues", "valueDecimals", "yDomain"];
+const KEYS = [
+  ...COMMON_KEYS,
+  "kind",
+  "categories",
+  "series",
+  "xTitle",
+  "yTitle",
+  "showValues",
+  "valueDecimals",
+  "yDomain",
+];
 
 export function resolveBars(input: unknown, path = "bars"): BarsFigure {
   const obj = expectObject(input, path);
@@ -64,10 +85,17 @@ export function resolveBars(input: unknown, path = "bars"): BarsFigure {
   const categories = stringArray(obj["categories"], join(path, "categories"), { nonEmpty: true, unique: true });
   if (obj["series"] === undefined) throw missing(obj, "series", path, "an array of { name, values }");
   const seriesPath = join(path, "series");
-  if (!Array.isArray(obj["series"])) throw new PlotError("PLOT_INVALID_VALUE", "must be an array", { field: seriesPath, expected: "an array of { name, values }" });
+  if (!Array.isArray(obj["series"]))
+    throw new PlotError("PLOT_INVALID_VALUE", "must be an array", {
+      field: seriesPath,
+      expected: "an array of { name, values }",
+    });
   expectNonEmpty(obj["series"].length, seriesPath, "at least one series");
   const perGroup = obj["series"].length;
-  const common = resolveCommon(obj, path, { width: Math.max(260, categories.length * (perGroup * 22 + 26)), height: 280 });
+  const common = resolveCommon(obj, path, {
+    width: Math.max(260, categories.length * (perGroup * 22 + 26)),
+    height: 280,
+  });
   const showValues = optionalBoolean(obj, "showValues", path) ?? false;
   const valueDecimals = optionalNumber(obj, "valueDecimals", path, { min: 0, max: 10, integer: true }) ?? 2;
 
@@ -79,7 +107,8 @@ export function resolveBars(input: unknown, path = "bars"): BarsFigure {
     const series = expectObject(raw, sPath);
     rejectUnknownKeys(series, ["name", "values", "err"], sPath);
     const name = requiredString(series, "name", sPath);
-    if (names.includes(name)) throw new PlotError("PLOT_INVALID_VALUE", `duplicate series name "${name}"`, { field: join(sPath, "name") });
+    if (names.includes(name))
+      throw new PlotError("PLOT_INVALID_VALUE", `duplicate series name "${name}"`, { field: join(sPath, "name") });
     names.push(name);
     if (series["values"] === undefined) throw missing(series, "values", sPath, "an array of numbers, one per category");
     const values = numberArray(series["values"], join(sPath, "values"));
@@ -89,8 +118,18 @@ export function resolveBars(input: unknown, path = "bars"): BarsFigure {
     categories.forEach((category, i) => {
       const columns = err ? [values[i]!, err[i]!] : [values[i]!];
       if (!ledger.accept(columns, [join(sPath, "values"), join(sPath, "err")], i, `series "${name}"`)) return;
-      if (err && err[i]! < 0) throw new PlotError("PLOT_INVALID_VALUE", "must be ≥ 0 (a half-length)", { field: `${join(sPath, "err")}[${i}]`, got: String(err[i]) });
-      bars.push({ category, series: name, value: values[i]!, err: err ? err[i]! : null, text: showValues ? formatFixed(values[i]!, valueDecimals) : "" });
+      if (err && err[i]! < 0)
+        throw new PlotError("PLOT_INVALID_VALUE", "must be ≥ 0 (a half-length)", {
+          field: `${join(sPath, "err")}[${i}]`,
+          got: String(err[i]),
+        });
+      bars.push({
+        category,
+        series: name,
+        value: values[i]!,
+        err: err ? err[i]! : null,
+        text: showValues ? formatFixed(values[i]!, valueDecimals) : "",
+      });
     });
   });
   if (bars.length === 0) throw new PlotError("PLOT_EMPTY_DATA", "no finite bar value", { field: seriesPath });
@@ -116,9 +155,18 @@ export function barsToVegaLite(fig: BarsFigure): TopLevelSpec {
   const longest = Math.max(...fig.categories.map((c) => measureTextWidth(c, FONT_SIZES.label)));
   const rotate = longest > bandWidth - 6;
   const x = {
-    field: "category", type: "nominal", sort: [...fig.categories], title: fig.xTitle ?? null,
+    field: "category",
+    type: "nominal",
+    sort: [...fig.categories],
+    title: fig.xTitle ?? null,
     scale: { paddingInner: 0.22, paddingOuter: 0.12 },
-    axis: { labelAngle: rotate ? -35 : 0, labelAlign: rotate ? "right" : "center", labelOverlap: false, ticks: false, labelLimit: 200 },
+    axis: {
+      labelAngle: rotate ? -35 : 0,
+      labelAlign: rotate ? "right" : "center",
+      labelOverlap: false,
+      ticks: false,
+      labelLimit: 200,
+    },
   };
   const xOffset = { field: "series", type: "nominal", sort: [...fig.seriesNames], scale: { paddingInner: 0.08 } };
   const colorScale = { domain: [...fig.seriesNames], range: fig.seriesNames.map((_, i) => seriesColor(i)) };
@@ -146,11 +194,23 @@ export function barsToVegaLite(fig: BarsFigure): TopLevelSpec {
       data: { values: rows },
       mark: { type: "bar" },
       encoding: {
-        x, xOffset, y,
-        color: { field: "series", type: "nominal", scale: colorScale, legend: multi ? { title: null, orient: "right" } : null },
+        x,
+        xOffset,
+        y,
+        color: {
+          field: "series",
+          type: "nominal",
+          scale: colorScale,
+          legend: multi ? { title: null, orient: "right" } : null,
+        },
       },
     },
-    { name: "zero_line", data: { values: [{ value: 0 }] }, mark: { type: "rule", color: "#444444" }, encoding: { y: { field: "value", type: "quantitative" } } },
+    {
+      name: "zero_line",
+      data: { values: [{ value: 0 }] },
+      mark: { type: "rule", color: "#444444" },
+      encoding: { y: { field: "value", type: "quantitative" } },
+    },
   ];
   if (rows.some((r) => r.err !== null)) {
     layers.push({
@@ -161,13 +221,22 @@ export function barsToVegaLite(fig: BarsFigure): TopLevelSpec {
     });
   }
   if (fig.showValues) {
-    for (const [name, positive] of [["bar_values", true], ["bar_values_negative", false]] as const) {
-      const subset = rows.filter((r) => (r.value >= 0) === positive);
+    for (const [name, positive] of [
+      ["bar_values", true],
+      ["bar_values_negative", false],
+    ] as const) {
+      const subset = rows.filter((r) => r.value >= 0 === positive);
       if (subset.length === 0) continue;
       layers.push({
         name,
         data: { values: subset },
-        mark: { type: "text", baseline: positive ? "bottom" : "top", dy: positive ? -3 : 3, fontSize: FONT_SIZES.annotation, color: "#222222" },
+        mark: {
+          type: "text",
+          baseline: positive ? "bottom" : "top",
+          dy: positive ? -3 : 3,
+          fontSize: FONT_SIZES.annotation,
+          color: "#222222",
+        },
         encoding: { x, xOffset, y: { ...y, field: "labelAt" }, text: { field: "text", type: "nominal" } },
       });
     }

@@ -2,7 +2,11 @@ import { PlotError } from "../errors.ts";
 import { checkNumber, join } from "../validate.ts";
 
 /** An optional `[lo, hi]` axis range with lo < hi. */
-export function resolveDomainOption(obj: Record<string, unknown>, key: string, path: string): [number, number] | undefined {
+export function resolveDomainOption(
+  obj: Record<string, unknown>,
+  key: string,
+  path: string,
+): [number, number] | undefined {
   const value = obj[key];
   if (value === undefined) return undefined;
   const field = join(path, key);
@@ -11,7 +15,12 @@ export function resolveDomainOption(obj: Record<string, unknown>, key: string, p
   }
   const lo = checkNumber(value[0], join(field, 0));
   const hi = checkNumber(value[1], join(field, 1));
-  if (!(lo < hi)) throw new PlotError("PLOT_INVALID_VALUE", "must have lo < hi", { field, expected: "lo < hi", got: `[${lo}, ${hi}]` });
+  if (!(lo < hi))
+    throw new PlotError("PLOT_INVALID_VALUE", "must have lo < hi", {
+      field,
+      expected: "lo < hi",
+      got: `[${lo}, ${hi}]`,
+    });
   return [lo, hi];
 }
 

@@ -1,14 +1,26 @@
 import type { TopLevelSpec } from "vega-lite";
 import { PlotError } from "../errors.ts";
-import { COMMON_KEYS, deepFreeze, resolveCommon, type CommonResolved, type CommonSpec } from "../figure-common.ts";
-import { FONT_SIZES } from "../theme.ts";
+import { COMMON_KEYS, type CommonResolved, type CommonSpec, deepFreeze, resolveCommon } from "../figure-common.ts";
 import { measureTextWidth } from "../font.ts";
+import { FONT_SIZES } from "../theme.ts";
 import {
-  NonFiniteLedger, expectLength, expectNonEmpty, expectObject, join, numberArray, optionalBoolean,
-  optionalEnum, optionalNumber, optionalString, rejectUnknownKeys, requiredString, stringArray, missing,
+  expectLength,
+  expectNonEmpty,
+  expectObject,
+  join,
+  missing,
+  NonFiniteLedger,
+  numberArray,
+  optionalBoolean,
+  optionalEnum,
+  optionalNumber,
+  optionalString,
+  rejectUnknownKeys,
+  requiredString,
+  stringArray,
 } from "../validate.ts";
-import { formatFixed } from "./format.ts";
 import { resolveDomainOption } from "./domain.ts";
+import { formatFixed } from "./format.ts";
 
 export type HeatmapScheme = "viridis" | "blues" | "diverging";
 
@@ -77,8 +89,22 @@ export interface HeatmapFigure extends CommonResolved {
   cells: readonly HeatmapCell[];
 }
 
-const KEYS = [...COMMON_KEYS, "kind", "rowLabels", "colLabels", "values", "panels", "xTitle", "yTitle", "colorTitle",
-  "scheme", "colorDomain", "colorMid", "showValues", "valueDecimals"];
+const KEYS = [
+  ...COMMON_KEYS,
+  "kind",
+  "rowLabels",
+  "colLabels",
+  "values",
+  "panels",
+  "xTitle",
+  "yTitle",
+  "colorTitle",
+  "scheme",
+  "colorDomain",
+  "colorMid",
+  "showValues",
+  "valueDecimals",
+];
 const CELL_PX = 54;
 
 export function resolveHeatmap(input: unknown, path = "heatmap"): HeatmapFigure {
@@ -92,12 +118,18 @@ export function resolveHeatmap(input: unknown, path = "heatmap"): HeatmapFigure 
 
   if (obj["values"] !== undefined && obj["panels"] !== undefined) {
     throw new PlotError("PLOT_CONFLICTING_FIELDS", "give either values (one matrix) or panels (several), not both", {
-      field: join(path, "values"), fix: "Move the single matrix into panels: [{ title, values }]." });
+      field: join(path, "values"),
+      fix: "Move the single matrix into panels: [{ title, values }].",
+    });
   }
   const rawPanels: { title: string; values: unknown; path: string }[] = [];
   if (obj["panels"] !== undefined) {
     const panelsPath = join(path, "panels");
-    if (!Array.isArray(obj["panels"])) throw new PlotError("PLOT_INVALID_VALUE", "must be an array", { field: panelsPath, expected: "an array of { title, values }" });
+    if (!Array.isArray(obj["panels"]))
+      throw new PlotError("PLOT_INVALID_VALUE", "must be an array", {
+        field: panelsPath,
+        expected: "an array of { title, values }",
+      });
     expectNonEmpty(obj["panels"].length, panelsPath, "at least one panel");
     obj["panels"].forEach((p, i) => {
       const pPath = join(panelsPath, i);
@@ -105,7 +137,10 @@ export function resolveHeatmap(input: unknown, path = "heatmap"): HeatmapFigure 
       rejectUnknownKeys(panel, ["title", "values"], pPath);
       const title = requiredString(panel, "title", pPath);
       if (rawPanels.some((q) => q.title === title)) {
-        throw new PlotError("PLOT_INVALID_VALUE", `duplicate panel title "${title}"`, { field: join(pPath, "title"), fix: "Panel titles must be unique." });
+        throw new PlotError("PLOT_INVALID_VALUE", `duplicate panel title "${title}"`, {
+          field: join(pPath, "title"),
+          fix: "Panel titles must be unique.",
+        });
       }
       if (panel["values"] === undefined) throw missing(panel, "values", pPath, "a matrix [rows][cols]");
       rawPanels.push({ title, values: panel["values"], path: join(pPath, "values") });
@@ -118,7 +153,11 @@ export function resolveHeatmap(input: unknown, path = "heatmap"): HeatmapFigure 
 
   const ledger = new NonFiniteLedger(common.nonFinite);
   const matrices = rawPanels.map((panel) => {
-    if (!Array.isArray(panel.values)) throw new PlotError("PLOT_INVALID_VALUE", "must be a matrix (array of rows)", { field: panel.path, expected: `${rowLabels.length} rows` });
+    if (!Array.isArray(panel.values))
+      throw new PlotError("PLOT_INVALID_VALUE", "must be a matrix (array of rows)", {
+        field: panel.path,
+        expected: `${rowLabels.length} rows`,
+      });
     expectLength(panel.values.length, rowLabels.length, panel.path, "rowLabels");
     return panel.values.map((row, r) => {
       const rowPath = join(panel.path, r);
@@ -135,15 +174,21 @@ export function resolveHeatmap(input: unknown, path = "heatmap"): HeatmapFigure 
   const kept: { panel: string; r: number; c: number; value: number }[] = [];
   matrices.forEach((matrix, p) => {
     const panel = rawPanels[p]!;
-    matrix.forEach((row, r) => row.forEach((value, c) => {
-      const where = panel.title ? `panel "${panel.title}"` : "values";
-      if (!ledger.accept([value], [join(panel.path, r)], c, where)) return;
-      finiteValues.push(value);
-      kept.push({ panel: panel.title, r, c, value });
-    }));
+    matrix.forEach((row, r) =>
+      row.forEach((value, c) => {
+        const where = panel.title ? `panel "${panel.title}"` : "values";
+        if (!ledger.accept([value], [join(panel.path, r)], c, where)) return;
+        finiteValues.push(value);
+        kept.push({ panel: panel.title, r, c, value });
+      }),
+    );
   });
   if (finiteValues.length === 0) {
-    throw new PlotError("PLOT_EMPTY_DATA", "has no finite value to draw", { field: rawPanels[0]!.path, expected: "at least one finite cell", got: "none" });
+    throw new PlotError("PLOT_EMPTY_DATA", "has no finite value to draw", {
+      field: rawPanels[0]!.path,
+      expected: "at least one finite cell",
+      got: "none",
+    });
   }
 
   let colorDomain = resolveDomainOption(obj, "colorDomain", path);
@@ -190,7 +235,12 @@ export function resolveHeatmap(input: unknown, path = "heatmap"): HeatmapFigure 
  * White text on the dark end of the scheme, near-black elsewhere. The thresholds follow each scheme's lightness:
  * viridis is dark below ~55% of its range, "blues" dark above ~55%, the diverging scheme dark at both far ends.
  */
-function readableTextColor(scheme: HeatmapScheme, value: number, [lo, hi]: readonly [number, number], mid: number): string {
+function readableTextColor(
+  scheme: HeatmapScheme,
+  value: number,
+  [lo, hi]: readonly [number, number],
+  mid: number,
+): string {
   const t = Math.min(1, Math.max(0, (value - lo) / (hi - lo)));
   const dark = "#111111";
   const light = "#ffffff";
@@ -205,16 +255,24 @@ export function heatmapToVegaLite(fig: HeatmapFigure): TopLevelSpec {
   const cellWidth = fig.width / fig.colLabels.length;
   const rotate = labelWidth > cellWidth - 6;
   const faceted = fig.panelTitles.length > 1 || fig.panelTitles[0] !== "";
-  const colorScale = fig.scheme === "diverging"
-    ? { scheme: "redblue", reverse: true, domain: [...fig.colorDomain], domainMid: fig.colorMid }
-    : { scheme: fig.scheme, domain: [...fig.colorDomain] };
+  const colorScale =
+    fig.scheme === "diverging"
+      ? { scheme: "redblue", reverse: true, domain: [...fig.colorDomain], domainMid: fig.colorMid }
+      : { scheme: fig.scheme, domain: [...fig.colorDomain] };
   const cellsLayer = {
     name: "cells",
     mark: { type: "rect", stroke: "white", strokeWidth: 1 },
     encoding: {
       color: {
-        field: "value", type: "quantitative", scale: colorScale,
-        legend: { title: fig.colorTitle ?? null, gradientLength: Math.max(80, fig.height), gradientThickness: 14, tickCount: 5 },
+        field: "value",
+        type: "quantitative",
+        scale: colorScale,
+        legend: {
+          title: fig.colorTitle ?? null,
+          gradientLength: Math.max(80, fig.height),
+          gradientThickness: 14,
+          tickCount: 5,
+        },
       },
     },
   };
@@ -232,10 +290,26 @@ export function heatmapToVegaLite(fig: HeatmapFigure): TopLevelSpec {
     height: fig.height,
     encoding: {
       x: {
-        field: "col", type: "nominal", sort: [...fig.colLabels], title: fig.xTitle ?? null,
-        axis: { labelAngle: rotate ? -40 : 0, labelAlign: rotate ? "right" : "center", labelOverlap: false, ticks: false, domain: false, labelLimit: 180 },
+        field: "col",
+        type: "nominal",
+        sort: [...fig.colLabels],
+        title: fig.xTitle ?? null,
+        axis: {
+          labelAngle: rotate ? -40 : 0,
+          labelAlign: rotate ? "right" : "center",
+          labelOverlap: false,
+          ticks: false,
+          domain: false,
+          labelLimit: 180,
+        },
       },
-      y: { field: "row", type: "nominal", sort: [...fig.rowLabels], title: fig.yTitle ?? null, axis: { ticks: false, domain: false, labelLimit: 220 } },
+      y: {
+        field: "row",
+        type: "nominal",
+        sort: [...fig.rowLabels],
+        title: fig.yTitle ?? null,
+        axis: { ticks: false, domain: false, labelLimit: 220 },
+      },
     },
     layer: fig.showValues ? [cellsLayer, valuesLayer] : [cellsLayer],
   };
@@ -243,7 +317,9 @@ export function heatmapToVegaLite(fig: HeatmapFigure): TopLevelSpec {
   if (!faceted) return { data, ...inner } as TopLevelSpec;
   return {
     data,
-    facet: { column: { field: "panel", type: "nominal", sort: [...fig.panelTitles], title: null, header: { labelPadding: 6 } } },
+    facet: {
+      column: { field: "panel", type: "nominal", sort: [...fig.panelTitles], title: null, header: { labelPadding: 6 } },
+    },
     spacing: 18,
     spec: inner,
   } as TopLevelSpec;

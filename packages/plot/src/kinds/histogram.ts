@@ -1,13 +1,22 @@
 import type { TopLevelSpec } from "vega-lite";
 import { PlotError } from "../errors.ts";
-import { COMMON_KEYS, deepFreeze, resolveCommon, type CommonResolved, type CommonSpec } from "../figure-common.ts";
+import { COMMON_KEYS, type CommonResolved, type CommonSpec, deepFreeze, resolveCommon } from "../figure-common.ts";
 import { seriesColor } from "../theme.ts";
 import {
-  NonFiniteLedger, expectNonEmpty, expectObject, join, missing, numberArray, optionalEnum, optionalNumber, optionalString,
-  rejectUnknownKeys, requiredString,
+  expectNonEmpty,
+  expectObject,
+  join,
+  missing,
+  NonFiniteLedger,
+  numberArray,
+  optionalEnum,
+  optionalNumber,
+  optionalString,
+  rejectUnknownKeys,
+  requiredString,
 } from "../validate.ts";
 import { niceStep, resolveDomainOption } from "./domain.ts";
-import { referenceLineLayers, resolveReferenceLines, type ReferenceLine } from "./reference-lines.ts";
+import { type ReferenceLine, referenceLineLayers, resolveReferenceLines } from "./reference-lines.ts";
 
 /** One distribution; several are overlaid on shared bins. */
 export interface HistogramSeries {
@@ -59,7 +68,18 @@ export interface HistogramFigure extends CommonResolved {
   xLines: readonly ReferenceLine[];
 }
 
-const KEYS = [...COMMON_KEYS, "kind", "series", "bins", "binWidth", "extent", "normalize", "xTitle", "yTitle", "xLines"];
+const KEYS = [
+  ...COMMON_KEYS,
+  "kind",
+  "series",
+  "bins",
+  "binWidth",
+  "extent",
+  "normalize",
+  "xTitle",
+  "yTitle",
+  "xLines",
+];
 
 export function resolveHistogram(input: unknown, path = "histogram"): HistogramFigure {
   const obj = expectObject(input, path);
@@ -67,7 +87,11 @@ export function resolveHistogram(input: unknown, path = "histogram"): HistogramF
   const common = resolveCommon(obj, path, { width: 480, height: 280 });
   if (obj["series"] === undefined) throw missing(obj, "series", path, "an array of { name, values }");
   const seriesPath = join(path, "series");
-  if (!Array.isArray(obj["series"])) throw new PlotError("PLOT_INVALID_VALUE", "must be an array", { field: seriesPath, expected: "an array of { name, values }" });
+  if (!Array.isArray(obj["series"]))
+    throw new PlotError("PLOT_INVALID_VALUE", "must be an array", {
+      field: seriesPath,
+      expected: "an array of { name, values }",
+    });
   expectNonEmpty(obj["series"].length, seriesPath, "at least one series");
   const extent = resolveDomainOption(obj, "extent", path);
   const binWidth = optionalNumber(obj, "binWidth", path, { min: 0, exclusiveMin: true });
@@ -79,7 +103,8 @@ export function resolveHistogram(input: unknown, path = "histogram"): HistogramF
     const series = expectObject(raw, sPath);
     rejectUnknownKeys(series, ["name", "values"], sPath);
     const name = requiredString(series, "name", sPath);
-    if (samples.some((q) => q.name === name)) throw new PlotError("PLOT_INVALID_VALUE", `duplicate series name "${name}"`, { field: join(sPath, "name") });
+    if (samples.some((q) => q.name === name))
+      throw new PlotError("PLOT_INVALID_VALUE", `duplicate series name "${name}"`, { field: join(sPath, "name") });
     if (series["values"] === undefined) throw missing(series, "values", sPath, "an array of numbers");
     const values = numberArray(series["values"], join(sPath, "values"));
     expectNonEmpty(values.length, join(sPath, "values"));
@@ -106,7 +131,8 @@ export function resolveHistogram(input: unknown, path = "histogram"): HistogramF
     counts.forEach((count, i) => {
       const start = edges[i]!;
       const end = edges[i + 1]!;
-      const height = normalize === "count" ? count : normalize === "fraction" ? count / total : count / total / (end - start);
+      const height =
+        normalize === "count" ? count : normalize === "fraction" ? count / total : count / total / (end - start);
       bins.push({ series: sample.name, start, end, count, height });
     });
   }
@@ -140,7 +166,12 @@ function max(values: readonly number[]): number {
  * Bin edges covering [lo, hi]. A fixed extent is split exactly (width `binWidth` or (hi − lo) / count); a data range
  * is widened to multiples of a nice width (1, 2, 5 × 10^k) so edges read as round numbers.
  */
-export function binEdges([lo, hi]: readonly [number, number], binWidth: number | undefined, count: number, fixed: boolean): number[] {
+export function binEdges(
+  [lo, hi]: readonly [number, number],
+  binWidth: number | undefined,
+  count: number,
+  fixed: boolean,
+): number[] {
   if (lo === hi) {
     const half = binWidth !== undefined ? binWidth / 2 : lo === 0 ? 0.5 : Math.abs(lo) * 0.05;
     return [lo - half, lo + half];
@@ -177,8 +208,15 @@ export function histogramToVegaLite(fig: HistogramFigure): TopLevelSpec {
   const lineValues = fig.xLines.map((l) => l.value);
   const lo = Math.min(fig.edges[0]!, ...lineValues);
   const hi = Math.max(fig.edges[fig.edges.length - 1]!, ...lineValues);
-  const pad = lineValues.some((v) => v <= fig.edges[0]! || v >= fig.edges[fig.edges.length - 1]!) ? (hi - lo) * 0.02 : 0;
-  const x = { field: "start", type: "quantitative", title: fig.xTitle ?? null, scale: { domain: [lo - pad, hi + pad], nice: false, zero: false } };
+  const pad = lineValues.some((v) => v <= fig.edges[0]! || v >= fig.edges[fig.edges.length - 1]!)
+    ? (hi - lo) * 0.02
+    : 0;
+  const x = {
+    field: "start",
+    type: "quantitative",
+    title: fig.xTitle ?? null,
+    scale: { domain: [lo - pad, hi + pad], nice: false, zero: false },
+  };
   const y = { field: "height", type: "quantitative", title: fig.yTitle, scale: { zero: true, nice: true } };
   const color = { field: "series", type: "nominal", scale: colorScale };
   const layers: object[] = [
@@ -187,7 +225,13 @@ export function histogramToVegaLite(fig: HistogramFigure): TopLevelSpec {
       data: { values: fig.bins.map((b) => ({ ...b })) },
       // Overlaid samples get faint fills under a step outline each, so overlaps stay readable instead of mixing colours.
       mark: multi ? { type: "rect", opacity: 0.16 } : { type: "rect", opacity: 0.9, stroke: "white", strokeWidth: 0.5 },
-      encoding: { x, x2: { field: "end" }, y, y2: { datum: 0 }, color: { ...color, legend: multi ? { title: null, orient: "right", symbolOpacity: 0.8 } : null } },
+      encoding: {
+        x,
+        x2: { field: "end" },
+        y,
+        y2: { datum: 0 },
+        color: { ...color, legend: multi ? { title: null, orient: "right", symbolOpacity: 0.8 } : null },
+      },
     },
   ];
   if (multi) {
@@ -216,5 +260,11 @@ function stepOutline(fig: HistogramFigure): { series: string; start: number; hei
 }
 
 export function histogramRows(fig: HistogramFigure): Record<string, string | number>[] {
-  return fig.bins.map((b) => ({ series: b.series, binStart: b.start, binEnd: b.end, count: b.count, height: b.height }));
+  return fig.bins.map((b) => ({
+    series: b.series,
+    binStart: b.start,
+    binEnd: b.end,
+    count: b.count,
+    height: b.height,
+  }));
 }

@@ -19,7 +19,12 @@ export interface PlacedLabel {
   endY: number;
 }
 
-interface Box { x0: number; y0: number; x1: number; y1: number }
+interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
 
 const POINT_CLEARANCE = 4;
 
@@ -30,10 +35,18 @@ const POINT_CLEARANCE = 4;
  * Written here because vega's own label transform needs a canvas to rasterise the marks it avoids, which headless
  * rendering does not have. Deterministic: same inputs, same placement.
  */
-export function placeLabels(requests: readonly LabelRequest[], width: number, height: number, fontSize: number): PlacedLabel[] {
+export function placeLabels(
+  requests: readonly LabelRequest[],
+  width: number,
+  height: number,
+  fontSize: number,
+): PlacedLabel[] {
   const textHeight = fontSize * 1.2;
   const obstacles: Box[] = requests.map((r) => ({
-    x0: r.px - POINT_CLEARANCE, y0: r.py - POINT_CLEARANCE, x1: r.px + POINT_CLEARANCE, y1: r.py + POINT_CLEARANCE,
+    x0: r.px - POINT_CLEARANCE,
+    y0: r.py - POINT_CLEARANCE,
+    x1: r.px + POINT_CLEARANCE,
+    y1: r.py + POINT_CLEARANCE,
   }));
   const placedBoxes: Box[] = [];
   return requests.map((request) => {
@@ -44,7 +57,8 @@ export function placeLabels(requests: readonly LabelRequest[], width: number, he
         const x0 = request.px + dx;
         const yc = request.py + dy;
         const box = { x0, y0: yc - textHeight / 2, x1: x0 + w, y1: yc + textHeight / 2 };
-        const outside = Math.max(0, -box.x0) + Math.max(0, box.x1 - width) + Math.max(0, -box.y0) + Math.max(0, box.y1 - height);
+        const outside =
+          Math.max(0, -box.x0) + Math.max(0, box.x1 - width) + Math.max(0, -box.y0) + Math.max(0, box.y1 - height);
         let cost = outside * 10 + distance * 0.01;
         for (const other of placedBoxes) cost += overlap(box, other);
         for (const point of obstacles) cost += overlap(box, point);
@@ -56,8 +70,11 @@ export function placeLabels(requests: readonly LabelRequest[], width: number, he
     placedBoxes.push(box);
     const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
     return {
-      lx: box.x0, ly: (box.y0 + box.y1) / 2, leader: best!.leader,
-      endX: clamp(request.px, box.x0 - 1, box.x1 + 1), endY: clamp(request.py, box.y0, box.y1),
+      lx: box.x0,
+      ly: (box.y0 + box.y1) / 2,
+      leader: best!.leader,
+      endX: clamp(request.px, box.x0 - 1, box.x1 + 1),
+      endY: clamp(request.py, box.y0, box.y1),
     };
   });
 }
@@ -65,8 +82,14 @@ export function placeLabels(requests: readonly LabelRequest[], width: number, he
 /** Offsets (left edge, vertical centre) of candidate boxes around a point, nearest-looking first. */
 function directions(d: number, w: number, h: number): [number, number][] {
   return [
-    [d, 0], [-d - w, 0], [-w / 2, -d - h / 2], [-w / 2, d + h / 2],
-    [d * 0.7, -d * 0.7 - h / 2], [-d * 0.7 - w, -d * 0.7 - h / 2], [d * 0.7, d * 0.7 + h / 2], [-d * 0.7 - w, d * 0.7 + h / 2],
+    [d, 0],
+    [-d - w, 0],
+    [-w / 2, -d - h / 2],
+    [-w / 2, d + h / 2],
+    [d * 0.7, -d * 0.7 - h / 2],
+    [-d * 0.7 - w, -d * 0.7 - h / 2],
+    [d * 0.7, d * 0.7 + h / 2],
+    [-d * 0.7 - w, d * 0.7 + h / 2],
   ];
 }
 

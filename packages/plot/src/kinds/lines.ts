@@ -1,13 +1,24 @@
 import type { TopLevelSpec } from "vega-lite";
 import { PlotError } from "../errors.ts";
-import { COMMON_KEYS, deepFreeze, resolveCommon, type CommonResolved, type CommonSpec } from "../figure-common.ts";
+import { COMMON_KEYS, type CommonResolved, type CommonSpec, deepFreeze, resolveCommon } from "../figure-common.ts";
 import { FONT_SIZES, HIGHLIGHT_FILL, seriesColor } from "../theme.ts";
 import {
-  NonFiniteLedger, checkNumber, expectLength, expectNonEmpty, expectObject, join, missing, numberArray, optionalBoolean,
-  optionalNumber, optionalString, rejectUnknownKeys, requiredString,
+  checkNumber,
+  expectLength,
+  expectNonEmpty,
+  expectObject,
+  join,
+  missing,
+  NonFiniteLedger,
+  numberArray,
+  optionalBoolean,
+  optionalNumber,
+  optionalString,
+  rejectUnknownKeys,
+  requiredString,
 } from "../validate.ts";
 import { resolveDomainOption } from "./domain.ts";
-import { referenceLineLayers, resolveReferenceLines, type ReferenceLine } from "./reference-lines.ts";
+import { type ReferenceLine, referenceLineLayers, resolveReferenceLines } from "./reference-lines.ts";
 
 /** One line. Give `err` for a symmetric band (y ± err, e.g. SEM) or `lower` and `upper` for any interval. */
 export interface LineSeries {
@@ -79,7 +90,20 @@ export interface LinesFigure extends CommonResolved {
   yDomain: readonly [number, number] | undefined;
 }
 
-const KEYS = [...COMMON_KEYS, "kind", "x", "series", "xTitle", "yTitle", "zeroLine", "highlights", "yLines", "points", "bandOpacity", "yDomain"];
+const KEYS = [
+  ...COMMON_KEYS,
+  "kind",
+  "x",
+  "series",
+  "xTitle",
+  "yTitle",
+  "zeroLine",
+  "highlights",
+  "yLines",
+  "points",
+  "bandOpacity",
+  "yDomain",
+];
 const SERIES_KEYS = ["name", "y", "err", "lower", "upper", "dashed"];
 
 export function resolveLines(input: unknown, path = "lines"): LinesFigure {
@@ -88,7 +112,11 @@ export function resolveLines(input: unknown, path = "lines"): LinesFigure {
   const common = resolveCommon(obj, path, { width: 520, height: 300 });
   if (obj["series"] === undefined) throw missing(obj, "series", path, "an array of { name, y }");
   const seriesPath = join(path, "series");
-  if (!Array.isArray(obj["series"])) throw new PlotError("PLOT_INVALID_VALUE", "must be an array", { field: seriesPath, expected: "an array of { name, y }" });
+  if (!Array.isArray(obj["series"]))
+    throw new PlotError("PLOT_INVALID_VALUE", "must be an array", {
+      field: seriesPath,
+      expected: "an array of { name, y }",
+    });
   expectNonEmpty(obj["series"].length, seriesPath, "at least one series");
   const rawX = obj["x"] === undefined ? undefined : numberArray(obj["x"], join(path, "x"));
   if (rawX) {
@@ -105,7 +133,11 @@ export function resolveLines(input: unknown, path = "lines"): LinesFigure {
     const series = expectObject(raw, sPath);
     rejectUnknownKeys(series, SERIES_KEYS, sPath);
     const name = requiredString(series, "name", sPath);
-    if (names.includes(name)) throw new PlotError("PLOT_INVALID_VALUE", `duplicate series name "${name}"`, { field: join(sPath, "name"), fix: "Series names must be unique." });
+    if (names.includes(name))
+      throw new PlotError("PLOT_INVALID_VALUE", `duplicate series name "${name}"`, {
+        field: join(sPath, "name"),
+        fix: "Series names must be unique.",
+      });
     names.push(name);
     dashed.push(optionalBoolean(series, "dashed", sPath) ?? false);
     if (series["y"] === undefined) throw missing(series, "y", sPath, "an array of numbers");
@@ -114,10 +146,14 @@ export function resolveLines(input: unknown, path = "lines"): LinesFigure {
     const x = rawX ?? y.map((_, i) => i);
     expectLength(y.length, x.length, join(sPath, "y"), rawX ? "x" : "y");
     if (series["err"] !== undefined && (series["lower"] !== undefined || series["upper"] !== undefined)) {
-      throw new PlotError("PLOT_CONFLICTING_FIELDS", "give err (symmetric band) or lower and upper, not both", { field: join(sPath, "err") });
+      throw new PlotError("PLOT_CONFLICTING_FIELDS", "give err (symmetric band) or lower and upper, not both", {
+        field: join(sPath, "err"),
+      });
     }
     if ((series["lower"] === undefined) !== (series["upper"] === undefined)) {
-      throw new PlotError("PLOT_MISSING_FIELD", "lower and upper come together", { field: join(sPath, series["lower"] === undefined ? "lower" : "upper") });
+      throw new PlotError("PLOT_MISSING_FIELD", "lower and upper come together", {
+        field: join(sPath, series["lower"] === undefined ? "lower" : "upper"),
+      });
     }
     const columns: number[][] = [y];
     const fields = [join(sPath, "y")];
@@ -134,7 +170,11 @@ export function resolveLines(input: unknown, path = "lines"): LinesFigure {
       let lower: number | null = null;
       let upper: number | null = null;
       if (series["err"] !== undefined) {
-        if (values[1]! < 0) throw new PlotError("PLOT_INVALID_VALUE", "must be ≥ 0 (a half-width)", { field: `${join(sPath, "err")}[${i}]`, got: String(values[1]) });
+        if (values[1]! < 0)
+          throw new PlotError("PLOT_INVALID_VALUE", "must be ≥ 0 (a half-width)", {
+            field: `${join(sPath, "err")}[${i}]`,
+            got: String(values[1]),
+          });
         lower = values[0]! - values[1]!;
         upper = values[0]! + values[1]!;
       } else if (series["lower"] !== undefined) {
@@ -144,14 +184,19 @@ export function resolveLines(input: unknown, path = "lines"): LinesFigure {
       points.push({ series: name, x: xi, y: values[0]!, lower, upper });
     });
   });
-  if (points.length === 0) throw new PlotError("PLOT_EMPTY_DATA", "no finite point in any series", { field: seriesPath });
+  if (points.length === 0)
+    throw new PlotError("PLOT_EMPTY_DATA", "no finite point in any series", { field: seriesPath });
 
   const highlights = resolveHighlights(obj["highlights"], join(path, "highlights"));
   const allX = rawX ?? points.map((p) => p.x);
   const integerX = allX.every((v) => Number.isInteger(v));
   const pad = integerX ? 0.5 : 0;
   // Half a step of air on integer x (layers) so the first and last points do not sit on the axes.
-  const xs = [...allX.map((v) => v - pad), ...allX.map((v) => v + pad), ...highlights.flatMap((h) => [h.from - pad, h.to + pad])];
+  const xs = [
+    ...allX.map((v) => v - pad),
+    ...allX.map((v) => v + pad),
+    ...highlights.flatMap((h) => [h.from - pad, h.to + pad]),
+  ];
   const xDomain: [number, number] = [Math.min(...xs), Math.max(...xs)];
   const maxPoints = Math.max(...names.map((n) => points.filter((p) => p.series === n).length));
 
@@ -177,14 +222,16 @@ export function resolveLines(input: unknown, path = "lines"): LinesFigure {
 
 function resolveHighlights(value: unknown, path: string): Highlight[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new PlotError("PLOT_INVALID_VALUE", "must be an array of { from, to, label? }", { field: path });
+  if (!Array.isArray(value))
+    throw new PlotError("PLOT_INVALID_VALUE", "must be an array of { from, to, label? }", { field: path });
   return value.map((raw, i) => {
     const hPath = join(path, i);
     const h = expectObject(raw, hPath);
     rejectUnknownKeys(h, ["from", "to", "label"], hPath);
     const from = checkNumber(h["from"], join(hPath, "from"));
     const to = checkNumber(h["to"], join(hPath, "to"));
-    if (to < from) throw new PlotError("PLOT_INVALID_VALUE", "must have from ≤ to", { field: hPath, got: `from ${from}, to ${to}` });
+    if (to < from)
+      throw new PlotError("PLOT_INVALID_VALUE", "must have from ≤ to", { field: hPath, got: `from ${from}, to ${to}` });
     const label = optionalString(h, "label", hPath);
     return label === undefined ? { from, to } : { from, to, label };
   });
@@ -195,7 +242,9 @@ export function linesToVegaLite(fig: LinesFigure): TopLevelSpec {
   const colorScale = { domain: [...fig.seriesNames], range: fig.seriesNames.map((_, i) => seriesColor(i)) };
   const multi = fig.seriesNames.length > 1;
   const x = {
-    field: "x", type: "quantitative", title: fig.xTitle ?? null,
+    field: "x",
+    type: "quantitative",
+    title: fig.xTitle ?? null,
     scale: { domain: [...fig.xDomain], nice: false, zero: false },
     axis: fig.integerX ? { tickMinStep: 1, format: "d", grid: false } : { grid: false },
   };
@@ -218,17 +267,26 @@ export function linesToVegaLite(fig: LinesFigure): TopLevelSpec {
     });
   }
   if (fig.zeroLine) {
-    layers.push({ name: "zero_line", data: { values: [{ y: 0 }] }, mark: { type: "rule", color: "#444444", strokeWidth: 1 }, encoding: { y: { field: "y", type: "quantitative" } } });
+    layers.push({
+      name: "zero_line",
+      data: { values: [{ y: 0 }] },
+      mark: { type: "rule", color: "#444444", strokeWidth: 1 },
+      encoding: { y: { field: "y", type: "quantitative" } },
+    });
   }
   layers.push(...referenceLineLayers(fig.yLines, "y", "y_lines"));
-  const banded = data.filter((p) => p.lower !== null).map((p) => ({ ...p, bandColor: seriesColor(fig.seriesNames.indexOf(p.series)) }));
+  const banded = data
+    .filter((p) => p.lower !== null)
+    .map((p) => ({ ...p, bandColor: seriesColor(fig.seriesNames.indexOf(p.series)) }));
   if (banded.length > 0) {
     layers.push({
       name: "bands",
       data: { values: banded },
       mark: { type: "area", opacity: fig.bandOpacity },
       encoding: {
-        x, y: { ...y, field: "lower" }, y2: { field: "upper" },
+        x,
+        y: { ...y, field: "lower" },
+        y2: { field: "upper" },
         // Unscaled colours keep the faint bands out of the legend; `legend: null` here would disable the merged legend.
         fill: { field: "bandColor", type: "nominal", scale: null },
       },
@@ -240,9 +298,34 @@ export function linesToVegaLite(fig: LinesFigure): TopLevelSpec {
     data: { values: data },
     mark: { type: "line", strokeWidth: 2 },
     encoding: {
-      x, y,
-      color: { field: "series", type: "nominal", scale: colorScale, legend: multi ? { title: null, orient: "right", symbolType: "stroke", symbolOpacity: 1, symbolStrokeWidth: 2.5, symbolSize: 300 } : null, sort: [...fig.seriesNames] },
-      ...(anyDashed ? { strokeDash: { field: "series", type: "nominal", scale: { domain: [...fig.seriesNames], range: fig.dashed.map((d) => (d ? [6, 4] : [1, 0])) }, legend: multi ? { title: null } : null } } : {}),
+      x,
+      y,
+      color: {
+        field: "series",
+        type: "nominal",
+        scale: colorScale,
+        legend: multi
+          ? {
+              title: null,
+              orient: "right",
+              symbolType: "stroke",
+              symbolOpacity: 1,
+              symbolStrokeWidth: 2.5,
+              symbolSize: 300,
+            }
+          : null,
+        sort: [...fig.seriesNames],
+      },
+      ...(anyDashed
+        ? {
+            strokeDash: {
+              field: "series",
+              type: "nominal",
+              scale: { domain: [...fig.seriesNames], range: fig.dashed.map((d) => (d ? [6, 4] : [1, 0])) },
+              legend: multi ? { title: null } : null,
+            },
+          }
+        : {}),
     },
   });
   if (fig.showPoints) {
@@ -253,10 +336,14 @@ export function linesToVegaLite(fig: LinesFigure): TopLevelSpec {
       encoding: { x, y, color: { field: "series", type: "nominal", scale: colorScale } },
     });
   }
-  return { width: fig.width, height: fig.height, layer: layers, resolve: { scale: { color: "shared" } } } as unknown as TopLevelSpec;
+  return {
+    width: fig.width,
+    height: fig.height,
+    layer: layers,
+    resolve: { scale: { color: "shared" } },
+  } as unknown as TopLevelSpec;
 }
 
 export function linesRows(fig: LinesFigure): Record<string, string | number | null>[] {
   return fig.points.map((p) => ({ series: p.series, x: p.x, y: p.y, lower: p.lower, upper: p.upper }));
 }
-

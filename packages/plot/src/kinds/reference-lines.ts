@@ -1,4 +1,4 @@
-import { PlotError, describeValue } from "../errors.ts";
+import { describeValue, PlotError } from "../errors.ts";
 import { FONT_SIZES, THRESHOLD_COLOR } from "../theme.ts";
 import { checkNumber, expectObject, join, optionalString, rejectUnknownKeys } from "../validate.ts";
 
@@ -12,7 +12,10 @@ export interface ReferenceLine {
 export function resolveReferenceLines(value: unknown, path: string): ReferenceLine[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
-    throw new PlotError("PLOT_INVALID_VALUE", "must be an array of numbers or { value, label }", { field: path, got: describeValue(value) });
+    throw new PlotError("PLOT_INVALID_VALUE", "must be an array of numbers or { value, label }", {
+      field: path,
+      got: describeValue(value),
+    });
   }
   return value.map((item, i) => {
     const itemPath = join(path, i);
@@ -42,9 +45,26 @@ export function referenceLineLayers(lines: readonly ReferenceLine[], axis: "x" |
   const text = {
     name: `${name}_labels`,
     data: { values: values.filter((v) => v.label !== "") },
-    mark: axis === "x"
-      ? { type: "text", align: "left", baseline: "top", dx: 4, y: 4, fontSize: FONT_SIZES.annotation, color: "#444444" }
-      : { type: "text", align: "right", baseline: "bottom", dy: -3, x: { expr: "width - 4" }, fontSize: FONT_SIZES.annotation, color: "#444444" },
+    mark:
+      axis === "x"
+        ? {
+            type: "text",
+            align: "left",
+            baseline: "top",
+            dx: 4,
+            y: 4,
+            fontSize: FONT_SIZES.annotation,
+            color: "#444444",
+          }
+        : {
+            type: "text",
+            align: "right",
+            baseline: "bottom",
+            dy: -3,
+            x: { expr: "width - 4" },
+            fontSize: FONT_SIZES.annotation,
+            color: "#444444",
+          },
     encoding: { [axis]: { field: "value", type: "quantitative" }, text: { field: "label", type: "nominal" } },
   };
   return [rule, text];

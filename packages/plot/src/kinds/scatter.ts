@@ -1,14 +1,23 @@
 import type { TopLevelSpec } from "vega-lite";
 import { PlotError } from "../errors.ts";
-import { COMMON_KEYS, deepFreeze, resolveCommon, type CommonResolved, type CommonSpec } from "../figure-common.ts";
+import { COMMON_KEYS, type CommonResolved, type CommonSpec, deepFreeze, resolveCommon } from "../figure-common.ts";
 import { FONT_SIZES, seriesColor } from "../theme.ts";
 import {
-  NonFiniteLedger, expectLength, expectNonEmpty, expectObject, join, missing, numberArray, optionalNumber, optionalString,
-  rejectUnknownKeys, stringArray,
+  expectLength,
+  expectNonEmpty,
+  expectObject,
+  join,
+  missing,
+  NonFiniteLedger,
+  numberArray,
+  optionalNumber,
+  optionalString,
+  rejectUnknownKeys,
+  stringArray,
 } from "../validate.ts";
 import { paddedNiceDomain, resolveDomainOption } from "./domain.ts";
 import { placeLabels } from "./label-placement.ts";
-import { referenceLineLayers, resolveReferenceLines, type ReferenceLine } from "./reference-lines.ts";
+import { type ReferenceLine, referenceLineLayers, resolveReferenceLines } from "./reference-lines.ts";
 
 /** Points with threshold lines and labelled points, e.g. the two-stage comparison of decoder cosines. */
 export interface ScatterSpec extends CommonSpec {
@@ -72,7 +81,22 @@ export interface ScatterFigure extends CommonResolved {
   opacity: number;
 }
 
-const KEYS = [...COMMON_KEYS, "kind", "x", "y", "labels", "groups", "xTitle", "yTitle", "xLines", "yLines", "xDomain", "yDomain", "pointSize", "opacity"];
+const KEYS = [
+  ...COMMON_KEYS,
+  "kind",
+  "x",
+  "y",
+  "labels",
+  "groups",
+  "xTitle",
+  "yTitle",
+  "xLines",
+  "yLines",
+  "xDomain",
+  "yDomain",
+  "pointSize",
+  "opacity",
+];
 
 export function resolveScatter(input: unknown, path = "scatter"): ScatterFigure {
   const obj = expectObject(input, path);
@@ -87,10 +111,12 @@ export function resolveScatter(input: unknown, path = "scatter"): ScatterFigure 
   let labels: (string | null)[] | undefined;
   if (obj["labels"] !== undefined) {
     const lPath = join(path, "labels");
-    if (!Array.isArray(obj["labels"])) throw new PlotError("PLOT_INVALID_VALUE", "must be an array of strings or null", { field: lPath });
+    if (!Array.isArray(obj["labels"]))
+      throw new PlotError("PLOT_INVALID_VALUE", "must be an array of strings or null", { field: lPath });
     labels = obj["labels"].map((l, i) => {
       if (l === null || l === "") return null;
-      if (typeof l !== "string") throw new PlotError("PLOT_INVALID_VALUE", "must be a string or null", { field: join(lPath, i), got: typeof l });
+      if (typeof l !== "string")
+        throw new PlotError("PLOT_INVALID_VALUE", "must be a string or null", { field: join(lPath, i), got: typeof l });
       return l;
     });
     expectLength(labels.length, x.length, lPath, "x");
@@ -104,19 +130,29 @@ export function resolveScatter(input: unknown, path = "scatter"): ScatterFigure 
     if (!ledger.accept([xi, y[i]!], [join(path, "x"), join(path, "y")], i, "points")) return;
     points.push({ x: xi, y: y[i]!, label: labels?.[i] ?? null, group: groups?.[i] ?? null });
   });
-  if (points.length === 0) throw new PlotError("PLOT_EMPTY_DATA", "no point has finite x and y", { field: join(path, "x") });
+  if (points.length === 0)
+    throw new PlotError("PLOT_EMPTY_DATA", "no point has finite x and y", { field: join(path, "x") });
 
   const xLines = resolveReferenceLines(obj["xLines"], join(path, "xLines"));
   const yLines = resolveReferenceLines(obj["yLines"], join(path, "yLines"));
-  const xDomain = resolveDomainOption(obj, "xDomain", path) ?? paddedNiceDomain([...points.map((p) => p.x), ...xLines.map((l) => l.value)]);
-  const yDomain = resolveDomainOption(obj, "yDomain", path) ?? paddedNiceDomain([...points.map((p) => p.y), ...yLines.map((l) => l.value)]);
+  const xDomain =
+    resolveDomainOption(obj, "xDomain", path) ??
+    paddedNiceDomain([...points.map((p) => p.x), ...xLines.map((l) => l.value)]);
+  const yDomain =
+    resolveDomainOption(obj, "yDomain", path) ??
+    paddedNiceDomain([...points.map((p) => p.y), ...yLines.map((l) => l.value)]);
   const crowded = points.length > 2000;
   const toPx = (p: { x: number; y: number }) => ({
     px: ((p.x - xDomain[0]) / (xDomain[1] - xDomain[0])) * common.width,
     py: common.height - ((p.y - yDomain[0]) / (yDomain[1] - yDomain[0])) * common.height,
   });
   const labelled = points.filter((p) => p.label !== null);
-  const placed = placeLabels(labelled.map((p) => ({ ...toPx(p), text: p.label! })), common.width, common.height, FONT_SIZES.annotation);
+  const placed = placeLabels(
+    labelled.map((p) => ({ ...toPx(p), text: p.label! })),
+    common.width,
+    common.height,
+    FONT_SIZES.annotation,
+  );
   const fromPx = (px: number, py: number) => ({
     x: xDomain[0] + (px / common.width) * (xDomain[1] - xDomain[0]),
     y: yDomain[0] + ((common.height - py) / common.height) * (yDomain[1] - yDomain[0]),
@@ -142,16 +178,34 @@ export function resolveScatter(input: unknown, path = "scatter"): ScatterFigure 
     xDomain,
     yDomain,
     pointSize: optionalNumber(obj, "pointSize", path, { min: 1, max: 2000 }) ?? (crowded ? 10 : 30),
-    opacity: optionalNumber(obj, "opacity", path, { min: 0, max: 1 }) ?? (crowded ? 0.35 : points.length > 300 ? 0.6 : 0.85),
+    opacity:
+      optionalNumber(obj, "opacity", path, { min: 0, max: 1 }) ?? (crowded ? 0.35 : points.length > 300 ? 0.6 : 0.85),
   });
 }
 
 export function scatterToVegaLite(fig: ScatterFigure): TopLevelSpec {
-  const x = { field: "x", type: "quantitative", title: fig.xTitle ?? null, scale: { domain: [...fig.xDomain], nice: false, zero: false } };
-  const y = { field: "y", type: "quantitative", title: fig.yTitle ?? null, scale: { domain: [...fig.yDomain], nice: false, zero: false } };
+  const x = {
+    field: "x",
+    type: "quantitative",
+    title: fig.xTitle ?? null,
+    scale: { domain: [...fig.xDomain], nice: false, zero: false },
+  };
+  const y = {
+    field: "y",
+    type: "quantitative",
+    title: fig.yTitle ?? null,
+    scale: { domain: [...fig.yDomain], nice: false, zero: false },
+  };
   const grouped = fig.groupNames.length > 0;
   const color = grouped
-    ? { color: { field: "group", type: "nominal", scale: { domain: [...fig.groupNames], range: fig.groupNames.map((_, i) => seriesColor(i)) }, legend: { title: null, orient: "right" } } }
+    ? {
+        color: {
+          field: "group",
+          type: "nominal",
+          scale: { domain: [...fig.groupNames], range: fig.groupNames.map((_, i) => seriesColor(i)) },
+          legend: { title: null, orient: "right" },
+        },
+      }
     : {};
   const layers: object[] = [
     ...referenceLineLayers(fig.xLines, "x", "x_lines"),
@@ -160,7 +214,14 @@ export function scatterToVegaLite(fig: ScatterFigure): TopLevelSpec {
       name: "points",
       data: { values: fig.points.map((p) => ({ ...p })) },
       // No per-point aria labels: with tens of thousands of latents they would dominate the SVG's size.
-      mark: { type: "circle", size: fig.pointSize, opacity: fig.opacity, clip: true, aria: fig.points.length <= 500, ...(grouped ? {} : { color: seriesColor(0) }) },
+      mark: {
+        type: "circle",
+        size: fig.pointSize,
+        opacity: fig.opacity,
+        clip: true,
+        aria: fig.points.length <= 500,
+        ...(grouped ? {} : { color: seriesColor(0) }),
+      },
       encoding: { x, y, ...color },
     },
   ];
@@ -182,7 +243,15 @@ export function scatterToVegaLite(fig: ScatterFigure): TopLevelSpec {
       {
         name: "point_label_halos",
         data: { values: labelRows },
-        mark: { type: "text", align: "left", baseline: "middle", fontSize: FONT_SIZES.annotation, stroke: "white", strokeWidth: 3, strokeOpacity: 0.9 },
+        mark: {
+          type: "text",
+          align: "left",
+          baseline: "middle",
+          fontSize: FONT_SIZES.annotation,
+          stroke: "white",
+          strokeWidth: 3,
+          strokeOpacity: 0.9,
+        },
         encoding: { x: { ...x, field: "lx" }, y: { ...y, field: "ly" }, text: { field: "text", type: "nominal" } },
       },
       {

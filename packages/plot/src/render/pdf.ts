@@ -1,8 +1,8 @@
 import PDFDocument from "pdfkit";
 import SVGtoPDF from "svg-to-pdfkit";
 import { PlotError } from "../errors.ts";
-import { bundledFontFiles } from "../font.ts";
 import type { Figure } from "../figure.ts";
+import { bundledFontFiles } from "../font.ts";
 import { renderSvg } from "./svg.ts";
 
 const REGULAR = "DifflensSans";
@@ -51,7 +51,10 @@ export function svgToPdf(svg: string): Promise<Buffer> {
  */
 function solidDashesRemoved(svg: string): string {
   return svg.replace(/ stroke-dasharray="([\d.,\s]+)"/g, (attribute, pattern: string) => {
-    const lengths = pattern.split(/[\s,]+/).filter((t) => t !== "").map(Number);
+    const lengths = pattern
+      .split(/[\s,]+/)
+      .filter((t) => t !== "")
+      .map(Number);
     const gaps = lengths.filter((_, i) => i % 2 === 1);
     return gaps.length > 0 && gaps.every((g) => g === 0) ? "" : attribute;
   });

@@ -1,7 +1,7 @@
 import { Resvg } from "@resvg/resvg-js";
 import { PlotError } from "../errors.ts";
-import { FONT_FAMILY, bundledFontFiles } from "../font.ts";
 import type { Figure } from "../figure.ts";
+import { bundledFontFiles, FONT_FAMILY } from "../font.ts";
 import { renderSvg } from "./svg.ts";
 
 export interface PngOptions {
@@ -18,7 +18,12 @@ export function svgToPng(svg: string, options: PngOptions = {}): Buffer {
   const fonts = bundledFontFiles();
   const resvg = new Resvg(svg, {
     fitTo: { mode: "zoom", value: scale },
-    font: { fontFiles: [fonts.regular, fonts.bold], loadSystemFonts: false, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
+    font: {
+      fontFiles: [fonts.regular, fonts.bold],
+      loadSystemFonts: false,
+      defaultFontFamily: FONT_FAMILY,
+      sansSerifFamily: FONT_FAMILY,
+    },
     background: "white",
     shapeRendering: 2,
     textRendering: 1,

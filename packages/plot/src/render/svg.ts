@@ -1,9 +1,9 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
 import { PlotError } from "../errors.ts";
-import { FONT_FAMILY, measureTextWidth, wrapText } from "../font.ts";
+import { type Figure, resolveFigure } from "../figure.ts";
 import { noteText } from "../figure-common.ts";
-import { resolveFigure, type Figure } from "../figure.ts";
+import { FONT_FAMILY, measureTextWidth, wrapText } from "../font.ts";
 import { FONT_SIZES, MUTED_COLOR } from "../theme.ts";
 import { toVegaLite } from "../to-vega-lite.ts";
 
@@ -40,15 +40,23 @@ export function compileFigure(figure: Figure | unknown): { fig: Figure; spec: ve
   const warnings: string[] = [];
   const logger = {
     level: () => logger,
-    warn: (...args: unknown[]) => { warnings.push(args.map(String).join(" ")); return logger; },
+    warn: (...args: unknown[]) => {
+      warnings.push(args.map(String).join(" "));
+      return logger;
+    },
     info: () => logger,
     debug: () => logger,
-    error: (...args: unknown[]) => { throw new Error(args.map(String).join(" ")); },
+    error: (...args: unknown[]) => {
+      throw new Error(args.map(String).join(" "));
+    },
   };
   try {
     return { fig, spec: vl.compile(toVegaLite(fig), { logger: logger as never }).spec, warnings };
   } catch (error) {
-    throw new PlotError("PLOT_RENDER_FAILED", `vega-lite could not compile the ${fig.kind} figure: ${(error as Error).message}`);
+    throw new PlotError(
+      "PLOT_RENDER_FAILED",
+      `vega-lite could not compile the ${fig.kind} figure: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -66,7 +74,10 @@ export async function renderSvg(figure: Figure | unknown): Promise<string> {
     svg = await view.toSVG();
     view.finalize();
   } catch (error) {
-    throw new PlotError("PLOT_RENDER_FAILED", `vega could not render the ${fig.kind} figure: ${(error as Error).message}`);
+    throw new PlotError(
+      "PLOT_RENDER_FAILED",
+      `vega could not render the ${fig.kind} figure: ${(error as Error).message}`,
+    );
   }
   const note = noteText(fig);
   return note ? appendNote(svg, note) : svg;
@@ -77,7 +88,8 @@ const NOTE_MARGIN = 12;
 /** Adds the footnote under the chart, word-wrapped to the SVG's width, growing the canvas to fit. */
 function appendNote(svg: string, note: string): string {
   const header = /^<svg[^>]*\swidth="([\d.]+)"\s+height="([\d.]+)"\s+viewBox="0 0 ([\d.]+) ([\d.]+)"/.exec(svg);
-  if (!header) throw new PlotError("PLOT_RENDER_FAILED", "unexpected SVG header from vega; cannot place the figure's note");
+  if (!header)
+    throw new PlotError("PLOT_RENDER_FAILED", "unexpected SVG header from vega; cannot place the figure's note");
   const width = Number(header[1]);
   const height = Number(header[2]);
   const lineHeight = Math.round(FONT_SIZES.note * 1.35);
@@ -87,15 +99,24 @@ function appendNote(svg: string, note: string): string {
   const newWidth = Math.max(width, Math.ceil(longest + 2 * NOTE_MARGIN));
   const newHeight = height + lines.length * lineHeight + 6;
   const texts = lines
-    .map((line, i) => `<text x="${NOTE_MARGIN}" y="${height + (i + 1) * lineHeight - 2}" font-family="${FONT_FAMILY}" ` +
-      `font-size="${FONT_SIZES.note}" fill="${MUTED_COLOR}" class="figure-note">${escapeXml(line)}</text>`)
+    .map(
+      (line, i) =>
+        `<text x="${NOTE_MARGIN}" y="${height + (i + 1) * lineHeight - 2}" font-family="${FONT_FAMILY}" ` +
+        `font-size="${FONT_SIZES.note}" fill="${MUTED_COLOR}" class="figure-note">${escapeXml(line)}</text>`,
+    )
     .join("");
   return svg
-    .replace(header[0], header[0]
-      .replace(`width="${header[1]}"`, `width="${newWidth}"`)
-      .replace(`height="${header[2]}"`, `height="${newHeight}"`)
-      .replace(`viewBox="0 0 ${header[3]} ${header[4]}"`, `viewBox="0 0 ${newWidth} ${newHeight}"`))
-    .replace(`<rect width="${header[1]}" height="${header[2]}" fill="white"/>`, `<rect width="${newWidth}" height="${newHeight}" fill="white"/>`)
+    .replace(
+      header[0],
+      header[0]
+        .replace(`width="${header[1]}"`, `width="${newWidth}"`)
+        .replace(`height="${header[2]}"`, `height="${newHeight}"`)
+        .replace(`viewBox="0 0 ${header[3]} ${header[4]}"`, `viewBox="0 0 ${newWidth} ${newHeight}"`),
+    )
+    .replace(
+      `<rect width="${header[1]}" height="${header[2]}" fill="white"/>`,
+      `<rect width="${newWidth}" height="${newHeight}" fill="white"/>`,
+    )
     .replace(/<\/svg>\s*$/, `${texts}</svg>`);
 }
 

@@ -10,10 +10,21 @@ import { fmtShape } from "../tensor-utils.ts";
  */
 export function logitLens(model: Model, resid: Tensor): Tensor {
   const d = model.config.dModel;
-  if (resid.shape[resid.shape.length - 1] !== d) throw new InputError("BAD_ARGUMENT", `logitLens: expected [..., ${d}], got ${fmtShape(resid.shape)}`, { expected: d, got: resid.shape });
+  if (resid.shape[resid.shape.length - 1] !== d)
+    throw new InputError("BAD_ARGUMENT", `logitLens: expected [..., ${d}], got ${fmtShape(resid.shape)}`, {
+      expected: d,
+      got: resid.shape,
+    });
   const rows = resid.size / d;
-  const normed = rmsNorm(new Tensor("f32", [rows, d], toFloat32Array(resid)), model.weights.finalNorm, model.config.rmsNormEps);
-  return gemm(normed, model.weights.lmHead, { transB: true }).reshape([...resid.shape.slice(0, -1), model.config.vocabSize]);
+  const normed = rmsNorm(
+    new Tensor("f32", [rows, d], toFloat32Array(resid)),
+    model.weights.finalNorm,
+    model.config.rmsNormEps,
+  );
+  return gemm(normed, model.weights.lmHead, { transB: true }).reshape([
+    ...resid.shape.slice(0, -1),
+    model.config.vocabSize,
+  ]);
 }
 
 /**
@@ -22,18 +33,33 @@ export function logitLens(model: Model, resid: Tensor): Tensor {
  *   dla[r, t] = Σ_i component[r, i] / rms(finalResid[r]) · normWeight[i] · W_U[token_t, i]
  * components, finalResid: [rows, dModel] (or with leading dims) → [rows, tokens.length].
  */
-export function directLogitAttribution(model: Model, components: Tensor, finalResid: Tensor, tokens: readonly number[]): Tensor {
+export function directLogitAttribution(
+  model: Model,
+  components: Tensor,
+  finalResid: Tensor,
+  tokens: readonly number[],
+): Tensor {
   const { dModel: d, vocabSize, rmsNormEps } = model.config;
   if (components.size !== finalResid.size || components.shape[components.shape.length - 1] !== d) {
-    throw new InputError("BAD_ARGUMENT", `directLogitAttribution: components ${fmtShape(components.shape)} and finalResid ${fmtShape(finalResid.shape)} must both be [..., ${d}]`, { got: [components.shape, finalResid.shape] });
+    throw new InputError(
+      "BAD_ARGUMENT",
+      `directLogitAttribution: components ${fmtShape(components.shape)} and finalResid ${fmtShape(finalResid.shape)} must both be [..., ${d}]`,
+      { got: [components.shape, finalResid.shape] },
+    );
   }
-  for (const t of tokens) if (!Number.isInteger(t) || t < 0 || t >= vocabSize) throw new InputError("TOKEN_OUT_OF_RANGE", `directLogitAttribution: token ${t} outside [0, ${vocabSize})`, { got: t });
+  for (const t of tokens)
+    if (!Number.isInteger(t) || t < 0 || t >= vocabSize)
+      throw new InputError("TOKEN_OUT_OF_RANGE", `directLogitAttribution: token ${t} outside [0, ${vocabSize})`, {
+        got: t,
+      });
   const rows = components.size / d;
   const comp = toFloat32Array(components);
   const resid = toFloat32Array(finalResid);
   const w = toFloat32Array(model.weights.finalNorm);
   const head = model.weights.lmHead;
-  const unembed = tokens.map((t) => toFloat32Array(new Tensor(head.dtype, [d], head.data.subarray(t * d, (t + 1) * d) as never)));
+  const unembed = tokens.map((t) =>
+    toFloat32Array(new Tensor(head.dtype, [d], head.data.subarray(t * d, (t + 1) * d) as never)),
+  );
   const out = new Float32Array(rows * tokens.length);
   for (let r = 0; r < rows; r++) {
     let ms = 0;
@@ -62,9 +88,14 @@ function logSoftmaxRow(x: Float32Array, off: number, n: number): { max: number; 
  * logits [batch, seq, vocab], ids [batch][seq] → [batch, seq−1]; with a mask, positions whose target or input is
  * padding get NaN.
  */
-export function perTokenLoss(logits: Tensor, ids: readonly (readonly number[])[], attentionMask?: readonly (readonly number[])[]): Tensor {
+export function perTokenLoss(
+  logits: Tensor,
+  ids: readonly (readonly number[])[],
+  attentionMask?: readonly (readonly number[])[],
+): Tensor {
   const [B, S, V] = logits.shape as [number, number, number];
-  if (ids.length !== B || ids.some((r) => r.length !== S)) throw new InputError("BATCH_SHAPE", `perTokenLoss: ids must be [${B}][${S}] like the logits`, { expected: [B, S] });
+  if (ids.length !== B || ids.some((r) => r.length !== S))
+    throw new InputError("BATCH_SHAPE", `perTokenLoss: ids must be [${B}][${S}] like the logits`, { expected: [B, S] });
   const x = toFloat32Array(logits);
   const out = new Float32Array(B * Math.max(S - 1, 0));
   for (let b = 0; b < B; b++) {
@@ -83,7 +114,12 @@ export function perTokenLoss(logits: Tensor, ids: readonly (readonly number[])[]
 
 /** KL(P ‖ Q) per position between two runs' logits (P = softmax(logitsP)), in nats. [..., vocab] → [...]. */
 export function klDivergence(logitsP: Tensor, logitsQ: Tensor): Tensor {
-  if (logitsP.shape.join() !== logitsQ.shape.join()) throw new InputError("BATCH_SHAPE", `klDivergence: shapes ${fmtShape(logitsP.shape)} and ${fmtShape(logitsQ.shape)} differ`, { got: [logitsP.shape, logitsQ.shape] });
+  if (logitsP.shape.join() !== logitsQ.shape.join())
+    throw new InputError(
+      "BATCH_SHAPE",
+      `klDivergence: shapes ${fmtShape(logitsP.shape)} and ${fmtShape(logitsQ.shape)} differ`,
+      { got: [logitsP.shape, logitsQ.shape] },
+    );
   const V = logitsP.shape[logitsP.shape.length - 1]!;
   const p = toFloat32Array(logitsP);
   const q = toFloat32Array(logitsQ);

@@ -39,7 +39,10 @@ export interface TensorSource {
   readonly source: string;
 }
 
-export function mapSource(tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>, source = "<memory>"): TensorSource {
+export function mapSource(
+  tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
+  source = "<memory>",
+): TensorSource {
   const map = tensors instanceof Map ? tensors : new Map(Object.entries(tensors));
   return {
     source,
@@ -47,7 +50,8 @@ export function mapSource(tensors: ReadonlyMap<string, Tensor> | Readonly<Record
     has: (name) => map.has(name),
     info: (name) => {
       const t = map.get(name);
-      if (!t) throw new CheckpointError("WEIGHT_MISSING", `${source}: no tensor "${name}"`, { file: source, tensor: name });
+      if (!t)
+        throw new CheckpointError("WEIGHT_MISSING", `${source}: no tensor "${name}"`, { file: source, tensor: name });
       return { dtype: t.dtype, shape: t.shape };
     },
     get: (name) => map.get(name)!,
@@ -96,15 +100,27 @@ export function bindQwen2Weights(c: Qwen2Config, src: TensorSource): Qwen2Weight
   const check = (name: string, shape: readonly number[]): void => {
     if (!src.has(name)) {
       const near = nearest(name, keys);
-      throw new CheckpointError("WEIGHT_MISSING", `${src.source}: missing weight "${name}" (expected shape ${fmtShape(shape)})${near ? `; nearest present: "${near}"` : ""}`, { file: src.source, tensor: name, expected: shape });
+      throw new CheckpointError(
+        "WEIGHT_MISSING",
+        `${src.source}: missing weight "${name}" (expected shape ${fmtShape(shape)})${near ? `; nearest present: "${near}"` : ""}`,
+        { file: src.source, tensor: name, expected: shape },
+      );
     }
     const info = src.info(name);
     const dtype = String(info.dtype).toLowerCase();
     if (!["f32", "bf16", "f16"].includes(dtype)) {
-      throw new CheckpointError("WEIGHT_DTYPE", `${src.source}: weight "${name}" has dtype ${info.dtype}; expected f32, bf16 or f16`, { file: src.source, tensor: name, got: info.dtype });
+      throw new CheckpointError(
+        "WEIGHT_DTYPE",
+        `${src.source}: weight "${name}" has dtype ${info.dtype}; expected f32, bf16 or f16`,
+        { file: src.source, tensor: name, got: info.dtype },
+      );
     }
     if (!sameShape(info.shape, shape)) {
-      throw new CheckpointError("WEIGHT_SHAPE", `${src.source}: weight "${name}" has shape ${fmtShape(info.shape)}, expected ${fmtShape(shape)} from the config`, { file: src.source, tensor: name, expected: shape, got: info.shape });
+      throw new CheckpointError(
+        "WEIGHT_SHAPE",
+        `${src.source}: weight "${name}" has shape ${fmtShape(info.shape)}, expected ${fmtShape(shape)} from the config`,
+        { file: src.source, tensor: name, expected: shape, got: info.shape },
+      );
     }
   };
   const shapes = qwen2WeightShapes(c);
@@ -115,7 +131,8 @@ export function bindQwen2Weights(c: Qwen2Config, src: TensorSource): Qwen2Weight
   }
   const get = (name: string): Tensor => {
     const t = src.get(name);
-    if (!isFloat(t.dtype)) throw new CheckpointError("WEIGHT_DTYPE", `${src.source}: "${name}" is ${t.dtype}`, { tensor: name });
+    if (!isFloat(t.dtype))
+      throw new CheckpointError("WEIGHT_DTYPE", `${src.source}: "${name}" is ${t.dtype}`, { tensor: name });
     return t;
   };
   const asF32 = (name: string): Tensor<"f32"> => {

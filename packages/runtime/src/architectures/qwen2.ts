@@ -12,7 +12,16 @@
  * reshaped to the table's shapes without copies.
  */
 import {
-  add, batchedGemm, gatherRows, gemm, rmsNorm, ropeInPlace, siluGate, softmax, sum, Tensor,
+  add,
+  batchedGemm,
+  gatherRows,
+  gemm,
+  rmsNorm,
+  ropeInPlace,
+  siluGate,
+  softmax,
+  sum,
+  Tensor,
 } from "@difflens/tensor";
 import type { Qwen2Config } from "../config/qwen2-config.ts";
 import type { HookRunner } from "../hooks/hook-registry.ts";
@@ -34,7 +43,14 @@ export interface ForwardBatch {
 /** "all": [batch, seq, vocab]; "last": [batch, 1, vocab] (the last position of each row); "none": stop after the blocks. */
 export type LogitsMode = "all" | "last" | "none";
 
-export function qwen2Forward(c: Qwen2Config, w: Qwen2Weights, input: ForwardBatch, hooks: HookRunner, kv: KvCache | undefined, logits: LogitsMode): Tensor | undefined {
+export function qwen2Forward(
+  c: Qwen2Config,
+  w: Qwen2Weights,
+  input: ForwardBatch,
+  hooks: HookRunner,
+  kv: KvCache | undefined,
+  logits: LogitsMode,
+): Tensor | undefined {
   const { batch: B, seq: S } = input;
   const T = B * S;
   const d = c.dModel;
@@ -49,13 +65,22 @@ export function qwen2Forward(c: Qwen2Config, w: Qwen2Weights, input: ForwardBatc
   if (logits === "none") return undefined;
   if (logits === "last") {
     const last = f32([B, d]);
-    for (let b = 0; b < B; b++) last.data.set((normed.data as Float32Array).subarray(((b + 1) * S - 1) * d, (b + 1) * S * d), b * d);
+    for (let b = 0; b < B; b++)
+      last.data.set((normed.data as Float32Array).subarray(((b + 1) * S - 1) * d, (b + 1) * S * d), b * d);
     return gemm(last, w.lmHead, { transB: true }).reshape([B, 1, c.vocabSize]); // [B, 1, vocab]
   }
   return gemm(normed, w.lmHead, { transB: true }).reshape([B, S, c.vocabSize]); // [B, S, vocab]
 }
 
-function block(c: Qwen2Config, w: Qwen2LayerWeights, L: number, residIn: Tensor, input: ForwardBatch, hooks: HookRunner, kv: KvCache | undefined): Tensor {
+function block(
+  c: Qwen2Config,
+  w: Qwen2LayerWeights,
+  L: number,
+  residIn: Tensor,
+  input: ForwardBatch,
+  hooks: HookRunner,
+  kv: KvCache | undefined,
+): Tensor {
   const { batch: B, seq: S } = input;
   const d = c.dModel;
   const p = `blocks.${L}.`;
@@ -72,7 +97,15 @@ function block(c: Qwen2Config, w: Qwen2LayerWeights, L: number, residIn: Tensor,
 }
 
 /** Grouped-query attention: query head h reads key/value head ⌊h / (nHeads/nKvHeads)⌋. Returns [T, dModel]. */
-function attention(c: Qwen2Config, w: Qwen2LayerWeights, L: number, x: Tensor, input: ForwardBatch, hooks: HookRunner, kv: KvCache | undefined): Tensor {
+function attention(
+  c: Qwen2Config,
+  w: Qwen2LayerWeights,
+  L: number,
+  x: Tensor,
+  input: ForwardBatch,
+  hooks: HookRunner,
+  kv: KvCache | undefined,
+): Tensor {
   const { batch: B, seq: S } = input;
   const T = B * S;
   const { nHeads: H, nKvHeads: KV, dHead: hd } = c;
@@ -82,8 +115,16 @@ function attention(c: Qwen2Config, w: Qwen2LayerWeights, L: number, x: Tensor, i
   const k = hooks.run(`${p}hook_k`, add(gemm(x, w.kProj, { transB: true }), w.kBias), [B, S, KV, hd]); // [T, KV·hd]
   const v = hooks.run(`${p}hook_v`, add(gemm(x, w.vProj, { transB: true }), w.vBias), [B, S, KV, hd]);
   // RoPE works in place, and q/k may be a hook's tensor or a cached copy: rotate our own copies.
-  const qRot = hooks.run(`${p}hook_rot_q`, ropeInPlace(cloneF32(q).reshape([T, H, hd]), input.positionIds, c.ropeTheta), [B, S, H, hd]);
-  const kRot = hooks.run(`${p}hook_rot_k`, ropeInPlace(cloneF32(k).reshape([T, KV, hd]), input.positionIds, c.ropeTheta), [B, S, KV, hd]);
+  const qRot = hooks.run(
+    `${p}hook_rot_q`,
+    ropeInPlace(cloneF32(q).reshape([T, H, hd]), input.positionIds, c.ropeTheta),
+    [B, S, H, hd],
+  );
+  const kRot = hooks.run(
+    `${p}hook_rot_k`,
+    ropeInPlace(cloneF32(k).reshape([T, KV, hd]), input.positionIds, c.ropeTheta),
+    [B, S, KV, hd],
+  );
 
   const past = kv?.length ?? 0;
   const keys = past + S;
@@ -104,7 +145,7 @@ function attention(c: Qwen2Config, w: Qwen2LayerWeights, L: number, x: Tensor, i
     vHeads = swapAxes12(v.reshape([B, S, KV, hd])).reshape([B * KV, S, hd]);
     scores = batchedGemm(qHeads, kHeads, { transB: true, alpha });
   }
-  const explicitMask = input.padded || past > 0 && kvHasPads(kv!, B) || hooks.wants(`${p}hook_attn_scores`);
+  const explicitMask = input.padded || (past > 0 && kvHasPads(kv!, B)) || hooks.wants(`${p}hook_attn_scores`);
   if (explicitMask) maskScores(scores.data as Float32Array, input, H, keys, past, kv);
   scores = hooks.run(`${p}hook_attn_scores`, scores, [B, H, S, keys]);
   const flat = scores.reshape([B * H * S, keys]);
@@ -137,7 +178,8 @@ function rowBlock(t: Tensor, b: number): Tensor<"f32"> {
 }
 
 function kvHasPads(kv: KvCache, B: number): boolean {
-  for (let b = 0; b < B; b++) for (let j = 0; j < kv.length; j++) if (kv.keyMask[b * kv.capacity + j] === 0) return true;
+  for (let b = 0; b < B; b++)
+    for (let j = 0; j < kv.length; j++) if (kv.keyMask[b * kv.capacity + j] === 0) return true;
   return false;
 }
 
@@ -145,7 +187,14 @@ function kvHasPads(kv: KvCache, B: number): boolean {
  * -Infinity where a query may not look: keys after it (causal) and, for real queries, padding keys. A padding
  * query keeps its causal keys so its row never becomes all -Infinity (its output is never read).
  */
-function maskScores(s: Float32Array, input: ForwardBatch, H: number, keys: number, past: number, kv: KvCache | undefined): void {
+function maskScores(
+  s: Float32Array,
+  input: ForwardBatch,
+  H: number,
+  keys: number,
+  past: number,
+  kv: KvCache | undefined,
+): void {
   const { batch: B, seq: S } = input;
   for (let b = 0; b < B; b++) {
     const padKeys: number[] = [];

@@ -5,12 +5,18 @@
  * `input_ids`, into one safetensors file. Everything is validated before the forward pass starts.
  */
 import {
-  isMainModule, runCommand, UsageError, type CliOptions, type Command, type CommandContext, type FlagSpec,
+  type CliOptions,
+  type Command,
+  type CommandContext,
+  type FlagSpec,
+  isMainModule,
+  runCommand,
+  UsageError,
 } from "@difflens/common";
 import { Tensor, useBackend, writeSafetensors } from "@difflens/tensor";
-import { loadModel } from "../loading/load-model.ts";
 import { HookError } from "../errors.ts";
 import { parseHookName } from "../hooks/hook-table.ts";
+import { loadModel } from "../loading/load-model.ts";
 import type { Model } from "../model.ts";
 
 const PROGRAM = "difflens-forward";
@@ -18,16 +24,22 @@ const BACKENDS = ["auto", "js", "native"] as const;
 
 const FLAGS: readonly FlagSpec[] = [
   {
-    name: "model", kind: "string", value: "DIR",
+    name: "model",
+    kind: "string",
+    value: "DIR",
     help: "HF model folder, Hub cache folder (models--ORG--NAME) or ORG/NAME[@rev] in the Hub cache",
   },
   { name: "tokens", kind: "string", value: "IDS", help: "comma-separated token ids" },
   {
-    name: "text", kind: "string", value: "TEXT",
+    name: "text",
+    kind: "string",
+    value: "TEXT",
     help: "a user message, rendered with the model's chat template and tokenized",
   },
   {
-    name: "condition", kind: "string", value: "C",
+    name: "condition",
+    kind: "string",
+    value: "C",
     help: "system-prompt condition for --text: model-default (default) | empty | no-system-turn | custom:<text> | raw",
   },
   { name: "hooks", kind: "string", value: "NAMES", help: "comma-separated hook names, e.g. blocks.0.hook_resid_post" },
@@ -84,14 +96,20 @@ async function writeForward(model: Model, source: string, { flags, log }: Comman
   if ((tokens === undefined) === (text === undefined)) throw usage("give exactly one of --tokens and --text");
   let ids: number[];
   if (tokens !== undefined) {
-    ids = tokens.split(",").filter((s) => s.trim() !== "").map((s) => Number(s.trim()));
+    ids = tokens
+      .split(",")
+      .filter((s) => s.trim() !== "")
+      .map((s) => Number(s.trim()));
     const bad = ids.findIndex((x) => !Number.isInteger(x));
     if (bad >= 0) throw usage(`--tokens entry ${bad} is not an integer`, "--tokens");
   } else {
     if (!model.folder) throw usage("--text needs the model folder's tokenizer files", "--text");
     ids = await tokensFromText(model.folder, text!, (flags["condition"] as string | undefined) ?? "model-default");
   }
-  const hooks = ((flags["hooks"] as string | undefined) ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const hooks = ((flags["hooks"] as string | undefined) ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   checkHooks(model, source, hooks);
   const t0 = performance.now();
   const { logits, cache } = model.runWithCache([ids], { names: hooks });

@@ -44,8 +44,20 @@ export const QWEN2_DEFAULTS = Object.freeze({
 });
 
 const OUR_KEYS = [
-  "architecture", "vocabSize", "dModel", "nLayers", "nHeads", "nKvHeads", "dHead", "dMlp", "maxPositions",
-  "rmsNormEps", "ropeTheta", "tieWordEmbeddings", "bosTokenId", "eosTokenIds",
+  "architecture",
+  "vocabSize",
+  "dModel",
+  "nLayers",
+  "nHeads",
+  "nKvHeads",
+  "dHead",
+  "dMlp",
+  "maxPositions",
+  "rmsNormEps",
+  "ropeTheta",
+  "tieWordEmbeddings",
+  "bosTokenId",
+  "eosTokenIds",
 ] as const;
 
 function isRecord(x: unknown): x is Record<string, unknown> {
@@ -54,14 +66,22 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 
 function positiveInt(value: unknown, field: string, file: string): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
-    throw new ConfigError("CONFIG_INVALID_FIELD", `${file}: "${field}" must be a positive integer, got ${JSON.stringify(value)}`, { file, field, expected: "positive integer", got: value });
+    throw new ConfigError(
+      "CONFIG_INVALID_FIELD",
+      `${file}: "${field}" must be a positive integer, got ${JSON.stringify(value)}`,
+      { file, field, expected: "positive integer", got: value },
+    );
   }
   return value;
 }
 
 function positiveNumber(value: unknown, field: string, file: string): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigError("CONFIG_INVALID_FIELD", `${file}: "${field}" must be a positive number, got ${JSON.stringify(value)}`, { file, field, expected: "positive number", got: value });
+    throw new ConfigError(
+      "CONFIG_INVALID_FIELD",
+      `${file}: "${field}" must be a positive number, got ${JSON.stringify(value)}`,
+      { file, field, expected: "positive number", got: value },
+    );
   }
   return value;
 }
@@ -71,7 +91,11 @@ function tokenIds(value: unknown, field: string, file: string): number[] {
   const list = Array.isArray(value) ? value : [value];
   for (const v of list) {
     if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
-      throw new ConfigError("CONFIG_INVALID_FIELD", `${file}: "${field}" must be a token id or a list of them, got ${JSON.stringify(value)}`, { file, field, got: value });
+      throw new ConfigError(
+        "CONFIG_INVALID_FIELD",
+        `${file}: "${field}" must be a token id or a list of them, got ${JSON.stringify(value)}`,
+        { file, field, got: value },
+      );
     }
   }
   return list as number[];
@@ -80,14 +104,26 @@ function tokenIds(value: unknown, field: string, file: string): number[] {
 /** Checks the relations between fields; shared by both entry points. */
 function checkConsistent(c: Qwen2Config, file: string): Qwen2Config {
   if (c.nHeads % c.nKvHeads !== 0) {
-    throw new ConfigError("CONFIG_CONTRADICTION", `${file}: num_attention_heads (${c.nHeads}) must be a multiple of num_key_value_heads (${c.nKvHeads})`, { file, field: "num_key_value_heads", got: c.nKvHeads });
+    throw new ConfigError(
+      "CONFIG_CONTRADICTION",
+      `${file}: num_attention_heads (${c.nHeads}) must be a multiple of num_key_value_heads (${c.nKvHeads})`,
+      { file, field: "num_key_value_heads", got: c.nKvHeads },
+    );
   }
   if (c.dHead % 2 !== 0) {
-    throw new ConfigError("CONFIG_CONTRADICTION", `${file}: head dimension ${c.dHead} must be even for rotary embeddings`, { file, field: "head_dim", got: c.dHead });
+    throw new ConfigError(
+      "CONFIG_CONTRADICTION",
+      `${file}: head dimension ${c.dHead} must be even for rotary embeddings`,
+      { file, field: "head_dim", got: c.dHead },
+    );
   }
   for (const id of c.eosTokenIds) {
     if (id >= c.vocabSize) {
-      throw new ConfigError("CONFIG_CONTRADICTION", `${file}: eos_token_id ${id} is outside the vocabulary (vocab_size ${c.vocabSize})`, { file, field: "eos_token_id", got: id, expected: `< ${c.vocabSize}` });
+      throw new ConfigError(
+        "CONFIG_CONTRADICTION",
+        `${file}: eos_token_id ${id} is outside the vocabulary (vocab_size ${c.vocabSize})`,
+        { file, field: "eos_token_id", got: id, expected: `< ${c.vocabSize}` },
+      );
     }
   }
   return Object.freeze({ ...c, eosTokenIds: Object.freeze([...c.eosTokenIds]) });
@@ -104,7 +140,11 @@ export function qwen2ConfigFromHf(json: unknown, file = "config.json"): Qwen2Con
   const modelType = json.model_type;
   const archs = Array.isArray(json.architectures) ? json.architectures : [];
   if (modelType !== "qwen2" && !(modelType === undefined && archs.includes("Qwen2ForCausalLM"))) {
-    throw new ConfigError("UNSUPPORTED_ARCHITECTURE", `${file}: model_type ${JSON.stringify(modelType)} (architectures ${JSON.stringify(archs)}) is not supported; supported: ${SUPPORTED.join(", ")}`, { file, field: "model_type", got: modelType, expected: "qwen2" });
+    throw new ConfigError(
+      "UNSUPPORTED_ARCHITECTURE",
+      `${file}: model_type ${JSON.stringify(modelType)} (architectures ${JSON.stringify(archs)}) is not supported; supported: ${SUPPORTED.join(", ")}`,
+      { file, field: "model_type", got: modelType, expected: "qwen2" },
+    );
   }
   const required = ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size"];
   for (const field of required) {
@@ -114,18 +154,34 @@ export function qwen2ConfigFromHf(json: unknown, file = "config.json"): Qwen2Con
   }
   const act = json.hidden_act ?? "silu";
   if (act !== "silu") {
-    throw new ConfigError("CONFIG_CONTRADICTION", `${file}: hidden_act "${String(act)}" — Qwen2 uses "silu"`, { file, field: "hidden_act", got: act, expected: "silu" });
+    throw new ConfigError("CONFIG_CONTRADICTION", `${file}: hidden_act "${String(act)}" — Qwen2 uses "silu"`, {
+      file,
+      field: "hidden_act",
+      got: act,
+      expected: "silu",
+    });
   }
   if (json.rope_scaling !== undefined && json.rope_scaling !== null) {
-    throw new ConfigError("UNSUPPORTED_FEATURE", `${file}: rope_scaling ${JSON.stringify(json.rope_scaling)} is not supported yet (only plain RoPE)`, { file, field: "rope_scaling", got: json.rope_scaling });
+    throw new ConfigError(
+      "UNSUPPORTED_FEATURE",
+      `${file}: rope_scaling ${JSON.stringify(json.rope_scaling)} is not supported yet (only plain RoPE)`,
+      { file, field: "rope_scaling", got: json.rope_scaling },
+    );
   }
   const dModel = positiveInt(json.hidden_size, "hidden_size", file);
   const nHeads = positiveInt(json.num_attention_heads, "num_attention_heads", file);
-  const maxPositions = json.max_position_embeddings === undefined ? QWEN2_DEFAULTS.maxPositions : positiveInt(json.max_position_embeddings, "max_position_embeddings", file);
+  const maxPositions =
+    json.max_position_embeddings === undefined
+      ? QWEN2_DEFAULTS.maxPositions
+      : positiveInt(json.max_position_embeddings, "max_position_embeddings", file);
   if (json.use_sliding_window === true) {
     const window = json.sliding_window;
     if (typeof window !== "number" || window < maxPositions) {
-      throw new ConfigError("UNSUPPORTED_FEATURE", `${file}: use_sliding_window is true with sliding_window ${JSON.stringify(window)} < max_position_embeddings ${maxPositions}; sliding-window attention is not supported`, { file, field: "use_sliding_window" });
+      throw new ConfigError(
+        "UNSUPPORTED_FEATURE",
+        `${file}: use_sliding_window is true with sliding_window ${JSON.stringify(window)} < max_position_embeddings ${maxPositions}; sliding-window attention is not supported`,
+        { file, field: "use_sliding_window" },
+      );
     }
   }
   let dHead: number;
@@ -133,35 +189,56 @@ export function qwen2ConfigFromHf(json: unknown, file = "config.json"): Qwen2Con
     dHead = positiveInt(json.head_dim, "head_dim", file);
   } else {
     if (dModel % nHeads !== 0) {
-      throw new ConfigError("CONFIG_CONTRADICTION", `${file}: hidden_size (${dModel}) is not divisible by num_attention_heads (${nHeads}) and no head_dim is given`, { file, field: "num_attention_heads" });
+      throw new ConfigError(
+        "CONFIG_CONTRADICTION",
+        `${file}: hidden_size (${dModel}) is not divisible by num_attention_heads (${nHeads}) and no head_dim is given`,
+        { file, field: "num_attention_heads" },
+      );
     }
     dHead = dModel / nHeads;
   }
   const tie = json.tie_word_embeddings ?? QWEN2_DEFAULTS.tieWordEmbeddings;
   if (typeof tie !== "boolean") {
-    throw new ConfigError("CONFIG_INVALID_FIELD", `${file}: tie_word_embeddings must be true or false`, { file, field: "tie_word_embeddings", got: tie });
+    throw new ConfigError("CONFIG_INVALID_FIELD", `${file}: tie_word_embeddings must be true or false`, {
+      file,
+      field: "tie_word_embeddings",
+      got: tie,
+    });
   }
   const bos = tokenIds(json.bos_token_id, "bos_token_id", file);
-  return checkConsistent({
-    architecture: "qwen2",
-    vocabSize: positiveInt(json.vocab_size, "vocab_size", file),
-    dModel,
-    nLayers: positiveInt(json.num_hidden_layers, "num_hidden_layers", file),
-    nHeads,
-    nKvHeads: json.num_key_value_heads === undefined || json.num_key_value_heads === null ? nHeads : positiveInt(json.num_key_value_heads, "num_key_value_heads", file),
-    dHead,
-    dMlp: positiveInt(json.intermediate_size, "intermediate_size", file),
-    maxPositions,
-    rmsNormEps: json.rms_norm_eps === undefined ? QWEN2_DEFAULTS.rmsNormEps : positiveNumber(json.rms_norm_eps, "rms_norm_eps", file),
-    ropeTheta: json.rope_theta === undefined ? QWEN2_DEFAULTS.ropeTheta : positiveNumber(json.rope_theta, "rope_theta", file),
-    tieWordEmbeddings: tie,
-    bosTokenId: bos[0] ?? null,
-    eosTokenIds: tokenIds(json.eos_token_id, "eos_token_id", file),
-  }, file);
+  return checkConsistent(
+    {
+      architecture: "qwen2",
+      vocabSize: positiveInt(json.vocab_size, "vocab_size", file),
+      dModel,
+      nLayers: positiveInt(json.num_hidden_layers, "num_hidden_layers", file),
+      nHeads,
+      nKvHeads:
+        json.num_key_value_heads === undefined || json.num_key_value_heads === null
+          ? nHeads
+          : positiveInt(json.num_key_value_heads, "num_key_value_heads", file),
+      dHead,
+      dMlp: positiveInt(json.intermediate_size, "intermediate_size", file),
+      maxPositions,
+      rmsNormEps:
+        json.rms_norm_eps === undefined
+          ? QWEN2_DEFAULTS.rmsNormEps
+          : positiveNumber(json.rms_norm_eps, "rms_norm_eps", file),
+      ropeTheta:
+        json.rope_theta === undefined ? QWEN2_DEFAULTS.ropeTheta : positiveNumber(json.rope_theta, "rope_theta", file),
+      tieWordEmbeddings: tie,
+      bosTokenId: bos[0] ?? null,
+      eosTokenIds: tokenIds(json.eos_token_id, "eos_token_id", file),
+    },
+    file,
+  );
 }
 
 /** The HF `config.json` object for a config (what `saveModelFolder` writes). */
-export function qwen2ConfigToHf(c: Qwen2Config, torchDtype: "float32" | "bfloat16" | "float16"): Record<string, unknown> {
+export function qwen2ConfigToHf(
+  c: Qwen2Config,
+  torchDtype: "float32" | "bfloat16" | "float16",
+): Record<string, unknown> {
   return {
     architectures: ["Qwen2ForCausalLM"],
     model_type: "qwen2",
@@ -182,7 +259,11 @@ export function qwen2ConfigToHf(c: Qwen2Config, torchDtype: "float32" | "bfloat1
     attention_dropout: 0,
     torch_dtype: torchDtype,
     ...(c.bosTokenId !== null ? { bos_token_id: c.bosTokenId } : {}),
-    ...(c.eosTokenIds.length === 1 ? { eos_token_id: c.eosTokenIds[0] } : c.eosTokenIds.length > 1 ? { eos_token_id: [...c.eosTokenIds] } : {}),
+    ...(c.eosTokenIds.length === 1
+      ? { eos_token_id: c.eosTokenIds[0] }
+      : c.eosTokenIds.length > 1
+        ? { eos_token_id: [...c.eosTokenIds] }
+        : {}),
   };
 }
 
@@ -196,37 +277,66 @@ export function resolveQwen2Config(input: unknown): Qwen2Config {
   if (!isRecord(input)) throw new ConfigError("CONFIG_INVALID_FIELD", `${file}: expected an object`, { file });
   for (const key of Object.keys(input)) {
     if (!(OUR_KEYS as readonly string[]).includes(key)) {
-      throw new ConfigError("CONFIG_UNKNOWN_KEY", `${file}: unknown key "${key}"${didYouMean(key, OUR_KEYS)}`, { file, field: key });
+      throw new ConfigError("CONFIG_UNKNOWN_KEY", `${file}: unknown key "${key}"${didYouMean(key, OUR_KEYS)}`, {
+        file,
+        field: key,
+      });
     }
   }
   if (input.architecture !== undefined && input.architecture !== "qwen2") {
-    throw new ConfigError("UNSUPPORTED_ARCHITECTURE", `${file}: architecture ${JSON.stringify(input.architecture)} is not supported; supported: qwen2`, { file, field: "architecture" });
+    throw new ConfigError(
+      "UNSUPPORTED_ARCHITECTURE",
+      `${file}: architecture ${JSON.stringify(input.architecture)} is not supported; supported: qwen2`,
+      { file, field: "architecture" },
+    );
   }
   for (const field of ["vocabSize", "dModel", "nLayers", "nHeads", "dMlp"]) {
-    if (input[field] === undefined) throw new ConfigError("CONFIG_MISSING_FIELD", `${file}: missing required field "${field}"`, { file, field });
+    if (input[field] === undefined)
+      throw new ConfigError("CONFIG_MISSING_FIELD", `${file}: missing required field "${field}"`, { file, field });
   }
   const dModel = positiveInt(input.dModel, "dModel", file);
   const nHeads = positiveInt(input.nHeads, "nHeads", file);
   if (input.dHead === undefined && dModel % nHeads !== 0) {
-    throw new ConfigError("CONFIG_CONTRADICTION", `${file}: dModel (${dModel}) is not divisible by nHeads (${nHeads}); give dHead`, { file, field: "nHeads" });
+    throw new ConfigError(
+      "CONFIG_CONTRADICTION",
+      `${file}: dModel (${dModel}) is not divisible by nHeads (${nHeads}); give dHead`,
+      { file, field: "nHeads" },
+    );
   }
   const tie = input.tieWordEmbeddings ?? QWEN2_DEFAULTS.tieWordEmbeddings;
-  if (typeof tie !== "boolean") throw new ConfigError("CONFIG_INVALID_FIELD", `${file}: tieWordEmbeddings must be a boolean`, { file, field: "tieWordEmbeddings" });
-  const bos = input.bosTokenId === undefined || input.bosTokenId === null ? null : tokenIds(input.bosTokenId, "bosTokenId", file)[0] ?? null;
-  return checkConsistent({
-    architecture: "qwen2",
-    vocabSize: positiveInt(input.vocabSize, "vocabSize", file),
-    dModel,
-    nLayers: positiveInt(input.nLayers, "nLayers", file),
-    nHeads,
-    nKvHeads: input.nKvHeads === undefined ? nHeads : positiveInt(input.nKvHeads, "nKvHeads", file),
-    dHead: input.dHead === undefined ? dModel / nHeads : positiveInt(input.dHead, "dHead", file),
-    dMlp: positiveInt(input.dMlp, "dMlp", file),
-    maxPositions: input.maxPositions === undefined ? QWEN2_DEFAULTS.maxPositions : positiveInt(input.maxPositions, "maxPositions", file),
-    rmsNormEps: input.rmsNormEps === undefined ? QWEN2_DEFAULTS.rmsNormEps : positiveNumber(input.rmsNormEps, "rmsNormEps", file),
-    ropeTheta: input.ropeTheta === undefined ? QWEN2_DEFAULTS.ropeTheta : positiveNumber(input.ropeTheta, "ropeTheta", file),
-    tieWordEmbeddings: tie,
-    bosTokenId: bos,
-    eosTokenIds: tokenIds(input.eosTokenIds, "eosTokenIds", file),
-  }, file);
+  if (typeof tie !== "boolean")
+    throw new ConfigError("CONFIG_INVALID_FIELD", `${file}: tieWordEmbeddings must be a boolean`, {
+      file,
+      field: "tieWordEmbeddings",
+    });
+  const bos =
+    input.bosTokenId === undefined || input.bosTokenId === null
+      ? null
+      : (tokenIds(input.bosTokenId, "bosTokenId", file)[0] ?? null);
+  return checkConsistent(
+    {
+      architecture: "qwen2",
+      vocabSize: positiveInt(input.vocabSize, "vocabSize", file),
+      dModel,
+      nLayers: positiveInt(input.nLayers, "nLayers", file),
+      nHeads,
+      nKvHeads: input.nKvHeads === undefined ? nHeads : positiveInt(input.nKvHeads, "nKvHeads", file),
+      dHead: input.dHead === undefined ? dModel / nHeads : positiveInt(input.dHead, "dHead", file),
+      dMlp: positiveInt(input.dMlp, "dMlp", file),
+      maxPositions:
+        input.maxPositions === undefined
+          ? QWEN2_DEFAULTS.maxPositions
+          : positiveInt(input.maxPositions, "maxPositions", file),
+      rmsNormEps:
+        input.rmsNormEps === undefined
+          ? QWEN2_DEFAULTS.rmsNormEps
+          : positiveNumber(input.rmsNormEps, "rmsNormEps", file),
+      ropeTheta:
+        input.ropeTheta === undefined ? QWEN2_DEFAULTS.ropeTheta : positiveNumber(input.ropeTheta, "ropeTheta", file),
+      tieWordEmbeddings: tie,
+      bosTokenId: bos,
+      eosTokenIds: tokenIds(input.eosTokenIds, "eosTokenIds", file),
+    },
+    file,
+  );
 }

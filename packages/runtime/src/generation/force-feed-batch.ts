@@ -3,7 +3,7 @@ import { padTokenRows } from "@difflens/tokenizer";
 import { HookError, InputError } from "../errors.ts";
 import { ActivationCache } from "../hooks/activation-cache.ts";
 import { parseHookName } from "../hooks/hook-table.ts";
-import { isPerRow, resolvePerRow, type PerRowPositions, type Positions } from "../hooks/positions.ts";
+import { isPerRow, type PerRowPositions, type Positions, resolvePerRow } from "../hooks/positions.ts";
 import type { Model } from "../model.ts";
 
 /** One force-feed item: the prompt the generation started from and the tokens it produced. */
@@ -56,27 +56,41 @@ const FINAL_NORM = "ln_final.hook_normalized";
  * The logits are computed only at the continuation-predicting positions (lm_head over the final-norm output there),
  * so memory is Σ continuation × vocab rather than items × width × vocab. All inputs are checked before any compute.
  */
-export function forceFeedBatch(model: Model, items: readonly ForceFeedItem[], opts: ForceFeedBatchOptions = {}): ForceFeedBatchResult {
+export function forceFeedBatch(
+  model: Model,
+  items: readonly ForceFeedItem[],
+  opts: ForceFeedBatchOptions = {},
+): ForceFeedBatchResult {
   const c = model.config;
   const V = c.vocabSize;
   if (!Array.isArray(items) || items.length === 0) throw new InputError("EMPTY_INPUT", "forceFeedBatch: no items");
   items.forEach((it, i) => {
-    if (it.prompt.length === 0) throw new InputError("EMPTY_INPUT", `forceFeedBatch: the prompt of item ${i} is empty`, { item: i });
-    if (it.continuation.length === 0) throw new InputError("EMPTY_INPUT", `forceFeedBatch: the continuation of item ${i} is empty`, { item: i });
+    if (it.prompt.length === 0)
+      throw new InputError("EMPTY_INPUT", `forceFeedBatch: the prompt of item ${i} is empty`, { item: i });
+    if (it.continuation.length === 0)
+      throw new InputError("EMPTY_INPUT", `forceFeedBatch: the continuation of item ${i} is empty`, { item: i });
     const seq = [...it.prompt, ...it.continuation];
     seq.forEach((id, p) => {
       if (!Number.isInteger(id) || id < 0 || id >= V) {
         const part = p < it.prompt.length ? `prompt[${p}]` : `continuation[${p - it.prompt.length}]`;
-        throw new InputError("TOKEN_OUT_OF_RANGE", `forceFeedBatch: token id ${id} at item ${i} ${part} is outside the vocabulary [0, ${V})`, { item: i, position: p, got: id, expected: `< ${V}` });
+        throw new InputError(
+          "TOKEN_OUT_OF_RANGE",
+          `forceFeedBatch: token id ${id} at item ${i} ${part} is outside the vocabulary [0, ${V})`,
+          { item: i, position: p, got: id, expected: `< ${V}` },
+        );
       }
     });
     if (seq.length > c.maxPositions) {
-      throw new InputError("SEQUENCE_TOO_LONG", `forceFeedBatch: item ${i} has ${seq.length} tokens (prompt ${it.prompt.length} + continuation ${it.continuation.length}), beyond max_position_embeddings ${c.maxPositions}`, { item: i, expected: c.maxPositions, got: seq.length });
+      throw new InputError(
+        "SEQUENCE_TOO_LONG",
+        `forceFeedBatch: item ${i} has ${seq.length} tokens (prompt ${it.prompt.length} + continuation ${it.continuation.length}), beyond max_position_embeddings ${c.maxPositions}`,
+        { item: i, expected: c.maxPositions, got: seq.length },
+      );
     }
   });
   if (opts.names && opts.filter) throw new HookError("BAD_ARGUMENT", "forceFeedBatch: give names or filter, not both");
   const names = opts.names ? new Set(opts.names.map((n) => parseHookName(n, c).name)) : undefined;
-  const wanted = names ? (n: string) => names.has(n) : opts.filter ?? (() => false);
+  const wanted = names ? (n: string) => names.has(n) : (opts.filter ?? (() => false));
   const lengths = items.map((it) => it.prompt.length + it.continuation.length);
   const itemTokens = lengths.map((n) => Array.from({ length: n }, (_, i) => i));
   const asked = opts.positions;
@@ -99,9 +113,11 @@ export function forceFeedBatch(model: Model, items: readonly ForceFeedItem[], op
       r += it.continuation.length;
     });
   };
-  const { cache } = model.withHooks([{ name: FINAL_NORM, fn: keepSteps }],
-    () => model.runWithCache(tokens, { filter: wanted, positions: { perRow: itemPositions }, logits: "none" }));
-  const logits = gemm(new Tensor("f32", [totalSteps, d], rows), model.weights.lmHead, { transB: true }).data as Float32Array; // [Σ steps, vocab]
+  const { cache } = model.withHooks([{ name: FINAL_NORM, fn: keepSteps }], () =>
+    model.runWithCache(tokens, { filter: wanted, positions: { perRow: itemPositions }, logits: "none" }),
+  );
+  const logits = gemm(new Tensor("f32", [totalSteps, d], rows), model.weights.lmHead, { transB: true })
+    .data as Float32Array; // [Σ steps, vocab]
 
   let at = 0;
   const results = items.map((it, b): ForceFeedItemResult => {

@@ -1,6 +1,6 @@
+import { didYouMean } from "@difflens/common";
 import { Rng, Tensor } from "@difflens/tensor";
 import { leftPad, prepareBatch } from "../batch.ts";
-import { didYouMean } from "@difflens/common";
 import { ConfigError, InputError } from "../errors.ts";
 import type { Model } from "../model.ts";
 import { sampleToken } from "./sampling.ts";
@@ -28,19 +28,35 @@ export interface GenerateConfig {
 }
 
 export const GENERATE_DEFAULTS: Readonly<Omit<GenerateConfig, "maxNewTokens">> = Object.freeze({
-  temperature: 0, topP: 1, topK: 0, seed: 0, stopTokens: null, useKvCache: true, padTokenId: null, returnLogits: false,
+  temperature: 0,
+  topP: 1,
+  topK: 0,
+  seed: 0,
+  stopTokens: null,
+  useKvCache: true,
+  padTokenId: null,
+  returnLogits: false,
 });
 
 const KEYS = ["maxNewTokens", ...Object.keys(GENERATE_DEFAULTS)];
 
 /** Validates a generation config (unknown keys rejected with the nearest valid key); never mutates the input. */
 export function resolveGenerateConfig(input: unknown): GenerateConfig {
-  if (typeof input !== "object" || input === null) throw new ConfigError("CONFIG_INVALID_FIELD", "GenerateConfig: expected an object");
+  if (typeof input !== "object" || input === null)
+    throw new ConfigError("CONFIG_INVALID_FIELD", "GenerateConfig: expected an object");
   const o = input as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!KEYS.includes(k)) throw new ConfigError("CONFIG_UNKNOWN_KEY", `GenerateConfig: unknown key "${k}"${didYouMean(k, KEYS)}`, { field: k });
+  for (const k of Object.keys(o))
+    if (!KEYS.includes(k))
+      throw new ConfigError("CONFIG_UNKNOWN_KEY", `GenerateConfig: unknown key "${k}"${didYouMean(k, KEYS)}`, {
+        field: k,
+      });
   const c = { ...GENERATE_DEFAULTS, ...o } as GenerateConfig;
   const bad = (field: string, expected: string): never => {
-    throw new ConfigError("CONFIG_INVALID_FIELD", `GenerateConfig.${field} must be ${expected}, got ${JSON.stringify(o[field])}`, { field, expected, got: o[field] });
+    throw new ConfigError(
+      "CONFIG_INVALID_FIELD",
+      `GenerateConfig.${field} must be ${expected}, got ${JSON.stringify(o[field])}`,
+      { field, expected, got: o[field] },
+    );
   };
   if (!Number.isInteger(c.maxNewTokens) || c.maxNewTokens < 1) bad("maxNewTokens", "a positive integer");
   if (!(c.temperature >= 0) || !Number.isFinite(c.temperature)) bad("temperature", "≥ 0");
@@ -65,21 +81,36 @@ export interface GenerateResult {
  * Generates from one prompt or a batch of prompts (left-padded internally). Hooks attached to the model (e.g.
  * steering via withHooks) are active for the prompt and for every generated token.
  */
-export function generate(model: Model, prompts: readonly number[] | readonly (readonly number[])[], config: Partial<GenerateConfig> & { maxNewTokens: number }): GenerateResult {
+export function generate(
+  model: Model,
+  prompts: readonly number[] | readonly (readonly number[])[],
+  config: Partial<GenerateConfig> & { maxNewTokens: number },
+): GenerateResult {
   const c = resolveGenerateConfig(config);
-  const rows: number[][] = typeof prompts[0] === "number" || prompts.length === 0 ? [[...(prompts as number[])]] : (prompts as number[][]).map((p) => [...p]);
+  const rows: number[][] =
+    typeof prompts[0] === "number" || prompts.length === 0
+      ? [[...(prompts as number[])]]
+      : (prompts as number[][]).map((p) => [...p]);
   rows.forEach((r, i) => {
     if (r.length === 0) throw new InputError("EMPTY_INPUT", `generate: prompt ${i} is empty`, { row: i });
   });
   const V = model.config.vocabSize;
   const stops = new Set(c.stopTokens ?? model.generation.eosTokenIds);
-  for (const s of stops) if (!Number.isInteger(s) || s < 0 || s >= V) throw new InputError("TOKEN_OUT_OF_RANGE", `generate: stop token ${s} is outside the vocabulary [0, ${V})`, { got: s });
+  for (const s of stops)
+    if (!Number.isInteger(s) || s < 0 || s >= V)
+      throw new InputError("TOKEN_OUT_OF_RANGE", `generate: stop token ${s} is outside the vocabulary [0, ${V})`, {
+        got: s,
+      });
   const pad = c.padTokenId ?? model.generation.padTokenId ?? 0;
   const B = rows.length;
   const padded = leftPad(rows, pad);
   const width = padded.ids[0]!.length;
   if (width + c.maxNewTokens > model.config.maxPositions) {
-    throw new InputError("SEQUENCE_TOO_LONG", `generate: prompt (${width}) + maxNewTokens (${c.maxNewTokens}) exceeds max_position_embeddings ${model.config.maxPositions}`, { expected: model.config.maxPositions, got: width + c.maxNewTokens });
+    throw new InputError(
+      "SEQUENCE_TOO_LONG",
+      `generate: prompt (${width}) + maxNewTokens (${c.maxNewTokens}) exceeds max_position_embeddings ${model.config.maxPositions}`,
+      { expected: model.config.maxPositions, got: width + c.maxNewTokens },
+    );
   }
   const rng = new Rng(c.seed);
   const kv = c.useKvCache ? model.createKvCache(B, width + c.maxNewTokens) : undefined;
@@ -117,7 +148,11 @@ export function generate(model: Model, prompts: readonly number[] | readonly (re
       ? prepareBatch(model.config, { ids: next.map((x) => [x]), attentionMask: next.map(() => [1]) }, kv)
       : prepareBatch(model.config, { ids: allIds, attentionMask: allMask });
   }
-  const result: GenerateResult = { tokens, sequences: rows.map((r, b) => [...r, ...tokens[b]!]), finishReasons: finish };
+  const result: GenerateResult = {
+    tokens,
+    sequences: rows.map((r, b) => [...r, ...tokens[b]!]),
+    finishReasons: finish,
+  };
   if (!c.returnLogits) return result;
   const steps = kept.length;
   const out = new Float32Array(B * steps * V);
@@ -132,7 +167,12 @@ export function generate(model: Model, prompts: readonly number[] | readonly (re
  * returns the logits at each continuation step — step i is what generation saw when it chose continuation[i] —
  * plus any hooks kept (runWithCache options `names`/`filter`/`positions`).
  */
-export function forceFeed(model: Model, prompt: readonly number[], continuation: readonly number[], opts: { names?: readonly string[]; filter?: (name: string) => boolean; positions?: readonly number[] } = {}): { stepLogits: Tensor; cache: import("../hooks/activation-cache.ts").ActivationCache } {
+export function forceFeed(
+  model: Model,
+  prompt: readonly number[],
+  continuation: readonly number[],
+  opts: { names?: readonly string[]; filter?: (name: string) => boolean; positions?: readonly number[] } = {},
+): { stepLogits: Tensor; cache: import("../hooks/activation-cache.ts").ActivationCache } {
   if (prompt.length === 0) throw new InputError("EMPTY_INPUT", "forceFeed: the prompt is empty");
   if (continuation.length === 0) throw new InputError("EMPTY_INPUT", "forceFeed: the continuation is empty");
   const ids = [...prompt, ...continuation];

@@ -15,7 +15,12 @@ export interface SamplingParams {
  * below topP; at least one token is kept) → renormalised. Computed in float64. Returns token ids in descending
  * probability with their probabilities.
  */
-export function samplingDistribution(logits: ArrayLike<number>, offset: number, vocab: number, p: SamplingParams): { ids: Int32Array; probs: Float64Array } {
+export function samplingDistribution(
+  logits: ArrayLike<number>,
+  offset: number,
+  vocab: number,
+  p: SamplingParams,
+): { ids: Int32Array; probs: Float64Array } {
   const scaled = new Float64Array(vocab);
   let max = -Infinity;
   for (let i = 0; i < vocab; i++) {
@@ -52,7 +57,13 @@ export function samplingDistribution(logits: ArrayLike<number>, offset: number, 
  * (53-bit uniform) per call and walks the descending distribution — so a seed gives the same stream everywhere
  * and the same tokens wherever the logits are the same.
  */
-export function sampleToken(logits: ArrayLike<number>, offset: number, vocab: number, p: SamplingParams, rng: Rng): number {
+export function sampleToken(
+  logits: ArrayLike<number>,
+  offset: number,
+  vocab: number,
+  p: SamplingParams,
+  rng: Rng,
+): number {
   if (p.temperature === 0) {
     let best = 0;
     let bestValue = -Infinity;

@@ -1,8 +1,8 @@
-import { Tensor, toFloat32Array, type ActivationSource } from "@difflens/tensor";
-import { prepareBatch, toTokenBatch, type TokenInput } from "../batch.ts";
+import { type ActivationSource, Tensor, toFloat32Array } from "@difflens/tensor";
+import { prepareBatch, type TokenInput, toTokenBatch } from "../batch.ts";
 import { HookError } from "../errors.ts";
 import { parseHookName } from "../hooks/hook-table.ts";
-import { realColumns, resolvePerRow, type PerRowPositions } from "../hooks/positions.ts";
+import { type PerRowPositions, realColumns, resolvePerRow } from "../hooks/positions.ts";
 import type { Model } from "../model.ts";
 
 /** Tokens with the positions to read in each item (its own coordinates: 0 = first real token, −1 = last). */
@@ -32,9 +32,16 @@ export function harvest(
 ): ActivationSource {
   const parsed = parseHookName(hook, model.config);
   if (parsed.site.dims[1] !== "pos") {
-    throw new HookError("BAD_ARGUMENT", `harvest: "${hook}" is not laid out [batch, pos, …]; harvest a per-position hook (resid, attn_out, mlp_out, hook_z, …)`, { got: hook });
+    throw new HookError(
+      "BAD_ARGUMENT",
+      `harvest: "${hook}" is not laid out [batch, pos, …]; harvest a per-position hook (resid, attn_out, mlp_out, hook_z, …)`,
+      { got: hook },
+    );
   }
-  const width = model.hookShape(hook, 1, 1).slice(2).reduce((a, b) => a * b, 1);
+  const width = model
+    .hookShape(hook, 1, 1)
+    .slice(2)
+    .reduce((a, b) => a * b, 1);
   return {
     dIn: width,
     async *[Symbol.asyncIterator]() {

@@ -1,5 +1,5 @@
-import { Tensor } from "@difflens/tensor";
 import { nearest } from "@difflens/common";
+import { Tensor } from "@difflens/tensor";
 import { HookError } from "../errors.ts";
 import { fmtShape, takeAlongAxis } from "../tensor-utils.ts";
 
@@ -64,7 +64,11 @@ export class ActivationCache {
     const t = this.tensors.get(name);
     if (!t) {
       const near = nearest(name, this.tensors.keys());
-      throw new HookError("UNKNOWN_HOOK", `"${name}" is not in this cache (${this.tensors.size} hooks kept)${near ? ` — did you mean "${near}"?` : ""}`, { got: name, suggestion: near });
+      throw new HookError(
+        "UNKNOWN_HOOK",
+        `"${name}" is not in this cache (${this.tensors.size} hooks kept)${near ? ` — did you mean "${near}"?` : ""}`,
+        { got: name, suggestion: near },
+      );
     }
     return t;
   }
@@ -76,8 +80,9 @@ function stackRows(name: string, rows: readonly Tensor[]): Tensor {
   const odd = rows.findIndex((r) => fmtShape(r.shape) !== fmtShape(shape));
   if (odd >= 0) {
     const got = rows[odd]!.shape;
-    const message = `"${name}": rows differ in shape (row 0 ${fmtShape(shape)}, row ${odd} ${fmtShape(got)}); `
-      + `read them one by one with cache.item(row, "${name}")`;
+    const message =
+      `"${name}": rows differ in shape (row 0 ${fmtShape(shape)}, row ${odd} ${fmtShape(got)}); ` +
+      `read them one by one with cache.item(row, "${name}")`;
     throw new HookError("HOOK_SHAPE", message, { hook: name, row: odd, expected: shape, got });
   }
   const size = rows[0]!.size;

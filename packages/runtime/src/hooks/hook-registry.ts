@@ -2,7 +2,7 @@ import type { Tensor } from "@difflens/tensor";
 import type { Qwen2Config } from "../config/qwen2-config.ts";
 import { HookError } from "../errors.ts";
 import { cloneF32, fmtShape, sameShape, takeAlongAxis } from "../tensor-utils.ts";
-import { parseHookName, type HookSite } from "./hook-table.ts";
+import { type HookSite, parseHookName } from "./hook-table.ts";
 import { resolveSharedPositions } from "./positions.ts";
 
 /**
@@ -88,7 +88,10 @@ export interface CaptureSpec {
 
 /** Thrown to stop a forward pass after the `stopAt` hook; caught by the caller that set it. */
 export class StopForward {
-  constructor(readonly name: string, readonly tensor: Tensor) {}
+  constructor(
+    readonly name: string,
+    readonly tensor: Tensor,
+  ) {}
 }
 
 export type CallContext = Omit<HookContext, "name" | "site" | "layer">;
@@ -123,7 +126,11 @@ export class HookRunner {
         const replaced = fn(current, ctx);
         if (replaced !== undefined && replaced !== current) {
           if (!sameShape(replaced.shape, shape) || replaced.dtype !== "f32") {
-            throw new HookError("HOOK_SHAPE", `hook on "${name}" returned ${replaced.dtype} ${fmtShape(replaced.shape)}; expected f32 ${fmtShape(shape)}`, { hook: name, expected: shape, got: replaced.shape });
+            throw new HookError(
+              "HOOK_SHAPE",
+              `hook on "${name}" returned ${replaced.dtype} ${fmtShape(replaced.shape)}; expected f32 ${fmtShape(shape)}`,
+              { hook: name, expected: shape, got: replaced.shape },
+            );
           }
           current = replaced;
         }

@@ -65,8 +65,9 @@ export function resolvePerRow(
       const r = p < 0 ? n + p : p;
       if (!Number.isInteger(r) || r < 0 || r >= n) {
         const expected = `[-${n}, ${n})`;
-        const message = `${who}: position ${p} is outside the ${n} positions of row ${b}`
-          + ` (its real tokens; expected ${expected})`;
+        const message =
+          `${who}: position ${p} is outside the ${n} positions of row ${b}` +
+          ` (its real tokens; expected ${expected})`;
         throw new HookError("BAD_ARGUMENT", message, { row: b, got: p, length: n, expected });
       }
       return r;

@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ProgressBar, hubCacheDir, hubRepoFolderName, parseRepoId, writeFileAtomic } from "@difflens/common";
+import { hubCacheDir, hubRepoFolderName, ProgressBar, parseRepoId, writeFileAtomic } from "@difflens/common";
 import { HubError } from "../errors.ts";
 import { snapshotOf } from "../loading/model-folder.ts";
 
@@ -34,7 +34,15 @@ export interface DownloadOptions {
   readonly fetch?: typeof fetch;
 }
 
-const OPTIONAL = ["generation_config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "special_tokens_map.json", "added_tokens.json"];
+const OPTIONAL = [
+  "generation_config.json",
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "vocab.json",
+  "merges.txt",
+  "special_tokens_map.json",
+  "added_tokens.json",
+];
 
 interface Remote {
   commit: string;
@@ -62,13 +70,20 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
       if (!fs.existsSync(path.join(snap, "config.json"))) throw new Error("no config.json");
       return snap;
     } catch {
-      throw new HubError("HUB_OFFLINE_MISS", `offline: ${parsed.repoId}@${revision} is not in the cache at ${repoDir}; download it once online`, { file: repoDir, got: `${parsed.repoId}@${revision}` });
+      throw new HubError(
+        "HUB_OFFLINE_MISS",
+        `offline: ${parsed.repoId}@${revision} is not in the cache at ${repoDir}; download it once online`,
+        { file: repoDir, got: `${parsed.repoId}@${revision}` },
+      );
     }
   }
   const endpoint = (opts.endpoint ?? process.env.HF_ENDPOINT ?? "https://huggingface.co").replace(/\/$/, "");
   const token = opts.token ?? process.env.HF_TOKEN;
   const doFetch = opts.fetch ?? fetch;
-  const headers = (extra: Record<string, string> = {}): Record<string, string> => ({ ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra });
+  const headers = (extra: Record<string, string> = {}): Record<string, string> => ({
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...extra,
+  });
   const bars = opts.onProgress === undefined && process.stderr.isTTY ? stderrBars() : undefined;
   const progress = opts.onProgress ?? bars?.update;
 
@@ -78,7 +93,11 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
     try {
       res = await doFetch(url, { method: "HEAD", headers: headers(), redirect: "manual" });
     } catch (e) {
-      throw new HubError("HUB_HTTP", `HEAD ${url} failed: ${(e as Error).message} (set HF_HUB_OFFLINE=1 to use the cache only)`, { file: url });
+      throw new HubError(
+        "HUB_HTTP",
+        `HEAD ${url} failed: ${(e as Error).message} (set HF_HUB_OFFLINE=1 to use the cache only)`,
+        { file: url },
+      );
     }
     if (res.status === 404 && !required) return null;
     if (res.status >= 400) {
@@ -87,10 +106,18 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
     }
     const commit = res.headers.get("x-repo-commit");
     const etag = stripEtag(res.headers.get("x-linked-etag")) ?? stripEtag(res.headers.get("etag"));
-    if (!commit || !etag) throw new HubError("HUB_HTTP", `HEAD ${url}: the server sent no X-Repo-Commit / ETag; not a Hub endpoint?`, { file: url });
+    if (!commit || !etag)
+      throw new HubError("HUB_HTTP", `HEAD ${url}: the server sent no X-Repo-Commit / ETag; not a Hub endpoint?`, {
+        file: url,
+      });
     const size = Number(res.headers.get("x-linked-size") ?? res.headers.get("content-length") ?? NaN);
     const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
-    return { commit, etag, size: Number.isFinite(size) ? size : null, url: location ? new URL(location, url).toString() : url };
+    return {
+      commit,
+      etag,
+      size: Number.isFinite(size) ? size : null,
+      url: location ? new URL(location, url).toString() : url,
+    };
   };
 
   const blobs = path.join(repoDir, "blobs");
@@ -111,7 +138,8 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
       } catch (e) {
         throw new HubError("HUB_HTTP", `GET ${remote.url} failed: ${(e as Error).message}`, { file: remote.url });
       }
-      if (res.status >= 400 || !res.body) throw new HubError("HUB_HTTP", `GET ${remote.url}: HTTP ${res.status}`, { file: remote.url, got: res.status });
+      if (res.status >= 400 || !res.body)
+        throw new HubError("HUB_HTTP", `GET ${remote.url}: HTTP ${res.status}`, { file: remote.url, got: res.status });
       if (have > 0 && res.status !== 206) have = 0; // server ignored the range: start over
       const out = fs.openSync(partial, have > 0 ? "a" : "w");
       let received = have;
@@ -122,20 +150,32 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
           progress?.({ file, received, total: remote.size ?? received });
         }
       } catch (e) {
-        throw new HubError("HUB_HTTP", `GET ${remote.url} broke off after ${received} bytes (${(e as Error).message}); the next call resumes from ${partial}`, { file: remote.url, got: received });
+        throw new HubError(
+          "HUB_HTTP",
+          `GET ${remote.url} broke off after ${received} bytes (${(e as Error).message}); the next call resumes from ${partial}`,
+          { file: remote.url, got: received },
+        );
       } finally {
         fs.closeSync(out);
       }
     }
     const size = fs.statSync(partial).size;
     if (remote.size !== null && size !== remote.size) {
-      throw new HubError("HUB_CHECKSUM", `${file}: got ${size} of ${remote.size} bytes; the partial file ${partial} resumes on the next call`, { file, expected: remote.size, got: size });
+      throw new HubError(
+        "HUB_CHECKSUM",
+        `${file}: got ${size} of ${remote.size} bytes; the partial file ${partial} resumes on the next call`,
+        { file, expected: remote.size, got: size },
+      );
     }
     if (/^[0-9a-f]{64}$/.test(remote.etag)) {
       const digest = await sha256File(partial);
       if (digest !== remote.etag) {
         fs.rmSync(partial);
-        throw new HubError("HUB_CHECKSUM", `${file}: sha256 ${digest} does not match the server's ${remote.etag}; the corrupt download was deleted`, { file, expected: remote.etag, got: digest });
+        throw new HubError(
+          "HUB_CHECKSUM",
+          `${file}: sha256 ${digest} does not match the server's ${remote.etag}; the corrupt download was deleted`,
+          { file, expected: remote.etag, got: digest },
+        );
       }
     }
     fs.renameSync(partial, blob);
@@ -164,14 +204,20 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
     if (index) {
       const blob = await fetchBlob("model.safetensors.index.json", index);
       wanted.set("model.safetensors.index.json", index);
-      const map = (JSON.parse(fs.readFileSync(blob, "utf8")) as { weight_map?: Record<string, string> }).weight_map ?? {};
+      const map =
+        (JSON.parse(fs.readFileSync(blob, "utf8")) as { weight_map?: Record<string, string> }).weight_map ?? {};
       for (const shard of new Set(Object.values(map))) wanted.set(shard, (await head(shard, true))!);
     } else {
       wanted.set("model.safetensors", (await head("model.safetensors", true))!);
     }
   }
   for (const [file, remote] of wanted) {
-    if (remote.commit !== commit) throw new HubError("HUB_HTTP", `${file} resolved to commit ${remote.commit}, config.json to ${commit}: the branch moved during the download; retry`, { file });
+    if (remote.commit !== commit)
+      throw new HubError(
+        "HUB_HTTP",
+        `${file} resolved to commit ${remote.commit}, config.json to ${commit}: the branch moved during the download; retry`,
+        { file },
+      );
     link(commit, file, await fetchBlob(file, remote));
   }
   if (revision !== commit) {

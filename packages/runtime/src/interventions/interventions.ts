@@ -4,10 +4,10 @@
  * every row (negative counts from the end), or `{ perRow: [[…], …] }` in each item's own coordinates (0 = its first
  * real token, −1 = its last; see hooks/positions.ts).
  */
-import { toFloat32Array, type Tensor } from "@difflens/tensor";
+import { type Tensor, toFloat32Array } from "@difflens/tensor";
 import { HookError } from "../errors.ts";
 import type { HookContext, HookSpec } from "../hooks/hook-registry.ts";
-import { isPerRow, realColumns, resolvePerRow, resolveSharedPositions, type Positions } from "../hooks/positions.ts";
+import { isPerRow, type Positions, realColumns, resolvePerRow, resolveSharedPositions } from "../hooks/positions.ts";
 import { fmtShape } from "../tensor-utils.ts";
 
 /** Shape facts of a hook tensor [batch, …, pos at `posAxis`, …]: `blocks` per row before pos, `inner` after it. */
@@ -24,9 +24,8 @@ function targetColumns(positions: Positions | undefined, ctx: HookContext, pos: 
   if (isPerRow(positions)) {
     return resolvePerRow(positions, realColumns(ctx.attentionMask, ctx.batch, pos), name).columns;
   }
-  const shared = positions === undefined
-    ? Array.from({ length: pos }, (_, i) => i)
-    : resolveSharedPositions(positions, pos, name);
+  const shared =
+    positions === undefined ? Array.from({ length: pos }, (_, i) => i) : resolveSharedPositions(positions, pos, name);
   return Array.from({ length: ctx.batch }, () => shared);
 }
 
@@ -74,10 +73,17 @@ export function patchActivation(name: string, source: Tensor, opts: PatchOptions
       const batch = ctx.batch;
       const srcShape = source.shape;
       const srcPos = srcShape[posAxis]!;
-      const sameInner = srcShape.length === t.shape.length && srcShape.slice(posAxis + 1).every((v, i) => v === t.shape[posAxis + 1 + i]) && srcShape.slice(1, posAxis).every((v, i) => v === t.shape[1 + i]);
+      const sameInner =
+        srcShape.length === t.shape.length &&
+        srcShape.slice(posAxis + 1).every((v, i) => v === t.shape[posAxis + 1 + i]) &&
+        srcShape.slice(1, posAxis).every((v, i) => v === t.shape[1 + i]);
       const srcBatch = srcShape[0]!;
       if (!sameInner || (srcBatch !== batch && srcBatch !== 1)) {
-        throw new HookError("HOOK_SHAPE", `patchActivation("${name}"): source ${fmtShape(srcShape)} does not fit the hook's ${fmtShape(t.shape)} (batch ${batch} or 1, same dims apart from positions)`, { hook: name, expected: t.shape, got: srcShape });
+        throw new HookError(
+          "HOOK_SHAPE",
+          `patchActivation("${name}"): source ${fmtShape(srcShape)} does not fit the hook's ${fmtShape(t.shape)} (batch ${batch} or 1, same dims apart from positions)`,
+          { hook: name, expected: t.shape, got: srcShape },
+        );
       }
       const targets = targetColumns(opts.positions, ctx, pos, name);
       const sources = sourceIndices(opts, targets, srcPos, pos, batch, name);
@@ -103,15 +109,19 @@ function sourceIndices(
   const all = Array.from({ length: srcPos }, (_, i) => i);
   let sources: number[][];
   if (isPerRow(opts.sourcePositions)) {
-    sources = resolvePerRow(opts.sourcePositions, targets.map(() => all), `${who} sourcePositions`).items;
+    sources = resolvePerRow(
+      opts.sourcePositions,
+      targets.map(() => all),
+      `${who} sourcePositions`,
+    ).items;
   } else if (opts.sourcePositions) {
     const shared = resolveSharedPositions(opts.sourcePositions, srcPos, who);
     sources = targets.map(() => shared);
   } else if (isPerRow(opts.positions)) {
     sources = targets.map((cols, b) => {
       if (cols.length !== srcPos) {
-        const message = `${who}: row ${b} patches ${cols.length} positions but the source holds ${srcPos}`
-          + "; pass sourcePositions";
+        const message =
+          `${who}: row ${b} patches ${cols.length} positions but the source holds ${srcPos}` + "; pass sourcePositions";
         throw new HookError("BAD_ARGUMENT", message, { hook: name, row: b, expected: cols.length, got: srcPos });
       }
       return all;
@@ -119,9 +129,8 @@ function sourceIndices(
   } else {
     const n = targets[0]!.length;
     // a source holding exactly the targets' count (a cache taken with `positions`) is read in order
-    const shared = srcPos === n && srcPos !== pos
-      ? all
-      : opts.positions ? resolveSharedPositions(opts.positions, srcPos, who) : all;
+    const shared =
+      srcPos === n && srcPos !== pos ? all : opts.positions ? resolveSharedPositions(opts.positions, srcPos, who) : all;
     sources = Array.from({ length: batch }, () => shared);
   }
   sources.forEach((list, b) => {
@@ -146,7 +155,12 @@ export function addVector(
     fn: (t, ctx) => {
       const { pos, inner } = layout(t, ctx);
       const last = t.shape[t.shape.length - 1]!;
-      if (v.length !== last) throw new HookError("HOOK_SHAPE", `addVector("${name}"): vector has ${v.length} entries, the hook's last axis ${last}`, { hook: name, expected: last, got: v.length });
+      if (v.length !== last)
+        throw new HookError(
+          "HOOK_SHAPE",
+          `addVector("${name}"): vector has ${v.length} entries, the hook's last axis ${last}`,
+          { hook: name, expected: last, got: v.length },
+        );
       const dst = t.data as Float32Array;
       forEachTarget(t, ctx, targetColumns(opts.positions, ctx, pos, name), (at) => {
         for (let i = 0; i < inner; i++) dst[at + i]! += s * v[i % last]!;
@@ -164,9 +178,11 @@ export function clampDirection(
   direction: Tensor | ArrayLike<number>,
   opts: { value?: number; positions?: Positions } = {},
 ): HookSpec {
-  const raw = "dtype" in direction ? toFloat32Array(direction as Tensor) : Float32Array.from(direction as ArrayLike<number>);
+  const raw =
+    "dtype" in direction ? toFloat32Array(direction as Tensor) : Float32Array.from(direction as ArrayLike<number>);
   const norm = Math.hypot(...raw);
-  if (!(norm > 0)) throw new HookError("BAD_ARGUMENT", `clampDirection("${name}"): direction has zero norm`, { hook: name });
+  if (!(norm > 0))
+    throw new HookError("BAD_ARGUMENT", `clampDirection("${name}"): direction has zero norm`, { hook: name });
   const u = raw.map((x) => x / norm);
   const value = opts.value ?? 0;
   return {
@@ -174,7 +190,12 @@ export function clampDirection(
     fn: (t, ctx) => {
       const { pos, inner } = layout(t, ctx);
       const d = t.shape[t.shape.length - 1]!;
-      if (u.length !== d) throw new HookError("HOOK_SHAPE", `clampDirection("${name}"): direction has ${u.length} entries, the hook's last axis ${d}`, { hook: name, expected: d, got: u.length });
+      if (u.length !== d)
+        throw new HookError(
+          "HOOK_SHAPE",
+          `clampDirection("${name}"): direction has ${u.length} entries, the hook's last axis ${d}`,
+          { hook: name, expected: d, got: u.length },
+        );
       const dst = t.data as Float32Array;
       forEachTarget(t, ctx, targetColumns(opts.positions, ctx, pos, name), (at) => {
         for (let r = at; r < at + inner; r += d) {
@@ -195,7 +216,8 @@ export function zeroAblateHead(layer: number, head: number, opts: { positions?: 
     name,
     fn: (t, ctx) => {
       const [, pos, heads, dHead] = t.shape as [number, number, number, number];
-      if (!Number.isInteger(head) || head < 0 || head >= heads) throw new HookError("BAD_ARGUMENT", `zeroAblateHead: head ${head} outside [0, ${heads})`, { got: head });
+      if (!Number.isInteger(head) || head < 0 || head >= heads)
+        throw new HookError("BAD_ARGUMENT", `zeroAblateHead: head ${head} outside [0, ${heads})`, { got: head });
       const dst = t.data as Float32Array;
       const columns = targetColumns(opts.positions, ctx, pos, name);
       forEachTarget(t, ctx, columns, (at) => dst.fill(0, at + head * dHead, at + (head + 1) * dHead));

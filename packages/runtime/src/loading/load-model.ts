@@ -1,11 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { openCheckpoint, type DType } from "@difflens/tensor";
+import { type DType, openCheckpoint } from "@difflens/tensor";
 import { bindQwen2Weights, type TensorSource } from "../architectures/qwen2-weights.ts";
-import { qwen2ConfigFromHf, type Qwen2Config } from "../config/qwen2-config.ts";
+import { type Qwen2Config, qwen2ConfigFromHf } from "../config/qwen2-config.ts";
 import { ConfigError, RuntimeError } from "../errors.ts";
-import { Model, type GenerationDefaults } from "../model.ts";
-import { resolveModelFolder, type HubCacheOptions } from "./model-folder.ts";
+import { type GenerationDefaults, Model } from "../model.ts";
+import { type HubCacheOptions, resolveModelFolder } from "./model-folder.ts";
 
 /** `cacheDir`, `env` and `home` locate the Hub cache for `ORG/NAME` (as `loadTokenizer` does). */
 export interface LoadModelOptions extends HubCacheOptions {
@@ -36,14 +36,28 @@ export function readGenerationDefaults(folder: string, config: Qwen2Config): Gen
   const base: GenerationDefaults = { eosTokenIds: config.eosTokenIds, padTokenId: null, temperature: null, topP: null };
   if (!fs.existsSync(file)) return base;
   const json = readJson(file) as Record<string, unknown>;
-  const eos = json.eos_token_id === undefined ? [...config.eosTokenIds] : Array.isArray(json.eos_token_id) ? json.eos_token_id : [json.eos_token_id];
+  const eos =
+    json.eos_token_id === undefined
+      ? [...config.eosTokenIds]
+      : Array.isArray(json.eos_token_id)
+        ? json.eos_token_id
+        : [json.eos_token_id];
   for (const id of eos) {
     if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id >= config.vocabSize) {
-      throw new ConfigError("CONFIG_CONTRADICTION", `${file}: eos_token_id ${JSON.stringify(id)} is outside the vocabulary [0, ${config.vocabSize})`, { file, field: "eos_token_id", got: id });
+      throw new ConfigError(
+        "CONFIG_CONTRADICTION",
+        `${file}: eos_token_id ${JSON.stringify(id)} is outside the vocabulary [0, ${config.vocabSize})`,
+        { file, field: "eos_token_id", got: id },
+      );
     }
   }
   const num = (v: unknown): number | null => (typeof v === "number" ? v : null);
-  return { eosTokenIds: eos as number[], padTokenId: num(json.pad_token_id), temperature: num(json.temperature), topP: num(json.top_p) };
+  return {
+    eosTokenIds: eos as number[],
+    padTokenId: num(json.pad_token_id),
+    temperature: num(json.temperature),
+    topP: num(json.top_p),
+  };
 }
 
 /**

@@ -7,7 +7,11 @@ import { RuntimeError } from "../errors.ts";
 export function snapshotOf(repoDir: string, revision = "main"): string {
   const { snapshot, commit, available } = findHubSnapshot(repoDir, revision);
   if (snapshot !== undefined) return snapshot;
-  throw new RuntimeError("MODEL_NOT_FOUND", `${repoDir}: no snapshot for revision "${revision}" (commit ${commit}); snapshots present: ${available.join(", ") || "none"}`, { file: repoDir, got: revision, expected: available });
+  throw new RuntimeError(
+    "MODEL_NOT_FOUND",
+    `${repoDir}: no snapshot for revision "${revision}" (commit ${commit}); snapshots present: ${available.join(", ") || "none"}`,
+    { file: repoDir, got: revision, expected: available },
+  );
 }
 
 /** Where `ORG/NAME` is looked up: an explicit cache folder, or the environment (Hugging Face's order). */
@@ -28,14 +32,22 @@ export function resolveModelFolder(source: string, opts: HubCacheOptions & { rev
   if (fs.existsSync(source) && fs.statSync(source).isDirectory()) {
     if (fs.existsSync(path.join(source, "config.json"))) return source;
     if (fs.existsSync(path.join(source, "snapshots"))) return snapshotOf(source, opts.revision);
-    throw new RuntimeError("MODEL_NOT_FOUND", `${source}: not a model folder (no config.json) and not a Hub cache repo folder (no snapshots/)`, { file: source });
+    throw new RuntimeError(
+      "MODEL_NOT_FOUND",
+      `${source}: not a model folder (no config.json) and not a Hub cache repo folder (no snapshots/)`,
+      { file: source },
+    );
   }
   const repo = parseRepoId(source);
   if (repo) {
     const cache = opts.cacheDir ?? hubCacheDir(opts.env, opts.home);
     const repoDir = path.join(cache, hubRepoFolderName(repo.repoId));
     if (fs.existsSync(repoDir)) return snapshotOf(repoDir, opts.revision ?? repo.revision);
-    throw new RuntimeError("MODEL_NOT_FOUND", `"${source}" is not a folder and ${repoDir} is not in the Hub cache; download it first (downloadModel("${repo.repoId}"))`, { file: repoDir, got: source });
+    throw new RuntimeError(
+      "MODEL_NOT_FOUND",
+      `"${source}" is not a folder and ${repoDir} is not in the Hub cache; download it first (downloadModel("${repo.repoId}"))`,
+      { file: repoDir, got: source },
+    );
   }
   throw new RuntimeError("MODEL_NOT_FOUND", `${source}: no such folder`, { file: source });
 }

@@ -1,14 +1,19 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeJsonAtomic } from "@difflens/common";
-import { cast, writeShardedCheckpoint, type Tensor } from "@difflens/tensor";
+import { cast, type Tensor, writeShardedCheckpoint } from "@difflens/tensor";
 import { qwen2WeightEntries } from "../architectures/qwen2-weights.ts";
 import { qwen2ConfigToHf } from "../config/qwen2-config.ts";
 import type { Model } from "../model.ts";
 
 /** Tokenizer files copied along when the model came from a folder. */
 export const TOKENIZER_FILES = Object.freeze([
-  "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "special_tokens_map.json", "added_tokens.json",
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "vocab.json",
+  "merges.txt",
+  "special_tokens_map.json",
+  "added_tokens.json",
 ]);
 
 export interface SaveModelOptions {
@@ -29,8 +34,12 @@ export async function saveModelFolder(model: Model, dir: string, opts: SaveModel
   fs.mkdirSync(dir, { recursive: true });
   const dtype = model.dtype === "bf16" || model.dtype === "f16" ? model.dtype : "f32";
   const tensors = new Map<string, Tensor>();
-  for (const [name, t] of qwen2WeightEntries(model.config, model.weights)) tensors.set(name, t.dtype === dtype ? t : cast(t, dtype));
-  await writeShardedCheckpoint(dir, tensors, { maxShardBytes: opts.maxShardBytes ?? 5_000_000_000, metadata: { format: "pt" } });
+  for (const [name, t] of qwen2WeightEntries(model.config, model.weights))
+    tensors.set(name, t.dtype === dtype ? t : cast(t, dtype));
+  await writeShardedCheckpoint(dir, tensors, {
+    maxShardBytes: opts.maxShardBytes ?? 5_000_000_000,
+    metadata: { format: "pt" },
+  });
   writeJsonAtomic(path.join(dir, "config.json"), qwen2ConfigToHf(model.config, TORCH_DTYPE[dtype]));
   const gen = model.generation;
   const eos = gen.eosTokenIds;

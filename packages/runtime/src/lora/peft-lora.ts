@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeJsonAtomic } from "@difflens/common";
-import { cast, gemm, readSafetensors, Tensor, toFloat32Array, writeSafetensors, type DType } from "@difflens/tensor";
+import { cast, type DType, gemm, readSafetensors, Tensor, toFloat32Array, writeSafetensors } from "@difflens/tensor";
 import { bindQwen2Weights, mapSource, qwen2WeightEntries } from "../architectures/qwen2-weights.ts";
 import { LoraError } from "../errors.ts";
 import { Model } from "../model.ts";
@@ -48,7 +48,8 @@ export interface LoraAdapter {
 }
 
 function patternValue(patterns: Readonly<Record<string, number>>, module: string, fallback: number): number {
-  for (const [key, value] of Object.entries(patterns)) if (new RegExp(`^(.*\\.)?(?:${key})$`).test(module)) return value;
+  for (const [key, value] of Object.entries(patterns))
+    if (new RegExp(`^(.*\\.)?(?:${key})$`).test(module)) return value;
   return fallback;
 }
 
@@ -69,21 +70,32 @@ export function loraConfigFromPeft(json: Record<string, unknown>, file = "adapte
   const fail = (field: string, msg: string): never => {
     throw new LoraError("LORA_CONFIG", `${file}: ${msg}`, { file, field, got: json[field] });
   };
-  if (json.peft_type !== undefined && json.peft_type !== "LORA") fail("peft_type", `peft_type ${JSON.stringify(json.peft_type)} is not LORA`);
-  if (!Number.isInteger(json.r) || (json.r as number) <= 0) fail("r", `"r" must be a positive integer, got ${JSON.stringify(json.r)}`);
+  if (json.peft_type !== undefined && json.peft_type !== "LORA")
+    fail("peft_type", `peft_type ${JSON.stringify(json.peft_type)} is not LORA`);
+  if (!Number.isInteger(json.r) || (json.r as number) <= 0)
+    fail("r", `"r" must be a positive integer, got ${JSON.stringify(json.r)}`);
   const alpha = json.lora_alpha ?? json.r;
   if (typeof alpha !== "number" || !(alpha > 0)) fail("lora_alpha", `"lora_alpha" must be a positive number`);
   const targets = json.target_modules;
-  if (!(typeof targets === "string" || (Array.isArray(targets) && targets.length > 0 && targets.every((t) => typeof t === "string")))) {
+  if (
+    !(
+      typeof targets === "string" ||
+      (Array.isArray(targets) && targets.length > 0 && targets.every((t) => typeof t === "string"))
+    )
+  ) {
     fail("target_modules", `"target_modules" must be a non-empty list of module names or a regex string`);
   }
   if (json.use_dora === true) fail("use_dora", "DoRA adapters (use_dora: true) are not supported");
-  if (json.bias !== undefined && json.bias !== "none") fail("bias", `bias "${String(json.bias)}" is not supported (only "none")`);
-  if (json.fan_in_fan_out === true) fail("fan_in_fan_out", "fan_in_fan_out: true is for Conv1D models (GPT-2), not Qwen2");
-  if (Array.isArray(json.modules_to_save) && json.modules_to_save.length > 0) fail("modules_to_save", `modules_to_save ${JSON.stringify(json.modules_to_save)} is not supported`);
+  if (json.bias !== undefined && json.bias !== "none")
+    fail("bias", `bias "${String(json.bias)}" is not supported (only "none")`);
+  if (json.fan_in_fan_out === true)
+    fail("fan_in_fan_out", "fan_in_fan_out: true is for Conv1D models (GPT-2), not Qwen2");
+  if (Array.isArray(json.modules_to_save) && json.modules_to_save.length > 0)
+    fail("modules_to_save", `modules_to_save ${JSON.stringify(json.modules_to_save)} is not supported`);
   const patterns = (field: string): Record<string, number> => {
     const v = json[field] ?? {};
-    if (typeof v !== "object" || v === null || Object.values(v).some((x) => typeof x !== "number")) fail(field, `"${field}" must map module names to numbers`);
+    if (typeof v !== "object" || v === null || Object.values(v).some((x) => typeof x !== "number"))
+      fail(field, `"${field}" must map module names to numbers`);
     return { ...(v as Record<string, number>) };
   };
   return Object.freeze({
@@ -102,15 +114,26 @@ const KEY = /^base_model\.model\.(.+)\.lora_([AB])(?:\.[\w-]+)?\.weight$/;
 /** Reads a PEFT LoRA folder; checks that A/B pairs are complete and their ranks agree with the config. */
 export async function loadLoraAdapter(dir: string): Promise<LoraAdapter> {
   const cfgFile = path.join(dir, "adapter_config.json");
-  if (!fs.existsSync(cfgFile)) throw new LoraError("LORA_CONFIG", `${dir}: no adapter_config.json (not a PEFT adapter folder)`, { file: cfgFile });
+  if (!fs.existsSync(cfgFile))
+    throw new LoraError("LORA_CONFIG", `${dir}: no adapter_config.json (not a PEFT adapter folder)`, { file: cfgFile });
   const config = loraConfigFromPeft(JSON.parse(fs.readFileSync(cfgFile, "utf8")) as Record<string, unknown>, cfgFile);
   const weightsFile = path.join(dir, "adapter_model.safetensors");
-  if (!fs.existsSync(weightsFile)) throw new LoraError("LORA_CONFIG", `${dir}: no adapter_model.safetensors${fs.existsSync(path.join(dir, "adapter_model.bin")) ? " (adapter_model.bin, a pickle, is not read: convert it to safetensors)" : ""}`, { file: weightsFile });
+  if (!fs.existsSync(weightsFile))
+    throw new LoraError(
+      "LORA_CONFIG",
+      `${dir}: no adapter_model.safetensors${fs.existsSync(path.join(dir, "adapter_model.bin")) ? " (adapter_model.bin, a pickle, is not read: convert it to safetensors)" : ""}`,
+      { file: weightsFile },
+    );
   const { tensors } = await readSafetensors(weightsFile);
   const pairs = new Map<string, { a?: Tensor; b?: Tensor }>();
   for (const [name, t] of Object.entries(tensors)) {
     const m = KEY.exec(name);
-    if (!m) throw new LoraError("LORA_CONFIG", `${weightsFile}: unexpected tensor "${name}" (expected base_model.model.<module>.lora_A|lora_B.weight; embedding LoRA and extra modules are not supported)`, { file: weightsFile, tensor: name });
+    if (!m)
+      throw new LoraError(
+        "LORA_CONFIG",
+        `${weightsFile}: unexpected tensor "${name}" (expected base_model.model.<module>.lora_A|lora_B.weight; embedding LoRA and extra modules are not supported)`,
+        { file: weightsFile, tensor: name },
+      );
     const entry = pairs.get(m[1]!) ?? {};
     if (m[2] === "A") entry.a = t;
     else entry.b = t;
@@ -118,10 +141,19 @@ export async function loadLoraAdapter(dir: string): Promise<LoraAdapter> {
   }
   const modules = new Map<string, LoraModule>();
   for (const [module, { a, b }] of pairs) {
-    if (!a || !b) throw new LoraError("LORA_SHAPE", `${weightsFile}: module ${module} has lora_${a ? "A" : "B"} but no lora_${a ? "B" : "A"}`, { file: weightsFile, tensor: module });
+    if (!a || !b)
+      throw new LoraError(
+        "LORA_SHAPE",
+        `${weightsFile}: module ${module} has lora_${a ? "A" : "B"} but no lora_${a ? "B" : "A"}`,
+        { file: weightsFile, tensor: module },
+      );
     const { rank, alpha, scale } = loraScaling(config, module);
     if (a.shape.length !== 2 || b.shape.length !== 2 || a.shape[0] !== rank || b.shape[1] !== rank) {
-      throw new LoraError("LORA_SHAPE", `${weightsFile}: ${module}: lora_A ${fmtShape(a.shape)} / lora_B ${fmtShape(b.shape)} do not have rank ${rank} from adapter_config (r / rank_pattern)`, { file: weightsFile, tensor: module, expected: rank, got: [a.shape, b.shape] });
+      throw new LoraError(
+        "LORA_SHAPE",
+        `${weightsFile}: ${module}: lora_A ${fmtShape(a.shape)} / lora_B ${fmtShape(b.shape)} do not have rank ${rank} from adapter_config (r / rank_pattern)`,
+        { file: weightsFile, tensor: module, expected: rank, got: [a.shape, b.shape] },
+      );
     }
     modules.set(module, { a, b, rank, alpha, scale });
   }
@@ -132,7 +164,8 @@ export async function loadLoraAdapter(dir: string): Promise<LoraAdapter> {
 function linearModules(model: Model): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   for (const [name, t] of qwen2WeightEntries(model.config, model.weights)) {
-    if (name.endsWith(".weight") && t.shape.length === 2 && name.startsWith("model.layers.")) out.set(name.slice(0, -".weight".length), t);
+    if (name.endsWith(".weight") && t.shape.length === 2 && name.startsWith("model.layers."))
+      out.set(name.slice(0, -".weight".length), t);
   }
   return out;
 }
@@ -148,7 +181,11 @@ export function mergeLora(model: Model, adapter: LoraAdapter): Model {
   if (Array.isArray(adapter.config.targetModules)) {
     for (const t of adapter.config.targetModules as string[]) {
       if (![...linear.keys()].some((m) => moduleTargeted(m, [t]))) {
-        throw new LoraError("LORA_TARGET_MISSING", `${adapter.source}: target module "${t}" does not exist in this ${model.config.architecture} model; its linear modules are ${suffixes.join(", ")} (e.g. model.layers.0.self_attn.q_proj)`, { got: t, expected: suffixes });
+        throw new LoraError(
+          "LORA_TARGET_MISSING",
+          `${adapter.source}: target module "${t}" does not exist in this ${model.config.architecture} model; its linear modules are ${suffixes.join(", ")} (e.g. model.layers.0.self_attn.q_proj)`,
+          { got: t, expected: suffixes },
+        );
       }
     }
   }
@@ -156,19 +193,36 @@ export function mergeLora(model: Model, adapter: LoraAdapter): Model {
   for (const [module, lora] of adapter.modules) {
     const w = linear.get(module);
     if (!w) {
-      throw new LoraError("LORA_TARGET_MISSING", `${adapter.source}: adapter module "${module}" does not exist in this ${model.config.architecture} model (an adapter for another architecture?); its linear modules are ${suffixes.join(", ")} in model.layers.0..${model.config.nLayers - 1}`, { got: module, expected: suffixes });
+      throw new LoraError(
+        "LORA_TARGET_MISSING",
+        `${adapter.source}: adapter module "${module}" does not exist in this ${model.config.architecture} model (an adapter for another architecture?); its linear modules are ${suffixes.join(", ")} in model.layers.0..${model.config.nLayers - 1}`,
+        { got: module, expected: suffixes },
+      );
     }
     const [out, inDim] = w.shape as [number, number];
     if (lora.a.shape[1] !== inDim || lora.b.shape[0] !== out) {
-      throw new LoraError("LORA_SHAPE", `${adapter.source}: ${module}: B·A is [${lora.b.shape[0]}, ${lora.a.shape[1]}], the weight is ${fmtShape(w.shape)}`, { tensor: module, expected: w.shape, got: [lora.b.shape[0], lora.a.shape[1]] });
+      throw new LoraError(
+        "LORA_SHAPE",
+        `${adapter.source}: ${module}: B·A is [${lora.b.shape[0]}, ${lora.a.shape[1]}], the weight is ${fmtShape(w.shape)}`,
+        { tensor: module, expected: w.shape, got: [lora.b.shape[0], lora.a.shape[1]] },
+      );
     }
     const bF32 = new Tensor("f32", lora.b.shape, Float32Array.from(toFloat32Array(lora.b)));
     const merged = new Tensor("f32", w.shape, Float32Array.from(toFloat32Array(w))); // [out, in]
     gemm(bF32, lora.a, { alpha: lora.scale, beta: 1, out: merged });
     entries.set(`${module}.weight`, w.dtype === "f32" ? merged : cast(merged, w.dtype as DType));
   }
-  const weights = bindQwen2Weights(model.config, mapSource(entries, `${model.folder ?? "model"} + LoRA ${adapter.source}`));
-  return new Model({ config: model.config, weights, dtype: model.dtype, generation: model.generation, folder: model.folder });
+  const weights = bindQwen2Weights(
+    model.config,
+    mapSource(entries, `${model.folder ?? "model"} + LoRA ${adapter.source}`),
+  );
+  return new Model({
+    config: model.config,
+    weights,
+    dtype: model.dtype,
+    generation: model.generation,
+    folder: model.folder,
+  });
 }
 
 /** What `writeLoraAdapter` writes: PEFT config fields (defaults filled) and A/B per module name. */
@@ -194,9 +248,21 @@ export async function writeLoraAdapter(dir: string, spec: LoraAdapterSpec): Prom
   }
   await writeSafetensors(path.join(dir, "adapter_model.safetensors"), tensors, { format: "pt" });
   writeJsonAtomic(path.join(dir, "adapter_config.json"), {
-    peft_type: "LORA", task_type: "CAUSAL_LM", base_model_name_or_path: spec.baseModel ?? null,
-    r: spec.r, lora_alpha: spec.loraAlpha, target_modules: [...spec.targetModules], use_rslora: spec.useRslora ?? false,
-    rank_pattern: spec.rankPattern ?? {}, alpha_pattern: spec.alphaPattern ?? {}, lora_dropout: 0, bias: "none",
-    fan_in_fan_out: false, use_dora: false, modules_to_save: null, layers_to_transform: null, inference_mode: true,
+    peft_type: "LORA",
+    task_type: "CAUSAL_LM",
+    base_model_name_or_path: spec.baseModel ?? null,
+    r: spec.r,
+    lora_alpha: spec.loraAlpha,
+    target_modules: [...spec.targetModules],
+    use_rslora: spec.useRslora ?? false,
+    rank_pattern: spec.rankPattern ?? {},
+    alpha_pattern: spec.alphaPattern ?? {},
+    lora_dropout: 0,
+    bias: "none",
+    fan_in_fan_out: false,
+    use_dora: false,
+    modules_to_save: null,
+    layers_to_transform: null,
+    inference_mode: true,
   });
 }

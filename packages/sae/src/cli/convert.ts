@@ -1,6 +1,6 @@
 // pnpm difflens-convert SRC DST [--to sparsify|saelens]: convert an SAE folder (SAELens, sparsify,
 // dictionary_learning ae.pt) once into a sparsify (default) or SAELens folder.
-import { isMainModule, runCommand, UsageError, type CliOptions, type Command } from "@difflens/common";
+import { type CliOptions, type Command, isMainModule, runCommand, UsageError } from "@difflens/common";
 import { convertSae } from "../formats/convert.ts";
 
 const TARGETS = ["sparsify", "saelens"] as const;
@@ -12,9 +12,7 @@ const CONVERT: Command = {
     { name: "dst", help: "the folder to write" },
   ],
   flags: [{ name: "to", kind: "string", value: "FORMAT", help: "sparsify (default) | saelens" }],
-  notes: [
-    "Prints what was read and written as JSON. Exit status: 0 converted, 1 a run error, 2 bad usage.",
-  ],
+  notes: ["Prints what was read and written as JSON. Exit status: 0 converted, 1 a run error, 2 bad usage."],
   run: async ({ flags, positionals }) => {
     const to = (flags["to"] as string | undefined) ?? "sparsify";
     if (!(TARGETS as readonly string[]).includes(to)) {

@@ -80,13 +80,17 @@ export function resolveSaeTrainConfig(input: unknown): Readonly<SaeTrainConfig> 
   const rec = checkKeys(C, input, KEYS);
   const D = DEFAULT_SAE_TRAIN_CONFIG;
   if (rec.dIn === undefined || rec.dSae === undefined) {
-    throw new SaeError("CONFIG_INVALID", `${C}: dIn and dSae are required`, { field: rec.dIn === undefined ? "dIn" : "dSae" });
+    throw new SaeError("CONFIG_INVALID", `${C}: dIn and dSae are required`, {
+      field: rec.dIn === undefined ? "dIn" : "dSae",
+    });
   }
   const dIn = numberField(C, rec, "dIn", null, { int: true, min: 1 })!;
   const dSae = numberField(C, rec, "dSae", null, { int: true, min: 1 })!;
   const k = numberField(C, rec, "k", D.k, { int: true, min: 1, max: dSae })!;
   const cfg: SaeTrainConfig = {
-    dIn, dSae, k,
+    dIn,
+    dSae,
+    k,
     lr: numberField(C, rec, "lr", D.lr, { minExclusive: 0, nullable: true }),
     adamBeta1: numberField(C, rec, "adamBeta1", D.adamBeta1, { min: 0, max: 0.999999 })!,
     adamBeta2: numberField(C, rec, "adamBeta2", D.adamBeta2, { min: 0, max: 0.99999999 })!,
@@ -98,7 +102,10 @@ export function resolveSaeTrainConfig(input: unknown): Readonly<SaeTrainConfig> 
     kAux: numberField(C, rec, "kAux", D.kAux, { int: true, min: 1, max: dSae, nullable: true }),
     auxkCoef: numberField(C, rec, "auxkCoef", D.auxkCoef, { min: 0 })!,
     deadAfterTokens: numberField(C, rec, "deadAfterTokens", D.deadAfterTokens, { int: true, min: 1 })!,
-    normalizeActivations: enumField(C, rec, "normalizeActivations", D.normalizeActivations, ["none", "unit-mean-squared-norm"] as const),
+    normalizeActivations: enumField(C, rec, "normalizeActivations", D.normalizeActivations, [
+      "none",
+      "unit-mean-squared-norm",
+    ] as const),
     initSampleTokens: numberField(C, rec, "initSampleTokens", D.initSampleTokens, { int: true, min: 1 })!,
     geometricMedianIters: numberField(C, rec, "geometricMedianIters", D.geometricMedianIters, { int: true, min: 0 })!,
     seed: numberField(C, rec, "seed", D.seed, { int: true, min: 0 })!,
@@ -108,7 +115,11 @@ export function resolveSaeTrainConfig(input: unknown): Readonly<SaeTrainConfig> 
     hookName: stringField(C, rec, "hookName", D.hookName),
   };
   if (cfg.lrDecaySteps > 0 && cfg.maxSteps === null) {
-    throw new SaeError("CONFIG_INVALID", `${C}: lrDecaySteps=${cfg.lrDecaySteps} needs maxSteps (the decay ends at maxSteps)`, { field: "lrDecaySteps" });
+    throw new SaeError(
+      "CONFIG_INVALID",
+      `${C}: lrDecaySteps=${cfg.lrDecaySteps} needs maxSteps (the decay ends at maxSteps)`,
+      { field: "lrDecaySteps" },
+    );
   }
   return Object.freeze(cfg);
 }

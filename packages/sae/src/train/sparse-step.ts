@@ -1,4 +1,14 @@
-import { Tensor, adamUpdate, biasTopK, gemm, normalizeRows, projectOutRows, sparseCodesBackward, sparseDecode, type AdamHyperparameters } from "@difflens/tensor";
+import {
+  type AdamHyperparameters,
+  adamUpdate,
+  biasTopK,
+  gemm,
+  normalizeRows,
+  projectOutRows,
+  sparseCodesBackward,
+  sparseDecode,
+  Tensor,
+} from "@difflens/tensor";
 import { effectiveKAux, lrAt, type SaeTrainConfig } from "./config.ts";
 import type { TrainState } from "./train-state.ts";
 
@@ -89,7 +99,13 @@ export class StepScratch {
 }
 
 /** Runs one step on x [rows, dIn] (raw activations) and updates `state` in place. */
-export function trainStep(state: TrainState, cfg: SaeTrainConfig, x: Float32Array, rows: number, sc: StepScratch): StepStats {
+export function trainStep(
+  state: TrainState,
+  cfg: SaeTrainConfig,
+  x: Float32Array,
+  rows: number,
+  sc: StepScratch,
+): StepStats {
   const stats = forwardBackward(state, cfg, x, rows, sc);
   const lr = applyUpdate(state, cfg, sc);
   recordFiring(state, cfg, rows, sc);
@@ -103,7 +119,13 @@ const i32 = (shape: number[], data: Int32Array): Tensor<"i32"> => new Tensor("i3
  * Forward pass and hand-written backward: leaves dL/dparams in sc.gWEnc, sc.gWDec, sc.gBEnc, sc.gBDec
  * (matrix rows nonzero only where sc.touched is set) and does not change the parameters.
  */
-export function forwardBackward(state: TrainState, cfg: SaeTrainConfig, x: Float32Array, rows: number, sc: StepScratch): Omit<StepStats, "lr"> {
+export function forwardBackward(
+  state: TrainState,
+  cfg: SaeTrainConfig,
+  x: Float32Array,
+  rows: number,
+  sc: StepScratch,
+): Omit<StepStats, "lr"> {
   const { dIn: d, dSae: S, k } = cfg;
   sc.ensure(rows, cfg);
   const p = state.params;
@@ -120,7 +142,10 @@ export function forwardBackward(state: TrainState, cfg: SaeTrainConfig, x: Float
   const tokVar = new Float64Array(B);
   for (let b = 0; b < B; b++) {
     let s = 0;
-    for (let i = 0; i < d; i++) { const t = xs[b * d + i]! - mean[i]!; s += t * t; }
+    for (let i = 0; i < d; i++) {
+      const t = xs[b * d + i]! - mean[i]!;
+      s += t * t;
+    }
     tokVar[b] = s;
     totalVar += s;
   }
@@ -135,27 +160,42 @@ export function forwardBackward(state: TrainState, cfg: SaeTrainConfig, x: Float
   const auxScale = numDead > 0 ? Math.min(numDead / kAuxCfg, 1) : 0;
 
   // Encoder: chunked dense GEMM, then per-row top-k of z + bEnc (and top-kAux among dead latents).
-  const wEncT = f32([S, d], p.wEnc), wDecT = f32([S, d], p.wDec), bEncT = f32([S], p.bEnc);
+  const wEncT = f32([S, d], p.wEnc),
+    wDecT = f32([S, d], p.wDec),
+    bEncT = f32([S], p.bEnc);
   const dead = i32([numDead], sc.deadList.subarray(0, numDead));
   for (let r0 = 0; r0 < B; r0 += CHUNK_ROWS) {
     const n = Math.min(CHUNK_ROWS, B - r0);
     const z = f32([n, S], sc.z.subarray(0, n * S)); // [n, dSae]
     gemm(f32([n, d], xc.subarray(r0 * d, (r0 + n) * d)), wEncT, { transB: true, out: z });
-    const top = { values: f32([n, k], sc.topVal.subarray(r0 * k, (r0 + n) * k)), indices: i32([n, k], sc.topIdx.subarray(r0 * k, (r0 + n) * k)) };
-    const among = kAux > 0
-      ? { candidates: dead, k: kAux, values: f32([n, kAux], sc.auxVal.subarray(r0 * kAux, (r0 + n) * kAux)), indices: i32([n, kAux], sc.auxIdx.subarray(r0 * kAux, (r0 + n) * kAux)) }
-      : undefined;
+    const top = {
+      values: f32([n, k], sc.topVal.subarray(r0 * k, (r0 + n) * k)),
+      indices: i32([n, k], sc.topIdx.subarray(r0 * k, (r0 + n) * k)),
+    };
+    const among =
+      kAux > 0
+        ? {
+            candidates: dead,
+            k: kAux,
+            values: f32([n, kAux], sc.auxVal.subarray(r0 * kAux, (r0 + n) * kAux)),
+            indices: i32([n, kAux], sc.auxIdx.subarray(r0 * kAux, (r0 + n) * kAux)),
+          }
+        : undefined;
     biasTopK(z, bEncT, k, top, among);
   }
-  const topIdx = i32([B, k], sc.topIdx.subarray(0, B * k)), topVal = f32([B, k], sc.topVal.subarray(0, B * k));
-  const auxIdx = i32([B, kAux], sc.auxIdx.subarray(0, B * kAux)), auxVal = f32([B, kAux], sc.auxVal.subarray(0, B * kAux));
+  const topIdx = i32([B, k], sc.topIdx.subarray(0, B * k)),
+    topVal = f32([B, k], sc.topVal.subarray(0, B * k));
+  const auxIdx = i32([B, kAux], sc.auxIdx.subarray(0, B * kAux)),
+    auxVal = f32([B, kAux], sc.auxVal.subarray(0, B * kAux));
 
   // Sparse decode, residual e = x − x̂, FVU.
   const e = sc.e;
   for (let b = 0; b < B; b++) for (let i = 0; i < d; i++) e[b * d + i] = xs[b * d + i]! - p.bDec[i]!;
   const eT = f32([B, d], e.subarray(0, B * d));
   sparseDecode(eT, topIdx, topVal, wDecT, -1);
-  let sumE2 = 0, evSum = 0, active = 0;
+  let sumE2 = 0,
+    evSum = 0,
+    active = 0;
   for (let c = 0; c < B * k; c++) if (sc.topVal[c]! > 0) active++;
   for (let b = 0; b < B; b++) {
     const o = b * d;
@@ -198,7 +238,9 @@ export function forwardBackward(state: TrainState, cfg: SaeTrainConfig, x: Float
 /** Decoder-gradient projection, Adam, decoder renormalisation; clears the gradients. Returns the lr used. */
 export function applyUpdate(state: TrainState, cfg: SaeTrainConfig, sc: StepScratch): number {
   const { dIn: d, dSae: S } = cfg;
-  const p = state.params, m = state.adamM, v = state.adamV;
+  const p = state.params,
+    m = state.adamM,
+    v = state.adamV;
   const { gWEnc, gWDec, gBEnc, gBDec, touched } = sc;
   const mat = (data: Float32Array): Tensor<"f32"> => f32([S, d], data);
   // Remove the gradient component parallel to each (unit) decoder row.

@@ -1,4 +1,4 @@
-import { Rng } from "@difflens/tensor";
+import type { Rng } from "@difflens/tensor";
 import type { SaeTrainConfig } from "./config.ts";
 
 /** Parameters in training space (inputs multiplied by `inputScale`). Layouts as in SaeWeights. */
@@ -38,11 +38,21 @@ export interface TrainState {
 }
 
 function zerosLike(p: TrainParams): TrainParams {
-  return { wEnc: new Float32Array(p.wEnc.length), bEnc: new Float32Array(p.bEnc.length), wDec: new Float32Array(p.wDec.length), bDec: new Float32Array(p.bDec.length) };
+  return {
+    wEnc: new Float32Array(p.wEnc.length),
+    bEnc: new Float32Array(p.bEnc.length),
+    wDec: new Float32Array(p.wDec.length),
+    bDec: new Float32Array(p.bDec.length),
+  };
 }
 
 /** Fresh optimizer moments and counters around the given parameters. */
-export function newTrainState(params: TrainParams, cfg: Pick<SaeTrainConfig, "dSae">, rng: Rng, inputScale = 1): TrainState {
+export function newTrainState(
+  params: TrainParams,
+  cfg: Pick<SaeTrainConfig, "dSae">,
+  rng: Rng,
+  inputScale = 1,
+): TrainState {
   return {
     params,
     adamM: zerosLike(params),

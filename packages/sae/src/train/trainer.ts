@@ -1,14 +1,22 @@
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { Rng, type ActivationSource, type Tensor } from "@difflens/tensor";
-import { foldedWeights, latestCheckpoint, loadCheckpoint, rngFrom, saveTrainCheckpoint, unfoldedWeights, type LineageEntry } from "../checkpoint.ts";
+import { type ActivationSource, Rng, type Tensor } from "@difflens/tensor";
+import {
+  foldedWeights,
+  type LineageEntry,
+  latestCheckpoint,
+  loadCheckpoint,
+  rngFrom,
+  saveTrainCheckpoint,
+  unfoldedWeights,
+} from "../checkpoint.ts";
 import { SaeError } from "../errors.ts";
 import { densityHistogram, type MetricsLogger } from "../metrics-logger.ts";
 import { Sae } from "../sae.ts";
-import { spliceMetrics, type SpliceModel } from "../splice.ts";
+import { type SpliceModel, spliceMetrics } from "../splice.ts";
 import { resolveSaeTrainConfig, type SaeTrainConfig } from "./config.ts";
 import { geometricMedian } from "./geometric-median.ts";
-import { StepScratch, trainStep, type StepStats } from "./sparse-step.ts";
+import { StepScratch, type StepStats, trainStep } from "./sparse-step.ts";
 import { initParams, newTrainState, type TrainState } from "./train-state.ts";
 
 export interface TrainSaeOptions {
@@ -42,14 +50,18 @@ export interface TrainSaeResult {
 export async function trainSae(opts: TrainSaeOptions): Promise<TrainSaeResult> {
   const cfg = resolveSaeTrainConfig(opts.config);
   if (opts.source.dIn !== cfg.dIn) {
-    throw new SaeError("D_IN_MISMATCH", `trainSae: activation source has dIn=${opts.source.dIn}, config dIn=${cfg.dIn}`, { expected: cfg.dIn, got: opts.source.dIn, field: "dIn" });
+    throw new SaeError(
+      "D_IN_MISMATCH",
+      `trainSae: activation source has dIn=${opts.source.dIn}, config dIn=${cfg.dIn}`,
+      { expected: cfg.dIn, got: opts.source.dIn, field: "dIn" },
+    );
   }
   await fsp.mkdir(opts.outDir, { recursive: true });
   const iterator = opts.source[Symbol.asyncIterator]();
   const pending: Tensor[] = [];
   let batchIndex = 0;
   const nextBatch = async (): Promise<Tensor | null> => {
-    const t = pending.length > 0 ? pending.shift()! : ((await iterator.next()).value as Tensor | undefined) ?? null;
+    const t = pending.length > 0 ? pending.shift()! : (((await iterator.next()).value as Tensor | undefined) ?? null);
     if (t !== null) batchIndex++;
     return t;
   };
@@ -59,15 +71,30 @@ export async function trainSae(opts: TrainSaeOptions): Promise<TrainSaeResult> {
   const resumeDir = opts.resume ? await latestCheckpoint(opts.outDir) : null;
   if (resumeDir) {
     const ck = await loadCheckpoint(resumeDir, { dIn: cfg.dIn, dSae: cfg.dSae });
-    if (!ck.train) throw new SaeError("CHECKPOINT_CORRUPT", `${resumeDir}: no optimizer.safetensors/state.json to resume from`, { file: resumeDir });
+    if (!ck.train)
+      throw new SaeError("CHECKPOINT_CORRUPT", `${resumeDir}: no optimizer.safetensors/state.json to resume from`, {
+        file: resumeDir,
+      });
     const s = ck.train.state;
     state = newTrainState(ck.train.trainParams, cfg, rngFrom(s.rng), s.inputScale);
-    Object.assign(state, { adamM: ck.train.adamM, adamV: ck.train.adamV, step: s.step, adamT: s.adamT, tokensSeen: s.tokensSeen, batchesSeen: s.batchesSeen, windowTokens: s.windowTokens });
+    Object.assign(state, {
+      adamM: ck.train.adamM,
+      adamV: ck.train.adamV,
+      step: s.step,
+      adamT: s.adamT,
+      tokensSeen: s.tokensSeen,
+      batchesSeen: s.batchesSeen,
+      windowTokens: s.windowTokens,
+    });
     state.sinceFired.set(s.sinceFired);
     state.fireCounts.set(s.fireCounts);
     lineage = ck.block.lineage;
     for (let i = 0; i < s.batchesSeen; i++) {
-      if ((await nextBatch()) === null) throw new SaeError("SOURCE_EXHAUSTED", `resume: the source ended after ${i} batches, the checkpoint had read ${s.batchesSeen}`);
+      if ((await nextBatch()) === null)
+        throw new SaeError(
+          "SOURCE_EXHAUSTED",
+          `resume: the source ended after ${i} batches, the checkpoint had read ${s.batchesSeen}`,
+        );
     }
   } else {
     const rng = new Rng(cfg.seed);
@@ -86,7 +113,11 @@ export async function trainSae(opts: TrainSaeOptions): Promise<TrainSaeResult> {
     const rows = Math.min(tokens, cfg.initSampleTokens);
     const x = new Float32Array(rows * cfg.dIn);
     let off = 0;
-    for (const t of sample) { const n = Math.min(t.size, x.length - off); x.set((t.data as Float32Array).subarray(0, n), off); off += n; }
+    for (const t of sample) {
+      const n = Math.min(t.size, x.length - off);
+      x.set((t.data as Float32Array).subarray(0, n), off);
+      off += n;
+    }
     let meanSq = 0;
     for (let i = 0; i < x.length; i++) meanSq += x[i]! * x[i]!;
     meanSq /= rows;
@@ -94,9 +125,16 @@ export async function trainSae(opts: TrainSaeOptions): Promise<TrainSaeResult> {
     if (opts.finetuneFrom) {
       const parent = await loadCheckpoint(opts.finetuneFrom.path, { dIn: cfg.dIn, dSae: cfg.dSae });
       const keep = opts.finetuneFrom.optimizer === "keep";
-      if (keep && !parent.train) throw new SaeError("CHECKPOINT_MISSING", `${opts.finetuneFrom.path}: optimizer "keep" needs optimizer.safetensors and state.json`, { file: opts.finetuneFrom.path });
+      if (keep && !parent.train)
+        throw new SaeError(
+          "CHECKPOINT_MISSING",
+          `${opts.finetuneFrom.path}: optimizer "keep" needs optimizer.safetensors and state.json`,
+          { file: opts.finetuneFrom.path },
+        );
       const sameScale = keep && parent.train && parent.train.state.inputScale === scale;
-      const params = sameScale ? { ...parent.train!.trainParams, wEnc: parent.weights.wEnc, wDec: parent.weights.wDec } : unfoldedWeights(parent.weights, scale);
+      const params = sameScale
+        ? { ...parent.train!.trainParams, wEnc: parent.weights.wEnc, wDec: parent.weights.wDec }
+        : unfoldedWeights(parent.weights, scale);
       state = newTrainState(params, cfg, rng, scale);
       if (keep) {
         state.adamM = parent.train!.adamM;
@@ -104,7 +142,15 @@ export async function trainSae(opts: TrainSaeOptions): Promise<TrainSaeResult> {
         state.adamT = parent.train!.state.adamT;
         state.sinceFired.set(parent.train!.state.sinceFired);
       }
-      lineage = [{ path: opts.finetuneFrom.path, sha256: parent.sha256, step: parent.block.step, tokensSeen: parent.block.tokensSeen }, ...parent.block.lineage];
+      lineage = [
+        {
+          path: opts.finetuneFrom.path,
+          sha256: parent.sha256,
+          step: parent.block.step,
+          tokensSeen: parent.block.tokensSeen,
+        },
+        ...parent.block.lineage,
+      ];
     } else {
       const xs = x.map((v) => v * scale);
       const bDec = geometricMedian(xs, rows, cfg.dIn, cfg.geometricMedianIters);
@@ -124,7 +170,11 @@ export async function trainSae(opts: TrainSaeOptions): Promise<TrainSaeResult> {
     state.batchesSeen = batchIndex;
     const stats = trainStep(state, cfg, batch.data as Float32Array, batch.shape[0]!, sc);
     if (!Number.isFinite(stats.loss)) {
-      throw new SaeError("NON_FINITE_WEIGHTS", `trainSae: loss became ${stats.loss} at step ${state.step} (batch ${batchIndex - 1}); the last good checkpoint is kept in ${opts.outDir}`, { step: state.step, batch: batchIndex - 1 });
+      throw new SaeError(
+        "NON_FINITE_WEIGHTS",
+        `trainSae: loss became ${stats.loss} at step ${state.step} (batch ${batchIndex - 1}); the last good checkpoint is kept in ${opts.outDir}`,
+        { step: state.step, batch: batchIndex - 1 },
+      );
     }
     if (state.step % cfg.logEverySteps === 0) {
       const metrics = await collectMetrics(state, cfg, stats, opts);
@@ -135,12 +185,19 @@ export async function trainSae(opts: TrainSaeOptions): Promise<TrainSaeResult> {
       await saveTrainCheckpoint(opts.outDir, state, cfg, lineage, cfg.keepCheckpoints);
       lastCheckpointStep = state.step;
     }
-    if (opts.onStep?.(state, stats) === "stop") { stoppedEarly = true; break; }
+    if (opts.onStep?.(state, stats) === "stop") {
+      stoppedEarly = true;
+      break;
+    }
   }
-  const sae = new Sae({ dIn: cfg.dIn, dSae: cfg.dSae, activation: { kind: "topk", k: cfg.k }, hookName: cfg.hookName }, foldedWeights(copyParams(state.params), state.inputScale));
+  const sae = new Sae(
+    { dIn: cfg.dIn, dSae: cfg.dSae, activation: { kind: "topk", k: cfg.k }, hookName: cfg.hookName },
+    foldedWeights(copyParams(state.params), state.inputScale),
+  );
   let finalDir: string | null = null;
   if (!stoppedEarly) {
-    if (lastCheckpointStep !== state.step) await saveTrainCheckpoint(opts.outDir, state, cfg, lineage, cfg.keepCheckpoints);
+    if (lastCheckpointStep !== state.step)
+      await saveTrainCheckpoint(opts.outDir, state, cfg, lineage, cfg.keepCheckpoints);
     finalDir = await latestCheckpoint(opts.outDir);
   }
   return { sae, state, finalDir, lineage, stoppedEarly };
@@ -153,32 +210,67 @@ function copyParams(p: TrainState["params"]): TrainState["params"] {
 /** Shape, dtype and finiteness of one batch; names the step and batch on failure. */
 function checkBatch(t: Tensor, cfg: SaeTrainConfig, step: number, batch: number): void {
   if (t.dtype !== "f32" || t.shape.length !== 2 || t.shape[1] !== cfg.dIn) {
-    throw new SaeError("D_IN_MISMATCH", `batch ${batch} (step ${step}): expected f32 [batch, ${cfg.dIn}], got ${t.dtype} [${t.shape.join(", ")}]`, { step, batch, expected: [null, cfg.dIn], got: t.shape });
+    throw new SaeError(
+      "D_IN_MISMATCH",
+      `batch ${batch} (step ${step}): expected f32 [batch, ${cfg.dIn}], got ${t.dtype} [${t.shape.join(", ")}]`,
+      { step, batch, expected: [null, cfg.dIn], got: t.shape },
+    );
   }
-  if (t.shape[0]! < 2) throw new SaeError("SHAPE_MISMATCH", `batch ${batch} (step ${step}): needs at least 2 rows (FVU divides by the batch variance), got ${t.shape[0]}`, { step, batch });
+  if (t.shape[0]! < 2)
+    throw new SaeError(
+      "SHAPE_MISMATCH",
+      `batch ${batch} (step ${step}): needs at least 2 rows (FVU divides by the batch variance), got ${t.shape[0]}`,
+      { step, batch },
+    );
   const x = t.data as Float32Array;
   for (let i = 0; i < x.length; i++) {
     if (!Number.isFinite(x[i]!)) {
-      const row = Math.floor(i / cfg.dIn), col = i % cfg.dIn;
-      throw new SaeError("NON_FINITE_ACTIVATIONS", `activations contain ${x[i]} at step ${step}, batch ${batch}, row ${row}, column ${col}; training stopped, the last good checkpoint is kept`, { step, batch, row, column: col, value: String(x[i]) });
+      const row = Math.floor(i / cfg.dIn),
+        col = i % cfg.dIn;
+      throw new SaeError(
+        "NON_FINITE_ACTIVATIONS",
+        `activations contain ${x[i]} at step ${step}, batch ${batch}, row ${row}, column ${col}; training stopped, the last good checkpoint is kept`,
+        { step, batch, row, column: col, value: String(x[i]) },
+      );
     }
   }
 }
 
-async function collectMetrics(state: TrainState, cfg: SaeTrainConfig, s: StepStats, opts: TrainSaeOptions): Promise<Record<string, number>> {
+async function collectMetrics(
+  state: TrainState,
+  cfg: SaeTrainConfig,
+  s: StepStats,
+  opts: TrainSaeOptions,
+): Promise<Record<string, number>> {
   let dead = 0;
   for (let j = 0; j < cfg.dSae; j++) if (state.sinceFired[j]! > cfg.deadAfterTokens) dead++;
   const m: Record<string, number> = {
-    loss: s.loss, mse: s.mse, fvu: s.fvu, explained_variance: s.explainedVariance, l0: s.l0,
-    dead_fraction: dead / cfg.dSae, auxk_loss: s.auxkLoss, lr: s.lr, tokens_seen: state.tokensSeen,
+    loss: s.loss,
+    mse: s.mse,
+    fvu: s.fvu,
+    explained_variance: s.explainedVariance,
+    l0: s.l0,
+    dead_fraction: dead / cfg.dSae,
+    auxk_loss: s.auxkLoss,
+    lr: s.lr,
+    tokens_seen: state.tokensSeen,
     ...densityHistogram(state.fireCounts, state.windowTokens),
   };
   state.fireCounts.fill(0);
   state.windowTokens = 0;
   if (opts.splice && state.step % opts.splice.everySteps === 0) {
-    const sae = new Sae({ dIn: cfg.dIn, dSae: cfg.dSae, activation: { kind: "topk", k: cfg.k }, hookName: cfg.hookName }, foldedWeights(state.params, state.inputScale));
+    const sae = new Sae(
+      { dIn: cfg.dIn, dSae: cfg.dSae, activation: { kind: "topk", k: cfg.k }, hookName: cfg.hookName },
+      foldedWeights(state.params, state.inputScale),
+    );
     const sm = await spliceMetrics(opts.splice.model, sae, opts.splice.sequences);
-    Object.assign(m, { ce_clean: sm.ceClean, ce_spliced: sm.ceSpliced, ce_zero_ablated: sm.ceZeroAblated, ce_recovered: sm.ceRecovered, kl_spliced: sm.klSpliced });
+    Object.assign(m, {
+      ce_clean: sm.ceClean,
+      ce_spliced: sm.ceSpliced,
+      ce_zero_ablated: sm.ceZeroAblated,
+      ce_recovered: sm.ceRecovered,
+      kl_spliced: sm.klSpliced,
+    });
   }
   return m;
 }

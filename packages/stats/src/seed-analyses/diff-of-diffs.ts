@@ -1,6 +1,6 @@
 import { StatsError } from "../errors.ts";
-import { toMatrix, type Matrix, type MatrixInput } from "../matrix.ts";
-import { signBalanceTest, type SignBalanceResult } from "./layer-windows.ts";
+import { type Matrix, type MatrixInput, toMatrix } from "../matrix.ts";
+import { type SignBalanceResult, signBalanceTest } from "./layer-windows.ts";
 
 export interface ColumnSummary {
   readonly mean: number;
@@ -45,21 +45,43 @@ export interface DiffOfDiffsResult {
  * the same tokens; then mean ± SEM per layer and a sign-balance test across layers. Each input: [nExamples, nLayers].
  * `layers` labels the columns (default 0..nLayers−1).
  */
-export function diffOfDiffs(aMarker: MatrixInput, aControl: MatrixInput, bMarker: MatrixInput, bControl: MatrixInput, options?: { layers?: readonly number[] }): DiffOfDiffsResult {
+export function diffOfDiffs(
+  aMarker: MatrixInput,
+  aControl: MatrixInput,
+  bMarker: MatrixInput,
+  bControl: MatrixInput,
+  options?: { layers?: readonly number[] },
+): DiffOfDiffsResult {
   const where = "diffOfDiffs";
-  const inputs = [toMatrix(where, "aMarker", aMarker), toMatrix(where, "aControl", aControl), toMatrix(where, "bMarker", bMarker), toMatrix(where, "bControl", bControl)] as const;
+  const inputs = [
+    toMatrix(where, "aMarker", aMarker),
+    toMatrix(where, "aControl", aControl),
+    toMatrix(where, "bMarker", bMarker),
+    toMatrix(where, "bControl", bControl),
+  ] as const;
   const [am, ac, bm, bc] = inputs;
   const names = ["aMarker", "aControl", "bMarker", "bControl"];
   inputs.forEach((x, i) => {
     if (x.rows !== am.rows || x.cols !== am.cols) {
-      throw new StatsError("LENGTH_MISMATCH", { where, field: names[i] as string, expected: `[${am.rows}, ${am.cols}] (as aMarker)`, got: `[${x.rows}, ${x.cols}]` });
+      throw new StatsError("LENGTH_MISMATCH", {
+        where,
+        field: names[i] as string,
+        expected: `[${am.rows}, ${am.cols}] (as aMarker)`,
+        got: `[${x.rows}, ${x.cols}]`,
+      });
     }
   });
   const layers = options?.layers ?? Array.from({ length: am.cols }, (_, j) => j);
-  if (layers.length !== am.cols) throw new StatsError("LENGTH_MISMATCH", { where, field: "options.layers", expected: `length ${am.cols}`, got: `length ${layers.length}` });
+  if (layers.length !== am.cols)
+    throw new StatsError("LENGTH_MISMATCH", {
+      where,
+      field: "options.layers",
+      expected: `length ${am.cols}`,
+      got: `length ${layers.length}`,
+    });
   const data = new Float64Array(am.rows * am.cols);
   for (let i = 0; i < data.length; i++) {
-    data[i] = ((am.data[i] as number) - (ac.data[i] as number)) - ((bm.data[i] as number) - (bc.data[i] as number));
+    data[i] = (am.data[i] as number) - (ac.data[i] as number) - ((bm.data[i] as number) - (bc.data[i] as number));
   }
   const perLayer = summarizeColumns({ data, rows: am.rows, cols: am.cols });
   const means = perLayer.map((c) => c.mean);

@@ -1,9 +1,9 @@
 import { StatsError } from "../errors.ts";
+import { type Matrix, type MatrixInput, toMatrix } from "../matrix.ts";
 import { integerAtLeast, numberOpen, oneOf, resolveOptions } from "../options.ts";
 import { isSeedOrRng } from "../permutation.ts";
-import { toRng, type Rng, type Seed } from "../rng.ts";
-import { toMatrix, type Matrix, type MatrixInput } from "../matrix.ts";
 import { quantileOfSorted } from "../quantile.ts";
+import { type Rng, type Seed, toRng } from "../rng.ts";
 
 export interface DifferentialFeaturesOptions {
   /** "paired" (default: row i of a and b is the same prompt; sign-flip null) or "independent" (row-label shuffles). */
@@ -22,11 +22,28 @@ export interface DifferentialFeaturesOptions {
   readonly alpha: number;
   readonly seed: Seed | Rng;
 }
-export const DEFAULT_DIFFERENTIAL_FEATURES_OPTIONS: DifferentialFeaturesOptions = Object.freeze({ design: "paired", nPermutations: 1000, threshold: "max-statistic", percentile: 99.9, alpha: 0.05, seed: 0 });
+export const DEFAULT_DIFFERENTIAL_FEATURES_OPTIONS: DifferentialFeaturesOptions = Object.freeze({
+  design: "paired",
+  nPermutations: 1000,
+  threshold: "max-statistic",
+  percentile: 99.9,
+  alpha: 0.05,
+  seed: 0,
+});
 export function resolveDifferentialFeaturesOptions(input: unknown): Readonly<DifferentialFeaturesOptions> {
-  return resolveOptions("differentialFeatures", DEFAULT_DIFFERENTIAL_FEATURES_OPTIONS, {
-    design: oneOf(["paired", "independent"]), nPermutations: integerAtLeast(1), threshold: oneOf(["max-statistic", "percentile"]), percentile: numberOpen(0, 100), alpha: numberOpen(0, 1), seed: isSeedOrRng,
-  }, input);
+  return resolveOptions(
+    "differentialFeatures",
+    DEFAULT_DIFFERENTIAL_FEATURES_OPTIONS,
+    {
+      design: oneOf(["paired", "independent"]),
+      nPermutations: integerAtLeast(1),
+      threshold: oneOf(["max-statistic", "percentile"]),
+      percentile: numberOpen(0, 100),
+      alpha: numberOpen(0, 1),
+      seed: isSeedOrRng,
+    },
+    input,
+  );
 }
 
 export interface DifferentialFeature {
@@ -69,16 +86,38 @@ export interface DifferentialFeaturesResult {
  * labels jointly across features (sign flips of paired differences, or shuffled rows), which keeps the features'
  * correlation and makes the max-statistic threshold valid.
  */
-export function differentialFeatures(a: MatrixInput, b: MatrixInput, options?: Partial<DifferentialFeaturesOptions>): DifferentialFeaturesResult {
+export function differentialFeatures(
+  a: MatrixInput,
+  b: MatrixInput,
+  options?: Partial<DifferentialFeaturesOptions>,
+): DifferentialFeaturesResult {
   const where = "differentialFeatures";
   const opts = resolveDifferentialFeaturesOptions(options);
   const A = toMatrix(where, "a", a);
   const B = toMatrix(where, "b", b);
-  if (A.cols !== B.cols) throw new StatsError("LENGTH_MISMATCH", { where, field: "b", expected: `${A.cols} features (as a)`, got: `${B.cols}` });
+  if (A.cols !== B.cols)
+    throw new StatsError("LENGTH_MISMATCH", {
+      where,
+      field: "b",
+      expected: `${A.cols} features (as a)`,
+      got: `${B.cols}`,
+    });
   if (opts.design === "paired" && A.rows !== B.rows) {
-    throw new StatsError("LENGTH_MISMATCH", { where, field: "b", expected: `${A.rows} rows (paired with a)`, got: `${B.rows}`, fix: 'use { design: "independent" } for unmatched rows' });
+    throw new StatsError("LENGTH_MISMATCH", {
+      where,
+      field: "b",
+      expected: `${A.rows} rows (paired with a)`,
+      got: `${B.rows}`,
+      fix: 'use { design: "independent" } for unmatched rows',
+    });
   }
-  if (A.rows < 2 || B.rows < 2) throw new StatsError("SAMPLE_TOO_SMALL", { where, field: "a, b", expected: "at least 2 rows each", got: `${A.rows}, ${B.rows}` });
+  if (A.rows < 2 || B.rows < 2)
+    throw new StatsError("SAMPLE_TOO_SMALL", {
+      where,
+      field: "a, b",
+      expected: "at least 2 rows each",
+      got: `${A.rows}, ${B.rows}`,
+    });
   const nFeatures = A.cols;
   const rows = opts.design === "paired" ? pairedDifferences(A, B) : stackRows(A, B);
   // Active features vary somewhere; the rest have T = 0 under every permutation.
@@ -95,7 +134,8 @@ export function differentialFeatures(a: MatrixInput, b: MatrixInput, options?: P
   }
   const nActive = active.length;
   const X = new Float64Array(rows.rows * nActive); // [rows, nActive]
-  for (let i = 0; i < rows.rows; i++) for (let k = 0; k < nActive; k++) X[i * nActive + k] = rows.data[i * nFeatures + (active[k] as number)] as number;
+  for (let i = 0; i < rows.rows; i++)
+    for (let k = 0; k < nActive; k++) X[i * nActive + k] = rows.data[i * nFeatures + (active[k] as number)] as number;
   const nA = A.rows;
   const nB = B.rows;
   const statisticOf = makeStatistic(opts.design, X, rows.rows, nActive, nA, nB);
@@ -151,15 +191,34 @@ export function differentialFeatures(a: MatrixInput, b: MatrixInput, options?: P
     }
     if (degenerate) zeroVarianceFeatures.push(f);
     if (o > (thresholds[f] as number)) {
-      significant.push({ index: f, meanDifference: t, effectSize: effectSize[f] as number, pValue: pValue[f] as number, pMaxAdjusted: pMaxAdjusted[f] as number, ...(degenerate ? { degenerate: "zero-variance" as const } : {}) });
+      significant.push({
+        index: f,
+        meanDifference: t,
+        effectSize: effectSize[f] as number,
+        pValue: pValue[f] as number,
+        pMaxAdjusted: pMaxAdjusted[f] as number,
+        ...(degenerate ? { degenerate: "zero-variance" as const } : {}),
+      });
     }
   }
   significant.sort((x, y) => Math.abs(y.meanDifference) - Math.abs(x.meanDifference));
   const degenerateSignificant = significant.filter((s) => s.degenerate).length;
   return {
-    significant, nSignificantNonDegenerate: significant.length - degenerateSignificant, meanDifference, effectSize, pValue, pMaxAdjusted, thresholds,
-    maxNullDistribution: maxNull, zeroVarianceFeatures, nActive,
-    ...(degenerateSignificant > 0 ? { note: `${degenerateSignificant} significant feature(s) have zero variance within conditions: their difference is real under the permutation null but their effect size is undefined` } : {}),
+    significant,
+    nSignificantNonDegenerate: significant.length - degenerateSignificant,
+    meanDifference,
+    effectSize,
+    pValue,
+    pMaxAdjusted,
+    thresholds,
+    maxNullDistribution: maxNull,
+    zeroVarianceFeatures,
+    nActive,
+    ...(degenerateSignificant > 0
+      ? {
+          note: `${degenerateSignificant} significant feature(s) have zero variance within conditions: their difference is real under the permutation null but their effect size is undefined`,
+        }
+      : {}),
   };
 }
 
@@ -189,10 +248,18 @@ function randomSigns(rng: Rng, n: number): Int32Array {
  * T for every active feature under an arrangement: paired → mean of signed differences (null = identity signs);
  * independent → mean of the rows labelled a minus mean of the rest (the first nA entries of the label permutation).
  */
-function makeStatistic(design: "paired" | "independent", X: Float64Array, nRows: number, nActive: number, nA: number, nB: number): (arrangement: Int32Array | null) => Float64Array {
+function makeStatistic(
+  design: "paired" | "independent",
+  X: Float64Array,
+  nRows: number,
+  nActive: number,
+  nA: number,
+  nB: number,
+): (arrangement: Int32Array | null) => Float64Array {
   const out = new Float64Array(nActive);
   const totals = new Float64Array(nActive);
-  for (let i = 0; i < nRows; i++) for (let k = 0; k < nActive; k++) totals[k] = (totals[k] as number) + (X[i * nActive + k] as number);
+  for (let i = 0; i < nRows; i++)
+    for (let k = 0; k < nActive; k++) totals[k] = (totals[k] as number) + (X[i * nActive + k] as number);
   return (arrangement) => {
     out.fill(0);
     if (design === "paired") {
@@ -208,13 +275,21 @@ function makeStatistic(design: "paired" | "independent", X: Float64Array, nRows:
       const off = (arrangement ? (arrangement[r] as number) : r) * nActive;
       for (let k = 0; k < nActive; k++) out[k] = (out[k] as number) + (X[off + k] as number);
     }
-    for (let k = 0; k < nActive; k++) out[k] = (out[k] as number) / nA - ((totals[k] as number) - (out[k] as number)) / nB;
+    for (let k = 0; k < nActive; k++)
+      out[k] = (out[k] as number) / nA - ((totals[k] as number) - (out[k] as number)) / nB;
     return Float64Array.from(out);
   };
 }
 
 /** The standardizer of the effect size: SD of paired differences, or the pooled SD. */
-function makeSpread(design: "paired" | "independent", X: Float64Array, nRows: number, nActive: number, nA: number, nB: number): (k: number) => number {
+function makeSpread(
+  design: "paired" | "independent",
+  X: Float64Array,
+  nRows: number,
+  nActive: number,
+  nA: number,
+  nB: number,
+): (k: number) => number {
   return (k) => {
     const ss = (from: number, to: number): number => {
       let m = 0;

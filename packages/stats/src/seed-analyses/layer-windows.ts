@@ -1,7 +1,7 @@
-import { StatsError } from "../errors.ts";
 import { binomialTest } from "../binomial-test.ts";
-import { ALTERNATIVES, oneOf, resolveOptions, type Alternative } from "../options.ts";
-import { strictSample, type Sample } from "../samples.ts";
+import { StatsError } from "../errors.ts";
+import { ALTERNATIVES, type Alternative, oneOf, resolveOptions } from "../options.ts";
+import { type Sample, strictSample } from "../samples.ts";
 
 export interface SignBalanceResult {
   /** Entries above +tolerance, below −tolerance, and within it (treated as ties and dropped). */
@@ -19,11 +19,19 @@ export interface SignBalanceResult {
  * Seed 001's sign-balance test: across layers (or any units), are positive values more (or less) common than a
  * 50/50 coin would give? E.g. a diff-of-diffs with 10/28 layers positive gives p ≈ 0.19 (two-sided).
  */
-export function signBalanceTest(values: Sample, options?: { alternative?: Alternative; tolerance?: number }): SignBalanceResult {
-  const { alternative, tolerance } = resolveOptions("signBalanceTest", Object.freeze({ alternative: "two-sided" as Alternative, tolerance: 0 }), {
-    alternative: oneOf(ALTERNATIVES),
-    tolerance: (v) => (typeof v === "number" && v >= 0 ? undefined : "a non-negative number"),
-  }, options);
+export function signBalanceTest(
+  values: Sample,
+  options?: { alternative?: Alternative; tolerance?: number },
+): SignBalanceResult {
+  const { alternative, tolerance } = resolveOptions(
+    "signBalanceTest",
+    Object.freeze({ alternative: "two-sided" as Alternative, tolerance: 0 }),
+    {
+      alternative: oneOf(ALTERNATIVES),
+      tolerance: (v) => (typeof v === "number" && v >= 0 ? undefined : "a non-negative number"),
+    },
+    options,
+  );
   strictSample("signBalanceTest", "values", values, 1);
   let positive = 0;
   let negative = 0;
@@ -35,9 +43,25 @@ export function signBalanceTest(values: Sample, options?: { alternative?: Altern
   const ties = values.length - positive - negative;
   const n = positive + negative;
   if (n === 0) {
-    throw new StatsError("DEGENERATE", { where: "signBalanceTest", field: "values", expected: "at least one value beyond the tolerance", got: `all ${values.length} within ±${tolerance}` }, "no signs to test");
+    throw new StatsError(
+      "DEGENERATE",
+      {
+        where: "signBalanceTest",
+        field: "values",
+        expected: "at least one value beyond the tolerance",
+        got: `all ${values.length} within ±${tolerance}`,
+      },
+      "no signs to test",
+    );
   }
-  return { positive, negative, ties, fractionPositive: positive / n, pValue: binomialTest(positive, n, 0.5, { alternative }).pValue, alternative };
+  return {
+    positive,
+    negative,
+    ties,
+    fractionPositive: positive / n,
+    pValue: binomialTest(positive, n, 0.5, { alternative }).pValue,
+    alternative,
+  };
 }
 
 export interface LayerWindow {
@@ -52,13 +76,27 @@ export interface LayerWindow {
  * positions 0..n−1; pass layer numbers when the flags cover a subset. A gap in the labels also breaks a run.
  * Seed 001 reported e.g. villain [8, 10] ∪ [12, 27].
  */
-export function contiguousWindows(flags: readonly boolean[], options?: { minLength?: number; labels?: readonly number[] }): LayerWindow[] {
+export function contiguousWindows(
+  flags: readonly boolean[],
+  options?: { minLength?: number; labels?: readonly number[] },
+): LayerWindow[] {
   const minLength = options?.minLength ?? 1;
   const labels = options?.labels ?? flags.map((_, i) => i);
   if (labels.length !== flags.length) {
-    throw new StatsError("LENGTH_MISMATCH", { where: "contiguousWindows", field: "options.labels", expected: `length ${flags.length}`, got: `length ${labels.length}` });
+    throw new StatsError("LENGTH_MISMATCH", {
+      where: "contiguousWindows",
+      field: "options.labels",
+      expected: `length ${flags.length}`,
+      got: `length ${labels.length}`,
+    });
   }
-  if (!Number.isInteger(minLength) || minLength < 1) throw new StatsError("INVALID_ARGUMENT", { where: "contiguousWindows", field: "options.minLength", expected: "an integer ≥ 1", got: String(minLength) });
+  if (!Number.isInteger(minLength) || minLength < 1)
+    throw new StatsError("INVALID_ARGUMENT", {
+      where: "contiguousWindows",
+      field: "options.minLength",
+      expected: "an integer ≥ 1",
+      got: String(minLength),
+    });
   const windows: LayerWindow[] = [];
   let start = -1;
   const close = (endIndex: number): void => {
@@ -77,6 +115,12 @@ export function contiguousWindows(flags: readonly boolean[], options?: { minLeng
 }
 
 /** The longest window (first one on ties), or undefined when no flag is set. */
-export function longestWindow(flags: readonly boolean[], options?: { labels?: readonly number[] }): LayerWindow | undefined {
-  return contiguousWindows(flags, options).reduce<LayerWindow | undefined>((best, w) => (best === undefined || w.length > best.length ? w : best), undefined);
+export function longestWindow(
+  flags: readonly boolean[],
+  options?: { labels?: readonly number[] },
+): LayerWindow | undefined {
+  return contiguousWindows(flags, options).reduce<LayerWindow | undefined>(
+    (best, w) => (best === undefined || w.length > best.length ? w : best),
+    undefined,
+  );
 }

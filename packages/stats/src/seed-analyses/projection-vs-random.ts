@@ -1,10 +1,10 @@
-import { StatsError } from "../errors.ts";
-import { ALTERNATIVES, integerAtLeast, isBoolean, oneOf, resolveOptions, type Alternative } from "../options.ts";
-import { isSeedOrRng, permutationPValue } from "../permutation.ts";
-import { toRng, type Rng, type Seed } from "../rng.ts";
-import { toMatrix, type MatrixInput } from "../matrix.ts";
-import { strictSample, type Sample } from "../samples.ts";
 import { signTest } from "../binomial-test.ts";
+import { StatsError } from "../errors.ts";
+import { type MatrixInput, toMatrix } from "../matrix.ts";
+import { ALTERNATIVES, type Alternative, integerAtLeast, isBoolean, oneOf, resolveOptions } from "../options.ts";
+import { isSeedOrRng, permutationPValue } from "../permutation.ts";
+import { type Rng, type Seed, toRng } from "../rng.ts";
+import { type Sample, strictSample } from "../samples.ts";
 
 export interface ProjectionTestOptions {
   /** Random direction sets drawn from the dictionary; 1000 by default (seed 000 used 1000). */
@@ -19,11 +19,28 @@ export interface ProjectionTestOptions {
   readonly alternative: Alternative;
   readonly seed: Seed | Rng;
 }
-export const DEFAULT_PROJECTION_TEST_OPTIONS: ProjectionTestOptions = Object.freeze({ nPermutations: 1000, statistic: "mean-abs", normalize: true, excludeChosen: true, alternative: "greater", seed: 0 });
+export const DEFAULT_PROJECTION_TEST_OPTIONS: ProjectionTestOptions = Object.freeze({
+  nPermutations: 1000,
+  statistic: "mean-abs",
+  normalize: true,
+  excludeChosen: true,
+  alternative: "greater",
+  seed: 0,
+});
 export function resolveProjectionTestOptions(input: unknown): Readonly<ProjectionTestOptions> {
-  return resolveOptions("projectionVsRandomDirections", DEFAULT_PROJECTION_TEST_OPTIONS, {
-    nPermutations: integerAtLeast(1), statistic: oneOf(["mean-abs", "mean", "max-abs"]), normalize: isBoolean, excludeChosen: isBoolean, alternative: oneOf(ALTERNATIVES), seed: isSeedOrRng,
-  }, input);
+  return resolveOptions(
+    "projectionVsRandomDirections",
+    DEFAULT_PROJECTION_TEST_OPTIONS,
+    {
+      nPermutations: integerAtLeast(1),
+      statistic: oneOf(["mean-abs", "mean", "max-abs"]),
+      normalize: isBoolean,
+      excludeChosen: isBoolean,
+      alternative: oneOf(ALTERNATIVES),
+      seed: isSeedOrRng,
+    },
+    input,
+  );
 }
 
 export interface ProjectionTestResult {
@@ -49,21 +66,48 @@ export interface ProjectionTestResult {
  * chosen dictionary directions (e.g. SAE decoder rows of EM-persona features), compared with equally many random
  * directions from the same dictionary? difference: [dModel]; dictionary: [nFeatures, dModel]; chosen: row indices.
  */
-export function projectionVsRandomDirections(difference: Sample, dictionary: MatrixInput, chosen: readonly number[], options?: Partial<ProjectionTestOptions>): ProjectionTestResult {
+export function projectionVsRandomDirections(
+  difference: Sample,
+  dictionary: MatrixInput,
+  chosen: readonly number[],
+  options?: Partial<ProjectionTestOptions>,
+): ProjectionTestResult {
   const where = "projectionVsRandomDirections";
   const opts = resolveProjectionTestOptions(options);
   strictSample(where, "difference", difference, 1);
   const dict = toMatrix(where, "dictionary", dictionary);
   if (dict.cols !== difference.length) {
-    throw new StatsError("LENGTH_MISMATCH", { where, field: "dictionary", expected: `rows of length ${difference.length} (the difference's length)`, got: `cols ${dict.cols}`, fix: "pass the decoder as [nFeatures, dModel]" });
+    throw new StatsError("LENGTH_MISMATCH", {
+      where,
+      field: "dictionary",
+      expected: `rows of length ${difference.length} (the difference's length)`,
+      got: `cols ${dict.cols}`,
+      fix: "pass the decoder as [nFeatures, dModel]",
+    });
   }
   const chosenSet = new Set(chosen);
-  if (chosen.length === 0 || chosenSet.size !== chosen.length || !chosen.every((i) => Number.isSafeInteger(i) && i >= 0 && i < dict.rows)) {
-    throw new StatsError("INVALID_ARGUMENT", { where, field: "chosen", expected: `distinct row indices in [0, ${dict.rows})`, got: JSON.stringify(chosen.slice(0, 10)) });
+  if (
+    chosen.length === 0 ||
+    chosenSet.size !== chosen.length ||
+    !chosen.every((i) => Number.isSafeInteger(i) && i >= 0 && i < dict.rows)
+  ) {
+    throw new StatsError("INVALID_ARGUMENT", {
+      where,
+      field: "chosen",
+      expected: `distinct row indices in [0, ${dict.rows})`,
+      got: JSON.stringify(chosen.slice(0, 10)),
+    });
   }
-  const pool = opts.excludeChosen ? Array.from({ length: dict.rows }, (_, i) => i).filter((i) => !chosenSet.has(i)) : Array.from({ length: dict.rows }, (_, i) => i);
+  const pool = opts.excludeChosen
+    ? Array.from({ length: dict.rows }, (_, i) => i).filter((i) => !chosenSet.has(i))
+    : Array.from({ length: dict.rows }, (_, i) => i);
   if (pool.length < chosen.length) {
-    throw new StatsError("SAMPLE_TOO_SMALL", { where, field: "dictionary", expected: `at least ${chosen.length} rows to draw from`, got: `${pool.length}` });
+    throw new StatsError("SAMPLE_TOO_SMALL", {
+      where,
+      field: "dictionary",
+      expected: `at least ${chosen.length} rows to draw from`,
+      got: `${pool.length}`,
+    });
   }
   const project = (row: number): number => {
     let dot = 0;
@@ -75,7 +119,14 @@ export function projectionVsRandomDirections(difference: Sample, dictionary: Mat
       nn += w * w;
     }
     if (!opts.normalize) return dot;
-    if (nn === 0) throw new StatsError("DEGENERATE", { where, field: `dictionary[${row}]`, expected: "a non-zero row", got: "norm 0", fix: "pass { normalize: false } or drop dead rows" });
+    if (nn === 0)
+      throw new StatsError("DEGENERATE", {
+        where,
+        field: `dictionary[${row}]`,
+        expected: "a non-zero row",
+        got: "norm 0",
+        fix: "pass { normalize: false } or drop dead rows",
+      });
     return dot / Math.sqrt(nn);
   };
   const summarize = (values: Float64Array): number => {
@@ -106,8 +157,15 @@ export function projectionVsRandomDirections(difference: Sample, dictionary: Mat
   const positive = projections.filter((p) => p.projection > 0).length;
   const negative = projections.filter((p) => p.projection < 0).length;
   return {
-    projections, statistic: observed, nullMean: m, nullSd: nullDistribution.length > 1 ? Math.sqrt(ss / (nullDistribution.length - 1)) : 0,
-    pValue, monteCarloError: Math.sqrt((pValue * (1 - pValue)) / opts.nPermutations), nullDistribution, positive, negative,
+    projections,
+    statistic: observed,
+    nullMean: m,
+    nullSd: nullDistribution.length > 1 ? Math.sqrt(ss / (nullDistribution.length - 1)) : 0,
+    pValue,
+    monteCarloError: Math.sqrt((pValue * (1 - pValue)) / opts.nPermutations),
+    nullDistribution,
+    positive,
+    negative,
     signTestP: positive + negative > 0 ? signTest(projections.map((p) => p.projection)).pValue : NaN,
   };
 }

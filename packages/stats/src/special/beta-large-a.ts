@@ -26,7 +26,8 @@ export function regularizedBetaLargeA(a: number, b: number, lnX: number): number
   const T = a + (b - 1) / 2;
   const u = -T * lnX;
   // ln[Γ(a+b)/Γ(a)] − b·ln T, with the big Stirling terms combined analytically.
-  const logPrefactor = (a - 0.5) * Math.log1p(b / a) + b * Math.log((a + b) / T) - b + stirlingRemainder(a + b) - stirlingRemainder(a);
+  const logPrefactor =
+    (a - 0.5) * Math.log1p(b / a) + b * Math.log((a + b) / T) - b + stirlingRemainder(a + b) - stirlingRemainder(a);
   const prefactor = Math.exp(logPrefactor);
   const twoPi2 = (2 * Math.PI) ** 2;
   const e: number[] = [0];

@@ -16,7 +16,7 @@ function twoProduct(u: number, v: number): [number, number] {
   const sv = 134217729 * v;
   const vh = sv - (sv - v);
   const vl = v - vh;
-  return [p, ((uh * vh - p) + uh * vl + ul * vh) + ul * vl];
+  return [p, uh * vh - p + uh * vl + ul * vh + ul * vl];
 }
 
 /**
@@ -29,8 +29,8 @@ function logPowerTerms(a: number, b: number, x: number, y: number, lnX: number, 
   const c = a + b;
   const [px, ex] = twoProduct(x, c);
   const [py, ey] = twoProduct(y, c);
-  const dx = (px - a) + ex; // x·c − a
-  const dy = (py - b) + ey; // y·c − b
+  const dx = px - a + ex; // x·c − a
+  const dy = py - b + ey; // y·c − b
   const corr = stirlingRemainder(a) + stirlingRemainder(b) - stirlingRemainder(c);
   return a * Math.log1p(dx / a) + b * Math.log1p(dy / b) + 0.5 * Math.log((a / c) * b) - LN_SQRT_2PI - corr;
 }
@@ -69,7 +69,11 @@ function betaContinuedFraction(a: number, b: number, x: number, y: number): numb
     h *= delta;
     if (Math.abs(delta - 1) < EPS) return h;
   }
-  throw new StatsError("NO_CONVERGENCE", { where: "regularizedBeta", field: "continued fraction", got: `a=${a}, b=${b}, x=${x}` });
+  throw new StatsError("NO_CONVERGENCE", {
+    where: "regularizedBeta",
+    field: "continued fraction",
+    got: `a=${a}, b=${b}, x=${x}`,
+  });
 }
 
 /**
@@ -79,7 +83,12 @@ function betaContinuedFraction(a: number, b: number, x: number, y: number): numb
  */
 export function regularizedBeta(a: number, b: number, x: number, y: number = 1 - x): { lower: number; upper: number } {
   if (!(a > 0) || !(b > 0) || !(x >= 0 && x <= 1) || !(y >= 0 && y <= 1)) {
-    throw new StatsError("INVALID_ARGUMENT", { where: "regularizedBeta", field: "a, b, x", expected: "a > 0, b > 0, 0 ≤ x ≤ 1", got: `${a}, ${b}, ${x}` });
+    throw new StatsError("INVALID_ARGUMENT", {
+      where: "regularizedBeta",
+      field: "a, b, x",
+      expected: "a > 0, b > 0, 0 ≤ x ≤ 1",
+      got: `${a}, ${b}, ${x}`,
+    });
   }
   if (x === 0) return { lower: 0, upper: 1 };
   if (y === 0) return { lower: 1, upper: 0 };

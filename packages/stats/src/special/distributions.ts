@@ -45,7 +45,13 @@ export function studentTPdf(t: number, df: number): number {
 /** Student-t quantile: the t with P(T ≤ t) = p, by safeguarded Newton iteration on the CDF. */
 export function studentTQuantile(p: number, df: number): number {
   checkDf("studentTQuantile", df);
-  if (!(p >= 0 && p <= 1)) throw new StatsError("INVALID_ARGUMENT", { where: "studentTQuantile", field: "p", expected: "[0, 1]", got: String(p) });
+  if (!(p >= 0 && p <= 1))
+    throw new StatsError("INVALID_ARGUMENT", {
+      where: "studentTQuantile",
+      field: "p",
+      expected: "[0, 1]",
+      got: String(p),
+    });
   if (p === 0) return -Infinity;
   if (p === 1) return Infinity;
   if (p === 0.5) return 0;
@@ -98,8 +104,15 @@ function devianceTerm(x: number, M: number): number {
 }
 
 function checkBinomial(where: string, n: number, p: number): void {
-  if (!Number.isSafeInteger(n) || n < 0) throw new StatsError("INVALID_ARGUMENT", { where, field: "n", expected: "a non-negative integer", got: String(n) });
-  if (!(p >= 0 && p <= 1)) throw new StatsError("INVALID_ARGUMENT", { where, field: "p", expected: "a probability in [0, 1]", got: String(p) });
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new StatsError("INVALID_ARGUMENT", { where, field: "n", expected: "a non-negative integer", got: String(n) });
+  if (!(p >= 0 && p <= 1))
+    throw new StatsError("INVALID_ARGUMENT", {
+      where,
+      field: "p",
+      expected: "a probability in [0, 1]",
+      got: String(p),
+    });
 }
 
 /** Binomial probability mass P(X = k), X ~ Bin(n, p), by Loader's saddle-point expansion (relative accuracy ~1e-15). */
@@ -111,7 +124,8 @@ export function binomialPmf(k: number, n: number, p: number): number {
   if (q === 0) return k === n ? 1 : 0;
   if (k === 0) return n === 0 ? 1 : Math.exp(n * Math.log1p(-p));
   if (k === n) return Math.exp(n * Math.log(p));
-  const lc = stirlingError(n) - stirlingError(k) - stirlingError(n - k) - devianceTerm(k, n * p) - devianceTerm(n - k, n * q);
+  const lc =
+    stirlingError(n) - stirlingError(k) - stirlingError(n - k) - devianceTerm(k, n * p) - devianceTerm(n - k, n * q);
   const lf = Math.log(2 * Math.PI) + Math.log(k) + Math.log1p(-k / n);
   return Math.exp(lc - 0.5 * lf);
 }

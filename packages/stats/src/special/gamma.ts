@@ -12,7 +12,11 @@ export function stirlingRemainder(x: number): number {
   const r = 1 / x;
   const r2 = r * r;
   // Bernoulli-number coefficients B_{2k} / (2k(2k−1)).
-  return r * (1 / 12 + r2 * (-1 / 360 + r2 * (1 / 1260 + r2 * (-1 / 1680 + r2 * (1 / 1188 + r2 * (-691 / 360360 + r2 * (1 / 156)))))));
+  return (
+    r *
+    (1 / 12 +
+      r2 * (-1 / 360 + r2 * (1 / 1260 + r2 * (-1 / 1680 + r2 * (1 / 1188 + r2 * (-691 / 360360 + r2 * (1 / 156)))))))
+  );
 }
 
 /** ln Γ(x) for x > 0: shifted up to x ≥ 10 by Γ(x+1) = xΓ(x), then Stirling's series. */
@@ -45,7 +49,13 @@ export function logGamma(x: number): number {
 export function logBeta(a: number, b: number): number {
   const p = Math.min(a, b);
   const q = Math.max(a, b);
-  if (!(p > 0)) throw new StatsError("INVALID_ARGUMENT", { where: "logBeta", field: "a, b", expected: "both > 0", got: `${a}, ${b}` });
+  if (!(p > 0))
+    throw new StatsError("INVALID_ARGUMENT", {
+      where: "logBeta",
+      field: "a, b",
+      expected: "both > 0",
+      got: `${a}, ${b}`,
+    });
   if (q === Infinity) return -Infinity;
   const ratio = p / (p + q);
   if (p >= 10) {
@@ -70,7 +80,12 @@ const MAX_ITERATIONS = 100_000;
  */
 export function regularizedGamma(a: number, x: number): { lower: number; upper: number } {
   if (!(a > 0) || !(x >= 0)) {
-    throw new StatsError("INVALID_ARGUMENT", { where: "regularizedGamma", field: "a, x", expected: "a > 0, x ≥ 0", got: `${a}, ${x}` });
+    throw new StatsError("INVALID_ARGUMENT", {
+      where: "regularizedGamma",
+      field: "a, x",
+      expected: "a > 0, x ≥ 0",
+      got: `${a}, ${x}`,
+    });
   }
   if (x === 0) return { lower: 0, upper: 1 };
   if (x === Infinity) return { lower: 1, upper: 0 };
@@ -108,5 +123,9 @@ export function regularizedGamma(a: number, x: number): { lower: number; upper: 
       return { lower: 1 - upper, upper };
     }
   }
-  throw new StatsError("NO_CONVERGENCE", { where: "regularizedGamma", field: "continued fraction", got: `a=${a}, x=${x}` });
+  throw new StatsError("NO_CONVERGENCE", {
+    where: "regularizedGamma",
+    field: "continued fraction",
+    got: `a=${a}, x=${x}`,
+  });
 }

@@ -24,9 +24,15 @@ export function normalPdf(z: number): number {
 }
 
 // Rational approximations of P. J. Acklam (relative error 1.15e-9), refined below by one Halley step.
-const A = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+const A = [
+  -3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1,
+  2.506628277459239,
+];
 const B = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-const C = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+const C = [
+  -7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+  2.938163982698783,
+];
 const D = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
 
 function poly(coefs: readonly number[], x: number): number {
@@ -39,7 +45,12 @@ function poly(coefs: readonly number[], x: number): number {
 export function normalQuantile(p: number): number {
   if (Number.isNaN(p)) return NaN;
   if (!(p >= 0 && p <= 1)) {
-    throw new StatsError("INVALID_ARGUMENT", { where: "normalQuantile", field: "p", expected: "a probability in [0, 1]", got: String(p) });
+    throw new StatsError("INVALID_ARGUMENT", {
+      where: "normalQuantile",
+      field: "p",
+      expected: "a probability in [0, 1]",
+      got: String(p),
+    });
   }
   if (p === 0) return -Infinity;
   if (p === 1) return Infinity;

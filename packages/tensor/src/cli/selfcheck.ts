@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isMainModule, runCommand, type CliOptions, type Command } from "@difflens/common";
-import * as tensor from "../index.ts";
+import { type CliOptions, type Command, isMainModule, runCommand } from "@difflens/common";
 import type { Backend } from "../backend.ts";
+import * as tensor from "../index.ts";
 import type { Tensor } from "../tensor.ts";
 
 const { Rng, fromArray, gemm, nativeAvailable, randn, rmsNorm, softmax, toFloat32Array, topK, useBackend } = tensor;
@@ -20,7 +20,8 @@ const line = (status: "PASS" | "FAIL" | "INFO", what: string): void => {
 };
 
 function relErr(a: Float32Array, b: Float32Array): number {
-  let d = 0, n = 0;
+  let d = 0,
+    n = 0;
   for (let i = 0; i < b.length; i++) {
     d += (a[i]! - b[i]!) ** 2;
     n += b[i]! ** 2;
@@ -39,7 +40,8 @@ function compare(backend: Backend, f: () => Tensor): number {
 }
 
 const SELFCHECK: Command = {
-  summary: "A short end-to-end check of the compute core: backend, BLAS, kernels against js, a timed GEMM, safetensors.",
+  summary:
+    "A short end-to-end check of the compute core: backend, BLAS, kernels against js, a timed GEMM, safetensors.",
   flags: [],
   notes: ["Prints PASS/FAIL/INFO lines. Exit status: 0 all passed, 1 a check failed, 2 bad usage."],
   run: async () => {
@@ -63,7 +65,10 @@ async function selfcheck(): Promise<void> {
   const native = nativeAvailable();
   const backend = useBackend("auto");
   line("INFO", `backend: ${backend.name} — ${native.ok ? "native add-on loaded" : `fallback: ${native.reason}`}`);
-  line("INFO", `GEMM: ${native.ok ? `${native.gemm ?? "blas"}; BLAS built in: ${native.blas}` : "js reference (float64 accumulation)"}; threads: ${backend.getThreads()} (override with DIFFLENS_GEMM=blas|portable)`);
+  line(
+    "INFO",
+    `GEMM: ${native.ok ? `${native.gemm ?? "blas"}; BLAS built in: ${native.blas}` : "js reference (float64 accumulation)"}; threads: ${backend.getThreads()} (override with DIFFLENS_GEMM=blas|portable)`,
+  );
 
   const rng = new Rng(1);
   const a = randn([67, 129], rng);
@@ -80,19 +85,27 @@ async function selfcheck(): Promise<void> {
   // Independent of both backends: the first GEMM against a float64 triple loop.
   {
     const [m, k, n] = [67, 129, 95];
-    const av = toFloat32Array(a), bv = toFloat32Array(b);
+    const av = toFloat32Array(a),
+      bv = toFloat32Array(b);
     const want = new Float32Array(m * n);
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += av[i * k + p]! * bv[p * n + j]!;
-      want[i * n + j] = s;
-    }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += av[i * k + p]! * bv[p * n + j]!;
+        want[i * n + j] = s;
+      }
     const err = relErr(toFloat32Array(gemm(a, b)), want);
-    line(err <= 2e-5 ? "PASS" : "FAIL", `gemm f32 on ${backend.name} vs float64 loop: relative error ${err.toExponential(2)} (tolerance 2e-5)`);
+    line(
+      err <= 2e-5 ? "PASS" : "FAIL",
+      `gemm f32 on ${backend.name} vs float64 loop: relative error ${err.toExponential(2)} (tolerance 2e-5)`,
+    );
   }
   for (const [name, f, tol] of backend.name === "js" ? [] : checks) {
     const err = compare(backend, f);
-    line(err <= tol ? "PASS" : "FAIL", `${name} on ${backend.name} vs js: relative error ${err.toExponential(2)} (tolerance ${tol})`);
+    line(
+      err <= tol ? "PASS" : "FAIL",
+      `${name} on ${backend.name} vs js: relative error ${err.toExponential(2)} (tolerance ${tol})`,
+    );
   }
 
   const size = backend.name === "native" ? 2048 : 128;
@@ -104,10 +117,17 @@ async function selfcheck(): Promise<void> {
   for (let i = 0; i < reps; i++) gemm(x, y);
   const seconds = (performance.now() - t0) / 1000 / reps;
   const gflops = (2 * size ** 3) / seconds / 1e9;
-  line(gflops > 0 ? "PASS" : "FAIL", `timed gemm ${size}x${size}x${size}: ${gflops.toFixed(1)} GFLOP/s (${(seconds * 1000).toFixed(1)} ms)`);
+  line(
+    gflops > 0 ? "PASS" : "FAIL",
+    `timed gemm ${size}x${size}x${size}: ${gflops.toFixed(1)} GFLOP/s (${(seconds * 1000).toFixed(1)} ms)`,
+  );
 
   const io = tensor as unknown as {
-    writeSafetensors?: (path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>) => Promise<void> | void;
+    writeSafetensors?: (
+      path: string,
+      tensors: Record<string, Tensor>,
+      metadata?: Record<string, string>,
+    ) => Promise<void> | void;
     readSafetensors?: (path: string) => Promise<{ tensors: Record<string, Tensor>; metadata?: Record<string, string> }>;
   };
   if (typeof io.writeSafetensors === "function" && typeof io.readSafetensors === "function") {
@@ -116,8 +136,11 @@ async function selfcheck(): Promise<void> {
       const path = join(dir, "check.safetensors");
       await io.writeSafetensors(path, { w: b16, x: a }, { source: "selfcheck" });
       const back = await io.readSafetensors(path);
-      const same = relErr(toFloat32Array(back.tensors.w!), toFloat32Array(b16)) === 0 && relErr(toFloat32Array(back.tensors.x!), toFloat32Array(a)) === 0 &&
-        back.tensors.w!.dtype === "bf16" && back.metadata?.source === "selfcheck";
+      const same =
+        relErr(toFloat32Array(back.tensors.w!), toFloat32Array(b16)) === 0 &&
+        relErr(toFloat32Array(back.tensors.x!), toFloat32Array(a)) === 0 &&
+        back.tensors.w!.dtype === "bf16" &&
+        back.metadata?.source === "selfcheck";
       line(same ? "PASS" : "FAIL", "safetensors write → read round trip (bf16 + f32 + metadata)");
     } catch (error) {
       line("FAIL", `safetensors round trip: ${(error as Error).message}`);
@@ -129,7 +152,11 @@ async function selfcheck(): Promise<void> {
   }
 
   const total = (performance.now() - started) / 1000;
-  console.log(failures === 0 ? `selfcheck: PASS in ${total.toFixed(1)} s` : `selfcheck: FAIL (${failures} failed) in ${total.toFixed(1)} s`);
+  console.log(
+    failures === 0
+      ? `selfcheck: PASS in ${total.toFixed(1)} s`
+      : `selfcheck: FAIL (${failures} failed) in ${total.toFixed(1)} s`,
+  );
 }
 
 if (isMainModule(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

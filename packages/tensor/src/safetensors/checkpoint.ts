@@ -2,10 +2,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Tensor } from "../tensor.ts";
 import { SafetensorsError } from "./errors.ts";
-import { openSafetensorsSync, type OpenSafetensorsOptions, type SafetensorsAccess, type SafetensorsFile } from "./file.ts";
+import {
+  type OpenSafetensorsOptions,
+  openSafetensorsSync,
+  type SafetensorsAccess,
+  type SafetensorsFile,
+} from "./file.ts";
 import type { SafetensorsTensorInfo } from "./header.ts";
+import { HeaderJsonError, JsonNumber, type JsonValue, parseStrictJson } from "./header-json.ts";
 import { checkOptionKeys } from "./options.ts";
-import { HeaderJsonError, JsonNumber, parseStrictJson, type JsonValue } from "./header-json.ts";
 
 export const SINGLE_FILE_NAME = "model.safetensors";
 export const INDEX_FILE_NAME = "model.safetensors.index.json";
@@ -28,7 +33,12 @@ export class SafetensorsCheckpoint {
   readonly indexMetadata: Readonly<Record<string, unknown>>;
   private readonly owner: ReadonlyMap<string, SafetensorsFile>;
 
-  constructor(source: string, files: SafetensorsFile[], owner: Map<string, SafetensorsFile>, indexMetadata: Record<string, unknown>) {
+  constructor(
+    source: string,
+    files: SafetensorsFile[],
+    owner: Map<string, SafetensorsFile>,
+    indexMetadata: Record<string, unknown>,
+  ) {
     this.source = source;
     this.files = Object.freeze(files);
     this.owner = owner;
@@ -70,9 +80,11 @@ export class SafetensorsCheckpoint {
   fileOf(name: string): SafetensorsFile {
     const file = this.owner.get(name);
     if (file === undefined) {
-      throw new SafetensorsError("TENSOR_NOT_FOUND",
+      throw new SafetensorsError(
+        "TENSOR_NOT_FOUND",
         `no such tensor in this checkpoint of ${this.owner.size} tensors`,
-        { file: this.source, tensor: name });
+        { file: this.source, tensor: name },
+      );
     }
     return file;
   }
@@ -86,7 +98,10 @@ export class SafetensorsCheckpoint {
  * Opens a checkpoint: a `.safetensors` file, an index `.json` file, or a folder holding `model.safetensors` (preferred,
  * as transformers does) or `model.safetensors.index.json`.
  */
-export async function openCheckpoint(dirOrFile: string, options: OpenSafetensorsOptions = {}): Promise<SafetensorsCheckpoint> {
+export async function openCheckpoint(
+  dirOrFile: string,
+  options: OpenSafetensorsOptions = {},
+): Promise<SafetensorsCheckpoint> {
   checkOptionKeys(options, ["mmap", "mapFile", "mapRange"], "openCheckpoint", dirOrFile);
   let stat: fs.Stats;
   try {
@@ -99,10 +114,15 @@ export async function openCheckpoint(dirOrFile: string, options: OpenSafetensors
     const index = path.join(dirOrFile, INDEX_FILE_NAME);
     if (fs.existsSync(single)) return openSingle(single, options);
     if (fs.existsSync(index)) return openSharded(index, options);
-    const others = fs.readdirSync(dirOrFile).filter((f) => f.endsWith(".safetensors")).slice(0, 5);
-    throw new SafetensorsError("CHECKPOINT_NOT_FOUND",
+    const others = fs
+      .readdirSync(dirOrFile)
+      .filter((f) => f.endsWith(".safetensors"))
+      .slice(0, 5);
+    throw new SafetensorsError(
+      "CHECKPOINT_NOT_FOUND",
       `the folder has neither ${SINGLE_FILE_NAME} nor ${INDEX_FILE_NAME}${others.length > 0 ? `; it has ${others.join(", ")} — open that file directly` : ""}`,
-      { file: dirOrFile });
+      { file: dirOrFile },
+    );
   }
   return dirOrFile.endsWith(".json") ? openSharded(dirOrFile, options) : openSingle(dirOrFile, options);
 }
@@ -121,9 +141,11 @@ function openSharded(indexPath: string, options: OpenSafetensorsOptions): Safete
     for (const shard of shardNames) {
       const shardPath = path.join(dir, shard);
       if (!fs.existsSync(shardPath)) {
-        throw new SafetensorsError("MISSING_SHARD",
+        throw new SafetensorsError(
+          "MISSING_SHARD",
           `the index lists shard ${shard}, but ${shardPath} does not exist (${countOf(weightMap, shard)} tensors are mapped to it)`,
-          { file: indexPath, tensor: firstKeyOf(weightMap, shard) });
+          { file: indexPath, tensor: firstKeyOf(weightMap, shard) },
+        );
       }
       files.push(openSafetensorsSync(shardPath, options));
     }
@@ -132,9 +154,11 @@ function openSharded(indexPath: string, options: OpenSafetensorsOptions): Safete
     for (const [name, shard] of weightMap) {
       const file = byShard.get(shard)!;
       if (!file.has(name)) {
-        throw new SafetensorsError("INDEX_KEY_NOT_IN_SHARD",
+        throw new SafetensorsError(
+          "INDEX_KEY_NOT_IN_SHARD",
           `the index maps it to ${shard}, but that shard has no such tensor`,
-          { file: indexPath, tensor: name });
+          { file: indexPath, tensor: name },
+        );
       }
     }
     // Every tensor of every shard, so a duplicate across shards is caught even when the index lists only one copy.
@@ -142,9 +166,11 @@ function openSharded(indexPath: string, options: OpenSafetensorsOptions): Safete
       for (const name of file.keys()) {
         const earlier = owner.get(name);
         if (earlier !== undefined) {
-          throw new SafetensorsError("DUPLICATE_TENSOR",
+          throw new SafetensorsError(
+            "DUPLICATE_TENSOR",
             `it is in both ${path.basename(earlier.path)} and ${path.basename(file.path)}`,
-            { file: indexPath, tensor: name });
+            { file: indexPath, tensor: name },
+          );
         }
         owner.set(name, file);
       }
@@ -169,22 +195,30 @@ function readIndex(indexPath: string): { weightMap: Map<string, string>; metadat
   } catch (err) {
     if (!(err instanceof HeaderJsonError)) throw err;
     if (err.kind === "duplicate") {
-      throw new SafetensorsError("DUPLICATE_TENSOR",
+      throw new SafetensorsError(
+        "DUPLICATE_TENSOR",
         `key ${JSON.stringify(err.key)} appears twice in ${err.path.length === 0 ? "the index" : `"${err.path.join(".")}"`}`,
-        err.key === undefined ? { file: indexPath } : { file: indexPath, tensor: err.key });
+        err.key === undefined ? { file: indexPath } : { file: indexPath, tensor: err.key },
+      );
     }
     throw new SafetensorsError("BAD_INDEX", `not valid JSON: ${err.message}`, { file: indexPath });
   }
   const weightMapJson = root instanceof Map ? root.get("weight_map") : undefined;
   if (!(weightMapJson instanceof Map)) {
-    throw new SafetensorsError("BAD_INDEX", `the index must be an object with a "weight_map" object of tensor name → shard file`, { file: indexPath });
+    throw new SafetensorsError(
+      "BAD_INDEX",
+      `the index must be an object with a "weight_map" object of tensor name → shard file`,
+      { file: indexPath },
+    );
   }
   const weightMap = new Map<string, string>();
   for (const [name, shard] of weightMapJson) {
     if (typeof shard !== "string" || shard === "" || path.isAbsolute(shard) || shard.split(/[\\/]/).includes("..")) {
-      throw new SafetensorsError("BAD_INDEX",
+      throw new SafetensorsError(
+        "BAD_INDEX",
         `weight_map must name a shard file inside the checkpoint folder, got ${JSON.stringify(plain(shard))}`,
-        { file: indexPath, tensor: name });
+        { file: indexPath, tensor: name },
+      );
     }
     weightMap.set(name, shard);
   }

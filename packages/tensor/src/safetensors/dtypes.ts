@@ -2,8 +2,28 @@ import type { DType } from "../dtype.ts";
 
 /** A dtype name as the safetensors header spells it. */
 export type SafetensorsDtype =
-  | "BOOL" | "F4" | "F6_E2M3" | "F6_E3M2" | "U8" | "I8" | "F8_E5M2" | "F8_E4M3" | "F8_E8M0" | "F8_E4M3FNUZ"
-  | "F8_E5M2FNUZ" | "I16" | "U16" | "F16" | "BF16" | "I32" | "U32" | "F32" | "C64" | "F64" | "I64" | "U64";
+  | "BOOL"
+  | "F4"
+  | "F6_E2M3"
+  | "F6_E3M2"
+  | "U8"
+  | "I8"
+  | "F8_E5M2"
+  | "F8_E4M3"
+  | "F8_E8M0"
+  | "F8_E4M3FNUZ"
+  | "F8_E5M2FNUZ"
+  | "I16"
+  | "U16"
+  | "F16"
+  | "BF16"
+  | "I32"
+  | "U32"
+  | "F32"
+  | "C64"
+  | "F64"
+  | "I64"
+  | "U64";
 
 interface FormatDtype {
   /** Bits per element (sub-byte dtypes pack several elements per byte). */
@@ -44,11 +64,17 @@ const FORMAT_DTYPES: Readonly<Record<SafetensorsDtype, FormatDtype>> = Object.fr
 });
 
 const OURS_TO_FORMAT: Readonly<Record<DType, SafetensorsDtype>> = Object.freeze({
-  f32: "F32", f16: "F16", bf16: "BF16", i32: "I32", i64: "I64", u8: "U8", bool: "BOOL",
+  f32: "F32",
+  f16: "F16",
+  bf16: "BF16",
+  i32: "I32",
+  i64: "I64",
+  u8: "U8",
+  bool: "BOOL",
 });
 
 export function isSafetensorsDtype(name: string): name is SafetensorsDtype {
-  return Object.prototype.hasOwnProperty.call(FORMAT_DTYPES, name);
+  return Object.hasOwn(FORMAT_DTYPES, name);
 }
 
 export function formatDtypeBits(dtype: SafetensorsDtype): number {
@@ -69,4 +95,6 @@ export function toFormatDtype(dtype: DType): SafetensorsDtype {
   return OURS_TO_FORMAT[dtype];
 }
 
-export const ALL_FORMAT_DTYPES: readonly SafetensorsDtype[] = Object.freeze(Object.keys(FORMAT_DTYPES) as SafetensorsDtype[]);
+export const ALL_FORMAT_DTYPES: readonly SafetensorsDtype[] = Object.freeze(
+  Object.keys(FORMAT_DTYPES) as SafetensorsDtype[],
+);

@@ -88,7 +88,12 @@ export interface SafetensorsErrorFacts extends ErrorFacts {
 export class SafetensorsError extends TensorError<SafetensorsErrorCode> {
   declare readonly facts: Readonly<SafetensorsErrorFacts>;
 
-  constructor(code: SafetensorsErrorCode, message: string, facts: SafetensorsErrorFacts, options: DifflensErrorOptions = {}) {
+  constructor(
+    code: SafetensorsErrorCode,
+    message: string,
+    facts: SafetensorsErrorFacts,
+    options: DifflensErrorOptions = {},
+  ) {
     const where = facts.tensor === undefined ? `in ${facts.file}` : `for tensor "${facts.tensor}" in ${facts.file}`;
     super(code, `safetensors ${code} ${where}: ${message}`, facts, options);
   }

@@ -4,7 +4,13 @@ import type { DType, Storage } from "../dtype.ts";
 import { DTYPE_BYTES } from "../dtype.ts";
 import { Tensor } from "../tensor.ts";
 import { SafetensorsError } from "./errors.ts";
-import { LENGTH_PREFIX_BYTES, parseHeader, readHeaderLength, type SafetensorsHeader, type SafetensorsTensorInfo } from "./header.ts";
+import {
+  LENGTH_PREFIX_BYTES,
+  parseHeader,
+  readHeaderLength,
+  type SafetensorsHeader,
+  type SafetensorsTensorInfo,
+} from "./header.ts";
 import { defaultMapFile, defaultMapRange, type MapFile, type MapRange } from "./mmap.ts";
 import { checkOptionKeys } from "./options.ts";
 
@@ -49,8 +55,17 @@ export class SafetensorsFile {
   private closed = false;
 
   /** Use `openSafetensors`; this constructor takes ownership of `fd` and `bytes`. */
-  constructor(path: string, header: SafetensorsHeader,
-    source: { fd: number | null; bytes: ArrayBuffer | null; access: SafetensorsAccess; mmapUnavailableReason?: string; mapRange?: MapRange }) {
+  constructor(
+    path: string,
+    header: SafetensorsHeader,
+    source: {
+      fd: number | null;
+      bytes: ArrayBuffer | null;
+      access: SafetensorsAccess;
+      mmapUnavailableReason?: string;
+      mapRange?: MapRange;
+    },
+  ) {
     this.path = path;
     this.mmapUnavailableReason = source.mmapUnavailableReason;
     this.header = header;
@@ -77,9 +92,11 @@ export class SafetensorsFile {
   info(name: string): SafetensorsTensorInfo {
     const info = this.header.tensors.get(name);
     if (info === undefined) {
-      throw new SafetensorsError("TENSOR_NOT_FOUND",
+      throw new SafetensorsError(
+        "TENSOR_NOT_FOUND",
         `no such tensor; the file holds ${this.header.tensors.size}${suggestKeys(name, this.header.tensors.keys())}`,
-        { file: this.path, tensor: name });
+        { file: this.path, tensor: name },
+      );
     }
     return info;
   }
@@ -89,9 +106,11 @@ export class SafetensorsFile {
     const info = this.info(name);
     const dtype = info.dtype;
     if (dtype === null) {
-      throw new SafetensorsError("UNSUPPORTED_DTYPE",
+      throw new SafetensorsError(
+        "UNSUPPORTED_DTYPE",
         `unsupported dtype ${info.formatDtype} for tensor "${name}" in file ${this.path}: a Tensor holds F32, F16, BF16, I32, I64, U8 and BOOL — use getBytes("${name}") for the raw little-endian bytes`,
-        { file: this.path, tensor: name });
+        { file: this.path, tensor: name },
+      );
     }
     const count = info.byteLength / DTYPE_BYTES[dtype];
     this.checkLength(name, count, `${count} ${dtype} elements`);
@@ -123,27 +142,37 @@ export class SafetensorsFile {
   /** Node 20 typed arrays hold at most 2^32 elements. */
   private checkLength(name: string, length: number, what: string): void {
     if (length > MAX_TYPED_ARRAY_LENGTH) {
-      throw new SafetensorsError("TENSOR_TOO_LARGE",
+      throw new SafetensorsError(
+        "TENSOR_TOO_LARGE",
         `${what} exceed the ${MAX_TYPED_ARRAY_LENGTH} elements one typed array can hold in this runtime`,
-        { file: this.path, tensor: name });
+        { file: this.path, tensor: name },
+      );
     }
   }
 
-  private readRegion(name: string, info: SafetensorsTensorInfo, alignment: number): { buffer: ArrayBuffer; byteOffset: number } {
+  private readRegion(
+    name: string,
+    info: SafetensorsTensorInfo,
+    alignment: number,
+  ): { buffer: ArrayBuffer; byteOffset: number } {
     if (this.closed) throw new SafetensorsError("CLOSED", "the file was closed", { file: this.path, tensor: name });
     if (this.bytes !== null) {
       if (info.byteOffset % alignment === 0) return { buffer: this.bytes, byteOffset: info.byteOffset };
       // Misaligned for this element type: copy into a fresh (aligned) buffer.
       return { buffer: this.bytes.slice(info.byteOffset, info.byteOffset + info.byteLength), byteOffset: 0 };
     }
-    if (this.fd === null) throw new SafetensorsError("CLOSED", "the file was closed", { file: this.path, tensor: name });
+    if (this.fd === null)
+      throw new SafetensorsError("CLOSED", "the file was closed", { file: this.path, tensor: name });
     if (this.mapRange !== null && info.byteOffset % alignment === 0) {
       // A mapping of just this tensor (page-aligned inside the add-on); misaligned tensors are read into a copy.
       let mapped: ArrayBuffer | null;
       try {
         mapped = this.mapRange(this.fd, info.byteOffset, info.byteLength);
       } catch (err) {
-        throw new SafetensorsError("IO_ERROR", `mapping the tensor failed: ${(err as Error)?.message ?? String(err)}`, { file: this.path, tensor: name });
+        throw new SafetensorsError("IO_ERROR", `mapping the tensor failed: ${(err as Error)?.message ?? String(err)}`, {
+          file: this.path,
+          tensor: name,
+        });
       }
       if (mapped !== null) return { buffer: mapped, byteOffset: 0 };
     }
@@ -181,15 +210,18 @@ export function openSafetensorsSync(path: string, options: OpenSafetensorsOption
       if (probe === null) return new SafetensorsFile(path, header, { fd, bytes: null, access: "mmap", mapRange });
       mapped = { bytes: null, reason: probe };
     } else if (options.mmap !== false) {
-      mapped = header.dataStart === size
-        ? { bytes: null, reason: "the file has no tensor data to map" }
-        : tryMap(options.mapFile ?? defaultMapFile(), path, header);
+      mapped =
+        header.dataStart === size
+          ? { bytes: null, reason: "the file has no tensor data to map" }
+          : tryMap(options.mapFile ?? defaultMapFile(), path, header);
     }
     const { bytes, reason } = mapped;
     // A mapping keeps the file's pages reachable by itself; the descriptor is only needed for positional reads.
     if (bytes !== null) fs.closeSync(fd);
     return new SafetensorsFile(path, header, {
-      fd: bytes !== null ? null : fd, bytes, access: bytes !== null ? "mmap" : "pread",
+      fd: bytes !== null ? null : fd,
+      bytes,
+      access: bytes !== null ? "mmap" : "pread",
       ...(reason === undefined ? {} : { mmapUnavailableReason: reason }),
     });
   } catch (err) {
@@ -199,7 +231,9 @@ export function openSafetensorsSync(path: string, options: OpenSafetensorsOption
 }
 
 /** Reads a whole file eagerly: one read of the file, then every tensor as a view of that buffer (aligned ones). */
-export async function readSafetensors(path: string): Promise<{ tensors: Record<string, Tensor>; metadata: Readonly<Record<string, string>> }> {
+export async function readSafetensors(
+  path: string,
+): Promise<{ tensors: Record<string, Tensor>; metadata: Readonly<Record<string, string>> }> {
   assertLittleEndianHost(path);
   const fd = openForRead(path);
   let file: SafetensorsFile;
@@ -213,7 +247,12 @@ export async function readSafetensors(path: string): Promise<{ tensors: Record<s
   }
   const tensors: Record<string, Tensor> = {};
   for (const name of file.keys()) {
-    Object.defineProperty(tensors, name, { value: file.get(name), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(tensors, name, {
+      value: file.get(name),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return { tensors, metadata: file.metadata };
 }
@@ -233,7 +272,11 @@ function readValidatedHeader(fd: number, path: string): { header: SafetensorsHea
   return { header: parseHeader(headerBytes, size, path), size };
 }
 
-function tryMap(mapFile: MapFile, path: string, header: SafetensorsHeader): { bytes: ArrayBuffer | null; reason?: string } {
+function tryMap(
+  mapFile: MapFile,
+  path: string,
+  header: SafetensorsHeader,
+): { bytes: ArrayBuffer | null; reason?: string } {
   let bytes: ArrayBuffer | null;
   try {
     bytes = mapFile(path);
@@ -246,15 +289,25 @@ function tryMap(mapFile: MapFile, path: string, header: SafetensorsHeader): { by
   for (const info of header.tensors.values()) end = Math.max(end, info.byteOffset + info.byteLength);
   // The file changed between the header read and the mapping: the views would be garbage, so refuse.
   if (bytes.byteLength < end) {
-    throw new SafetensorsError("OFFSETS_OUT_OF_RANGE",
+    throw new SafetensorsError(
+      "OFFSETS_OUT_OF_RANGE",
       `the mapping has ${bytes.byteLength} bytes but the header needs ${end}: the file shrank while it was being opened`,
-      { file: path });
+      { file: path },
+    );
   }
   return { bytes };
 }
 
 /** Reads `length` bytes at file `position` into `buffer` at `offset`, in chunks (a typed array and one read are capped). */
-function preadFully(fd: number, buffer: ArrayBufferLike, offset: number, length: number, position: number, path: string, tensor: string | undefined): void {
+function preadFully(
+  fd: number,
+  buffer: ArrayBufferLike,
+  offset: number,
+  length: number,
+  position: number,
+  path: string,
+  tensor: string | undefined,
+): void {
   let done = 0;
   while (done < length) {
     const want = Math.min(length - done, MAX_READ_CHUNK);
@@ -265,9 +318,11 @@ function preadFully(fd: number, buffer: ArrayBufferLike, offset: number, length:
       throw ioError(path, err, tensor);
     }
     if (got === 0) {
-      throw new SafetensorsError("OFFSETS_OUT_OF_RANGE",
+      throw new SafetensorsError(
+        "OFFSETS_OUT_OF_RANGE",
         `the file ended at byte ${position + done} while reading ${length} bytes at ${position}: it was truncated after it was opened`,
-        tensor === undefined ? { file: path } : { file: path, tensor });
+        tensor === undefined ? { file: path } : { file: path, tensor },
+      );
     }
     done += got;
   }
@@ -277,9 +332,11 @@ function allocate(byteLength: number, path: string, tensor: string | undefined):
   try {
     return new ArrayBuffer(byteLength);
   } catch (err) {
-    throw new SafetensorsError("ALLOCATION_FAILED",
+    throw new SafetensorsError(
+      "ALLOCATION_FAILED",
       `cannot allocate ${byteLength} bytes (${(err as Error).message}); memory-map the file instead (the add-on) or free memory`,
-      tensor === undefined ? { file: path } : { file: path, tensor });
+      tensor === undefined ? { file: path } : { file: path, tensor },
+    );
   }
 }
 
@@ -293,7 +350,8 @@ function openForRead(path: string): number {
 
 function ioError(path: string, err: unknown, tensor?: string): SafetensorsError {
   const e = err as NodeJS.ErrnoException;
-  const why = e?.code === "ENOENT" ? "no such file" : e?.code === "EISDIR" ? "it is a directory" : String(e?.message ?? err);
+  const why =
+    e?.code === "ENOENT" ? "no such file" : e?.code === "EISDIR" ? "it is a directory" : String(e?.message ?? err);
   return new SafetensorsError("IO_ERROR", why, tensor === undefined ? { file: path } : { file: path, tensor });
 }
 
@@ -301,20 +359,29 @@ let hostChecked = false;
 function assertLittleEndianHost(path: string): void {
   if (hostChecked) return;
   if (os.endianness() !== "LE") {
-    throw new SafetensorsError("BIG_ENDIAN_HOST", "safetensors data is little-endian and this reader does not byte-swap", { file: path });
+    throw new SafetensorsError(
+      "BIG_ENDIAN_HOST",
+      "safetensors data is little-endian and this reader does not byte-swap",
+      { file: path },
+    );
   }
   hostChecked = true;
 }
 
 function makeStorage(dtype: DType, buffer: ArrayBuffer, byteOffset: number, count: number): Storage {
   switch (dtype) {
-    case "f32": return new Float32Array(buffer, byteOffset, count);
+    case "f32":
+      return new Float32Array(buffer, byteOffset, count);
     case "f16":
-    case "bf16": return new Uint16Array(buffer, byteOffset, count);
-    case "i32": return new Int32Array(buffer, byteOffset, count);
-    case "i64": return new BigInt64Array(buffer, byteOffset, count);
+    case "bf16":
+      return new Uint16Array(buffer, byteOffset, count);
+    case "i32":
+      return new Int32Array(buffer, byteOffset, count);
+    case "i64":
+      return new BigInt64Array(buffer, byteOffset, count);
     case "u8":
-    case "bool": return new Uint8Array(buffer, byteOffset, count);
+    case "bool":
+      return new Uint8Array(buffer, byteOffset, count);
   }
 }
 

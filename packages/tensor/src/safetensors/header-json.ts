@@ -12,7 +12,10 @@ export type JsonObject = Map<string, JsonValue>;
 
 /** A number that is not an integer literal within Number.MAX_SAFE_INTEGER (a fraction, exponent or huge value). */
 export class JsonNumber {
-  constructor(readonly text: string, readonly value: number) {}
+  constructor(
+    readonly text: string,
+    readonly value: number,
+  ) {}
 }
 
 /** Why the text is not acceptable JSON: a syntax problem, or a key that occurs twice in one object. */
@@ -33,7 +36,10 @@ export class HeaderJsonError extends Error {
 /** A safetensors header nests three levels; anything past this is hostile or broken. */
 export const MAX_JSON_DEPTH = 64;
 
-const WS_SPACE = 0x20, WS_TAB = 0x09, WS_LF = 0x0a, WS_CR = 0x0d;
+const WS_SPACE = 0x20,
+  WS_TAB = 0x09,
+  WS_LF = 0x0a,
+  WS_CR = 0x0d;
 
 export function parseStrictJson(text: string): JsonValue {
   const parser = new Parser(text);
@@ -72,12 +78,18 @@ class Parser {
     if (depth > MAX_JSON_DEPTH) this.fail(`nesting deeper than ${MAX_JSON_DEPTH}`);
     const c = this.text.charCodeAt(this.pos);
     switch (c) {
-      case 0x7b /* { */: return this.parseObject(depth, path);
-      case 0x5b /* [ */: return this.parseArray(depth, path);
-      case 0x22 /* " */: return this.parseString();
-      case 0x74 /* t */: return this.parseLiteral("true", true);
-      case 0x66 /* f */: return this.parseLiteral("false", false);
-      case 0x6e /* n */: return this.parseLiteral("null", null);
+      case 0x7b /* { */:
+        return this.parseObject(depth, path);
+      case 0x5b /* [ */:
+        return this.parseArray(depth, path);
+      case 0x22 /* " */:
+        return this.parseString();
+      case 0x74 /* t */:
+        return this.parseLiteral("true", true);
+      case 0x66 /* f */:
+        return this.parseLiteral("false", false);
+      case 0x6e /* n */:
+        return this.parseLiteral("null", null);
       default:
         if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.parseNumber();
         return this.fail(`unexpected ${this.describeHere()}`);
@@ -183,14 +195,22 @@ class Parser {
     const e = t.charCodeAt(this.pos + 1);
     this.pos += 2;
     switch (e) {
-      case 0x22: return '"';
-      case 0x5c: return "\\";
-      case 0x2f: return "/";
-      case 0x62: return "\b";
-      case 0x66: return "\f";
-      case 0x6e: return "\n";
-      case 0x72: return "\r";
-      case 0x74: return "\t";
+      case 0x22:
+        return '"';
+      case 0x5c:
+        return "\\";
+      case 0x2f:
+        return "/";
+      case 0x62:
+        return "\b";
+      case 0x66:
+        return "\f";
+      case 0x6e:
+        return "\n";
+      case 0x72:
+        return "\r";
+      case 0x74:
+        return "\t";
       case 0x75: {
         const unit = this.readHex4();
         if (unit >= 0xdc00 && unit <= 0xdfff) this.fail("lone trailing surrogate in a \\u escape");

@@ -1,12 +1,16 @@
-export { SafetensorsError, type SafetensorsErrorCode, type SafetensorsErrorFacts } from "./errors.ts";
+export { type CheckpointTensorInfo, openCheckpoint, SafetensorsCheckpoint } from "./checkpoint.ts";
 export type { SafetensorsDtype } from "./dtypes.ts";
-export type { SafetensorsHeader, SafetensorsTensorInfo } from "./header.ts";
-export { parseSafetensorsHeader, loadSafetensorsFromBytes } from "./parse-buffer.ts";
+export { SafetensorsError, type SafetensorsErrorCode, type SafetensorsErrorFacts } from "./errors.ts";
 export {
-  openSafetensors, openSafetensorsSync, readSafetensors, SafetensorsFile,
-  type OpenSafetensorsOptions, type SafetensorsAccess,
+  type OpenSafetensorsOptions,
+  openSafetensors,
+  openSafetensorsSync,
+  readSafetensors,
+  type SafetensorsAccess,
+  SafetensorsFile,
 } from "./file.ts";
+export type { SafetensorsHeader, SafetensorsTensorInfo } from "./header.ts";
 export type { MapFile } from "./mmap.ts";
-export { openCheckpoint, SafetensorsCheckpoint, type CheckpointTensorInfo } from "./checkpoint.ts";
-export { writeSafetensors, serializeSafetensors, type TensorMap } from "./write.ts";
-export { writeShardedCheckpoint, type ShardedWriteOptions, type ShardedWriteResult } from "./sharded-writer.ts";
+export { loadSafetensorsFromBytes, parseSafetensorsHeader } from "./parse-buffer.ts";
+export { type ShardedWriteOptions, type ShardedWriteResult, writeShardedCheckpoint } from "./sharded-writer.ts";
+export { serializeSafetensors, type TensorMap, writeSafetensors } from "./write.ts";

@@ -6,7 +6,7 @@ import type { Tensor } from "../tensor.ts";
 import { INDEX_FILE_NAME, SINGLE_FILE_NAME } from "./checkpoint.ts";
 import { SafetensorsError } from "./errors.ts";
 import { checkOptionKeys } from "./options.ts";
-import { compareUtf8, tensorEntries, writeStreamedAtomic, writeSafetensors, type TensorMap } from "./write.ts";
+import { compareUtf8, type TensorMap, tensorEntries, writeSafetensors, writeStreamedAtomic } from "./write.ts";
 
 export interface ShardedWriteOptions {
   /** Largest data size of one shard in bytes; a single tensor larger than this gets a shard of its own. */
@@ -33,11 +33,17 @@ const SHARD_NAME = /^model-\d{5}-of-\d{5}\.safetensors$/;
  * written atomically and the index last, so a reader never sees an index naming a shard that is not complete.
  * Shard files and an index left in the folder by an earlier save with another layout are removed afterwards.
  */
-export async function writeShardedCheckpoint(dir: string, tensors: TensorMap, options: ShardedWriteOptions): Promise<ShardedWriteResult> {
+export async function writeShardedCheckpoint(
+  dir: string,
+  tensors: TensorMap,
+  options: ShardedWriteOptions,
+): Promise<ShardedWriteResult> {
   checkOptionKeys(options, ["maxShardBytes", "metadata"], "writeShardedCheckpoint", dir);
   const { maxShardBytes } = options;
   if (!(Number.isSafeInteger(maxShardBytes) && maxShardBytes > 0)) {
-    throw new SafetensorsError("INVALID_OPTIONS", `maxShardBytes must be a positive integer, got ${maxShardBytes}`, { file: dir });
+    throw new SafetensorsError("INVALID_OPTIONS", `maxShardBytes must be a positive integer, got ${maxShardBytes}`, {
+      file: dir,
+    });
   }
   const entries = tensorEntries(tensors);
   const shards: Array<Array<[string, Tensor]>> = [];
@@ -64,17 +70,25 @@ export async function writeShardedCheckpoint(dir: string, tensors: TensorMap, op
     return { files: [SINGLE_FILE_NAME], index: null, totalSize };
   }
   const n = shards.length;
-  const files = shards.map((_, i) => `model-${String(i + 1).padStart(5, "0")}-of-${String(n).padStart(5, "0")}.safetensors`);
+  const files = shards.map(
+    (_, i) => `model-${String(i + 1).padStart(5, "0")}-of-${String(n).padStart(5, "0")}.safetensors`,
+  );
   const weightMap: Record<string, string> = {};
   for (let i = 0; i < n; i++) {
     await writeSafetensors(path.join(dir, files[i]!), new Map(shards[i]), options.metadata);
     for (const [name] of shards[i]!) Object.defineProperty(weightMap, name, { value: files[i], enumerable: true });
   }
-  const sortedMap = Object.fromEntries(Object.keys(weightMap).sort(compareUtf8).map((k) => [k, weightMap[k]]));
+  const sortedMap = Object.fromEntries(
+    Object.keys(weightMap)
+      .sort(compareUtf8)
+      .map((k) => [k, weightMap[k]]),
+  );
   // As transformers writes it: json.dumps(index, indent=2, sort_keys=True) + "\n", whose ensure_ascii escapes
   // every non-ASCII UTF-16 unit as \uXXXX (lowercase hex).
-  const indexText = `${JSON.stringify({ metadata: { total_size: totalSize }, weight_map: sortedMap }, null, 2)
-    .replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}\n`;
+  const indexText = `${JSON.stringify({ metadata: { total_size: totalSize }, weight_map: sortedMap }, null, 2).replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  )}\n`;
   const indexPath = path.join(dir, INDEX_FILE_NAME);
   await writeStreamedAtomic(indexPath, async (h) => {
     await h.writeFile(indexText, "utf8");

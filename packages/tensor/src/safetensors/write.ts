@@ -27,11 +27,17 @@ export interface SafetensorsLayout {
  * the data section. The reference writes metadata keys in hash-map order, which is random; we sort them, so our
  * output is deterministic and matches the reference whenever it has at most one metadata key.
  */
-export function planSafetensorsLayout(tensors: TensorMap, metadata?: Readonly<Record<string, string>>, file = "<memory>"): SafetensorsLayout {
+export function planSafetensorsLayout(
+  tensors: TensorMap,
+  metadata?: Readonly<Record<string, string>>,
+  file = "<memory>",
+): SafetensorsLayout {
   const named = tensorEntries(tensors);
   for (const [name, tensor] of named) checkTensor(name, tensor, file);
-  named.sort(([an, at], [bn, bt]) =>
-    formatDtypeRank(toFormatDtype(bt.dtype)) - formatDtypeRank(toFormatDtype(at.dtype)) || compareUtf8(an, bn));
+  named.sort(
+    ([an, at], [bn, bt]) =>
+      formatDtypeRank(toFormatDtype(bt.dtype)) - formatDtypeRank(toFormatDtype(at.dtype)) || compareUtf8(an, bn),
+  );
 
   const parts: string[] = [];
   if (metadata !== undefined) parts.push(`${JSON.stringify(METADATA_KEY)}:${metadataJson(metadata, file)}`);
@@ -42,7 +48,9 @@ export function planSafetensorsLayout(tensors: TensorMap, metadata?: Readonly<Re
     const end = begin + tensor.size * DTYPE_BYTES[tensor.dtype];
     offset = end;
     entries.push({ name, tensor, begin, end });
-    parts.push(`${JSON.stringify(name)}:{"dtype":"${toFormatDtype(tensor.dtype)}","shape":[${tensor.shape.join(",")}],"data_offsets":[${begin},${end}]}`);
+    parts.push(
+      `${JSON.stringify(name)}:{"dtype":"${toFormatDtype(tensor.dtype)}","shape":[${tensor.shape.join(",")}],"data_offsets":[${begin},${end}]}`,
+    );
   }
   const json = new TextEncoder().encode(`{${parts.join(",")}}`);
   const padded = json.length + ((8 - (json.length % 8)) % 8);
@@ -65,12 +73,16 @@ export function serializeSafetensors(tensors: TensorMap, metadata?: Readonly<Rec
  * Writes a safetensors file atomically: streamed into a temp file beside it, fsync, then renamed over
  * `path` — a reader sees the old file or the complete new one, never a half-written one.
  */
-export async function writeSafetensors(path: string, tensors: TensorMap, metadata?: Readonly<Record<string, string>>): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: TensorMap,
+  metadata?: Readonly<Record<string, string>>,
+): Promise<void> {
   const layout = planSafetensorsLayout(tensors, metadata, path);
   await writeStreamedAtomic(path, async (handle) => {
     let position = 0;
     const put = async (bytes: Uint8Array): Promise<void> => {
-      for (let done = 0; done < bytes.length;) {
+      for (let done = 0; done < bytes.length; ) {
         const { bytesWritten } = await handle.write(bytes, done, Math.min(bytes.length - done, WRITE_CHUNK), position);
         done += bytesWritten;
         position += bytesWritten;
@@ -87,7 +99,10 @@ const WRITE_CHUNK = 1 << 30;
  * Runs `fill` on a fresh temp file beside `target`, fsyncs it, renames it over `target`; removes it on failure.
  * `writeFileAtomic` of @difflens/common for content that is streamed (gigabytes of tensors) instead of held whole.
  */
-export async function writeStreamedAtomic(target: string, fill: (handle: fsp.FileHandle) => Promise<void>): Promise<void> {
+export async function writeStreamedAtomic(
+  target: string,
+  fill: (handle: fsp.FileHandle) => Promise<void>,
+): Promise<void> {
   const tmp = tempPathBeside(target);
   let handle: fsp.FileHandle | undefined;
   try {
@@ -127,21 +142,30 @@ export function tensorEntries(tensors: TensorMap): Array<[string, Tensor]> {
 
 function checkTensor(name: string, tensor: Tensor, file: string): void {
   if (name === METADATA_KEY) {
-    throw new SafetensorsError("INVALID_NAME", `"${METADATA_KEY}" is reserved for the metadata record`, { file, tensor: name });
+    throw new SafetensorsError("INVALID_NAME", `"${METADATA_KEY}" is reserved for the metadata record`, {
+      file,
+      tensor: name,
+    });
   }
   if (!isWellFormedUtf16(name)) {
-    throw new SafetensorsError("INVALID_NAME", "the name holds a lone UTF-16 surrogate and cannot be written as UTF-8", { file, tensor: name });
+    throw new SafetensorsError(
+      "INVALID_NAME",
+      "the name holds a lone UTF-16 surrogate and cannot be written as UTF-8",
+      { file, tensor: name },
+    );
   }
-  if (!(tensor instanceof Tensor) || !Object.prototype.hasOwnProperty.call(DTYPE_BYTES, tensor.dtype)) {
+  if (!(tensor instanceof Tensor) || !Object.hasOwn(DTYPE_BYTES, tensor.dtype)) {
     throw new SafetensorsError("INVALID_TENSOR", "not a Tensor of a dtype this writer knows", { file, tensor: name });
   }
   if (tensor.dtype === "bool") {
     const data = tensor.data as Uint8Array;
     for (let i = 0; i < data.length; i++) {
       if (data[i]! > 1) {
-        throw new SafetensorsError("INVALID_TENSOR",
+        throw new SafetensorsError(
+          "INVALID_TENSOR",
           `bool element ${i} is ${data[i]}; BOOL bytes must be 0 or 1 (readers such as torch misread other values)`,
-          { file, tensor: name });
+          { file, tensor: name },
+        );
       }
     }
   }
@@ -153,9 +177,11 @@ function metadataJson(metadata: Readonly<Record<string, string>>, file: string):
   for (const key of keys) {
     const value: unknown = metadata[key];
     if (typeof value !== "string" || !isWellFormedUtf16(value) || !isWellFormedUtf16(key)) {
-      throw new SafetensorsError("INVALID_METADATA",
+      throw new SafetensorsError(
+        "INVALID_METADATA",
         `metadata ${JSON.stringify(key)} must map to a well-formed string, got ${typeof value === "string" ? "a string with a lone surrogate" : typeof value}`,
-        { file });
+        { file },
+      );
     }
     parts.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
   }

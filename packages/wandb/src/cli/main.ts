@@ -1,6 +1,11 @@
 // difflens-wandb: upload run folders to W&B. `pnpm difflens-wandb sync <run folder>...`
 import {
-  isMainModule, runCommandTable, UsageError, type CliOptions, type Command, type CommandContext,
+  type CliOptions,
+  type Command,
+  type CommandContext,
+  isMainModule,
+  runCommandTable,
+  UsageError,
 } from "@difflens/common";
 import { WandbError } from "../errors.ts";
 import { syncRunFolder } from "../sync.ts";
@@ -63,7 +68,8 @@ async function sync({ flags, positionals }: CommandContext): Promise<number> {
         : report.unfinished
           ? "no exit record (crashed or still running; --exit-code closes it)"
           : "open";
-      const lines = `${report.localLines} history lines, ${report.sentLines} sent now, ` +
+      const lines =
+        `${report.localLines} history lines, ${report.sentLines} sent now, ` +
         `${report.acknowledgedLines} on the server`;
       const url = report.url !== null ? `; ${report.url}` : "";
       console.log(`${folder}: ${lines}; ${report.filesUploaded} files uploaded; run ${state}${url}`);

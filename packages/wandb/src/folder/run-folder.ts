@@ -1,11 +1,21 @@
 import {
-  closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, truncateSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  truncateSync,
 } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "@difflens/common";
 import { WandbError } from "../errors.ts";
 import { parseWandbJson, stringifyWandbJson } from "../wandb-json.ts";
-import { writeFileAtomic } from "@difflens/common";
-import { FILES, RUN_FOLDER_FORMAT, RUN_FOLDER_VERSION, type ExitRecord, type RunManifest } from "./layout.ts";
+import { type ExitRecord, FILES, RUN_FOLDER_FORMAT, RUN_FOLDER_VERSION, type RunManifest } from "./layout.ts";
 
 /** Create a fresh run folder with its identity, config, metadata and an empty history. */
 export function createRunFolder(
@@ -58,7 +68,10 @@ export function reopenRunFolder(path: string, config: Readonly<Record<string, un
 /** Read and check run.json; a foreign or damaged folder gets an error that says what it looks like. */
 export function readManifest(path: string): RunManifest {
   if (!existsSync(path) || !statSync(path).isDirectory()) {
-    throw new WandbError("NOT_A_RUN_FOLDER", "no such folder", { file: path, fix: "pass the folder printed at the start of the run" });
+    throw new WandbError("NOT_A_RUN_FOLDER", "no such folder", {
+      file: path,
+      fix: "pass the folder printed at the start of the run",
+    });
   }
   const manifestPath = join(path, FILES.run);
   if (!existsSync(manifestPath)) {
@@ -66,7 +79,9 @@ export function readManifest(path: string): RunManifest {
       file: path,
       expected: `a folder with ${FILES.run} and ${FILES.history}`,
       got: describeForeignFolder(path),
-      ...(looksLikePythonWandb(path) ? { fix: "this is a Python wandb run folder: upload it with `wandb sync <folder>`" } : {}),
+      ...(looksLikePythonWandb(path)
+        ? { fix: "this is a Python wandb run folder: upload it with `wandb sync <folder>`" }
+        : {}),
     });
   }
   const manifest = readJson(manifestPath) as Partial<RunManifest>;
@@ -89,7 +104,11 @@ export function readManifest(path: string): RunManifest {
   }
   for (const field of ["id", "project", "createdAt"] as const) {
     if (typeof manifest[field] !== "string" || manifest[field].length === 0) {
-      throw new WandbError("RUN_FOLDER_CORRUPT", `${FILES.run} lacks ${field}`, { file: manifestPath, field, got: JSON.stringify(manifest[field]) });
+      throw new WandbError("RUN_FOLDER_CORRUPT", `${FILES.run} lacks ${field}`, {
+        file: manifestPath,
+        field,
+        got: JSON.stringify(manifest[field]),
+      });
     }
   }
   if (!existsSync(join(path, FILES.history))) {
@@ -118,7 +137,11 @@ export function readExitRecord(path: string): ExitRecord | null {
   if (!existsSync(file)) return null;
   const record = readJson(file) as Partial<ExitRecord>;
   if (typeof record.exitCode !== "number") {
-    throw new WandbError("RUN_FOLDER_CORRUPT", "exit record without an integer exitCode", { file, field: "exitCode", got: String(record.exitCode) });
+    throw new WandbError("RUN_FOLDER_CORRUPT", "exit record without an integer exitCode", {
+      file,
+      field: "exitCode",
+      got: String(record.exitCode),
+    });
   }
   return record as ExitRecord;
 }
@@ -165,12 +188,21 @@ export function parseHistoryLine(line: string, lineNumber: number, path: string)
   try {
     row = parseWandbJson(line);
   } catch (error) {
-    throw new WandbError("RUN_FOLDER_CORRUPT", `history line ${lineNumber} is not valid JSON: ${(error as Error).message}`, {
-      file: join(path, FILES.history),
-      fix: "remove or repair that line; lines after it are otherwise lost to sync",
-    });
+    throw new WandbError(
+      "RUN_FOLDER_CORRUPT",
+      `history line ${lineNumber} is not valid JSON: ${(error as Error).message}`,
+      {
+        file: join(path, FILES.history),
+        fix: "remove or repair that line; lines after it are otherwise lost to sync",
+      },
+    );
   }
-  if (typeof row !== "object" || row === null || Array.isArray(row) || typeof (row as Record<string, unknown>)["_step"] !== "number") {
+  if (
+    typeof row !== "object" ||
+    row === null ||
+    Array.isArray(row) ||
+    typeof (row as Record<string, unknown>)["_step"] !== "number"
+  ) {
     throw new WandbError("RUN_FOLDER_CORRUPT", `history line ${lineNumber} is not a W&B history row`, {
       file: join(path, FILES.history),
       expected: 'an object with a numeric "_step"',
@@ -202,7 +234,9 @@ export function listRunFiles(path: string): { name: string; size: number; mtimeM
 }
 
 function looksLikePythonWandb(path: string): boolean {
-  return readdirSync(path).some((name) => name.endsWith(".wandb")) || existsSync(join(path, "files", "wandb-metadata.json"));
+  return (
+    readdirSync(path).some((name) => name.endsWith(".wandb")) || existsSync(join(path, "files", "wandb-metadata.json"))
+  );
 }
 
 function describeForeignFolder(path: string): string {

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { WandbError } from "../errors.ts";
 import { writeFileAtomic } from "@difflens/common";
+import { WandbError } from "../errors.ts";
 import { FILES } from "./layout.ts";
 import { readJson } from "./run-folder.ts";
 
@@ -33,7 +33,16 @@ interface SyncStateFile {
 }
 
 export function emptyTargetState(): TargetState {
-  return { entity: null, upserted: false, configDigest: null, historyAcked: 0, summaryDigest: null, uploaded: {}, completeSent: false, lastError: null };
+  return {
+    entity: null,
+    upserted: false,
+    configDigest: null,
+    historyAcked: 0,
+    summaryDigest: null,
+    uploaded: {},
+    completeSent: false,
+    lastError: null,
+  };
 }
 
 export function loadTargetState(folder: string, baseUrl: string): TargetState {

@@ -2,12 +2,12 @@ import { WandbError } from "../errors.ts";
 import { authorizationHeader, request, type ServerTarget } from "./http.ts";
 import {
   CREATE_RUN_FILES,
-  RUN_RESUME_STATUS,
-  UPSERT_BUCKET,
-  VIEWER,
   type CreateRunFilesResult,
+  RUN_RESUME_STATUS,
   type RunResumeStatusResult,
+  UPSERT_BUCKET,
   type UpsertBucketResult,
+  VIEWER,
   type ViewerResult,
 } from "./operations.ts";
 
@@ -62,7 +62,11 @@ export class WandbApi {
 
   /** Lines of history the server holds for the run (0 when it does not know the run). */
   async historyLineCount(entity: string, project: string, run: string): Promise<number> {
-    const result = await this.graphql<RunResumeStatusResult>("RunResumeStatus", RUN_RESUME_STATUS, { project, entity, name: run });
+    const result = await this.graphql<RunResumeStatusResult>("RunResumeStatus", RUN_RESUME_STATUS, {
+      project,
+      entity,
+      name: run,
+    });
     return result.model?.bucket?.historyLineCount ?? 0;
   }
 
@@ -85,18 +89,29 @@ export class WandbApi {
   }
 
   private async graphql<T>(operationName: string, query: string, variables: Record<string, unknown>): Promise<T> {
-    const text = await request(this.target, "POST", `${this.target.baseUrl}/graphql`, JSON.stringify({ query, variables, operationName }), {
-      "Content-Type": "application/json",
-      Authorization: authorizationHeader(this.target.apiKey),
-    });
+    const text = await request(
+      this.target,
+      "POST",
+      `${this.target.baseUrl}/graphql`,
+      JSON.stringify({ query, variables, operationName }),
+      {
+        "Content-Type": "application/json",
+        Authorization: authorizationHeader(this.target.apiKey),
+      },
+    );
     let parsed: { data?: T; errors?: { message?: string }[] };
     try {
       parsed = JSON.parse(text) as typeof parsed;
     } catch {
-      throw new WandbError("HTTP_RETRYABLE", `${operationName}: the server answered something other than JSON`, { got: text.slice(0, 200) });
+      throw new WandbError("HTTP_RETRYABLE", `${operationName}: the server answered something other than JSON`, {
+        got: text.slice(0, 200),
+      });
     }
     if (parsed.errors !== undefined && parsed.errors.length > 0) {
-      throw new WandbError("GRAPHQL_ERROR", `${operationName} failed: ${parsed.errors.map((e) => e.message ?? "?").join("; ")}`);
+      throw new WandbError(
+        "GRAPHQL_ERROR",
+        `${operationName} failed: ${parsed.errors.map((e) => e.message ?? "?").join("; ")}`,
+      );
     }
     if (parsed.data === undefined || parsed.data === null) {
       throw new WandbError("GRAPHQL_ERROR", `${operationName}: no data in the answer`, { got: text.slice(0, 200) });

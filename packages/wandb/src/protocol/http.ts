@@ -37,7 +37,10 @@ export async function request(
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
-    const reason = (error as Error).name === "TimeoutError" ? `no answer within ${target.requestTimeoutMs} ms` : (cause ?? (error as Error).message);
+    const reason =
+      (error as Error).name === "TimeoutError"
+        ? `no answer within ${target.requestTimeoutMs} ms`
+        : (cause ?? (error as Error).message);
     throw new WandbError("HTTP_RETRYABLE", `${method} ${url} failed: ${reason}`);
   }
   let text: string;

@@ -115,10 +115,21 @@ export interface ViewerResult {
   viewer: { id: string; entity: string | null } | null;
 }
 export interface UpsertBucketResult {
-  upsertBucket: { bucket: { id: string; name: string; displayName: string | null; project: { name: string; entity: { name: string } } } | null } | null;
+  upsertBucket: {
+    bucket: {
+      id: string;
+      name: string;
+      displayName: string | null;
+      project: { name: string; entity: { name: string } };
+    } | null;
+  } | null;
 }
 export interface CreateRunFilesResult {
-  createRunFiles: { runID: string | null; uploadHeaders: string[] | null; files: { name: string; uploadUrl: string }[] } | null;
+  createRunFiles: {
+    runID: string | null;
+    uploadHeaders: string[] | null;
+    files: { name: string; uploadUrl: string }[];
+  } | null;
 }
 export interface RunResumeStatusResult {
   model: { bucket: { historyLineCount: number | null } | null } | null;

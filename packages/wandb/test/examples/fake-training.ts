@@ -1,10 +1,11 @@
 // The README example: a short fake training run logged online (to a loopback W&B server) and offline,
 // then the offline run synced. Run it: npx tsx packages/wandb/test/examples/fake-training.ts
-import { fileURLToPath } from "node:url";
+
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { init, syncRunFolder, type RunLogger } from "../../src/index.ts";
+import { fileURLToPath } from "node:url";
+import { init, type RunLogger, syncRunFolder } from "../../src/index.ts";
 import { FakeWandbServer } from "../helpers/fake-wandb-server.ts";
 
 /** A trainer that knows only the RunLogger shape, not this package. */
@@ -24,7 +25,10 @@ export async function example(say: (line: string) => void = console.log): Promis
   const dir = mkdtempSync(join(tmpdir(), "difflens-wandb-example-"));
   try {
     // Online: streams in the background while training; finish() drains and closes the run.
-    const online = init({ project: "demo", mode: "online", dir, baseUrl: server.baseUrl, apiKey: server.apiKey, config: { lr: 1e-3 } }, say);
+    const online = init(
+      { project: "demo", mode: "online", dir, baseUrl: server.baseUrl, apiKey: server.apiKey, config: { lr: 1e-3 } },
+      say,
+    );
     await train(online, 50);
     online.saveFile("results.json", JSON.stringify({ final: "ok" }));
     say(`online: ${JSON.stringify(await online.finish())}`);

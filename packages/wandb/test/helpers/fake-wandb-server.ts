@@ -97,7 +97,22 @@ export class FakeWandbServer {
     const key = `${entity}/${project}/${id}`;
     let run = this.runs.get(key);
     if (run === undefined) {
-      run = { entity, project, id, upserts: [], history: [], resent: 0, conflicts: 0, gaps: 0, summary: null, complete: false, exitcode: null, preempting: false, uploadedNotices: [], files: new Map() };
+      run = {
+        entity,
+        project,
+        id,
+        upserts: [],
+        history: [],
+        resent: 0,
+        conflicts: 0,
+        gaps: 0,
+        summary: null,
+        complete: false,
+        exitcode: null,
+        preempting: false,
+        uploadedNotices: [],
+        files: new Map(),
+      };
       this.runs.set(key, run);
     }
     return run;
@@ -132,10 +147,23 @@ export class FakeWandbServer {
         return this.reply(res, 400, { error: "body is not JSON" });
       }
     }
-    const kind = isUpload ? "upload" : url.pathname.endsWith("/file_stream") ? "file_stream" : url.pathname === "/graphql" ? graphqlOperation(body) : "unknown";
+    const kind = isUpload
+      ? "upload"
+      : url.pathname.endsWith("/file_stream")
+        ? "file_stream"
+        : url.pathname === "/graphql"
+          ? graphqlOperation(body)
+          : "unknown";
     const expected = `Basic ${Buffer.from(`api:${this.apiKey}`).toString("base64")}`;
     const authOk = req.headers.authorization === expected;
-    this.transcript.push({ method: req.method ?? "", path: url.pathname, kind, authOk, contentType: req.headers["content-type"] ?? null, body: isUpload ? `<${raw.length} bytes>` : body });
+    this.transcript.push({
+      method: req.method ?? "",
+      path: url.pathname,
+      kind,
+      authOk,
+      contentType: req.headers["content-type"] ?? null,
+      body: isUpload ? `<${raw.length} bytes>` : body,
+    });
 
     const faultIndex = this.faults.findIndex((f) => f.match === undefined || f.match({ kind }));
     const fault = faultIndex >= 0 ? this.faults.splice(faultIndex, 1)[0] : undefined;
@@ -179,7 +207,15 @@ export class FakeWandbServer {
         run.upserts.push(v);
         return ok({
           upsertBucket: {
-            bucket: { id: `bucket-${id}`, name: id, displayName: v["displayName"] ?? id, description: null, config: v["config"] ?? "{}", sweepName: null, project: { id: `project-${project}`, name: project, entity: { id: `entity-${entity}`, name: entity } } },
+            bucket: {
+              id: `bucket-${id}`,
+              name: id,
+              displayName: v["displayName"] ?? id,
+              description: null,
+              config: v["config"] ?? "{}",
+              sweepName: null,
+              project: { id: `project-${project}`, name: project, entity: { id: `entity-${entity}`, name: entity } },
+            },
             inserted,
           },
         });
@@ -187,7 +223,22 @@ export class FakeWandbServer {
       case "RunResumeStatus": {
         const run = this.runs.get(`${entityOf(v["entity"])}/${String(v["project"])}/${String(v["name"])}`);
         return ok({
-          model: { id: "m", name: v["project"], entity: { id: "e", name: entityOf(v["entity"]) }, bucket: run === undefined ? null : { id: `bucket-${run.id}`, name: run.id, historyLineCount: run.history.length, eventsLineCount: 0, logLineCount: 0, summaryMetrics: run.summary } },
+          model: {
+            id: "m",
+            name: v["project"],
+            entity: { id: "e", name: entityOf(v["entity"]) },
+            bucket:
+              run === undefined
+                ? null
+                : {
+                    id: `bucket-${run.id}`,
+                    name: run.id,
+                    historyLineCount: run.history.length,
+                    eventsLineCount: 0,
+                    logLineCount: 0,
+                    summaryMetrics: run.summary,
+                  },
+          },
         });
       }
       case "CreateRunFiles": {
@@ -199,7 +250,10 @@ export class FakeWandbServer {
           createRunFiles: {
             runID: `bucket-${run.id}`,
             uploadHeaders: ["X-Test-Upload:yes"],
-            files: names.map((name) => ({ name, uploadUrl: `${this.baseUrl}/upload/${entity}/${run.project}/${run.id}/${encodeURIComponent(name)}?signature=test` })),
+            files: names.map((name) => ({
+              name,
+              uploadUrl: `${this.baseUrl}/upload/${entity}/${run.project}/${run.id}/${encodeURIComponent(name)}?signature=test`,
+            })),
           },
         });
       }
@@ -214,7 +268,8 @@ export class FakeWandbServer {
     if (run === undefined) return { status: 404, body: { error: "run not found: upsert it first" } };
     const files = (body["files"] ?? {}) as Record<string, { offset: number; content: string[] }>;
     for (const [name, chunk] of Object.entries(files)) {
-      if (typeof chunk.offset !== "number" || !Array.isArray(chunk.content)) return { status: 400, body: { error: `bad chunk for ${name}` } };
+      if (typeof chunk.offset !== "number" || !Array.isArray(chunk.content))
+        return { status: 400, body: { error: `bad chunk for ${name}` } };
       for (const line of chunk.content) parseWandbJson(line); // every line must be W&B JSON
       if (name === "wandb-history.jsonl") {
         if (chunk.offset > run.history.length) run.gaps++;
@@ -241,7 +296,11 @@ export class FakeWandbServer {
   }
 
   private upload(url: URL, req: IncomingMessage, raw: Buffer): { status: number; body: unknown } {
-    if (req.method !== "PUT" || req.headers["x-test-upload"] !== "yes" || url.searchParams.get("signature") !== "test") {
+    if (
+      req.method !== "PUT" ||
+      req.headers["x-test-upload"] !== "yes" ||
+      url.searchParams.get("signature") !== "test"
+    ) {
       return { status: 403, body: { error: "upload without the signed URL's headers" } };
     }
     const [, , entity, project, id, ...name] = url.pathname.split("/");

@@ -8,7 +8,12 @@ export async function runSdkShortRun(): Promise<void> {
     log(data: Record<string, unknown>, step?: number): void;
     finish(code?: number): Promise<void>;
   };
-  await sdk.init({ project: "sdk-transcript", id: "sdkrun01", name: "sdk short run", config: { lr: 0.001, layers: 2 } });
+  await sdk.init({
+    project: "sdk-transcript",
+    id: "sdkrun01",
+    name: "sdk short run",
+    config: { lr: 0.001, layers: 2 },
+  });
   for (let step = 0; step < 3; step++) sdk.log({ loss: 1 / (step + 1), acc: step / 3 }, step);
   await sdk.finish(0);
 }

@@ -22,8 +22,13 @@ export function normaliseTranscript(requests: readonly RecordedRequest[]): unkno
     let body = r.body as Record<string, unknown> | null;
     if (r.kind === "file_stream" && body !== null && typeof body["files"] === "object") {
       const files: Record<string, unknown> = {};
-      for (const [name, chunk] of Object.entries(body["files"] as Record<string, { offset: number; content: string[] }>)) {
-        files[name] = { offset: chunk.offset, content: chunk.content.map((line) => redactVolatile(parseWandbJson(line))) };
+      for (const [name, chunk] of Object.entries(
+        body["files"] as Record<string, { offset: number; content: string[] }>,
+      )) {
+        files[name] = {
+          offset: chunk.offset,
+          content: chunk.content.map((line) => redactVolatile(parseWandbJson(line))),
+        };
       }
       body = { ...body, files };
     }
@@ -31,7 +36,14 @@ export function normaliseTranscript(requests: readonly RecordedRequest[]): unkno
       const { query, ...rest } = body;
       body = { ...rest, query: typeof query === "string" ? query.replace(/\s+/g, " ").trim() : query };
     }
-    return { method: r.method, path: r.path.replace(/\/files\/[^/]+\/[^/]+\/[^/]+\//, "/files/{entity}/{project}/{run}/"), kind: r.kind, authOk: r.authOk, contentType: r.contentType, body };
+    return {
+      method: r.method,
+      path: r.path.replace(/\/files\/[^/]+\/[^/]+\/[^/]+\//, "/files/{entity}/{project}/{run}/"),
+      kind: r.kind,
+      authOk: r.authOk,
+      contentType: r.contentType,
+      body,
+    };
   });
 }
 

@@ -15,13 +15,28 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   for (let i = 0; i < n; i++) {
     const v = read(i);
     switch (dtype) {
-      case "f32": (out as Float32Array)[i] = Number(v); break;
-      case "bf16": (out as Uint16Array)[i] = bf16FromF32Bits(f32Bits(Number(v))); break;
-      case "f16": (out as Uint16Array)[i] = f16FromF32Bits(f32Bits(Number(v))); break;
-      case "bool": (out as Uint8Array)[i] = v !== 0 && v !== 0n ? 1 : 0; break;
-      case "i64": (out as BigInt64Array)[i] = typeof v === "bigint" ? v : BigInt(integral(v, x.dtype, dtype, i, -(2 ** 63), 2 ** 63 - 1)); break;
-      case "i32": (out as Int32Array)[i] = integral(Number(v), x.dtype, dtype, i, -2147483648, 2147483647); break;
-      case "u8": (out as Uint8Array)[i] = integral(Number(v), x.dtype, dtype, i, 0, 255); break;
+      case "f32":
+        (out as Float32Array)[i] = Number(v);
+        break;
+      case "bf16":
+        (out as Uint16Array)[i] = bf16FromF32Bits(f32Bits(Number(v)));
+        break;
+      case "f16":
+        (out as Uint16Array)[i] = f16FromF32Bits(f32Bits(Number(v)));
+        break;
+      case "bool":
+        (out as Uint8Array)[i] = v !== 0 && v !== 0n ? 1 : 0;
+        break;
+      case "i64":
+        (out as BigInt64Array)[i] =
+          typeof v === "bigint" ? v : BigInt(integral(v, x.dtype, dtype, i, -(2 ** 63), 2 ** 63 - 1));
+        break;
+      case "i32":
+        (out as Int32Array)[i] = integral(Number(v), x.dtype, dtype, i, -2147483648, 2147483647);
+        break;
+      case "u8":
+        (out as Uint8Array)[i] = integral(Number(v), x.dtype, dtype, i, 0, 255);
+        break;
     }
   }
   return new Tensor(dtype, x.shape, out);
@@ -40,7 +55,10 @@ function reader(x: Tensor): (i: number) => number | bigint {
 function integral(v: number, from: DType, to: DType, index: number, lo: number, hi: number): number {
   const t = Math.trunc(v);
   if (!Number.isFinite(t) || t < lo || t > hi) {
-    throw new TensorError("CAST_OUT_OF_RANGE", `cast ${from} → ${to}: element ${index} is ${v}, outside [${lo}, ${hi}]`);
+    throw new TensorError(
+      "CAST_OUT_OF_RANGE",
+      `cast ${from} → ${to}: element ${index} is ${v}, outside [${lo}, ${hi}]`,
+    );
   }
   return t;
 }

@@ -1,6 +1,6 @@
-import { bf16Lut, f16Lut } from "../../convert.ts";
 import type { GemmOptions } from "../../backend.ts";
 import { zeros } from "../../construct.ts";
+import { bf16Lut, f16Lut } from "../../convert.ts";
 import type { Tensor } from "../../tensor.ts";
 
 /**
@@ -27,7 +27,11 @@ export function batchedGemm(a: Tensor, b: Tensor, opts: GemmOptions): Tensor {
   return c;
 }
 
-export function gemmDims(aShape: readonly number[], bShape: readonly number[], opts: GemmOptions): { m: number; n: number; k: number } {
+export function gemmDims(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  opts: GemmOptions,
+): { m: number; n: number; k: number } {
   const m = opts.transA ? aShape[1]! : aShape[0]!;
   const k = opts.transA ? aShape[0]! : aShape[1]!;
   const n = opts.transB ? bShape[0]! : bShape[1]!;
@@ -35,8 +39,16 @@ export function gemmDims(aShape: readonly number[], bShape: readonly number[], o
 }
 
 function gemmInto(
-  a: Float32Array, aOff: number, bT: Tensor, bOff: number, c: Float32Array, cOff: number,
-  m: number, n: number, k: number, opts: GemmOptions,
+  a: Float32Array,
+  aOff: number,
+  bT: Tensor,
+  bOff: number,
+  c: Float32Array,
+  cOff: number,
+  m: number,
+  n: number,
+  k: number,
+  opts: GemmOptions,
 ): void {
   const alpha = opts.alpha ?? 1;
   const beta = opts.beta ?? 0;

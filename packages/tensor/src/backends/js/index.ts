@@ -2,9 +2,9 @@ import type { Backend } from "../../backend.ts";
 import { cast } from "./cast.ts";
 import { add, axpby, mul, scale, silu, siluGate } from "./elementwise.ts";
 import { batchedGemm, gemm } from "./gemm.ts";
+import { adamUpdate, normalizeRows, projectOutRows } from "./optim.ts";
 import { argmax, max, mean, sum } from "./reduce.ts";
 import { rmsNorm, ropeInPlace, softmax } from "./rows.ts";
-import { adamUpdate, normalizeRows, projectOutRows } from "./optim.ts";
 import { gatherRows, scatterAddRows, topK } from "./select.ts";
 import { biasTopK, sparseCodesBackward, sparseDecode } from "./sparse.ts";
 
@@ -15,9 +15,31 @@ import { biasTopK, sparseCodesBackward, sparseDecode } from "./sparse.ts";
 export function createJsBackend(): Backend {
   return {
     name: "js",
-    gemm, batchedGemm, add, mul, scale, axpby, rmsNorm, ropeInPlace, softmax, silu, siluGate,
-    topK, gatherRows, scatterAddRows, sum, mean, max, argmax, cast,
-    biasTopK, sparseDecode, sparseCodesBackward, adamUpdate, projectOutRows, normalizeRows,
+    gemm,
+    batchedGemm,
+    add,
+    mul,
+    scale,
+    axpby,
+    rmsNorm,
+    ropeInPlace,
+    softmax,
+    silu,
+    siluGate,
+    topK,
+    gatherRows,
+    scatterAddRows,
+    sum,
+    mean,
+    max,
+    argmax,
+    cast,
+    biasTopK,
+    sparseDecode,
+    sparseCodesBackward,
+    adamUpdate,
+    projectOutRows,
+    normalizeRows,
     setThreads: () => {},
     getThreads: () => 1,
   };

@@ -31,7 +31,7 @@ export function ropeInverseFrequencies(theta: number, rotaryDim: number): Float3
   const inv = new Float32Array(half);
   for (let i = 0; i < half; i++) {
     const exponent = Math.fround((2 * i) / rotaryDim);
-    inv[i] = Math.fround(1 / Math.fround(Math.pow(theta, exponent)));
+    inv[i] = Math.fround(1 / Math.fround(theta ** exponent));
   }
   return inv;
 }

@@ -15,18 +15,24 @@ class Selector {
     this.idx = new Int32Array(Math.max(1, k));
   }
 
-  reset(): void { this.size = 0; }
+  reset(): void {
+    this.size = 0;
+  }
 
   offer(v: number, j: number): void {
-    const hv = this.val, hi = this.idx;
+    const hv = this.val,
+      hi = this.idx;
     if (this.size < this.k) {
       let i = this.size++;
       while (i > 0) {
         const p = (i - 1) >> 1;
         if (!ranksBefore(hv[p]!, hi[p]!, v, j)) break;
-        hv[i] = hv[p]!; hi[i] = hi[p]!; i = p;
+        hv[i] = hv[p]!;
+        hi[i] = hi[p]!;
+        i = p;
       }
-      hv[i] = v; hi[i] = j;
+      hv[i] = v;
+      hi[i] = j;
     } else if (this.k > 0 && ranksBefore(v, j, hv[0]!, hi[0]!)) {
       this.siftDown(v, j, this.k);
     }
@@ -34,7 +40,8 @@ class Selector {
 
   /** Put (v, j) at the root and sift it down within the first `size` slots. */
   private siftDown(v: number, j: number, size: number): void {
-    const hv = this.val, hi = this.idx;
+    const hv = this.val,
+      hi = this.idx;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
@@ -42,9 +49,12 @@ class Selector {
       const r = l + 1;
       const w = r < size && ranksBefore(hv[l]!, hi[l]!, hv[r]!, hi[r]!) ? r : l; // the worse child
       if (!ranksBefore(v, j, hv[w]!, hi[w]!)) break;
-      hv[i] = hv[w]!; hi[i] = hi[w]!; i = w;
+      hv[i] = hv[w]!;
+      hi[i] = hi[w]!;
+      i = w;
     }
-    hv[i] = v; hi[i] = j;
+    hv[i] = v;
+    hi[i] = j;
   }
 
   /** Writes the kept entries best first (pops the worst into the last slot) and empties the heap. */
@@ -60,10 +70,13 @@ class Selector {
 
 /** Per row: best k of z + bias (f32 sums), and optionally the best among.k over the candidate columns. */
 export function biasTopK(z: Tensor, bias: Tensor, k: number, out: TopKOutput, among?: TopKAmong): void {
-  const zs = z.data as Float32Array, bs = bias.data as Float32Array;
-  const n = bs.length, rows = zs.length / n;
+  const zs = z.data as Float32Array,
+    bs = bias.data as Float32Array;
+  const n = bs.length,
+    rows = zs.length / n;
   const sel = new Selector(k);
-  const vals = out.values.data as Float32Array, idxs = out.indices.data as Int32Array;
+  const vals = out.values.data as Float32Array,
+    idxs = out.indices.data as Int32Array;
   const cand = among ? (among.candidates.data as Int32Array) : new Int32Array(0);
   const kc = among?.k ?? 0;
   const csel = new Selector(kc);
@@ -76,7 +89,10 @@ export function biasTopK(z: Tensor, bias: Tensor, k: number, out: TopKOutput, am
     }
     if (among && kc > 0) {
       csel.reset();
-      for (let c = 0; c < cand.length; c++) { const j = cand[c]!; csel.offer(Math.fround(zs[o + j]! + bs[j]!), j); }
+      for (let c = 0; c < cand.length; c++) {
+        const j = cand[c]!;
+        csel.offer(Math.fround(zs[o + j]! + bs[j]!), j);
+      }
       csel.emit(among.values.data as Float32Array, among.indices.data as Int32Array, r * kc);
     }
   }
@@ -84,9 +100,13 @@ export function biasTopK(z: Tensor, bias: Tensor, k: number, out: TopKOutput, am
 
 /** out[r] += alpha·Σ_c relu(values[r, c])·table[indices[r, c]]: pairs with value ≤ 0 (or NaN) are skipped. */
 export function sparseDecode(out: Tensor, indices: Tensor, values: Tensor, table: Tensor, alpha: number): Tensor {
-  const o = out.data as Float32Array, t = table.data as Float32Array;
-  const idx = indices.data as Int32Array, val = values.data as Float32Array;
-  const d = table.shape[1]!, rows = out.shape[0]!, kk = rows === 0 ? 0 : idx.length / rows;
+  const o = out.data as Float32Array,
+    t = table.data as Float32Array;
+  const idx = indices.data as Int32Array,
+    val = values.data as Float32Array;
+  const d = table.shape[1]!,
+    rows = out.shape[0]!,
+    kk = rows === 0 ? 0 : idx.length / rows;
   for (let r = 0; r < rows; r++) {
     const base = r * d;
     for (let c = r * kk; c < (r + 1) * kk; c++) {
@@ -101,17 +121,32 @@ export function sparseDecode(out: Tensor, indices: Tensor, values: Tensor, table
 }
 
 /** See SparseCodesGrads: transposed accumulation over the active pairs in increasing row order. */
-export function sparseCodesBackward(indices: Tensor, values: Tensor, g: Tensor, x: Tensor, table: Tensor, grads: SparseCodesGrads): void {
-  const idx = indices.data as Int32Array, val = values.data as Float32Array;
-  const gs = g.data as Float32Array, xs = x.data as Float32Array, w = table.data as Float32Array;
-  const gT = grads.table.data as Float32Array, gE = grads.encoder.data as Float32Array, gB = grads.bias.data as Float32Array;
-  const d = table.shape[1]!, rows = g.shape[0]!, kk = rows === 0 ? 0 : idx.length / rows;
+export function sparseCodesBackward(
+  indices: Tensor,
+  values: Tensor,
+  g: Tensor,
+  x: Tensor,
+  table: Tensor,
+  grads: SparseCodesGrads,
+): void {
+  const idx = indices.data as Int32Array,
+    val = values.data as Float32Array;
+  const gs = g.data as Float32Array,
+    xs = x.data as Float32Array,
+    w = table.data as Float32Array;
+  const gT = grads.table.data as Float32Array,
+    gE = grads.encoder.data as Float32Array,
+    gB = grads.bias.data as Float32Array;
+  const d = table.shape[1]!,
+    rows = g.shape[0]!,
+    kk = rows === 0 ? 0 : idx.length / rows;
   for (let r = 0; r < rows; r++) {
     const o = r * d;
     for (let c = r * kk; c < (r + 1) * kk; c++) {
       const a = val[c]!;
       if (!(a > 0)) continue;
-      const j = idx[c]!, base = j * d;
+      const j = idx[c]!,
+        base = j * d;
       grads.touched[j] = 1;
       let dz = 0;
       for (let i = 0; i < d; i++) {

@@ -1,5 +1,5 @@
 import type { Backend, GemmOptions, SoftmaxOptions } from "../../backend.ts";
-import { zeros, allocStorage } from "../../construct.ts";
+import { allocStorage, zeros } from "../../construct.ts";
 import type { DType } from "../../dtype.ts";
 import type { NativeAddon } from "../../native-addon.ts";
 import { Tensor } from "../../tensor.ts";
@@ -27,8 +27,20 @@ export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
   function gemmCall(a: Tensor, b: Tensor, opts: GemmOptions, batch: number): Tensor {
     const dims = batch === 0 ? gemmDims(a.shape, b.shape, opts) : gemmDims(a.shape.slice(1), b.shape.slice(1), opts);
     const c = opts.out ?? zeros(batch === 0 ? [dims.m, dims.n] : [batch, dims.m, dims.n], "f32");
-    addon.gemm(f32(a), floatData(b), code(b), f32(c), dims.m, dims.n, dims.k, !!opts.transA, !!opts.transB,
-      opts.alpha ?? 1, opts.beta ?? 0, Math.max(1, batch));
+    addon.gemm(
+      f32(a),
+      floatData(b),
+      code(b),
+      f32(c),
+      dims.m,
+      dims.n,
+      dims.k,
+      !!opts.transA,
+      !!opts.transB,
+      opts.alpha ?? 1,
+      opts.beta ?? 0,
+      Math.max(1, batch),
+    );
     return c;
   }
 
@@ -53,7 +65,8 @@ export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
     mul: (a, b, out) => unary(a, out, (x, o) => addon.binary(1, x, f32(b), o)),
     scale: (a, s, out) => unary(a, out, (x, o) => addon.scale(x, s, o)),
     axpby: (alpha, a, beta, b, out) => unary(a, out, (x, o) => addon.axpby(alpha, x, beta, f32(b), o)),
-    rmsNorm: (x, weight, eps, out) => unary(x, out, (v, o) => addon.rmsNorm(v, floatData(weight), code(weight), o, weight.size, eps)),
+    rmsNorm: (x, weight, eps, out) =>
+      unary(x, out, (v, o) => addon.rmsNorm(v, floatData(weight), code(weight), o, weight.size, eps)),
     ropeInPlace(x: Tensor, positions: Int32Array, theta: number, rotaryDim?: number): Tensor {
       const [tokens, heads, headDim] = x.shape as [number, number, number];
       const inv = ropeInverseFrequencies(theta, rotaryDim ?? headDim);
@@ -99,9 +112,17 @@ export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
     biasTopK(z, bias, k, out, among) {
       if (stale) return js.biasTopK(z, bias, k, out, among);
       const noCand = among ? null : { c: new Int32Array(0), v: new Float32Array(0) };
-      addon.biasTopK(f32(z), f32(bias), k, f32(out.values), out.indices.data as Int32Array,
-        noCand ? noCand.c : (among!.candidates.data as Int32Array), among?.k ?? 0,
-        noCand ? noCand.v : f32(among!.values), noCand ? noCand.c : (among!.indices.data as Int32Array));
+      addon.biasTopK(
+        f32(z),
+        f32(bias),
+        k,
+        f32(out.values),
+        out.indices.data as Int32Array,
+        noCand ? noCand.c : (among!.candidates.data as Int32Array),
+        among?.k ?? 0,
+        noCand ? noCand.v : f32(among!.values),
+        noCand ? noCand.c : (among!.indices.data as Int32Array),
+      );
     },
     sparseDecode(out, indices, values, table, alpha) {
       if (stale) return js.sparseDecode(out, indices, values, table, alpha);
@@ -110,14 +131,41 @@ export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
     },
     sparseCodesBackward(indices, values, g, x, table, grads) {
       if (stale) return js.sparseCodesBackward(indices, values, g, x, table, grads);
-      addon.sparseBackward(indices.data as Int32Array, f32(values), f32(g), f32(x), f32(table), f32(grads.table), f32(grads.encoder), f32(grads.bias), grads.touched);
+      addon.sparseBackward(
+        indices.data as Int32Array,
+        f32(values),
+        f32(g),
+        f32(x),
+        f32(table),
+        f32(grads.table),
+        f32(grads.encoder),
+        f32(grads.bias),
+        grads.touched,
+      );
     },
     adamUpdate(param, grad, m, v, s) {
       if (stale) return js.adamUpdate(param, grad, m, v, s);
-      addon.adam(f32(param), f32(grad), f32(m), f32(v), s.cols, s.rowMask ?? NO_MASK, !!s.clearGrad, s.stepSize, s.bc2Sqrt, s.beta1, s.beta2, s.eps);
+      addon.adam(
+        f32(param),
+        f32(grad),
+        f32(m),
+        f32(v),
+        s.cols,
+        s.rowMask ?? NO_MASK,
+        !!s.clearGrad,
+        s.stepSize,
+        s.bc2Sqrt,
+        s.beta1,
+        s.beta2,
+        s.eps,
+      );
     },
-    projectOutRows: (grad, w, rowMask) => stale ? js.projectOutRows(grad, w, rowMask) : addon.projectOutRows(f32(grad), f32(w), w.shape[w.rank - 1]!, rowMask ?? NO_MASK),
-    normalizeRows: (w, eps) => stale ? js.normalizeRows(w, eps) : addon.normalizeRows(f32(w), w.shape[w.rank - 1]!, eps),
+    projectOutRows: (grad, w, rowMask) =>
+      stale
+        ? js.projectOutRows(grad, w, rowMask)
+        : addon.projectOutRows(f32(grad), f32(w), w.shape[w.rank - 1]!, rowMask ?? NO_MASK),
+    normalizeRows: (w, eps) =>
+      stale ? js.normalizeRows(w, eps) : addon.normalizeRows(f32(w), w.shape[w.rank - 1]!, eps),
     setThreads: (n) => addon.setThreads(n),
     getThreads: () => addon.getThreads(),
   };
