@@ -27,6 +27,7 @@ export {
   runCommandTable,
 } from "./cli/run-cli.ts";
 export { DifflensError, type DifflensErrorOptions, describeFacts, type ErrorFacts, isDifflensError } from "./errors.ts";
+export { sha256File } from "./file-hash.ts";
 export {
   findHubSnapshot,
   type HubSnapshotLookup,

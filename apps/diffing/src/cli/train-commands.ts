@@ -1,13 +1,14 @@
 /** `train` (an SAE from scratch) and `finetune` (from a checkpoint) on one model, hook and dataset. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CONFIG_FLAG, openModel, startRunEvent } from "@difflens/app-kit";
+import { CONFIG_FLAG, FORCE_FLAG, openModel, startRunEvent } from "@difflens/app-kit";
 import { type FlagSpec, type ParsedFlags, UsageError, writeJsonAtomic } from "@difflens/common";
-import { loadTrainConfig } from "../config/train-config.ts";
+import { loadTrainConfig, type TrainConfig } from "../config/train-config.ts";
 import { activationStream } from "../data/activation-stream.ts";
 import { chatDataWindows, epochs, maskRulesOf, textWindows } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
 import { recordDiffingRun } from "../run/run-record.ts";
+import { openTrainOutput, trainFingerprint } from "../run/train-output.ts";
 import { stepsFor, trainRun } from "../stages/train-run.ts";
 
 export const TRAIN_FLAGS: readonly FlagSpec[] = [
@@ -21,6 +22,7 @@ export const TRAIN_FLAGS: readonly FlagSpec[] = [
     kind: "boolean",
     help: "continue the run in the output folder from its latest checkpoint (exact resume)",
   },
+  FORCE_FLAG,
 ];
 export const FINETUNE_FLAGS: readonly FlagSpec[] = [
   {
@@ -55,12 +57,29 @@ export async function trainCommand(
         file: from,
       });
   }
-  if (fs.existsSync(path.join(outDir, "latest.json")) && !flags.resume) {
-    throw new DiffingError("CONFIG_INVALID", `${outDir} already holds a run`, {
-      file: outDir,
-      fix: "pass --resume to continue it, or choose another --out",
-    });
+  const fingerprint = trainFingerprint(config, from);
+  const resume = Boolean(flags.resume);
+  const output = openTrainOutput(outDir, { command: mode, resume, force: Boolean(flags.force), fingerprint }, log);
+  try {
+    await trainInto(output.dir, outDir, config, from, mode, resume, log);
+  } catch (error) {
+    output.discard();
+    throw error;
   }
+  output.commit();
+  return 0;
+}
+
+/** The run, written into `dir` (the output folder, or a temp folder beside it under --force). */
+async function trainInto(
+  dir: string,
+  outDir: string,
+  config: TrainConfig,
+  from: string | null,
+  mode: "train" | "finetune",
+  resume: boolean,
+  log: (line: string) => void,
+): Promise<void> {
   const event = startRunEvent(mode);
   const { model, tokenizer, template, description } = await openModel(config.model);
   const rules = maskRulesOf(config.mask, tokenizer);
@@ -84,17 +103,17 @@ export async function trainCommand(
   log(`${mode}: ${description} at ${config.hook}, ${steps} steps × ${config.sae.batchSize} rows → ${outDir}`);
   const run = await trainRun({
     label: mode === "train" ? "SAE" : "FT",
-    outDir,
+    outDir: dir,
     source,
     sae: config.sae,
     hook: config.hook,
     tokens: config.tokens,
     lr: null,
     finetuneFrom: from,
-    resume: Boolean(flags.resume),
+    resume,
     wandb: {
       ...config.wandb,
-      dir: path.join(outDir, "wandb"),
+      dir: path.join(dir, "wandb"),
       group: mode,
       name: path.basename(outDir),
       config: { model: description, hook: config.hook, from },
@@ -106,7 +125,7 @@ export async function trainCommand(
   const trained = run.result.state.tokensSeen - run.resumedFromStep * config.sae.batchSize;
   const summary = {
     mode,
-    checkpoint: path.relative(outDir, run.result.finalDir!),
+    checkpoint: path.relative(dir, run.result.finalDir!),
     from,
     lineage: run.result.lineage,
     step: run.result.state.step,
@@ -119,10 +138,9 @@ export async function trainCommand(
       resumedFromStep: run.resumedFromStep,
     },
   };
-  writeJsonAtomic(path.join(outDir, "train.json"), summary);
-  recordDiffingRun(outDir, { ...config, outDir }, config.sae.seed, event.end(summary.timings));
+  writeJsonAtomic(path.join(dir, "train.json"), summary);
+  recordDiffingRun(dir, { ...config, outDir: dir }, config.sae.seed, event.end(summary.timings));
   log(
     `${mode}: done — ${summary.checkpoint} (FVU ${run.final.fvu?.toFixed(3)}, L0 ${run.final.l0?.toFixed(1)}, ${summary.timings.tokensPerS.toFixed(0)} tok/s)`,
   );
-  return 0;
 }
