@@ -47,7 +47,6 @@ export {
   FORCE_FLAG,
   isNonEmptyFolder,
   type OutputFolderOptions,
-  type PendingOutputFolder,
   refuseExistingOutput,
   retireFolder,
   startOutputFolder,

@@ -43,6 +43,8 @@ export {
   type OutputErrorCode,
   type OutputOptions,
   OutputPathError,
+  type PendingFolder,
+  startFolderAtomic,
   writeFolderAtomic,
 } from "./output-folder.ts";
 export { clock, compactNumber, ProgressBar, type ProgressBarOptions, type ProgressStream } from "./progress-bar.ts";

@@ -2,11 +2,10 @@
  * No overwrite: a command that writes a folder refuses an existing non-empty one unless forced, and even then
  * writes a temp folder beside it and swaps it in at the end, so a crash or an error leaves the old folder whole.
  * Superseded outputs that cost compute are moved aside (`retireFolder`), never deleted.
- * (When @difflens/common gains its own folder writer, `writeOutputFolder` becomes a thin call to it.)
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { FlagSpec } from "@difflens/common";
+import { type FlagSpec, type PendingFolder, startFolderAtomic, writeFolderAtomic } from "@difflens/common";
 import { AppKitError } from "../errors.ts";
 
 /** `--force`: replace an existing output folder (written beside it, swapped in at the end). */
@@ -41,35 +40,13 @@ export function refuseExistingOutput(dir: string, options: OutputFolderOptions =
   });
 }
 
-/** A folder being written beside its destination: `commit()` swaps it in, `discard()` removes it. */
-export interface PendingOutputFolder {
-  /** Where to write (a temp folder beside the destination, or the destination itself when it was empty). */
-  readonly dir: string;
-  commit(): void;
-  discard(): void;
-}
-
 /**
- * Starts writing `target`: refused when it is not empty, unless `force`. The temp folder sits beside it (same file
- * system: the renames are atomic); on commit the old folder is renamed aside, the new one renamed in, then the old
- * one removed. Until then `target` is untouched.
+ * Starts writing `target`: refused (with this app's wording) when it is not empty, unless `force`; then common's
+ * `startFolderAtomic` writes a temp folder beside it and swaps it in on `commit()`. Until then `target` is untouched.
  */
-export function startOutputFolder(target: string, options: OutputFolderOptions = {}): PendingOutputFolder {
-  const dest = path.resolve(target);
-  refuseExistingOutput(dest, options);
-  const temp = siblingName(dest, "tmp");
-  fs.mkdirSync(temp, { recursive: true });
-  return {
-    dir: temp,
-    commit() {
-      const old = fs.existsSync(dest) ? siblingName(dest, "replaced") : null;
-      if (old !== null) fs.renameSync(dest, old);
-      fs.mkdirSync(path.dirname(dest), { recursive: true });
-      fs.renameSync(temp, dest);
-      if (old !== null) fs.rmSync(old, { recursive: true, force: true });
-    },
-    discard: () => fs.rmSync(temp, { recursive: true, force: true }),
-  };
+export function startOutputFolder(target: string, options: OutputFolderOptions = {}): PendingFolder {
+  refuseExistingOutput(path.resolve(target), options);
+  return startFolderAtomic(target, { force: true });
 }
 
 /** Writes `target` through `write(tempDir)` and swaps it in once `write` resolves (see `startOutputFolder`). */
@@ -78,16 +55,8 @@ export async function writeOutputFolder<T>(
   write: (tempDir: string) => Promise<T> | T,
   options: OutputFolderOptions = {},
 ): Promise<T> {
-  const pending = startOutputFolder(target, options);
-  let result: T;
-  try {
-    result = await write(pending.dir);
-  } catch (error) {
-    pending.discard();
-    throw error;
-  }
-  pending.commit();
-  return result;
+  refuseExistingOutput(path.resolve(target), options);
+  return writeFolderAtomic(target, write, { force: true });
 }
 
 /** Moves `dir` aside to `<dir>.retired-<UTC time>` (never deleted) and returns the new path; null when absent. */
@@ -101,10 +70,4 @@ export function retireFolder(dir: string, now: Date = new Date()): string | null
   for (let i = 2; fs.existsSync(aside); i++) aside = `${dir}.retired-${stamp}-${i}`;
   fs.renameSync(dir, aside);
   return aside;
-}
-
-/** `.<name>.<kind>-<pid>-<random>` beside `target`. */
-function siblingName(target: string, kind: string): string {
-  const unique = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  return path.join(path.dirname(target), `.${path.basename(target)}.${kind}-${unique}`);
 }
