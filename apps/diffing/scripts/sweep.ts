@@ -66,6 +66,7 @@ for (const r of runs) {
     features: false,
     log: () => {},
     runDir: path.join(outDir, `seed-${r.seed}-scale-${r.scale}${r.plant ? "" : "-control"}`),
+    force: true,
   });
   const rep = res.report;
   const scale = r.plant ? String(r.scale) : "control";

@@ -8,7 +8,8 @@ export type DiffingErrorCode =
   | "PARENT_MISSING"
   | "PARENT_MISMATCH"
   | "DATA_EXHAUSTED"
-  | "STAGE_MISSING";
+  | "STAGE_MISSING"
+  | "FINGERPRINT_MISMATCH";
 
 /** The app's error: a stable `code` and the facts a person can act on (file, field, expected, got, fix). */
 export class DiffingError extends DifflensError<DiffingErrorCode> {}

@@ -10,6 +10,7 @@ export type AppKitErrorCode =
   | "MODEL_INVALID"
   | "DATA_INVALID"
   | "OUTPUT_NOT_WRITABLE"
-  | "DISK_SPACE";
+  | "DISK_SPACE"
+  | "OUTPUT_EXISTS";
 
 export class AppKitError extends DifflensError<AppKitErrorCode> {}

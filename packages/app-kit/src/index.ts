@@ -29,6 +29,14 @@ export {
   type MaxActivatingOptions,
   maxActivatingContexts,
 } from "./features/max-activating.ts";
+export { fileSha256, folderFingerprint } from "./fingerprint/file-hash.ts";
+export {
+  diffFingerprints,
+  type FieldChange,
+  fingerprintDigest,
+  formatFieldChanges,
+} from "./fingerprint/fingerprint-diff.ts";
+export { type ModelFingerprint, modelFingerprint } from "./fingerprint/model-fingerprint.ts";
 export { describeModelRef, type ModelRef, resolveModelRef } from "./models/model-ref.ts";
 export {
   chatTemplateFor,
@@ -48,10 +56,20 @@ export {
 } from "./preflight/output-folder.ts";
 export { type ColumnKind, checkParquetColumns, type ParquetCheck } from "./preflight/parquet-columns.ts";
 export { Preflight, type PreflightProblem } from "./preflight/preflight.ts";
+export {
+  FORCE_FLAG,
+  isNonEmptyFolder,
+  type OutputFolderOptions,
+  refuseExistingOutput,
+  retireFolder,
+  startOutputFolder,
+  writeOutputFolder,
+} from "./run/output-folder.ts";
 export { openRunFolder, relativePaths, writeJsonLines } from "./run/run-folder.ts";
 export {
   gitCommit,
   packageVersions,
+  type RecordedRunEvent,
   type RunEvent,
   type RunInfo,
   type RunRecord,

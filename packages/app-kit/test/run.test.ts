@@ -2,7 +2,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { AppKitError, openRunFolder, readRunRecord, recordRun, startRunEvent, writeJsonLines } from "../src/index.ts";
+import {
+  AppKitError,
+  openRunFolder,
+  readRunRecord,
+  recordRun,
+  retireFolder,
+  startRunEvent,
+  writeJsonLines,
+  writeOutputFolder,
+} from "../src/index.ts";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "app-kit-run-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -54,5 +63,47 @@ describe("run.json", () => {
     fs.writeFileSync(path.join(bad, "run.json"), "{");
     expect(() => readRunRecord(bad)).toThrow(AppKitError);
     expect(() => readRunRecord(bad)).toThrow(/run\.json: not valid JSON/);
+  });
+});
+
+describe("run.json is an append-only log", () => {
+  it("keeps its header; an event run under another config or seed carries its own", () => {
+    const dir = path.join(tmp, "append");
+    const info = { format: "toy-run", app: import.meta.url, seed: 1, config: { n: 1 } };
+    recordRun(dir, info, startRunEvent("a").end());
+    recordRun(dir, info, startRunEvent("b").end());
+    const third = recordRun(dir, { ...info, seed: 2, config: { n: 2 } }, startRunEvent("c").end());
+    expect(third).toMatchObject({ seed: 1, config: { n: 1 } });
+    expect(third.events.map((e) => [e.command, e.config, e.seed])).toEqual([
+      ["a", undefined, undefined],
+      ["b", undefined, undefined],
+      ["c", { n: 2 }, 2],
+    ]);
+  });
+});
+
+describe("output folders", () => {
+  it("refuse a non-empty destination unless forced, then swap the new one in whole", async () => {
+    const dest = path.join(tmp, "out");
+    fs.mkdirSync(dest, { recursive: true });
+    fs.writeFileSync(path.join(dest, "old.txt"), "old");
+    await expect(writeOutputFolder(dest, () => undefined)).rejects.toThrow(/OUTPUT_EXISTS|already exists/);
+    const crash = () => {
+      throw new Error("crash");
+    };
+    await expect(writeOutputFolder(dest, crash, { force: true })).rejects.toThrow("crash");
+    expect(fs.readdirSync(dest)).toEqual(["old.txt"]); // untouched by the failed write
+    await writeOutputFolder(dest, (d) => fs.writeFileSync(path.join(d, "new.txt"), "new"), { force: true });
+    expect(fs.readdirSync(dest)).toEqual(["new.txt"]);
+    expect(fs.readdirSync(tmp).filter((f) => f.startsWith(".out."))).toEqual([]);
+  });
+
+  it("retire a folder aside, never deleting it", () => {
+    const dir = path.join(tmp, "stage");
+    fs.mkdirSync(dir);
+    const aside = retireFolder(dir, new Date("2025-01-02T03:04:05.678Z"))!;
+    expect(path.basename(aside)).toBe("stage.retired-20250102T030405Z");
+    expect(retireFolder(dir)).toBeNull();
+    expect(fs.existsSync(aside)).toBe(true);
   });
 });

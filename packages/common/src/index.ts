@@ -27,6 +27,7 @@ export {
   runCommandTable,
 } from "./cli/run-cli.ts";
 export { DifflensError, type DifflensErrorOptions, describeFacts, type ErrorFacts, isDifflensError } from "./errors.ts";
+export { sha256File } from "./file-hash.ts";
 export {
   findHubSnapshot,
   type HubSnapshotLookup,
@@ -42,6 +43,8 @@ export {
   type OutputErrorCode,
   type OutputOptions,
   OutputPathError,
+  type PendingFolder,
+  startFolderAtomic,
   writeFolderAtomic,
 } from "./output-folder.ts";
 export { clock, compactNumber, ProgressBar, type ProgressBarOptions, type ProgressStream } from "./progress-bar.ts";

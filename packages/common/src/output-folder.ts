@@ -122,19 +122,40 @@ export async function writeFolderAtomic<T>(
   write: (tempDir: string) => T | Promise<T>,
   options: OutputOptions = {},
 ): Promise<T> {
+  const pending = startFolderAtomic(dest, options);
+  try {
+    const result = await write(pending.dir);
+    pending.commit();
+    return result;
+  } catch (error) {
+    pending.discard();
+    throw error;
+  }
+}
+
+/** A folder being written beside its destination: `commit()` swaps it in, `discard()` removes it. */
+export interface PendingFolder {
+  /** The temp folder to write into. */
+  readonly dir: string;
+  commit(): void;
+  discard(): void;
+}
+
+/**
+ * The two-step form of `writeFolderAtomic`, for long jobs that write their output over many calls: refuses an
+ * occupied `dest` unless `force`, makes the temp folder, and swaps it in on `commit()`.
+ */
+export function startFolderAtomic(dest: string, options: OutputOptions = {}): PendingFolder {
   checkOutputPath(dest, options);
   const target = resolve(dest);
   mkdirSync(dirname(target), { recursive: true });
   const temp = tempPathBeside(target);
   mkdirSync(temp);
-  try {
-    const result = await write(temp);
-    swapIn(temp, target, dest, options);
-    return result;
-  } catch (error) {
-    rmSync(temp, { recursive: true, force: true });
-    throw error;
-  }
+  return {
+    dir: temp,
+    commit: () => swapIn(temp, target, dest, options),
+    discard: () => rmSync(temp, { recursive: true, force: true }),
+  };
 }
 
 function swapIn(temp: string, target: string, dest: string, options: OutputOptions): void {

@@ -10,6 +10,7 @@ export type WandbErrorCode =
   | "CONFIG_NOT_SERIALISABLE"
   | "RUN_FINISHED"
   | "NOT_A_RUN_FOLDER"
+  | "RUN_NOT_FOUND"
   | "RUN_FOLDER_CORRUPT"
   | "HTTP_FATAL"
   | "HTTP_RETRYABLE"

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { API_KEY_HELP, findApiKey, runUrl } from "./api-key.ts";
 import { WandbError } from "./errors.ts";
 import { RUN_FOLDER_FORMAT, RUN_FOLDER_VERSION, type RunManifest } from "./folder/layout.ts";
-import { createRunFolder } from "./folder/run-folder.ts";
+import { createRunFolder, findRunFolder, type ReopenedRun, reopenRunFolder } from "./folder/run-folder.ts";
 import { collectMetadata } from "./machine-info.ts";
 import { resolveInitOptions } from "./options.ts";
 import { serialiseConfig, WandbRun } from "./run.ts";
@@ -39,8 +39,17 @@ export function init(input: unknown, say: Say = defaultSay): WandbRun {
 
   const now = new Date();
   const id = options.id ?? generateRunId();
-  const folder = resolve(options.dir, `run-${stamp(now)}-${id}`);
-  const manifest: RunManifest = {
+  const existing = options.resume === "never" ? null : findRunFolder(resolve(options.dir), id);
+  if (existing === null && options.resume === "must") {
+    throw new WandbError("RUN_NOT_FOUND", `no folder of run ${id} to resume`, {
+      file: resolve(options.dir),
+      expected: `a folder run-<time>-${id}`,
+      fix: 'pass resume: "allow" to start the run when its folder is gone',
+    });
+  }
+  const reopened: ReopenedRun | null = existing === null ? null : reopenRunFolder(existing, config);
+  const folder = existing ?? resolve(options.dir, `run-${stamp(now)}-${id}`);
+  const manifest: RunManifest = reopened?.manifest ?? {
     format: RUN_FOLDER_FORMAT,
     version: RUN_FOLDER_VERSION,
     id,
@@ -54,17 +63,21 @@ export function init(input: unknown, say: Say = defaultSay): WandbRun {
     mode: mode === "online" ? "online" : "offline",
     createdAt: now.toISOString(),
   };
-  createRunFolder(folder, manifest, config, { ...collectMetadata(options.packageVersions, now) });
+  if (reopened === null) {
+    createRunFolder(folder, manifest, config, { ...collectMetadata(options.packageVersions, now) });
+  }
   const quiet: Say = options.silent ? () => undefined : say;
+  const resumed = reopened === null ? null : { lastStep: reopened.lastStep, runtimeS: reopened.runtimeS };
+  if (reopened !== null) quiet(`resuming run ${id} after step ${reopened.lastStep} (folder ${folder})`);
 
   if (mode !== "online" || apiKey === null) {
     quiet(`offline run ${id} in ${folder} — upload it with \`pnpm difflens-wandb sync ${folder}\``);
-    return new WandbRun(manifest, folder, config, null, options.stream, options.fsync, null);
+    return new WandbRun(manifest, folder, config, null, options.stream, options.fsync, null, resumed);
   }
   const uploader = new RunUploader(folder, { baseUrl, apiKey, entity: options.entity }, options.stream);
   const streamer = new BackgroundStreamer(uploader, options.stream, say);
   const urlOf = (entity: string) => runUrl(baseUrl, entity, options.project, id);
-  const run = new WandbRun(manifest, folder, config, streamer, options.stream, options.fsync, urlOf);
+  const run = new WandbRun(manifest, folder, config, streamer, options.stream, options.fsync, urlOf, resumed);
   if (options.entity !== null) quiet(`run ${id}: ${urlOf(options.entity)} (folder ${folder})`);
   else {
     quiet(`run ${id} streaming to ${baseUrl} (folder ${folder}); URL once the server names the entity`);

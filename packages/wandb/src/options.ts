@@ -54,6 +54,12 @@ export interface InitOptions {
   readonly dir: string;
   /** Run id (8 lowercase base-36 characters by default, as W&B generates them). */
   readonly id: string | null;
+  /**
+   * Continue the run `id` whose folder is in `dir` (a job resumed from its checkpoint): "allow" reopens it when
+   * it is there and starts it otherwise, "must" fails without it, "never" (default) always starts a new run.
+   * A reopened run keeps its history; rows the resumed job logs again (steps ≤ the last recorded one) are skipped.
+   */
+  readonly resume: "never" | "allow" | "must";
   /** API base URL; null: $WANDB_BASE_URL or https://api.wandb.ai. */
   readonly baseUrl: string | null;
   /** API key; null: $WANDB_API_KEY, then ~/.netrc for the API host. */
@@ -96,6 +102,7 @@ export const DEFAULT_INIT: Omit<InitOptions, "project" | "mode"> = Object.freeze
   config: Object.freeze({}),
   dir: "wandb-runs",
   id: null,
+  resume: "never" as const,
   baseUrl: null,
   apiKey: null,
   onMissingApiKey: "error" as const,
@@ -146,6 +153,22 @@ export function resolveInitOptions(input: unknown, env: NodeJS.ProcessEnv = proc
         throw new WandbError("INVALID_OPTION", `${key} must be a boolean`, { field: key, got: describe(raw[key]) });
       out[key] = raw[key];
     }
+  }
+  if (raw["resume"] !== undefined) {
+    if (raw["resume"] !== "never" && raw["resume"] !== "allow" && raw["resume"] !== "must") {
+      throw new WandbError("INVALID_OPTION", "unknown resume", {
+        field: "resume",
+        expected: '"never" | "allow" | "must"',
+        got: JSON.stringify(raw["resume"]),
+      });
+    }
+    if (raw["resume"] !== "never" && typeof out["id"] !== "string") {
+      throw new WandbError("INVALID_OPTION", "resume needs the id of the run to continue", {
+        field: "id",
+        fix: "pass the id the first run was started with (keep it beside your checkpoints)",
+      });
+    }
+    out["resume"] = raw["resume"];
   }
   if (raw["onMissingApiKey"] !== undefined) {
     if (raw["onMissingApiKey"] !== "error" && raw["onMissingApiKey"] !== "offline") {

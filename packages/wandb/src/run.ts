@@ -28,8 +28,10 @@ export interface FinishResult {
 export class WandbRun implements RunLogger {
   private historyFd: number | null;
   private lastStep = -1;
+  /** A resumed run skips rows it already holds: the job replays the steps since its checkpoint. */
+  private readonly replayedThrough: number;
   private records = 0;
-  private readonly startedAt = Date.now();
+  private readonly startedAt: number;
   private finished = false;
   private readonly explicitSummary: Record<string, MetricValue> = {};
   private currentConfig: Record<string, unknown>;
@@ -44,7 +46,12 @@ export class WandbRun implements RunLogger {
     private readonly stream: StreamOptions,
     private readonly fsync: boolean,
     private readonly urlOf: ((entity: string) => string) | null,
+    /** A reopened run: its last recorded step and runtime. */
+    resumed: { readonly lastStep: number; readonly runtimeS: number } | null = null,
   ) {
+    this.lastStep = resumed?.lastStep ?? -1;
+    this.replayedThrough = resumed?.lastStep ?? -1;
+    this.startedAt = Date.now() - (resumed?.runtimeS ?? 0) * 1000;
     this.currentConfig = { ...config };
     this.entity = manifest?.entity ?? null;
     this.historyFd = folder === null ? null : openSync(join(folder, FILES.history), "a");
@@ -77,12 +84,14 @@ export class WandbRun implements RunLogger {
 
   /**
    * Append one history row. `step` (or `{ step }`) must exceed the previous step; omitted, it is the
-   * previous step + 1. Non-finite numbers are recorded as NaN/Infinity the way W&B does.
+   * previous step + 1. Non-finite numbers are recorded as NaN/Infinity the way W&B does. In a resumed run, a
+   * row for a step it already holds (replayed since the checkpoint) is skipped.
    */
   log(metrics: Readonly<Record<string, MetricValue>>, step?: number | { readonly step?: number }): void {
     this.assertOpen("log");
     validateMetrics(metrics);
     const requested = typeof step === "number" ? step : step?.step;
+    if (requested !== undefined && Number.isSafeInteger(requested) && requested <= this.replayedThrough) return;
     const nextStep = requested ?? this.lastStep + 1;
     if (!Number.isSafeInteger(nextStep) || nextStep <= this.lastStep) {
       throw new WandbError("STEP_NOT_INCREASING", "each log call writes one row; steps must increase", {

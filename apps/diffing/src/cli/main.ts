@@ -67,7 +67,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
 };
 
 export function main(argv: readonly string[], log?: Log): Promise<number> {
-  return runAppCli(COMMANDS, { program: "pnpm --filter diffing", argv, ...(log ? { log } : {}) });
+  // Refusing to overwrite or to mix configs is answered like a usage error: nothing ran, the command line must change.
+  const usageCodes = ["OUTPUT_EXISTS", "FINGERPRINT_MISMATCH"];
+  return runAppCli(COMMANDS, { program: "pnpm --filter diffing", argv, usageCodes, ...(log ? { log } : {}) });
 }
 
 if (isMainModule(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

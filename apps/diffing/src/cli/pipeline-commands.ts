@@ -1,13 +1,19 @@
 /** train-stage0/1/2, compare, features and demo: the stage-wise diffing pipeline from one config. */
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { CONFIG_FLAG, DRY_RUN_FLAG, RUN_DIR_FLAG, startRunEvent, WANDB_FLAG } from "@difflens/app-kit";
-import { type FlagSpec, type ParsedFlags, UsageError } from "@difflens/common";
+import { CONFIG_FLAG, DRY_RUN_FLAG, FORCE_FLAG, RUN_DIR_FLAG, startRunEvent, WANDB_FLAG } from "@difflens/app-kit";
+import { didYouMean, type FlagSpec, type ParsedFlags, UsageError } from "@difflens/common";
 import { runCompare } from "../compare/compare.ts";
-import { type DiffingConfig, loadDiffingConfig, resolveDiffingConfig } from "../config/diffing-config.ts";
+import {
+  type DiffingConfig,
+  loadDiffingConfig,
+  resolveDiffingConfig,
+  STAGE_NAMES,
+  type StageName,
+} from "../config/diffing-config.ts";
 import { formatDemo, runDemo } from "../demo/demo.ts";
 import { DiffingError } from "../errors.ts";
-import { runFeatures } from "../features/features.ts";
+import { checkFeaturesInputs, runFeatures } from "../features/features.ts";
 import { openPipelineModels } from "../models/open-models.ts";
 import { checkPipeline, RESUME_STAGES_FLAG } from "../preflight/pipeline-preflight.ts";
 import { recordDiffingRun } from "../run/run-record.ts";
@@ -53,12 +59,26 @@ export const STAGE_FLAGS: readonly FlagSpec[] = [
     kind: "boolean",
     help: "train missing parent stages first (always on with the default config)",
   },
+  {
+    name: "retrain",
+    kind: "strings",
+    value: "STAGE[,STAGE]",
+    help:
+      "train these stages again: they, the stages after them, compare/ and features/ are moved aside first " +
+      "(STAGE.retired-<time>, never deleted)",
+  },
   RESUME_STAGES_FLAG,
 ];
-export const COMPARE_FLAGS = COMMON;
+export const COMPARE_FLAGS: readonly FlagSpec[] = [...COMMON, FORCE_FLAG];
 export const DEMO_FLAGS: readonly FlagSpec[] = [
   PIPELINE_CONFIG_FLAG,
-  { ...RUN_DIR_FLAG, help: "demo run folder (default: runs/diffing/demo/seed-<N>-scale-<X>[-control]); deleted first" },
+  {
+    ...RUN_DIR_FLAG,
+    help:
+      "demo run folder (default: runs/diffing/demo/seed-<N>-scale-<X>[-control], the demo's own, replaced on " +
+      "every run); a folder you name must be new or empty unless --force",
+  },
+  FORCE_FLAG,
   ...TOY_FLAGS,
   {
     name: "threshold",
@@ -97,27 +117,53 @@ export function configFromFlags(flags: ParsedFlags): { config: DiffingConfig; is
   return { config, isDefault: file === DEFAULT_CONFIG };
 }
 
+/** `--retrain D --retrain M` or `--retrain D,M`: stage names, checked. */
+export function retrainFlag(flags: ParsedFlags): StageName[] {
+  const given = (flags.retrain as string[] | undefined) ?? [];
+  const names = given
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
+  for (const name of names) {
+    if (!(STAGE_NAMES as readonly string[]).includes(name)) {
+      const hint = `${didYouMean(name, STAGE_NAMES)} (stages: ${STAGE_NAMES.join(", ")})`;
+      throw new UsageError("USAGE", `--retrain: unknown stage "${name}"${hint}`, { field: "--retrain", got: name });
+    }
+  }
+  return [...new Set(names)] as StageName[];
+}
+
 export async function stageCommand(
   command: "train-stage0" | "train-stage1" | "train-stage2",
   flags: ParsedFlags,
   log: (line: string) => void,
 ): Promise<number> {
   const { config, isDefault } = configFromFlags(flags);
+  const retrain = retrainFlag(flags);
   const event = startRunEvent(command);
   const withParents = isDefault || Boolean(flags["with-parents"]);
-  if (await checkPipeline({ command, config, withParents }, flags, log)) return 0;
+  if (await checkPipeline({ command, config, withParents, retrain }, flags, log)) return 0;
+  let retired: Array<[string, string]> = [];
   const records = await trainStages(config, COMMAND_STAGES[command]!, {
     withParents,
     withParentsReason: isDefault ? "the default config trains missing parents" : "--with-parents",
     log,
+    retrain,
+    command,
+    onRetired: (moved) => (retired = moved),
   });
   const details = Object.fromEntries(
     Object.entries(records).map(([s, r]) => [
       s,
-      { wallS: r!.timings.wallS, tokensPerS: r!.timings.tokensPerS, checkpoint: r!.checkpoint },
+      {
+        wallS: r!.timings.wallS,
+        tokensPerS: r!.timings.tokensPerS,
+        checkpoint: r!.checkpoint,
+        fingerprint: r!.fingerprintDigest ?? null,
+      },
     ]),
   );
-  const done = event.end(details);
+  const done = event.end({ ...details, ...(retired.length > 0 ? { retired: Object.fromEntries(retired) } : {}) });
   recordDiffingRun(config.runDir, config, config.sae.seed, done);
   log(`${command}: done in ${done.wallS.toFixed(1)} s → ${config.runDir}`);
   return 0;
@@ -127,7 +173,7 @@ export async function compareCommand(flags: ParsedFlags, log: (line: string) => 
   const { config } = configFromFlags(flags);
   if (await checkPipeline({ command: "compare", config, withParents: false }, flags, log)) return 0;
   const event = startRunEvent("compare");
-  const cmp = await runCompare(config, log);
+  const cmp = await runCompare(config, log, { force: Boolean(flags.force) });
   const top = cmp.ranking.slice(0, config.compare.topK);
   recordDiffingRun(config.runDir, config, config.sae.seed, event.end({ top }));
   return 0;
@@ -135,11 +181,13 @@ export async function compareCommand(flags: ParsedFlags, log: (line: string) => 
 
 export async function featuresCommand(flags: ParsedFlags, log: (line: string) => void): Promise<number> {
   const { config } = configFromFlags(flags);
+  const force = Boolean(flags.force);
+  checkFeaturesInputs(config, force); // before the models load
   if (await checkPipeline({ command: "features", config, withParents: false }, flags, log)) return 0;
   const event = startRunEvent("features");
   const models = await openPipelineModels(config, log);
   try {
-    const page = await runFeatures(config, models, log);
+    const page = await runFeatures(config, models, log, { force });
     recordDiffingRun(config.runDir, config, config.sae.seed, event.end({ page: path.relative(config.runDir, page) }));
   } finally {
     models.close();
@@ -162,6 +210,7 @@ export async function demoCommand(flags: ParsedFlags, log: (line: string) => voi
     plantScale: toy.plantScale,
     plant,
     ...(typeof flags["run-dir"] === "string" ? { runDir: path.resolve(flags["run-dir"]) } : {}),
+    force: Boolean(flags.force),
     threshold: typeof flags.threshold === "number" ? flags.threshold : 0.9,
     features: !flags["no-features"],
     log,

@@ -1,15 +1,19 @@
 /**
  * The `compare` step: per latent decoder and encoder cosines for S–D, S–M, D–DF, M–MF, the two-stage ranking by
  * cos(D, DF) + cos(M, MF), the per-latent table (CSV + JSON) and the two-stage scatters (decoder and encoder;
- * PNG, PDF, SVG with the plotted data beside them) in <run>/compare/.
+ * PNG, PDF, SVG with the plotted data beside them) in <run>/compare/. The stages are verified against the config's
+ * fingerprints first (a stage made under another config is refused, naming the fields); an existing compare/ is
+ * replaced only with `force` (written beside it, swapped in when complete).
  */
 import * as path from "node:path";
+import { writeOutputFolder } from "@difflens/app-kit";
 import { writeFileAtomic, writeJsonAtomic } from "@difflens/common";
 import { saveFigure, scatter, topLabels } from "@difflens/plot";
 import { loadSae, type Sae } from "@difflens/sae";
 import { type DiffingConfig, STAGE_NAMES, type StageName } from "../config/diffing-config.ts";
-import { DiffingError } from "../errors.ts";
-import { readStageRecord, STAGES, stageCheckpoint } from "../stages/stage-plan.ts";
+import { verifiedStageRecords } from "../stages/stage-check.ts";
+import { stageFingerprints } from "../stages/stage-fingerprint.ts";
+import { type StageRecord, stageCheckpoint } from "../stages/stage-plan.ts";
 import { type LatentCosines, latentCosines, type PairName, twoStageRanking } from "./latent-cosines.ts";
 
 export interface CompareResult {
@@ -25,23 +29,51 @@ export interface CompareResult {
 
 const PAIR_KEYS: readonly PairName[] = ["S_D", "S_M", "D_DF", "M_MF"];
 
-export async function loadStageSaes(config: DiffingConfig): Promise<Record<StageName, Sae>> {
+/** The five stages' SAEs, each verified against the config's fingerprint (`command` names the reader in errors). */
+export async function loadStageSaes(config: DiffingConfig, command = "compare"): Promise<Record<StageName, Sae>> {
+  const records = verifiedStageRecords(config, STAGE_NAMES, stageFingerprints(config), command);
   const out = {} as Record<StageName, Sae>;
-  for (const s of STAGE_NAMES) {
-    const rec = readStageRecord(config, s);
-    if (!rec)
-      throw new DiffingError(
-        "STAGE_MISSING",
-        `compare needs stage ${s} (${STAGES[s].alias}), which is not trained in ${config.runDir}`,
-        { fix: `run \`pnpm --filter diffing ${STAGES[s].command}\` with this config first` },
-      );
-    out[s] = await loadSae(stageCheckpoint(config, rec));
-  }
+  for (const s of STAGE_NAMES) out[s] = await loadSae(stageCheckpoint(config, records[s]));
   return out;
 }
 
-export async function runCompare(config: DiffingConfig, log: (line: string) => void): Promise<CompareResult> {
-  const saes = await loadStageSaes(config);
+export interface ComparedStage {
+  readonly sha256: string;
+  readonly fingerprint: string | null;
+}
+
+/** Which checkpoints a comparison was computed from (features refuses a comparison of other checkpoints). */
+export function comparedStages(records: Readonly<Record<StageName, StageRecord>>): Record<StageName, ComparedStage> {
+  const entry = (s: StageName): ComparedStage => ({
+    sha256: records[s].sha256,
+    fingerprint: records[s].fingerprintDigest ?? null,
+  });
+  return Object.fromEntries(STAGE_NAMES.map((s) => [s, entry(s)])) as Record<StageName, ComparedStage>;
+}
+
+export async function runCompare(
+  config: DiffingConfig,
+  log: (line: string) => void,
+  options: { readonly force?: boolean } = {},
+): Promise<CompareResult> {
+  const finalDir = path.join(config.runDir, "compare");
+  const records = verifiedStageRecords(config, STAGE_NAMES, stageFingerprints(config), "compare");
+  return writeOutputFolder(finalDir, (outDir) => compareInto(outDir, finalDir, config, records, log), {
+    force: options.force ?? false,
+    what: "compare",
+    alternatives: "or another run folder",
+  });
+}
+
+async function compareInto(
+  outDir: string,
+  finalDir: string,
+  config: DiffingConfig,
+  records: Record<StageName, StageRecord>,
+  log: (line: string) => void,
+): Promise<CompareResult> {
+  const saes = {} as Record<StageName, Sae>;
+  for (const s of STAGE_NAMES) saes[s] = await loadSae(stageCheckpoint(config, records[s]));
   const cosines = latentCosines(saes);
   const ranking = twoStageRanking(cosines.decoder.D_DF, cosines.decoder.M_MF);
   const encoderRanking = twoStageRanking(cosines.encoder.D_DF, cosines.encoder.M_MF);
@@ -50,7 +82,6 @@ export async function runCompare(config: DiffingConfig, log: (line: string) => v
   for (const [r, latent] of ranking.entries()) rankOf[latent] = r;
   const encRankOf = new Int32Array(dSae);
   for (const [r, latent] of encoderRanking.entries()) encRankOf[latent] = r;
-  const outDir = path.join(config.runDir, "compare");
 
   const rows = ranking.map((i) => {
     const row: Record<string, number> = { latent: i, rank: rankOf[i]! + 1 };
@@ -72,6 +103,7 @@ export async function runCompare(config: DiffingConfig, log: (line: string) => v
     hook: config.hook,
     dSae,
     threshold: config.compare.threshold,
+    stages: comparedStages(records),
     latents: rows,
   });
   writeJsonAtomic(path.join(outDir, "ranking.json"), {
@@ -100,7 +132,7 @@ export async function runCompare(config: DiffingConfig, log: (line: string) => v
     };
     const base = path.join(outDir, `two-stage-${kind}`);
     await saveFigure(scatter(spec), base);
-    figures.push(`${base}.png`);
+    figures.push(path.join(finalDir, `two-stage-${kind}.png`));
     // Small rotations cluster in the corner above the 0.7 lines: a zoom on the data (no lines) keeps labels readable.
     const { xLines: _x, yLines: _y, ...zoom } = spec;
     await saveFigure(
@@ -112,7 +144,7 @@ export async function runCompare(config: DiffingConfig, log: (line: string) => v
     (i) => cosines.decoder.D_DF[i]! < config.compare.threshold && cosines.decoder.M_MF[i]! < config.compare.threshold,
   ).length;
   log(
-    `compare: ${dSae} latents, ${below} below ${config.compare.threshold} on both axes; top ${config.compare.topK}: ${ranking.slice(0, config.compare.topK).join(", ")} → ${path.relative(process.cwd(), outDir)}`,
+    `compare: ${dSae} latents, ${below} below ${config.compare.threshold} on both axes; top ${config.compare.topK}: ${ranking.slice(0, config.compare.topK).join(", ")} → ${path.relative(process.cwd(), finalDir)}`,
   );
   return { saes, cosines, ranking, encoderRanking, rankOf, figures };
 }

@@ -2,10 +2,20 @@
  * The demo: on the embedded toy pair, train S, D, M, DF, MF, compare, and check that the two-stage comparison
  * recovers the planted direction u (see recovery.ts). Prints per-stage tokens/s and wall time, the check, and
  * each top latent's own decoder cosine with u. The control (no plant: chat = base) must fail the check.
+ * The run folder is built beside its destination and swapped in when complete. The demo's own default folder
+ * (runs/diffing/demo/seed-<N>-scale-<X>[-control]) belongs to the demo and is replaced on every run, so the
+ * README's `pnpm demo` reruns as it is; a folder the caller names follows the general rule: refused when it is
+ * not empty, unless `force`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { openRunFolder, readRunRecord, startRunEvent } from "@difflens/app-kit";
+import {
+  diffFingerprints,
+  formatFieldChanges,
+  refuseExistingOutput,
+  startRunEvent,
+  writeOutputFolder,
+} from "@difflens/app-kit";
 import { writeJsonAtomic } from "@difflens/common";
 import { runCompare } from "../compare/compare.ts";
 import { type DiffingConfig, resolveDiffingConfig, STAGE_NAMES } from "../config/diffing-config.ts";
@@ -14,6 +24,8 @@ import { runFeatures } from "../features/features.ts";
 import { openPipelineModels } from "../models/open-models.ts";
 import { recordDiffingRun } from "../run/run-record.ts";
 import { trainStages } from "../stages/pipeline.ts";
+import { stageFingerprints } from "../stages/stage-fingerprint.ts";
+import type { StageRecord } from "../stages/stage-plan.ts";
 import { TOY_SHAPE } from "../toy/toy-files.ts";
 import { toyDirections } from "../toy/toy-pair.ts";
 import { checkRecovery, type RecoveryReport } from "./recovery.ts";
@@ -24,8 +36,13 @@ export interface DemoOptions {
   readonly seed: number;
   readonly plantScale: number;
   readonly plant: boolean;
-  /** Run folder of this demo (default: <config runDir>/../demo/seed-<s>-scale-<x>[-control]). */
+  /**
+   * Run folder of this demo; refused when not empty unless `force`. Default: <config runDir>/../demo/
+   * seed-<s>-scale-<x>[-control], the demo's own folder, replaced on every run.
+   */
   readonly runDir?: string;
+  /** Replace a non-empty `runDir` (built beside it, swapped in when complete). */
+  readonly force?: boolean;
   /** |cos| the leading change direction must reach. */
   readonly threshold: number;
   /** Also write features/ (max-activating contexts + HTML page). */
@@ -57,19 +74,26 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       "demo: the config has no toy section (the demo needs a known planted direction)",
       { field: "toy", fix: "use configs/diffing/default.json or a config with a toy section" },
     );
-  const event = startRunEvent("demo");
   const tag = `seed-${o.seed}-scale-${o.plantScale}${o.plant ? "" : "-control"}`;
-  // The demo always trains afresh: its point is to show the method working, with timings.
-  const runDir = openRunFolder(o.runDir ?? path.join(path.dirname(o.config.runDir), "demo", tag), { fresh: true });
-  if (o.reuseBaseStagesFrom !== undefined) copyBaseStages(o.reuseBaseStagesFrom, runDir, o.seed, o.config);
+  const finalDir = path.resolve(o.runDir ?? path.join(path.dirname(o.config.runDir), "demo", tag));
+  const force = o.runDir === undefined || o.force === true;
+  const alternatives = "or another --run-dir (the default folder is replaced on every run)";
+  refuseExistingOutput(finalDir, { force, what: "demo --run-dir", alternatives });
+  return writeOutputFolder(finalDir, (runDir) => demoInto(runDir, finalDir, o), { force });
+}
+
+/** The demo, written into `runDir` (a temp folder that becomes `finalDir`); paths in the result are final. */
+async function demoInto(runDir: string, finalDir: string, o: DemoOptions): Promise<DemoResult> {
+  const event = startRunEvent("demo");
   const { file: _file, ...rest } = o.config;
   const config = resolveDiffingConfig(
     { ...rest, toy: { ...o.config.toy, seed: o.seed, plantScale: o.plantScale, plant: o.plant }, runDir },
     path.dirname(runDir),
     o.config.file,
   );
+  if (o.reuseBaseStagesFrom !== undefined) copyBaseStages(o.reuseBaseStagesFrom, config);
   o.log(
-    `demo: toy seed ${o.seed}, plant scale ${o.plantScale}${o.plant ? "" : " — CONTROL: no plant (chat model = base model); the check must fail"} → ${runDir}`,
+    `demo: toy seed ${o.seed}, plant scale ${o.plantScale}${o.plant ? "" : " — CONTROL: no plant (chat model = base model); the check must fail"} → ${finalDir}`,
   );
   const models = await openPipelineModels(config, o.log);
   const records = await trainStages(config, ["DF", "MF"], {
@@ -77,6 +101,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     withParentsReason: "the demo trains every stage",
     log: o.log,
     models,
+    command: "demo",
   });
   const cmp = await runCompare(config, o.log);
   if (o.features) await runFeatures(config, models, o.log);
@@ -91,14 +116,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     tokensPerS: records[s]!.timings.tokensPerS,
     harvestTokensPerS: records[s]!.timings.harvestTokensPerS,
   }));
+  const scatterPng = path.join(finalDir, path.relative(runDir, cmp.figures[0]!));
+  const trainRegions = config.chatData.trainRegions;
   const result: DemoResult = {
     report,
     passed: report.passed,
     wallS,
-    runDir,
+    runDir: finalDir,
     stages,
-    scatterPng: cmp.figures[0]!,
-    trainRegions: config.chatData.trainRegions,
+    scatterPng,
+    trainRegions,
   };
   writeJsonAtomic(path.join(runDir, "demo", "recovery.json"), {
     seed: o.seed,
@@ -113,48 +140,26 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   return result;
 }
 
-/** S and D of another finished demo run (same toy seed, same stage-defining config), copied into runDir. */
-function copyBaseStages(from: string, runDir: string, seed: number, config: DiffingConfig): void {
-  const recovery = path.join(from, "demo", "recovery.json");
-  const record = readRunRecord(from);
-  if (!fs.existsSync(recovery) || record === null)
-    throw new DiffingError(
-      "STAGE_MISSING",
-      `demo: ${from} is not a finished demo run (no demo/recovery.json or run.json)`,
-      { file: recovery },
-    );
-  const got = JSON.parse(fs.readFileSync(recovery, "utf8")) as { seed: number };
-  const source = record.config as Record<string, unknown>;
-  // What S and D depend on besides the base model (fixed by the seed); file paths are left out (stored relative).
-  const defining = (c: Record<string, unknown>) => {
-    const text = c.textData as Record<string, unknown>,
-      chat = c.chatData as Record<string, unknown>,
-      stages = c.stages as Record<string, unknown>;
-    return JSON.stringify([
-      c.hook,
-      c.sae,
-      c.mask,
-      c.harvest,
-      stages.S,
-      stages.D,
-      text.contextSize,
-      text.column,
-      chat.contextSize,
-      chat.trainRegions,
-      chat.format,
-      chat.instructionIn,
-      chat.overflow,
-    ]);
-  };
-  if (got.seed !== seed || defining(source) !== defining(config as unknown as Record<string, unknown>)) {
-    throw new DiffingError(
-      "PARENT_MISMATCH",
-      `demo: ${from} was made with another toy seed or another S/D config; its S and D cannot be reused`,
-      { file: path.join(from, "run.json"), expected: seed, got: got.seed },
-    );
+/**
+ * S and D of another finished demo run, copied into this one: both read only the base model, so they are the
+ * same SAEs when their fingerprints (toy seed, data, SAE settings…) equal this config's.
+ */
+function copyBaseStages(from: string, config: DiffingConfig): void {
+  const expected = stageFingerprints(config);
+  for (const s of ["S", "D"] as const) {
+    const file = path.join(from, "stages", s, "stage.json");
+    if (!fs.existsSync(file)) {
+      throw new DiffingError("STAGE_MISSING", `demo: ${from} has no finished stage ${s} to reuse`, { file });
+    }
+    const record = JSON.parse(fs.readFileSync(file, "utf8")) as StageRecord;
+    if (record.fingerprintDigest !== expected.digests[s]) {
+      const changes = formatFieldChanges(diffFingerprints(record.fingerprint, expected.fields[s]));
+      const why = changes || "no fingerprint";
+      const what = `demo: stage ${s} of ${from} was made under another config (${why}); it cannot be reused`;
+      throw new DiffingError("PARENT_MISMATCH", what, { file });
+    }
+    fs.cpSync(path.join(from, "stages", s), path.join(config.runDir, "stages", s), { recursive: true });
   }
-  for (const s of ["S", "D"])
-    fs.cpSync(path.join(from, "stages", s), path.join(runDir, "stages", s), { recursive: true });
 }
 
 /** The demo's report, as printed. */

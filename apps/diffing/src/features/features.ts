@@ -2,30 +2,66 @@
  * The `features` step: for the chosen latents (default: the top of the two-stage ranking) the max-activating
  * contexts, encoded by the base-side stage (D) on the base model and by the chat-side stage (MF) on the chat
  * model, as the seed did; written as <run>/features/features.json and one static HTML page with the scatter.
+ * Before anything is encoded, the stages are verified against the config's fingerprints (so `--seed 3` on a seed-0
+ * run is refused, naming the fields) and compare/ must have been computed from these very checkpoints; an existing
+ * features/ is replaced only with `force`.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { featurePage, maxActivatingContexts } from "@difflens/app-kit";
+import { featurePage, maxActivatingContexts, refuseExistingOutput, writeOutputFolder } from "@difflens/app-kit";
 import { writeFileAtomic, writeJsonAtomic } from "@difflens/common";
 import { loadSae } from "@difflens/sae";
-import type { DiffingConfig } from "../config/diffing-config.ts";
+import { comparedStages } from "../compare/compare.ts";
+import { type DiffingConfig, STAGE_NAMES, type StageName } from "../config/diffing-config.ts";
 import { chatDataWindows, maskRulesOf, type StageWindow, textWindows } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
 import type { PipelineModels } from "../models/open-models.ts";
-import { readStageRecord, STAGES, stageCheckpoint } from "../stages/stage-plan.ts";
+import { verifiedStageRecords } from "../stages/stage-check.ts";
+import { stageFingerprints } from "../stages/stage-fingerprint.ts";
+import { STAGES, type StageRecord, stageCheckpoint } from "../stages/stage-plan.ts";
+
+interface CompareTable {
+  readonly stages?: Record<string, { sha256: string; fingerprint: string | null }>;
+  readonly latents: Array<Record<string, number>>;
+}
+
+/**
+ * What features reads, verified (call it before opening the models): the five stages under this config, the
+ * comparison computed from them, and features/ absent or `force`.
+ */
+export function checkFeaturesInputs(
+  config: DiffingConfig,
+  force: boolean,
+): { records: Record<StageName, StageRecord>; table: CompareTable } {
+  const records = verifiedStageRecords(config, STAGE_NAMES, stageFingerprints(config), "features");
+  const alternatives = "or another run folder";
+  refuseExistingOutput(path.join(config.runDir, "features"), { force, what: "features", alternatives });
+  const tableFile = path.join(config.runDir, "compare", "latents.json");
+  if (!fs.existsSync(tableFile))
+    throw new DiffingError("STAGE_MISSING", `features needs the comparison (${tableFile})`, {
+      fix: "run `pnpm --filter diffing compare` with this config first",
+    });
+  const table = JSON.parse(fs.readFileSync(tableFile, "utf8")) as CompareTable;
+  if (JSON.stringify(table.stages) !== JSON.stringify(comparedStages(records))) {
+    const what = `${tableFile} was computed from other checkpoints than the stages now in ${config.runDir}`;
+    const why = "(or before comparisons recorded them); its ranking does not describe these SAEs";
+    throw new DiffingError("FINGERPRINT_MISMATCH", `features: ${what} ${why}`, {
+      file: tableFile,
+      fix: "rerun `pnpm --filter diffing compare --force` with this config",
+    });
+  }
+  return { records, table };
+}
 
 export async function runFeatures(
   config: DiffingConfig,
   models: PipelineModels,
   log: (line: string) => void,
+  options: { readonly force?: boolean } = {},
 ): Promise<string> {
+  const force = options.force ?? false;
+  const { records, table } = checkFeaturesInputs(config, force);
   const cmpDir = path.join(config.runDir, "compare");
-  const tableFile = path.join(cmpDir, "latents.json");
-  if (!fs.existsSync(tableFile))
-    throw new DiffingError("STAGE_MISSING", `features needs the comparison (${tableFile})`, {
-      fix: "run `pnpm --filter diffing compare` with this config first",
-    });
-  const table = JSON.parse(fs.readFileSync(tableFile, "utf8")) as { latents: Array<Record<string, number>> };
   const byLatent = new Map(table.latents.map((r) => [r.latent!, r]));
   const latents = config.features.latents ?? table.latents.slice(0, config.compare.topK).map((r) => r.latent!);
   for (const l of latents)
@@ -46,13 +82,8 @@ export async function runFeatures(
     windows.push(w);
     if (windows.length >= config.features.windows) break;
   }
-  const side = async (stage: typeof config.features.baseStage, model: "base" | "chat") => {
-    const rec = readStageRecord(config, stage);
-    if (!rec)
-      throw new DiffingError("STAGE_MISSING", `features needs stage ${stage}`, {
-        fix: `run \`pnpm --filter diffing ${STAGES[stage].command}\` first`,
-      });
-    const sae = await loadSae(stageCheckpoint(config, rec));
+  const side = async (stage: StageName, model: "base" | "chat") => {
+    const sae = await loadSae(stageCheckpoint(config, records[stage]));
     return maxActivatingContexts({
       model: model === "base" ? models.base : models.chat,
       sae,
@@ -65,9 +96,10 @@ export async function runFeatures(
       windowsPerForward: config.harvest.windowsPerForward,
     });
   };
+  const { baseStage, chatStage } = config.features;
   const base = await side(config.features.baseStage, "base");
   const chat = await side(config.features.chatStage, "chat");
-  const outDir = path.join(config.runDir, "features");
+  const finalDir = path.join(config.runDir, "features");
   const entries = latents.map((latent, i) => {
     const row = byLatent.get(latent)!;
     return {
@@ -87,15 +119,16 @@ export async function runFeatures(
   });
   const baseLabel = `${config.features.baseStage} (${STAGES[config.features.baseStage].alias}) on the base model`;
   const chatLabel = `${config.features.chatStage} (${STAGES[config.features.chatStage].alias}) on the chat model`;
-  writeJsonAtomic(path.join(outDir, "features.json"), {
+  const content = {
     description: "Max-activating contexts per latent (Neuronpedia-like): tokens, values, maxValue, maxPosition.",
     hook: config.hook,
     data: config.features.data,
     windowsScanned: windows.length,
     baseSide: baseLabel,
     chatSide: chatLabel,
+    stages: Object.fromEntries([baseStage, chatStage].map((s) => [s, records[s].fingerprintDigest])),
     latents: entries,
-  });
+  };
   const svgFile = path.join(cmpDir, "two-stage-decoder.svg");
   const scatterSvg = fs.existsSync(svgFile) ? fs.readFileSync(svgFile, "utf8").replace(/^<\?xml[^>]*>\s*/, "") : "";
   const html = featurePage({
@@ -110,8 +143,15 @@ export async function runFeatures(
       examples: [e.base, e.chat],
     })),
   });
-  const page = path.join(outDir, "index.html");
-  writeFileAtomic(page, html);
+  await writeOutputFolder(
+    finalDir,
+    (outDir) => {
+      writeJsonAtomic(path.join(outDir, "features.json"), content);
+      writeFileAtomic(path.join(outDir, "index.html"), html);
+    },
+    { force, what: "features" },
+  );
+  const page = path.join(finalDir, "index.html");
   log(`features: ${latents.length} latents × ${config.features.contexts} contexts → ${page}`);
   return page;
 }

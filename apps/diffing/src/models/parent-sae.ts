@@ -5,10 +5,9 @@
  * of our checkpoints, else `<out>/parent/`: the parent written in our layout, its lineage naming the source's format,
  * path and sha256 and any warning (an overridden hook), so that the finetuned SAE's lineage carries them.
  */
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeJsonAtomic } from "@difflens/common";
+import { sha256File, writeJsonAtomic } from "@difflens/common";
 import {
   convertSae,
   detectSaeFormat,
@@ -67,7 +66,7 @@ export async function readParentSae(from: string): Promise<ParentSae> {
   if (!fs.existsSync(dir))
     throw new DiffingError("PARENT_MISSING", `finetune: --from ${dir} does not exist`, { file: dir });
   const format = detectSaeFormat(dir);
-  const sha256 = await sha256OfFile(path.join(dir, SAE_WEIGHTS_FILE[format]));
+  const sha256 = sha256File(path.join(dir, SAE_WEIGHTS_FILE[format]));
   if (format === "difflens") {
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, "cfg.json"), "utf8")) as OurCfg;
     const block = cfg.difflens;
@@ -251,10 +250,4 @@ export function recordedParent(outDir: string): { path: string; sha256: string }
   const [first, second] = cfg.difflens.lineage;
   const source = first !== undefined && path.resolve(first.path) === path.join(outDir, "parent") ? second : first;
   return source === undefined ? undefined : { path: source.path, sha256: source.sha256 };
-}
-
-async function sha256OfFile(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }

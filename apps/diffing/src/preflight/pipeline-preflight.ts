@@ -12,7 +12,7 @@ import { type Qwen2Config, resolveQwen2Config } from "@difflens/runtime";
 import { type DiffingConfig, STAGE_NAMES, type StageName } from "../config/diffing-config.ts";
 import { DiffingError } from "../errors.ts";
 import { checkParentSae, readParentSae } from "../models/parent-sae.ts";
-import { COMMAND_STAGES, readStageRecord, STAGES, withAncestors } from "../stages/stage-plan.ts";
+import { COMMAND_STAGES, readStageRecord, STAGES, withAncestors, withDescendants } from "../stages/stage-plan.ts";
 import { qwenTokenizerFile, TOY_SHAPE } from "../toy/toy-files.ts";
 import { QWEN_VOCAB_SIZE } from "../toy/toy-pair.ts";
 import { checkpointBytes } from "./cost-model.ts";
@@ -35,6 +35,8 @@ export interface PipelineRequest {
   readonly withParents: boolean;
   /** Where the command writes, when not the config's runDir (the demo's own folder). */
   readonly runDir?: string;
+  /** --retrain: these stages and their descendants are trained again (moved aside first, never deleted). */
+  readonly retrain?: readonly StageName[];
 }
 
 /** Runs the preflight (throws on problems); with --dry-run prints the plan and returns true: stop there. */
@@ -138,8 +140,11 @@ async function stageSteps(pf: Preflight, request: PipelineRequest): Promise<Stag
   const requested = command === "demo" ? STAGE_NAMES : COMMAND_STAGES[command];
   if (requested === undefined) return [];
   const steps: StageStep[] = [];
+  const retrained = withDescendants(request.retrain ?? []);
   for (const stage of withAncestors(requested)) {
-    const record = command === "demo" ? null : readStageRecord(config, stage); // the demo always trains afresh
+    // The demo always trains afresh; --retrain moves a stage aside before training it again.
+    const fresh = command === "demo" || retrained.includes(stage);
+    const record = fresh ? null : readStageRecord(config, stage);
     const child = withAncestors(requested).find((c) => STAGES[c].parent === stage) ?? null;
     const asked = requested.includes(stage);
     if (record !== null) steps.push({ stage, action: "done", record, parentOf: null });

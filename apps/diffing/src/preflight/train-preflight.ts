@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { chatTemplateFor, formatBytes, Preflight } from "@difflens/app-kit";
+import { chatTemplateFor, formatBytes, Preflight, refuseExistingOutput } from "@difflens/app-kit";
 import { clock, compactNumber, type Log } from "@difflens/common";
 import { parseHookName } from "@difflens/runtime";
 import type { Tokenizer } from "@difflens/tokenizer";
@@ -37,6 +37,8 @@ export interface TrainRequest {
   /** --from as given (absolute): a checkpoint folder of any format, or a run folder. */
   readonly from: string | null;
   readonly resume: boolean;
+  /** Replace a non-empty output folder (a new run written beside it). */
+  readonly force: boolean;
   readonly overrideHook: boolean;
 }
 
@@ -71,13 +73,11 @@ export async function preflightTrain(request: TrainRequest, log: Log): Promise<T
   }
   const holdsRun = fs.existsSync(path.join(outDir, "latest.json"));
   await pf.check(`run folder ${outDir}`, () => {
-    if (holdsRun && !request.resume) {
-      throw new DiffingError("CONFIG_INVALID", `${outDir} already holds a run`, {
-        file: outDir,
-        fix: "pass --resume to continue it, or choose another --out",
-      });
+    if (holdsRun && request.resume) checkResumedParent(mode, outDir, request.from, parent);
+    else {
+      const alternatives = "pass --resume to continue it, or choose another --out";
+      refuseExistingOutput(outDir, { force: request.force, what: `${mode} --out`, alternatives });
     }
-    if (holdsRun) checkResumedParent(mode, outDir, request.from, parent);
   });
   const dIn = model?.dIn ?? parent?.dIn;
   // The checkpoints at their peak, and the parent written in our layout when it is staged (see parent-sae.ts).

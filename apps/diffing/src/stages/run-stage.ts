@@ -1,7 +1,9 @@
 /**
  * Trains one pipeline stage (or adopts a pretrained S): checks the parent (finished, same hook, d_in, d_sae and k),
- * harvests the stage's model on the stage's data, trains or finetunes with lineage, resumes an interrupted run,
- * and writes stages/<name>/stage.json with parent, model, data, config and timings (paths relative to the run).
+ * records the stage's fingerprint when it starts, harvests the stage's model on the stage's data, trains or
+ * finetunes with lineage, resumes an interrupted run, and writes stages/<name>/stage.json with the fingerprint,
+ * parent, model, data, config and timings (paths relative to the run). Whether an existing stage may be used or
+ * resumed is decided before (pipeline.ts, stage-check.ts).
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -14,13 +16,23 @@ import { activationStream } from "../data/activation-stream.ts";
 import { chatDataWindows, epochs, maskRulesOf, textWindows } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
 import type { PipelineModels } from "../models/open-models.ts";
-import { readStageRecord, STAGES, type StageRecord, stageCheckpoint, stageDir } from "./stage-plan.ts";
+import type { StageFingerprints } from "./stage-fingerprint.ts";
+import {
+  readStageRecord,
+  STAGE_FINGERPRINT_FILE,
+  STAGES,
+  type StageRecord,
+  stageCheckpoint,
+  stageDir,
+} from "./stage-plan.ts";
 import { stepsFor, trainRun } from "./train-run.ts";
 
 export interface StageContext {
   readonly config: DiffingConfig;
   readonly models: PipelineModels;
   readonly log: (line: string) => void;
+  /** The config's fingerprints of every stage (checked against the run folder before any stage runs). */
+  readonly fingerprints: StageFingerprints;
 }
 
 /** Refuses a parent checkpoint made for another hook, width, dictionary size or k. */
@@ -48,7 +60,7 @@ export function checkParent(parentCk: string, config: DiffingConfig, dIn: number
           field,
           expected,
           got,
-          fix: `retrain the parent with this config (delete ${path.dirname(path.dirname(parentCk))}) or use a config that matches it`,
+          fix: `retrain the parent under this config (--retrain ${STAGES[stage].parent}) or use a config that matches it`,
         },
       );
     }
@@ -61,7 +73,10 @@ export async function runStage(ctx: StageContext, stage: StageName): Promise<Sta
   const dir = stageDir(config, stage);
   const done = readStageRecord(config, stage);
   if (done) {
-    log(`${stage} (${plan.alias}): already trained — ${done.checkpoint}`);
+    const fingerprint = done.fingerprintDigest?.slice(0, 12);
+    log(
+      `${stage} (${plan.alias}): already trained under this config (fingerprint ${fingerprint}) — ${done.checkpoint}`,
+    );
     return done;
   }
   const model = plan.model === "base" ? models.base : models.chat;
@@ -70,6 +85,10 @@ export async function runStage(ctx: StageContext, stage: StageName): Promise<Sta
     .slice(2)
     .reduce((a, b) => a * b, 1);
   const stageCfg = config.stages[stage];
+  const fingerprint = { digest: ctx.fingerprints.digests[stage], fields: ctx.fingerprints.fields[stage] };
+  fs.mkdirSync(dir, { recursive: true });
+  const startedFile = path.join(dir, STAGE_FINGERPRINT_FILE);
+  if (!fs.existsSync(startedFile)) writeJsonAtomic(startedFile, fingerprint);
   if (stage === "S" && stageCfg.pretrained !== null) return adoptPretrained(ctx, dIn);
 
   let parent: StageRecord | null = null;
@@ -141,7 +160,7 @@ export async function runStage(ctx: StageContext, stage: StageName): Promise<Sta
     log,
   });
   const finalDir = run.result.finalDir!;
-  relativizeLineage(finalDir, config.runDir);
+  finishCheckpointConfig(finalDir, config.runDir, fingerprint);
   const sha256 = createHash("sha256")
     .update(fs.readFileSync(path.join(finalDir, "sae.safetensors")))
     .digest("hex");
@@ -170,6 +189,8 @@ export async function runStage(ctx: StageContext, stage: StageName): Promise<Sta
     },
     final: pick(run.final, ["loss", "fvu", "explained_variance", "l0", "dead_fraction"]),
     wandbFolder: run.wandbFolder ? path.relative(config.runDir, run.wandbFolder) : null,
+    fingerprint: fingerprint.fields,
+    fingerprintDigest: fingerprint.digest,
   };
   writeJsonAtomic(path.join(dir, "stage.json"), record);
   log(
@@ -218,6 +239,8 @@ async function adoptPretrained(ctx: StageContext, dIn: number): Promise<StageRec
     )
     .digest("hex");
   await writeSaeFolder(ckDir, state, cfg, [{ path: src, sha256: sha, step: 0, tokensSeen: 0 }]);
+  const fingerprint = { digest: ctx.fingerprints.digests.S, fields: ctx.fingerprints.fields.S };
+  finishCheckpointConfig(ckDir, config.runDir, fingerprint);
   writeJsonAtomic(path.join(dir, "latest.json"), { checkpoint: "checkpoints/step-00000000", step: 0 });
   const record: StageRecord = {
     stage: "S",
@@ -237,18 +260,26 @@ async function adoptPretrained(ctx: StageContext, dIn: number): Promise<StageRec
     timings: { wallS: 0, harvestS: 0, tokensPerS: 0, harvestTokensPerS: 0, resumedFromStep: 0 },
     final: {},
     wandbFolder: null,
+    fingerprint: fingerprint.fields,
+    fingerprintDigest: fingerprint.digest,
   };
   writeJsonAtomic(path.join(dir, "stage.json"), record);
   log(`S (sae_s): adopted the pretrained SAE ${src}`);
   return record;
 }
 
-/** The trainer records the parent's path as given; rewrite it relative to the run folder (no absolute paths inside). */
-function relativizeLineage(ckDir: string, runDir: string): void {
+/**
+ * The final checkpoint's cfg.json: the stage's fingerprint added (the SAE carries what it was trained from, also
+ * when copied elsewhere), and the parent's path, recorded by the trainer as given, made relative to the run folder.
+ */
+function finishCheckpointConfig(ckDir: string, runDir: string, fingerprint: { digest: string; fields: unknown }): void {
   const file = path.join(ckDir, "cfg.json");
-  const cfg = JSON.parse(fs.readFileSync(file, "utf8")) as { difflens?: { lineage?: Array<{ path: string }> } };
-  for (const entry of cfg.difflens?.lineage ?? [])
+  type Block = { lineage?: Array<{ path: string }>; fingerprint?: unknown };
+  const cfg = JSON.parse(fs.readFileSync(file, "utf8")) as { difflens?: Block };
+  for (const entry of cfg.difflens?.lineage ?? []) {
     if (path.isAbsolute(entry.path) && entry.path.startsWith(runDir)) entry.path = path.relative(runDir, entry.path);
+  }
+  if (cfg.difflens) cfg.difflens.fingerprint = fingerprint;
   writeJsonAtomic(file, cfg);
 }
 

@@ -35,6 +35,16 @@ export function withAncestors(stages: readonly StageName[]): StageName[] {
   return out;
 }
 
+/** The stage and every stage that descends from it, in pipeline order. */
+export function withDescendants(stages: readonly StageName[]): StageName[] {
+  const out = new Set<StageName>(stages);
+  for (const s of Object.keys(STAGES) as StageName[]) {
+    const p = STAGES[s].parent;
+    if (p !== null && out.has(p)) out.add(s);
+  }
+  return (Object.keys(STAGES) as StageName[]).filter((s) => out.has(s));
+}
+
 export function stageDir(config: DiffingConfig, stage: StageName): string {
   return path.join(config.runDir, "stages", stage);
 }
@@ -68,7 +78,13 @@ export interface StageRecord {
   };
   readonly final: Readonly<Record<string, number>>;
   readonly wandbFolder: string | null;
+  /** What the stage was trained from (stage-fingerprint.ts); absent in stages made before fingerprints. */
+  readonly fingerprint?: Readonly<Record<string, unknown>>;
+  readonly fingerprintDigest?: string;
 }
+
+/** Written into a stage's folder when it starts: a partial stage is resumed only under the same fingerprint. */
+export const STAGE_FINGERPRINT_FILE = "fingerprint.json";
 
 export function readStageRecord(config: DiffingConfig, stage: StageName): StageRecord | null {
   const file = path.join(stageDir(config, stage), "stage.json");

@@ -1,14 +1,16 @@
 /**
  * One SAE training run with the app's instrumentation around `trainSae`: progress bar on stderr, metrics to
  * metrics.jsonl (the trainer) and to W&B (offline by default), timings split into harvest and SAE time.
+ * A resumed run continues its records instead of duplicating them: metrics.jsonl loses the rows logged after the
+ * checkpoint (the trainer logs them again), and the W&B run whose id is kept in wandb-run.json is reopened.
  * Shared by the pipeline stages and the generic `train` / `finetune` commands.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ProgressBar } from "@difflens/common";
+import { ProgressBar, writeFileAtomic, writeJsonAtomic } from "@difflens/common";
 import { latestCheckpoint, type MetricsLogger, type TrainSaeResult, trainSae } from "@difflens/sae";
 import type { ActivationSource } from "@difflens/tensor";
-import { type WandbRun, init as wandbInit } from "@difflens/wandb";
+import { generateRunId, type WandbRun, init as wandbInit } from "@difflens/wandb";
 import type { SaeConfig, WandbConfig } from "../config/sections.ts";
 
 export interface TrainRunOptions {
@@ -83,9 +85,13 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   const resumedFromStep = resumeFrom
     ? (JSON.parse(fs.readFileSync(path.join(o.outDir, "latest.json"), "utf8")) as { step: number }).step
     : 0;
-  if (resumeFrom) o.log(`${o.label}: resuming from step ${resumedFromStep} (${path.relative(o.outDir, resumeFrom)})`);
+  if (resumeFrom) {
+    o.log(`${o.label}: resuming from step ${resumedFromStep} (${path.relative(o.outDir, resumeFrom)})`);
+    dropMetricsAfter(path.join(o.outDir, "metrics.jsonl"), resumedFromStep);
+  }
   let run: WandbRun | null = null;
   if (o.wandb.mode !== "disabled") {
+    const id = wandbRunId(o.outDir, resumeFrom !== null);
     run = wandbInit(
       {
         project: o.wandb.project,
@@ -98,6 +104,8 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
         config: { ...o.wandb.config, sae: trainConfig },
         onMissingApiKey: "offline",
         silent: true,
+        id: id.id,
+        resume: id.resume,
       },
       (m) => o.log(`wandb: ${m}`),
     );
@@ -145,6 +153,34 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     wandbFolder = fin.folder ?? null;
   }
   return { result, trainConfig, wallS, resumedFromStep, final, wandbFolder };
+}
+
+/** Keeps the metrics rows up to `step` (those the checkpoint includes); a torn last line goes too. */
+export function dropMetricsAfter(file: string, step: number): void {
+  if (!fs.existsSync(file)) return;
+  const kept = fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => {
+      if (line.trim() === "") return false;
+      try {
+        return (JSON.parse(line) as { step: number }).step <= step;
+      } catch {
+        return false;
+      }
+    });
+  writeFileAtomic(file, kept.map((line) => `${line}\n`).join(""));
+}
+
+/** The W&B run of this output folder: a resumed run reopens the id kept beside its checkpoints. */
+function wandbRunId(outDir: string, resuming: boolean): { id: string; resume: "allow" | "never" } {
+  const file = path.join(outDir, "wandb-run.json");
+  if (resuming && fs.existsSync(file)) {
+    return { id: (JSON.parse(fs.readFileSync(file, "utf8")) as { id: string }).id, resume: "allow" };
+  }
+  const id = generateRunId();
+  writeJsonAtomic(file, { id });
+  return { id, resume: "never" };
 }
 
 /** A parent without optimizer state (an adopted pretrained SAE) can only be finetuned with a fresh optimizer. */

@@ -1,7 +1,9 @@
 /**
- * `run.json`: one per run folder — the resolved config (paths relative to the folder), the app's and packages'
- * versions, the git commit, the seed, and one event (command, start, wall time, details) per command run in it.
- * Rewritten atomically after each command.
+ * `run.json`: one per run folder, an append-only log. The first command writes the header — the resolved config
+ * (paths relative to the folder), the app's and packages' versions, the git commit, the seed — and every command
+ * appends one event (command, start, wall time, details, git commit). The header is never rewritten: an event run
+ * with another config or seed carries its own `config` / `seed`, so the record never claims a config that the
+ * folder's results were not made with. Written atomically (a reader sees the old record or the new one).
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -17,6 +19,16 @@ export interface RunEvent {
   readonly startedAt: string;
   readonly wallS: number;
   readonly details?: Record<string, unknown>;
+}
+
+/** An event as recorded: what differs from the header is carried by the event itself. */
+export interface RecordedRunEvent extends RunEvent {
+  /** The commit the command ran at (null outside a git checkout). */
+  readonly git?: { readonly commit: string; readonly dirty: boolean } | null;
+  /** Present only when this command's config differs from the header's. */
+  readonly config?: unknown;
+  /** Present only when this command's seed differs from the header's. */
+  readonly seed?: number;
 }
 
 export interface RunInfo {
@@ -37,23 +49,43 @@ export interface RunRecord {
   readonly seed: number;
   readonly versions: Record<string, string>;
   readonly git: { readonly commit: string; readonly dirty: boolean } | null;
-  readonly events: readonly RunEvent[];
+  readonly events: readonly RecordedRunEvent[];
 }
 
-/** Adds one command's event to `<runDir>/run.json` (made on first use) and returns the record written. */
+/**
+ * Appends one command's event to `<runDir>/run.json` (made on first use, header from this call) and returns the
+ * record written. Earlier content is kept as it was read.
+ */
 export function recordRun(runDir: string, info: RunInfo, event: RunEvent): RunRecord {
   const prior = readRunRecord(runDir);
   const appDir = path.dirname(fileURLToPath(info.app));
-  const record: RunRecord = {
+  const config = relativePaths(info.config, runDir);
+  const git = gitCommit(appDir);
+  const header = prior ?? {
     format: info.format,
-    version: 1,
-    createdAt: prior?.createdAt ?? event.startedAt,
-    updatedAt: new Date().toISOString(),
-    config: relativePaths(info.config, runDir),
+    version: 1 as const,
+    createdAt: event.startedAt,
+    config,
     seed: info.seed,
     versions: packageVersions(appDir),
-    git: gitCommit(appDir),
-    events: [...(prior?.events ?? []), event],
+    git,
+  };
+  const recorded: RecordedRunEvent = {
+    ...event,
+    git,
+    ...(sameJson(header.config, config) ? {} : { config }),
+    ...(header.seed === info.seed ? {} : { seed: info.seed }),
+  };
+  const record: RunRecord = {
+    format: header.format,
+    version: 1,
+    createdAt: header.createdAt,
+    updatedAt: new Date().toISOString(),
+    config: header.config,
+    seed: header.seed,
+    versions: header.versions,
+    git: header.git,
+    events: [...(prior?.events ?? []), recorded],
   };
   writeJsonAtomic(path.join(runDir, "run.json"), record);
   return record;
@@ -68,7 +100,7 @@ export function readRunRecord(runDir: string): RunRecord | null {
   } catch (e) {
     throw new AppKitError("RUN_RECORD_INVALID", `${file}: not valid JSON (${(e as Error).message})`, {
       file,
-      fix: "restore or delete it (it is rewritten by the next command)",
+      fix: "restore it from a backup, or move it aside (the next command starts a new record)",
     });
   }
 }
@@ -80,6 +112,10 @@ export function startRunEvent(command: string): { end(details?: Record<string, u
   return {
     end: (details) => ({ command, startedAt, wallS: (performance.now() - t0) / 1000, ...(details ? { details } : {}) }),
   };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 const APP_KIT_DIR = path.dirname(fileURLToPath(import.meta.url));

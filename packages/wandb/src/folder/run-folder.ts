@@ -7,7 +7,9 @@ import {
   readdirSync,
   readFileSync,
   readSync,
+  rmSync,
   statSync,
+  truncateSync,
 } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "@difflens/common";
@@ -29,6 +31,38 @@ export function createRunFolder(
   writeFileAtomic(join(path, FILES.history), "");
   // run.json last: a folder with run.json is complete enough to sync.
   writeFileAtomic(join(path, FILES.run), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** The folder of run `id` under `dir` (`run-<time>-<id>`), or null when there is none. */
+export function findRunFolder(dir: string, id: string): string | null {
+  if (!existsSync(dir)) return null;
+  const name = readdirSync(dir).find((entry) => entry.startsWith("run-") && entry.endsWith(`-${id}`));
+  return name === undefined ? null : join(dir, name);
+}
+
+/** Where a reopened run stands: its last recorded step and runtime. */
+export interface ReopenedRun {
+  readonly manifest: RunManifest;
+  /** Last `_step` in the history (−1 when empty). */
+  readonly lastStep: number;
+  /** `_runtime` of that row (0 when empty), so the resumed run's runtime continues from it. */
+  readonly runtimeS: number;
+}
+
+/**
+ * Reopens a run folder to continue it: checks it, writes the new config, cuts a torn last history line (a crash
+ * mid-write; appending after it would merge two rows) and removes the exit record (the run is live again).
+ */
+export function reopenRunFolder(path: string, config: Readonly<Record<string, unknown>>): ReopenedRun {
+  const manifest = readManifest(path);
+  const history = readHistoryFrom(path, 0, Number.MAX_SAFE_INTEGER);
+  truncateSync(join(path, FILES.history), history.nextByte);
+  const last = history.lines.length === 0 ? null : parseHistoryLine(history.lines.at(-1)!, history.lines.length, path);
+  writeFileAtomic(join(path, FILES.config), `${stringifyWandbJson(config)}\n`);
+  rmSync(join(path, FILES.exit), { force: true });
+  const runtime = last?.["_runtime"];
+  const lastStep = last === null ? -1 : (last["_step"] as number);
+  return { manifest, lastStep, runtimeS: typeof runtime === "number" ? runtime : 0 };
 }
 
 /** Read and check run.json; a foreign or damaged folder gets an error that says what it looks like. */
