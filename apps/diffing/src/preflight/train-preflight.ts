@@ -71,9 +71,10 @@ export async function preflightTrain(request: TrainRequest, log: Log): Promise<T
       warnings = fits ?? [];
     }
   }
-  const holdsRun = fs.existsSync(path.join(outDir, "latest.json"));
+  // --resume continues the run in the output folder; without it (or under --force) a new run starts.
+  const resuming = request.resume && fs.existsSync(path.join(outDir, "latest.json"));
   await pf.check(`run folder ${outDir}`, () => {
-    if (holdsRun && request.resume) checkResumedParent(mode, outDir, request.from, parent);
+    if (resuming) checkResumedParent(mode, outDir, request.from, parent);
     else {
       const alternatives = "pass --resume to continue it, or choose another --out";
       refuseExistingOutput(outDir, { force: request.force, what: `${mode} --out`, alternatives });
@@ -88,8 +89,8 @@ export async function preflightTrain(request: TrainRequest, log: Log): Promise<T
   pf.finish(log);
   // Reached only when every check passed: the model, tokenizer and data are known to be good.
   const plan = () =>
-    formatTrainPlan(request, { model: model!, tokenizer: tokenizer!, parent, warnings, holdsRun, bytes, free: free! });
-  return { parent, warnings, resuming: holdsRun, plan };
+    formatTrainPlan(request, { model: model!, tokenizer: tokenizer!, parent, warnings, resuming, bytes, free: free! });
+  return { parent, warnings, resuming, plan };
 }
 
 interface Checked {
@@ -97,18 +98,18 @@ interface Checked {
   readonly tokenizer: Tokenizer;
   readonly parent: ParentSae | null;
   readonly warnings: readonly string[];
-  readonly holdsRun: boolean;
+  readonly resuming: boolean;
   readonly bytes: number;
   readonly free: number;
 }
 
 async function formatTrainPlan(request: TrainRequest, c: Checked): Promise<string> {
   const { mode, config, outDir } = request;
-  const { model, tokenizer, parent, warnings, holdsRun, bytes, free } = c;
+  const { model, tokenizer, parent, warnings, resuming, bytes, free } = c;
   const data = config.textData ?? config.chatData!;
   const dIn = model.dIn;
   const steps = stepsFor(config.tokens, config.sae.batchSize);
-  const resumedStep = holdsRun
+  const resumedStep = resuming
     ? (JSON.parse(fs.readFileSync(path.join(outDir, "latest.json"), "utf8")) as { step: number }).step
     : 0;
   const rules = maskRulesOf(config.mask, tokenizer);
