@@ -102,15 +102,18 @@ describe("finetune from any SAE format (defect 3)", () => {
     expect(ft.parent).toMatchObject({ format: "saelens", hook: HOOK, warnings: [] });
   }, 30_000);
 
+  // The sparsify run replaces the SAELens one (--force: written beside it, its staged parent's path rewritten).
   it.each([
-    ["sparsify", "sae.safetensors"],
-    ["dictionary-topk", "ae.pt"],
+    ["sparsify", "sae.safetensors", "runs/from-saelens", ["--force"]],
+    ["dictionary-topk", "ae.pt", "runs/from-dictionary-topk", []],
   ])(
     "finetunes a %s folder, noting its unrecorded hook",
-    async (name, weights) => {
-      expect(await finetune(at(name), `runs/from-${name}`)).toBe(0);
-      const ft = readJson(`runs/from-${name}/train.json`);
-      const source = readJson(`runs/from-${name}`, ft.checkpoint, "cfg.json").difflens.lineage[1];
+    async (name, weights, out, more) => {
+      expect(await finetune(at(name), out, ...more)).toBe(0);
+      const ft = readJson(out, "train.json");
+      const [staged, source] = readJson(out, ft.checkpoint, "cfg.json").difflens.lineage;
+      expect(staged.path).toBe(at(out, "parent"));
+      expect(fs.existsSync(path.join(staged.path, "cfg.json"))).toBe(true);
       expect(source).toMatchObject({
         format: name === "sparsify" ? "sparsify" : "dictionary_learning",
         sha256: sha256(at(name, weights)),
