@@ -53,7 +53,7 @@ export {
   formatBytes,
   freeDiskBytes,
   nearestExisting,
-} from "./preflight/output-folder.ts";
+} from "./preflight/writable-folder.ts";
 export { type ColumnKind, checkParquetColumns, type ParquetCheck } from "./preflight/parquet-columns.ts";
 export { Preflight, type PreflightProblem } from "./preflight/preflight.ts";
 export {
