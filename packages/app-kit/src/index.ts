@@ -47,6 +47,8 @@ export {
   openModelPair,
 } from "./models/open-model.ts";
 export { checkModelFolder, hookWidth, type ModelFolderCheck } from "./preflight/model-folder.ts";
+export { type ColumnKind, checkParquetColumns, type ParquetCheck } from "./preflight/parquet-columns.ts";
+export { Preflight, type PreflightProblem } from "./preflight/preflight.ts";
 export {
   checkFreeDisk,
   checkWritableFolder,
@@ -54,8 +56,6 @@ export {
   freeDiskBytes,
   nearestExisting,
 } from "./preflight/writable-folder.ts";
-export { type ColumnKind, checkParquetColumns, type ParquetCheck } from "./preflight/parquet-columns.ts";
-export { Preflight, type PreflightProblem } from "./preflight/preflight.ts";
 export {
   FORCE_FLAG,
   isNonEmptyFolder,
