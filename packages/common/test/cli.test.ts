@@ -48,6 +48,10 @@ describe("parseCommandLine", () => {
     expect(usageMessage(["--resum"])).toContain('did you mean "--resume"');
     expect(usageMessage(["--seeed", "1"])).toContain('did you mean "--seed"');
     expect(usageMessage(["--zzzzzzzz"])).not.toContain("did you mean");
+    // Without a --resume flag, "--resum" is not close to "--seed": the shared dashes do not count.
+    expect(() => parseCommandLine("cmd", ["--resum"], [{ name: "seed", kind: "integer", help: "seed" }])).toThrow(
+      /unknown flag --resum \(run with --help/,
+    );
   });
 
   it("rejects bad values, missing values and stray arguments", () => {

@@ -1,8 +1,7 @@
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { tempPathBeside, writeJsonAtomic } from "@difflens/common";
+import { sha256File, tempPathBeside, writeJsonAtomic } from "@difflens/common";
 import { Rng, type RngState, Tensor, toFloat32Array } from "@difflens/tensor";
 import { SaeError } from "./errors.ts";
 import type { SaeFormat } from "./formats/formats.ts";
@@ -78,12 +77,6 @@ export function saeTensors(w: TrainParams, dIn: number, dSae: number): Record<st
   };
 }
 
-export async function sha256File(file: string): Promise<string> {
-  return createHash("sha256")
-    .update(await fsp.readFile(file))
-    .digest("hex");
-}
-
 /**
  * Writes a full training checkpoint into `<runDir>/checkpoints/step-NNNNNNNN/` (built in a temp folder,
  * renamed into place when complete), then points `<runDir>/latest.json` at it, then prunes old ones.
@@ -124,8 +117,8 @@ export async function saveTrainCheckpoint(
       windowTokens: state.windowTokens,
       sinceFired: Array.from(state.sinceFired),
       fireCounts: Array.from(state.fireCounts),
-      saeSha256: await sha256File(path.join(tmp, "sae.safetensors")),
-      optimizerSha256: await sha256File(path.join(tmp, "optimizer.safetensors")),
+      saeSha256: sha256File(path.join(tmp, "sae.safetensors")),
+      optimizerSha256: sha256File(path.join(tmp, "optimizer.safetensors")),
     };
     await fsp.writeFile(path.join(tmp, "state.json"), JSON.stringify(stateJson));
     if (existsSync(final)) await fsp.rm(final, { recursive: true, force: true });

@@ -5,10 +5,9 @@
  * parent, model, data, config and timings (paths relative to the run). Whether an existing stage may be used or
  * resumed is decided before (pipeline.ts, stage-check.ts).
  */
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeJsonAtomic } from "@difflens/common";
+import { sha256File, writeJsonAtomic } from "@difflens/common";
 import { loadSae, newTrainState, resolveSaeTrainConfig, writeSaeFolder } from "@difflens/sae";
 import { Rng } from "@difflens/tensor";
 import { type DiffingConfig, STAGE_NAMES, type StageName } from "../config/diffing-config.ts";
@@ -161,9 +160,7 @@ export async function runStage(ctx: StageContext, stage: StageName): Promise<Sta
   });
   const finalDir = run.result.finalDir!;
   finishCheckpointConfig(finalDir, config.runDir, fingerprint);
-  const sha256 = createHash("sha256")
-    .update(fs.readFileSync(path.join(finalDir, "sae.safetensors")))
-    .digest("hex");
+  const sha256 = sha256File(path.join(finalDir, "sae.safetensors"));
   const trainedRows = run.result.state.tokensSeen - run.resumedFromStep * config.sae.batchSize;
   const record: StageRecord = {
     stage,
@@ -228,16 +225,12 @@ async function adoptPretrained(ctx: StageContext, dIn: number): Promise<StageRec
   const cfg = resolveSaeTrainConfig({ dIn, dSae: sae.dSae, k: config.sae.k, hookName: config.hook });
   const w = sae.weights;
   const state = newTrainState({ wEnc: w.wEnc, bEnc: w.bEnc, wDec: w.wDec, bDec: w.bDec }, cfg, new Rng(0));
-  const sha = createHash("sha256")
-    .update(
-      fs.readFileSync(
-        fs
-          .readdirSync(src)
-          .filter((f) => f.endsWith(".safetensors"))
-          .map((f) => path.join(src, f))[0] ?? path.join(src, "cfg.json"),
-      ),
-    )
-    .digest("hex");
+  const sha = sha256File(
+    fs
+      .readdirSync(src)
+      .filter((f) => f.endsWith(".safetensors"))
+      .map((f) => path.join(src, f))[0] ?? path.join(src, "cfg.json"),
+  );
   await writeSaeFolder(ckDir, state, cfg, [{ path: src, sha256: sha, step: 0, tokensSeen: 0 }]);
   const fingerprint = { digest: ctx.fingerprints.digests.S, fields: ctx.fingerprints.fields.S };
   finishCheckpointConfig(ckDir, config.runDir, fingerprint);
@@ -247,9 +240,7 @@ async function adoptPretrained(ctx: StageContext, dIn: number): Promise<StageRec
     alias: STAGES.S.alias,
     status: "done",
     checkpoint: path.relative(config.runDir, ckDir),
-    sha256: createHash("sha256")
-      .update(fs.readFileSync(path.join(ckDir, "sae.safetensors")))
-      .digest("hex"),
+    sha256: sha256File(path.join(ckDir, "sae.safetensors")),
     step: 0,
     tokens: 0,
     parent: null,

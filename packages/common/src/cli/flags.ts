@@ -167,8 +167,12 @@ function usageErrorFrom(command: string, error: unknown, specs: readonly FlagSpe
   const err = error as Error & { code?: string };
   if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
     const unknown = /'(-{1,2}[^'=]+)/.exec(err.message)?.[1] ?? "?";
-    const names = specs.map((s) => `--${s.name}`);
-    const suggestion = nearest(unknown.startsWith("--") ? unknown : `-${unknown}`, names);
+    // Compared without the dashes, which every flag shares and which would make any short typo look close.
+    const bare = nearest(
+      unknown.replace(/^-+/, ""),
+      specs.map((s) => s.name),
+    );
+    const suggestion = bare === undefined ? undefined : `--${bare}`;
     const hint = suggestion ? ` — did you mean "${suggestion}"?` : "";
     return new UsageError("USAGE", `${command}: unknown flag ${unknown}${hint} (run with --help for the list)`, {
       got: unknown,

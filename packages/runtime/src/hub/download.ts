@@ -8,10 +8,16 @@
  * download: a unique temp name would defeat that) and resume with a Range request; a file whose etag is a sha256 is
  * verified before it is used; a mismatch deletes it and fails. HF_HUB_OFFLINE=1 (or `offline`) uses the cache only.
  */
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { hubCacheDir, hubRepoFolderName, ProgressBar, parseRepoId, writeFileAtomic } from "@difflens/common";
+import {
+  hubCacheDir,
+  hubRepoFolderName,
+  ProgressBar,
+  parseRepoId,
+  sha256File,
+  writeFileAtomic,
+} from "@difflens/common";
 import { HubError } from "../errors.ts";
 import { downloadCommand, snapshotOf } from "../loading/model-folder.ts";
 
@@ -172,7 +178,7 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
       );
     }
     if (/^[0-9a-f]{64}$/.test(remote.etag)) {
-      const digest = await sha256File(partial);
+      const digest = sha256File(partial);
       if (digest !== remote.etag) {
         fs.rmSync(partial);
         throw new HubError(
@@ -237,12 +243,6 @@ function isSymlink(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }
 
 /** The default display on a TTY: one line per file, drawn by common's progress bar. */

@@ -1,6 +1,6 @@
 import * as path from "node:path";
-import { checkOutputOutside, checkOutputPath, writeFolderAtomic } from "@difflens/common";
-import { type LineageEntry, loadCheckpoint, sha256File, writeCheckpointWeights } from "../checkpoint.ts";
+import { checkOutputOutside, checkOutputPath, sha256File, writeFolderAtomic } from "@difflens/common";
+import { type LineageEntry, loadCheckpoint, writeCheckpointWeights } from "../checkpoint.ts";
 import { SaeError } from "../errors.ts";
 import { Sae } from "../sae.ts";
 import { resolveSaeTrainConfig } from "../train/config.ts";
@@ -67,7 +67,7 @@ export async function convertSae(
   const topk = new Sae({ dIn: sae.dIn, dSae: sae.dSae, activation, hookName: sae.hookName }, bDecSubtracted(sae));
   let sourceSha256: string | undefined;
   if (to === "difflens") {
-    sourceSha256 = await sha256File(path.join(src, SAE_WEIGHTS_FILE[from]));
+    sourceSha256 = sha256File(path.join(src, SAE_WEIGHTS_FILE[from]));
     const lineage = await lineageOfSource(src, from, sourceSha256);
     await writeFolderAtomic(dst, (dir) => writeDifflens(dir, topk, lineage), { force });
   } else {
