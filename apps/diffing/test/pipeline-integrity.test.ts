@@ -50,7 +50,7 @@ describe("a run folder never mixes configs", () => {
     expect(output()).toContain("S (sae_s, trained): sae.seed: 0 → 1");
     expect(output()).toContain("DF (sae_df, trained): sae.seed: 0 → 1; its parent D changed");
     expect(output()).toContain(
-      "another run folder (--run-dir DIR), or `pnpm --filter diffing train-stage2 --retrain S --with-parents`",
+      "another run folder (--run-dir DIR), or `pnpm --filter diffing train-stage2 … --retrain S --with-parents`",
     );
     expect(output()).toContain("D, M, DF, MF are moved aside too; this command retrains D, M, DF, MF");
 

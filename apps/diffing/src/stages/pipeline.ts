@@ -68,7 +68,7 @@ export async function trainStages(
     const roots = retrainRoots(problems);
     const needsParents = roots.some((s) => !requested.includes(s)) && !opts.withParents;
     const withParents = needsParents ? " --with-parents" : "";
-    const retry = `\`pnpm --filter diffing ${command} --retrain ${roots.join(",")}${withParents}\``;
+    const retry = `\`pnpm --filter diffing ${command} … --retrain ${roots.join(",")}${withParents}\` (this command's flags plus --retrain)`;
     const trainedHere = opts.withParents || needsParents ? order : [...requested];
     const waysOut = `another run folder (--run-dir DIR), or ${retry}: ${retrainConsequence(roots, trainedHere)}`;
     throw mismatchError(command, config, problems, waysOut);

@@ -77,11 +77,11 @@ export function verifiedStageRecords(
     const commands = [...new Set(roots.map((s) => STAGES[s].command))];
     const retrain = commands.map((c) => {
       const mine = roots.filter((s) => STAGES[s].command === c);
-      return `\`pnpm --filter diffing ${c} --retrain ${mine.join(",")}\``;
+      return `\`pnpm --filter diffing ${c} … --retrain ${mine.join(",")}\``;
     });
     const waysOut =
       `use the config they were trained with (${path.join(config.runDir, "run.json")} records it), ` +
-      `or retrain them under this one: ${retrain.join(", then ")}: ${retrainConsequence(roots, roots)}`;
+      `or retrain them under this one (… = this command's flags): ${retrain.join(", then ")}: ${retrainConsequence(roots, roots)}`;
     throw mismatchError(command, config, problems, waysOut);
   }
   return out;
