@@ -20,6 +20,6 @@ export function resolveHubSnapshot(repoFolder: string, revision = "main"): strin
     file: found.refFile ?? join(repoFolder, "snapshots"),
     expected: `snapshots/${found.commit}/`,
     got: found.available.length > 0 ? `snapshots: ${found.available.join(", ")}` : "no snapshots",
-    fix: "download the model (huggingface-cli download) or pass one of the listed revisions",
+    fix: "download it (`difflens-download ORG/NAME --revision R` of @difflens/runtime, or huggingface-cli download) or pass one of the listed revisions",
   });
 }

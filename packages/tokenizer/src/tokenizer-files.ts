@@ -50,7 +50,7 @@ export function resolveModelFolder(path: string, options: LoadTokenizerOptions =
   throw new TokenizerError("TOKENIZER_FILE_MISSING", "no such model folder or cached Hub repo", {
     file: path,
     expected: "a folder with tokenizer.json, a models--ORG--NAME folder, or a repo id present in the Hub cache",
-    fix: "check the path, or download the model into the Hub cache",
+    fix: "check the path, or download the model into the Hub cache (`difflens-download ORG/NAME` of @difflens/runtime)",
   });
 }
 
