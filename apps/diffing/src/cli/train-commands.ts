@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { type AppFlagSpec, CONFIG_FLAG, DRY_RUN_FLAG, FORCE_FLAG, openModel, startRunEvent } from "@difflens/app-kit";
 import { type ParsedFlags, UsageError, writeJsonAtomic } from "@difflens/common";
 import { loadTrainConfig, type TrainConfig } from "../config/train-config.ts";
-import { activationStream } from "../data/activation-stream.ts";
+import { trainingStream } from "../data/activation-stream.ts";
 import { chatDataWindows, epochs, maskRulesOf, textWindows } from "../data/windows.ts";
 import { type ParentSae, parentStart, stageParentSae } from "../models/parent-sae.ts";
 import { preflightTrain } from "../preflight/train-preflight.ts";
@@ -112,17 +112,7 @@ async function trainInto(
     : epochs((s) => chatDataWindows(config.chatData!, tokenizer, template, rules, s), seed, "chatData");
   const steps = stepsFor(config.tokens, config.sae.batchSize);
   const timing = { harvestMs: 0, harvestedRows: 0 };
-  const source = activationStream({
-    model,
-    hook: config.hook,
-    windows,
-    windowsPerForward: config.harvest.windowsPerForward,
-    batchRows: config.sae.batchSize,
-    shuffleRows: config.harvest.shuffleRows,
-    seed,
-    maxRows: steps * config.sae.batchSize,
-    timing,
-  });
+  const source = trainingStream(config, model, windows, { seed, steps, timing });
   log(`${mode}: ${description} at ${config.hook}, ${steps} steps × ${config.sae.batchSize} rows → ${outDir}`);
   const from = parent?.dir ?? null;
   const run = await trainRun({

@@ -74,3 +74,30 @@ export function activationStream(opts: ActivationStreamOptions): ActivationSourc
     },
   };
 }
+
+/** What a training run's stream reads from its config (stage and train configs alike). */
+export interface StreamConfig {
+  readonly hook: string;
+  readonly harvest: { readonly windowsPerForward: number; readonly shuffleRows: number };
+  readonly sae: { readonly batchSize: number };
+}
+
+/** The activation stream of a training run: `steps` batches of the config's batch size at its hook. */
+export function trainingStream(
+  config: StreamConfig,
+  model: Model,
+  windows: AsyncIterable<StageWindow>,
+  run: { readonly seed: number; readonly steps: number; readonly timing: { harvestMs: number; harvestedRows: number } },
+): ActivationSource {
+  return activationStream({
+    model,
+    hook: config.hook,
+    windows,
+    windowsPerForward: config.harvest.windowsPerForward,
+    batchRows: config.sae.batchSize,
+    shuffleRows: config.harvest.shuffleRows,
+    seed: run.seed,
+    maxRows: run.steps * config.sae.batchSize,
+    timing: run.timing,
+  });
+}

@@ -11,7 +11,7 @@ import { sha256File, writeJsonAtomic } from "@difflens/common";
 import { loadSae, newTrainState, resolveSaeTrainConfig, writeSaeFolder } from "@difflens/sae";
 import { Rng } from "@difflens/tensor";
 import { type DiffingConfig, STAGE_NAMES, type StageName } from "../config/diffing-config.ts";
-import { activationStream } from "../data/activation-stream.ts";
+import { trainingStream } from "../data/activation-stream.ts";
 import { chatDataWindows, epochs, maskRulesOf, textWindows } from "../data/windows.ts";
 import { DiffingError } from "../errors.ts";
 import type { PipelineModels } from "../models/open-models.ts";
@@ -114,17 +114,7 @@ export async function runStage(ctx: StageContext, stage: StageName): Promise<Sta
       : epochs((s) => chatDataWindows(config.chatData, models.tokenizer, models.template, rules, s), seed, "chatData");
   const steps = stepsFor(stageCfg.tokens, config.sae.batchSize);
   const timing = { harvestMs: 0, harvestedRows: 0 };
-  const source = activationStream({
-    model,
-    hook: config.hook,
-    windows,
-    windowsPerForward: config.harvest.windowsPerForward,
-    batchRows: config.sae.batchSize,
-    shuffleRows: config.harvest.shuffleRows,
-    seed,
-    maxRows: steps * config.sae.batchSize,
-    timing,
-  });
+  const source = trainingStream(config, model, windows, { seed, steps, timing });
   const modelDesc = plan.model === "base" ? models.describe.base : models.describe.chat;
   const dataDesc =
     plan.data === "text"
