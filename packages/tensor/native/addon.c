@@ -319,7 +319,45 @@ static napi_value js_set_gemm_impl(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* isa() → { path, reason, supported }: the ISA path the blocked GEMM runs and every path this CPU can run. */
+static napi_value js_isa(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out, v, list;
+  CHECK(napi_create_object(env, &out));
+  CHECK(napi_create_string_utf8(env, dl_isa_name(dl_isa()), NAPI_AUTO_LENGTH, &v));
+  CHECK(napi_set_named_property(env, out, "path", v));
+  CHECK(napi_create_string_utf8(env, dl_isa_reason(), NAPI_AUTO_LENGTH, &v));
+  CHECK(napi_set_named_property(env, out, "reason", v));
+  CHECK(napi_create_array(env, &list));
+  uint32_t count = 0;
+  for (int isa = DL_ISA_AVX512; isa >= DL_ISA_BASELINE; isa--) {
+    if (!dl_isa_supported(isa)) continue;
+    CHECK(napi_create_string_utf8(env, dl_isa_name(isa), NAPI_AUTO_LENGTH, &v));
+    CHECK(napi_set_element(env, list, count++, v));
+  }
+  CHECK(napi_set_named_property(env, out, "supported", list));
+  return out;
+}
+
+static napi_value js_set_isa(napi_env env, napi_callback_info info) {
+  ARGS(1, "-");
+  char name[32];
+  size_t len;
+  CHECK(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len));
+  const char *error = dl_isa_set(name);
+  if (error) FAIL("setIsa: %s", error);
+  return undefined(env);
+}
+
 NAPI_MODULE_INIT() {
+  /* DIFFLENS_ISA naming a path this CPU lacks refuses to load rather than run another path unasked. */
+  const char *isa_error = dl_isa_init();
+  if (isa_error) {
+    char message[300];
+    snprintf(message, sizeof message, "DIFFLENS_ISA: %s", isa_error);
+    napi_throw_error(env, NULL, message);
+    return NULL;
+  }
   const napi_property_descriptor props[] = {
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
     FN("gemm", js_gemm), FN("binary", js_binary), FN("scale", js_scale), FN("axpby", js_axpby),
@@ -328,6 +366,7 @@ NAPI_MODULE_INIT() {
     FN("scatterAddRows", js_scatter_add_rows), FN("reduce", js_reduce), FN("convert", js_convert),
     FN("setThreads", js_set_threads), FN("getThreads", js_get_threads), FN("blasName", js_blas_name),
     FN("setGemmImpl", js_set_gemm_impl), FN("gemmImpl", js_gemm_impl), FN("mmapFile", dl_mmap_file), FN("mmapRange", dl_mmap_range),
+    FN("isa", js_isa), FN("setIsa", js_set_isa),
     FN("biasTopK", js_bias_topk), FN("sparseDecode", js_sparse_decode), FN("sparseBackward", js_sparse_backward),
     FN("adam", js_adam), FN("projectOutRows", js_project_out_rows), FN("normalizeRows", js_normalize_rows),
 #undef FN

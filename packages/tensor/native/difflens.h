@@ -52,9 +52,26 @@ void dl_convert(const void *src, int src_dtype, void *dst, int dst_dtype, size_t
 void dl_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
              const float *a, size_t lda, const void *b, int b_dtype, size_t ldb,
              float beta, float *c, size_t ldc);
+/* Our blocked GEMM on the ISA path dl_isa() names; one compiled copy per path (gemm-blocked.h). */
 void dl_gemm_portable(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                       const float *a, size_t lda, const void *b, int b_dtype, size_t ldb,
                       float beta, float *c, size_t ldc);
+#define DL_GEMM_BLOCKED_ARGS                                                                                  \
+  int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda, const void *b, \
+      int b_dtype, size_t ldb, float beta, float *c, size_t ldc
+void dl_gemm_blocked_avx512(DL_GEMM_BLOCKED_ARGS);
+void dl_gemm_blocked_avx2(DL_GEMM_BLOCKED_ARGS);
+void dl_gemm_blocked_baseline(DL_GEMM_BLOCKED_ARGS);
+
+/* ---- ISA paths (isa.c): which compiled copy of the blocked GEMM runs ---- */
+enum { DL_ISA_BASELINE = 0, DL_ISA_AVX2 = 1, DL_ISA_AVX512 = 2 };
+int dl_isa_supported(int isa);
+/* The path in use: DIFFLENS_ISA if the CPU has it, else the best it supports. */
+int dl_isa(void);
+const char *dl_isa_init(void);
+const char *dl_isa_set(const char *name);
+const char *dl_isa_name(int isa);
+const char *dl_isa_reason(void);
 /* "blas" or "portable"; returns 0 if the name is unknown or no BLAS was built in. */
 int dl_gemm_set_impl(const char *name);
 const char *dl_blas_name(void);

@@ -35,8 +35,7 @@ static char impl_reason[160] = "";
  * a generic CBLAS, or OpenBLAS on an AVX-512 core (SkylakeX, Cooperlake, SapphireRapids) keep BLAS. */
 static int portable_is_faster(void) {
 #if defined(DL_BLAS_OPENBLAS) && defined(__x86_64__) && defined(__GNUC__)
-  __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx512f")) return 0;
+  if (dl_isa() != DL_ISA_AVX512) return 0;
   const char *core = openblas_get_corename();
   static const char *const avx512_cores[] = {"skylakex", "cooperlake", "sapphirerapids"};
   for (size_t i = 0; core && i < sizeof avx512_cores / sizeof avx512_cores[0]; i++)
@@ -277,4 +276,21 @@ void dl_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha
   }
 #endif
   dl_gemm_portable(trans_a, trans_b, m, n, k, alpha, a, lda, b, b_dtype, ldb, beta, c, ldc);
+}
+
+void dl_gemm_portable(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                      const float *a, size_t lda, const void *b, int b_dtype, size_t ldb,
+                      float beta, float *c, size_t ldc) {
+  switch (dl_isa()) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  case DL_ISA_AVX512:
+    dl_gemm_blocked_avx512(trans_a, trans_b, m, n, k, alpha, a, lda, b, b_dtype, ldb, beta, c, ldc);
+    return;
+  case DL_ISA_AVX2:
+    dl_gemm_blocked_avx2(trans_a, trans_b, m, n, k, alpha, a, lda, b, b_dtype, ldb, beta, c, ldc);
+    return;
+#endif
+  default:
+    dl_gemm_blocked_baseline(trans_a, trans_b, m, n, k, alpha, a, lda, b, b_dtype, ldb, beta, c, ldc);
+  }
 }

@@ -2,6 +2,16 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
+/** A compiled ISA path of the blocked GEMM (native/gemm-avx512.c, gemm-avx2.c, gemm-baseline.c). */
+export type IsaPath = "avx512" | "avx2" | "baseline";
+export interface NativeIsa {
+  path: IsaPath;
+  /** "best this CPU supports", "DIFFLENS_ISA=avx2" or "selected". */
+  reason: string;
+  /** Every path this CPU can run, best first. */
+  supported: IsaPath[];
+}
+
 /** The functions the C add-on (native/*.c) exports. Arrays are used in place, never copied. */
 export interface NativeAddon {
   /** Which GEMM the add-on was built with, e.g. "OpenBLAS 0.3.21 (pthread)" or "portable (own blocked GEMM)". */
@@ -110,6 +120,10 @@ export interface NativeAddon {
   normalizeRows(w: Float32Array, d: number, eps: number): void;
   /** Read-only private mapping of a whole file; the ArrayBuffer unmaps when collected. */
   mmapFile(path: string): ArrayBuffer;
+  /** The ISA path of our blocked GEMM (absent in add-ons built before it existed). */
+  isa?(): NativeIsa;
+  /** Switch the blocked GEMM's ISA path; throws when this CPU lacks it (DIFFLENS_ISA does the same at load). */
+  setIsa?(path: IsaPath): void;
   /** Private mapping of bytes [offset, offset + length) of an open file (absent in add-ons built before it existed). */
   mmapRange?(fd: number, offset: number, length: number): ArrayBuffer;
 }

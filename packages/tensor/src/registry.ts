@@ -2,7 +2,7 @@ import type { Backend } from "./backend.ts";
 import { createJsBackend } from "./backends/js/index.ts";
 import { createNativeBackend } from "./backends/native/index.ts";
 import { TensorError } from "./errors.ts";
-import { loadNativeAddon } from "./native-addon.ts";
+import { loadNativeAddon, type NativeIsa } from "./native-addon.ts";
 
 let jsBackend: Backend | undefined;
 let nativeBackend: Backend | undefined;
@@ -10,10 +10,22 @@ let current: Backend | undefined;
 let fallbackLogged = false;
 
 /** Whether the native add-on loads here, and if not, why. Loads it on first call (no import-time work). */
-export function nativeAvailable(): { ok: boolean; reason?: string; blas?: string; gemm?: string } {
+export function nativeAvailable(): {
+  ok: boolean;
+  reason?: string;
+  blas?: string;
+  gemm?: string;
+  /** The ISA path our blocked GEMM runs ("avx512", "avx2", "baseline") and why; `supported`: every path this CPU runs. */
+  isa?: NativeIsa;
+} {
   const { addon, reason } = loadNativeAddon();
   if (!addon) return { ok: false, reason: reason ?? "unknown" };
-  return { ok: true, blas: addon.blasName(), ...(addon.gemmImpl ? { gemm: addon.gemmImpl() } : {}) };
+  return {
+    ok: true,
+    blas: addon.blasName(),
+    ...(addon.gemmImpl ? { gemm: addon.gemmImpl() } : {}),
+    ...(addon.isa ? { isa: addon.isa() } : {}),
+  };
 }
 
 /**

@@ -5,7 +5,7 @@
  *   Single-pass row kernels (rmsNorm, softmax, rope, silu, elementwise, sums): 1e-6 (a few f32 ulps).
  *   topK indices/values, gather, max/argmax, casts: exact.
  * Backends: "js"; "native" (add-on with its BLAS) and "native/portable-gemm" (same add-on, our own GEMM)
- * when the add-on is built. Cases marked nativeOnly are too slow for the js reference backend.
+ * when the add-on is built, plus "native/portable-gemm/isa=…" (GEMM cases only) for every ISA path the CPU runs. Cases marked nativeOnly are too slow for the js reference backend.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -47,6 +47,8 @@ import { refGemm, refReduce, refRmsNorm, refRope, refSilu, refSoftmax, refTopK, 
 interface BackendCase {
   name: string;
   select: () => void;
+  /** Runs only the GEMM cases (an ISA path of the blocked GEMM changes nothing else). */
+  gemmOnly?: boolean;
 }
 const backends: BackendCase[] = [{ name: "js", select: () => useBackend("js") }];
 if (nativeAvailable().ok) {
@@ -66,7 +68,21 @@ if (nativeAvailable().ok) {
     },
   });
   const initialImpl = addon.gemmImpl?.().startsWith("portable") ? "portable" : "blas"; // the add-on's default choice
+  // Every compiled ISA path this CPU runs (DIFFLENS_ISA=avx512|avx2|baseline), switched in process.
+  const isa = addon.isa?.();
+  for (const path of isa?.supported ?? []) {
+    backends.push({
+      name: `native/portable-gemm/isa=${path}`,
+      gemmOnly: true,
+      select: () => {
+        useBackend("native");
+        addon.setGemmImpl("portable");
+        addon.setIsa!(path);
+      },
+    });
+  }
   afterAll(() => {
+    if (isa) addon.setIsa!(isa.path);
     try {
       addon.setGemmImpl(initialImpl);
     } catch {
@@ -147,6 +163,9 @@ gemmCase(64, 512, 300, { bDtype: "bf16" });
 gemmCase(8, 4096, 1100, { bDtype: "bf16", transB: true, nativeOnly: true }); // several widened tiles
 gemmCase(8, 4096, 1100, { bDtype: "f16", nativeOnly: true });
 gemmCase(97, 257, 4113, { beta: 0.5, nativeOnly: true }); // crosses MC, KC, NC of the portable GEMM
+// Attention-like: head dims 64–128 as K (scores) and as N (weights · values).
+gemmCase(96, 64, 200, { transB: true });
+gemmCase(200, 200, 128);
 
 function batchedCase(batch: number, m: number, k: number, n: number, transB: boolean, bDtype: "f32" | "bf16"): void {
   const inputs = memo(() => {
@@ -478,6 +497,7 @@ function f32Tensor(v: Float32Array): Tensor {
 describe.each(backends)("parity on $name", (backend) => {
   for (const c of cases) {
     if (c.nativeOnly && backend.name === "js") continue;
+    if (backend.gemmOnly && !c.kernel.toLowerCase().includes("gemm")) continue;
     it(`${c.kernel} ${c.name}`, () => {
       backend.select();
       const [actual, expected, tol] = c.check();

@@ -1,18 +1,18 @@
-/* Our own GEMM for machines without a system CBLAS: the Goto/BLIS loop structure.
+/* Our own GEMM for machines without a system CBLAS: the Goto/BLIS loop structure. Included once per ISA path by
+ * gemm-avx512.c, gemm-avx2.c and gemm-baseline.c, which set the compile target, MR and DL_BLOCKED_NAME;
+ * dl_gemm_portable (gemm.c) calls the path dl_isa() picked.
  *   for each NC-wide column panel of B, for each KC-deep slice:
  *     pack B[KC × NC] into NR-wide strips (widening f16/bf16 here — packing is the per-tile conversion),
  *     in parallel over MC-row blocks of A: pack A[MC × KC] into MR-tall strips, then run an MR × NR
  *     micro-kernel over every strip pair, accumulating in registers.
- * The micro-kernel is plain C over fixed-size arrays so the compiler vectorizes it; DL_MULTIVERSION
- * builds it for AVX-512, AVX2+FMA and baseline x86-64 and picks one at load time. */
+ * The micro-kernel is plain C over a 16-float vector type that the including file's target maps to registers. */
 #include "difflens.h"
 
 #include <stdlib.h>
 
-#define MR 6
 #define NR 16
 #define KC 256
-#define MC 96 /* multiple of MR */
+#define MC 96 /* multiple of every MR (6, 4) */
 #define NC 4096 /* multiple of NR */
 
 typedef struct {
@@ -82,8 +82,20 @@ static void pack_a(const compute_job *job, size_t ic, size_t mc, float *ap) {
  * depending on the clone being compiled. aligned(4) lets it load from any float pointer. */
 typedef float v16 __attribute__((vector_size(64), aligned(4)));
 
+#ifndef DL_OWN_MICRO_KERNEL
+/* acc = Σ_q a[q][0..MR) ⊗ b[q][0..NR) over kc packed steps. */
+static inline void micro_kernel(const float *a, const float *b, size_t kc, float acc[MR][NR]) {
+  v16 sum[MR];
+  for (int i = 0; i < MR; i++) sum[i] = (v16){0};
+  for (size_t q = 0; q < kc; q++) {
+    const v16 bv = *(const v16 *)(b + q * NR);
+    for (int i = 0; i < MR; i++) sum[i] += a[q * MR + i] * bv;
+  }
+  memcpy(acc, sum, sizeof sum);
+}
+#endif
+
 /* Strips [sb_begin, sb_end) of the packed B panel against one packed A block. */
-DL_MULTIVERSION
 static void macro_kernel(const compute_job *job, size_t ic, size_t mc, const float *ap, size_t sb_begin, size_t sb_end) {
   const int first_slice = job->pc == 0;
   for (size_t sb = sb_begin; sb < sb_end; sb++) {
@@ -91,17 +103,12 @@ static void macro_kernel(const compute_job *job, size_t ic, size_t mc, const flo
     size_t cols = job->nc - sb * NR < NR ? job->nc - sb * NR : NR;
     for (size_t sa = 0; sa * MR < mc; sa++) {
       const float *a = ap + sa * job->kc * MR;
-      v16 acc[MR];
-      for (int i = 0; i < MR; i++) acc[i] = (v16){0};
-      for (size_t q = 0; q < job->kc; q++) {
-        const v16 bv = *(const v16 *)(bp + q * NR);
-        for (int i = 0; i < MR; i++) acc[i] += a[q * MR + i] * bv;
-      }
+      float acc[MR][NR];
+      micro_kernel(a, bp, job->kc, acc);
       size_t rows = mc - sa * MR < MR ? mc - sa * MR : MR;
       for (size_t i = 0; i < rows; i++) {
         float *crow = job->c + (ic + sa * MR + i) * job->ldc + job->jc + sb * NR;
-        float tile[NR];
-        memcpy(tile, &acc[i], sizeof tile);
+        const float *tile = acc[i];
         if (first_slice && job->beta == 0.0f) {
           for (size_t j = 0; j < cols; j++) crow[j] = job->alpha * tile[j];
         } else {
@@ -131,9 +138,8 @@ static void compute_range(void *p, size_t begin, size_t end) {
   free(ap);
 }
 
-void dl_gemm_portable(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-                      const float *a, size_t lda, const void *b, int b_dtype, size_t ldb,
-                      float beta, float *c, size_t ldc) {
+void DL_BLOCKED_NAME(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+                     const void *b, int b_dtype, size_t ldb, float beta, float *c, size_t ldc) {
   float *bp = aligned_alloc(64, (size_t)KC * NC * sizeof(float));
   if (!bp) abort();
   const size_t m_blocks = (m + MC - 1) / MC;
