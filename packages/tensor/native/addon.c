@@ -339,6 +339,25 @@ static napi_value js_isa(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* peak(path) → { flopsPerCycle, clockGhz }: per core; the clock measured by this call (~80 ms). */
+static napi_value js_peak(napi_env env, napi_callback_info info) {
+  ARGS(1, "-");
+  char name[32];
+  size_t len;
+  CHECK(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len));
+  int isa = -1;
+  for (int i = DL_ISA_BASELINE; i <= DL_ISA_AVX512; i++)
+    if (strcmp(name, dl_isa_name(i)) == 0) isa = i;
+  if (isa < 0) FAIL("peak: unknown ISA path \"%s\" (expected avx512, avx2 or baseline)", name);
+  napi_value out, v;
+  CHECK(napi_create_object(env, &out));
+  CHECK(napi_create_int32(env, dl_isa_flops_per_cycle(isa), &v));
+  CHECK(napi_set_named_property(env, out, "flopsPerCycle", v));
+  CHECK(napi_create_double(env, dl_measure_clock_ghz(), &v));
+  CHECK(napi_set_named_property(env, out, "clockGhz", v));
+  return out;
+}
+
 static napi_value js_set_isa(napi_env env, napi_callback_info info) {
   ARGS(1, "-");
   char name[32];
@@ -366,7 +385,7 @@ NAPI_MODULE_INIT() {
     FN("scatterAddRows", js_scatter_add_rows), FN("reduce", js_reduce), FN("convert", js_convert),
     FN("setThreads", js_set_threads), FN("getThreads", js_get_threads), FN("blasName", js_blas_name),
     FN("setGemmImpl", js_set_gemm_impl), FN("gemmImpl", js_gemm_impl), FN("mmapFile", dl_mmap_file), FN("mmapRange", dl_mmap_range),
-    FN("isa", js_isa), FN("setIsa", js_set_isa),
+    FN("isa", js_isa), FN("setIsa", js_set_isa), FN("peak", js_peak),
     FN("biasTopK", js_bias_topk), FN("sparseDecode", js_sparse_decode), FN("sparseBackward", js_sparse_backward),
     FN("adam", js_adam), FN("projectOutRows", js_project_out_rows), FN("normalizeRows", js_normalize_rows),
 #undef FN

@@ -72,6 +72,9 @@ const char *dl_isa_init(void);
 const char *dl_isa_set(const char *name);
 const char *dl_isa_name(int isa);
 const char *dl_isa_reason(void);
+/* peak.c: f32 FLOP per cycle per core of a path on this CPU; the core clock measured now (0: unknown). */
+int dl_isa_flops_per_cycle(int isa);
+double dl_measure_clock_ghz(void);
 /* "blas" or "portable"; returns 0 if the name is unknown or no BLAS was built in. */
 int dl_gemm_set_impl(const char *name);
 const char *dl_blas_name(void);

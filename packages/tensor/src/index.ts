@@ -57,6 +57,7 @@ export {
   sparseDecode,
 } from "./ops-sparse.ts";
 
+export { type IsaPeak, isaPeak } from "./peak.ts";
 export { currentBackend, nativeAvailable, useBackend } from "./registry.ts";
 export type { RngState } from "./rng.ts";
 export { Rng } from "./rng.ts";

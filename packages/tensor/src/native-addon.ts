@@ -124,6 +124,8 @@ export interface NativeAddon {
   isa?(): NativeIsa;
   /** Switch the blocked GEMM's ISA path; throws when this CPU lacks it (DIFFLENS_ISA does the same at load). */
   setIsa?(path: IsaPath): void;
+  /** Per core for `path` on this CPU: f32 FLOP/cycle, and the clock measured by this call (~80 ms; 0: unknown). */
+  peak?(path: IsaPath): { flopsPerCycle: number; clockGhz: number };
   /** Private mapping of bytes [offset, offset + length) of an open file (absent in add-ons built before it existed). */
   mmapRange?(fd: number, offset: number, length: number): ArrayBuffer;
 }

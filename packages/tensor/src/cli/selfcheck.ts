@@ -12,10 +12,14 @@ import type { Backend } from "../backend.ts";
 import * as tensor from "../index.ts";
 import type { Tensor } from "../tensor.ts";
 
-const { Rng, fromArray, gemm, nativeAvailable, randn, rmsNorm, softmax, toFloat32Array, topK, useBackend } = tensor;
+const { Rng, fromArray, gemm, isaPeak, nativeAvailable, randn, rmsNorm, softmax, toFloat32Array, topK, useBackend } =
+  tensor;
+
+/** Below this fraction of the ISA path's peak the timed GEMM is reported as a warning (a wrong kernel, not noise). */
+const FAR_BELOW_PEAK = 0.4;
 
 let failures = 0;
-const line = (status: "PASS" | "FAIL" | "INFO", what: string): void => {
+const line = (status: "PASS" | "FAIL" | "INFO" | "WARN", what: string): void => {
   if (status === "FAIL") failures++;
   console.log(`${status.padEnd(4)} ${what}`);
 };
@@ -71,6 +75,14 @@ async function selfcheck(): Promise<void> {
     `GEMM: ${native.ok ? `${native.gemm ?? "blas"}; BLAS built in: ${native.blas}` : "js reference (float64 accumulation)"}; threads: ${backend.getThreads()} (override with DIFFLENS_GEMM=blas|portable)`,
   );
 
+  if (native.isa) {
+    line(
+      "INFO",
+      `ISA path of our blocked GEMM: ${native.isa.path} (${native.isa.reason}; this CPU runs ${native.isa.supported.join(", ")}; ` +
+        "force one with DIFFLENS_ISA=avx512|avx2|baseline)",
+    );
+  }
+
   const rng = new Rng(1);
   const a = randn([67, 129], rng);
   const b = randn([129, 95], rng);
@@ -122,6 +134,17 @@ async function selfcheck(): Promise<void> {
     gflops > 0 ? "PASS" : "FAIL",
     `timed gemm ${size}x${size}x${size}: ${gflops.toFixed(1)} GFLOP/s (${(seconds * 1000).toFixed(1)} ms)`,
   );
+  const peak = native.isa && backend.name === "native" ? isaPeak(native.isa.path, backend.getThreads()) : null;
+  if (peak) {
+    const fraction = gflops / peak.gflops;
+    line(
+      fraction >= FAR_BELOW_PEAK ? "INFO" : "WARN",
+      `gemm at ${fraction.toFixed(2)} of the ${peak.path} peak ${peak.gflops.toFixed(0)} GFLOP/s (${peak.source})` +
+        (fraction >= FAR_BELOW_PEAK
+          ? ""
+          : ` — far below what this ISA path should give; compare DIFFLENS_GEMM=blas|portable and DIFFLENS_ISA`),
+    );
+  }
 
   const io = tensor as unknown as {
     writeSafetensors?: (
