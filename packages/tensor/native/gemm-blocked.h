@@ -10,10 +10,12 @@
 
 #include <stdlib.h>
 
-#define NR 16
+#ifndef NR
+#define NR 16 /* the generic micro-kernel is 16 wide; an own one may set NR */
+#endif
 #define KC 256
 #define MC 96 /* multiple of every MR (6, 4) */
-#define NC 4096 /* multiple of NR */
+#define NC 4096 /* multiple of every NR (16, 32) */
 
 typedef struct {
   int trans_a;

@@ -1,4 +1,4 @@
-import { loadNativeAddon, type IsaPath } from "./native-addon.ts";
+import { type IsaPath, loadNativeAddon } from "./native-addon.ts";
 
 /** The f32 GEMM peak an ISA path can reach on this machine: threads × measured clock × FLOP/cycle/core. */
 export interface IsaPeak {
