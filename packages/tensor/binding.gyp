@@ -14,7 +14,8 @@
         "native/gemm-baseline.c", "native/isa.c", "native/peak.c", "native/kernels.c", "native/topk.c",
         "native/sparse.c", "native/optim.c"
       ],
-      "cflags": ["-O3", "-std=gnu11", "-pthread", "-fvisibility=hidden", "-Wall", "-Wno-unused-parameter", "<@(dl_blas_cflags)"],
+      # -fno-math-errno: nothing reads errno, and with it GCC keeps sqrt (Adam) scalar in every clone.
+      "cflags": ["-O3", "-std=gnu11", "-fno-math-errno", "-pthread", "-fvisibility=hidden", "-Wall", "-Wno-unused-parameter", "<@(dl_blas_cflags)"],
       "cflags!": ["-O2", "-O0"],
       "ldflags": ["-pthread"],
       "libraries": ["<@(dl_blas_libs)", "-lm"],
@@ -25,7 +26,7 @@
         ["dl_blas=='accelerate'", { "defines": ["DL_BLAS_ACCELERATE"] }],
         ["OS=='linux'", { "libraries": ["-ldl"] }],
         ["OS=='mac'", {
-          "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-std=gnu11", "<@(dl_blas_cflags)"], "GCC_OPTIMIZATION_LEVEL": "3" }
+          "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-std=gnu11", "-fno-math-errno", "<@(dl_blas_cflags)"], "GCC_OPTIMIZATION_LEVEL": "3" }
         }]
       ]
     }

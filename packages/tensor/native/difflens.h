@@ -36,7 +36,9 @@ static inline float dl_f16_to_f32(uint16_t h) {
   uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
   uint32_t em = h & 0x7fffu;
   float scaled = dl_bits_to_f32(em << 13) * 0x1p112f;
-  uint32_t bits = em >= 0x7c00u ? (0x7f800000u | ((em & 0x3ffu) << 13)) : dl_f32_to_bits(scaled);
+  /* A mask, not a ?: — GCC turns the select into a branch, and then the AVX2 clone of a widening loop is scalar. */
+  uint32_t special = 0u - (uint32_t)(em >= 0x7c00u);
+  uint32_t bits = (special & (0x7f800000u | ((em & 0x3ffu) << 13))) | (~special & dl_f32_to_bits(scaled));
   return dl_bits_to_f32(bits | sign);
 }
 uint16_t dl_f32_to_bf16(float f);
