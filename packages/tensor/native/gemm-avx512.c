@@ -16,6 +16,7 @@
 static inline void micro_kernel(const float *a, const float *b, size_t kc, float acc[MR][NR]) {
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+#pragma GCC unroll 4
   for (size_t q = 0; q < kc; q++, a += MR, b += NR) {
     const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
     __m512 av = _mm512_set1_ps(a[0]);

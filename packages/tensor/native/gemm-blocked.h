@@ -106,8 +106,12 @@ static void macro_kernel(const compute_job *job, size_t ic, size_t mc, const flo
     for (size_t sa = 0; sa * MR < mc; sa++) {
       const float *a = ap + sa * job->kc * MR;
       float acc[MR][NR];
-      micro_kernel(a, bp, job->kc, acc);
       size_t rows = mc - sa * MR < MR ? mc - sa * MR : MR;
+      /* Ask for the C tile while the micro-kernel runs: with a short K the update of C is most of the traffic. */
+      for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j += 16)
+          __builtin_prefetch(job->c + (ic + sa * MR + i) * job->ldc + job->jc + sb * NR + j, 1);
+      micro_kernel(a, bp, job->kc, acc);
       for (size_t i = 0; i < rows; i++) {
         float *crow = job->c + (ic + sa * MR + i) * job->ldc + job->jc + sb * NR;
         const float *tile = acc[i];
