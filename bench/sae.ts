@@ -2,7 +2,8 @@
 // activations): ours (trainStep, the code path the tests train with) against torch 1.13 doing the
 // step the SAELens way (tools/reference/sae/bench_torch_step.py), same thread count, alternating pairs.
 // Prints sae_step_tokens_per_s=<ours, median>, the encoder-GEMM-only bound, and last
-// sae_step_ratio_vs_torch=<median of per-pair ratios>.
+// sae_step_ratio_vs_torch=<median of per-pair ratios>. --no-torch times ours alone (no torch on the machine, or to
+// compare GEMM paths: DIFFLENS_GEMM=portable DIFFLENS_ISA=avx2 against DIFFLENS_GEMM=blas OPENBLAS_CORETYPE=Haswell).
 import { spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
@@ -17,6 +18,7 @@ const batch = Number(args.get("batch") ?? 4096),
   pairs = Number(args.get("pairs") ?? 3),
   stepsPerRun = Number(args.get("steps") ?? 2);
 const threads = Number(args.get("threads") ?? 2);
+const withTorch = !args.has("no-torch");
 
 const native = nativeAvailable();
 if (!native.ok && !args.has("allow-js")) {
@@ -51,18 +53,21 @@ function oursRun(n: number): number[] {
   return out;
 }
 
-const torch = spawn(
-  "/usr/bin/python3",
-  ["tools/reference/sae/bench_torch_step.py", String(dIn), String(dSae), String(k), String(batch), String(threads)],
-  {
-    stdio: ["pipe", "pipe", "inherit"],
-    env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
-  },
-);
-const lines = createInterface({ input: torch.stdout! })[Symbol.asyncIterator]();
-const readLine = async () => String((await lines.next()).value ?? "");
-await readLine(); // ready
+const torch = withTorch
+  ? spawn(
+      "/usr/bin/python3",
+      ["tools/reference/sae/bench_torch_step.py", String(dIn), String(dSae), String(k), String(batch), String(threads)],
+      {
+        stdio: ["pipe", "pipe", "inherit"],
+        env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
+      },
+    )
+  : null;
+const lines = torch ? createInterface({ input: torch.stdout! })[Symbol.asyncIterator]() : null;
+const readLine = async () => String((await lines!.next()).value ?? "");
+if (torch) await readLine(); // ready
 async function torchRun(n: number): Promise<number[]> {
+  if (!torch) return Array.from({ length: n }, () => Number.NaN);
   torch.stdin!.write(`step ${n}\n`);
   const times = (await readLine()).trim().split(/\s+/).map(Number);
   if (times.length !== n || times.some((t) => !(t > 0))) throw new Error("torch peer failed (see its stderr above)");
@@ -86,7 +91,7 @@ for (let p = 0; p < pairs; p++) {
     `pair ${p + 1}: ours ${ours.toFixed(3)} s/step (${(batch / ours).toFixed(0)} tok/s), torch ${theirs.toFixed(3)} s/step (${(batch / theirs).toFixed(0)} tok/s), ratio ${(theirs / ours).toFixed(2)}`,
   );
 }
-torch.stdin!.write("quit\n");
+torch?.stdin!.write("quit\n");
 
 // The encoder GEMM alone, through the same gemm call: the bound a sparse step can approach.
 const xc = new Tensor("f32", [batch, dIn], x);
@@ -108,7 +113,8 @@ const gemmS = median(gemmTimes);
 const gflops = (2 * batch * dIn * dSae) / gemmS / 1e9;
 const bound = batch / gemmS;
 console.log(
-  `backend=${backend.name} threads=${threads} d_in=${dIn} d_sae=${dSae} k=${k} batch=${batch} gemm=${native.gemm ?? native.blas ?? "js"}`,
+  `backend=${backend.name} threads=${threads} d_in=${dIn} d_sae=${dSae} k=${k} batch=${batch} gemm=${native.gemm ?? native.blas ?? "js"}` +
+    ` isa=${native.isa?.path ?? "-"} blas=${native.blas ?? "-"}`,
 );
 console.log(
   `load_average=${loadavg()
@@ -119,4 +125,4 @@ console.log(`torch_step_tokens_per_s=${median(torchTps).toFixed(1)}`);
 console.log(`encoder_gemm_gflops=${gflops.toFixed(1)} encoder_gemm_bound_tokens_per_s=${bound.toFixed(1)}`);
 console.log(`sae_step_fraction_of_gemm_bound=${(median(oursTps) / bound).toFixed(3)}`);
 console.log(`sae_step_tokens_per_s=${median(oursTps).toFixed(1)}`);
-console.log(`sae_step_ratio_vs_torch=${median(ratios).toFixed(3)}`);
+if (torch) console.log(`sae_step_ratio_vs_torch=${median(ratios).toFixed(3)}`);

@@ -28,6 +28,7 @@ typedef struct {
   float *c;
   size_t ldc;
   size_t groups; /* B strip groups per m block */
+  int all_slices; /* bp holds every KC slice of this column panel (at pc·strips·NR): tasks run all of them */
 } compute_job;
 
 typedef struct {
@@ -138,10 +139,35 @@ static void compute_range(void *p, size_t begin, size_t end) {
     size_t blk = t / job->groups, g = t % job->groups;
     size_t ic = blk * MC;
     size_t mc = job->m - ic < MC ? job->m - ic : MC;
-    if (blk != packed_blk) { pack_a(job, ic, mc, ap); packed_blk = blk; }
-    macro_kernel(job, ic, mc, ap, strips * g / job->groups, strips * (g + 1) / job->groups);
+    size_t sb_begin = strips * g / job->groups, sb_end = strips * (g + 1) / job->groups;
+    if (!job->all_slices) {
+      if (blk != packed_blk) { pack_a(job, ic, mc, ap); packed_blk = blk; }
+      macro_kernel(job, ic, mc, ap, sb_begin, sb_end);
+      continue;
+    }
+    for (size_t pc = 0; pc < job->k; pc += KC) {
+      compute_job slice = *job;
+      slice.pc = pc;
+      slice.kc = job->k - pc < KC ? job->k - pc : KC;
+      slice.bp = job->bp + pc * strips * NR;
+      pack_a(&slice, ic, mc, ap);
+      macro_kernel(&slice, ic, mc, ap, sb_begin, sb_end);
+    }
   }
   free(ap);
+}
+
+/* Every KC slice of a narrow column panel at once: pack task t = (slice, strip). */
+static void pack_b_all_range(void *p, size_t begin, size_t end) {
+  const pack_b_job *job = p;
+  const size_t strips = (job->nc + NR - 1) / NR;
+  for (size_t t = begin; t < end; t++) {
+    pack_b_job slice = *job;
+    slice.pc = t / strips * KC;
+    slice.kc = job->kc - slice.pc < KC ? job->kc - slice.pc : KC;
+    slice.bp = job->bp + slice.pc * strips * NR;
+    pack_b_range(&slice, t % strips, t % strips + 1);
+  }
 }
 
 void DL_BLOCKED_NAME(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
@@ -151,14 +177,23 @@ void DL_BLOCKED_NAME(int trans_a, int trans_b, size_t m, size_t n, size_t k, flo
   const size_t m_blocks = (m + MC - 1) / MC;
   for (size_t jc = 0; jc < n; jc += NC) {
     size_t nc = n - jc < NC ? n - jc : NC;
+    const size_t strips = (nc + NR - 1) / NR;
+    size_t groups = m_blocks >= 8 ? 1 : (8 + m_blocks - 1) / m_blocks;
+    if (groups > strips) groups = strips;
+    /* Narrow B (attention's N = head dim): the whole K × nc panel fits the buffer, so pack it once and let each task
+     * run every slice; one fork-join instead of one per slice, which at N = 128 was half the time. */
+    if (k > KC && k * strips * NR <= (size_t)KC * NC) {
+      pack_b_job pj = {b, b_dtype, trans_b, ldb, jc, nc, 0, k, bp};
+      dl_parallel_for(((k + KC - 1) / KC) * strips, 8, pack_b_all_range, &pj);
+      compute_job cj = {trans_a, m, k, alpha, beta, a, lda, bp, jc, nc, 0, k, c, ldc, groups, 1};
+      dl_parallel_for(m_blocks * groups, 1, compute_range, &cj);
+      continue;
+    }
     for (size_t pc = 0; pc < k; pc += KC) {
       size_t kc = k - pc < KC ? k - pc : KC;
       pack_b_job pj = {b, b_dtype, trans_b, ldb, jc, nc, pc, kc, bp};
-      dl_parallel_for((nc + NR - 1) / NR, 8, pack_b_range, &pj);
-      const size_t strips = (nc + NR - 1) / NR;
-      size_t groups = m_blocks >= 8 ? 1 : (8 + m_blocks - 1) / m_blocks;
-      if (groups > strips) groups = strips;
-      compute_job cj = {trans_a, m, k, alpha, beta, a, lda, bp, jc, nc, pc, kc, c, ldc, groups};
+      dl_parallel_for(strips, 8, pack_b_range, &pj);
+      compute_job cj = {trans_a, m, k, alpha, beta, a, lda, bp, jc, nc, pc, kc, c, ldc, groups, 0};
       dl_parallel_for(m_blocks * groups, 1, compute_range, &cj);
     }
   }

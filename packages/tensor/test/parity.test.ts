@@ -166,6 +166,9 @@ gemmCase(97, 257, 4113, { beta: 0.5, nativeOnly: true }); // crosses MC, KC, NC 
 // Attention-like: head dims 64–128 as K (scores) and as N (weights · values).
 gemmCase(96, 64, 200, { transB: true });
 gemmCase(200, 200, 128);
+// K > KC with a narrow B: the blocked GEMM packs every K slice at once (gemm-blocked.h, "narrow B").
+gemmCase(97, 700, 100, { beta: 0.5 });
+gemmCase(50, 600, 40, { bDtype: "bf16", transA: true, transB: true });
 
 function batchedCase(batch: number, m: number, k: number, n: number, transB: boolean, bDtype: "f32" | "bf16"): void {
   const inputs = memo(() => {
