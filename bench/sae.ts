@@ -88,7 +88,10 @@ for (let p = 0; p < pairs; p++) {
   torchTps.push(batch / theirs);
   ratios.push(theirs / ours);
   console.log(
-    `pair ${p + 1}: ours ${ours.toFixed(3)} s/step (${(batch / ours).toFixed(0)} tok/s), torch ${theirs.toFixed(3)} s/step (${(batch / theirs).toFixed(0)} tok/s), ratio ${(theirs / ours).toFixed(2)}`,
+    `pair ${p + 1}: ours ${ours.toFixed(3)} s/step (${(batch / ours).toFixed(0)} tok/s)` +
+      (torch
+        ? `, torch ${theirs.toFixed(3)} s/step (${(batch / theirs).toFixed(0)} tok/s), ratio ${(theirs / ours).toFixed(2)}`
+        : ""),
   );
 }
 torch?.stdin!.write("quit\n");
@@ -121,7 +124,7 @@ console.log(
     .map((v) => v.toFixed(2))
     .join(" ")} (2-core machine shared with other jobs: timings are noisy)`,
 );
-console.log(`torch_step_tokens_per_s=${median(torchTps).toFixed(1)}`);
+if (torch) console.log(`torch_step_tokens_per_s=${median(torchTps).toFixed(1)}`);
 console.log(`encoder_gemm_gflops=${gflops.toFixed(1)} encoder_gemm_bound_tokens_per_s=${bound.toFixed(1)}`);
 console.log(`sae_step_fraction_of_gemm_bound=${(median(oursTps) / bound).toFixed(3)}`);
 console.log(`sae_step_tokens_per_s=${median(oursTps).toFixed(1)}`);
