@@ -94,7 +94,7 @@ for (let p = 0; p < pairs; p++) {
         : ""),
   );
 }
-torch?.stdin!.write("quit\n");
+torch?.stdin?.write("quit\n");
 
 // The encoder GEMM alone, through the same gemm call: the bound a sparse step can approach.
 const xc = new Tensor("f32", [batch, dIn], x);
