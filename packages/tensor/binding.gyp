@@ -11,7 +11,7 @@
       "sources": [
         "native/addon.c", "native/mmap.c", "native/threadpool.c", "native/convert.c",
         "native/gemm.c", "native/gemm-avx512.c", "native/gemm-avx2.c",
-        "native/gemm-baseline.c", "native/isa.c", "native/peak.c", "native/kernels.c", "native/topk.c",
+        "native/gemm-baseline.c", "native/gemm-neon.c", "native/isa.c", "native/peak.c", "native/kernels.c", "native/topk.c",
         "native/sparse.c", "native/optim.c"
       ],
       # -fno-math-errno: nothing reads errno, and with it GCC keeps sqrt (Adam) scalar in every clone.

@@ -330,7 +330,7 @@ static napi_value js_isa(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, out, "reason", v));
   CHECK(napi_create_array(env, &list));
   uint32_t count = 0;
-  for (int isa = DL_ISA_AVX512; isa >= DL_ISA_BASELINE; isa--) {
+  for (int isa = DL_ISA_COUNT - 1; isa >= DL_ISA_BASELINE; isa--) {
     if (!dl_isa_supported(isa)) continue;
     CHECK(napi_create_string_utf8(env, dl_isa_name(isa), NAPI_AUTO_LENGTH, &v));
     CHECK(napi_set_element(env, list, count++, v));
@@ -346,7 +346,7 @@ static napi_value js_peak(napi_env env, napi_callback_info info) {
   size_t len;
   CHECK(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len));
   int isa = -1;
-  for (int i = DL_ISA_BASELINE; i <= DL_ISA_AVX512; i++)
+  for (int i = DL_ISA_BASELINE; i < DL_ISA_COUNT; i++)
     if (strcmp(name, dl_isa_name(i)) == 0) isa = i;
   if (isa < 0) FAIL("peak: unknown ISA path \"%s\" (expected avx512, avx2 or baseline)", name);
   napi_value out, v;

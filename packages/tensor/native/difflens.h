@@ -64,9 +64,10 @@ void dl_gemm_portable(int trans_a, int trans_b, size_t m, size_t n, size_t k, fl
 void dl_gemm_blocked_avx512(DL_GEMM_BLOCKED_ARGS);
 void dl_gemm_blocked_avx2(DL_GEMM_BLOCKED_ARGS);
 void dl_gemm_blocked_baseline(DL_GEMM_BLOCKED_ARGS);
+void dl_gemm_blocked_neon(DL_GEMM_BLOCKED_ARGS); /* arm64 only (gemm-neon.c) */
 
 /* ---- ISA paths (isa.c): which compiled copy of the blocked GEMM runs ---- */
-enum { DL_ISA_BASELINE = 0, DL_ISA_AVX2 = 1, DL_ISA_AVX512 = 2 };
+enum { DL_ISA_BASELINE = 0, DL_ISA_AVX2 = 1, DL_ISA_AVX512 = 2, DL_ISA_NEON = 3, DL_ISA_COUNT = 4 };
 int dl_isa_supported(int isa);
 /* The path in use: DIFFLENS_ISA if the CPU has it, else the best it supports. */
 int dl_isa(void);

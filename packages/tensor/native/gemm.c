@@ -290,6 +290,11 @@ void dl_gemm_portable(int trans_a, int trans_b, size_t m, size_t n, size_t k, fl
     dl_gemm_blocked_avx2(trans_a, trans_b, m, n, k, alpha, a, lda, b, b_dtype, ldb, beta, c, ldc);
     return;
 #endif
+#if defined(__aarch64__)
+  case DL_ISA_NEON:
+    dl_gemm_blocked_neon(trans_a, trans_b, m, n, k, alpha, a, lda, b, b_dtype, ldb, beta, c, ldc);
+    return;
+#endif
   default:
     dl_gemm_blocked_baseline(trans_a, trans_b, m, n, k, alpha, a, lda, b, b_dtype, ldb, beta, c, ldc);
   }

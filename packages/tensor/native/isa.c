@@ -1,12 +1,13 @@
 /* Which compiled ISA path the blocked GEMM runs: the best the CPU supports, or DIFFLENS_ISA=avx512|avx2|baseline
- * (refused when the CPU lacks it). Checked per feature (AVX2 and FMA, AVX-512F) rather than by x86-64 level, so a
- * CPU or VM that hides an unrelated level-3 feature (MOVBE, XSAVE…) still gets its AVX2+FMA kernel. */
+ * (x86-64) or neon|baseline (arm64), refused when the CPU lacks it. Checked per feature (AVX2 and FMA, AVX-512F)
+ * rather than by x86-64 level, so a CPU or VM that hides an unrelated level-3 feature (MOVBE, XSAVE…) still gets its
+ * AVX2+FMA kernel. */
 #include "difflens.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-static const char *const isa_names[] = {"baseline", "avx2", "avx512"};
+static const char *const isa_names[] = {"baseline", "avx2", "avx512", "neon"};
 static int isa_chosen = -1;
 static char isa_reason[200] = "";
 
@@ -17,17 +18,20 @@ int dl_isa_supported(int isa) {
   if (isa == DL_ISA_AVX2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   if (isa == DL_ISA_AVX512) return __builtin_cpu_supports("avx512f") && dl_isa_supported(DL_ISA_AVX2);
 #endif
+#if defined(__aarch64__)
+  if (isa == DL_ISA_NEON) return 1; /* Advanced SIMD is mandatory in ARMv8-A */
+#endif
   return 0;
 }
 
 static int best_isa(void) {
-  for (int isa = DL_ISA_AVX512; isa > DL_ISA_BASELINE; isa--)
+  for (int isa = DL_ISA_COUNT - 1; isa > DL_ISA_BASELINE; isa--)
     if (dl_isa_supported(isa)) return isa;
   return DL_ISA_BASELINE;
 }
 
 static int isa_by_name(const char *name) {
-  for (int isa = 0; isa < 3; isa++)
+  for (int isa = 0; isa < DL_ISA_COUNT; isa++)
     if (strcmp(name, isa_names[isa]) == 0) return isa;
   return -1;
 }
@@ -37,12 +41,18 @@ const char *dl_isa_set(const char *name) {
   static char error[200];
   int isa = isa_by_name(name);
   if (isa < 0) {
+#if defined(__aarch64__)
+    snprintf(error, sizeof error, "unknown ISA path \"%s\" (expected neon or baseline)", name);
+#else
     snprintf(error, sizeof error, "unknown ISA path \"%s\" (expected avx512, avx2 or baseline)", name);
+#endif
     return error;
   }
   if (!dl_isa_supported(isa)) {
     snprintf(error, sizeof error, "this CPU lacks the %s path (%s); it supports up to %s", name,
-             isa == DL_ISA_AVX512 ? "AVX-512F" : "AVX2 and FMA", isa_names[best_isa()]);
+             isa == DL_ISA_AVX512 ? "AVX-512F"
+             : isa == DL_ISA_NEON ? "arm64 NEON"
+                                  : "AVX2 and FMA", isa_names[best_isa()]);
     return error;
   }
   isa_chosen = isa;
@@ -67,7 +77,7 @@ int dl_isa(void) {
   return isa_chosen;
 }
 
-const char *dl_isa_name(int isa) { return isa >= 0 && isa < 3 ? isa_names[isa] : "?"; }
+const char *dl_isa_name(int isa) { return isa >= 0 && isa < DL_ISA_COUNT ? isa_names[isa] : "?"; }
 const char *dl_isa_reason(void) {
   dl_isa_init();
   return isa_reason;
