@@ -43,7 +43,12 @@ const SHAPES: [number, number, number][] = [
   [2048, 2048, 128],
 ];
 const BF16_SHAPES = SHAPES.slice(0, 2);
-const OPENBLAS_CORE: Record<IsaPath, string> = { avx512: "SkylakeX", avx2: "Haswell", baseline: "Nehalem" };
+const OPENBLAS_CORE: Record<IsaPath, string> = {
+  avx512: "SkylakeX",
+  avx2: "Haswell",
+  neon: "ARMV8",
+  baseline: "Nehalem",
+};
 const CHILD_FLAG = "--isa-child=";
 
 const PYTHON_PEER = `

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 /** A compiled ISA path of the blocked GEMM (native/gemm-avx512.c, gemm-avx2.c, gemm-baseline.c). */
-export type IsaPath = "avx512" | "avx2" | "baseline";
+export type IsaPath = "avx512" | "avx2" | "neon" | "baseline";
 export interface NativeIsa {
   path: IsaPath;
   /** "best this CPU supports", "DIFFLENS_ISA=avx2" or "selected". */
