@@ -7,12 +7,11 @@
  * Backends: "js"; "native" (add-on with its BLAS) and "native/portable-gemm" (same add-on, our own GEMM)
  * when the add-on is built, plus "native/portable-gemm/isa=…" (GEMM cases only) for every ISA path the CPU runs. Cases marked nativeOnly are too slow for the js reference backend.
  */
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   add,
   argmax,
   axpby,
-  batchedGemm,
   bf16ToF32,
   cast,
   f16ToF32,
@@ -20,13 +19,10 @@ import {
   f32ToF16,
   fromArray,
   gatherRows,
-  gemm,
   max,
   mean,
   mul,
-  nativeAvailable,
   Rng,
-  randn,
   rmsNorm,
   ropeInPlace,
   scale,
@@ -36,175 +32,12 @@ import {
   softmax,
   sum,
   type Tensor,
-  toFloat32Array,
   topK,
-  useBackend,
   zeros,
 } from "../src/index.ts";
-import { loadNativeAddon } from "../src/native-addon.ts";
-import { refGemm, refReduce, refRmsNorm, refRope, refSilu, refSoftmax, refTopK, relErr } from "./reference.ts";
-
-interface BackendCase {
-  name: string;
-  select: () => void;
-  /** Runs only the GEMM cases (an ISA path of the blocked GEMM changes nothing else). */
-  gemmOnly?: boolean;
-}
-const backends: BackendCase[] = [{ name: "js", select: () => useBackend("js") }];
-if (nativeAvailable().ok) {
-  const addon = loadNativeAddon().addon!;
-  backends.push({
-    name: "native",
-    select: () => {
-      useBackend("native");
-      addon.setGemmImpl(nativeAvailable().blas!.startsWith("portable") ? "portable" : "blas");
-    },
-  });
-  backends.push({
-    name: "native/portable-gemm",
-    select: () => {
-      useBackend("native");
-      addon.setGemmImpl("portable");
-    },
-  });
-  const initialImpl = addon.gemmImpl?.().startsWith("portable") ? "portable" : "blas"; // the add-on's default choice
-  // Every compiled ISA path this CPU runs (DIFFLENS_ISA=avx512|avx2|baseline), switched in process.
-  const isa = addon.isa?.();
-  for (const path of isa?.supported ?? []) {
-    backends.push({
-      name: `native/portable-gemm/isa=${path}`,
-      gemmOnly: true,
-      select: () => {
-        useBackend("native");
-        addon.setGemmImpl("portable");
-        addon.setIsa!(path);
-      },
-    });
-  }
-  afterAll(() => {
-    if (isa) addon.setIsa!(isa.path);
-    try {
-      addon.setGemmImpl(initialImpl);
-    } catch {
-      /* built without BLAS */
-    }
-    useBackend("js");
-  });
-}
-
-let seed = 1000;
-const rand = (shape: number[], std = 1): Tensor => randn(shape, new Rng(seed++), std);
-const f32 = (t: Tensor): Float32Array => toFloat32Array(t);
-const i32 = (t: Tensor): number[] => Array.from(t.data as Int32Array);
-
-/** One check: runs the kernel on the current backend and returns [actual, expected, tolerance]. */
-interface KernelCase {
-  kernel: string;
-  name: string;
-  nativeOnly?: boolean;
-  check: () => [ArrayLike<number>, ArrayLike<number>, number];
-}
-const cases: KernelCase[] = [];
-const memo = <T>(f: () => T): (() => T) => {
-  let v: T | undefined;
-  return () => (v ??= f());
-};
-
-// ---- GEMM ----
-function gemmCase(
-  m: number,
-  k: number,
-  n: number,
-  o: {
-    transA?: boolean;
-    transB?: boolean;
-    bDtype?: "f32" | "bf16" | "f16";
-    alpha?: number;
-    beta?: number;
-    nativeOnly?: boolean;
-  } = {},
-): void {
-  const inputs = memo(() => {
-    const a = rand(o.transA ? [k, m] : [m, k]);
-    const bf = rand(o.transB ? [n, k] : [k, n]);
-    const b = o.bDtype && o.bDtype !== "f32" ? fromArray(f32(bf), bf.shape, o.bDtype) : bf;
-    const c0 = rand([m, n]);
-    const expected = refGemm(f32(a), f32(b), m, n, k, !!o.transA, !!o.transB, o.alpha ?? 1, o.beta ?? 0, f32(c0));
-    return { a, b, c0, expected };
-  });
-  cases.push({
-    kernel: "gemm",
-    name: `${m}x${k}x${n}${o.transA ? " transA" : ""}${o.transB ? " transB" : ""} B=${o.bDtype ?? "f32"}${o.beta ? " beta" : ""}`,
-    nativeOnly: !!o.nativeOnly,
-    check: () => {
-      const { a, b, c0, expected } = inputs();
-      const out = o.beta ? fromArray(f32(c0), c0.shape) : undefined;
-      const c = gemm(a, b, {
-        transA: !!o.transA,
-        transB: !!o.transB,
-        alpha: o.alpha ?? 1,
-        beta: o.beta ?? 0,
-        ...(out ? { out } : {}),
-      });
-      return [f32(c), expected, Math.max(1e-6, 1e-6 * Math.sqrt(k))];
-    },
-  });
-}
-gemmCase(1, 1, 1);
-for (const transA of [false, true])
-  for (const transB of [false, true]) gemmCase(3, 5, 7, { transA, transB, alpha: 0.5, beta: 0.25 });
-gemmCase(17, 33, 65);
-gemmCase(13, 31, 47, { bDtype: "bf16" });
-gemmCase(13, 31, 47, { bDtype: "f16", transB: true, transA: true });
-gemmCase(1, 257, 129, { bDtype: "bf16", transB: true });
-gemmCase(3, 257, 129, { bDtype: "f16", transB: true, beta: 1 });
-gemmCase(192, 384, 256, { transB: true });
-gemmCase(64, 512, 300, { bDtype: "bf16" });
-gemmCase(8, 4096, 1100, { bDtype: "bf16", transB: true, nativeOnly: true }); // several widened tiles
-gemmCase(8, 4096, 1100, { bDtype: "f16", nativeOnly: true });
-gemmCase(97, 257, 4113, { beta: 0.5, nativeOnly: true }); // crosses MC, KC, NC of the portable GEMM
-// Attention-like: head dims 64–128 as K (scores) and as N (weights · values).
-gemmCase(96, 64, 200, { transB: true });
-gemmCase(200, 200, 128);
-// K > KC with a narrow B: the blocked GEMM packs every K slice at once (gemm-blocked.h, "narrow B").
-gemmCase(97, 700, 100, { beta: 0.5 });
-gemmCase(50, 600, 40, { bDtype: "bf16", transA: true, transB: true });
-
-function batchedCase(batch: number, m: number, k: number, n: number, transB: boolean, bDtype: "f32" | "bf16"): void {
-  const inputs = memo(() => {
-    const a = rand([batch, m, k]);
-    const bf = rand(transB ? [batch, n, k] : [batch, k, n]);
-    const b = bDtype === "f32" ? bf : fromArray(f32(bf), bf.shape, bDtype);
-    const expected = new Float64Array(batch * m * n);
-    for (let p = 0; p < batch; p++) {
-      expected.set(
-        refGemm(
-          f32(a).subarray(p * m * k, (p + 1) * m * k),
-          f32(b).subarray(p * k * n, (p + 1) * k * n),
-          m,
-          n,
-          k,
-          false,
-          transB,
-        ),
-        p * m * n,
-      );
-    }
-    return { a, b, expected };
-  });
-  cases.push({
-    kernel: "batchedGemm",
-    name: `${batch} x ${m}x${k}x${n}${transB ? " transB" : ""} B=${bDtype}`,
-    check: () => [
-      f32(batchedGemm(inputs().a, inputs().b, { transB })),
-      inputs().expected,
-      Math.max(1e-6, 1e-6 * Math.sqrt(k)),
-    ],
-  });
-}
-batchedCase(1, 1, 1, 1, false, "f32");
-batchedCase(3, 5, 7, 9, true, "bf16");
-batchedCase(8, 64, 96, 80, false, "f32");
+import { backends, cases, f32, i32, memo, nextRng, rand } from "./parity-kit.ts";
+import { refReduce, refRmsNorm, refRope, refSilu, refSoftmax, refTopK, relErr } from "./reference.ts";
+import "./parity-gemm-cases.ts";
 
 // ---- elementwise ----
 for (const [shape, bShape] of [
@@ -287,7 +120,7 @@ for (const [tokens, heads, headDim, rotary, theta, maxPos] of [
 ] as number[][]) {
   const inputs = memo(() => {
     const x = rand([tokens!, heads!, headDim!]);
-    const rng = new Rng(seed++);
+    const rng = nextRng();
     const pos = Int32Array.from({ length: tokens! }, () => rng.int(maxPos!));
     return { x, pos, expected: refRope(f32(x), pos, tokens!, heads!, headDim!, theta!, rotary!) };
   });
@@ -365,7 +198,7 @@ for (const [v, d, count, dtype] of [
 ] as [number, number, number, "f32" | "bf16" | "f16"][]) {
   const inputs = memo(() => {
     const table = fromArray(f32(rand([v, d])), [v, d], dtype);
-    const rng = new Rng(seed++);
+    const rng = nextRng();
     const idx = fromArray(
       Array.from({ length: count }, () => rng.int(v)),
       [count],
