@@ -1,4 +1,5 @@
 import { SaeError } from "../errors.ts";
+import { PyGlobal, PyStorageRef, PyTensorRef, PyTuple, type PyValue, type TorchDType } from "./pickle-values.ts";
 
 /**
  * A pickle reader (protocols 2–5) that never runs code: it evaluates the opcode stream into plain
@@ -6,52 +7,6 @@ import { SaeError } from "../errors.ts";
  * rebuild functions and the typed storage classes. Any other global is refused by name. Hand-written
  * because Node has no pickle reader, and a general one would be the code-execution hole this avoids.
  */
-export class PyTuple {
-  constructor(readonly items: PyValue[]) {}
-}
-export class PyGlobal {
-  constructor(
-    readonly module: string,
-    readonly name: string,
-  ) {}
-  get qualified(): string {
-    return `${this.module}.${this.name}`;
-  }
-}
-/** A storage reference from a persistent id: bytes live in the zip under data/<key>. */
-export class PyStorageRef {
-  constructor(
-    readonly dtype: TorchDType,
-    readonly key: string,
-    readonly location: string,
-    readonly numel: number,
-  ) {}
-}
-/** A tensor view over a storage: element offset, shape, strides (in elements). */
-export class PyTensorRef {
-  constructor(
-    readonly storage: PyStorageRef,
-    readonly offset: number,
-    readonly shape: number[],
-    readonly stride: number[],
-  ) {}
-}
-export type PyValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | PyValue[]
-  | PyTuple
-  | Map<PyValue, PyValue>
-  | PyGlobal
-  | PyStorageRef
-  | PyTensorRef;
-
-export type TorchDType = "f32" | "f64" | "f16" | "bf16" | "i64" | "i32" | "i16" | "i8" | "u8" | "bool";
-
 const STORAGE_TYPES: Record<string, TorchDType> = {
   FloatStorage: "f32",
   DoubleStorage: "f64",

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { bf16ArrayToF32, f16ArrayToF32 } from "@difflens/tensor";
 import { SaeError } from "../errors.ts";
-import { PyTensorRef, type PyValue, readPickle, type TorchDType } from "./pickle.ts";
+import { readPickle } from "./pickle.ts";
+import { PyTensorRef, type PyValue, type TorchDType } from "./pickle-values.ts";
 import { ZipArchive } from "./zip.ts";
 
 /** One tensor of a torch state dict, materialised contiguously. */
