@@ -345,10 +345,8 @@ static napi_value js_peak(napi_env env, napi_callback_info info) {
   char name[32];
   size_t len;
   CHECK(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len));
-  int isa = -1;
-  for (int i = DL_ISA_BASELINE; i < DL_ISA_COUNT; i++)
-    if (strcmp(name, dl_isa_name(i)) == 0) isa = i;
-  if (isa < 0) FAIL("peak: unknown ISA path \"%s\" (expected avx512, avx2 or baseline)", name);
+  int isa = dl_isa_by_name(name);
+  if (isa < 0) FAIL("peak: unknown ISA path \"%s\" (expected avx512, avx2, neon or baseline)", name);
   napi_value out, v;
   CHECK(napi_create_object(env, &out));
   CHECK(napi_create_int32(env, dl_isa_flops_per_cycle(isa), &v));

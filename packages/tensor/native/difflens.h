@@ -74,6 +74,7 @@ int dl_isa(void);
 const char *dl_isa_init(void);
 const char *dl_isa_set(const char *name);
 const char *dl_isa_name(int isa);
+int dl_isa_by_name(const char *name);
 const char *dl_isa_reason(void);
 /* peak.c: f32 FLOP per cycle per core of a path on this CPU; the core clock measured now (0: unknown). */
 int dl_isa_flops_per_cycle(int isa);

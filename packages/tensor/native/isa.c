@@ -30,7 +30,8 @@ static int best_isa(void) {
   return DL_ISA_BASELINE;
 }
 
-static int isa_by_name(const char *name) {
+/* The path named `name`, or -1. */
+int dl_isa_by_name(const char *name) {
   for (int isa = 0; isa < DL_ISA_COUNT; isa++)
     if (strcmp(name, isa_names[isa]) == 0) return isa;
   return -1;
@@ -39,7 +40,7 @@ static int isa_by_name(const char *name) {
 /* Returns NULL, or why `name` cannot run here (unknown name, or a path this CPU lacks). */
 const char *dl_isa_set(const char *name) {
   static char error[200];
-  int isa = isa_by_name(name);
+  int isa = dl_isa_by_name(name);
   if (isa < 0) {
 #if defined(__aarch64__)
     snprintf(error, sizeof error, "unknown ISA path \"%s\" (expected neon or baseline)", name);
