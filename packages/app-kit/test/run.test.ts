@@ -17,11 +17,10 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "app-kit-run-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe("run folders", () => {
-  it("opens a folder, emptied first when fresh", () => {
+  it("opens a folder and keeps what it holds (outputs are replaced only through output folders)", () => {
     const dir = openRunFolder(path.join(tmp, "a"));
     fs.writeFileSync(path.join(dir, "old.txt"), "x");
     expect(fs.existsSync(path.join(openRunFolder(dir), "old.txt"))).toBe(true);
-    expect(fs.readdirSync(openRunFolder(dir, { fresh: true }))).toEqual([]);
     expect(path.isAbsolute(dir)).toBe(true);
   });
 

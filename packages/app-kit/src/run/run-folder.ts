@@ -7,10 +7,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic } from "@difflens/common";
 
-/** Makes the run folder (emptied first when `fresh`, for runs that always start over) and returns its absolute path. */
-export function openRunFolder(dir: string, options: { readonly fresh?: boolean } = {}): string {
+/**
+ * Makes the run folder (kept as it is when it exists) and returns its absolute path. Nothing here deletes: a command
+ * that replaces its output goes through `writeOutputFolder`, which refuses without --force.
+ */
+export function openRunFolder(dir: string): string {
   const abs = path.resolve(dir);
-  if (options.fresh) fs.rmSync(abs, { recursive: true, force: true });
   fs.mkdirSync(abs, { recursive: true });
   return abs;
 }
