@@ -26,6 +26,7 @@ export {
   loadSae,
   SAE_WEIGHTS_FILE,
   type SaeFormat,
+  saeWeightsSha256,
   writeSaeLens,
   writeSparsify,
 } from "./formats/formats.ts";

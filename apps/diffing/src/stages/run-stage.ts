@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { sha256File, writeJsonAtomic } from "@difflens/common";
-import { loadSae, newTrainState, resolveSaeTrainConfig, writeSaeFolder } from "@difflens/sae";
+import { loadSae, newTrainState, resolveSaeTrainConfig, saeWeightsSha256, writeSaeFolder } from "@difflens/sae";
 import { Rng } from "@difflens/tensor";
 import { type DiffingConfig, STAGE_NAMES, type StageName } from "../config/diffing-config.ts";
 import { trainingStream } from "../data/activation-stream.ts";
@@ -215,12 +215,7 @@ async function adoptPretrained(ctx: StageContext, dIn: number): Promise<StageRec
   const cfg = resolveSaeTrainConfig({ dIn, dSae: sae.dSae, k: config.sae.k, hookName: config.hook });
   const w = sae.weights;
   const state = newTrainState({ wEnc: w.wEnc, bEnc: w.bEnc, wDec: w.wDec, bDec: w.bDec }, cfg, new Rng(0));
-  const sha = sha256File(
-    fs
-      .readdirSync(src)
-      .filter((f) => f.endsWith(".safetensors"))
-      .map((f) => path.join(src, f))[0] ?? path.join(src, "cfg.json"),
-  );
+  const sha = saeWeightsSha256(src);
   await writeSaeFolder(ckDir, state, cfg, [{ path: src, sha256: sha, step: 0, tokensSeen: 0 }]);
   const fingerprint = { digest: ctx.fingerprints.digests.S, fields: ctx.fingerprints.fields.S };
   finishCheckpointConfig(ckDir, config.runDir, fingerprint);

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
+import { sha256File } from "@difflens/common";
 import { Tensor, toFloat32Array } from "@difflens/tensor";
 import { SaeError } from "../errors.ts";
 import { type InputNormalization, Sae, type SaeActivation, type SaeWeights } from "../sae.ts";
@@ -34,6 +35,11 @@ function readJson(file: string): Record<string, unknown> {
 }
 
 /** Which format a folder holds, from its files and config; a clear error for anything else. */
+/** sha256 of an SAE folder's weights file (`SAE_WEIGHTS_FILE` of its detected format): its identity in a lineage. */
+export function saeWeightsSha256(dir: string): string {
+  return sha256File(path.join(dir, SAE_WEIGHTS_FILE[detectSaeFormat(dir)]));
+}
+
 export function detectSaeFormat(dir: string): SaeFormat {
   const has = (f: string) => existsSync(path.join(dir, f));
   if (has("cfg.json") && has("sae.safetensors"))
