@@ -150,7 +150,7 @@ export function trackB(x: LayerInputs, config: SaeConditionsConfig): TrackBPairR
       cfg.rule === "seed-percentile"
         ? seedPercentileRule(a, b, { nPermutations: cfg.nPermutations, seed: config.seed }).pass.length
         : undefined;
-    const inactive = n - r.nActive - r.nDegenerate;
+    const inactive = r.nInactive;
     const tested = r.nActive;
     const top = topFeatures(r, cfg.top, (latent) => link(cfg.linkTemplate, x.layer, latent));
     const note = r.allDegenerate
