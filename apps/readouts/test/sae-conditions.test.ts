@@ -46,7 +46,8 @@ describe("sae-conditions end to end on a tiny random model and random SAEs", () 
     expect(saved.tensors.token_values).toBeUndefined();
     const json = JSON.parse(fs.readFileSync(path.join(runDir, "results.json"), "utf8"));
     expect(json.layers[1].trackB[0].counts).toEqual(l1.trackB[0]!.counts);
-    for (const ext of ["png", "pdf", "svg"]) expect(fs.existsSync(path.join(runDir, `figures/similarity-heatmap.${ext}`))).toBe(true);
+    for (const ext of ["png", "pdf", "svg"])
+      expect(fs.existsSync(path.join(runDir, `figures/similarity-heatmap.${ext}`))).toBe(true);
     expect(fs.existsSync(path.join(runDir, "figures/track-b-counts.png"))).toBe(true);
     expect(fs.existsSync(path.join(runDir, "figures/behaviour-layer1.png"))).toBe(true);
     expect(fs.readFileSync(path.join(runDir, "top-features.md"), "utf8")).toContain("https://example.org/1/");
@@ -56,8 +57,19 @@ describe("sae-conditions end to end on a tiny random model and random SAEs", () 
 
   it("flags last-system-token as degenerate and reports no p-values for its pairs", async () => {
     const runDir = path.join(dir, "run-system");
-    const raw = tinyConfig(dir, { runDir, position: "last-system-token", behaviour: undefined, layers: [1], saes: { "1": path.join(dir, "sae1") }, trackA: undefined });
-    const results = await runSaeConditions(resolveSaeConditionsConfig(raw, dir), { runDir, log: quiet, figures: false });
+    const raw = tinyConfig(dir, {
+      runDir,
+      position: "last-system-token",
+      behaviour: undefined,
+      layers: [1],
+      saes: { "1": path.join(dir, "sae1") },
+      trackA: undefined,
+    });
+    const results = await runSaeConditions(resolveSaeConditionsConfig(raw, dir), {
+      runDir,
+      log: quiet,
+      figures: false,
+    });
     const l = results.layers[0]!;
     expect(l.degeneracy.map((w) => w.condition)).toEqual(results.conditions.map((c) => c.label));
     expect(results.warnings.length).toBeGreaterThan(0);
@@ -71,8 +83,19 @@ describe("sae-conditions end to end on a tiny random model and random SAEs", () 
 
   it("keeps token-level codes for all:user:content and averages them per prompt", async () => {
     const runDir = path.join(dir, "run-all");
-    const raw = tinyConfig(dir, { runDir, position: "all:user:content", behaviour: undefined, trackA: undefined, layers: [0], saes: { "0": path.join(dir, "sae0") } });
-    const results = await runSaeConditions(resolveSaeConditionsConfig(raw, dir), { runDir, log: quiet, figures: false });
+    const raw = tinyConfig(dir, {
+      runDir,
+      position: "all:user:content",
+      behaviour: undefined,
+      trackA: undefined,
+      layers: [0],
+      saes: { "0": path.join(dir, "sae0") },
+    });
+    const results = await runSaeConditions(resolveSaeConditionsConfig(raw, dir), {
+      runDir,
+      log: quiet,
+      figures: false,
+    });
     expect(results.unit).toContain("exchangeable unit");
     const saved = await readSafetensors(path.join(runDir, "activations/layer_0.safetensors"));
     const t = saved.tensors;
@@ -85,7 +108,8 @@ describe("sae-conditions end to end on a tiny random model and random SAEs", () 
     const dense = new Float64Array(D_SAE);
     const n = rowStart[1]! - rowStart[0]!;
     for (let r = rowStart[0]!; r < rowStart[1]!; r++)
-      for (let q = indptr[r]!; q < indptr[r + 1]!; q++) dense[(t.token_indices!.data as Int32Array)[q]!]! += (t.token_values!.data as Float32Array)[q]! / n;
+      for (let q = indptr[r]!; q < indptr[r + 1]!; q++)
+        dense[(t.token_indices!.data as Int32Array)[q]!]! += (t.token_values!.data as Float32Array)[q]! / n;
     for (let j = 0; j < D_SAE; j++) expect(acts[j]).toBeCloseTo(dense[j]!, 5);
   }, 60_000);
 });

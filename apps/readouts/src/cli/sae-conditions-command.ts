@@ -7,7 +7,11 @@ import { fileURLToPath } from "node:url";
 import { CONFIG_FLAG, DRY_RUN_FLAG, FORCE_FLAG, RUN_DIR_FLAG, WANDB_FLAG } from "@difflens/app-kit";
 import { type Command, didYouMean, type FlagSpec, type ParsedFlags, UsageError } from "@difflens/common";
 import { deepFreeze } from "../config-fields.ts";
-import { loadSaeConditionsConfig, resolveSaeConditionsConfig, type SaeConditionsConfig } from "../sae-conditions/config.ts";
+import {
+  loadSaeConditionsConfig,
+  resolveSaeConditionsConfig,
+  type SaeConditionsConfig,
+} from "../sae-conditions/config.ts";
 import { formatPlan, prepareSaeConditions, runSaeConditions } from "../sae-conditions/run-sae-conditions.ts";
 import { type ConditionsToy, writeConditionsToy } from "../toy/conditions-toy.ts";
 
@@ -16,15 +20,26 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..
 export const TOY_CACHE_DIR = path.join(REPO_ROOT, "runs/readouts/toy-cache");
 
 const FLAGS: readonly FlagSpec[] = [
-  { ...CONFIG_FLAG, help: "sae-conditions config (JSON; default: the embedded toy); relative paths resolve from its folder" },
+  {
+    ...CONFIG_FLAG,
+    help: "sae-conditions config (JSON; default: the embedded toy); relative paths resolve from its folder",
+  },
   {
     ...RUN_DIR_FLAG,
     help: "run folder (overrides the config's runDir; the toy's default runs/readouts/sae-conditions/toy-seed-<N> is replaced on every run); a folder you name must be new or empty unless --force",
   },
   FORCE_FLAG,
   { ...WANDB_FLAG, help: "offline (default: a folder inside the run folder) | online | disabled" },
-  { name: "seed", kind: "number", value: "N", help: "seed of the permutations, null sets and bootstrap (and of the embedded toy)" },
-  { ...DRY_RUN_FLAG, help: "check every input (prompts, model folder, SAE widths, layers, condition labels) and print the plan; writes nothing" },
+  {
+    name: "seed",
+    kind: "number",
+    value: "N",
+    help: "seed of the permutations, null sets and bootstrap (and of the embedded toy)",
+  },
+  {
+    ...DRY_RUN_FLAG,
+    help: "check every input (prompts, model folder, SAE widths, layers, condition labels) and print the plan; writes nothing",
+  },
 ];
 
 export const SAE_CONDITIONS_COMMAND: Command = {
@@ -55,9 +70,13 @@ export async function saeConditionsCommand(flags: ParsedFlags, log: (line: strin
   const force = Boolean(flags.force) || (toy !== null && typeof flags["run-dir"] !== "string");
   const details = toy === null ? {} : { toy: describeToy(toy) };
   const results = await runSaeConditions(config, { runDir, log, force, details });
-  log(`sae-conditions: ${results.layers.length} layer(s), ${results.nPrompts} prompts × ${results.conditions.length} conditions`);
+  log(
+    `sae-conditions: ${results.layers.length} layer(s), ${results.nPrompts} prompts × ${results.conditions.length} conditions`,
+  );
   log(`outputs: ${runDir}`);
-  log(`  results.json, top-features.{md,csv,json}, figures/ (PNG, PDF, SVG), activations/layer_<L>.safetensors, run.json`);
+  log(
+    `  results.json, top-features.{md,csv,json}, figures/ (PNG, PDF, SVG), activations/layer_<L>.safetensors, run.json`,
+  );
   return 0;
 }
 
@@ -66,9 +85,13 @@ function withOverrides(config: SaeConditionsConfig, flags: ParsedFlags, seed: nu
   const modes = ["offline", "online", "disabled"] as const;
   const mode = flags.wandb ?? config.wandb.mode;
   if (!modes.includes(mode as (typeof modes)[number]))
-    throw new UsageError("USAGE", `--wandb: expected one of ${modes.join(", ")}, got "${String(mode)}"${didYouMean(String(mode), modes)}`, {
-      field: "--wandb",
-    });
+    throw new UsageError(
+      "USAGE",
+      `--wandb: expected one of ${modes.join(", ")}, got "${String(mode)}"${didYouMean(String(mode), modes)}`,
+      {
+        field: "--wandb",
+      },
+    );
   return deepFreeze({
     ...config,
     runDir: typeof flags["run-dir"] === "string" ? path.resolve(flags["run-dir"]) : config.runDir,

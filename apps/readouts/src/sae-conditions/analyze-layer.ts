@@ -3,8 +3,9 @@
  * (chosen decoder directions vs random latent sets) and Track B (paired max-T over latents, per condition pair), all
  * from @difflens/stats. Prompts are the exchangeable unit: every statistic reads one value per (condition, prompt).
  */
-import { cosineSimilarity, pairedMaxT, seedPercentileRule, trackAProjection } from "@difflens/stats";
+
 import type { Sae } from "@difflens/sae";
+import { cosineSimilarity, pairedMaxT, seedPercentileRule, trackAProjection } from "@difflens/stats";
 import type { SaeConditionsConfig } from "./config.ts";
 import type { DegeneracyWarning } from "./degeneracy.ts";
 
@@ -201,7 +202,9 @@ function topFeatures(r: PairedMaxTLike, top: number, linkOf: (latent: number) =>
 }
 
 function link(template: string | null, layer: number, latent: number): string | null {
-  return template === null ? null : template.replaceAll("{layer}", String(layer)).replaceAll("{latent}", String(latent));
+  return template === null
+    ? null
+    : template.replaceAll("{layer}", String(layer)).replaceAll("{latent}", String(latent));
 }
 
 function nullIfNaN(v: number): number | null {

@@ -4,6 +4,7 @@
  * Track A's latents inside d_sae). A problem is one INPUT_INVALID line naming the file or field and what was
  * expected (exit status 2).
  */
+import * as fs from "node:fs";
 import { checkModelFolder, hookWidth, type ModelRef } from "@difflens/app-kit";
 import { isDifflensError } from "@difflens/common";
 import type { Qwen2Config } from "@difflens/runtime";
@@ -47,6 +48,15 @@ export async function checkInputs(config: SaeConditionsConfig): Promise<CheckedI
     width = await wrap("hook", model.folder, () => hookWidth(model.config, hook));
     hooks[layer] = hook;
     const dir = config.saes[layer]!;
+    if (!fs.existsSync(dir))
+      throw new ReadoutsError(
+        "INPUT_INVALID",
+        `saes.${layer}: ${dir}: no such folder; expected an SAE folder for ${hook}`,
+        {
+          file: dir,
+          field: `saes.${layer}`,
+        },
+      );
     const shape = await wrap(`saes.${layer}`, dir, () => readSaeShape(dir));
     if (shape.dIn !== width)
       throw new ReadoutsError(
@@ -82,7 +92,10 @@ function scoresInOrder(file: string, prompts: readonly Prompt[]): Float64Array {
   if (missing.length > 0)
     throw new ReadoutsError(
       "INPUT_INVALID",
-      `${file}: no score for prompt id(s) ${missing.slice(0, 5).map((p) => JSON.stringify(p.id)).join(", ")}${missing.length > 5 ? ", …" : ""}; expected one score per prompt (field behaviour.scores)`,
+      `${file}: no score for prompt id(s) ${missing
+        .slice(0, 5)
+        .map((p) => JSON.stringify(p.id))
+        .join(", ")}${missing.length > 5 ? ", …" : ""}; expected one score per prompt (field behaviour.scores)`,
       { file, field: "behaviour.scores", expected: "a score for every prompt id" },
     );
   return Float64Array.from(prompts, (p) => scores.get(p.id)!);

@@ -37,7 +37,10 @@ export function collectResiduals(
   const layers = Object.keys(hooks).map(Number);
   const data = Object.fromEntries(layers.map((l) => [l, new Float32Array(start[items.length]! * d)]));
   const order = items.map((_, i) => i).sort((a, b) => items[a]!.ids.length - items[b]!.ids.length);
-  const bar = options.label === null ? null : new ProgressBar({ label: options.label ?? "forward", total: items.length, unit: "items" });
+  const bar =
+    options.label === null
+      ? null
+      : new ProgressBar({ label: options.label ?? "forward", total: items.length, unit: "items" });
   const names = layers.map((l) => hooks[l]!);
   for (let b0 = 0; b0 < order.length; b0 += options.batchSize) {
     const rows = order.slice(b0, b0 + options.batchSize);

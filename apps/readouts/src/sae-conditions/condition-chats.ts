@@ -4,7 +4,13 @@
  * with the readout positions resolved. Also the seed's lexical confound: the tokens by which the conditions' system
  * prompts differ.
  */
-import { type ChatTemplate, type ChatTokens, findRegions, type TokenizeChatOptions, tokenizeChat } from "@difflens/chat";
+import {
+  type ChatTemplate,
+  type ChatTokens,
+  findRegions,
+  type TokenizeChatOptions,
+  tokenizeChat,
+} from "@difflens/chat";
 import type { Tokenizer } from "@difflens/tokenizer";
 import type { LabeledCondition } from "./config.ts";
 import type { Prompt } from "./prompt-files.ts";

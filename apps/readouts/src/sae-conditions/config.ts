@@ -118,7 +118,10 @@ const TOP_KEYS = [
 export function resolveSaeConditionsConfig(raw: unknown, baseDir: string, file?: string): SaeConditionsConfig {
   const rec = objectWithKeys("config", raw, TOP_KEYS, file);
   const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(baseDir, p));
-  if (rec.model === undefined) fields.fail("CONFIG_INVALID", "config.model is required (a model folder, ORG/NAME or {path, adapter})", { field: "model" });
+  if (rec.model === undefined)
+    fields.fail("CONFIG_INVALID", "config.model is required (a model folder, ORG/NAME or {path, adapter})", {
+      field: "model",
+    });
   const model = resolveModelRef("model", rec.model, baseDir, fields);
   const conditions = resolveConditions(rec.conditions);
   const labels = conditions.map((c) => c.label);
@@ -168,11 +171,15 @@ export function loadSaeConditionsConfig(file: string): SaeConditionsConfig {
 function resolveConditions(input: unknown): LabeledCondition[] {
   const list = input === undefined ? DEFAULT_CONDITIONS : input;
   if (!Array.isArray(list) || list.length < 2)
-    fields.fail("CONFIG_INVALID", `conditions: expected a list of at least 2 conditions, got ${JSON.stringify(input)}`, {
-      field: "conditions",
-    });
+    fields.fail(
+      "CONFIG_INVALID",
+      `conditions: expected a list of at least 2 conditions, got ${JSON.stringify(input)}`,
+      {
+        field: "conditions",
+      },
+    );
   const out: LabeledCondition[] = [];
-  (list as unknown[]).forEach((entry, i) => {
+  for (const [i, entry] of (list as unknown[]).entries()) {
     const where = `conditions[${i}]`;
     let label: string;
     let spec: unknown = entry;
@@ -186,18 +193,22 @@ function resolveConditions(input: unknown): LabeledCondition[] {
       condition = parseSystemCondition(spec);
     } catch {
       const expected = '"model-default" | "custom:<text>" | "empty" | "no-system-turn" | {label, condition}';
-      return fields.fail("CONFIG_INVALID", `${where}: expected ${expected}, got ${JSON.stringify(entry)}`, {
+      condition = fields.fail("CONFIG_INVALID", `${where}: expected ${expected}, got ${JSON.stringify(entry)}`, {
         field: where,
         expected,
         got: entry,
       });
     }
     if (label === "" || out.some((c) => c.label === label))
-      fields.fail("CONFIG_INVALID", `${where}: label "${label}" is not unique; expected unique labels ({label, condition})`, {
-        field: `${where}.label`,
-      });
+      fields.fail(
+        "CONFIG_INVALID",
+        `${where}: label "${label}" is not unique; expected unique labels ({label, condition})`,
+        {
+          field: `${where}.label`,
+        },
+      );
     out.push({ label, condition });
-  });
+  }
   return out;
 }
 
@@ -207,17 +218,23 @@ function resolveSaes(rec: Record<string, unknown>, abs: (p: string) => string): 
   if (rec.saeTemplate !== undefined) {
     const t = str("config", rec, "saeTemplate", "");
     if (!t.includes("{layer}"))
-      fields.fail("CONFIG_INVALID", `saeTemplate: expected a folder path with {layer}, got "${t}"`, { field: "saeTemplate" });
+      fields.fail("CONFIG_INVALID", `saeTemplate: expected a folder path with {layer}, got "${t}"`, {
+        field: "saeTemplate",
+      });
     const layers = Array.isArray(rec.layers) ? (rec.layers as unknown[]) : DEFAULT_LAYERS;
     return Object.fromEntries(layers.map((l) => [l, abs(t.replaceAll("{layer}", String(l)))]));
   }
   if (rec.saes === undefined)
-    return fields.fail("CONFIG_INVALID", "config: saes (layer → SAE folder) or saeTemplate is required", { field: "saes" });
+    return fields.fail("CONFIG_INVALID", "config: saes (layer → SAE folder) or saeTemplate is required", {
+      field: "saes",
+    });
   const saes = objectWithKeys("saes", rec.saes, keysOf(rec.saes));
   const out: Record<number, string> = {};
   for (const key of Object.keys(saes)) {
     if (!/^\d+$/.test(key))
-      fields.fail("CONFIG_INVALID", `saes.${key}: expected a layer index as key, got "${key}"`, { field: `saes.${key}` });
+      fields.fail("CONFIG_INVALID", `saes.${key}: expected a layer index as key, got "${key}"`, {
+        field: `saes.${key}`,
+      });
     out[Number(key)] = abs(str("saes", saes, key, ""));
   }
   return out;
@@ -227,12 +244,19 @@ function resolveLayers(input: unknown, saeLayers: number[]): number[] {
   const dflt = saeLayers.length > 0 ? saeLayers.sort((a, b) => a - b) : DEFAULT_LAYERS;
   const layers = fields.numList("config", { layers: input }, "layers", dflt) ?? dflt;
   if (layers.length === 0 || new Set(layers).size !== layers.length)
-    fields.fail("CONFIG_INVALID", `layers: expected distinct layer indices, got ${JSON.stringify(input)}`, { field: "layers" });
+    fields.fail("CONFIG_INVALID", `layers: expected distinct layer indices, got ${JSON.stringify(input)}`, {
+      field: "layers",
+    });
   return layers;
 }
 
 function resolvePair(where: string, input: unknown, labels: readonly string[]): [string, string] {
-  if (!Array.isArray(input) || input.length !== 2 || !input.every((s) => typeof s === "string") || input[0] === input[1])
+  if (
+    !Array.isArray(input) ||
+    input.length !== 2 ||
+    !input.every((s) => typeof s === "string") ||
+    input[0] === input[1]
+  )
     fields.fail("CONFIG_INVALID", `${where}: expected two different condition labels, got ${JSON.stringify(input)}`, {
       field: where,
     });
@@ -276,7 +300,9 @@ function resolveTrackA(input: unknown, labels: readonly string[], layers: readon
       });
     const list = fields.numList("trackA.latents", lat, key, []) ?? [];
     if (list.length === 0 || new Set(list).size !== list.length)
-      fields.fail("CONFIG_INVALID", `trackA.latents.${key}: expected distinct latent indices`, { field: `trackA.latents.${key}` });
+      fields.fail("CONFIG_INVALID", `trackA.latents.${key}: expected distinct latent indices`, {
+        field: `trackA.latents.${key}`,
+      });
     latents[layer] = list;
   }
   if (Object.keys(latents).length === 0)
@@ -313,7 +339,9 @@ function resolveBehaviour(
   const rec = objectWithKeys("behaviour", input, keys);
   const scores = str("behaviour", rec, "scores", null);
   if (scores === null)
-    fields.fail("CONFIG_INVALID", "behaviour.scores is required (JSONL: {\"id\", \"score\"} per line)", { field: "behaviour.scores" });
+    fields.fail("CONFIG_INVALID", 'behaviour.scores is required (JSONL: {"id", "score"} per line)', {
+      field: "behaviour.scores",
+    });
   let latents: BehaviourConfig["latents"] = "all";
   if (Array.isArray(rec.latents)) latents = fields.numList("behaviour", rec, "latents", []) ?? [];
   else if (rec.latents !== undefined) latents = oneOf("behaviour", rec, "latents", "all", ["all", "trackA"] as const);

@@ -64,7 +64,8 @@ function appliedRule(sae: Sae, requested: "threshold" | "topk"): EncodeRuleAppli
     return { requested, applied, k: a.k, threshold: a.useThreshold ? a.threshold : null, note };
   }
   const applied = a.kind;
-  const note = applied === requested ? null : `the SAE's own activation is ${a.kind}; encodeRule applies to BatchTopK SAEs`;
+  const note =
+    applied === requested ? null : `the SAE's own activation is ${a.kind}; encodeRule applies to BatchTopK SAEs`;
   return { requested, applied, k: a.kind === "topk" ? a.k : null, threshold: null, note };
 }
 

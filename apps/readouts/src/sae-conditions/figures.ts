@@ -25,7 +25,10 @@ export async function writeFigures(results: SaeConditionsResults, dir: string): 
       subtitle,
       rowLabels: short,
       colLabels: short,
-      panels: layers.map((l) => ({ title: `Layer ${l.layer}`, values: l.similarity.matrix.map((r) => r.map((v) => v ?? Number.NaN)) })),
+      panels: layers.map((l) => ({
+        title: `Layer ${l.layer}`,
+        values: l.similarity.matrix.map((r) => r.map((v) => v ?? Number.NaN)),
+      })),
       colorTitle: "cosine",
       nonFinite: "drop",
       ...(labels.some((l, i) => l !== short[i]) ? { note: legend(labels, short) } : {}),
@@ -70,7 +73,10 @@ export async function writeFigures(results: SaeConditionsResults, dir: string): 
 }
 
 function behaviourScatter(b: BehaviourLayerResult, results: SaeConditionsResults) {
-  const rho = b.rho === null ? (b.note ?? "no correlation") : `Spearman ρ = ${b.rho.toFixed(3)}, p = ${b.pValue!.toPrecision(3)}, CI [${b.ci![0].toFixed(2)}, ${b.ci![1].toFixed(2)}]`;
+  const rho =
+    b.rho === null
+      ? (b.note ?? "no correlation")
+      : `Spearman ρ = ${b.rho.toFixed(3)}, p = ${b.pValue!.toPrecision(3)}, CI [${b.ci![0].toFixed(2)}, ${b.ci![1].toFixed(2)}]`;
   return scatter({
     title: `Feature gap vs behaviour, layer ${b.layer}`,
     subtitle: `${rho} · n = ${b.n}`,
@@ -83,7 +89,9 @@ function behaviourScatter(b: BehaviourLayerResult, results: SaeConditionsResults
 }
 
 function degenerateNote(results: SaeConditionsResults): string {
-  const flagged = results.layers.flatMap((l) => l.trackB.filter((b) => b.allDegenerate).map((b) => `L${l.layer} ${b.pair.join(" vs ")}`));
+  const flagged = results.layers.flatMap((l) =>
+    l.trackB.filter((b) => b.allDegenerate).map((b) => `L${l.layer} ${b.pair.join(" vs ")}`),
+  );
   return flagged.length === 0 ? "" : `Degenerate (no variance across prompts, nothing tested): ${flagged.join("; ")}`;
 }
 
@@ -107,5 +115,12 @@ function legend(labels: readonly string[], short: readonly string[]): string {
 }
 
 function slug(pair: readonly [string, string]): string {
-  return pair.map((s) => s.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 24)).join("_vs_");
+  return pair
+    .map((s) =>
+      s
+        .replace(/[^A-Za-z0-9]+/g, "-")
+        .replace(/^-|-$/g, "")
+        .slice(0, 24),
+    )
+    .join("_vs_");
 }

@@ -27,10 +27,14 @@ export function readPrompts(source: string): Prompt[] {
     return ok ? { id: String(row.id), text: row.text as string } : null;
   });
   if (prompts.length < 2)
-    throw new ReadoutsError("INPUT_INVALID", `${file}: ${prompts.length} prompt(s); expected at least 2 (field prompts)`, {
-      file,
-      field: "prompts",
-    });
+    throw new ReadoutsError(
+      "INPUT_INVALID",
+      `${file}: ${prompts.length} prompt(s); expected at least 2 (field prompts)`,
+      {
+        file,
+        field: "prompts",
+      },
+    );
   return prompts;
 }
 
@@ -73,20 +77,29 @@ function readJsonLines<T extends { id: string }>(
     } catch {
       row = undefined;
     }
-    const item = row !== null && typeof row === "object" && !Array.isArray(row) ? read(row as Record<string, unknown>) : null;
+    const item =
+      row !== null && typeof row === "object" && !Array.isArray(row) ? read(row as Record<string, unknown>) : null;
     if (item === null)
-      throw new ReadoutsError("INPUT_INVALID", `${where}: expected ${expected}, got ${truncate(line)} (field ${field})`, {
-        file,
-        field,
-        line: i + 1,
-        expected,
-      });
+      throw new ReadoutsError(
+        "INPUT_INVALID",
+        `${where}: expected ${expected}, got ${truncate(line)} (field ${field})`,
+        {
+          file,
+          field,
+          line: i + 1,
+          expected,
+        },
+      );
     if (seen.has(item.id))
-      throw new ReadoutsError("INPUT_INVALID", `${where}: id "${item.id}" appears twice; expected unique ids (field ${field})`, {
-        file,
-        field,
-        line: i + 1,
-      });
+      throw new ReadoutsError(
+        "INPUT_INVALID",
+        `${where}: id "${item.id}" appears twice; expected unique ids (field ${field})`,
+        {
+          file,
+          field,
+          line: i + 1,
+        },
+      );
     seen.add(item.id);
     out.push(item);
   });

@@ -75,7 +75,8 @@ export function resolvePositions(p: ReadoutPosition, chat: ChatTokens, condition
     const before = user === undefined ? 0 : Math.max(0, user - 1);
     return { positions: [before], fallback: "no system content token: the last token before the user turn" };
   }
-  const query = p.region.role === null ? { kind: p.region.regionKind } : { kind: p.region.regionKind, role: p.region.role };
+  const query =
+    p.region.role === null ? { kind: p.region.regionKind } : { kind: p.region.regionKind, role: p.region.role };
   const positions = findRegions(chat, query)
     .flatMap((r) => Array.from(r.positions))
     .sort((a, b) => a - b);

@@ -100,7 +100,8 @@ export async function writeActivations(
     tensors.token_values = new Tensor("f32", [t.values.length], t.values);
   }
   const metadata = {
-    layout: "acts [conditions, prompts, dSae]; resid [conditions, prompts, d]; token_* = CSR codes of every readout token",
+    layout:
+      "acts [conditions, prompts, dSae]; resid [conditions, prompts, d]; token_* = CSR codes of every readout token",
     conditions: JSON.stringify(shape.conditions),
     prompt_ids: JSON.stringify(shape.promptIds),
     layer: String(layer),
@@ -133,9 +134,13 @@ export function writeTopFeatures(dir: string, results: SaeConditionsResults): st
   );
   const json = path.join(dir, "top-features.json");
   writeJsonAtomic(json, rows);
-  const csvCell = (v: unknown) => (typeof v === "string" && /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : String(v));
+  const csvCell = (v: unknown) =>
+    typeof v === "string" && /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : String(v);
   const csv = path.join(dir, "top-features.csv");
-  writeFileAtomic(csv, `${[COLUMNS.join(","), ...rows.map((r) => COLUMNS.map((c) => csvCell(r[c as keyof typeof r])).join(","))].join("\n")}\n`);
+  writeFileAtomic(
+    csv,
+    `${[COLUMNS.join(","), ...rows.map((r) => COLUMNS.map((c) => csvCell(r[c as keyof typeof r])).join(","))].join("\n")}\n`,
+  );
   const fmt = (v: number) => (Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(3) : v.toExponential(2));
   const md = path.join(dir, "top-features.md");
   const lines = [

@@ -14,7 +14,12 @@ import { conditionSimilarity, type LayerInputs, trackA, trackB } from "./analyze
 import { behaviourLink } from "./behaviour-link.ts";
 import { type CheckedInputs, checkInputs } from "./check-inputs.ts";
 import { collectResiduals, meanPerItem } from "./collect-residuals.ts";
-import { type ConditionChats, type LexicalDifference, lexicalDifferences, tokenizeConditions } from "./condition-chats.ts";
+import {
+  type ConditionChats,
+  type LexicalDifference,
+  lexicalDifferences,
+  tokenizeConditions,
+} from "./condition-chats.ts";
 import type { SaeConditionsConfig } from "./config.ts";
 import { detectDegeneracy } from "./degeneracy.ts";
 import { encodeRows, loadLayerSae } from "./encode-readouts.ts";
@@ -69,7 +74,15 @@ export async function runSaeConditions(
         const resid = meanPerItem(rows[layer]!);
         const degeneracy = detectDegeneracy(resid, labels, P, sae.dIn, position);
         const x: LayerInputs = { layer, sae, labels, nPrompts: P, acts: encoded.perItem, resid, degeneracy };
-        const file = await writeActivations(dir, layer, encoded, resid, rows[layer]!.start, { conditions: labels, promptIds: inputs.prompts.map((p) => p.id) }, config.position.kind === "all");
+        const file = await writeActivations(
+          dir,
+          layer,
+          encoded,
+          resid,
+          rows[layer]!.start,
+          { conditions: labels, promptIds: inputs.prompts.map((p) => p.id) },
+          config.position.kind === "all",
+        );
         const result: LayerResults = {
           layer,
           hook: inputs.hooks[layer]!,
@@ -86,13 +99,26 @@ export async function runSaeConditions(
         };
         layers.push(result);
         if (config.behaviour && inputs.scores)
-          behaviour.push(behaviourLink(config.behaviour, layer, encoded.perItem, labels, P, sae.dSae, inputs.scores, config.trackA?.latents[layer], config.seed));
+          behaviour.push(
+            behaviourLink(
+              config.behaviour,
+              layer,
+              encoded.perItem,
+              labels,
+              P,
+              sae.dSae,
+              inputs.scores,
+              config.trackA?.latents[layer],
+              config.seed,
+            ),
+          );
         log(layerSummary(result));
       }
       const results: SaeConditionsResults = {
         format: "difflens-sae-conditions-results",
         version: 1,
-        model: config.model.adapter === null ? config.model.path : `${config.model.path} + LoRA ${config.model.adapter}`,
+        model:
+          config.model.adapter === null ? config.model.path : `${config.model.path} + LoRA ${config.model.adapter}`,
         position,
         unit: UNIT_NOTE,
         nPrompts: P,
@@ -126,7 +152,11 @@ export async function runSaeConditions(
         regionReadout: isRegionReadout(config.position),
         wandb: wandbFolder === null ? null : path.relative(dir, wandbFolder),
       };
-      recordRun(dir, { format: "difflens-readouts-run", app: import.meta.url, config: recordable(config), seed: config.seed }, event.end(details));
+      recordRun(
+        dir,
+        { format: "difflens-readouts-run", app: import.meta.url, config: recordable(config), seed: config.seed },
+        event.end(details),
+      );
       return results;
     },
     { force: options.force ?? false, what: "sae-conditions" },
@@ -157,7 +187,10 @@ export function formatPlan(config: SaeConditionsConfig, prepared: PreparedRun): 
   const { inputs, chats } = prepared;
   const tokens = chats.reduce((s, c) => s + c.chats.reduce((t, chat) => t + chat.ids.length, 0), 0);
   const readouts = chats.reduce((s, c) => s + c.positions.reduce((t, p) => t + p.length, 0), 0);
-  const saes = config.layers.map((l) => `  layer ${l}: ${inputs.hooks[l]} ← ${config.saes[l]} (${inputs.saeShapes[l]!.format}, d_in ${inputs.saeShapes[l]!.dIn}, d_sae ${inputs.saeShapes[l]!.dSae})`);
+  const saes = config.layers.map(
+    (l) =>
+      `  layer ${l}: ${inputs.hooks[l]} ← ${config.saes[l]} (${inputs.saeShapes[l]!.format}, d_in ${inputs.saeShapes[l]!.dIn}, d_sae ${inputs.saeShapes[l]!.dSae})`,
+  );
   return [
     `model: ${inputs.modelFolder}${config.model.adapter ? ` + LoRA ${config.model.adapter}` : ""} (${(inputs.weightBytes / 2 ** 30).toFixed(2)} GiB of weights; forward stops after layer ${Math.max(...config.layers)})`,
     `prompts: ${inputs.prompts.length} (${config.prompts}); conditions: ${prepared.labels.join(", ")}`,
@@ -169,9 +202,18 @@ export function formatPlan(config: SaeConditionsConfig, prepared: PreparedRun): 
 }
 
 function layerSummary(l: LayerResults): string {
-  const b = l.trackB.map((r) => `${r.pair.join(" vs ")}: ${r.allDegenerate ? "degenerate" : `${r.counts.familywise} (per-feature ${r.counts.perFeature})`}`);
-  const a = (l.trackA ?? []).map((r) => `Track A ${r.pair.join(" − ")}: T ${r.statistic.toFixed(3)} vs null ${r.nullMean.toFixed(3)}, p ${r.pValue.toPrecision(3)}`);
-  return [`layer ${l.layer}: L0 ${l.meanL0.toFixed(1)}; Track B family-wise passing — ${b.join("; ")}`, ...a.map((s) => `  ${s}`)].join("\n");
+  const b = l.trackB.map(
+    (r) =>
+      `${r.pair.join(" vs ")}: ${r.allDegenerate ? "degenerate" : `${r.counts.familywise} (per-feature ${r.counts.perFeature})`}`,
+  );
+  const a = (l.trackA ?? []).map(
+    (r) =>
+      `Track A ${r.pair.join(" − ")}: T ${r.statistic.toFixed(3)} vs null ${r.nullMean.toFixed(3)}, p ${r.pValue.toPrecision(3)}`,
+  );
+  return [
+    `layer ${l.layer}: L0 ${l.meanL0.toFixed(1)}; Track B family-wise passing — ${b.join("; ")}`,
+    ...a.map((s) => `  ${s}`),
+  ].join("\n");
 }
 
 /** The config as run.json records it (conditions as labels, the position as written). */

@@ -21,7 +21,14 @@ export async function logToWandb(
       dir: path.join(runDir, "wandb"),
       name: config.name,
       jobType: "sae-conditions",
-      config: { position: results.position, encodeRule: results.encodeRule, layers: config.layers, conditions: results.conditions.map((c) => c.label), nPrompts: results.nPrompts, model: results.model },
+      config: {
+        position: results.position,
+        encodeRule: results.encodeRule,
+        layers: config.layers,
+        conditions: results.conditions.map((c) => c.label),
+        nPrompts: results.nPrompts,
+        model: results.model,
+      },
       onMissingApiKey: "offline",
       silent: true,
     },
@@ -41,12 +48,13 @@ export async function logToWandb(
       metrics[`trackA/${key}/null_mean`] = a.nullMean;
       metrics[`trackA/${key}/p`] = a.pValue;
     }
-    l.similarity.labels.forEach((a, i) =>
-      l.similarity.labels.forEach((b, j) => {
-        const v = l.similarity.matrix[i]![j];
-        if (j > i && v !== null && v !== undefined) metrics[`similarity/${a} vs ${b}`] = v;
-      }),
-    );
+    const { labels, matrix } = l.similarity;
+    for (let i = 0; i < labels.length; i++) {
+      for (let j = i + 1; j < labels.length; j++) {
+        const v = matrix[i]![j];
+        if (v !== null && v !== undefined) metrics[`similarity/${labels[i]} vs ${labels[j]}`] = v;
+      }
+    }
     run.log(metrics, step);
   }
   for (const file of files) run.saveFile(path.relative(runDir, file), { path: file });
