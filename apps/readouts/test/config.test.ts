@@ -1,5 +1,6 @@
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { resolveSaeConditionsConfig } from "../src/sae-conditions/config.ts";
+import { loadSaeConditionsConfig, resolveSaeConditionsConfig } from "../src/sae-conditions/config.ts";
 
 const base = { model: "/m", saes: { "7": "/s7", "11": "/s11", "15": "/s15" } };
 const resolve = (patch: Record<string, unknown> = {}) =>
@@ -67,5 +68,17 @@ describe("sae-conditions config", () => {
     [{ trackB: { alpha: 2 } }, /trackB\.alpha: expected a number ≥ 0 ≤ 1/],
   ])("rejects %j naming the field and what was expected", (patch, message) => {
     expect(() => resolve(patch)).toThrow(message);
+  });
+});
+
+describe("the real config", () => {
+  it("configs/readouts/qwen2.5-7b-sae-conditions.json resolves: the seed's layers, SAEs, Track A latents", () => {
+    const file = path.resolve(__dirname, "../../../configs/readouts/qwen2.5-7b-sae-conditions.json");
+    const c = loadSaeConditionsConfig(file);
+    expect(c.layers).toEqual([7, 11, 15]);
+    expect(c.saes[15]).toMatch(/resid_post_layer_15\/trainer_1$/);
+    expect(c.trackA!.latents[15]).toHaveLength(10);
+    expect(c.trackA!.pairs).toEqual([["qwen-default", "generic-assistant"]]);
+    expect(c.model.path).toBe("Qwen/Qwen2.5-7B-Instruct");
   });
 });

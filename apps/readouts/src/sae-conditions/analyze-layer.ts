@@ -112,7 +112,7 @@ export function trackA(x: LayerInputs, config: SaeConditionsConfig): TrackAPairR
       projections: chosen.map((latent, i) => ({ latent, projection: r.projections[i]! })),
       nPositive: r.nPositive,
       nNegative: r.nNegative,
-      meanDifferenceNorm: Math.hypot(...delta),
+      meanDifferenceNorm: Math.sqrt(delta.reduce((s, v) => s + v * v, 0)),
     };
   });
 }
@@ -154,11 +154,15 @@ export function trackB(x: LayerInputs, config: SaeConditionsConfig): TrackBPairR
     const inactive = r.nInactive;
     const tested = r.nActive;
     const top = topFeatures(r, cfg.top, (latent) => link(cfg.linkTemplate, x.layer, latent));
-    const note = r.allDegenerate
-      ? "every latent that differs is degenerate (its difference is the same for every prompt): zero variance, no " +
-        "t and no p-values; the readout position cannot see the prompt"
-      : `family-wise (max-T) count is the headline; the per-feature count lets about α × ${tested} ≈ ` +
-        `${(cfg.alpha * tested).toFixed(1)} latents pass by chance`;
+    const note =
+      tested === 0 && r.nDegenerate === 0
+        ? "the two conditions give identical activations for every prompt (D ≡ 0 for every latent): nothing to " +
+          "test — are their system prompts the same text?"
+        : r.allDegenerate
+          ? "every latent that differs is degenerate (its difference is the same for every prompt): zero variance, " +
+            "no t and no p-values; the readout position cannot see the prompt"
+          : `family-wise (max-T) count is the headline; the per-feature count lets about α × ${tested} ≈ ` +
+            `${(cfg.alpha * tested).toFixed(1)} latents pass by chance`;
     return {
       pair,
       counts: {

@@ -36,19 +36,20 @@ export async function writeFigures(results: SaeConditionsResults, dir: string): 
     "similarity-heatmap",
   );
   for (const l of layers) {
-    for (const a of l.trackA ?? []) {
+    for (const [i, a] of (l.trackA ?? []).entries()) {
       const categories = [...a.projections.map((p) => `F${p.latent}`), "T = mean |proj|", "null mean"];
       const values = [...a.projections.map((p) => p.projection), a.statistic, a.nullMean];
       await save(
         bars({
-          title: `Track A, layer ${l.layer}: ${shortLabel(a.pair[0])} − ${shortLabel(a.pair[1])} onto chosen decoder directions`,
-          subtitle: `p = ${a.pValue.toPrecision(3)} vs ${a.nNull} random latent sets · ${a.nPositive} positive, ${a.nNegative} negative`,
+          title: `Track A, layer ${l.layer}: Δ̄ = ${shortLabel(a.pair[0])} − ${shortLabel(a.pair[1])}`,
+          subtitle: `⟨Δ̄, d̂ᵢ⟩ per chosen latent · p = ${a.pValue.toPrecision(3)} vs ${a.nNull} random sets · ${a.nPositive} positive, ${a.nNegative} negative`,
+          width: Math.max(420, 56 * categories.length),
           categories,
           series: [{ name: "⟨Δ̄, d̂ᵢ⟩", values }],
           yTitle: "projection",
           yDomain: paddedDomain(values),
         }),
-        `track-a-layer${l.layer}-${slug(a.pair)}`,
+        `track-a-layer${l.layer}-pair${i}-${slug(a.pair)}`,
       );
     }
   }

@@ -72,8 +72,9 @@ export function writeResultsJson(dir: string, results: SaeConditionsResults): st
 /**
  * `activations/layer_L.safetensors`: `acts` f32 [conditions, prompts, dSae] (the per-prompt readout: one token, or the
  * mean over the region's tokens), `resid` f32 [conditions, prompts, d] (the same for the residual); for all: readouts
- * also the token-level SAE codes in CSR form: `token_indptr` i32 [conditions·prompts·… + 1] rows per item,
- * `token_row_start` i32 [items + 1], `token_indices` i32 [nnz], `token_values` f32 [nnz]. Metadata names the
+ * also every readout token's SAE codes in CSR form: item i = c·P + p owns token rows token_row_start[i] …
+ * token_row_start[i + 1] (i32 [items + 1]); token row r's active latents are token_indices[token_indptr[r] …
+ * token_indptr[r + 1]] (i32 [tokens + 1], i32 [nnz]) with values token_values (f32 [nnz]). Metadata names the
  * conditions and prompt ids (JSON).
  */
 export async function writeActivations(
@@ -153,4 +154,22 @@ export function writeTopFeatures(dir: string, results: SaeConditionsResults): st
   ];
   writeFileAtomic(md, `${lines.join("\n")}\n`);
   return [md, csv, json];
+}
+
+/** track-b-counts.md: every count per layer and pair (family-wise is the headline). */
+export function writeCountsTable(dir: string, results: SaeConditionsResults): string {
+  const lines = [
+    "| layer | pair | family-wise | per-feature | seed rule | degenerate | inactive | tested | note |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|---|",
+    ...results.layers.flatMap((l) =>
+      l.trackB.map((b) => {
+        const c = b.counts;
+        const pair = `${b.pair[0]} vs ${b.pair[1]}`.replaceAll("|", "\\|");
+        return `| ${l.layer} | ${pair} | ${c.familywise} | ${c.perFeature} | ${c.seedRule ?? ""} | ${c.degenerate} | ${c.inactive} | ${c.tested} | ${b.note} |`;
+      }),
+    ),
+  ];
+  const file = path.join(dir, "track-b-counts.md");
+  writeFileAtomic(file, `${lines.join("\n")}\n`);
+  return file;
 }

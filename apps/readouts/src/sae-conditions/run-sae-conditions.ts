@@ -30,6 +30,7 @@ import {
   type SaeConditionsResults,
   UNIT_NOTE,
   writeActivations,
+  writeCountsTable,
   writeResultsJson,
   writeTopFeatures,
 } from "./results.ts";
@@ -138,7 +139,7 @@ export async function runSaeConditions(
         scores: inputs.scores ? Array.from(inputs.scores) : null,
       };
       for (const w of new Set(layers.flatMap((l) => l.degeneracy.map((d) => d.message)))) log(`warning: ${w}`);
-      const files = [writeResultsJson(dir, results), ...writeTopFeatures(dir, results)];
+      const files = [writeResultsJson(dir, results), writeCountsTable(dir, results), ...writeTopFeatures(dir, results)];
       if (options.figures ?? true) {
         const figures = await writeFigures(results, path.join(dir, "figures"));
         files.push(...figures.map((f) => `${f}.png`));
@@ -202,18 +203,18 @@ export function formatPlan(config: SaeConditionsConfig, prepared: PreparedRun): 
 }
 
 function layerSummary(l: LayerResults): string {
-  const b = l.trackB.map(
-    (r) =>
-      `${r.pair.join(" vs ")}: ${r.allDegenerate ? "degenerate" : `${r.counts.familywise} (per-feature ${r.counts.perFeature})`}`,
-  );
+  const b = l.trackB.map((r) => {
+    const c = r.counts;
+    const counts = r.allDegenerate
+      ? "degenerate (nothing tested)"
+      : `${c.familywise} family-wise, ${c.perFeature} per-feature of ${c.tested}`;
+    return `  Track B ${r.pair.join(" vs ")}: ${counts}`;
+  });
   const a = (l.trackA ?? []).map(
     (r) =>
-      `Track A ${r.pair.join(" − ")}: T ${r.statistic.toFixed(3)} vs null ${r.nullMean.toFixed(3)}, p ${r.pValue.toPrecision(3)}`,
+      `  Track A ${r.pair.join(" − ")}: T ${r.statistic.toFixed(3)} vs null mean ${r.nullMean.toFixed(3)}, p ${r.pValue.toPrecision(3)}`,
   );
-  return [
-    `layer ${l.layer}: L0 ${l.meanL0.toFixed(1)}; Track B family-wise passing — ${b.join("; ")}`,
-    ...a.map((s) => `  ${s}`),
-  ].join("\n");
+  return [`layer ${l.layer} (mean L0 ${l.meanL0.toFixed(1)}):`, ...a, ...b].join("\n");
 }
 
 /** The config as run.json records it (conditions as labels, the position as written). */
