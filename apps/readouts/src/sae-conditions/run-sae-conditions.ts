@@ -8,6 +8,7 @@
 import * as path from "node:path";
 import { chatTemplateFor, loadModelRef, recordRun, startRunEvent, writeOutputFolder } from "@difflens/app-kit";
 import { conditionLabel } from "@difflens/chat";
+import { ProgressBar } from "@difflens/common";
 import { codesL0 } from "@difflens/sae";
 import { loadTokenizer } from "@difflens/tokenizer";
 import { conditionSimilarity, type LayerInputs, trackA, trackB } from "./analyze-layer.ts";
@@ -69,7 +70,10 @@ export async function runSaeConditions(
       }
       const layers: LayerResults[] = [];
       const behaviour = [];
-      for (const layer of config.layers) {
+      // One step per layer: load its SAE, encode, then similarity, Track A and Track B (max-T over every pair).
+      const bar = new ProgressBar({ label: "layers", total: config.layers.length, unit: "layers" });
+      for (const [done, layer] of config.layers.entries()) {
+        bar.update(done, `encoding layer ${layer}`, true);
         const sae = await loadLayerSae(config.saes[layer]!, config.encodeRule);
         const encoded = encodeRows(sae, rows[layer]!, config.encodeRule);
         const resid = meanPerItem(rows[layer]!);
@@ -113,8 +117,10 @@ export async function runSaeConditions(
               config.seed,
             ),
           );
-        log(layerSummary(result));
+        bar.update(done + 1, `layer ${layer} done`, true);
       }
+      bar.done(config.layers.length);
+      for (const l of layers) log(layerSummary(l));
       const results: SaeConditionsResults = {
         format: "difflens-sae-conditions-results",
         version: 1,
