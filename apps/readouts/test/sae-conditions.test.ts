@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { readSafetensors } from "@difflens/tensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../src/cli/main.ts";
 import { resolveSaeConditionsConfig } from "../src/sae-conditions/config.ts";
 import { runSaeConditions } from "../src/sae-conditions/run-sae-conditions.ts";
 import { D_SAE, PROMPTS, tinyConfig, writeTinySetup } from "./sae-conditions-fixture.ts";
@@ -111,5 +112,36 @@ describe("sae-conditions end to end on a tiny random model and random SAEs", () 
       for (let q = indptr[r]!; q < indptr[r + 1]!; q++)
         dense[(t.token_indices!.data as Int32Array)[q]!]! += (t.token_values!.data as Float32Array)[q]! / n;
     for (let j = 0; j < D_SAE; j++) expect(acts[j]).toBeCloseTo(dense[j]!, 5);
+  }, 60_000);
+
+  it("CLI: --dry-run checks and prints the plan, writes nothing; an existing run folder needs --force", async () => {
+    const runDir = path.join(dir, "run-cli");
+    const file = path.join(dir, "cli.json");
+    fs.writeFileSync(
+      file,
+      JSON.stringify(
+        tinyConfig(dir, {
+          runDir,
+          trackA: undefined,
+          behaviour: undefined,
+          layers: [0],
+          saes: { "0": path.join(dir, "sae0") },
+        }),
+      ),
+    );
+    const lines: string[] = [];
+    const log = (line: string) => lines.push(line);
+    expect(await main(["sae-conditions", "--config", file, "--dry-run"], log)).toBe(0);
+    expect(lines.join("\n")).toMatch(/forward passes: 24 items, \d+ tokens/);
+    expect(fs.existsSync(runDir)).toBe(false);
+    fs.mkdirSync(runDir);
+    fs.writeFileSync(path.join(runDir, "keep.txt"), "x");
+    lines.length = 0;
+    expect(await main(["sae-conditions", "--config", file], log)).toBe(2);
+    expect(lines.join("\n")).toMatch(/OUTPUT_EXISTS/);
+    expect(await main(["sae-conditions", "--config", file, "--force", "--seed", "4"], log)).toBe(0);
+    expect(fs.existsSync(path.join(runDir, "keep.txt"))).toBe(false);
+    expect(lines.join("\n")).toContain(`outputs: ${runDir}`);
+    expect(JSON.parse(fs.readFileSync(path.join(runDir, "results.json"), "utf8")).seed).toBe(4);
   }, 60_000);
 });
