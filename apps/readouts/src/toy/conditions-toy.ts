@@ -5,7 +5,8 @@
  * (toy-sae.ts). Files, under `<dir>/v<CONDITIONS_TOY_VERSION>/seed-<seed>/`:
  *   base/          HF folder (config.json, model.safetensors, tokenizer.json, tokenizer_config.json with the template)
  *   adapter/       PEFT LoRA folder: base + adapter = the planted model
- *   sae/layer-<L>/ sparsify folder (cfg.json + sae.safetensors), TopK, reading blocks.L.hook_resid_post
+ *   sae/resid_post_layer_<L>/trainer_0/  dictionary_learning BatchTopK folder (ae.pt + config.json), reading
+ *                  blocks.L.hook_resid_post
  *   toy.json       this description (u, the latents, the plant's norm)
  * The seed folder is built under a temp name and renamed, so one that exists is complete and is reused.
  */
@@ -15,7 +16,7 @@ import { qwenTokenizerFile, writeToyAdapter, writeToyModelFolder } from "@diffle
 import { bundledChatTemplate } from "@difflens/chat";
 import { writeJsonAtomic } from "@difflens/common";
 import { loadModel } from "@difflens/runtime";
-import { writeSparsify } from "@difflens/sae";
+import { writeDictionaryLearning } from "@difflens/sae";
 import { Rng } from "@difflens/tensor";
 import { loadTokenizer, type Tokenizer } from "@difflens/tokenizer";
 import {
@@ -31,7 +32,7 @@ import {
 import { buildToySae } from "./toy-sae.ts";
 
 /** Bumped whenever the toy's recipe changes, so cached folders of an older toy are not reused. */
-export const CONDITIONS_TOY_VERSION = 3;
+export const CONDITIONS_TOY_VERSION = 4;
 
 export interface ConditionsToy {
   /** HF-style model folder of the unplanted base (config.json, model.safetensors, tokenizer files). */
@@ -65,6 +66,8 @@ export interface ConditionsToyOptions {
 
 const HOOK = "blocks.{layer}.hook_resid_post";
 const hookAt = (layer: number) => HOOK.replace("{layer}", String(layer));
+/** dictionary_learning's layout, as the seed's SAEs come. */
+const saeDir = (seedDir: string, layer: number) => path.join(seedDir, "sae", `resid_post_layer_${layer}`, "trainer_0");
 
 /** Writes the toy's files under `dir` (idempotent for the same seed) and describes them. */
 export async function writeConditionsToy(dir: string, options: ConditionsToyOptions): Promise<ConditionsToy> {
@@ -111,7 +114,7 @@ async function buildToy(dir: string, seed: number): Promise<void> {
   for (const layer of CONDITIONS_TOY_LAYERS) {
     const toy = buildToySae(acts.get(hookAt(layer))!, u, new Rng(seed).fork("toy-sae"), hookAt(layer));
     latents ??= toy;
-    await writeSparsify(path.join(dir, "sae", `layer-${layer}`), toy.sae);
+    await writeDictionaryLearning(saeDir(dir, layer), toy.sae);
   }
   const out: ToyRecord = {
     seed,
@@ -127,9 +130,7 @@ function describe(seedDir: string, rec: ToyRecord): ConditionsToy {
   return Object.freeze({
     modelDir: path.join(seedDir, "base"),
     adapterDir: path.join(seedDir, "adapter"),
-    saeDirs: Object.freeze(
-      Object.fromEntries(CONDITIONS_TOY_LAYERS.map((l) => [l, path.join(seedDir, "sae", `layer-${l}`)])),
-    ),
+    saeDirs: Object.freeze(Object.fromEntries(CONDITIONS_TOY_LAYERS.map((l) => [l, saeDir(seedDir, l)]))),
     layers: CONDITIONS_TOY_LAYERS,
     hook: HOOK,
     conditions: CONDITIONS_TOY_CONDITIONS,

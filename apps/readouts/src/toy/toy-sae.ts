@@ -2,10 +2,12 @@
  * The toy's SAE for one layer: a dictionary built from the layer's activations, honest in that its encoder is what
  * fires. Its latents are ± each principal direction of the base model's activations with u projected out (so every
  * one of them is orthogonal to u), and one latent whose encoder and decoder are u, biased to stay silent on the base
- * model's own spread along u (it fires when the plant is present). bDec is the activations' mean; TopK.
+ * model's own spread along u (it fires when the plant is present). bDec is the activations' mean. BatchTopK as
+ * dictionary_learning runs it: its threshold is the mean over the calibration rows of each row's k-th largest
+ * activation (what the library's training estimates), so at inference about k latents fire per token.
  */
 import { Sae } from "@difflens/sae";
-import type { Rng } from "@difflens/tensor";
+import { type Rng, Tensor } from "@difflens/tensor";
 import { symmetricEigen } from "./symmetric-eigen.ts";
 
 /** Latents active per row. */
@@ -68,11 +70,21 @@ export function buildToySae(acts: Float32Array, u: Float32Array, rng: Rng, hookN
     .slice(0, N_ORTHOGONAL)
     .map((i) => pcLatents[i]!)
     .sort((a, b) => a - b);
-  const sae = new Sae(
-    { dIn, dSae, activation: { kind: "topk", k: TOY_SAE_K }, hookName },
-    { wEnc, bEnc, wDec: wEnc.slice(), bDec: Float32Array.from(mean) },
-  );
-  return { sae, uLatent, orthogonalLatents };
+  const weights = { wEnc, bEnc, wDec: wEnc.slice(), bDec: Float32Array.from(mean) };
+  const threshold = meanKthActivation(new Sae({ dIn, dSae, activation: { kind: "relu" } }, weights), acts, rows);
+  const activation = { kind: "batchtopk", k: TOY_SAE_K, threshold, useThreshold: true } as const;
+  return { sae: new Sae({ dIn, dSae, activation, hookName }, weights), uLatent, orthogonalLatents };
+}
+
+/** Mean over rows of the k-th largest ReLU activation. acts: [rows, dIn] */
+function meanKthActivation(relu: Sae, acts: Float32Array, rows: number): number {
+  const pre = relu.preActivationsOf(new Tensor("f32", [rows, relu.dIn], acts)).data as Float32Array; // [rows, dSae]
+  let sum = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = Array.from(pre.subarray(r * relu.dSae, (r + 1) * relu.dSae)).sort((a, b) => b - a);
+    sum += Math.max(0, row[TOY_SAE_K - 1]!);
+  }
+  return sum / rows;
 }
 
 /** A seeded permutation of 0..n−1 (Fisher–Yates). */
