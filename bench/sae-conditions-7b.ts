@@ -1,0 +1,317 @@
+/**
+ * pnpm bench:sae-conditions-7b (opt-in: writes ~27 GB to bench/.cache/) — seed 000's full shape through the app's
+ * own `runSaeConditions`, on synthetic weights: a Qwen2.5-7B config (d_model 3584, 28 heads / 4 kv heads, d_mlp
+ * 18944, vocab 152064, 28 layers, untied) as a real sharded bf16 HF folder with the real Qwen tokenizer and Qwen2.5's
+ * template; three dictionary_learning BatchTopK SAEs (ae.pt, 131072 latents, k 64) at layers 7, 11, 15; 50 prompts ×
+ * the seed's 4 conditions (≥ 10k tokens). Two runs, readouts at last-prompt-token and at all:user:content, each a full
+ * sae-conditions run (Track A on two latents per layer, Track B over all six pairs with 1000 permutations, figures,
+ * W&B offline). The forward stops after layer 15; bf16 weights stay memory-mapped (the mixed GEMM widens them per
+ * tile); each SAE is read entry by entry and held in float32 only while its layer is encoded.
+ *
+ * Fixtures are written once (weights tiled from random bf16/f32 blocks: memcpy speed, not a JS loop per value); the
+ * measured part runs in a fresh process, so peak RSS counts only the runs. The same process measures the GEMM rate
+ * (bf16-B at the forward's shape, f32 at the SAE encoder's) and reports achieved / GEMM-bound throughput, where the
+ * GEMM-bound time is the runs' matmul FLOPs (projections up to layer 15 per real token, encoder per readout token) at
+ * those rates. Prints wall_s=, peak_rss_gb=, gemm_bound_ratio=. --fixtures-only: write the fixtures and stop.
+ * DIFFLENS_BENCH_SHAPE=small: a scaled-down shape (d_model 512, d_mlp 1536, 8192 latents) for developing the bench.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { qwenTokenizerFile } from "@difflens/app-kit";
+import { bundledChatTemplate } from "@difflens/chat";
+import { type Qwen2Config, qwen2ConfigToHf, qwen2WeightShapes, resolveQwen2Config } from "@difflens/runtime";
+import { type TorchSaveTensor, writeTorchStateDict } from "@difflens/sae";
+import { normalQuantile } from "@difflens/stats";
+import { gemm, Rng, Tensor, useBackend, writeSafetensors } from "@difflens/tensor";
+import {
+  BUILTIN_PROMPTS_FILE,
+  prepareSaeConditions,
+  readPrompts,
+  resolveSaeConditionsConfig,
+  runSaeConditions,
+} from "readouts";
+
+const SMALL = process.env.DIFFLENS_BENCH_SHAPE === "small";
+const SHAPE = SMALL
+  ? { dModel: 512, nHeads: 8, nKvHeads: 2, dMlp: 1536, dSae: 8192, k: 64 }
+  : { dModel: 3584, nHeads: 28, nKvHeads: 4, dMlp: 18944, dSae: 131072, k: 64 };
+const LAYERS = [7, 11, 15];
+const POSITIONS = ["last-prompt-token", "all:user:content"];
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const cache = path.join(root, "bench", ".cache", `sae-conditions-7b${SMALL ? "-small" : ""}`);
+const modelDir = path.join(cache, "model");
+const saeDir = (layer: number) => path.join(cache, "saes", `resid_post_layer_${layer}`, "trainer_0");
+const promptsFile = path.join(cache, "prompts.jsonl");
+
+const config: Qwen2Config = resolveQwen2Config({
+  vocabSize: 152064,
+  dModel: SHAPE.dModel,
+  nLayers: 28,
+  nHeads: SHAPE.nHeads,
+  nKvHeads: SHAPE.nKvHeads,
+  dMlp: SHAPE.dMlp,
+  maxPositions: 32768,
+  ropeTheta: 1_000_000,
+  rmsNormEps: 1e-6,
+  tieWordEmbeddings: false,
+  eosTokenIds: [151645, 151643],
+});
+
+/** `n` values cycled from a random block of 2^22 (f32: std `std`, mean `mean`), from a per-tensor offset. */
+function tiled(n: number, block: Float32Array, start: number): Float32Array {
+  const out = new Float32Array(n);
+  let at = 0;
+  let from = start % block.length;
+  while (at < n) {
+    const len = Math.min(block.length - from, n - at);
+    out.set(block.subarray(from, from + len), at);
+    at += len;
+    from = 0;
+  }
+  return out;
+}
+function tiledBf16(n: number, block: Uint16Array, start: number): Uint16Array {
+  const out = new Uint16Array(n);
+  let at = 0;
+  let from = start % block.length;
+  while (at < n) {
+    const len = Math.min(block.length - from, n - at);
+    out.set(block.subarray(from, from + len), at);
+    at += len;
+    from = 0;
+  }
+  return out;
+}
+/** Uniform values with mean 0 and the given std. */
+function randomBlock(n: number, std: number, rng: Rng): Float32Array {
+  const scale = (std * Math.sqrt(12)) / 4294967296;
+  return Float32Array.from({ length: n }, () => (rng.nextU32() - 2147483648) * scale);
+}
+function toBf16(values: Float32Array, mean = 0): Uint16Array {
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  return Uint16Array.from(values, (v) => {
+    f[0] = v + mean;
+    return (u[0]! + 0x7fff + ((u[0]! >>> 16) & 1)) >>> 16;
+  });
+}
+
+async function writeModel(): Promise<void> {
+  if (fs.existsSync(path.join(modelDir, "model.safetensors.index.json"))) return;
+  fs.mkdirSync(modelDir, { recursive: true });
+  const rng = new Rng(7);
+  const BLOCK = 1 << 22;
+  const std = (name: string, shape: readonly number[]) =>
+    name.endsWith("norm.weight")
+      ? 0.05
+      : name.endsWith(".bias")
+        ? 0.3
+        : name.includes("embed") || name === "lm_head.weight"
+          ? 3 / Math.sqrt(config.dModel)
+          : name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight")
+            ? Math.sqrt(2 / config.nLayers) / Math.sqrt(shape[shape.length - 1]!)
+            : 1 / Math.sqrt(shape[shape.length - 1]!);
+  const blocks = new Map<string, Uint16Array>(); // one random block per (std, mean), tiled into every such tensor
+  const bf16Block = (s: number, mean: number) => {
+    const key = `${s}|${mean}`;
+    if (!blocks.has(key)) blocks.set(key, toBf16(randomBlock(BLOCK, s, rng), mean));
+    return blocks.get(key)!;
+  };
+  const groups = new Map<string, Array<[string, number[]]>>();
+  for (const [name, shape] of qwen2WeightShapes(config)) {
+    const layer = /^model\.layers\.(\d+)\./.exec(name);
+    const key = layer ? `layer-${layer[1]!.padStart(2, "0")}` : name.includes("embed") ? "embed" : "head";
+    groups.set(key, [...(groups.get(key) ?? []), [name, [...shape]]]);
+  }
+  const files = [...groups.keys()].sort();
+  const weightMap: Record<string, string> = {};
+  let total = 0;
+  for (const [g, key] of files.entries()) {
+    const file = `model-${String(g + 1).padStart(5, "0")}-of-${String(files.length).padStart(5, "0")}.safetensors`;
+    const tensors: Record<string, Tensor> = {};
+    for (const [name, shape] of groups.get(key)!) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const s = std(name, shape);
+      const mean = name.endsWith("norm.weight") ? 1 : 0;
+      tensors[name] = new Tensor("bf16", shape, tiledBf16(n, bf16Block(s, mean), rng.int(BLOCK)));
+      weightMap[name] = file;
+      total += n * 2;
+    }
+    await writeSafetensors(path.join(modelDir, file), tensors, { format: "pt" });
+    process.stdout.write(`\rmodel: wrote shard ${g + 1}/${files.length}`);
+  }
+  process.stdout.write("\n");
+  fs.writeFileSync(path.join(modelDir, "config.json"), JSON.stringify(qwen2ConfigToHf(config, "bfloat16"), null, 2));
+  fs.writeFileSync(
+    path.join(modelDir, "generation_config.json"),
+    JSON.stringify({ eos_token_id: [151645, 151643], pad_token_id: 151643 }),
+  );
+  const tokenizerJson = qwenTokenizerFile();
+  fs.copyFileSync(tokenizerJson, path.join(modelDir, "tokenizer.json"));
+  const tokCfg = JSON.parse(fs.readFileSync(path.join(path.dirname(tokenizerJson), "tokenizer_config.json"), "utf8"));
+  tokCfg.chat_template = bundledChatTemplate("qwen2.5-instruct").source;
+  fs.writeFileSync(path.join(modelDir, "tokenizer_config.json"), JSON.stringify(tokCfg, null, 2));
+  fs.writeFileSync(
+    path.join(modelDir, "model.safetensors.index.json"),
+    JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2),
+  );
+}
+/**
+ * BatchTopK SAEs with random unit-scale directions; each layer's threshold puts k of dSae latents above it for a
+ * typical token (pre-activations ~ N(0, ‖x‖²/d): the 1 − k/dSae quantile of that normal, ‖x‖ the layer's median norm
+ * measured by a short forward pass), as dictionary_learning's training threshold would.
+ */
+async function writeSaes(): Promise<void> {
+  if (LAYERS.every((l) => fs.existsSync(path.join(saeDir(l), "config.json")))) return;
+  const norms = await medianResidualNorms();
+  const { dModel: d, dSae, k } = SHAPE;
+  const rng = new Rng(11);
+  const BLOCK = 1 << 22;
+  const block = randomBlock(BLOCK, 1 / Math.sqrt(d), rng);
+  const z = normalQuantile(1 - k / dSae);
+  for (const layer of LAYERS) {
+    const threshold = (z * norms.get(layer)!) / Math.sqrt(d);
+    const f32 = (shape: number[], data: Float32Array): TorchSaveTensor => ({ dtype: "f32", shape, data });
+    fs.mkdirSync(saeDir(layer), { recursive: true });
+    writeTorchStateDict(path.join(saeDir(layer), "ae.pt"), [
+      ["encoder.weight", f32([dSae, d], tiled(dSae * d, block, rng.int(BLOCK)))],
+      ["encoder.bias", f32([dSae], new Float32Array(dSae))],
+      ["decoder.weight", f32([d, dSae], tiled(dSae * d, block, rng.int(BLOCK)))],
+      ["b_dec", f32([d], new Float32Array(d))],
+      ["k", { dtype: "i64", shape: [], data: BigInt64Array.of(BigInt(k)) }],
+      ["threshold", f32([], Float32Array.of(threshold))],
+    ]);
+    const trainer = { dict_class: "BatchTopKSAE", activation_dim: d, dict_size: dSae, k, layer };
+    fs.writeFileSync(path.join(saeDir(layer), "config.json"), JSON.stringify({ trainer }, null, 2));
+    console.log(`sae: layer ${layer} written (threshold ${threshold.toFixed(4)}, median ‖x‖ ${norms.get(layer)})`);
+  }
+}
+
+async function medianResidualNorms(): Promise<Map<number, number>> {
+  const { loadModel } = await import("@difflens/runtime");
+  const model = await loadModel(modelDir);
+  const ids = Array.from({ length: 48 }, (_, i) => 1000 + ((i * 7919) % 50000));
+  const names = LAYERS.map((l) => `blocks.${l}.hook_resid_post`);
+  const { cache: acts } = model.runWithCache([ids], { names, logits: "none" });
+  const out = new Map<number, number>();
+  for (const l of LAYERS) {
+    const x = acts.get(`blocks.${l}.hook_resid_post`).data as Float32Array;
+    const d = config.dModel;
+    const norms = Array.from({ length: x.length / d }, (_, r) => Math.hypot(...x.subarray(r * d, (r + 1) * d)));
+    norms.sort((a, b) => a - b);
+    out.set(l, norms[norms.length >> 1]!);
+  }
+  model.close();
+  return out;
+}
+
+/** 50 prompts: the app's built-in ones, each with the same request for detail, so the 200 chats hold ≥ 10k tokens. */
+function writePrompts(): void {
+  const detail =
+    " Please answer in detail: the main idea first, then one example from everyday life, and a short summary.";
+  const rows = readPrompts(BUILTIN_PROMPTS_FILE).map((p) => JSON.stringify({ id: p.id, text: p.text + detail }));
+  fs.writeFileSync(promptsFile, `${rows.join("\n")}\n`);
+}
+
+function benchConfig(position: string) {
+  return resolveSaeConditionsConfig(
+    {
+      name: `bench-7b-${position}`,
+      model: modelDir,
+      saeTemplate: path.join(cache, "saes", "resid_post_layer_{layer}", "trainer_0"),
+      layers: LAYERS,
+      prompts: promptsFile,
+      position,
+      trackA: { latents: Object.fromEntries(LAYERS.map((l) => [String(l), [16, 31]])) },
+      batchSize: 50,
+      runDir: path.join(cache, "runs", position.replace(/[^a-z]+/g, "-")),
+    },
+    cache,
+  );
+}
+
+/** GFLOP/s of one GEMM shape: the best of 3 after a warm-up (what this machine reaches when nothing else runs). */
+function gemmRate(m: number, k: number, n: number, dtype: "bf16" | "f32"): number {
+  const rng = new Rng(3);
+  const a = new Tensor("f32", [m, k], randomBlock(m * k, 1, rng));
+  const bValues = randomBlock(n * k, 1, rng);
+  const b = dtype === "f32" ? new Tensor("f32", [n, k], bValues) : new Tensor("bf16", [n, k], toBf16(bValues));
+  gemm(a, b, { transB: true });
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    gemm(a, b, { transB: true });
+    times.push((performance.now() - t0) / 1000);
+  }
+  return (2 * m * k * n) / Math.min(...times) / 1e9;
+}
+
+async function measure(): Promise<void> {
+  const backend = useBackend("auto");
+  const { dModel: d, dMlp, dSae } = SHAPE;
+  const kv = (d / SHAPE.nHeads) * SHAPE.nKvHeads;
+  const flopPerTokenLayer = 2 * (d * d + 2 * d * kv + d * d + 3 * d * dMlp);
+  // GEMM rates at the runs' shapes, before and after the runs (the better of the two: a shared machine can slow
+  // either): projections (bf16 weights, a batch of 50 chats ≈ 2500 rows; gate/up, the largest) and the SAE encoder
+  // (f32, 256-row chunks as Sae.encode runs it).
+  const rates = () => ({
+    forward: gemmRate(2048, d, dMlp, "bf16"),
+    encode: gemmRate(256, d, Math.min(dSae, 32768), "f32"),
+  });
+  const before = rates();
+  const runs: { position: string; wall: number; tokens: number; readouts: number }[] = [];
+  const t0 = performance.now();
+  for (const position of POSITIONS) {
+    const cfg = benchConfig(position);
+    const prepared = await prepareSaeConditions(cfg);
+    const tokens = prepared.chats.reduce((s, c) => s + c.chats.reduce((t, chat) => t + chat.ids.length, 0), 0);
+    const readouts = prepared.chats.reduce((s, c) => s + c.positions.reduce((t, p) => t + p.length, 0), 0);
+    if (tokens < 10_000) throw new Error(`bench: the chats hold ${tokens} tokens; the seed's shape needs ≥ 10k`);
+    const t1 = performance.now();
+    await runSaeConditions(cfg, { runDir: cfg.runDir, force: true, log: (line) => console.log(`  ${line}`) });
+    runs.push({ position, wall: (performance.now() - t1) / 1000, tokens, readouts });
+  }
+  const wall = (performance.now() - t0) / 1000;
+  const peakRss = (process.resourceUsage().maxRSS * 1024) / 1e9;
+  const after = rates();
+  const forwardRate = Math.max(before.forward, after.forward);
+  const encodeRate = Math.max(before.encode, after.encode);
+  let bound = 0;
+  for (const r of runs) {
+    const forwardFlop = r.tokens * (LAYERS[LAYERS.length - 1]! + 1) * flopPerTokenLayer;
+    const encodeFlop = LAYERS.length * r.readouts * 2 * d * dSae;
+    const runBound = forwardFlop / 1e9 / forwardRate + encodeFlop / 1e9 / encodeRate;
+    bound += runBound;
+    console.log(
+      `run{position=${r.position}} tokens=${r.tokens} readout_tokens=${r.readouts} wall_s=${r.wall.toFixed(1)} ` +
+        `forward_tflop=${(forwardFlop / 1e12).toFixed(1)} encode_tflop=${(encodeFlop / 1e12).toFixed(2)} gemm_bound_s=${runBound.toFixed(1)}`,
+    );
+  }
+  console.log(`backend=${backend.name} threads=${backend.getThreads()} shape=${SMALL ? "small" : "qwen2.5-7b"}`);
+  console.log(
+    `gemm_gflops{bf16,forward}=${forwardRate.toFixed(1)} gemm_gflops{f32,sae_encode}=${encodeRate.toFixed(1)}`,
+  );
+  console.log(`wall_s=${wall.toFixed(1)}`);
+  console.log(`peak_rss_gb=${peakRss.toFixed(2)}`);
+  console.log(`gemm_bound_s=${bound.toFixed(1)}`);
+  console.log(`gemm_bound_ratio=${(bound / wall).toFixed(3)}`);
+}
+
+if (process.argv.includes("--measure")) {
+  await measure();
+} else {
+  const t0 = performance.now();
+  fs.mkdirSync(cache, { recursive: true });
+  useBackend("auto");
+  await writeModel();
+  await writeSaes();
+  writePrompts();
+  console.log(`fixtures_s=${((performance.now() - t0) / 1000).toFixed(1)} (${cache})`);
+  if (process.argv.includes("--fixtures-only")) process.exit(0);
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--measure"], {
+    stdio: "inherit",
+  });
+  process.exit(r.status ?? 1);
+}
