@@ -22,7 +22,7 @@ import {
   tokenizeConditions,
 } from "./condition-chats.ts";
 import type { SaeConditionsConfig } from "./config.ts";
-import { detectDegeneracy } from "./degeneracy.ts";
+import { degeneracyLine, detectDegeneracy } from "./degeneracy.ts";
 import { encodeRows, loadLayerSae } from "./encode-readouts.ts";
 import { writeFigures } from "./figures.ts";
 import { formatReadoutPosition, isRegionReadout } from "./readout-position.ts";
@@ -140,11 +140,19 @@ export async function runSaeConditions(
         seed: config.seed,
         layers,
         lexicalDifferences: lexical,
-        warnings: layers.flatMap((l) => l.degeneracy.map((w) => `layer ${l.layer}: ${w.message}`)),
+        warnings: layers.flatMap((l) => {
+          const line = degeneracyLine(l.degeneracy, position, P, labels.length);
+          return line === null ? [] : [`layer ${l.layer}: ${line}`];
+        }),
         behaviour: config.behaviour ? behaviour : null,
         scores: inputs.scores ? Array.from(inputs.scores) : null,
       };
-      for (const w of new Set(layers.flatMap((l) => l.degeneracy.map((d) => d.message)))) log(`warning: ${w}`);
+      const byLine = new Map<string, number[]>();
+      for (const l of layers) {
+        const line = degeneracyLine(l.degeneracy, position, P, labels.length);
+        if (line !== null) byLine.set(line, [...(byLine.get(line) ?? []), l.layer]);
+      }
+      for (const [line, at] of byLine) log(`warning: layer${at.length > 1 ? "s" : ""} ${at.join(", ")}: ${line}`);
       const files = [writeResultsJson(dir, results), writeCountsTable(dir, results), ...writeTopFeatures(dir, results)];
       if (options.figures ?? true) {
         const figures = await writeFigures(results, path.join(dir, "figures"));
