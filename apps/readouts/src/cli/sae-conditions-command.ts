@@ -58,7 +58,7 @@ export async function saeConditionsCommand(flags: ParsedFlags, log: (line: strin
   if (typeof flags.config === "string") {
     config = withOverrides(loadSaeConditionsConfig(flags.config), flags, seedFlag);
   } else {
-    toy = await writeConditionsToy(TOY_CACHE_DIR, { seed: seedFlag ?? 0 });
+    toy = await writeConditionsToy(TOY_CACHE_DIR, { seed: seedFlag ?? 0, log });
     config = withOverrides(toyConfig(toy), flags, seedFlag);
   }
   const runDir = config.runDir;
@@ -103,13 +103,12 @@ function withOverrides(config: SaeConditionsConfig, flags: ParsedFlags, seed: nu
 /** The embedded toy's config: its model (base + planted LoRA), SAEs, the seed's four conditions, Track A on u. */
 export function toyConfig(toy: ConditionsToy): SaeConditionsConfig {
   const others = toy.conditions.filter((c) => c !== toy.plantedCondition);
-  const hook = (toy as ConditionsToy & { hook?: string }).hook;
   return resolveSaeConditionsConfig(
     {
       name: `toy-seed-${toy.seed}`,
       model: { path: toy.modelDir, adapter: toy.adapterDir },
       saes: Object.fromEntries(toy.layers.map((l) => [String(l), toy.saeDirs[l]!])),
-      ...(hook ? { hook } : {}),
+      hook: toy.hook,
       layers: [...toy.layers],
       conditions: [...toy.conditions],
       prompts: "builtin",
