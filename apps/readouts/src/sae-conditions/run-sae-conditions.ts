@@ -6,7 +6,14 @@
  * and swapped in when complete, so a failed run never leaves a folder that looks complete.
  */
 import * as path from "node:path";
-import { chatTemplateFor, loadModelRef, recordRun, startRunEvent, writeOutputFolder } from "@difflens/app-kit";
+import {
+  chatTemplateFor,
+  loadModelRef,
+  recordRun,
+  refuseExistingOutput,
+  startRunEvent,
+  writeOutputFolder,
+} from "@difflens/app-kit";
 import { conditionLabel } from "@difflens/chat";
 import { ProgressBar } from "@difflens/common";
 import { codesL0 } from "@difflens/sae";
@@ -55,9 +62,11 @@ export async function runSaeConditions(
 ): Promise<SaeConditionsResults> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const event = startRunEvent("sae-conditions");
+  const runDir = path.resolve(options.runDir);
+  const refusal = { force: options.force ?? false, what: "sae-conditions" };
+  refuseExistingOutput(runDir, refusal); // before any check or compute (writeOutputFolder checks again)
   const { inputs, chats, labels, position, lexical } = await prepareSaeConditions(config);
   const P = inputs.prompts.length;
-  const runDir = path.resolve(options.runDir);
   return writeOutputFolder(
     runDir,
     async (dir) => {
@@ -174,7 +183,7 @@ export async function runSaeConditions(
       );
       return results;
     },
-    { force: options.force ?? false, what: "sae-conditions" },
+    refusal,
   );
 }
 
