@@ -30,6 +30,8 @@ export interface TrackAPairResult {
   readonly nNegative: number;
   /** ‖Δ̄‖: how far apart the conditions' mean residuals are. */
   readonly meanDifferenceNorm: number;
+  /** Dead latents (zero decoder rows) left out of the null's pool. */
+  readonly nDeadSkipped: number;
 }
 
 export interface TopFeature {
@@ -113,6 +115,7 @@ export function trackA(x: LayerInputs, config: SaeConditionsConfig): TrackAPairR
       nPositive: r.nPositive,
       nNegative: r.nNegative,
       meanDifferenceNorm: Math.sqrt(delta.reduce((s, v) => s + v * v, 0)),
+      nDeadSkipped: r.nDeadSkipped,
     };
   });
 }

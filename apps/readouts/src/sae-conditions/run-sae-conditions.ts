@@ -112,7 +112,8 @@ export async function runSaeConditions(
           activations: path.relative(dir, file),
         };
         layers.push(result);
-        if (config.behaviour && inputs.scores)
+        const gapLatents = config.behaviour?.latents === "trackA" ? config.trackA?.latents[layer] : "all";
+        if (config.behaviour && inputs.scores && gapLatents !== undefined)
           behaviour.push(
             behaviourLink(
               config.behaviour,
@@ -203,7 +204,13 @@ export async function prepareSaeConditions(config: SaeConditionsConfig): Promise
   const chats = await tokenizeConditions(tokenizer, template, config.conditions, inputs.prompts, config.position);
   const labels = config.conditions.map((c) => c.label);
   const position = formatReadoutPosition(config.position);
-  return { inputs, chats, labels, position, lexical: lexicalDifferences(chats, config.trackB.pairs) };
+  const pairs = [
+    ...config.trackB.pairs,
+    ...(config.trackA?.pairs ?? []),
+    ...(config.behaviour ? [config.behaviour.pair] : []),
+  ];
+  const unique = pairs.filter((p, i) => pairs.findIndex((q) => q[0] === p[0] && q[1] === p[1]) === i);
+  return { inputs, chats, labels, position, lexical: lexicalDifferences(chats, unique) };
 }
 
 /** What --dry-run prints: the inputs as checked and the work ahead. */
