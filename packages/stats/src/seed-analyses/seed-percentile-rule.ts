@@ -5,6 +5,7 @@ import { quantileOfSorted } from "../quantile.ts";
 import { type Rng, type Seed, toRng } from "../rng.ts";
 import { insertTop } from "./differential-features.ts";
 import { latentDifferences } from "./latent-differences.ts";
+import { LATENT_BLOCK } from "./paired-max-t.ts";
 import { tieThreshold } from "./permutation-ties.ts";
 import { checkSignFlips, drawSignFlips, flippedSums, isNumberArray } from "./sign-flips.ts";
 
@@ -68,10 +69,13 @@ export function seedPercentileRule(
   const index = quantileOfSorted(ranks, opts.percentile / 100, "higher");
   const K = nFlips - index;
   const top = new Float64Array(nKept * K).fill(-Infinity);
-  const sums = new Float64Array(nKept);
-  for (let f = 0; f < nFlips; f++) {
-    flippedSums(twiceD, totals, signs, f, P, sums);
-    for (let k = 0; k < nKept; k++) insertTop(top, k * K, K, Math.abs(sums[k] as number) / P);
+  const sums = new Float64Array(LATENT_BLOCK);
+  for (let from = 0; from < nKept; from += LATENT_BLOCK) {
+    const to = Math.min(nKept, from + LATENT_BLOCK);
+    for (let f = 0; f < nFlips; f++) {
+      flippedSums(twiceD, totals, nKept, from, to, signs, f, P, sums);
+      for (let k = from; k < to; k++) insertTop(top, k * K, K, Math.abs(sums[k - from] as number) / P);
+    }
   }
   const thresholds = new Float64Array(diff.nLatents);
   const meanDifference = new Float64Array(diff.nLatents);
