@@ -1,23 +1,20 @@
 import type { MatrixInput } from "../matrix.ts";
-import { integerAtLeast, numberOpen, optional, resolveOptions } from "../options.ts";
-import { isSeedOrRng } from "../permutation.ts";
-import { type Rng, type Seed, toRng } from "../rng.ts";
+import { numberOpen, resolveOptions } from "../options.ts";
 import { latentDifferences } from "./latent-differences.ts";
 import { countAtLeast, tieThreshold } from "./permutation-ties.ts";
-import { checkSignFlips, drawSignFlips, flippedSums, isNumberArray } from "./sign-flips.ts";
+import {
+  flipInputs,
+  flippedSums,
+  LATENT_BLOCK,
+  SIGN_FLIP_OPTION_CHECKS,
+  type SignFlipOptions,
+  signFlips,
+} from "./sign-flips.ts";
 
-export interface PairedMaxTOptions {
-  /** Sign-flip permutations N; 1000 by default. Ignored (must match if given) when `signs` is given. */
-  readonly nPermutations: number;
+export interface PairedMaxTOptions extends SignFlipOptions {
   /** A latent passes when its p ≤ alpha; 0.001 by default (the seed's 99.9th percentile). */
   readonly alpha: number;
-  readonly seed: Seed | Rng;
-  /** Explicit flips [N·P] of ±1 (flip k, prompt p at k·P + p), for reproduction; overrides the seeded draw. */
-  readonly signs?: ArrayLike<number>;
 }
-/** Latents per cache block: 512 × P float64 differences (200 KB at P = 50) stay in L2 while every flip passes. */
-export const LATENT_BLOCK = 512;
-
 const DEFAULT_PAIRED_MAX_T_OPTIONS: PairedMaxTOptions = Object.freeze({ nPermutations: 1000, alpha: 0.001, seed: 0 });
 
 export interface PairedMaxTResult {
@@ -67,34 +64,23 @@ export function pairedMaxT(a: MatrixInput, b: MatrixInput, options?: Partial<Pai
   const opts = resolveOptions(
     where,
     DEFAULT_PAIRED_MAX_T_OPTIONS,
-    {
-      nPermutations: integerAtLeast(1),
-      alpha: numberOpen(0, 1),
-      seed: isSeedOrRng,
-      signs: optional(isNumberArray),
-    },
+    { ...SIGN_FLIP_OPTION_CHECKS, alpha: numberOpen(0, 1) },
     options,
   );
   const diff = latentDifferences(where, a, b);
   const P = diff.nPrompts;
-  const { signs, nFlips } =
-    opts.signs !== undefined
-      ? checkSignFlips(where, opts.signs, P, options?.nPermutations)
-      : { signs: drawSignFlips(toRng(opts.seed), opts.nPermutations, P), nFlips: opts.nPermutations };
+  const { signs, nFlips } = signFlips(where, opts, options?.nPermutations, P);
 
   const nKept = diff.kept.length;
   const tested: number[] = [];
   const degenerate: number[] = [];
   for (let k = 0; k < nKept; k++) (diff.degenerateMask[k] ? degenerate : tested).push(k);
   const nTested = tested.length;
-  const twiceD = new Float64Array(P * nTested); // [P, nTested]
-  const totals = new Float64Array(nTested);
-  const sumSquares = new Float64Array(nTested);
+  const { twiceD, totals } = flipInputs(diff.differences, P, nKept, tested); // [P, nTested], [nTested]
+  const sumSquares = new Float64Array(nTested); // Q_j, the same under every flip
   for (let p = 0; p < P; p++) {
     for (let i = 0; i < nTested; i++) {
-      const d = diff.differences[p * nKept + (tested[i] as number)] as number;
-      twiceD[p * nTested + i] = 2 * d;
-      totals[i] = (totals[i] as number) + d;
+      const d = (twiceD[p * nTested + i] as number) / 2;
       sumSquares[i] = (sumSquares[i] as number) + d * d;
     }
   }

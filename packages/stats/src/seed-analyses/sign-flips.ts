@@ -1,10 +1,63 @@
 import { StatsError } from "../errors.ts";
-import type { OptionCheck } from "../options.ts";
-import type { Rng } from "../rng.ts";
+import { integerAtLeast, type OptionCheck, optional } from "../options.ts";
+import { isSeedOrRng } from "../permutation.ts";
+import { type Rng, type Seed, toRng } from "../rng.ts";
 
 /** Option check for index or sign arrays (plain or typed); their contents are checked where they are used. */
 export const isNumberArray: OptionCheck = (v) =>
   Array.isArray(v) || ArrayBuffer.isView(v) ? undefined : "an array of numbers";
+
+/** Latents per cache block: 512 × P float64 differences (200 KB at P = 50) stay in L2 while every flip passes. */
+export const LATENT_BLOCK = 512;
+
+/** The options every sign-flip analysis takes. */
+export interface SignFlipOptions {
+  /** Flips N; 1000 by default. Must match (or be left out) when `signs` is given. */
+  readonly nPermutations: number;
+  readonly seed: Seed | Rng;
+  /** Explicit flips [N·P] of ±1 (flip k, prompt p at k·P + p), for reproduction; overrides the seeded draw. */
+  readonly signs?: ArrayLike<number>;
+}
+export const SIGN_FLIP_OPTION_CHECKS = {
+  nPermutations: integerAtLeast(1),
+  seed: isSeedOrRng,
+  signs: optional(isNumberArray),
+} as const;
+
+/** The flips for P prompts: the caller's `signs` (checked) or N seeded ones. requestedN: options.nPermutations as given. */
+export function signFlips(
+  where: string,
+  options: SignFlipOptions,
+  requestedN: number | undefined,
+  nPrompts: number,
+): { signs: Int8Array; nFlips: number } {
+  return options.signs !== undefined
+    ? checkSignFlips(where, options.signs, nPrompts, requestedN)
+    : { signs: drawSignFlips(toRng(options.seed), options.nPermutations, nPrompts), nFlips: options.nPermutations };
+}
+
+/**
+ * What every flip reads, for the kept latents listed in `columns` (positions in kept): twiceD [P, nColumns] = 2·D
+ * and totals [nColumns] = Σ_p D_pj.
+ */
+export function flipInputs(
+  differences: Float64Array,
+  nPrompts: number,
+  nKept: number,
+  columns: readonly number[],
+): { twiceD: Float64Array; totals: Float64Array } {
+  const n = columns.length;
+  const twiceD = new Float64Array(nPrompts * n);
+  const totals = new Float64Array(n);
+  for (let p = 0; p < nPrompts; p++) {
+    for (let i = 0; i < n; i++) {
+      const d = differences[p * nKept + (columns[i] as number)] as number;
+      twiceD[p * n + i] = 2 * d;
+      totals[i] = (totals[i] as number) + d;
+    }
+  }
+  return { twiceD, totals };
+}
 
 /**
  * N sign-flip arrangements of P paired prompts, flattened [N·P] (flip k, prompt p at k·P + p), each entry ±1.
@@ -12,7 +65,7 @@ export const isNumberArray: OptionCheck = (v) =>
  * rng.nextUint32() words, a fresh word for every 32 prompts of every flip; bit 1 means −1. The identity is not
  * added: the observation itself is the "1 +" of the p-value.
  */
-export function drawSignFlips(rng: Rng, nFlips: number, nPrompts: number): Int8Array {
+function drawSignFlips(rng: Rng, nFlips: number, nPrompts: number): Int8Array {
   const signs = new Int8Array(nFlips * nPrompts);
   for (let k = 0; k < nFlips; k++) {
     for (let p = 0; p < nPrompts; p += 32) {
@@ -24,7 +77,7 @@ export function drawSignFlips(rng: Rng, nFlips: number, nPrompts: number): Int8A
 }
 
 /** Checks caller-given signs (length N·P, entries ±1) and returns them as Int8Array with N. */
-export function checkSignFlips(
+function checkSignFlips(
   where: string,
   signs: ArrayLike<number>,
   nPrompts: number,
