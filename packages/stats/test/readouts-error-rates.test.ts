@@ -91,9 +91,6 @@ describe("pairedMaxT error rates on exchangeable conditions (200 pairs × 50 pro
     const mean = perFeatureRates.reduce((x, y) => x + y) / N_PAIRS;
     const sd = Math.sqrt(perFeatureRates.reduce((x, y) => x + (y - mean) ** 2, 0) / (N_PAIRS - 1));
     const se = sd / Math.sqrt(N_PAIRS);
-    console.log(
-      `family-wise: ${pairsWithPass}/${N_PAIRS} pairs; per-feature rate ${mean.toFixed(4)} ± ${se.toFixed(4)}`,
-    );
     expect(Math.abs(mean - ALPHA)).toBeLessThanOrEqual(4 * se);
   });
 
