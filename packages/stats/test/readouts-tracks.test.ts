@@ -191,6 +191,19 @@ describe("trackAProjection", () => {
     expect(again.pValue).toBe(r.pValue);
     expect(trackAProjection(delta, decoder, [0, 1], { nNull: 200, seed: 3 }).nullSets).toEqual(r.nullSets);
   });
+  it("finds Δ̄ planted along a chosen latent's direction; float32 decoders work", () => {
+    const rng = Rng.fromSeed(8);
+    const d = 16;
+    const rows = 300;
+    const W = Float32Array.from({ length: rows * d }, () => rng.nextNormal());
+    const norm = Math.hypot(...W.subarray(7 * d, 8 * d));
+    const planted = Array.from({ length: d }, (_, c) => (3 * (W[7 * d + c] as number)) / norm + 0.1 * rng.nextNormal());
+    const r = trackAProjection(planted, { data: W, rows, cols: d }, [7], { nNull: 499, seed: 1 });
+    expect(r.pValue).toBe(1 / 500);
+    expect(r.projections[0]).toBeGreaterThan(2.5);
+    const unrelated = trackAProjection(planted, { data: W, rows, cols: d }, [1, 2, 3], { nNull: 499, seed: 1 });
+    expect(unrelated.pValue).toBeGreaterThan(0.05);
+  });
 });
 
 describe("spearmanCorrelation and correlationTest", () => {
