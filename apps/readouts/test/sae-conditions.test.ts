@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { pairedMaxT } from "@difflens/stats";
 import { readSafetensors } from "@difflens/tensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.ts";
@@ -45,6 +46,17 @@ describe("sae-conditions end to end on a tiny random model and random SAEs", () 
     expect(saved.tensors.acts!.shape).toEqual([4, PROMPTS.length, D_SAE]);
     expect(saved.tensors.resid!.shape).toEqual([4, PROMPTS.length, 16]);
     expect(saved.tensors.token_values).toBeUndefined();
+    expect(saved.tensors.tracka_null_sets_0!.shape).toEqual([50, 2]);
+    // The saved activations and signs reproduce the reported Track B exactly.
+    const P = PROMPTS.length;
+    const acts = saved.tensors.acts!.data as Float32Array;
+    const block = (c: number) => ({ data: acts.subarray(c * P * D_SAE, (c + 1) * P * D_SAE), rows: P, cols: D_SAE });
+    const again = pairedMaxT(block(0), block(1), {
+      alpha: 0.05,
+      signs: saved.tensors.trackb_signs_0!.data as Int32Array,
+    });
+    expect(again.passFamilywise.length).toBe(l1.trackB[0]!.counts.familywise);
+    for (const f of l1.trackB[0]!.top) expect(again.pFamilywise[f.latent]).toBe(f.pFamilywise);
     const json = JSON.parse(fs.readFileSync(path.join(runDir, "results.json"), "utf8"));
     expect(json.layers[1].trackB[0].counts).toEqual(l1.trackB[0]!.counts);
     for (const ext of ["png", "pdf", "svg"])

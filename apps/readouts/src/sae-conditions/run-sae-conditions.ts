@@ -18,7 +18,7 @@ import { conditionLabel } from "@difflens/chat";
 import { ProgressBar } from "@difflens/common";
 import { codesL0 } from "@difflens/sae";
 import { loadTokenizer } from "@difflens/tokenizer";
-import { conditionSimilarity, type LayerInputs, trackA, trackB } from "./analyze-layer.ts";
+import { conditionSimilarity, type Draws, type LayerInputs, trackA, trackB } from "./analyze-layer.ts";
 import { behaviourLink } from "./behaviour-link.ts";
 import { type CheckedInputs, checkInputs } from "./check-inputs.ts";
 import { collectResiduals, meanPerItem } from "./collect-residuals.ts";
@@ -88,15 +88,8 @@ export async function runSaeConditions(
         const resid = meanPerItem(rows[layer]!);
         const degeneracy = detectDegeneracy(resid, labels, P, sae.dIn, position);
         const x: LayerInputs = { layer, sae, labels, nPrompts: P, acts: encoded.perItem, resid, degeneracy };
-        const file = await writeActivations(
-          dir,
-          layer,
-          encoded,
-          resid,
-          rows[layer]!.start,
-          { conditions: labels, promptIds: inputs.prompts.map((p) => p.id) },
-          config.position.kind === "all",
-        );
+        const draws: Draws = {};
+        const file = path.join(dir, "activations", `layer_${layer}.safetensors`);
         const result: LayerResults = {
           layer,
           hook: inputs.hooks[layer]!,
@@ -104,13 +97,23 @@ export async function runSaeConditions(
           encodeRule: encoded.rule,
           position,
           similarity: conditionSimilarity(x),
-          trackA: trackA(x, config),
-          trackB: trackB(x, config),
+          trackA: trackA(x, config, draws),
+          trackB: trackB(x, config, draws),
           degeneracy,
           lexicalDifferences: lexical,
           meanL0: codesL0(encoded.tokens),
           activations: path.relative(dir, file),
         };
+        await writeActivations(
+          dir,
+          layer,
+          encoded,
+          resid,
+          rows[layer]!.start,
+          { conditions: labels, promptIds: inputs.prompts.map((p) => p.id) },
+          config.position.kind === "all",
+          draws,
+        );
         layers.push(result);
         const gapLatents = config.behaviour?.latents === "trackA" ? config.trackA?.latents[layer] : "all";
         if (config.behaviour && inputs.scores && gapLatents !== undefined)
