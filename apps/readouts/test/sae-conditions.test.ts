@@ -94,39 +94,7 @@ describe("sae-conditions end to end on a tiny random model and random SAEs", () 
     }
   }, 60_000);
 
-  it("keeps token-level codes for all:user:content and averages them per prompt", async () => {
-    const runDir = path.join(dir, "run-all");
-    const raw = tinyConfig(dir, {
-      runDir,
-      position: "all:user:content",
-      behaviour: undefined,
-      trackA: undefined,
-      layers: [0],
-      saes: { "0": path.join(dir, "sae0") },
-    });
-    const results = await runSaeConditions(resolveSaeConditionsConfig(raw, dir), {
-      runDir,
-      log: quiet,
-      figures: false,
-    });
-    expect(results.unit).toContain("exchangeable unit");
-    const saved = await readSafetensors(path.join(runDir, "activations/layer_0.safetensors"));
-    const t = saved.tensors;
-    const rowStart = t.token_row_start!.data as Int32Array;
-    expect(rowStart.length).toBe(4 * PROMPTS.length + 1);
-    const indptr = t.token_indptr!.data as Int32Array;
-    expect(indptr.length).toBe(rowStart[rowStart.length - 1]! + 1);
-    // Item 0's per-prompt vector is the mean of its tokens' codes.
-    const acts = t.acts!.data as Float32Array;
-    const dense = new Float64Array(D_SAE);
-    const n = rowStart[1]! - rowStart[0]!;
-    for (let r = rowStart[0]!; r < rowStart[1]!; r++)
-      for (let q = indptr[r]!; q < indptr[r + 1]!; q++)
-        dense[(t.token_indices!.data as Int32Array)[q]!]! += (t.token_values!.data as Float32Array)[q]! / n;
-    for (let j = 0; j < D_SAE; j++) expect(acts[j]).toBeCloseTo(dense[j]!, 5);
-  }, 60_000);
-
-  it("CLI: --dry-run checks and prints the plan, writes nothing; an existing run folder needs --force", async () => {
+  it("CLI: --dry-run writes nothing; an existing run folder needs --force; all:user:content keeps token-level codes", async () => {
     const runDir = path.join(dir, "run-cli");
     const file = path.join(dir, "cli.json");
     fs.writeFileSync(
@@ -134,6 +102,7 @@ describe("sae-conditions end to end on a tiny random model and random SAEs", () 
       JSON.stringify(
         tinyConfig(dir, {
           runDir,
+          position: "all:user:content",
           trackA: undefined,
           behaviour: undefined,
           layers: [0],
@@ -154,6 +123,22 @@ describe("sae-conditions end to end on a tiny random model and random SAEs", () 
     expect(await main(["sae-conditions", "--config", file, "--force", "--seed", "4"], log)).toBe(0);
     expect(fs.existsSync(path.join(runDir, "keep.txt"))).toBe(false);
     expect(lines.join("\n")).toContain(`outputs: ${runDir}`);
-    expect(JSON.parse(fs.readFileSync(path.join(runDir, "results.json"), "utf8")).seed).toBe(4);
+    const results = JSON.parse(fs.readFileSync(path.join(runDir, "results.json"), "utf8"));
+    expect(results.seed).toBe(4);
+    expect(results.unit).toContain("exchangeable unit");
+    const saved = await readSafetensors(path.join(runDir, "activations/layer_0.safetensors"));
+    const t = saved.tensors;
+    const rowStart = t.token_row_start!.data as Int32Array;
+    expect(rowStart.length).toBe(4 * PROMPTS.length + 1);
+    const indptr = t.token_indptr!.data as Int32Array;
+    expect(indptr.length).toBe(rowStart[rowStart.length - 1]! + 1);
+    // Item 0's per-prompt vector is the mean of its tokens' codes.
+    const acts = t.acts!.data as Float32Array;
+    const dense = new Float64Array(D_SAE);
+    const n = rowStart[1]! - rowStart[0]!;
+    for (let r = rowStart[0]!; r < rowStart[1]!; r++)
+      for (let q = indptr[r]!; q < indptr[r + 1]!; q++)
+        dense[(t.token_indices!.data as Int32Array)[q]!]! += (t.token_values!.data as Float32Array)[q]! / n;
+    for (let j = 0; j < D_SAE; j++) expect(acts[j]).toBeCloseTo(dense[j]!, 5);
   }, 60_000);
 });
