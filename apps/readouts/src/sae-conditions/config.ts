@@ -89,7 +89,7 @@ export function resolveSaeConditionsConfig(raw: unknown, baseDir: string, file?:
     fields.fail("CONFIG_INVALID", "config.model is required (a model folder, ORG/NAME or {path, adapter})", {
       field: "model",
     });
-  const model = resolveModelRef("model", rec.model, baseDir, fields);
+  const model = resolveModelRef("model", withPathKey(rec.model), baseDir, fields);
   const conditions = resolveConditions(rec.conditions);
   const labels = conditions.map((c) => c.label);
   const saes = resolveSaes(rec, abs);
@@ -128,6 +128,13 @@ export function resolveSaeConditionsConfig(raw: unknown, baseDir: string, file?:
     file: file ?? null,
   };
   return deepFreeze(config);
+}
+
+/** `{ "base", "adapter" }` (the readouts contract's spelling) is app-kit's `{ "path", "adapter" }`. */
+function withPathKey(model: unknown): unknown {
+  if (model === null || typeof model !== "object" || Array.isArray(model) || !("base" in model)) return model;
+  const { base, ...rest } = model as Record<string, unknown>;
+  return "path" in rest ? model : { path: base, ...rest };
 }
 
 /** Reads and validates a config file (errors name the file). */
