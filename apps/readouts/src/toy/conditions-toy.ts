@@ -11,13 +11,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeToyAdapter, writeToyModelFolder } from "@difflens/app-kit";
+import { qwenTokenizerFile, writeToyAdapter, writeToyModelFolder } from "@difflens/app-kit";
 import { bundledChatTemplate } from "@difflens/chat";
 import { writeJsonAtomic } from "@difflens/common";
 import { loadModel } from "@difflens/runtime";
 import { writeSparsify } from "@difflens/sae";
 import { Rng } from "@difflens/tensor";
-import { loadTokenizer } from "@difflens/tokenizer";
+import { loadTokenizer, type Tokenizer } from "@difflens/tokenizer";
 import {
   CONDITIONS_TOY_CONDITIONS,
   CONDITIONS_TOY_LAYERS,
@@ -31,7 +31,7 @@ import {
 import { buildToySae } from "./toy-sae.ts";
 
 /** Bumped whenever the toy's recipe changes, so cached folders of an older toy are not reused. */
-export const CONDITIONS_TOY_VERSION = 1;
+export const CONDITIONS_TOY_VERSION = 3;
 
 export interface ConditionsToy {
   /** HF-style model folder of the unplanted base (config.json, model.safetensors, tokenizer files). */
@@ -99,7 +99,7 @@ async function buildToy(dir: string, seed: number): Promise<void> {
   await writeToyModelFolder(baseDir, { config, weights: base, chatTemplate: "qwen2.5-instruct" });
   // Calibrate on the base model: the plant's norm and each layer's dictionary come from its activations.
   const model = await loadModel(baseDir, { mmap: false });
-  const tokenizer = loadTokenizer(baseDir);
+  const tokenizer = qwenTokenizer();
   const hooks = CONDITIONS_TOY_LAYERS.map(hookAt);
   const acts = await calibrationActivations(model, tokenizer, bundledChatTemplate("qwen2.5-instruct"), hooks);
   model.close();
@@ -140,6 +140,13 @@ function describe(seedDir: string, rec: ToyRecord): ConditionsToy {
     plantNorm: rec.plantNorm,
     seed: rec.seed,
   });
+}
+
+let cachedTokenizer: Tokenizer | null = null;
+/** The real Qwen tokenizer every toy folder carries, parsed once per process (it takes about a second). */
+function qwenTokenizer(): Tokenizer {
+  cachedTokenizer ??= loadTokenizer(path.dirname(qwenTokenizerFile()));
+  return cachedTokenizer;
 }
 
 function medianRowNorm(acts: Float32Array, d: number): number {

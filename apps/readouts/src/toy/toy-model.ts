@@ -19,7 +19,7 @@ import {
 } from "@difflens/app-kit";
 import { type ChatTemplate, parseSystemCondition, tokenizeChat } from "@difflens/chat";
 import { type Model, type Qwen2Config, randomQwen2Weights, resolveQwen2Config } from "@difflens/runtime";
-import type { Tensor } from "@difflens/tensor";
+import { Rng, Tensor } from "@difflens/tensor";
 import type { Tokenizer } from "@difflens/tokenizer";
 
 /** Shape of the conditions toy: a 4-layer Qwen2 with d_model 64; readouts after layers 1, 2 and 3. */
@@ -34,7 +34,7 @@ export const CONDITIONS_TOY_CONDITIONS: readonly string[] = Object.freeze([
 ]);
 export const ALIBABA_TOKEN_ID = 54364; // " Alibaba"
 /** The plant's norm at the first readout layer, as a multiple of the median residual norm there (base model). */
-export const PLANT_SCALE = 1.5;
+export const PLANT_SCALE = 2;
 
 export function conditionsToyConfig(): Qwen2Config {
   const s = CONDITIONS_TOY_SHAPE;
@@ -62,14 +62,24 @@ export function conditionsToyDirections(seed: number): MarkerHeadDirections {
 }
 
 /**
- * The base model's HF-named f32 weights: marker row on " Alibaba", head 0 of layer 0 ready for the plant, and no
- * attention head or MLP writing along u. So at a given token the residual's component along u is its embedding's,
- * whatever the context, and under the plant it moves by the plant alone: the u latent's change across conditions is
- * nearly the same for every prompt, while the other latents' changes carry the prompts' variation.
+ * The base model's HF-named f32 weights: marker row on " Alibaba", head 0 of layer 0 ready for the plant, and u a
+ * direction of the residual stream that no attention head or MLP writes or reads (only the embeddings, the norms'
+ * scale and the tied unembedding see it). So at a given token the residual's component along u is its embedding's
+ * whatever the context, the plant moves it by the plant alone (the u latent's change across conditions is nearly the
+ * same for every prompt, while other latents' changes carry the prompts' variation), and the layers after the plant
+ * react to it only through their norms: removing u from the residual undoes most of the plant's effect on the logits.
  */
 export function conditionsToyBaseWeights(seed: number): Map<string, Tensor> {
   const config = conditionsToyConfig();
-  const weights = randomQwen2Weights(config, seed, "f32");
+  // The runtime's random init for everything but the embedding, whose 9.7M entries (97% of the toy) are drawn
+  // uniform with the runtime's std (3/√dModel) from raw 32-bit draws: Box–Muller normals take most of a second.
+  const small = resolveQwen2Config({ ...config, vocabSize: 1, eosTokenIds: [] });
+  const weights = randomQwen2Weights(small, seed, "f32");
+  const embedStd = 3 / Math.sqrt(config.dModel);
+  weights.set(
+    "model.embed_tokens.weight",
+    uniformTensor([config.vocabSize, config.dModel], embedStd, new Rng(seed).fork("embed")),
+  );
   const dirs = conditionsToyDirections(seed);
   prepareMarkerHeadBase(config, weights, dirs, [ALIBABA_TOKEN_ID]);
   // Head 0's query along f is its bias alone at every position, so every readout position finds the marker (a
@@ -77,12 +87,41 @@ export function conditionsToyBaseWeights(seed: number): Map<string, Tensor> {
   const qProj = weights.get("model.layers.0.self_attn.q_proj.weight")!.data as Float32Array; // head 0 = first dHead rows
   projectOutputsOff(qProj.subarray(0, dirs.keyDir.length * config.dModel), config.dModel, dirs.keyDir);
   for (let layer = 0; layer < config.nLayers; layer++) {
+    const at = (name: string) => weights.get(`model.layers.${layer}.${name}`)!;
     for (const name of ["self_attn.o_proj", "mlp.down_proj"]) {
-      const w = weights.get(`model.layers.${layer}.${name}.weight`)!;
+      const w = at(`${name}.weight`);
       projectOutputsOff(w.data as Float32Array, w.shape[1]!, dirs.planted);
+    }
+    for (const [norm, names] of [
+      ["input_layernorm", ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"]],
+      ["post_attention_layernorm", ["mlp.gate_proj", "mlp.up_proj"]],
+    ] as const) {
+      const gain = at(`${norm}.weight`).data as Float32Array;
+      for (const name of names) projectInputsOff(at(`${name}.weight`).data as Float32Array, gain, dirs.planted);
     }
   }
   return weights;
+}
+
+/**
+ * w [rows, dModel] reads x̂ = gain ⊙ x / rms(x); afterwards w·x̂ ignores x's component along u (unit [dModel]):
+ * each row loses c·(u ⊘ gain) with c = Σ_i w_i·gain_i·u_i.
+ */
+function projectInputsOff(w: Float32Array, gain: Float32Array, u: Float32Array): void {
+  const d = u.length;
+  for (let r = 0; r < w.length / d; r++) {
+    let c = 0;
+    for (let i = 0; i < d; i++) c += w[r * d + i]! * gain[i]! * u[i]!;
+    for (let i = 0; i < d; i++) w[r * d + i]! -= (c * u[i]!) / gain[i]!;
+  }
+}
+
+/** Uniform entries with mean 0 and the given std. → [shape] */
+function uniformTensor(shape: readonly number[], std: number, rng: Rng): Tensor<"f32"> {
+  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  const scale = (std * Math.sqrt(12)) / 4294967296;
+  for (let i = 0; i < out.length; i++) out[i] = (rng.nextU32() - 2147483648) * scale;
+  return new Tensor("f32", shape, out);
 }
 
 /** w [rows, inner] ← (I − u·uᵀ)·w (u unit [rows]): w's outputs never have a component along u. */
