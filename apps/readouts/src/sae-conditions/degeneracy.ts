@@ -42,7 +42,9 @@ export function detectDegeneracy(
       out.push({
         condition: label,
         relativeSpread,
-        message: `position ${position}: under "${label}" the readout is identical for all ${nPrompts} prompts`,
+        message:
+          `position ${position}: under "${label}" the readout is identical for all ${nPrompts} prompts — it cannot ` +
+          "see the prompt (causal attention); read last-prompt-token to compare prompts",
       });
   });
   return out;
