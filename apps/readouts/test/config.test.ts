@@ -31,7 +31,7 @@ describe("sae-conditions config", () => {
   it("labelled conditions, saeTemplate, regions and Track A pairs", () => {
     const c = resolveSaeConditionsConfig(
       {
-        model: { path: "m", adapter: "a" },
+        model: { base: "m", adapter: "a" },
         saeTemplate: "saes/resid_post_layer_{layer}/trainer_1",
         layers: [3],
         conditions: [

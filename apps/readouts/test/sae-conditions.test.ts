@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { pairedMaxT } from "@difflens/stats";
 import { readSafetensors } from "@difflens/tensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.ts";
@@ -45,6 +46,17 @@ describe("sae-conditions end to end on a tiny random model and random SAEs", () 
     expect(saved.tensors.acts!.shape).toEqual([4, PROMPTS.length, D_SAE]);
     expect(saved.tensors.resid!.shape).toEqual([4, PROMPTS.length, 16]);
     expect(saved.tensors.token_values).toBeUndefined();
+    expect(saved.tensors.tracka_null_sets_0!.shape).toEqual([50, 2]);
+    // The saved activations and signs reproduce the reported Track B exactly.
+    const P = PROMPTS.length;
+    const acts = saved.tensors.acts!.data as Float32Array;
+    const block = (c: number) => ({ data: acts.subarray(c * P * D_SAE, (c + 1) * P * D_SAE), rows: P, cols: D_SAE });
+    const again = pairedMaxT(block(0), block(1), {
+      alpha: 0.05,
+      signs: saved.tensors.trackb_signs_0!.data as Int32Array,
+    });
+    expect(again.passFamilywise.length).toBe(l1.trackB[0]!.counts.familywise);
+    for (const f of l1.trackB[0]!.top) expect(again.pFamilywise[f.latent]).toBe(f.pFamilywise);
     const json = JSON.parse(fs.readFileSync(path.join(runDir, "results.json"), "utf8"));
     expect(json.layers[1].trackB[0].counts).toEqual(l1.trackB[0]!.counts);
     for (const ext of ["png", "pdf", "svg"])
@@ -82,39 +94,7 @@ describe("sae-conditions end to end on a tiny random model and random SAEs", () 
     }
   }, 60_000);
 
-  it("keeps token-level codes for all:user:content and averages them per prompt", async () => {
-    const runDir = path.join(dir, "run-all");
-    const raw = tinyConfig(dir, {
-      runDir,
-      position: "all:user:content",
-      behaviour: undefined,
-      trackA: undefined,
-      layers: [0],
-      saes: { "0": path.join(dir, "sae0") },
-    });
-    const results = await runSaeConditions(resolveSaeConditionsConfig(raw, dir), {
-      runDir,
-      log: quiet,
-      figures: false,
-    });
-    expect(results.unit).toContain("exchangeable unit");
-    const saved = await readSafetensors(path.join(runDir, "activations/layer_0.safetensors"));
-    const t = saved.tensors;
-    const rowStart = t.token_row_start!.data as Int32Array;
-    expect(rowStart.length).toBe(4 * PROMPTS.length + 1);
-    const indptr = t.token_indptr!.data as Int32Array;
-    expect(indptr.length).toBe(rowStart[rowStart.length - 1]! + 1);
-    // Item 0's per-prompt vector is the mean of its tokens' codes.
-    const acts = t.acts!.data as Float32Array;
-    const dense = new Float64Array(D_SAE);
-    const n = rowStart[1]! - rowStart[0]!;
-    for (let r = rowStart[0]!; r < rowStart[1]!; r++)
-      for (let q = indptr[r]!; q < indptr[r + 1]!; q++)
-        dense[(t.token_indices!.data as Int32Array)[q]!]! += (t.token_values!.data as Float32Array)[q]! / n;
-    for (let j = 0; j < D_SAE; j++) expect(acts[j]).toBeCloseTo(dense[j]!, 5);
-  }, 60_000);
-
-  it("CLI: --dry-run checks and prints the plan, writes nothing; an existing run folder needs --force", async () => {
+  it("CLI: --dry-run writes nothing; an existing run folder needs --force; all:user:content keeps token-level codes", async () => {
     const runDir = path.join(dir, "run-cli");
     const file = path.join(dir, "cli.json");
     fs.writeFileSync(
@@ -122,6 +102,7 @@ describe("sae-conditions end to end on a tiny random model and random SAEs", () 
       JSON.stringify(
         tinyConfig(dir, {
           runDir,
+          position: "all:user:content",
           trackA: undefined,
           behaviour: undefined,
           layers: [0],
@@ -142,6 +123,22 @@ describe("sae-conditions end to end on a tiny random model and random SAEs", () 
     expect(await main(["sae-conditions", "--config", file, "--force", "--seed", "4"], log)).toBe(0);
     expect(fs.existsSync(path.join(runDir, "keep.txt"))).toBe(false);
     expect(lines.join("\n")).toContain(`outputs: ${runDir}`);
-    expect(JSON.parse(fs.readFileSync(path.join(runDir, "results.json"), "utf8")).seed).toBe(4);
+    const results = JSON.parse(fs.readFileSync(path.join(runDir, "results.json"), "utf8"));
+    expect(results.seed).toBe(4);
+    expect(results.unit).toContain("exchangeable unit");
+    const saved = await readSafetensors(path.join(runDir, "activations/layer_0.safetensors"));
+    const t = saved.tensors;
+    const rowStart = t.token_row_start!.data as Int32Array;
+    expect(rowStart.length).toBe(4 * PROMPTS.length + 1);
+    const indptr = t.token_indptr!.data as Int32Array;
+    expect(indptr.length).toBe(rowStart[rowStart.length - 1]! + 1);
+    // Item 0's per-prompt vector is the mean of its tokens' codes.
+    const acts = t.acts!.data as Float32Array;
+    const dense = new Float64Array(D_SAE);
+    const n = rowStart[1]! - rowStart[0]!;
+    for (let r = rowStart[0]!; r < rowStart[1]!; r++)
+      for (let q = indptr[r]!; q < indptr[r + 1]!; q++)
+        dense[(t.token_indices!.data as Int32Array)[q]!]! += (t.token_values!.data as Float32Array)[q]! / n;
+    for (let j = 0; j < D_SAE; j++) expect(acts[j]).toBeCloseTo(dense[j]!, 5);
   }, 60_000);
 });

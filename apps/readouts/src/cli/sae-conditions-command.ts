@@ -12,6 +12,7 @@ import {
   resolveSaeConditionsConfig,
   type SaeConditionsConfig,
 } from "../sae-conditions/config.ts";
+import type { SaeConditionsResults } from "../sae-conditions/results.ts";
 import { formatPlan, prepareSaeConditions, runSaeConditions } from "../sae-conditions/run-sae-conditions.ts";
 import { type ConditionsToy, writeConditionsToy } from "../toy/conditions-toy.ts";
 
@@ -58,7 +59,7 @@ export async function saeConditionsCommand(flags: ParsedFlags, log: (line: strin
   if (typeof flags.config === "string") {
     config = withOverrides(loadSaeConditionsConfig(flags.config), flags, seedFlag);
   } else {
-    toy = await writeConditionsToy(TOY_CACHE_DIR, { seed: seedFlag ?? 0 });
+    toy = await writeConditionsToy(TOY_CACHE_DIR, { seed: seedFlag ?? 0, log });
     config = withOverrides(toyConfig(toy), flags, seedFlag);
   }
   const runDir = config.runDir;
@@ -73,6 +74,7 @@ export async function saeConditionsCommand(flags: ParsedFlags, log: (line: strin
   log(
     `sae-conditions: ${results.layers.length} layer(s), ${results.nPrompts} prompts × ${results.conditions.length} conditions`,
   );
+  if (toy !== null) log(toyCheck(toy, results));
   log(`outputs: ${runDir}`);
   log(
     `  results.json, top-features.{md,csv,json}, figures/ (PNG, PDF, SVG), activations/layer_<L>.safetensors, run.json`,
@@ -103,13 +105,12 @@ function withOverrides(config: SaeConditionsConfig, flags: ParsedFlags, seed: nu
 /** The embedded toy's config: its model (base + planted LoRA), SAEs, the seed's four conditions, Track A on u. */
 export function toyConfig(toy: ConditionsToy): SaeConditionsConfig {
   const others = toy.conditions.filter((c) => c !== toy.plantedCondition);
-  const hook = (toy as ConditionsToy & { hook?: string }).hook;
   return resolveSaeConditionsConfig(
     {
       name: `toy-seed-${toy.seed}`,
       model: { path: toy.modelDir, adapter: toy.adapterDir },
       saes: Object.fromEntries(toy.layers.map((l) => [String(l), toy.saeDirs[l]!])),
-      ...(hook ? { hook } : {}),
+      hook: toy.hook,
       layers: [...toy.layers],
       conditions: [...toy.conditions],
       prompts: "builtin",
@@ -120,6 +121,17 @@ export function toyConfig(toy: ConditionsToy): SaeConditionsConfig {
       runDir: path.join(REPO_ROOT, "runs/readouts/sae-conditions", `toy-seed-${toy.seed}`),
     },
     REPO_ROOT,
+  );
+}
+
+/** The toy's known answer, as the run saw it: u's latent first by |d_z| in the planted pairs, Track A's p. */
+function toyCheck(toy: ConditionsToy, results: SaeConditionsResults): string {
+  const planted = results.layers.flatMap((l) => l.trackB.filter((b) => b.pair.includes(toy.plantedCondition)));
+  const first = planted.filter((b) => b.top[0]?.latent === toy.uLatent).length;
+  const ps = results.layers.flatMap((l) => (l.trackA ?? []).map((a) => a.pValue));
+  return (
+    `toy: planted condition "${toy.plantedCondition}", u = latent ${toy.uLatent}: first by |d_z| in ${first}/${planted.length} ` +
+    `planted (pair, layer)s; Track A on {u}: p ≤ ${Math.max(...ps).toPrecision(3)}`
   );
 }
 

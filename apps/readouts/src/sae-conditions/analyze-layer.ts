@@ -30,6 +30,8 @@ export interface TrackAPairResult {
   readonly nNegative: number;
   /** ‖Δ̄‖: how far apart the conditions' mean residuals are. */
   readonly meanDifferenceNorm: number;
+  /** Dead latents (zero decoder rows) left out of the null's pool. */
+  readonly nDeadSkipped: number;
 }
 
 export interface TopFeature {
@@ -80,6 +82,13 @@ export interface LayerInputs {
   readonly degeneracy: readonly DegeneracyWarning[];
 }
 
+/**
+ * The random draws behind a layer's p-values, kept so a saved run can be checked independently (e.g. by
+ * tools/reference/readouts): `tracka_null_sets_<i>` i32 [N, k] for trackA pair i, `trackb_signs_<i>` i32 [N, P]
+ * (±1) for trackB pair i.
+ */
+export type Draws = Record<string, { readonly shape: readonly number[]; readonly data: Int32Array }>;
+
 export function conditionSimilarity(x: LayerInputs): Similarity {
   const { labels, nPrompts: P, sae } = x;
   const means = labels.map((_, c) => {
@@ -94,14 +103,15 @@ export function conditionSimilarity(x: LayerInputs): Similarity {
   return { labels, matrix };
 }
 
-export function trackA(x: LayerInputs, config: SaeConditionsConfig): TrackAPairResult[] | null {
+export function trackA(x: LayerInputs, config: SaeConditionsConfig, draws: Draws = {}): TrackAPairResult[] | null {
   const chosen = config.trackA?.latents[x.layer];
   if (config.trackA === null || chosen === undefined) return null;
   const d = x.sae.dIn;
   const decoder = { data: x.sae.weights.wDec, rows: x.sae.dSae, cols: d };
-  return config.trackA.pairs.map((pair) => {
+  return config.trackA.pairs.map((pair, i) => {
     const delta = meanDifference(x.resid, x.labels, x.nPrompts, d, pair);
     const r = trackAProjection(delta, decoder, chosen, { nNull: config.trackA!.nNull, seed: config.seed });
+    draws[`tracka_null_sets_${i}`] = { shape: [r.nNull, chosen.length], data: r.nullSets };
     return {
       pair,
       chosen,
@@ -113,6 +123,7 @@ export function trackA(x: LayerInputs, config: SaeConditionsConfig): TrackAPairR
       nPositive: r.nPositive,
       nNegative: r.nNegative,
       meanDifferenceNorm: Math.sqrt(delta.reduce((s, v) => s + v * v, 0)),
+      nDeadSkipped: r.nDeadSkipped,
     };
   });
 }
@@ -134,7 +145,7 @@ function meanDifference(
   return out;
 }
 
-export function trackB(x: LayerInputs, config: SaeConditionsConfig): TrackBPairResult[] {
+export function trackB(x: LayerInputs, config: SaeConditionsConfig, draws: Draws = {}): TrackBPairResult[] {
   const cfg = config.trackB;
   const P = x.nPrompts;
   const n = x.sae.dSae;
@@ -142,11 +153,12 @@ export function trackB(x: LayerInputs, config: SaeConditionsConfig): TrackBPairR
     const c = x.labels.indexOf(label);
     return { data: x.acts.subarray(c * P * n, (c + 1) * P * n), rows: P, cols: n };
   };
-  return cfg.pairs.map((pair) => {
+  return cfg.pairs.map((pair, i) => {
     const a = block(pair[0]);
     const b = block(pair[1]);
     const options = { nPermutations: cfg.nPermutations, alpha: cfg.alpha, seed: config.seed };
     const r = pairedMaxT(a, b, options);
+    draws[`trackb_signs_${i}`] = { shape: [r.nPermutations, P], data: Int32Array.from(r.signs) };
     const seedRule =
       cfg.rule === "seed-percentile"
         ? seedPercentileRule(a, b, { nPermutations: cfg.nPermutations, seed: config.seed }).pass.length

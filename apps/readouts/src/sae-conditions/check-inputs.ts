@@ -64,13 +64,20 @@ export async function checkInputs(config: SaeConditionsConfig): Promise<CheckedI
         `saes.${layer}: ${dir} reads d_in = ${shape.dIn}; expected ${width}, the width of ${hook} in ${model.folder}`,
         { file: dir, field: `saes.${layer}`, expected: width, got: shape.dIn },
       );
-    const beyond = (config.trackA?.latents[layer] ?? []).find((i) => i >= shape.dSae);
-    if (beyond !== undefined)
-      throw new ReadoutsError(
-        "INPUT_INVALID",
-        `trackA.latents.${layer}: latent ${beyond} is beyond the SAE ${dir} (d_sae ${shape.dSae}); expected 0–${shape.dSae - 1}`,
-        { file: dir, field: `trackA.latents.${layer}`, expected: `< ${shape.dSae}`, got: beyond },
-      );
+    const gap = config.behaviour?.latents;
+    const lists: Array<[string, readonly number[]]> = [
+      [`trackA.latents.${layer}`, config.trackA?.latents[layer] ?? []],
+      ["behaviour.latents", Array.isArray(gap) ? gap : []],
+    ];
+    for (const [field, list] of lists) {
+      const beyond = list.find((i) => i >= shape.dSae);
+      if (beyond !== undefined)
+        throw new ReadoutsError(
+          "INPUT_INVALID",
+          `${field}: latent ${beyond} is beyond the SAE ${dir} (d_sae ${shape.dSae}); expected 0–${shape.dSae - 1}`,
+          { file: dir, field, expected: `< ${shape.dSae}`, got: beyond },
+        );
+    }
     saeShapes[layer] = shape;
   }
   return {

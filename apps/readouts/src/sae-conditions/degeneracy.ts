@@ -44,9 +44,25 @@ export function detectDegeneracy(
         relativeSpread,
         message:
           `position ${position}: under "${label}" the readout is identical for all ${nPrompts} prompts — it cannot ` +
-          "see the prompt (causal attention); per-prompt tests have zero variance and report no p-values; use " +
-          "last-prompt-token (or a region of the user turn) to compare prompts",
+          "see the prompt (causal attention); read last-prompt-token to compare prompts",
       });
   });
   return out;
+}
+
+/** One line for a layer's warnings: which conditions, why it matters, what to read instead. */
+export function degeneracyLine(
+  warnings: readonly DegeneracyWarning[],
+  position: string,
+  nPrompts: number,
+  nConditions: number,
+): string | null {
+  if (warnings.length === 0) return null;
+  const which =
+    warnings.length === nConditions ? "every condition" : warnings.map((w) => `"${w.condition}"`).join(", ");
+  return (
+    `position ${position}: the readout is identical for all ${nPrompts} prompts under ${which} — it cannot see the ` +
+    "prompt (causal attention); per-prompt tests there have zero variance and report no p-values; read " +
+    "last-prompt-token (or a region of the user turn) to compare prompts"
+  );
 }

@@ -64,7 +64,7 @@ export async function writeFigures(results: SaeConditionsResults, dir: string): 
         yTitle: "latents passing",
         showValues: true,
         valueDecimals: 0,
-        note: degenerateNote(results),
+        note: [legend(labels, short), degenerateNote(results)].filter((s) => s !== "").join(" · "),
       }),
       "track-b-counts",
     );

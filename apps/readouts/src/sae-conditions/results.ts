@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "@difflens/common";
 import { Tensor, writeSafetensors } from "@difflens/tensor";
-import type { Similarity, TrackAPairResult, TrackBPairResult } from "./analyze-layer.ts";
+import type { Draws, Similarity, TrackAPairResult, TrackBPairResult } from "./analyze-layer.ts";
 import type { BehaviourLayerResult } from "./behaviour-link.ts";
 import type { LexicalDifference } from "./condition-chats.ts";
 import type { DegeneracyWarning } from "./degeneracy.ts";
@@ -75,7 +75,8 @@ export function writeResultsJson(dir: string, results: SaeConditionsResults): st
  * also every readout token's SAE codes in CSR form: item i = c·P + p owns token rows token_row_start[i] …
  * token_row_start[i + 1] (i32 [items + 1]); token row r's active latents are token_indices[token_indptr[r] …
  * token_indptr[r + 1]] (i32 [tokens + 1], i32 [nnz]) with values token_values (f32 [nnz]). Metadata names the
- * conditions and prompt ids (JSON).
+ * conditions and prompt ids (JSON). The random draws behind the p-values ride along (see `Draws`):
+ * `tracka_null_sets_<i>` [N, k] and `trackb_signs_<i>` [N, P], i indexing results.json's trackA / trackB pairs.
  */
 export async function writeActivations(
   dir: string,
@@ -85,6 +86,7 @@ export async function writeActivations(
   rowStart: Int32Array,
   shape: { conditions: readonly string[]; promptIds: readonly string[] },
   tokenLevel: boolean,
+  draws: Draws,
 ): Promise<string> {
   const C = shape.conditions.length;
   const P = shape.promptIds.length;
@@ -100,9 +102,11 @@ export async function writeActivations(
     tensors.token_indices = new Tensor("i32", [t.indices.length], t.indices);
     tensors.token_values = new Tensor("f32", [t.values.length], t.values);
   }
+  for (const [name, d] of Object.entries(draws)) tensors[name] = new Tensor("i32", [...d.shape], d.data);
   const metadata = {
     layout:
-      "acts [conditions, prompts, dSae]; resid [conditions, prompts, d]; token_* = CSR codes of every readout token",
+      "acts [conditions, prompts, dSae]; resid [conditions, prompts, d]; token_* = CSR codes of every readout " +
+      "token; tracka_null_sets_<i> [N, k], trackb_signs_<i> [N, prompts]: the draws of results.json's pair i",
     conditions: JSON.stringify(shape.conditions),
     prompt_ids: JSON.stringify(shape.promptIds),
     layer: String(layer),

@@ -6,15 +6,22 @@
  * and swapped in when complete, so a failed run never leaves a folder that looks complete.
  */
 import * as path from "node:path";
-import { chatTemplateFor, loadModelRef, recordRun, startRunEvent, writeOutputFolder } from "@difflens/app-kit";
+import {
+  chatTemplateFor,
+  loadModelRef,
+  recordRun,
+  refuseExistingOutput,
+  startRunEvent,
+  writeOutputFolder,
+} from "@difflens/app-kit";
 import { conditionLabel } from "@difflens/chat";
 import { ProgressBar } from "@difflens/common";
 import { codesL0 } from "@difflens/sae";
 import { loadTokenizer } from "@difflens/tokenizer";
-import { conditionSimilarity, type LayerInputs, trackA, trackB } from "./analyze-layer.ts";
-import { behaviourLink } from "./behaviour-link.ts";
+import { conditionSimilarity, type Draws, type LayerInputs, trackA, trackB } from "./analyze-layer.ts";
+import { type BehaviourLayerResult, behaviourLink } from "./behaviour-link.ts";
 import { type CheckedInputs, checkInputs } from "./check-inputs.ts";
-import { collectResiduals, meanPerItem } from "./collect-residuals.ts";
+import { collectResiduals, meanPerItem, type ReadoutRows } from "./collect-residuals.ts";
 import {
   type ConditionChats,
   type LexicalDifference,
@@ -22,7 +29,7 @@ import {
   tokenizeConditions,
 } from "./condition-chats.ts";
 import type { SaeConditionsConfig } from "./config.ts";
-import { detectDegeneracy } from "./degeneracy.ts";
+import { degeneracyLine, detectDegeneracy } from "./degeneracy.ts";
 import { encodeRows, loadLayerSae } from "./encode-readouts.ts";
 import { writeFigures } from "./figures.ts";
 import { formatReadoutPosition, isRegionReadout } from "./readout-position.ts";
@@ -55,9 +62,12 @@ export async function runSaeConditions(
 ): Promise<SaeConditionsResults> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const event = startRunEvent("sae-conditions");
-  const { inputs, chats, labels, position, lexical } = await prepareSaeConditions(config);
-  const P = inputs.prompts.length;
   const runDir = path.resolve(options.runDir);
+  const refusal = { force: options.force ?? false, what: "sae-conditions" };
+  refuseExistingOutput(runDir, refusal); // before any check or compute (writeOutputFolder checks again)
+  const prepared = await prepareSaeConditions(config);
+  const { inputs, chats, labels, position } = prepared;
+  const P = inputs.prompts.length;
   return writeOutputFolder(
     runDir,
     async (dir) => {
@@ -69,82 +79,20 @@ export async function runSaeConditions(
         model.close();
       }
       const layers: LayerResults[] = [];
-      const behaviour = [];
+      const behaviour: BehaviourLayerResult[] = [];
       // One step per layer: load its SAE, encode, then similarity, Track A and Track B (max-T over every pair).
       const bar = new ProgressBar({ label: "layers", total: config.layers.length, unit: "layers" });
       for (const [done, layer] of config.layers.entries()) {
         bar.update(done, `encoding layer ${layer}`, true);
-        const sae = await loadLayerSae(config.saes[layer]!, config.encodeRule);
-        const encoded = encodeRows(sae, rows[layer]!, config.encodeRule);
-        const resid = meanPerItem(rows[layer]!);
-        const degeneracy = detectDegeneracy(resid, labels, P, sae.dIn, position);
-        const x: LayerInputs = { layer, sae, labels, nPrompts: P, acts: encoded.perItem, resid, degeneracy };
-        const file = await writeActivations(
-          dir,
-          layer,
-          encoded,
-          resid,
-          rows[layer]!.start,
-          { conditions: labels, promptIds: inputs.prompts.map((p) => p.id) },
-          config.position.kind === "all",
-        );
-        const result: LayerResults = {
-          layer,
-          hook: inputs.hooks[layer]!,
-          sae: { dir: config.saes[layer]!, format: inputs.saeShapes[layer]!.format, dIn: sae.dIn, dSae: sae.dSae },
-          encodeRule: encoded.rule,
-          position,
-          similarity: conditionSimilarity(x),
-          trackA: trackA(x, config),
-          trackB: trackB(x, config),
-          degeneracy,
-          lexicalDifferences: lexical,
-          meanL0: codesL0(encoded.tokens),
-          activations: path.relative(dir, file),
-        };
-        layers.push(result);
-        if (config.behaviour && inputs.scores)
-          behaviour.push(
-            behaviourLink(
-              config.behaviour,
-              layer,
-              encoded.perItem,
-              labels,
-              P,
-              sae.dSae,
-              inputs.scores,
-              config.trackA?.latents[layer],
-              config.seed,
-            ),
-          );
+        const pass = await analyzeLayer(config, prepared, rows[layer]!, layer, dir);
+        layers.push(pass.result);
+        if (pass.behaviour !== null) behaviour.push(pass.behaviour);
         bar.update(done + 1, `layer ${layer} done`, true);
       }
       bar.done(config.layers.length);
       for (const l of layers) log(layerSummary(l));
-      const results: SaeConditionsResults = {
-        format: "difflens-sae-conditions-results",
-        version: 1,
-        model:
-          config.model.adapter === null ? config.model.path : `${config.model.path} + LoRA ${config.model.adapter}`,
-        position,
-        unit: UNIT_NOTE,
-        nPrompts: P,
-        promptIds: inputs.prompts.map((p) => p.id),
-        conditions: chats.map((c, i) => ({
-          label: c.label,
-          condition: conditionLabel(config.conditions[i]!.condition),
-          fallback: c.fallback,
-          readoutTokens: c.positions.reduce((s, p) => s + p.length, 0) / P,
-        })),
-        encodeRule: config.encodeRule,
-        seed: config.seed,
-        layers,
-        lexicalDifferences: lexical,
-        warnings: layers.flatMap((l) => l.degeneracy.map((w) => `layer ${l.layer}: ${w.message}`)),
-        behaviour: config.behaviour ? behaviour : null,
-        scores: inputs.scores ? Array.from(inputs.scores) : null,
-      };
-      for (const w of new Set(layers.flatMap((l) => l.degeneracy.map((d) => d.message)))) log(`warning: ${w}`);
+      const results = assembleResults(config, prepared, layers, config.behaviour ? behaviour : null);
+      for (const line of groupedWarnings(layers, position, P, labels.length)) log(`warning: ${line}`);
       const files = [writeResultsJson(dir, results), writeCountsTable(dir, results), ...writeTopFeatures(dir, results)];
       if (options.figures ?? true) {
         const figures = await writeFigures(results, path.join(dir, "figures"));
@@ -166,8 +114,98 @@ export async function runSaeConditions(
       );
       return results;
     },
-    { force: options.force ?? false, what: "sae-conditions" },
+    refusal,
   );
+}
+
+/** One layer: its SAE loaded and applied, the statistics, the activation file. */
+async function analyzeLayer(
+  config: SaeConditionsConfig,
+  prepared: PreparedRun,
+  rows: ReadoutRows,
+  layer: number,
+  dir: string,
+): Promise<{ result: LayerResults; behaviour: BehaviourLayerResult | null }> {
+  const { inputs, labels, position } = prepared;
+  const P = inputs.prompts.length;
+  const sae = await loadLayerSae(config.saes[layer]!, config.encodeRule);
+  const encoded = encodeRows(sae, rows, config.encodeRule);
+  const resid = meanPerItem(rows);
+  const degeneracy = detectDegeneracy(resid, labels, P, sae.dIn, position);
+  const x: LayerInputs = { layer, sae, labels, nPrompts: P, acts: encoded.perItem, resid, degeneracy };
+  const draws: Draws = {};
+  const similarity = conditionSimilarity(x);
+  const a = trackA(x, config, draws);
+  const b = trackB(x, config, draws);
+  const shape = { conditions: labels, promptIds: inputs.prompts.map((p) => p.id) };
+  const tokenLevel = config.position.kind === "all";
+  const file = await writeActivations(dir, layer, encoded, resid, rows.start, shape, tokenLevel, draws);
+  const result: LayerResults = {
+    layer,
+    hook: inputs.hooks[layer]!,
+    sae: { dir: config.saes[layer]!, format: inputs.saeShapes[layer]!.format, dIn: sae.dIn, dSae: sae.dSae },
+    encodeRule: encoded.rule,
+    position,
+    similarity,
+    trackA: a,
+    trackB: b,
+    degeneracy,
+    lexicalDifferences: prepared.lexical,
+    meanL0: codesL0(encoded.tokens),
+    activations: path.relative(dir, file),
+  };
+  const cfg = config.behaviour;
+  const chosen = config.trackA?.latents[layer];
+  const skip = cfg === null || inputs.scores === null || (cfg.latents === "trackA" && chosen === undefined);
+  const behaviour = skip
+    ? null
+    : behaviourLink(cfg, layer, encoded.perItem, labels, P, sae.dSae, inputs.scores, chosen, config.seed);
+  return { result, behaviour };
+}
+
+function assembleResults(
+  config: SaeConditionsConfig,
+  prepared: PreparedRun,
+  layers: readonly LayerResults[],
+  behaviour: readonly BehaviourLayerResult[] | null,
+): SaeConditionsResults {
+  const { inputs, chats, labels, position } = prepared;
+  const P = inputs.prompts.length;
+  return {
+    format: "difflens-sae-conditions-results",
+    version: 1,
+    model: config.model.adapter === null ? config.model.path : `${config.model.path} + LoRA ${config.model.adapter}`,
+    position,
+    unit: UNIT_NOTE,
+    nPrompts: P,
+    promptIds: inputs.prompts.map((p) => p.id),
+    conditions: chats.map((c, i) => ({
+      label: c.label,
+      condition: conditionLabel(config.conditions[i]!.condition),
+      fallback: c.fallback,
+      readoutTokens: c.positions.reduce((s, p) => s + p.length, 0) / P,
+    })),
+    encodeRule: config.encodeRule,
+    seed: config.seed,
+    layers,
+    lexicalDifferences: prepared.lexical,
+    warnings: layers.flatMap((l) => {
+      const line = degeneracyLine(l.degeneracy, position, P, labels.length);
+      return line === null ? [] : [`layer ${l.layer}: ${line}`];
+    }),
+    behaviour,
+    scores: inputs.scores ? Array.from(inputs.scores) : null,
+  };
+}
+
+/** Degeneracy lines with the layers that share them ("layers 7, 11: …"). */
+function groupedWarnings(layers: readonly LayerResults[], position: string, P: number, nConditions: number): string[] {
+  const byLine = new Map<string, number[]>();
+  for (const l of layers) {
+    const line = degeneracyLine(l.degeneracy, position, P, nConditions);
+    if (line !== null) byLine.set(line, [...(byLine.get(line) ?? []), l.layer]);
+  }
+  return [...byLine].map(([line, at]) => `layer${at.length > 1 ? "s" : ""} ${at.join(", ")}: ${line}`);
 }
 
 export interface PreparedRun {
@@ -186,7 +224,13 @@ export async function prepareSaeConditions(config: SaeConditionsConfig): Promise
   const chats = await tokenizeConditions(tokenizer, template, config.conditions, inputs.prompts, config.position);
   const labels = config.conditions.map((c) => c.label);
   const position = formatReadoutPosition(config.position);
-  return { inputs, chats, labels, position, lexical: lexicalDifferences(chats, config.trackB.pairs) };
+  const pairs = [
+    ...config.trackB.pairs,
+    ...(config.trackA?.pairs ?? []),
+    ...(config.behaviour ? [config.behaviour.pair] : []),
+  ];
+  const unique = pairs.filter((p, i) => pairs.findIndex((q) => q[0] === p[0] && q[1] === p[1]) === i);
+  return { inputs, chats, labels, position, lexical: lexicalDifferences(chats, unique) };
 }
 
 /** What --dry-run prints: the inputs as checked and the work ahead. */

@@ -41,40 +41,37 @@ export function latentDifferences(where: string, a: MatrixInput, b: MatrixInput)
   if (P < 2) {
     throw new StatsError("SAMPLE_TOO_SMALL", { where, field: "a", expected: "at least 2 prompts (rows)", got: `${P}` });
   }
-  const low = new Float64Array(n).fill(Infinity);
-  const high = new Float64Array(n).fill(-Infinity);
-  const scale = new Float64Array(n);
+  // Pass 1 over everything: which latents differ anywhere (an SAE's latents are mostly silent).
   const nonzero = new Uint8Array(n);
   for (let p = 0; p < P; p++) {
     const off = p * n;
-    for (let j = 0; j < n; j++) {
-      const x = A.data[off + j] as number;
-      const y = B.data[off + j] as number;
-      const d = x - y;
-      if (d !== 0) nonzero[j] = 1;
-      if (d < (low[j] as number)) low[j] = d;
-      if (d > (high[j] as number)) high[j] = d;
-      const m = Math.max(Math.abs(x), Math.abs(y));
-      if (m > (scale[j] as number)) scale[j] = m;
-    }
+    for (let j = 0; j < n; j++) if (A.data[off + j] !== B.data[off + j]) nonzero[j] = 1;
   }
   const keptList: number[] = [];
   for (let j = 0; j < n; j++) if (nonzero[j]) keptList.push(j);
   const kept = Int32Array.from(keptList);
   const nKept = kept.length;
-  const degenerateMask = new Uint8Array(nKept);
-  for (let k = 0; k < nKept; k++) {
-    const j = kept[k] as number;
-    if ((high[j] as number) - (low[j] as number) <= DEGENERATE_RELATIVE_SPREAD * (scale[j] as number))
-      degenerateMask[k] = 1;
-  }
+  // Pass 2 over the kept latents only: differences, spread and scale.
   const differences = new Float64Array(P * nKept);
+  const low = new Float64Array(nKept).fill(Infinity);
+  const high = new Float64Array(nKept).fill(-Infinity);
+  const scale = new Float64Array(nKept);
   for (let p = 0; p < P; p++) {
     const off = p * n;
     for (let k = 0; k < nKept; k++) {
-      const j = kept[k] as number;
-      differences[p * nKept + k] = (A.data[off + j] as number) - (B.data[off + j] as number);
+      const x = A.data[off + (kept[k] as number)] as number;
+      const y = B.data[off + (kept[k] as number)] as number;
+      const d = x - y;
+      differences[p * nKept + k] = d;
+      if (d < (low[k] as number)) low[k] = d;
+      if (d > (high[k] as number)) high[k] = d;
+      const m = Math.max(Math.abs(x), Math.abs(y));
+      if (m > (scale[k] as number)) scale[k] = m;
     }
   }
+  const degenerateMask = new Uint8Array(nKept);
+  for (let k = 0; k < nKept; k++)
+    if ((high[k] as number) - (low[k] as number) <= DEGENERATE_RELATIVE_SPREAD * (scale[k] as number))
+      degenerateMask[k] = 1;
   return { nPrompts: P, nLatents: n, kept, degenerateMask, differences, nInactive: n - nKept };
 }

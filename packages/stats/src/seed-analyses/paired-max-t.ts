@@ -1,19 +1,19 @@
 import type { MatrixInput } from "../matrix.ts";
-import { integerAtLeast, numberOpen, optional, resolveOptions } from "../options.ts";
-import { isSeedOrRng } from "../permutation.ts";
-import { type Rng, type Seed, toRng } from "../rng.ts";
+import { numberOpen, resolveOptions } from "../options.ts";
 import { latentDifferences } from "./latent-differences.ts";
 import { countAtLeast, tieThreshold } from "./permutation-ties.ts";
-import { checkSignFlips, drawSignFlips, flippedSums, isNumberArray } from "./sign-flips.ts";
+import {
+  flipInputs,
+  flippedSums,
+  LATENT_BLOCK,
+  SIGN_FLIP_OPTION_CHECKS,
+  type SignFlipOptions,
+  signFlips,
+} from "./sign-flips.ts";
 
-export interface PairedMaxTOptions {
-  /** Sign-flip permutations N; 1000 by default. Ignored (must match if given) when `signs` is given. */
-  readonly nPermutations: number;
+export interface PairedMaxTOptions extends SignFlipOptions {
   /** A latent passes when its p ≤ alpha; 0.001 by default (the seed's 99.9th percentile). */
   readonly alpha: number;
-  readonly seed: Seed | Rng;
-  /** Explicit flips [N·P] of ±1 (flip k, prompt p at k·P + p), for reproduction; overrides the seeded draw. */
-  readonly signs?: ArrayLike<number>;
 }
 const DEFAULT_PAIRED_MAX_T_OPTIONS: PairedMaxTOptions = Object.freeze({ nPermutations: 1000, alpha: 0.001, seed: 0 });
 
@@ -56,42 +56,31 @@ export interface PairedMaxTResult {
  * exchangeable within a prompt, so every prompt's difference may change sign independently; the flips are shared by
  * all latents, which keeps their correlation and makes the max over latents a valid family-wise null.
  *
- * Cost: only non-inactive latents are touched. Σ_p D_pj² does not change under a flip, so each flip needs only
- * S_kj = Σ_p s_kp D_pj, and t_kj = S·√((P−1)/(P·Q − S²)) with Q = Σ_p D_pj².
+ * Cost: only non-inactive latents are touched. Q_j = Σ_p D_pj² does not change under a flip, so each flip needs only
+ * S_kj = Σ_p s_kp D_pj, and t_kj = S·√((P−1)/(P·Q − S²)).
  */
 export function pairedMaxT(a: MatrixInput, b: MatrixInput, options?: Partial<PairedMaxTOptions>): PairedMaxTResult {
   const where = "pairedMaxT";
   const opts = resolveOptions(
     where,
     DEFAULT_PAIRED_MAX_T_OPTIONS,
-    {
-      nPermutations: integerAtLeast(1),
-      alpha: numberOpen(0, 1),
-      seed: isSeedOrRng,
-      signs: optional(isNumberArray),
-    },
+    { ...SIGN_FLIP_OPTION_CHECKS, alpha: numberOpen(0, 1) },
     options,
   );
   const diff = latentDifferences(where, a, b);
   const P = diff.nPrompts;
-  const { signs, nFlips } =
-    opts.signs !== undefined
-      ? checkSignFlips(where, opts.signs, P, options?.nPermutations)
-      : { signs: drawSignFlips(toRng(opts.seed), opts.nPermutations, P), nFlips: opts.nPermutations };
+  const { signs, nFlips } = signFlips(where, opts, options?.nPermutations, P);
 
   const nKept = diff.kept.length;
   const tested: number[] = [];
   const degenerate: number[] = [];
   for (let k = 0; k < nKept; k++) (diff.degenerateMask[k] ? degenerate : tested).push(k);
   const nTested = tested.length;
-  const twiceD = new Float64Array(P * nTested); // [P, nTested]
-  const totals = new Float64Array(nTested);
-  const sumSquares = new Float64Array(nTested);
+  const { twiceD, totals } = flipInputs(diff.differences, P, nKept, tested); // [P, nTested], [nTested]
+  const sumSquares = new Float64Array(nTested); // Q_j, the same under every flip
   for (let p = 0; p < P; p++) {
     for (let i = 0; i < nTested; i++) {
-      const d = diff.differences[p * nKept + (tested[i] as number)] as number;
-      twiceD[p * nTested + i] = 2 * d;
-      totals[i] = (totals[i] as number) + d;
+      const d = (twiceD[p * nTested + i] as number) / 2;
       sumSquares[i] = (sumSquares[i] as number) + d * d;
     }
   }
@@ -121,22 +110,45 @@ export function pairedMaxT(a: MatrixInput, b: MatrixInput, options?: Partial<Pai
     thresholds[i] = tieThreshold(Math.abs(t[j] as number), 1e-12);
   }
 
-  const exceed = new Int32Array(nTested);
-  const maxNull = new Float64Array(nFlips);
-  const sums = new Float64Array(nTested);
-  for (let k = 0; k < nFlips; k++) {
-    flippedSums(twiceD, totals, signs, k, P, sums);
-    let max = 0;
-    for (let i = 0; i < nTested; i++) {
-      const s = sums[i] as number;
-      const den = P * (sumSquares[i] as number) - s * s;
-      // den ≤ 0 only when the flipped differences are all equal: an infinite t.
-      const tk = den > 0 ? Math.abs(s) * Math.sqrt((P - 1) / den) : Infinity;
-      if (tk >= (thresholds[i] as number)) exceed[i] = (exceed[i] as number) + 1;
-      if (tk > max) max = tk;
-    }
-    maxNull[k] = max;
+  // Under a flip, t² = S²·(P−1)/(P·Q − S²) grows with S², so "|t_kj| ≥ threshold" is "S² ≥ cut" and the largest
+  // t² is found by cross-multiplying: no division or square root per latent and flip.
+  const cut = new Float64Array(nTested);
+  const pq = new Float64Array(nTested);
+  for (let i = 0; i < nTested; i++) {
+    const thr = Math.max(0, thresholds[i] as number);
+    pq[i] = P * (sumSquares[i] as number);
+    cut[i] = (thr * thr * (pq[i] as number)) / (P - 1 + thr * thr);
   }
+  const exceed = new Int32Array(nTested);
+  const bestNum = new Float64Array(nFlips); // per flip, the largest t² so far is bestNum·(P−1)/bestDen
+  const bestDen = new Float64Array(nFlips).fill(1);
+  const sums = new Float64Array(LATENT_BLOCK);
+  // Latents in blocks, every flip within a block: the block's differences stay in cache across flips.
+  for (let from = 0; from < nTested; from += LATENT_BLOCK) {
+    const to = Math.min(nTested, from + LATENT_BLOCK);
+    for (let k = 0; k < nFlips; k++) {
+      flippedSums(twiceD, totals, nTested, from, to, signs, k, P, sums);
+      let num = bestNum[k] as number;
+      let den = bestDen[k] as number;
+      for (let i = from; i < to; i++) {
+        const s = sums[i - from] as number;
+        const s2 = s * s;
+        if (s2 >= (cut[i] as number)) exceed[i] = (exceed[i] as number) + 1;
+        // d = 0: the flipped differences are all equal, an infinite t.
+        const d = Math.max(0, (pq[i] as number) - s2);
+        if (s2 * den > num * d) {
+          num = s2;
+          den = d;
+        }
+      }
+      bestNum[k] = num;
+      bestDen[k] = den;
+    }
+  }
+  const maxNull = Float64Array.from(bestNum, (num, k) => {
+    const den = bestDen[k] as number;
+    return den > 0 ? Math.sqrt((num * (P - 1)) / den) : Infinity;
+  });
   const sortedMax = Float64Array.from(maxNull).sort();
   const passFamilywise: number[] = [];
   const passPerFeature: number[] = [];

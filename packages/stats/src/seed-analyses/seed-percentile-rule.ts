@@ -1,20 +1,21 @@
 import type { MatrixInput } from "../matrix.ts";
-import { integerAtLeast, numberOpen, optional, resolveOptions } from "../options.ts";
-import { isSeedOrRng } from "../permutation.ts";
+import { numberOpen, resolveOptions } from "../options.ts";
 import { quantileOfSorted } from "../quantile.ts";
-import { type Rng, type Seed, toRng } from "../rng.ts";
 import { insertTop } from "./differential-features.ts";
 import { latentDifferences } from "./latent-differences.ts";
 import { tieThreshold } from "./permutation-ties.ts";
-import { checkSignFlips, drawSignFlips, flippedSums, isNumberArray } from "./sign-flips.ts";
+import {
+  flipInputs,
+  flippedSums,
+  LATENT_BLOCK,
+  SIGN_FLIP_OPTION_CHECKS,
+  type SignFlipOptions,
+  signFlips,
+} from "./sign-flips.ts";
 
-export interface SeedPercentileRuleOptions {
-  readonly nPermutations: number;
+export interface SeedPercentileRuleOptions extends SignFlipOptions {
   /** Percentile (0–100) of each latent's own null |T|; 99.9 by default, as the seed. */
   readonly percentile: number;
-  readonly seed: Seed | Rng;
-  /** Explicit flips [N·P] of ±1, as pairedMaxT's. */
-  readonly signs?: ArrayLike<number>;
 }
 const DEFAULTS: SeedPercentileRuleOptions = Object.freeze({ nPermutations: 1000, percentile: 99.9, seed: 0 });
 
@@ -41,37 +42,25 @@ export function seedPercentileRule(
   options?: Partial<SeedPercentileRuleOptions>,
 ): SeedPercentileRuleResult {
   const where = "seedPercentileRule";
-  const opts = resolveOptions(
-    where,
-    DEFAULTS,
-    {
-      nPermutations: integerAtLeast(1),
-      percentile: numberOpen(0, 100),
-      seed: isSeedOrRng,
-      signs: optional(isNumberArray),
-    },
-    options,
-  );
+  const opts = resolveOptions(where, DEFAULTS, { ...SIGN_FLIP_OPTION_CHECKS, percentile: numberOpen(0, 100) }, options);
   const diff = latentDifferences(where, a, b);
   const P = diff.nPrompts;
-  const { signs, nFlips } =
-    opts.signs !== undefined
-      ? checkSignFlips(where, opts.signs, P, options?.nPermutations)
-      : { signs: drawSignFlips(toRng(opts.seed), opts.nPermutations, P), nFlips: opts.nPermutations };
+  const { signs, nFlips } = signFlips(where, opts, options?.nPermutations, P);
   const nKept = diff.kept.length;
-  const twiceD = Float64Array.from(diff.differences, (d) => 2 * d); // [P, nKept]
-  const totals = new Float64Array(nKept);
-  for (let p = 0; p < P; p++)
-    for (let k = 0; k < nKept; k++) totals[k] = (totals[k] as number) + (diff.differences[p * nKept + k] as number);
+  const all = Array.from({ length: nKept }, (_, k) => k);
+  const { twiceD, totals } = flipInputs(diff.differences, P, nKept, all); // [P, nKept], [nKept]
   // The "higher" percentile is the value at sorted index ⌈(N−1)q⌉: keep each latent's N − index largest |T_kj|.
   const ranks = Float64Array.from({ length: nFlips }, (_, i) => i);
   const index = quantileOfSorted(ranks, opts.percentile / 100, "higher");
   const K = nFlips - index;
   const top = new Float64Array(nKept * K).fill(-Infinity);
-  const sums = new Float64Array(nKept);
-  for (let f = 0; f < nFlips; f++) {
-    flippedSums(twiceD, totals, signs, f, P, sums);
-    for (let k = 0; k < nKept; k++) insertTop(top, k * K, K, Math.abs(sums[k] as number) / P);
+  const sums = new Float64Array(LATENT_BLOCK);
+  for (let from = 0; from < nKept; from += LATENT_BLOCK) {
+    const to = Math.min(nKept, from + LATENT_BLOCK);
+    for (let f = 0; f < nFlips; f++) {
+      flippedSums(twiceD, totals, nKept, from, to, signs, f, P, sums);
+      for (let k = from; k < to; k++) insertTop(top, k * K, K, Math.abs(sums[k - from] as number) / P);
+    }
   }
   const thresholds = new Float64Array(diff.nLatents);
   const meanDifference = new Float64Array(diff.nLatents);

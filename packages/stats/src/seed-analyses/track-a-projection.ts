@@ -150,7 +150,7 @@ export function trackAProjection(
     });
   } else {
     const rng = toRng(opts.seed);
-    const pool = Int32Array.from({ length: rows - k }, () => 0);
+    const pool = new Int32Array(rows - k);
     for (let row = 0, i = 0; row < rows; row++) if (!isChosen[row]) pool[i++] = row;
     let size = pool.length;
     nullSets = new Int32Array(opts.nNull * k);
