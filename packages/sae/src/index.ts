@@ -27,11 +27,13 @@ export {
   SAE_WEIGHTS_FILE,
   type SaeFormat,
   saeWeightsSha256,
+  writeDictionaryLearning,
   writeSaeLens,
   writeSparsify,
 } from "./formats/formats.ts";
 export { PICKLE_ALLOW_LIST, readPickle } from "./formats/pickle.ts";
 export { readTorchStateDict, type TorchTensor } from "./formats/torch-load.ts";
+export { type TorchSaveTensor, writeTorchStateDict } from "./formats/torch-save.ts";
 export { densityHistogram, type MetricsLogger } from "./metrics-logger.ts";
 export { type InputNormalization, Sae, type SaeActivation, type SaeSpec, type SaeWeights } from "./sae.ts";
 export { codesL0, codesToDense, type SparseCodes } from "./sparse-codes.ts";

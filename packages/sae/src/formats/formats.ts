@@ -7,6 +7,7 @@ import { SaeError } from "../errors.ts";
 import { type InputNormalization, Sae, type SaeActivation, type SaeWeights } from "../sae.ts";
 import { readSafetensors, writeSafetensors } from "../safetensors-io.ts";
 import { readTorchStateDict, type TorchTensor } from "./torch-load.ts";
+import { writeTorchStateDict } from "./torch-save.ts";
 
 /** The folder layouts we read. */
 export type SaeFormat = "difflens" | "sparsify" | "saelens" | "dictionary_learning";
@@ -96,9 +97,17 @@ function take(tensors: Record<string, Tensor>, name: string, shape: number[], fi
   return toFloat32Array(t).slice();
 }
 
+/** a [rows, cols] → [cols, rows], in 64 × 64 tiles (a 3584 × 131072 decoder in seconds, not minutes). */
 function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(a.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c]!;
+  const TILE = 64;
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const r1 = Math.min(rows, r0 + TILE);
+    for (let c0 = 0; c0 < cols; c0 += TILE) {
+      const c1 = Math.min(cols, c0 + TILE);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = a[r * cols + c]!;
+    }
+  }
   return out;
 }
 
@@ -345,7 +354,7 @@ export async function loadDictionaryLearning(dir: string, opts: LoadSaeOptions =
         `${ptFile}: "${name}" has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`,
         { file: ptFile, field: name },
       );
-    return Float32Array.from(t.values);
+    return t.values instanceof Float32Array ? t.values : Float32Array.from(t.values);
   };
   const weights: SaeWeights = {
     wEnc: f32("encoder.weight", [dSae, dIn]),
@@ -376,4 +385,36 @@ export async function loadDictionaryLearning(dir: string, opts: LoadSaeOptions =
       { file: cfgFile, field: "dict_class" },
     );
   return new Sae({ dIn, dSae, activation, hookName: null }, weights);
+}
+
+/**
+ * Writes a BatchTopK (or TopK) SAE as a dictionary_learning folder that the library loads: ae.pt (its state dict:
+ * encoder.weight [dSae, dIn], encoder.bias, decoder.weight [dIn, dSae], b_dec, k, and threshold for BatchTopK) and
+ * config.json (trainer.dict_class, activation_dim, dict_size, k).
+ */
+export async function writeDictionaryLearning(dir: string, sae: Sae): Promise<void> {
+  const act = sae.activation;
+  if (act.kind !== "batchtopk" && act.kind !== "topk")
+    throw new SaeError(
+      "UNSUPPORTED_ARCHITECTURE",
+      `dictionary_learning folders hold (Batch)TopK SAEs; this one is ${act.kind}`,
+    );
+  if (sae.inputNormalization !== "none" || !sae.applyBDecToInput)
+    throw new SaeError("UNSUPPORTED_ARCHITECTURE", "dictionary_learning SAEs subtract b_dec and normalise nothing");
+  await fsp.mkdir(dir, { recursive: true });
+  const { dIn, dSae } = sae;
+  const w = sae.weights;
+  const f32 = (shape: number[], data: Float32Array) => ({ dtype: "f32" as const, shape, data });
+  const tensors: [string, Parameters<typeof writeTorchStateDict>[1][number][1]][] = [
+    ["encoder.weight", f32([dSae, dIn], w.wEnc)],
+    ["encoder.bias", f32([dSae], w.bEnc)],
+    ["decoder.weight", f32([dIn, dSae], transpose(w.wDec, dSae, dIn))],
+    ["b_dec", f32([dIn], w.bDec)],
+    ["k", { dtype: "i64", shape: [], data: BigInt64Array.of(BigInt(act.k)) }],
+  ];
+  if (act.kind === "batchtopk") tensors.push(["threshold", f32([], Float32Array.of(act.threshold))]);
+  writeTorchStateDict(path.join(dir, "ae.pt"), tensors);
+  const dictClass = act.kind === "batchtopk" ? "BatchTopKSAE" : "AutoEncoderTopK";
+  const trainer = { dict_class: dictClass, activation_dim: dIn, dict_size: dSae, k: act.k };
+  await fsp.writeFile(path.join(dir, "config.json"), JSON.stringify({ trainer }, null, 2));
 }

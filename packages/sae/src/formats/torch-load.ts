@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { bf16ArrayToF32, f16ArrayToF32 } from "@difflens/tensor";
 import { SaeError } from "../errors.ts";
 import { readPickle } from "./pickle.ts";
@@ -9,8 +8,11 @@ import { ZipArchive } from "./zip.ts";
 export interface TorchTensor {
   dtype: TorchDType;
   shape: number[];
-  /** Values as float64 (ints included; int64 beyond 2^53 are rejected). */
-  values: Float64Array;
+  /**
+   * Values as float64 (ints included; int64 beyond 2^53 are rejected), except a contiguous float32 tensor, which
+   * comes as its own float32 bytes (no widening: an SAE matrix can hold half a billion values).
+   */
+  values: Float64Array | Float32Array;
 }
 
 const ELEM_BYTES: Record<TorchDType, number> = {
@@ -29,10 +31,15 @@ const ELEM_BYTES: Record<TorchDType, number> = {
 /**
  * Reads a `torch.save` zip of a state dict (e.g. dictionary_learning's ae.pt) without running any
  * pickled code: name → tensor. Accepts both archive layouts (root folder named after the file, or
- * `archive/` with `.data/version` and `byteorder` records).
+ * `archive/` with `.data/version` and `byteorder` records). Without `bytes` the file is read entry by entry.
  */
-export function readTorchStateDict(file: string, bytes: Uint8Array = readFileSync(file)): Map<string, TorchTensor> {
-  const zip = new ZipArchive(bytes, file);
+export function readTorchStateDict(file: string, bytes?: Uint8Array): Map<string, TorchTensor> {
+  return bytes
+    ? readArchive(new ZipArchive(bytes, file), file)
+    : ZipArchive.openFile(file, (zip) => readArchive(zip, file));
+}
+
+function readArchive(zip: ZipArchive, file: string): Map<string, TorchTensor> {
   const pkls = zip.names().filter((n) => n.endsWith("/data.pkl") && n.split("/").length === 2);
   if (pkls.length !== 1)
     throw new SaeError(
@@ -90,6 +97,11 @@ function materialize(zip: ZipArchive, root: string, t: PyTensorRef, file: string
       { file, field: name },
     );
   }
+  if (s.dtype === "f32" && t.offset === 0 && isContiguous(t.shape, t.stride)) {
+    // The storage's bytes are the tensor: take them as they are (read fresh from the file, or copied to align).
+    const whole = raw.byteOffset % 4 === 0 && raw.byteLength === raw.buffer.byteLength ? raw : raw.slice();
+    return { dtype: s.dtype, shape: t.shape, values: new Float32Array(whole.buffer, whole.byteOffset, numel) };
+  }
   const aligned = new Uint8Array(raw.slice(0, s.numel * eb)).buffer;
   const read = reader(s.dtype, aligned, s.numel, file, name);
   const values = new Float64Array(numel);
@@ -104,6 +116,15 @@ function materialize(zip: ZipArchive, root: string, t: PyTensorRef, file: string
     }
   }
   return { dtype: s.dtype, shape: t.shape, values };
+}
+
+function isContiguous(shape: readonly number[], stride: readonly number[]): boolean {
+  let want = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d]! > 1 && stride[d] !== want) return false;
+    want *= shape[d]!;
+  }
+  return true;
 }
 
 function reader(dtype: TorchDType, buf: ArrayBuffer, numel: number, file: string, name: string): (i: number) => number {

@@ -1,11 +1,41 @@
+import * as fs from "node:fs";
 import { inflateRawSync } from "node:zlib";
 import { SaeError } from "../errors.ts";
 
 /**
  * A minimal zip reader for torch.save archives: central directory (with zip64), stored and deflated
  * entries (deflate through node:zlib; Node 20 has no unzip of its own), CRC-32 verified. Hand-written
- * because torch .pt files are zips and no zip dependency is needed for read-only, in-memory use.
+ * because torch .pt files are zips and no zip dependency is needed for read-only use. The archive is bytes in
+ * memory or an open file read piece by piece (`ZipArchive.openFile`): a multi-gigabyte ae.pt is then read entry by
+ * entry, each once, never whole (Node cannot read a file over 2 GiB in one call anyway).
  */
+
+/** Random access to the archive's bytes. */
+interface ByteSource {
+  readonly size: number;
+  /** Bytes [offset, offset + length): a view when in memory, a fresh buffer when read from a file. */
+  read(offset: number, length: number): Uint8Array;
+}
+
+function memorySource(bytes: Uint8Array): ByteSource {
+  return { size: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) };
+}
+
+function fileSource(fd: number, size: number): ByteSource {
+  const CHUNK = 1 << 30;
+  return {
+    size,
+    read(offset, length) {
+      const out = Buffer.allocUnsafe(length);
+      for (let at = 0; at < length; ) {
+        const n = fs.readSync(fd, out, at, Math.min(CHUNK, length - at), offset + at);
+        if (n === 0) break;
+        at += n;
+      }
+      return out;
+    },
+  };
+}
 export interface ZipEntry {
   name: string;
   method: number;
@@ -17,39 +47,46 @@ export interface ZipEntry {
 
 export class ZipArchive {
   readonly entries: ReadonlyMap<string, ZipEntry>;
+  private readonly src: ByteSource;
   constructor(
-    private readonly bytes: Uint8Array,
+    bytes: Uint8Array | ByteSource,
     private readonly file = "<memory>",
   ) {
-    this.entries = readCentralDirectory(bytes, file);
+    this.src = bytes instanceof Uint8Array ? memorySource(bytes) : bytes;
+    this.entries = readCentralDirectory(this.src, file);
+  }
+
+  /** Reads `file` through a descriptor (closed when `use` returns): only what is asked for is read. */
+  static openFile<T>(file: string, use: (zip: ZipArchive) => T): T {
+    const fd = fs.openSync(file, "r");
+    try {
+      return use(new ZipArchive(fileSource(fd, fs.fstatSync(fd).size), file));
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   names(): string[] {
     return [...this.entries.keys()];
   }
 
-  /** Uncompressed bytes of one entry (a view for stored entries). */
+  /** Uncompressed bytes of one entry (for stored entries, a view in memory or a fresh buffer from a file). */
   read(name: string): Uint8Array {
     const e = this.entries.get(name);
     if (!e)
       throw new SaeError("ZIP_INVALID", `${this.file}: zip has no entry "${name}"`, { file: this.file, field: name });
-    const b = this.bytes;
     const bad = (why: string): never => {
       throw new SaeError("ZIP_INVALID", `${this.file}: entry "${name}": ${why}`, { file: this.file, field: name });
     };
-    if (e.localHeaderOffset + 30 > b.length) bad("local header beyond the end of the file (truncated?)");
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    if (dv.getUint32(e.localHeaderOffset, true) !== 0x04034b50) bad("bad local header signature");
-    const start =
-      e.localHeaderOffset +
-      30 +
-      dv.getUint16(e.localHeaderOffset + 26, true) +
-      dv.getUint16(e.localHeaderOffset + 28, true);
-    if (start + e.compressedSize > b.length)
-      bad(
-        `data runs past the end of the file (needs ${start + e.compressedSize} bytes, file has ${b.length}; truncated?)`,
-      );
-    const raw = b.subarray(start, start + e.compressedSize);
+    const size = this.src.size;
+    if (e.localHeaderOffset + 30 > size) bad("local header beyond the end of the file (truncated?)");
+    const header = this.src.read(e.localHeaderOffset, 30);
+    const dv = new DataView(header.buffer, header.byteOffset, header.byteLength);
+    if (dv.getUint32(0, true) !== 0x04034b50) bad("bad local header signature");
+    const start = e.localHeaderOffset + 30 + dv.getUint16(26, true) + dv.getUint16(28, true);
+    if (start + e.compressedSize > size)
+      bad(`data runs past the end of the file (needs ${start + e.compressedSize} bytes, file has ${size}; truncated?)`);
+    const raw = this.src.read(start, e.compressedSize);
     let out: Uint8Array;
     if (e.method === 0) out = raw;
     else if (e.method === 8) {
@@ -65,12 +102,16 @@ export class ZipArchive {
   }
 }
 
-function readCentralDirectory(b: Uint8Array, file: string): Map<string, ZipEntry> {
+function readCentralDirectory(src: ByteSource, file: string): Map<string, ZipEntry> {
   const bad = (why: string): never => {
     throw new SaeError("ZIP_INVALID", `${file}: not a readable zip: ${why}`, { file });
   };
-  if (b.length < 22) bad(`${b.length} bytes is too short (truncated?)`);
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (src.size < 22) bad(`${src.size} bytes is too short (truncated?)`);
+  // Everything the directory needs lies in the file's tail, or the central directory read below.
+  const tailStart = Math.max(0, src.size - 22 - 65535 - 20 - 56);
+  let b = src.read(tailStart, src.size - tailStart);
+  let base = tailStart; // file offset of b[0]
+  let dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let eocd = -1;
   for (let i = b.length - 22; i >= Math.max(0, b.length - 22 - 65535); i--) {
     if (dv.getUint32(i, true) === 0x06054b50) {
@@ -86,14 +127,22 @@ function readCentralDirectory(b: Uint8Array, file: string): Map<string, ZipEntry
     const loc = eocd - 20;
     if (loc < 0 || dv.getUint32(loc, true) !== 0x07064b50) bad("zip64 locator missing");
     const z64 = Number(dv.getBigUint64(loc + 8, true));
-    if (z64 + 56 > b.length || dv.getUint32(z64, true) !== 0x06064b50) bad("zip64 end record missing");
-    count = Number(dv.getBigUint64(z64 + 32, true));
-    cdSize = Number(dv.getBigUint64(z64 + 40, true));
-    cdOffset = Number(dv.getBigUint64(z64 + 48, true));
+    if (z64 + 56 > src.size) bad("zip64 end record missing");
+    const rec = src.read(z64, 56);
+    const rv = new DataView(rec.buffer, rec.byteOffset, rec.byteLength);
+    if (rv.getUint32(0, true) !== 0x06064b50) bad("zip64 end record missing");
+    count = Number(rv.getBigUint64(32, true));
+    cdSize = Number(rv.getBigUint64(40, true));
+    cdOffset = Number(rv.getBigUint64(48, true));
   }
-  if (cdOffset + cdSize > b.length) bad("central directory beyond the end of the file (truncated?)");
+  if (cdOffset + cdSize > src.size) bad("central directory beyond the end of the file (truncated?)");
+  if (cdOffset < base) {
+    b = src.read(cdOffset, cdSize);
+    base = cdOffset;
+    dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
   const entries = new Map<string, ZipEntry>();
-  let p = cdOffset;
+  let p = cdOffset - base;
   const dec = new TextDecoder("utf-8", { fatal: false });
   for (let i = 0; i < count; i++) {
     if (p + 46 > b.length || dv.getUint32(p, true) !== 0x02014b50) bad(`central directory entry ${i} corrupt`);
