@@ -4,9 +4,9 @@
  * figure written into `runDir`.
  */
 import * as path from "node:path";
-import { loadModelRef, openModel, writeJsonLines } from "@difflens/app-kit";
+import { loadModelRef, type OpenedModel, openModel, writeJsonLines } from "@difflens/app-kit";
 import { type Log, writeJsonAtomic } from "@difflens/common";
-import { parseHookName } from "@difflens/runtime";
+import { type Model, parseHookName } from "@difflens/runtime";
 import { type ResolvedIntervention, resolveInterventions } from "./interventions.ts";
 import type { SteerConfig } from "./steer-config.ts";
 import {
@@ -21,8 +21,8 @@ import { preparePrompts, resolveTargets } from "./steer-prompts.ts";
 import { writeSweepFigure } from "./sweep-figure.ts";
 
 export interface SettingSummary {
-  /** The swept α (or the clamp value when nothing is swept). */
-  readonly alpha: number;
+  /** The swept α (or the clamp value when nothing is swept); null for the unsteered runs. */
+  readonly alpha: number | null;
   readonly nextTokenKl: number;
   /** Mean over prompts of KL(reference ‖ model) (null without a reference). */
   readonly klToReference: number | null;
@@ -58,12 +58,33 @@ export interface RunSteerOptions {
   readonly runDir: string;
   readonly log?: Log;
   readonly figures?: boolean;
+  /** The config's models already open (kept open): several runs on one pair load it once. */
+  readonly models?: SteerModels;
+}
+
+export interface SteerModels {
+  readonly model: OpenedModel;
+  readonly reference: Model | null;
+}
+
+/** The config's model (with tokenizer and template) and reference; close both when done. */
+export async function openSteerModels(config: SteerConfig): Promise<SteerModels & { close(): void }> {
+  const model = await openModel(config.model);
+  const reference = config.reference ? await loadModelRef(config.reference) : null;
+  return {
+    model,
+    reference,
+    close: () => {
+      model.close();
+      reference?.close();
+    },
+  };
 }
 
 export async function runSteer(config: SteerConfig, options: RunSteerOptions): Promise<SteerResults> {
   const log = options.log ?? (() => {});
-  const opened = await openModel(config.model);
-  const reference = config.reference ? await loadModelRef(config.reference) : null;
+  const own = options.models ? null : await openSteerModels(config);
+  const { model: opened, reference } = options.models ?? own!;
   try {
     const model = opened.model;
     const interventions = await resolveInterventions(config, {
@@ -110,7 +131,7 @@ export async function runSteer(config: SteerConfig, options: RunSteerOptions): P
       rows.push(row);
       log(`  ${p.id}: done`);
     }
-    const base = summarise(unsteered, alphas[0]!, null);
+    const base = summarise(unsteered, null, null);
     const settings = bySetting.map((ms, s) => summarise(ms, alphas[s]!, base.klToReference));
     const best = reference
       ? settings.reduce((a, b) => ((b.klToReference ?? Infinity) < (a.klToReference ?? Infinity) ? b : a))
@@ -143,8 +164,7 @@ export async function runSteer(config: SteerConfig, options: RunSteerOptions): P
     writeJsonAtomic(path.join(options.runDir, "results.json"), results);
     return results;
   } finally {
-    opened.close();
-    reference?.close();
+    own?.close();
   }
 }
 
@@ -161,7 +181,7 @@ function meanOrNull(values: ReadonlyArray<number | null>): number | null {
   return have.length === 0 ? null : mean(have);
 }
 
-function summarise(ms: readonly PromptMeasure[], alpha: number, klBefore: number | null): SettingSummary {
+function summarise(ms: readonly PromptMeasure[], alpha: number | null, klBefore: number | null): SettingSummary {
   const kl = ms.every((m) => m.klToReference !== null) ? mean(ms.map((m) => m.klToReference!)) : null;
   const targets = ms[0]!.targets.map((t: TargetStanding, j) => ({
     token: t.token,

@@ -142,19 +142,17 @@ export function whereNextProbability(
   fed: readonly number[],
   targets: ReadonlyArray<{ id: number }>,
 ): Array<{ mean: number | null; count: number }> {
-  const perPosition = tokenStandings(
-    logits,
-    targets.map((t) => t.id),
-  ); // [seq][targets]
-  return targets.map((t, j) => {
-    let sum = 0;
-    let count = 0;
-    for (let q = 0; q + 1 < fed.length; q++) {
-      if (fed[q + 1] !== t.id) continue;
-      sum += perPosition[q]![j]!.probability;
-      count++;
-    }
-    return { mean: count > 0 ? sum / count : null, count };
+  const V = logits.shape[logits.shape.length - 1]!;
+  const data = logits.data as Float32Array; // [seq, vocab]
+  return targets.map((t) => {
+    // only the rows that predict the target: a full-vocabulary softmax per row is the cost here
+    const rows: number[] = [];
+    for (let q = 0; q + 1 < fed.length; q++) if (fed[q + 1] === t.id) rows.push(q);
+    if (rows.length === 0) return { mean: null, count: 0 };
+    const picked = new Float32Array(rows.length * V);
+    for (const [j, q] of rows.entries()) picked.set(data.subarray(q * V, (q + 1) * V), j * V);
+    const standings = tokenStandings(new Tensor("f32", [rows.length, V], picked), [t.id]);
+    return { mean: mean(standings.map((row) => row[0]!.probability)), count: rows.length };
   });
 }
 

@@ -6,7 +6,7 @@ export async function writeSweepFigure(
   base: string,
   data: { base: SettingSummary; settings: readonly SettingSummary[]; swept: boolean },
 ): Promise<string[]> {
-  const x = data.settings.map((s) => s.alpha);
+  const x = data.settings.map((s) => s.alpha ?? 0);
   const series = [];
   if (data.base.klToReference !== null) {
     series.push({ name: "KL(reference ‖ steered)", y: data.settings.map((s) => s.klToReference ?? Number.NaN) });
