@@ -2,6 +2,26 @@
 
 export { COMMANDS, main } from "./cli/main.ts";
 export { formatSteer, STEER_COMMAND } from "./cli/steer-command.ts";
+export { ReadoutsError, type ReadoutsErrorCode } from "./errors.ts";
+export type { Similarity, TopFeature, TrackAPairResult, TrackBPairResult } from "./sae-conditions/analyze-layer.ts";
+export type { BehaviourLayerResult } from "./sae-conditions/behaviour-link.ts";
+export {
+  type BehaviourConfig,
+  loadSaeConditionsConfig,
+  resolveSaeConditionsConfig,
+  type SaeConditionsConfig,
+  type TrackAConfig,
+  type TrackBConfig,
+} from "./sae-conditions/config.ts";
+export type { DegeneracyWarning } from "./sae-conditions/degeneracy.ts";
+export { BUILTIN_PROMPTS_FILE, type Prompt, readPrompts } from "./sae-conditions/prompt-files.ts";
+export { parseReadoutPosition, type ReadoutPosition } from "./sae-conditions/readout-position.ts";
+export type { LayerResults, SaeConditionsResults } from "./sae-conditions/results.ts";
+export {
+  prepareSaeConditions,
+  type RunSaeConditionsOptions,
+  runSaeConditions,
+} from "./sae-conditions/run-sae-conditions.ts";
 export {
   openSteerModels,
   type RunSteerOptions,
@@ -11,5 +31,4 @@ export {
   type SteerResults,
 } from "./steer/run-steer.ts";
 export { type InterventionConfig, resolveSteerConfig, type SteerConfig } from "./steer/steer-config.ts";
-export { SteerError } from "./steer/steer-error.ts";
 export { toySteer, toySteerConfig } from "./steer/toy-steer.ts";

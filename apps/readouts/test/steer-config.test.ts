@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { resolveSteerConfig } from "../src/steer/steer-config.ts";
-import { readPrompts } from "../src/steer/steer-prompts.ts";
+import { steerPrompts } from "../src/steer/steer-prompts.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "steer-config-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -116,7 +116,7 @@ describe("steer config", () => {
       { ...minimal, generate: { greedy: true, temperature: 1 } },
       /greedy: true with temperature/,
     ],
-    ["no prompts", { ...minimal, prompts: [] }, /steer\.prompts: expected a JSONL file/],
+    ["no prompts", { ...minimal, prompts: [] }, /steer\.prompts: expected "builtin", a JSONL file/],
   ];
   it.each(bad)("rejects %s in one line naming the field", (_name, raw, message) => {
     let error: unknown;
@@ -133,13 +133,13 @@ describe("steer config", () => {
   it("reads a prompt file and names the line of a malformed one", () => {
     const file = path.join(dir, "prompts.jsonl");
     fs.writeFileSync(file, '{"id": "a", "text": "One."}\n\n{"id": "b", "text": "Two."}\n');
-    expect(readPrompts(resolveSteerConfig({ ...minimal, prompts: "prompts.jsonl" }, dir))).toEqual([
+    expect(steerPrompts(resolveSteerConfig({ ...minimal, prompts: "prompts.jsonl" }, dir))).toEqual([
       { id: "a", text: "One." },
       { id: "b", text: "Two." },
     ]);
     fs.writeFileSync(file, '{"id": "a", "text": "One."}\n{"id": "a", "txt": "Two."}\n');
-    expect(() => readPrompts(resolveSteerConfig({ ...minimal, prompts: "prompts.jsonl" }, dir))).toThrow(
-      /prompts\.jsonl:2: missing id or text/,
+    expect(() => steerPrompts(resolveSteerConfig({ ...minimal, prompts: "prompts.jsonl" }, dir))).toThrow(
+      /prompts\.jsonl:2: expected \{"id"/,
     );
   });
 });

@@ -17,6 +17,12 @@ export {
   bootstrapConfidenceInterval,
   resolveBootstrapOptions,
 } from "./bootstrap.ts";
+export {
+  type CorrelationTestOptions,
+  type CorrelationTestResult,
+  correlationTest,
+  spearmanCorrelation,
+} from "./correlation.ts";
 export { type CosineOptions, cosineSimilarity, cosineSimilarityMatrix, resolveCosineOptions } from "./cosine.ts";
 // Descriptives
 export {
@@ -87,6 +93,7 @@ export {
   differentialFeatures,
   resolveDifferentialFeaturesOptions,
 } from "./seed-analyses/differential-features.ts";
+export { DEGENERATE_RELATIVE_SPREAD } from "./seed-analyses/latent-differences.ts";
 export {
   contiguousWindows,
   type LayerWindow,
@@ -94,6 +101,8 @@ export {
   type SignBalanceResult,
   signBalanceTest,
 } from "./seed-analyses/layer-windows.ts";
+export { type PairedMaxTOptions, type PairedMaxTResult, pairedMaxT } from "./seed-analyses/paired-max-t.ts";
+export { RELATIVE_TIE_TOLERANCE } from "./seed-analyses/permutation-ties.ts";
 // Seed analyses
 export {
   type ProjectionTestOptions,
@@ -101,6 +110,12 @@ export {
   projectionVsRandomDirections,
   resolveProjectionTestOptions,
 } from "./seed-analyses/projection-vs-random.ts";
+export {
+  type SeedPercentileRuleOptions,
+  type SeedPercentileRuleResult,
+  seedPercentileRule,
+} from "./seed-analyses/seed-percentile-rule.ts";
+export { type TrackAOptions, type TrackAResult, trackAProjection } from "./seed-analyses/track-a-projection.ts";
 export { regularizedBeta } from "./special/beta.ts";
 // Distributions and special functions
 export {

@@ -5,6 +5,7 @@
  */
 import { runAppCli } from "@difflens/app-kit";
 import { type Command, isMainModule, type Log } from "@difflens/common";
+import { READOUTS_USAGE_CODES } from "../errors.ts";
 import { SAE_CONDITIONS_COMMAND } from "./sae-conditions-command.ts";
 import { STEER_COMMAND } from "./steer-command.ts";
 
@@ -14,7 +15,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
 };
 
 export function main(argv: readonly string[], log?: Log): Promise<number> {
-  const usageCodes = ["OUTPUT_EXISTS"];
+  const usageCodes = ["OUTPUT_EXISTS", ...READOUTS_USAGE_CODES];
   return runAppCli(COMMANDS, { program: "pnpm --filter readouts", argv, usageCodes, ...(log ? { log } : {}) });
 }
 

@@ -15,9 +15,9 @@ import {
   writeOutputFolder,
 } from "@difflens/app-kit";
 import { type Command, type Log, type ParsedFlags, UsageError } from "@difflens/common";
+import { ReadoutsError } from "../errors.ts";
 import { runSteer, type SteerResults } from "../steer/run-steer.ts";
 import { resolveSteerConfig, type SteerConfig } from "../steer/steer-config.ts";
-import { SteerError } from "../steer/steer-error.ts";
 import { toySteer } from "../steer/toy-steer.ts";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
@@ -48,7 +48,7 @@ async function steerCommand(flags: ParsedFlags, log: Log): Promise<number> {
   let toyNote: Record<string, unknown> | null = null;
   if (typeof flags.config === "string") {
     if (flags.seed !== undefined) throw new UsageError("USAGE", "--seed applies to the embedded toy (no --config)");
-    config = loadConfigFile(flags.config, resolveSteerConfig, SteerError);
+    config = loadConfigFile(flags.config, resolveSteerConfig, ReadoutsError);
     runName = path.basename(flags.config, path.extname(flags.config));
   } else {
     const seed = typeof flags.seed === "number" ? flags.seed : 0;

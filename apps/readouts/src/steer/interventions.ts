@@ -15,8 +15,8 @@ import {
   type SteeringPositions,
   saeDecoderDirection,
 } from "@difflens/sae";
+import { ReadoutsError } from "../errors.ts";
 import type { InterventionConfig, LatentRef, SaeRef, SteerConfig } from "./steer-config.ts";
-import { SteerError } from "./steer-error.ts";
 
 /** What the model offers the interventions: its width and a hook-name check. */
 export interface HookTarget {
@@ -63,18 +63,21 @@ async function resolveOne(
   const hook =
     it.hook ?? (it.layer !== null ? config.hook.replace("{layer}", String(it.layer)) : (opened?.sae.hookName ?? null));
   if (hook === null) {
-    throw new SteerError("CONFIG_INVALID", `${where}: the SAE records no hook; give "hook" or "layer"`, {
+    throw new ReadoutsError("CONFIG_INVALID", `${where}: the SAE records no hook; give "hook" or "layer"`, {
       field: `${where}.hook`,
     });
   }
   try {
     target.checkHook(hook);
   } catch (e) {
-    throw new SteerError("CONFIG_INVALID", `${where}: ${(e as Error).message}`, { field: `${where}.hook`, got: hook });
+    throw new ReadoutsError("CONFIG_INVALID", `${where}: ${(e as Error).message}`, {
+      field: `${where}.hook`,
+      got: hook,
+    });
   }
   if (opened && opened.sae.dIn !== target.dModel) {
     const message = `${where}: the SAE ${opened.folder} has d_in ${opened.sae.dIn}; the model's hook ${hook} has width ${target.dModel}`;
-    throw new SteerError("CONFIG_INVALID", message, {
+    throw new ReadoutsError("INPUT_INVALID", message, {
       field: `${where}.sae`,
       expected: target.dModel,
       got: opened.sae.dIn,
@@ -84,7 +87,7 @@ async function resolveOne(
     const index = typeof ref === "number" ? ref : compareRanked(folder, ref.compareRank, where);
     if (index >= sae.dSae) {
       const message = `${where}.latent: ${index} is outside the ${sae.dSae} latents of ${folder}`;
-      throw new SteerError("CONFIG_INVALID", message, {
+      throw new ReadoutsError("CONFIG_INVALID", message, {
         field: `${where}.latent`,
         expected: `< ${sae.dSae}`,
         got: index,
@@ -108,11 +111,18 @@ async function resolveOne(
   let what: string;
   let latents: number[] | null = null;
   if ("file" in it.direction) {
-    direction = await readDirectionFile(it.direction.file);
+    try {
+      direction = await readDirectionFile(it.direction.file);
+    } catch (e) {
+      throw new ReadoutsError("INPUT_INVALID", `${where}.directionFile: ${(e as Error).message}`, {
+        file: it.direction.file,
+        field: `${where}.directionFile`,
+      });
+    }
     what = path.basename(it.direction.file);
     if (direction.length !== target.dModel) {
       const message = `${where}.directionFile: ${it.direction.file} holds ${direction.length} values; the hook ${hook} has width ${target.dModel}`;
-      throw new SteerError("CONFIG_INVALID", message, {
+      throw new ReadoutsError("INPUT_INVALID", message, {
         file: it.direction.file,
         expected: target.dModel,
         got: direction.length,
@@ -138,14 +148,14 @@ async function resolveOne(
 /** An SAE folder, or a diffing stage folder (`<run>/stages/<S>`: its stage.json names the final checkpoint). */
 async function openSae(folder: string): Promise<{ sae: Sae; folder: string }> {
   if (!fs.existsSync(folder)) {
-    throw new SteerError("CONFIG_INVALID", `SAE folder ${folder} does not exist`, { file: folder });
+    throw new ReadoutsError("INPUT_INVALID", `SAE folder ${folder} does not exist`, { file: folder });
   }
   const stageFile = path.join(folder, "stage.json");
   let dir = folder;
   if (fs.existsSync(stageFile)) {
     const record = JSON.parse(fs.readFileSync(stageFile, "utf8")) as { checkpoint?: string };
     if (typeof record.checkpoint !== "string") {
-      throw new SteerError("CONFIG_INVALID", `${stageFile}: no "checkpoint" (is the stage finished?)`, {
+      throw new ReadoutsError("INPUT_INVALID", `${stageFile}: no "checkpoint" (is the stage finished?)`, {
         file: stageFile,
       });
     }
@@ -154,7 +164,7 @@ async function openSae(folder: string): Promise<{ sae: Sae; folder: string }> {
   try {
     return { sae: await loadSae(dir), folder };
   } catch (e) {
-    throw new SteerError("CONFIG_INVALID", `SAE ${dir}: ${(e as Error).message}`, { file: dir });
+    throw new ReadoutsError("INPUT_INVALID", `SAE ${dir}: ${(e as Error).message}`, { file: dir });
   }
 }
 
@@ -168,12 +178,12 @@ function compareRanked(stageFolder: string, rank: number, where: string): number
   const file = path.join(diffingRunOf(stageFolder), "compare", "latents.json");
   if (!fs.existsSync(file)) {
     const message = `${where}.latent: compareRank needs the diffing run's compare/latents.json; ${file} does not exist (run \`pnpm --filter diffing compare\`)`;
-    throw new SteerError("CONFIG_INVALID", message, { file, field: `${where}.latent` });
+    throw new ReadoutsError("CONFIG_INVALID", message, { file, field: `${where}.latent` });
   }
   const rows = (JSON.parse(fs.readFileSync(file, "utf8")) as { latents: { latent: number; rank: number }[] }).latents;
   const row = rows.find((r) => r.rank === rank);
   if (!row) {
-    throw new SteerError("CONFIG_INVALID", `${where}.latent: ${file} has no rank ${rank}`, { file, got: rank });
+    throw new ReadoutsError("CONFIG_INVALID", `${where}.latent: ${file} has no rank ${rank}`, { file, got: rank });
   }
   return row.latent;
 }

@@ -3,9 +3,9 @@
  * relative paths resolve from the config file's folder).
  */
 import * as path from "node:path";
-import { configFields, deepFreeze, type ModelRef, resolveModelRef } from "@difflens/app-kit";
+import { type ModelRef, resolveModelRef } from "@difflens/app-kit";
 import { parseSystemCondition, type RegionKind, type SystemCondition } from "@difflens/chat";
-import { SteerError } from "./steer-error.ts";
+import { deepFreeze, fields } from "../config-fields.ts";
 
 /** Which latent of an SAE: an index, or the latent at `compareRank` (1 = top) of a diffing run's compare ranking. */
 export type LatentRef = number | { readonly compareRank: number };
@@ -46,7 +46,7 @@ export interface SteerConfig {
   readonly reference: ModelRef | null;
   readonly conditionLabel: string;
   readonly condition: SystemCondition;
-  /** Prompt texts (user messages) with ids. */
+  /** Prompt texts (user messages) with ids, or "builtin" / a JSONL file (read when the run starts). */
   readonly prompts: string | readonly { readonly id: string; readonly text: string }[];
   readonly saes: Readonly<Record<number, string>>;
   readonly hook: string;
@@ -80,8 +80,6 @@ const KEYS = [
 ] as const;
 const CLAMP_KEYS = ["kind", "layer", "hook", "sae", "latent", "value"];
 const ADD_KEYS = ["kind", "layer", "hook", "sae", "latent", "directionFile", "alpha", "alphas"];
-
-const fields = configFields(SteerError);
 
 export function resolveSteerConfig(raw: unknown, baseDir: string, file?: string): SteerConfig {
   const rec = fields.objectWithKeys("steer", raw, KEYS, file);
@@ -161,17 +159,18 @@ function resolveSaes(input: unknown, abs: (p: string) => string): Record<number,
 
 function resolvePrompts(input: unknown, abs: (p: string) => string): SteerConfig["prompts"] {
   if (input === undefined) {
-    return fields.fail("CONFIG_INVALID", "steer.prompts is required: a list of texts or a JSONL file", {
+    return fields.fail("CONFIG_INVALID", 'steer.prompts is required: a list of texts, "builtin" or a JSONL file', {
       field: "steer.prompts",
     });
   }
+  if (input === "builtin") return input;
   if (typeof input === "string" && input !== "") return abs(input);
   if (Array.isArray(input) && input.length > 0 && input.every((p) => typeof p === "string" && p !== "")) {
     return input.map((text, i) => ({ id: `p${i}`, text }));
   }
   return fields.fail(
     "CONFIG_INVALID",
-    `steer.prompts: expected a JSONL file or a non-empty list of texts, got ${JSON.stringify(input)}`,
+    `steer.prompts: expected "builtin", a JSONL file or a non-empty list of texts, got ${JSON.stringify(input)}`,
     { field: "steer.prompts", expected: "a .jsonl path or [text, …]", got: input },
   );
 }

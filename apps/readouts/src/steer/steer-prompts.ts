@@ -2,42 +2,16 @@
  * The steer run's inputs in tokens: each prompt rendered as a user turn under the condition (assistant header
  * appended), with where steering starts; the target tokens' ids.
  */
-import * as fs from "node:fs";
 import { type ChatTemplate, findRegions, tokenizeChat } from "@difflens/chat";
 import type { Tokenizer } from "@difflens/tokenizer";
+import { ReadoutsError } from "../errors.ts";
+import { type Prompt, readPrompts } from "../sae-conditions/prompt-files.ts";
 import type { SteerConfig } from "./steer-config.ts";
-import { SteerError } from "./steer-error.ts";
 import type { PromptInput } from "./steer-metrics.ts";
 
-/** The config's prompts: inline texts, or a JSONL file of {"id", "text"} lines. */
-export function readPrompts(config: SteerConfig): Array<{ id: string; text: string }> {
-  if (typeof config.prompts !== "string") return [...config.prompts];
-  const file = config.prompts;
-  if (!fs.existsSync(file)) {
-    throw new SteerError("CONFIG_INVALID", `steer.prompts: ${file} does not exist`, { file, field: "steer.prompts" });
-  }
-  const out: Array<{ id: string; text: string }> = [];
-  const seen = new Set<string>();
-  for (const [i, line] of fs.readFileSync(file, "utf8").split("\n").entries()) {
-    if (line.trim() === "") continue;
-    const bad = (why: string): never => {
-      const message = `${file}:${i + 1}: ${why}; expected {"id": "<unique string>", "text": "<prompt>"}`;
-      throw new SteerError("CONFIG_INVALID", message, { file, line: i + 1 });
-    };
-    let row: unknown;
-    try {
-      row = JSON.parse(line);
-    } catch {
-      bad("not JSON");
-    }
-    const { id, text } = (row ?? {}) as { id?: unknown; text?: unknown };
-    if (typeof id !== "string" || id === "" || typeof text !== "string" || text === "") bad("missing id or text");
-    if (seen.has(id as string)) bad(`duplicate id "${id}"`);
-    seen.add(id as string);
-    out.push({ id: id as string, text: text as string });
-  }
-  if (out.length === 0) throw new SteerError("CONFIG_INVALID", `${file}: no prompts`, { file });
-  return out;
+/** The config's prompts: inline texts, or "builtin" / a JSONL file of {"id", "text"} lines (as sae-conditions reads them). */
+export function steerPrompts(config: SteerConfig): Prompt[] {
+  return typeof config.prompts === "string" ? readPrompts(config.prompts) : [...config.prompts];
 }
 
 /** Every prompt tokenized under the condition, with the first position steering acts on. */
@@ -47,7 +21,7 @@ export async function preparePrompts(
   template: ChatTemplate,
 ): Promise<PromptInput[]> {
   const out: PromptInput[] = [];
-  for (const { id, text } of readPrompts(config)) {
+  for (const { id, text } of steerPrompts(config)) {
     const chat = await tokenizeChat(tokenizer, template, [{ role: "user", content: text }], {
       condition: config.condition,
       addGenerationPrompt: true,
@@ -61,7 +35,7 @@ export async function preparePrompts(
       if (region === undefined || region.positions.length === 0) {
         const what = `${pos.fromRegion.role}:${pos.fromRegion.kind}`;
         const message = `steer.positions: prompt "${id}" under ${config.conditionLabel} has no ${what} region`;
-        throw new SteerError("CONFIG_INVALID", message, { field: "steer.positions", got: what });
+        throw new ReadoutsError("CONFIG_INVALID", message, { field: "steer.positions", got: what });
       }
       firstSteered = region.positions[0]!;
     }
@@ -86,7 +60,7 @@ export async function resolveTargets(
     const { ids } = await tokenizer.encode(token, { addSpecialTokens: false });
     if (ids.length !== 1) {
       const message = `steer.targets: ${JSON.stringify(token)} is ${ids.length} tokens; each target must be one token`;
-      throw new SteerError("CONFIG_INVALID", message, { field: "steer.targets", got: token });
+      throw new ReadoutsError("CONFIG_INVALID", message, { field: "steer.targets", got: token });
     }
     out.push({ token, id: ids[0]! });
   }

@@ -305,7 +305,7 @@ function makeSpread(
 }
 
 /** Keeps the K largest values of a stream in ascending order in buf[off .. off+K). */
-function insertTop(buf: Float64Array, off: number, K: number, v: number): void {
+export function insertTop(buf: Float64Array, off: number, K: number, v: number): void {
   if (v <= (buf[off] as number)) return;
   let i = 0;
   while (i + 1 < K && (buf[off + i + 1] as number) < v) {

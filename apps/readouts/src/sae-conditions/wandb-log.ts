@@ -1,0 +1,63 @@
+/** The run's W&B record (offline by default: a local folder inside the run folder, `pnpm difflens-wandb sync` uploads it). */
+import * as path from "node:path";
+import { init as wandbInit } from "@difflens/wandb";
+import type { SaeConditionsConfig } from "./config.ts";
+import type { SaeConditionsResults } from "./results.ts";
+
+/** Logs one step per layer (Track A p, Track B counts, similarities) and the results' files; returns the folder or null. */
+export async function logToWandb(
+  config: SaeConditionsConfig,
+  results: SaeConditionsResults,
+  runDir: string,
+  files: readonly string[],
+  log: (line: string) => void,
+): Promise<string | null> {
+  if (config.wandb.mode === "disabled") return null;
+  const run = wandbInit(
+    {
+      project: config.wandb.project,
+      entity: config.wandb.entity,
+      mode: config.wandb.mode,
+      dir: path.join(runDir, "wandb"),
+      name: config.name,
+      jobType: "sae-conditions",
+      config: {
+        position: results.position,
+        encodeRule: results.encodeRule,
+        layers: config.layers,
+        conditions: results.conditions.map((c) => c.label),
+        nPrompts: results.nPrompts,
+        model: results.model,
+      },
+      onMissingApiKey: "offline",
+      silent: true,
+    },
+    (m) => log(`wandb: ${m}`),
+  );
+  for (const [step, l] of results.layers.entries()) {
+    const metrics: Record<string, number> = { layer: l.layer, mean_l0: l.meanL0 };
+    for (const b of l.trackB) {
+      const key = b.pair.join(" vs ");
+      metrics[`trackB/${key}/familywise`] = b.counts.familywise;
+      metrics[`trackB/${key}/per_feature`] = b.counts.perFeature;
+      metrics[`trackB/${key}/degenerate`] = b.counts.degenerate;
+    }
+    for (const a of l.trackA ?? []) {
+      const key = a.pair.join(" vs ");
+      metrics[`trackA/${key}/T`] = a.statistic;
+      metrics[`trackA/${key}/null_mean`] = a.nullMean;
+      metrics[`trackA/${key}/p`] = a.pValue;
+    }
+    const { labels, matrix } = l.similarity;
+    for (let i = 0; i < labels.length; i++) {
+      for (let j = i + 1; j < labels.length; j++) {
+        const v = matrix[i]![j];
+        if (v !== null && v !== undefined) metrics[`similarity/${labels[i]} vs ${labels[j]}`] = v;
+      }
+    }
+    run.log(metrics, step);
+  }
+  for (const file of files) run.saveFile(path.relative(runDir, file), { path: file });
+  const done = await run.finish({ exitCode: 0 });
+  return done.folder ?? null;
+}
