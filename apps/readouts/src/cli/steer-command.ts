@@ -55,8 +55,11 @@ async function steerCommand(flags: ParsedFlags, log: Log): Promise<number> {
     const made = await toySteer(TOY_CACHE, seed);
     config = made.config;
     runName = `toy-seed-${seed}`;
-    toyNote = { seed, plantedCondition: made.toy.plantedCondition, uLatent: made.toy.uLatent, cache: TOY_CACHE };
-    log(`steer: the embedded toy (seed ${seed}) — planted model, u latent ${made.toy.uLatent} clamped to 0`);
+    toyNote = { seed, plantedCondition: made.toy.plantedCondition, sae: made.sae.folder, uLatent: made.sae.uLatent };
+    log(
+      `steer: the embedded toy (seed ${seed}) — the planted model under ${made.toy.plantedCondition}, its u latent ` +
+        `${made.sae.uLatent} clamped to 0 after layer 0; reference: the unplanted base`,
+    );
   }
   const runDir = path.resolve(
     typeof flags["run-dir"] === "string" ? flags["run-dir"] : path.join(REPO, "runs/readouts/steer", runName),
