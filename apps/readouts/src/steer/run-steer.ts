@@ -6,7 +6,9 @@
 import * as path from "node:path";
 import { loadModelRef, type OpenedModel, openModel, writeJsonLines } from "@difflens/app-kit";
 import { type Log, writeJsonAtomic } from "@difflens/common";
-import { type Model, parseHookName } from "@difflens/runtime";
+import { type Model, parseHookName, type Qwen2Config, readModelConfig, resolveModelFolder } from "@difflens/runtime";
+import type { Tokenizer } from "@difflens/tokenizer";
+import { ReadoutsError } from "../errors.ts";
 import { type ResolvedIntervention, resolveInterventions } from "./interventions.ts";
 import type { SteerConfig } from "./steer-config.ts";
 import {
@@ -17,7 +19,7 @@ import {
   type TargetStanding,
   whereNextProbability,
 } from "./steer-metrics.ts";
-import { preparePrompts, resolveTargets } from "./steer-prompts.ts";
+import { preparePrompts, resolveTargets, steerPrompts } from "./steer-prompts.ts";
 import { writeSweepFigure } from "./sweep-figure.ts";
 
 export interface SettingSummary {
@@ -83,14 +85,17 @@ export async function openSteerModels(config: SteerConfig): Promise<SteerModels 
 
 export async function runSteer(config: SteerConfig, options: RunSteerOptions): Promise<SteerResults> {
   const log = options.log ?? (() => {});
+  // every input checked against the model's config.json before any weights load
+  const modelConfig = options.models?.model.model.config ?? modelConfigOf(config);
+  steerPrompts(config);
+  const interventions = await resolveInterventions(config, {
+    dModel: modelConfig.dModel,
+    checkHook: (name) => parseHookName(name, modelConfig),
+  });
   const own = options.models ? null : await openSteerModels(config);
   const { model: opened, reference } = options.models ?? own!;
   try {
     const model = opened.model;
-    const interventions = await resolveInterventions(config, {
-      dModel: model.config.dModel,
-      checkHook: (name) => parseHookName(name, model.config),
-    });
     const prompts = await preparePrompts(config, opened.tokenizer, opened.template);
     const targets = await resolveTargets(config.targets, opened.tokenizer);
     const swept = interventions.findIndex((it) => it.alphas.length > 1);
@@ -108,7 +113,7 @@ export async function runSteer(config: SteerConfig, options: RunSteerOptions): P
       if (baseline.referenceLogits) {
         referenceWhere.push(whereNextProbability(baseline.referenceLogits, baseline.fed, targets).map((w) => w.mean));
       }
-      const decode = (tokens: readonly number[]) => opened.tokenizer.decode(tokens);
+      const decode = (tokens: readonly number[]) => decodeLenient(opened.tokenizer, tokens);
       const row: Record<string, unknown> = {
         id: p.id,
         text: p.text,
@@ -166,6 +171,34 @@ export async function runSteer(config: SteerConfig, options: RunSteerOptions): P
   } finally {
     own?.close();
   }
+}
+
+function modelConfigOf(config: SteerConfig): Qwen2Config {
+  try {
+    return readModelConfig(resolveModelFolder(config.model.path));
+  } catch (e) {
+    const message = `steer.model: ${(e as Error).message}`;
+    throw new ReadoutsError("INPUT_INVALID", message, { field: "steer.model", file: config.model.path });
+  }
+}
+
+/**
+ * Text of generated tokens; ids the tokenizer does not know (a model's padding rows of the embedding, which a random
+ * or steered model can emit) are written as ⟨id⟩.
+ */
+async function decodeLenient(tokenizer: Tokenizer, tokens: readonly number[]): Promise<string> {
+  let text = "";
+  let run: number[] = [];
+  for (const id of [...tokens, -1]) {
+    if (id >= 0 && tokenizer.idToToken(id) !== null) {
+      run.push(id);
+      continue;
+    }
+    if (run.length > 0) text += await tokenizer.decode(run);
+    run = [];
+    if (id >= 0) text += `⟨${id}⟩`;
+  }
+  return text;
 }
 
 function describe(ref: { path: string; adapter: string | null }): string {
