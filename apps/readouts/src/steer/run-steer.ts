@@ -146,7 +146,7 @@ export async function runSteer(config: SteerConfig, options: RunSteerOptions): P
         ? { minKlDrop: config.minKlDrop, passed: (best.klDrop ?? 0) >= config.minKlDrop }
         : null;
     const figures =
-      options.figures === false
+      options.figures === false || settings.length < 2
         ? []
         : await writeSweepFigure(path.join(options.runDir, "alpha-sweep"), { base, settings, swept: swept >= 0 });
     const results: SteerResults = {

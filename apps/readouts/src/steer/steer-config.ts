@@ -36,7 +36,7 @@ export type InterventionConfig =
 export type PositionsConfig =
   | "all"
   | "generated"
-  | { readonly fromRegion: { readonly role: string; readonly kind: RegionKind } };
+  | { readonly fromRegion: { readonly role: string | null; readonly kind: RegionKind } };
 
 const REGION_KINDS: readonly RegionKind[] = ["header", "content", "structural", "generation-prompt"];
 
@@ -177,11 +177,13 @@ function resolvePrompts(input: unknown, abs: (p: string) => string): SteerConfig
 
 function resolvePositions(input: unknown): PositionsConfig {
   if (input === undefined || input === "all" || input === "generated") return input ?? "all";
-  const m = typeof input === "string" ? /^from:([a-z]+):([a-z-]+)$/.exec(input) : null;
-  if (m && REGION_KINDS.includes(m[2] as RegionKind)) return { fromRegion: { role: m[1]!, kind: m[2] as RegionKind } };
+  const m = typeof input === "string" ? /^from:(?:([a-z]+):)?([a-z-]+)$/.exec(input) : null;
+  if (m && REGION_KINDS.includes(m[2] as RegionKind)) {
+    return { fromRegion: { role: m[1] ?? null, kind: m[2] as RegionKind } };
+  }
   return fields.fail(
     "CONFIG_INVALID",
-    `steer.positions: expected "all", "generated" or "from:<role>:<kind>" (kind: ${REGION_KINDS.join(" | ")}; e.g. "from:user:content"), got ${JSON.stringify(input)}`,
+    `steer.positions: expected "all", "generated" or "from:[<role>:]<kind>" (kind: ${REGION_KINDS.join(" | ")}; e.g. "from:user:content"), got ${JSON.stringify(input)}`,
     { field: "steer.positions", got: input },
   );
 }

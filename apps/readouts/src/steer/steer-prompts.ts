@@ -31,9 +31,10 @@ export async function preparePrompts(
     let firstSteered = 0;
     if (pos === "generated") firstSteered = ids.length;
     else if (pos !== "all") {
-      const region = findRegions(chat, { role: pos.fromRegion.role, kind: pos.fromRegion.kind })[0];
+      const { role, kind } = pos.fromRegion;
+      const region = findRegions(chat, role === null ? { kind } : { role, kind })[0];
       if (region === undefined || region.positions.length === 0) {
-        const what = `${pos.fromRegion.role}:${pos.fromRegion.kind}`;
+        const what = role === null ? kind : `${role}:${kind}`;
         const message = `steer.positions: prompt "${id}" under ${config.conditionLabel} has no ${what} region`;
         throw new ReadoutsError("CONFIG_INVALID", message, { field: "steer.positions", got: what });
       }
