@@ -116,6 +116,7 @@ describe("steer config", () => {
       { ...minimal, generate: { greedy: true, temperature: 1 } },
       /greedy: true with temperature/,
     ],
+    ["a check without a reference", { ...minimal, minKlDrop: 0.5 }, /steer\.minKlDrop: the check needs a reference/],
     ["no prompts", { ...minimal, prompts: [] }, /steer\.prompts: expected "builtin", a JSONL file/],
   ];
   it.each(bad)("rejects %s in one line naming the field", (_name, raw, message) => {

@@ -4,7 +4,7 @@
  * figure written into `runDir`.
  */
 import * as path from "node:path";
-import { loadModelRef, type OpenedModel, openModel, writeJsonLines } from "@difflens/app-kit";
+import { describeModelRef, loadModelRef, type OpenedModel, openModel, writeJsonLines } from "@difflens/app-kit";
 import { type Log, writeJsonAtomic } from "@difflens/common";
 import { type Model, parseHookName, type Qwen2Config, readModelConfig, resolveModelFolder } from "@difflens/runtime";
 import type { Tokenizer } from "@difflens/tokenizer";
@@ -151,7 +151,7 @@ export async function runSteer(config: SteerConfig, options: RunSteerOptions): P
         : await writeSweepFigure(path.join(options.runDir, "alpha-sweep"), { base, settings, swept: swept >= 0 });
     const results: SteerResults = {
       model: opened.description,
-      reference: config.reference ? describe(config.reference) : null,
+      reference: config.reference ? describeModelRef(config.reference) : null,
       condition: config.conditionLabel,
       positions: config.positions,
       interventions: interventions.map(describeIntervention),
@@ -199,10 +199,6 @@ async function decodeLenient(tokenizer: Tokenizer, tokens: readonly number[]): P
     if (id >= 0) text += `⟨${id}⟩`;
   }
   return text;
-}
-
-function describe(ref: { path: string; adapter: string | null }): string {
-  return ref.adapter === null ? ref.path : `${ref.path} + LoRA ${ref.adapter}`;
 }
 
 function describeIntervention(it: ResolvedIntervention) {

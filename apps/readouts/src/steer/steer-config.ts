@@ -122,6 +122,12 @@ export function resolveSteerConfig(raw: unknown, baseDir: string, file?: string)
       field: "steer.generate.greedy",
     });
   }
+  const minKlDrop = fields.num("steer", rec, "minKlDrop", null, { min: 0, max: 1, nullable: true });
+  if (minKlDrop !== null && reference === null) {
+    fields.fail("CONFIG_INVALID", "steer.minKlDrop: the check needs a reference model (steer.reference)", {
+      field: "steer.minKlDrop",
+    });
+  }
   return deepFreeze({
     file: file ?? null,
     model,
@@ -139,7 +145,7 @@ export function resolveSteerConfig(raw: unknown, baseDir: string, file?: string)
       temperature: greedy ? 0 : temperature,
       seed: fields.num("steer.generate", gen, "seed", 0, { int: true }),
     },
-    minKlDrop: fields.num("steer", rec, "minKlDrop", null, { min: 0, max: 1, nullable: true }),
+    minKlDrop,
     seed: fields.num("steer", rec, "seed", 0, { int: true }),
   });
 }
