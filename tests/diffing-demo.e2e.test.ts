@@ -120,11 +120,12 @@ describe("diffing demo (toy pair)", () => {
     expect(Number.isFinite(asStated.best!.klDrop)).toBe(true);
   }, 60_000);
 
-  // Measured (seed 0): the top-ranked latent's MF decoder row has |cos| ≈ 0.29 with u and lowers the KL at no α of
-  // the sweep (best α is the unsteered end). Kept as the hypothesis states it: this test turns red once it holds.
+  // Measured (seed 0): the top-ranked latent's MF decoder row has |cos| ≈ 0.29 with u and raises the KL at every α
+  // of the sweep (least bad: α 1.5, drop −0.18). Kept as the hypothesis states it: this test turns red once it holds.
   it.fails("hypothesis 2 as stated (the top-ranked latent's decoder row) does not hold on the toy", () => {
-    expect(asStated!.best!.klDrop).toBeGreaterThanOrEqual(0.5);
-    expect(asStated!.best!.targets[0]!.whereNext!).toBeGreaterThan(asStated!.unsteered.targets[0]!.whereNext!);
+    if (asStated === undefined) return; // no measurement: returning fails this expected-failure test
+    expect(asStated.best!.klDrop).toBeGreaterThanOrEqual(0.5);
+    expect(asStated.best!.targets[0]!.whereNext!).toBeGreaterThan(asStated.unsteered.targets[0]!.whereNext!);
   });
 
   it("fails the check for the control without a plant (|cos| < 0.5)", async () => {

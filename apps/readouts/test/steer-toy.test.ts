@@ -1,7 +1,8 @@
 /**
  * The steer command on the embedded conditions toy: clamping the u latent to 0 in the planted model lowers
  * KL(unplanted ‖ planted) by ≥ 50% over several seeds; the CLI writes its run folder (run.json, results, figure),
- * refuses to overwrite it without --force and answers bad input with exit 2 and no folder.
+ * checks inputs alone with --dry-run, refuses to overwrite without --force and answers bad input with exit 2 and no
+ * folder.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -60,6 +61,8 @@ describe("steer on the conditions toy", () => {
     const runDir = path.join(tmp, "cli-run");
     const lines: string[] = [];
     const log = (line: string) => lines.push(line);
+    expect(await main(["steer", "--config", good, "--run-dir", runDir, "--dry-run"], log)).toBe(0);
+    expect(fs.existsSync(runDir)).toBe(false);
     expect(await main(["steer", "--config", good, "--run-dir", runDir], log)).toBe(0);
     for (const f of [
       "run.json",

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   CONFIG_FLAG,
+  DRY_RUN_FLAG,
   FORCE_FLAG,
   loadConfigFile,
   RUN_DIR_FLAG,
@@ -16,7 +17,7 @@ import {
 } from "@difflens/app-kit";
 import { type Command, type Log, type ParsedFlags, UsageError } from "@difflens/common";
 import { ReadoutsError } from "../errors.ts";
-import { runSteer, type SteerResults } from "../steer/run-steer.ts";
+import { checkSteerInputs, runSteer, type SteerResults } from "../steer/run-steer.ts";
 import { resolveSteerConfig, type SteerConfig } from "../steer/steer-config.ts";
 import { toySteer } from "../steer/toy-steer.ts";
 
@@ -33,6 +34,7 @@ export const STEER_COMMAND: Command = {
       help: "run folder (default runs/readouts/steer/<config name> or …/steer/toy-seed-<N>); refused when not empty unless --force",
     },
     FORCE_FLAG,
+    DRY_RUN_FLAG,
     { name: "seed", kind: "number", value: "N", help: "the embedded toy's seed (default 0; without --config only)" },
   ],
   notes: [
@@ -64,6 +66,19 @@ async function steerCommand(flags: ParsedFlags, log: Log): Promise<number> {
   const runDir = path.resolve(
     typeof flags["run-dir"] === "string" ? flags["run-dir"] : path.join(REPO, "runs/readouts/steer", runName),
   );
+  if (flags["dry-run"]) {
+    const { interventions, prompts } = await checkSteerInputs(config);
+    const settings = Math.max(...interventions.map((it) => it.alphas.length));
+    process.stdout.write(
+      [
+        `steer (dry run): inputs checked; nothing was written`,
+        `  model ${config.model.path}${config.reference ? `; reference ${config.reference.path}` : ""}; condition ${config.conditionLabel}`,
+        ...interventions.map((it) => `  ${it.label} (α ${it.alphas.join(", ")})`),
+        `  ${prompts} prompts × ${settings} setting(s), ${config.generate.maxNewTokens} new tokens each → ${runDir}`,
+      ].join("\n") + "\n",
+    );
+    return 0;
+  }
   const event = startRunEvent("steer");
   const results = await writeOutputFolder(
     runDir,

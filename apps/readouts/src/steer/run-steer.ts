@@ -83,15 +83,25 @@ export async function openSteerModels(config: SteerConfig): Promise<SteerModels 
   };
 }
 
-export async function runSteer(config: SteerConfig, options: RunSteerOptions): Promise<SteerResults> {
-  const log = options.log ?? (() => {});
-  // every input checked against the model's config.json before any weights load
-  const modelConfig = options.models?.model.model.config ?? modelConfigOf(config);
-  steerPrompts(config);
+/**
+ * Every input checked against the model's config.json before any weights load: the model folder, the prompts, each
+ * intervention's SAE, latent, hook and direction. Returns the interventions ready to hook and the prompt count.
+ */
+export async function checkSteerInputs(
+  config: SteerConfig,
+  modelConfig: Qwen2Config = modelConfigOf(config),
+): Promise<{ interventions: ResolvedIntervention[]; prompts: number }> {
+  const prompts = steerPrompts(config).length;
   const interventions = await resolveInterventions(config, {
     dModel: modelConfig.dModel,
     checkHook: (name) => parseHookName(name, modelConfig),
   });
+  return { interventions, prompts };
+}
+
+export async function runSteer(config: SteerConfig, options: RunSteerOptions): Promise<SteerResults> {
+  const log = options.log ?? (() => {});
+  const { interventions } = await checkSteerInputs(config, options.models?.model.model.config);
   const own = options.models ? null : await openSteerModels(config);
   const { model: opened, reference } = options.models ?? own!;
   try {
