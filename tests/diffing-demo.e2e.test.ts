@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { loadSae } from "@difflens/sae";
 import { useBackend } from "@difflens/tensor";
-import { leadingRightSingularVector, loadDiffingConfig, runDemo } from "diffing";
+import { leadingRightSingularVector, loadDiffingConfig, runDemo, TOY_HOOK } from "diffing";
 import { openSteerModels, resolveSteerConfig, runSteer, type SteerResults } from "readouts";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -63,7 +63,8 @@ describe("diffing demo (toy pair)", () => {
   let asStated: SteerResults | undefined;
   it("hypothesis 2: the base + α × the run's recovered direction halves KL(chat ‖ base) and raises p(<|im_end|>)", async () => {
     const run = path.join(tmp, "plant");
-    const toyDir = path.join(tmp, "toy-models/v2/seed-0");
+    const cache = path.join(tmp, "toy-models");
+    const toyDir = path.join(cache, fs.readdirSync(cache).find((v) => /^v\d+$/.test(v))!, "seed-0");
     const stage = (s: string) => path.join(run, "stages", s);
     const checkpoint = async (s: string) =>
       loadSae(path.join(run, JSON.parse(fs.readFileSync(path.join(stage(s), "stage.json"), "utf8")).checkpoint));
@@ -97,7 +98,7 @@ describe("diffing demo (toy pair)", () => {
     };
     const alphas = [-3, -1.5, 1.5, 3]; // the direction's sign is arbitrary: both ways
     const recovered = resolveSteerConfig(
-      { ...common, interventions: [{ kind: "add", hook: "blocks.1.hook_resid_pre", directionFile, alphas }] },
+      { ...common, interventions: [{ kind: "add", hook: TOY_HOOK, directionFile, alphas }] },
       tmp,
     );
     // the hypothesis as the issue states it: the decoder row of the latent at the top of the compare ranking

@@ -37,13 +37,7 @@ export { type InputNormalization, Sae, type SaeActivation, type SaeSpec, type Sa
 export { codesL0, codesToDense, type SparseCodes } from "./sparse-codes.ts";
 export { type SpliceMetrics, type SpliceModel, spliceMetrics } from "./splice.ts";
 export { readDirectionFile } from "./steering/direction-file.ts";
-export {
-  checkSteeringPositions,
-  type SteeringCall,
-  type SteeringHook,
-  type SteeringPositions,
-  targetRows,
-} from "./steering/steering-hook.ts";
+export type { SteeringCall, SteeringHook, SteeringPositions } from "./steering/steering-hook.ts";
 export {
   type AddDirectionOptions,
   addDirectionHook,
