@@ -70,12 +70,12 @@ async function steerCommand(flags: ParsedFlags, log: Log): Promise<number> {
     const { interventions, prompts } = await checkSteerInputs(config);
     const settings = Math.max(...interventions.map((it) => it.alphas.length));
     process.stdout.write(
-      [
+      `${[
         `steer (dry run): inputs checked; nothing was written`,
         `  model ${config.model.path}${config.reference ? `; reference ${config.reference.path}` : ""}; condition ${config.conditionLabel}`,
         ...interventions.map((it) => `  ${it.label} (α ${it.alphas.join(", ")})`),
         `  ${prompts} prompts × ${settings} setting(s), ${config.generate.maxNewTokens} new tokens each → ${runDir}`,
-      ].join("\n") + "\n",
+      ].join("\n")}\n`,
     );
     return 0;
   }
@@ -100,15 +100,16 @@ async function steerCommand(flags: ParsedFlags, log: Log): Promise<number> {
 
 export function formatSteer(r: SteerResults, runDir: string): string {
   const f = (v: number | null, digits = 4) => (v === null || !Number.isFinite(v) ? "—" : v.toFixed(digits));
+  const prob = (v: number | null) => (v === null ? "—" : v < 1e-3 ? v.toExponential(2) : v.toFixed(4));
   const lines = [
     `model ${r.model}${r.reference ? `; reference ${r.reference}` : ""}; condition ${r.condition}`,
     ...r.interventions.map((it) => `  ${it.label}`),
     "  α        next-token KL   KL(ref‖model)   drop    " +
-      r.unsteered.targets.map((t) => `p(${t.token}) where next`).join("  "),
-    `  unsteered ${f(0)}          ${f(r.unsteered.klToReference)}          —       ${r.unsteered.targets.map((t) => f(t.whereNext)).join("  ")}`,
+      r.unsteered.targets.map((t) => `p(${JSON.stringify(t.token)}) where next`).join("  "),
+    `  unsteered ${f(0)}          ${f(r.unsteered.klToReference)}          —       ${r.unsteered.targets.map((t) => prob(t.whereNext)).join("  ")}`,
     ...r.settings.map(
       (s) =>
-        `  ${String(s.alpha).padEnd(8)} ${f(s.nextTokenKl)}          ${f(s.klToReference)}          ${f(s.klDrop, 3)}   ${s.targets.map((t) => f(t.whereNext)).join("  ")}`,
+        `  ${String(s.alpha).padEnd(8)} ${f(s.nextTokenKl)}          ${f(s.klToReference)}          ${f(s.klDrop, 3)}   ${s.targets.map((t) => prob(t.whereNext)).join("  ")}`,
     ),
   ];
   if (r.best)
