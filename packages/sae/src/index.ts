@@ -38,6 +38,15 @@ export { densityHistogram, type MetricsLogger } from "./metrics-logger.ts";
 export { type InputNormalization, Sae, type SaeActivation, type SaeSpec, type SaeWeights } from "./sae.ts";
 export { codesL0, codesToDense, type SparseCodes } from "./sparse-codes.ts";
 export { type SpliceMetrics, type SpliceModel, spliceMetrics } from "./splice.ts";
+export { readDirectionFile } from "./steering/direction-file.ts";
+export type { SteeringCall, SteeringHook, SteeringPositions } from "./steering/steering-hook.ts";
+export {
+  type AddDirectionOptions,
+  addDirectionHook,
+  type ClampLatentOptions,
+  clampLatentHook,
+  saeDecoderDirection,
+} from "./steering/steering-hooks.ts";
 export {
   DEFAULT_SAE_TRAIN_CONFIG,
   effectiveKAux,
