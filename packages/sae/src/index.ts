@@ -32,6 +32,7 @@ export {
   writeSparsify,
 } from "./formats/formats.ts";
 export { PICKLE_ALLOW_LIST, readPickle } from "./formats/pickle.ts";
+export { readSaeShape, type SaeShape } from "./formats/sae-shape.ts";
 export { readTorchStateDict, type TorchTensor } from "./formats/torch-load.ts";
 export { type TorchSaveTensor, writeTorchStateDict } from "./formats/torch-save.ts";
 export { densityHistogram, type MetricsLogger } from "./metrics-logger.ts";
