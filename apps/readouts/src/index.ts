@@ -1,6 +1,7 @@
 // readouts: readouts of a chat model (seed 000's SAE conditions, steering). The CLI is src/cli/main.ts.
 
 export { COMMANDS, main } from "./cli/main.ts";
+export { formatSteer, STEER_COMMAND } from "./cli/steer-command.ts";
 export { ReadoutsError, type ReadoutsErrorCode } from "./errors.ts";
 export type { Similarity, TopFeature, TrackAPairResult, TrackBPairResult } from "./sae-conditions/analyze-layer.ts";
 export type { BehaviourLayerResult } from "./sae-conditions/behaviour-link.ts";
@@ -21,3 +22,13 @@ export {
   type RunSaeConditionsOptions,
   runSaeConditions,
 } from "./sae-conditions/run-sae-conditions.ts";
+export {
+  openSteerModels,
+  type RunSteerOptions,
+  runSteer,
+  type SettingSummary,
+  type SteerModels,
+  type SteerResults,
+} from "./steer/run-steer.ts";
+export { type InterventionConfig, resolveSteerConfig, type SteerConfig } from "./steer/steer-config.ts";
+export { toySteer, toySteerConfig } from "./steer/toy-steer.ts";

@@ -3,6 +3,7 @@
 /** The one token-batch type, declared in @difflens/tokenizer (with `padTokenRows`, which lays one out). */
 export type { TokenBatch } from "@difflens/tokenizer";
 export { directLogitAttribution, klDivergence, logitLens, perTokenLoss } from "./analysis/analysis.ts";
+export { type TokenStanding, tokenStandings } from "./analysis/token-probability.ts";
 export type { LogitsMode } from "./architectures/qwen2.ts";
 export type { Qwen2LayerWeights, Qwen2Weights, TensorSource } from "./architectures/qwen2-weights.ts";
 export { mapSource, qwen2WeightShapes } from "./architectures/qwen2-weights.ts";

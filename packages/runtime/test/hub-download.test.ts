@@ -179,4 +179,32 @@ describe("difflens-download command line (local 127.0.0.1 server)", () => {
       expect(error.facts.fix).toContain("pnpm difflens-download ORG/NAME");
     }
   });
+  it("--file fetches exactly the named files of a repo without a root config.json (an SAE repo)", async () => {
+    const sae = "resid_post_layer_1/trainer_0";
+    files.set(`${sae}/ae.pt`, Buffer.from("not really torch, only bytes"));
+    files.set(`${sae}/config.json`, Buffer.from('{"trainer": {"k": 4}}'));
+    const rootConfig = files.get("config.json")!;
+    files.delete("config.json");
+    try {
+      const cacheDir = path.join(tmp, "cache-files");
+      gets.length = 0;
+      const out: string[] = [];
+      const argv = ["org/tiny", "--cache-dir", cacheDir, "--endpoint", endpoint];
+      const code = await downloadCli([...argv, "--file", `${sae}/ae.pt`, "--file", `${sae}/config.json`], {
+        out: (text) => void out.push(text),
+        log: () => {},
+      });
+      expect(code).toBe(0);
+      const snap = out.join("").trim();
+      expect(gets.sort()).toEqual([`${sae}/ae.pt`, `${sae}/config.json`]);
+      expect(fs.readFileSync(path.join(snap, sae, "ae.pt"), "utf8")).toBe("not really torch, only bytes");
+      const offline = await downloadModel("org/tiny", { cacheDir, offline: true, files: [`${sae}/config.json`] });
+      expect(offline).toBe(snap);
+      await expect(downloadModel("org/tiny", { cacheDir, offline: true })).rejects.toThrow(/offline/);
+    } finally {
+      files.set("config.json", rootConfig);
+      files.delete(`${sae}/ae.pt`);
+      files.delete(`${sae}/config.json`);
+    }
+  });
 });

@@ -32,12 +32,22 @@ export {
   writeSparsify,
 } from "./formats/formats.ts";
 export { PICKLE_ALLOW_LIST, readPickle } from "./formats/pickle.ts";
+export { readSaeShape, type SaeShape } from "./formats/sae-shape.ts";
 export { readTorchStateDict, type TorchTensor } from "./formats/torch-load.ts";
 export { type TorchSaveTensor, writeTorchStateDict } from "./formats/torch-save.ts";
 export { densityHistogram, type MetricsLogger } from "./metrics-logger.ts";
 export { type InputNormalization, Sae, type SaeActivation, type SaeSpec, type SaeWeights } from "./sae.ts";
 export { codesL0, codesToDense, type SparseCodes } from "./sparse-codes.ts";
 export { type SpliceMetrics, type SpliceModel, spliceMetrics } from "./splice.ts";
+export { readDirectionFile } from "./steering/direction-file.ts";
+export type { SteeringCall, SteeringHook, SteeringPositions } from "./steering/steering-hook.ts";
+export {
+  type AddDirectionOptions,
+  addDirectionHook,
+  type ClampLatentOptions,
+  clampLatentHook,
+  saeDecoderDirection,
+} from "./steering/steering-hooks.ts";
 export {
   DEFAULT_SAE_TRAIN_CONFIG,
   effectiveKAux,

@@ -8,10 +8,10 @@ import * as fs from "node:fs";
 import { checkModelFolder, hookWidth, type ModelRef } from "@difflens/app-kit";
 import { isDifflensError } from "@difflens/common";
 import type { Qwen2Config } from "@difflens/runtime";
+import { readSaeShape, type SaeShape } from "@difflens/sae";
 import { ReadoutsError } from "../errors.ts";
 import type { SaeConditionsConfig } from "./config.ts";
 import { type Prompt, readPrompts, readScores } from "./prompt-files.ts";
-import { readSaeShape, type SaeShape } from "./sae-shape.ts";
 
 export interface CheckedInputs {
   readonly prompts: readonly Prompt[];

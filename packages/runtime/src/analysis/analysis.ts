@@ -1,5 +1,5 @@
 /** Analysis helpers: logit lens, direct logit attribution, per-token loss, KL between runs. */
-import { gemm, rmsNorm, Tensor, toFloat32Array } from "@difflens/tensor";
+import { gemm, rmsNorm, softmax, Tensor, toFloat32Array } from "@difflens/tensor";
 import { InputError } from "../errors.ts";
 import type { Model } from "../model.ts";
 import { fmtShape } from "../tensor-utils.ts";
@@ -112,7 +112,11 @@ export function perTokenLoss(
   return new Tensor("f32", [B, S - 1], out);
 }
 
-/** KL(P ‖ Q) per position between two runs' logits (P = softmax(logitsP)), in nats. [..., vocab] → [...]. */
+/**
+ * KL(P ‖ Q) per position between two runs' logits (P = softmax(logitsP)), in nats. [..., vocab] → [...].
+ * The exponentials run in the tensor backend's softmax (f32); the sum Σ p_i·(log p_i − log q_i) is f64, with
+ * log p_i = x_i − lse(x) and lse(x) read back at the row's argmax (where p ≥ 1/vocab, so the log is well conditioned).
+ */
 export function klDivergence(logitsP: Tensor, logitsQ: Tensor): Tensor {
   if (logitsP.shape.join() !== logitsQ.shape.join())
     throw new InputError(
@@ -121,19 +125,22 @@ export function klDivergence(logitsP: Tensor, logitsQ: Tensor): Tensor {
       { got: [logitsP.shape, logitsQ.shape] },
     );
   const V = logitsP.shape[logitsP.shape.length - 1]!;
-  const p = toFloat32Array(logitsP);
-  const q = toFloat32Array(logitsQ);
-  const rows = p.length / V;
+  const x = toFloat32Array(logitsP);
+  const y = toFloat32Array(logitsQ);
+  const p = softmax(new Tensor("f32", logitsP.shape, x)).data as Float32Array;
+  const q = softmax(new Tensor("f32", logitsQ.shape, y)).data as Float32Array;
+  const rows = x.length / V;
   const out = new Float32Array(rows);
+  const lse = (logits: Float32Array, probs: Float32Array, off: number): number => {
+    let j = off;
+    for (let i = off + 1; i < off + V; i++) if (logits[i]! > logits[j]!) j = i;
+    return logits[j]! - Math.log(probs[j]!);
+  };
   for (let r = 0; r < rows; r++) {
     const off = r * V;
-    const lp = logSoftmaxRow(p, off, V).lse;
-    const lq = logSoftmaxRow(q, off, V).lse;
+    const shift = lse(y, q, off) - lse(x, p, off); // log p_i − log q_i = x_i − y_i + shift
     let kl = 0;
-    for (let i = 0; i < V; i++) {
-      const logP = p[off + i]! - lp;
-      kl += Math.exp(logP) * (logP - (q[off + i]! - lq));
-    }
+    for (let i = off; i < off + V; i++) kl += p[i]! * (x[i]! - y[i]! + shift);
     out[r] = Math.max(kl, 0);
   }
   return new Tensor("f32", logitsP.shape.slice(0, -1), out);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * pnpm difflens-download ORG/NAME[@rev] [--revision R] [--cache-dir DIR] [--endpoint URL]
+ * pnpm difflens-download ORG/NAME[@rev] [--revision R] [--cache-dir DIR] [--endpoint URL] [--file PATH ...]
  *
  * Puts a model repo into the Hugging Face Hub cache (or finds it there) with `downloadModel`: progress on stderr,
  * partial files resumed, sha256 checked. Prints the snapshot folder on stdout, ready for `--model`.
@@ -22,7 +22,8 @@ import { type DownloadOptions, downloadModel } from "../hub/download.ts";
 const PROGRAM = "difflens-download";
 
 const DOWNLOAD: Omit<Command, "run"> = {
-  summary: "Download a model from the Hugging Face Hub into the Hub cache; print its snapshot folder.",
+  summary:
+    "Download a model (or named files of any repo) from the Hugging Face Hub into the Hub cache; print its snapshot folder.",
   positionals: [{ name: "repo", help: "ORG/NAME, or ORG/NAME@REVISION" }],
   flags: [
     {
@@ -43,9 +44,16 @@ const DOWNLOAD: Omit<Command, "run"> = {
       value: "URL",
       help: "Hub server (default $HF_ENDPOINT, else https://huggingface.co)",
     },
+    {
+      name: "file",
+      kind: "strings",
+      value: "PATH",
+      help: "a file inside the repo to fetch instead of the model files (repeatable; e.g. an SAE's ae.pt and config.json)",
+    },
   ],
   notes: [
-    "Fetches config.json, the tokenizer and generation files and model.safetensors (or its shards). A file already in",
+    "Fetches config.json, the tokenizer and generation files and model.safetensors (or its shards), or with --file",
+    "exactly the files named (paths inside the repo, e.g. resid_post_layer_15/trainer_1/ae.pt). A file already in",
     "the cache is not fetched again; an interrupted download resumes where it stopped; a file whose sha256 differs",
     "from the Hub's is deleted and reported. Gated or private repos need $HF_TOKEN. HF_HUB_OFFLINE=1: cache only.",
     "Exit status: 0 downloaded (or already there), 1 a run error (network, HTTP, checksum), 2 bad usage.",
@@ -85,6 +93,7 @@ async function download({ flags, positionals, log }: CommandContext, out: (text:
     revision,
     ...(flags["cache-dir"] !== undefined ? { cacheDir: flags["cache-dir"] as string } : {}),
     ...(flags["endpoint"] !== undefined ? { endpoint: flags["endpoint"] as string } : {}),
+    ...(flags["file"] !== undefined ? { files: flags["file"] as string[] } : {}),
     // A terminal gets downloadModel's one-line bar; a log file gets one line per finished file.
     ...(process.stderr.isTTY ? {} : { onProgress: finishedFiles(log) }),
   };

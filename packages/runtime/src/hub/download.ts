@@ -30,7 +30,11 @@ export interface DownloadOptions {
   readonly token?: string;
   /** Default HF_HUB_CACHE / HF_HOME/hub / ~/.cache/huggingface/hub. */
   readonly cacheDir?: string;
-  /** Files to fetch (default: config, generation config, tokenizer files, model.safetensors or its shards). */
+  /**
+   * Files to fetch, paths inside the repo (default: config, generation config, tokenizer files, model.safetensors or
+   * its shards). With a list, config.json is not required: an SAE repo such as andyrdt/saes-qwen2.5-7b-instruct has
+   * none at its root, only `resid_post_layer_L/trainer_i/{ae.pt,config.json}`.
+   */
   readonly files?: readonly string[];
   /** Cache only (default HF_HUB_OFFLINE=1). */
   readonly offline?: boolean;
@@ -73,7 +77,8 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
   if (offline) {
     try {
       const snap = snapshotOf(repoDir, revision);
-      if (!fs.existsSync(path.join(snap, "config.json"))) throw new Error("no config.json");
+      for (const file of opts.files ?? ["config.json"])
+        if (!fs.existsSync(path.join(snap, file))) throw new Error(`no ${file}`);
       return snap;
     } catch {
       const fix = `download it once online: ${downloadCommand(parsed.repoId, revision)}`;
@@ -200,12 +205,11 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
     fs.symlinkSync(rel, target);
   };
 
-  const config = await head("config.json", true);
-  const commit = config!.commit;
-  const wanted = new Map<string, Remote>([["config.json", config!]]);
-  if (opts.files) {
+  const wanted = new Map<string, Remote>();
+  if (opts.files && opts.files.length > 0) {
     for (const f of opts.files) if (!wanted.has(f)) wanted.set(f, (await head(f, true))!);
   } else {
+    wanted.set("config.json", (await head("config.json", true))!);
     for (const f of OPTIONAL) {
       const r = await head(f, false);
       if (r) wanted.set(f, r);
@@ -221,11 +225,13 @@ export async function downloadModel(spec: string, opts: DownloadOptions = {}): P
       wanted.set("model.safetensors", (await head("model.safetensors", true))!);
     }
   }
+  const [firstFile, first] = [...wanted][0]!;
+  const commit = first.commit;
   for (const [file, remote] of wanted) {
     if (remote.commit !== commit)
       throw new HubError(
         "HUB_HTTP",
-        `${file} resolved to commit ${remote.commit}, config.json to ${commit}: the branch moved during the download; retry`,
+        `${file} resolved to commit ${remote.commit}, ${firstFile} to ${commit}: the branch moved during the download; retry`,
         { file },
       );
     link(commit, file, await fetchBlob(file, remote));

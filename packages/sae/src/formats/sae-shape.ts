@@ -1,11 +1,10 @@
 /**
  * An SAE folder's widths (d_in, d_sae) read from its config file, so every SAE is checked against its hook before any
  * forward pass without loading gigabytes of weights; a folder whose config does not state them is loaded.
- * (General: a candidate for @difflens/sae.)
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { detectSaeFormat, loadSae, type SaeFormat } from "@difflens/sae";
+import { detectSaeFormat, loadSae, type SaeFormat } from "./formats.ts";
 
 export interface SaeShape {
   readonly format: SaeFormat;
