@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { bundledChatTemplate } from "@difflens/chat";
 import { loadModel } from "@difflens/runtime";
-import { writeSparsify } from "@difflens/sae";
+import { writeDictionaryLearning } from "@difflens/sae";
 import { Rng } from "@difflens/tensor";
 import { loadTokenizer } from "@difflens/tokenizer";
 import { type ConditionsToy, writeConditionsToy } from "../toy/conditions-toy.ts";
@@ -51,7 +51,7 @@ export async function ensurePlantHookSae(toy: ConditionsToy): Promise<{ folder: 
     const built = buildToySae(acts.get(TOY_PLANT_HOOK)!, toy.u, new Rng(toy.seed).fork("toy-sae"), TOY_PLANT_HOOK);
     const tmp = `${folder}.tmp-${process.pid}`;
     fs.rmSync(tmp, { recursive: true, force: true });
-    await writeSparsify(tmp, built.sae);
+    await writeDictionaryLearning(tmp, built.sae);
     fs.writeFileSync(path.join(tmp, "u-latent.json"), JSON.stringify({ uLatent: built.uLatent, hook: TOY_PLANT_HOOK }));
     fs.rmSync(folder, { recursive: true, force: true });
     fs.renameSync(tmp, folder);
