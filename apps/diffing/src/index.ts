@@ -1,5 +1,7 @@
 // diffing: stage-wise base-vs-chat model diffing with TopK SAEs. The app's public API (the CLI is src/cli/main.ts).
 
+/** The eigen-solver behind the leading direction (its home is @difflens/stats). */
+export { symmetricEigen } from "@difflens/stats";
 export { COMMANDS, main } from "./cli/main.ts";
 export { DEFAULT_CONFIG } from "./cli/pipeline-commands.ts";
 export { type CompareResult, loadStageSaes, runCompare } from "./compare/compare.ts";
@@ -14,7 +16,6 @@ export {
   cosine,
   type LeadingDirection,
   leadingRightSingularVector,
-  symmetricEigen,
 } from "./compare/leading-direction.ts";
 export {
   type CompareConfig,

@@ -129,6 +129,8 @@ export {
 } from "./special/distributions.ts";
 export { logBeta, logGamma, regularizedGamma } from "./special/gamma.ts";
 export { erfc, normalCdf, normalPdf, normalQuantile, normalSf } from "./special/normal.ts";
+// Linear algebra
+export { symmetricEigen } from "./symmetric-eigen.ts";
 // Tests
 export {
   oneSampleTTest,

@@ -7,8 +7,8 @@
  * activation (what the library's training estimates), so at inference about k latents fire per token.
  */
 import { Sae } from "@difflens/sae";
+import { symmetricEigen } from "@difflens/stats";
 import { type Rng, Tensor } from "@difflens/tensor";
-import { symmetricEigen } from "./symmetric-eigen.ts";
 
 /** Latents active per row. */
 export const TOY_SAE_K = 32;
@@ -44,10 +44,13 @@ export function buildToySae(acts: Float32Array, u: Float32Array, rng: Rng, hookN
   }
   const sigmaU = Math.sqrt(alongSq / rows);
   // The covariance has u in its null space: its other dIn − 1 eigenvectors span u's complement.
-  const { vectors } = symmetricEigen(cov, dIn); // rows sorted by eigenvalue, largest first
+  const { vectors } = symmetricEigen(cov, dIn); // columns sorted by eigenvalue, largest first
   const directions: Float32Array[] = [];
   for (let e = 0; e < dIn - 1; e++) {
-    const v = unitOrthogonalTo(vectors.subarray(e * dIn, (e + 1) * dIn), u);
+    const v = unitOrthogonalTo(
+      Float64Array.from({ length: dIn }, (_, i) => vectors[i * dIn + e]!),
+      u,
+    );
     directions.push(
       v,
       v.map((x) => -x),

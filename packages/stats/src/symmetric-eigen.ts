@@ -1,7 +1,8 @@
 /**
- * Eigen-decomposition of a small symmetric matrix by cyclic Jacobi rotations (exact to float64 rounding; O(n³) per
- * sweep, fine for the toy's 64 × 64 covariances). a: [n, n] row-major, left untouched.
- * → values sorted largest first, vectors [n, n] with row e the unit eigenvector of values[e].
+ * Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations, in float64 (exact to rounding; O(n³) per
+ * sweep: for covariances and Gram matrices up to a few thousand wide). a: [n, n] row-major, left untouched.
+ * → values sorted largest first; vectors [n, n] row-major whose column e (vectors[i * n + e]) is the unit
+ * eigenvector of values[e] — numpy.linalg.eigh's layout, with the order reversed.
  */
 export function symmetricEigen(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
   const m = Float64Array.from(a);
@@ -28,7 +29,7 @@ export function symmetricEigen(a: Float64Array, n: number): { values: Float64Arr
   const vectors = new Float64Array(n * n);
   // v's column i is the eigenvector of m's diagonal entry i.
   order.forEach((i, e) => {
-    for (let r = 0; r < n; r++) vectors[e * n + r] = v[r * n + i]!;
+    for (let r = 0; r < n; r++) vectors[r * n + e] = v[r * n + i]!;
   });
   return { values, vectors };
 }
