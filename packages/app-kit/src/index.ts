@@ -93,6 +93,8 @@ export {
   IM_START_ID,
   QWEN_VOCAB_SIZE,
   qwenTokenizerFile,
+  qwenToyConfig,
+  type ToyShape,
   writeToyAdapter,
   writeToyModelFolder,
 } from "./toy/toy-model-folder.ts";

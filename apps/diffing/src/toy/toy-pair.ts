@@ -10,8 +10,9 @@ import {
   markerRead,
   prepareMarkerHeadBase,
   QWEN_VOCAB_SIZE,
+  qwenToyConfig,
 } from "@difflens/app-kit";
-import { type Qwen2Config, randomQwen2Weights, resolveQwen2Config } from "@difflens/runtime";
+import { type Qwen2Config, randomQwen2Weights } from "@difflens/runtime";
 import type { Tensor } from "@difflens/tensor";
 
 export { ENDOFTEXT_ID, IM_END_ID, IM_START_ID, type LoraFactor, QWEN_VOCAB_SIZE };
@@ -39,22 +40,7 @@ export interface ToySpec {
 }
 
 export function toyConfig(spec: ToySpec): Qwen2Config {
-  return resolveQwen2Config({
-    architecture: "qwen2",
-    vocabSize: QWEN_VOCAB_SIZE,
-    dModel: spec.dModel,
-    nLayers: spec.nLayers,
-    nHeads: spec.nHeads,
-    nKvHeads: spec.nHeads,
-    dHead: spec.dModel / spec.nHeads,
-    dMlp: spec.dMlp,
-    maxPositions: 4096,
-    rmsNormEps: 1e-6,
-    ropeTheta: 10000,
-    tieWordEmbeddings: true,
-    bosTokenId: null,
-    eosTokenIds: [IM_END_ID, ENDOFTEXT_ID],
-  });
+  return qwenToyConfig(spec);
 }
 
 /** Unit directions of the toy, all derived from the seed; `planted` is u, what the demo must recover. */

@@ -6,8 +6,6 @@
  * conditions the planted model's activations are the base model's up to float rounding.
  */
 import {
-  ENDOFTEXT_ID,
-  IM_END_ID,
   type LoraFactor,
   MARKER_HEAD_GAINS,
   type MarkerHeadDirections,
@@ -15,7 +13,7 @@ import {
   markerHeadLora,
   markerRead,
   prepareMarkerHeadBase,
-  QWEN_VOCAB_SIZE,
+  qwenToyConfig,
 } from "@difflens/app-kit";
 import { type ChatTemplate, parseSystemCondition, tokenizeChat } from "@difflens/chat";
 import { type Model, type Qwen2Config, randomQwen2Weights, resolveQwen2Config } from "@difflens/runtime";
@@ -37,23 +35,7 @@ export const ALIBABA_TOKEN_ID = 54364; // " Alibaba"
 export const PLANT_SCALE = 2;
 
 export function conditionsToyConfig(): Qwen2Config {
-  const s = CONDITIONS_TOY_SHAPE;
-  return resolveQwen2Config({
-    architecture: "qwen2",
-    vocabSize: QWEN_VOCAB_SIZE,
-    dModel: s.dModel,
-    nLayers: s.nLayers,
-    nHeads: s.nHeads,
-    nKvHeads: s.nHeads,
-    dHead: s.dModel / s.nHeads,
-    dMlp: s.dMlp,
-    maxPositions: 4096,
-    rmsNormEps: 1e-6,
-    ropeTheta: 10000,
-    tieWordEmbeddings: true,
-    bosTokenId: null,
-    eosTokenIds: [IM_END_ID, ENDOFTEXT_ID],
-  });
+  return qwenToyConfig(CONDITIONS_TOY_SHAPE);
 }
 
 export function conditionsToyDirections(seed: number): MarkerHeadDirections {

