@@ -11,7 +11,7 @@ import { useBackend } from "@difflens/tensor";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.ts";
 import { runSteer } from "../src/steer/run-steer.ts";
-import { TOY_PLANT_HOOK, toySteer } from "../src/steer/toy-steer.ts";
+import { toySteer } from "../src/steer/toy-steer.ts";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "steer-toy-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -55,8 +55,8 @@ describe("steer on the conditions toy", () => {
       fs.writeFileSync(file, JSON.stringify(config));
       return file;
     };
-    const clamp = { kind: "clamp", sae: sae.folder, hook: TOY_PLANT_HOOK, latent: sae.uLatent, value: 0 };
-    const sweep = { kind: "add", hook: TOY_PLANT_HOOK, directionFile: u, alphas: [-4, -2] };
+    const clamp = { kind: "clamp", sae: sae.folder, hook: sae.hook, latent: sae.uLatent, value: 0 };
+    const sweep = { kind: "add", hook: sae.hook, directionFile: u, alphas: [-4, -2] };
     const good = write("good", [clamp, sweep]);
     const runDir = path.join(tmp, "cli-run");
     const lines: string[] = [];

@@ -60,7 +60,7 @@ async function steerCommand(flags: ParsedFlags, log: Log): Promise<number> {
     toyNote = { seed, plantedCondition: made.toy.plantedCondition, sae: made.sae.folder, uLatent: made.sae.uLatent };
     log(
       `steer: the embedded toy (seed ${seed}) — the planted model under ${made.toy.plantedCondition}, its u latent ` +
-        `${made.sae.uLatent} clamped to 0 after layer 0; reference: the unplanted base`,
+        `${made.sae.uLatent} clamped to 0 at ${made.sae.hook}; reference: the unplanted base`,
     );
   }
   const runDir = path.resolve(
