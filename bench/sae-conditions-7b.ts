@@ -3,10 +3,11 @@
  * own `runSaeConditions`, on synthetic weights: a Qwen2.5-7B config (d_model 3584, 28 heads / 4 kv heads, d_mlp
  * 18944, vocab 152064, 28 layers, untied) as a real sharded bf16 HF folder with the real Qwen tokenizer and Qwen2.5's
  * template; three dictionary_learning BatchTopK SAEs (ae.pt, 131072 latents, k 64) at layers 7, 11, 15; 50 prompts ×
- * the seed's 4 conditions (≥ 10k tokens). Two runs, readouts at last-prompt-token and at all:user:content, each a full
- * sae-conditions run (Track A on two latents per layer, Track B over all six pairs with 1000 permutations, figures,
- * W&B offline). The forward stops after layer 15; bf16 weights stay memory-mapped (the mixed GEMM widens them per
- * tile); each SAE is read entry by entry and held in float32 only while its layer is encoded.
+ * the seed's 4 conditions (≥ 10k tokens). One sae-conditions run with two readouts, last-prompt-token and
+ * all:user:content, from one forward pass per (condition, prompt) (Track A on two latents per layer, Track B over all
+ * six pairs with 1000 permutations per readout, figures, W&B offline). The forward stops after layer 15; bf16 weights
+ * stay memory-mapped (the mixed GEMM widens them per tile) and are collected (--expose-gc) before the first SAE is
+ * loaded; each SAE is read entry by entry, held in float32 while its layer is encoded for both readouts, then dropped.
  *
  * Fixtures are written once (weights tiled from random bf16/f32 blocks: memcpy speed, not a JS loop per value); the
  * measured part runs in a fresh process, so peak RSS counts only the runs. The same process measures the GEMM rate
@@ -15,10 +16,11 @@
  * those rates. Prints wall_s=, peak_rss_gb=, gemm_bound_ratio=. --fixtures-only: write the fixtures and stop.
  * DIFFLENS_BENCH_SHAPE=small: a scaled-down shape (d_model 512, d_mlp 1536, 8192 latents) for developing the bench.
  *
- * Measured here (2-core AMD EPYC, native backend, 2 threads, 2026-12-07; fixtures 135 s, 25 GB): GEMM 190 GFLOP/s
- * bf16-B, 188 f32; 10142 tokens per run; last-prompt-token run 729 s (GEMM-bound 401 s), all:user:content run 824 s
- * (GEMM-bound 499 s; 6692 readout tokens); wall_s=1554.4 for both, peak_rss_gb=17.30, gemm_bound_ratio=0.579. One run
- * fits the 1200 s limit; the two readouts together do not, because each is a full run with its own forward pass.
+ * Measured here before the two readouts shared a run (2-core AMD EPYC, native backend, 2 threads, 2026-12-07;
+ * fixtures 135 s, 25 GB): GEMM 190 GFLOP/s bf16-B, 188 f32; 10142 tokens; two separate runs, last-prompt-token 729 s
+ * and all:user:content 824 s (6692 readout tokens): wall_s=1554.4, peak_rss_gb=17.30, gemm_bound_ratio=0.579.
+ * Per-line output now: forward (tokens, its GEMM bound), readout{position=…} (readout tokens, encode bound), wall_s=,
+ * peak_rss_gb=, gemm_bound_ratio=.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -220,18 +222,18 @@ function writePrompts(): void {
   fs.writeFileSync(promptsFile, `${rows.join("\n")}\n`);
 }
 
-function benchConfig(position: string) {
+function benchConfig() {
   return resolveSaeConditionsConfig(
     {
-      name: `bench-7b-${position}`,
+      name: "bench-7b",
       model: modelDir,
       saeTemplate: path.join(cache, "saes", "resid_post_layer_{layer}", "trainer_0"),
       layers: LAYERS,
       prompts: promptsFile,
-      position,
+      position: POSITIONS,
       trackA: { latents: Object.fromEntries(LAYERS.map((l) => [String(l), [16, 31]])) },
       batchSize: 50,
-      runDir: path.join(cache, "runs", position.replace(/[^a-z]+/g, "-")),
+      runDir: path.join(cache, "runs", "both-positions"),
     },
     cache,
   );
@@ -266,32 +268,33 @@ async function measure(): Promise<void> {
     encode: gemmRate(256, d, Math.min(dSae, 32768), "f32"),
   });
   const before = rates();
-  const runs: { position: string; wall: number; tokens: number; readouts: number }[] = [];
+  const cfg = benchConfig();
+  const prepared = await prepareSaeConditions(cfg);
+  const tokens = prepared.chats.reduce((s, c) => s + c.chats.reduce((t, chat) => t + chat.ids.length, 0), 0);
+  if (tokens < 10_000) throw new Error(`bench: the chats hold ${tokens} tokens; the seed's shape needs ≥ 10k`);
+  const readoutTokens = POSITIONS.map((_, r) =>
+    prepared.chats.reduce((s, c) => s + c.readouts[r]!.positions.reduce((t, p) => t + p.length, 0), 0),
+  );
   const t0 = performance.now();
-  for (const position of POSITIONS) {
-    const cfg = benchConfig(position);
-    const prepared = await prepareSaeConditions(cfg);
-    const tokens = prepared.chats.reduce((s, c) => s + c.chats.reduce((t, chat) => t + chat.ids.length, 0), 0);
-    const readouts = prepared.chats.reduce((s, c) => s + c.positions.reduce((t, p) => t + p.length, 0), 0);
-    if (tokens < 10_000) throw new Error(`bench: the chats hold ${tokens} tokens; the seed's shape needs ≥ 10k`);
-    const t1 = performance.now();
-    await runSaeConditions(cfg, { runDir: cfg.runDir, force: true, log: (line) => console.log(`  ${line}`) });
-    runs.push({ position, wall: (performance.now() - t1) / 1000, tokens, readouts });
-  }
+  // One run, both readouts: one forward pass per (condition, prompt), each SAE loaded once for both.
+  await runSaeConditions(cfg, { runDir: cfg.runDir, force: true, log: (line) => console.log(`  ${line}`) });
   const wall = (performance.now() - t0) / 1000;
   const peakRss = (process.resourceUsage().maxRSS * 1024) / 1e9;
   const after = rates();
   const forwardRate = Math.max(before.forward, after.forward);
   const encodeRate = Math.max(before.encode, after.encode);
-  let bound = 0;
-  for (const r of runs) {
-    const forwardFlop = r.tokens * (LAYERS[LAYERS.length - 1]! + 1) * flopPerTokenLayer;
-    const encodeFlop = LAYERS.length * r.readouts * 2 * d * dSae;
-    const runBound = forwardFlop / 1e9 / forwardRate + encodeFlop / 1e9 / encodeRate;
-    bound += runBound;
+  const forwardFlop = tokens * (LAYERS[LAYERS.length - 1]! + 1) * flopPerTokenLayer;
+  let bound = forwardFlop / 1e9 / forwardRate;
+  console.log(
+    `forward tokens=${tokens} forward_tflop=${(forwardFlop / 1e12).toFixed(1)} gemm_bound_s=${bound.toFixed(1)}`,
+  );
+  for (const [r, position] of POSITIONS.entries()) {
+    const encodeFlop = LAYERS.length * readoutTokens[r]! * 2 * d * dSae;
+    const encodeBound = encodeFlop / 1e9 / encodeRate;
+    bound += encodeBound;
     console.log(
-      `run{position=${r.position}} tokens=${r.tokens} readout_tokens=${r.readouts} wall_s=${r.wall.toFixed(1)} ` +
-        `forward_tflop=${(forwardFlop / 1e12).toFixed(1)} encode_tflop=${(encodeFlop / 1e12).toFixed(2)} gemm_bound_s=${runBound.toFixed(1)}`,
+      `readout{position=${position}} readout_tokens=${readoutTokens[r]} encode_tflop=${(encodeFlop / 1e12).toFixed(2)} ` +
+        `gemm_bound_s=${encodeBound.toFixed(1)}`,
     );
   }
   console.log(`backend=${backend.name} threads=${backend.getThreads()} shape=${SMALL ? "small" : "qwen2.5-7b"}`);
@@ -315,7 +318,9 @@ if (process.argv.includes("--measure")) {
   writePrompts();
   console.log(`fixtures_s=${((performance.now() - t0) / 1000).toFixed(1)} (${cache})`);
   if (process.argv.includes("--fixtures-only")) process.exit(0);
-  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--measure"], {
+  // --expose-gc: the run collects the model's weight mappings before it loads the first SAE (lower peak RSS).
+  const args = [...process.execArgv, "--expose-gc", fileURLToPath(import.meta.url), "--measure"];
+  const r = spawnSync(process.execPath, args, {
     stdio: "inherit",
   });
   process.exit(r.status ?? 1);

@@ -17,7 +17,7 @@ describe("sae-conditions config", () => {
     ]);
     expect(c.conditions[1]!.condition).toEqual({ kind: "custom", text: "You are a helpful assistant." });
     expect(c.layers).toEqual([7, 11, 15]);
-    expect(c.position).toEqual({ kind: "last-prompt-token" });
+    expect(c.positions).toEqual([{ kind: "last-prompt-token" }]);
     expect(c.encodeRule).toBe("threshold");
     expect(c.hook).toBe("blocks.{layer}.hook_resid_post");
     expect(c.trackB).toMatchObject({ nPermutations: 1000, alpha: 0.001, rule: "max-t", top: 20 });
@@ -45,9 +45,17 @@ describe("sae-conditions config", () => {
     );
     expect(c.saes[3]).toBe("/cfg/saes/resid_post_layer_3/trainer_1");
     expect(c.model).toEqual({ path: "/cfg/m", adapter: "/cfg/a" });
-    expect(c.position).toEqual({ kind: "all", region: { role: "user", regionKind: "content" } });
+    expect(c.positions).toEqual([{ kind: "all", region: { role: "user", regionKind: "content" } }]);
     expect(c.trackA!.pairs).toEqual([["C1", "C2"]]);
     expect(c.trackA!.nNull).toBe(1000);
+  });
+
+  it("position as a list: every readout of one forward pass", () => {
+    const c = resolve({ position: ["last-prompt-token", "all:user:content"] });
+    expect(c.positions).toEqual([
+      { kind: "last-prompt-token" },
+      { kind: "all", region: { role: "user", regionKind: "content" } },
+    ]);
   });
 
   it.each([
@@ -55,6 +63,11 @@ describe("sae-conditions config", () => {
     [{ trackB: { nPermutation: 10 } }, /unknown key "nPermutation" in trackB — did you mean "nPermutations"\?/],
     [{ position: "middle" }, /position: expected last-prompt-token \| last-system-token/],
     [{ position: "mean:user:contents" }, /position: expected/],
+    [
+      { position: ["last-prompt-token", "last-prompt-token"] },
+      /position: expected a position string or a non-empty list of distinct/,
+    ],
+    [{ position: ["last-prompt-token", "mean:x"] }, /position\[1\]: expected last-prompt-token/],
     [{ conditions: ["model-default", "model-default"] }, /conditions\[1\]: label "model-default" is not unique/],
     [{ conditions: ["model-default", "sytem:x"] }, /conditions\[1\]: expected "model-default" \| "custom:<text>"/],
     [

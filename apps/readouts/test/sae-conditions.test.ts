@@ -94,6 +94,62 @@ describe("sae-conditions end to end on a tiny random model and random SAEs", () 
     }
   }, 60_000);
 
+  it("two readout positions from one forward pass equal two one-position runs; an identical-text pair is degenerate", async () => {
+    const positions = ["last-prompt-token", "all:user:content"];
+    const conditions = [
+      "model-default",
+      "custom:You are a helpful assistant.",
+      { label: "helpful-again", condition: "custom:You are a helpful assistant." },
+    ];
+    const run = async (name: string, position: string | string[]) => {
+      const runDir = path.join(dir, name);
+      const raw = tinyConfig(dir, { runDir, position, conditions, layers: [1], saes: { "1": path.join(dir, "sae1") } });
+      const lines: string[] = [];
+      const results = await runSaeConditions(resolveSaeConditionsConfig(raw, dir), {
+        runDir,
+        log: (line) => lines.push(line),
+        figures: name === "run-both",
+      });
+      return { runDir, results, lines };
+    };
+    const both = await run("run-both", positions);
+    expect(both.results.positions).toEqual(positions);
+    const readouts = [both.results, ...both.results.readouts];
+    for (const [r, position] of positions.entries()) {
+      const one = await run(`run-${r}`, position);
+      const [a, b] = [readouts[r]!, one.results];
+      expect(a.position).toBe(position);
+      // The readout's own results (ReadoutResults), the activation file's path aside.
+      const strip = ({ position, conditions, layers, warnings, behaviour }: typeof a) => ({
+        ...{ position, conditions, warnings, behaviour },
+        layers: layers.map((l) => ({ ...l, activations: "" })),
+      });
+      expect(strip(a)).toEqual(strip(b));
+      expect(b.layers[0]!.activations).toBe("activations/layer_1.safetensors");
+      const slug = position.replace(/:/g, "-");
+      expect(a.layers[0]!.activations).toBe(`activations/${slug}/layer_1.safetensors`);
+      const [x, y] = await Promise.all(
+        [path.join(both.runDir, a.layers[0]!.activations), path.join(one.runDir, b.layers[0]!.activations)].map((f) =>
+          readSafetensors(f),
+        ),
+      );
+      for (const name of Object.keys(y!.tensors)) expect(x!.tensors[name]!.data).toEqual(y!.tensors[name]!.data);
+      expect(fs.existsSync(path.join(both.runDir, `figures/${slug}/similarity-heatmap.png`))).toBe(true);
+    }
+    // The identical-text pair: every latent inactive, flagged in results.json and on the console.
+    const json = JSON.parse(fs.readFileSync(path.join(both.runDir, "results.json"), "utf8"));
+    for (const readout of [json, ...json.readouts]) {
+      const dup = readout.layers[0].trackB.find((b: { pair: string[] }) => b.pair[0]!.startsWith("custom:"));
+      expect(dup.pair).toEqual(["custom:You are a helpful assistant.", "helpful-again"]);
+      expect(dup).toMatchObject({ allDegenerate: true, counts: { familywise: 0, perFeature: 0, tested: 0 } });
+      expect(readout.warnings.join("\n")).toMatch(/assistant\. vs helpful-again is a degenerate pair: nothing passes/);
+    }
+    expect(both.lines.join("\n")).toMatch(
+      /assistant\. vs helpful-again: degenerate pair — no latent to test, nothing passes/,
+    );
+    expect(fs.readFileSync(path.join(both.runDir, "track-b-counts.md"), "utf8")).toContain("| all:user:content | 1 |");
+  }, 60_000);
+
   it("CLI: --dry-run writes nothing; an existing run folder needs --force; all:user:content keeps token-level codes", async () => {
     const runDir = path.join(dir, "run-cli");
     const file = path.join(dir, "cli.json");

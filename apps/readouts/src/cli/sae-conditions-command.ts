@@ -72,12 +72,13 @@ export async function saeConditionsCommand(flags: ParsedFlags, log: (line: strin
   const details = toy === null ? {} : { toy: describeToy(toy) };
   const results = await runSaeConditions(config, { runDir, log, force, details });
   log(
-    `sae-conditions: ${results.layers.length} layer(s), ${results.nPrompts} prompts × ${results.conditions.length} conditions`,
+    `sae-conditions: ${results.layers.length} layer(s), ${results.nPrompts} prompts × ${results.conditions.length} conditions, readout ${results.positions.join(", ")}`,
   );
   if (toy !== null) log(toyCheck(toy, results));
   log(`outputs: ${runDir}`);
+  const sub = results.positions.length > 1 ? "<position>/" : "";
   log(
-    `  results.json, top-features.{md,csv,json}, figures/ (PNG, PDF, SVG), activations/layer_<L>.safetensors, run.json`,
+    `  results.json, top-features.{md,csv,json}, figures/${sub} (PNG, PDF, SVG), activations/${sub}layer_<L>.safetensors, run.json`,
   );
   return 0;
 }

@@ -79,3 +79,26 @@ export function meanPerItem(rows: ReadoutRows): Float32Array {
   }
   return out;
 }
+
+/**
+ * Readout `r`'s rows out of the rows one forward pass kept for every readout (`ConditionChats.positions`, the union):
+ * the same rows when the readout is the union, else a copy of its own.
+ */
+export function selectReadout(rows: ReadoutRows, conditions: readonly ConditionChats[], r: number): ReadoutRows {
+  const kept = conditions.flatMap((c) => c.positions);
+  const wanted = conditions.flatMap((c) => c.readouts[r]!.positions);
+  if (wanted.every((w, i) => w.length === kept[i]!.length)) return rows;
+  const d = rows.d;
+  const start = new Int32Array(wanted.length + 1);
+  wanted.forEach((w, i) => {
+    start[i + 1] = start[i]! + w.length;
+  });
+  const data = new Float32Array(start[wanted.length]! * d);
+  wanted.forEach((w, i) => {
+    w.forEach((position, t) => {
+      const from = rows.start[i]! + kept[i]!.indexOf(position);
+      data.set(rows.data.subarray(from * d, (from + 1) * d), (start[i]! + t) * d);
+    });
+  });
+  return { data, start, d };
+}

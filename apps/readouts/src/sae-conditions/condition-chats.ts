@@ -20,12 +20,19 @@ export interface ConditionChats {
   readonly label: string;
   /** One per prompt, in prompt order. */
   readonly chats: readonly ChatTokens[];
-  /** Readout positions per prompt. // [prompts][nPos] */
+  /** Every position any readout reads, per prompt (increasing): what one forward pass keeps. // [prompts][nPos] */
+  readonly positions: readonly (readonly number[])[];
+  /** Per readout position (config order): its positions per prompt, and its fallback. */
+  readonly readouts: readonly ConditionReadout[];
+  /** The tokens of the system turn's content (the template's own default turn included), as text. */
+  readonly systemTokens: readonly string[];
+}
+
+export interface ConditionReadout {
+  /** Token positions per prompt. // [prompts][nPos] */
   readonly positions: readonly (readonly number[])[];
   /** Set when last-system-token had to fall back (no system content token). */
   readonly fallback: string | null;
-  /** The tokens of the system turn's content (the template's own default turn included), as text. */
-  readonly systemTokens: readonly string[];
 }
 
 export async function tokenizeConditions(
@@ -33,22 +40,26 @@ export async function tokenizeConditions(
   template: ChatTemplate,
   conditions: readonly LabeledCondition[],
   prompts: readonly Prompt[],
-  position: ReadoutPosition,
+  readoutPositions: readonly ReadoutPosition[],
 ): Promise<ConditionChats[]> {
   const out: ConditionChats[] = [];
   for (const { label, condition } of conditions) {
     const chats: ChatTokens[] = [];
-    const positions: number[][] = [];
-    let fallback: string | null = null;
+    const readouts = readoutPositions.map(() => ({ positions: [] as number[][], fallback: null as string | null }));
     for (const prompt of prompts) {
       const options: TokenizeChatOptions = { condition, addGenerationPrompt: true };
       const chat = await tokenizeChat(tokenizer, template, [{ role: "user", content: prompt.text }], options);
-      const resolved = resolvePositions(position, chat, label);
       chats.push(chat);
-      positions.push(resolved.positions);
-      fallback ??= resolved.fallback;
+      readoutPositions.forEach((position, r) => {
+        const resolved = resolvePositions(position, chat, label);
+        readouts[r]!.positions.push(resolved.positions);
+        readouts[r]!.fallback ??= resolved.fallback;
+      });
     }
-    out.push({ label, chats, positions, fallback, systemTokens: systemTokens(chats[0]!) });
+    const positions = prompts.map((_, p) =>
+      [...new Set(readouts.flatMap((r) => r.positions[p]!))].sort((a, b) => a - b),
+    );
+    out.push({ label, chats, positions, readouts, systemTokens: systemTokens(chats[0]!) });
   }
   return out;
 }

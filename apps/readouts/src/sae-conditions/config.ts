@@ -43,7 +43,8 @@ export interface SaeConditionsConfig {
   readonly prompts: string;
   readonly conditions: readonly LabeledCondition[];
   readonly layers: readonly number[];
-  readonly position: ReadoutPosition;
+  /** Readout positions, read from one forward pass per (condition, prompt); each gets its own analysis. */
+  readonly positions: readonly ReadoutPosition[];
   readonly trackA: TrackAConfig | null;
   readonly trackB: TrackBConfig;
   readonly behaviour: BehaviourConfig | null;
@@ -117,7 +118,7 @@ export function resolveSaeConditionsConfig(raw: unknown, baseDir: string, file?:
     prompts: prompts === "builtin" ? prompts : abs(prompts),
     conditions,
     layers,
-    position: parseReadoutPosition(str("config", rec, "position", "last-prompt-token")),
+    positions: resolvePositions(rec.position),
     trackA,
     trackB: resolveTrackB(rec.trackB, labels),
     behaviour: resolveBehaviour(rec.behaviour, labels, abs, trackA),
@@ -184,6 +185,25 @@ function resolveConditions(input: unknown): LabeledCondition[] {
     out.push({ label, condition });
   }
   return out;
+}
+
+/** `position`: one position string or a non-empty list of distinct ones. */
+function resolvePositions(input: unknown): ReadoutPosition[] {
+  if (input === undefined) return [parseReadoutPosition("last-prompt-token")];
+  if (typeof input === "string") return [parseReadoutPosition(input)];
+  const expected = "a position string or a non-empty list of distinct position strings";
+  if (!Array.isArray(input) || input.length === 0 || new Set(input).size !== input.length)
+    fields.fail("CONFIG_INVALID", `position: expected ${expected}, got ${JSON.stringify(input)}`, {
+      field: "position",
+      expected,
+    });
+  return (input as unknown[]).map((p, i) =>
+    typeof p === "string"
+      ? parseReadoutPosition(p, `position[${i}]`)
+      : fields.fail("CONFIG_INVALID", `position[${i}]: expected a position string, got ${JSON.stringify(p)}`, {
+          field: `position[${i}]`,
+        }),
+  );
 }
 
 function resolveSaes(rec: Record<string, unknown>, abs: (p: string) => string): Record<number, string> {

@@ -5,20 +5,24 @@
 import * as path from "node:path";
 import { bars, heatmap, saveFigure, scatter } from "@difflens/plot";
 import type { BehaviourLayerResult } from "./behaviour-link.ts";
-import type { SaeConditionsResults } from "./results.ts";
+import type { ReadoutResults, SaeConditionsResults } from "./results.ts";
 
-/** Writes every figure under `dir` and returns their base paths (without extension). */
-export async function writeFigures(results: SaeConditionsResults, dir: string): Promise<string[]> {
+/** Writes one readout position's figures under `dir` and returns their base paths (without extension). */
+export async function writeFigures(
+  results: SaeConditionsResults,
+  readout: ReadoutResults,
+  dir: string,
+): Promise<string[]> {
   const written: string[] = [];
   const save = async (figure: unknown, name: string) => {
     const base = path.join(dir, name);
     await saveFigure(figure, base);
     written.push(base);
   };
-  const layers = results.layers;
-  const labels = results.conditions.map((c) => c.label);
+  const layers = readout.layers;
+  const labels = readout.conditions.map((c) => c.label);
   const short = labels.map(shortLabel);
-  const subtitle = `${results.nPrompts} prompts · readout ${results.position} · SAE encode ${layers[0]?.encodeRule.applied ?? ""}`;
+  const subtitle = `${results.nPrompts} prompts · readout ${readout.position} · SAE encode ${layers[0]?.encodeRule.applied ?? ""}`;
   await save(
     heatmap({
       title: "Condition similarity (cosine of mean SAE activation vectors)",
@@ -64,12 +68,12 @@ export async function writeFigures(results: SaeConditionsResults, dir: string): 
         yTitle: "latents passing",
         showValues: true,
         valueDecimals: 0,
-        note: [legend(labels, short), degenerateNote(results)].filter((s) => s !== "").join(" · "),
+        note: [legend(labels, short), degenerateNote(readout)].filter((s) => s !== "").join(" · "),
       }),
       "track-b-counts",
     );
   }
-  for (const b of results.behaviour ?? []) await save(behaviourScatter(b, results), `behaviour-layer${b.layer}`);
+  for (const b of readout.behaviour ?? []) await save(behaviourScatter(b, results), `behaviour-layer${b.layer}`);
   return written;
 }
 
@@ -89,8 +93,8 @@ function behaviourScatter(b: BehaviourLayerResult, results: SaeConditionsResults
   });
 }
 
-function degenerateNote(results: SaeConditionsResults): string {
-  const flagged = results.layers.flatMap((l) =>
+function degenerateNote(readout: ReadoutResults): string {
+  const flagged = readout.layers.flatMap((l) =>
     l.trackB.filter((b) => b.allDegenerate).map((b) => `L${l.layer} ${b.pair.join(" vs ")}`),
   );
   return flagged.length === 0 ? "" : `Degenerate (no variance across prompts, nothing tested): ${flagged.join("; ")}`;

@@ -30,15 +30,9 @@ export interface LayerResults {
   readonly activations: string;
 }
 
-export interface SaeConditionsResults {
-  readonly format: "difflens-sae-conditions-results";
-  readonly version: 1;
-  readonly model: string;
+/** One readout position's results. */
+export interface ReadoutResults {
   readonly position: string;
-  /** How prompts enter the statistics. */
-  readonly unit: string;
-  readonly nPrompts: number;
-  readonly promptIds: readonly string[];
   readonly conditions: readonly {
     readonly label: string;
     readonly condition: string;
@@ -47,15 +41,38 @@ export interface SaeConditionsResults {
     /** Readout tokens per prompt (mean over prompts). */
     readonly readoutTokens: number;
   }[];
-  readonly encodeRule: "threshold" | "topk";
-  readonly seed: number;
   readonly layers: readonly LayerResults[];
-  readonly lexicalDifferences: readonly LexicalDifference[];
-  /** Every degeneracy warning of every layer, as printed. */
+  /** Every degeneracy warning of every layer (positions that cannot see the prompt, degenerate pairs), as printed. */
   readonly warnings: readonly string[];
   readonly behaviour: readonly BehaviourLayerResult[] | null;
+}
+
+/**
+ * The top level is the first readout position's results (`position`, `conditions`, `layers`, `warnings`,
+ * `behaviour`: a one-position run's whole contract); `readouts` holds every further position's, same fields.
+ */
+export interface SaeConditionsResults extends ReadoutResults {
+  readonly format: "difflens-sae-conditions-results";
+  readonly version: 1;
+  readonly model: string;
+  /** Every readout position, config order; all read from one forward pass per (condition, prompt). */
+  readonly positions: readonly string[];
+  /** How prompts enter the statistics. */
+  readonly unit: string;
+  readonly nPrompts: number;
+  readonly promptIds: readonly string[];
+  readonly encodeRule: "threshold" | "topk";
+  readonly seed: number;
+  readonly lexicalDifferences: readonly LexicalDifference[];
   /** Behaviour scores in prompt order (when a behaviour section was given). */
   readonly scores: readonly number[] | null;
+  /** The readout positions after the first, each with its own results. */
+  readonly readouts: readonly ReadoutResults[];
+}
+
+/** Every readout's results, the first (top level) included. */
+export function allReadouts(results: SaeConditionsResults): readonly ReadoutResults[] {
+  return [results, ...results.readouts];
 }
 
 export const UNIT_NOTE =
@@ -70,7 +87,8 @@ export function writeResultsJson(dir: string, results: SaeConditionsResults): st
 }
 
 /**
- * `activations/layer_L.safetensors`: `acts` f32 [conditions, prompts, dSae] (the per-prompt readout: one token, or the
+ * `<folder>/layer_L.safetensors` (folder `activations/`, or `activations/<position-slug>/` when a run has several
+ * readout positions): `acts` f32 [conditions, prompts, dSae] (the per-prompt readout: one token, or the
  * mean over the region's tokens), `resid` f32 [conditions, prompts, d] (the same for the residual); for all: readouts
  * also every readout token's SAE codes in CSR form: item i = c·P + p owns token rows token_row_start[i] …
  * token_row_start[i + 1] (i32 [items + 1]); token row r's active latents are token_indices[token_indptr[r] …
@@ -79,7 +97,7 @@ export function writeResultsJson(dir: string, results: SaeConditionsResults): st
  * `tracka_null_sets_<i>` [N, k] and `trackb_signs_<i>` [N, P], i indexing results.json's trackA / trackB pairs.
  */
 export async function writeActivations(
-  dir: string,
+  folder: string,
   layer: number,
   encoded: EncodedLayer,
   resid: Float32Array,
@@ -111,30 +129,45 @@ export async function writeActivations(
     prompt_ids: JSON.stringify(shape.promptIds),
     layer: String(layer),
   };
-  fs.mkdirSync(path.join(dir, "activations"), { recursive: true });
-  const file = path.join(dir, "activations", `layer_${layer}.safetensors`);
+  fs.mkdirSync(folder, { recursive: true });
+  const file = path.join(folder, `layer_${layer}.safetensors`);
   await writeSafetensors(file, tensors, metadata);
   return file;
 }
 
-const COLUMNS = ["layer", "pair", "rank", "latent", "dz", "t", "meanDifference", "pFamilywise", "pPerFeature", "link"];
+const COLUMNS = [
+  "position",
+  "layer",
+  "pair",
+  "rank",
+  "latent",
+  "dz",
+  "t",
+  "meanDifference",
+  "pFamilywise",
+  "pPerFeature",
+  "link",
+];
 
 /** top-features.{md,csv,json}: the top latents by |d_z| per layer and pair, with the dashboard link column. */
 export function writeTopFeatures(dir: string, results: SaeConditionsResults): string[] {
-  const rows = results.layers.flatMap((l) =>
-    l.trackB.flatMap((b) =>
-      b.top.map((f, i) => ({
-        layer: l.layer,
-        pair: `${b.pair[0]} vs ${b.pair[1]}`,
-        rank: i + 1,
-        latent: f.latent,
-        dz: f.dz,
-        t: f.t,
-        meanDifference: f.meanDifference,
-        pFamilywise: f.pFamilywise,
-        pPerFeature: f.pPerFeature,
-        link: f.link ?? "",
-      })),
+  const rows = allReadouts(results).flatMap((readout) =>
+    readout.layers.flatMap((l) =>
+      l.trackB.flatMap((b) =>
+        b.top.map((f, i) => ({
+          position: readout.position,
+          layer: l.layer,
+          pair: `${b.pair[0]} vs ${b.pair[1]}`,
+          rank: i + 1,
+          latent: f.latent,
+          dz: f.dz,
+          t: f.t,
+          meanDifference: f.meanDifference,
+          pFamilywise: f.pFamilywise,
+          pPerFeature: f.pPerFeature,
+          link: f.link ?? "",
+        })),
+      ),
     ),
   );
   const json = path.join(dir, "top-features.json");
@@ -149,11 +182,11 @@ export function writeTopFeatures(dir: string, results: SaeConditionsResults): st
   const fmt = (v: number) => (Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(3) : v.toExponential(2));
   const md = path.join(dir, "top-features.md");
   const lines = [
-    "| layer | pair | rank | latent | d_z | t | mean diff | p (family-wise) | p (per-feature) | link |",
-    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    "| position | layer | pair | rank | latent | d_z | t | mean diff | p (family-wise) | p (per-feature) | link |",
+    "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ...rows.map(
       (r) =>
-        `| ${r.layer} | ${r.pair.replaceAll("|", "\\|")} | ${r.rank} | ${r.latent} | ${fmt(r.dz)} | ${fmt(r.t)} | ${fmt(r.meanDifference)} | ${fmt(r.pFamilywise)} | ${fmt(r.pPerFeature)} | ${r.link ? `[link](${r.link})` : ""} |`,
+        `| ${r.position} | ${r.layer} | ${r.pair.replaceAll("|", "\\|")} | ${r.rank} | ${r.latent} | ${fmt(r.dz)} | ${fmt(r.t)} | ${fmt(r.meanDifference)} | ${fmt(r.pFamilywise)} | ${fmt(r.pPerFeature)} | ${r.link ? `[link](${r.link})` : ""} |`,
     ),
   ];
   writeFileAtomic(md, `${lines.join("\n")}\n`);
@@ -163,14 +196,16 @@ export function writeTopFeatures(dir: string, results: SaeConditionsResults): st
 /** track-b-counts.md: every count per layer and pair (family-wise is the headline). */
 export function writeCountsTable(dir: string, results: SaeConditionsResults): string {
   const lines = [
-    "| layer | pair | family-wise | per-feature | seed rule | degenerate | inactive | tested | note |",
-    "|---:|---|---:|---:|---:|---:|---:|---:|---|",
-    ...results.layers.flatMap((l) =>
-      l.trackB.map((b) => {
-        const c = b.counts;
-        const pair = `${b.pair[0]} vs ${b.pair[1]}`.replaceAll("|", "\\|");
-        return `| ${l.layer} | ${pair} | ${c.familywise} | ${c.perFeature} | ${c.seedRule ?? ""} | ${c.degenerate} | ${c.inactive} | ${c.tested} | ${b.note} |`;
-      }),
+    "| position | layer | pair | family-wise | per-feature | seed rule | degenerate | inactive | tested | note |",
+    "|---|---:|---|---:|---:|---:|---:|---:|---:|---|",
+    ...allReadouts(results).flatMap((readout) =>
+      readout.layers.flatMap((l) =>
+        l.trackB.map((b) => {
+          const c = b.counts;
+          const pair = `${b.pair[0]} vs ${b.pair[1]}`.replaceAll("|", "\\|");
+          return `| ${readout.position} | ${l.layer} | ${pair} | ${c.familywise} | ${c.perFeature} | ${c.seedRule ?? ""} | ${c.degenerate} | ${c.inactive} | ${c.tested} | ${b.note} |`;
+        }),
+      ),
     ),
   ];
   const file = path.join(dir, "track-b-counts.md");

@@ -16,12 +16,19 @@ import {
 } from "@difflens/app-kit";
 import { conditionLabel } from "@difflens/chat";
 import { ProgressBar } from "@difflens/common";
-import { codesL0 } from "@difflens/sae";
+import { codesL0, type Sae } from "@difflens/sae";
 import { loadTokenizer } from "@difflens/tokenizer";
-import { conditionSimilarity, type Draws, type LayerInputs, trackA, trackB } from "./analyze-layer.ts";
+import {
+  conditionSimilarity,
+  type Draws,
+  type LayerInputs,
+  type TrackBPairResult,
+  trackA,
+  trackB,
+} from "./analyze-layer.ts";
 import { type BehaviourLayerResult, behaviourLink } from "./behaviour-link.ts";
 import { type CheckedInputs, checkInputs } from "./check-inputs.ts";
-import { collectResiduals, meanPerItem, type ReadoutRows } from "./collect-residuals.ts";
+import { collectResiduals, meanPerItem, type ReadoutRows, selectReadout } from "./collect-residuals.ts";
 import {
   type ConditionChats,
   type LexicalDifference,
@@ -35,6 +42,7 @@ import { writeFigures } from "./figures.ts";
 import { formatReadoutPosition, isRegionReadout } from "./readout-position.ts";
 import {
   type LayerResults,
+  type ReadoutResults,
   type SaeConditionsResults,
   UNIT_NOTE,
   writeActivations,
@@ -66,45 +74,55 @@ export async function runSaeConditions(
   const refusal = { force: options.force ?? false, what: "sae-conditions" };
   refuseExistingOutput(runDir, refusal); // before any check or compute (writeOutputFolder checks again)
   const prepared = await prepareSaeConditions(config);
-  const { inputs, chats, labels, position } = prepared;
+  const { inputs, labels, positions } = prepared;
   const P = inputs.prompts.length;
   return writeOutputFolder(
     runDir,
     async (dir) => {
-      const model = await loadModelRef(config.model);
-      let rows: ReturnType<typeof collectResiduals>;
-      try {
-        rows = collectResiduals(model, chats, inputs.hooks, { batchSize: config.batchSize, label: "forward" });
-      } finally {
-        model.close();
-      }
-      const layers: LayerResults[] = [];
-      const behaviour: BehaviourLayerResult[] = [];
-      // One step per layer: load its SAE, encode, then similarity, Track A and Track B (max-T over every pair).
+      const rows = await forwardOnce(config, prepared);
+      // Several readouts: each in its own sub-folder of activations/ and figures/ (one readout: the folders themselves).
+      const sub = (r: number) => (positions.length === 1 ? "" : positionSlug(positions[r]!));
+      const layers: LayerResults[][] = positions.map(() => []);
+      const behaviour: BehaviourLayerResult[][] = positions.map(() => []);
+      // One step per layer: load its SAE (one at a time), then per readout encode, similarity, Track A and Track B.
       const bar = new ProgressBar({ label: "layers", total: config.layers.length, unit: "layers" });
       for (const [done, layer] of config.layers.entries()) {
         bar.update(done, `encoding layer ${layer}`, true);
-        const pass = await analyzeLayer(config, prepared, rows[layer]!, layer, dir);
-        layers.push(pass.result);
-        if (pass.behaviour !== null) behaviour.push(pass.behaviour);
+        const sae = await loadLayerSae(config.saes[layer]!, config.encodeRule);
+        for (let r = 0; r < positions.length; r++) {
+          const readoutRows = selectReadout(rows[layer]!, prepared.chats, r);
+          const folder = path.join(dir, "activations", sub(r));
+          const pass = await analyzeLayer(config, prepared, sae, readoutRows, layer, r, folder, dir);
+          layers[r]!.push(pass.result);
+          if (pass.behaviour !== null) behaviour[r]!.push(pass.behaviour);
+        }
+        delete rows[layer]; // this layer's residuals are done with
         bar.update(done + 1, `layer ${layer} done`, true);
       }
       bar.done(config.layers.length);
-      for (const l of layers) log(layerSummary(l));
-      const results = assembleResults(config, prepared, layers, config.behaviour ? behaviour : null);
-      for (const line of groupedWarnings(layers, position, P, labels.length)) log(`warning: ${line}`);
+      const readouts = positions.map((_, r) =>
+        readoutResults(config, prepared, r, layers[r]!, config.behaviour ? behaviour[r]! : null),
+      );
+      for (const readout of readouts) {
+        if (positions.length > 1) log(`readout ${readout.position}:`);
+        for (const l of readout.layers) log(layerSummary(l));
+        for (const line of groupedWarnings(readout.layers, readout.position, P, labels.length)) log(`warning: ${line}`);
+      }
+      const results = assembleResults(config, prepared, readouts);
       const files = [writeResultsJson(dir, results), writeCountsTable(dir, results), ...writeTopFeatures(dir, results)];
       if (options.figures ?? true) {
-        const figures = await writeFigures(results, path.join(dir, "figures"));
-        files.push(...figures.map((f) => `${f}.png`));
+        for (const [r, readout] of readouts.entries()) {
+          const figures = await writeFigures(results, readout, path.join(dir, "figures", sub(r)));
+          files.push(...figures.map((f) => `${f}.png`));
+        }
       }
       const wandbFolder = await logToWandb(config, results, dir, files, log);
       const details = {
         ...(options.details ?? {}),
         prompts: P,
         conditions: labels,
-        position,
-        regionReadout: isRegionReadout(config.position),
+        positions,
+        regionReadout: config.positions.map(isRegionReadout),
         wandb: wandbFolder === null ? null : path.relative(dir, wandbFolder),
       };
       recordRun(
@@ -118,17 +136,44 @@ export async function runSaeConditions(
   );
 }
 
-/** One layer: its SAE loaded and applied, the statistics, the activation file. */
+/**
+ * The one forward pass per (condition, prompt), keeping every readout's positions. The model is closed and out of
+ * reach once this returns, so its weight mappings can be collected before the first SAE is loaded (a process started
+ * with --expose-gc collects them at once).
+ */
+async function forwardOnce(config: SaeConditionsConfig, prepared: PreparedRun): Promise<Record<number, ReadoutRows>> {
+  const rows = await (async () => {
+    const model = await loadModelRef(config.model);
+    try {
+      const options = { batchSize: config.batchSize, label: "forward" };
+      return collectResiduals(model, prepared.chats, prepared.inputs.hooks, options);
+    } finally {
+      model.close();
+    }
+  })();
+  (globalThis as { gc?: () => void }).gc?.();
+  return rows;
+}
+
+/** A position as a folder name: `all:user:content` → `all-user-content`. */
+export function positionSlug(position: string): string {
+  return position.replace(/[^A-Za-z0-9]+/g, "-");
+}
+
+/** One layer and one readout: its rows encoded with the layer's SAE, the statistics, the activation file. */
 async function analyzeLayer(
   config: SaeConditionsConfig,
   prepared: PreparedRun,
+  sae: Sae,
   rows: ReadoutRows,
   layer: number,
-  dir: string,
+  r: number,
+  activationsDir: string,
+  runDir: string,
 ): Promise<{ result: LayerResults; behaviour: BehaviourLayerResult | null }> {
-  const { inputs, labels, position } = prepared;
+  const { inputs, labels } = prepared;
+  const position = prepared.positions[r]!;
   const P = inputs.prompts.length;
-  const sae = await loadLayerSae(config.saes[layer]!, config.encodeRule);
   const encoded = encodeRows(sae, rows, config.encodeRule);
   const resid = meanPerItem(rows);
   const degeneracy = detectDegeneracy(resid, labels, P, sae.dIn, position);
@@ -138,8 +183,8 @@ async function analyzeLayer(
   const a = trackA(x, config, draws);
   const b = trackB(x, config, draws);
   const shape = { conditions: labels, promptIds: inputs.prompts.map((p) => p.id) };
-  const tokenLevel = config.position.kind === "all";
-  const file = await writeActivations(dir, layer, encoded, resid, rows.start, shape, tokenLevel, draws);
+  const tokenLevel = config.positions[r]!.kind === "all";
+  const file = await writeActivations(activationsDir, layer, encoded, resid, rows.start, shape, tokenLevel, draws);
   const result: LayerResults = {
     layer,
     hook: inputs.hooks[layer]!,
@@ -152,7 +197,7 @@ async function analyzeLayer(
     degeneracy,
     lexicalDifferences: prepared.lexical,
     meanL0: codesL0(encoded.tokens),
-    activations: path.relative(dir, file),
+    activations: path.relative(runDir, file),
   };
   const cfg = config.behaviour;
   const chosen = config.trackA?.latents[layer];
@@ -163,39 +208,66 @@ async function analyzeLayer(
   return { result, behaviour };
 }
 
+function readoutResults(
+  config: SaeConditionsConfig,
+  prepared: PreparedRun,
+  r: number,
+  layers: readonly LayerResults[],
+  behaviour: readonly BehaviourLayerResult[] | null,
+): ReadoutResults {
+  const { inputs, chats, labels } = prepared;
+  const position = prepared.positions[r]!;
+  const P = inputs.prompts.length;
+  return {
+    position,
+    conditions: chats.map((c, i) => ({
+      label: c.label,
+      condition: conditionLabel(config.conditions[i]!.condition),
+      fallback: c.readouts[r]!.fallback,
+      readoutTokens: c.readouts[r]!.positions.reduce((s, p) => s + p.length, 0) / P,
+    })),
+    layers,
+    warnings: layers.flatMap((l) => {
+      const line = degeneracyLine(l.degeneracy, position, P, labels.length);
+      const pairs = l.trackB.filter((b) => b.allDegenerate).map((b) => `layer ${l.layer}: ${degeneratePairLine(b)}`);
+      return [...(line === null ? [] : [`layer ${l.layer}: ${line}`]), ...pairs];
+    }),
+    behaviour,
+  };
+}
+
+/** The first readout's results at the top level (a one-readout run's contract), every further readout in `readouts`. */
 function assembleResults(
   config: SaeConditionsConfig,
   prepared: PreparedRun,
-  layers: readonly LayerResults[],
-  behaviour: readonly BehaviourLayerResult[] | null,
+  readouts: readonly ReadoutResults[],
 ): SaeConditionsResults {
-  const { inputs, chats, labels, position } = prepared;
-  const P = inputs.prompts.length;
+  const { inputs } = prepared;
+  const first = readouts[0]!;
   return {
     format: "difflens-sae-conditions-results",
     version: 1,
     model: config.model.adapter === null ? config.model.path : `${config.model.path} + LoRA ${config.model.adapter}`,
-    position,
+    position: first.position,
+    positions: prepared.positions,
     unit: UNIT_NOTE,
-    nPrompts: P,
+    nPrompts: inputs.prompts.length,
     promptIds: inputs.prompts.map((p) => p.id),
-    conditions: chats.map((c, i) => ({
-      label: c.label,
-      condition: conditionLabel(config.conditions[i]!.condition),
-      fallback: c.fallback,
-      readoutTokens: c.positions.reduce((s, p) => s + p.length, 0) / P,
-    })),
+    conditions: first.conditions,
     encodeRule: config.encodeRule,
     seed: config.seed,
-    layers,
+    layers: first.layers,
     lexicalDifferences: prepared.lexical,
-    warnings: layers.flatMap((l) => {
-      const line = degeneracyLine(l.degeneracy, position, P, labels.length);
-      return line === null ? [] : [`layer ${l.layer}: ${line}`];
-    }),
-    behaviour,
+    warnings: first.warnings,
+    behaviour: first.behaviour,
     scores: inputs.scores ? Array.from(inputs.scores) : null,
+    readouts: readouts.slice(1),
   };
+}
+
+/** A pair with no latent to test (e.g. identical system text under two labels): said on the console and in warnings. */
+function degeneratePairLine(b: TrackBPairResult): string {
+  return `${b.pair.join(" vs ")} is a degenerate pair: nothing passes (${b.note})`;
 }
 
 /** Degeneracy lines with the layers that share them ("layers 7, 11: …"). */
@@ -212,7 +284,8 @@ export interface PreparedRun {
   readonly inputs: CheckedInputs;
   readonly chats: readonly ConditionChats[];
   readonly labels: readonly string[];
-  readonly position: string;
+  /** The readout positions as written, config order. */
+  readonly positions: readonly string[];
   readonly lexical: readonly LexicalDifference[];
 }
 
@@ -221,23 +294,26 @@ export async function prepareSaeConditions(config: SaeConditionsConfig): Promise
   const inputs = await checkInputs(config);
   const tokenizer = loadTokenizer(inputs.modelFolder);
   const template = chatTemplateFor(config.model);
-  const chats = await tokenizeConditions(tokenizer, template, config.conditions, inputs.prompts, config.position);
+  const chats = await tokenizeConditions(tokenizer, template, config.conditions, inputs.prompts, config.positions);
   const labels = config.conditions.map((c) => c.label);
-  const position = formatReadoutPosition(config.position);
+  const positions = config.positions.map(formatReadoutPosition);
   const pairs = [
     ...config.trackB.pairs,
     ...(config.trackA?.pairs ?? []),
     ...(config.behaviour ? [config.behaviour.pair] : []),
   ];
   const unique = pairs.filter((p, i) => pairs.findIndex((q) => q[0] === p[0] && q[1] === p[1]) === i);
-  return { inputs, chats, labels, position, lexical: lexicalDifferences(chats, unique) };
+  return { inputs, chats, labels, positions, lexical: lexicalDifferences(chats, unique) };
 }
 
 /** What --dry-run prints: the inputs as checked and the work ahead. */
 export function formatPlan(config: SaeConditionsConfig, prepared: PreparedRun): string {
   const { inputs, chats } = prepared;
   const tokens = chats.reduce((s, c) => s + c.chats.reduce((t, chat) => t + chat.ids.length, 0), 0);
-  const readouts = chats.reduce((s, c) => s + c.positions.reduce((t, p) => t + p.length, 0), 0);
+  const readouts = prepared.positions.map((name, r) => {
+    const n = chats.reduce((s, c) => s + c.readouts[r]!.positions.reduce((t, p) => t + p.length, 0), 0);
+    return `${name} ${n} tokens`;
+  });
   const saes = config.layers.map(
     (l) =>
       `  layer ${l}: ${inputs.hooks[l]} ← ${config.saes[l]} (${inputs.saeShapes[l]!.format}, d_in ${inputs.saeShapes[l]!.dIn}, d_sae ${inputs.saeShapes[l]!.dSae})`,
@@ -245,7 +321,7 @@ export function formatPlan(config: SaeConditionsConfig, prepared: PreparedRun): 
   return [
     `model: ${inputs.modelFolder}${config.model.adapter ? ` + LoRA ${config.model.adapter}` : ""} (${(inputs.weightBytes / 2 ** 30).toFixed(2)} GiB of weights; forward stops after layer ${Math.max(...config.layers)})`,
     `prompts: ${inputs.prompts.length} (${config.prompts}); conditions: ${prepared.labels.join(", ")}`,
-    `forward passes: ${chats.length * inputs.prompts.length} items, ${tokens} tokens, batch ${config.batchSize}; readout ${prepared.position}: ${readouts} tokens`,
+    `forward passes: ${chats.length * inputs.prompts.length} items, ${tokens} tokens, batch ${config.batchSize}; readouts (one pass for all): ${readouts.join(", ")}`,
     ...saes,
     `Track A: ${config.trackA ? `${config.trackA.pairs.length} pair(s), N = ${config.trackA.nNull}` : "off"}; Track B: ${config.trackB.pairs.length} pair(s), N = ${config.trackB.nPermutations}, α = ${config.trackB.alpha}; behaviour: ${config.behaviour ? config.behaviour.scores : "off"}`,
     `run folder: ${config.runDir}`,
@@ -256,7 +332,7 @@ function layerSummary(l: LayerResults): string {
   const b = l.trackB.map((r) => {
     const c = r.counts;
     const counts = r.allDegenerate
-      ? "degenerate (nothing tested)"
+      ? "degenerate pair — no latent to test, nothing passes"
       : `${c.familywise} family-wise, ${c.perFeature} per-feature of ${c.tested}`;
     return `  Track B ${r.pair.join(" vs ")}: ${counts}`;
   });
@@ -272,6 +348,6 @@ function recordable(config: SaeConditionsConfig): object {
   return {
     ...config,
     conditions: config.conditions.map((c) => ({ label: c.label, condition: conditionLabel(c.condition) })),
-    position: formatReadoutPosition(config.position),
+    position: config.positions.map(formatReadoutPosition),
   };
 }
