@@ -3,7 +3,8 @@
  * tools/reference/readouts/make_app_run_fixture.ts) against numpy (tools/reference/readouts/app_run_check.py,
  * written from the issue's definitions, fed the run's saved draws). (a) results.json agrees with numpy's
  * expected.json; (b) the app's per-layer analysis, re-run on the saved activations with the saved SAE, reproduces
- * results.json and the saved draws, so a change in the app's wiring turns this red.
+ * results.json and the saved draws, so a change in the app's wiring turns this red. After an intended change of the
+ * app's output: rerun the maker, then app_run_check.py (tools/reference/readouts/README.md).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
