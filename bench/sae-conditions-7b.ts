@@ -318,7 +318,7 @@ if (process.argv.includes("--measure")) {
   writePrompts();
   console.log(`fixtures_s=${((performance.now() - t0) / 1000).toFixed(1)} (${cache})`);
   if (process.argv.includes("--fixtures-only")) process.exit(0);
-  // --expose-gc: the run collects the model's weight mappings before it loads the first SAE (lower peak RSS).
+  // --expose-gc: the run frees the model's weight mappings and the last SAE before loading the next (peak RSS).
   const args = [...process.execArgv, "--expose-gc", fileURLToPath(import.meta.url), "--measure"];
   const r = spawnSync(process.execPath, args, {
     stdio: "inherit",

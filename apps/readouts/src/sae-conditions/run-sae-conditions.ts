@@ -88,6 +88,7 @@ export async function runSaeConditions(
       const bar = new ProgressBar({ label: "layers", total: config.layers.length, unit: "layers" });
       for (const [done, layer] of config.layers.entries()) {
         bar.update(done, `encoding layer ${layer}`, true);
+        await collectGarbage();
         const sae = await loadLayerSae(config.saes[layer]!, config.encodeRule);
         for (let r = 0; r < positions.length; r++) {
           const readoutRows = selectReadout(rows[layer]!, prepared.chats, r);
@@ -136,23 +137,26 @@ export async function runSaeConditions(
   );
 }
 
-/**
- * The one forward pass per (condition, prompt), keeping every readout's positions. The model is closed and out of
- * reach once this returns, so its weight mappings can be collected before the first SAE is loaded (a process started
- * with --expose-gc collects them at once).
- */
+/** The one forward pass per (condition, prompt), keeping every readout's positions; the model is closed after it. */
 async function forwardOnce(config: SaeConditionsConfig, prepared: PreparedRun): Promise<Record<number, ReadoutRows>> {
-  const rows = await (async () => {
-    const model = await loadModelRef(config.model);
-    try {
-      const options = { batchSize: config.batchSize, label: "forward" };
-      return collectResiduals(model, prepared.chats, prepared.inputs.hooks, options);
-    } finally {
-      model.close();
-    }
-  })();
-  (globalThis as { gc?: () => void }).gc?.();
-  return rows;
+  const model = await loadModelRef(config.model);
+  try {
+    const options = { batchSize: config.batchSize, label: "forward" };
+    return collectResiduals(model, prepared.chats, prepared.inputs.hooks, options);
+  } finally {
+    model.close();
+  }
+}
+
+/**
+ * Under --expose-gc, collect now: the closed model's weight mappings and the previous layer's SAE go before the next
+ * SAE is loaded (a peak-memory matter at 7B scale; without the flag, V8 collects them when it sees fit).
+ */
+async function collectGarbage(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return;
+  gc();
+  await new Promise((resolve) => setImmediate(resolve)); // the add-on's unmap finalizers run after the collection
 }
 
 /** A position as a folder name: `all:user:content` → `all-user-content`. */
