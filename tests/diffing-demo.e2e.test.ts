@@ -57,7 +57,7 @@ describe("diffing demo (toy pair)", () => {
     expect(r.passed).toBe(true);
     expect(fs.existsSync(path.join(tmp, "plant/compare/two-stage-decoder.png"))).toBe(true);
     expect(fs.existsSync(path.join(tmp, "plant/run.json"))).toBe(true);
-  }, 120_000);
+  }, 240_000); // ≈ 60 s alone; room for a loaded 2-core machine (a timeout here would fail the steps that follow)
 
   // Seed 003's hypothesis 2 on this demo run (no second demo run): steer the base model towards the chat model.
   let asStated: SteerResults | undefined;

@@ -96,6 +96,7 @@ describe("embedded toy: known answers over seeds 0–9", () => {
             expect(b.pair).toEqual([toy.conditions[1], DUPLICATE]);
             expect(b.counts).toMatchObject({ familywise: 0, perFeature: 0, tested: 0 });
             expect(b.top).toEqual([]);
+            expect(b.allDegenerate, `${where}: the identical-text pair is flagged degenerate`).toBe(true);
             expect(b.note).toMatch(/identical activations for every prompt/);
           }
         }
