@@ -16,9 +16,10 @@
  * those rates. Prints wall_s=, peak_rss_gb=, gemm_bound_ratio=. --fixtures-only: write the fixtures and stop.
  * DIFFLENS_BENCH_SHAPE=small: a scaled-down shape (d_model 512, d_mlp 1536, 8192 latents) for developing the bench.
  *
- * Measured here before the two readouts shared a run (2-core AMD EPYC, native backend, 2 threads, 2026-12-07;
- * fixtures 135 s, 25 GB): GEMM 190 GFLOP/s bf16-B, 188 f32; 10142 tokens; two separate runs, last-prompt-token 729 s
- * and all:user:content 824 s (6692 readout tokens): wall_s=1554.4, peak_rss_gb=17.30, gemm_bound_ratio=0.579.
+ * Measured here (2-core AMD EPYC Zen 4, native backend, 2 threads, 2026-12-07; fixtures 115 s, 27 GB): GEMM 194.7
+ * GFLOP/s bf16-B, 183.2 f32; 10142 tokens, 6692 all:user:content readout tokens; one run with both readouts:
+ * wall_s=818.8, peak_rss_gb=13.94, gemm_bound_ratio=0.604 (before the readouts shared one forward pass: two runs,
+ * 729 s + 824 s, 17.3 GB).
  * Per-line output now: forward (tokens, its GEMM bound), readout{position=…} (readout tokens, encode bound), wall_s=,
  * peak_rss_gb=, gemm_bound_ratio=.
  */
