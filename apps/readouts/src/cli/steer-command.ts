@@ -1,6 +1,6 @@
 /**
  * `pnpm --filter readouts steer [--config FILE] [--run-dir DIR] [--force] [--seed N]`: generate under a condition
- * with SAE-latent clamps or added directions active on every step (see STEER.md). Without --config it runs the
+ * with SAE-latent clamps or added directions active on every step (see the README's steer section). Without --config it runs the
  * embedded toy and checks its known answer (exit 1 when clamping u does not halve the KL to the unplanted model).
  */
 import * as path from "node:path";
@@ -28,7 +28,7 @@ export const TOY_CACHE = path.join(REPO, "runs/readouts/toy");
 export const STEER_COMMAND: Command = {
   summary: "Generate under a condition with SAE-latent clamps or added directions active on every step.",
   flags: [
-    { ...CONFIG_FLAG, help: "steer config (see apps/readouts/STEER.md); default: the embedded toy and its check" },
+    { ...CONFIG_FLAG, help: "steer config (see apps/readouts/README.md, "steer"); default: the embedded toy and its check" },
     {
       ...RUN_DIR_FLAG,
       help: "run folder (default runs/readouts/steer/<config name> or …/steer/toy-seed-<N>); refused when not empty unless --force",

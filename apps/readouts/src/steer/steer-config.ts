@@ -1,5 +1,5 @@
 /**
- * The `steer` config (JSON; every field documented in STEER.md; unknown keys rejected with the nearest valid one;
+ * The `steer` config (JSON; every field documented in the README's steer section; unknown keys rejected with the nearest valid one;
  * relative paths resolve from the config file's folder).
  */
 import * as path from "node:path";
