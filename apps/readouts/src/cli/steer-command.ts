@@ -28,7 +28,10 @@ export const TOY_CACHE = path.join(REPO, "runs/readouts/toy");
 export const STEER_COMMAND: Command = {
   summary: "Generate under a condition with SAE-latent clamps or added directions active on every step.",
   flags: [
-    { ...CONFIG_FLAG, help: "steer config (see the steer section of apps/readouts/README.md); default: the embedded toy and its check" },
+    {
+      ...CONFIG_FLAG,
+      help: "steer config (see the steer section of apps/readouts/README.md); default: the embedded toy and its check",
+    },
     {
       ...RUN_DIR_FLAG,
       help: "run folder (default runs/readouts/steer/<config name> or …/steer/toy-seed-<N>); refused when not empty unless --force",
