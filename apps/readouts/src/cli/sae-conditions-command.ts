@@ -3,7 +3,6 @@
  * runs the embedded toy (a planted-condition Qwen2 model with its SAEs, written into a cache folder).
  */
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { CONFIG_FLAG, DRY_RUN_FLAG, FORCE_FLAG, RUN_DIR_FLAG, WANDB_FLAG } from "@difflens/app-kit";
 import { type Command, didYouMean, type FlagSpec, type ParsedFlags, UsageError } from "@difflens/common";
 import { deepFreeze } from "../config-fields.ts";
@@ -15,10 +14,7 @@ import {
 import type { SaeConditionsResults } from "../sae-conditions/results.ts";
 import { formatPlan, prepareSaeConditions, runSaeConditions } from "../sae-conditions/run-sae-conditions.ts";
 import { type ConditionsToy, writeConditionsToy } from "../toy/conditions-toy.ts";
-
-/** The checkout's root (runs/ and the toy cache live under it). */
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
-export const TOY_CACHE_DIR = path.join(REPO_ROOT, "runs/readouts/toy-cache");
+import { REPO_ROOT, TOY_CACHE_DIR } from "./repo-paths.ts";
 
 const FLAGS: readonly FlagSpec[] = [
   {

@@ -4,7 +4,6 @@
  * embedded toy and checks its known answer (exit 1 when clamping u does not halve the KL to the unplanted model).
  */
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   CONFIG_FLAG,
   DRY_RUN_FLAG,
@@ -20,10 +19,7 @@ import { ReadoutsError } from "../errors.ts";
 import { checkSteerInputs, runSteer, type SteerResults } from "../steer/run-steer.ts";
 import { resolveSteerConfig, type SteerConfig } from "../steer/steer-config.ts";
 import { toySteer } from "../steer/toy-steer.ts";
-
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
-/** Where the embedded toy's files are cached (shared with sae-conditions). */
-export const TOY_CACHE = path.join(REPO, "runs/readouts/toy");
+import { REPO_ROOT, TOY_CACHE_DIR } from "./repo-paths.ts";
 
 export const STEER_COMMAND: Command = {
   summary: "Generate under a condition with SAE-latent clamps or added directions active on every step.",
@@ -57,7 +53,7 @@ async function steerCommand(flags: ParsedFlags, log: Log): Promise<number> {
     runName = path.basename(flags.config, path.extname(flags.config));
   } else {
     const seed = typeof flags.seed === "number" ? flags.seed : 0;
-    const made = await toySteer(TOY_CACHE, seed);
+    const made = await toySteer(TOY_CACHE_DIR, seed);
     config = made.config;
     runName = `toy-seed-${seed}`;
     toyNote = { seed, plantedCondition: made.toy.plantedCondition, sae: made.sae.folder, uLatent: made.sae.uLatent };
@@ -67,7 +63,7 @@ async function steerCommand(flags: ParsedFlags, log: Log): Promise<number> {
     );
   }
   const runDir = path.resolve(
-    typeof flags["run-dir"] === "string" ? flags["run-dir"] : path.join(REPO, "runs/readouts/steer", runName),
+    typeof flags["run-dir"] === "string" ? flags["run-dir"] : path.join(REPO_ROOT, "runs/readouts/steer", runName),
   );
   if (flags["dry-run"]) {
     const { interventions, prompts } = await checkSteerInputs(config);
