@@ -20,6 +20,7 @@ export {
   type ConvertTarget,
   convertSae,
 } from "./formats/convert.ts";
+export { loadDictionaryLearning, writeDictionaryLearning } from "./formats/dictionary-learning.ts";
 export {
   detectSaeFormat,
   type LoadSaeOptions,
@@ -27,7 +28,6 @@ export {
   SAE_WEIGHTS_FILE,
   type SaeFormat,
   saeWeightsSha256,
-  writeDictionaryLearning,
   writeSaeLens,
   writeSparsify,
 } from "./formats/formats.ts";

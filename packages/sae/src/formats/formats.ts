@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { sha256File } from "@difflens/common";
@@ -6,8 +6,8 @@ import { Tensor, toFloat32Array } from "@difflens/tensor";
 import { SaeError } from "../errors.ts";
 import { type InputNormalization, Sae, type SaeActivation, type SaeWeights } from "../sae.ts";
 import { readSafetensors, writeSafetensors } from "../safetensors-io.ts";
-import { readTorchStateDict, type TorchTensor } from "./torch-load.ts";
-import { writeTorchStateDict } from "./torch-save.ts";
+import { loadDictionaryLearning } from "./dictionary-learning.ts";
+import { readJson, transpose } from "./folder-io.ts";
 
 /** The folder layouts we read. */
 export type SaeFormat = "difflens" | "sparsify" | "saelens" | "dictionary_learning";
@@ -25,22 +25,12 @@ export interface LoadSaeOptions {
   batchTopKUseThreshold?: boolean;
 }
 
-function readJson(file: string): Record<string, unknown> {
-  try {
-    const v = JSON.parse(readFileSync(file, "utf8"));
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("not an object");
-    return v;
-  } catch (err) {
-    throw new SaeError("FORMAT_INVALID", `${file}: not a JSON object (${(err as Error).message})`, { file });
-  }
-}
-
-/** Which format a folder holds, from its files and config; a clear error for anything else. */
 /** sha256 of an SAE folder's weights file (`SAE_WEIGHTS_FILE` of its detected format): its identity in a lineage. */
 export function saeWeightsSha256(dir: string): string {
   return sha256File(path.join(dir, SAE_WEIGHTS_FILE[detectSaeFormat(dir)]));
 }
 
+/** Which format a folder holds, from its files and config; a clear error for anything else. */
 export function detectSaeFormat(dir: string): SaeFormat {
   const has = (f: string) => existsSync(path.join(dir, f));
   if (has("cfg.json") && has("sae.safetensors"))
@@ -95,20 +85,6 @@ function take(tensors: Record<string, Tensor>, name: string, shape: number[], fi
     );
   }
   return toFloat32Array(t).slice();
-}
-
-/** a [rows, cols] → [cols, rows], in 64 × 64 tiles (a 3584 × 131072 decoder in seconds, not minutes). */
-function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(a.length);
-  const TILE = 64;
-  for (let r0 = 0; r0 < rows; r0 += TILE) {
-    const r1 = Math.min(rows, r0 + TILE);
-    for (let c0 = 0; c0 < cols; c0 += TILE) {
-      const c1 = Math.min(cols, c0 + TILE);
-      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = a[r * cols + c]!;
-    }
-  }
-  return out;
 }
 
 function posInt(cfg: Record<string, unknown>, key: string, file: string): number {
@@ -306,115 +282,4 @@ export async function writeSaeLens(
     },
   };
   await fsp.writeFile(path.join(dir, "cfg.json"), JSON.stringify(cfg));
-}
-
-// ---- dictionary_learning ----
-
-export async function loadDictionaryLearning(dir: string, opts: LoadSaeOptions = {}): Promise<Sae> {
-  const ptFile = path.join(dir, "ae.pt"),
-    cfgFile = path.join(dir, "config.json");
-  const cfg = existsSync(cfgFile) ? readJson(cfgFile) : {};
-  const trainer = (cfg.trainer ?? {}) as Record<string, unknown>;
-  const sd = readTorchStateDict(ptFile);
-  const get = (name: string): TorchTensor => {
-    const t = sd.get(name);
-    if (!t)
-      throw new SaeError(
-        "FORMAT_INVALID",
-        `${ptFile}: state dict has no "${name}" (has: ${[...sd.keys()].join(", ")})`,
-        { file: ptFile, field: name },
-      );
-    return t;
-  };
-  const enc = get("encoder.weight");
-  if (enc.shape.length !== 2)
-    throw new SaeError(
-      "SHAPE_MISMATCH",
-      `${ptFile}: encoder.weight has shape [${enc.shape.join(", ")}], expected [dict_size, activation_dim]`,
-      { file: ptFile },
-    );
-  const [dSae, dIn] = enc.shape as [number, number];
-  for (const [key, want] of [
-    ["activation_dim", dIn],
-    ["dict_size", dSae],
-  ] as const) {
-    if (typeof trainer[key] === "number" && trainer[key] !== want) {
-      throw new SaeError(
-        "SHAPE_MISMATCH",
-        `${cfgFile}: trainer.${key}=${trainer[key]} disagrees with ae.pt (encoder.weight [${dSae}, ${dIn}])`,
-        { file: cfgFile, field: `trainer.${key}`, expected: want, got: trainer[key] },
-      );
-    }
-  }
-  const f32 = (name: string, shape: number[]): Float32Array => {
-    const t = get(name);
-    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
-      throw new SaeError(
-        "SHAPE_MISMATCH",
-        `${ptFile}: "${name}" has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}]`,
-        { file: ptFile, field: name },
-      );
-    return t.values instanceof Float32Array ? t.values : Float32Array.from(t.values);
-  };
-  const weights: SaeWeights = {
-    wEnc: f32("encoder.weight", [dSae, dIn]),
-    bEnc: f32("encoder.bias", [dSae]),
-    wDec: transpose(f32("decoder.weight", [dIn, dSae]), dIn, dSae),
-    bDec: f32("b_dec", [dIn]),
-  };
-  const dictClass = String(trainer.dict_class ?? (sd.has("threshold") ? "BatchTopKSAE" : "AutoEncoderTopK"));
-  const kFromFile = sd.get("k")?.values[0];
-  const k = kFromFile ?? (typeof trainer.k === "number" ? trainer.k : undefined);
-  if (k === undefined)
-    throw new SaeError("FORMAT_INVALID", `${dir}: no k in ae.pt or config.json`, { file: ptFile, field: "k" });
-  if (typeof trainer.k === "number" && kFromFile !== undefined && trainer.k !== kFromFile)
-    throw new SaeError("SHAPE_MISMATCH", `${dir}: k=${kFromFile} in ae.pt but trainer.k=${trainer.k} in config.json`, {
-      file: cfgFile,
-      field: "k",
-    });
-  let activation: SaeActivation;
-  if (dictClass === "BatchTopKSAE") {
-    const threshold = sd.get("threshold")?.values[0];
-    const useThreshold = (opts.batchTopKUseThreshold ?? true) && threshold !== undefined && threshold >= 0;
-    activation = { kind: "batchtopk", k, threshold: threshold ?? -1, useThreshold };
-  } else if (dictClass === "AutoEncoderTopK") activation = { kind: "topk", k };
-  else
-    throw new SaeError(
-      "UNSUPPORTED_ARCHITECTURE",
-      `${cfgFile}: dict_class "${dictClass}" is not supported (AutoEncoderTopK, BatchTopKSAE)`,
-      { file: cfgFile, field: "dict_class" },
-    );
-  return new Sae({ dIn, dSae, activation, hookName: null }, weights);
-}
-
-/**
- * Writes a BatchTopK (or TopK) SAE as a dictionary_learning folder that the library loads: ae.pt (its state dict:
- * encoder.weight [dSae, dIn], encoder.bias, decoder.weight [dIn, dSae], b_dec, k, and threshold for BatchTopK) and
- * config.json (trainer.dict_class, activation_dim, dict_size, k).
- */
-export async function writeDictionaryLearning(dir: string, sae: Sae): Promise<void> {
-  const act = sae.activation;
-  if (act.kind !== "batchtopk" && act.kind !== "topk")
-    throw new SaeError(
-      "UNSUPPORTED_ARCHITECTURE",
-      `dictionary_learning folders hold (Batch)TopK SAEs; this one is ${act.kind}`,
-    );
-  if (sae.inputNormalization !== "none" || !sae.applyBDecToInput)
-    throw new SaeError("UNSUPPORTED_ARCHITECTURE", "dictionary_learning SAEs subtract b_dec and normalise nothing");
-  await fsp.mkdir(dir, { recursive: true });
-  const { dIn, dSae } = sae;
-  const w = sae.weights;
-  const f32 = (shape: number[], data: Float32Array) => ({ dtype: "f32" as const, shape, data });
-  const tensors: [string, Parameters<typeof writeTorchStateDict>[1][number][1]][] = [
-    ["encoder.weight", f32([dSae, dIn], w.wEnc)],
-    ["encoder.bias", f32([dSae], w.bEnc)],
-    ["decoder.weight", f32([dIn, dSae], transpose(w.wDec, dSae, dIn))],
-    ["b_dec", f32([dIn], w.bDec)],
-    ["k", { dtype: "i64", shape: [], data: BigInt64Array.of(BigInt(act.k)) }],
-  ];
-  if (act.kind === "batchtopk") tensors.push(["threshold", f32([], Float32Array.of(act.threshold))]);
-  writeTorchStateDict(path.join(dir, "ae.pt"), tensors);
-  const dictClass = act.kind === "batchtopk" ? "BatchTopKSAE" : "AutoEncoderTopK";
-  const trainer = { dict_class: dictClass, activation_dim: dIn, dict_size: dSae, k: act.k };
-  await fsp.writeFile(path.join(dir, "config.json"), JSON.stringify({ trainer }, null, 2));
 }
