@@ -64,6 +64,24 @@ describe.each(availableBackends())("generation (%s backend)", (backend) => {
     expect(model.hooks.size).toBe(0);
   });
 
+  it("rowSeeds: a row's sampled tokens do not depend on the batch it shares (batch 1 = batch 3, any order)", () => {
+    useBackend(backend);
+    const prompts = [
+      [5, 9, 2, 33],
+      [17, 8],
+      [60, 61, 62, 63, 64, 65],
+    ];
+    const seeds = [11, 22, 33];
+    const cfg = { maxNewTokens: 10, temperature: 1, topP: 0.95, stopTokens: [] };
+    const batched = generate(model, prompts, { ...cfg, rowSeeds: seeds });
+    prompts.forEach((p, b) =>
+      expect(generate(model, [p], { ...cfg, rowSeeds: [seeds[b]!] }).tokens[0]).toEqual(batched.tokens[b]),
+    );
+    const reversed = generate(model, [...prompts].reverse(), { ...cfg, rowSeeds: [...seeds].reverse() });
+    expect([...reversed.tokens].reverse()).toEqual(batched.tokens);
+    expect(() => generate(model, prompts, { ...cfg, rowSeeds: [1] })).toThrow(/rowSeeds has 1 seeds for 3 prompts/);
+  });
+
   it("force-feed logits match what generation saw at each step (1e-5)", () => {
     useBackend(backend);
     const prompt = [3, 4, 5, 6];

@@ -17,6 +17,12 @@ export interface GenerateConfig {
   readonly topK: number;
   /** Seed of the tensor `Rng` (xoshiro-style, documented in @difflens/tensor): same seed, same stream everywhere. */
   readonly seed: number;
+  /**
+   * One seed per row (null = off): row b then samples from its own `Rng(rowSeeds[b])` instead of the shared stream
+   * seeded by `seed`, so a row's tokens do not depend on which other rows share its batch (resumable, batch-size
+   * independent sampling).
+   */
+  readonly rowSeeds: readonly number[] | null;
   /** Tokens that end a row (emitted, then the row stops). null = the model's generation defaults (eos). */
   readonly stopTokens: readonly number[] | null;
   /** Use the KV cache (false = recompute the whole sequence every step; same tokens, slower). */
@@ -32,6 +38,7 @@ export const GENERATE_DEFAULTS: Readonly<Omit<GenerateConfig, "maxNewTokens">> =
   topP: 1,
   topK: 0,
   seed: 0,
+  rowSeeds: null,
   stopTokens: null,
   useKvCache: true,
   padTokenId: null,
@@ -64,7 +71,13 @@ export function resolveGenerateConfig(input: unknown): GenerateConfig {
   if (!Number.isInteger(c.topK) || c.topK < 0) bad("topK", "an integer ≥ 0");
   if (!Number.isInteger(c.seed)) bad("seed", "an integer");
   if (c.stopTokens !== null && !Array.isArray(c.stopTokens)) bad("stopTokens", "a list of token ids or null");
-  return Object.freeze({ ...c, stopTokens: c.stopTokens === null ? null : Object.freeze([...c.stopTokens]) });
+  if (c.rowSeeds !== null && !(Array.isArray(c.rowSeeds) && c.rowSeeds.every(Number.isInteger)))
+    bad("rowSeeds", "a list of integer seeds (one per row) or null");
+  return Object.freeze({
+    ...c,
+    stopTokens: c.stopTokens === null ? null : Object.freeze([...c.stopTokens]),
+    rowSeeds: c.rowSeeds === null ? null : Object.freeze([...c.rowSeeds]),
+  });
 }
 
 export interface GenerateResult {
@@ -112,7 +125,13 @@ export function generate(
       { expected: model.config.maxPositions, got: width + c.maxNewTokens },
     );
   }
-  const rng = new Rng(c.seed);
+  if (c.rowSeeds !== null && c.rowSeeds.length !== B)
+    throw new InputError("BATCH_SHAPE", `generate: rowSeeds has ${c.rowSeeds.length} seeds for ${B} prompts`, {
+      expected: B,
+      got: c.rowSeeds.length,
+    });
+  const shared = new Rng(c.seed);
+  const rowRngs = c.rowSeeds?.map((s) => new Rng(s)) ?? null;
   const kv = c.useKvCache ? model.createKvCache(B, width + c.maxNewTokens) : undefined;
   const tokens: number[][] = rows.map(() => []);
   const done = new Array<boolean>(B).fill(false);
@@ -131,7 +150,7 @@ export function generate(
         next.push(pad);
         continue;
       }
-      const tok = sampleToken(logits, b * V, V, c, rng);
+      const tok = sampleToken(logits, b * V, V, c, rowRngs?.[b] ?? shared);
       tokens[b]!.push(tok);
       next.push(tok);
       if (stops.has(tok)) {
