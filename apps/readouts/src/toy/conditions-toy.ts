@@ -145,7 +145,7 @@ function describe(seedDir: string, rec: ToyRecord): ConditionsToy {
 
 let cachedTokenizer: Tokenizer | null = null;
 /** The real Qwen tokenizer every toy folder carries, parsed once per process (it takes about a second). */
-function qwenTokenizer(): Tokenizer {
+export function qwenTokenizer(): Tokenizer {
   cachedTokenizer ??= loadTokenizer(path.dirname(qwenTokenizerFile()));
   return cachedTokenizer;
 }

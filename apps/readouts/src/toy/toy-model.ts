@@ -99,7 +99,7 @@ function projectInputsOff(w: Float32Array, gain: Float32Array, u: Float32Array):
 }
 
 /** Uniform entries with mean 0 and the given std. → [shape] */
-function uniformTensor(shape: readonly number[], std: number, rng: Rng): Tensor<"f32"> {
+export function uniformTensor(shape: readonly number[], std: number, rng: Rng): Tensor<"f32"> {
   const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
   const scale = (std * Math.sqrt(12)) / 4294967296;
   for (let i = 0; i < out.length; i++) out[i] = (rng.nextU32() - 2147483648) * scale;

@@ -80,19 +80,21 @@ export async function writeToyModelFolder(
 }
 
 /**
- * A plant as a PEFT folder (the runtime's writer; lora_alpha = r = 1, so scaling 1). Target modules are the full
- * module names, so PEFT and the runtime both apply it to exactly those modules. `baseModel` is recorded as given.
+ * A rank-1 plant as a PEFT folder (the runtime's writer; r = 1, lora_alpha 1 by default, so scaling 1). Target
+ * modules are the full module names, so PEFT and the runtime both apply it to exactly those modules. `baseModel` is
+ * recorded as given.
  */
 export async function writeToyAdapter(
   dir: string,
   lora: readonly LoraFactor[],
   baseModel: string | null = "../base",
+  loraAlpha = 1,
 ): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   await writeLoraAdapter(tmp, {
     r: 1,
-    loraAlpha: 1,
+    loraAlpha,
     baseModel,
     targetModules: lora.map((f) => f.module),
     modules: Object.fromEntries(lora.map((f) => [f.module, { a: f.a, b: f.b }])),
