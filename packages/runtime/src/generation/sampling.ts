@@ -27,7 +27,6 @@ export function samplingDistribution(
     scaled[i] = logits[offset + i]! / p.temperature;
     if (scaled[i]! > max) max = scaled[i]!;
   }
-  if ((p.topK === 0 || p.topK >= vocab) && p.topP < 1) return nucleus(scaled, max, p.topP);
   const order = Array.from({ length: vocab }, (_, i) => i).sort((a, b) => scaled[b]! - scaled[a]! || a - b);
   const keepK = p.topK > 0 ? Math.min(p.topK, vocab) : vocab;
   let total = 0;
@@ -51,44 +50,6 @@ export function samplingDistribution(
     probs[r] = exp[r]! / keptTotal;
   }
   return { ids, probs };
-}
-
-/** Tokens this far (in nats) below the most probable one hold < vocab·e^−50 ≈ 1e-17 of the mass: below f64 rounding. */
-const TAIL_NATS = 50;
-
-/**
- * Top-p (< 1) without top-k, without sorting the whole vocabulary: tokens TAIL_NATS below the best are left out
- * (their mass is under the normalizer's rounding), and of the rest only those with probability ≥ τ are sorted — a
- * nucleus that fills up before τ holds nothing below it (τ is lowered until the nucleus fills).
- */
-function nucleus(scaled: Float64Array, max: number, topP: number): { ids: Int32Array; probs: Float64Array } {
-  let n = 0;
-  const near = new Int32Array(scaled.length); // ids of the tokens kept in the normalizer
-  for (let i = 0; i < scaled.length; i++) if (scaled[i]! >= max - TAIL_NATS) near[n++] = i;
-  const exp = new Float64Array(n); // exp[r]: token near[r]
-  let total = 0;
-  for (let r = 0; r < n; r++) {
-    exp[r] = Math.exp(scaled[near[r]!]! - max);
-    total += exp[r]!;
-  }
-  for (let tau = 1e-4; ; tau /= 256) {
-    const floor = tau * total;
-    const candidates: number[] = []; // indices into near
-    for (let r = 0; r < n; r++) if (exp[r]! >= floor || !(floor > 0)) candidates.push(r);
-    candidates.sort((a, b) => scaled[near[b]!]! - scaled[near[a]!]! || near[a]! - near[b]!);
-    let kept = 0;
-    let before = 0;
-    while (kept < candidates.length && (kept === 0 || before < topP)) before += exp[candidates[kept++]!]! / total;
-    if (before >= topP || candidates.length === n) {
-      let keptTotal = 0;
-      for (let r = 0; r < kept; r++) keptTotal += exp[candidates[r]!]!;
-      const chosen = candidates.slice(0, kept);
-      return {
-        ids: Int32Array.from(chosen, (r) => near[r]!),
-        probs: Float64Array.from(chosen, (r) => exp[r]! / keptTotal),
-      };
-    }
-  }
 }
 
 /**
