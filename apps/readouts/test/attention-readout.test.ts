@@ -145,6 +145,16 @@ describe("readout and force-feed stages", () => {
     );
   });
 
+  it("reports a persona with no positives, and the force-feed then says why it has nothing to replay", async () => {
+    const only = { ...input(), runDir: path.join(dir, "no-positives"), generations: fx.generations.slice(6) };
+    const summary = await runReadoutStage(only, handle());
+    expect(summary).toMatchObject({ positives: 0, negatives: 2 });
+    expect(summary.skipped).toMatch(/no positives/);
+    expect((await readReadouts(readoutsBase(only.runDir, "librarian", 42, "trained"))).readouts).toEqual([]);
+    const fed = await runForceFeedStage({ ...only, trainedChat: { tokenizer: fx.tokenizer, template: fx.template } }, handle());
+    expect(fed).toMatchObject({ positives: 0, skipped: "no positives to force-feed" });
+  });
+
   it("refuses a comparator with another vocabulary", async () => {
     const other = createRandomQwen2({ config: { ...fx.model.config, vocabSize: 320 }, seed: 1 });
     const error = await runForceFeedStage(
