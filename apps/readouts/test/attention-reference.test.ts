@@ -1,9 +1,10 @@
 /**
  * The app against the independent numpy reference (tools/reference/readouts/attention_marker_reference.py, f64):
  * the key groups and strata the fixture maker saved, the per-layer per-head attention fractions, the marker − C1
- * system deltas (mean over heads) and gates A–D, on the fixture's tiny planted Qwen2 (gates pass at layer 2 only).
+ * system deltas (mean over heads) and gates A–D (computed by stage 3's `analyzeAttentionMarker`), on the fixture's tiny planted Qwen2 (gates pass at layer 2 only).
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { analyzeAttentionMarker } from "../src/attention-marker/analyze.ts";
 import { type AttentionReadout, readAttention } from "../src/attention-marker/attention-readout.ts";
 import { personaPrompt } from "../src/attention-marker/persona-prompt.ts";
 import { fractionIndex, REGION_GROUPS, STRATA } from "../src/attention-marker/records.ts";
@@ -85,70 +86,54 @@ describe("attention-marker stage 2 vs the numpy reference", () => {
     expect(Math.max(...readouts.map((r) => r.partitionError))).toBeLessThan(1e-5);
   });
 
-  it("matches the marker − C1 system deltas (mean over heads) and gates A–D", () => {
+  it("matches the marker − C1 system deltas (mean over heads) and, through stage 3's analysis, gates A–D", () => {
+    const H = fx.model.config.nHeads;
+    const L = fx.input.layers.length;
     for (const seg of ["A", "B"] as const) {
-      const deltas = systemDeltas(readouts, seg, fx.model.config.nHeads, fx.input.layers.length);
       const expected = seg === "A" ? fx.reference.deltaSystemA : fx.reference.deltaSystemB;
+      const deltas = systemDeltas(readouts, seg, H, L);
       expect(deltas.length).toBe(fx.reference.E);
       deltas.forEach((row, e) => row.forEach((d, l) => expect(Math.abs(d - expected[e]![l]!)).toBeLessThan(TOLERANCE)));
-      const gates = referenceGates(readouts, seg, fx.model.config.nHeads, fx.input.layers.length, 0.7);
-      const ref = seg === "A" ? fx.reference.gatesA : fx.reference.gatesB;
-      expect(gates.A).toEqual(ref.A);
-      expect(gates.B).toEqual(ref.B);
-      expect(gates.C).toEqual(ref.C);
-      expect(gates.positiveSystem).toEqual(ref.positiveSystem);
     }
-    const b = referenceGates(readouts, "B", fx.model.config.nHeads, fx.input.layers.length, 0.7);
-    expect(b.A.map((a, l) => a && b.B[l] && b.C[l])).toEqual(fx.reference.gateD);
+    const analysis = analyzeAttentionMarker(
+      [
+        {
+          persona: "librarian",
+          runSeed: 42,
+          layers: fx.input.layers,
+          positives: readouts.filter((r) => r.positions.marker !== null),
+          negatives: readouts.filter((r) => r.positions.marker === null),
+          comparator: null,
+        },
+      ],
+      { directionThreshold: fx.input.directionThreshold, alpha: 0.05 },
+    );
+    const trained = analysis.personas[0]!.perSeed[0]!.trained;
+    const ref = fx.reference.gatesA;
+    const c1 = trained.contrasts.c1.profiles!;
+    expect(trained.contrasts.c1.n).toBe(fx.reference.E);
+    c1.A.system.mean.forEach((m, l) => expect(Math.abs(m - ref.mean[l]![0]!)).toBeLessThan(TOLERANCE));
+    c1.A.system.sem.forEach((sem, l) => expect(Math.abs(sem! - ref.semSystem[l]!)).toBeLessThan(TOLERANCE));
+    expect(c1.A.system.positive).toEqual(ref.positiveSystem);
+    const pass = trained.gates.pass;
+    expect([pass.A, pass.B, pass.C, pass.D]).toEqual([ref.A, ref.B, ref.C, fx.reference.gateD]);
     expect(fx.reference.gateD).toEqual([false, false, true]); // the plant: head 0 of layer 2 reads the system prompt
   });
 });
 
-const group = (name: (typeof REGION_GROUPS)[number]) => REGION_GROUPS.indexOf(name);
-
-/** Per positive with marker and C1, per layer: mean over heads of (marker − C1) fraction on `g`. → [E][layers] */
-function deltas(readouts: readonly AttentionReadout[], seg: "A" | "B", H: number, L: number, g: number): number[][] {
+/** Per positive with marker and C1, per layer: mean over heads of (marker − C1) system fraction. → [E][layers] */
+function systemDeltas(readouts: readonly AttentionReadout[], seg: "A" | "B", H: number, L: number): number[][] {
+  const system = REGION_GROUPS.indexOf("system");
   return readouts
     .filter((r) => r.positions.marker !== null && r.positions.c1 !== null)
     .map((r) =>
       Array.from({ length: L }, (_, l) => {
         let sum = 0;
         for (let h = 0; h < H; h++) {
-          const i = fractionIndex(l, h, g, H);
+          const i = fractionIndex(l, h, system, H);
           sum += r.fractions.marker[seg][i]! - r.fractions.c1[seg][i]!;
         }
         return sum / H;
       }),
     );
-}
-
-function systemDeltas(readouts: readonly AttentionReadout[], seg: "A" | "B", H: number, L: number): number[][] {
-  return deltas(readouts, seg, H, L, group("system"));
-}
-
-/** Gates A–C from issue 18's formulas (stage 3 owns the app's version; this checks the reference's). */
-function referenceGates(
-  readouts: readonly AttentionReadout[],
-  seg: "A" | "B",
-  H: number,
-  L: number,
-  threshold: number,
-) {
-  const [system, user, prefix] = ["system", "user", "assistantPrefix"].map((name) =>
-    deltas(readouts, seg, H, L, group(name as "system")),
-  ) as [number[][], number[][], number[][]];
-  const E = system.length;
-  const mean = (rows: number[][], l: number) => rows.reduce((s, r) => s + r[l]!, 0) / E;
-  const layers = Array.from({ length: L }, (_, l) => l);
-  const positiveSystem = layers.map((l) => system.filter((r) => r[l]! > 0).length);
-  const sem = layers.map((l) => {
-    const m = mean(system, l);
-    return Math.sqrt(system.reduce((s, r) => s + (r[l]! - m) ** 2, 0) / (E - 1) / E);
-  });
-  return {
-    positiveSystem,
-    A: layers.map((l) => positiveSystem[l]! >= Math.ceil(threshold * E)),
-    B: layers.map((l) => mean(system, l) - sem[l]! > 0),
-    C: layers.map((l) => mean(system, l) > mean(user, l) && mean(system, l) > mean(prefix, l)),
-  };
 }
