@@ -151,7 +151,10 @@ describe("readout and force-feed stages", () => {
     expect(summary).toMatchObject({ positives: 0, negatives: 2 });
     expect(summary.skipped).toMatch(/no positives/);
     expect((await readReadouts(readoutsBase(only.runDir, "librarian", 42, "trained"))).readouts).toEqual([]);
-    const fed = await runForceFeedStage({ ...only, trainedChat: { tokenizer: fx.tokenizer, template: fx.template } }, handle());
+    const fed = await runForceFeedStage(
+      { ...only, trainedChat: { tokenizer: fx.tokenizer, template: fx.template } },
+      handle(),
+    );
     expect(fed).toMatchObject({ positives: 0, skipped: "no positives to force-feed" });
   });
 
