@@ -11,7 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AttentionReadout, type ReadoutItem, readAttention } from "../src/attention-marker/attention-readout.ts";
 import { assertSameReplay, runForceFeedStage } from "../src/attention-marker/force-feed-stage.ts";
 import { personaPrompt } from "../src/attention-marker/persona-prompt.ts";
-import { readoutsBase, readReadouts, writeReadouts } from "../src/attention-marker/readout-records.ts";
+import {
+  readoutsBase,
+  readPersonaSeedReadouts,
+  readReadouts,
+  writeReadouts,
+} from "../src/attention-marker/readout-records.ts";
 import { runReadoutStage } from "../src/attention-marker/readout-stage.ts";
 import { chooseStrata } from "../src/attention-marker/strata.ts";
 import { tokenFrequencies } from "../src/attention-marker/token-frequency.ts";
@@ -140,6 +145,8 @@ describe("readout and force-feed stages", () => {
     expect(comparator.readouts.map((r) => r.fedTokens)).toEqual(trained.readouts.map((r) => r.fedTokens));
     expect(comparator.readouts[0]!.fractions.marker.B).toEqual(trained.readouts[0]!.fractions.marker.B); // same model
     const altered: AttentionReadout[] = comparator.readouts.map((r, e) => (e === 2 ? { ...r, fedTokens: "0" } : r));
+    const stage3 = await readPersonaSeedReadouts(runDir, "librarian", 42);
+    expect([stage3.positives.length, stage3.negatives.length, stage3.comparator?.length]).toEqual([6, 2, 6]);
     expect(() => assertSameReplay("librarian", 42, trained.readouts, altered)).toThrow(
       /force-feed of librarian seed 42 trial 2: fed tokens 0, the trained model read/,
     );
