@@ -3,13 +3,13 @@
  * layer dd = (trained_marker − trained_C1) − (comparator_marker − comparator_C1) on system content isolates what the
  * weights changed. Paired over examples: the SEM of dd is over the same sequences.
  */
-import { mean, sem } from "@difflens/stats";
+import { diffOfDiffs, type Matrix } from "@difflens/stats";
 import { ReadoutsError } from "../errors.ts";
-import type { DiffOfDiffsAnalysis, ForceFeedAnalysis, LayerValue, Segmentation } from "./analysis-types.ts";
+import type { DiffOfDiffsAnalysis, ForceFeedAnalysis, Segmentation } from "./analysis-types.ts";
 import type { ExampleReadout } from "./records.ts";
 import { REGION_GROUPS } from "./records.ts";
-import { layerSignBalance, SIGN_ZERO_TOLERANCE } from "./sign-balance.ts";
-import { argMax, argMin, type HeadMeans, headMeans, perHeadDelta } from "./strata-contrasts.ts";
+import { SIGN_ZERO_TOLERANCE, signBalanceJson } from "./sign-balance.ts";
+import { argMax, type HeadMeans, headMeans, perHeadDelta } from "./strata-contrasts.ts";
 
 /** |dd| above this counts as "one model above the other" (the seed's 8/28 vs 2/28 layers). */
 export const DD_MARGIN = 0.005;
@@ -43,58 +43,75 @@ export function pairForceFeed(
   return { pairs, unpaired: trained.length - pairs.length };
 }
 
-/** Per layer: (marker − C1) on system, head-mean, one example under one model. */
-function systemDelta(means: HeadMeans, seg: Segmentation, layers: number): number[] {
-  const m = means.marker![seg];
-  const c = means.c1![seg];
-  return Array.from({ length: layers }, (_, l) => m[l * GROUPS + SYSTEM]! - c[l * GROUPS + SYSTEM]!);
-}
-
-function columnMeans(rows: readonly number[][], layers: number): number[] {
-  return Array.from({ length: layers }, (_, l) => mean(rows.map((r) => r[l]!)));
-}
-
-function diffOfDiffs(
+/** [examples, layers]: one stratum's head-mean system fraction (rows of the stats matrices). */
+function systemMatrix(
+  means: readonly HeadMeans[],
+  stratum: "marker" | "c1",
   seg: Segmentation,
-  trainedRows: readonly number[][],
-  comparatorRows: readonly number[][],
+  layers: number,
+): Matrix {
+  const data = new Float64Array(means.length * layers);
+  means.forEach((m, i) => {
+    for (let l = 0; l < layers; l++) data[i * layers + l] = m[stratum]![seg][l * GROUPS + SYSTEM]!;
+  });
+  return { data, rows: means.length, cols: layers };
+}
+
+function diffOfDiffsFor(
+  seg: Segmentation,
+  trained: readonly HeadMeans[],
+  comparator: readonly HeadMeans[],
   used: readonly ForceFeedPair[],
   layers: readonly number[],
 ): DiffOfDiffsAnalysis {
   const L = layers.length;
-  const dd = trainedRows.map((t, i) => t.map((v, l) => v - comparatorRows[i]![l]!));
-  const means = columnMeans(dd, L);
-  const sems = Array.from({ length: L }, (_, l) => (dd.length < 2 ? null : sem(dd.map((r) => r[l]!))));
-  const trainedHeads = perHeadDelta(
-    used.map((p) => p.trained),
-    seg,
-    "system",
-    L,
-  )!;
-  const comparatorHeads = perHeadDelta(
-    used.map((p) => p.comparator),
-    seg,
-    "system",
-    L,
-  )!;
+  const r = diffOfDiffs(
+    systemMatrix(trained, "marker", seg, L),
+    systemMatrix(trained, "c1", seg, L),
+    systemMatrix(comparator, "marker", seg, L),
+    systemMatrix(comparator, "c1", seg, L),
+    { layers, signTolerance: SIGN_ZERO_TOLERANCE },
+  );
+  const means = r.perLayer.map((c) => c.mean);
+  const sems = r.perLayer.map((c) => (Number.isNaN(c.sem) ? null : c.sem));
+  const perHead = (side: "trained" | "comparator") =>
+    perHeadDelta(
+      used.map((p) => p[side]),
+      seg,
+      "system",
+      L,
+    )!;
+  const trainedHeads = perHead("trained");
+  const comparatorHeads = perHead("comparator");
   return {
     segmentation: seg,
     region: "system",
-    n: dd.length,
+    n: trained.length,
     perLayer: {
       mean: means,
       sem: sems,
-      semExcludesZero: means.map((m, l) => sems[l] !== null && Math.abs(m) > sems[l]!),
+      semExcludesZero: r.perLayer.map((c, l) => sems[l] !== null && c.semExcludesZero),
     },
-    mean: means.reduce((s, v) => s + v, 0) / L,
-    max: argMax(means, layers),
-    min: argMin(means, layers),
-    layersPositive: means.filter((v) => v > SIGN_ZERO_TOLERANCE).length,
+    mean: r.overallMean,
+    max: r.max,
+    min: r.min,
+    layersPositive: r.signBalance.positive,
     comparatorAboveTrained: means.filter((v) => v < -DD_MARGIN).length,
     trainedAboveComparator: means.filter((v) => v > DD_MARGIN).length,
-    signBalance: layerSignBalance(means),
+    signBalance: signBalanceJson(r.signBalance),
     perHead: trainedHeads.map((row, l) => row.map((v, h) => v - comparatorHeads[l]![h]!)),
   };
+}
+
+/** Per layer, mean over examples of (marker − C1) on system: one model's profile on the paired sequences. */
+function systemDeltaMeans(means: readonly HeadMeans[], seg: Segmentation, layers: number): number[] {
+  const m = systemMatrix(means, "marker", seg, layers);
+  const c = systemMatrix(means, "c1", seg, layers);
+  return Array.from({ length: layers }, (_, l) => {
+    let s = 0;
+    for (let i = 0; i < m.rows; i++) s += m.data[i * layers + l]! - c.data[i * layers + l]!;
+    return s / m.rows;
+  });
 }
 
 /** The force-feed analysis of one persona (one seed or pooled); null when no positive has a paired C1 readout. */
@@ -109,19 +126,13 @@ export function forceFeedAnalysis(
   if (used.length === 0) return null;
   const trainedMeans = used.map((p) => headMeans(p.trained, L));
   const comparatorMeans = used.map((p) => headMeans(p.comparator, L));
-  const bySeg = (seg: Segmentation) => {
-    const t = trainedMeans.map((m) => systemDelta(m, seg, L));
-    const c = comparatorMeans.map((m) => systemDelta(m, seg, L));
-    return { t, c, dd: diffOfDiffs(seg, t, c, used, layers) };
-  };
-  const a = bySeg("A");
-  const b = bySeg("B");
-  const trainedPeak: LayerValue = argMax(columnMeans(b.t, L), layers);
-  const comparatorPeak: LayerValue = argMax(columnMeans(b.c, L), layers);
+  const dd = (seg: Segmentation) => diffOfDiffsFor(seg, trainedMeans, comparatorMeans, used, layers);
+  const trainedPeak = argMax(systemDeltaMeans(trainedMeans, "B", L), layers);
+  const comparatorPeak = argMax(systemDeltaMeans(comparatorMeans, "B", L), layers);
   return {
     paired: pairs.length,
     unpaired,
-    diffOfDiffs: { A: a.dd, B: b.dd },
+    diffOfDiffs: { A: dd("A"), B: dd("B") },
     trainedPeak,
     comparatorPeak,
     peakShift: comparatorPeak.layer - trainedPeak.layer,

@@ -169,15 +169,6 @@ export function argMax(values: readonly number[], layers: readonly number[]): La
   return { layer: layers[best]!, value: values[best]! };
 }
 
-/** The smallest value and its layer label (first on ties). */
-export function argMin(values: readonly number[], layers: readonly number[]): LayerValue {
-  let best = 0;
-  values.forEach((v, i) => {
-    if (v < values[best]!) best = i;
-  });
-  return { layer: layers[best]!, value: values[best]! };
-}
-
 /**
  * [layers][heads]: mean over readouts of (marker − C1) on one group and segmentation, per head (readouts without a C1
  * position are left out); null when none has both.
