@@ -84,6 +84,7 @@ describe("attention-marker stage 3: formulas on hand-built readouts", () => {
     expect(t.gates.pass.D).toEqual([true, true, false]);
     expect(t.gates.counts).toMatchObject({ A: 3, B: 3, C: 2, D: 2 });
     expect(t.gates.windows).toEqual([[0, 0]]);
+    expect(t.gates.summary).toBe("A 3/3 · B 3/3 · C 2/3 · D 2/3 · C2 n/a · C3 n/a · C4 n/a · window [0, 0]");
   });
 
   it("windows: contiguous runs where A–D all pass, gaps in the layers break runs", () => {
@@ -243,8 +244,26 @@ describe("attention-marker stage 3: formulas on hand-built readouts", () => {
     expect(dd.perHead[0]![0]).toBeCloseTo(0.21, 5);
     expect(dd.perHead[0]![1]).toBeCloseTo(0.19, 5);
     expect(dd.perHead[1]![1]).toBeCloseTo(-0.02, 5);
+    expect(ff.summary).toMatch(/mean \+0\.0633, max \+0\.2000 \(L4\), min −0\.0100 \(L5\); 1\/3 layers > 0/);
+    expect(ff.summary).toMatch(/peaks: trained L4 \(\+0\.2000\), comparator L5 \(\+0\.0400\)/);
     expect(a.personas[0]!.pooled.comparator!.gates.pass.C4).toBeNull();
     expect(a.personas[0]!.pooled.comparator!.gateF.applicable).toBe(false);
+  });
+
+  it("identical trained and comparator readouts: dd is zero everywhere, the sign balance has nothing to test", () => {
+    const trained = systemDeltaPositives([
+      [0.1, 0.2],
+      [0.3, 0.1],
+    ]);
+    const comparator = trained.map((r) => ({ ...r, model: "comparator" as const }));
+    const ff = analyzeAttentionMarker([entry(trained, { comparator })], GATES).personas[0]!.pooled.forceFeed!;
+    expect(ff.diffOfDiffs.B).toMatchObject({
+      mean: 0,
+      layersPositive: 0,
+      signBalance: { positive: 0, negative: 0, zeros: 2, pValue: null },
+      signBalanceSignificant: false,
+    });
+    expect(ff.summary).toMatch(/sign balance: every layer zero/);
   });
 
   it("per seed and pooled; a persona × seed without positives is skipped with its reason; JSON-able", () => {

@@ -92,6 +92,8 @@ export interface GateTable {
   readonly windowsText: string;
   /** Windows per gate (same form). */
   readonly gateWindows: Readonly<Record<GateName, string | null>>;
+  /** One line, the seed's table row: "A 24/28 · B 28/28 · C 23/28 · D 23/28 · C2 … · C3 … · C4 n/a · window [6, 27]". */
+  readonly summary: string;
 }
 
 /** The seed's specials-absorption figures for one model (marker − C1 deltas). */
@@ -176,6 +178,8 @@ export interface DiffOfDiffsAnalysis {
   readonly comparatorAboveTrained: number;
   readonly trainedAboveComparator: number;
   readonly signBalance: SignBalance;
+  /** signBalance.pValue < gates.alpha. */
+  readonly signBalanceSignificant: boolean;
   /** [layers][heads]: mean dd per head. */
   readonly perHead: readonly (readonly number[])[];
 }
@@ -189,6 +193,8 @@ export interface ForceFeedAnalysis {
   readonly trainedPeak: LayerValue;
   readonly comparatorPeak: LayerValue;
   readonly peakShift: number;
+  /** One line with the seed's numbers (segmentation B). */
+  readonly summary: string;
 }
 
 export interface PersonaSeedAnalysis {

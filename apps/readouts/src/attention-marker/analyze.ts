@@ -107,6 +107,7 @@ function analyzePersonaSeeds(
             forceFed.flatMap((e) => e.positives),
             comparatorReadouts,
             layers,
+            gates.alpha,
           ),
   };
 }

@@ -5,7 +5,7 @@
  */
 import { diffOfDiffs, type Matrix } from "@difflens/stats";
 import { ReadoutsError } from "../errors.ts";
-import type { DiffOfDiffsAnalysis, ForceFeedAnalysis, Segmentation } from "./analysis-types.ts";
+import type { DiffOfDiffsAnalysis, ForceFeedAnalysis, LayerValue, Segmentation } from "./analysis-types.ts";
 import type { ExampleReadout } from "./records.ts";
 import { REGION_GROUPS } from "./records.ts";
 import { SIGN_ZERO_TOLERANCE, signBalanceJson } from "./sign-balance.ts";
@@ -63,6 +63,7 @@ function diffOfDiffsFor(
   comparator: readonly HeadMeans[],
   used: readonly ForceFeedPair[],
   layers: readonly number[],
+  alpha: number,
 ): DiffOfDiffsAnalysis {
   const L = layers.length;
   const r = diffOfDiffs(
@@ -99,6 +100,7 @@ function diffOfDiffsFor(
     comparatorAboveTrained: means.filter((v) => v < -DD_MARGIN).length,
     trainedAboveComparator: means.filter((v) => v > DD_MARGIN).length,
     signBalance: signBalanceJson(r.signBalance),
+    signBalanceSignificant: r.signBalance.pValue < alpha,
     perHead: trainedHeads.map((row, l) => row.map((v, h) => v - comparatorHeads[l]![h]!)),
   };
 }
@@ -119,6 +121,7 @@ export function forceFeedAnalysis(
   trained: readonly ExampleReadout[],
   comparator: readonly ExampleReadout[],
   layers: readonly number[],
+  alpha: number,
 ): ForceFeedAnalysis | null {
   const L = layers.length;
   const { pairs, unpaired } = pairForceFeed(trained, comparator);
@@ -126,15 +129,39 @@ export function forceFeedAnalysis(
   if (used.length === 0) return null;
   const trainedMeans = used.map((p) => headMeans(p.trained, L));
   const comparatorMeans = used.map((p) => headMeans(p.comparator, L));
-  const dd = (seg: Segmentation) => diffOfDiffsFor(seg, trainedMeans, comparatorMeans, used, layers);
+  const dd = (seg: Segmentation) => diffOfDiffsFor(seg, trainedMeans, comparatorMeans, used, layers, alpha);
   const trainedPeak = argMax(systemDeltaMeans(trainedMeans, "B", L), layers);
   const comparatorPeak = argMax(systemDeltaMeans(comparatorMeans, "B", L), layers);
+  const b = dd("B");
   return {
     paired: pairs.length,
     unpaired,
-    diffOfDiffs: { A: dd("A"), B: dd("B") },
+    diffOfDiffs: { A: dd("A"), B: b },
     trainedPeak,
     comparatorPeak,
     peakShift: comparatorPeak.layer - trainedPeak.layer,
+    summary: forceFeedSummary(b, trainedPeak, comparatorPeak, L, alpha),
   };
+}
+
+const signed = (v: number) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(4)}`;
+
+function forceFeedSummary(
+  dd: DiffOfDiffsAnalysis,
+  trained: LayerValue,
+  comparator: LayerValue,
+  L: number,
+  alpha: number,
+) {
+  const p = dd.signBalance.pValue;
+  const test =
+    p === null
+      ? "sign balance: every layer zero"
+      : `sign-balance p = ${p.toPrecision(3)} (${dd.signBalanceSignificant ? "" : "not "}significant at α ${alpha})`;
+  return [
+    `dd (system, seg B, n = ${dd.n}) mean ${signed(dd.mean)}, max ${signed(dd.max.value)} (L${dd.max.layer}), min ${signed(dd.min.value)} (L${dd.min.layer})`,
+    `${dd.layersPositive}/${L} layers > 0; comparator above trained by > ${DD_MARGIN} on ${dd.comparatorAboveTrained}/${L}, the reverse on ${dd.trainedAboveComparator}/${L}`,
+    test,
+    `peaks: trained L${trained.layer} (${signed(trained.value)}), comparator L${comparator.layer} (${signed(comparator.value)})`,
+  ].join("; ");
 }

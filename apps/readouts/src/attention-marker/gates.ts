@@ -101,6 +101,7 @@ export function gateTable(
     GATE_NAMES.map((g) => [g, pass[g] === null ? null : windowsText(layerWindows(pass[g], layers))]),
   ) as Record<GateName, string | null>;
   const windows = layerWindows(allGatesPass(pass, layers.length), layers);
+  const counted = GATE_NAMES.map((g) => `${g} ${counts[g] === null ? "n/a" : `${counts[g]}/${layers.length}`}`);
   return {
     pass,
     counts,
@@ -109,6 +110,7 @@ export function gateTable(
     windows,
     windowsText: windowsText(windows),
     gateWindows,
+    summary: `${counted.join(" · ")} · window ${windowsText(windows)}`,
   };
 }
 
