@@ -289,6 +289,12 @@ describe("attention-marker stage 3: formulas on hand-built readouts", () => {
     expect(p.pooled.runSeeds).toEqual([0, 1]);
     expect(p.pooled.trained.contrasts.c1.profiles!.B.system.mean[0]).toBeCloseTo(0.22, 6);
     expect(p.pooled.trained.peakSystemB).toEqual({ layer: 0, value: expect.closeTo(0.22, 6) });
+    expect(a.headline.map((r) => [r.persona, r.model, r.runSeed, r.n])).toEqual([
+      ["p", "trained", "pooled", 5],
+      ["p", "trained", 0, 2],
+      ["p", "trained", 1, 3],
+    ]);
+    expect(a.headline[0]).toMatchObject({ gates: { A: 1, C4: null }, window: "[0, 0]", gateFReframeRequired: null });
     expect(JSON.parse(JSON.stringify(a))).toEqual(a);
   });
 });
@@ -305,6 +311,7 @@ describe("attention-marker figures", () => {
       expect(written.map((w) => path.basename(w))).toEqual([
         "layer-profile-librarian",
         "diff-of-diffs-librarian",
+        "dd-per-head-librarian",
         "segmentations-librarian",
         "gates",
       ]);

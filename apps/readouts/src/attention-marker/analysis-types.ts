@@ -213,9 +213,28 @@ export interface PersonaAnalysis {
   readonly perSeed: readonly PersonaSeedAnalysis[];
 }
 
+/** One row of the seed's headline table: a persona × model, pooled or one seed. */
+export interface HeadlineRow {
+  readonly persona: string;
+  readonly model: ReadoutModel;
+  /** "pooled" or the seed. */
+  readonly runSeed: number | "pooled";
+  readonly n: number;
+  /** Gate → #layers passing out of `layers.length` (null = not applicable). */
+  readonly gates: Readonly<Record<GateName, number | null>>;
+  readonly window: string;
+  readonly peakSystemB: LayerValue | null;
+  readonly gateFReframeRequired: boolean | null;
+  readonly sinkReframeRequired: boolean;
+  /** The force-feed line (trained rows with a comparator), else null. */
+  readonly forceFeed: string | null;
+}
+
 export interface AttentionMarkerAnalysis {
   readonly gates: GatesConfig;
   readonly layers: readonly number[];
+  /** The seed's table: pooled rows first, then one per seed (per persona: trained, then comparator). */
+  readonly headline: readonly HeadlineRow[];
   readonly personas: readonly PersonaAnalysis[];
   /** Persona × seed left out, and why (no positives). */
   readonly skipped: readonly { readonly persona: string; readonly runSeed: number; readonly reason: string }[];

@@ -10,6 +10,7 @@ import type {
   Contrast,
   ContrastAnalysis,
   GatesConfig,
+  HeadlineRow,
   ModelAnalysis,
   PersonaAnalysis,
   PersonaSeedAnalysis,
@@ -55,7 +56,29 @@ export function analyzeAttentionMarker(
       perSeed: seeds.map((e) => analyzePersonaSeeds([e], layers, gates)),
     };
   });
-  return { gates: { ...gates }, layers: [...layers], personas, skipped };
+  const headline = [
+    ...personas.map((p) => headlineRows(p.persona, "pooled", p.pooled)),
+    ...personas.flatMap((p) => p.perSeed.map((s) => headlineRows(p.persona, s.runSeeds[0]!, s))),
+  ].flat();
+  return { gates: { ...gates }, layers: [...layers], headline, personas, skipped };
+}
+
+function headlineRows(persona: string, runSeed: number | "pooled", a: PersonaSeedAnalysis): HeadlineRow[] {
+  const row = (m: ModelAnalysis, forceFeed: string | null): HeadlineRow => ({
+    persona,
+    model: m.model,
+    runSeed,
+    n: m.examples,
+    gates: m.gates.counts,
+    window: m.gates.windowsText,
+    peakSystemB: m.peakSystemB,
+    gateFReframeRequired: m.gateF.reframeRequired ?? null,
+    sinkReframeRequired: m.sinkReframe.required,
+    forceFeed,
+  });
+  const rows = [row(a.trained, a.forceFeed?.summary ?? null)];
+  if (a.comparator !== null) rows.push(row(a.comparator, null));
+  return rows;
 }
 
 /** Every entry covers the same layers, and every readout has the same [layers, heads, groups] size. */

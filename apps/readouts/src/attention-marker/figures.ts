@@ -3,6 +3,7 @@
  * - `layer-profile-<persona>`: mean δ_system_B (marker − C1) per layer ± SEM, trained vs the force-fed comparator,
  *   the trained A–D windows shaded (the seed's hero figure);
  * - `diff-of-diffs-<persona>`: dd per layer ± paired SEM, segmentations B and A;
+ * - `dd-per-head-<persona>`: the same dd (segmentation B) per layer × head, where a planted or trained head shows;
  * - `segmentations-<persona>`: the trained δ_system under segmentation A vs B, and δ_specials (B);
  * - `gates`: pass/fail heatmap, one row per persona × model × gate (A–D, C2, C3, C4), one column per layer.
  */
@@ -26,6 +27,8 @@ export async function writeAttentionMarkerFigures(dir: string, analysis: Attenti
     if (profile !== null) await save(profile, `layer-profile-${name}`);
     const dd = diffOfDiffsFigure(p, x);
     if (dd !== null) await save(dd, `diff-of-diffs-${name}`);
+    const heads = perHeadFigure(p, x);
+    if (heads !== null) await save(heads, `dd-per-head-${name}`);
     const seg = segmentationsFigure(p, x);
     if (seg !== null) await save(seg, `segmentations-${name}`);
   }
@@ -85,6 +88,26 @@ function diffOfDiffsFigure(p: PersonaAnalysis, x: readonly number[]) {
       ...A.perLayer.mean,
     ]),
     note: `Layer-profile shift: trained peaks at L${ff.trainedPeak.layer} (${ff.trainedPeak.value.toFixed(4)}), comparator at L${ff.comparatorPeak.layer} (${ff.comparatorPeak.value.toFixed(4)}).`,
+  });
+}
+
+function perHeadFigure(p: PersonaAnalysis, x: readonly number[]) {
+  const dd = p.pooled.forceFeed?.diffOfDiffs.B;
+  if (dd === undefined) return null;
+  const heads = dd.perHead[0]?.length ?? 0;
+  return heatmap({
+    title: `${p.persona}: diff-of-diffs per head (system, segmentation B)`,
+    subtitle: `mean over ${dd.n} paired examples of (trained − comparator) marker − C1 · ${seedsText(p)}`,
+    rowLabels: x.map((l) => `L${l}`),
+    colLabels: Array.from({ length: heads }, (_, h) => `H${h}`),
+    values: dd.perHead.map((row) => [...row]),
+    xTitle: "head",
+    yTitle: "layer",
+    scheme: "diverging",
+    colorTitle: "dd",
+    showValues: false,
+    width: Math.max(160, 14 * heads),
+    height: Math.max(120, 14 * x.length),
   });
 }
 
