@@ -60,10 +60,10 @@ export interface AttentionMarkerConfig {
     readonly alpha: number;
   };
   readonly wandb: WandbConfig;
-  /** The run folder from the config (absolute), or null: the command's default `runs/readouts/attention-marker/<name>`. */
-  readonly runDir: string | null;
-  /** The config file (absolute), or null in memory. */
-  readonly file: string | null;
+  /** The run folder from the config (absolute), or null/absent: the command's default `runs/readouts/attention-marker/<name>`. */
+  readonly runDir?: string | null;
+  /** The config file (absolute), or null/absent in memory. */
+  readonly file?: string | null;
 }
 
 const { objectWithKeys, num, str, strList } = fields;

@@ -7,15 +7,16 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { chatTemplateFor, describeModelRef, openModel } from "@difflens/app-kit";
+import { chatTemplateFor, describeModelRef } from "@difflens/app-kit";
 import { type ChatTemplate, DEFAULT_SPECIALS } from "@difflens/chat";
 import { ProgressBar, writeJsonAtomic } from "@difflens/common";
 import { generate } from "@difflens/runtime";
-import { loadTokenizer, type Tokenizer } from "@difflens/tokenizer";
+import type { Tokenizer } from "@difflens/tokenizer";
 import { ReadoutsError } from "../errors.ts";
 import type { AttentionMarkerConfig, PersonaConfig } from "./config.ts";
 import { appendGenerations, dropTornLine, generationsFile, readGenerations } from "./generations-file.ts";
 import { modelDigest } from "./model-digest.ts";
+import { openModelRef, tokenizerOf } from "./opened-models.ts";
 import { personaPrompt } from "./persona-prompt.ts";
 import type { Generation, GenerationSettings } from "./records.ts";
 import { trialSeed } from "./trial-seed.ts";
@@ -50,7 +51,7 @@ export async function runGenerateStage(
   const counts: GenerationCounts[] = [];
   for (const persona of config.personas) {
     const files = config.runSeeds.map((s) => generationsFile(options.runDir, persona.name, s));
-    const tokenizer = loadTokenizer(persona.model.path);
+    const tokenizer = tokenizerOf(persona.model);
     const prompts = await personaPrompts(tokenizer, chatTemplateFor(persona.model), persona, options.questions);
     checkModel(options.runDir, persona);
     const plans = config.runSeeds.map((runSeed, i) => planSeed(config, persona, runSeed, files[i]!, prompts, options));
@@ -200,7 +201,7 @@ async function generatePersona(
 ): Promise<void> {
   const total = plans.length * config.attempts;
   const start = plans.reduce((s, p) => s + p.done, 0);
-  const opened = await openModel(persona.model);
+  const opened = await openModelRef(persona.model);
   try {
     const { model } = opened;
     const stopTokens = [...model.generation.eosTokenIds];

@@ -13,13 +13,11 @@ import {
   fileSha256,
   type ModelRef,
   type OpenedModel,
-  openModel,
   openRunFolder,
   recordRun,
   startRunEvent,
 } from "@difflens/app-kit";
 import { writeFileAtomic, writeJsonAtomic } from "@difflens/common";
-import { loadTokenizer, type Tokenizer } from "@difflens/tokenizer";
 import { ReadoutsError } from "../errors.ts";
 import { collectGarbage } from "../sae-conditions/run-sae-conditions.ts";
 import type { PersonaSeedReadouts } from "./analysis-types.ts";
@@ -31,8 +29,9 @@ import { type GenerationCounts, runGenerateStage } from "./generate-stage.ts";
 import { generationsFile, readGenerations } from "./generations-file.ts";
 import { resolveMarkerId } from "./marker-token.ts";
 import { modelDigest } from "./model-digest.ts";
+import { openModelRef, tokenizerOf } from "./opened-models.ts";
 import { readQuestions } from "./questions.ts";
-import { readoutsBase, readReadouts } from "./readout-records.ts";
+import { readoutsBase, readPersonaSeedReadouts } from "./readout-records.ts";
 import { runReadoutStage } from "./readout-stage.ts";
 import type { Generation } from "./records.ts";
 import { type AttentionMarkerResults, readResults, resultsHeader, type SkippedEntry, writeResults } from "./results.ts";
@@ -60,7 +59,7 @@ export async function prepareAttentionMarker(config: AttentionMarkerConfig): Pro
   const questions = readQuestions(config.questions);
   let markerId: number | null = null;
   for (const p of config.personas) {
-    const id = await resolveMarkerId(loadTokenizer(p.model.path), config.marker);
+    const id = await resolveMarkerId(tokenizerOf(p.model), config.marker);
     if (markerId !== null && id !== markerId)
       throw new ReadoutsError(
         "INPUT_INVALID",
@@ -313,7 +312,7 @@ async function forceFeedStage(
     await withModel(comparator, async (handle) => {
       for (const { persona, runSeed } of todo) {
         const ref = config.personas.find((p) => p.name === persona)!.model;
-        const trainedChat = { tokenizer: loadTokenizer(ref.path), template: chatTemplateFor(ref) };
+        const trainedChat = { tokenizer: tokenizerOf(ref), template: chatTemplateFor(ref) };
         const gens = generations.get(persona)!.get(runSeed)!;
         const input = {
           runDir,
@@ -334,7 +333,7 @@ async function forceFeedStage(
   return "ran";
 }
 
-/** Stage 3's input: every (persona, seed) with readouts, the comparator's where it was force-fed. */
+/** Stage 3's input: every (persona, seed) with positives; the comparator's readouts where the config force-feeds. */
 async function analysisInput(
   config: AttentionMarkerConfig,
   runDir: string,
@@ -342,30 +341,17 @@ async function analysisInput(
 ): Promise<PersonaSeedReadouts[]> {
   const out: PersonaSeedReadouts[] = [];
   for (const p of config.personas) {
+    const forceFed = config.comparator !== null && config.forceFeed.includes(p.name);
     for (const runSeed of config.runSeeds) {
       if (!hasPositives(generations, p.name, runSeed)) continue;
-      const read = (name: string) => readReadouts(readoutsBase(runDir, p.name, runSeed, name));
-      const trained = await read("trained").catch(() => {
-        throw new ReadoutsError(
-          "INPUT_INVALID",
-          `analyze: no readouts of ${p.name} seed ${runSeed}; run the readout stage first`,
-          {
-            file: readoutsBase(runDir, p.name, runSeed, "trained"),
-            fix: "run with --stage readout (or --stage all)",
-          },
-        );
-      });
-      const negatives = await read("trained-negatives");
-      const forceFed = config.comparator !== null && config.forceFeed.includes(p.name);
-      const comparator = forceFed ? ((await read("comparator").catch(() => null))?.readouts ?? null) : null;
-      out.push({
-        persona: p.name,
-        runSeed,
-        layers: trained.layers,
-        positives: trained.readouts,
-        negatives: negatives.readouts,
-        comparator,
-      });
+      const base = readoutsBase(runDir, p.name, runSeed, "trained");
+      if (!fs.existsSync(`${base}.safetensors`))
+        throw new ReadoutsError("INPUT_INVALID", `analyze: no readouts of ${p.name} seed ${runSeed} (${base}.*)`, {
+          file: base,
+          fix: "run the readout stage first (--stage readout, or --stage all)",
+        });
+      const readouts = await readPersonaSeedReadouts(runDir, p.name, runSeed);
+      out.push(forceFed ? readouts : { ...readouts, comparator: null });
     }
   }
   return out;
@@ -373,7 +359,7 @@ async function analysisInput(
 
 /** Opens a model, runs `use`, closes it and collects its memory before the next one loads. */
 async function withModel<T>(ref: ModelRef, use: (m: OpenedModel) => Promise<T>): Promise<T> {
-  const opened = await openModel(ref);
+  const opened = await openModelRef(ref);
   try {
     return await use(opened);
   } finally {
@@ -428,12 +414,12 @@ async function writeSamples(
   generations: GenerationsBySeed,
 ): Promise<string> {
   const runSeed = config.runSeeds[0]!;
-  const tokenizers = new Map<string, Tokenizer>();
-  const personas = config.personas.map((p) => {
-    const tokenizer = tokenizers.get(p.model.path) ?? loadTokenizer(p.model.path);
-    tokenizers.set(p.model.path, tokenizer);
-    return { persona: p.name, runSeed, tokenizer, generations: generations.get(p.name)?.get(runSeed) ?? [] };
-  });
+  const personas = config.personas.map((p) => ({
+    persona: p.name,
+    runSeed,
+    tokenizer: tokenizerOf(p.model),
+    generations: generations.get(p.name)?.get(runSeed) ?? [],
+  }));
   const file = path.join(runDir, "samples.md");
   writeFileAtomic(file, await sampleTable(personas, { marker: config.marker, markerId: prepared.markerId }));
   return file;
