@@ -156,7 +156,7 @@ async function analyzeStage(
     status.analyze = "skipped";
   } else {
     const analysis = analyzeAttentionMarker(input, config.gates);
-    const figures = await writeAttentionMarkerFigures(path.join(runDir, "figures"), analysis);
+    const figures = figureFiles(await writeAttentionMarkerFigures(path.join(runDir, "figures"), analysis));
     const skipped = [...draft.skipped];
     for (const s of analysis.skipped)
       if (!skipped.some((k) => k.stage === "analyze" && k.persona === s.persona && k.runSeed === s.runSeed))
@@ -370,6 +370,13 @@ async function withModel<T>(ref: ModelRef, use: (m: OpenedModel) => Promise<T>):
 
 function hasPositives(generations: GenerationsBySeed, persona: string, runSeed: number): boolean {
   return (generations.get(persona)?.get(runSeed) ?? []).some((g) => g.markerPosition !== null);
+}
+
+/** The files of each figure (base paths from the figure writer): PNG, PDF, SVG and the data beside them. */
+function figureFiles(bases: readonly string[]): string[] {
+  return bases.flatMap((b) =>
+    ["png", "pdf", "svg", "json", "csv"].map((e) => `${b}.${e}`).filter((f) => fs.existsSync(f)),
+  );
 }
 
 function recordFiles(base: string): string[] {
