@@ -10,6 +10,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   chatTemplateFor,
+  checkModelFolder,
+  describeModelRef,
   fileSha256,
   type ModelRef,
   type OpenedModel,
@@ -19,6 +21,7 @@ import {
 } from "@difflens/app-kit";
 import { writeFileAtomic, writeJsonAtomic } from "@difflens/common";
 import { ReadoutsError } from "../errors.ts";
+import { wrap } from "../sae-conditions/check-inputs.ts";
 import { collectGarbage } from "../sae-conditions/run-sae-conditions.ts";
 import type { PersonaSeedReadouts } from "./analysis-types.ts";
 import { analyzeAttentionMarker } from "./analyze.ts";
@@ -57,6 +60,19 @@ export interface PreparedAttentionMarker {
 
 export async function prepareAttentionMarker(config: AttentionMarkerConfig): Promise<PreparedAttentionMarker> {
   const questions = readQuestions(config.questions);
+  const models = config.personas.map((p, i) => ({ field: `personas[${i}].model`, ref: p.model }));
+  if (config.comparator !== null) models.push({ field: "comparator", ref: config.comparator });
+  for (const { field, ref } of models) {
+    const checked = await wrap(field, describeModelRef(ref), () => checkModelFolder(ref));
+    const layers = config.readout.layers === "all" ? [] : config.readout.layers;
+    const beyond = layers.find((l) => l >= checked.config.nLayers);
+    if (beyond !== undefined)
+      throw new ReadoutsError(
+        "INPUT_INVALID",
+        `readout.layers: layer ${beyond} is beyond ${field} (${checked.folder} has ${checked.config.nLayers} layers); expected 0–${checked.config.nLayers - 1}`,
+        { file: checked.folder, field: "readout.layers", expected: `0–${checked.config.nLayers - 1}`, got: beyond },
+      );
+  }
   let markerId: number | null = null;
   for (const p of config.personas) {
     const id = await resolveMarkerId(tokenizerOf(p.model), config.marker);
