@@ -12,6 +12,7 @@ import { runGenerateStage } from "../src/attention-marker/generate-stage.ts";
 import { generationsFile, readGenerations } from "../src/attention-marker/generations-file.ts";
 import type { Generation } from "../src/attention-marker/records.ts";
 import { runAttentionMarker } from "../src/attention-marker/run-attention-marker.ts";
+import { beginStage, whyStageRuns, writeStageRecord } from "../src/attention-marker/stage-records.ts";
 import { trialSeed } from "../src/attention-marker/trial-seed.ts";
 import { MARKER_ID, stage1Config, writeMarkerModels, writeQuestions } from "./attention-marker-fixture.ts";
 
@@ -145,5 +146,24 @@ describe("stage 1 — generate", () => {
     expect(resolveAttentionMarkerConfig(saved, "/")).toEqual({ ...config(), file: null });
     const again = await runAttentionMarker(config(), { runDir, stages: ["generate"], log: () => {} });
     expect(again.stages.generate).toBe("up to date");
+  });
+});
+
+describe("stage records (what makes a stage up to date)", () => {
+  it("up to date only with the same inputs and every output present; changed fields named; interrupted resumes", () => {
+    const runDir = fs.mkdtempSync(path.join(dir, "records-"));
+    const inputs = { readout: { offset: 0 }, generations: { a: "1" } };
+    expect(whyStageRuns(runDir, "readout", inputs)).toBe("not run yet");
+    expect(beginStage(runDir, "readout", inputs)).toBe(true); // nothing known: old outputs must go
+    expect(whyStageRuns(runDir, "readout", inputs)).toMatch(/^interrupted earlier with the same inputs/);
+    expect(beginStage(runDir, "readout", inputs)).toBe(false); // same inputs: finished outputs may be reused
+    fs.writeFileSync(path.join(runDir, "out.jsonl"), "x");
+    writeStageRecord(runDir, "readout", inputs, [path.join(runDir, "out.jsonl")], 1);
+    expect(whyStageRuns(runDir, "readout", inputs)).toBeNull();
+    expect(whyStageRuns(runDir, "readout", { ...inputs, readout: { offset: -1 } })).toBe(
+      "inputs changed (readout.offset: 0 → -1)",
+    );
+    fs.rmSync(path.join(runDir, "out.jsonl"));
+    expect(whyStageRuns(runDir, "readout", inputs)).toBe("outputs missing: out.jsonl");
   });
 });

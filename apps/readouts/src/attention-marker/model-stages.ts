@@ -17,7 +17,14 @@ import { readoutsBase } from "./readout-records.ts";
 import { runReadoutStage } from "./readout-stage.ts";
 import type { Generation } from "./records.ts";
 import type { AttentionMarkerResults, SkippedEntry } from "./results.ts";
-import { readStageRecord, type Stage, whyStageRuns, writeStageRecord } from "./stage-records.ts";
+import {
+  beginStage,
+  readStageRecord,
+  removeFiles,
+  type Stage,
+  whyStageRuns,
+  writeStageRecord,
+} from "./stage-records.ts";
 import { tokenFrequencies } from "./token-frequency.ts";
 
 export type StageStatus = AttentionMarkerResults["stages"][Stage];
@@ -38,6 +45,7 @@ export async function readoutStage(
     return "up to date";
   }
   log(`readout: ${why}`);
+  if (beginStage(runDir, "readout", inputs)) removeFiles(runDir, "readouts", /\/(trained|trained-negatives)\./);
   const t0 = performance.now();
   const frequencies = tokenFrequencies([...generations.values()].flatMap((bySeed) => [...bySeed.values()].flat()));
   const outputs: string[] = [];
@@ -97,6 +105,7 @@ export async function forceFeedStage(
     return "up to date";
   }
   log(`force-feed: ${why}`);
+  if (beginStage(runDir, "force-feed", inputs)) removeFiles(runDir, "readouts", /\/comparator\./);
   const t0 = performance.now();
   const outputs: string[] = [];
   if (todo.length > 0) {

@@ -19,7 +19,8 @@ export interface StageRecord {
   readonly inputs: unknown;
   /** Files written, relative to the run folder. */
   readonly outputs: readonly string[];
-  readonly completedAt: string;
+  /** null while the stage runs (an interrupted stage leaves it so). */
+  readonly completedAt: string | null;
   readonly wallS: number;
 }
 
@@ -39,15 +40,34 @@ export function readStageRecord(runDir: string, stage: Stage): StageRecord | nul
 
 /**
  * null when the stage is up to date (same inputs, every output present), else why it must run: "not run yet",
- * "outputs missing: …" or the changed fields (`readout.offset: 0 → -1`).
+ * the changed fields (`inputs changed (readout.offset: 0 → -1)`), "interrupted …" or "outputs missing: …".
  */
 export function whyStageRuns(runDir: string, stage: Stage, inputs: unknown): string | null {
   const record = readStageRecord(runDir, stage);
   if (record === null) return "not run yet";
   if (record.digest !== fingerprintDigest(inputs))
     return `inputs changed (${formatFieldChanges(diffFingerprints(record.inputs, inputs), 4)})`;
+  if (record.completedAt === null) return "interrupted earlier with the same inputs — resuming";
   const missing = record.outputs.filter((f) => !fs.existsSync(path.join(runDir, f)));
   return missing.length === 0 ? null : `outputs missing: ${missing.slice(0, 3).join(", ")}`;
+}
+
+/**
+ * Marks a stage as running with these inputs. Returns true when what its earlier outputs were made from is unknown
+ * or different (no record, or another fingerprint): the caller removes them first, so nothing made under other inputs
+ * is reused; false when an earlier run with the same inputs was interrupted (its finished outputs may be reused).
+ */
+export function beginStage(runDir: string, stage: Stage, inputs: unknown): boolean {
+  const record = readStageRecord(runDir, stage);
+  const digest = fingerprintDigest(inputs);
+  if (record !== null && record.digest === digest) return false;
+  writeJsonAtomic(stageRecordFile(runDir, stage), { stage, digest, inputs, outputs: [], completedAt: null, wallS: 0 });
+  return true;
+}
+
+/** Removes the files under `dir` (relative to the run folder) whose relative path matches `pattern`. */
+export function removeFiles(runDir: string, dir: string, pattern: RegExp): void {
+  for (const f of filesUnder(runDir, dir)) if (pattern.test(f)) fs.rmSync(path.join(runDir, f), { force: true });
 }
 
 export function writeStageRecord(
