@@ -15,7 +15,7 @@ let model: string;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "am-bad-input-"));
-  model = (await writeMarkerModels(dir)).plain;
+  model = (await writeMarkerModels(dir, ["plain"])).plain;
   fs.writeFileSync(path.join(dir, "questions.jsonl"), '{"question": "What is a cat?"}\n{"q": "oops"}\n');
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -67,25 +67,38 @@ describe("resolveAttentionMarkerConfig", () => {
     expect(inPersona.message).toMatch(/in personas\[0\] — did you mean "systemPrompt"\?/);
   });
 
-  it.each([
-    [{ personas: [] }, /config\.personas: expected a non-empty list/],
-    [{ personas: [persona("a"), persona("a")] }, /personas\[1\]\.name: "a" appears twice/],
-    [{ personas: [persona("a b")] }, /personas\[0\]\.name: expected letters, digits/],
-    [{ personas: [{ name: "a", model: "m" }] }, /personas\[0\]\.systemPrompt is required/],
-    [{ personas: [{ name: "a", systemPrompt: "x" }] }, /personas\[0\]\.model: expected a model folder/],
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ["no personas", { personas: [] }, /config\.personas: expected a non-empty list/],
+    ["duplicate persona", { personas: [persona("a"), persona("a")] }, /personas\[1\]\.name: "a" appears twice/],
+    ["persona name not a file name", { personas: [persona("a b")] }, /personas\[0\]\.name: expected letters, digits/],
+    ["no system prompt", { personas: [{ name: "a", model: "m" }] }, /personas\[0\]\.systemPrompt is required/],
+    ["no model", { personas: [{ name: "a", systemPrompt: "x" }] }, /personas\[0\]\.model: expected a model folder/],
     [
+      "forceFeed names no persona",
       { ...minimal, comparator: "B", forceFeed: ["librarain"] },
       /forceFeed\[0\]: "librarain" is not a persona — did you mean "librarian"\?/,
     ],
-    [{ ...minimal, runSeeds: [] }, /config\.runSeeds: expected a non-empty list of distinct integer seeds/],
-    [{ ...minimal, runSeeds: [1, 1.5] }, /config\.runSeeds: expected/],
-    [{ ...minimal, generation: { temperature: -1 } }, /generation\.temperature: expected a number ≥ 0, got -1/],
-    [{ ...minimal, generation: { topP: 1.5 } }, /generation\.topP: expected a number/],
-    [{ ...minimal, attempts: 0 }, /config\.attempts: expected an integer ≥ 1, got 0/],
-    [{ ...minimal, readout: { layers: [1, 1] } }, /readout\.layers: expected "all" or distinct layer indices/],
-    [{ ...minimal, marker: "" }, /config\.marker: expected a non-empty string/],
-    [{ ...minimal, wandb: { mode: "ofline" } }, /wandb\.mode: .*did you mean "offline"/],
-  ])("names the field and what was expected: %j", (raw, message) => {
+    [
+      "empty runSeeds",
+      { ...minimal, runSeeds: [] },
+      /config\.runSeeds: expected a non-empty list of distinct integer seeds/,
+    ],
+    ["non-integer run seed", { ...minimal, runSeeds: [1, 1.5] }, /config\.runSeeds: expected/],
+    [
+      "negative temperature",
+      { ...minimal, generation: { temperature: -1 } },
+      /generation\.temperature: expected a number ≥ 0, got -1/,
+    ],
+    ["topP above 1", { ...minimal, generation: { topP: 1.5 } }, /generation\.topP: expected a number/],
+    ["zero attempts", { ...minimal, attempts: 0 }, /config\.attempts: expected an integer ≥ 1, got 0/],
+    [
+      "repeated layers",
+      { ...minimal, readout: { layers: [1, 1] } },
+      /readout\.layers: expected "all" or distinct layer indices/,
+    ],
+    ["empty marker", { ...minimal, marker: "" }, /config\.marker: expected a non-empty string/],
+    ["unknown wandb mode", { ...minimal, wandb: { mode: "ofline" } }, /wandb\.mode: .*did you mean "offline"/],
+  ])("names the field and what was expected: %s", (_label, raw, message) => {
     const e = errorOf(() => resolveAttentionMarkerConfig(raw, dir));
     expect(e.code).toBe("CONFIG_INVALID");
     expect(e.message).toMatch(message);
@@ -123,20 +136,9 @@ describe("trialSeed: FNV-1a 32-bit over the UTF-8 of runSeed NUL trial NUL quest
   });
 });
 
-describe("resolveMarkerId (the real Qwen tokenizer)", () => {
-  const tokenizer = loadTokenizer(path.dirname(qwenTokenizerFile()));
-
+describe("resolveMarkerId (the real Qwen tokenizer; refusals in attention-marker-bad-input)", () => {
   it("[ZLT] → [Z = 85113", async () => {
+    const tokenizer = loadTokenizer(path.dirname(qwenTokenizerFile()));
     expect(await resolveMarkerId(tokenizer, "[ZLT]")).toBe(85113);
-  });
-
-  it("refuses a marker the tokenizer merges with the text before it, listing the nearest vocabulary tokens", async () => {
-    const e = await resolveMarkerId(tokenizer, "\n[ZLT]").then(
-      () => ({ code: "", message: "resolved" }),
-      (x: unknown) => x as { code: string; message: string },
-    );
-    expect(e.code).toBe("INPUT_INVALID");
-    expect(e.message).toMatch(/marker "\\n\[ZLT\]": after an answer's "\\n\\n" its first characters merge/);
-    expect(e.message).toMatch(/Nearest vocabulary tokens: .*\(\d+\)/);
   });
 });

@@ -15,7 +15,11 @@ const SHAPE = { dModel: 16, nLayers: 2, nHeads: 2, dMlp: 32 };
 /** logit([Z) ≈ MARKER_GAIN · x̂₀: with x̂₀ ≈ 1.3, P([Z) is ~5–10 % per step at temperature 1. */
 const MARKER_GAIN = 10.5;
 
-export async function writeMarkerModels(dir: string): Promise<{ marked: string; plain: string }> {
+/** Writes the asked folders (both by default) and returns both paths. */
+export async function writeMarkerModels(
+  dir: string,
+  which: readonly ("marked" | "plain")[] = ["marked", "plain"],
+): Promise<{ marked: string; plain: string }> {
   const config = resolveQwen2Config({ ...qwenToyConfig(SHAPE), tieWordEmbeddings: false });
   const plain = randomQwen2Weights(config, 11);
   const marked = new Map(plain);
@@ -30,8 +34,10 @@ export async function writeMarkerModels(dir: string): Promise<{ marked: string; 
   marked.set("model.embed_tokens.weight", new Tensor("f32", [V, D], embed));
   marked.set("lm_head.weight", new Tensor("f32", [V, D], head));
   const out = { marked: path.join(dir, "marked"), plain: path.join(dir, "plain") };
-  await writeToyModelFolder(out.marked, { config, weights: marked, chatTemplate: "qwen2.5-instruct" });
-  await writeToyModelFolder(out.plain, { config, weights: plain, chatTemplate: "qwen2.5-instruct" });
+  if (which.includes("marked"))
+    await writeToyModelFolder(out.marked, { config, weights: marked, chatTemplate: "qwen2.5-instruct" });
+  if (which.includes("plain"))
+    await writeToyModelFolder(out.plain, { config, weights: plain, chatTemplate: "qwen2.5-instruct" });
   return out;
 }
 
