@@ -1,7 +1,6 @@
 /**
  * attention-marker refuses bad input through the CLI before anything is written: exit 2, one line naming the file
- * or field and what was expected. (A persona with no positives and an interrupted stage 1 are in the stage-1 test;
- * a comparator with another vocabulary in the stage-2 tests.)
+ * or field and what was expected. (A persona with no positives and an interrupted stage 1 are in the stage-1 test.)
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -69,6 +68,16 @@ describe("attention-marker refuses bad input (exit 2, nothing written)", () => {
     expect(layers.text).toMatch(
       /readout\.layers: layer 5 is beyond personas\[0\]\.model .*has 2 layers\); expected 0–1/,
     );
+  });
+
+  it("a comparator with another vocabulary, before anything runs", async () => {
+    const comparator = path.join(import.meta.dirname, "fixtures/attention-reference/model"); // a tiny BPE of its own
+    const r = await run("vocabulary", { comparator });
+    expect(r.code).toBe(2);
+    expect(r.text).toMatch(
+      /the comparator .*attention-reference\/model has another vocabulary than the trained model of persona librarian/,
+    );
+    expect(fs.existsSync(r.runDir)).toBe(false);
   });
 
   it("bad flags: an unknown --stage (with the nearest), --plant with --config", async () => {

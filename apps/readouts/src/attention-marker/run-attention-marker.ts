@@ -23,6 +23,7 @@ import { readQuestions } from "./questions.ts";
 import { type AttentionMarkerResults, resultsHeader, type SkippedEntry } from "./results.ts";
 import { sampleTable } from "./sample-table.ts";
 import { filesUnder, STAGES, type Stage, whyStageRuns, writeStageRecord } from "./stage-records.ts";
+import { assertSameVocabulary, type VocabularyFingerprint, vocabularyFingerprint } from "./vocabulary-check.ts";
 
 export interface RunAttentionMarkerOptions {
   readonly runDir: string;
@@ -41,10 +42,13 @@ export interface PreparedAttentionMarker {
 
 export async function prepareAttentionMarker(config: AttentionMarkerConfig): Promise<PreparedAttentionMarker> {
   const questions = readQuestions(config.questions);
-  const models = config.personas.map((p, i) => ({ field: `personas[${i}].model`, ref: p.model }));
-  if (config.comparator !== null) models.push({ field: "comparator", ref: config.comparator });
-  for (const { field, ref } of models) {
+  const models = config.personas.map((p, i) => ({ field: `personas[${i}].model`, ref: p.model, name: p.name }));
+  if (config.comparator !== null) models.push({ field: "comparator", ref: config.comparator, name: "comparator" });
+  const vocabularies = new Map<string, VocabularyFingerprint>();
+  for (const { field, ref, name } of models) {
     const checked = await wrap(field, describeModelRef(ref), () => checkModelFolder(ref));
+    if (name === "comparator" || config.forceFeed.includes(name))
+      vocabularies.set(name, vocabularyFingerprint(checked, await wrap(field, ref.path, () => tokenizerOf(ref))));
     const layers = config.readout.layers === "all" ? [] : config.readout.layers;
     const beyond = layers.find((l) => l >= checked.config.nLayers);
     if (beyond !== undefined)
@@ -53,6 +57,11 @@ export async function prepareAttentionMarker(config: AttentionMarkerConfig): Pro
         `readout.layers: layer ${beyond} is beyond ${field} (${checked.folder} has ${checked.config.nLayers} layers); expected 0–${checked.config.nLayers - 1}`,
         { file: checked.folder, field: "readout.layers", expected: `0–${checked.config.nLayers - 1}`, got: beyond },
       );
+  }
+  // The force-feed's precondition, checked before anything runs (the force-feed stage checks again on the models).
+  for (const persona of config.forceFeed) {
+    const describe = { trained: `of persona ${persona}`, comparator: describeModelRef(config.comparator!) };
+    assertSameVocabulary(vocabularies.get(persona)!, vocabularies.get("comparator")!, describe);
   }
   let markerId: number | null = null;
   for (const p of config.personas) {

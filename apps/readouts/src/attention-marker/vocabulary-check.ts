@@ -20,7 +20,7 @@ export interface VocabularyFingerprint {
 /** Token-map hashes already computed (≈ 0.6 s for Qwen's 151k tokens; every persona × seed asks again). */
 const tokenMapHashes = new WeakMap<Tokenizer, string>();
 
-export function vocabularyFingerprint(model: Model, tokenizer: Tokenizer): VocabularyFingerprint {
+export function vocabularyFingerprint(model: Pick<Model, "config">, tokenizer: Tokenizer): VocabularyFingerprint {
   let tokenMapSha256 = tokenMapHashes.get(tokenizer);
   if (tokenMapSha256 === undefined) {
     const hash = createHash("sha256");

@@ -34,7 +34,7 @@ const FLAGS: readonly FlagSpec[] = [
   },
   {
     ...RUN_DIR_FLAG,
-    help: "run folder (default: the config's runDir, else runs/readouts/attention-marker/<name>; the toy's runs/readouts/attention-marker/toy-<plant>-seed-<N> is replaced on every run); an existing run folder is resumed",
+    help: "run folder (default: the config's runDir, else runs/readouts/attention-marker/<name>; the toy's runs/readouts/attention-marker/toy-<plant>-seed-<N> is replaced on every full run); an existing run folder is resumed",
   },
   { ...FORCE_FLAG, help: "start the run folder afresh: an existing one is moved aside to <dir>.retired-<time>" },
   { ...WANDB_FLAG, help: "offline (default: a folder inside the run folder) | online | disabled" },
@@ -91,7 +91,9 @@ export async function attentionMarkerCommand(flags: ParsedFlags, log: (line: str
     log("dry run: nothing computed or written");
     return 0;
   }
-  const fresh = Boolean(flags.force) || (toy !== null && typeof flags["run-dir"] !== "string");
+  // The toy's own run folder starts afresh on every full run (cheap; a new toy version never meets old records).
+  const toyFresh = toy !== null && typeof flags["run-dir"] !== "string" && stages.length === STAGES.length;
+  const fresh = Boolean(flags.force) || toyFresh;
   if (fresh && fs.existsSync(runDir)) {
     if (toy !== null && !flags.force) fs.rmSync(runDir, { recursive: true, force: true });
     else log(`--force: moved the old run folder to ${retireFolder(runDir)}`);
