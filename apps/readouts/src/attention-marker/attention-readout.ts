@@ -59,7 +59,8 @@ export function readAttention(
 ): AttentionReadout[] {
   const { nLayers, nHeads: H } = model.config;
   const layers = options.layers;
-  if (layers.length === 0 || layers.some((l) => !Number.isInteger(l) || l < 0 || l >= nLayers)) {
+  const bad = (l: number) => !Number.isInteger(l) || l < 0 || l >= nLayers;
+  if (layers.length === 0 || layers.some(bad) || new Set(layers).size !== layers.length) {
     throw new ReadoutsError("INPUT_INVALID", `readout layers [${layers.join(", ")}] are not layers of this model`, {
       field: "readout.layers",
       expected: `distinct integers in [0, ${nLayers})`,
