@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import type { ChatTokens } from "@difflens/chat";
 import { ProgressBar } from "@difflens/common";
-import type { HookContext, Model } from "@difflens/runtime";
+import { type HookContext, leftPad, type Model } from "@difflens/runtime";
 import type { Tensor } from "@difflens/tensor";
 import { ReadoutsError } from "../errors.ts";
 import {
@@ -77,9 +77,8 @@ export function readAttention(
   const deepest = `blocks.${Math.max(...layers)}.attn.hook_pattern`;
   for (let b0 = 0; b0 < readable.length; b0 += options.batchSize) {
     const rows = readable.slice(b0, b0 + options.batchSize).map((i) => prepared[i]!);
-    const width = Math.max(...rows.map((r) => r.ids.length));
-    const ids = rows.map((r) => [...new Array<number>(width - r.ids.length).fill(0), ...r.ids]);
-    const attentionMask = rows.map((r) => [...new Array<number>(width - r.ids.length).fill(0), ...r.ids.map(() => 1)]);
+    const { ids, attentionMask } = leftPad(rows.map((r) => r.ids));
+    const width = ids[0]!.length;
     const hooks = Object.fromEntries(
       layers.map((layer, li) => [
         `blocks.${layer}.attn.hook_pattern`,
