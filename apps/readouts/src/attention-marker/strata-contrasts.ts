@@ -102,7 +102,9 @@ export function contrastRows(
       const c4 = n.means.c4;
       if (c4 === null) continue;
       const key = questionKey(n);
-      groups.set(key, [...(groups.get(key) ?? []), c4]);
+      const group = groups.get(key);
+      if (group === undefined) groups.set(key, [c4]);
+      else group.push(c4);
     }
     byQuestion = new Map([...groups].map(([k, v]) => [k, averageRows(v)]));
   }
