@@ -276,6 +276,15 @@ describe("attention-marker stage 3: formulas on hand-built readouts", () => {
     expect(t.specialsAbsorption).toBeNull();
   });
 
+  it("refuses persona × seeds with different layers or readouts of different shapes, naming them", () => {
+    const a = entry(systemDeltaPositives([[0.1, 0.2]]));
+    expect(() => analyzeAttentionMarker([a, { ...a, runSeed: 1, layers: [0, 2] }], GATES)).toThrow(
+      /persona p seed 1\.layers/,
+    );
+    const wide = readout({ layers: 2, heads: 3, trial: 5, strata: { marker: { A: {} }, c1: { A: {} } } });
+    expect(() => analyzeAttentionMarker([{ ...a, positives: [...a.positives, wide] }], GATES)).toThrow(/trial 5/);
+  });
+
   it("per seed and pooled; a persona × seed without positives is skipped with its reason; JSON-able", () => {
     const seed = (runSeed: number, deltas: number[][]) =>
       entry(
