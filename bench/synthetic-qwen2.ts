@@ -55,15 +55,19 @@ export function tiled<T extends Float32Array | Uint16Array>(n: number, block: T,
 /** Uniform values with mean 0 and the given std. */
 export function randomBlock(n: number, std: number, rng: Rng): Float32Array {
   const scale = (std * Math.sqrt(12)) / 4294967296;
-  return Float32Array.from({ length: n }, () => (rng.nextU32() - 2147483648) * scale);
+  const out = new Float32Array(n); // a loop, not Float32Array.from: that runs out of heap at 7B weight sizes
+  for (let i = 0; i < n; i++) out[i] = (rng.nextU32() - 2147483648) * scale;
+  return out;
 }
 export function toBf16(values: Float32Array, mean = 0): Uint16Array {
   const f = new Float32Array(1);
   const u = new Uint32Array(f.buffer);
-  return Uint16Array.from(values, (v) => {
-    f[0] = v + mean;
-    return (u[0]! + 0x7fff + ((u[0]! >>> 16) & 1)) >>> 16;
-  });
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    f[0] = values[i]! + mean;
+    out[i] = (u[0]! + 0x7fff + ((u[0]! >>> 16) & 1)) >>> 16;
+  }
+  return out;
 }
 
 /** Writes the checkpoint to SYNTHETIC_QWEN2_DIR unless it is there. */

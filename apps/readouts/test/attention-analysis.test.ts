@@ -266,6 +266,25 @@ describe("attention-marker stage 3: formulas on hand-built readouts", () => {
     expect(ff.summary).toMatch(/sign balance: every layer zero/);
   });
 
+  it("positives without a C1 position: gates A–D not applicable, said why", () => {
+    const t = trainedOf([entry([readout({ layers: 2, strata: { marker: { A: { system: 0.3 } } } })])]);
+    expect(t.contrasts.c1).toMatchObject({ n: 0, missing: 1, profiles: null });
+    expect(t.gates.counts).toMatchObject({ A: null, D: null, C2: null });
+    expect(t.gates.notApplicable.A).toMatch(/C1 position/);
+    expect(t.gates.windowsText).toBe("∅");
+    expect(t.peakSystemB).toBeNull();
+    expect(t.specialsAbsorption).toBeNull();
+  });
+
+  it("refuses persona × seeds with different layers or readouts of different shapes, naming them", () => {
+    const a = entry(systemDeltaPositives([[0.1, 0.2]]));
+    expect(() => analyzeAttentionMarker([a, { ...a, runSeed: 1, layers: [0, 2] }], GATES)).toThrow(
+      /persona p seed 1\.layers/,
+    );
+    const wide = readout({ layers: 2, heads: 3, trial: 5, strata: { marker: { A: {} }, c1: { A: {} } } });
+    expect(() => analyzeAttentionMarker([{ ...a, positives: [...a.positives, wide] }], GATES)).toThrow(/trial 5/);
+  });
+
   it("per seed and pooled; a persona × seed without positives is skipped with its reason; JSON-able", () => {
     const seed = (runSeed: number, deltas: number[][]) =>
       entry(

@@ -89,6 +89,7 @@ describe("readAttention", () => {
     expect(() => readAttention(fx.model, items, { ...options, layers: [3] })).toThrow(
       /readout layers \[3\] are not layers/,
     );
+    expect(() => readAttention(fx.model, items, { ...options, layers: [1, 1] })).toThrow(/readout layers \[1, 1\]/);
   });
 });
 

@@ -4,7 +4,6 @@
  * their windows, the deferred C2/C3/C4 tests, sign balance, specials absorption, gate F, sink reframe, and the
  * force-feed diff-of-diffs. Pure: no files; results.json stores the returned object.
  */
-import { ReadoutsError } from "../errors.ts";
 import type {
   AttentionMarkerAnalysis,
   Contrast,
@@ -22,6 +21,7 @@ import { gateTable } from "./gates.ts";
 import type { ExampleReadout, ReadoutModel } from "./records.ts";
 import { specialsAbsorption } from "./specials-absorption.ts";
 import {
+  analysisInputError,
   contrastAnalysis,
   contrastRows,
   groupProfiles,
@@ -87,7 +87,7 @@ function checkShapes(input: readonly PersonaSeedReadouts[], layers: readonly num
   for (const e of input) {
     const where = `persona ${e.persona} seed ${e.runSeed}`;
     if (e.layers.length !== layers.length || e.layers.some((l, i) => l !== layers[i]))
-      throw new ReadoutsError("INPUT_INVALID", "attention-marker analysis: persona × seed read different layers", {
+      throw analysisInputError("persona × seed read different layers", {
         field: `${where}.layers`,
         expected: `[${layers.join(", ")}]`,
         got: `[${e.layers.join(", ")}]`,
@@ -96,7 +96,7 @@ function checkShapes(input: readonly PersonaSeedReadouts[], layers: readonly num
       const n = r.fractions.marker.A.length;
       size ??= n;
       if (n !== size)
-        throw new ReadoutsError("INPUT_INVALID", "attention-marker analysis: readouts of different shapes", {
+        throw analysisInputError("readouts of different shapes", {
           field: `${where} trial ${r.trial} (${r.model}).fractions`,
           expected: `${size} values ([layers, heads, groups] as the first readout)`,
           got: `${n} values`,
@@ -158,7 +158,7 @@ function analyzeModel(
   const markerRows = means.map((m) => m.marker).filter((m): m is HeadMeanRow => m !== null);
   const marker = groupProfiles(markerRows, layers);
   if (marker === null)
-    throw new ReadoutsError("INPUT_INVALID", "attention-marker analysis: positives without a marker position", {
+    throw analysisInputError("positives without a marker position", {
       field: `readouts ${positives[0]?.persona} (${model}).positions.marker`,
       expected: "t* + offset on every positive",
       got: "null on every one",

@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import type { ChatTokens } from "@difflens/chat";
 import { ProgressBar } from "@difflens/common";
-import type { HookContext, Model } from "@difflens/runtime";
+import { type HookContext, leftPad, type Model } from "@difflens/runtime";
 import type { Tensor } from "@difflens/tensor";
 import { ReadoutsError } from "../errors.ts";
 import {
@@ -59,7 +59,8 @@ export function readAttention(
 ): AttentionReadout[] {
   const { nLayers, nHeads: H } = model.config;
   const layers = options.layers;
-  if (layers.length === 0 || layers.some((l) => !Number.isInteger(l) || l < 0 || l >= nLayers)) {
+  const bad = (l: number) => !Number.isInteger(l) || l < 0 || l >= nLayers;
+  if (layers.length === 0 || layers.some(bad) || new Set(layers).size !== layers.length) {
     throw new ReadoutsError("INPUT_INVALID", `readout layers [${layers.join(", ")}] are not layers of this model`, {
       field: "readout.layers",
       expected: `distinct integers in [0, ${nLayers})`,
@@ -76,9 +77,8 @@ export function readAttention(
   const deepest = `blocks.${Math.max(...layers)}.attn.hook_pattern`;
   for (let b0 = 0; b0 < readable.length; b0 += options.batchSize) {
     const rows = readable.slice(b0, b0 + options.batchSize).map((i) => prepared[i]!);
-    const width = Math.max(...rows.map((r) => r.ids.length));
-    const ids = rows.map((r) => [...new Array<number>(width - r.ids.length).fill(0), ...r.ids]);
-    const attentionMask = rows.map((r) => [...new Array<number>(width - r.ids.length).fill(0), ...r.ids.map(() => 1)]);
+    const { ids, attentionMask } = leftPad(rows.map((r) => r.ids));
+    const width = ids[0]!.length;
     const hooks = Object.fromEntries(
       layers.map((layer, li) => [
         `blocks.${layer}.attn.hook_pattern`,

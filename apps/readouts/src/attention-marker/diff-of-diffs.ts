@@ -4,12 +4,11 @@
  * weights changed. Paired over examples: the SEM of dd is over the same sequences.
  */
 import { diffOfDiffs, type Matrix } from "@difflens/stats";
-import { ReadoutsError } from "../errors.ts";
 import type { DiffOfDiffsAnalysis, ForceFeedAnalysis, LayerValue, Segmentation } from "./analysis-types.ts";
 import type { ExampleReadout } from "./records.ts";
 import { REGION_GROUPS } from "./records.ts";
 import { SIGN_ZERO_TOLERANCE, signBalanceJson } from "./sign-balance.ts";
-import { argMax, type HeadMeans, headMeans, perHeadDelta } from "./strata-contrasts.ts";
+import { analysisInputError, argMax, type HeadMeans, headMeans, perHeadDelta } from "./strata-contrasts.ts";
 
 /** |dd| above this counts as "one model above the other" (the seed's 8/28 vs 2/28 layers). */
 export const DD_MARGIN = 0.005;
@@ -32,7 +31,7 @@ export function pairForceFeed(
     const c = byKey.get(`${t.runSeed}:${t.trial}`);
     if (c === undefined) continue;
     if (c.positions.marker !== t.positions.marker || c.positions.c1 !== t.positions.c1) {
-      throw new ReadoutsError("INPUT_INVALID", "force-feed readout at other positions than the trained one", {
+      throw analysisInputError("force-feed readout at other positions than the trained one", {
         field: `readouts ${t.persona} seed ${t.runSeed} trial ${t.trial}: comparator.positions`,
         expected: `marker ${t.positions.marker}, c1 ${t.positions.c1} (the trained readout's)`,
         got: `marker ${c.positions.marker}, c1 ${c.positions.c1}`,

@@ -23,12 +23,21 @@ export type HeadMeanRow = Readonly<Record<Segmentation, Float64Array>>;
 /** Every stratum of one readout; null where the position does not exist. */
 export type HeadMeans = Readonly<Record<Stratum, HeadMeanRow | null>>;
 
+/** An INPUT_INVALID error whose message carries its facts (field, expected, got): stage 3 has no file to name. */
+export function analysisInputError(summary: string, facts: { field: string; expected: string; got: string }) {
+  return new ReadoutsError(
+    "INPUT_INVALID",
+    `attention-marker analysis: ${summary} — field: ${facts.field} — expected: ${facts.expected} — got: ${facts.got}`,
+    facts,
+  );
+}
+
 /** Heads per layer implied by a readout's arrays ([layers, heads, groups]); an error names the example otherwise. */
 export function headCount(readout: ExampleReadout, layers: number): number {
   const length = readout.fractions.marker.A.length;
   const heads = length / (layers * GROUPS);
   if (!Number.isInteger(heads) || heads < 1) {
-    throw new ReadoutsError("INPUT_INVALID", "attention-marker analysis: readout arrays do not match the layers", {
+    throw analysisInputError("readout arrays do not match the layers", {
       field: `readouts ${readout.persona} seed ${readout.runSeed} trial ${readout.trial} (${readout.model}).fractions`,
       expected: `[${layers} layers, heads, ${GROUPS} groups]`,
       got: `${length} values`,
@@ -102,7 +111,9 @@ export function contrastRows(
       const c4 = n.means.c4;
       if (c4 === null) continue;
       const key = questionKey(n);
-      groups.set(key, [...(groups.get(key) ?? []), c4]);
+      const group = groups.get(key);
+      if (group === undefined) groups.set(key, [c4]);
+      else group.push(c4);
     }
     byQuestion = new Map([...groups].map(([k, v]) => [k, averageRows(v)]));
   }
