@@ -116,6 +116,7 @@ describe("stage 1 — generate", () => {
     await expect(stage1(hotter, runDir)).rejects.toThrow(
       /trial 0 was generated with other settings than this config asks/,
     );
+    await expect(stage1(onlyMarked({ attempts: 4 }), runDir)).rejects.toThrow(/holds trial 4 but attempts is 4/);
     const swapped = config({
       personas: [{ ...(raw().personas as object[])[0]!, model: (raw().personas as { model: string }[])[1]!.model }],
     });

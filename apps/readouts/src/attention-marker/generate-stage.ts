@@ -143,22 +143,20 @@ function planSeed(
   dropTornLine(file);
   const have = readGenerations(file);
   const settings = settingsOf(config);
+  const refuse = (what: string): never => {
+    throw new ReadoutsError("INPUT_INVALID", `${file}: ${what}; its generations cannot be resumed`, {
+      file,
+      fix: "pass --force to start the run folder afresh (the old one is moved aside), or use another --run-dir",
+    });
+  };
   for (const g of have) {
+    if (g.trial >= config.attempts) refuse(`holds trial ${g.trial} but attempts is ${config.attempts}`);
     const expected = expectedRecord(persona.name, runSeed, g.trial, options.questions, prompts, settings);
     const changed = (Object.keys(expected) as (keyof typeof expected)[]).filter(
       (k) => JSON.stringify(g[k]) !== JSON.stringify(expected[k]),
     );
-    if (g.trial >= config.attempts) changed.push("trial" as never);
     if (changed.length > 0)
-      throw new ReadoutsError(
-        "INPUT_INVALID",
-        `${file}: trial ${g.trial} was generated with other ${changed.join(", ")} than this config asks (attempts ${config.attempts}); its generations cannot be resumed`,
-        {
-          file,
-          field: changed.join(", "),
-          fix: "pass --force to start the run folder afresh (the old one is moved aside), or use another --run-dir",
-        },
-      );
+      refuse(`trial ${g.trial} was generated with other ${changed.join(", ")} than this config asks`);
   }
   const written = new Set(have.map((g) => g.trial));
   const missing = Array.from({ length: config.attempts }, (_, k) => k).filter((k) => !written.has(k));
