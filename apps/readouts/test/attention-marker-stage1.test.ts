@@ -58,7 +58,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe("stage 1 — generate", () => {
   it("writes one record per attempt: question k mod Q, the trial seed, prompt + generated ids, t*", () => {
-    expect(full.marked.map((g) => g.trial)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(full.marked.map((g) => g.trial)).toEqual([0, 1, 2, 3, 4, 5]);
     for (const g of full.marked) {
       expect(g.questionIndex).toBe(g.trial % 3);
       expect(g.question).toBe(QUESTIONS[g.trial % 3]);
@@ -70,20 +70,20 @@ describe("stage 1 — generate", () => {
     }
     const positives = full.marked.filter((g) => g.markerPosition !== null).length;
     expect(positives).toBeGreaterThan(0);
-    expect(positives).toBeLessThan(8);
+    expect(positives).toBeLessThan(6);
     expect(full.lines).toContain(
-      `generate marked seed 42: ${positives} positives, ${8 - positives} negatives of 8 attempts (${((100 * positives) / 8).toFixed(1)}%)`,
+      `generate marked seed 42: ${positives} positives, ${6 - positives} negatives of 6 attempts (${((100 * positives) / 6).toFixed(1)}%)`,
     );
   });
 
   it("reports a persona with no positives", () => {
-    expect(full.quiet.every((g) => g.markerPosition === null)).toBe(true);
+    expect(full.quiet.every((g) => g.markerPosition === null && g.finishReason === "stop")).toBe(true);
     expect(full.lines).toContain(
-      "generate quiet seed 42: 0 positives, 8 negatives of 8 attempts (0.0%) — no positives: later stages skip this persona and seed",
+      "generate quiet seed 42: 0 positives, 6 negatives of 6 attempts (0.0%) — no positives: later stages skip this persona and seed",
     );
   });
 
-  it("samples the same tokens whatever the batch (batch 1 = batch 4: each row has its trial's seed)", async () => {
+  it("samples the same tokens whatever the batch (batch 1 = batch 3: each row has its trial's seed)", async () => {
     const runDir = path.join(dir, "batch-1");
     await stage1(onlyMarked({ generation: { ...(raw().generation as object), batchSize: 1 } }), runDir);
     const one = readGenerations(generationsFile(runDir, "marked", 42));
@@ -98,16 +98,16 @@ describe("stage 1 — generate", () => {
     };
     await expect(stage1(c, runDir, { afterBatch: crash })).rejects.toThrow("interrupted");
     const file = generationsFile(runDir, "marked", 42);
-    expect(readGenerations(file).map((g) => g.trial)).toEqual([0, 1, 2, 3]);
-    fs.appendFileSync(file, '{"persona":"marked","runSeed":42,"trial":4,"questi'); // a crash mid-write
+    expect(readGenerations(file).map((g) => g.trial)).toEqual([0, 1, 2]);
+    fs.appendFileSync(file, '{"persona":"marked","runSeed":42,"trial":3,"questi'); // a crash mid-write
     const { counts, lines } = await stage1(c, runDir);
-    expect(counts[0]).toMatchObject({ attempts: 8, resumed: 4, generated: 4 });
-    expect(lines[lines.length - 1]).toMatch(/\(4 resumed, 4 generated now\)$/);
+    expect(counts[0]).toMatchObject({ attempts: 6, resumed: 3, generated: 3 });
+    expect(lines[lines.length - 1]).toMatch(/\(3 resumed, 3 generated now\)$/);
     const text = fs.readFileSync(file, "utf8");
-    expect(text.trim().split("\n")).toHaveLength(8);
+    expect(text.trim().split("\n")).toHaveLength(6);
     expect(readGenerations(file)).toEqual(full.marked);
     // A rerun of a complete file generates nothing.
-    expect((await stage1(c, runDir)).counts[0]).toMatchObject({ resumed: 8, generated: 0 });
+    expect((await stage1(c, runDir)).counts[0]).toMatchObject({ resumed: 6, generated: 0 });
   });
 
   it("refuses to resume generations made with other settings or another model", async () => {
@@ -139,7 +139,7 @@ describe("stage 1 — generate", () => {
     ]);
     const quiet = results.skipped.filter((s) => s.persona === "quiet");
     expect(quiet.map((s) => s.stage)).toEqual(["readout", "analyze"]);
-    expect(quiet[0]!.reason).toBe("no positives: the marker was never emitted in 8 attempts");
+    expect(quiet[0]!.reason).toBe("no positives: the marker was never emitted in 6 attempts");
     const samples = fs.readFileSync(path.join(runDir, "samples.md"), "utf8");
     expect(samples).toMatch(/\| positive \| .* \| .*\*\*\[Z(LT\])?\*\*/);
     expect(samples).toMatch(/## quiet \(seed 42\)[\s\S]*_No positives: the marker was never emitted\._/);
