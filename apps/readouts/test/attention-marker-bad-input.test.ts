@@ -80,6 +80,13 @@ describe("attention-marker refuses bad input (exit 2, nothing written)", () => {
     expect(fs.existsSync(r.runDir)).toBe(false);
   });
 
+  it("a later stage alone before stage 1 ran", async () => {
+    const r = await run("stage-alone", {}, ["--stage", "readout"]);
+    expect(r.code).toBe(2);
+    expect(r.text).toMatch(/seed-42\.jsonl: 0 of 200 attempts generated; the later stages need stage 1 complete/);
+    expect(fs.existsSync(r.runDir)).toBe(false);
+  });
+
   it("bad flags: an unknown --stage (with the nearest), --plant with --config", async () => {
     const stage = await run("stage", {}, ["--stage", "readouts"]);
     expect(stage.code).toBe(2);

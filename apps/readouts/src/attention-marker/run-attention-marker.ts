@@ -85,12 +85,13 @@ export async function runAttentionMarker(
   const event = startRunEvent("attention-marker");
   const asked = new Set(options.stages ?? STAGES);
   const prepared = await prepareAttentionMarker(config);
+  // Later stages alone need stage 1 complete: checked before anything is written.
+  let counts = asked.has("generate") ? [] : countsOnDisk(config, path.resolve(options.runDir));
   const runDir = openRunFolder(options.runDir);
   writeJsonAtomic(path.join(runDir, RUN_CONFIG_FILE), configJson(config));
   const status = Object.fromEntries(STAGES.map((s) => [s, "not asked"])) as Record<Stage, StageStatus>;
   const skipped: SkippedEntry[] = [];
 
-  let counts: GenerationCounts[];
   if (asked.has("generate")) {
     const t0 = performance.now();
     counts = await runGenerateStage(config, { runDir, log, ...prepared });
@@ -101,7 +102,7 @@ export async function runAttentionMarker(
         : "up to date";
     const outputs = counts.map((c) => c.file);
     writeStageRecord(runDir, "generate", generateInputs(config, prepared), outputs, (performance.now() - t0) / 1000);
-  } else counts = countsOnDisk(config, runDir);
+  }
   const generations = readAllGenerations(config, runDir);
   for (const c of counts.filter((c) => c.positives === 0)) {
     const reason = `no positives: the marker was never emitted in ${c.attempts} attempts`;
@@ -154,12 +155,18 @@ function readAllGenerations(config: AttentionMarkerConfig, runDir: string): Gene
   );
 }
 
-/** Stage 1's counts from the files (when the generate stage is not asked). */
+/** Stage 1's counts from the files (when the generate stage is not asked): every file must be complete. */
 function countsOnDisk(config: AttentionMarkerConfig, runDir: string): GenerationCounts[] {
   return config.personas.flatMap((p) =>
     config.runSeeds.map((runSeed) => {
       const file = generationsFile(runDir, p.name, runSeed);
       const all = readGenerations(file);
+      if (all.length < config.attempts)
+        throw new ReadoutsError(
+          "INPUT_INVALID",
+          `${file}: ${all.length} of ${config.attempts} attempts generated; the later stages need stage 1 complete`,
+          { file, fix: "run the generate stage first (--stage generate, or --stage all)" },
+        );
       const positives = all.filter((g) => g.markerPosition !== null).length;
       return {
         persona: p.name,
