@@ -53,7 +53,7 @@ const FLAGS: readonly FlagSpec[] = [
   { name: "seed", kind: "integer", value: "N", help: "embedded toy only: the toy's seed (default 0)" },
   {
     ...DRY_RUN_FLAG,
-    help: "check every input (config, questions, marker token, tokenizers) and print the plan with each stage's state; writes nothing",
+    help: "check every input (config, questions, model folders, marker token, the comparator's vocabulary) and print the plan with each stage's state; writes nothing",
   },
 ];
 
