@@ -1,0 +1,15 @@
+import * as fs from "node:fs"; import * as os from "node:os"; import * as path from "node:path";
+import { writeMarkerModels, writeQuestions, stage1Config, MARKER_ID } from "./apps/readouts/test/attention-marker-fixture.ts";
+import { resolveAttentionMarkerConfig } from "./apps/readouts/src/attention-marker/config.ts";
+import { runGenerateStage } from "./apps/readouts/src/attention-marker/generate-stage.ts";
+import { readGenerations } from "./apps/readouts/src/attention-marker/generations-file.ts";
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "am-probe-"));
+console.time("models"); const models = await writeMarkerModels(dir); console.timeEnd("models");
+const q = writeQuestions(path.join(dir, "q.jsonl"), ["What is a cat?", "How do I cook rice?", "Why is the sky blue?"]);
+const config = resolveAttentionMarkerConfig(stage1Config(models, q, { attempts: 16, generation: { maxNewTokens: 12, batchSize: 4 } }), dir);
+console.time("gen");
+const counts = await runGenerateStage(config, { runDir: path.join(dir, "run"), questions: ["What is a cat?", "How do I cook rice?", "Why is the sky blue?"], markerId: MARKER_ID, log: console.log });
+console.timeEnd("gen");
+const g = readGenerations(counts[0]!.file);
+for (const x of g.slice(0, 5)) console.log(x.trial, x.markerPosition, x.generatedIds.join(","));
+fs.rmSync(dir, { recursive: true });
