@@ -1,60 +1,25 @@
-import { createRandomQwen2, Model, patchActivation, zeroAblateMlp } from "@difflens/runtime";
-import { Rng, softmax, Tensor, toFloat32Array } from "@difflens/tensor";
-import { describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { patchActivation, zeroAblateMlp } from "@difflens/runtime";
+import { Tensor, toFloat32Array } from "@difflens/tensor";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "../src/cli/main.ts";
 import { ablatedProbabilities, ablatePersonaResult } from "../src/follow-ups/ablate-mlp.ts";
 import { dlaPersonaResult, dlaReadout } from "../src/follow-ups/dla.ts";
 import { lensPersonaResult, logitLensReadout } from "../src/follow-ups/logit-lens.ts";
 import { patchedProbabilities, patchPersonaResult, patchSource } from "../src/follow-ups/patch.ts";
-
-// Two random models that differ only in layer PLANT's MLP: 16 neuron pairs (gate = up = ±a·r_j, so each pair's
-// output is (a·r_j·x)² ≥ 0) all write the marker's unembedding row, so the planted MLP raises the marker everywhere.
-const CONFIG = { vocabSize: 64, dModel: 32, nLayers: 4, nHeads: 4, nKvHeads: 2, dMlp: 48 };
-const PLANT = 2;
-const MARKER = 7;
-const BATCH = 3;
-
-function plantedModel(base: Model, strength: number): Model {
-  const { dModel: d, dMlp } = base.config;
-  const w = base.weights;
-  const layer = w.layers[PLANT]!;
-  const gate = toFloat32Array(layer.gateProj).slice(); // [dMlp, dModel]
-  const up = toFloat32Array(layer.upProj).slice();
-  const down = toFloat32Array(layer.downProj).slice(); // [dModel, dMlp]
-  const unembed = toFloat32Array(w.lmHead).subarray(MARKER * d, (MARKER + 1) * d);
-  const rng = new Rng(11);
-  for (let j = 0; j < 16; j++) {
-    const r = Array.from({ length: d }, () => rng.normal());
-    const norm = Math.hypot(...r);
-    for (const [k, sign] of [
-      [2 * j, 1],
-      [2 * j + 1, -1],
-    ] as const) {
-      for (let i = 0; i < d; i++) {
-        gate[k * d + i] = (sign * 2 * r[i]!) / norm;
-        up[k * d + i] = (sign * 2 * r[i]!) / norm;
-      }
-      for (let i = 0; i < d; i++) down[i * dMlp + k] = strength * unembed[i]!;
-    }
-  }
-  const f32 = (shape: number[], data: Float32Array) => new Tensor("f32", shape, data);
-  const layers = w.layers.map((l, L) =>
-    L === PLANT
-      ? { ...l, gateProj: f32([dMlp, d], gate), upProj: f32([dMlp, d], up), downProj: f32([d, dMlp], down) }
-      : l,
-  );
-  return new Model({ config: base.config, weights: { ...w, layers }, dtype: "f32" });
-}
-
-const base = createRandomQwen2({ config: CONFIG, seed: 1 });
-const trained = plantedModel(base, 0.5);
-const rng = new Rng(5);
-const SEQUENCES = Array.from({ length: 7 }, (_, i) => Array.from({ length: 5 + ((i * 3) % 7) }, () => 8 + rng.int(56)));
-
-/** P(marker) at the last position, one sequence at a time (no batching, no KV cache). */
-function directProbability(model: Model, tokens: readonly number[], hooks: Parameters<Model["withHooks"]>[0] = []) {
-  const logits = model.withHooks(hooks, () => model.forward(tokens, { logits: "last" }));
-  return (softmax(new Tensor("f32", [CONFIG.vocabSize], toFloat32Array(logits))).data as Float32Array)[MARKER]!;
-}
+import {
+  BATCH,
+  base,
+  CONFIG,
+  directProbability,
+  MARKER,
+  PLANT,
+  SEQUENCES,
+  trained,
+  writeFollowUpRun,
+} from "./follow-ups-fixture.ts";
 
 describe("follow-ups on two models differing only in one MLP", () => {
   it("the plant raises P(marker)", () => {
@@ -136,5 +101,70 @@ describe("follow-ups on two models differing only in one MLP", () => {
     const r = dlaPersonaResult("p", { nLayers: CONFIG.nLayers, nHeads: CONFIG.nHeads }, t, c);
     expect(r.topDifference![0]!.component).toBe(`L${PLANT}.MLP`);
     expect(r.topTrained[0]!.component).toBe(`L${PLANT}.MLP`);
+  });
+});
+
+describe("follow-up commands over a run folder", () => {
+  let dir: string;
+  let runDir: string;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "follow-ups-"));
+    runDir = await writeFollowUpRun(dir);
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const cli = async (...argv: string[]) => {
+    const lines: string[] = [];
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      out.push(String(chunk));
+      return true;
+    });
+    try {
+      const code = await main(argv, (line) => lines.push(line));
+      return { code, lines, out: out.join("") };
+    } finally {
+      spy.mockRestore();
+    }
+  };
+  const results = (command: string) =>
+    JSON.parse(fs.readFileSync(path.join(runDir, "follow-ups", command, "results.json"), "utf8"));
+
+  it("each command writes results, examples and figures and names the planted layer", async () => {
+    const expected: Record<string, (r: any) => unknown> = {
+      "logit-lens": (r) => r.personas[0].trained.riseLayer,
+      patch: (r) => r.personas[0].locus,
+      "ablate-mlp": (r) => r.personas[0].peak,
+      dla: (r) => r.personas[0].topDifference[0].component,
+    };
+    for (const [command, pick] of Object.entries(expected)) {
+      const { code, out } = await cli(command, "--run-dir", runDir);
+      expect(code, command).toBe(0);
+      expect(out).toMatch(new RegExp(`^${command}`));
+      const r = results(command);
+      expect(pick(r)).toBe(command === "dla" ? `L${PLANT}.MLP` : PLANT);
+      expect(r.skipped).toEqual([{ persona: "silent", reason: expect.stringMatching(/no positives/) }]);
+      expect(r.markerId).toBe(MARKER);
+      const files = fs.readdirSync(path.join(runDir, "follow-ups", command));
+      expect(files).toContain("examples.jsonl");
+      expect(files.some((f) => f.endsWith(".png")) && files.some((f) => f.endsWith(".pdf"))).toBe(true);
+    }
+    const examples = fs.readFileSync(path.join(runDir, "follow-ups", "patch", "examples.jsonl"), "utf8");
+    expect(examples.trim().split("\n")).toHaveLength(SEQUENCES.length);
+    expect(results("patch").forwardPasses[0]).toEqual({ persona: "planted", full: 3, prefix: 3, oneTokenSteps: 15 });
+    // a second run refuses to overwrite without --force
+    expect((await cli("patch", "--run-dir", runDir)).code).toBe(2);
+    expect((await cli("patch", "--run-dir", runDir, "--force", "--positions", "all")).code).toBe(0);
+    expect(results("patch").personas[0].locus).toBe(PLANT);
+  });
+
+  it("--help, a bad run folder and a bad flag value", async () => {
+    const help = await cli("patch", "--help");
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/--positions/);
+    const missing = await cli("logit-lens", "--run-dir", path.join(dir, "nowhere"));
+    expect(missing.code).toBe(2);
+    expect(missing.lines.join("\n")).toMatch(/not an attention-marker run folder: no config\.json/);
+    expect((await cli("ablate-mlp", "--run-dir", runDir, "--mode", "half")).code).toBe(2);
   });
 });

@@ -63,7 +63,9 @@ export function readFollowUpInputs(runDir: string): FollowUpInputs {
   } catch (e) {
     throw new ReadoutsError("INPUT_INVALID", `${configFile}: not JSON (${(e as Error).message})`, { file: configFile });
   }
-  const config = resolveAttentionMarkerConfig(raw, runDir, configFile);
+  // `file` records where the resolved config came from: provenance, not a setting
+  const { file: _source, ...settings } = (raw ?? {}) as Record<string, unknown>;
+  const config = resolveAttentionMarkerConfig(settings, runDir, configFile);
   const markerIds = new Set<number>();
   const personas = config.personas.map((p): PersonaPositives => {
     const generations = config.runSeeds.flatMap((seed) => readGenerations(generationsFile(runDir, p.name, seed)));
