@@ -131,18 +131,24 @@ describe("follow-up commands over a run folder", () => {
     JSON.parse(fs.readFileSync(path.join(runDir, "follow-ups", command, "results.json"), "utf8"));
 
   it("each command writes results, examples and figures and names the planted layer", async () => {
-    const expected: Record<string, (r: any) => unknown> = {
-      "logit-lens": (r) => r.personas[0].trained.riseLayer,
-      patch: (r) => r.personas[0].locus,
-      "ablate-mlp": (r) => r.personas[0].peak,
-      dla: (r) => r.personas[0].topDifference[0].component,
+    type Persona = {
+      trained: { riseLayer: number };
+      locus: number;
+      peak: number;
+      topDifference: { component: string }[];
+    };
+    const expected: Record<string, (r: Persona) => unknown> = {
+      "logit-lens": (r) => r.trained.riseLayer,
+      patch: (r) => r.locus,
+      "ablate-mlp": (r) => r.peak,
+      dla: (r) => r.topDifference[0]?.component,
     };
     for (const [command, pick] of Object.entries(expected)) {
       const { code, out } = await cli(command, "--run-dir", runDir);
       expect(code, command).toBe(0);
       expect(out).toMatch(new RegExp(`^${command}`));
       const r = results(command);
-      expect(pick(r)).toBe(command === "dla" ? `L${PLANT}.MLP` : PLANT);
+      expect(pick(r.personas[0])).toBe(command === "dla" ? `L${PLANT}.MLP` : PLANT);
       expect(r.skipped).toEqual([{ persona: "silent", reason: expect.stringMatching(/no positives/) }]);
       expect(r.markerId).toBe(MARKER);
       const files = fs.readdirSync(path.join(runDir, "follow-ups", command));
@@ -151,7 +157,12 @@ describe("follow-up commands over a run folder", () => {
     }
     const examples = fs.readFileSync(path.join(runDir, "follow-ups", "patch", "examples.jsonl"), "utf8");
     expect(examples.trim().split("\n")).toHaveLength(SEQUENCES.length);
-    expect(results("patch").forwardPasses[0]).toEqual({ persona: "planted", full: 3, prefix: 3, oneTokenSteps: 15 });
+    expect(results("patch").forwardPasses[0]).toMatchObject({
+      persona: "planted",
+      full: 3,
+      prefix: 3,
+      oneTokenSteps: 15,
+    });
     // a second run refuses to overwrite without --force
     expect((await cli("patch", "--run-dir", runDir)).code).toBe(2);
     expect((await cli("patch", "--run-dir", runDir, "--force", "--positions", "all")).code).toBe(0);

@@ -33,15 +33,20 @@ import {
   writeFollowUp,
 } from "./run-follow-up.ts";
 
-/** Batched passes per persona: full passes over 0 … t* − 1, prefix passes over 0 … t* − 2, one-token steps. */
+/**
+ * Batched passes per persona: full passes over 0 … t* − 1, prefix passes over 0 … t* − 2, one-token steps (one
+ * row per positive each); `tokens` = Σ t* over its positives, the tokens one model pass over them reads.
+ */
 interface PassCount {
   readonly persona: string;
+  readonly tokens: number;
   readonly full: number;
   readonly prefix: number;
   readonly oneTokenSteps: number;
 }
 
 const batches = (p: PersonaPositives, plan: FollowUpPlan) => Math.ceil(p.examples.length / plan.batchSize);
+const tokens = (p: PersonaPositives) => p.examples.reduce((s, e) => s + e.tokens.length, 0);
 const fmt = (v: number | null) => (v === null ? "—" : String(v));
 
 export async function runLogitLens(
@@ -61,6 +66,7 @@ export async function runLogitLens(
   ]);
   const passes = plan.personas.map((p) => ({
     persona: p.persona,
+    tokens: tokens(p),
     full: batches(p, plan) * (comparator ? 2 : 1),
     prefix: 0,
     oneTokenSteps: 0,
@@ -102,6 +108,7 @@ export async function runDla(
   ]);
   const passes = plan.personas.map((p) => ({
     persona: p.persona,
+    tokens: tokens(p),
     full: batches(p, plan) * (comparator ? 2 : 1),
     prefix: 0,
     oneTokenSteps: 0,
@@ -157,8 +164,8 @@ export async function runPatch(
     const b = batches(p, plan);
     const layers = sources[i]!.hooks.length;
     return positions === "emit"
-      ? { persona: p.persona, full: b, prefix: b, oneTokenSteps: b * (1 + layers) }
-      : { persona: p.persona, full: b * (2 + layers), prefix: 0, oneTokenSteps: 0 };
+      ? { persona: p.persona, tokens: tokens(p), full: b, prefix: b, oneTokenSteps: b * (1 + layers) }
+      : { persona: p.persona, tokens: tokens(p), full: b * (2 + layers), prefix: 0, oneTokenSteps: 0 };
   });
   const results = { positions, forwardPasses: passes, personas };
   const dir = await writeFollowUp("patch", plan, results, examples, (d) => writePatchFigure(d, personas), options);
@@ -193,6 +200,7 @@ export async function runAblateMlp(
     const b = batches(p, plan);
     return {
       persona: p.persona,
+      tokens: tokens(p),
       full: mode === "mean" ? b : 0,
       prefix: b,
       oneTokenSteps: b * (1 + runs[i]!.ablated.length),
