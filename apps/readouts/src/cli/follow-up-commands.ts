@@ -56,6 +56,7 @@ function command<O extends object>(
         ...own(flags),
         ...(typeof flags["batch-size"] === "number" ? { batchSize: flags["batch-size"] } : {}),
         force: Boolean(flags.force),
+        progress: true,
         log,
       };
       const runDir = await resolveRunDir(flags, log);

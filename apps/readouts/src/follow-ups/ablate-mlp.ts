@@ -6,7 +6,7 @@
  */
 import { leftPad, type Model, patchActivation, zeroAblateMlp } from "@difflens/runtime";
 import { Tensor, toFloat32Array } from "@difflens/tensor";
-import { emitStepProbabilities, forEachBatch, type InterventionHooks } from "./emit-passes.ts";
+import { type Batching, emitStepProbabilities, forEachBatch, type InterventionHooks } from "./emit-passes.ts";
 import { argmax, type MeanSem, perLayerMeanSem } from "./layer-stats.ts";
 
 export type AblationMode = "zero" | "mean";
@@ -17,13 +17,13 @@ const mlpOut = (L: number) => `blocks.${L}.hook_mlp_out`;
 export function meanMlpOutputs(
   model: Model,
   sequences: readonly (readonly number[])[],
-  batchSize: number,
+  batching: Batching | number,
 ): Float32Array[] {
   const { nLayers, dModel: d } = model.config;
   const names = Array.from({ length: nLayers }, (_, L) => mlpOut(L));
   const sums = names.map(() => new Float64Array(d));
   let count = 0;
-  forEachBatch(sequences.length, batchSize, (rows) => {
+  forEachBatch(sequences.length, batching, (rows) => {
     const lengths = rows.map((r) => sequences[r]!.length);
     const width = Math.max(...lengths);
     const { cache } = model.runWithCache(leftPad(rows.map((r) => sequences[r]!)), { names, logits: "none" });
@@ -48,17 +48,17 @@ export function ablatedProbabilities(
   sequences: readonly (readonly number[])[],
   markerId: number,
   mode: AblationMode,
-  batchSize: number,
+  batching: Batching | number,
 ): { clean: number[]; ablated: number[][] } {
   const { nLayers, dModel: d } = trained.config;
-  const means = mode === "mean" ? meanMlpOutputs(trained, sequences, batchSize) : null;
+  const means = mode === "mean" ? meanMlpOutputs(trained, sequences, batching) : null;
   const hooks = Array.from(
     { length: nLayers },
     (_, L): InterventionHooks =>
       () =>
         means ? [patchActivation(mlpOut(L), new Tensor("f32", [1, 1, d], means[L]!))] : [zeroAblateMlp(L)],
   );
-  const { clean, under } = emitStepProbabilities(trained, sequences, markerId, hooks, batchSize);
+  const { clean, under } = emitStepProbabilities(trained, sequences, markerId, hooks, batching);
   return { clean, ablated: under };
 }
 

@@ -6,7 +6,7 @@
  */
 import { directLogitAttribution, type Model } from "@difflens/runtime";
 import { gemm, Tensor } from "@difflens/tensor";
-import { emitPositionCache, forEachBatch } from "./emit-passes.ts";
+import { type Batching, emitPositionCache, forEachBatch } from "./emit-passes.ts";
 import type { EmitExample } from "./follow-up-inputs.ts";
 import { type MeanSem, pairedDifference, perLayerMeanSem } from "./layer-stats.ts";
 
@@ -28,17 +28,18 @@ export function dlaReadout(
   model: Model,
   sequences: readonly (readonly number[])[],
   markerId: number,
-  batchSize: number,
+  batching: Batching | number,
 ): DlaReadout {
   const { nLayers, nHeads: H, dModel: d } = model.config;
   const final = `blocks.${nLayers - 1}.hook_resid_post`;
   const layers = Array.from({ length: nLayers }, (_, L) => L);
   const names = ["hook_embed", ...layers.flatMap((L) => [zName(L), mlpName(L)]), final];
-  const cache = emitPositionCache(model, sequences, names, batchSize);
+  const cache = emitPositionCache(model, sequences, names, batching);
   const componentsPerExample = 1 + nLayers * (H + 1); // the embedding, then per layer its heads and its MLP
   const out: DlaReadout = { embed: [], heads: [], mlp: [], logit: [] };
   // in chunks of examples: the components of one example are [componentsPerExample, dModel]
-  forEachBatch(sequences.length, batchSize, (chunk) => {
+  const chunkSize = typeof batching === "number" ? batching : batching.size; // not model passes: no progress
+  forEachBatch(sequences.length, chunkSize, (chunk) => {
     const n = chunk.length;
     const components = new Float32Array(n * componentsPerExample * d);
     const finals = new Float32Array(n * componentsPerExample * d); // each example's final residual, repeated

@@ -18,8 +18,15 @@ export type BatchRows = readonly number[];
 /** Hooks of one intervention for the rows of a batch (e.g. patch sources taken at those rows). */
 export type InterventionHooks = (rows: BatchRows) => readonly HookSpec[];
 
-/** Runs `fn` over consecutive batches of at most `size` sequences. */
-export function forEachBatch(count: number, size: number, fn: (rows: BatchRows) => void): void {
+/** Sequences per forward pass, and who hears of each finished batch (a progress bar over the rows). */
+export interface Batching {
+  readonly size: number;
+  readonly onBatch?: (rows: number) => void;
+}
+
+/** Runs `fn` over consecutive batches of at most `batching` (its size) sequences. */
+export function forEachBatch(count: number, batching: Batching | number, fn: (rows: BatchRows) => void): void {
+  const { size, onBatch } = typeof batching === "number" ? { size: batching, onBatch: undefined } : batching;
   if (!Number.isInteger(size) || size < 1) {
     throw new ReadoutsError("CONFIG_INVALID", `batch size must be a positive integer, got ${size}`, {
       field: "batchSize",
@@ -28,7 +35,9 @@ export function forEachBatch(count: number, size: number, fn: (rows: BatchRows) 
     });
   }
   for (let start = 0; start < count; start += size) {
-    fn(Array.from({ length: Math.min(size, count - start) }, (_, i) => start + i));
+    const rows = Array.from({ length: Math.min(size, count - start) }, (_, i) => start + i);
+    fn(rows);
+    onBatch?.(rows.length);
   }
 }
 
@@ -49,11 +58,11 @@ export function emitStepProbabilities(
   sequences: readonly (readonly number[])[],
   markerId: number,
   interventions: readonly InterventionHooks[],
-  batchSize: number,
+  batching: Batching | number,
 ): { clean: number[]; under: number[][] } {
   const clean: number[] = [];
   const under: number[][] = interventions.map(() => []);
-  forEachBatch(sequences.length, batchSize, (rows) => {
+  forEachBatch(sequences.length, batching, (rows) => {
     const prefixes = rows.map((r) => sequences[r]!.slice(0, -1));
     const short = prefixes.findIndex((p) => p.length === 0);
     if (short >= 0) {
@@ -85,11 +94,11 @@ export function fullPassProbabilities(
   sequences: readonly (readonly number[])[],
   markerId: number,
   interventions: readonly InterventionHooks[],
-  batchSize: number,
+  batching: Batching | number,
 ): { clean: number[]; under: number[][] } {
   const clean: number[] = [];
   const under: number[][] = interventions.map(() => []);
-  forEachBatch(sequences.length, batchSize, (rows) => {
+  forEachBatch(sequences.length, batching, (rows) => {
     const batch = leftPad(rows.map((r) => sequences[r]!));
     const run = (hooks: readonly HookSpec[]) =>
       markerProbabilities(
@@ -110,10 +119,10 @@ export function emitPositionCache(
   model: Model,
   sequences: readonly (readonly number[])[],
   names: readonly string[],
-  batchSize: number,
+  batching: Batching | number,
 ): Map<string, Float32Array> {
   const parts = new Map<string, Float32Array[]>(names.map((n) => [n, []]));
-  forEachBatch(sequences.length, batchSize, (rows) => {
+  forEachBatch(sequences.length, batching, (rows) => {
     const batch = leftPad(rows.map((r) => sequences[r]!));
     const { cache } = model.runWithCache(batch, { names, positions: [-1], logits: "none" });
     for (const name of names) parts.get(name)!.push(toFloat32Array(cache.get(name)));

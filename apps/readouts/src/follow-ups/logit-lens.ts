@@ -6,7 +6,7 @@
  */
 import { logitLens, type Model, tokenStandings } from "@difflens/runtime";
 import { Tensor, toFloat32Array } from "@difflens/tensor";
-import { emitPositionCache } from "./emit-passes.ts";
+import { type Batching, emitPositionCache } from "./emit-passes.ts";
 import type { EmitExample } from "./follow-up-inputs.ts";
 import { argmax, type MeanSem, pairedDifference, perLayerMeanSem } from "./layer-stats.ts";
 
@@ -27,11 +27,11 @@ export function logitLensReadout(
   model: Model,
   sequences: readonly (readonly number[])[],
   markerId: number,
-  batchSize: number,
+  batching: Batching | number,
 ): LensReadout {
   const { dModel: d, vocabSize: V } = model.config;
   const names = lensHooks(model.config.nLayers);
-  const cache = emitPositionCache(model, sequences, names, batchSize);
+  const cache = emitPositionCache(model, sequences, names, batching);
   const n = sequences.length;
   const out: LensReadout = {
     logit: sequences.map(() => []),

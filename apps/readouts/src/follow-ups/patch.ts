@@ -11,6 +11,7 @@
 import { leftPad, logitLens, type Model, patchActivation } from "@difflens/runtime";
 import { Tensor } from "@difflens/tensor";
 import {
+  type Batching,
   emitPositionCache,
   emitStepProbabilities,
   forEachBatch,
@@ -42,12 +43,12 @@ export function patchSource(
   sequences: readonly (readonly number[])[],
   markerId: number,
   positions: PatchPositions,
-  batchSize: number,
+  batching: Batching | number,
 ): PatchSource {
   const { nLayers, dModel: d } = trained.config;
   const names = Array.from({ length: nLayers }, (_, L) => residPost(L));
   if (positions === "emit") {
-    const cache = emitPositionCache(trained, sequences, names, batchSize);
+    const cache = emitPositionCache(trained, sequences, names, batching);
     const final = cache.get(residPost(nLayers - 1))!;
     const trainedProbability = markerProbabilities(
       logitLens(trained, new Tensor("f32", [sequences.length, 1, d], final)),
@@ -65,7 +66,7 @@ export function patchSource(
   }
   const perBatch = new Map<number, Map<string, Tensor>>(); // first row → name → [rows, width, dModel]
   const trainedProbability: number[] = [];
-  forEachBatch(sequences.length, batchSize, (rows) => {
+  forEachBatch(sequences.length, batching, (rows) => {
     const { cache, logits } = trained.runWithCache(leftPad(rows.map((r) => sequences[r]!)), {
       names,
       logits: "last",
@@ -86,10 +87,10 @@ export function patchedProbabilities(
   sequences: readonly (readonly number[])[],
   markerId: number,
   source: PatchSource,
-  batchSize: number,
+  batching: Batching | number,
 ): { clean: number[]; patched: number[][] } {
   const run = source.positions === "emit" ? emitStepProbabilities : fullPassProbabilities;
-  const { clean, under } = run(comparator, sequences, markerId, source.hooks, batchSize);
+  const { clean, under } = run(comparator, sequences, markerId, source.hooks, batching);
   return { clean, patched: under };
 }
 

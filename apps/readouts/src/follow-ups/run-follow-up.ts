@@ -5,8 +5,9 @@
  */
 import * as path from "node:path";
 import { describeModelRef, loadModelRef, type ModelRef, writeJsonLines, writeOutputFolder } from "@difflens/app-kit";
-import { type Log, writeJsonAtomic } from "@difflens/common";
+import { type Log, ProgressBar, writeJsonAtomic } from "@difflens/common";
 import type { Model } from "@difflens/runtime";
+import type { Batching } from "./emit-passes.ts";
 import { type FollowUpInputs, type PersonaPositives, readFollowUpInputs } from "./follow-up-inputs.ts";
 
 export interface FollowUpOptions {
@@ -14,6 +15,8 @@ export interface FollowUpOptions {
   readonly batchSize?: number;
   /** Replace an existing `follow-ups/<command>` folder. */
   readonly force?: boolean;
+  /** Progress bars on stderr (the CLI's). */
+  readonly progress?: boolean;
   readonly log?: Log;
 }
 
@@ -27,10 +30,12 @@ export interface FollowUpOutcome<R> {
 
 /** The personas a follow-up reads, and those it skips for want of positives (named in results.json). */
 export interface FollowUpPlan {
+  readonly command: string;
   readonly inputs: FollowUpInputs;
   readonly personas: readonly PersonaPositives[];
   readonly skipped: readonly { readonly persona: string; readonly reason: string }[];
   readonly batchSize: number;
+  readonly progress: boolean;
   readonly log: Log;
 }
 
@@ -42,10 +47,12 @@ export function planFollowUp(command: string, runDir: string, options: FollowUpO
     .map((p) => ({ persona: p.persona, reason: "no positives (the marker was never emitted)" }));
   for (const s of skipped) log(`${command}: skipping ${s.persona}: ${s.reason}`);
   return {
+    command,
     inputs,
     personas: inputs.personas.filter((p) => p.examples.length > 0),
     skipped,
     batchSize: options.batchSize ?? inputs.config.readout.batchSize,
+    progress: Boolean(options.progress),
     log,
   };
 }
@@ -60,31 +67,45 @@ export async function withModel<T>(ref: ModelRef, fn: (model: Model) => T): Prom
   }
 }
 
-/** Each persona's trained model on its own positives, one model at a time. */
-export async function perTrainedModel<T>(
-  plan: FollowUpPlan,
-  fn: (model: Model, persona: PersonaPositives) => T,
-): Promise<T[]> {
+/** Calls `fn` with each model and persona: its batching, with a progress bar over `passes` × its positives. */
+type PerModel<T> = (model: Model, persona: PersonaPositives, batching: Batching) => T;
+
+function batchingFor(plan: FollowUpPlan, label: string, total: number): Batching {
+  if (!plan.progress) return { size: plan.batchSize };
+  const bar = new ProgressBar({ label: `${plan.command} ${label}`, total, unit: "seq" });
+  let done = 0;
+  return {
+    size: plan.batchSize,
+    onBatch: (rows) => {
+      done += rows;
+      if (done >= total) bar.done(done);
+      else bar.update(done);
+    },
+  };
+}
+
+/** Each persona's trained model on its own positives, one model at a time (`passes` per positive, for progress). */
+export async function perTrainedModel<T>(plan: FollowUpPlan, fn: PerModel<T>, passes = 1): Promise<T[]> {
   const out: T[] = [];
   for (const p of plan.personas) {
     plan.log(`  trained ${p.persona} (${describeModelRef(p.model)}): ${p.examples.length} positives`);
-    out.push(await withModel(p.model, (m) => fn(m, p)));
+    const batching = batchingFor(plan, `trained ${p.persona}`, passes * p.examples.length);
+    out.push(await withModel(p.model, (m) => fn(m, p, batching)));
   }
   return out;
 }
 
 /** The comparator on every persona's positives (opened once), or null when the run has none. */
-export async function perPersonaOnComparator<T>(
-  plan: FollowUpPlan,
-  fn: (model: Model, persona: PersonaPositives) => T,
-): Promise<T[] | null> {
+export async function perPersonaOnComparator<T>(plan: FollowUpPlan, fn: PerModel<T>): Promise<T[] | null> {
   const ref = plan.inputs.config.comparator;
   if (ref === null) {
     plan.log("  no comparator in the run's config: trained model only");
     return null;
   }
   plan.log(`  comparator (${describeModelRef(ref)})`);
-  return withModel(ref, (m) => plan.personas.map((p) => fn(m, p)));
+  return withModel(ref, (m) =>
+    plan.personas.map((p) => fn(m, p, batchingFor(plan, `comparator ${p.persona}`, p.examples.length))),
+  );
 }
 
 export const sequencesOf = (p: PersonaPositives) => p.examples.map((e) => e.tokens);

@@ -3,6 +3,8 @@
  * Each reads the run's positives, measures at t* − 1, writes `<runDir>/follow-ups/<command>/` and returns a one-line
  * summary (the layer each one points at). `forwardPasses` in results.json counts the batched passes it made.
  */
+
+import type { Model } from "@difflens/runtime";
 import { ReadoutsError } from "../errors.ts";
 import {
   type AblatePersonaResult,
@@ -11,6 +13,7 @@ import {
   ablatePersonaResult,
 } from "./ablate-mlp.ts";
 import { type DlaPersonaResult, dlaExampleRows, dlaPersonaResult, dlaReadout } from "./dla.ts";
+import type { Batching } from "./emit-passes.ts";
 import { writeAblateFigure, writeDlaFigures, writeLensFigures, writePatchFigure } from "./follow-up-figures.ts";
 import type { PersonaPositives } from "./follow-up-inputs.ts";
 import { type LensPersonaResult, lensExampleRows, lensPersonaResult, logitLensReadout } from "./logit-lens.ts";
@@ -29,7 +32,6 @@ import {
   perTrainedModel,
   planFollowUp,
   sequencesOf,
-  withModel,
   writeFollowUp,
 } from "./run-follow-up.ts";
 
@@ -55,8 +57,8 @@ export async function runLogitLens(
 ): Promise<FollowUpOutcome<{ personas: LensPersonaResult[] }>> {
   const plan = planFollowUp("logit-lens", runDir, options);
   const { markerId } = plan.inputs;
-  const read = (m: Parameters<typeof logitLensReadout>[0], p: PersonaPositives) =>
-    logitLensReadout(m, sequencesOf(p), markerId, plan.batchSize);
+  const read = (m: Model, p: PersonaPositives, batching: Batching) =>
+    logitLensReadout(m, sequencesOf(p), markerId, batching);
   const trained = await perTrainedModel(plan, read);
   const comparator = await perPersonaOnComparator(plan, read);
   const personas = plan.personas.map((p, i) => lensPersonaResult(p.persona, trained[i]!, comparator?.[i] ?? null));
@@ -93,9 +95,9 @@ export async function runDla(
   const plan = planFollowUp("dla", runDir, options);
   const { markerId } = plan.inputs;
   let shape = { nLayers: 0, nHeads: 0 };
-  const read = (m: Parameters<typeof dlaReadout>[0], p: PersonaPositives) => {
+  const read = (m: Model, p: PersonaPositives, batching: Batching) => {
     shape = { nLayers: m.config.nLayers, nHeads: m.config.nHeads };
-    return dlaReadout(m, sequencesOf(p), markerId, plan.batchSize);
+    return dlaReadout(m, sequencesOf(p), markerId, batching);
   };
   const trained = await perTrainedModel(plan, read);
   const comparator = await perPersonaOnComparator(plan, read);
@@ -129,8 +131,7 @@ export async function runPatch(
   options: FollowUpOptions & { readonly positions?: PatchPositions } = {},
 ): Promise<FollowUpOutcome<{ personas: PatchPersonaResult[] }>> {
   const plan = planFollowUp("patch", runDir, options);
-  const comparatorRef = plan.inputs.config.comparator;
-  if (comparatorRef === null) {
+  if (plan.inputs.config.comparator === null) {
     throw new ReadoutsError("INPUT_INVALID", `${plan.inputs.runDir}: the run has no comparator to patch into`, {
       field: "comparator",
       expected: "a comparator model in the run's config.json",
@@ -139,13 +140,13 @@ export async function runPatch(
   const positions = options.positions ?? "emit";
   const { markerId } = plan.inputs;
   // the trained sources of every persona first (one trained model at a time), then the comparator once
-  const sources = await perTrainedModel(plan, (m, p) =>
-    patchSource(m, sequencesOf(p), markerId, positions, plan.batchSize),
+  const sources = await perTrainedModel(plan, (m, p, batching) =>
+    patchSource(m, sequencesOf(p), markerId, positions, batching),
   );
   plan.log(`  comparator: ${positions === "emit" ? "one-token steps from a cached prefix" : "full passes"}`);
-  const patched = await withModel(comparatorRef, (m) =>
-    plan.personas.map((p, i) => patchedProbabilities(m, sequencesOf(p), markerId, sources[i]!, plan.batchSize)),
-  );
+  const patched = (await perPersonaOnComparator(plan, (m, p, batching) =>
+    patchedProbabilities(m, sequencesOf(p), markerId, sources[plan.personas.indexOf(p)]!, batching),
+  ))!;
   const personas = plan.personas.map((p, i) =>
     patchPersonaResult(p.persona, positions, sources[i]!.trainedProbability, patched[i]!),
   );
@@ -182,8 +183,10 @@ export async function runAblateMlp(
   const plan = planFollowUp("ablate-mlp", runDir, options);
   const mode = options.mode ?? "zero";
   const { markerId } = plan.inputs;
-  const runs = await perTrainedModel(plan, (m, p) =>
-    ablatedProbabilities(m, sequencesOf(p), markerId, mode, plan.batchSize),
+  const runs = await perTrainedModel(
+    plan,
+    (m, p, batching) => ablatedProbabilities(m, sequencesOf(p), markerId, mode, batching),
+    mode === "mean" ? 2 : 1,
   );
   const personas = plan.personas.map((p, i) => ablatePersonaResult(p.persona, mode, runs[i]!));
   const examples = plan.personas.flatMap((p, i) =>
