@@ -55,7 +55,7 @@ export function stage1Config(
     comparator: null,
     questions: questionsFile,
     marker: MARKER,
-    generation: { temperature: 1, topP: 0.95, topK: 0, maxNewTokens: 10, batchSize: 4 },
+    generation: { temperature: 1, topP: 0.95, topK: 0, maxNewTokens: 8, batchSize: 4 },
     attempts: 8,
     runSeeds: [42],
     wandb: { mode: "disabled" },

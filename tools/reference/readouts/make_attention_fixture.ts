@@ -50,7 +50,10 @@ function tinyTokenizerJson(): Record<string, unknown> {
   const vocab: Record<string, number> = Object.fromEntries(bytes.map((c, id) => [c, id]));
   const nl = bytes[10]!;
   const space = bytes[32]!;
-  const merges: [string, string][] = [[nl, nl], ["[", "Z"]];
+  const merges: [string, string][] = [
+    [nl, nl],
+    ["[", "Z"],
+  ];
   for (const word of WORDS) {
     let piece = `${space}${word[0]}`;
     merges.push([space, word[0]!]);
@@ -234,7 +237,11 @@ async function plantSystemHead(gens: readonly Generation[], marker: number): Pro
   };
   plantRow("q_proj", w, 2);
   plantRow("k_proj", u, 2);
-  await writeSafetensors(file, new Map(Object.entries(tensors).map(([k, t]) => [k, new Tensor("f32", t.shape, t.data)])), metadata);
+  await writeSafetensors(
+    file,
+    new Map(Object.entries(tensors).map(([k, t]) => [k, new Tensor("f32", t.shape, t.data)])),
+    metadata,
+  );
   console.log(`planted: ${systemOnly.size} system-only token ids carry u; head 0 of layer ${last} reads them`);
 }
 

@@ -121,6 +121,24 @@ export function loadAttentionMarkerConfig(file: string): AttentionMarkerConfig {
   return loadConfigFile(file, resolveAttentionMarkerConfig, ReadoutsError);
 }
 
+/** The resolved config as the run folder keeps it (`config.json`): itself a valid config, every path absolute. */
+export function configJson(config: AttentionMarkerConfig): Record<string, unknown> {
+  const { file: _file, ...rest } = config;
+  const model = (ref: ModelRef) => (ref.adapter === null ? ref.path : { base: ref.path, adapter: ref.adapter });
+  return {
+    ...rest,
+    personas: config.personas.map((p) => ({ ...p, model: model(p.model) })),
+    comparator: config.comparator === null ? null : model(config.comparator),
+  };
+}
+
+export const RUN_CONFIG_FILE = "config.json";
+
+/** The config a run folder was made with (its `config.json`), for the follow-up commands. */
+export function readRunConfig(runDir: string): AttentionMarkerConfig {
+  return loadAttentionMarkerConfig(path.join(runDir, RUN_CONFIG_FILE));
+}
+
 function modelRef(where: string, input: unknown, baseDir: string): ModelRef {
   if (input === undefined || input === null || input === "")
     fields.fail("CONFIG_INVALID", `${where}: expected ${MODEL_EXPECTED}, got ${JSON.stringify(input)}`, {

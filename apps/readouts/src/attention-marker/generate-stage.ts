@@ -5,14 +5,17 @@
  * `generations/<persona>/seed-<S>.jsonl`; a rerun generates only the attempts missing there. A positive is a
  * generation that emitted the marker id; t* is the index of its first marker token in prompt ++ generated.
  */
-import { chatTemplateFor, openModel } from "@difflens/app-kit";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { chatTemplateFor, describeModelRef, openModel } from "@difflens/app-kit";
 import { type ChatTemplate, DEFAULT_SPECIALS } from "@difflens/chat";
-import { ProgressBar } from "@difflens/common";
+import { ProgressBar, writeJsonAtomic } from "@difflens/common";
 import { generate } from "@difflens/runtime";
 import { loadTokenizer, type Tokenizer } from "@difflens/tokenizer";
 import { ReadoutsError } from "../errors.ts";
 import type { AttentionMarkerConfig, PersonaConfig } from "./config.ts";
 import { appendGenerations, dropTornLine, generationsFile, readGenerations } from "./generations-file.ts";
+import { modelDigest } from "./model-digest.ts";
 import { personaPrompt } from "./persona-prompt.ts";
 import type { Generation, GenerationSettings } from "./records.ts";
 import { trialSeed } from "./trial-seed.ts";
@@ -49,6 +52,7 @@ export async function runGenerateStage(
     const files = config.runSeeds.map((s) => generationsFile(options.runDir, persona.name, s));
     const tokenizer = loadTokenizer(persona.model.path);
     const prompts = await personaPrompts(tokenizer, chatTemplateFor(persona.model), persona, options.questions);
+    checkModel(options.runDir, persona);
     const plans = config.runSeeds.map((runSeed, i) => planSeed(config, persona, runSeed, files[i]!, prompts, options));
     const missing = plans.reduce((s, p) => s + p.missing.length, 0);
     if (missing > 0) await generatePersona(config, persona, plans, prompts, options);
@@ -92,6 +96,30 @@ async function personaPrompts(
     out.push(Array.from(chat.ids));
   }
   return out;
+}
+
+/**
+ * `generations/<persona>/model.json` records which model wrote the persona's generations; a resumed run with other
+ * weights is refused (its generations would mix two models).
+ */
+function checkModel(runDir: string, persona: PersonaConfig): void {
+  const file = path.join(runDir, "generations", persona.name, "model.json");
+  const current = { model: describeModelRef(persona.model), digest: modelDigest(persona.model) };
+  if (fs.existsSync(file)) {
+    const recorded = JSON.parse(fs.readFileSync(file, "utf8")) as typeof current;
+    if (recorded.digest !== current.digest)
+      throw new ReadoutsError(
+        "INPUT_INVALID",
+        `${file}: persona ${persona.name}'s generations were made by another model (${recorded.model}, digest ${recorded.digest.slice(0, 12)}…); the config now names ${current.model} (digest ${current.digest.slice(0, 12)}…)`,
+        {
+          file,
+          field: `personas.${persona.name}.model`,
+          fix: "pass --force to start the run folder afresh (the old one is moved aside), or use another --run-dir",
+        },
+      );
+    return;
+  }
+  writeJsonAtomic(file, current);
 }
 
 interface SeedPlan {

@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { writeFileAtomic } from "@difflens/common";
 import { readSafetensors, Tensor, writeSafetensors } from "@difflens/tensor";
 import { ReadoutsError } from "../errors.ts";
+import type { PersonaSeedReadouts } from "./analysis-types.ts";
 import type { AttentionReadout } from "./attention-readout.ts";
 import { REGION_GROUPS, STRATA, type Stratum } from "./records.ts";
 import type { VocabularyFingerprint } from "./vocabulary-check.ts";
@@ -110,6 +111,29 @@ export async function readReadouts(base: string): Promise<ReadoutRecords> {
   });
   const vocabulary = JSON.parse(metadata.vocabulary ?? "null") as VocabularyFingerprint | null;
   return { layers, heads, readouts, vocabulary };
+}
+
+/**
+ * Stage 3's input for one (persona, run seed), from the records stages 2 and the force-feed wrote: trained positives,
+ * trained negatives (C4), and the comparator's when a force-feed ran (else null).
+ */
+export async function readPersonaSeedReadouts(
+  runDir: string,
+  persona: string,
+  runSeed: number,
+): Promise<PersonaSeedReadouts> {
+  const base = (name: string) => readoutsBase(runDir, persona, runSeed, name);
+  const positives = await readReadouts(base("trained"));
+  const negatives = await readReadouts(base("trained-negatives"));
+  const forceFed = fs.existsSync(`${base("comparator")}.safetensors`);
+  return {
+    persona,
+    runSeed,
+    layers: positives.layers,
+    positives: positives.readouts,
+    negatives: negatives.readouts,
+    comparator: forceFed ? (await readReadouts(base("comparator"))).readouts : null,
+  };
 }
 
 function stripExtension(file: string): string {
