@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { FORCE_FLAG, RUN_DIR_FLAG } from "@difflens/app-kit";
 import { type Command, type FlagSpec, type Log, type ParsedFlags, UsageError } from "@difflens/common";
 import { loadAttentionMarkerConfig } from "../attention-marker/config.ts";
+import { runAttentionMarker } from "../attention-marker/run-attention-marker.ts";
 import type { FollowUpOptions, FollowUpOutcome } from "../follow-ups/run-follow-up.ts";
 import { runAblateMlp, runDla, runLogitLens, runPatch } from "../follow-ups/run-follow-ups.ts";
 import { type MarkerPlant, writeMarkerToy } from "../toy/marker-toy.ts";
@@ -91,8 +92,7 @@ async function resolveRunDir(flags: ParsedFlags, log: Log): Promise<string> {
   const runDir = path.join(REPO_ROOT, "runs/readouts/attention-marker", `toy-${plant}-seed-${seed}`);
   if (!fs.existsSync(path.join(runDir, "config.json"))) {
     log(`the embedded toy (${plant} plant, seed ${seed}) has no run yet: running its stage 1 (generate) → ${runDir}`);
-    const toy = await writeMarkerToy(path.join(TOY_CACHE_DIR, `marker-${plant}-seed-${seed}`), { seed, plant });
-    const { runAttentionMarker } = await import("../attention-marker/run-attention-marker.ts");
+    const toy = await writeMarkerToy(path.join(TOY_CACHE_DIR, "marker"), { seed, plant, log });
     await runAttentionMarker(loadAttentionMarkerConfig(toy.configFile), { runDir, log, stages: ["generate"] });
   }
   return runDir;

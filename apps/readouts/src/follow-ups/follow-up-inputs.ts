@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ModelRef } from "@difflens/app-kit";
-import { type AttentionMarkerConfig, resolveAttentionMarkerConfig } from "../attention-marker/config.ts";
+import { type AttentionMarkerConfig, RUN_CONFIG_FILE, readRunConfig } from "../attention-marker/config.ts";
 import { generationsFile, readGenerations } from "../attention-marker/generations-file.ts";
 import type { Generation } from "../attention-marker/records.ts";
 import { ReadoutsError } from "../errors.ts";
@@ -50,22 +50,14 @@ export function emitExample(g: Generation): EmitExample {
 
 /** Reads the run folder: missing or malformed inputs throw INPUT_INVALID (exit 2) naming the file. */
 export function readFollowUpInputs(runDir: string): FollowUpInputs {
-  const configFile = path.join(runDir, "config.json");
+  const configFile = path.join(runDir, RUN_CONFIG_FILE);
   if (!fs.existsSync(configFile)) {
     throw new ReadoutsError("INPUT_INVALID", `${runDir} is not an attention-marker run folder: no config.json`, {
       file: configFile,
       expected: "a folder written by `pnpm --filter readouts attention-marker` (config.json, generations/)",
     });
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(configFile, "utf8"));
-  } catch (e) {
-    throw new ReadoutsError("INPUT_INVALID", `${configFile}: not JSON (${(e as Error).message})`, { file: configFile });
-  }
-  // `file` records where the resolved config came from: provenance, not a setting
-  const { file: _source, ...settings } = (raw ?? {}) as Record<string, unknown>;
-  const config = resolveAttentionMarkerConfig(settings, runDir, configFile);
+  const config = readRunConfig(runDir);
   const markerIds = new Set<number>();
   const personas = config.personas.map((p): PersonaPositives => {
     const generations = config.runSeeds.flatMap((seed) => readGenerations(generationsFile(runDir, p.name, seed)));
