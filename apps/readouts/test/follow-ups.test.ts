@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { patchActivation, zeroAblateMlp } from "@difflens/runtime";
+import { createRandomQwen2, patchActivation, zeroAblateMlp } from "@difflens/runtime";
 import { Tensor, toFloat32Array } from "@difflens/tensor";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../src/cli/main.ts";
@@ -60,6 +60,14 @@ describe("follow-ups on two models differing only in one MLP", () => {
         expect(comparator.patched[PLANT]![i]).toBeCloseTo(patched, 5);
       });
     }
+  });
+
+  it("patch refuses a comparator of another shape", () => {
+    const source = patchSource(trained, SEQUENCES.slice(0, 2), MARKER, "emit", BATCH);
+    const shallow = createRandomQwen2({ config: { ...CONFIG, nLayers: 3 }, seed: 2 });
+    expect(() => patchedProbabilities(shallow, SEQUENCES.slice(0, 2), MARKER, source, BATCH)).toThrow(
+      /comparator has 3 layers of width 32, the trained model 4/,
+    );
   });
 
   it("ablate-mlp: zero-ablation drops P(marker) most at the planted layer; drops match a direct computation", () => {

@@ -10,6 +10,7 @@
  */
 import { leftPad, logitLens, type Model, patchActivation } from "@difflens/runtime";
 import { Tensor } from "@difflens/tensor";
+import { ReadoutsError } from "../errors.ts";
 import {
   type Batching,
   emitPositionCache,
@@ -26,6 +27,9 @@ export type PatchPositions = "emit" | "all";
 /** The trained model's residual streams the comparator is patched with. */
 export interface PatchSource {
   readonly positions: PatchPositions;
+  /** The trained model's residual shape: the comparator must match it. */
+  readonly nLayers: number;
+  readonly dModel: number;
   /** P(marker) at t* − 1 under the trained model. [examples] */
   readonly trainedProbability: number[];
   /** Hooks of layer L's patch for the rows of a batch. */
@@ -62,7 +66,7 @@ export function patchSource(
         return [patchActivation(name, new Tensor("f32", [rows.length, 1, d], source))];
       };
     });
-    return { positions, trainedProbability, hooks };
+    return { positions, nLayers, dModel: d, trainedProbability, hooks };
   }
   const perBatch = new Map<number, Map<string, Tensor>>(); // first row → name → [rows, width, dModel]
   const trainedProbability: number[] = [];
@@ -78,7 +82,7 @@ export function patchSource(
     (name): InterventionHooks =>
       (rows) => [patchActivation(name, perBatch.get(rows[0]!)!.get(name)!)],
   );
-  return { positions, trainedProbability, hooks };
+  return { positions, nLayers, dModel: d, trainedProbability, hooks };
 }
 
 /** P(marker) of the comparator unpatched and patched at each layer. → { clean [N], patched [layers][N] } */
@@ -89,6 +93,15 @@ export function patchedProbabilities(
   source: PatchSource,
   batching: Batching | number,
 ): { clean: number[]; patched: number[][] } {
+  const { nLayers, dModel } = comparator.config;
+  if (nLayers !== source.nLayers || dModel !== source.dModel) {
+    const message = `patch: the comparator has ${nLayers} layers of width ${dModel}, the trained model ${source.nLayers} of width ${source.dModel}`;
+    throw new ReadoutsError("INPUT_INVALID", message, {
+      field: "comparator",
+      expected: `${source.nLayers} layers, dModel ${source.dModel}`,
+      got: `${nLayers} layers, dModel ${dModel}`,
+    });
+  }
   const run = source.positions === "emit" ? emitStepProbabilities : fullPassProbabilities;
   const { clean, under } = run(comparator, sequences, markerId, source.hooks, batching);
   return { clean, patched: under };
