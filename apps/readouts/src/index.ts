@@ -1,8 +1,11 @@
 // readouts: readouts of a chat model (seed 000's SAE conditions, steering). The CLI is src/cli/main.ts.
 
+export { FOLLOW_UP_COMMANDS } from "./cli/follow-up-commands.ts";
 export { COMMANDS, main } from "./cli/main.ts";
 export { formatSteer, STEER_COMMAND } from "./cli/steer-command.ts";
 export { ReadoutsError, type ReadoutsErrorCode } from "./errors.ts";
+export type { FollowUpOptions, FollowUpOutcome } from "./follow-ups/run-follow-up.ts";
+export { runAblateMlp, runDla, runLogitLens, runPatch } from "./follow-ups/run-follow-ups.ts";
 export type { Similarity, TopFeature, TrackAPairResult, TrackBPairResult } from "./sae-conditions/analyze-layer.ts";
 export type { BehaviourLayerResult } from "./sae-conditions/behaviour-link.ts";
 export {
