@@ -173,8 +173,8 @@ describe("follow-up commands over a run folder", () => {
     });
     // a second run refuses to overwrite without --force
     expect((await cli("patch", "--run-dir", runDir)).code).toBe(2);
-    expect((await cli("patch", "--run-dir", runDir, "--force", "--positions", "all")).code).toBe(0);
-    expect(results("patch").personas[0].locus).toBe(PLANT);
+    expect((await cli("ablate-mlp", "--run-dir", runDir, "--force", "--mode", "mean")).code).toBe(0);
+    expect(results("ablate-mlp").mode).toBe("mean");
   });
 
   it("--help, a bad run folder and a bad flag value", async () => {

@@ -4,7 +4,15 @@
  * `<runDir>/follow-ups/<command>/` with results.json, examples.jsonl and the figures, written atomically.
  */
 import * as path from "node:path";
-import { describeModelRef, loadModelRef, type ModelRef, writeJsonLines, writeOutputFolder } from "@difflens/app-kit";
+import {
+  describeModelRef,
+  loadModelRef,
+  type ModelRef,
+  type OutputFolderOptions,
+  refuseExistingOutput,
+  writeJsonLines,
+  writeOutputFolder,
+} from "@difflens/app-kit";
 import { type Log, ProgressBar, writeJsonAtomic } from "@difflens/common";
 import type { Model } from "@difflens/runtime";
 import type { Batching } from "./emit-passes.ts";
@@ -42,6 +50,8 @@ export interface FollowUpPlan {
 export function planFollowUp(command: string, runDir: string, options: FollowUpOptions): FollowUpPlan {
   const log = options.log ?? (() => {});
   const inputs = readFollowUpInputs(path.resolve(runDir));
+  // refused before any compute (hours at 7B), and again when the folder is swapped in
+  refuseExistingOutput(outputDir(inputs.runDir, command), outputOptions(command, options));
   const skipped = inputs.personas
     .filter((p) => p.examples.length === 0)
     .map((p) => ({ persona: p.persona, reason: "no positives (the marker was never emitted)" }));
@@ -119,7 +129,7 @@ export async function writeFollowUp<R extends object>(
   figures: (dir: string) => Promise<string[]>,
   options: FollowUpOptions,
 ): Promise<string> {
-  const dir = path.join(plan.inputs.runDir, "follow-ups", command);
+  const dir = outputDir(plan.inputs.runDir, command);
   await writeOutputFolder(
     dir,
     async (tmp) => {
@@ -138,7 +148,15 @@ export async function writeFollowUp<R extends object>(
         ...results,
       });
     },
-    { force: Boolean(options.force), what: `follow-up ${command}`, alternatives: "or move the folder aside" },
+    outputOptions(command, options),
   );
   return dir;
 }
+
+const outputDir = (runDir: string, command: string) => path.join(runDir, "follow-ups", command);
+
+const outputOptions = (command: string, options: FollowUpOptions): OutputFolderOptions => ({
+  force: Boolean(options.force),
+  what: `follow-up ${command}`,
+  alternatives: "or move the folder aside",
+});
