@@ -7,7 +7,7 @@
 import { leftPad, type Model, patchActivation, zeroAblateMlp } from "@difflens/runtime";
 import { Tensor, toFloat32Array } from "@difflens/tensor";
 import { type Batching, emitStepProbabilities, forEachBatch, type InterventionHooks } from "./emit-passes.ts";
-import { argmax, type MeanSem, perLayerMeanSem } from "./layer-stats.ts";
+import { type MeanSem, perLayerMeanSem, positiveArgmax } from "./layer-stats.ts";
 
 export type AblationMode = "zero" | "mean";
 
@@ -69,7 +69,7 @@ export interface AblatePersonaResult {
   readonly cleanProbability: MeanSem;
   /** Mean ± SEM over examples of the drop P(clean) − P(ablated), per layer. */
   readonly drop: MeanSem[];
-  /** The layer with the largest mean drop. */
+  /** The layer with the largest mean drop (null when no ablation lowers P(marker) on average). */
   readonly peak: number | null;
 }
 
@@ -85,6 +85,6 @@ export function ablatePersonaResult(
     mode,
     cleanProbability: perLayerMeanSem(r.clean.map((p) => [p]))[0]!,
     drop,
-    peak: argmax(drop.map((m) => m.mean)),
+    peak: positiveArgmax(drop.map((m) => m.mean)),
   };
 }

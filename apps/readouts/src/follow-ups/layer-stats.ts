@@ -25,10 +25,16 @@ export function argmax(values: readonly number[]): number | null {
   return best;
 }
 
+/** Index of the largest value when it is positive, else null. */
+export function positiveArgmax(values: readonly number[]): number | null {
+  const best = argmax(values);
+  return best !== null && values[best]! > 0 ? best : null;
+}
+
 /** The first index whose value reaches half of the largest (null when the largest is not positive). */
 export function halfMaxLocus(values: readonly number[]): number | null {
-  const peak = argmax(values);
-  if (peak === null || !(values[peak]! > 0)) return null;
+  const peak = positiveArgmax(values);
+  if (peak === null) return null;
   return values.findIndex((v) => v >= values[peak]! / 2);
 }
 
