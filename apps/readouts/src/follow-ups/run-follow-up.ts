@@ -68,7 +68,7 @@ export function planFollowUp(command: string, runDir: string, options: FollowUpO
 }
 
 /** Opens a model, runs `fn` on it and closes it (also when `fn` throws). */
-export async function withModel<T>(ref: ModelRef, fn: (model: Model) => T): Promise<T> {
+async function withModel<T>(ref: ModelRef, fn: (model: Model) => T): Promise<T> {
   const model = await loadModelRef(ref);
   try {
     return fn(model);
