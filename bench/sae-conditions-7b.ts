@@ -27,12 +27,9 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { qwenTokenizerFile } from "@difflens/app-kit";
-import { bundledChatTemplate } from "@difflens/chat";
-import { type Qwen2Config, qwen2ConfigToHf, qwen2WeightShapes, resolveQwen2Config } from "@difflens/runtime";
 import { type TorchSaveTensor, writeTorchStateDict } from "@difflens/sae";
 import { normalQuantile } from "@difflens/stats";
-import { gemm, Rng, Tensor, useBackend, writeSafetensors } from "@difflens/tensor";
+import { Rng, useBackend } from "@difflens/tensor";
 import {
   BUILTIN_PROMPTS_FILE,
   prepareSaeConditions,
@@ -40,121 +37,31 @@ import {
   resolveSaeConditionsConfig,
   runSaeConditions,
 } from "readouts";
+import {
+  BLOCK,
+  SYNTHETIC_QWEN2 as config,
+  gemmRate,
+  SYNTHETIC_QWEN2_DIR as modelDir,
+  randomBlock,
+  SMALL,
+  tiled,
+  writeSyntheticQwen2,
+} from "./synthetic-qwen2.ts";
 
-const SMALL = process.env.DIFFLENS_BENCH_SHAPE === "small";
-const SHAPE = SMALL
-  ? { dModel: 512, nHeads: 8, nKvHeads: 2, dMlp: 1536, dSae: 8192, k: 64 }
-  : { dModel: 3584, nHeads: 28, nKvHeads: 4, dMlp: 18944, dSae: 131072, k: 64 };
+const SHAPE = {
+  dModel: config.dModel,
+  nHeads: config.nHeads,
+  nKvHeads: config.nKvHeads,
+  dMlp: config.dMlp,
+  dSae: SMALL ? 8192 : 131072,
+  k: 64,
+};
 const LAYERS = [7, 11, 15];
 const POSITIONS = ["last-prompt-token", "all:user:content"];
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const cache = path.join(root, "bench", ".cache", `sae-conditions-7b-v2${SMALL ? "-small" : ""}`);
-/** Random block length: coprime with every row width, so tiled rows (latents, weight rows) never repeat. */
-const BLOCK = (1 << 22) + 7;
-const modelDir = path.join(cache, "model");
+const cache = path.dirname(modelDir);
 const saeDir = (layer: number) => path.join(cache, "saes", `resid_post_layer_${layer}`, "trainer_0");
 const promptsFile = path.join(cache, "prompts.jsonl");
 
-const config: Qwen2Config = resolveQwen2Config({
-  vocabSize: 152064,
-  dModel: SHAPE.dModel,
-  nLayers: 28,
-  nHeads: SHAPE.nHeads,
-  nKvHeads: SHAPE.nKvHeads,
-  dMlp: SHAPE.dMlp,
-  maxPositions: 32768,
-  ropeTheta: 1_000_000,
-  rmsNormEps: 1e-6,
-  tieWordEmbeddings: false,
-  eosTokenIds: [151645, 151643],
-});
-
-/** `n` values cycled from a random block, from a per-tensor offset (memcpy speed, no JS loop per value). */
-function tiled<T extends Float32Array | Uint16Array>(n: number, block: T, start: number): T {
-  const out = new (block.constructor as new (length: number) => T)(n);
-  let at = 0;
-  let from = start % block.length;
-  while (at < n) {
-    const len = Math.min(block.length - from, n - at);
-    out.set(block.subarray(from, from + len) as T & ArrayLike<number>, at);
-    at += len;
-    from = 0;
-  }
-  return out;
-}
-/** Uniform values with mean 0 and the given std. */
-function randomBlock(n: number, std: number, rng: Rng): Float32Array {
-  const scale = (std * Math.sqrt(12)) / 4294967296;
-  return Float32Array.from({ length: n }, () => (rng.nextU32() - 2147483648) * scale);
-}
-function toBf16(values: Float32Array, mean = 0): Uint16Array {
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  return Uint16Array.from(values, (v) => {
-    f[0] = v + mean;
-    return (u[0]! + 0x7fff + ((u[0]! >>> 16) & 1)) >>> 16;
-  });
-}
-
-async function writeModel(): Promise<void> {
-  if (fs.existsSync(path.join(modelDir, "model.safetensors.index.json"))) return;
-  fs.mkdirSync(modelDir, { recursive: true });
-  const rng = new Rng(7);
-  const std = (name: string, shape: readonly number[]) =>
-    name.endsWith("norm.weight")
-      ? 0.05
-      : name.endsWith(".bias")
-        ? 0.3
-        : name.includes("embed") || name === "lm_head.weight"
-          ? 3 / Math.sqrt(config.dModel)
-          : name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight")
-            ? Math.sqrt(2 / config.nLayers) / Math.sqrt(shape[shape.length - 1]!)
-            : 1 / Math.sqrt(shape[shape.length - 1]!);
-  const blocks = new Map<string, Uint16Array>(); // one random block per (std, mean), tiled into every such tensor
-  const bf16Block = (s: number, mean: number) => {
-    const key = `${s}|${mean}`;
-    if (!blocks.has(key)) blocks.set(key, toBf16(randomBlock(BLOCK, s, rng), mean));
-    return blocks.get(key)!;
-  };
-  const groups = new Map<string, Array<[string, number[]]>>();
-  for (const [name, shape] of qwen2WeightShapes(config)) {
-    const layer = /^model\.layers\.(\d+)\./.exec(name);
-    const key = layer ? `layer-${layer[1]!.padStart(2, "0")}` : name.includes("embed") ? "embed" : "head";
-    groups.set(key, [...(groups.get(key) ?? []), [name, [...shape]]]);
-  }
-  const files = [...groups.keys()].sort();
-  const weightMap: Record<string, string> = {};
-  let total = 0;
-  for (const [g, key] of files.entries()) {
-    const file = `model-${String(g + 1).padStart(5, "0")}-of-${String(files.length).padStart(5, "0")}.safetensors`;
-    const tensors: Record<string, Tensor> = {};
-    for (const [name, shape] of groups.get(key)!) {
-      const n = shape.reduce((a, b) => a * b, 1);
-      const s = std(name, shape);
-      const mean = name.endsWith("norm.weight") ? 1 : 0;
-      tensors[name] = new Tensor("bf16", shape, tiled(n, bf16Block(s, mean), rng.int(BLOCK)));
-      weightMap[name] = file;
-      total += n * 2;
-    }
-    await writeSafetensors(path.join(modelDir, file), tensors, { format: "pt" });
-    process.stdout.write(`\rmodel: wrote shard ${g + 1}/${files.length}`);
-  }
-  process.stdout.write("\n");
-  fs.writeFileSync(path.join(modelDir, "config.json"), JSON.stringify(qwen2ConfigToHf(config, "bfloat16"), null, 2));
-  fs.writeFileSync(
-    path.join(modelDir, "generation_config.json"),
-    JSON.stringify({ eos_token_id: [151645, 151643], pad_token_id: 151643 }),
-  );
-  const tokenizerJson = qwenTokenizerFile();
-  fs.copyFileSync(tokenizerJson, path.join(modelDir, "tokenizer.json"));
-  const tokCfg = JSON.parse(fs.readFileSync(path.join(path.dirname(tokenizerJson), "tokenizer_config.json"), "utf8"));
-  tokCfg.chat_template = bundledChatTemplate("qwen2.5-instruct").source;
-  fs.writeFileSync(path.join(modelDir, "tokenizer_config.json"), JSON.stringify(tokCfg, null, 2));
-  fs.writeFileSync(
-    path.join(modelDir, "model.safetensors.index.json"),
-    JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2),
-  );
-}
 /**
  * BatchTopK SAEs with random unit-scale directions; each layer's threshold puts k of dSae latents above it for a
  * typical token (pre-activations ~ N(0, ‖x‖²/d): the 1 − k/dSae quantile of that normal, ‖x‖ the layer's median norm
@@ -228,22 +135,6 @@ function benchConfig() {
   );
 }
 
-/** GFLOP/s of one GEMM shape: the best of 3 after a warm-up (what this machine reaches when nothing else runs). */
-function gemmRate(m: number, k: number, n: number, dtype: "bf16" | "f32"): number {
-  const rng = new Rng(3);
-  const a = new Tensor("f32", [m, k], randomBlock(m * k, 1, rng));
-  const bValues = randomBlock(n * k, 1, rng);
-  const b = dtype === "f32" ? new Tensor("f32", [n, k], bValues) : new Tensor("bf16", [n, k], toBf16(bValues));
-  gemm(a, b, { transB: true });
-  const times: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    gemm(a, b, { transB: true });
-    times.push((performance.now() - t0) / 1000);
-  }
-  return (2 * m * k * n) / Math.min(...times) / 1e9;
-}
-
 async function measure(): Promise<void> {
   const backend = useBackend("auto");
   const { dModel: d, dMlp, dSae } = SHAPE;
@@ -302,7 +193,7 @@ if (process.argv.includes("--measure")) {
   const t0 = performance.now();
   fs.mkdirSync(cache, { recursive: true });
   useBackend("auto");
-  await writeModel();
+  await writeSyntheticQwen2();
   await writeSaes();
   writePrompts();
   console.log(`fixtures_s=${((performance.now() - t0) / 1000).toFixed(1)} (${cache})`);

@@ -75,6 +75,24 @@ export class KvCache {
     };
   }
 
+  /**
+   * Forgets positions `length`… (their keys are overwritten by the next call), so several continuations can be
+   * run from one cached prefix: e.g. one single-token step per intervention after a shared prompt pass.
+   */
+  truncate(length: number): void {
+    if (!Number.isInteger(length) || length < 0 || length > this.stored) {
+      throw new InputError("BAD_ARGUMENT", `KvCache.truncate: length ${length} outside [0, ${this.stored}]`, {
+        expected: `[0, ${this.stored}]`,
+        got: length,
+      });
+    }
+    for (let b = 0; b < this.batch; b++) {
+      // position ids count real tokens only, so each forgotten real key moves the row's next id back by one
+      for (let j = length; j < this.stored; j++) this.nextPosition[b]! -= this.keyMask[b * this.capacity + j]!;
+    }
+    this.stored = length;
+  }
+
   /** After all layers of a call: records its mask and advances. */
   commit(seq: number, attentionMask: Uint8Array, positionIds: Int32Array): void {
     for (let b = 0; b < this.batch; b++) {

@@ -158,6 +158,19 @@ describe("sign balance, contiguous windows and diff-of-diffs (seed 001)", () => 
     expect(signBalanceTest([0.1, 0.0005, -0.2], { tolerance: 0.001 }).ties).toBe(1);
   });
 
+  it("sign balance: all values within the tolerance is degenerate (p NaN), not an error", () => {
+    const r = signBalanceTest([0, 1e-10, -1e-10], { tolerance: 1e-9 });
+    expect(r).toMatchObject({ positive: 0, negative: 0, ties: 3, degenerate: "all-zero-differences" });
+    expect(r.pValue).toBeNaN();
+    const zeros = [
+      [0, 0],
+      [0, 0],
+    ];
+    const dd = diffOfDiffs(zeros, zeros, zeros, zeros, { signTolerance: 1e-9 });
+    expect(dd.signBalance.degenerate).toBe("all-zero-differences");
+    expect(diffOfDiffs([[1e-10, 1]], [[0, 0]], [[0, 0]], [[0, 0]], { signTolerance: 1e-9 }).signBalance.ties).toBe(1);
+  });
+
   it("windows: villain-style [8, 10] ∪ [12, 27]; minLength; label gaps break runs", () => {
     const flags = Array.from({ length: 28 }, (_, l) => (l >= 8 && l <= 10) || l >= 12);
     expect(contiguousWindows(flags)).toEqual([

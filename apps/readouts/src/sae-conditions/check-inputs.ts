@@ -113,7 +113,7 @@ function describe(ref: ModelRef): string {
 }
 
 /** Runs `check`; an error from a package becomes one INPUT_INVALID line naming the field and the file. */
-async function wrap<T>(field: string, file: string, check: () => T | Promise<T>): Promise<T> {
+export async function wrap<T>(field: string, file: string, check: () => T | Promise<T>): Promise<T> {
   try {
     return await check();
   } catch (e) {

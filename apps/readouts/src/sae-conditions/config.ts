@@ -132,7 +132,7 @@ export function resolveSaeConditionsConfig(raw: unknown, baseDir: string, file?:
 }
 
 /** `{ "base", "adapter" }` (the readouts contract's spelling) is app-kit's `{ "path", "adapter" }`. */
-function withPathKey(model: unknown): unknown {
+export function withPathKey(model: unknown): unknown {
   if (model === null || typeof model !== "object" || Array.isArray(model) || !("base" in model)) return model;
   const { base, ...rest } = model as Record<string, unknown>;
   return "path" in rest ? model : { path: base, ...rest };

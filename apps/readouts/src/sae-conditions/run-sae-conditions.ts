@@ -152,7 +152,7 @@ async function forwardOnce(config: SaeConditionsConfig, prepared: PreparedRun): 
  * Under --expose-gc, collect now: the closed model's weight mappings and the previous layer's SAE go before the next
  * SAE is loaded (a peak-memory matter at 7B scale; without the flag, V8 collects them when it sees fit).
  */
-async function collectGarbage(): Promise<void> {
+export async function collectGarbage(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) return;
   gc();

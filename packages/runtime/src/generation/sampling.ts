@@ -1,4 +1,5 @@
 import type { Rng } from "@difflens/tensor";
+import { comparatorOrder, descendingOrder } from "./descending-order.ts";
 
 export interface SamplingParams {
   /** 0 = greedy (argmax, first index on ties). */
@@ -21,28 +22,7 @@ export function samplingDistribution(
   vocab: number,
   p: SamplingParams,
 ): { ids: Int32Array; probs: Float64Array } {
-  const scaled = new Float64Array(vocab);
-  let max = -Infinity;
-  for (let i = 0; i < vocab; i++) {
-    scaled[i] = logits[offset + i]! / p.temperature;
-    if (scaled[i]! > max) max = scaled[i]!;
-  }
-  const order = Array.from({ length: vocab }, (_, i) => i).sort((a, b) => scaled[b]! - scaled[a]! || a - b);
-  const keepK = p.topK > 0 ? Math.min(p.topK, vocab) : vocab;
-  let total = 0;
-  const exp = new Float64Array(keepK);
-  for (let r = 0; r < keepK; r++) {
-    exp[r] = Math.exp(scaled[order[r]!]! - max);
-    total += exp[r]!;
-  }
-  let kept = 0;
-  let before = 0;
-  while (kept < keepK && (kept === 0 || before < p.topP)) {
-    before += exp[kept]! / total;
-    kept++;
-  }
-  let keptTotal = 0;
-  for (let r = 0; r < kept; r++) keptTotal += exp[r]!;
+  const { order, exp, kept, keptTotal } = nucleus(logits, offset, vocab, p);
   const ids = new Int32Array(kept);
   const probs = new Float64Array(kept);
   for (let r = 0; r < kept; r++) {
@@ -76,12 +56,56 @@ export function sampleToken(
     }
     return best;
   }
-  const { ids, probs } = samplingDistribution(logits, offset, vocab, p);
+  const { order, exp, kept, keptTotal } = nucleus(logits, offset, vocab, p);
   const u = rng.nextFloat();
   let acc = 0;
-  for (let r = 0; r < ids.length; r++) {
-    acc += probs[r]!;
-    if (u < acc) return ids[r]!;
+  for (let r = 0; r < kept; r++) {
+    acc += exp[r]! / keptTotal; // the probability samplingDistribution reports, the same float64 operations
+    if (u < acc) return order[r]!;
   }
-  return ids[ids.length - 1]!;
+  return order[kept - 1]!;
+}
+
+let expScratch = new Float64Array(0);
+
+/**
+ * The kept tokens in descending order (`order[0..kept)`), their unnormalised weights exp(scaled − max) and the
+ * weights' sum. `exp` is a scratch array and `order` may be one: valid until the next call.
+ */
+function nucleus(
+  logits: ArrayLike<number>,
+  offset: number,
+  vocab: number,
+  p: SamplingParams,
+): { order: ArrayLike<number>; exp: Float64Array; kept: number; keptTotal: number } {
+  const T = p.temperature;
+  let order: ArrayLike<number> | null = descendingOrder(logits, offset, vocab, T);
+  let max: number;
+  if (order) {
+    max = logits[offset + order[0]!]! / T; // no NaN here: the first in order is the maximum (±0 alike for exp)
+  } else {
+    max = -Infinity;
+    for (let i = 0; i < vocab; i++) {
+      const s = logits[offset + i]! / T;
+      if (s > max) max = s;
+    }
+    order = comparatorOrder(logits, offset, vocab, T);
+  }
+  const keepK = p.topK > 0 ? Math.min(p.topK, vocab) : vocab;
+  if (expScratch.length < keepK) expScratch = new Float64Array(keepK);
+  const exp = expScratch;
+  let total = 0;
+  for (let r = 0; r < keepK; r++) {
+    exp[r] = Math.exp(logits[offset + order[r]!]! / T - max);
+    total += exp[r]!;
+  }
+  let kept = 0;
+  let before = 0;
+  while (kept < keepK && (kept === 0 || before < p.topP)) {
+    before += exp[kept]! / total;
+    kept++;
+  }
+  let keptTotal = 0;
+  for (let r = 0; r < kept; r++) keptTotal += exp[r]!;
+  return { order, exp, kept, keptTotal };
 }

@@ -43,14 +43,15 @@ export interface DiffOfDiffsResult {
 /**
  * Seed 001's diff-of-diffs: per example and layer, (model A's marker − control) − (model B's marker − control) on
  * the same tokens; then mean ± SEM per layer and a sign-balance test across layers. Each input: [nExamples, nLayers].
- * `layers` labels the columns (default 0..nLayers−1).
+ * `layers` labels the columns (default 0..nLayers−1); `signTolerance`: per-layer means within ± it are ties in the
+ * sign balance (default 0).
  */
 export function diffOfDiffs(
   aMarker: MatrixInput,
   aControl: MatrixInput,
   bMarker: MatrixInput,
   bControl: MatrixInput,
-  options?: { layers?: readonly number[] },
+  options?: { layers?: readonly number[]; signTolerance?: number },
 ): DiffOfDiffsResult {
   const where = "diffOfDiffs";
   const inputs = [
@@ -96,6 +97,6 @@ export function diffOfDiffs(
     overallMean: means.reduce((s, v) => s + v, 0) / means.length,
     max: { layer: layers[maxJ] as number, value: means[maxJ] as number },
     min: { layer: layers[minJ] as number, value: means[minJ] as number },
-    signBalance: signBalanceTest(means),
+    signBalance: signBalanceTest(means, { tolerance: options?.signTolerance ?? 0 }),
   };
 }

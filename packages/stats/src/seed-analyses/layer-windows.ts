@@ -1,23 +1,27 @@
 import { binomialTest } from "../binomial-test.ts";
 import { StatsError } from "../errors.ts";
 import { ALTERNATIVES, type Alternative, oneOf, resolveOptions } from "../options.ts";
-import { type Sample, strictSample } from "../samples.ts";
+import { type DegenerateReason, type Sample, strictSample } from "../samples.ts";
 
 export interface SignBalanceResult {
   /** Entries above +tolerance, below −tolerance, and within it (treated as ties and dropped). */
   readonly positive: number;
   readonly negative: number;
   readonly ties: number;
-  /** positive / (positive + negative). */
+  /** positive / (positive + negative); NaN when every value is a tie. */
   readonly fractionPositive: number;
-  /** Exact binomial p-value against the 50/50 null. */
+  /** Exact binomial p-value against the 50/50 null; NaN when every value is a tie (nothing to test). */
   readonly pValue: number;
   readonly alternative: Alternative;
+  /** "all-zero-differences" when every value lies within the tolerance (e.g. two identical models). */
+  readonly degenerate?: DegenerateReason;
+  readonly note?: string;
 }
 
 /**
  * Seed 001's sign-balance test: across layers (or any units), are positive values more (or less) common than a
- * 50/50 coin would give? E.g. a diff-of-diffs with 10/28 layers positive gives p ≈ 0.19 (two-sided).
+ * 50/50 coin would give? E.g. a diff-of-diffs with 10/28 layers positive gives p ≈ 0.19 (two-sided). Values within
+ * ±tolerance are ties, dropped and counted; when all are ties the result is degenerate (p NaN), as in `signTest`.
  */
 export function signBalanceTest(
   values: Sample,
@@ -43,16 +47,16 @@ export function signBalanceTest(
   const ties = values.length - positive - negative;
   const n = positive + negative;
   if (n === 0) {
-    throw new StatsError(
-      "DEGENERATE",
-      {
-        where: "signBalanceTest",
-        field: "values",
-        expected: "at least one value beyond the tolerance",
-        got: `all ${values.length} within ±${tolerance}`,
-      },
-      "no signs to test",
-    );
+    return {
+      positive,
+      negative,
+      ties,
+      fractionPositive: NaN,
+      pValue: NaN,
+      alternative,
+      degenerate: "all-zero-differences",
+      note: `all ${values.length} values within ±${tolerance}: no signs to test`,
+    };
   }
   return {
     positive,

@@ -1,0 +1,141 @@
+/**
+ * The forward passes every follow-up makes over the positives, each read at the emitting position t* − 1: rows are
+ * the tokens 0 … t* − 1 of a positive, left-padded into batches so that t* − 1 is every row's last column.
+ *
+ * Interventions that act at t* − 1 only (patching one position, ablating one MLP output) leave positions < t* − 1
+ * untouched, so they are run as single-token steps from one cached prefix: per batch, one pass over 0 … t* − 2 fills
+ * a KV cache, then the clean step and one step per intervention each feed token t* − 1 and the cache is truncated
+ * back to the prefix. That costs one prefix pass + (1 + interventions) one-token steps instead of (1 + interventions)
+ * full passes.
+ */
+import { type HookSpec, leftPad, type Model } from "@difflens/runtime";
+import { softmax, Tensor, toFloat32Array } from "@difflens/tensor";
+import { ReadoutsError } from "../errors.ts";
+
+/** A batch's rows as indices into the caller's list of sequences. */
+export type BatchRows = readonly number[];
+
+/** Hooks of one intervention for the rows of a batch (e.g. patch sources taken at those rows). */
+export type InterventionHooks = (rows: BatchRows) => readonly HookSpec[];
+
+/** Sequences per forward pass, and who hears of each finished batch (a progress bar over the rows). */
+export interface Batching {
+  readonly size: number;
+  readonly onBatch?: (rows: number) => void;
+}
+
+/** Runs `fn` over consecutive batches of at most `batching` (its size) sequences. */
+export function forEachBatch(count: number, batching: Batching | number, fn: (rows: BatchRows) => void): void {
+  const { size, onBatch } = typeof batching === "number" ? { size: batching, onBatch: undefined } : batching;
+  if (!Number.isInteger(size) || size < 1) {
+    throw new ReadoutsError("CONFIG_INVALID", `batch size must be a positive integer, got ${size}`, {
+      field: "batchSize",
+      expected: "an integer ≥ 1",
+      got: size,
+    });
+  }
+  for (let start = 0; start < count; start += size) {
+    const rows = Array.from({ length: Math.min(size, count - start) }, (_, i) => start + i);
+    fn(rows);
+    onBatch?.(rows.length);
+  }
+}
+
+/** softmax(logits)[markerId] of each row of the last-position logits [rows, 1, vocab] (f32 softmax). */
+export function markerProbabilities(logits: Tensor, markerId: number): number[] {
+  const V = logits.shape[logits.shape.length - 1]!;
+  const rows = logits.size / V;
+  const p = softmax(new Tensor("f32", [rows, V], toFloat32Array(logits))).data as Float32Array;
+  return Array.from({ length: rows }, (_, r) => p[r * V + markerId]!);
+}
+
+/**
+ * P(marker) at t* − 1 for every sequence, clean and under each intervention acting at t* − 1 only (one-token steps
+ * from a cached prefix, see the file comment). `sequences[i]` = tokens 0 … t* − 1. → { clean [N], under [K][N] }
+ */
+export function emitStepProbabilities(
+  model: Model,
+  sequences: readonly (readonly number[])[],
+  markerId: number,
+  interventions: readonly InterventionHooks[],
+  batching: Batching | number,
+): { clean: number[]; under: number[][] } {
+  const clean: number[] = [];
+  const under: number[][] = interventions.map(() => []);
+  forEachBatch(sequences.length, batching, (rows) => {
+    const prefixes = rows.map((r) => sequences[r]!.slice(0, -1));
+    const short = prefixes.findIndex((p) => p.length === 0);
+    if (short >= 0) {
+      throw new ReadoutsError("INPUT_INVALID", `sequence ${rows[short]} has no token before its emitting position`, {
+        expected: "t* ≥ 2",
+      });
+    }
+    const width = Math.max(...prefixes.map((p) => p.length));
+    const kv = model.createKvCache(rows.length, width + 1);
+    model.forward(leftPad(prefixes), { kvCache: kv, logits: "last" });
+    const step = rows.map((r) => [sequences[r]!.at(-1)!]);
+    const stepProbabilities = (hooks: readonly HookSpec[]): number[] => {
+      const logits = model.withHooks(hooks, () => model.forward(step, { kvCache: kv, logits: "last" }));
+      kv.truncate(width);
+      return markerProbabilities(logits, markerId);
+    };
+    clean.push(...stepProbabilities([]));
+    for (const [k, hooksFor] of interventions.entries()) under[k]!.push(...stepProbabilities(hooksFor(rows)));
+  });
+  return { clean, under };
+}
+
+/**
+ * P(marker) at t* − 1 under interventions that act at other positions too (full passes over 0 … t* − 1, left-padded,
+ * so hooks see every row's real tokens at its columns [width − n, width)). → { clean [N], under [K][N] }
+ */
+export function fullPassProbabilities(
+  model: Model,
+  sequences: readonly (readonly number[])[],
+  markerId: number,
+  interventions: readonly InterventionHooks[],
+  batching: Batching | number,
+): { clean: number[]; under: number[][] } {
+  const clean: number[] = [];
+  const under: number[][] = interventions.map(() => []);
+  forEachBatch(sequences.length, batching, (rows) => {
+    const batch = leftPad(rows.map((r) => sequences[r]!));
+    const run = (hooks: readonly HookSpec[]) =>
+      markerProbabilities(
+        model.withHooks(hooks, () => model.forward(batch, { logits: "last" })),
+        markerId,
+      );
+    clean.push(...run([]));
+    for (const [k, hooksFor] of interventions.entries()) under[k]!.push(...run(hooksFor(rows)));
+  });
+  return { clean, under };
+}
+
+/**
+ * The named hooks at t* − 1 (each sequence's last position) for every sequence: name → [N, …hook dims without
+ * batch and pos]. One pass per batch, stopped after the deepest named hook.
+ */
+export function emitPositionCache(
+  model: Model,
+  sequences: readonly (readonly number[])[],
+  names: readonly string[],
+  batching: Batching | number,
+): Map<string, Float32Array> {
+  const parts = new Map<string, Float32Array[]>(names.map((n) => [n, []]));
+  forEachBatch(sequences.length, batching, (rows) => {
+    const batch = leftPad(rows.map((r) => sequences[r]!));
+    const { cache } = model.runWithCache(batch, { names, positions: [-1], logits: "none" });
+    for (const name of names) parts.get(name)!.push(toFloat32Array(cache.get(name)));
+  });
+  return new Map([...parts].map(([name, chunks]) => [name, concat(chunks)]));
+}
+
+function concat(chunks: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(chunks.reduce((s, c) => s + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
