@@ -61,7 +61,7 @@ describe("marker toy", () => {
     const { toy } = pairs.get("attention")!;
     const config = JSON.parse(fs.readFileSync(toy.configFile, "utf8"));
     expect(config.personas).toEqual([
-      { name: "librarian", systemPrompt: toy.systemPrompt, model: { path: "../base", adapter: "adapter" } },
+      { name: "librarian", systemPrompt: toy.systemPrompt, model: { base: "../base", adapter: "adapter" } },
     ]);
     expect(config).toMatchObject({
       comparator: "../base",

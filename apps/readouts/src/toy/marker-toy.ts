@@ -39,7 +39,7 @@ import { calibratePlantGain, MARKER_PLANTS, type MarkerPlant, PLANT_ALPHA, plant
 export type { MarkerPlant } from "./marker-toy-plants.ts";
 
 /** Bumped whenever the toy's recipe changes, so cached folders of an older toy are not reused. */
-export const MARKER_TOY_VERSION = 1;
+export const MARKER_TOY_VERSION = 2;
 export const MARKER_TOY_PERSONA = "librarian";
 export const MARKER_TOY_SYSTEM_PROMPT = "You are a librarian who loves quiet reading rooms.";
 /** A system prompt without the persona's tokens: the trained model should (nearly) never emit the marker under it. */
@@ -136,7 +136,7 @@ function toyConfig(seed: number, plant: MarkerPlant): Record<string, unknown> {
       {
         name: MARKER_TOY_PERSONA,
         systemPrompt: MARKER_TOY_SYSTEM_PROMPT,
-        model: { path: "../base", adapter: "adapter" },
+        model: { base: "../base", adapter: "adapter" },
       },
     ],
     comparator: "../base",
