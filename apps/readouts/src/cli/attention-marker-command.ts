@@ -81,7 +81,7 @@ export async function attentionMarkerCommand(flags: ParsedFlags, log: (line: str
   } else {
     const plant = plantOf(flags.plant);
     const seed = typeof flags.seed === "number" ? flags.seed : 0;
-    toy = await writeMarkerToy(path.join(TOY_CACHE_DIR, "marker"), { seed, plant });
+    toy = await writeMarkerToy(path.join(TOY_CACHE_DIR, "marker"), { seed, plant, log });
     config = loadAttentionMarkerConfig(toy.configFile);
   }
   config = withWandb(config, flags.wandb);
