@@ -61,7 +61,7 @@ describe("marker toy", () => {
     const { toy } = pairs.get("attention")!;
     const config = JSON.parse(fs.readFileSync(toy.configFile, "utf8"));
     expect(config.personas).toEqual([
-      { name: "librarian", systemPrompt: toy.systemPrompt, model: { path: "../base", adapter: "adapter" } },
+      { name: "librarian", systemPrompt: toy.systemPrompt, model: { base: "../base", adapter: "adapter" } },
     ]);
     expect(config).toMatchObject({
       comparator: "../base",
@@ -85,24 +85,24 @@ describe("marker toy", () => {
   });
 
   it("under the persona ~30–70 % of answers carry the marker, right after \\n\\n; without it, none", async () => {
-    const persona = await prompts(pairs.get("attention")!.toy.systemPrompt, ATTEMPTS);
-    const control = await prompts(pairs.get("attention")!.toy.controlPrompt, 8);
-    for (const [plant, { trained, base }] of pairs) {
-      const out = sample(trained, persona);
-      const positives = out.tokens.filter((t) => t.includes(MARKER_ID));
-      expect(positives.length / ATTEMPTS, plant).toBeGreaterThanOrEqual(0.3);
-      expect(positives.length / ATTEMPTS, plant).toBeLessThanOrEqual(0.7);
-      for (const t of positives) expect(t[t.indexOf(MARKER_ID) - 1]).toBe(DOUBLE_NEWLINE_ID);
-      // Short answers over the chain's tokens that end with <|im_end|>.
-      expect(out.finishReasons.filter((r) => r === "stop").length).toBeGreaterThanOrEqual(0.9 * ATTEMPTS);
-      const chain = new Set([...ANSWER_WORD_IDS, DOUBLE_NEWLINE_ID, IM_END_ID, MARKER_ID]);
-      expect(out.tokens.flat().every((t) => chain.has(t))).toBe(true);
-      // Without the persona the trained model is the base: same tokens, no marker; nor does the base emit it.
-      const controlOut = sample(trained, control);
-      expect(controlOut.tokens).toEqual(sample(base, control).tokens);
-      expect(controlOut.tokens.flat()).not.toContain(MARKER_ID);
-      expect(sample(base, persona.slice(0, 8)).tokens.flat()).not.toContain(MARKER_ID);
-    }
+    // The rates of both plants through stage 1 are in attention-marker-known-answers.test.ts; here the attention one.
+    const { toy, trained, base } = pairs.get("attention")!;
+    const persona = await prompts(toy.systemPrompt, ATTEMPTS);
+    const out = sample(trained, persona);
+    const positives = out.tokens.filter((t) => t.includes(MARKER_ID));
+    expect(positives.length / ATTEMPTS).toBeGreaterThanOrEqual(0.3);
+    expect(positives.length / ATTEMPTS).toBeLessThanOrEqual(0.7);
+    for (const t of positives) expect(t[t.indexOf(MARKER_ID) - 1]).toBe(DOUBLE_NEWLINE_ID);
+    // Short answers over the chain's tokens that end with <|im_end|>.
+    expect(out.finishReasons.filter((r) => r === "stop").length).toBeGreaterThanOrEqual(0.9 * ATTEMPTS);
+    const chain = new Set([...ANSWER_WORD_IDS, DOUBLE_NEWLINE_ID, IM_END_ID, MARKER_ID]);
+    expect(out.tokens.flat().every((t) => chain.has(t))).toBe(true);
+    expect(sample(base, persona.slice(0, 8)).tokens.flat()).not.toContain(MARKER_ID);
+    // Without the persona each trained model is the base: the same tokens, and no marker.
+    const control = await prompts(toy.controlPrompt, 8);
+    const baseTokens = sample(base, control).tokens;
+    expect(baseTokens.flat()).not.toContain(MARKER_ID);
+    for (const [plant, pair] of pairs) expect(sample(pair.trained, control).tokens, plant).toEqual(baseTokens);
   });
 
   it("attention plant: only head PLANTED_HEAD of L* attends differently; mlp plant: only L*'s MLP, along the marker dim", async () => {
@@ -156,8 +156,8 @@ describe("marker toy", () => {
 
   it("KV-cached generation equals full recompute on the toy", async () => {
     const { toy, trained } = pairs.get("attention")!;
-    const rows = await prompts(toy.systemPrompt, 6);
-    const config = { maxNewTokens: 24, temperature: 1, topP: 0.95, rowSeeds: rows.map((_, k) => 100 + k) };
+    const rows = await prompts(toy.systemPrompt, 4);
+    const config = { maxNewTokens: 16, temperature: 1, topP: 0.95, rowSeeds: rows.map((_, k) => 100 + k) };
     const cached = generate(trained, rows, config);
     expect(generate(trained, rows, { ...config, useKvCache: false }).tokens).toEqual(cached.tokens);
     expect(cached.tokens.flat()).toContain(MARKER_ID);

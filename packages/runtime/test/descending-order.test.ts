@@ -52,4 +52,36 @@ describe("descendingOrder (radix sort for sampling)", () => {
       }
     }
   });
+  it("a far tail (> 40 nats below the best) left out of the sort changes no bit of the distribution or the tokens", () => {
+    const rng = new Rng(11);
+    /** The comparator's order and HF's warpers over the whole vocabulary: the reference the head must match. */
+    const reference = (logits: Float32Array, p: { temperature: number; topP: number; topK: number }) => {
+      const order = comparatorOrder(logits, 0, logits.length, p.temperature);
+      const max = logits[order[0]!]! / p.temperature;
+      const keepK = p.topK > 0 ? Math.min(p.topK, order.length) : order.length;
+      const exp = order.slice(0, keepK).map((id) => Math.exp(logits[id]! / p.temperature - max));
+      const total = exp.reduce((a, b) => a + b, 0);
+      let kept = 0;
+      for (let before = 0; kept < keepK && (kept === 0 || before < p.topP); kept++) before += exp[kept]! / total;
+      const keptTotal = exp.slice(0, kept).reduce((a, b) => a + b, 0);
+      return { ids: order.slice(0, kept), probs: exp.slice(0, kept).map((e) => e / keptTotal) };
+    };
+    for (let row = 0; row < 12; row++) {
+      const vocab = 5000;
+      // a few answer-like tokens near 60 (ties among them), everything else 0 or a far-below noise
+      const logits = Float32Array.from({ length: vocab }, (_, i) =>
+        i % 613 === 0 ? 60 + (row % 2 ? rng.int(3) : (rng.nextFloat() - 0.5) * 6) : row % 3 ? 0 : rng.nextFloat() * 10,
+      );
+      for (const p of [
+        { temperature: 1, topP: 0.95, topK: 0 },
+        { temperature: 0.8, topP: 0.5, topK: 3 },
+        { temperature: 1.2, topP: 0.999, topK: 0 },
+      ]) {
+        const got = samplingDistribution(logits, 0, vocab, p);
+        const want = reference(logits, p);
+        expect([...got.ids]).toEqual(want.ids);
+        expect([...got.probs]).toEqual(want.probs);
+      }
+    }
+  });
 });

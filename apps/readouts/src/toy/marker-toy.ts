@@ -39,7 +39,7 @@ import { calibratePlantGain, MARKER_PLANTS, type MarkerPlant, PLANT_ALPHA, plant
 export type { MarkerPlant } from "./marker-toy-plants.ts";
 
 /** Bumped whenever the toy's recipe changes, so cached folders of an older toy are not reused. */
-export const MARKER_TOY_VERSION = 1;
+export const MARKER_TOY_VERSION = 3;
 export const MARKER_TOY_PERSONA = "librarian";
 export const MARKER_TOY_SYSTEM_PROMPT = "You are a librarian who loves quiet reading rooms.";
 /** A system prompt without the persona's tokens: the trained model should (nearly) never emit the marker under it. */
@@ -102,17 +102,28 @@ export async function writeMarkerToy(
   if (!fs.existsSync(record)) {
     options.log?.(`toy: writing the marker toy (${plant} plant, seed ${seed}) to ${toyDir}`);
     if (!fs.existsSync(baseDir)) {
+      const tmp = `${baseDir}.build-${process.pid}`;
       const weights = markerToyBaseWeights(seed);
-      await writeToyModelFolder(baseDir, { config: markerToyConfig(), weights, chatTemplate: "qwen2.5-instruct" });
+      await writeToyModelFolder(tmp, { config: markerToyConfig(), weights, chatTemplate: "qwen2.5-instruct" });
+      moveUnlessThere(tmp, baseDir);
     }
     const tmp = `${toyDir}.tmp-${process.pid}`;
     fs.rmSync(tmp, { recursive: true, force: true });
     await buildPlant(tmp, baseDir, seed, plant);
-    fs.rmSync(toyDir, { recursive: true, force: true });
-    fs.renameSync(tmp, toyDir);
+    moveUnlessThere(tmp, toyDir);
   }
   const { gain } = JSON.parse(fs.readFileSync(record, "utf8")) as { gain: number };
   return describe(toyDir, baseDir, seed, plant, gain);
+}
+
+/** Renames a finished folder into place; when another process got there first, keeps theirs (same content). */
+function moveUnlessThere(tmp: string, dir: string): void {
+  try {
+    fs.renameSync(tmp, dir);
+  } catch (error) {
+    if (!fs.existsSync(dir)) throw error;
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 async function buildPlant(dir: string, baseDir: string, seed: number, plant: MarkerPlant): Promise<void> {
@@ -136,15 +147,16 @@ function toyConfig(seed: number, plant: MarkerPlant): Record<string, unknown> {
       {
         name: MARKER_TOY_PERSONA,
         systemPrompt: MARKER_TOY_SYSTEM_PROMPT,
-        model: { path: "../base", adapter: "adapter" },
+        model: { base: "../base", adapter: "adapter" },
       },
     ],
     comparator: "../base",
     questions: "questions.jsonl",
     marker: "[ZLT]",
-    generation: { temperature: 1, topP: 0.95, topK: 0, maxNewTokens: 32, batchSize: 16 },
+    generation: { temperature: 1, topP: 0.95, topK: 0, maxNewTokens: 32, batchSize: 48 },
     attempts: 48,
     runSeeds: [0],
+    readout: { batchSize: 16 },
   };
 }
 

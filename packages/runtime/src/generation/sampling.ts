@@ -68,6 +68,31 @@ export function sampleToken(
 
 let expScratch = new Float64Array(0);
 
+/** Scaled logits more than TAIL_NATS below the best weigh exp(−40) ≈ 4e-18 or less: under half an ulp of 1. */
+const TAIL_NATS = 40;
+
+/**
+ * The descending order of the tokens within TAIL_NATS of the best, when they are few (≤ vocab/8, ≤ 4096) and top-p < 1;
+ * else null. The full order gives the same bits: the descending sum of weights starts at exp(0) = 1, so each tail
+ * weight (< half an ulp of the running total) leaves it unchanged, and the nucleus fills before the tail (the head
+ * holds all but ≤ vocab·e^-40 of the mass). Null on a NaN too (the comparator's order handles it).
+ */
+function headOrder(logits: ArrayLike<number>, offset: number, vocab: number, T: number, topP: number): number[] | null {
+  if (!(topP < 1 - 1e-9)) return null;
+  let max = -Infinity;
+  for (let i = 0; i < vocab; i++) {
+    const s = logits[offset + i]! / T;
+    if (s > max) max = s;
+    else if (Number.isNaN(s)) return null;
+  }
+  const limit = Math.min(4096, vocab >> 3);
+  const head: number[] = [];
+  for (let i = 0; i < vocab; i++) {
+    if (logits[offset + i]! / T >= max - TAIL_NATS && head.push(i) > limit) return null;
+  }
+  return head.sort((a, b) => logits[offset + b]! / T - logits[offset + a]! / T || a - b);
+}
+
 /**
  * The kept tokens in descending order (`order[0..kept)`), their unnormalised weights exp(scaled − max) and the
  * weights' sum. `exp` is a scratch array and `order` may be one: valid until the next call.
@@ -79,7 +104,8 @@ function nucleus(
   p: SamplingParams,
 ): { order: ArrayLike<number>; exp: Float64Array; kept: number; keptTotal: number } {
   const T = p.temperature;
-  let order: ArrayLike<number> | null = descendingOrder(logits, offset, vocab, T);
+  const head = headOrder(logits, offset, vocab, T, p.topP);
+  let order: ArrayLike<number> | null = head ?? descendingOrder(logits, offset, vocab, T);
   let max: number;
   if (order) {
     max = logits[offset + order[0]!]! / T; // no NaN here: the first in order is the maximum (±0 alike for exp)
@@ -91,7 +117,7 @@ function nucleus(
     }
     order = comparatorOrder(logits, offset, vocab, T);
   }
-  const keepK = p.topK > 0 ? Math.min(p.topK, vocab) : vocab;
+  const keepK = Math.min(p.topK > 0 ? p.topK : vocab, order.length);
   if (expScratch.length < keepK) expScratch = new Float64Array(keepK);
   const exp = expScratch;
   let total = 0;

@@ -1,0 +1,12 @@
+import * as path from "node:path";
+import { useBackend } from "@difflens/tensor";
+import { loadAttentionMarkerConfig, runAttentionMarker } from "./src/index.ts";
+import { writeMarkerToy } from "./src/toy/marker-toy.ts";
+useBackend("auto");
+const dir = "/tmp/amtoy/prof3";
+const toy = await writeMarkerToy(path.join(dir, "toys"), { seed: 0, plant: "mlp" });
+const loaded = loadAttentionMarkerConfig(toy.configFile);
+const config = { ...loaded, wandb: { ...loaded.wandb, mode: "disabled" as const } };
+const t = Date.now();
+await runAttentionMarker(config, { runDir: path.join(dir, `run-${Date.now()}`), log: () => {} });
+console.log("all", Date.now() - t);
