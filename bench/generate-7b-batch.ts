@@ -1,18 +1,26 @@
 /**
- * pnpm bench:generate-7b-batch (opt-in: writes ~15 GB to bench/.cache/, the checkpoint bench:sae-conditions-7b uses)
- * — stage 1 of the attention-marker run at its shape: `generate` on the synthetic Qwen2.5-7B-shaped bf16 model
- * (bench/synthetic-qwen2.ts), batch 32, 100-token prompts, 64 new tokens, temperature 1, top-p 0.95, one seed per
- * row (rowSeeds), no stop tokens, KV cache. The measured part runs in a fresh process (peak RSS counts only it), after
- * one warm-up token that pages the memory-mapped weights in (reported as warm_s: a real run pays it once per model).
+ * pnpm bench:generate-7b-batch (opt-in: writes ~15 GB to bench/.cache/, the checkpoint bench:sae-conditions-7b uses;
+ * ~12 min on the quiet 2-core machine, estimated) — stage 1 of the attention-marker run at its shape: `generate` on
+ * the synthetic Qwen2.5-7B-shaped bf16 model (bench/synthetic-qwen2.ts), batch 32, 100-token prompts, 64 new tokens,
+ * temperature 1, top-p 0.95, one seed per row (rowSeeds), no stop tokens, KV cache. The measured part runs in a
+ * fresh process (peak RSS counts only it), after one warm-up token that pages the memory-mapped weights in (warm_s:
+ * a real run pays it once per model).
  *
- * Prints prefill_s (the 3200-token forward and the first token sampled), decode_s (the other 63 steps),
- * generated tokens/s over decode and overall, sampling_s (everything outside the forward passes: sampling over the
- * 152k vocabulary, batch preparation), and the bound. Per decode step the bound is
- * max(weight bytes read / memory bandwidth, step FLOPs / GEMM rate at [32, d_model] × [d_mlp, d_model]); prefill's is
- * its FLOPs at the GEMM rate at [3200, d_model] × [d_mlp, d_model]; both rates and the bandwidth are measured in this
- * process (bench/synthetic-qwen2.ts). Weight bytes read = every weight but the embedding table (only its rows are
- * gathered); FLOPs = 2 × (projection + lm_head weights) per token, plus attention's 4·nHeads·dHead·keys per layer.
- * Last lines: decode_bound_ratio=, prefill_bound_ratio=, peak_rss_gb=. DIFFLENS_BENCH_SHAPE=small: the scaled shape.
+ * Prints prefill_s (the 3200-token forward and the first token sampled), decode_s (the other 63 steps), generated
+ * tokens/s over decode and overall, sampling_s (everything outside the forward passes: sampling over the 152k
+ * vocabulary, batch preparation), and the bounds. A decode step's bound is max(weight bytes read / memory bandwidth,
+ * layer FLOPs / GEMM rate at [32, d_model] × [d_mlp, d_model] + lm_head FLOPs / GEMM rate at lm_head's shape);
+ * prefill's is its FLOPs at the GEMM rate at [3200, d_model] × [d_mlp, d_model] (lm_head at the last positions
+ * only). Rates and bandwidth are measured in this process after the run (bench/synthetic-qwen2.ts). Weight bytes read
+ * = every weight but the embedding table (only its rows are gathered); FLOPs = 2 × projection weights per token,
+ * plus attention's 4·nHeads·dHead·keys per layer. Last lines: decode_bound_ratio=, prefill_bound_ratio=,
+ * peak_rss_gb=. DIFFLENS_BENCH_SHAPE=small: d_model 512, d_mlp 1536, the full vocabulary — there sampling 32 rows of
+ * 152k logits outweighs the tiny layers, so its decode ratio is low by construction.
+ *
+ * Small shape here (2026-12-07, 2 cores shared with five other sessions, load average 8–17: rates scatter 2–5×):
+ * sampling went from 137 ms a row (comparator sort of the vocabulary) to 21 ms (radix order, same tokens; ~9 ms on a
+ * less loaded moment); decode_s 307 → 86 s for 63 steps, generated_tokens_per_s{overall} 6.3 → 15.0,
+ * prefill_bound_ratio 0.42–1.0, decode_bound_ratio 0.16–0.22, peak_rss_gb 0.86.
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";

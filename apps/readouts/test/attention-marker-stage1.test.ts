@@ -14,6 +14,7 @@ import type { Generation } from "../src/attention-marker/records.ts";
 import { runAttentionMarker } from "../src/attention-marker/run-attention-marker.ts";
 import { beginStage, whyStageRuns, writeStageRecord } from "../src/attention-marker/stage-records.ts";
 import { trialSeed } from "../src/attention-marker/trial-seed.ts";
+import { logAttentionMarkerToWandb } from "../src/attention-marker/wandb-log.ts";
 import { MARKER_ID, stage1Config, writeMarkerModels, writeQuestions } from "./attention-marker-fixture.ts";
 
 const QUESTIONS = ["What is a cat?", "How do I cook rice?", "Why is the sky blue?"];
@@ -166,5 +167,28 @@ describe("stage records (what makes a stage up to date)", () => {
     );
     fs.rmSync(path.join(runDir, "out.jsonl"));
     expect(whyStageRuns(runDir, "readout", inputs)).toBe("outputs missing: out.jsonl");
+  });
+});
+
+describe("the W&B record", () => {
+  it("keeps the per-example records and results as run files, the counts as summary metrics (offline)", async () => {
+    const runDir = path.join(dir, "full");
+    const results = await runAttentionMarker(config(), { runDir, stages: ["generate"], log: () => {} });
+    const files = [path.join(runDir, "samples.md"), path.join(runDir, results.files.generations[0]!)];
+    const folder = await logAttentionMarkerToWandb(
+      resolveAttentionMarkerConfig(raw({ wandb: { mode: "offline" } }), dir),
+      results,
+      runDir,
+      files,
+      () => {},
+    );
+    expect(folder).not.toBeNull();
+    for (const f of ["samples.md", "generations/marked/seed-42.jsonl"])
+      expect(fs.readFileSync(path.join(folder!, "files", f), "utf8")).toBe(
+        fs.readFileSync(path.join(runDir, f), "utf8"),
+      );
+    const summary = JSON.parse(fs.readFileSync(path.join(folder!, "summary.json"), "utf8"));
+    expect(summary).toMatchObject({ "quiet/seed-42/positives": 0, "quiet/seed-42/negatives": 6 });
+    expect(summary["marked/seed-42/positives"]).toBe(results.counts[0]!.positives);
   });
 });

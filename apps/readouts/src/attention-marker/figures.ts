@@ -8,16 +8,20 @@
  * - `gates`: pass/fail heatmap, one row per persona × model × gate (A–D, C2, C3, C4), one column per layer.
  */
 import * as path from "node:path";
-import { bars, heatmap, type LineSeries, lines, saveFigure } from "@difflens/plot";
+import { bars, heatmap, type ImageFormat, type LineSeries, lines, saveFigure } from "@difflens/plot";
 import type { AttentionMarkerAnalysis, LayerProfile, PersonaAnalysis } from "./analysis-types.ts";
 import { GATE_NAMES } from "./analysis-types.ts";
 
-/** Writes every figure under `dir`; returns their base paths (without extension). */
-export async function writeAttentionMarkerFigures(dir: string, analysis: AttentionMarkerAnalysis): Promise<string[]> {
+/** Writes every figure under `dir` (PNG, PDF and SVG unless `formats` says); returns their base paths. */
+export async function writeAttentionMarkerFigures(
+  dir: string,
+  analysis: AttentionMarkerAnalysis,
+  options: { formats?: ImageFormat[] } = {},
+): Promise<string[]> {
   const written: string[] = [];
   const save = async (figure: unknown, name: string) => {
     const base = path.join(dir, name);
-    await saveFigure(figure, base);
+    await saveFigure(figure, base, options.formats === undefined ? {} : { formats: options.formats });
     written.push(base);
   };
   const x = analysis.layers;

@@ -95,13 +95,16 @@ export async function runAttentionMarker(
   if (asked.has("generate")) {
     const t0 = performance.now();
     counts = await runGenerateStage(config, { runDir, log, ...prepared });
+    const inputs = generateInputs(config, prepared);
     const generated = counts.reduce((s, c) => s + c.generated, 0);
-    status.generate =
-      generated > 0 || whyStageRuns(runDir, "generate", generateInputs(config, prepared)) !== null
-        ? "ran"
-        : "up to date";
-    const outputs = counts.map((c) => c.file);
-    writeStageRecord(runDir, "generate", generateInputs(config, prepared), outputs, (performance.now() - t0) / 1000);
+    status.generate = generated > 0 || whyStageRuns(runDir, "generate", inputs) !== null ? "ran" : "up to date";
+    writeStageRecord(
+      runDir,
+      "generate",
+      inputs,
+      counts.map((c) => c.file),
+      (performance.now() - t0) / 1000,
+    );
   }
   const generations = readAllGenerations(config, runDir);
   for (const c of counts.filter((c) => c.positives === 0)) {

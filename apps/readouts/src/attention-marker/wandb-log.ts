@@ -5,7 +5,8 @@
  * the records are durable with the run and sync later.
  */
 import * as path from "node:path";
-import { type MetricValue, init as wandbInit } from "@difflens/wandb";
+import type { MetricValue } from "@difflens/wandb";
+import { openWandbRun } from "../wandb-run.ts";
 import type { AttentionMarkerConfig } from "./config.ts";
 import type { AttentionMarkerResults } from "./results.ts";
 
@@ -18,12 +19,10 @@ export async function logAttentionMarkerToWandb(
   log: (line: string) => void,
 ): Promise<string | null> {
   if (config.wandb.mode === "disabled") return null;
-  const run = wandbInit(
+  const run = openWandbRun(
+    config.wandb,
+    runDir,
     {
-      project: config.wandb.project,
-      entity: config.wandb.entity,
-      mode: config.wandb.mode,
-      dir: path.join(runDir, "wandb"),
       name: config.name,
       jobType: "attention-marker",
       config: {
@@ -38,10 +37,8 @@ export async function logAttentionMarkerToWandb(
         readout: config.readout,
         gates: config.gates,
       },
-      onMissingApiKey: "offline",
-      silent: true,
     },
-    (m) => log(`wandb: ${m}`),
+    log,
   );
   run.summary(summaryMetrics(results));
   for (const file of files) run.saveFile(path.relative(runDir, file), { path: file });

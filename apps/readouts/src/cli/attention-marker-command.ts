@@ -81,21 +81,21 @@ export async function attentionMarkerCommand(flags: ParsedFlags, log: (line: str
   } else {
     const plant = plantOf(flags.plant);
     const seed = typeof flags.seed === "number" ? flags.seed : 0;
-    toy = await writeMarkerToy(path.join(TOY_CACHE_DIR, "marker"), { seed, plant });
+    toy = await writeMarkerToy(path.join(TOY_CACHE_DIR, "marker"), { seed, plant, log });
     config = loadAttentionMarkerConfig(toy.configFile);
   }
   config = withWandb(config, flags.wandb);
   const runDir = runDirOf(config, flags, toy);
-  if (flags["dry-run"]) {
-    log(await formatPlan(config, runDir, stages));
-    log("dry run: nothing computed or written");
-    return 0;
-  }
   // The toy's own run folder starts afresh on every full run (cheap; a new toy version never meets old records).
   const toyFresh = toy !== null && typeof flags["run-dir"] !== "string" && stages.length === STAGES.length;
   const fresh = Boolean(flags.force) || toyFresh;
+  if (flags["dry-run"]) {
+    log(await formatPlan(config, runDir, stages, fresh));
+    log("dry run: nothing computed or written");
+    return 0;
+  }
   if (fresh && fs.existsSync(runDir)) {
-    if (toy !== null && !flags.force) fs.rmSync(runDir, { recursive: true, force: true });
+    if (toyFresh && !flags.force) fs.rmSync(runDir, { recursive: true, force: true });
     else log(`--force: moved the old run folder to ${retireFolder(runDir)}`);
   }
   const details = toy === null ? {} : { toy: { ...toy } };
@@ -148,10 +148,16 @@ function runDirOf(config: AttentionMarkerConfig, flags: ParsedFlags, toy: Marker
 }
 
 /** What --dry-run prints: the inputs as checked, the work per stage and whether the run folder has it already. */
-async function formatPlan(config: AttentionMarkerConfig, runDir: string, stages: readonly Stage[]): Promise<string> {
+async function formatPlan(
+  config: AttentionMarkerConfig,
+  runDir: string,
+  stages: readonly Stage[],
+  fresh: boolean,
+): Promise<string> {
   const prepared = await prepareAttentionMarker(config);
   const state = (stage: Stage) => {
     if (!stages.includes(stage)) return "not asked";
+    if (fresh && fs.existsSync(runDir)) return "to run (the run folder starts afresh)";
     if (!fs.existsSync(runDir)) return "to run";
     return readStageRecord(runDir, stage) === null ? "to run" : "recorded (rerun only if its inputs changed)";
   };
@@ -187,9 +193,10 @@ function toyVerdict(toy: MarkerToy, results: AttentionMarkerResults): string {
   const clears = at >= 0 && dd.perLayer.semExcludesZero[at] === true;
   const mediated = peak === toy.plantedLayer && clears && dd.max.value > 0;
   const p = dd.signBalance.pValue;
+  const num = (x: number) => (x !== 0 && Math.abs(x) < 1e-4 ? x.toExponential(2) : x.toFixed(4));
   return (
     `toy (${toy.plant} plant, L* = ${toy.plantedLayer}): force-feed diff-of-diffs (system, seg B) peaks at layer ${peak} ` +
-    `(${dd.max.value.toFixed(4)}, SEM bar excludes zero: ${clears ? "yes" : "no"}), mean ${dd.mean.toFixed(4)}, ` +
+    `(${num(dd.max.value)}, SEM bar excludes zero: ${clears ? "yes" : "no"}), mean ${num(dd.mean)}, ` +
     `sign balance p ${p === null ? "n/a" : p.toPrecision(3)} → ${mediated ? "attention-mediated" : "not attention-mediated"} ` +
     `(planted: ${toy.plant === "attention" ? "attention-mediated" : "not attention-mediated"})`
   );

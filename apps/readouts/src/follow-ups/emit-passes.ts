@@ -8,8 +8,8 @@
  * back to the prefix. That costs one prefix pass + (1 + interventions) one-token steps instead of (1 + interventions)
  * full passes.
  */
-import { type HookSpec, leftPad, type Model } from "@difflens/runtime";
-import { softmax, Tensor, toFloat32Array } from "@difflens/tensor";
+import { type HookSpec, type KvCache, leftPad, type Model, type TokenInput } from "@difflens/runtime";
+import { gemm, softmax, Tensor, toFloat32Array } from "@difflens/tensor";
 import { ReadoutsError } from "../errors.ts";
 
 /** A batch's rows as indices into the caller's list of sequences. */
@@ -41,12 +41,40 @@ export function forEachBatch(count: number, batching: Batching | number, fn: (ro
   }
 }
 
-/** softmax(logits)[markerId] of each row of the last-position logits [rows, 1, vocab] (f32 softmax). */
+/** softmax(logits)[markerId] of each row of the logits [..., vocab] (f32 softmax). */
 export function markerProbabilities(logits: Tensor, markerId: number): number[] {
   const V = logits.shape[logits.shape.length - 1]!;
   const rows = logits.size / V;
   const p = softmax(new Tensor("f32", [rows, V], toFloat32Array(logits))).data as Float32Array;
   return Array.from({ length: rows }, (_, r) => p[r * V + markerId]!);
+}
+
+const FINAL_NORM = "ln_final.hook_normalized";
+
+/** The final-norm output at the last column of a call: [rows, dModel] (no unembedding yet). */
+function lastNormed(model: Model, input: TokenInput, hooks: readonly HookSpec[], kvCache?: KvCache): Float32Array {
+  const { cache } = model.withHooks(hooks, () =>
+    model.runWithCache(input, {
+      names: [FINAL_NORM],
+      positions: [-1],
+      logits: "none",
+      ...(kvCache ? { kvCache } : {}),
+    }),
+  );
+  return toFloat32Array(cache.get(FINAL_NORM));
+}
+
+/**
+ * The unembedding of every run of a batch at once — [runs · rows, dModel] through lm_head in one GEMM, so the vocab
+ * matrix is read once per batch, not once per run — then P(marker) per row. → [runs][rows]
+ */
+function runProbabilities(model: Model, normed: readonly Float32Array[], markerId: number): number[][] {
+  const d = model.config.dModel;
+  const stacked = concat(normed);
+  const logits = gemm(new Tensor("f32", [stacked.length / d, d], stacked), model.weights.lmHead, { transB: true });
+  const p = markerProbabilities(logits, markerId);
+  const rows = normed[0]!.length / d;
+  return normed.map((_, k) => p.slice(k * rows, (k + 1) * rows));
 }
 
 /**
@@ -72,15 +100,17 @@ export function emitStepProbabilities(
     }
     const width = Math.max(...prefixes.map((p) => p.length));
     const kv = model.createKvCache(rows.length, width + 1);
-    model.forward(leftPad(prefixes), { kvCache: kv, logits: "last" });
+    model.runWithCache(leftPad(prefixes), { names: [], logits: "none", kvCache: kv });
     const step = rows.map((r) => [sequences[r]!.at(-1)!]);
-    const stepProbabilities = (hooks: readonly HookSpec[]): number[] => {
-      const logits = model.withHooks(hooks, () => model.forward(step, { kvCache: kv, logits: "last" }));
+    const stepNormed = (hooks: readonly HookSpec[]): Float32Array => {
+      const normed = lastNormed(model, step, hooks, kv);
       kv.truncate(width);
-      return markerProbabilities(logits, markerId);
+      return normed;
     };
-    clean.push(...stepProbabilities([]));
-    for (const [k, hooksFor] of interventions.entries()) under[k]!.push(...stepProbabilities(hooksFor(rows)));
+    const normed = [stepNormed([]), ...interventions.map((hooksFor) => stepNormed(hooksFor(rows)))];
+    const [cleanRows, ...underRows] = runProbabilities(model, normed, markerId);
+    clean.push(...cleanRows!);
+    for (const [k, p] of underRows.entries()) under[k]!.push(...p);
   });
   return { clean, under };
 }
@@ -100,13 +130,10 @@ export function fullPassProbabilities(
   const under: number[][] = interventions.map(() => []);
   forEachBatch(sequences.length, batching, (rows) => {
     const batch = leftPad(rows.map((r) => sequences[r]!));
-    const run = (hooks: readonly HookSpec[]) =>
-      markerProbabilities(
-        model.withHooks(hooks, () => model.forward(batch, { logits: "last" })),
-        markerId,
-      );
-    clean.push(...run([]));
-    for (const [k, hooksFor] of interventions.entries()) under[k]!.push(...run(hooksFor(rows)));
+    const normed = [lastNormed(model, batch, []), ...interventions.map((h) => lastNormed(model, batch, h(rows)))];
+    const [cleanRows, ...underRows] = runProbabilities(model, normed, markerId);
+    clean.push(...cleanRows!);
+    for (const [k, p] of underRows.entries()) under[k]!.push(...p);
   });
   return { clean, under };
 }

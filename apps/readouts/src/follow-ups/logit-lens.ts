@@ -6,7 +6,7 @@
  */
 import { logitLens, type Model, tokenStandings } from "@difflens/runtime";
 import { Tensor, toFloat32Array } from "@difflens/tensor";
-import { type Batching, emitPositionCache } from "./emit-passes.ts";
+import { type Batching, emitPositionCache, forEachBatch } from "./emit-passes.ts";
 import type { EmitExample } from "./follow-up-inputs.ts";
 import { argmax, type MeanSem, pairedDifference, perLayerMeanSem } from "./layer-stats.ts";
 
@@ -32,21 +32,30 @@ export function logitLensReadout(
   const { dModel: d, vocabSize: V } = model.config;
   const names = lensHooks(model.config.nLayers);
   const cache = emitPositionCache(model, sequences, names, batching);
-  const n = sequences.length;
   const out: LensReadout = {
     logit: sequences.map(() => []),
     probability: sequences.map(() => []),
     rank: sequences.map(() => []),
   };
-  for (const name of names) {
-    const logits = logitLens(model, new Tensor("f32", [n, d], cache.get(name)!)); // [n, vocab]
-    const values = toFloat32Array(logits);
-    tokenStandings(logits, [markerId]).forEach(([standing], i) => {
-      out.logit[i]!.push(values[i * V + markerId]!);
-      out.probability[i]!.push(standing!.probability);
-      out.rank[i]!.push(standing!.rank);
+  // every lens point of a chunk of examples through one unembedding GEMM (the vocab matrix read once per chunk)
+  const chunkSize = typeof batching === "number" ? batching : batching.size;
+  forEachBatch(sequences.length, chunkSize, (chunk) => {
+    const stacked = new Float32Array(names.length * chunk.length * d); // [points, chunk, dModel]
+    names.forEach((name, point) => {
+      const all = cache.get(name)!;
+      chunk.forEach((r, i) => {
+        stacked.set(all.subarray(r * d, (r + 1) * d), (point * chunk.length + i) * d);
+      });
     });
-  }
+    const logits = logitLens(model, new Tensor("f32", [names.length * chunk.length, d], stacked)); // [rows, vocab]
+    const values = toFloat32Array(logits);
+    tokenStandings(logits, [markerId]).forEach(([standing], row) => {
+      const example = chunk[row % chunk.length]!;
+      out.logit[example]!.push(values[row * V + markerId]!);
+      out.probability[example]!.push(standing!.probability);
+      out.rank[example]!.push(standing!.rank);
+    });
+  });
   return out;
 }
 

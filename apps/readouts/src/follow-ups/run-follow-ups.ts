@@ -49,7 +49,7 @@ interface PassCount {
 
 const batches = (p: PersonaPositives, plan: FollowUpPlan) => Math.ceil(p.examples.length / plan.batchSize);
 const tokens = (p: PersonaPositives) => p.examples.reduce((s, e) => s + e.tokens.length, 0);
-const fmt = (v: number | null) => (v === null ? "—" : String(v));
+const layer = (v: number | null) => (v === null ? "none" : `L${v}`);
 
 export async function runLogitLens(
   runDir: string,
@@ -82,7 +82,7 @@ export async function runLogitLens(
   const summary = `logit-lens: marker logit rises most at ${personas
     .map(
       (r) =>
-        `${r.persona} L${fmt(r.trained.riseLayer)}${r.difference ? ` (trained − comparator L${fmt(r.difference.riseLayer)})` : ""}`,
+        `${r.persona} ${layer(r.trained.riseLayer)}${r.difference ? ` (trained − comparator ${layer(r.difference.riseLayer)})` : ""}`,
     )
     .join(", ")}`;
   return { dir, results, summary };
@@ -171,7 +171,7 @@ export async function runPatch(
   const results = { positions, forwardPasses: passes, personas };
   const dir = await writeFollowUp("patch", plan, results, examples, (d) => writePatchFigure(d, personas), options);
   const summary = `patch (${positions === "emit" ? "t* − 1" : "all positions ≤ t* − 1"}): locus ${personas
-    .map((r) => `${r.persona} L${fmt(r.locus)} (max ΔP ${Math.max(...r.deltaP.map((d) => d.mean)).toFixed(3)})`)
+    .map((r) => `${r.persona} ${layer(r.locus)} (max ΔP ${Math.max(...r.deltaP.map((d) => d.mean)).toFixed(3)})`)
     .join(", ")}`;
   return { dir, results, summary };
 }
@@ -219,7 +219,7 @@ export async function runAblateMlp(
     options,
   );
   const summary = `ablate-mlp (${mode}): peak ${personas
-    .map((r) => `${r.persona} L${fmt(r.peak)} (drop ${r.peak === null ? "—" : r.drop[r.peak]!.mean.toFixed(3)})`)
+    .map((r) => `${r.persona} ${layer(r.peak)} (drop ${r.peak === null ? "—" : r.drop[r.peak]!.mean.toFixed(3)})`)
     .join(", ")}`;
   return { dir, results, summary };
 }

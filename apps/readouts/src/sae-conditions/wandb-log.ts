@@ -1,6 +1,6 @@
 /** The run's W&B record (offline by default: a local folder inside the run folder, `pnpm difflens-wandb sync` uploads it). */
 import * as path from "node:path";
-import { init as wandbInit } from "@difflens/wandb";
+import { openWandbRun } from "../wandb-run.ts";
 import type { SaeConditionsConfig } from "./config.ts";
 import { allReadouts, type LayerResults, type SaeConditionsResults } from "./results.ts";
 
@@ -13,12 +13,10 @@ export async function logToWandb(
   log: (line: string) => void,
 ): Promise<string | null> {
   if (config.wandb.mode === "disabled") return null;
-  const run = wandbInit(
+  const run = openWandbRun(
+    config.wandb,
+    runDir,
     {
-      project: config.wandb.project,
-      entity: config.wandb.entity,
-      mode: config.wandb.mode,
-      dir: path.join(runDir, "wandb"),
       name: config.name,
       jobType: "sae-conditions",
       config: {
@@ -29,10 +27,8 @@ export async function logToWandb(
         nPrompts: results.nPrompts,
         model: results.model,
       },
-      onMissingApiKey: "offline",
-      silent: true,
     },
-    (m) => log(`wandb: ${m}`),
+    log,
   );
   const readouts = allReadouts(results);
   for (const [step, layer] of config.layers.entries()) {
