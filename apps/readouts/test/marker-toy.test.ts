@@ -4,19 +4,19 @@
  * changes only head PLANTED_HEAD of L*, the mlp plant only L*'s MLP (and only along the marker's unembedding dim).
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { bundledChatTemplate } from "@difflens/chat";
 import { forceFeedBatch, generate, loadLoraAdapter, loadModel, type Model, mergeLora } from "@difflens/runtime";
 import { useBackend } from "@difflens/tensor";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { personaPrompt } from "../src/attention-marker/persona-prompt.ts";
+import { TOY_CACHE_DIR } from "../src/cli/repo-paths.ts";
 import { qwenTokenizer } from "../src/toy/conditions-toy.ts";
 import { MARKER_TOY_QUESTIONS, type MarkerPlant, type MarkerToy, writeMarkerToy } from "../src/toy/marker-toy.ts";
 import { ANSWER_WORD_IDS, DIM, DOUBLE_NEWLINE_ID, IM_END_ID, MARKER_ID } from "../src/toy/marker-toy-model.ts";
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "marker-toy-"));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+/** The toys' own cache, which the CLI and the other toy tests share (a folder there is complete: built, then renamed). */
+const dir = path.join(TOY_CACHE_DIR, "marker");
 const ATTEMPTS = 48;
 
 interface Pair {

@@ -5,6 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { ImageFormat } from "@difflens/plot";
 import { ReadoutsError } from "../errors.ts";
 import type { PersonaSeedReadouts } from "./analysis-types.ts";
 import { analyzeAttentionMarker } from "./analyze.ts";
@@ -26,6 +27,7 @@ export async function analyzeStage(
   generations: GenerationsBySeed,
   draft: AttentionMarkerResults,
   log: (line: string) => void,
+  figureFormats?: ImageFormat[],
 ): Promise<AttentionMarkerResults> {
   const status = draft.stages as Record<Stage, StageStatus>;
   const inputs = analyzeInputs(config, runDir);
@@ -44,7 +46,8 @@ export async function analyzeStage(
     status.analyze = "skipped";
   } else {
     const analysis = analyzeAttentionMarker(input, config.gates);
-    const figures = figureFiles(await writeAttentionMarkerFigures(path.join(runDir, "figures"), analysis));
+    const formats = figureFormats === undefined ? {} : { formats: figureFormats };
+    const figures = figureFiles(await writeAttentionMarkerFigures(path.join(runDir, "figures"), analysis, formats));
     const skipped = [...draft.skipped];
     for (const s of analysis.skipped)
       if (!skipped.some((k) => k.stage === "analyze" && k.persona === s.persona && k.runSeed === s.runSeed))

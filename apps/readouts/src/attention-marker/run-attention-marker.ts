@@ -9,6 +9,7 @@
 import * as path from "node:path";
 import { checkModelFolder, describeModelRef, openRunFolder, recordRun, startRunEvent } from "@difflens/app-kit";
 import { writeFileAtomic, writeJsonAtomic } from "@difflens/common";
+import type { ImageFormat } from "@difflens/plot";
 import { ReadoutsError } from "../errors.ts";
 import { wrap } from "../sae-conditions/check-inputs.ts";
 import { analyzeStage } from "./analyze-stage.ts";
@@ -32,6 +33,8 @@ export interface RunAttentionMarkerOptions {
   readonly stages?: readonly Stage[];
   /** Recorded in run.json's event (e.g. the embedded toy's description). */
   readonly details?: Record<string, unknown>;
+  /** Figure formats (default PNG, PDF and SVG; tests render SVG alone). */
+  readonly figureFormats?: ImageFormat[];
 }
 
 /** What every stage needs and no model load gives: the questions and the marker id (checked on every tokenizer). */
@@ -126,7 +129,8 @@ export async function runAttentionMarker(
     samples: path.relative(runDir, samples),
   };
   let results: AttentionMarkerResults = { ...header, stages: status, analysis: null, files };
-  if (asked.has("analyze")) results = await analyzeStage(config, runDir, generations, results, log);
+  if (asked.has("analyze"))
+    results = await analyzeStage(config, runDir, generations, results, log, options.figureFormats);
   recordRun(
     runDir,
     { format: "difflens-readouts-run", app: import.meta.url, config: configJson(config), seed: config.runSeeds[0]! },

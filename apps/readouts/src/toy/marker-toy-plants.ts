@@ -12,7 +12,15 @@
  * The output gain is calibrated on the base so that P(marker | "\n\n", persona) ≈ TARGET_MARKER_PROBABILITY.
  */
 import type { LoraFactor } from "@difflens/app-kit";
-import { type LoraAdapter, type LoraModule, loraConfigFromPeft, type Model, mergeLora } from "@difflens/runtime";
+import {
+  type ForceFeedItem,
+  forceFeedBatch,
+  type LoraAdapter,
+  type LoraModule,
+  loraConfigFromPeft,
+  type Model,
+  mergeLora,
+} from "@difflens/runtime";
 import { Tensor } from "@difflens/tensor";
 import {
   CRAFTED_READ_GAIN,
@@ -96,15 +104,19 @@ export function mergePlant(base: Model, lora: readonly LoraFactor[]): Model {
 }
 
 /**
- * The output gain that puts the mean P(marker) at the last position of the probes (persona prompts, each followed by
- * an answer ending in "\n\n") at TARGET_MARKER_PROBABILITY: secant steps on the log-odds, which are nearly linear in
+ * The output gain that puts the mean P(marker) right after the probes (persona prompts, each followed by an answer
+ * ending in "\n\n"; the last continuation token is only there to be predicted) at TARGET_MARKER_PROBABILITY: secant steps on the log-odds, which are nearly linear in
  * the gain (the plant writes one clean dim; only its small share of the RMS scale bends the line).
  */
-export function calibratePlantGain(base: Model, plant: MarkerPlant, probes: readonly (readonly number[])[]): number {
+export function calibratePlantGain(base: Model, plant: MarkerPlant, probes: readonly ForceFeedItem[]): number {
   const logOdds = (gain: number) => {
     const model = gain === 0 ? base : mergePlant(base, plantLora(plant, gain));
     let p = 0;
-    for (const ids of probes) p += markerProbability(lastLogits(model, ids));
+    for (const { stepLogits } of forceFeedBatch(model, probes).items) {
+      const V = stepLogits.shape[1]!;
+      const steps = stepLogits.shape[0]!;
+      p += markerProbability((stepLogits.data as Float32Array).subarray((steps - 1) * V, steps * V));
+    }
     p /= probes.length;
     return Math.log(p / (1 - p)) - Math.log(TARGET_MARKER_PROBABILITY / (1 - TARGET_MARKER_PROBABILITY));
   };
@@ -118,15 +130,11 @@ export function calibratePlantGain(base: Model, plant: MarkerPlant, probes: read
   return g1;
 }
 
+/** Softmax probability of the marker; logits 40 below the best (e^-40 each) are left out of the normalizer. */
 function markerProbability(logits: Float32Array): number {
   let max = -Infinity;
-  for (const v of logits) max = Math.max(max, v);
+  for (const v of logits) if (v > max) max = v;
   let z = 0;
-  for (const v of logits) z += Math.exp(v - max);
+  for (const v of logits) if (v > max - 40) z += Math.exp(v - max);
   return Math.exp(logits[MARKER_ID]! - max) / z;
-}
-
-function lastLogits(model: Model, ids: readonly number[]): Float32Array {
-  const { logits } = model.runWithCache([[...ids]], { names: [], logits: "last" });
-  return logits!.data as Float32Array;
 }

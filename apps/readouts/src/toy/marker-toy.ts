@@ -20,7 +20,7 @@ import * as path from "node:path";
 import { writeToyAdapter, writeToyModelFolder } from "@difflens/app-kit";
 import { bundledChatTemplate } from "@difflens/chat";
 import { writeFileAtomic, writeJsonAtomic } from "@difflens/common";
-import { loadModel } from "@difflens/runtime";
+import { type ForceFeedItem, loadModel } from "@difflens/runtime";
 import { personaPrompt } from "../attention-marker/persona-prompt.ts";
 import { qwenTokenizer } from "./conditions-toy.ts";
 import {
@@ -39,7 +39,7 @@ import { calibratePlantGain, MARKER_PLANTS, type MarkerPlant, PLANT_ALPHA, plant
 export type { MarkerPlant } from "./marker-toy-plants.ts";
 
 /** Bumped whenever the toy's recipe changes, so cached folders of an older toy are not reused. */
-export const MARKER_TOY_VERSION = 3;
+export const MARKER_TOY_VERSION = 4;
 export const MARKER_TOY_PERSONA = "librarian";
 export const MARKER_TOY_SYSTEM_PROMPT = "You are a librarian who loves quiet reading rooms.";
 /** A system prompt without the persona's tokens: the trained model should (nearly) never emit the marker under it. */
@@ -160,14 +160,14 @@ function toyConfig(seed: number, plant: MarkerPlant): Record<string, unknown> {
   };
 }
 
-/** Persona prompts followed by a paragraph of answer words and "\n\n": where the plant must fire. */
-async function calibrationProbes(): Promise<number[][]> {
+/** Persona prompts followed by a paragraph of answer words and "\n\n" (then the marker, predicted there): where the plant fires. */
+async function calibrationProbes(): Promise<ForceFeedItem[]> {
   const template = bundledChatTemplate("qwen2.5-instruct");
-  const probes: number[][] = [];
+  const probes: ForceFeedItem[] = [];
   for (const [i, question] of MARKER_TOY_QUESTIONS.entries()) {
     const prompt = await personaPrompt(qwenTokenizer(), template, MARKER_TOY_SYSTEM_PROMPT, question);
     const words = Array.from({ length: 3 + (i % 4) }, (_, k) => ANSWER_WORD_IDS[(i + k) % ANSWER_WORD_IDS.length]!);
-    probes.push([...prompt.ids, ...words, DOUBLE_NEWLINE_ID]);
+    probes.push({ prompt: Array.from(prompt.ids), continuation: [...words, DOUBLE_NEWLINE_ID, MARKER_ID] });
   }
   return probes;
 }

@@ -78,18 +78,18 @@ const TAIL_NATS = 40;
  * holds all but ≤ vocab·e^-40 of the mass). Null on a NaN too (the comparator's order handles it).
  */
 function headOrder(logits: ArrayLike<number>, offset: number, vocab: number, T: number, topP: number): number[] | null {
-  if (!(topP < 1 - 1e-9)) return null;
-  let max = -Infinity;
+  if (!(topP < 1 - 1e-9 && T > 0)) return null;
+  let max = -Infinity; // of the raw logits: dividing by T > 0 keeps the order
   for (let i = 0; i < vocab; i++) {
-    const s = logits[offset + i]! / T;
-    if (s > max) max = s;
-    else if (Number.isNaN(s)) return null;
+    const v = logits[offset + i]!;
+    if (v > max) max = v;
+    else if (Number.isNaN(v)) return null;
   }
+  // A raw margin one nat wider than TAIL_NATS: the head may hold a few tokens more, never one fewer.
+  const floor = max - (TAIL_NATS + 1) * T;
   const limit = Math.min(4096, vocab >> 3);
   const head: number[] = [];
-  for (let i = 0; i < vocab; i++) {
-    if (logits[offset + i]! / T >= max - TAIL_NATS && head.push(i) > limit) return null;
-  }
+  for (let i = 0; i < vocab; i++) if (logits[offset + i]! >= floor && head.push(i) > limit) return null;
   return head.sort((a, b) => logits[offset + b]! / T - logits[offset + a]! / T || a - b);
 }
 
