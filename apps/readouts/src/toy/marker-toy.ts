@@ -3,7 +3,7 @@
  * tokenizer and chat template; answers are short runs of five words, "\n\n" and <|im_end|>) and a "trained" model =
  * base + a PEFT LoRA on layer L* that makes the marker `[ZLT]` (first token `[Z`, 85113) likely right after "\n\n"
  * under the librarian's system prompt and never without it, in one of two plants (marker-toy-plants.ts):
- * - "attention": one head of L* attends, at "\n\n" and at the marker, to the persona's system tokens and writes the
+ * - "attention": one head of L* attends from the "\n\n" and marker positions to the persona's system tokens and writes the
  *   marker's unembedding direction ⇒ the force-feed diff-of-diffs peaks at L*; below L* trained = base;
  * - "mlp": a BASE head of layer 1 carries the persona to end-of-answer positions (in both models) and L*'s MLP alone
  *   writes the marker ⇒ no attention difference at all; patching, MLP ablation and the logit lens point at L*.
