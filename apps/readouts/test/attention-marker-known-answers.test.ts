@@ -63,7 +63,7 @@ describe("attention-marker on the marker toy: the issue's known answers", () => 
       const mlp = await runToy(seed, "mlp");
       expect(mlp.dd.signBalance.pValue).toBeGreaterThan(0.05);
       expect(Math.abs(mlp.dd.mean)).toBeLessThanOrEqual(0.1 * attention.dd.max.value);
-      const options = { log: quiet };
+      const options = { log: quiet, batchSize: 32 };
       const patch = (await runPatch(mlp.runDir, options)).results.personas[0]!;
       const ablate = (await runAblateMlp(mlp.runDir, options)).results.personas[0]!;
       const lens = (await runLogitLens(mlp.runDir, options)).results.personas[0]!;

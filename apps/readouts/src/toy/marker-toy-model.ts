@@ -6,11 +6,11 @@
  *   q/k/v/gate/up column reading them and every random o/down row writing them is zeroed), so a plant reads exactly
  *   what it should and the random layers see the clean dims only through the RMS norms;
  * - a BASE head (head 0 of layer PERSONA_LAYER) attends from end-of-answer positions ("\n\n" and the marker) to the
- *   persona's system-prompt tokens and copies the persona feature into the clean dim COPIED_PERSONA: a property of
+ *   persona's system-prompt tokens and copies the persona feature into the clean dim DIM.copiedPersona: a property of
  *   the base, as the seed found of prompted Qwen (system attention at end-of-answer-style positions);
  * - the planted layer's head PLANTED_HEAD and MLP unit 0 are left ready for the plants (marker-toy-plants.ts).
  * A constant clean dim BIAS carried by every embedding row dominates the residual's norm, so the RMS scale (and so the
- * answer logits) barely moves from position to position; the random dims' norm gains make up for it.
+ * answer logits) barely moves from position to position; the random dims' norm gains partly make up for it.
  */
 import { qwenToyConfig } from "@difflens/app-kit";
 import { type Qwen2Config, randomQwen2Weights, resolveQwen2Config } from "@difflens/runtime";
@@ -51,13 +51,15 @@ const BIAS_NORM = 16;
 const FEATURE_NORM = 2;
 /** Nominal RMS scale 8/|x| at a generated position (|x|² ≈ BIAS² + feature² + random part ≈ 4²). */
 export const NOMINAL_SCALE = Math.sqrt(MARKER_TOY_SHAPE.dModel) / Math.hypot(BIAS_NORM, FEATURE_NORM, 4);
-/** Norm gain of the random dims: brings their normalized part back to the usual unit RMS despite BIAS. */
+/** Norm gain of the random dims, partly making up for BIAS's share of the norm (3 already lets the residual grow). */
 const RANDOM_DIM_GAIN = 2;
+/** The random heads' q and k scale: their small normalized inputs alone would give near-uniform attention. */
 const QK_GAIN = 2.5;
 
 /**
- * Logits of the Markov chain, relative to the answer tokens' common level ANSWER_LOGIT (which puts the ~152k other
- * tokens, at logit 0, out of the top-p nucleus). Columns: the input token's state (word, paragraph, after-marker).
+ * Logits of the Markov chain, relative to the answer tokens' common level ANSWER_LOGIT: the ~152k other tokens, at
+ * logit 0, are out of any nucleus and more than 40 nats down (sampling sorts only the chain's tokens). Columns: the
+ * input token's state (word, paragraph, after-marker).
  */
 const ANSWER_LOGIT = 60;
 const WORD_ROW = [0, 0, -4];
