@@ -6,7 +6,8 @@
  *
  * Batching: one trained pass per batch caches every layer's resid_post; then at t* − 1 the comparator makes one
  * prefix pass per batch and 1 + nLayers one-token steps (emit-passes.ts), while positions "all" needs 1 + nLayers
- * full comparator passes per batch.
+ * full comparator passes per batch. Positions "all" parks the trained residuals on disk (spilled-tensors.ts) so the
+ * run holds one batch's layer at a time, not every layer of every positive.
  */
 import { leftPad, logitLens, type Model, patchActivation } from "@difflens/runtime";
 import { Tensor } from "@difflens/tensor";
@@ -21,6 +22,7 @@ import {
   markerProbabilities,
 } from "./emit-passes.ts";
 import { halfMaxLocus, type MeanSem, perLayerMeanSem } from "./layer-stats.ts";
+import { SpilledTensors } from "./spilled-tensors.ts";
 
 export type PatchPositions = "emit" | "all";
 
@@ -34,6 +36,8 @@ export interface PatchSource {
   readonly trainedProbability: number[];
   /** Hooks of layer L's patch for the rows of a batch. */
   readonly hooks: readonly InterventionHooks[];
+  /** Frees what the source keeps (the scratch file of positions "all"). */
+  close(): void;
 }
 
 const residPost = (L: number) => `blocks.${L}.hook_resid_post`;
@@ -66,23 +70,23 @@ export function patchSource(
         return [patchActivation(name, new Tensor("f32", [rows.length, 1, d], source))];
       };
     });
-    return { positions, nLayers, dModel: d, trainedProbability, hooks };
+    return { positions, nLayers, dModel: d, trainedProbability, hooks, close: () => {} };
   }
-  const perBatch = new Map<number, Map<string, Tensor>>(); // first row → name → [rows, width, dModel]
+  const spilled = new SpilledTensors(); // key `${first row}:${name}` → [rows, width, dModel]
   const trainedProbability: number[] = [];
   forEachBatch(sequences.length, batching, (rows) => {
     const { cache, logits } = trained.runWithCache(leftPad(rows.map((r) => sequences[r]!)), {
       names,
       logits: "last",
     });
-    perBatch.set(rows[0]!, new Map(names.map((n) => [n, cache.get(n)])));
+    for (const name of names) spilled.put(`${rows[0]}:${name}`, cache.get(name));
     trainedProbability.push(...markerProbabilities(logits!, markerId));
   });
   const hooks = names.map(
     (name): InterventionHooks =>
-      (rows) => [patchActivation(name, perBatch.get(rows[0]!)!.get(name)!)],
+      (rows) => [patchActivation(name, spilled.get(`${rows[0]}:${name}`))],
   );
-  return { positions, nLayers, dModel: d, trainedProbability, hooks };
+  return { positions, nLayers, dModel: d, trainedProbability, hooks, close: () => spilled.close() };
 }
 
 /** P(marker) of the comparator unpatched and patched at each layer. → { clean [N], patched [layers][N] } */

@@ -146,7 +146,9 @@ export async function runPatch(
   plan.log(`  comparator: ${positions === "emit" ? "one-token steps from a cached prefix" : "full passes"}`);
   const patched = (await perPersonaOnComparator(plan, (m, p, batching) =>
     patchedProbabilities(m, sequencesOf(p), markerId, sources[plan.personas.indexOf(p)]!, batching),
-  ))!;
+  ).finally(() => {
+    for (const source of sources) source.close();
+  }))!;
   const personas = plan.personas.map((p, i) =>
     patchPersonaResult(p.persona, positions, sources[i]!.trainedProbability, patched[i]!),
   );
