@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AttentionMarkerConfig, resolveAttentionMarkerConfig } from "../src/attention-marker/config.ts";
-import { runGenerateStage } from "../src/attention-marker/generate-stage.ts";
+import { alignedBatches, runGenerateStage } from "../src/attention-marker/generate-stage.ts";
 import { generationsFile, readGenerations } from "../src/attention-marker/generations-file.ts";
 import type { Generation } from "../src/attention-marker/records.ts";
 import { runAttentionMarker } from "../src/attention-marker/run-attention-marker.ts";
@@ -109,6 +109,25 @@ describe("stage 1 — generate", () => {
     expect(readGenerations(file)).toEqual(full.marked);
     // A rerun of a complete file generates nothing.
     expect((await stage1(c, runDir)).counts[0]).toMatchObject({ resumed: 6, generated: 0 });
+  });
+
+  it("regenerates a partly written batch whole (the same rows together), appending only its missing trials", async () => {
+    const runDir = path.join(dir, "partial-batch");
+    const c = onlyMarked();
+    const crash = () => {
+      throw new Error("interrupted");
+    };
+    await expect(stage1(c, runDir, { afterBatch: crash })).rejects.toThrow("interrupted");
+    const file = generationsFile(runDir, "marked", 42);
+    const lines = fs.readFileSync(file, "utf8").trim().split("\n");
+    fs.writeFileSync(file, `${lines.slice(0, 2).join("\n")}\n`); // trial 2 of batch [0, 1, 2] lost
+    expect((await stage1(c, runDir)).counts[0]).toMatchObject({ resumed: 2, generated: 4 });
+    expect(readGenerations(file)).toEqual(full.marked);
+    expect(alignedBatches([2, 3, 5], 3, 6)).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
+    expect(alignedBatches([4], 3, 5)).toEqual([[3, 4]]);
   });
 
   it("refuses to resume generations made with other settings or another model", async () => {

@@ -208,8 +208,8 @@ async function generatePersona(
     let count = start;
     let positives = 0;
     for (const plan of plans) {
-      for (let i = 0; i < plan.missing.length; i += config.generation.batchSize) {
-        const trials = plan.missing.slice(i, i + config.generation.batchSize);
+      const missing = new Set(plan.missing);
+      for (const trials of alignedBatches(plan.missing, config.generation.batchSize, config.attempts)) {
         const expected = trials.map((k) =>
           expectedRecord(persona.name, plan.runSeed, k, options.questions, prompts, settings),
         );
@@ -235,15 +235,27 @@ async function generatePersona(
             settings: e.settings,
           };
         });
-        appendGenerations(plan.file, batch);
-        count += batch.length;
-        positives += batch.filter((g) => g.markerPosition !== null).length;
+        const written = batch.filter((g) => missing.has(g.trial));
+        appendGenerations(plan.file, written);
+        count += written.length;
+        positives += written.filter((g) => g.markerPosition !== null).length;
         bar.update(count, `seed ${plan.runSeed}, ${positives} positives this session`);
-        options.afterBatch?.(persona.name, plan.runSeed, batch.length);
+        options.afterBatch?.(persona.name, plan.runSeed, written.length);
       }
     }
     bar.done(count, `${positives} positives this session`);
   } finally {
     opened.close();
   }
+}
+
+/**
+ * The batches that hold a missing trial, as an uninterrupted run forms them: trials [j·size, (j + 1)·size). A batch
+ * partly written before a crash is generated whole again (only its missing trials are appended), so every row runs
+ * in the same batch as it would have without the interruption — exact even where the GEMM's sums depend on the
+ * number of rows (see the README, stage 1).
+ */
+export function alignedBatches(missing: readonly number[], size: number, attempts: number): number[][] {
+  const batches = [...new Set(missing.map((k) => Math.floor(k / size)))].sort((a, b) => a - b);
+  return batches.map((j) => Array.from({ length: Math.min(size, attempts - j * size) }, (_, i) => j * size + i));
 }
