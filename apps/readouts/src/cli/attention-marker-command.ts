@@ -194,9 +194,12 @@ function toyVerdict(toy: MarkerToy, results: AttentionMarkerResults): string {
   const mediated = peak === toy.plantedLayer && clears && dd.max.value > 0;
   const p = dd.signBalance.pValue;
   const num = (x: number) => (x !== 0 && Math.abs(x) < 1e-4 ? x.toExponential(2) : x.toFixed(4));
+  const where =
+    dd.max.value > 1e-9
+      ? `peaks at layer ${peak} (${num(dd.max.value)}, SEM bar excludes zero: ${clears ? "yes" : "no"})`
+      : `is nowhere above zero (max ${num(dd.max.value)})`;
   return (
-    `toy (${toy.plant} plant, L* = ${toy.plantedLayer}): force-feed diff-of-diffs (system, seg B) peaks at layer ${peak} ` +
-    `(${num(dd.max.value)}, SEM bar excludes zero: ${clears ? "yes" : "no"}), mean ${num(dd.mean)}, ` +
+    `toy (${toy.plant} plant, L* = ${toy.plantedLayer}): force-feed diff-of-diffs (system, seg B) ${where}, mean ${num(dd.mean)}, ` +
     `sign balance p ${p === null ? "n/a" : p.toPrecision(3)} → ${mediated ? "attention-mediated" : "not attention-mediated"} ` +
     `(planted: ${toy.plant === "attention" ? "attention-mediated" : "not attention-mediated"})`
   );
