@@ -7,7 +7,7 @@
 import { directLogitAttribution, type Model } from "@difflens/runtime";
 import { gemm, Tensor } from "@difflens/tensor";
 import { type Batching, emitPositionCache, forEachBatch } from "./emit-passes.ts";
-import type { EmitExample } from "./follow-up-inputs.ts";
+import { type EmitExample, exampleId } from "./follow-up-inputs.ts";
 import { type MeanSem, pairedDifference, perLayerMeanSem } from "./layer-stats.ts";
 
 /** Per example ([examples][…]): the embedding's DLA, each head's ([layers][heads] flattened) and each MLP's. */
@@ -194,10 +194,7 @@ export function dlaExampleRows(
 ): unknown[] {
   const rows = componentRows(r, shape.nLayers, shape.nHeads);
   return examples.map((e, i) => ({
-    persona: e.persona,
-    runSeed: e.runSeed,
-    trial: e.trial,
-    questionIndex: e.questionIndex,
+    ...exampleId(e),
     model,
     logit: r.logit[i],
     components: rows[i],

@@ -88,9 +88,7 @@ export function emitStepProbabilities(
   interventions: readonly InterventionHooks[],
   batching: Batching | number,
 ): { clean: number[]; under: number[][] } {
-  const clean: number[] = [];
-  const under: number[][] = interventions.map(() => []);
-  forEachBatch(sequences.length, batching, (rows) => {
+  return probabilitiesByBatch(model, sequences.length, markerId, interventions, batching, (rows) => {
     const prefixes = rows.map((r) => sequences[r]!.slice(0, -1));
     const short = prefixes.findIndex((p) => p.length === 0);
     if (short >= 0) {
@@ -102,17 +100,12 @@ export function emitStepProbabilities(
     const kv = model.createKvCache(rows.length, width + 1);
     model.runWithCache(leftPad(prefixes), { names: [], logits: "none", kvCache: kv });
     const step = rows.map((r) => [sequences[r]!.at(-1)!]);
-    const stepNormed = (hooks: readonly HookSpec[]): Float32Array => {
+    return (hooks) => {
       const normed = lastNormed(model, step, hooks, kv);
       kv.truncate(width);
       return normed;
     };
-    const normed = [stepNormed([]), ...interventions.map((hooksFor) => stepNormed(hooksFor(rows)))];
-    const [cleanRows, ...underRows] = runProbabilities(model, normed, markerId);
-    clean.push(...cleanRows!);
-    for (const [k, p] of underRows.entries()) under[k]!.push(...p);
   });
-  return { clean, under };
 }
 
 /**
@@ -126,11 +119,29 @@ export function fullPassProbabilities(
   interventions: readonly InterventionHooks[],
   batching: Batching | number,
 ): { clean: number[]; under: number[][] } {
+  return probabilitiesByBatch(model, sequences.length, markerId, interventions, batching, (rows) => {
+    const batch = leftPad(rows.map((r) => sequences[r]!));
+    return (hooks) => lastNormed(model, batch, hooks);
+  });
+}
+
+/**
+ * Per batch, the clean run and one run per intervention — `prepare(rows)` returns how one run's final-norm rows
+ * are made under given hooks — unembedded together (runProbabilities). → { clean [N], under [K][N] }
+ */
+function probabilitiesByBatch(
+  model: Model,
+  count: number,
+  markerId: number,
+  interventions: readonly InterventionHooks[],
+  batching: Batching | number,
+  prepare: (rows: BatchRows) => (hooks: readonly HookSpec[]) => Float32Array,
+): { clean: number[]; under: number[][] } {
   const clean: number[] = [];
   const under: number[][] = interventions.map(() => []);
-  forEachBatch(sequences.length, batching, (rows) => {
-    const batch = leftPad(rows.map((r) => sequences[r]!));
-    const normed = [lastNormed(model, batch, []), ...interventions.map((h) => lastNormed(model, batch, h(rows)))];
+  forEachBatch(count, batching, (rows) => {
+    const normedUnder = prepare(rows);
+    const normed = [normedUnder([]), ...interventions.map((hooksFor) => normedUnder(hooksFor(rows)))];
     const [cleanRows, ...underRows] = runProbabilities(model, normed, markerId);
     clean.push(...cleanRows!);
     for (const [k, p] of underRows.entries()) under[k]!.push(...p);

@@ -21,6 +21,11 @@ export interface EmitExample {
   readonly tokens: readonly number[];
 }
 
+/** Which positive a per-example row belongs to (the keys of its Generation record). */
+export function exampleId(e: EmitExample): { persona: string; runSeed: number; trial: number; questionIndex: number } {
+  return { persona: e.persona, runSeed: e.runSeed, trial: e.trial, questionIndex: e.questionIndex };
+}
+
 export interface PersonaPositives {
   readonly persona: string;
   readonly model: ModelRef;

@@ -7,7 +7,7 @@
 import { logitLens, type Model, tokenStandings } from "@difflens/runtime";
 import { Tensor, toFloat32Array } from "@difflens/tensor";
 import { type Batching, emitPositionCache, forEachBatch } from "./emit-passes.ts";
-import type { EmitExample } from "./follow-up-inputs.ts";
+import { type EmitExample, exampleId } from "./follow-up-inputs.ts";
 import { argmax, type MeanSem, pairedDifference, perLayerMeanSem } from "./layer-stats.ts";
 
 /** Per example, per lens point ([examples][1 + nLayers]: index 0 = the embedding, 1 + L = block L's resid_post). */
@@ -119,10 +119,7 @@ export function lensExampleRows(
   r: LensReadout,
 ): unknown[] {
   return examples.map((e, i) => ({
-    persona: e.persona,
-    runSeed: e.runSeed,
-    trial: e.trial,
-    questionIndex: e.questionIndex,
+    ...exampleId(e),
     model,
     logit: r.logit[i],
     probability: r.probability[i],

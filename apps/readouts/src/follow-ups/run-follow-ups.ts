@@ -15,7 +15,7 @@ import {
 import { type DlaPersonaResult, dlaExampleRows, dlaPersonaResult, dlaReadout } from "./dla.ts";
 import type { Batching } from "./emit-passes.ts";
 import { writeAblateFigure, writeDlaFigures, writeLensFigures, writePatchFigure } from "./follow-up-figures.ts";
-import type { PersonaPositives } from "./follow-up-inputs.ts";
+import { exampleId, type PersonaPositives } from "./follow-up-inputs.ts";
 import { type LensPersonaResult, lensExampleRows, lensPersonaResult, logitLensReadout } from "./logit-lens.ts";
 import {
   type PatchPersonaResult,
@@ -154,10 +154,7 @@ export async function runPatch(
   );
   const examples = plan.personas.flatMap((p, i) =>
     p.examples.map((e, k) => ({
-      persona: e.persona,
-      runSeed: e.runSeed,
-      trial: e.trial,
-      questionIndex: e.questionIndex,
+      ...exampleId(e),
       trainedProbability: sources[i]!.trainedProbability[k],
       comparatorProbability: patched[i]!.clean[k],
       patchedProbability: patched[i]!.patched.map((layer) => layer[k]),
@@ -193,10 +190,7 @@ export async function runAblateMlp(
   const personas = plan.personas.map((p, i) => ablatePersonaResult(p.persona, mode, runs[i]!));
   const examples = plan.personas.flatMap((p, i) =>
     p.examples.map((e, k) => ({
-      persona: e.persona,
-      runSeed: e.runSeed,
-      trial: e.trial,
-      questionIndex: e.questionIndex,
+      ...exampleId(e),
       cleanProbability: runs[i]!.clean[k],
       ablatedProbability: runs[i]!.ablated.map((layer) => layer[k]),
     })),
