@@ -9,8 +9,12 @@ import { fileURLToPath } from "node:url";
 import { type ChatTemplate, loadChatTemplateFromFolder } from "@difflens/chat";
 import { loadModel, type Model } from "@difflens/runtime";
 import { loadTokenizer, type Tokenizer } from "@difflens/tokenizer";
+import type { ReadoutItem } from "../src/attention-marker/attention-readout.ts";
 import type { AttentionMarkerConfig } from "../src/attention-marker/config.ts";
+import { personaPrompt } from "../src/attention-marker/persona-prompt.ts";
 import type { Generation, Stratum } from "../src/attention-marker/records.ts";
+import { chooseStrata } from "../src/attention-marker/strata.ts";
+import { tokenFrequencies } from "../src/attention-marker/token-frequency.ts";
 
 export const FIXTURE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures/attention-reference");
 export const MODEL_DIR = path.join(FIXTURE_DIR, "model");
@@ -102,4 +106,23 @@ export function fixtureConfig(input: FixtureInput): AttentionMarkerConfig {
     gates: { directionThreshold: input.directionThreshold, alpha: 0.05 },
     wandb: { mode: "disabled", project: "difflens", entity: null },
   };
+}
+
+/** The fixture's generations as stage-2 items of the trained model: prompt chat, strata chosen at offset 0. */
+export function fixtureItems(fx: AttentionFixture): Promise<ReadoutItem[]> {
+  const frequencies = tokenFrequencies(fx.generations);
+  return Promise.all(
+    fx.generations.map(async (generation) => ({
+      generation,
+      chat: await personaPrompt(
+        fx.tokenizer,
+        fx.template,
+        fx.input.systemPrompt,
+        generation.question,
+        fx.input.specials,
+      ),
+      positions: chooseStrata(generation, frequencies, 0, fx.input.markerId),
+      model: "trained" as const,
+    })),
+  );
 }

@@ -10,7 +10,6 @@ import { createRandomQwen2 } from "@difflens/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AttentionReadout, type ReadoutItem, readAttention } from "../src/attention-marker/attention-readout.ts";
 import { assertSameReplay, runForceFeedStage } from "../src/attention-marker/force-feed-stage.ts";
-import { personaPrompt } from "../src/attention-marker/persona-prompt.ts";
 import {
   readoutsBase,
   readPersonaSeedReadouts,
@@ -18,9 +17,8 @@ import {
   writeReadouts,
 } from "../src/attention-marker/readout-records.ts";
 import { runReadoutStage } from "../src/attention-marker/readout-stage.ts";
-import { chooseStrata } from "../src/attention-marker/strata.ts";
 import { tokenFrequencies } from "../src/attention-marker/token-frequency.ts";
-import { type AttentionFixture, loadAttentionFixture } from "./attention-fixture.ts";
+import { type AttentionFixture, fixtureItems, loadAttentionFixture } from "./attention-fixture.ts";
 
 let fx: AttentionFixture;
 let items: ReadoutItem[];
@@ -29,21 +27,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   fx = await loadAttentionFixture();
-  const frequencies = tokenFrequencies(fx.generations);
-  items = await Promise.all(
-    fx.generations.map(async (generation) => ({
-      generation,
-      chat: await personaPrompt(
-        fx.tokenizer,
-        fx.template,
-        fx.input.systemPrompt,
-        generation.question,
-        fx.input.specials,
-      ),
-      positions: chooseStrata(generation, frequencies, 0, fx.input.markerId),
-      model: "trained" as const,
-    })),
-  );
+  items = await fixtureItems(fx);
 });
 
 const options = { layers: [0, 1, 2], batchSize: 8, partitionTolerance: 0.005, label: null };

@@ -11,7 +11,7 @@ import { fractionIndex, REGION_GROUPS, STRATA } from "../src/attention-marker/re
 import { keyGroups } from "../src/attention-marker/region-groups.ts";
 import { chooseStrata } from "../src/attention-marker/strata.ts";
 import { tokenFrequencies } from "../src/attention-marker/token-frequency.ts";
-import { type AttentionFixture, loadAttentionFixture } from "./attention-fixture.ts";
+import { type AttentionFixture, fixtureItems, loadAttentionFixture } from "./attention-fixture.ts";
 
 let fx: AttentionFixture;
 let readouts: AttentionReadout[];
@@ -19,21 +19,7 @@ const TOLERANCE = 1e-5;
 
 beforeAll(async () => {
   fx = await loadAttentionFixture();
-  const frequencies = tokenFrequencies(fx.generations);
-  const items = await Promise.all(
-    fx.generations.map(async (generation) => ({
-      generation,
-      chat: await personaPrompt(
-        fx.tokenizer,
-        fx.template,
-        fx.input.systemPrompt,
-        generation.question,
-        fx.input.specials,
-      ),
-      positions: chooseStrata(generation, frequencies, 0, fx.input.markerId),
-      model: "trained" as const,
-    })),
-  );
+  const items = await fixtureItems(fx);
   readouts = readAttention(fx.model, items, {
     layers: fx.input.layers,
     batchSize: 3,
