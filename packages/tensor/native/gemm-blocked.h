@@ -16,6 +16,7 @@
 #define KC 256
 #define MC 96 /* multiple of every MR (6, 4) */
 #define NC 4096 /* multiple of every NR (16, 32) */
+#define DL_DIRECT_A_STRIPS 8
 
 typedef struct {
   int trans_a;
@@ -23,12 +24,14 @@ typedef struct {
   float alpha, beta;
   const float *a;
   size_t lda;
-  const float *bp; /* packed panel [strips][kc][NR] */
+  const float *bp; /* packed panel: strip s at bp + s·b_strip, NR floats per k step */
+  size_t b_strip;
   size_t jc, nc, pc, kc;
   float *c;
   size_t ldc;
   size_t groups; /* B strip groups per m block */
-  int all_slices; /* bp holds every KC slice of this column panel (at pc·strips·NR): tasks run all of them */
+  int all_slices; /* bp holds all of K for each strip (b_strip = k·NR): tasks run every KC slice */
+  int direct_a; /* with all_slices: A read in place over all of K (no packing, one C write per tile) */
 } compute_job;
 
 typedef struct {
@@ -81,17 +84,31 @@ static void pack_b_range(void *p, size_t begin, size_t end) {
   }
 }
 
-static void pack_a(const compute_job *job, size_t ic, size_t mc, float *ap) {
+/* Pack rows [row0, row0 + rows) of the A block at K offset job->pc into one MR-tall strip, zero-padded to MR rows. */
+static void pack_a_strip(const compute_job *job, size_t row0, size_t rows, float *dst) {
   const size_t si = job->trans_a ? 1 : job->lda;
   const size_t sp = job->trans_a ? job->lda : 1;
-  for (size_t s = 0; s * MR < mc; s++) {
-    float *dst = ap + s * job->kc * MR;
-    size_t rows = mc - s * MR < MR ? mc - s * MR : MR;
-    for (size_t q = 0; q < job->kc; q++) {
-      size_t i = 0;
-      for (; i < rows; i++) dst[q * MR + i] = job->a[(ic + s * MR + i) * si + (job->pc + q) * sp];
-      for (; i < MR; i++) dst[q * MR + i] = 0.0f;
+  if (!job->trans_a) {
+    /* A stored [M, K]: read each row contiguously, write it MR apart. */
+    for (size_t i = 0; i < rows; i++) {
+      const float *src = job->a + (row0 + i) * si + job->pc;
+      for (size_t q = 0; q < job->kc; q++) dst[q * MR + i] = src[q];
     }
+    for (size_t i = rows; i < MR; i++)
+      for (size_t q = 0; q < job->kc; q++) dst[q * MR + i] = 0.0f;
+    return;
+  }
+  for (size_t q = 0; q < job->kc; q++) {
+    size_t i = 0;
+    for (; i < rows; i++) dst[q * MR + i] = job->a[(row0 + i) * si + (job->pc + q) * sp];
+    for (; i < MR; i++) dst[q * MR + i] = 0.0f;
+  }
+}
+
+static void pack_a(const compute_job *job, size_t ic, size_t mc, float *ap) {
+  for (size_t s = 0; s * MR < mc; s++) {
+    size_t rows = mc - s * MR < MR ? mc - s * MR : MR;
+    pack_a_strip(job, ic + s * MR, rows, ap + s * job->kc * MR);
   }
 }
 
@@ -99,44 +116,59 @@ static void pack_a(const compute_job *job, size_t ic, size_t mc, float *ap) {
  * depending on the clone being compiled. aligned(4) lets it load from any float pointer. */
 typedef float v16 __attribute__((vector_size(64), aligned(4)));
 
+/* Micro-kernels read A element (i, q) at a[i·si + q·sp]: packed strips (si = 1, sp = MR) or A in place. */
 #ifndef DL_OWN_MICRO_KERNEL
 /* acc = Σ_q a[q][0..MR) ⊗ b[q][0..NR) over kc packed steps. */
-static inline void micro_kernel(const float *a, const float *b, size_t kc, float acc[MR][NR]) {
+static inline void micro_kernel(const float *a, size_t si, size_t sp, const float *b, size_t kc, float acc[MR][NR]) {
   v16 sum[MR];
   for (int i = 0; i < MR; i++) sum[i] = (v16){0};
   for (size_t q = 0; q < kc; q++) {
     const v16 bv = *(const v16 *)(b + q * NR);
-    for (int i = 0; i < MR; i++) sum[i] += a[q * MR + i] * bv;
+    for (int i = 0; i < MR; i++) sum[i] += a[q * sp + i * si] * bv;
   }
   memcpy(acc, sum, sizeof sum);
 }
 #endif
 
-/* Strips [sb_begin, sb_end) of the packed B panel against one packed A block. */
-static void macro_kernel(const compute_job *job, size_t ic, size_t mc, const float *ap, size_t sb_begin, size_t sb_end) {
-  const int first_slice = job->pc == 0;
+#ifndef DL_OWN_TILE_KERNEL
+/* C[rows × cols] = alpha · (A strip · B strip) + keep · C; C is not read when overwrite. */
+static inline void tile_kernel(const float *a, size_t si, size_t sp, const float *b, size_t kc, float *c, size_t ldc,
+                               size_t rows, size_t cols, float alpha, float keep, int overwrite) {
+  float acc[MR][NR];
+  micro_kernel(a, si, sp, b, kc, acc);
+  for (size_t i = 0; i < rows; i++) {
+    float *crow = c + i * ldc;
+    const float *tile = acc[i];
+    if (overwrite) {
+      for (size_t j = 0; j < cols; j++) crow[j] = alpha * tile[j];
+    } else {
+      for (size_t j = 0; j < cols; j++) crow[j] = keep * crow[j] + alpha * tile[j];
+    }
+  }
+}
+#endif
+
+/* Strips [sb_begin, sb_end) of the packed B panel against one A block: packed (ap, strips kc·MR apart) or, when
+ * ap is NULL, A read in place (a partial last strip is packed into edge, MR·kc floats). */
+static void macro_kernel(const compute_job *job, size_t ic, size_t mc, const float *ap, float *edge, size_t sb_begin,
+                         size_t sb_end) {
+  const int overwrite = job->pc == 0 && job->beta == 0.0f;
+  const float keep = job->pc == 0 ? job->beta : 1.0f;
+  const size_t rs = job->trans_a ? 1 : job->lda, cs = job->trans_a ? job->lda : 1;
+  const int edge_packed = !ap && mc % MR != 0;
+  if (edge_packed) pack_a_strip(job, ic + mc / MR * MR, mc % MR, edge);
   for (size_t sb = sb_begin; sb < sb_end; sb++) {
-    const float *bp = job->bp + sb * job->kc * NR;
+    const float *bp = job->bp + sb * job->b_strip;
     size_t cols = job->nc - sb * NR < NR ? job->nc - sb * NR : NR;
     for (size_t sa = 0; sa * MR < mc; sa++) {
-      const float *a = ap + sa * job->kc * MR;
-      float acc[MR][NR];
       size_t rows = mc - sa * MR < MR ? mc - sa * MR : MR;
+      float *c = job->c + (ic + sa * MR) * job->ldc + job->jc + sb * NR;
       /* Ask for the C tile while the micro-kernel runs: with a short K the update of C is most of the traffic. */
       for (size_t i = 0; i < rows; i++)
-        for (size_t j = 0; j < cols; j += 16)
-          __builtin_prefetch(job->c + (ic + sa * MR + i) * job->ldc + job->jc + sb * NR + j, 1);
-      micro_kernel(a, bp, job->kc, acc);
-      for (size_t i = 0; i < rows; i++) {
-        float *crow = job->c + (ic + sa * MR + i) * job->ldc + job->jc + sb * NR;
-        const float *tile = acc[i];
-        if (first_slice && job->beta == 0.0f) {
-          for (size_t j = 0; j < cols; j++) crow[j] = job->alpha * tile[j];
-        } else {
-          const float keep = first_slice ? job->beta : 1.0f;
-          for (size_t j = 0; j < cols; j++) crow[j] = keep * crow[j] + job->alpha * tile[j];
-        }
-      }
+        for (size_t j = 0; j < cols; j += 16) __builtin_prefetch(c + i * job->ldc + j, 1);
+      if (ap) tile_kernel(ap + sa * job->kc * MR, 1, MR, bp, job->kc, c, job->ldc, rows, cols, job->alpha, keep, overwrite);
+      else if (rows < MR) tile_kernel(edge, 1, MR, bp, job->kc, c, job->ldc, rows, cols, job->alpha, keep, overwrite);
+      else tile_kernel(job->a + (ic + sa * MR) * rs + job->pc * cs, rs, cs, bp, job->kc, c, job->ldc, rows, cols, job->alpha, keep, overwrite);
     }
   }
 }
@@ -145,7 +177,7 @@ static void macro_kernel(const compute_job *job, size_t ic, size_t mc, const flo
  * every thread busy (then each task packs its A block itself — cheap next to the multiply). */
 static void compute_range(void *p, size_t begin, size_t end) {
   const compute_job *job = p;
-  float *ap = malloc((size_t)MC * KC * sizeof(float));
+  float *ap = malloc((job->direct_a ? (size_t)MR * job->k : (size_t)MC * KC) * sizeof(float));
   if (!ap) abort();
   const size_t strips = (job->nc + NR - 1) / NR;
   size_t packed_blk = (size_t)-1;
@@ -154,34 +186,23 @@ static void compute_range(void *p, size_t begin, size_t end) {
     size_t ic = blk * MC;
     size_t mc = job->m - ic < MC ? job->m - ic : MC;
     size_t sb_begin = strips * g / job->groups, sb_end = strips * (g + 1) / job->groups;
-    if (!job->all_slices) {
+    if (job->direct_a) {
+      macro_kernel(job, ic, mc, NULL, ap, sb_begin, sb_end);
+    } else if (!job->all_slices) {
       if (blk != packed_blk) { pack_a(job, ic, mc, ap); packed_blk = blk; }
-      macro_kernel(job, ic, mc, ap, sb_begin, sb_end);
-      continue;
-    }
-    for (size_t pc = 0; pc < job->k; pc += KC) {
-      compute_job slice = *job;
-      slice.pc = pc;
-      slice.kc = job->k - pc < KC ? job->k - pc : KC;
-      slice.bp = job->bp + pc * strips * NR;
-      pack_a(&slice, ic, mc, ap);
-      macro_kernel(&slice, ic, mc, ap, sb_begin, sb_end);
+      macro_kernel(job, ic, mc, ap, NULL, sb_begin, sb_end);
+    } else {
+      for (size_t pc = 0; pc < job->k; pc += KC) {
+        compute_job slice = *job;
+        slice.pc = pc;
+        slice.kc = job->k - pc < KC ? job->k - pc : KC;
+        slice.bp = job->bp + pc * NR;
+        pack_a(&slice, ic, mc, ap);
+        macro_kernel(&slice, ic, mc, ap, NULL, sb_begin, sb_end);
+      }
     }
   }
   free(ap);
-}
-
-/* Every KC slice of a narrow column panel at once: pack task t = (slice, strip). */
-static void pack_b_all_range(void *p, size_t begin, size_t end) {
-  const pack_b_job *job = p;
-  const size_t strips = (job->nc + NR - 1) / NR;
-  for (size_t t = begin; t < end; t++) {
-    pack_b_job slice = *job;
-    slice.pc = t / strips * KC;
-    slice.kc = job->kc - slice.pc < KC ? job->kc - slice.pc : KC;
-    slice.bp = job->bp + slice.pc * strips * NR;
-    pack_b_range(&slice, t % strips, t % strips + 1);
-  }
 }
 
 void DL_BLOCKED_NAME(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
@@ -194,12 +215,15 @@ void DL_BLOCKED_NAME(int trans_a, int trans_b, size_t m, size_t n, size_t k, flo
     const size_t strips = (nc + NR - 1) / NR;
     size_t groups = m_blocks >= 8 ? 1 : (8 + m_blocks - 1) / m_blocks;
     if (groups > strips) groups = strips;
-    /* Narrow B (attention's N = head dim): the whole K × nc panel fits the buffer, so pack it once and let each task
-     * run every slice; one fork-join instead of one per slice, which at N = 128 was half the time. */
+    /* Narrow B (attention's N = head dim): the whole K × nc panel fits the buffer, so pack it once, each strip over
+     * all of K, and let each task run every slice; one fork-join instead of one per slice. With at most
+     * DL_DIRECT_A_STRIPS strips each A element is used only that often, so packing A would cost more than it saves:
+     * the micro-kernel reads A in place over all of K and writes each C tile once. */
     if (k > KC && k * strips * NR <= (size_t)KC * NC) {
       pack_b_job pj = {b, b_dtype, trans_b, ldb, jc, nc, 0, k, bp};
-      dl_parallel_for(((k + KC - 1) / KC) * strips, 8, pack_b_all_range, &pj);
-      compute_job cj = {trans_a, m, k, alpha, beta, a, lda, bp, jc, nc, 0, k, c, ldc, groups, 1};
+      dl_parallel_for(strips, 1, pack_b_range, &pj);
+      const int direct = !trans_a && strips <= DL_DIRECT_A_STRIPS; /* A [K, M] in place would touch a new line per k step */
+      compute_job cj = {trans_a, m, k, alpha, beta, a, lda, bp, k * NR, jc, nc, 0, k, c, ldc, groups, 1, direct};
       dl_parallel_for(m_blocks * groups, 1, compute_range, &cj);
       continue;
     }
@@ -207,7 +231,7 @@ void DL_BLOCKED_NAME(int trans_a, int trans_b, size_t m, size_t n, size_t k, flo
       size_t kc = k - pc < KC ? k - pc : KC;
       pack_b_job pj = {b, b_dtype, trans_b, ldb, jc, nc, pc, kc, bp};
       dl_parallel_for(strips, 8, pack_b_range, &pj);
-      compute_job cj = {trans_a, m, k, alpha, beta, a, lda, bp, jc, nc, pc, kc, c, ldc, groups, 0};
+      compute_job cj = {trans_a, m, k, alpha, beta, a, lda, bp, kc * NR, jc, nc, pc, kc, c, ldc, groups, 0, 0};
       dl_parallel_for(m_blocks * groups, 1, compute_range, &cj);
     }
   }

@@ -17,15 +17,21 @@
   vst1q_f32(acc[i], c##i##0), vst1q_f32(acc[i] + 4, c##i##1), vst1q_f32(acc[i] + 8, c##i##2), \
   vst1q_f32(acc[i] + 12, c##i##3)
 
-static inline void micro_kernel(const float *a, const float *b, size_t kc, float acc[MR][NR]) {
+static inline void micro_kernel(const float *a, size_t si, size_t sp, const float *b, size_t kc, float acc[MR][NR]) {
   float32x4_t c00 = vdupq_n_f32(0.0f), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
   float32x4_t c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
   float32x4_t c40 = c00, c41 = c00, c42 = c00, c43 = c00, c50 = c00, c51 = c00, c52 = c00, c53 = c00;
-  for (size_t q = 0; q < kc; q++, a += MR, b += NR) {
+  for (size_t q = 0; q < kc; q++, a += sp, b += NR) {
     const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8), b3 = vld1q_f32(b + 12);
     /* A rows 0–3 as one q register, rows 4–5 as one d register: a 4-wide load there would read past the packed A. */
-    const float32x4_t a03 = vld1q_f32(a);
-    const float32x2_t a45 = vld1_f32(a + 4);
+    float32x4_t a03;
+    float32x2_t a45;
+    if (si == 1) {
+      a03 = vld1q_f32(a), a45 = vld1_f32(a + 4);
+    } else {
+      const float a_rows[6] = {a[0], a[si], a[2 * si], a[3 * si], a[4 * si], a[5 * si]};
+      a03 = vld1q_f32(a_rows), a45 = vld1_f32(a_rows + 4);
+    }
     DL_NEON_ROW(0, vfmaq_laneq_f32, a03, 0);
     DL_NEON_ROW(1, vfmaq_laneq_f32, a03, 1);
     DL_NEON_ROW(2, vfmaq_laneq_f32, a03, 2);

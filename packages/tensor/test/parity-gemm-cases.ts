@@ -62,6 +62,9 @@ gemmCase(200, 200, 128);
 // K > KC with a narrow B: the blocked GEMM packs every K slice at once (gemm-blocked.h, "narrow B").
 gemmCase(97, 700, 100, { beta: 0.5 });
 gemmCase(50, 600, 40, { bDtype: "bf16", transA: true, transB: true });
+// Narrow B with A read in place (no A packing): partial tiles at both edges, alpha, a transposed 16-bit B.
+gemmCase(61, 1000, 77, { alpha: 0.5 });
+gemmCase(13, 520, 250, { transB: true, bDtype: "f16" });
 
 function batchedCase(batch: number, m: number, k: number, n: number, transB: boolean, bDtype: "f32" | "bf16"): void {
   const inputs = memo(() => {
