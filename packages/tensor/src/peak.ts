@@ -1,4 +1,5 @@
 import { type IsaPath, loadNativeAddon } from "./native-addon.ts";
+import { hostNeonCore } from "./neon-peak.ts";
 
 /** The f32 GEMM peak an ISA path can reach on this machine: threads × measured clock × FLOP/cycle/core. */
 export interface IsaPeak {
@@ -16,9 +17,16 @@ export interface IsaPeak {
 export function isaPeak(path: IsaPath, threads: number): IsaPeak | null {
   const addon = loadNativeAddon().addon;
   if (!addon?.peak) return null;
-  const { flopsPerCycle, clockGhz } = addon.peak(path);
+  const measured = addon.peak(path);
+  const { clockGhz } = measured;
   if (!(clockGhz > 0)) return null;
+  // The add-on knows x86 cores from CPUID; arm64 cores are looked up by name (neon-peak.ts).
+  const neon = path === "neon" ? hostNeonCore() : undefined;
+  const flopsPerCycle = neon?.flopsPerCycle ?? measured.flopsPerCycle;
   const gflops = threads * clockGhz * flopsPerCycle;
-  const source = `${threads} threads × ${clockGhz.toFixed(2)} GHz (measured) × ${flopsPerCycle} f32 FLOP/cycle (${path})`;
+  const perCycle = neon
+    ? `${flopsPerCycle} f32 FLOP/cycle (neon, ${neon.name}${neon.estimate ? ": estimate" : ""}; ${neon.source})`
+    : `${flopsPerCycle} f32 FLOP/cycle (${path})`;
+  const source = `${threads} threads × ${clockGhz.toFixed(2)} GHz (measured) × ${perCycle}`;
   return { path, threads, flopsPerCycle, clockGhz, gflops, source };
 }
