@@ -132,25 +132,33 @@ export function forwardBackward(
   const B = rows;
 
   // Inputs in training space and their total variance around the batch mean.
+  // The O(batch·dIn) passes here are fused where the values allow it (same arithmetic, same order: results are
+  // unchanged): they run on one thread while the native kernels use all of them.
   const xs = sc.xs;
+  const xc = sc.xc;
   const scale = state.inputScale;
-  for (let i = 0; i < B * d; i++) xs[i] = x[i]! * scale;
   const mean = new Float64Array(d);
-  for (let b = 0; b < B; b++) for (let i = 0; i < d; i++) mean[i]! += xs[b * d + i]!;
+  for (let b = 0; b < B; b++) {
+    const o = b * d;
+    for (let i = 0; i < d; i++) {
+      xs[o + i] = x[o + i]! * scale;
+      mean[i]! += xs[o + i]!;
+    }
+  }
   for (let i = 0; i < d; i++) mean[i]! /= B;
   let totalVar = 0;
   const tokVar = new Float64Array(B);
   for (let b = 0; b < B; b++) {
+    const o = b * d;
     let s = 0;
     for (let i = 0; i < d; i++) {
-      const t = xs[b * d + i]! - mean[i]!;
+      const t = xs[o + i]! - mean[i]!;
       s += t * t;
+      xc[o + i] = xs[o + i]! - p.bDec[i]!;
     }
     tokVar[b] = s;
     totalVar += s;
   }
-  const xc = sc.xc;
-  for (let b = 0; b < B; b++) for (let i = 0; i < d; i++) xc[b * d + i] = xs[b * d + i]! - p.bDec[i]!;
 
   // Dead latents as of the start of the step (sparsify's order).
   let numDead = 0;
@@ -188,44 +196,52 @@ export function forwardBackward(
   const auxIdx = i32([B, kAux], sc.auxIdx.subarray(0, B * kAux)),
     auxVal = f32([B, kAux], sc.auxVal.subarray(0, B * kAux));
 
-  // Sparse decode, residual e = x − x̂, FVU.
+  // Sparse decode, residual e = x − x̂ (starting from xc = x − bDec), FVU.
   const e = sc.e;
-  for (let b = 0; b < B; b++) for (let i = 0; i < d; i++) e[b * d + i] = xs[b * d + i]! - p.bDec[i]!;
+  e.set(xc.subarray(0, B * d));
   const eT = f32([B, d], e.subarray(0, B * d));
   sparseDecode(eT, topIdx, topVal, wDecT, -1);
   let sumE2 = 0,
     evSum = 0,
     active = 0;
   for (let c = 0; c < B * k; c++) if (sc.topVal[c]! > 0) active++;
+  // AuxK: dead latents predict the residual, r = ê − e (r starts as −e, filled in the FVU pass).
+  const rAux = sc.r;
+  const rT = f32([B, d], rAux.subarray(0, B * d));
   for (let b = 0; b < B; b++) {
     const o = b * d;
     let s = 0;
     for (let i = 0; i < d; i++) s += e[o + i]! * e[o + i]!;
+    if (kAux > 0) for (let i = 0; i < d; i++) rAux[o + i] = -e[o + i]!;
     sumE2 += s;
     evSum += tokVar[b]! > 0 ? 1 - s / tokVar[b]! : 0;
   }
 
-  // AuxK: dead latents predict the residual, r = ê − e.
-  const rAux = sc.r;
-  const rT = f32([B, d], rAux.subarray(0, B * d));
+  // Backward. dL/dx̂ = −2e/TV (stored into e), dL/dê = 2·coef·s·r/TV (stored into r, in the pass that sums r²).
+  const gE = -2 / totalVar;
+  const gR = (2 * cfg.auxkCoef * auxScale) / totalVar;
   let sumR2 = 0;
   if (kAux > 0) {
-    for (let i = 0; i < B * d; i++) rAux[i] = -e[i]!;
     sparseDecode(rT, auxIdx, auxVal, wDecT, 1);
-    for (let i = 0; i < B * d; i++) sumR2 += rAux[i]! * rAux[i]!;
+    for (let i = 0; i < B * d; i++) {
+      const r = rAux[i]!;
+      sumR2 += r * r;
+      rAux[i] = r * gR;
+    }
   }
   const fvu = sumE2 / totalVar;
   const auxkLoss = kAux > 0 ? (auxScale * sumR2) / totalVar : 0;
   const loss = fvu + cfg.auxkCoef * auxkLoss;
 
-  // Backward. dL/dx̂ = −2e/TV (stored into e), dL/dê = 2·coef·s·r/TV (stored into r).
-  const gE = -2 / totalVar;
-  for (let i = 0; i < B * d; i++) e[i] = e[i]! * gE;
-  const gR = (2 * cfg.auxkCoef * auxScale) / totalVar;
-  if (kAux > 0) for (let i = 0; i < B * d; i++) rAux[i] = rAux[i]! * gR;
   const { gWEnc, gWDec, gBEnc, gBDec, touched } = sc;
   gBDec.fill(0);
-  for (let b = 0; b < B; b++) for (let i = 0; i < d; i++) gBDec[i]! += e[b * d + i]!;
+  for (let b = 0; b < B; b++) {
+    const o = b * d;
+    for (let i = 0; i < d; i++) {
+      e[o + i] = e[o + i]! * gE;
+      gBDec[i]! += e[o + i]!;
+    }
+  }
   const grads = { table: f32([S, d], gWDec), encoder: f32([S, d], gWEnc), bias: f32([S], gBEnc), touched };
   const xcT = f32([B, d], xc.subarray(0, B * d));
   sparseCodesBackward(topIdx, topVal, eT, xcT, wDecT, grads);
