@@ -73,8 +73,8 @@ const char *dl_gemm_impl(void) {
 
 /* f32 elements per widened B tile (8 MB): large enough that each sgemm call runs near peak. */
 #define DL_TILE_ELEMS ((size_t)2 << 20)
-/* Up to this many rows of A (decode steps), a 16-bit B — or any B in the portable build — is streamed
- * once through direct kernels threaded over N, instead of being widened or packed first. */
+/* Up to this many rows of A (decode steps), B is streamed once through direct kernels threaded over N, instead of
+ * being widened or packed first. */
 #define DL_SMALL_M 4
 
 int dl_gemm_set_impl(const char *name) {
@@ -259,7 +259,10 @@ void dl_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha
   impl_from_env();
   if (m == 0 || n == 0) return;
   if (k == 0) { scale_c(m, n, beta, c, ldc); return; }
-  if (m <= DL_SMALL_M && (b_dtype != DL_F32 || !use_blas)) {
+  /* Up to DL_SMALL_M rows, every GEMM (f32 B and BLAS builds included) takes the direct kernels: each row of C is
+   * computed by the same loops in the same order whatever the other rows are, so row r of an m-row call equals the
+   * 1-row call bit for bit (batch invariance for decoding; test/small-m-invariance.test.ts). */
+  if (m <= DL_SMALL_M) {
     small_m_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, b_dtype, ldb, beta, c, ldc);
     return;
   }
