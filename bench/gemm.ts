@@ -6,10 +6,12 @@
  * library loads) to its kernels for that ISA: SkylakeX (AVX-512), Haswell (AVX2+FMA), Nehalem (SSE). OpenBLAS is the
  * add-on's linked BLAS (DIFFLENS_GEMM=blas) and numpy's (Debian python3-numpy), both in the child's environment; each
  * reports the core it chose. In each pair ours, OpenBLAS and numpy run one timed GEMM each, the order flipped every
- * pair; ≥ 5 pairs per shape; medians of per-pair ratios. numpy runs in one long-lived /usr/bin/python3 fed over
- * stdin, so its start-up is never timed. Shapes (M×K×N): 4096×2048×16384 (the headline), 4096×1024×32768 (SAE
- * encoder), and attention-like 2048×64×2048 (Q·Kᵀ, head dim 64 as K) and 2048×2048×128 (weights·V, head dim 128 as
- * N); then B in bf16 at the first two (ours widens in packing, OpenBLAS path widens per tile).
+ * pair; ≥ 5 pairs per shape, more for short shapes (up to ~1.5 s of timed calls, ≤ 101 pairs); medians of per-pair
+ * ratios. OpenBLAS's idle workers spin only ~20 µs after a call here (OPENBLAS_THREAD_TIMEOUT, set by the add-on's
+ * loader and inherited by numpy), so no timed call shares the cores with the previous call's spinning threads. numpy
+ * runs in one long-lived /usr/bin/python3 fed over stdin, so its start-up is never timed. Shapes (M×K×N):
+ * 4096×2048×16384 (the headline), 4096×1024×32768 (SAE encoder), and attention-like 2048×64×2048 (Q·Kᵀ, head dim 64
+ * as K) and 2048×2048×128 (weights·V, head dim 128 as N); then B in bf16 at the first two (ours widens in packing, OpenBLAS path widens per tile).
  * The peak of each path is threads × clock measured now × the path's FLOP/cycle (packages/tensor/src/peak.ts).
  * Lines: gemm_ratio_vs_openblas_same_isa{isa,dtype,shape}=…, gemm_ratio_vs_numpy{isa,shape}=…,
  * gemm_gflops{isa,dtype,shape}=…, gemm_peak_fraction{isa,shape}=…; last, gemm_ratio_vs_numpy=… for the best path.
@@ -35,6 +37,14 @@ import {
 
 const NUMPY_FLOOR_GFLOPS = 20;
 const PAIRS = Math.max(5, Number(process.env.DIFFLENS_BENCH_PAIRS ?? 5));
+/** Short shapes (the attention-like ones run 2–15 ms) get more pairs, up to this many seconds of timed work each. */
+const SECONDS_PER_SHAPE = 1.5;
+const MAX_PAIRS = 101;
+/** Pairs for a shape whose one call takes `seconds`, `calls` timed calls per pair: odd, so the median is a pair. */
+const pairsFor = (seconds: number, calls: number): number => {
+  const fit = Math.floor(SECONDS_PER_SHAPE / (calls * seconds));
+  return Math.min(MAX_PAIRS, Math.max(PAIRS, fit)) | 1;
+};
 const THREADS = Number(process.env.DIFFLENS_BENCH_THREADS ?? 2);
 const SHAPES: [number, number, number][] = [
   [4096, 2048, 16384],
@@ -179,13 +189,13 @@ async function benchPath(path: IsaPath): Promise<number> {
     const c = zeros([m, n]);
     timeGemm("portable", a, b, c); // warm-up, and a check that the forced path computes the right thing
     spotCheck(a.data, (p, j) => b.data[p * n + j]!, c.data, [m, k, n]);
-    timeGemm("blas", a, b, c);
+    const pairs = pairsFor(Math.max(timeGemm("blas", a, b, c), timeGemm("portable", a, b, c)), 3);
     const ours: number[] = [],
       blas: number[] = [],
       numpy: number[] = [],
       vsBlas: number[] = [],
       vsNumpy: number[] = [];
-    for (let p = 0; p < PAIRS; p++) {
+    for (let p = 0; p < pairs; p++) {
       let o: number, x: number, q: number;
       if (p % 2 === 0) {
         o = timeGemm("portable", a, b, c);
@@ -202,7 +212,7 @@ async function benchPath(path: IsaPath): Promise<number> {
       vsBlas.push(x / o);
       vsNumpy.push(q / o);
     }
-    const fmt = (xs: number[]) => xs.map((g) => g.toFixed(1)).join(", ");
+    const fmt = (xs: number[]) => (xs.length > 9 ? `${xs.length} pairs` : xs.map((g) => g.toFixed(1)).join(", "));
     console.log(
       `[${path}] ${shape} f32: ours ${median(ours).toFixed(1)} GFLOP/s (${fmt(ours)}), OpenBLAS ${median(blas).toFixed(1)} (${fmt(blas)}), numpy ${median(numpy).toFixed(1)} (${fmt(numpy)})`,
     );
@@ -233,11 +243,11 @@ async function benchPath(path: IsaPath): Promise<number> {
       return f32[0]!;
     };
     spotCheck(a.data, bf16At, c.data, [m, k, n]);
-    timeGemm("blas", a, b16, c);
+    const pairs = pairsFor(Math.max(timeGemm("blas", a, b16, c), timeGemm("portable", a, b16, c)), 2);
     const ours: number[] = [],
       blas: number[] = [],
       vsBlas: number[] = [];
-    for (let p = 0; p < PAIRS; p++) {
+    for (let p = 0; p < pairs; p++) {
       const first = p % 2 === 0 ? "portable" : "blas";
       const t1 = timeGemm(first, a, b16, c);
       const t2 = timeGemm(first === "portable" ? "blas" : "portable", a, b16, c);

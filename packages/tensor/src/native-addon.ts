@@ -137,6 +137,8 @@ export const NATIVE_ADDON_PATH = fileURLToPath(new URL("../build/Release/difflen
 const BUILD_SCRIPT = fileURLToPath(new URL("../scripts/build-native.mjs", import.meta.url));
 
 let loaded: { addon: NativeAddon | null; reason?: string } | undefined;
+/** log2 of OpenBLAS's spin-wait in timestamp ticks (OpenBLAS clamps it to 4–30; its default is 28). */
+export const OPENBLAS_THREAD_TIMEOUT_LOG2 = "16";
 
 /**
  * Load the add-on once (lazily, on first need). Set DIFFLENS_NO_NATIVE=1 to pretend it is absent.
@@ -151,6 +153,11 @@ export function loadNativeAddon(): { addon: NativeAddon | null; reason?: string 
     loaded = { addon: null, reason: `add-on not built (${NATIVE_ADDON_PATH} missing; ${fix})` };
   } else {
     try {
+      // OpenBLAS's idle workers spin for 2^28 timestamp ticks (~0.1 s) after each call, holding cores the kernels
+      // that follow need (our pool: top-k, sparse decode, Adam; an SAE step interleaves them with the encoder GEMM).
+      // 2^16 ticks (~20 µs) still covers back-to-back BLAS calls. OpenBLAS reads this once, when the add-on (which
+      // links it) loads; a value the user set wins.
+      process.env.OPENBLAS_THREAD_TIMEOUT ??= OPENBLAS_THREAD_TIMEOUT_LOG2;
       const require = createRequire(import.meta.url);
       loaded = { addon: require(NATIVE_ADDON_PATH) as NativeAddon };
     } catch (error) {
