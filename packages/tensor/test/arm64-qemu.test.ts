@@ -80,6 +80,6 @@ describe.skipIf(skipReason !== "")(
         expect(r.err, `${r.path} ${r.name}: relative error ${r.err} > ${r.tol}`).toBeLessThanOrEqual(r.tol);
       expect(runs.map((r) => `${r.path} ${r.name}`)).toEqual(cases.flatMap((c) => [`neon ${c}`, `baseline ${c}`]));
       expect(run.status, run.stderr).toBe(0);
-    }, 20_000);
+    }, 90_000); // ~6 s alone; emulation slows ~3× when the shared machine is busy (the run itself stops at 60 s)
   },
 );
