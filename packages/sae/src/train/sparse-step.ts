@@ -48,6 +48,8 @@ export interface StepStats {
 
 /** Rows per encoder GEMM: bounds the [rows, dSae] pre-activation buffer. */
 const CHUNK_ROWS = 512;
+/** Decoder rows per block of the update (4 arrays × 512 rows × dIn 1024 × 4 B = 8 MB: stays in a shared L3). */
+const DECODER_BLOCK_ROWS = 512;
 /** sparsify's decoder normalisation: w / (‖w‖ + ε_f32). */
 const F32_EPS = 1.1920928955078125e-7;
 
@@ -259,18 +261,24 @@ export function applyUpdate(state: TrainState, cfg: SaeTrainConfig, sc: StepScra
     v = state.adamV;
   const { gWEnc, gWDec, gBEnc, gBDec, touched } = sc;
   const mat = (data: Float32Array): Tensor<"f32"> => f32([S, d], data);
-  // Remove the gradient component parallel to each (unit) decoder row.
-  projectOutRows(mat(gWDec), mat(p.wDec), touched);
-
-  // Adam (dense, as torch: untouched rows still decay their moments and move), then unit-norm decoder rows.
   const t = state.adamT + 1;
   const lr = lrAt(cfg, state.step + 1);
   const h: AdamHyperparameters = { lr, beta1: cfg.adamBeta1, beta2: cfg.adamBeta2, eps: cfg.adamEps, t };
+  // Adam (dense, as torch: untouched rows still decay their moments and move).
   adamUpdate(mat(p.wEnc), mat(gWEnc), mat(m.wEnc), mat(v.wEnc), h, { rowMask: touched, clearGrad: true });
-  adamUpdate(mat(p.wDec), mat(gWDec), mat(m.wDec), mat(v.wDec), h, { rowMask: touched, clearGrad: true });
+  // Decoder, one block of rows at a time so the three passes over a block share the cache (each is per row, so the
+  // result is the same as three passes over the whole matrix): remove the gradient component parallel to each
+  // (unit) row, Adam, then unit-norm rows.
+  for (let r0 = 0; r0 < S; r0 += DECODER_BLOCK_ROWS) {
+    const rows = Math.min(DECODER_BLOCK_ROWS, S - r0);
+    const block = (data: Float32Array): Tensor<"f32"> => f32([rows, d], data.subarray(r0 * d, (r0 + rows) * d));
+    const mask = touched.subarray(r0, r0 + rows);
+    projectOutRows(block(gWDec), block(p.wDec), mask);
+    adamUpdate(block(p.wDec), block(gWDec), block(m.wDec), block(v.wDec), h, { rowMask: mask, clearGrad: true });
+    normalizeRows(block(p.wDec), F32_EPS);
+  }
   adamUpdate(f32([S], p.bEnc), f32([S], gBEnc), f32([S], m.bEnc), f32([S], v.bEnc), h);
   adamUpdate(f32([d], p.bDec), f32([d], gBDec), f32([d], m.bDec), f32([d], v.bDec), h);
-  normalizeRows(mat(p.wDec), F32_EPS);
   gBEnc.fill(0);
   touched.fill(0);
   state.adamT = t;
