@@ -169,25 +169,52 @@ static void axpy_f32(float *restrict y, float s, const float *restrict x, size_t
   for (size_t i = 0; i < n; i++) y[i] += s * x[i];
 }
 
-/* Columns [begin, end) of C for B stored [K, N]: C[i, cols] = beta·C + Σ_p alpha·A[i,p]·B[p, cols]. */
+/* Four axpy steps at once, y += s0·x0; y += s1·x1; … in that order per element (the same roundings as four axpy_f32
+ * calls), so C is loaded and stored once per four rows of B. */
+DL_MULTIVERSION
+static void axpy4_f32(float *restrict y, const float *restrict s, const float *restrict x0, const float *restrict x1,
+                      const float *restrict x2, const float *restrict x3, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    float v = y[i];
+    v += s[0] * x0[i];
+    v += s[1] * x1[i];
+    v += s[2] * x2[i];
+    v += s[3] * x3[i];
+    y[i] = v;
+  }
+}
+
+/* Columns [begin, end) of C for B stored [K, N]: C[i, cols] = beta·C + Σ_p alpha·A[i,p]·B[p, cols], p in order. */
 static void small_m_cols_range(void *p, size_t begin, size_t end) {
   const small_m_job *j = p;
   const size_t w = end - begin;
-  float *buf = j->b_dtype == DL_F32 ? NULL : malloc(w * sizeof(float));
+  float *buf = j->b_dtype == DL_F32 ? NULL : malloc(4 * w * sizeof(float));
   if (!buf && j->b_dtype != DL_F32) abort();
   for (size_t i = 0; i < j->m; i++) {
     float *crow = j->c + i * j->ldc + begin;
     for (size_t c = 0; c < w; c++) crow[c] = j->beta == 0.0f ? 0.0f : j->beta * crow[c];
   }
-  for (size_t q = 0; q < j->k; q++) {
-    const float *brow;
-    if (j->b_dtype == DL_F32) {
-      brow = (const float *)j->b + q * j->ldb + begin;
-    } else {
-      dl_widen((const uint16_t *)j->b + q * j->ldb + begin, j->b_dtype, buf, w);
-      brow = buf;
+  const float *brow[4];
+  size_t q = 0;
+  for (; q < j->k; q += 4) {
+    const size_t steps = j->k - q < 4 ? j->k - q : 4;
+    for (size_t t = 0; t < steps; t++) {
+      if (j->b_dtype == DL_F32) {
+        brow[t] = (const float *)j->b + (q + t) * j->ldb + begin;
+      } else {
+        dl_widen((const uint16_t *)j->b + (q + t) * j->ldb + begin, j->b_dtype, buf + t * w, w);
+        brow[t] = buf + t * w;
+      }
     }
-    for (size_t i = 0; i < j->m; i++) axpy_f32(j->c + i * j->ldc + begin, j->alpha * j->a[i * j->k + q], brow, w);
+    for (size_t i = 0; i < j->m; i++) {
+      const float *ai = j->a + i * j->k + q;
+      if (steps == 4) {
+        const float s[4] = {j->alpha * ai[0], j->alpha * ai[1], j->alpha * ai[2], j->alpha * ai[3]};
+        axpy4_f32(j->c + i * j->ldc + begin, s, brow[0], brow[1], brow[2], brow[3], w);
+      } else {
+        for (size_t t = 0; t < steps; t++) axpy_f32(j->c + i * j->ldc + begin, j->alpha * ai[t], brow[t], w);
+      }
+    }
   }
   free(buf);
 }
@@ -200,7 +227,7 @@ static void small_m_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
     for (size_t p = 0; p < k; p++) ac[i * k + p] = trans_a ? a[p * lda + i] : a[i * lda + p];
   small_m_job job = {m, k, alpha, beta, ac, b, b_dtype, ldb, c, ldc};
   if (trans_b) dl_parallel_for(n, 64, small_m_range, &job);
-  else dl_parallel_for(n, 1024, small_m_cols_range, &job);
+  else dl_parallel_for(n, 256, small_m_cols_range, &job); /* ≥ 1 KB of each B row per thread and step */
   free(ac);
 }
 
