@@ -14,7 +14,7 @@
 /* GCC splits gemm-blocked.h's 16-float vector type through the stack on AVX2, so this path spells the 6 × 16
  * register tile out in intrinsics: per k step, two B loads, six broadcasts of A, twelve FMAs. */
 #define DL_OWN_MICRO_KERNEL
-static inline void micro_kernel(const float *a, size_t si, size_t sp, const float *b, size_t kc, float acc[MR][NR]) {
+static inline __attribute__((always_inline)) void micro_kernel(const float *a, size_t si, size_t sp, const float *b, size_t kc, float acc[MR][NR]) {
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #pragma GCC unroll 4

@@ -36,7 +36,7 @@
       _mm512_mask_storeu_ps(crow, mlo, lo), _mm512_mask_storeu_ps(crow + 16, mhi, hi);              \
     }                                                                                               \
   }
-static inline void tile_kernel(const float *a, size_t si, size_t sp, const float *b, size_t kc, float *c, size_t ldc,
+static inline __attribute__((always_inline)) void tile_kernel(const float *a, size_t si, size_t sp, const float *b, size_t kc, float *c, size_t ldc,
                                size_t rows, size_t cols, float alpha, float keep, int overwrite) {
   __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;

@@ -119,7 +119,7 @@ typedef float v16 __attribute__((vector_size(64), aligned(4)));
 /* Micro-kernels read A element (i, q) at a[i·si + q·sp]: packed strips (si = 1, sp = MR) or A in place. */
 #ifndef DL_OWN_MICRO_KERNEL
 /* acc = Σ_q a[q][0..MR) ⊗ b[q][0..NR) over kc packed steps. */
-static inline void micro_kernel(const float *a, size_t si, size_t sp, const float *b, size_t kc, float acc[MR][NR]) {
+static inline __attribute__((always_inline)) void micro_kernel(const float *a, size_t si, size_t sp, const float *b, size_t kc, float acc[MR][NR]) {
   v16 sum[MR];
   for (int i = 0; i < MR; i++) sum[i] = (v16){0};
   for (size_t q = 0; q < kc; q++) {
@@ -132,7 +132,7 @@ static inline void micro_kernel(const float *a, size_t si, size_t sp, const floa
 
 #ifndef DL_OWN_TILE_KERNEL
 /* C[rows × cols] = alpha · (A strip · B strip) + keep · C; C is not read when overwrite. */
-static inline void tile_kernel(const float *a, size_t si, size_t sp, const float *b, size_t kc, float *c, size_t ldc,
+static inline __attribute__((always_inline)) void tile_kernel(const float *a, size_t si, size_t sp, const float *b, size_t kc, float *c, size_t ldc,
                                size_t rows, size_t cols, float alpha, float keep, int overwrite) {
   float acc[MR][NR];
   micro_kernel(a, si, sp, b, kc, acc);
