@@ -1,0 +1,62 @@
+import type { TopLevelSpec } from "vega-lite";
+import type { ScatterResponse } from "../../../src/api/diffing-types.ts";
+import { chartConfig, SERIES_COLORS, THRESHOLD_COLOR } from "./theme.ts";
+
+/** Labels are drawn for the latents with stored contexts only while they stay readable. */
+export const MAX_SCATTER_LABELS = 40;
+
+/**
+ * The two-stage scatter: one symbol per latent (x = cos(D, DF), y = cos(M, MF)), the threshold rules, labels on the
+ * latents with contexts, and an interval selection bound to the scales (drag to pan, wheel to zoom).
+ */
+export function scatterSpec(scatter: ScatterResponse): TopLevelSpec {
+  const labelled = scatter.points.filter((p) => p.hasContexts).length;
+  const values = scatter.points.map((p) => ({ ...p, group: p.hasContexts ? "with contexts" : "other" }));
+  const axis = (title: string) => ({ type: "quantitative" as const, title, scale: { zero: false, nice: false } });
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    config: chartConfig(),
+    width: "container",
+    height: 420,
+    autosize: { type: "fit-x", contains: "padding" },
+    data: { values },
+    layer: [
+      { mark: { type: "rule", color: THRESHOLD_COLOR, strokeDash: [5, 4] }, encoding: { x: { datum: scatter.threshold } } },
+      { mark: { type: "rule", color: THRESHOLD_COLOR, strokeDash: [5, 4] }, encoding: { y: { datum: scatter.threshold } } },
+      {
+        params: [{ name: "zoom", select: "interval", bind: "scales" }],
+        mark: { type: "point", filled: true, size: 64, opacity: 0.85, cursor: "pointer" },
+        encoding: {
+          x: { field: "x", ...axis(scatter.xTitle) },
+          y: { field: "y", ...axis(scatter.yTitle) },
+          color: {
+            field: "group",
+            type: "nominal",
+            scale: { domain: ["with contexts", "other"], range: [SERIES_COLORS[1]!, SERIES_COLORS[0]!] },
+            legend: null,
+          },
+          shape: { field: "group", type: "nominal", scale: { domain: ["with contexts", "other"], range: ["diamond", "circle"] }, legend: null },
+          tooltip: [
+            { field: "latent", type: "quantitative", title: "latent" },
+            { field: "rank", type: "quantitative", title: "rank" },
+            { field: "x", type: "quantitative", title: scatter.xTitle, format: ".4f" },
+            { field: "y", type: "quantitative", title: scatter.yTitle, format: ".4f" },
+          ],
+        },
+      },
+      ...(labelled > 0 && labelled <= MAX_SCATTER_LABELS
+        ? [
+            {
+              transform: [{ filter: "datum.hasContexts" }],
+              mark: { type: "text" as const, dx: 7, align: "left" as const, fontSize: 10, color: "#222222", cursor: "pointer" },
+              encoding: {
+                x: { field: "x", type: "quantitative" as const },
+                y: { field: "y", type: "quantitative" as const },
+                text: { field: "latent", type: "nominal" as const },
+              },
+            },
+          ]
+        : []),
+    ],
+  } as TopLevelSpec;
+}

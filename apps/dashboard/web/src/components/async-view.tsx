@@ -1,0 +1,16 @@
+import type { ComponentChildren } from "preact";
+import type { AsyncState } from "../data/use-async.ts";
+import { ErrorPanels } from "./error-panels.tsx";
+
+/** Loading text, the API failure as an error panel, or the loaded content. */
+export function AsyncView<T>(props: { state: AsyncState<T>; request: string; children: (value: T) => ComponentChildren }) {
+  const { state } = props;
+  if (state.status === "loading")
+    return (
+      <p class="loading" aria-live="polite">
+        Loading…
+      </p>
+    );
+  if (state.status === "error") return <ErrorPanels errors={[state.error.toPanel(props.request)]} />;
+  return <>{props.children(state.value)}</>;
+}
