@@ -8,15 +8,17 @@
  * reader never sees half an export.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { checkOutputOutside, writeFolderAtomic } from "@difflens/common";
 import type { ScatterPoint } from "../api/diffing-types.ts";
 import type { ErrorPanel, RunListResponse } from "../api/run-types.ts";
-import { type RouteName, STATIC_GLOBAL, staticDataKey } from "../api/routes.ts";
+import { GENERATIONS_PAGE_SIZE, type RouteName, STATIC_GLOBAL, staticDataKey } from "../api/routes.ts";
+import { DashboardError } from "../errors.ts";
 import { diffingRun } from "../runs/diffing-run.ts";
 import { diffingScatter } from "../runs/diffing-scatter.ts";
 import { discoverRuns } from "../runs/discover.ts";
 import type { DiscoveredRun } from "../runs/discovered-run.ts";
+import { featureExport } from "../runs/feature-export.ts";
 import { featurePage } from "../runs/feature-page.ts";
 import { readoutsGenerations, readoutsRun } from "../runs/readouts-run.ts";
 import { runSummary } from "../runs/run-summary.ts";
@@ -29,15 +31,12 @@ export interface StaticExportOptions {
   force?: boolean;
   /** Feature pages per diffing run: the top latents by the two-stage rank, in every stage present. Default 500. */
   maxFeatureLatents?: number;
-  /** Generations per readouts page file; the client asks with the same `limit`. Default 50. */
-  generationsPageSize?: number;
   /** The built web client (dist/web); default: build it when missing or stale. */
   webDir?: string;
   log?: (line: string) => void;
 }
 
 export const DEFAULT_MAX_FEATURE_LATENTS = 500;
-export const DEFAULT_GENERATIONS_PAGE_SIZE = 50;
 
 /** Writes the static export of every run under `root` to `outDir`; resolves to the count and size of its files. */
 export async function exportStatic(
@@ -53,11 +52,18 @@ export async function exportStatic(
     outDir,
     async (dir) => {
       const writer = new ExportWriter(dir);
-      const list: RunListResponse = { root: rootName(root), runs: runs.map(runSummary), live: false };
+      const list: RunListResponse = { root: basename(resolve(root)) || "/", runs: runs.map(runSummary), live: false };
       writer.data("runs", {}, list);
       for (const run of runs) {
-        if (run.kind === "diffing") await exportDiffingRun(writer, run, options, log);
-        else if (run.kind.startsWith("readouts-")) await exportReadoutsRun(writer, run, options);
+        // As the server's run route: diffing runs by their builder, every other kind by the readouts one. A run the
+        // builders cannot answer at all (the server's 422) is left out; its page then says it is not in the export.
+        try {
+          if (run.kind === "diffing") await exportDiffingRun(writer, run, options, log);
+          else await exportReadoutsRun(writer, run);
+        } catch (error) {
+          if (!(error instanceof DashboardError)) throw error;
+          log(`static export: ${run.id}: left out: ${error.message}`);
+        }
       }
       writer.text("index.html", indexHtml("static"));
       writer.count(copyAssets(webDir, join(dir, "assets")));
@@ -75,14 +81,14 @@ async function exportDiffingRun(
   log: (line: string) => void,
 ): Promise<void> {
   const page = await diffingRun(run);
-  for (const space of ["decoder", "encoder"] as const) {
-    writer.data("scatter", { run: run.id, space }, await diffingScatter(run, space));
-  }
+  const scatter = await diffingScatter(run, "decoder");
+  writer.data("scatter", { run: run.id, space: "decoder" }, scatter);
+  writer.data("scatter", { run: run.id, space: "encoder" }, await diffingScatter(run, "encoder"));
   for (const figure of page.figures) {
     for (const file of [figure.file, figure.png]) if (file) writer.count(await copyRunFile(run, file, writer.dir));
   }
   const stages = page.stages.filter((stage) => stage.checkpoint !== null).map((stage) => stage.stage);
-  const ranked = await rankedLatents(run, page.dSae ?? 0);
+  const ranked = rankedLatents(scatter.points, page.dSae ?? scatter.dSae);
   const max = options.maxFeatureLatents ?? DEFAULT_MAX_FEATURE_LATENTS;
   const latents = ranked.slice(0, max);
   if (latents.length < ranked.length) {
@@ -97,37 +103,33 @@ async function exportDiffingRun(
         log(`static export: ${run.id}: no feature page ${stage}/${latent}: ${(error as Error).message}`);
         return null;
       });
-      if (feature) writer.data("feature", { run: run.id, stage, latent }, feature);
+      if (feature === null) continue;
+      writer.data("feature", { run: run.id, stage, latent }, feature);
+      // The page's "Export (Neuronpedia JSON)" link downloads this in static mode.
+      writer.data("featureExport", { run: run.id, stage, latent }, await featureExport(run, stage, latent));
     }
   }
   writer.data("run", { run: run.id }, page);
 }
 
-/** Latent indices by the two-stage rank (1 first), falling back to index order when the scatter has no points. */
-async function rankedLatents(run: DiscoveredRun, dSae: number): Promise<number[]> {
-  const scatter = await diffingScatter(run, "decoder");
-  const points: ScatterPoint[] = [...scatter.points].sort((a, b) => a.rank - b.rank);
-  if (points.length > 0) return points.map((point) => point.latent);
-  return Array.from({ length: Math.max(dSae, scatter.dSae) }, (_, latent) => latent);
+/** Latent indices by the two-stage rank (1 first); index order when the scatter has no points (no compare/ yet). */
+function rankedLatents(points: readonly ScatterPoint[], dSae: number): number[] {
+  if (points.length === 0) return Array.from({ length: dSae }, (_, latent) => latent);
+  return [...points].sort((a, b) => a.rank - b.rank).map((point) => point.latent);
 }
 
-async function exportReadoutsRun(writer: ExportWriter, run: DiscoveredRun, options: StaticExportOptions) {
+async function exportReadoutsRun(writer: ExportWriter, run: DiscoveredRun): Promise<void> {
   const page = await readoutsRun(run);
   writer.data("run", { run: run.id }, page);
   for (const figure of page.figures) {
     for (const file of [figure.file, figure.png]) if (file) writer.count(await copyRunFile(run, file, writer.dir));
   }
+  // The pages the client asks for: the same `limit` and offsets as its pager (see GENERATIONS_PAGE_SIZE).
   const total = page.generations?.total ?? 0;
-  const limit = options.generationsPageSize ?? DEFAULT_GENERATIONS_PAGE_SIZE;
+  const limit = Math.max(page.generations?.items.length ?? 0, GENERATIONS_PAGE_SIZE);
   for (let offset = 0; offset < total; offset += limit) {
     writer.data("generations", { run: run.id, offset, limit }, await readoutsGenerations(run, offset, limit));
   }
-}
-
-/** The served folder's display name: its basename, never an absolute path. */
-function rootName(root: string): string {
-  const parts = root.replace(/[\\/]+$/, "").split(/[\\/]/);
-  return parts[parts.length - 1] || ".";
 }
 
 /** Writes the export's files (plain writes: the whole folder is renamed in atomically) and counts them. */

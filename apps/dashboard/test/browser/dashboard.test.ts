@@ -91,12 +91,17 @@ describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
     expect(await axeViolations(page)).toEqual([]);
   });
 
-  it("shows a focused token's value", async () => {
+  it("shows a focused token's value (not by colour alone)", async () => {
     const token = page.locator("[data-testid=token][tabindex='0']").first();
     await token.focus();
-    const value = Number(await token.getAttribute("data-value"));
-    const label = (await token.getAttribute("aria-label")) ?? "";
-    expect(label).toContain(value.toFixed(2));
+    const shown = await token.evaluate((element) => ({
+      tip: element.getAttribute("data-tip"),
+      label: element.getAttribute("aria-label"),
+      after: getComputedStyle(element, "::after").content,
+    }));
+    expect(shown.tip).toMatch(/\d/);
+    expect(shown.label).toContain(shown.tip);
+    expect(shown.after).toBe(JSON.stringify(shown.tip));
   });
 
   it("runs the live box and links each token's latents to their feature pages", async () => {
