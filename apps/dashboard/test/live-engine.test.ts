@@ -155,7 +155,7 @@ describe("live engine", () => {
       code: "NOT_FOUND",
       facts: { field: "stage" },
     });
-    expect((await code(engine.run(run, req({ stage: "S", text: "a ".repeat(3000) })))).code).toBe("BAD_REQUEST");
+    expect((await code(engine.run(run, req({ stage: "MF", text: "a ".repeat(3000) })))).code).toBe("BAD_REQUEST");
     expect(await code(engine.run(run, req({ stage: "S", text: "a", topK: 0 })))).toMatchObject({
       code: "BAD_REQUEST",
       facts: { field: "topK" },
