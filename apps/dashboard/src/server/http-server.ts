@@ -49,7 +49,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const registry = await RunRegistry.open(await rootFolder(options.root));
   const webDir = path.resolve(options.webDir ?? DEFAULT_WEB_DIR);
-  const liveRoute = new LiveRoute(registry, live);
+  const liveRoute = new LiveRoute(registry, live, log);
   const loopbackOnly = LOOPBACK_HOSTS.has(host);
   const context = { registry, live };
 

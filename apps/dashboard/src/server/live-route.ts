@@ -1,10 +1,9 @@
 /**
- * POST /api/live: a JSON body of at most 64 KiB, validated field by field (a LiveRequest, nothing else), run on the
- * live engine one request at a time (the model and SAE share the machine's cores; queued requests wait their turn).
+ * POST /api/live: a JSON body of at most 64 KiB holding a LiveRequest and nothing else, for a discovered diffing run,
+ * handed to the live engine (made on the first request; it checks the request and runs one at a time).
  */
 import type { IncomingMessage } from "node:http";
 import { rejectUnknownKeys } from "@difflens/common";
-import { STAGES } from "../api/diffing-types.ts";
 import type { LiveRequest, LiveResponse } from "../api/live-types.ts";
 import { DashboardError } from "../errors.ts";
 import { createLiveEngine, type LiveEngine } from "../live/live-engine.ts";
@@ -12,16 +11,14 @@ import { clip } from "./query.ts";
 import type { RunRegistry } from "./run-registry.ts";
 
 export const MAX_LIVE_BODY_BYTES = 64 * 1024;
-const MAX_TEXT_CHARS = 8000;
-export const MAX_TOP_K = 32;
 
 export class LiveRoute {
   #engine: LiveEngine | null = null;
-  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly registry: RunRegistry,
     private readonly enabled: boolean,
+    private readonly log: (line: string) => void,
   ) {}
 
   async handle(req: IncomingMessage): Promise<LiveResponse> {
@@ -46,12 +43,8 @@ export class LiveRoute {
         field: "run",
       });
     }
-    const job = this.#queue.then(() => {
-      this.#engine ??= createLiveEngine();
-      return this.#engine.run(run, request);
-    });
-    this.#queue = job.catch(() => undefined);
-    return job;
+    this.#engine ??= createLiveEngine({ log: this.log });
+    return this.#engine.run(run, request);
   }
 
   async close(): Promise<void> {
@@ -86,7 +79,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-/** A LiveRequest from the body's JSON, or BAD_REQUEST naming the field and what was expected. */
+/**
+ * The body as a LiveRequest: a JSON object with the LiveRequest keys only and a run id; the live engine checks the
+ * rest (stage, text or chat, topK) before it queues the request.
+ */
 export function parseLiveRequest(text: string): LiveRequest {
   let body: unknown;
   try {
@@ -100,41 +96,7 @@ export function parseLiveRequest(text: string): LiveRequest {
     throw bad(facts.field, message);
   });
   if (typeof b["run"] !== "string" || b["run"] === "") throw bad("run", "expected a run id (string)");
-  if (typeof b["stage"] !== "string" || !(STAGES as readonly string[]).includes(b["stage"])) {
-    throw bad("stage", `expected one of ${STAGES.join(", ")}`);
-  }
-  const request: { -readonly [K in keyof LiveRequest]: LiveRequest[K] } = {
-    run: b["run"],
-    stage: b["stage"] as LiveRequest["stage"],
-  };
-  if ((b["text"] === undefined) === (b["chat"] === undefined))
-    throw bad("text", "expected exactly one of text and chat");
-  if (b["text"] !== undefined) request.text = textField(b["text"], "text");
-  if (b["chat"] !== undefined) {
-    const chat = b["chat"];
-    if (chat === null || typeof chat !== "object" || Array.isArray(chat))
-      throw bad("chat", "expected { system, user }");
-    const c = chat as Record<string, unknown>;
-    rejectUnknownKeys(c, ["system", "user"], "chat", (message, facts) => {
-      throw bad(`chat.${facts.field}`, message);
-    });
-    const system = c["system"] === null || c["system"] === undefined ? null : textField(c["system"], "chat.system");
-    request.chat = { system, user: textField(c["user"], "chat.user") };
-  }
-  if (b["topK"] !== undefined) {
-    const k = b["topK"];
-    if (typeof k !== "number" || !Number.isInteger(k) || k < 1 || k > MAX_TOP_K)
-      throw bad("topK", `expected an integer 1–${MAX_TOP_K}`);
-    request.topK = k;
-  }
-  return request;
-}
-
-function textField(value: unknown, field: string): string {
-  if (typeof value !== "string") throw bad(field, "expected a string");
-  if (value.length > MAX_TEXT_CHARS)
-    throw bad(field, `expected at most ${MAX_TEXT_CHARS} characters, got ${value.length}`);
-  return value;
+  return b as unknown as LiveRequest;
 }
 
 function bad(field: string, message: string): DashboardError {
