@@ -8,7 +8,6 @@
  * norm and store that scale folded into their biases (cfg.json `difflens.normalization.folded`), so they take raw
  * activations — as the `features` command fed them — and scaling the inputs again here would be wrong.
  */
-import * as path from "node:path";
 import { chatTemplateFor, type OpenedModel, openModel } from "@difflens/app-kit";
 import { parseHookName } from "@difflens/runtime";
 import { loadSae, type Sae } from "@difflens/sae";
@@ -16,8 +15,8 @@ import { Tensor, toFloat32Array } from "@difflens/tensor";
 import type { LiveRequest, LiveResponse } from "../api/live-types.ts";
 import { DashboardError } from "../errors.ts";
 import type { DiscoveredRun } from "../runs/discovered-run.ts";
-import { checkLiveRequest } from "./live-request.ts";
-import { type LiveTarget, liveTarget } from "./live-target.ts";
+import { type CheckedLiveRequest, checkLiveRequest } from "./live-request.ts";
+import { type LiveTarget, liveTarget, shownPath } from "./live-target.ts";
 import { checkLength, liveTokenIds } from "./live-tokens.ts";
 import { LruCache } from "./lru-cache.ts";
 import { topLatents } from "./top-latents.ts";
@@ -48,25 +47,35 @@ export function createLiveEngine(options: LiveEngineOptions = {}): LiveEngine {
     return next;
   };
 
-  const modelOf = (target: LiveTarget) =>
+  const modelOf = (run: DiscoveredRun, target: LiveTarget) =>
     models.get(JSON.stringify([target.model.path, target.model.adapter]), async () => {
-      log(
-        `live: loading the ${target.side} model ${target.model.path}${target.model.adapter ? ` + LoRA ${target.model.adapter}` : ""}`,
-      );
-      return openModel(target.model);
+      const { path: folder, adapter } = target.model;
+      log(`live: loading the ${target.side} model ${folder}${adapter ? ` + LoRA ${adapter}` : ""}`);
+      try {
+        return await openModel(target.model);
+      } catch (error) {
+        const file = shownPath(run, adapter ?? folder);
+        const message = `the ${target.side} model ${file} could not be opened: ${(error as Error).message}`;
+        throw new DashboardError("LIVE_UNAVAILABLE", message, { file }, { cause: error });
+      }
     });
-  const saeOf = (target: LiveTarget) =>
+  const saeOf = (run: DiscoveredRun, target: LiveTarget) =>
     saes.get(target.checkpoint, async () => {
       log(`live: loading the SAE ${target.checkpoint}`);
-      return loadSae(target.checkpoint);
+      try {
+        return await loadSae(target.checkpoint);
+      } catch (error) {
+        const file = shownPath(run, target.checkpoint);
+        const message = `${file}: not a readable SAE checkpoint — ${(error as Error).message}`;
+        throw new DashboardError("RUN_FILE_INVALID", message, { file }, { cause: error });
+      }
     });
 
-  const runOne = async (run: DiscoveredRun, request: LiveRequest): Promise<LiveResponse> => {
+  const runOne = async (run: DiscoveredRun, checked: CheckedLiveRequest): Promise<LiveResponse> => {
     if (closed) throw new DashboardError("LIVE_UNAVAILABLE", "the live engine is closed");
-    const checked = checkLiveRequest(request);
     const target = await liveTarget(run, checked.stage);
-    const opened = await modelOf(target);
-    const sae = await saeOf(target);
+    const opened = await modelOf(run, target);
+    const sae = await saeOf(run, target);
     const { model, tokenizer } = opened;
     const width = hookWidth(model, target, sae, run);
     const t0 = performance.now();
@@ -87,7 +96,11 @@ export function createLiveEngine(options: LiveEngineOptions = {}): LiveEngine {
   };
 
   return {
-    run: (run, request) => oneAtATime(() => runOne(run, request)),
+    // A malformed request is refused at once, not after the running one.
+    run: async (run, request) => {
+      const checked = checkLiveRequest(request);
+      return oneAtATime(() => runOne(run, checked));
+    },
     close: () =>
       oneAtATime(async () => {
         closed = true;
@@ -107,8 +120,8 @@ function hookWidth(model: OpenedModel["model"], target: LiveTarget, sae: Sae, ru
   if (site.dims[1] !== "pos" || width !== sae.dIn)
     throw new DashboardError(
       "LIVE_UNAVAILABLE",
-      `${path.relative(run.dir, target.checkpoint)}: the SAE reads ${sae.dIn} values per token, the model's ${target.hook} has ${width}`,
-      { file: path.relative(run.dir, target.checkpoint), field: "d_in", expected: width, got: sae.dIn },
+      `${shownPath(run, target.checkpoint)}: the SAE reads ${sae.dIn} values per token, the model's ${target.hook} has ${width}`,
+      { file: shownPath(run, target.checkpoint), field: "d_in", expected: width, got: sae.dIn },
     );
   return width;
 }

@@ -109,7 +109,7 @@ function modelRefs(config: DiffingConfig, record: StageRecord, stageFile: string
 }
 
 function checkModelRef(run: DiscoveredRun, ref: ModelRef): void {
-  const shown = (p: string) => (path.isAbsolute(p) ? path.relative(run.dir, p) : p);
+  const shown = (p: string) => shownPath(run, p);
   try {
     resolveModelFolder(ref.path);
   } catch (error) {
@@ -125,4 +125,9 @@ function checkModelRef(run: DiscoveredRun, ref: ModelRef): void {
       file: shown(ref.adapter),
       expected: "a PEFT adapter folder (adapter_config.json)",
     });
+}
+
+/** A path as error panels show it: relative to the run folder (model folders outside it too: `../../toy-models/…`). */
+export function shownPath(run: Pick<DiscoveredRun, "dir">, p: string): string {
+  return path.isAbsolute(p) ? path.relative(run.dir, p) : p;
 }

@@ -5,6 +5,7 @@
  * which tokens the SAE was trained on: the others are not scored.
  */
 import {
+  ChatError,
   type ChatTemplate,
   parseSystemCondition,
   type SystemCondition,
@@ -34,12 +35,7 @@ export async function liveTokenIds(
   const ids =
     "text" in input
       ? (await tokenizer.encode(input.text, { addSpecialTokens: false, offsets: false })).ids
-      : (
-          await tokenizeChat(tokenizer, template, [{ role: "user", content: input.chat.user }], {
-            condition: systemCondition(input.chat.system),
-            addGenerationPrompt: true,
-          })
-        ).ids;
+      : await chatIds(input.chat, tokenizer, template);
   // The rules of @difflens/data's applyMaskRules, which the run's windows went through.
   const rules = maskRulesOf(mask, tokenizer);
   const excluded = new Set(rules.excludeIds);
@@ -47,6 +43,23 @@ export async function liveTokenIds(
   for (let i = 0; i < ids.length; i++) scored[i] = excluded.has(ids[i]!) ? 0 : 1;
   if (rules.excludeFirstPosition && ids.length > 0) scored[0] = 0;
   return { ids, scored };
+}
+
+/** One user turn under the system condition, with the generation prompt; a message the template refuses is BAD_REQUEST. */
+async function chatIds(
+  chat: { system: string | null; user: string },
+  tokenizer: Tokenizer,
+  template: ChatTemplate,
+): Promise<Int32Array> {
+  const messages = [{ role: "user", content: chat.user }];
+  try {
+    const options = { condition: systemCondition(chat.system), addGenerationPrompt: true };
+    return (await tokenizeChat(tokenizer, template, messages, options)).ids;
+  } catch (error) {
+    if (!(error instanceof ChatError)) throw error;
+    const message = `the chat template cannot render this chat: ${error.message}`;
+    throw new DashboardError("BAD_REQUEST", message, { field: "chat" }, { cause: error });
+  }
 }
 
 /**
