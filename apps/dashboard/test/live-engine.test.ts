@@ -194,6 +194,16 @@ describe("live engine", () => {
       const gone = await code(engine.run(broken, req({ stage: "MF", text: "a" })));
       const base = path.relative(RUN_DIR, toyFolders(RUN_DIR).base).split(path.sep).slice(-3).join("/");
       expect(gone).toMatchObject({ code: "LIVE_UNAVAILABLE", facts: { file: `no-toy-models-here/${base}` } });
+      // The real toy cache, but a hook the SAE was not trained on.
+      const cacheDir = path.resolve(RUN_DIR, (run.runJson!.config as { toy: { cacheDir: string } }).toy.cacheDir);
+      for (const hook of ["blocks.0.attn.hook_pattern", "blocks.9.hook_resid_pre"]) {
+        const wrongHook = { ...runJson, config: { ...runJson.config, hook, toy: { ...runJson.config.toy, cacheDir } } };
+        fs.writeFileSync(path.join(tmp, "run.json"), JSON.stringify(wrongHook));
+        expect(await code(engine.run(discovered(tmp), req({ stage: "MF", text: "a" })))).toMatchObject({
+          code: "LIVE_UNAVAILABLE",
+          facts: { file: "run.json", field: "config.hook" },
+        });
+      }
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

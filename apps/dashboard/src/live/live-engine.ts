@@ -8,7 +8,7 @@
  * norm and store that scale folded into their biases (cfg.json `difflens.normalization.folded`), so they take raw
  * activations — as the `features` command fed them — and scaling the inputs again here would be wrong.
  */
-import { chatTemplateFor, type OpenedModel, openModel } from "@difflens/app-kit";
+import { chatTemplateFor, hookWidth, type OpenedModel, openModel } from "@difflens/app-kit";
 import { parseHookName } from "@difflens/runtime";
 import { loadSae, type Sae } from "@difflens/sae";
 import { Tensor, toFloat32Array } from "@difflens/tensor";
@@ -77,7 +77,7 @@ export function createLiveEngine(options: LiveEngineOptions = {}): LiveEngine {
     const opened = await modelOf(run, target);
     const sae = await saeOf(run, target);
     const { model, tokenizer } = opened;
-    const width = hookWidth(model, target, sae, run);
+    const width = checkedHookWidth(model, target, sae, run);
     const t0 = performance.now();
     const template = "chat" in checked.input ? chatTemplateFor(target.chatModel) : opened.template;
     const { ids, scored } = await liveTokenIds(checked.input, tokenizer, template, target.mask);
@@ -111,17 +111,19 @@ export function createLiveEngine(options: LiveEngineOptions = {}): LiveEngine {
 }
 
 /** The hook's per-token width, which must be the SAE's input width. */
-function hookWidth(model: OpenedModel["model"], target: LiveTarget, sae: Sae, run: DiscoveredRun): number {
-  const site = parseHookName(target.hook, model.config).site;
-  const width = model
-    .hookShape(target.hook, 1, 1)
-    .slice(2)
-    .reduce((a, b) => a * b, 1);
-  if (site.dims[1] !== "pos" || width !== sae.dIn)
-    throw new DashboardError(
-      "LIVE_UNAVAILABLE",
-      `${shownPath(run, target.checkpoint)}: the SAE reads ${sae.dIn} values per token, the model's ${target.hook} has ${width}`,
-      { file: shownPath(run, target.checkpoint), field: "d_in", expected: width, got: sae.dIn },
-    );
+function checkedHookWidth(model: OpenedModel["model"], target: LiveTarget, sae: Sae, run: DiscoveredRun): number {
+  let width: number;
+  try {
+    if (parseHookName(target.hook, model.config).site.dims[1] !== "pos") throw new Error("not a per-token hook");
+    width = hookWidth(model.config, target.hook);
+  } catch (error) {
+    const message = `run.json: config.hook ${target.hook} is not a per-token hook of this model — ${(error as Error).message}`;
+    throw new DashboardError("LIVE_UNAVAILABLE", message, { file: "run.json", field: "config.hook" }, { cause: error });
+  }
+  if (width !== sae.dIn) {
+    const file = shownPath(run, target.checkpoint);
+    const message = `${file}: the SAE reads ${sae.dIn} values per token, the model's ${target.hook} has ${width}`;
+    throw new DashboardError("LIVE_UNAVAILABLE", message, { file, field: "d_in", expected: width, got: sae.dIn });
+  }
   return width;
 }
