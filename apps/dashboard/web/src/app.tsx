@@ -48,7 +48,7 @@ export function App() {
       </header>
       <main id="main" tabIndex={-1}>
         {route.page === "runs" ? (
-          <AsyncView state={runs} request="api/runs">
+          <AsyncView state={runs} request="api/runs" failedHeading="Runs">
             {(list) => <RunListPage list={list} />}
           </AsyncView>
         ) : route.page === "run" ? (

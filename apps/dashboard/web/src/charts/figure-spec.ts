@@ -10,8 +10,22 @@ const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 
 function base(fig: FigureData): Record<string, unknown> {
   const title: Record<string, unknown> = { text: fig.title ?? "" };
-  if (fig.subtitle) title.subtitle = fig.subtitle;
+  if (fig.subtitle) title.subtitle = wrapText(fig.subtitle, 90);
   return { $schema: SCHEMA, config: chartConfig(), title };
+}
+
+/** Splits a long line at spaces into lines of at most about `width` characters (vega titles do not wrap). */
+export function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  if (line !== "") lines.push(line);
+  return lines;
 }
 
 function distinct(rows: Row[], field: string): string[] {
@@ -138,7 +152,7 @@ function linesSpec(fig: FigureData): TopLevelSpec {
       {
         transform: [{ filter: "isValid(datum.lower) && isValid(datum.upper)" }],
         mark: { type: "area", opacity: 0.18 },
-        encoding: { x, y: { field: "lower", type: "quantitative" }, y2: { field: "upper" }, color: { ...color, legend: null } },
+        encoding: { x, y: { field: "lower", type: "quantitative" }, y2: { field: "upper" }, color },
       },
       {
         mark: { type: "line", point: true, strokeWidth: 2 },
@@ -186,7 +200,13 @@ function barsSpec(fig: FigureData): TopLevelSpec {
           ],
         },
       },
-      {
+      ...(fig.rows.some((r) => typeof r.err === "number" && r.err > 0) ? [errorBarsLayer(x, xOffset)] : []),
+    ],
+  } as TopLevelSpec;
+}
+
+function errorBarsLayer(x: object, xOffset: object) {
+  return {
         transform: [
           { filter: "isValid(datum.err) && datum.err > 0" },
           { calculate: "datum.value - datum.err", as: "lo" },
@@ -194,9 +214,7 @@ function barsSpec(fig: FigureData): TopLevelSpec {
         ],
         mark: { type: "rule", color: "#222222" },
         encoding: { x, xOffset, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } },
-      },
-    ],
-  } as TopLevelSpec;
+  };
 }
 
 function histogramSpec(fig: FigureData): TopLevelSpec {
@@ -206,11 +224,11 @@ function histogramSpec(fig: FigureData): TopLevelSpec {
     height: 240,
     autosize: { type: "fit-x", contains: "padding" },
     data: { values: fig.rows },
-    mark: { type: "rect", opacity: 0.75, stroke: "white", strokeWidth: 0.5 },
+    mark: { type: "rect", opacity: 0.6, stroke: "white", strokeWidth: 0.5 },
     encoding: {
       x: { field: "binStart", type: "quantitative", title: fig.xTitle, scale: { zero: false } },
       x2: { field: "binEnd" },
-      y: { field: "height", type: "quantitative", title: fig.yTitle ?? "count" },
+      y: { field: "height", type: "quantitative", title: fig.yTitle ?? "count", stack: null },
       color: seriesColor(fig.rows),
       tooltip: [
         { field: "series" },

@@ -6,13 +6,30 @@ import { chartConfig, SERIES_COLORS, THRESHOLD_COLOR } from "./theme.ts";
 export const MAX_SCATTER_LABELS = 40;
 
 /**
+ * The points' range with 6 % padding on each side. The view fits the points, not the threshold: cosines cluster near
+ * 1 and a domain down to the threshold would squash them into a corner; zooming out shows the threshold rules.
+ */
+export function paddedExtent(values: number[]): [number, number] {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return [0, 1];
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  const pad = (hi - lo || Math.abs(hi) || 1) * 0.06;
+  return [lo - pad, hi + pad];
+}
+
+/**
  * The two-stage scatter: one symbol per latent (x = cos(D, DF), y = cos(M, MF)), the threshold rules, labels on the
  * latents with contexts, and an interval selection bound to the scales (drag to pan, wheel to zoom).
  */
 export function scatterSpec(scatter: ScatterResponse): TopLevelSpec {
   const labelled = scatter.points.filter((p) => p.hasContexts).length;
   const values = scatter.points.map((p) => ({ ...p, group: p.hasContexts ? "with contexts" : "other" }));
-  const axis = (title: string) => ({ type: "quantitative" as const, title, scale: { zero: false, nice: false } });
+  const axis = (title: string, values: number[]) => ({
+    type: "quantitative" as const,
+    title,
+    scale: { zero: false, nice: false, domain: paddedExtent(values) },
+  });
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     config: chartConfig(),
@@ -21,14 +38,14 @@ export function scatterSpec(scatter: ScatterResponse): TopLevelSpec {
     autosize: { type: "fit-x", contains: "padding" },
     data: { values },
     layer: [
-      { mark: { type: "rule", color: THRESHOLD_COLOR, strokeDash: [5, 4] }, encoding: { x: { datum: scatter.threshold } } },
-      { mark: { type: "rule", color: THRESHOLD_COLOR, strokeDash: [5, 4] }, encoding: { y: { datum: scatter.threshold } } },
+      { mark: { type: "rule", color: THRESHOLD_COLOR, strokeDash: [5, 4], clip: true }, encoding: { x: { datum: scatter.threshold } } },
+      { mark: { type: "rule", color: THRESHOLD_COLOR, strokeDash: [5, 4], clip: true }, encoding: { y: { datum: scatter.threshold } } },
       {
         params: [{ name: "zoom", select: "interval", bind: "scales" }],
         mark: { type: "point", filled: true, size: 64, opacity: 0.85, cursor: "pointer" },
         encoding: {
-          x: { field: "x", ...axis(scatter.xTitle) },
-          y: { field: "y", ...axis(scatter.yTitle) },
+          x: { field: "x", ...axis(scatter.xTitle, scatter.points.map((p) => p.x)) },
+          y: { field: "y", ...axis(scatter.yTitle, scatter.points.map((p) => p.y)) },
           color: {
             field: "group",
             type: "nominal",

@@ -20,6 +20,8 @@ export function chartConfig(): Config {
   return {
     font: "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
     background: "white",
+    // The chart's wrapper carries the text alternative and hides the SVG from assistive technology.
+    aria: false,
     padding: 8,
     view: { stroke: null },
     title: { fontSize: 14, anchor: "start", color: TEXT_COLOR, subtitleColor: MUTED_COLOR, subtitleFontSize: 11 },

@@ -3,7 +3,13 @@ import type { AsyncState } from "../data/use-async.ts";
 import { ErrorPanels } from "./error-panels.tsx";
 
 /** Loading text, the API failure as an error panel, or the loaded content. */
-export function AsyncView<T>(props: { state: AsyncState<T>; request: string; children: (value: T) => ComponentChildren }) {
+export function AsyncView<T>(props: {
+  state: AsyncState<T>;
+  request: string;
+  /** A page-level view names the page in an h1 when it failed (every page keeps one h1). */
+  failedHeading?: string;
+  children: (value: T) => ComponentChildren;
+}) {
   const { state } = props;
   if (state.status === "loading")
     return (
@@ -11,6 +17,12 @@ export function AsyncView<T>(props: { state: AsyncState<T>; request: string; chi
         Loading…
       </p>
     );
-  if (state.status === "error") return <ErrorPanels errors={[state.error.toPanel(props.request)]} />;
+  if (state.status === "error")
+    return (
+      <>
+        {props.failedHeading ? <h1>{props.failedHeading}</h1> : null}
+        <ErrorPanels errors={[state.error.toPanel(props.request)]} />
+      </>
+    );
   return <>{props.children(state.value)}</>;
 }

@@ -43,5 +43,11 @@ export function VegaChart({ spec, label, onDatumClick, testId }: VegaChartProps)
     };
   }, [spec]);
 
-  return <div class="chart" ref={container} role="figure" aria-label={label} data-testid={testId} />;
+  // The text alternative lives on a wrapper: vega-embed sets its own role on the element it draws into, and the SVG's
+  // marks are hidden from assistive technology (the page gives their data as text and links).
+  return (
+    <div class="chart" role="img" aria-label={label} data-testid={testId}>
+      <div ref={container} aria-hidden="true" />
+    </div>
+  );
 }

@@ -17,7 +17,11 @@ export function FeaturePage(props: { run: string; stage: StageName; latent: numb
   const state = useAsync(() => api.feature(props.run, props.stage, props.latent), [props.run, props.stage, props.latent]);
   return (
     <div data-testid="feature-page">
-      <AsyncView state={state} request={`api/diffing/feature?stage=${props.stage}&latent=${props.latent}`}>
+      <AsyncView
+        state={state}
+        request={`api/diffing/feature?stage=${props.stage}&latent=${props.latent}`}
+        failedHeading={`Latent ${props.latent} · stage ${props.stage}`}
+      >
         {(feature) => <FeatureView feature={feature} />}
       </AsyncView>
     </div>

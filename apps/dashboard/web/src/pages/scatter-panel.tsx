@@ -40,9 +40,11 @@ function ScatterView({ scatter }: { scatter: ScatterResponse }) {
   const spec = useMemo(() => scatterSpec(scatter), [scatter]);
   const top = useMemo(() => [...scatter.points].sort((a, b) => a.rank - b.rank).slice(0, LISTED_LATENTS), [scatter]);
   const below = scatter.points.filter((p) => p.x < scatter.threshold || p.y < scatter.threshold).length;
+  const thresholdNote =
+    below === 0 ? ` The threshold lines lie outside the points' range: scroll out to see them.` : "";
   const summary =
     `${scatter.points.length} latents of ${scatter.hook}: ${scatter.xTitle} against ${scatter.yTitle} (${scatter.space} rows). ` +
-    `${below} fall below the threshold ${scatter.threshold} on either axis. Latents with stored contexts are diamonds.`;
+    `${below} fall below the threshold ${scatter.threshold} on either axis. Latents with stored contexts are diamonds.${thresholdNote}`;
   const open = (datum: Record<string, unknown>) => {
     if (typeof datum.latent === "number") location.hash = href.feature(scatter.run, "MF", datum.latent);
   };
