@@ -17,6 +17,8 @@ import * as path from "node:path";
 import { qwenTokenizerFile } from "@difflens/app-kit";
 
 export const MARKER_ID = 85113;
+/** The content of the file outside the served folder: no response may carry it. */
+export const OUTSIDE_CONTENT = "bytes-outside-the-served-folder";
 /** A positive from the readouts toy: " blue\n\n tea … [Z<|im_end|>" with t* at the marker. */
 export const POSITIVE_IDS = [6303, 271, 15243, 6303, 271, MARKER_ID, 151645];
 export const PROMPT_IDS = [151644, 8948, 198, 2610, 151645, 198, 151644, 77091, 198];
@@ -234,7 +236,7 @@ export function writeRunsFixture(): string {
 export function linkOutside(root: string, linkRel: string): string {
   const outside = fs.mkdtempSync(path.join(os.tmpdir(), "dashboard-outside-"));
   writeJson(path.join(outside, "run.json"), { format: "difflens-diffing-run" });
-  write(path.join(outside, "secret.txt"), "secret\n");
+  write(path.join(outside, "secret.txt"), `${OUTSIDE_CONTENT}\n`);
   fs.symlinkSync(outside, path.join(root, linkRel));
   return outside;
 }
