@@ -198,7 +198,7 @@ export function writeRunsFixture(): string {
   });
   write(
     path.join(am, "generations", "librarian", "seed-0.jsonl"),
-    [0, 1, 2, 3, 4].map((t) => JSON.stringify(generation(t, t % 2 === 0))).join("\n") + "\n",
+    `${[0, 1, 2, 3, 4].map((t) => JSON.stringify(generation(t, t % 2 === 0))).join("\n")}\n`,
   );
   fs.mkdirSync(path.join(root, "models", "base"), { recursive: true });
   fs.copyFileSync(qwenTokenizerFile(), path.join(root, "models", "base", "tokenizer.json"));

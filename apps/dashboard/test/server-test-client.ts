@@ -6,6 +6,7 @@ export interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whichever response shape they asked for
   json: () => any;
 }
 
