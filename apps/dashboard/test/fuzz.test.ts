@@ -65,7 +65,7 @@ const METHODS = ["GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"
 let root: string;
 let server: DashboardServer;
 beforeAll(async () => {
-  root = writeRunsFixture();
+  root = writeRunsFixture({ tokenizer: false });
   server = await startDashboardServer({ root, live: false, log: () => {} });
 });
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { rawRequest } from "./server-test-client.ts";
 let root: string;
 let web: string;
 beforeAll(() => {
-  root = writeRunsFixture();
+  root = writeRunsFixture({ tokenizer: false });
   web = fs.mkdtempSync(path.join(os.tmpdir(), "dashboard-web-"));
   fs.writeFileSync(path.join(web, "dashboard.js"), "/* bundle */\n");
 });

@@ -19,7 +19,7 @@ const webDir = () => {
 };
 
 beforeAll(async () => {
-  root = writeRunsFixture();
+  root = writeRunsFixture({ tokenizer: false });
   outside = linkOutside(root, "readouts/sae/linked");
   server = await startDashboardServer({ root, port: 0, webDir: webDir(), log: () => {} });
 });
@@ -50,6 +50,9 @@ describe("dashboard server", () => {
   it("answers each run by kind; HEAD gives the headers without a body", async () => {
     const am = (await get(q(ROUTES.run, { run: "readouts/am" }))).json();
     expect(am.kind).toBe("readouts-attention-marker");
+    // No tokenizer in this fixture's model folder: token ids instead of text, and a panel that says why.
+    expect(am.generations.items[0].segments[0].text).toMatch(/^⟨token ids 6303 271/);
+    expect(am.errors).toEqual([expect.objectContaining({ file: "run.json" })]);
     const head = await get(q(ROUTES.run, { run: "readouts/sae" }), { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(head.text).toBe("");

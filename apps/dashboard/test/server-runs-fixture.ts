@@ -50,8 +50,11 @@ const figure = (kind: string, title: string, rows: object[]) => ({
   rows,
 });
 
-/** A fresh temp folder of runs; returns its path. */
-export function writeRunsFixture(): string {
+/**
+ * A fresh temp folder of runs; returns its path. `tokenizer: false` leaves the personas' model folder without a
+ * tokenizer (the generations then show token ids and an error panel), sparing tests the Qwen tokenizer's load.
+ */
+export function writeRunsFixture(options: { tokenizer?: boolean } = {}): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "dashboard-runs-"));
   const diffing = path.join(root, "diffing", "toy");
   writeJson(
@@ -201,7 +204,8 @@ export function writeRunsFixture(): string {
     `${[0, 1, 2, 3, 4].map((t) => JSON.stringify(generation(t, t % 2 === 0))).join("\n")}\n`,
   );
   fs.mkdirSync(path.join(root, "models", "base"), { recursive: true });
-  fs.copyFileSync(qwenTokenizerFile(), path.join(root, "models", "base", "tokenizer.json"));
+  if (options.tokenizer !== false)
+    fs.copyFileSync(qwenTokenizerFile(), path.join(root, "models", "base", "tokenizer.json"));
 
   writeJson(path.join(am, "follow-ups", "dla", "results.json"), {
     format: "difflens-readouts-dla",

@@ -5,7 +5,7 @@
  * Screenshots of every page, desktop and narrow, go to apps/dashboard/test-output/screenshots/ (gitignored).
  * Without chromium the whole file skips and says why.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, truncateSync, statSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -16,8 +16,8 @@ import { startDashboardServer } from "../../src/server/http-server.ts";
 import { ensureWebBuild } from "../../src/server/web-build.ts";
 import { diffingFixtureRun } from "../fixture/diffing-run.ts";
 import { chromiumMissingReason, launchChromium } from "./launch-chromium.ts";
-import { attentionMarkerFixtureRun } from "./readouts-fixture.ts";
 import { axeViolations, screenshots, TEST_OUTPUT } from "./page-checks.ts";
+import { attentionMarkerFixtureRun } from "./readouts-fixture.ts";
 
 const skipReason = chromiumMissingReason();
 if (skipReason) console.warn(`dashboard browser tests SKIPPED: ${skipReason}`);
@@ -66,7 +66,9 @@ describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
   });
 
   it("draws one scatter point per latent and opens a labelled latent's feature page on click", async () => {
-    const scatter = await (await page.request.get(`${server.url}/api/diffing/scatter?run=${DIFFING}&space=decoder`)).json();
+    const scatter = await (
+      await page.request.get(`${server.url}/api/diffing/scatter?run=${DIFFING}&space=decoder`)
+    ).json();
     await open(`/run/${DIFFING}`);
     const symbols = page.locator("[data-testid=scatter] .mark-symbol path");
     await expect.poll(() => symbols.count()).toBe(scatter.dSae);
@@ -78,11 +80,17 @@ describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
     await symbols.locator(`xpath=self::*[contains(@aria-label, "latent: ${labelled.latent};")]`).first().click();
     await page.waitForURL(`**#/run/${DIFFING}/feature/MF/${labelled.latent}`);
     await page.locator("[data-testid=feature-page]").waitFor();
-    const highlighted = await page.$$eval("[data-testid=token]", (tokens) =>
-      tokens.filter((token) => {
-        const background = getComputedStyle(token).backgroundColor;
-        return Number(token.getAttribute("data-value")) > 0 && background !== "rgba(0, 0, 0, 0)" && background !== "transparent";
-      }).length,
+    const highlighted = await page.$$eval(
+      "[data-testid=token]",
+      (tokens) =>
+        tokens.filter((token) => {
+          const background = getComputedStyle(token).backgroundColor;
+          return (
+            Number(token.getAttribute("data-value")) > 0 &&
+            background !== "rgba(0, 0, 0, 0)" &&
+            background !== "transparent"
+          );
+        }).length,
     );
     expect(highlighted).toBeGreaterThan(0);
     expect(await page.locator("[data-testid=contexts-base]").count()).toBe(1);
@@ -164,7 +172,9 @@ describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
     const out = join(TEST_OUTPUT, "static-export");
     rmSync(out, { recursive: true, force: true });
     await exportStatic(root, out, { webDir });
-    const feature = (await (await page.request.get(`${server.url}/api/diffing/scatter?run=${DIFFING}&space=decoder`)).json()).points[0].latent;
+    const feature = (
+      await (await page.request.get(`${server.url}/api/diffing/scatter?run=${DIFFING}&space=decoder`)).json()
+    ).points[0].latent;
     await server.close(); // nothing may come from the server now
     const index = pathToFileURL(join(out, "index.html")).href;
     await page.goto(`${index}#/`);
