@@ -168,7 +168,7 @@ describe("dashboard server", () => {
 });
 
 describe("dashboard server on a real diffing run", () => {
-  it("serves the run page, scatter and feature page; a truncated features.json and a missing stage are error panels", async () => {
+  it("serves the run page, scatter, feature page and live; a truncated features.json and a missing stage are error panels", async () => {
     const fixture = await diffingFixtureRun();
     const copy = path.join(root, "real");
     fs.cpSync(fixture, copy, { recursive: true });
@@ -189,6 +189,24 @@ describe("dashboard server on a real diffing run", () => {
     const feature = await get(q(ROUTES.feature, { run: "real", stage: "MF", latent: "0" }));
     expect(feature.status).toBe(200);
     expect(feature.json().errors).toContainEqual(expect.objectContaining({ file: "features/features.json" }));
+    // The copy's model paths are relative to the original: a copied run cannot run live, and says so.
+    const post = (base: string, run: string) =>
+      rawRequest(base, ROUTES.live, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ run, stage: "MF", text: "The cat sat", topK: 3 }),
+      });
+    expect((await post(server.url, "real")).json().error.code).toBe("LIVE_UNAVAILABLE");
+    // Served in place (the root is the run: id "."), live answers each token's top latents.
+    const inPlace = await startDashboardServer({ root: fixture, log: () => {} });
+    try {
+      const live = await post(inPlace.url, ".");
+      expect(live.status).toBe(200);
+      expect(live.json().tokens.length).toBeGreaterThan(1);
+      expect(live.json().tokens.find((t: { scored: boolean }) => t.scored).top).toHaveLength(3);
+    } finally {
+      await inPlace.close();
+    }
     // The rest of the site still works.
     expect((await get(ROUTES.runs)).status).toBe(200);
     expect((await get(q(ROUTES.run, { run: "readouts/am" }))).status).toBe(200);
