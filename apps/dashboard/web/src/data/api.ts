@@ -1,4 +1,9 @@
-import type { DiffingRunResponse, FeaturePageResponse, ScatterResponse, StageName } from "../../../src/api/diffing-types.ts";
+import type {
+  DiffingRunResponse,
+  FeaturePageResponse,
+  ScatterResponse,
+  StageName,
+} from "../../../src/api/diffing-types.ts";
 import type { LiveRequest, LiveResponse } from "../../../src/api/live-types.ts";
 import type { ReadoutsRunResponse } from "../../../src/api/readouts-types.ts";
 import { ROUTES, type RouteName, staticDataKey } from "../../../src/api/routes.ts";

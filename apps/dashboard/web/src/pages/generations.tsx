@@ -58,7 +58,9 @@ function GenerationItem({ item }: { item: GenerationView }) {
     <li class="generation">
       <p class="generation-head">
         <strong>{item.persona}</strong> · seed {item.seed} ·{" "}
-        <span class={item.hasMarker ? "badge-marker" : "badge-none"}>{item.hasMarker ? "marker present" : "no marker"}</span>
+        <span class={item.hasMarker ? "badge-marker" : "badge-none"}>
+          {item.hasMarker ? "marker present" : "no marker"}
+        </span>
       </p>
       <p class="question">{item.question}</p>
       <p class="generation-text">

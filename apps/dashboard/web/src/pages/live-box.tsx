@@ -51,7 +51,13 @@ export function LiveBox({ run, live }: { run: string; live: boolean }) {
       <h2 id="live-heading">Live: a prompt's top latents</h2>
       <form onSubmit={submit} class="live-form">
         <label for="live-input">Prompt</label>
-        <textarea id="live-input" data-testid="live-input" rows={3} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        <textarea
+          id="live-input"
+          data-testid="live-input"
+          rows={3}
+          value={text}
+          onInput={(e) => setText(e.currentTarget.value)}
+        />
         <div class="live-options">
           <label for="live-system">
             System prompt <span class="muted">(optional: runs the prompt as a chat turn)</span>
