@@ -45,7 +45,7 @@ export function App() {
       </header>
       <main id="main" tabIndex={-1}>
         {route.page === "runs" ? (
-          <AsyncView state={runs} request="api/runs" failedHeading="Runs">
+          <AsyncView state={runs} request="api/runs" pageHeading="Runs">
             {(list) => <RunListPage list={list} />}
           </AsyncView>
         ) : route.page === "run" ? (

@@ -18,7 +18,8 @@ type Query = Record<string, string | number>;
 export function routeUrl(route: RouteName, query: Query): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) params.set(key, String(value));
-  return `${ROUTES[route].slice(1)}?${params.toString()}`;
+  const search = params.toString();
+  return search === "" ? ROUTES[route].slice(1) : `${ROUTES[route].slice(1)}?${search}`;
 }
 
 async function getJson<T>(route: RouteName, query: Query): Promise<T> {

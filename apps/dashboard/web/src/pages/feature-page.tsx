@@ -29,7 +29,7 @@ export function FeaturePage(props: { run: string; stage: StageName; latent: numb
       <AsyncView
         state={state}
         request={`api/diffing/feature?stage=${props.stage}&latent=${props.latent}`}
-        failedHeading={`Latent ${props.latent} · stage ${props.stage}`}
+        pageHeading={`Latent ${props.latent} · stage ${props.stage}`}
       >
         {(feature) => <FeatureView feature={feature} />}
       </AsyncView>

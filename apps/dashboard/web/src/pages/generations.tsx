@@ -1,13 +1,11 @@
 import { useState } from "preact/hooks";
 import type { GenerationView, ReadoutsRunResponse } from "../../../src/api/readouts-types.ts";
+import { GENERATIONS_PAGE_SIZE } from "../../../src/api/routes.ts";
 import { ErrorPanels } from "../components/error-panels.tsx";
 import { api } from "../data/api.ts";
 import { type ApiError, asApiError } from "../data/api-error.ts";
 
 type Page = NonNullable<ReadoutsRunResponse["generations"]>;
-
-/** Generations per page; the static export writes the generations route for offsets that are multiples of it. */
-export const GENERATIONS_PAGE_SIZE = 20;
 
 /** The generations with the marker in `<mark>` (and said in text), paged through the generations route. */
 export function Generations({ run, first }: { run: string; first: Page }) {
