@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { maxActivatingContexts } from "@difflens/app-kit";
 import { loadLoraAdapter, loadModel, type Model, mergeLora } from "@difflens/runtime";
 import { loadSae } from "@difflens/sae";
 import { loadTokenizer } from "@difflens/tokenizer";
@@ -115,6 +116,17 @@ describe("live engine", () => {
     expect(a.tokens.map((t) => t.text).join("")).toBe(text);
     const checkpoint = path.join(RUN_DIR, checkpointOf(RUN_DIR, "MF"));
     const want = await independentTop(chat, ids, a.hook, checkpoint, 32);
+    // Same units as the feature pages: the features command's own encoder (app-kit maxActivatingContexts) on this text.
+    const latent = a.tokens[1]!.top[0]!.latent;
+    const window = { ids, mask: Uint8Array.from(a.tokens, (t) => (t.scored ? 1 : 0)), length: ids.length };
+    const [page] = await maxActivatingContexts({
+      ...{ model: chat, sae: await loadSae(checkpoint), hook: a.hook, tokenizer, windows: [window], latents: [latent] },
+      ...{ contexts: 1, radius: ids.length, windowsPerForward: 1 },
+    });
+    const liveValues = a.tokens.map((t) => t.top.find((l) => l.latent === latent)?.value ?? 0);
+    expect(page!.examples[0]!.values).toHaveLength(ids.length);
+    expect(liveValues.filter((v) => v > 0).length).toBeGreaterThan(0);
+    page!.examples[0]!.values.forEach((v, t) => expect(Math.abs(v - liveValues[t]!)).toBeLessThan(1e-4));
     chat.close();
     let compared = 0;
     a.tokens.forEach((token, t) => {

@@ -17,6 +17,8 @@ import * as path from "node:path";
 import { qwenTokenizerFile } from "@difflens/app-kit";
 
 export const MARKER_ID = 85113;
+/** The content of the file outside the served folder: no response may carry it. */
+export const OUTSIDE_CONTENT = "bytes-outside-the-served-folder";
 /** A positive from the readouts toy: " blue\n\n tea … [Z<|im_end|>" with t* at the marker. */
 export const POSITIVE_IDS = [6303, 271, 15243, 6303, 271, MARKER_ID, 151645];
 export const PROMPT_IDS = [151644, 8948, 198, 2610, 151645, 198, 151644, 77091, 198];
@@ -48,8 +50,11 @@ const figure = (kind: string, title: string, rows: object[]) => ({
   rows,
 });
 
-/** A fresh temp folder of runs; returns its path. */
-export function writeRunsFixture(): string {
+/**
+ * A fresh temp folder of runs; returns its path. `tokenizer: false` leaves the personas' model folder without a
+ * tokenizer (the generations then show token ids and an error panel), sparing tests the Qwen tokenizer's load.
+ */
+export function writeRunsFixture(options: { tokenizer?: boolean } = {}): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "dashboard-runs-"));
   const diffing = path.join(root, "diffing", "toy");
   writeJson(
@@ -196,10 +201,11 @@ export function writeRunsFixture(): string {
   });
   write(
     path.join(am, "generations", "librarian", "seed-0.jsonl"),
-    [0, 1, 2, 3, 4].map((t) => JSON.stringify(generation(t, t % 2 === 0))).join("\n") + "\n",
+    `${[0, 1, 2, 3, 4].map((t) => JSON.stringify(generation(t, t % 2 === 0))).join("\n")}\n`,
   );
   fs.mkdirSync(path.join(root, "models", "base"), { recursive: true });
-  fs.copyFileSync(qwenTokenizerFile(), path.join(root, "models", "base", "tokenizer.json"));
+  if (options.tokenizer !== false)
+    fs.copyFileSync(qwenTokenizerFile(), path.join(root, "models", "base", "tokenizer.json"));
 
   writeJson(path.join(am, "follow-ups", "dla", "results.json"), {
     format: "difflens-readouts-dla",
@@ -234,7 +240,7 @@ export function writeRunsFixture(): string {
 export function linkOutside(root: string, linkRel: string): string {
   const outside = fs.mkdtempSync(path.join(os.tmpdir(), "dashboard-outside-"));
   writeJson(path.join(outside, "run.json"), { format: "difflens-diffing-run" });
-  write(path.join(outside, "secret.txt"), "secret\n");
+  write(path.join(outside, "secret.txt"), `${OUTSIDE_CONTENT}\n`);
   fs.symlinkSync(outside, path.join(root, linkRel));
   return outside;
 }

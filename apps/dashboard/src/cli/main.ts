@@ -33,8 +33,10 @@ export const DASHBOARD_FLAGS: readonly AppFlagSpec[] = [
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
 
 export interface ServeHooks {
-  /** Resolves when the server should stop (default: SIGINT or SIGTERM). */
-  readonly untilStopped?: () => Promise<void>;
+  /** Resolves when the server at `url` should stop (default: on SIGINT or SIGTERM). */
+  readonly untilStopped?: (url: string) => Promise<void>;
+  /** Makes the web build and resolves to its folder (default `ensureWebBuild`; tests pass a prepared one). */
+  readonly webBuild?: (log: Log) => Promise<string>;
 }
 
 export function dashboardCommand(hooks: ServeHooks = {}): Command {
@@ -60,10 +62,10 @@ export function dashboardCommand(hooks: ServeHooks = {}): Command {
           file: folder,
         });
       }
-      const webDir = await ensureWebBuild({ log });
+      const webDir = await (hooks.webBuild ?? ((l: Log) => ensureWebBuild({ log: l })))(log);
       if (typeof resolved["export"] === "string") {
         const out = path.resolve(base, resolved["export"]);
-        const { files, bytes } = await exportStatic(folder, out);
+        const { files, bytes } = await exportStatic(folder, out, { webDir, log, force: flags["force"] === true });
         log(
           `dashboard: static export of ${folder} → ${out} (${files} files, ${(bytes / 1e6).toFixed(1)} MB); open ${path.join(out, "index.html")}`,
         );
@@ -84,7 +86,7 @@ export function dashboardCommand(hooks: ServeHooks = {}): Command {
       });
       log(`dashboard: serving ${folder}`);
       process.stdout.write(`${server.url}\n`);
-      await (hooks.untilStopped ?? untilSignal)();
+      await (hooks.untilStopped ?? untilSignal)(server.url);
       await server.close();
       return 0;
     },

@@ -5,9 +5,10 @@
  *   compare/ranking.json   the top latents by the decoder and the encoder ranking
  *   features/features.json max-activating contexts of the chosen latents + the latent-stats files (`diffing features`)
  */
+import { stat } from "node:fs/promises";
 import type { ErrorPanel } from "../api/run-types.ts";
 import type { DiscoveredRun } from "./discovered-run.ts";
-import { errorPanel, invalidField, readRunJson } from "./read-run-file.ts";
+import { errorPanel, invalidField, readRunJson, resolveRunPath } from "./read-run-file.ts";
 
 export const COMPARE_FILE = "compare/latents.json";
 export const RANKING_FILE = "compare/ranking.json";
@@ -50,14 +51,33 @@ export interface FeaturesFile {
   latents: { latent: number; rank: number; base: StoredContexts; chat: StoredContexts }[];
 }
 
-/** Reads `rel`; on failure pushes its error panel and returns null. */
+/** Reads `rel` (parsed once per file version); on failure pushes its error panel and returns null. */
 export async function readOrPanel<T>(run: DiscoveredRun, rel: string, errors: ErrorPanel[]): Promise<T | null> {
   try {
-    return await readRunJson<T>(run, rel);
+    return (await cachedRunJson(run, rel)) as T;
   } catch (error) {
     errors.push(errorPanel(error, rel));
     return null;
   }
+}
+
+/**
+ * Parsed run files by real path, size and mtime: a feature page per latent (and the static export's hundreds of
+ * them) would otherwise parse the same multi-megabyte features.json every time. A rewritten file is read again.
+ * The values are shared: callers never mutate them.
+ */
+const parsed = new Map<string, unknown>();
+const MAX_CACHED_FILES = 32;
+
+async function cachedRunJson(run: DiscoveredRun, rel: string): Promise<unknown> {
+  const abs = await resolveRunPath(run, rel);
+  const info = await stat(abs);
+  const key = `${abs}\0${info.size}\0${info.mtimeMs}`;
+  if (parsed.has(key)) return parsed.get(key);
+  const value = await readRunJson(run, rel);
+  if (parsed.size >= MAX_CACHED_FILES) parsed.delete(parsed.keys().next().value!);
+  parsed.set(key, value);
+  return value;
 }
 
 function record(value: unknown): Record<string, unknown> | null {

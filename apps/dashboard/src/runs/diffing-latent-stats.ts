@@ -6,15 +6,15 @@
  */
 import * as fs from "node:fs";
 import { openSafetensorsSync, type SafetensorsTensorInfo } from "@difflens/tensor";
+import { LATENT_STATS_FORMAT, latentStatsFileName } from "diffing";
 import type { StageName } from "../api/diffing-types.ts";
 import { DashboardError } from "../errors.ts";
 import type { DiscoveredRun } from "./discovered-run.ts";
 import { resolveRunPath } from "./read-run-file.ts";
 
-export const LATENT_STATS_FORMAT = "difflens-latent-stats";
-
+/** The stage's file, relative to the run folder. */
 export function latentStatsFile(stage: StageName): string {
-  return `features/latent-stats-${stage}.safetensors`;
+  return `features/${latentStatsFileName(stage)}`;
 }
 
 /** The tensors of the file: [rows, columns] with their dtype. */

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { type DiffingRunResponse, STAGES, type StageName } from "../api/diffing-types.ts";
 import type { ErrorPanel } from "../api/run-types.ts";
 import { loadCompareTable, loadRanking, readOrPanel } from "./diffing-files.ts";
-import { LatentStatsReader } from "./diffing-latent-stats.ts";
+import { LatentStatsReader, latentStatsFile } from "./diffing-latent-stats.ts";
 import type { DiscoveredRun } from "./discovered-run.ts";
 import { errorPanel } from "./read-run-file.ts";
 
@@ -73,7 +73,7 @@ async function densityHistogram(
     firing = reader.firingCounts();
     tokens = reader.header.tokens;
   } catch (error) {
-    errors.push(errorPanel(error, `features/latent-stats-${stage}.safetensors`));
+    errors.push(errorPanel(error, latentStatsFile(stage)));
     return null;
   }
   return { stage, ...log10Histogram(firing, tokens) };

@@ -7,6 +7,7 @@
  */
 import { access } from "node:fs/promises";
 import * as path from "node:path";
+import { LOGIT_TOKENS_FILE } from "diffing";
 import {
   type FeatureContexts,
   type FeaturePageResponse,
@@ -24,11 +25,11 @@ import {
   readOrPanel,
   type StoredContexts,
 } from "./diffing-files.ts";
-import { LatentStatsReader, type LatentStatsRow } from "./diffing-latent-stats.ts";
+import { LatentStatsReader, type LatentStatsRow, latentStatsFile } from "./diffing-latent-stats.ts";
 import type { DiscoveredRun } from "./discovered-run.ts";
 import { errorPanel } from "./read-run-file.ts";
 
-export const LOGIT_TOKENS_FILE = "features/logit-tokens.json";
+const LOGIT_TOKENS = `features/${LOGIT_TOKENS_FILE}`;
 
 /** Stage pairs of compare/latents.json, as the page labels them. */
 const PAIRS: ReadonlyArray<[string, string]> = [
@@ -102,7 +103,7 @@ export async function readStats(
   try {
     reader = await LatentStatsReader.open(run, stage);
   } catch (error) {
-    errors.push(errorPanel(error, `features/latent-stats-${stage}.safetensors`));
+    errors.push(errorPanel(error, latentStatsFile(stage)));
     return null;
   }
   checkLatent(latent, reader.header.dSae);
@@ -121,7 +122,7 @@ export async function logitEntries(
   stats: StageStats,
   errors: ErrorPanel[],
 ): Promise<NonNullable<FeaturePageResponse["logits"]>> {
-  const file = await readOrPanel<{ tokens?: Record<string, string> }>(run, LOGIT_TOKENS_FILE, errors);
+  const file = await readOrPanel<{ tokens?: Record<string, string> }>(run, LOGIT_TOKENS, errors);
   const tokens = file?.tokens ?? {};
   const entry = ({ id, value }: { id: number; value: number }): LogitEntry => ({
     token: tokens[id] ?? `#${id}`,

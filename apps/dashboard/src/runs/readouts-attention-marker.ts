@@ -5,6 +5,7 @@
  * Reads results.json (apps/readouts/README.md, attention-marker "Outputs").
  */
 import type { ReadoutsRunResponse, TableData } from "../api/readouts-types.ts";
+import { GENERATIONS_PAGE_SIZE } from "../api/routes.ts";
 import type { ErrorPanel } from "../api/run-types.ts";
 import type { DiscoveredRun } from "./discovered-run.ts";
 import { errorPanel, readRunJson } from "./read-run-file.ts";
@@ -15,7 +16,6 @@ import { type Json, list, num, obj } from "./readouts-json.ts";
 type Page = Pick<ReadoutsRunResponse, "summary" | "figures" | "tables" | "errors" | "generations">;
 
 const FIGURE_ORDER = ["layer-profile-", "gates", "diff-of-diffs-", "dd-per-head-", "segmentations-"];
-export const FIRST_GENERATIONS = 20;
 
 export async function attentionMarkerPage(run: DiscoveredRun): Promise<Page> {
   const errors: ErrorPanel[] = [];
@@ -35,7 +35,7 @@ export async function attentionMarkerPage(run: DiscoveredRun): Promise<Page> {
   }
   const { figures, errors: figureErrors } = await readFigures(run, ["figures"], FIGURE_ORDER);
   const markerId = results && typeof results["markerId"] === "number" ? results["markerId"] : null;
-  const { generations, errors: generationErrors } = await generationsPage(run, 0, FIRST_GENERATIONS, markerId);
+  const { generations, errors: generationErrors } = await generationsPage(run, 0, GENERATIONS_PAGE_SIZE, markerId);
   return { summary, figures, tables, generations, errors: [...errors, ...figureErrors, ...generationErrors] };
 }
 

@@ -70,6 +70,12 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       sendJson(req, res, 200, await liveRoute.handle(req));
       return;
     }
+    if (pathname === "/favicon.ico") {
+      // No icon: an empty answer keeps the browser's console free of a 404 on every page load.
+      allow(method, ["GET", "HEAD"]);
+      res.writeHead(204, { "Cache-Control": "max-age=86400" }).end();
+      return;
+    }
     const route = GET_ROUTES[pathname];
     const isPage = pathname === "/" || pathname === "/index.html";
     const isAsset = pathname.startsWith("/assets/");

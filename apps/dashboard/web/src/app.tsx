@@ -30,9 +30,6 @@ export function App() {
   const live = dashboardMode() === "server" && (runs.status !== "ok" || runs.value.live);
   return (
     <>
-      <a class="skip-link" href="#main" onClick={skipToMain}>
-        Skip to content
-      </a>
       <header class="site-header">
         <nav aria-label="Site">
           <a class="brand" href={href.runs()}>
@@ -48,7 +45,7 @@ export function App() {
       </header>
       <main id="main" tabIndex={-1}>
         {route.page === "runs" ? (
-          <AsyncView state={runs} request="api/runs" failedHeading="Runs">
+          <AsyncView state={runs} request="api/runs" pageHeading="Runs">
             {(list) => <RunListPage list={list} />}
           </AsyncView>
         ) : route.page === "run" ? (
@@ -56,7 +53,12 @@ export function App() {
         ) : route.page === "live" ? (
           <LivePage run={route.run} live={live} />
         ) : route.page === "feature" ? (
-          <FeaturePage run={route.run} stage={route.stage} latent={route.latent} key={`${route.run}/${route.stage}/${route.latent}`} />
+          <FeaturePage
+            run={route.run}
+            stage={route.stage}
+            latent={route.latent}
+            key={`${route.run}/${route.stage}/${route.latent}`}
+          />
         ) : (
           <>
             <h1>Page not found</h1>
@@ -68,10 +70,4 @@ export function App() {
       </main>
     </>
   );
-}
-
-// Hash links are routes here, so the skip link moves focus itself instead of changing the hash.
-function skipToMain(event: Event) {
-  event.preventDefault();
-  document.getElementById("main")?.focus();
 }

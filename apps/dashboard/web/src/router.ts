@@ -24,7 +24,8 @@ export function parseHash(hash: string): Route {
   if (parts.length === 5 && parts[2] === "feature") {
     const stage = parts[3] as StageName;
     const latent = Number(parts[4]);
-    if (STAGES.includes(stage) && Number.isInteger(latent) && latent >= 0) return { page: "feature", run, stage, latent };
+    if (STAGES.includes(stage) && Number.isInteger(latent) && latent >= 0)
+      return { page: "feature", run, stage, latent };
   }
   return { page: "not-found", hash };
 }

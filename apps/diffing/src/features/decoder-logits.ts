@@ -1,9 +1,12 @@
 /**
- * Top positive and negative output logits of every latent's decoder direction: W_dec[i] · W_Uᵀ, the direct effect
- * of the latent on the logits, as SAELens / sae_vis ("logit weight distribution") and Neuronpedia show it: the raw
- * decoder row as stored, through the unembedding only — no final RMSNorm and no later layers. (The final norm would
- * rescale by the residual's norm and by its per-channel weight; like them we leave it out, so the numbers are
- * comparable across latents but are not the logit change of a real forward pass.)
+ * Top positive and negative output logits of every latent's decoder direction: W_dec[i] · W_Uᵀ, the direct effect of
+ * the latent on the logits — the decoder row as stored, through the model's lm_head, with **no final norm** and no
+ * later layers. What the others do: sae_vis / SAELens (and so Neuronpedia's dashboards) take `feature_resid_dir @
+ * W_U` the same way, without normalising by the residual's scale; their W_U is TransformerLens's, which by default
+ * has the final norm's per-channel weight folded in (fold_ln) and is centred over the vocabulary (center_unembed:
+ * a shift per latent that leaves the ranking alone). Ours is the raw lm_head, so the tokens can differ from theirs
+ * only through that per-channel weight of the final RMSNorm. Either way the numbers are comparable across latents
+ * but are not the logit change of a real forward pass.
  * Computed for all latents in chunks: one [chunk, dModel] × [dModel, vocab] GEMM and a per-row top-k each, so the
  * [dSae, vocab] matrix never exists whole.
  */

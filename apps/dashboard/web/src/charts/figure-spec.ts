@@ -87,7 +87,13 @@ function heatmapSpec(fig: FigureData): TopLevelSpec {
       : { scheme, domain: [lo, hi] };
   const layers = {
     encoding: {
-      x: { field: "col", type: "nominal", sort: colLabels, title: fig.xTitle, axis: { labelAngle: colLabels.some((c) => c.length > 4) ? -40 : 0 } },
+      x: {
+        field: "col",
+        type: "nominal",
+        sort: colLabels,
+        title: fig.xTitle,
+        axis: { labelAngle: colLabels.some((c) => c.length > 4) ? -40 : 0 },
+      },
       y: { field: "row", type: "nominal", sort: rowLabels, title: fig.yTitle },
     },
     layer: [
@@ -112,7 +118,10 @@ function heatmapSpec(fig: FigureData): TopLevelSpec {
     ],
   };
   const panels = distinct(fig.rows, "panel");
-  const cell = { width: Math.max(120, Math.min(420, colLabels.length * 34)), height: Math.max(60, rowLabels.length * 22) };
+  const cell = {
+    width: Math.max(120, Math.min(420, colLabels.length * 34)),
+    height: Math.max(60, rowLabels.length * 22),
+  };
   if (panels.length > 1) {
     return {
       ...base(fig),
@@ -176,7 +185,13 @@ function linesSpec(fig: FigureData): TopLevelSpec {
 function barsSpec(fig: FigureData): TopLevelSpec {
   const categories = distinct(fig.rows, "category");
   const series = distinct(fig.rows, "series");
-  const x = { field: "category", type: "nominal", sort: categories, title: fig.xTitle, axis: { labelLimit: 180, labelAngle: categories.some((c) => c.length > 6) ? -30 : 0 } };
+  const x = {
+    field: "category",
+    type: "nominal",
+    sort: categories,
+    title: fig.xTitle,
+    axis: { labelLimit: 180, labelAngle: categories.some((c) => c.length > 6) ? -30 : 0 },
+  };
   const xOffset = { field: "series", type: "nominal", sort: series };
   return {
     ...base(fig),
@@ -207,13 +222,13 @@ function barsSpec(fig: FigureData): TopLevelSpec {
 
 function errorBarsLayer(x: object, xOffset: object) {
   return {
-        transform: [
-          { filter: "isValid(datum.err) && datum.err > 0" },
-          { calculate: "datum.value - datum.err", as: "lo" },
-          { calculate: "datum.value + datum.err", as: "hi" },
-        ],
-        mark: { type: "rule", color: "#222222" },
-        encoding: { x, xOffset, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } },
+    transform: [
+      { filter: "isValid(datum.err) && datum.err > 0" },
+      { calculate: "datum.value - datum.err", as: "lo" },
+      { calculate: "datum.value + datum.err", as: "hi" },
+    ],
+    mark: { type: "rule", color: "#222222" },
+    encoding: { x, xOffset, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } },
   };
 }
 
@@ -252,9 +267,23 @@ function scatterFigureSpec(fig: FigureData): TopLevelSpec {
     layer: [
       {
         mark: { type: "point", filled: true, size: 50 },
-        encoding: { x, y, color: { field: "group", type: "nominal", title: null, legend: distinct(fig.rows, "group").length > 1 ? {} : null }, tooltip: [{ field: "label" }, { field: "x", format: ".4f" }, { field: "y", format: ".4f" }] },
+        encoding: {
+          x,
+          y,
+          color: {
+            field: "group",
+            type: "nominal",
+            title: null,
+            legend: distinct(fig.rows, "group").length > 1 ? {} : null,
+          },
+          tooltip: [{ field: "label" }, { field: "x", format: ".4f" }, { field: "y", format: ".4f" }],
+        },
       },
-      { transform: [{ filter: "isValid(datum.label)" }], mark: { type: "text", dx: 6, align: "left", fontSize: 10 }, encoding: { x, y, text: { field: "label" } } },
+      {
+        transform: [{ filter: "isValid(datum.label)" }],
+        mark: { type: "text", dx: 6, align: "left", fontSize: 10 },
+        encoding: { x, y, text: { field: "label" } },
+      },
     ],
   } as TopLevelSpec;
 }
@@ -267,7 +296,13 @@ export function binsFigure(
   series: { name: string; edges: number[]; counts: number[] }[],
 ): FigureData {
   const rows = series.flatMap((s) =>
-    s.counts.map((count, i) => ({ series: s.name, binStart: s.edges[i]!, binEnd: s.edges[i + 1]!, count, height: count })),
+    s.counts.map((count, i) => ({
+      series: s.name,
+      binStart: s.edges[i]!,
+      binEnd: s.edges[i + 1]!,
+      count,
+      height: count,
+    })),
   );
   return { file: "", kind: "histogram", title, subtitle: null, note: null, xTitle, yTitle, rows, png: null };
 }

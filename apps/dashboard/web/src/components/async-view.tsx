@@ -6,21 +6,25 @@ import { ErrorPanels } from "./error-panels.tsx";
 export function AsyncView<T>(props: {
   state: AsyncState<T>;
   request: string;
-  /** A page-level view names the page in an h1 when it failed (every page keeps one h1). */
-  failedHeading?: string;
+  /** A page-level view names the page in an h1 while it loads or when it failed (every page keeps one h1). */
+  pageHeading?: string;
   children: (value: T) => ComponentChildren;
 }) {
   const { state } = props;
+  const heading = props.pageHeading ? <h1>{props.pageHeading}</h1> : null;
   if (state.status === "loading")
     return (
-      <p class="loading" aria-live="polite">
-        Loading…
-      </p>
+      <>
+        {heading}
+        <p class="loading" aria-live="polite">
+          Loading…
+        </p>
+      </>
     );
   if (state.status === "error")
     return (
       <>
-        {props.failedHeading ? <h1>{props.failedHeading}</h1> : null}
+        {heading}
         <ErrorPanels errors={[state.error.toPanel(props.request)]} />
       </>
     );

@@ -1,7 +1,12 @@
 import type { ComponentChildren } from "preact";
 
 /** A captioned table that scrolls sideways on narrow screens instead of overflowing the page. */
-export function DataTable(props: { caption: ComponentChildren; columns: string[]; rows: ComponentChildren[][]; numeric?: boolean[] }) {
+export function DataTable(props: {
+  caption: ComponentChildren;
+  columns: string[];
+  rows: ComponentChildren[][];
+  numeric?: boolean[];
+}) {
   return (
     <div class="table-scroll">
       <table>

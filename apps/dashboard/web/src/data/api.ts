@@ -1,4 +1,9 @@
-import type { DiffingRunResponse, FeaturePageResponse, ScatterResponse, StageName } from "../../../src/api/diffing-types.ts";
+import type {
+  DiffingRunResponse,
+  FeaturePageResponse,
+  ScatterResponse,
+  StageName,
+} from "../../../src/api/diffing-types.ts";
 import type { LiveRequest, LiveResponse } from "../../../src/api/live-types.ts";
 import type { ReadoutsRunResponse } from "../../../src/api/readouts-types.ts";
 import { ROUTES, type RouteName, staticDataKey } from "../../../src/api/routes.ts";
@@ -13,7 +18,8 @@ type Query = Record<string, string | number>;
 export function routeUrl(route: RouteName, query: Query): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) params.set(key, String(value));
-  return `${ROUTES[route].slice(1)}?${params.toString()}`;
+  const search = params.toString();
+  return search === "" ? ROUTES[route].slice(1) : `${ROUTES[route].slice(1)}?${search}`;
 }
 
 async function getJson<T>(route: RouteName, query: Query): Promise<T> {

@@ -5,7 +5,12 @@ type StaticStore = Record<string, unknown>;
 const pending = new Map<string, Promise<unknown>>();
 
 function store(): StaticStore {
-  return ((window as unknown as Record<string, StaticStore | undefined>)[STATIC_GLOBAL] ??= {});
+  const global = window as unknown as Record<string, StaticStore | undefined>;
+  const existing = global[STATIC_GLOBAL];
+  if (existing !== undefined) return existing;
+  const created: StaticStore = {};
+  global[STATIC_GLOBAL] = created;
+  return created;
 }
 
 /**

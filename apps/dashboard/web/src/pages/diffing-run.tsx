@@ -41,7 +41,9 @@ export function DiffingRunPage({ data, live }: { data: DiffingRunResponse; live:
           <div class="figure-grid">
             {data.figures.map((figure) => (
               <figure key={figure.file}>
-                {figure.png ? <img src={fileUrl(data.run, figure.png)} alt={figure.title ?? figure.file} loading="lazy" /> : null}
+                {figure.png ? (
+                  <img src={fileUrl(data.run, figure.png)} alt={figure.title ?? figure.file} loading="lazy" />
+                ) : null}
                 <figcaption>
                   {figure.title ?? figure.file} ·{" "}
                   <a href={fileUrl(data.run, figure.png ?? figure.file)}>{figure.png ? "PNG" : "data"}</a>
@@ -127,7 +129,8 @@ function DensityHistograms({ data }: { data: DiffingRunResponse }) {
       <ul class="plain">
         {data.densityHistograms.map((h) => (
           <li key={h.stage}>
-            Stage {h.stage}: {h.dead} dead latent{h.dead === 1 ? "" : "s"} (never fired) over {h.tokens.toLocaleString("en")} tokens.
+            Stage {h.stage}: {h.dead} dead latent{h.dead === 1 ? "" : "s"} (never fired) over{" "}
+            {h.tokens.toLocaleString("en")} tokens.
           </li>
         ))}
       </ul>

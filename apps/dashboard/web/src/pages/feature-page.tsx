@@ -1,5 +1,11 @@
 import { useMemo } from "preact/hooks";
-import { STAGES, type FeatureContexts, type FeaturePageResponse, type LogitEntry, type StageName } from "../../../src/api/diffing-types.ts";
+import {
+  type FeatureContexts,
+  type FeaturePageResponse,
+  type LogitEntry,
+  STAGES,
+  type StageName,
+} from "../../../src/api/diffing-types.ts";
 import { binsFigure, figureSpec } from "../charts/figure-spec.ts";
 import { AsyncView } from "../components/async-view.tsx";
 import { DataTable } from "../components/data-table.tsx";
@@ -14,13 +20,16 @@ import { TokenContext } from "./token-context.tsx";
 
 /** `#/run/<id>/feature/<stage>/<latent>`: contexts base|chat, cosines, logits, density, links. */
 export function FeaturePage(props: { run: string; stage: StageName; latent: number }) {
-  const state = useAsync(() => api.feature(props.run, props.stage, props.latent), [props.run, props.stage, props.latent]);
+  const state = useAsync(
+    () => api.feature(props.run, props.stage, props.latent),
+    [props.run, props.stage, props.latent],
+  );
   return (
     <div data-testid="feature-page">
       <AsyncView
         state={state}
         request={`api/diffing/feature?stage=${props.stage}&latent=${props.latent}`}
-        failedHeading={`Latent ${props.latent} · stage ${props.stage}`}
+        pageHeading={`Latent ${props.latent} · stage ${props.stage}`}
       >
         {(feature) => <FeatureView feature={feature} />}
       </AsyncView>
@@ -151,7 +160,9 @@ function DensityChart({ density }: { density: FeaturePageResponse["density"] }) 
       density === null
         ? null
         : figureSpec(
-            binsFigure("Nonzero activations", "activation", "tokens", [{ name: "activations", edges: density.edges, counts: density.counts }]),
+            binsFigure("Nonzero activations", "activation", "tokens", [
+              { name: "activations", edges: density.edges, counts: density.counts },
+            ]),
           ),
     [density],
   );
@@ -165,7 +176,10 @@ function DensityChart({ density }: { density: FeaturePageResponse["density"] }) 
           <p>
             Fires on {formatPercent(density.frequency)} of {density.tokens.toLocaleString("en")} tokens.
           </p>
-          <VegaChart spec={spec} label={`Histogram of this latent's nonzero activations over ${density.tokens} tokens.`} />
+          <VegaChart
+            spec={spec}
+            label={`Histogram of this latent's nonzero activations over ${density.tokens} tokens.`}
+          />
         </>
       )}
     </section>

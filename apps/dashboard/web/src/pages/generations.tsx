@@ -1,13 +1,11 @@
 import { useState } from "preact/hooks";
 import type { GenerationView, ReadoutsRunResponse } from "../../../src/api/readouts-types.ts";
+import { GENERATIONS_PAGE_SIZE } from "../../../src/api/routes.ts";
 import { ErrorPanels } from "../components/error-panels.tsx";
 import { api } from "../data/api.ts";
 import { type ApiError, asApiError } from "../data/api-error.ts";
 
 type Page = NonNullable<ReadoutsRunResponse["generations"]>;
-
-/** Generations per page; the static export writes the generations route for offsets that are multiples of it. */
-export const GENERATIONS_PAGE_SIZE = 20;
 
 /** The generations with the marker in `<mark>` (and said in text), paged through the generations route. */
 export function Generations({ run, first }: { run: string; first: Page }) {
@@ -58,7 +56,9 @@ function GenerationItem({ item }: { item: GenerationView }) {
     <li class="generation">
       <p class="generation-head">
         <strong>{item.persona}</strong> · seed {item.seed} ·{" "}
-        <span class={item.hasMarker ? "badge-marker" : "badge-none"}>{item.hasMarker ? "marker present" : "no marker"}</span>
+        <span class={item.hasMarker ? "badge-marker" : "badge-none"}>
+          {item.hasMarker ? "marker present" : "no marker"}
+        </span>
       </p>
       <p class="question">{item.question}</p>
       <p class="generation-text">

@@ -8,10 +8,14 @@ import { dashboardMode } from "../data/mode.ts";
 import { formatNumber, visibleToken } from "../format.ts";
 import { href } from "../router.ts";
 
-/** Type a prompt (optionally as a chat turn under a system prompt) and see each token's top latents. */
+/** The conditions of @difflens/chat's parseSystemCondition; any other text is sent as the system prompt itself. */
+const SYSTEM_CONDITIONS = ["model-default", "empty", "no-system-turn"];
+
+/** Type a prompt (plain text, or a chat turn under a system-prompt condition) and see each token's top latents. */
 export function LiveBox({ run, live }: { run: string; live: boolean }) {
   const [text, setText] = useState("");
-  const [system, setSystem] = useState("");
+  const [format, setFormat] = useState<"text" | "chat">("text");
+  const [system, setSystem] = useState("model-default");
   const [stage, setStage] = useState<StageName>("MF");
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<LiveResponse | null>(null);
@@ -34,7 +38,9 @@ export function LiveBox({ run, live }: { run: string; live: boolean }) {
     event.preventDefault();
     if (text.trim() === "") return;
     const request: LiveRequest =
-      system.trim() === "" ? { run, stage, text } : { run, stage, chat: { system: system.trim(), user: text } };
+      format === "text"
+        ? { run, stage, text }
+        : { run, stage, chat: { system: system.trim() === "" ? null : system.trim(), user: text } };
     setBusy(true);
     setError(null);
     try {
@@ -51,12 +57,41 @@ export function LiveBox({ run, live }: { run: string; live: boolean }) {
       <h2 id="live-heading">Live: a prompt's top latents</h2>
       <form onSubmit={submit} class="live-form">
         <label for="live-input">Prompt</label>
-        <textarea id="live-input" data-testid="live-input" rows={3} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        <textarea
+          id="live-input"
+          data-testid="live-input"
+          rows={3}
+          value={text}
+          onInput={(e) => setText(e.currentTarget.value)}
+        />
         <div class="live-options">
-          <label for="live-system">
-            System prompt <span class="muted">(optional: runs the prompt as a chat turn)</span>
-          </label>
-          <input id="live-system" type="text" value={system} onInput={(e) => setSystem(e.currentTarget.value)} />
+          <label for="live-format">Format</label>
+          <select id="live-format" value={format} onChange={(e) => setFormat(e.currentTarget.value as "text" | "chat")}>
+            <option value="text">plain text</option>
+            <option value="chat">chat turn (chat template)</option>
+          </select>
+          {format === "chat" ? (
+            <>
+              <label for="live-system">System prompt</label>
+              <input
+                id="live-system"
+                type="text"
+                list="live-system-conditions"
+                value={system}
+                onInput={(e) => setSystem(e.currentTarget.value)}
+                aria-describedby="live-system-hint"
+              />
+              <datalist id="live-system-conditions">
+                {SYSTEM_CONDITIONS.map((condition) => (
+                  <option value={condition} key={condition} />
+                ))}
+              </datalist>
+              <p id="live-system-hint" class="muted hint">
+                A condition (model-default, empty, no-system-turn, custom:TEXT) or the system prompt's text; blank: no
+                system turn.
+              </p>
+            </>
+          ) : null}
           <label for="live-stage">Stage</label>
           <select id="live-stage" value={stage} onChange={(e) => setStage(e.currentTarget.value as StageName)}>
             {STAGES.map((s) => (
@@ -89,6 +124,8 @@ function LiveResult({ result }: { result: LiveResponse }) {
             <code class="token-text">{visibleToken(token.text)}</code>
             {!token.scored ? (
               <span class="muted"> not scored (masked)</span>
+            ) : token.top.length === 0 ? (
+              <span class="muted"> no latent fires</span>
             ) : (
               <span class="live-latents">
                 {token.top.map((entry) => (
@@ -96,6 +133,7 @@ function LiveResult({ result }: { result: LiveResponse }) {
                     class="chip"
                     data-testid="live-latent"
                     href={href.feature(result.run, result.stage, entry.latent)}
+                    aria-label={`latent ${entry.latent}, activation ${formatNumber(entry.value, 2)}`}
                     key={entry.latent}
                   >
                     {entry.latent} <span class="chip-value">{formatNumber(entry.value, 2)}</span>

@@ -71,7 +71,9 @@ function FigureCard({ figure, run }: { figure: FigureData; run: string }) {
 }
 
 function TableCard({ table }: { table: TableData }) {
-  const numeric = table.columns.map((_, c) => table.rows.length > 0 && table.rows.every((row) => typeof row[c] === "number"));
+  const numeric = table.columns.map(
+    (_, c) => table.rows.length > 0 && table.rows.every((row) => typeof row[c] === "number"),
+  );
   return (
     <section class="card">
       <DataTable

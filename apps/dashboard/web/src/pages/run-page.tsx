@@ -14,7 +14,7 @@ function isDiffing(response: DiffingRunResponse | ReadoutsRunResponse): response
 export function RunPage({ run, live }: { run: string; live: boolean }) {
   const state = useAsync(() => api.run(run), [run]);
   return (
-    <AsyncView state={state} request={`api/run?run=${run}`} failedHeading={`Run ${run}`}>
+    <AsyncView state={state} request={`api/run?run=${run}`} pageHeading={`Run ${run}`}>
       {(response) =>
         isDiffing(response) ? <DiffingRunPage data={response} live={live} /> : <ReadoutsRunPage data={response} />
       }

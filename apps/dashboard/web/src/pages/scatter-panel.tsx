@@ -23,7 +23,13 @@ export function ScatterPanel({ run }: { run: string }) {
           <legend class="visually-hidden">Cosines of</legend>
           {(["decoder", "encoder"] as const).map((option) => (
             <label key={option}>
-              <input type="radio" name="space" value={option} checked={space === option} onChange={() => setSpace(option)} />
+              <input
+                type="radio"
+                name="space"
+                value={option}
+                checked={space === option}
+                onChange={() => setSpace(option)}
+              />
               {option}
             </label>
           ))}

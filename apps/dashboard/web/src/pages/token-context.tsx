@@ -17,16 +17,25 @@ export function TokenContext({ context, max }: { context: FeatureContext; max: n
           const value = context.values[i] ?? 0;
           const active = value > 0;
           const text = visibleToken(token);
+          const atMax = i === context.maxPosition ? " max" : "";
+          if (!active) {
+            return (
+              <span class={`token${atMax}`} data-testid="token" data-value={value} key={i}>
+                {text}
+              </span>
+            );
+          }
           return (
             <span
-              class={`token${active ? " active" : ""}${i === context.maxPosition ? " max" : ""}`}
+              class={`token active${atMax}`}
               data-testid="token"
               data-value={value}
-              data-tip={active ? formatNumber(value) : undefined}
-              style={active ? { background: activationBackground(value, max) } : undefined}
-              tabIndex={active ? 0 : undefined}
-              role={active ? "img" : undefined}
-              aria-label={active ? `${JSON.stringify(token)}: activation ${formatNumber(value)}` : undefined}
+              data-tip={formatNumber(value)}
+              style={{ background: activationBackground(value, max) }}
+              // biome-ignore lint/a11y/noNoninteractiveTabindex: focus shows the value (tooltip), like hover does
+              tabIndex={0}
+              role="img"
+              aria-label={`${JSON.stringify(token)}: activation ${formatNumber(value)}`}
               key={i}
             >
               {text}
