@@ -70,7 +70,8 @@ export function parseRunJson<T = unknown>(text: string, rel: string, lineOffset 
     const at = parsePosition(reason, text);
     const { line, column } = lineColumn(text, at);
     const where = `${rel}:${line + lineOffset}:${column}`;
-    const truncated = /end of (JSON )?input/i.test(reason) ? " (truncated?)" : "";
+    // Stopping at the very end of the text is what a file cut short (a crash mid-write) looks like.
+    const truncated = /end of (JSON )?input/i.test(reason) || at >= text.trimEnd().length ? " (truncated?)" : "";
     throw new DashboardError(
       "RUN_FILE_INVALID",
       `${where}: not valid JSON${truncated} — ${reason}`,

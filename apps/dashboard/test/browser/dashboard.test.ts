@@ -1,0 +1,202 @@
+/**
+ * The dashboard in a real browser: Debian's chromium driven by playwright-core, one browser for the whole file, the
+ * real server on port 0 over a folder holding the diffing fixture run, a copy of it with a truncated features.json and
+ * a missing stage, and a real attention-marker readouts run; then the static export of the same folder from disk.
+ * Screenshots of every page, desktop and narrow, go to apps/dashboard/test-output/screenshots/ (gitignored).
+ * Without chromium the whole file skips and says why.
+ */
+import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exportStatic } from "../../src/export/static-export.ts";
+import { startDashboardServer } from "../../src/server/http-server.ts";
+import { ensureWebBuild } from "../../src/server/web-build.ts";
+import { diffingFixtureRun } from "../fixture/diffing-run.ts";
+import { chromiumMissingReason, launchChromium } from "./launch-chromium.ts";
+import { axeViolations, screenshots, TEST_OUTPUT } from "./page-checks.ts";
+import { attentionMarkerFixtureRun } from "./readouts-fixture.ts";
+
+const skipReason = chromiumMissingReason();
+if (skipReason) console.warn(`dashboard browser tests SKIPPED: ${skipReason}`);
+
+const DIFFING = "diffing";
+const BROKEN = "broken";
+const READOUTS = "readouts";
+
+describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
+  let browser: Browser;
+  let server: { url: string; close(): Promise<void> };
+  let page: Page;
+  let root: string;
+  let webDir: string;
+
+  beforeAll(async () => {
+    const [web, diffing, readouts, launched] = await Promise.all([
+      ensureWebBuild(),
+      diffingFixtureRun(),
+      attentionMarkerFixtureRun(),
+      launchChromium(),
+    ]);
+    webDir = web;
+    browser = launched;
+    root = servedRoot(diffing, readouts);
+    server = await startDashboardServer({ root, port: 0, webDir });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on("pageerror", (error) => console.warn(`page error: ${error.message}`));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  const open = async (hash: string) => {
+    await page.goto(`${server.url}/#${hash}`);
+  };
+
+  it("lists every run", async () => {
+    await open("/");
+    await expect.poll(() => page.locator("[data-testid=run-row]").count()).toBe(3);
+    await screenshots(page, "run-list");
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it("draws one scatter point per latent and opens a labelled latent's feature page on click", async () => {
+    const scatter = await (
+      await page.request.get(`${server.url}/api/diffing/scatter?run=${DIFFING}&space=decoder`)
+    ).json();
+    await open(`/run/${DIFFING}`);
+    const symbols = page.locator("[data-testid=scatter] .mark-symbol path");
+    await expect.poll(() => symbols.count()).toBe(scatter.dSae);
+    expect(scatter.points.length).toBe(scatter.dSae);
+    await screenshots(page, "diffing-run");
+    expect(await axeViolations(page)).toEqual([]);
+
+    const labelled = scatter.points.find((point: { hasContexts: boolean }) => point.hasContexts);
+    await symbols.locator(`xpath=self::*[contains(@aria-label, "latent: ${labelled.latent};")]`).first().click();
+    await page.waitForURL(`**#/run/${DIFFING}/feature/MF/${labelled.latent}`);
+    await page.locator("[data-testid=feature-page]").waitFor();
+    const highlighted = await page.$$eval(
+      "[data-testid=token]",
+      (tokens) =>
+        tokens.filter((token) => {
+          const background = getComputedStyle(token).backgroundColor;
+          return (
+            Number(token.getAttribute("data-value")) > 0 &&
+            background !== "rgba(0, 0, 0, 0)" &&
+            background !== "transparent"
+          );
+        }).length,
+    );
+    expect(highlighted).toBeGreaterThan(0);
+    expect(await page.locator("[data-testid=contexts-base]").count()).toBe(1);
+    expect(await page.locator("[data-testid=contexts-chat]").count()).toBe(1);
+    await screenshots(page, "feature-page");
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it("shows a focused token's value (not by colour alone)", async () => {
+    const token = page.locator("[data-testid=token][tabindex='0']").first();
+    await token.focus();
+    const shown = await token.evaluate((element) => ({
+      tip: element.getAttribute("data-tip"),
+      label: element.getAttribute("aria-label"),
+      after: getComputedStyle(element, "::after").content,
+    }));
+    expect(shown.tip).toMatch(/\d/);
+    expect(shown.label).toContain(shown.tip);
+    expect(shown.after).toBe(JSON.stringify(shown.tip));
+  });
+
+  it("runs the live box and links each token's latents to their feature pages", async () => {
+    await open(`/run/${DIFFING}`);
+    await page.locator("[data-testid=live-input]").fill("The cat sat on the mat.");
+    await page.locator("[data-testid=live-run]").click();
+    await expect.poll(() => page.locator("[data-testid=live-token]").count(), { timeout: 20_000 }).toBeGreaterThan(3);
+    expect(await page.locator("[data-testid=live-latent]").count()).toBeGreaterThan(0);
+    await screenshots(page, "live");
+    const href = await page.locator("[data-testid=live-latent]").first().getAttribute("href");
+    expect(href).toMatch(new RegExp(`#/run/${DIFFING}/feature/[A-Z]+/\\d+$`));
+  });
+
+  it("reaches the latent links and the live controls with Tab", async () => {
+    await open(`/run/${DIFFING}`);
+    await page.locator("[data-testid=latent-link]").first().waitFor();
+    const reached = new Set<string>();
+    for (let press = 0; press < 80 && reached.size < 3; press++) {
+      await page.keyboard.press("Tab");
+      const testId = await page.evaluate(() => document.activeElement?.getAttribute("data-testid") ?? "");
+      if (["latent-link", "live-input", "live-run"].includes(testId)) reached.add(testId);
+    }
+    expect([...reached].sort()).toEqual(["latent-link", "live-input", "live-run"]);
+  });
+
+  it("refuses a path-traversal request from the page's origin", async () => {
+    await open("/");
+    const statuses = await page.evaluate(
+      async (run) =>
+        Promise.all(
+          ["../../../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "/etc/passwd"].map(
+            async (path) => (await fetch(`/api/file?run=${run}&path=${path}`)).status,
+          ),
+        ),
+      DIFFING,
+    );
+    expect(statuses).toEqual([403, 403, 403]);
+  });
+
+  it("shows an error panel naming the broken files while the other pages work", async () => {
+    await open(`/run/${BROKEN}`);
+    const panels = page.locator("[data-testid=error-panel]");
+    await expect.poll(() => panels.count()).toBeGreaterThan(0);
+    const text = (await panels.allTextContents()).join("\n");
+    expect(text).toContain("features/features.json");
+    expect(text).toMatch(/stages\/DF/);
+    await screenshots(page, "broken-run");
+    await open("/");
+    await expect.poll(() => page.locator("[data-testid=run-row]").count()).toBe(3);
+  });
+
+  it("renders the readouts run with its figures and marked generations", async () => {
+    await open(`/run/${READOUTS}`);
+    await expect.poll(() => page.locator("mark").count()).toBeGreaterThan(0);
+    await screenshots(page, "readouts-run");
+    expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it("opens the static export from disk without a server", async () => {
+    const out = join(TEST_OUTPUT, "static-export");
+    rmSync(out, { recursive: true, force: true });
+    await exportStatic(root, out, { webDir });
+    const feature = (
+      await (await page.request.get(`${server.url}/api/diffing/scatter?run=${DIFFING}&space=decoder`)).json()
+    ).points[0].latent;
+    await server.close(); // nothing may come from the server now
+    const index = pathToFileURL(join(out, "index.html")).href;
+    await page.goto(`${index}#/`);
+    await expect.poll(() => page.locator("[data-testid=run-row]").count()).toBe(3);
+    await screenshots(page, "static-run-list");
+    await page.goto(`${index}#/run/${DIFFING}/feature/MF/${feature}`);
+    await page.locator("[data-testid=feature-page]").waitFor();
+    expect(await page.locator("[data-testid=token]").count()).toBeGreaterThan(0);
+    await screenshots(page, "static-feature-page");
+  });
+});
+
+/** A temp folder with the three runs the pages are checked on (copies: the served folder must not be the cache). */
+function servedRoot(diffing: string, readouts: string): string {
+  const root = mkdtempSync(join(tmpdir(), "difflens-dashboard-browser-"));
+  cpSync(diffing, join(root, DIFFING), { recursive: true });
+  cpSync(readouts, join(root, READOUTS), { recursive: true });
+  const broken = join(root, BROKEN);
+  cpSync(diffing, broken, { recursive: true });
+  const features = join(broken, "features", "features.json");
+  truncateSync(features, Math.floor(statSync(features).size / 2));
+  rmSync(join(broken, "stages", "DF"), { recursive: true, force: true });
+  mkdirSync(TEST_OUTPUT, { recursive: true });
+  return root;
+}
