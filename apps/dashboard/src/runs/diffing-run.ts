@@ -9,9 +9,9 @@ import * as path from "node:path";
 import { type DiffingRunResponse, STAGES, type StageName } from "../api/diffing-types.ts";
 import type { ErrorPanel } from "../api/run-types.ts";
 import { loadCompareTable, loadRanking, readOrPanel } from "./diffing-files.ts";
-import { LatentStatsReader, latentStatsFile } from "./diffing-latent-stats.ts";
+import { LatentStatsReader } from "./diffing-latent-stats.ts";
 import type { DiscoveredRun } from "./discovered-run.ts";
-import { errorPanel } from "./read-run-file.ts";
+import { statsPanel } from "./feature-page.ts";
 
 const FIGURES = ["two-stage-decoder", "two-stage-decoder-zoom", "two-stage-encoder", "two-stage-encoder-zoom"];
 /** Width of the log10 frequency bins of the run-level density histogram. */
@@ -73,7 +73,7 @@ async function densityHistogram(
     firing = reader.firingCounts();
     tokens = reader.header.tokens;
   } catch (error) {
-    errors.push(errorPanel(error, latentStatsFile(stage)));
+    errors.push(statsPanel(error, stage));
     return null;
   }
   return { stage, ...log10Histogram(firing, tokens) };

@@ -103,7 +103,7 @@ export async function readStats(
   try {
     reader = await LatentStatsReader.open(run, stage);
   } catch (error) {
-    errors.push(errorPanel(error, latentStatsFile(stage)));
+    errors.push(statsPanel(error, stage));
     return null;
   }
   checkLatent(latent, reader.header.dSae);
@@ -114,6 +114,16 @@ export async function readStats(
     errors.push(errorPanel(error, file));
     return null;
   }
+}
+
+/** A stats file's panel; a missing one says how to make it (runs made before the features command stored it). */
+export function statsPanel(error: unknown, stage: StageName): ErrorPanel {
+  const panel = errorPanel(error, latentStatsFile(stage));
+  if (error instanceof DashboardError && error.code === "NOT_FOUND") {
+    const fix = "rerun `pnpm --filter diffing features --force --run-dir <this run>` to compute density and logits";
+    return { ...panel, message: `${panel.message} — ${fix}` };
+  }
+  return panel;
 }
 
 /** The token strings of the top logits; ids without a string (a missing tokens file) show as `#id`. */
