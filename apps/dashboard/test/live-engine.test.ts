@@ -50,6 +50,7 @@ async function independentTop(model: Model, ids: Int32Array, hook: string, check
   const cfg = JSON.parse(fs.readFileSync(path.join(checkpoint, "cfg.json"), "utf8"));
   const s: number = cfg.difflens.normalization.inputScale;
   expect(cfg.difflens.normalization.kind).toBe("unit-mean-squared-norm");
+  expect(Math.abs(Math.log(s))).toBeGreaterThan(0.1); // a real rescaling, or this check would prove nothing
   const sae = await loadSae(checkpoint);
   const { wEnc, bEnc, bDec } = sae.weights;
   const { dIn, dSae } = sae;
