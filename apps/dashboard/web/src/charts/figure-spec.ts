@@ -32,7 +32,12 @@ function distinct(rows: Row[], field: string): string[] {
   return [...new Set(rows.map((r) => String(r[field] ?? "")))];
 }
 
-export function figureSpec(fig: FigureData): TopLevelSpec {
+/** Overrides of a figure's default look where the page shows it small. */
+export interface FigureOptions {
+  height?: number;
+}
+
+export function figureSpec(fig: FigureData, options: FigureOptions = {}): TopLevelSpec {
   switch (fig.kind) {
     case "heatmap":
       return heatmapSpec(fig);
@@ -41,7 +46,7 @@ export function figureSpec(fig: FigureData): TopLevelSpec {
     case "bars":
       return barsSpec(fig);
     case "histogram":
-      return histogramSpec(fig);
+      return histogramSpec(fig, options.height ?? 240);
     case "scatter":
       return scatterFigureSpec(fig);
   }
@@ -232,11 +237,11 @@ function errorBarsLayer(x: object, xOffset: object) {
   };
 }
 
-function histogramSpec(fig: FigureData): TopLevelSpec {
+function histogramSpec(fig: FigureData, height: number): TopLevelSpec {
   return {
     ...base(fig),
     width: "container",
-    height: 240,
+    height,
     autosize: { type: "fit-x", contains: "padding" },
     data: { values: fig.rows },
     mark: { type: "rect", opacity: 0.6, stroke: "white", strokeWidth: 0.5 },
