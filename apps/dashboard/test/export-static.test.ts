@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RouteName, STATIC_GLOBAL, STAGES, staticDataKey } from "../src/index.ts";
 import { exportStatic } from "../src/export/static-export.ts";
-import { discoverRuns } from "../src/runs/discover.ts";
+import { type RouteName, STAGES, STATIC_GLOBAL, staticDataKey } from "../src/index.ts";
 import { diffingScatter } from "../src/runs/diffing-scatter.ts";
+import { discoverRuns } from "../src/runs/discover.ts";
 import { featurePage } from "../src/runs/feature-page.ts";
 import { diffingFixtureRun } from "./fixture/diffing-run.ts";
 

@@ -5,8 +5,7 @@
  * Screenshots of every page, desktop and narrow, go to apps/dashboard/test-output/screenshots/ (gitignored).
  * Without chromium the whole file skips and says why.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, truncateSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Browser, Page } from "playwright-core";
@@ -16,8 +15,11 @@ import { startDashboardServer } from "../../src/server/http-server.ts";
 import { ensureWebBuild } from "../../src/server/web-build.ts";
 import { diffingFixtureRun } from "../fixture/diffing-run.ts";
 import { chromiumMissingReason, launchChromium } from "./launch-chromium.ts";
+import { axeViolations, type InPage, screenshots, TEST_OUTPUT } from "./page-checks.ts";
 import { attentionMarkerFixtureRun } from "./readouts-fixture.ts";
-import { axeViolations, screenshots, TEST_OUTPUT } from "./page-checks.ts";
+
+/** Pages load their data and draw their charts asynchronously; on a loaded 2-core machine that takes seconds. */
+const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 20_000, interval: 100 });
 
 const skipReason = chromiumMissingReason();
 if (skipReason) console.warn(`dashboard browser tests SKIPPED: ${skipReason}`);
@@ -55,36 +57,59 @@ describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
   });
 
   const open = async (hash: string) => {
-    await page.goto(`${server.url}/#${hash}`);
+    await page.goto(new URL(`#${hash}`, server.url).href);
   };
 
   it("lists every run", async () => {
     await open("/");
-    await expect.poll(() => page.locator("[data-testid=run-row]").count()).toBe(3);
+    await poll(() => page.locator("[data-testid=run-row]").count()).toBe(3);
     await screenshots(page, "run-list");
     expect(await axeViolations(page)).toEqual([]);
   });
 
   it("draws one scatter point per latent and opens a labelled latent's feature page on click", async () => {
-    const scatter = await (await page.request.get(`${server.url}/api/diffing/scatter?run=${DIFFING}&space=decoder`)).json();
+    const scatter = await (
+      await page.request.get(`${server.url}api/diffing/scatter?run=${DIFFING}&space=decoder`)
+    ).json();
     await open(`/run/${DIFFING}`);
     const symbols = page.locator("[data-testid=scatter] .mark-symbol path");
-    await expect.poll(() => symbols.count()).toBe(scatter.dSae);
+    await poll(() => symbols.count()).toBe(scatter.dSae);
     expect(scatter.points.length).toBe(scatter.dSae);
     await screenshots(page, "diffing-run");
     expect(await axeViolations(page)).toEqual([]);
 
-    const labelled = scatter.points.find((point: { hasContexts: boolean }) => point.hasContexts);
-    await symbols.locator(`xpath=self::*[contains(@aria-label, "latent: ${labelled.latent};")]`).first().click();
-    await page.waitForURL(`**#/run/${DIFFING}/feature/MF/${labelled.latent}`);
+    // A labelled latent (stored contexts: a diamond with its number) whose symbol is on top where it is drawn, so a
+    // real mouse click there reaches it; vega keeps each symbol's datum on its SVG element.
+    const target = await symbols.evaluateAll((paths) => {
+      const inPage = globalThis as unknown as InPage;
+      for (const path of paths as unknown as VegaSymbol[]) {
+        const datum = path.__data__?.datum;
+        if (!datum?.hasContexts) continue;
+        const box = path.getBoundingClientRect();
+        const x = box.x + box.width / 2;
+        const y = box.y + box.height / 2;
+        if (inPage.document.elementFromPoint(x, y) === path) return { latent: datum.latent, x, y };
+      }
+      return null;
+    });
+    expect(target).not.toBeNull();
+    await page.mouse.click(target!.x, target!.y);
+    await page.waitForURL(`**#/run/${DIFFING}/feature/MF/${target!.latent}`);
     await page.locator("[data-testid=feature-page]").waitFor();
-    const highlighted = await page.$$eval("[data-testid=token]", (tokens) =>
-      tokens.filter((token) => {
-        const background = getComputedStyle(token).backgroundColor;
-        return Number(token.getAttribute("data-value")) > 0 && background !== "rgba(0, 0, 0, 0)" && background !== "transparent";
-      }).length,
-    );
-    expect(highlighted).toBeGreaterThan(0);
+    const highlighted = () =>
+      page.$$eval(
+        "[data-testid=token]",
+        (tokens) =>
+          tokens.filter((token) => {
+            const background = (globalThis as unknown as InPage).getComputedStyle(token).backgroundColor;
+            return (
+              Number(token.getAttribute("data-value")) > 0 &&
+              background !== "rgba(0, 0, 0, 0)" &&
+              background !== "transparent"
+            );
+          }).length,
+      );
+    await poll(highlighted).toBeGreaterThan(0);
     expect(await page.locator("[data-testid=contexts-base]").count()).toBe(1);
     expect(await page.locator("[data-testid=contexts-chat]").count()).toBe(1);
     await screenshots(page, "feature-page");
@@ -97,7 +122,7 @@ describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
     const shown = await token.evaluate((element) => ({
       tip: element.getAttribute("data-tip"),
       label: element.getAttribute("aria-label"),
-      after: getComputedStyle(element, "::after").content,
+      after: (globalThis as unknown as InPage).getComputedStyle(element, "::after").content,
     }));
     expect(shown.tip).toMatch(/\d/);
     expect(shown.label).toContain(shown.tip);
@@ -108,7 +133,7 @@ describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
     await open(`/run/${DIFFING}`);
     await page.locator("[data-testid=live-input]").fill("The cat sat on the mat.");
     await page.locator("[data-testid=live-run]").click();
-    await expect.poll(() => page.locator("[data-testid=live-token]").count(), { timeout: 20_000 }).toBeGreaterThan(3);
+    await poll(() => page.locator("[data-testid=live-token]").count()).toBeGreaterThan(3);
     expect(await page.locator("[data-testid=live-latent]").count()).toBeGreaterThan(0);
     await screenshots(page, "live");
     const href = await page.locator("[data-testid=live-latent]").first().getAttribute("href");
@@ -121,7 +146,9 @@ describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
     const reached = new Set<string>();
     for (let press = 0; press < 80 && reached.size < 3; press++) {
       await page.keyboard.press("Tab");
-      const testId = await page.evaluate(() => document.activeElement?.getAttribute("data-testid") ?? "");
+      const testId = await page.evaluate(
+        () => (globalThis as unknown as InPage).document.activeElement?.getAttribute("data-testid") ?? "",
+      );
       if (["latent-link", "live-input", "live-run"].includes(testId)) reached.add(testId);
     }
     expect([...reached].sort()).toEqual(["latent-link", "live-input", "live-run"]);
@@ -143,19 +170,18 @@ describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
 
   it("shows an error panel naming the broken files while the other pages work", async () => {
     await open(`/run/${BROKEN}`);
-    const panels = page.locator("[data-testid=error-panel]");
-    await expect.poll(() => panels.count()).toBeGreaterThan(0);
-    const text = (await panels.allTextContents()).join("\n");
-    expect(text).toContain("features/features.json");
-    expect(text).toMatch(/stages\/DF/);
+    // The run page names the missing stage, its scatter the truncated features.json (read for the labels).
+    const panels = () => page.locator("[data-testid=error-panel]").allTextContents();
+    await poll(async () => (await panels()).join("\n")).toContain("stages/DF/stage.json");
+    await poll(async () => (await panels()).join("\n")).toContain("features/features.json");
     await screenshots(page, "broken-run");
     await open("/");
-    await expect.poll(() => page.locator("[data-testid=run-row]").count()).toBe(3);
+    await poll(() => page.locator("[data-testid=run-row]").count()).toBe(3);
   });
 
   it("renders the readouts run with its figures and marked generations", async () => {
     await open(`/run/${READOUTS}`);
-    await expect.poll(() => page.locator("mark").count()).toBeGreaterThan(0);
+    await poll(() => page.locator("mark").count()).toBeGreaterThan(0);
     await screenshots(page, "readouts-run");
     expect(await axeViolations(page)).toEqual([]);
   });
@@ -164,11 +190,13 @@ describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
     const out = join(TEST_OUTPUT, "static-export");
     rmSync(out, { recursive: true, force: true });
     await exportStatic(root, out, { webDir });
-    const feature = (await (await page.request.get(`${server.url}/api/diffing/scatter?run=${DIFFING}&space=decoder`)).json()).points[0].latent;
+    const feature = (
+      await (await page.request.get(`${server.url}api/diffing/scatter?run=${DIFFING}&space=decoder`)).json()
+    ).points[0].latent;
     await server.close(); // nothing may come from the server now
     const index = pathToFileURL(join(out, "index.html")).href;
     await page.goto(`${index}#/`);
-    await expect.poll(() => page.locator("[data-testid=run-row]").count()).toBe(3);
+    await poll(() => page.locator("[data-testid=run-row]").count()).toBe(3);
     await screenshots(page, "static-run-list");
     await page.goto(`${index}#/run/${DIFFING}/feature/MF/${feature}`);
     await page.locator("[data-testid=feature-page]").waitFor();
@@ -177,9 +205,21 @@ describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
   });
 });
 
-/** A temp folder with the three runs the pages are checked on (copies: the served folder must not be the cache). */
+/** What vega's SVG renderer leaves on a symbol's element: the scene item, whose datum is the scatter point. */
+interface VegaSymbol {
+  __data__?: { datum?: { latent: number; hasContexts: boolean } };
+  getBoundingClientRect(): { x: number; y: number; width: number; height: number };
+}
+
+/**
+ * A temp folder with the three runs the pages are checked on: copies, since the served folder must not be the shared
+ * cache. It sits at the fixture's own depth under runs/.cache, so the run.json's relative paths (the toy models the
+ * live box loads) resolve from the copies as from the original.
+ */
 function servedRoot(diffing: string, readouts: string): string {
-  const root = mkdtempSync(join(tmpdir(), "difflens-dashboard-browser-"));
+  const parent = join(diffing, "..", "..", "..", "dashboard-browser");
+  mkdirSync(parent, { recursive: true });
+  const root = mkdtempSync(join(parent, "served-"));
   cpSync(diffing, join(root, DIFFING), { recursive: true });
   cpSync(readouts, join(root, READOUTS), { recursive: true });
   const broken = join(root, BROKEN);

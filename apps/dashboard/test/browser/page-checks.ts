@@ -15,12 +15,25 @@ export const VIEWPORTS = {
   narrow: { width: 390, height: 844 },
 } as const;
 
+/**
+ * The browser globals the in-page functions below and in the tests use: the root tsconfig has no DOM library (tests
+ * run in Node), so a function passed to `page.evaluate` reaches them through `globalThis as InPage`.
+ */
+export interface InPage {
+  document: {
+    activeElement: { getAttribute(name: string): string | null } | null;
+    elementFromPoint(x: number, y: number): unknown;
+  };
+  getComputedStyle(element: unknown, pseudo?: string): { backgroundColor: string; content: string };
+  axe?: { run(context: unknown): Promise<AxeResults> };
+}
+
 /** axe-core's serious and critical violations on the page as it is now, one line each (rule, impact, targets). */
 export async function axeViolations(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ path: AXE_SCRIPT });
+  if (!(await page.evaluate(() => "axe" in globalThis))) await page.addScriptTag({ path: AXE_SCRIPT });
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document): Promise<AxeResults> } }).axe;
-    return (await axe.run(document)).violations;
+    const inPage = globalThis as unknown as InPage;
+    return (await inPage.axe!.run(inPage.document)).violations;
   });
   return violations
     .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
