@@ -49,7 +49,7 @@ export interface FigureOptions {
 }
 
 export function figureSpec(fig: FigureData, options: FigureOptions = {}): TopLevelSpec {
-  const viewport = options.viewportWidth ?? (typeof window === "undefined" ? 1280 : window.innerWidth);
+  const viewport = options.viewportWidth ?? (globalThis as { innerWidth?: number }).innerWidth ?? 1280;
   const head = base(fig, likelyChartWidth(viewport));
   switch (fig.kind) {
     case "heatmap":
