@@ -1,8 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { FigureData } from "../src/api/run-types.ts";
-import { figureSpec, heatmapScheme, heatmapTextIsLight, wrapText } from "../web/src/charts/figure-spec.ts";
+import {
+  figureSpec,
+  heatmapScheme,
+  heatmapTextIsLight,
+  likelyChartWidth,
+  wrapText,
+} from "../web/src/charts/figure-spec.ts";
 import { MAX_SCATTER_LABELS, paddedExtent, scatterSpec } from "../web/src/charts/scatter-spec.ts";
-import { formatPercent, visibleToken } from "../web/src/format.ts";
+import { decimalsForRange, formatPercent, visibleToken } from "../web/src/format.ts";
 import { href, parseHash } from "../web/src/router.ts";
 import { activationBackground, activationIntensity } from "../web/src/token-color.ts";
 
@@ -60,6 +66,12 @@ describe("web token highlight", () => {
     expect(visibleToken("")).toBe("∅");
     expect(formatPercent(0.0593)).toBe("5.93 %");
   });
+
+  it("prints enough decimals to tell apart cosines that barely moved", () => {
+    expect(decimalsForRange(0.3)).toBe(3);
+    expect(decimalsForRange(0.00003)).toBe(7);
+    expect(decimalsForRange(0)).toBe(3);
+  });
 });
 
 describe("web chart specs", () => {
@@ -69,6 +81,24 @@ describe("web chart specs", () => {
     expect(heatmapScheme([0.2, 0.9])).toBe("viridis");
     expect(heatmapTextIsLight("viridis", 0)).toBe(true);
     expect(heatmapTextIsLight("viridis", 1)).toBe(false);
+  });
+
+  it("wraps titles to the chart's width on a phone", () => {
+    expect(likelyChartWidth(390)).toBe(320);
+    expect(likelyChartWidth(1400)).toBe(600);
+    const fig: FigureData = {
+      file: "f.json",
+      kind: "histogram",
+      title: "word ".repeat(30).trim(),
+      subtitle: null,
+      note: null,
+      xTitle: null,
+      yTitle: null,
+      rows: [],
+      png: null,
+    };
+    const narrow = figureSpec(fig, { viewportWidth: 390 }) as unknown as { title: { text: string[] } };
+    expect(narrow.title.text.length).toBeGreaterThan(3);
   });
 
   it("wraps long subtitles at spaces", () => {

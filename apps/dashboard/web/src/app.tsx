@@ -22,9 +22,28 @@ function useRoute(): Route {
   return route;
 }
 
+/** The browser tab's title per page, so history and screen readers name where they are. */
+function pageTitle(route: Route): string {
+  switch (route.page) {
+    case "runs":
+      return "Runs";
+    case "run":
+      return route.run;
+    case "live":
+      return `Live · ${route.run}`;
+    case "feature":
+      return `Latent ${route.latent} (${route.stage}) · ${route.run}`;
+    case "not-found":
+      return "Not found";
+  }
+}
+
 /** The shell: header with the site link, one main landmark with the page, hash routing. */
 export function App() {
   const route = useRoute();
+  useEffect(() => {
+    document.title = `${pageTitle(route)} · difflens dashboard`;
+  }, [route]);
   const runs = useAsync(() => api.runs(), []);
   // While the run list loads, the live box shows; the server answers LIVE_UNAVAILABLE if it cannot run models.
   const live = dashboardMode() === "server" && (runs.status !== "ok" || runs.value.live);

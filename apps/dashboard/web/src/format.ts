@@ -5,6 +5,12 @@ export function formatNumber(value: number, digits = 3): string {
   return value.toFixed(digits);
 }
 
+/** Decimals that tell apart values spread over `range` (cosines of a barely-moved SAE differ in the 5th place). */
+export function decimalsForRange(range: number, atLeast = 3): number {
+  if (!(range > 0)) return atLeast;
+  return Math.min(8, Math.max(atLeast, Math.ceil(-Math.log10(range)) + 2));
+}
+
 export function formatPercent(fraction: number): string {
   const percent = fraction * 100;
   return `${percent < 0.1 && percent > 0 ? percent.toExponential(1) : percent.toFixed(percent < 10 ? 2 : 1)} %`;

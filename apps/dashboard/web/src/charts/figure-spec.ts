@@ -8,10 +8,19 @@ import { chartConfig, THRESHOLD_COLOR } from "./theme.ts";
 type Row = Record<string, unknown>;
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 
-function base(fig: FigureData): Record<string, unknown> {
-  const title: Record<string, unknown> = { text: fig.title ?? "" };
-  if (fig.subtitle) title.subtitle = wrapText(fig.subtitle, 90);
+/**
+ * Titles wrapped to the chart's likely width: vega does not wrap them, and with width "container" a long line would
+ * shrink the plot (autosize fits the whole drawing, titles included) or overflow a phone's screen.
+ */
+function base(fig: FigureData, chartWidth: number): Record<string, unknown> {
+  const title: Record<string, unknown> = { text: fig.title ? wrapText(fig.title, Math.floor(chartWidth / 8.5)) : "" };
+  if (fig.subtitle) title.subtitle = wrapText(fig.subtitle, Math.floor(chartWidth / 6.2));
   return { $schema: SCHEMA, config: chartConfig(), title };
+}
+
+/** The width a figure card gives its chart: a column of the figure grid, or the whole phone screen less margins. */
+export function likelyChartWidth(viewportWidth: number): number {
+  return Math.max(240, Math.min(viewportWidth - 70, 600));
 }
 
 /** Splits a long line at spaces into lines of at most about `width` characters (vega titles do not wrap). */
@@ -32,18 +41,27 @@ function distinct(rows: Row[], field: string): string[] {
   return [...new Set(rows.map((r) => String(r[field] ?? "")))];
 }
 
-export function figureSpec(fig: FigureData): TopLevelSpec {
+/** Overrides of a figure's default look where the page shows it small. */
+export interface FigureOptions {
+  height?: number;
+  /** Viewport width (default: the window's), for wrapping titles. */
+  viewportWidth?: number;
+}
+
+export function figureSpec(fig: FigureData, options: FigureOptions = {}): TopLevelSpec {
+  const viewport = options.viewportWidth ?? (globalThis as { innerWidth?: number }).innerWidth ?? 1280;
+  const head = base(fig, likelyChartWidth(viewport));
   switch (fig.kind) {
     case "heatmap":
-      return heatmapSpec(fig);
+      return heatmapSpec(fig, head);
     case "lines":
-      return linesSpec(fig);
+      return linesSpec(fig, head);
     case "bars":
-      return barsSpec(fig);
+      return barsSpec(fig, head);
     case "histogram":
-      return histogramSpec(fig);
+      return histogramSpec(fig, head, options.height ?? 240);
     case "scatter":
-      return scatterFigureSpec(fig);
+      return scatterFigureSpec(fig, head);
   }
 }
 
@@ -64,7 +82,7 @@ export function heatmapTextIsLight(scheme: HeatmapScheme, t: number): boolean {
   return Math.abs(t - 0.5) > 0.3;
 }
 
-function heatmapSpec(fig: FigureData): TopLevelSpec {
+function heatmapSpec(fig: FigureData, head: Record<string, unknown>): TopLevelSpec {
   const values = fig.rows.map((r) => Number(r.value));
   const scheme = heatmapScheme(values);
   const finite = values.filter(Number.isFinite);
@@ -124,14 +142,14 @@ function heatmapSpec(fig: FigureData): TopLevelSpec {
   };
   if (panels.length > 1) {
     return {
-      ...base(fig),
+      ...head,
       data: { values: rows },
       facet: { column: { field: "panel", type: "nominal", sort: panels, title: null } },
       spec: { ...cell, ...layers },
       resolve: { scale: { color: "shared" } },
     } as TopLevelSpec;
   }
-  return { ...base(fig), data: { values: rows }, ...cell, ...layers } as TopLevelSpec;
+  return { ...head, data: { values: rows }, ...cell, ...layers } as TopLevelSpec;
 }
 
 function seriesColor(rows: Row[]) {
@@ -145,13 +163,13 @@ function seriesColor(rows: Row[]) {
   };
 }
 
-function linesSpec(fig: FigureData): TopLevelSpec {
+function linesSpec(fig: FigureData, head: Record<string, unknown>): TopLevelSpec {
   const color = seriesColor(fig.rows);
   const x = { field: "x", type: "quantitative", title: fig.xTitle, axis: { tickMinStep: 1 } };
   const ys = fig.rows.flatMap((r) => [r.y, r.lower, r.upper]).filter((v): v is number => typeof v === "number");
   const crossesZero = ys.some((v) => v < 0) || ys.some((v) => v > 0);
   return {
-    ...base(fig),
+    ...head,
     width: "container",
     height: 300,
     autosize: { type: "fit-x", contains: "padding" },
@@ -182,7 +200,7 @@ function linesSpec(fig: FigureData): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-function barsSpec(fig: FigureData): TopLevelSpec {
+function barsSpec(fig: FigureData, head: Record<string, unknown>): TopLevelSpec {
   const categories = distinct(fig.rows, "category");
   const series = distinct(fig.rows, "series");
   const x = {
@@ -194,7 +212,7 @@ function barsSpec(fig: FigureData): TopLevelSpec {
   };
   const xOffset = { field: "series", type: "nominal", sort: series };
   return {
-    ...base(fig),
+    ...head,
     width: "container",
     height: 280,
     autosize: { type: "fit-x", contains: "padding" },
@@ -232,11 +250,11 @@ function errorBarsLayer(x: object, xOffset: object) {
   };
 }
 
-function histogramSpec(fig: FigureData): TopLevelSpec {
+function histogramSpec(fig: FigureData, head: Record<string, unknown>, height: number): TopLevelSpec {
   return {
-    ...base(fig),
+    ...head,
     width: "container",
-    height: 240,
+    height,
     autosize: { type: "fit-x", contains: "padding" },
     data: { values: fig.rows },
     mark: { type: "rect", opacity: 0.6, stroke: "white", strokeWidth: 0.5 },
@@ -255,11 +273,11 @@ function histogramSpec(fig: FigureData): TopLevelSpec {
   } as TopLevelSpec;
 }
 
-function scatterFigureSpec(fig: FigureData): TopLevelSpec {
+function scatterFigureSpec(fig: FigureData, head: Record<string, unknown>): TopLevelSpec {
   const x = { field: "x", type: "quantitative", title: fig.xTitle, scale: { zero: false } };
   const y = { field: "y", type: "quantitative", title: fig.yTitle, scale: { zero: false } };
   return {
-    ...base(fig),
+    ...head,
     width: "container",
     height: 320,
     autosize: { type: "fit-x", contains: "padding" },

@@ -35,7 +35,14 @@ export function chartConfig(): Config {
       domainColor: "#888888",
       tickColor: "#888888",
     },
-    legend: { labelFontSize: 11, titleFontSize: 11, labelColor: TEXT_COLOR, titleColor: TEXT_COLOR, orient: "bottom" },
+    legend: {
+      labelLimit: 360,
+      labelFontSize: 11,
+      titleFontSize: 11,
+      labelColor: TEXT_COLOR,
+      titleColor: TEXT_COLOR,
+      orient: "bottom",
+    },
     header: { labelFontSize: 12, labelColor: TEXT_COLOR, titleFontSize: 12 },
     range: { category: [...SERIES_COLORS] },
   };

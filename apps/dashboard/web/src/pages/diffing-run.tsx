@@ -107,33 +107,39 @@ function TopLists({ data }: { data: DiffingRunResponse }) {
 }
 
 function DensityHistograms({ data }: { data: DiffingRunResponse }) {
-  const spec = useMemo(
-    () =>
-      data.densityHistograms.length === 0
-        ? null
-        : figureSpec(
-            binsFigure(
-              "Latent firing frequency",
-              "log10 firing frequency over the features dataset",
-              "latents",
-              data.densityHistograms.map((h) => ({ name: `stage ${h.stage}`, edges: h.edgesLog10, counts: h.counts })),
-            ),
-          ),
-    [data],
-  );
-  if (spec === null) return null;
+  if (data.densityHistograms.length === 0) return null;
   return (
     <section class="card" aria-labelledby="density-heading">
       <h2 id="density-heading">Activation density</h2>
-      <VegaChart spec={spec} label="Histogram of the latents' log10 firing frequency, per stage." />
-      <ul class="plain">
+      <p class="muted">Latents by log10 firing frequency over the features dataset, one histogram per stage.</p>
+      <div class="density-grid">
         {data.densityHistograms.map((h) => (
-          <li key={h.stage}>
-            Stage {h.stage}: {h.dead} dead latent{h.dead === 1 ? "" : "s"} (never fired) over{" "}
-            {h.tokens.toLocaleString("en")} tokens.
-          </li>
+          <StageDensity histogram={h} key={h.stage} />
         ))}
-      </ul>
+      </div>
     </section>
+  );
+}
+
+function StageDensity({ histogram }: { histogram: DiffingRunResponse["densityHistograms"][number] }) {
+  const spec = useMemo(
+    () =>
+      figureSpec(
+        binsFigure(`Stage ${histogram.stage}`, "log10 firing frequency", "latents", [
+          { name: `stage ${histogram.stage}`, edges: histogram.edgesLog10, counts: histogram.counts },
+        ]),
+        { height: 150 },
+      ),
+    [histogram],
+  );
+  const dead = `${histogram.dead} dead latent${histogram.dead === 1 ? "" : "s"} (never fired) over ${histogram.tokens.toLocaleString("en")} tokens`;
+  return (
+    <figure>
+      <VegaChart
+        spec={spec}
+        label={`Stage ${histogram.stage}: histogram of the latents' log10 firing frequency; ${dead}.`}
+      />
+      <figcaption>{dead}</figcaption>
+    </figure>
   );
 }

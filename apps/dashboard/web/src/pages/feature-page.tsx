@@ -53,7 +53,7 @@ function FeatureView({ feature }: { feature: FeaturePageResponse }) {
         {latent + 1 < feature.dSae ? <a href={href.feature(run, stage, latent + 1)}>latent {latent + 1} →</a> : null}
         <span class="stage-links">
           Stages:{" "}
-          {STAGES.filter((s) => feature.otherStages.includes(s)).map((s) =>
+          {STAGES.filter((s) => s === stage || feature.otherStages.includes(s)).map((s) =>
             s === stage ? (
               <strong class="chip current" aria-current="page" key={s}>
                 {s}

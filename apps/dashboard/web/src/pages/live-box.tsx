@@ -133,10 +133,14 @@ function LiveResult({ result }: { result: LiveResponse }) {
                     class="chip"
                     data-testid="live-latent"
                     href={href.feature(result.run, result.stage, entry.latent)}
-                    aria-label={`latent ${entry.latent}, activation ${formatNumber(entry.value, 2)}`}
                     key={entry.latent}
                   >
-                    {entry.latent} <span class="chip-value">{formatNumber(entry.value, 2)}</span>
+                    <span class="visually-hidden">latent </span>
+                    {entry.latent}{" "}
+                    <span class="chip-value">
+                      <span class="visually-hidden">activation </span>
+                      {formatNumber(entry.value, 2)}
+                    </span>
                   </a>
                 ))}
               </span>

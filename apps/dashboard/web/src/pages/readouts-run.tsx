@@ -83,7 +83,7 @@ function TableCard({ table }: { table: TableData }) {
         rows={table.rows.map((row) =>
           row.map((cell) =>
             typeof cell === "object" ? (
-              <a href={cell.href} key={cell.href}>
+              <a href={cell.href} rel={cell.href.startsWith("#") ? undefined : "noopener noreferrer"} key={cell.href}>
                 {cell.text}
               </a>
             ) : typeof cell === "number" && !Number.isInteger(cell) ? (

@@ -6,7 +6,7 @@ import { ErrorPanels } from "../components/error-panels.tsx";
 import { VegaChart } from "../components/vega-chart.tsx";
 import { api } from "../data/api.ts";
 import { useAsync } from "../data/use-async.ts";
-import { formatNumber } from "../format.ts";
+import { decimalsForRange, formatNumber } from "../format.ts";
 import { href } from "../router.ts";
 
 const LISTED_LATENTS = 20;
@@ -45,6 +45,10 @@ export function ScatterPanel({ run }: { run: string }) {
 function ScatterView({ scatter }: { scatter: ScatterResponse }) {
   const spec = useMemo(() => scatterSpec(scatter), [scatter]);
   const top = useMemo(() => [...scatter.points].sort((a, b) => a.rank - b.rank).slice(0, LISTED_LATENTS), [scatter]);
+  const spread = (values: number[]) => Math.max(...values) - Math.min(...values);
+  const digits = decimalsForRange(
+    Math.min(spread(scatter.points.map((p) => p.x)), spread(scatter.points.map((p) => p.y))),
+  );
   const below = scatter.points.filter((p) => p.x < scatter.threshold || p.y < scatter.threshold).length;
   const thresholdNote =
     below === 0 ? ` The threshold lines lie outside the points' range: scroll out to see them.` : "";
@@ -67,14 +71,14 @@ function ScatterView({ scatter }: { scatter: ScatterResponse }) {
       <h3 id="top-latents-heading">Most rotated latents (rank by {scatter.space} cosines)</h3>
       <ol class="latent-list" aria-labelledby="top-latents-heading">
         {top.map((point) => (
-          <LatentItem point={point} run={scatter.run} key={point.latent} />
+          <LatentItem point={point} run={scatter.run} digits={digits} key={point.latent} />
         ))}
       </ol>
     </>
   );
 }
 
-function LatentItem({ point, run }: { point: ScatterPoint; run: string }) {
+function LatentItem({ point, run, digits }: { point: ScatterPoint; run: string; digits: number }) {
   return (
     <li>
       <a href={href.feature(run, "MF", point.latent)} data-testid="latent-link">
@@ -82,7 +86,7 @@ function LatentItem({ point, run }: { point: ScatterPoint; run: string }) {
       </a>
       <span class="muted">
         {" "}
-        #{point.rank} · x {formatNumber(point.x)} · y {formatNumber(point.y)}
+        #{point.rank} · x {formatNumber(point.x, digits)} · y {formatNumber(point.y, digits)}
         {point.hasContexts ? " · contexts" : ""}
       </span>
     </li>
