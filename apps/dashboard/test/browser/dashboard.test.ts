@@ -204,6 +204,11 @@ describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
     await page.locator("[data-testid=feature-page]").waitFor();
     expect(await page.locator("[data-testid=token]").count()).toBeGreaterThan(0);
     await screenshots(page, "static-feature-page");
+    // The generations pager asks for the pages the export wrote.
+    await page.goto(`${index}#/run/${READOUTS}`);
+    await poll(() => page.getByText(/^1–20 of \d+$/).count()).toBe(1);
+    await page.getByRole("button", { name: "Next" }).click();
+    await poll(() => page.getByText(/^21–\d+ of \d+$/).count()).toBe(1);
   });
 });
 
