@@ -34,6 +34,7 @@ describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
   let page: Page;
   let root: string;
   let webDir: string;
+  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     const [web, diffing, readouts, launched] = await Promise.all([
@@ -47,7 +48,7 @@ describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
     root = servedRoot(diffing, readouts);
     server = await startDashboardServer({ root, port: 0, webDir });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on("pageerror", (error) => console.warn(`page error: ${error.message}`));
+    page.on("pageerror", (error) => pageErrors.push(error.message));
   });
 
   afterAll(async () => {
@@ -209,6 +210,10 @@ describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
     await poll(() => page.getByText(/^1–20 of \d+$/).count()).toBe(1);
     await page.getByRole("button", { name: "Next" }).click();
     await poll(() => page.getByText(/^21–\d+ of \d+$/).count()).toBe(1);
+  });
+
+  it("raised no uncaught error in any page", () => {
+    expect(pageErrors).toEqual([]);
   });
 });
 
