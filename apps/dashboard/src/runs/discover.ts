@@ -5,12 +5,12 @@
  * A run.json that cannot be read still gives a listed run, with an error panel and a kind guessed from its files.
  */
 import type { Dirent } from "node:fs";
-import { access, readdir, realpath } from "node:fs/promises";
+import { readdir, realpath } from "node:fs/promises";
 import * as path from "node:path";
 import type { ErrorPanel, RunKind } from "../api/run-types.ts";
 import { DashboardError } from "../errors.ts";
 import type { DiscoveredRun } from "./discovered-run.ts";
-import { errorPanel, readRunJson } from "./read-run-file.ts";
+import { errorPanel, pathExists, readRunJson } from "./read-run-file.ts";
 
 const SKIPPED_FOLDERS = new Set(["node_modules", "wandb", "checkpoints", "activations", "__pycache__"]);
 /** Deeper than any run layout we write; a guard against pathological trees. */
@@ -109,22 +109,16 @@ export function kindOf(runJson: Record<string, unknown>): RunKind {
 /** With no readable run.json: the kind its files suggest, so the right page (with its error panel) still shows. */
 async function guessKind(dir: string, entries: readonly Dirent[]): Promise<RunKind> {
   const names = new Set(entries.map((e) => e.name));
-  if (names.has("compare") || names.has("features") || (await exists(path.join(dir, "stages", "S")))) {
+  if (names.has("compare") || names.has("features") || (await pathExists(path.join(dir, "stages", "S")))) {
     return "diffing";
   }
-  if (names.has("generations") || (await exists(path.join(dir, "figures", "gates.json")))) {
+  if (names.has("generations") || (await pathExists(path.join(dir, "figures", "gates.json")))) {
     return "readouts-attention-marker";
   }
   if (names.has("top-features.json")) return "readouts-sae-conditions";
   if (names.has("alpha-sweep.json")) return "readouts-steer";
   return "unknown";
 }
-
-const exists = (file: string) =>
-  access(file).then(
-    () => true,
-    () => false,
-  );
 
 const dirRun = (dir: string) => ({ dir });
 

@@ -4,7 +4,8 @@
  * NOT_FOUND, truncated or malformed → RUN_FILE_INVALID with the line and column — so page builders can turn it into an
  * error panel and keep going.
  */
-import { readFile, realpath, stat } from "node:fs/promises";
+import type { Dirent } from "node:fs";
+import { access, readdir, readFile, realpath, stat } from "node:fs/promises";
 import * as path from "node:path";
 import type { ErrorPanel } from "../api/run-types.ts";
 import { DashboardError } from "../errors.ts";
@@ -42,6 +43,23 @@ export async function resolveRunPath(
     throw new DashboardError("FORBIDDEN", `${rel}: a folder, not a file`, facts);
   }
   return real;
+}
+
+/** Whether anything is at `file` (absolute). */
+export function pathExists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** A folder's entries sorted by name; none when it is missing or unreadable. */
+export async function folderEntries(dir: string): Promise<Dirent[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  } catch {
+    return [];
+  }
 }
 
 /** True when `candidate` is `dir` or below it (both absolute and real). */

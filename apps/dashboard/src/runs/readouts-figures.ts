@@ -2,12 +2,10 @@
  * Figure data of readouts runs: the JSON that @difflens/plot writes beside each PNG/PDF/SVG (`figureJson`: kind,
  * titles, rows), read as `FigureData` so the page draws it with vega and links the PNG.
  */
-import type { Dirent } from "node:fs";
-import { access, readdir } from "node:fs/promises";
 import * as path from "node:path";
 import type { ErrorPanel, FigureData } from "../api/run-types.ts";
 import type { DiscoveredRun } from "./discovered-run.ts";
-import { errorPanel, invalidField, readRunJson } from "./read-run-file.ts";
+import { errorPanel, folderEntries, invalidField, pathExists, readRunJson } from "./read-run-file.ts";
 
 const FIGURE_KINDS: readonly FigureData["kind"][] = ["heatmap", "lines", "scatter", "bars", "histogram"];
 /** JSON files of a run folder that are never figures. */
@@ -34,7 +32,7 @@ export async function readFigure(run: DiscoveredRun, rel: string): Promise<Figur
     rows: (json["rows"] as unknown[]).filter(
       (r): r is Record<string, unknown> => r !== null && typeof r === "object" && !Array.isArray(r),
     ),
-    png: (await exists(path.join(run.dir, png))) ? png : null,
+    png: (await pathExists(path.join(run.dir, png))) ? png : null,
   };
 }
 
@@ -68,12 +66,7 @@ export async function readFigures(
 }
 
 async function jsonFiles(root: string, folder: string, depth: number): Promise<string[]> {
-  let entries: Dirent[];
-  try {
-    entries = await readdir(path.join(root, folder), { withFileTypes: true });
-  } catch {
-    return [];
-  }
+  const entries = await folderEntries(path.join(root, folder));
   const out: string[] = [];
   for (const entry of entries) {
     const rel = folder === "." ? entry.name : `${folder}/${entry.name}`;
@@ -85,9 +78,3 @@ async function jsonFiles(root: string, folder: string, depth: number): Promise<s
 }
 
 const text = (value: unknown): string | null => (typeof value === "string" && value !== "" ? value : null);
-
-export const exists = (file: string) =>
-  access(file).then(
-    () => true,
-    () => false,
-  );

@@ -3,14 +3,12 @@
  * tokenizer and split at the marker (t*, `markerPosition`) so the page can mark it — as samples.md does, the marker
  * segment is the marker string when the text there starts with it, else the marker token's own text.
  */
-import type { Dirent } from "node:fs";
-import { readdir } from "node:fs/promises";
 import * as path from "node:path";
 import { loadTokenizer, type Tokenizer } from "@difflens/tokenizer";
 import type { GenerationView, ReadoutsRunResponse } from "../api/readouts-types.ts";
 import type { ErrorPanel } from "../api/run-types.ts";
 import type { DiscoveredRun } from "./discovered-run.ts";
-import { errorPanel, readRunJson, readRunJsonLines } from "./read-run-file.ts";
+import { errorPanel, folderEntries, readRunJson, readRunJsonLines } from "./read-run-file.ts";
 import { type Json, list, obj } from "./readouts-json.ts";
 
 type Generations = NonNullable<ReadoutsRunResponse["generations"]>;
@@ -64,7 +62,7 @@ export async function generationsPage(
 async function generationFiles(dir: string): Promise<string[]> {
   const files: string[] = [];
   for (const persona of await folders(path.join(dir, "generations"))) {
-    const seeds = (await entries(path.join(dir, "generations", persona)))
+    const seeds = (await folderEntries(path.join(dir, "generations", persona)))
       .filter((e) => e.isFile() && /^seed-.+\.jsonl$/.test(e.name))
       .map((e) => e.name)
       .sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
@@ -134,16 +132,8 @@ async function markerIdOf(run: DiscoveredRun): Promise<number | null> {
 const ids = (value: unknown): number[] => list(value).filter((v): v is number => Number.isInteger(v));
 const seedOf = (value: unknown): number | string => (typeof value === "number" ? value : String(value ?? "?"));
 
-async function entries(dir: string): Promise<Dirent[]> {
-  try {
-    return await readdir(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-}
-
 async function folders(dir: string): Promise<string[]> {
-  return (await entries(dir))
+  return (await folderEntries(dir))
     .filter((e) => e.isDirectory() && !e.name.startsWith("."))
     .map((e) => e.name)
     .sort();

@@ -3,14 +3,12 @@
  * own builders; steer and the follow-ups get a generic page (results.json's headline fields, every figure, a results
  * table); an unknown kind lists the run folder's files. Problems with one file become error panels.
  */
-import type { Dirent } from "node:fs";
-import { readdir } from "node:fs/promises";
 import * as path from "node:path";
 import type { ReadoutsRunResponse, TableData } from "../api/readouts-types.ts";
 import type { ErrorPanel } from "../api/run-types.ts";
 import { DashboardError } from "../errors.ts";
 import type { DiscoveredRun } from "./discovered-run.ts";
-import { errorPanel, readRunJson } from "./read-run-file.ts";
+import { errorPanel, folderEntries, readRunJson } from "./read-run-file.ts";
 import { attentionMarkerPage } from "./readouts-attention-marker.ts";
 import { readFigures } from "./readouts-figures.ts";
 import { generationsPage } from "./readouts-generations.ts";
@@ -102,11 +100,11 @@ function cell(value: unknown): string | number {
 /** An unknown kind: the run folder's files (one level of folders deep), so they can be opened. */
 async function fileListPage(run: DiscoveredRun): Promise<Page> {
   const rows: TableData["rows"] = [];
-  for (const entry of await entries(run.dir)) {
+  for (const entry of await folderEntries(run.dir)) {
     if (entry.name.startsWith(".")) continue;
     if (entry.isFile()) rows.push([fileLink(run, entry.name)]);
     else if (entry.isDirectory()) {
-      for (const child of await entries(path.join(run.dir, entry.name))) {
+      for (const child of await folderEntries(path.join(run.dir, entry.name))) {
         if (child.isFile() && !child.name.startsWith(".")) rows.push([fileLink(run, `${entry.name}/${child.name}`)]);
       }
     }
@@ -125,14 +123,6 @@ const fileLink = (run: DiscoveredRun, rel: string) => ({
   text: rel,
   href: `api/file?run=${encodeURIComponent(run.id)}&path=${encodeURIComponent(rel)}`,
 });
-
-async function entries(dir: string): Promise<Dirent[]> {
-  try {
-    return (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
-  } catch {
-    return [];
-  }
-}
 
 function nameOf(run: DiscoveredRun): string {
   const name = obj(obj(run.runJson)["config"])["name"];
