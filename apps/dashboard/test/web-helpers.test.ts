@@ -149,6 +149,10 @@ describe("web chart specs", () => {
     };
     const spec = scatterSpec({ ...base, points }) as unknown as LayeredSpec;
     expect(spec.layer.map((l) => l.name)).toEqual(["threshold_x", "threshold_y", "latent_points", "latent_labels"]);
+    const fitted = scatterSpec({ ...base, points }, { showThreshold: true }) as unknown as {
+      layer: { encoding: { x?: { scale?: { domain?: number[] } } } }[];
+    };
+    expect(fitted.layer[2]!.encoding.x!.scale!.domain![0]).toBeLessThan(0.7);
     const many = Array.from({ length: MAX_SCATTER_LABELS + 1 }, (_, i) => ({
       ...points[0]!,
       latent: i,

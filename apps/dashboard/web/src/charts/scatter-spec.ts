@@ -23,7 +23,8 @@ export function paddedExtent(values: number[]): [number, number] {
  * latents with contexts, and an interval selection bound to the scales (drag to pan, wheel to zoom). The layer names
  * become SVG classes the browser tests use: `.latent_points_marks path`, `.latent_labels_marks text`.
  */
-export function scatterSpec(scatter: ScatterResponse): TopLevelSpec {
+export function scatterSpec(scatter: ScatterResponse, options: { showThreshold?: boolean } = {}): TopLevelSpec {
+  const withThreshold = (values: number[]) => (options.showThreshold ? [...values, scatter.threshold] : values);
   const tooltip = [
     { field: "latent", type: "quantitative", title: "latent" },
     { field: "rank", type: "quantitative", title: "rank" },
@@ -35,7 +36,7 @@ export function scatterSpec(scatter: ScatterResponse): TopLevelSpec {
   const axis = (title: string, values: number[]) => ({
     type: "quantitative" as const,
     title,
-    scale: { zero: false, nice: false, domain: paddedExtent(values) },
+    scale: { zero: false, nice: false, domain: paddedExtent(withThreshold(values)) },
   });
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
