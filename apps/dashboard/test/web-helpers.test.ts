@@ -1,12 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { FigureData } from "../src/api/run-types.ts";
-import {
-  figureSpec,
-  heatmapScheme,
-  heatmapTextIsLight,
-  likelyChartWidth,
-  wrapText,
-} from "../web/src/charts/figure-spec.ts";
+import { likelyChartWidth, wrapText } from "../web/src/charts/figure-common.ts";
+import { figureSpec } from "../web/src/charts/figure-spec.ts";
+import { heatmapScheme, heatmapTextIsLight } from "../web/src/charts/heatmap-spec.ts";
 import { MAX_SCATTER_LABELS, paddedExtent, scatterSpec } from "../web/src/charts/scatter-spec.ts";
 import { decimalsForRange, formatPercent, visibleToken } from "../web/src/format.ts";
 import { href, parseHash } from "../web/src/router.ts";

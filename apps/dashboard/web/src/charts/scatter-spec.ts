@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from "vega-lite";
 import type { ScatterResponse } from "../../../src/api/diffing-types.ts";
+import { SCHEMA } from "./figure-common.ts";
 import { chartConfig, SERIES_COLORS, THRESHOLD_COLOR } from "./theme.ts";
 
 /** Labels are drawn for the latents with stored contexts only while they stay readable. */
@@ -39,7 +40,7 @@ export function scatterSpec(scatter: ScatterResponse, options: { showThreshold?:
     scale: { zero: false, nice: false, domain: paddedExtent(withThreshold(values)) },
   });
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    $schema: SCHEMA,
     config: chartConfig(),
     width: "container",
     height: 420,
