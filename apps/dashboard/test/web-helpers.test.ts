@@ -1,12 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { FigureData } from "../src/api/run-types.ts";
-import {
-  figureSpec,
-  heatmapScheme,
-  heatmapTextIsLight,
-  likelyChartWidth,
-  wrapText,
-} from "../web/src/charts/figure-spec.ts";
+import { likelyChartWidth, wrapText } from "../web/src/charts/figure-common.ts";
+import { figureSpec } from "../web/src/charts/figure-spec.ts";
+import { heatmapScheme, heatmapTextIsLight } from "../web/src/charts/heatmap-spec.ts";
 import { MAX_SCATTER_LABELS, paddedExtent, scatterSpec } from "../web/src/charts/scatter-spec.ts";
 import { decimalsForRange, formatPercent, visibleToken } from "../web/src/format.ts";
 import { href, parseHash } from "../web/src/router.ts";
@@ -149,6 +145,10 @@ describe("web chart specs", () => {
     };
     const spec = scatterSpec({ ...base, points }) as unknown as LayeredSpec;
     expect(spec.layer.map((l) => l.name)).toEqual(["threshold_x", "threshold_y", "latent_points", "latent_labels"]);
+    const fitted = scatterSpec({ ...base, points }, { showThreshold: true }) as unknown as {
+      layer: { encoding: { x?: { scale?: { domain?: number[] } } } }[];
+    };
+    expect(fitted.layer[2]!.encoding.x!.scale!.domain![0]).toBeLessThan(0.7);
     const many = Array.from({ length: MAX_SCATTER_LABELS + 1 }, (_, i) => ({
       ...points[0]!,
       latent: i,

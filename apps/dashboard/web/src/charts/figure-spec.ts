@@ -1,45 +1,11 @@
 import type { TopLevelSpec } from "vega-lite";
 import type { FigureData } from "../../../src/api/run-types.ts";
-import { chartConfig, THRESHOLD_COLOR } from "./theme.ts";
+import { distinct, figureHead, likelyChartWidth, type Row } from "./figure-common.ts";
+import { heatmapSpec } from "./heatmap-spec.ts";
+import { THRESHOLD_COLOR } from "./theme.ts";
 
 // Vega-Lite specs for @difflens/plot's figure JSON (kind + tidy rows), drawn like the PNG beside it: same titles and
 // axis names, SEM bands as the area between lower and upper, the heatmap's colour scheme chosen from its values.
-
-type Row = Record<string, unknown>;
-const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
-
-/**
- * Titles wrapped to the chart's likely width: vega does not wrap them, and with width "container" a long line would
- * shrink the plot (autosize fits the whole drawing, titles included) or overflow a phone's screen.
- */
-function base(fig: FigureData, chartWidth: number): Record<string, unknown> {
-  const title: Record<string, unknown> = { text: fig.title ? wrapText(fig.title, Math.floor(chartWidth / 8.5)) : "" };
-  if (fig.subtitle) title.subtitle = wrapText(fig.subtitle, Math.floor(chartWidth / 6.2));
-  return { $schema: SCHEMA, config: chartConfig(), title };
-}
-
-/** The width a figure card gives its chart: a column of the figure grid, or the whole phone screen less margins. */
-export function likelyChartWidth(viewportWidth: number): number {
-  return Math.max(240, Math.min(viewportWidth - 70, 600));
-}
-
-/** Splits a long line at spaces into lines of at most about `width` characters (vega titles do not wrap). */
-export function wrapText(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(" ")) {
-    if (line !== "" && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line === "" ? word : `${line} ${word}`;
-  }
-  if (line !== "") lines.push(line);
-  return lines;
-}
-
-function distinct(rows: Row[], field: string): string[] {
-  return [...new Set(rows.map((r) => String(r[field] ?? "")))];
-}
 
 /** Overrides of a figure's default look where the page shows it small. */
 export interface FigureOptions {
@@ -50,7 +16,7 @@ export interface FigureOptions {
 
 export function figureSpec(fig: FigureData, options: FigureOptions = {}): TopLevelSpec {
   const viewport = options.viewportWidth ?? (globalThis as { innerWidth?: number }).innerWidth ?? 1280;
-  const head = base(fig, likelyChartWidth(viewport));
+  const head = figureHead(fig, likelyChartWidth(viewport));
   switch (fig.kind) {
     case "heatmap":
       return heatmapSpec(fig, head);
@@ -63,93 +29,6 @@ export function figureSpec(fig: FigureData, options: FigureOptions = {}): TopLev
     case "scatter":
       return scatterFigureSpec(fig, head);
   }
-}
-
-export type HeatmapScheme = "viridis" | "blues" | "diverging";
-
-/** The plot package's choice made from the values: diverging around 0 for signed data, blues for 0/1 gates. */
-export function heatmapScheme(values: number[]): HeatmapScheme {
-  const finite = values.filter(Number.isFinite);
-  if (finite.some((v) => v < 0) && finite.some((v) => v > 0)) return "diverging";
-  if (finite.length > 0 && finite.every((v) => v === 0 || v === 1)) return "blues";
-  return "viridis";
-}
-
-/** Whether a cell's value text should be white: over the dark end of the scheme, for contrast. */
-export function heatmapTextIsLight(scheme: HeatmapScheme, t: number): boolean {
-  if (scheme === "viridis") return t < 0.55;
-  if (scheme === "blues") return t > 0.6;
-  return Math.abs(t - 0.5) > 0.3;
-}
-
-function heatmapSpec(fig: FigureData, head: Record<string, unknown>): TopLevelSpec {
-  const values = fig.rows.map((r) => Number(r.value));
-  const scheme = heatmapScheme(values);
-  const finite = values.filter(Number.isFinite);
-  let lo = Math.min(...finite);
-  let hi = Math.max(...finite);
-  if (scheme === "diverging") {
-    hi = Math.max(Math.abs(lo), Math.abs(hi));
-    lo = -hi;
-  }
-  const span = hi - lo || 1;
-  const rows = fig.rows.map((r) => {
-    const v = Number(r.value);
-    return { ...r, label: Number.isFinite(v) ? v.toFixed(2) : "", light: heatmapTextIsLight(scheme, (v - lo) / span) };
-  });
-  const colLabels = distinct(fig.rows, "col");
-  const rowLabels = distinct(fig.rows, "row");
-  const scale =
-    scheme === "diverging"
-      ? { scheme: "redblue", reverse: true, domain: [lo, hi], domainMid: 0 }
-      : { scheme, domain: [lo, hi] };
-  const layers = {
-    encoding: {
-      x: {
-        field: "col",
-        type: "nominal",
-        sort: colLabels,
-        title: fig.xTitle,
-        axis: { labelAngle: colLabels.some((c) => c.length > 4) ? -40 : 0 },
-      },
-      y: { field: "row", type: "nominal", sort: rowLabels, title: fig.yTitle },
-    },
-    layer: [
-      {
-        mark: { type: "rect" },
-        encoding: {
-          color: { field: "value", type: "quantitative", scale, title: "value", legend: { orient: "right" } },
-          tooltip: [
-            { field: "row", title: fig.yTitle ?? "row" },
-            { field: "col", title: fig.xTitle ?? "column" },
-            { field: "value", type: "quantitative", format: ".4f" },
-          ],
-        },
-      },
-      {
-        mark: { type: "text", fontSize: 10 },
-        encoding: {
-          text: { field: "label" },
-          color: { condition: { test: "datum.light", value: "white" }, value: "#111111" },
-        },
-      },
-    ],
-  };
-  const panels = distinct(fig.rows, "panel");
-  const cell = {
-    width: Math.max(120, Math.min(420, colLabels.length * 34)),
-    height: Math.max(60, rowLabels.length * 22),
-  };
-  if (panels.length > 1) {
-    return {
-      ...head,
-      data: { values: rows },
-      facet: { column: { field: "panel", type: "nominal", sort: panels, title: null } },
-      spec: { ...cell, ...layers },
-      resolve: { scale: { color: "shared" } },
-    } as TopLevelSpec;
-  }
-  return { ...head, data: { values: rows }, ...cell, ...layers } as TopLevelSpec;
 }
 
 function seriesColor(rows: Row[]) {

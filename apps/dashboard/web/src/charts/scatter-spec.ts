@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from "vega-lite";
 import type { ScatterResponse } from "../../../src/api/diffing-types.ts";
+import { SCHEMA } from "./figure-common.ts";
 import { chartConfig, SERIES_COLORS, THRESHOLD_COLOR } from "./theme.ts";
 
 /** Labels are drawn for the latents with stored contexts only while they stay readable. */
@@ -23,7 +24,8 @@ export function paddedExtent(values: number[]): [number, number] {
  * latents with contexts, and an interval selection bound to the scales (drag to pan, wheel to zoom). The layer names
  * become SVG classes the browser tests use: `.latent_points_marks path`, `.latent_labels_marks text`.
  */
-export function scatterSpec(scatter: ScatterResponse): TopLevelSpec {
+export function scatterSpec(scatter: ScatterResponse, options: { showThreshold?: boolean } = {}): TopLevelSpec {
+  const withThreshold = (values: number[]) => (options.showThreshold ? [...values, scatter.threshold] : values);
   const tooltip = [
     { field: "latent", type: "quantitative", title: "latent" },
     { field: "rank", type: "quantitative", title: "rank" },
@@ -35,10 +37,10 @@ export function scatterSpec(scatter: ScatterResponse): TopLevelSpec {
   const axis = (title: string, values: number[]) => ({
     type: "quantitative" as const,
     title,
-    scale: { zero: false, nice: false, domain: paddedExtent(values) },
+    scale: { zero: false, nice: false, domain: paddedExtent(withThreshold(values)) },
   });
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    $schema: SCHEMA,
     config: chartConfig(),
     width: "container",
     height: 420,

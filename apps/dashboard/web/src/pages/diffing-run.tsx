@@ -25,6 +25,12 @@ export function DiffingRunPage({ data, live }: { data: DiffingRunResponse; live:
           </>
         ) : null}
         {data.dSae !== null ? ` · ${data.dSae} latents` : ""}
+        {live ? (
+          <>
+            {" "}
+            · <a href={href.live(data.run)}>live page</a>
+          </>
+        ) : null}
       </p>
       <ErrorPanels errors={data.errors} />
       <div class="grid-2">

@@ -43,7 +43,8 @@ export function ScatterPanel({ run }: { run: string }) {
 }
 
 function ScatterView({ scatter }: { scatter: ScatterResponse }) {
-  const spec = useMemo(() => scatterSpec(scatter), [scatter]);
+  const [showThreshold, setShowThreshold] = useState(false);
+  const spec = useMemo(() => scatterSpec(scatter, { showThreshold }), [scatter, showThreshold]);
   const top = useMemo(() => [...scatter.points].sort((a, b) => a.rank - b.rank).slice(0, LISTED_LATENTS), [scatter]);
   const spread = (values: number[]) => Math.max(...values) - Math.min(...values);
   const digits = decimalsForRange(
@@ -51,7 +52,7 @@ function ScatterView({ scatter }: { scatter: ScatterResponse }) {
   );
   const below = scatter.points.filter((p) => p.x < scatter.threshold || p.y < scatter.threshold).length;
   const thresholdNote =
-    below === 0 ? ` The threshold lines lie outside the points' range: scroll out to see them.` : "";
+    below === 0 && !showThreshold ? " The threshold lines lie outside the points' range (zoom out to see them)." : "";
   const summary =
     `${scatter.points.length} latents of ${scatter.hook}: ${scatter.xTitle} against ${scatter.yTitle} (${scatter.space} rows). ` +
     `${below} fall below the threshold ${scatter.threshold} on either axis. Latents with stored contexts are diamonds.${thresholdNote}`;
@@ -68,6 +69,10 @@ function ScatterView({ scatter }: { scatter: ScatterResponse }) {
           zoom, double-click to reset.
         </figcaption>
       </figure>
+      <label class="inline-check">
+        <input type="checkbox" checked={showThreshold} onChange={(e) => setShowThreshold(e.currentTarget.checked)} />
+        Fit the view to the threshold lines ({scatter.threshold}) too
+      </label>
       <h3 id="top-latents-heading">Most rotated latents (rank by {scatter.space} cosines)</h3>
       <ol class="latent-list" aria-labelledby="top-latents-heading">
         {top.map((point) => (
