@@ -38,6 +38,10 @@ describe("dashboard server", () => {
     expect(page.text).toContain('window.__DIFFLENS_MODE__ = "server"');
     expect(page.text).toContain('<script src="assets/dashboard.js"></script>');
     expect((await get("/assets/dashboard.js")).text).toBe("/* bundle */\n");
+    // `${url}/#/…` (url ends in "/") asks for "//"; the page's relative URLs then start with "//" too.
+    expect((await get("//")).text).toContain('<div id="app"></div>');
+    expect((await get("//assets/dashboard.js")).status).toBe(200);
+    expect((await get("//api//runs")).status).toBe(200);
     const runs = await get(ROUTES.runs);
     expect(runs.headers["cache-control"]).toBe("no-store");
     const body = runs.json();

@@ -125,7 +125,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   };
 }
 
-/** Path (percent-decoded) and the raw query. A path that does not decode is a bad request. */
+/** Path (percent-decoded, slashes collapsed) and the raw query. A path that does not decode is a bad request. */
 function splitUrl(url: string): { pathname: string; search: string } {
   const q = url.indexOf("?");
   const rawPath = q < 0 ? url : url.slice(0, q);
@@ -137,7 +137,8 @@ function splitUrl(url: string): { pathname: string; search: string } {
       field: "path",
     });
   }
-  return { pathname, search: q < 0 ? "" : url.slice(q + 1) };
+  // Repeated slashes read as one (`${url}/#…` with a url that ends in "/" asks for "//"; relative URLs follow it).
+  return { pathname: pathname.replace(/\/{2,}/g, "/"), search: q < 0 ? "" : url.slice(q + 1) };
 }
 
 function allow(method: string, methods: readonly string[]): void {

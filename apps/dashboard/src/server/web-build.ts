@@ -6,7 +6,7 @@
  * a reader — another process starting the dashboard — sees the old bundle or the new one, never half of one.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { folderFingerprint } from "@difflens/app-kit";
@@ -15,6 +15,9 @@ import { writeFolderAtomic } from "@difflens/common";
 const APP_DIR = fileURLToPath(new URL("../..", import.meta.url));
 export const WEB_DIST_DIR = path.join(APP_DIR, "dist", "web");
 const STAMP = ".build-stamp";
+const LOCK = path.join(APP_DIR, "dist", ".web-build.lock");
+/** A lock older than this is a crashed builder's: taken over. */
+const LOCK_STALE_MS = 5 * 60_000;
 // dashboard.css is not required: vite writes none while the client imports no CSS.
 const BUNDLE_FILES = ["dashboard.js"];
 
@@ -53,8 +56,32 @@ export function ensureWebBuild(options: { log?: (line: string) => void } = {}): 
 
 async function build(log: (line: string) => void): Promise<string> {
   const stamp = webSourceStamp();
-  const reason = staleReason(WEB_DIST_DIR, stamp);
-  if (reason === null) return WEB_DIST_DIR;
+  if (staleReason(WEB_DIST_DIR, stamp) === null) return WEB_DIST_DIR;
+  await takeLock();
+  try {
+    const reason = staleReason(WEB_DIST_DIR, stamp); // another process may have built it while we waited
+    if (reason !== null) await viteBuild(stamp, reason, log);
+    return WEB_DIST_DIR;
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
+async function takeLock(): Promise<void> {
+  mkdirSync(path.dirname(LOCK), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      return;
+    } catch {
+      const age = Date.now() - (statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > LOCK_STALE_MS) rmSync(LOCK, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+async function viteBuild(stamp: string, reason: string, log: (line: string) => void): Promise<void> {
   log(`dashboard: building the web client (${reason}) …`);
   const started = performance.now();
   const vite = await import("vite");
@@ -73,5 +100,4 @@ async function build(log: (line: string) => void): Promise<string> {
   log(
     `dashboard: web client built in ${((performance.now() - started) / 1000).toFixed(1)} s → ${path.relative(process.cwd(), WEB_DIST_DIR) || "."}`,
   );
-  return WEB_DIST_DIR;
 }
