@@ -11,7 +11,11 @@ export type DashboardErrorCode =
   /** A run folder's file is missing a field, truncated or malformed: the page shows an error panel naming it. */
   | "RUN_FILE_INVALID"
   /** Live mode cannot run here (static export, --no-live, no model for that stage). */
-  | "LIVE_UNAVAILABLE";
+  | "LIVE_UNAVAILABLE"
+  /** A method the route does not answer (GET/HEAD routes, POST /api/live). */
+  | "METHOD_NOT_ALLOWED"
+  /** A request body over the server's limit (POST /api/live: 64 KiB). */
+  | "TOO_LARGE";
 
 /** The dashboard's error: a stable `code` and the facts (file, field, expected, got). */
 export class DashboardError extends DifflensError<DashboardErrorCode> {}
@@ -22,4 +26,6 @@ export const HTTP_STATUS: Readonly<Record<DashboardErrorCode, number>> = {
   NOT_FOUND: 404,
   RUN_FILE_INVALID: 422,
   LIVE_UNAVAILABLE: 503,
+  METHOD_NOT_ALLOWED: 405,
+  TOO_LARGE: 413,
 };

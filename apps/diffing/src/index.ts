@@ -44,7 +44,11 @@ export { chatDataWindows, maskRulesOf, type StageWindow, specialId, textWindows 
 export { type DemoOptions, type DemoResult, formatDemo, runDemo } from "./demo/demo.ts";
 export { checkRecovery, type RecoveryReport } from "./demo/recovery.ts";
 export { DiffingError, type DiffingErrorCode } from "./errors.ts";
+export { type DecoderLogits, decoderLogits, LOGITS_TOP_N } from "./features/decoder-logits.ts";
 export { runFeatures } from "./features/features.ts";
+export { DENSITY_BINS, type LatentStats, latentStats } from "./features/latent-stats.ts";
+export { LATENT_STATS_FORMAT, latentStatsFileName } from "./features/latent-stats-file.ts";
+export { LOGIT_TOKENS_FILE, STAGE_MODEL } from "./features/stage-stats.ts";
 export { openPipelineModels, type PipelineModels } from "./models/open-models.ts";
 export { type TrainStagesOptions, trainStages } from "./stages/pipeline.ts";
 export { readStageRecord, STAGES, type StageRecord, stageCheckpoint, stageDir } from "./stages/stage-plan.ts";

@@ -36,3 +36,10 @@ export function staticDataKey(route: RouteName, query: Record<string, string | n
 
 /** The global the static export's data scripts assign into: `window.__DIFFLENS_STATIC__[key] = response`. */
 export const STATIC_GLOBAL = "__DIFFLENS_STATIC__";
+
+/**
+ * Generations per page of the readouts generations route, when the run page's first page is shorter: the client pages
+ * with `limit = max(first page's length, this)` at offsets that are multiples of it, and the static export writes
+ * exactly those pages.
+ */
+export const GENERATIONS_PAGE_SIZE = 20;

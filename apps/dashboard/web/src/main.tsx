@@ -1,4 +1,7 @@
-// Placeholder entry; the web client (pages, router, data layer) is written in web/src/.
 import { render } from "preact";
+import { App } from "./app.tsx";
+import "./styles.css";
 
-render(<p>difflens dashboard</p>, document.getElementById("app")!);
+const root = document.getElementById("app");
+if (root === null) throw new Error('The dashboard page has no <div id="app">.');
+render(<App />, root);

@@ -10,6 +10,7 @@ import {
   compareCommand,
   DEMO_FLAGS,
   demoCommand,
+  FEATURES_FLAGS,
   featuresCommand,
   STAGE_FLAGS,
   stageCommand,
@@ -50,8 +51,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   },
   features: {
     summary:
-      "Max-activating contexts of the top-ranked latents (D on the base model, MF on the chat model): features.json + index.html.",
-    flags: COMPARE_FLAGS,
+      "Max-activating contexts of the top-ranked latents (D on the base model, MF on the chat model) and every latent's density and top decoder logits in every stage: features.json, latent-stats-<stage>.safetensors, index.html.",
+    flags: FEATURES_FLAGS,
     run: ({ flags, log }) => featuresCommand(flags, log),
   },
   train: {

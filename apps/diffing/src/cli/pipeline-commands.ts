@@ -70,6 +70,15 @@ export const STAGE_FLAGS: readonly FlagSpec[] = [
   RESUME_STAGES_FLAG,
 ];
 export const COMPARE_FLAGS: readonly FlagSpec[] = [...COMMON, FORCE_FLAG];
+export const FEATURES_FLAGS: readonly FlagSpec[] = [
+  ...COMPARE_FLAGS,
+  {
+    name: "latents",
+    kind: "string",
+    value: "all|N[,N…]",
+    help: "latents that get max-activating contexts (overrides features.latents; default: the top compare.topK of the ranking)",
+  },
+];
 export const DEMO_FLAGS: readonly FlagSpec[] = [
   PIPELINE_CONFIG_FLAG,
   {
@@ -113,6 +122,7 @@ export function configFromFlags(flags: ParsedFlags): { config: DiffingConfig; is
     };
   }
   if (typeof flags.wandb === "string") input.wandb = { ...loaded.wandb, mode: flags.wandb };
+  if (typeof flags.latents === "string") input.features = { ...loaded.features, latents: latentsFlag(flags.latents) };
   const config = resolveDiffingConfig(input, path.dirname(file), file);
   return { config, isDefault: file === DEFAULT_CONFIG };
 }
@@ -177,6 +187,18 @@ export async function compareCommand(flags: ParsedFlags, log: (line: string) => 
   const top = cmp.ranking.slice(0, config.compare.topK);
   recordDiffingRun(config.runDir, config, config.sae.seed, event.end({ top }));
   return 0;
+}
+
+/** --latents: "all" or a comma-separated list of latent indices. */
+function latentsFlag(value: string): "all" | number[] {
+  if (value.trim() === "all") return "all";
+  const list = value.split(",").map((v) => Number(v.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 0))
+    throw new UsageError("USAGE", `--latents: expected "all" or latent indices like 3,17,42, got "${value}"`, {
+      field: "latents",
+      got: value,
+    });
+  return list;
 }
 
 export async function featuresCommand(flags: ParsedFlags, log: (line: string) => void): Promise<number> {

@@ -55,8 +55,8 @@ export interface CompareConfig {
 }
 
 export interface FeaturesConfig {
-  /** Latents to show; null = the top `compare.topK` of the ranking. */
-  readonly latents: readonly number[] | null;
+  /** Latents that get max-activating contexts: a list, "all", or null = the top `compare.topK` of the ranking. */
+  readonly latents: readonly number[] | "all" | null;
   /** Max-activating contexts per latent. */
   readonly contexts: number;
   /** Dataset searched for contexts. */
@@ -196,7 +196,7 @@ export function resolveDiffingConfig(input: unknown, baseDir: string, file: stri
       topK: num("compare", cmp, "topK", DEFAULT_COMPARE.topK, { int: true, min: 1 }),
     },
     features: {
-      latents: numList("features", ft, "latents", F.latents),
+      latents: ft.latents === "all" ? "all" : numList("features", ft, "latents", null),
       contexts: num("features", ft, "contexts", F.contexts, { int: true, min: 1 }),
       data: oneOf("features", ft, "data", F.data, ["chat", "text"] as const),
       windows: num("features", ft, "windows", F.windows, { int: true, min: 1 }),

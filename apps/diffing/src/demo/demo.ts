@@ -87,7 +87,13 @@ async function demoInto(runDir: string, finalDir: string, o: DemoOptions): Promi
   const event = startRunEvent("demo");
   const { file: _file, ...rest } = o.config;
   const config = resolveDiffingConfig(
-    { ...rest, toy: { ...o.config.toy, seed: o.seed, plantScale: o.plantScale, plant: o.plant }, runDir },
+    {
+      ...rest,
+      toy: { ...o.config.toy, seed: o.seed, plantScale: o.plantScale, plant: o.plant },
+      runDir,
+      // Every latent of the toy gets a feature page with contexts (≈ 4 s more than the top 10 alone).
+      features: { ...rest.features, latents: rest.features.latents ?? "all" },
+    },
     path.dirname(runDir),
     o.config.file,
   );

@@ -1,7 +1,9 @@
 /**
- * The `features` step: for the chosen latents (default: the top of the two-stage ranking) the max-activating
- * contexts, encoded by the base-side stage (D) on the base model and by the chat-side stage (MF) on the chat
- * model, as the seed did; written as <run>/features/features.json and one static HTML page with the scatter.
+ * The `features` step: for the chosen latents (`features.latents`: default the top of the two-stage ranking, "all",
+ * or a list) the max-activating contexts, encoded by the base-side stage (D) on the base model and by the chat-side
+ * stage (MF) on the chat model, as the seed did; written as <run>/features/features.json and one static HTML page
+ * with the scatter. For every latent of every stage also its density and top decoder logits
+ * (latent-stats-<stage>.safetensors, see stage-stats.ts), so a feature page exists for every latent.
  * Before anything is encoded, the stages are verified against the config's fingerprints (so `--seed 3` on a seed-0
  * run is refused, naming the fields) and compare/ must have been computed from these very checkpoints; an existing
  * features/ is replaced only with `force`.
@@ -10,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { featurePage, maxActivatingContexts, refuseExistingOutput, writeOutputFolder } from "@difflens/app-kit";
 import { writeFileAtomic, writeJsonAtomic } from "@difflens/common";
-import { loadSae } from "@difflens/sae";
+import { loadSae, type Sae } from "@difflens/sae";
 import { comparedStages } from "../compare/compare.ts";
 import { type DiffingConfig, STAGE_NAMES, type StageName } from "../config/diffing-config.ts";
 import { chatDataWindows, maskRulesOf, type StageWindow, textWindows } from "../data/windows.ts";
@@ -19,6 +21,8 @@ import type { PipelineModels } from "../models/open-models.ts";
 import { verifiedStageRecords } from "../stages/stage-check.ts";
 import { stageFingerprints } from "../stages/stage-fingerprint.ts";
 import { STAGES, type StageRecord, stageCheckpoint } from "../stages/stage-plan.ts";
+import { latentStatsFileName } from "./latent-stats-file.ts";
+import { LOGIT_TOKENS_FILE, stageStatsWriter } from "./stage-stats.ts";
 
 interface CompareTable {
   readonly stages?: Record<string, { sha256: string; fingerprint: string | null }>;
@@ -63,7 +67,7 @@ export async function runFeatures(
   const { records, table } = checkFeaturesInputs(config, force);
   const cmpDir = path.join(config.runDir, "compare");
   const byLatent = new Map(table.latents.map((r) => [r.latent!, r]));
-  const latents = config.features.latents ?? table.latents.slice(0, config.compare.topK).map((r) => r.latent!);
+  const latents = contextLatents(config, table);
   for (const l of latents)
     if (!byLatent.has(l))
       throw new DiffingError(
@@ -82,11 +86,12 @@ export async function runFeatures(
     windows.push(w);
     if (windows.length >= config.features.windows) break;
   }
-  const side = async (stage: StageName, model: "base" | "chat") => {
-    const sae = await loadSae(stageCheckpoint(config, records[stage]));
-    return maxActivatingContexts({
+  const saes = {} as Record<StageName, Sae>;
+  for (const s of STAGE_NAMES) saes[s] = await loadSae(stageCheckpoint(config, records[s]));
+  const side = (stage: StageName, model: "base" | "chat") =>
+    maxActivatingContexts({
       model: model === "base" ? models.base : models.chat,
-      sae,
+      sae: saes[stage],
       hook: config.hook,
       tokenizer: models.tokenizer,
       windows,
@@ -95,10 +100,9 @@ export async function runFeatures(
       radius: config.features.contextRadius,
       windowsPerForward: config.harvest.windowsPerForward,
     });
-  };
   const { baseStage, chatStage } = config.features;
-  const base = await side(config.features.baseStage, "base");
-  const chat = await side(config.features.chatStage, "chat");
+  const base = await side(baseStage, "base");
+  const chat = await side(chatStage, "chat");
   const finalDir = path.join(config.runDir, "features");
   const entries = latents.map((latent, i) => {
     const row = byLatent.get(latent)!;
@@ -117,8 +121,9 @@ export async function runFeatures(
       chat: chat[i]!,
     };
   });
-  const baseLabel = `${config.features.baseStage} (${STAGES[config.features.baseStage].alias}) on the base model`;
-  const chatLabel = `${config.features.chatStage} (${STAGES[config.features.chatStage].alias}) on the chat model`;
+  const stageFiles = await stageStatsWriter(config, models, saes, windows);
+  const baseLabel = `${baseStage} (${STAGES[baseStage].alias}) on the base model`;
+  const chatLabel = `${chatStage} (${STAGES[chatStage].alias}) on the chat model`;
   const content = {
     description: "Max-activating contexts per latent (Neuronpedia-like): tokens, values, maxValue, maxPosition.",
     hook: config.hook,
@@ -127,12 +132,18 @@ export async function runFeatures(
     baseSide: baseLabel,
     chatSide: chatLabel,
     stages: Object.fromEntries([baseStage, chatStage].map((s) => [s, records[s].fingerprintDigest])),
+    latentStats: {
+      description:
+        "Per stage, every latent's firing count, max activation, density histogram and top decoder logits (see the file's header); token strings of the logit ids in logit-tokens.json.",
+      files: Object.fromEntries(STAGE_NAMES.map((s) => [s, latentStatsFileName(s)])),
+      tokensFile: LOGIT_TOKENS_FILE,
+    },
     latents: entries,
   };
   const svgFile = path.join(cmpDir, "two-stage-decoder.svg");
   const scatterSvg = fs.existsSync(svgFile) ? fs.readFileSync(svgFile, "utf8").replace(/^<\?xml[^>]*>\s*/, "") : "";
   const html = featurePage({
-    title: `${config.name}: top latents of the two-stage comparison`,
+    title: `${config.name}: latents of the two-stage comparison`,
     subtitle: `${config.hook}; ${windows.length} ${config.features.data} windows scanned; contexts encoded by ${baseLabel} and by ${chatLabel}.`,
     figureSvg: scatterSvg,
     columns: [baseLabel, chatLabel],
@@ -145,13 +156,23 @@ export async function runFeatures(
   });
   await writeOutputFolder(
     finalDir,
-    (outDir) => {
+    async (outDir) => {
       writeJsonAtomic(path.join(outDir, "features.json"), content);
       writeFileAtomic(path.join(outDir, "index.html"), html);
+      await stageFiles(outDir);
     },
     { force, what: "features" },
   );
   const page = path.join(finalDir, "index.html");
-  log(`features: ${latents.length} latents × ${config.features.contexts} contexts → ${page}`);
+  log(
+    `features: ${latents.length} latents × ${config.features.contexts} contexts, density and logits of all ${table.latents.length} latents in ${STAGE_NAMES.length} stages → ${page}`,
+  );
   return page;
+}
+
+/** The latents that get contexts: features.latents ("all", a list) or the top compare.topK of the ranking. */
+function contextLatents(config: DiffingConfig, table: CompareTable): number[] {
+  const chosen = config.features.latents;
+  if (chosen === "all") return table.latents.map((r) => r.latent!).sort((a, b) => a - b);
+  return chosen !== null ? [...chosen] : table.latents.slice(0, config.compare.topK).map((r) => r.latent!);
 }

@@ -1,10 +1,11 @@
 /**
  * Max-activating contexts of chosen SAE latents (Neuronpedia-like): windows of a dataset run through a model to the
  * SAE's hook and encoded; per latent the windows with the highest activation (one example per window), each kept as
- * the tokens around the maximum with the latent's activation at every shown token.
+ * the tokens around the maximum with the latent's activation at every shown token. The scan keeps every window's
+ * sparse codes (rows × k values), so the shown activations are read from them — no second forward pass.
  */
 import { harvest, type Model } from "@difflens/runtime";
-import type { Sae } from "@difflens/sae";
+import type { Sae, SparseCodes } from "@difflens/sae";
 import { padTokenRows, type TokenBatch, type Tokenizer } from "@difflens/tokenizer";
 
 /** A token window: real tokens first, then padding. */
@@ -59,6 +60,8 @@ export async function maxActivatingContexts(opts: MaxActivatingOptions): Promise
   // Per latent: the best value in each window (over its counting positions) and where.
   const best = latents.map(() => new Map<number, { value: number; pos: number }>());
   const active = new Float64Array(latents.length);
+  // Per window: the codes of its batch and the row of its first token.
+  const windowCodes: { codes: SparseCodes; firstRow: number }[] = [];
   let scanned = 0;
   let windowIndex = 0;
   for await (const rows of harvest(opts.model, opts.hook, windowBatches(windows, opts.windowsPerForward))) {
@@ -67,6 +70,7 @@ export async function maxActivatingContexts(opts: MaxActivatingOptions): Promise
     let r = 0;
     while (r < rows.shape[0]!) {
       const w = windows[windowIndex]!;
+      windowCodes.push({ codes, firstRow: r });
       for (let pos = 0; pos < w.length; pos++, r++) {
         if (w.mask[pos] === 0) continue;
         scanned++;
@@ -82,6 +86,11 @@ export async function maxActivatingContexts(opts: MaxActivatingOptions): Promise
       windowIndex++;
     }
   }
+  const decoded = new Map<number, Promise<string>>();
+  const decode = (id: number) => {
+    if (!decoded.has(id)) decoded.set(id, opts.tokenizer.decode([id]));
+    return decoded.get(id)!;
+  };
   const out: LatentExamples[] = [];
   for (let s = 0; s < latents.length; s++) {
     const top = [...best[s]!.entries()].sort((a, b) => b[1].value - a[1].value || a[0] - b[0]).slice(0, opts.contexts);
@@ -91,8 +100,8 @@ export async function maxActivatingContexts(opts: MaxActivatingOptions): Promise
       const from = Math.max(0, pos - opts.radius);
       const to = Math.min(w.length, pos + opts.radius + 1);
       const ids = Array.from(w.ids.subarray(from, to));
-      const values = await latentValues(opts.model, sae, opts.hook, w, latents[s]!, from, to);
-      const tokens = await Promise.all(ids.map((id) => opts.tokenizer.decode([id])));
+      const values = latentValues(windowCodes[wi]!, latents[s]!, from, to);
+      const tokens = await Promise.all(ids.map(decode));
       examples.push({ window: wi, tokens, tokenIds: ids, values, maxValue: value, maxPosition: pos - from });
     }
     const density = scanned > 0 ? active[s]! / scanned : 0;
@@ -109,26 +118,21 @@ function* windowBatches(windows: readonly ContextWindow[], perForward: number): 
   }
 }
 
-/** The latent's activation at every position [from, to) of one window (a second, small forward pass). */
-async function latentValues(
-  model: Model,
-  sae: Sae,
-  hook: string,
-  w: ContextWindow,
+/** The latent's activation at every position [from, to) of one window, read from the scan's codes (rounded to 1e-4). */
+function latentValues(
+  window: { codes: SparseCodes; firstRow: number },
   latent: number,
   from: number,
   to: number,
-): Promise<number[]> {
+): number[] {
+  const { codes, firstRow } = window;
   const values: number[] = [];
-  for await (const rows of harvest(model, hook, [w.ids.subarray(0, to)])) {
-    const codes = sae.encode(rows);
-    for (let r = from; r < to; r++) {
-      let v = 0;
-      for (let p = codes.indptr[r]!; p < codes.indptr[r + 1]!; p++) {
-        if (codes.indices[p] === latent) v = codes.values[p]!;
-      }
-      values.push(Math.round(v * 1e4) / 1e4);
+  for (let r = firstRow + from; r < firstRow + to; r++) {
+    let v = 0;
+    for (let p = codes.indptr[r]!; p < codes.indptr[r + 1]!; p++) {
+      if (codes.indices[p] === latent) v = codes.values[p]!;
     }
+    values.push(Math.round(v * 1e4) / 1e4);
   }
   return values;
 }
