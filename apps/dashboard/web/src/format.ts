@@ -28,3 +28,15 @@ export function formatDate(iso: string | null): string {
   if (Number.isNaN(date.getTime())) return iso;
   return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
+
+/**
+ * A value in about `digits` significant figures, short enough for a heatmap cell: 1e-4-sized effects read
+ * "-1.2e-4", not "-0.00"; 0/1 gates read "0"/"1".
+ */
+export function formatSignificant(value: number, digits = 2): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (value === 0) return "0";
+  const magnitude = Math.abs(value);
+  if (magnitude < 1e-3 || magnitude >= 1e5) return value.toExponential(digits - 1);
+  return String(Number(value.toPrecision(digits)));
+}

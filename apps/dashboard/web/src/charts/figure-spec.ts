@@ -10,13 +10,15 @@ import { THRESHOLD_COLOR } from "./theme.ts";
 /** Overrides of a figure's default look where the page shows it small. */
 export interface FigureOptions {
   height?: number;
-  /** Viewport width (default: the window's), for wrapping titles. */
+  /** The chart's measured width, for wrapping titles (VegaChart passes it to a spec builder). */
+  chartWidth?: number;
+  /** Viewport width (default: the window's), to guess the chart's width when it is not measured. */
   viewportWidth?: number;
 }
 
 export function figureSpec(fig: FigureData, options: FigureOptions = {}): TopLevelSpec {
   const viewport = options.viewportWidth ?? (globalThis as { innerWidth?: number }).innerWidth ?? 1280;
-  const head = figureHead(fig, likelyChartWidth(viewport));
+  const head = figureHead(fig, options.chartWidth ?? likelyChartWidth(viewport));
   switch (fig.kind) {
     case "heatmap":
       return heatmapSpec(fig, head);
@@ -42,8 +44,38 @@ function seriesColor(rows: Row[]) {
   };
 }
 
+/** Dash patterns by series, solid first: a series that lies on another one still shows through its gaps. */
+export const SERIES_DASHES: readonly number[][] = [
+  [1, 0],
+  [7, 4],
+  [2, 3],
+  [10, 3, 2, 3],
+];
+
 function linesSpec(fig: FigureData, head: Record<string, unknown>): TopLevelSpec {
+  const series = distinct(fig.rows, "series");
   const color = seriesColor(fig.rows);
+  // The legend shows the lines (full colour, dashed like them), not the pale bands, which get none of their own.
+  const lineLegend =
+    series.length > 1
+      ? {
+          orient: "bottom",
+          direction: "vertical",
+          symbolType: "stroke",
+          symbolStrokeWidth: 2.5,
+          symbolSize: 300,
+          symbolOpacity: 1,
+        }
+      : null;
+  const lineColor = { ...color, legend: lineLegend };
+  const strokeDash = {
+    field: "series",
+    type: "nominal",
+    sort: series,
+    title: null,
+    scale: { range: SERIES_DASHES },
+    legend: lineLegend,
+  };
   const x = { field: "x", type: "quantitative", title: fig.xTitle, axis: { tickMinStep: 1 } };
   const ys = fig.rows.flatMap((r) => [r.y, r.lower, r.upper]).filter((v): v is number => typeof v === "number");
   const crossesZero = ys.some((v) => v < 0) || ys.some((v) => v > 0);
@@ -58,14 +90,20 @@ function linesSpec(fig: FigureData, head: Record<string, unknown>): TopLevelSpec
       {
         transform: [{ filter: "isValid(datum.lower) && isValid(datum.upper)" }],
         mark: { type: "area", opacity: 0.18 },
-        encoding: { x, y: { field: "lower", type: "quantitative" }, y2: { field: "upper" }, color },
+        encoding: {
+          x,
+          y: { field: "lower", type: "quantitative" },
+          y2: { field: "upper" },
+          color: lineColor,
+        },
       },
       {
         mark: { type: "line", point: true, strokeWidth: 2 },
         encoding: {
           x,
           y: { field: "y", type: "quantitative", title: fig.yTitle },
-          color,
+          color: lineColor,
+          strokeDash,
           tooltip: [
             { field: "series" },
             { field: "x", type: "quantitative", title: fig.xTitle ?? "x" },

@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from "vega-lite";
 import type { FigureData } from "../../../src/api/run-types.ts";
+import { formatSignificant } from "../format.ts";
 import { distinct } from "./figure-common.ts";
 
 // The heatmap of @difflens/plot (kinds/heatmap.ts) from its rows: cells with their values written in, one panel per
@@ -35,7 +36,11 @@ export function heatmapSpec(fig: FigureData, head: Record<string, unknown>): Top
   const span = hi - lo || 1;
   const rows = fig.rows.map((r) => {
     const v = Number(r.value);
-    return { ...r, label: Number.isFinite(v) ? v.toFixed(2) : "", light: heatmapTextIsLight(scheme, (v - lo) / span) };
+    return {
+      ...r,
+      label: Number.isFinite(v) ? formatSignificant(v) : "",
+      light: heatmapTextIsLight(scheme, (v - lo) / span),
+    };
   });
   const colLabels = distinct(fig.rows, "col");
   const rowLabels = distinct(fig.rows, "row");
@@ -62,7 +67,7 @@ export function heatmapSpec(fig: FigureData, head: Record<string, unknown>): Top
           tooltip: [
             { field: "row", title: fig.yTitle ?? "row" },
             { field: "col", title: fig.xTitle ?? "column" },
-            { field: "value", type: "quantitative", format: ".4f" },
+            { field: "value", type: "quantitative", format: ".3~g" },
           ],
         },
       },
@@ -76,8 +81,11 @@ export function heatmapSpec(fig: FigureData, head: Record<string, unknown>): Top
     ],
   };
   const panels = distinct(fig.rows, "panel");
+  // Cells as wide as their longest value text (10 px font, ~6 px a character): the card scrolls sideways on a phone
+  // instead of shrinking the drawing and its text.
+  const longestLabel = Math.max(4, ...rows.map((r) => r.label.length));
   const cell = {
-    width: Math.max(120, Math.min(420, colLabels.length * 34)),
+    width: Math.max(120, colLabels.length * Math.max(34, longestLabel * 6 + 8)),
     height: Math.max(60, rowLabels.length * 22),
   };
   if (panels.length > 1) {

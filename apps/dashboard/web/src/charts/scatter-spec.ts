@@ -1,10 +1,11 @@
 import type { TopLevelSpec } from "vega-lite";
 import type { ScatterResponse } from "../../../src/api/diffing-types.ts";
-import { SCHEMA } from "./figure-common.ts";
+import { SCHEMA, wrapText } from "./figure-common.ts";
 import { chartConfig, SERIES_COLORS, THRESHOLD_COLOR } from "./theme.ts";
 
 /** Labels are drawn for the latents with stored contexts only while they stay readable. */
 export const MAX_SCATTER_LABELS = 40;
+const HEIGHT = 420;
 
 /**
  * The points' range with 6 % padding on each side. The view fits the points, not the threshold: cosines cluster near
@@ -24,7 +25,10 @@ export function paddedExtent(values: number[]): [number, number] {
  * latents with contexts, and an interval selection bound to the scales (drag to pan, wheel to zoom). The layer names
  * become SVG classes the browser tests use: `.latent_points_marks path`, `.latent_labels_marks text`.
  */
-export function scatterSpec(scatter: ScatterResponse, options: { showThreshold?: boolean } = {}): TopLevelSpec {
+export function scatterSpec(
+  scatter: ScatterResponse,
+  options: { showThreshold?: boolean; chartWidth?: number } = {},
+): TopLevelSpec {
   const withThreshold = (values: number[]) => (options.showThreshold ? [...values, scatter.threshold] : values);
   const tooltip = [
     { field: "latent", type: "quantitative", title: "latent" },
@@ -34,16 +38,18 @@ export function scatterSpec(scatter: ScatterResponse, options: { showThreshold?:
   ];
   const labelled = scatter.points.filter((p) => p.hasContexts).length;
   const values = scatter.points.map((p) => ({ ...p, group: p.hasContexts ? "with contexts" : "other" }));
-  const axis = (title: string, values: number[]) => ({
+  // Axis titles wrapped to the plot's side (about 6.6 px a character at 12 px): a phone's width clips them otherwise.
+  const plotWidth = (options.chartWidth ?? 600) - 70;
+  const axis = (title: string, values: number[], length: number) => ({
     type: "quantitative" as const,
-    title,
+    title: wrapText(title, Math.max(20, Math.floor(length / 6.6))),
     scale: { zero: false, nice: false, domain: paddedExtent(withThreshold(values)) },
   });
   return {
     $schema: SCHEMA,
     config: chartConfig(),
     width: "container",
-    height: 420,
+    height: HEIGHT,
     autosize: { type: "fit-x", contains: "padding" },
     data: { values },
     layer: [
@@ -67,6 +73,7 @@ export function scatterSpec(scatter: ScatterResponse, options: { showThreshold?:
             ...axis(
               scatter.xTitle,
               scatter.points.map((p) => p.x),
+              plotWidth,
             ),
           },
           y: {
@@ -74,6 +81,7 @@ export function scatterSpec(scatter: ScatterResponse, options: { showThreshold?:
             ...axis(
               scatter.yTitle,
               scatter.points.map((p) => p.y),
+              HEIGHT - 40,
             ),
           },
           color: {

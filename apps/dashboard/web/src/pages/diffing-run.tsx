@@ -66,7 +66,7 @@ export function DiffingRunPage({ data, live }: { data: DiffingRunResponse; live:
 
 function StagesTable({ data }: { data: DiffingRunResponse }) {
   return (
-    <section class="card" aria-labelledby="stages-heading">
+    <section class="card wrap-cells" aria-labelledby="stages-heading">
       <h2 id="stages-heading">Stages</h2>
       <DataTable
         caption="Stage checkpoints of this run"
@@ -129,12 +129,12 @@ function DensityHistograms({ data }: { data: DiffingRunResponse }) {
 
 function StageDensity({ histogram }: { histogram: DiffingRunResponse["densityHistograms"][number] }) {
   const spec = useMemo(
-    () =>
+    () => (chartWidth: number) =>
       figureSpec(
         binsFigure(`Stage ${histogram.stage}`, "log10 firing frequency", "latents", [
           { name: `stage ${histogram.stage}`, edges: histogram.edgesLog10, counts: histogram.counts },
         ]),
-        { height: 150 },
+        { height: 150, chartWidth },
       ),
     [histogram],
   );

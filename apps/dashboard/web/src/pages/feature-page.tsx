@@ -144,7 +144,7 @@ function LogitsTables({ logits, stage }: { logits: FeaturePageResponse["logits"]
           <p>
             Decoder direction of stage {stage} through the <strong>{logits.unembedding} model's unembedding</strong>.
           </p>
-          <div class="grid-2 tight">
+          <div class="grid-2 tight token-cells">
             {table("Top positive", logits.positive)}
             {table("Top negative", logits.negative)}
           </div>
@@ -159,11 +159,13 @@ function DensityChart({ density }: { density: FeaturePageResponse["density"] }) 
     () =>
       density === null
         ? null
-        : figureSpec(
-            binsFigure("Nonzero activations", "activation", "tokens", [
-              { name: "activations", edges: density.edges, counts: density.counts },
-            ]),
-          ),
+        : (chartWidth: number) =>
+            figureSpec(
+              binsFigure("Nonzero activations", "activation", "tokens", [
+                { name: "activations", edges: density.edges, counts: density.counts },
+              ]),
+              { chartWidth },
+            ),
     [density],
   );
   return (

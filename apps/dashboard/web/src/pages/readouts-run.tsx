@@ -48,11 +48,11 @@ export function ReadoutsRunPage({ data }: { data: ReadoutsRunResponse }) {
 }
 
 function FigureCard({ figure, run }: { figure: FigureData; run: string }) {
-  const spec = useMemo(() => figureSpec(figure), [figure]);
+  const spec = useMemo(() => (chartWidth: number) => figureSpec(figure, { chartWidth }), [figure]);
   const label = `${figure.kind} figure: ${figure.title ?? figure.file}${figure.subtitle ? `. ${figure.subtitle}` : ""}`;
   return (
     <figure class="card figure-card">
-      <VegaChart spec={spec} label={label} />
+      <VegaChart spec={spec} label={label} scroll={figure.kind === "heatmap"} />
       <figcaption>
         {figure.note ? <p class="note">{figure.note}</p> : null}
         <p class="muted">

@@ -44,7 +44,10 @@ export function ScatterPanel({ run }: { run: string }) {
 
 function ScatterView({ scatter }: { scatter: ScatterResponse }) {
   const [showThreshold, setShowThreshold] = useState(false);
-  const spec = useMemo(() => scatterSpec(scatter, { showThreshold }), [scatter, showThreshold]);
+  const spec = useMemo(
+    () => (chartWidth: number) => scatterSpec(scatter, { showThreshold, chartWidth }),
+    [scatter, showThreshold],
+  );
   const top = useMemo(() => [...scatter.points].sort((a, b) => a.rank - b.rank).slice(0, LISTED_LATENTS), [scatter]);
   const spread = (values: number[]) => Math.max(...values) - Math.min(...values);
   const digits = decimalsForRange(
