@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { FigureData } from "../src/api/run-types.ts";
 import { likelyChartWidth, wrapText } from "../web/src/charts/figure-common.ts";
-import { figureSpec } from "../web/src/charts/figure-spec.ts";
-import { heatmapScheme, heatmapTextIsLight } from "../web/src/charts/heatmap-spec.ts";
+import { figureSpec, SERIES_DASHES } from "../web/src/charts/figure-spec.ts";
+import { heatmapScheme, heatmapSpec, heatmapTextIsLight } from "../web/src/charts/heatmap-spec.ts";
 import { MAX_SCATTER_LABELS, paddedExtent, scatterSpec } from "../web/src/charts/scatter-spec.ts";
-import { decimalsForRange, formatPercent, visibleToken } from "../web/src/format.ts";
+import { decimalsForRange, formatPercent, formatSignificant, visibleToken } from "../web/src/format.ts";
 import { href, parseHash } from "../web/src/router.ts";
 import { activationBackground, activationIntensity } from "../web/src/token-color.ts";
 
@@ -120,6 +120,56 @@ describe("web chart specs", () => {
     const band = spec.layer.find((l) => l.mark.type === "area")!;
     expect(band.encoding.y?.field).toBe("lower");
     expect(band.encoding.y2?.field).toBe("upper");
+  });
+
+  it("tells coinciding line series apart by dash, and their legend shows the lines in full colour", () => {
+    const rows = [0, 1].flatMap((x) => ["a", "b"].map((series) => ({ series, x, y: 0.1, lower: 0, upper: 0.2 })));
+    const fig: FigureData = {
+      file: "f.json",
+      kind: "lines",
+      title: "t",
+      subtitle: null,
+      note: null,
+      xTitle: "layer",
+      yTitle: "δ",
+      rows,
+      png: null,
+    };
+    type Channel = { field?: string; scale?: { range?: unknown }; legend?: Record<string, unknown> | null };
+    const spec = figureSpec(fig) as unknown as {
+      layer: { mark: { type: string }; encoding: Record<string, Channel> }[];
+    };
+    const line = spec.layer.find((l) => l.mark.type === "line")!;
+    expect(line.encoding.strokeDash?.scale?.range).toEqual(SERIES_DASHES);
+    expect(line.encoding.color?.legend).toMatchObject({ symbolType: "stroke", symbolOpacity: 1 });
+    // One merged legend: vega-lite drops it if any layer's colour legend is null.
+    const band = spec.layer.find((l) => l.mark.type === "area")!;
+    expect(band.encoding.color?.legend).toEqual(line.encoding.color?.legend);
+  });
+
+  it("writes heatmap cells in significant figures, never -0.00 for a 1e-4 effect", () => {
+    expect(formatSignificant(-1.8e-4)).toBe("-1.8e-4");
+    expect(formatSignificant(0.1127)).toBe("0.11");
+    expect(formatSignificant(1)).toBe("1");
+    expect(formatSignificant(0)).toBe("0");
+    expect(formatSignificant(0.0042)).toBe("0.0042");
+    const fig: FigureData = {
+      file: "f.json",
+      kind: "heatmap",
+      title: null,
+      subtitle: null,
+      note: null,
+      xTitle: "head",
+      yTitle: "layer",
+      rows: [
+        { row: "L0", col: "H0", value: -1.8e-4 },
+        { row: "L0", col: "H1", value: 1.7e-5 },
+      ],
+      png: null,
+    };
+    const spec = heatmapSpec(fig, {}) as unknown as { data: { values: { label: string }[] }; width: number };
+    expect(spec.data.values.map((v) => v.label)).toEqual(["-1.8e-4", "1.7e-5"]);
+    expect(spec.width / 2).toBeGreaterThanOrEqual("-1.8e-4".length * 6);
   });
 
   it("fits the scatter to its points and labels only latents with contexts", () => {

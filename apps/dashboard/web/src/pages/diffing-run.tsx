@@ -3,6 +3,7 @@ import type { DiffingRunResponse } from "../../../src/api/diffing-types.ts";
 import { binsFigure, figureSpec } from "../charts/figure-spec.ts";
 import { DataTable } from "../components/data-table.tsx";
 import { ErrorPanels } from "../components/error-panels.tsx";
+import { PathText } from "../components/path-text.tsx";
 import { VegaChart } from "../components/vega-chart.tsx";
 import { fileUrl } from "../data/api.ts";
 import { href } from "../router.ts";
@@ -77,9 +78,15 @@ function StagesTable({ data }: { data: DiffingRunResponse }) {
           <span key="st" class={s.status === "done" ? "status-ok" : "status-other"}>
             {s.status}
           </span>,
-          s.model ?? "—",
+          s.model ? <PathText key="m" text={s.model} /> : "—",
           s.step ?? "—",
-          s.checkpoint ? <code key="c">{s.checkpoint}</code> : "—",
+          s.checkpoint ? (
+            <code key="c">
+              <PathText text={s.checkpoint} />
+            </code>
+          ) : (
+            "—"
+          ),
         ])}
       />
     </section>

@@ -76,7 +76,7 @@ function FeatureView({ feature }: { feature: FeaturePageResponse }) {
           <ContextColumn side={feature.contexts.chat} title="Chat model (MF)" testId="contexts-chat" />
         </div>
       </section>
-      <div class="grid-3">
+      <div class="grid-3 wide-middle">
         <CosinesTable cosines={feature.cosines} />
         <LogitsTables logits={feature.logits} stage={stage} />
         <DensityChart density={feature.density} />
