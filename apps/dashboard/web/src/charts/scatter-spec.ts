@@ -81,7 +81,7 @@ export function scatterSpec(
             ...axis(
               scatter.yTitle,
               scatter.points.map((p) => p.y),
-              HEIGHT - 40,
+              HEIGHT,
             ),
           },
           color: {
