@@ -56,7 +56,6 @@ const F32_EPS = 1.1920928955078125e-7;
 /** Buffers reused across steps (allocated for the largest batch seen). */
 export class StepScratch {
   rows = 0;
-  xs = new Float32Array(0);
   xc = new Float32Array(0);
   z = new Float32Array(0);
   topIdx = new Int32Array(0);
@@ -87,7 +86,6 @@ export class StepScratch {
     if (rows > this.rows || this.topIdx.length !== this.rows * k || this.auxIdx.length !== this.rows * kAux) {
       this.rows = Math.max(rows, this.rows);
       const n = this.rows;
-      this.xs = new Float32Array(n * dIn);
       this.xc = new Float32Array(n * dIn);
       this.z = new Float32Array(Math.min(n, CHUNK_ROWS) * dSae);
       this.topIdx = new Int32Array(n * k);
@@ -135,17 +133,14 @@ export function forwardBackward(
 
   // Inputs in training space and their total variance around the batch mean.
   // The O(batch·dIn) passes here are fused where the values allow it (same arithmetic, same order: results are
-  // unchanged): they run on one thread while the native kernels use all of them.
-  const xs = sc.xs;
+  // unchanged): they run on one thread while the native kernels use all of them. The scaled input x·scale (an f32)
+  // is recomputed with Math.fround in each pass rather than stored.
   const xc = sc.xc;
   const scale = state.inputScale;
   const mean = new Float64Array(d);
   for (let b = 0; b < B; b++) {
     const o = b * d;
-    for (let i = 0; i < d; i++) {
-      xs[o + i] = x[o + i]! * scale;
-      mean[i]! += xs[o + i]!;
-    }
+    for (let i = 0; i < d; i++) mean[i]! += Math.fround(x[o + i]! * scale);
   }
   for (let i = 0; i < d; i++) mean[i]! /= B;
   let totalVar = 0;
@@ -154,9 +149,10 @@ export function forwardBackward(
     const o = b * d;
     let s = 0;
     for (let i = 0; i < d; i++) {
-      const t = xs[o + i]! - mean[i]!;
+      const xs = Math.fround(x[o + i]! * scale);
+      const t = xs - mean[i]!;
       s += t * t;
-      xc[o + i] = xs[o + i]! - p.bDec[i]!;
+      xc[o + i] = xs - p.bDec[i]!;
     }
     tokVar[b] = s;
     totalVar += s;
@@ -208,19 +204,27 @@ export function forwardBackward(
     active = 0;
   for (let c = 0; c < B * k; c++) if (sc.topVal[c]! > 0) active++;
   // AuxK: dead latents predict the residual, r = ê − e (r starts as −e, filled in the FVU pass).
+  // Backward, in the same pass over each row of e (after its ‖e‖² is taken): dL/dx̂ = −2e/TV stored into e, summed
+  // into dL/dbDec. dL/dê = 2·coef·s·r/TV is stored into r later, in the pass that sums r².
   const rAux = sc.r;
   const rT = f32([B, d], rAux.subarray(0, B * d));
+  const { gWEnc, gWDec, gBEnc, gBDec, touched } = sc;
+  const gE = -2 / totalVar;
+  gBDec.fill(0);
   for (let b = 0; b < B; b++) {
     const o = b * d;
     let s = 0;
     for (let i = 0; i < d; i++) s += e[o + i]! * e[o + i]!;
     if (kAux > 0) for (let i = 0; i < d; i++) rAux[o + i] = -e[o + i]!;
+    for (let i = 0; i < d; i++) {
+      const g = Math.fround(e[o + i]! * gE);
+      e[o + i] = g;
+      gBDec[i]! += g;
+    }
     sumE2 += s;
     evSum += tokVar[b]! > 0 ? 1 - s / tokVar[b]! : 0;
   }
 
-  // Backward. dL/dx̂ = −2e/TV (stored into e), dL/dê = 2·coef·s·r/TV (stored into r, in the pass that sums r²).
-  const gE = -2 / totalVar;
   const gR = (2 * cfg.auxkCoef * auxScale) / totalVar;
   let sumR2 = 0;
   if (kAux > 0) {
@@ -235,15 +239,6 @@ export function forwardBackward(
   const auxkLoss = kAux > 0 ? (auxScale * sumR2) / totalVar : 0;
   const loss = fvu + cfg.auxkCoef * auxkLoss;
 
-  const { gWEnc, gWDec, gBEnc, gBDec, touched } = sc;
-  gBDec.fill(0);
-  for (let b = 0; b < B; b++) {
-    const o = b * d;
-    for (let i = 0; i < d; i++) {
-      e[o + i] = e[o + i]! * gE;
-      gBDec[i]! += e[o + i]!;
-    }
-  }
   const grads = { table: f32([S, d], gWDec), encoder: f32([S, d], gWEnc), bias: f32([S], gBEnc), touched };
   const xcT = f32([B, d], xc.subarray(0, B * d));
   sparseCodesBackward(topIdx, topVal, eT, xcT, wDecT, grads);
