@@ -203,7 +203,8 @@ describe.skipIf(skipReason !== null)("the dashboard in chromium", () => {
     await screenshots(page, "static-run-list");
     await page.goto(`${index}#/run/${DIFFING}/feature/MF/${top}`);
     await page.locator("[data-testid=feature-page]").waitFor();
-    expect(await page.locator("[data-testid=token]").count()).toBeGreaterThan(0);
+    // The page's heading renders before its data script has loaded: wait for the contexts, do not sample once.
+    await poll(() => page.locator("[data-testid=token]").count()).toBeGreaterThan(0);
     await screenshots(page, "static-feature-page");
     // The generations pager asks for the pages the export wrote.
     await page.goto(`${index}#/run/${READOUTS}`);
