@@ -6,6 +6,7 @@
  *   features/features.json max-activating contexts of the chosen latents + the latent-stats files (`diffing features`)
  */
 import { stat } from "node:fs/promises";
+import type { FeatureContext } from "../api/diffing-types.ts";
 import type { ErrorPanel } from "../api/run-types.ts";
 import type { DiscoveredRun } from "./discovered-run.ts";
 import { errorPanel, invalidField, readRunJson, resolveRunPath } from "./read-run-file.ts";
@@ -28,14 +29,7 @@ export interface StoredContexts {
   latent: number;
   density: number;
   maxValue: number;
-  examples: {
-    window: number;
-    tokens: string[];
-    tokenIds: number[];
-    values: number[];
-    maxValue: number;
-    maxPosition: number;
-  }[];
+  examples: FeatureContext[];
 }
 
 export interface FeaturesFile {
