@@ -1,4 +1,5 @@
-import type { Tensor } from "./tensor.ts";
+import type { DType } from "./dtype.ts";
+import type { Device, Tensor } from "./tensor.ts";
 
 /**
  * The one kernel interface every backend implements (DESIGN §3). Shapes are checked by the public
@@ -7,11 +8,29 @@ import type { Tensor } from "./tensor.ts";
  * Inputs marked "any float" may be f32, f16 or bf16; they are converted to f32 per tile, never whole.
  */
 export interface Backend {
-  readonly name: "js" | "native";
+  readonly name: BackendName;
+  /** Where this backend's tensors live. Kernels take tensors of this device only (ops.ts checks, naming the tensor). */
+  readonly device: Device;
+
+  // ---- storage (DESIGN §3: copies between devices are explicit) ----
+
+  /** A copy of host tensor `t` on this device (CPU backends return `t` itself). Any dtype. */
+  upload(t: Tensor): Tensor;
+  /** A host copy of this device's tensor `t` (CPU backends resolve to `t` itself). */
+  download(t: Tensor): Promise<Tensor>;
+  /** Zeros of `shape` on this device. */
+  zeros(shape: readonly number[], dtype: DType): Tensor;
+  /** Frees a device tensor's storage now (a hint; CPU backends ignore it). Views share storage: free the owner last. */
+  release(t: Tensor): void;
+  /** Waits until every enqueued kernel has finished (CPU backends resolve at once). */
+  sync(): Promise<void>;
 
   /** C = alpha·op(A)·op(B) + beta·C. A: [M,K] ([K,M] if transA), f32. B: [K,N] ([N,K] if transB), any float. */
   gemm(a: Tensor, b: Tensor, opts: GemmOptions): Tensor;
-  /** Per-batch gemm. A: [batch,M,K], B: [batch,K,N] (with transposes as gemm), f32. */
+  /**
+   * Per-batch gemm. A: [batch,M,K], B: [batch,K,N] (with transposes as gemm), f32 A, any float B. With
+   * `opts.bRows`, only the first bRows rows of each B matrix are used (a KV cache preallocated to its capacity).
+   */
   batchedGemm(a: Tensor, b: Tensor, opts: GemmOptions): Tensor;
 
   /** Elementwise with broadcasting of b over the leading dims of a (b's shape is a suffix of a's). */
@@ -53,7 +72,24 @@ export interface Backend {
   argmax(x: Tensor, axis: number): Tensor;
 
   /** Cast between dtypes; float→16-bit uses round-to-nearest-even. */
-  cast(x: Tensor, dtype: import("./dtype.ts").DType): Tensor;
+  cast(x: Tensor, dtype: DType): Tensor;
+
+  // ---- layout kernels the model forward needs (so it never touches host memory) ----
+
+  /** A new f32 tensor equal to x (any float in), same shape. */
+  copy(x: Tensor): Tensor;
+  /** Rows [start, start+count) of x [rows, ...] as a new tensor of x's dtype (i32 and floats). */
+  sliceRows(x: Tensor, start: number, count: number): Tensor;
+  /** [a, b, c, d] → [a, c, b, d], f32 (e.g. [batch, pos, heads, dHead] ↔ [batch, heads, pos, dHead]). */
+  swapAxes12(x: Tensor, out?: Tensor): Tensor;
+  /**
+   * In place on scores [batch, heads, queries, keys] (f32): −Infinity where key j > past + i (causal) and, for real
+   * queries (queryMask 1), where keyMask marks a padding key. Padding queries keep their causal keys (their
+   * rows never become all −Infinity). queryMask: [batch·queries], keyMask: [batch·keys], host arrays.
+   */
+  maskScores(scores: Tensor, mask: AttentionMask): Tensor;
+  /** cache[b, h, start + s, :] = src[b, s, h, :]. cache: [batch, heads, capacity, d] f32; src: [batch, seq, heads, d] f32. */
+  writeSeq(cache: Tensor, src: Tensor, start: number): void;
 
   // ---- k-sparse codes and optimizer kernels (TopK SAE training); semantics in backends/js/sparse.ts, optim.ts ----
 
@@ -86,6 +122,17 @@ export interface Backend {
   getThreads(): number;
 }
 
+export type BackendName = "js" | "native" | "webgpu";
+
+export interface AttentionMask {
+  /** [batch·queries] 1 = real query. */
+  readonly queryMask: Uint8Array;
+  /** [batch·keys] 1 = real key (cached keys first, then this call's). */
+  readonly keyMask: Uint8Array;
+  /** Keys before this call's first query (the KV cache length). */
+  readonly past: number;
+}
+
 export interface GemmOptions {
   transA?: boolean;
   transB?: boolean;
@@ -95,6 +142,8 @@ export interface GemmOptions {
   beta?: number;
   /** Output [M, N] f32 to write into. */
   out?: Tensor;
+  /** batchedGemm only: use the first bRows rows of each B matrix (B: [batch, R ≥ bRows, C]). */
+  bRows?: number;
 }
 
 export interface SoftmaxOptions {
@@ -122,6 +171,9 @@ export interface TopKAmong extends TopKOutput {
  * [rows, d] and the encoder input x [rows, d]. For each active pair, in increasing r:
  *   dz = g[r]·table[j];  table[j] += a·g[r];  encoder[j] += dz·x[r];  bias[j] += dz;  touched[j] = 1.
  * Accumulates into the arrays given (all [V, d] f32 except bias [V] f32 and touched u8 [V]).
+ * Device backends accumulate in their own order (results equal up to f32 summation order) and do not write
+ * `touched` (a host array): a device step passes no rowMask to adamUpdate / projectOutRows (same result: rows
+ * without a gradient have g = 0).
  */
 export interface SparseCodesGrads {
   table: Tensor;

@@ -11,6 +11,10 @@ export type TensorErrorCode =
   | "CAST_OUT_OF_RANGE"
   | "MISSING_OUT"
   | "NATIVE_UNAVAILABLE"
+  | "DEVICE_MISMATCH"
+  | "DEVICE_UNAVAILABLE"
+  | "DEVICE_LIMIT"
+  | "DEVICE_LOST"
   | "RNG_BAD_SEED"
   | "RNG_BAD_RANGE"
   | "RNG_BAD_STATE";

@@ -4,7 +4,9 @@
 export type { ActivationSource } from "./activation-source.ts";
 export type {
   AdamStep,
+  AttentionMask,
   Backend,
+  BackendName,
   GemmOptions,
   SoftmaxOptions,
   SparseCodesGrads,
@@ -47,6 +49,7 @@ export {
   sum,
   topK,
 } from "./ops.ts";
+export { copy, maskScores, sliceRows, swapAxes12, writeSeq } from "./ops-layout.ts";
 export type { AdamHyperparameters } from "./ops-sparse.ts";
 export {
   adamUpdate,
@@ -58,10 +61,11 @@ export {
 } from "./ops-sparse.ts";
 
 export { type IsaPeak, isaPeak } from "./peak.ts";
-export { currentBackend, nativeAvailable, useBackend } from "./registry.ts";
+export { currentBackend, nativeAvailable, selectBackend, useBackend } from "./registry.ts";
 export type { RngState } from "./rng.ts";
 export { Rng } from "./rng.ts";
 // safetensors — owned by the safetensors helper; uncomment when src/safetensors/index.ts exists.
 export * from "./safetensors/index.ts";
-export type { Device } from "./tensor.ts";
-export { ShapeError, shapeSize, Tensor } from "./tensor.ts";
+export type { Device, DeviceStorage } from "./tensor.ts";
+export { DeviceError, ShapeError, shapeSize, Tensor } from "./tensor.ts";
+export { deviceZeros, release, sync, toDevice, toHost, toHostAll } from "./transfer.ts";

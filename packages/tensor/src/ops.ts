@@ -87,7 +87,13 @@ export function batchedGemm(a: Tensor, b: Tensor, opts: GemmOptions = {}): Tenso
   expectDType("batchedGemm", "b", b, FLOATS);
   if (a.shape[0] !== b.shape[0])
     throw new ShapeError(`batchedGemm(b): expected batch ${a.shape[0]}, got ${fmt(b.shape)} (a is ${fmt(a.shape)})`);
-  const { m, n } = checkGemmOperands("batchedGemm", a.shape.slice(1), b.shape.slice(1), opts);
+  const bShape = b.shape.slice(1);
+  if (opts.bRows !== undefined) {
+    if (!Number.isInteger(opts.bRows) || opts.bRows < 0 || opts.bRows > bShape[0]!)
+      throw new ShapeError(`batchedGemm: bRows ${opts.bRows} must be an integer in [0, ${bShape[0]}] (b is ${fmt(b.shape)})`);
+    bShape[0] = opts.bRows;
+  }
+  const { m, n } = checkGemmOperands("batchedGemm", a.shape.slice(1), bShape, opts);
   checkOut("batchedGemm", opts.out, [a.shape[0]!, m, n]);
   checkBeta("batchedGemm", opts);
   return currentBackend().batchedGemm(a, b, opts);

@@ -1,4 +1,4 @@
-import type { Backend } from "./backend.ts";
+import type { Backend, BackendName } from "./backend.ts";
 import { createJsBackend } from "./backends/js/index.ts";
 import { createNativeBackend } from "./backends/native/index.ts";
 import { TensorError } from "./errors.ts";
@@ -6,6 +6,7 @@ import { loadNativeAddon, type NativeIsa } from "./native-addon.ts";
 
 let jsBackend: Backend | undefined;
 let nativeBackend: Backend | undefined;
+let webgpuBackend: Promise<Backend> | undefined;
 let current: Backend | undefined;
 let fallbackLogged = false;
 
@@ -31,8 +32,23 @@ export function nativeAvailable(): {
 /**
  * Choose the backend every kernel in `ops.ts` dispatches to. "native" throws if the add-on is missing;
  * "auto" takes native when it loads and otherwise falls back to js, logging one line (once) with the reason.
+ * "webgpu" opens a GPU device (asynchronously: await it); where none exists it rejects saying why and how to get one.
  */
-export function useBackend(name: "js" | "native" | "auto"): Backend {
+export function useBackend(name: "webgpu"): Promise<Backend>;
+export function useBackend(name: "js" | "native" | "auto"): Backend;
+export function useBackend(name: BackendName | "auto"): Backend | Promise<Backend>;
+export function useBackend(name: BackendName | "auto"): Backend | Promise<Backend> {
+  if (name === "webgpu") {
+    webgpuBackend ??= import("./backends/webgpu/index.ts").then((m) => m.createWebgpuBackend(getJs()));
+    // A failed open is not cached: the next call tries again (and says why again).
+    webgpuBackend.catch(() => {
+      webgpuBackend = undefined;
+    });
+    return webgpuBackend.then((b) => {
+      current = b;
+      return b;
+    });
+  }
   if (name === "js") {
     current = getJs();
     return current;
@@ -47,13 +63,35 @@ export function useBackend(name: "js" | "native" | "auto"): Backend {
     throw new TensorError("NATIVE_UNAVAILABLE", `useBackend("native"): ${reason}`);
   }
   if (name !== "auto")
-    throw new TensorError("BAD_ARGUMENT", `useBackend: expected "js", "native" or "auto", got ${JSON.stringify(name)}`);
+    throw new TensorError(
+      "BAD_ARGUMENT",
+      `useBackend: expected "js", "native", "webgpu" or "auto", got ${JSON.stringify(name)}`,
+    );
   if (!fallbackLogged) {
     fallbackLogged = true;
     console.warn(`[difflens/tensor] using the js backend (slow): native backend unavailable — ${reason}`);
   }
   current = getJs();
   return current;
+}
+
+const BACKEND_CHOICES = ["auto", "native", "js", "webgpu"] as const;
+
+/**
+ * The one way CLIs and apps pick a backend: `requested` (a `--backend` flag) or else `DIFFLENS_BACKEND` or else
+ * "auto". Validates the name (the error names the source: flag or environment variable). Always await it.
+ */
+export async function selectBackend(requested?: string | null): Promise<Backend> {
+  const fromEnv = process.env.DIFFLENS_BACKEND;
+  const name = requested ?? (fromEnv === undefined || fromEnv === "" ? "auto" : fromEnv);
+  if (!(BACKEND_CHOICES as readonly string[]).includes(name)) {
+    const source = requested != null ? "--backend" : "DIFFLENS_BACKEND";
+    throw new TensorError(
+      "BAD_ARGUMENT",
+      `${source}: expected one of ${BACKEND_CHOICES.join(", ")}, got ${JSON.stringify(name)}`,
+    );
+  }
+  return useBackend(name as BackendName | "auto");
 }
 
 /** The backend kernels dispatch to: js until `useBackend` picks another. */

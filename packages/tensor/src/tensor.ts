@@ -1,33 +1,72 @@
 import { DTYPE_BYTES, type DType, type Storage } from "./dtype.ts";
 import { TensorError } from "./errors.ts";
 
-export type Device = "cpu";
+/** Where a tensor's storage lives: host memory (js and native backends) or a GPU (webgpu backend). */
+export type Device = "cpu" | "webgpu";
 
 /**
- * A shaped, typed block of numbers. Storage is owned by its backend: a typed array on the CPU today,
- * device memory later (DESIGN §3) — so code that touches `data` directly is CPU code by definition.
- * Row-major, contiguous.
+ * Storage on a device, owned by the backend that made it (a GPU buffer for webgpu). Opaque to everyone else:
+ * only that backend's kernels read `handle`. Views (`reshape`) share it.
+ */
+export interface DeviceStorage {
+  readonly device: Exclude<Device, "cpu">;
+  /** The backend's own object (for webgpu: its buffer record). */
+  readonly handle: unknown;
+}
+
+/**
+ * A shaped, typed block of numbers. Storage is owned by its backend (DESIGN §3): a typed array on the CPU
+ * (`data`), a device buffer elsewhere (`storage`). Code that reads `data` is CPU code by definition — on a device
+ * tensor it throws, naming the tensor, and says to `await toHost(t)`. Row-major, contiguous.
  */
 export class Tensor<D extends DType = DType> {
   readonly dtype: D;
   readonly shape: readonly number[];
-  readonly data: Storage<D>;
-  readonly device: Device = "cpu";
+  readonly device: Device;
+  /** Device storage (undefined on the CPU). */
+  readonly storage: DeviceStorage | undefined;
+  private readonly host: Storage<D> | undefined;
+  private readonly elements: number;
 
-  constructor(dtype: D, shape: readonly number[], data: Storage<D>) {
+  /** A CPU tensor over `data`, or (backends only) a device tensor over `DeviceStorage`. */
+  constructor(dtype: D, shape: readonly number[], data: Storage<D> | DeviceStorage) {
     const size = shapeSize(shape);
-    if (data.length !== size) {
-      throw new ShapeError(
-        `Tensor: ${dtype} storage has ${data.length} elements, shape [${shape.join(", ")}] needs ${size}`,
-      );
-    }
     this.dtype = dtype;
     this.shape = Object.freeze([...shape]);
-    this.data = data;
+    this.elements = size;
+    if (ArrayBuffer.isView(data)) {
+      if (data.length !== size) {
+        throw new ShapeError(
+          `Tensor: ${dtype} storage has ${data.length} elements, shape [${shape.join(", ")}] needs ${size}`,
+        );
+      }
+      this.host = data;
+      this.device = "cpu";
+      this.storage = undefined;
+    } else {
+      this.host = undefined;
+      this.device = data.device;
+      this.storage = data;
+    }
+  }
+
+  /** A tensor whose storage lives on a device (backends call this; users get device tensors from kernels). */
+  static onDevice<D extends DType>(dtype: D, shape: readonly number[], storage: DeviceStorage): Tensor<D> {
+    return new Tensor(dtype, shape, storage);
+  }
+
+  /** The host typed array. Throws on a device tensor: read it with `await toHost(t)`. */
+  get data(): Storage<D> {
+    if (this.host === undefined) {
+      throw new DeviceError(
+        `tensor ${this.dtype} [${this.shape.join(", ")}] lives on ${this.device}; its values are read with \`await toHost(tensor)\` (kernels take it as it is)`,
+      );
+    }
+    return this.host;
   }
 
   get size(): number {
-    return this.data.length;
+    return this.elements;
   }
   get rank(): number {
     return this.shape.length;
@@ -39,7 +78,15 @@ export class Tensor<D extends DType = DType> {
   /** A view with another shape over the same storage. */
   reshape(shape: readonly number[]): Tensor<D> {
     const resolved = resolveReshape(this.shape, shape);
-    return new Tensor(this.dtype, resolved, this.data);
+    if (this.storage) return Tensor.onDevice(this.dtype, resolved, this.storage);
+    return new Tensor(this.dtype, resolved, this.host!);
+  }
+}
+
+/** A tensor used where its device does not fit (host code reading a GPU tensor, kernels mixing devices). */
+export class DeviceError extends TensorError<"DEVICE_MISMATCH"> {
+  constructor(message: string) {
+    super("DEVICE_MISMATCH", message);
   }
 }
 

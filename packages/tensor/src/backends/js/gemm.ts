@@ -19,10 +19,11 @@ export function gemm(a: Tensor, b: Tensor, opts: GemmOptions): Tensor {
 /** Per-batch gemm. A: [batch, M, K], B: [batch, K, N] (transposes as gemm) → [batch, M, N]. */
 export function batchedGemm(a: Tensor, b: Tensor, opts: GemmOptions): Tensor {
   const batch = a.shape[0]!;
-  const { m, n, k } = gemmDims(a.shape.slice(1), b.shape.slice(1), opts);
+  const [, bR, bC] = b.shape as [number, number, number];
+  const { m, n, k } = gemmDims(a.shape.slice(1), [opts.bRows ?? bR, bC], opts);
   const c = opts.out ?? zeros([batch, m, n], "f32");
   for (let p = 0; p < batch; p++) {
-    gemmInto(a.data as Float32Array, p * m * k, b, p * k * n, c.data as Float32Array, p * m * n, m, n, k, opts);
+    gemmInto(a.data as Float32Array, p * m * k, b, p * bR * bC, c.data as Float32Array, p * m * n, m, n, k, opts);
   }
   return c;
 }

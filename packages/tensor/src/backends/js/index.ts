@@ -2,6 +2,7 @@ import type { Backend } from "../../backend.ts";
 import { cast } from "./cast.ts";
 import { add, axpby, mul, scale, silu, siluGate } from "./elementwise.ts";
 import { batchedGemm, gemm } from "./gemm.ts";
+import { copy, hostStorage, maskScores, sliceRows, swapAxes12, writeSeq } from "./layout.ts";
 import { adamUpdate, normalizeRows, projectOutRows } from "./optim.ts";
 import { argmax, max, mean, sum } from "./reduce.ts";
 import { rmsNorm, ropeInPlace, softmax } from "./rows.ts";
@@ -15,6 +16,7 @@ import { biasTopK, sparseCodesBackward, sparseDecode } from "./sparse.ts";
 export function createJsBackend(): Backend {
   return {
     name: "js",
+    ...hostStorage,
     gemm,
     batchedGemm,
     add,
@@ -34,6 +36,11 @@ export function createJsBackend(): Backend {
     max,
     argmax,
     cast,
+    copy,
+    sliceRows,
+    swapAxes12,
+    maskScores,
+    writeSeq,
     biasTopK,
     sparseDecode,
     sparseCodesBackward,

@@ -4,6 +4,7 @@ import type { DType } from "../../dtype.ts";
 import type { NativeAddon } from "../../native-addon.ts";
 import { Tensor } from "../../tensor.ts";
 import { gemmDims } from "../js/gemm.ts";
+import { copy, hostStorage, maskScores, sliceRows, swapAxes12, writeSeq } from "../js/layout.ts";
 import { axisView } from "../js/reduce.ts";
 import { ropeInverseFrequencies } from "../js/rows.ts";
 
@@ -57,10 +58,33 @@ export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
     return out;
   }
 
+  /** Batched GEMM over the first bRows rows of each B matrix: one add-on call per batch entry, on views. */
+  function prefixRowsGemm(a: Tensor, b: Tensor, opts: GemmOptions): Tensor {
+    const [batch, m, kA] = a.shape as [number, number, number];
+    const [, bR, bC] = b.shape as [number, number, number];
+    const rows = opts.bRows!;
+    const n = opts.transB ? rows : bC;
+    const c = opts.out ?? zeros([batch, m, n], "f32");
+    const view = (t: Tensor, p: number, shape: [number, number], stride: number): Tensor =>
+      new Tensor(t.dtype, shape, (t.data as Float32Array).subarray(p * stride, p * stride + shape[0] * shape[1]));
+    const single = { ...opts, bRows: undefined };
+    for (let p = 0; p < batch; p++) {
+      gemmCall(view(a, p, [m, kA], m * kA), view(b, p, [rows, bC], bR * bC), { ...single, out: view(c, p, [m, n], m * n) }, 0);
+    }
+    return c;
+  }
+
   return {
     name: "native",
+    ...hostStorage,
+    copy,
+    sliceRows,
+    swapAxes12,
+    maskScores,
+    writeSeq,
     gemm: (a, b, opts) => gemmCall(a, b, opts, 0),
-    batchedGemm: (a, b, opts) => gemmCall(a, b, opts, a.shape[0]!),
+    batchedGemm: (a, b, opts) =>
+      opts.bRows !== undefined && opts.bRows !== b.shape[1] ? prefixRowsGemm(a, b, opts) : gemmCall(a, b, opts, a.shape[0]!),
     add: (a, b, out) => unary(a, out, (x, o) => addon.binary(0, x, f32(b), o)),
     mul: (a, b, out) => unary(a, out, (x, o) => addon.binary(1, x, f32(b), o)),
     scale: (a, s, out) => unary(a, out, (x, o) => addon.scale(x, s, o)),
