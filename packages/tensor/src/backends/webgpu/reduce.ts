@@ -2,7 +2,7 @@ import type { Backend } from "../../backend.ts";
 import type { Tensor } from "../../tensor.ts";
 import { axisView } from "../js/reduce.ts";
 import type { GpuContext } from "./context.ts";
-import { grid1d, gridRows, main1d, packUniforms, WG } from "./kernel-util.ts";
+import { grid1d, gridRows, jointRowSlices, main1d, packUniforms, WG } from "./kernel-util.ts";
 
 /*
  * Reductions over one axis of x viewed as [outer, len, inner]. Over the last axis (inner = 1): one workgroup per row
@@ -93,27 +93,34 @@ function reduce(ctx: GpuContext, kind: Kind, x: Tensor, axis: number): Tensor {
   const { outer, len, inner, outShape } = axisView(x.shape, axis);
   const out = ctx.alloc(kind === "argmax" ? "i32" : "f32", outShape);
   if (outer * inner === 0) return out;
-  const uniforms = packUniforms([
-    ["u32", outer],
-    ["u32", len],
-    ["u32", inner],
-    ["f32", kind === "max" ? -Infinity : 0],
-    ["u32", OP[kind]],
-  ]);
-  if (inner === 1)
-    ctx.dispatch(
-      ctx.pipeline("reduce.row", () => ROW),
-      [x, out],
-      uniforms,
-      gridRows(ctx, outer),
-    );
-  else
-    ctx.dispatch(
-      ctx.pipeline("reduce.strided", () => STRIDED),
-      [x, out],
-      uniforms,
-      grid1d(ctx, outer * inner),
-    );
+  // Row ranges of the outer dimension when x or out is larger than one binding.
+  const parts = [
+    { tensor: x, rowBytes: 4 * len * inner },
+    { tensor: out, rowBytes: 4 * inner },
+  ];
+  for (const { rowCount, bindings } of jointRowSlices(ctx, outer, parts)) {
+    const uniforms = packUniforms([
+      ["u32", rowCount],
+      ["u32", len],
+      ["u32", inner],
+      ["f32", kind === "max" ? -Infinity : 0],
+      ["u32", OP[kind]],
+    ]);
+    if (inner === 1)
+      ctx.dispatch(
+        ctx.pipeline("reduce.row", () => ROW),
+        bindings,
+        uniforms,
+        gridRows(ctx, rowCount),
+      );
+    else
+      ctx.dispatch(
+        ctx.pipeline("reduce.strided", () => STRIDED),
+        bindings,
+        uniforms,
+        grid1d(ctx, rowCount * inner),
+      );
+  }
   return out;
 }
 

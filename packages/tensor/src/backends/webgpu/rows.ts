@@ -1,7 +1,16 @@
 import type { Backend, SoftmaxOptions } from "../../backend.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { GpuContext } from "./context.ts";
-import { anyFloatInput, F16_TO_F32, FLOAT_CODE, gridRows, packUniforms, WG, writeTo } from "./kernel-util.ts";
+import {
+  anyFloatInput,
+  F16_TO_F32,
+  FLOAT_CODE,
+  gridRows,
+  jointRowSlices,
+  packUniforms,
+  WG,
+  writeTo,
+} from "./kernel-util.ts";
 
 /*
  * Row kernels: one workgroup of WG invocations per row; each invocation strides the row (coalesced), then a
@@ -57,13 +66,13 @@ ${ROW_MAIN}
 /** Softmax over visible keys [0, visible) of each row; the rest 0. queries = 0: no causal mask. */
 const SOFTMAX = `@group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
-struct U { rows: u32, n: u32, queries: u32, offset: i32 }
+struct U { rows: u32, n: u32, queries: u32, offset: i32, row_start: u32 }
 @group(0) @binding(2) var<uniform> u: U;
 ${ROW_PRELUDE}
 ${ROW_MAIN}
   let base = row * u.n;
   var visible = u.n;
-  if (u.queries > 0u) { visible = u32(clamp(i32(row % u.queries) + u.offset + 1, 0, i32(u.n))); }
+  if (u.queries > 0u) { visible = u32(clamp(i32((u.row_start + row) % u.queries) + u.offset + 1, 0, i32(u.n))); }
   // -FLT_MAX, not -inf (a WGSL constant may not be infinite): a row of -inf still gives 0/0 = NaN, as the reference.
   var m = -0x1.fffffep+127f;
   for (var j = lid; j < visible; j += ${WG}u) { m = max(m, x[base + j]); }
@@ -84,13 +93,16 @@ export function rowKernels(ctx: GpuContext): Pick<Backend, "rmsNorm" | "softmax"
       return writeTo(ctx, out, x.shape, [x, weight], (y) => {
         if (rows === 0) return;
         const pipeline = ctx.pipeline("rmsNorm", () => RMS_NORM);
-        const uniforms = packUniforms([
-          ["u32", rows],
-          ["u32", d],
-          ["f32", eps],
-          ["u32", FLOAT_CODE[weight.dtype]!],
-        ]);
-        ctx.dispatch(pipeline, [x, weight, y], uniforms, gridRows(ctx, rows));
+        const parts = [x, y].map((tensor) => ({ tensor, rowBytes: 4 * d }));
+        for (const { rowCount, bindings } of jointRowSlices(ctx, rows, parts)) {
+          const uniforms = packUniforms([
+            ["u32", rowCount],
+            ["u32", d],
+            ["f32", eps],
+            ["u32", FLOAT_CODE[weight.dtype]!],
+          ]);
+          ctx.dispatch(pipeline, [bindings[0]!, weight, bindings[1]!], uniforms, gridRows(ctx, rowCount));
+        }
       });
     },
 
@@ -100,13 +112,17 @@ export function rowKernels(ctx: GpuContext): Pick<Backend, "rmsNorm" | "softmax"
       return writeTo(ctx, out, x.shape, [x], (y) => {
         if (rows === 0) return;
         const pipeline = ctx.pipeline("softmax", () => SOFTMAX);
-        const uniforms = packUniforms([
-          ["u32", rows],
-          ["u32", n],
-          ["u32", opts.causal?.queries ?? 0],
-          ["i32", opts.causal?.offset ?? 0],
-        ]);
-        ctx.dispatch(pipeline, [x, y], uniforms, gridRows(ctx, rows));
+        const parts = [x, y].map((tensor) => ({ tensor, rowBytes: 4 * n }));
+        for (const { rowStart, rowCount, bindings } of jointRowSlices(ctx, rows, parts)) {
+          const uniforms = packUniforms([
+            ["u32", rowCount],
+            ["u32", n],
+            ["u32", opts.causal?.queries ?? 0],
+            ["i32", opts.causal?.offset ?? 0],
+            ["u32", rowStart],
+          ]);
+          ctx.dispatch(pipeline, bindings, uniforms, gridRows(ctx, rowCount));
+        }
       });
     },
   };
