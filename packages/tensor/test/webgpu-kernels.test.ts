@@ -39,6 +39,7 @@ import {
   TensorError,
   toDevice,
   toHost,
+  toHostAll,
   useBackend,
   writeSeq,
 } from "../src/index.ts";
@@ -67,6 +68,27 @@ describeWebgpu("webgpu kernels vs the js backend", () => {
   beforeAll(() => useBackend("webgpu"));
   afterAll(() => {
     useBackend("js");
+  });
+
+  it("upload / download round-trip every dtype (u8 and bool widened on the device), empty tensors; i64 refused", async () => {
+    const cases = [
+      new TensorClass("f32", [3], Float32Array.from([1.5, -0, Number.NaN])),
+      new TensorClass("i32", [2], Int32Array.from([-7, 2147483647])),
+      new TensorClass("bf16", [3], Uint16Array.from([0x3f80, 0xffff, 1])),
+      new TensorClass("f16", [1], Uint16Array.from([0x7c00])),
+      new TensorClass("u8", [5], Uint8Array.from([0, 1, 128, 255, 7])),
+      new TensorClass("bool", [2], Uint8Array.from([1, 0])),
+      new TensorClass("f32", [0, 4], new Float32Array(0)),
+    ];
+    const back = await toHostAll(cases.map(toDevice));
+    back.forEach((t, i) => {
+      expect(t.dtype).toBe(cases[i]!.dtype);
+      expect(t.shape).toEqual(cases[i]!.shape);
+      expect(Array.from(t.data as ArrayLike<number>)).toEqual(values(cases[i]!));
+    });
+    await same(add(toDevice(cases[6]!), toDevice(new TensorClass("f32", [4], new Float32Array(4)))), cases[6]!, true);
+    const wide = new TensorClass("i64", [1], BigInt64Array.from([1n]));
+    expect(() => toDevice(wide)).toThrow(/i64.*cast to i32/);
   });
 
   it("elementwise: add / mul with suffix broadcast, scale, axpby, silu, siluGate, out= and out aliasing an input", async () => {
