@@ -176,7 +176,7 @@ export function jointRowSlices(
     const shapes = parts.map((p) => `${p.tensor.dtype} [${p.tensor.shape.join(", ")}]`).join(", ");
     throw new TensorError(
       "DEVICE_LIMIT",
-      `webgpu: ${shapes} cannot be split into row ranges of one storage binding (${ctx.maxBindingBytes} bytes) at offsets aligned to ${align} bytes (${step} rows per aligned step)`,
+      `webgpu: a row range of ${shapes} (${step} rows per offset aligned to ${align} bytes) does not fit one storage binding of ${ctx.maxBindingBytes} bytes`,
     );
   }
   const slices: JointRowSlice[] = [];
