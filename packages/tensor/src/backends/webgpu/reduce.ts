@@ -2,7 +2,7 @@ import type { Backend } from "../../backend.ts";
 import type { Tensor } from "../../tensor.ts";
 import { axisView } from "../js/reduce.ts";
 import type { GpuContext } from "./context.ts";
-import { grid1d, gridRows, jointRowSlices, main1d, packUniforms, WG } from "./kernel-util.ts";
+import { grid1d, gridRows, jointRowSlices, main1d, packUniforms, ROW_WG } from "./kernel-util.ts";
 
 /*
  * Reductions over one axis of x viewed as [outer, len, inner]. Over the last axis (inner = 1): one workgroup per row
@@ -57,9 +57,9 @@ ${main1d("u.outer * u.inner")}
 /** inner = 1: one workgroup per row, lanes stride the row, then a tree over the lanes. */
 const ROW = `${COMMON}
 const NONE = 0xffffffffu;
-var<workgroup> values: array<f32, ${WG}>;
-var<workgroup> best_at: array<u32, ${WG}>;
-@compute @workgroup_size(${WG})
+var<workgroup> values: array<f32, ${ROW_WG}>;
+var<workgroup> best_at: array<u32, ${ROW_WG}>;
+@compute @workgroup_size(${ROW_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = wid.y * nwg.x + wid.x;
   if (row >= u.outer) { return; }
@@ -67,14 +67,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let arg = u.op == ${OP.argmax}u;
   var acc = u.init;
   var at = NONE;
-  for (var a = lid; a < u.len; a += ${WG}u) {
+  for (var a = lid; a < u.len; a += ${ROW_WG}u) {
     let v = x[base + a];
     if (!arg) { acc = combine(acc, v); } else if (at == NONE || argmax_before(acc, at, v, a)) { acc = v; at = a; }
   }
   values[lid] = acc;
   best_at[lid] = at;
   workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+  for (var s = ${ROW_WG / 2}u; s > 0u; s >>= 1u) {
     if (lid < s) {
       if (!arg) {
         values[lid] = combine(values[lid], values[lid + s]);
