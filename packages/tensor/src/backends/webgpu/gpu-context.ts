@@ -52,7 +52,10 @@ export class WebgpuContext implements GpuContext {
   readonly hasF16: boolean;
   /** See GpuContext; tests of the kernels that split lower it for a while (same device, compiled pipelines kept). */
   maxBindingBytes: number;
-  /** Pipeline compile times, in creation order (reported by tests and selfcheck). */
+  /**
+   * Time to create each pipeline, in creation order. Drivers may compile later, at the first dispatch (lavapipe
+   * does: ~0.1–0.3 s per simple kernel, 1–3 s per workgroup reduction, cold), so first-dispatch time is the real cost.
+   */
   readonly compileMs: { key: string; ms: number }[] = [];
 
   private readonly pool: BufferPool;
