@@ -163,6 +163,12 @@ describeWebgpu("webgpu kernels vs the js backend", () => {
     const g = toDevice(target);
     expect(scatterAddRows(g, toDevice(idx), toDevice(src))).toBe(g);
     await same(g, js.scatterAddRows(js.copy(target), idx, src), true);
+    // Device indices are not read back to be range-checked: out-of-range rows gather zeros and scatter nowhere.
+    const wild = toDevice(new TensorClass("i32", [2], Int32Array.from([-1, 11])));
+    expect(await host(gatherRows(toDevice(table), wild))).toEqual(new Array(10).fill(0));
+    const untouched = toDevice(target);
+    scatterAddRows(untouched, wild, toDevice(rand([2, 5])));
+    expect(await host(untouched)).toEqual(values(target));
   });
 
   it("sum / mean / max / argmax over every axis, rows longer than a workgroup, NaN and ties", async () => {
