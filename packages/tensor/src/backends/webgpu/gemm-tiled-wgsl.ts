@@ -1,4 +1,4 @@
-import { type GemmVariant, GEMM_STORE_WGSL, gemmLoadsWgsl } from "./gemm-wgsl.ts";
+import { type GemmVariant, gemmLoadsWgsl, gemmStoreWgsl } from "./gemm-wgsl.ts";
 
 /**
  * Workgroup-memory GEMM for large shapes on real GPUs: 16×16 invocations share a 64×64 block of C, staging a
@@ -92,5 +92,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   storeRow(cBase, i0 + 3u, j0, acc3);
 }
 
-${GEMM_STORE_WGSL}`;
+${gemmStoreWgsl(v.readC)}`;
 }

@@ -23,10 +23,12 @@ export interface GemmVariant {
   vecA: boolean;
   /** B likewise. */
   vecB: boolean;
-  /** Invocations per workgroup along N (x) and M (y); each covers 4 columns × 4 rows. */
-  wgX: number;
-  wgY: number;
+  /** beta ≠ 0: C is read (a separate variant: the read costs lavapipe seconds of compile time). */
+  readC: boolean;
 }
+
+/** Invocations per workgroup of the register-tiled kernel; their layout (wgX along N × 64/wgX along M) is a uniform. */
+export const GEMM_WG = 64;
 
 /** Uniform block shared by both GEMM shaders (16 words). */
 export const GEMM_PARAMS_WGSL = /* wgsl */ `
@@ -34,11 +36,11 @@ struct Params {
   m: u32, n: u32, k: u32, lda: u32,
   ldb: u32, ldc: u32, aOff: u32, bOff: u32,
   cOff: u32, aBatch: u32, bBatch: u32, cBatch: u32,
-  alpha: f32, beta: f32, readC: u32, pad: u32,
+  alpha: f32, beta: f32, wgX: u32, pad: u32,
 }`;
 
 export function gemmVariantKey(v: GemmVariant): string {
-  return `gemm4x4:${v.transA ? "T" : "N"}${v.transB ? "T" : "N"}:${v.bType}:${v.vecA ? "vA" : "sA"}${v.vecB ? "vB" : "sB"}:${v.wgX}x${v.wgY}`;
+  return `gemm:${v.transA ? "T" : "N"}${v.transB ? "T" : "N"}:${v.bType}:${v.vecA ? "vA" : "sA"}${v.vecB ? "vB" : "sB"}${v.readC ? ":C" : ""}`;
 }
 
 /** Binding declarations and the `loadA` / `loadB` (one element) and `loadA4` / `loadB4` (4 aligned elements) helpers. */
@@ -125,16 +127,17 @@ function tailWgsl(v: GemmVariant): string {
     acc0 += ${a(0)} * bq; acc1 += ${a(1)} * bq; acc2 += ${a(2)} * bq; acc3 += ${a(3)} * bq;`;
 }
 
-/** Complete shader for one variant. Dispatch: [ceil(n / (4·wgX)), ceil(m / (4·wgY)), batch]. */
+/** Complete shader for one variant. Dispatch: [ceil(n / (4·wgX)), ceil(m / (4·wgY)), batch], wgY = 64 / wgX. */
 export function gemm4x4Wgsl(v: GemmVariant): string {
   return `${gemmLoadsWgsl(v)}
 
-@compute @workgroup_size(${v.wgX}, ${v.wgY})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let j0 = gid.x * 4u;
-  let i0 = gid.y * 4u;
+@compute @workgroup_size(${GEMM_WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let wgY = ${GEMM_WG}u / p.wgX;
+  let j0 = (wid.x * p.wgX + lid % p.wgX) * 4u;
+  let i0 = (wid.y * wgY + lid / p.wgX) * 4u;
   if (j0 >= p.n || i0 >= p.m) { return; }
-  let batch = gid.z;
+  let batch = wid.z;
   let aBase = p.aOff + batch * p.aBatch;
   let bBase = p.bOff + batch * p.bBatch;
   // Rows / columns past the edge load the last valid one (no branches in the loop); their results are not stored.
@@ -163,20 +166,23 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   storeRow(cBase, i0 + 3u, j0, acc3);
 }
 
-${GEMM_STORE_WGSL}`;
+${gemmStoreWgsl(v.readC)}`;
 }
 
-/** C[i, j0..j0+3] ← alpha·acc (+ beta·C when readC; C is not read otherwise, so NaNs in it do not propagate). */
-export const GEMM_STORE_WGSL = /* wgsl */ `
+/**
+ * storeRow: C[i, j0..j0+3] ← alpha·acc (+ beta·C with readC; without, C is not read, so NaNs in it do not
+ * propagate). Written out per lane: a loop indexing acc dynamically costs lavapipe seconds of compile time.
+ */
+export function gemmStoreWgsl(readC: boolean): string {
+  const v = readC ? "p.alpha * acc + p.beta * vec4<f32>(c[e], c[e + 1u], c[e + 2u], c[e + 3u])" : "p.alpha * acc";
+  return `
 fn storeRow(cBase: u32, i: u32, j0: u32, acc: vec4<f32>) {
-  if (i >= p.m) { return; }
-  let row = cBase + i * p.ldc;
-  for (var t = 0u; t < 4u; t++) {
-    let j = j0 + t;
-    if (j < p.n) {
-      var v = p.alpha * acc[t];
-      if (p.readC != 0u) { v += p.beta * c[row + j]; }
-      c[row + j] = v;
-    }
-  }
+  if (i >= p.m || j0 >= p.n) { return; }
+  let e = cBase + i * p.ldc + j0;
+  let v = ${v};
+  c[e] = v.x;
+  if (j0 + 1u < p.n) { c[e + 1u] = v.y; }
+  if (j0 + 2u < p.n) { c[e + 2u] = v.z; }
+  if (j0 + 3u < p.n) { c[e + 3u] = v.w; }
 }`;
+}

@@ -3,8 +3,8 @@ import { DTYPE_BYTES } from "../../dtype.ts";
 import { TensorError } from "../../errors.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { BufferSlice, GpuContext } from "./context.ts";
-import { type GemmBType, type GemmVariant, gemm4x4Wgsl, gemmVariantKey } from "./gemm-wgsl.ts";
 import { gemmTiledWgsl, TILED, tiledPays } from "./gemm-tiled-wgsl.ts";
+import { GEMM_WG, type GemmBType, type GemmVariant, gemm4x4Wgsl, gemmVariantKey } from "./gemm-wgsl.ts";
 
 /**
  * GEMM dispatchers of the webgpu backend: C = alpha·op(A)·op(B) + beta·C with f32 accumulation, B f32 or packed
@@ -33,7 +33,7 @@ interface GemmCall {
 }
 
 /**
- * C = alpha·op(A)·op(B) + beta·C. `maxWeightBindingBytes` (default: the device's maxStorageBufferBindingSize) is the
+ * C = alpha·op(A)·op(B) + beta·C. `maxWeightBindingBytes` (default: the context's maxBindingBytes) is the
  * largest block of B bound at once; tests lower it to exercise the split.
  */
 export function gemm(
@@ -167,8 +167,9 @@ function dispatchGemm(
   const vecA = aligned(call.lda, call.aOff, call.aBatch);
   const vecB = aligned(call.ldb, call.bOff, call.bBatch);
   const useTiled = tiledPays(call.m, call.n, call.k, call.batch);
-  const small = call.m <= 4;
-  const variant: GemmVariant = { transA, transB, bType, vecA, vecB, wgX: small ? 64 : 8, wgY: small ? 1 : 8 };
+  const variant: GemmVariant = { transA, transB, bType, vecA, vecB, readC: call.beta !== 0 };
+  // A few rows (GEMV-like): all 64 invocations along N; otherwise 8 × 8 (32 × 32 outputs).
+  const wgX = call.m <= 4 ? GEMM_WG : 8;
   const pipeline = useTiled
     ? ctx.pipeline(`tiled-${gemmVariantKey(variant)}`, () => gemmTiledWgsl(variant))
     : ctx.pipeline(gemmVariantKey(variant), () => gemm4x4Wgsl(variant));
@@ -177,14 +178,10 @@ function dispatchGemm(
   u.set([call.m, call.n, call.k, call.lda, call.ldb, call.ldc, call.aOff, call.bOff, call.cOff]);
   u.set([call.aBatch, call.bBatch, call.cBatch], 9);
   new Float32Array(params, 48, 2).set([call.alpha, call.beta]);
-  u[14] = call.beta !== 0 ? 1 : 0;
-  const perX = useTiled ? TILED.tileN : 4 * variant.wgX;
-  const perY = useTiled ? TILED.tileM : 4 * variant.wgY;
-  const workgroups: [number, number, number] = [
-    Math.ceil(call.n / perX),
-    Math.ceil(call.m / perY),
-    call.batch,
-  ];
+  u[14] = wgX;
+  const perX = useTiled ? TILED.tileN : 4 * wgX;
+  const perY = useTiled ? TILED.tileM : (4 * GEMM_WG) / wgX;
+  const workgroups: [number, number, number] = [Math.ceil(call.n / perX), Math.ceil(call.m / perY), call.batch];
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
   if (workgroups[0] > maxDim || workgroups[1] > maxDim) {
     throw new TensorError(
@@ -192,7 +189,9 @@ function dispatchGemm(
       `gemm: C [${call.m}, ${call.n}] needs ${workgroups[0]}×${workgroups[1]} workgroups; the device allows ${maxDim} per dimension`,
     );
   }
-  ctx.dispatch(pipeline, [a, b, c], params, workgroups);
+  // K = 0 leaves A and B empty, and a binding cannot be: a 16-byte stand-in (a vec4 binding's minimum) is bound (the K loop never reads it).
+  const empty = call.k === 0 ? ctx.alloc("f32", [4]) : undefined;
+  ctx.dispatch(pipeline, [empty ?? a, empty ?? b, c], params, workgroups);
 }
 
 /** Bytes a tensor occupies on the device (padded to 4). */

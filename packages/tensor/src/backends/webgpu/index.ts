@@ -1,7 +1,9 @@
 import type { Backend } from "../../backend.ts";
 import { TensorError } from "../../errors.ts";
 import type { Tensor } from "../../tensor.ts";
+import { batchedGemm, gemm } from "./gemm.ts";
 import { type OpenOptions, openGpuContext, type WebgpuContext } from "./gpu-context.ts";
+import { biasTopK, topK } from "./topk.ts";
 
 export { type WebgpuAdapterReport, webgpuAdapterReport } from "./adapter.ts";
 export type { OpenOptions } from "./gpu-context.ts";
@@ -27,8 +29,8 @@ export async function createWebgpuBackend(_js: Backend, options: OpenOptions = {
     zeros: (shape, dtype) => ctx.alloc(dtype, shape, true),
     release: (t: Tensor) => ctx.release(t),
     sync: () => ctx.sync(),
-    gemm: missing("gemm"),
-    batchedGemm: missing("batchedGemm"),
+    gemm: (a, b, opts) => gemm(ctx, a, b, opts),
+    batchedGemm: (a, b, opts) => batchedGemm(ctx, a, b, opts),
     add: missing("add"),
     mul: missing("mul"),
     scale: missing("scale"),
@@ -38,7 +40,7 @@ export async function createWebgpuBackend(_js: Backend, options: OpenOptions = {
     softmax: missing("softmax"),
     silu: missing("silu"),
     siluGate: missing("siluGate"),
-    topK: missing("topK"),
+    topK: (x, k) => topK(ctx, x, k),
     gatherRows: missing("gatherRows"),
     scatterAddRows: missing("scatterAddRows"),
     sum: missing("sum"),
@@ -51,7 +53,7 @@ export async function createWebgpuBackend(_js: Backend, options: OpenOptions = {
     swapAxes12: missing("swapAxes12"),
     maskScores: missing("maskScores"),
     writeSeq: missing("writeSeq"),
-    biasTopK: missing("biasTopK"),
+    biasTopK: (z, bias, k, out, among) => biasTopK(ctx, z, bias, k, out, among),
     sparseDecode: missing("sparseDecode"),
     sparseCodesBackward: missing("sparseCodesBackward"),
     adamUpdate: missing("adamUpdate"),
