@@ -5,7 +5,7 @@
  */
 import { beforeAll, expect, it } from "vitest";
 import { batchedGemm as gpuBatchedGemm, gemm as gpuGemm } from "../src/backends/webgpu/gemm.ts";
-import { setGemmTiled } from "../src/backends/webgpu/gemm-tiled-wgsl.ts";
+import { gemmTiled, setGemmTiled } from "../src/backends/webgpu/gemm-tiled-wgsl.ts";
 import {
   fromArray,
   gemm,
@@ -78,14 +78,16 @@ describeWebgpu("webgpu gemm", () => {
     for (const c of cases) await check(c);
   });
 
-  it("workgroup-memory kernel: shapes past 64×64 with edges, both on and off", async () => {
-    await check({ m: 70, k: 67, n: 65 });
-    await check({ m: 66, k: 64, n: 72, transA: true, transB: true, bDtype: "bf16", beta: 0.5 });
-    setGemmTiled(false);
+  it("workgroup-memory kernel (off on software adapters by default): shapes past 64×64 with edges", async () => {
+    const before = gemmTiled();
+    setGemmTiled(true);
     try {
       await check({ m: 70, k: 67, n: 65 });
+      await check({ m: 66, k: 64, n: 72, transA: true, transB: true, bDtype: "bf16", beta: 0.5 });
+      setGemmTiled(false);
+      await check({ m: 70, k: 67, n: 65 });
     } finally {
-      setGemmTiled(true);
+      setGemmTiled(before);
     }
   });
 
@@ -98,11 +100,13 @@ describeWebgpu("webgpu gemm", () => {
     expect(relErr(got, refGemm(toFloat32Array(a), toFloat32Array(b), 3, 3, 5, false, false))).toBeLessThan(1e-5);
   });
 
-  it("batched, with bRows of a preallocated cache, transposes and packed B", async () => {
-    for (const { batch, m, k, n, transB, bRows, bDtype } of [
+  it("batched, with bRows of a preallocated cache, transposes, packed B, split by batch entries", async () => {
+    const align = backend.context.limits.minStorageBufferOffsetAlignment;
+    for (const { batch, m, k, n, transB, bRows, bDtype, limit } of [
       { batch: 3, m: 5, k: 9, n: 6, transB: true, bRows: 6, bDtype: "f32" as BDtype }, // scores = Q·Kᵀ
       { batch: 2, m: 5, k: 7, n: 9, transB: false, bRows: 7, bDtype: "f32" as BDtype }, // weights · V
       { batch: 4, m: 1, k: 9, n: 3, transB: true, bRows: 3, bDtype: "bf16" as BDtype },
+      { batch: 3, m: 5, k: 9, n: 6, transB: true, bRows: 6, bDtype: "f32" as BDtype, limit: align + 400 }, // B: 1 entry a block
     ]) {
       const rows = bRows + 3; // capacity beyond the rows in use
       const cols = transB ? k : n;
@@ -115,22 +119,24 @@ describeWebgpu("webgpu gemm", () => {
         const bp = values.subarray(p * rows * cols, p * rows * cols + bRows * cols);
         expected.set(refGemm(ap, bp, m, n, k, false, transB), p * m * n);
       }
-      const out = gpuBatchedGemm(backend.context, toDevice(a), toDevice(b), { transB, bRows });
+      const out = gpuBatchedGemm(backend.context, toDevice(a), toDevice(b), { transB, bRows }, limit);
       expect(out.shape).toEqual([batch, m, n]);
       expect(relErr(toFloat32Array(await toHost(out)), expected)).toBeLessThanOrEqual(1e-5 * Math.sqrt(k));
     }
   });
 
-  it("a weight larger than one binding is split by its rows (tiny artificial binding limit)", async () => {
-    // Bindings of a few hundred bytes past the offset alignment: every weight below takes 3+ blocks.
+  it("operands larger than one binding are split by rows (tiny artificial binding limit)", async () => {
+    // Bindings a few hundred bytes past the offset alignment: each case below takes 2+ blocks of some operand.
     const align = backend.context.limits.minStorageBufferOffsetAlignment;
-    await check({ m: 3, k: 21, n: 37, transB: true }, align + 1024); // blocks of output columns
-    await check({ m: 6, k: 41, n: 10, transA: true, beta: 0.5 }, align + 256); // K blocks accumulated into out
+    await check({ m: 3, k: 21, n: 37, transB: true }, align + 1024); // B blocks = column blocks of C
+    await check({ m: 6, k: 41, n: 10, transA: true, beta: 0.5 }, align + 1000); // B blocks = K blocks into out
     await check({ m: 2, k: 44, n: 30, transB: true, bDtype: "bf16" }, align + 1024);
-    await check({ m: 2, k: 37, n: 20, transB: true, bDtype: "bf16" }, align + 300); // odd bf16 rows: 2-byte offsets
+    await check({ m: 2, k: 37, n: 20, transB: true, bDtype: "bf16" }, align + 600); // 74-byte rows: 2-byte offsets
+    await check({ m: 37, k: 8, n: 12 }, align + 512); // M blocks of A and C
+    await check({ m: 20, k: 30, n: 13, transB: true }, align + 512); // M blocks × B blocks
     const wide = toDevice(rand([3, 512])); // 2 KiB rows: 4 of them do not fit
     expect(() => gpuGemm(backend.context, toDevice(rand([2, 512])), wide, { transB: true }, align + 512)).toThrow(
-      /cannot hold 4 of them/,
+      /cannot be split into blocks that fit/,
     );
   });
 });
