@@ -60,20 +60,23 @@ describeWebgpu("webgpu gemm", () => {
     return err;
   }
 
+  // Six register-tiled variants (lavapipe compiles each for seconds when its cache is cold) cover every load path:
+  // A plain/transposed × scalar/vec4, B likewise, f32 / bf16 / f16 B, reading C or not.
+  //   NN:f32:sAsB   TT:f32:vAvB:C   NT:bf16:vAvB   TN:f16:sAsB:C   NN:bf16:vAvB   NT:f32:sAsB
   it("register-tiled kernel: odd shapes, one row, transposes, alpha/beta into out, packed weights", async () => {
     const cases: Case[] = [
       { m: 1, k: 1, n: 1 },
       { m: 7, k: 13, n: 9 },
-      { m: 5, k: 16, n: 12 }, // vec4 A and B
-      { m: 6, k: 17, n: 10, transA: true, alpha: 0.5, beta: 0.25 },
-      { m: 8, k: 12, n: 11, transA: true, transB: true }, // vec4 transA (M ≡ 0 mod 4) and transB (K ≡ 0 mod 4)
-      { m: 9, k: 21, n: 5, transB: true },
-      { m: 1, k: 37, n: 70, transB: true, bDtype: "bf16" }, // one row (GEMV): the 64×1 workgroup
+      { m: 8, k: 12, n: 11, transA: true, transB: true, beta: -1 }, // vec4 transA (M ≡ 0 mod 4), transB (K ≡ 0 mod 4)
+      { m: 12, k: 16, n: 7, transA: true, transB: true, beta: 0.5 },
+      { m: 1, k: 40, n: 70, transB: true, bDtype: "bf16" }, // one row (GEMV): 64 invocations along N
       { m: 3, k: 40, n: 33, transB: true, bDtype: "bf16" },
-      { m: 11, k: 19, n: 24, bDtype: "bf16", alpha: 2 },
-      { m: 2, k: 24, n: 28, bDtype: "f16", beta: 0.5 },
-      { m: 13, k: 15, n: 7, transA: true, transB: true, bDtype: "f16" },
-      { m: 6, k: 0, n: 10, transA: true, beta: 0.5 }, // K = 0: C = beta·C
+      { m: 6, k: 17, n: 10, transA: true, bDtype: "f16", alpha: 0.5, beta: 0.25 },
+      { m: 2, k: 24, n: 27, transA: true, bDtype: "f16", beta: 0.5 },
+      { m: 6, k: 0, n: 10, transA: true, bDtype: "f16", beta: 0.5 }, // K = 0: C = beta·C
+      { m: 5, k: 16, n: 12, bDtype: "bf16" }, // vec4 A and B
+      { m: 11, k: 20, n: 24, bDtype: "bf16", alpha: 2 },
+      { m: 9, k: 21, n: 5, transB: true },
     ];
     for (const c of cases) await check(c);
   });
@@ -82,10 +85,10 @@ describeWebgpu("webgpu gemm", () => {
     const before = gemmTiled();
     setGemmTiled(true);
     try {
-      await check({ m: 70, k: 67, n: 65 });
-      await check({ m: 66, k: 64, n: 72, transA: true, transB: true, bDtype: "bf16", beta: 0.5 });
+      await check({ m: 70, k: 68, n: 65, transB: true, bDtype: "bf16" }); // the weight GEMM of a forward pass
+      await check({ m: 66, k: 64, n: 130, transB: true, bDtype: "bf16" });
       setGemmTiled(false);
-      await check({ m: 70, k: 67, n: 65 });
+      await check({ m: 70, k: 68, n: 65, transB: true, bDtype: "bf16" });
     } finally {
       setGemmTiled(before);
     }
@@ -105,7 +108,7 @@ describeWebgpu("webgpu gemm", () => {
     for (const { batch, m, k, n, transB, bRows, bDtype, limit } of [
       { batch: 3, m: 5, k: 9, n: 6, transB: true, bRows: 6, bDtype: "f32" as BDtype }, // scores = Q·Kᵀ
       { batch: 2, m: 5, k: 7, n: 9, transB: false, bRows: 7, bDtype: "f32" as BDtype }, // weights · V
-      { batch: 4, m: 1, k: 9, n: 3, transB: true, bRows: 3, bDtype: "bf16" as BDtype },
+      { batch: 4, m: 1, k: 8, n: 3, transB: true, bRows: 3, bDtype: "bf16" as BDtype },
       { batch: 3, m: 5, k: 9, n: 6, transB: true, bRows: 6, bDtype: "f32" as BDtype, limit: align + 400 }, // B: 1 entry a block
     ]) {
       const rows = bRows + 3; // capacity beyond the rows in use
@@ -129,10 +132,9 @@ describeWebgpu("webgpu gemm", () => {
     // Bindings a few hundred bytes past the offset alignment: each case below takes 2+ blocks of some operand.
     const align = backend.context.limits.minStorageBufferOffsetAlignment;
     await check({ m: 3, k: 21, n: 37, transB: true }, align + 1024); // B blocks = column blocks of C
-    await check({ m: 6, k: 41, n: 10, transA: true, beta: 0.5 }, align + 1000); // B blocks = K blocks into out
+    await check({ m: 6, k: 41, n: 25, transA: true, bDtype: "f16", beta: 0.5 }, align + 1000); // B blocks = K blocks into out
     await check({ m: 2, k: 44, n: 30, transB: true, bDtype: "bf16" }, align + 1024);
-    await check({ m: 2, k: 37, n: 20, transB: true, bDtype: "bf16" }, align + 600); // 74-byte rows: 2-byte offsets
-    await check({ m: 37, k: 8, n: 12 }, align + 512); // M blocks of A and C
+    await check({ m: 37, k: 9, n: 13 }, align + 512); // M blocks of A and C
     await check({ m: 20, k: 30, n: 13, transB: true }, align + 512); // M blocks × B blocks
     const wide = toDevice(rand([3, 512])); // 2 KiB rows: 4 of them do not fit
     expect(() => gpuGemm(backend.context, toDevice(rand([2, 512])), wide, { transB: true }, align + 512)).toThrow(
