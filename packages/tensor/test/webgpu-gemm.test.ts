@@ -94,6 +94,23 @@ describeWebgpu("webgpu gemm", () => {
     }
   });
 
+  it("f16 weights without shader-f16 are unpacked with unpack2x16float", async () => {
+    // The same device, reporting no shader-f16 for the length of this test.
+    const ctx = backend.context as { hasF16: boolean };
+    const hadF16 = ctx.hasF16;
+    ctx.hasF16 = false;
+    try {
+      const a = rand([6, 17]);
+      const { b, values } = weight([17, 10], "f16");
+      const out = gpuGemm(backend.context, toDevice(a), toDevice(b), {});
+      const expected = refGemm(toFloat32Array(a), values, 6, 10, 17, false, false);
+      expect(relErr(toFloat32Array(await toHost(out)), expected)).toBeLessThanOrEqual(1e-5 * Math.sqrt(17));
+    } finally {
+      ctx.hasF16 = hadF16;
+    }
+    expect(backend.context.compileMs.some((c) => c.key === "gemm:NN:f16:sAsB")).toBe(true);
+  });
+
   it("beta = 0 never reads out (NaN there does not propagate)", async () => {
     const a = rand([3, 5]);
     const b = rand([5, 3]);
