@@ -81,14 +81,15 @@ describeWebgpu("webgpu gemm", () => {
     for (const c of cases) await check(c);
   });
 
-  it("workgroup-memory kernel (off on software adapters by default): shapes past 64×64 with edges", async () => {
+  it("workgroup-memory kernel (off on software adapters by default): shapes past 128×128 with edges", async () => {
     const before = gemmTiled();
     setGemmTiled(true);
     try {
-      await check({ m: 70, k: 68, n: 65, transB: true, bDtype: "bf16" }); // the weight GEMM of a forward pass
-      await check({ m: 66, k: 64, n: 130, transB: true, bDtype: "bf16" });
+      await check({ m: 130, k: 68, n: 129, transB: true, bDtype: "bf16" }); // the weight GEMM of a forward pass
+      await check({ m: 128, k: 72, n: 200, transB: true, bDtype: "bf16" });
+      await check({ m: 129, k: 64, n: 130, transA: true }); // gradient-style Aᵀ·B, the other staging order
       setGemmTiled(false);
-      await check({ m: 70, k: 68, n: 65, transB: true, bDtype: "bf16" });
+      await check({ m: 130, k: 68, n: 129, transB: true, bDtype: "bf16" });
     } finally {
       setGemmTiled(before);
     }
