@@ -67,6 +67,7 @@ describeWebgpu("webgpu gemm", () => {
     const cases: Case[] = [
       { m: 1, k: 1, n: 1 },
       { m: 7, k: 13, n: 9 },
+      { m: 70, k: 5, n: 3 }, // few columns: the 64 invocations stacked along M
       { m: 8, k: 12, n: 11, transA: true, transB: true, beta: -1 }, // vec4 transA (M ≡ 0 mod 4), transB (K ≡ 0 mod 4)
       { m: 12, k: 16, n: 7, transA: true, transB: true, beta: 0.5 },
       { m: 1, k: 40, n: 70, transB: true, bDtype: "bf16" }, // one row (GEMV): 64 invocations along N
