@@ -1,0 +1,77 @@
+import { TensorError } from "../../errors.ts";
+import type { Tensor } from "../../tensor.ts";
+import type { GpuContext } from "./context.ts";
+
+/*
+ * What the SAE kernels (sparse-*.ts, optim.ts) share: workgroup grids split over two dimensions, uniform packing,
+ * the device check that names each argument, and WGSL snippets (flat workgroup index, relu-activity test,
+ * workgroup sum).
+ */
+
+/** Threads per workgroup of the row kernels (one workgroup per row / pair / latent, threads over d). */
+export const ROW_THREADS = 64;
+/** Threads per workgroup of the elementwise kernels (one thread per element / pair). */
+export const FLAT_THREADS = 256;
+
+/**
+ * `count` workgroups as [x, y] with x ≤ maxComputeWorkgroupsPerDimension; kernels recover the flat index with
+ * WGSL_FLAT_GROUP and skip indices ≥ count (the last row of the grid may overhang).
+ */
+export function grid(ctx: GpuContext, op: string, count: number): [number, number] {
+  const max = ctx.limits.maxComputeWorkgroupsPerDimension;
+  const x = Math.max(1, Math.min(count, max));
+  const y = Math.ceil(count / x);
+  if (y > max)
+    throw new TensorError(
+      "DEVICE_LIMIT",
+      `${op}: ${count} workgroups exceed the adapter's ${max} × ${max} (maxComputeWorkgroupsPerDimension)`,
+    );
+  return [x, Math.max(1, y)];
+}
+
+/** A uniform block of u32 fields followed by f32 fields (the WGSL struct declares them in that order), 16-byte padded. */
+export function params(u32: readonly number[], f32: readonly number[] = []): ArrayBuffer {
+  const n = u32.length + f32.length;
+  const buf = new ArrayBuffer(Math.max(16, Math.ceil((4 * n) / 16) * 16));
+  const view = new DataView(buf);
+  u32.forEach((v, i) => view.setUint32(4 * i, v, true));
+  f32.forEach((v, i) => view.setFloat32(4 * (u32.length + i), v, true));
+  return buf;
+}
+
+/** Checks every named argument lives on this context's device (a DeviceError naming op and argument otherwise). */
+export function onDevice(ctx: GpuContext, op: string, args: Record<string, Tensor>): void {
+  for (const [name, t] of Object.entries(args)) ctx.buffer(t, op, name);
+}
+
+/** `fn flatGroup(wid, nwg) -> u32`: the workgroup's index in a grid made by `grid`. */
+export const WGSL_FLAT_GROUP = /* wgsl */ `
+fn flatGroup(wid: vec3u, nwg: vec3u) -> u32 { return wid.x + wid.y * nwg.x; }
+`;
+
+/**
+ * `fn isActive(a: f32) -> bool`: a > 0, tested on the bits so NaN is inactive whatever the shader compiler assumes
+ * about NaN (WGSL lets it assume there are none): +0 < bits ≤ +Infinity.
+ */
+export const WGSL_IS_ACTIVE = /* wgsl */ `
+fn isActive(a: f32) -> bool { let b = bitcast<u32>(a); return b != 0u && b <= 0x7f800000u; }
+`;
+
+/**
+ * Declares `var<workgroup> sumScratch: array<f32, ROW_THREADS>` and `fn workgroupSum(v, lid) -> f32`: the sum of
+ * every thread's `v` (a fixed tree, so deterministic), returned to all threads. Call from uniform control flow.
+ */
+export const WGSL_WORKGROUP_SUM = /* wgsl */ `
+var<workgroup> sumScratch: array<f32, ${ROW_THREADS}>;
+fn workgroupSum(v: f32, lid: u32) -> f32 {
+  sumScratch[lid] = v;
+  workgroupBarrier();
+  for (var half = ${ROW_THREADS / 2}u; half > 0u; half >>= 1u) {
+    if (lid < half) { sumScratch[lid] += sumScratch[lid + half]; }
+    workgroupBarrier();
+  }
+  let total = sumScratch[0];
+  workgroupBarrier();
+  return total;
+}
+`;

@@ -1,0 +1,56 @@
+import type { Tensor } from "../../tensor.ts";
+import type { GpuContext } from "./context.ts";
+import { grid, onDevice, params, ROW_THREADS, WGSL_FLAT_GROUP, WGSL_IS_ACTIVE } from "./sparse-common.ts";
+
+/*
+ * out[r] += alpha · Σ_c relu(values[r, c]) · table[indices[r, c]], c in increasing order (as backends/js/sparse.ts).
+ * One workgroup per row r; its threads stride over d, each keeping its output element in a register while it walks
+ * the row's k pairs, so table rows are read coalesced and out is read and written once.
+ */
+
+const wgsl = (): string => /* wgsl */ `
+struct Params { rows: u32, d: u32, kk: u32, alpha: f32 }
+@group(0) @binding(0) var<storage, read_write> outRows: array<f32>;   // [rows, d]
+@group(0) @binding(1) var<storage, read> indices: array<i32>;         // [rows, kk]
+@group(0) @binding(2) var<storage, read> values: array<f32>;          // [rows, kk]
+@group(0) @binding(3) var<storage, read> table: array<f32>;           // [V, d]
+@group(0) @binding(4) var<uniform> p: Params;
+${WGSL_FLAT_GROUP}
+${WGSL_IS_ACTIVE}
+@compute @workgroup_size(${ROW_THREADS})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let r = flatGroup(wid, nwg);
+  if (r >= p.rows) { return; }
+  let o = r * p.d;
+  let pairs = r * p.kk;
+  for (var i = lid; i < p.d; i += ${ROW_THREADS}u) {
+    var acc = outRows[o + i];
+    for (var c = 0u; c < p.kk; c++) {
+      let a = values[pairs + c];
+      if (!isActive(a)) { continue; }
+      acc += (p.alpha * a) * table[u32(indices[pairs + c]) * p.d + i];
+    }
+    outRows[o + i] = acc;
+  }
+}
+`;
+
+/** Backend.sparseDecode on the GPU (shapes checked by ops.ts). out [rows, d], indices/values [rows, kk], table [V, d]. */
+export function sparseDecode(
+  ctx: GpuContext,
+  out: Tensor,
+  indices: Tensor,
+  values: Tensor,
+  table: Tensor,
+  alpha: number,
+): Tensor {
+  onDevice(ctx, "sparseDecode", { out, indices, values, table });
+  const rows = out.shape[0]!,
+    d = out.shape[1]!;
+  const kk = rows === 0 ? 0 : indices.size / rows;
+  if (rows === 0 || d === 0 || kk === 0) return out;
+  const pipeline = ctx.pipeline("sae.sparseDecode", wgsl);
+  ctx.dispatch(pipeline, [out, indices, values, table], params([rows, d, kk], [alpha]), grid(ctx, "sparseDecode", rows));
+  return out;
+}
