@@ -11,6 +11,7 @@ import {
   WGSL_IS_ACTIVE,
   WGSL_WORKGROUP_SUM,
 } from "./sparse-common.ts";
+import { WGSL_SORT_SEGMENT } from "./sparse-sort.ts";
 
 /*
  * Backend.sparseCodesBackward without float atomics, deterministic (same inputs → same bits). For every active pair
@@ -128,6 +129,7 @@ ${PARAMS}
 var<workgroup> segStart: u32;
 var<workgroup> segLen: u32;
 ${WGSL_FLAT_GROUP}
+${WGSL_SORT_SEGMENT}
 @compute @workgroup_size(${ROW_THREADS})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
@@ -141,21 +143,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let s = workgroupUniformLoad(&segStart);
   let n = workgroupUniformLoad(&segLen);
   if (n == 0u) { return; }
-  // Bitonic sort, every comparator ascending (the first step of each merge compares mirror positions), over the
-  // segment padded to a power of two with +∞: a comparator touching the padding never swaps, so it is skipped.
-  for (var k = 2u; k < 2u * n; k <<= 1u) {
-    for (var h = k >> 1u; h > 0u; h >>= 1u) {
-      for (var i = lid; i < n; i += ${ROW_THREADS}u) {
-        let l = select(i ^ h, i ^ (k - 1u), h == (k >> 1u));
-        if (l > i && l < n) {
-          let a = order[s + i];
-          let b = order[s + l];
-          if (a > b) { order[s + i] = b; order[s + l] = a; }
-        }
-      }
-      storageBarrier();
-    }
-  }
+  sortSegment(s, n, lid);
   if (lid == 0u) {
     var b = biasGrad[j];
     for (var q = 0u; q < n; q++) { b += dz[order[s + q]]; }

@@ -34,8 +34,8 @@ export function params(u32: readonly number[], f32: readonly number[] = []): Arr
   const n = u32.length + f32.length;
   const buf = new ArrayBuffer(Math.max(16, Math.ceil((4 * n) / 16) * 16));
   const view = new DataView(buf);
-  u32.forEach((v, i) => view.setUint32(4 * i, v, true));
-  f32.forEach((v, i) => view.setFloat32(4 * (u32.length + i), v, true));
+  for (const [i, v] of u32.entries()) view.setUint32(4 * i, v, true);
+  for (const [i, v] of f32.entries()) view.setFloat32(4 * (u32.length + i), v, true);
   return buf;
 }
 

@@ -5,11 +5,12 @@ import { grid, onDevice, params, ROW_THREADS, WGSL_FLAT_GROUP, WGSL_IS_ACTIVE } 
 /*
  * out[r] += alpha · Σ_c relu(values[r, c]) · table[indices[r, c]], c in increasing order (as backends/js/sparse.ts).
  * One workgroup per row r; its threads stride over d, each keeping its output element in a register while it walks
- * the row's k pairs, so table rows are read coalesced and out is read and written once.
+ * the row's k pairs, so table rows are read coalesced and out is read and written once. Pairs whose index lies
+ * outside [0, V) are skipped (ops.ts rejects them on the host; on the device they must not read another row).
  */
 
 const wgsl = (): string => /* wgsl */ `
-struct Params { rows: u32, d: u32, kk: u32, alpha: f32 }
+struct Params { rows: u32, d: u32, kk: u32, v: u32, alpha: f32 }
 @group(0) @binding(0) var<storage, read_write> outRows: array<f32>;   // [rows, d]
 @group(0) @binding(1) var<storage, read> indices: array<i32>;         // [rows, kk]
 @group(0) @binding(2) var<storage, read> values: array<f32>;          // [rows, kk]
@@ -28,8 +29,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     var acc = outRows[o + i];
     for (var c = 0u; c < p.kk; c++) {
       let a = values[pairs + c];
-      if (!isActive(a)) { continue; }
-      acc += (p.alpha * a) * table[u32(indices[pairs + c]) * p.d + i];
+      let j = u32(indices[pairs + c]);
+      if (!isActive(a) || j >= p.v) { continue; }
+      acc += (p.alpha * a) * table[j * p.d + i];
     }
     outRows[o + i] = acc;
   }
@@ -51,6 +53,11 @@ export function sparseDecode(
   const kk = rows === 0 ? 0 : indices.size / rows;
   if (rows === 0 || d === 0 || kk === 0) return out;
   const pipeline = ctx.pipeline("sae.sparseDecode", wgsl);
-  ctx.dispatch(pipeline, [out, indices, values, table], params([rows, d, kk], [alpha]), grid(ctx, "sparseDecode", rows));
+  ctx.dispatch(
+    pipeline,
+    [out, indices, values, table],
+    params([rows, d, kk, table.shape[0]!], [alpha]),
+    grid(ctx, "sparseDecode", rows),
+  );
   return out;
 }

@@ -1,0 +1,226 @@
+/**
+ * The webgpu SAE kernels (sparseDecode, sparseCodesBackward, adamUpdate, projectOutRows, normalizeRows) against the
+ * js backend on small shapes: V 300 latents, d 67, 19 rows, k 5, latents repeated across rows, inactive values
+ * (≤ 0, −0, NaN), an AuxK-like second call accumulating into the same gradients. Tolerance: relative error
+ * ‖a − b‖ / ‖b‖ ≤ 1e-5 per output (f32 summation order; js sums dz and Adam in float64), Adam after 5 steps.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import type { Backend, SparseCodesGrads } from "../src/backend.ts";
+import type { GpuContext } from "../src/backends/webgpu/context.ts";
+import { grid, ROW_THREADS } from "../src/backends/webgpu/sparse-common.ts";
+import { sparseDecode } from "../src/backends/webgpu/sparse-decode.ts";
+import { WGSL_SORT_SEGMENT } from "../src/backends/webgpu/sparse-sort.ts";
+import { DeviceError, Rng, randn, Tensor, useBackend } from "../src/index.ts";
+import { relErr } from "./reference.ts";
+
+// TODO(H1's webgpu-available.ts): swap for the shared helper once it lands.
+async function openWebgpu(): Promise<Backend | undefined> {
+  try {
+    return await useBackend("webgpu");
+  } catch (error) {
+    if (process.env.CI === "true") throw error;
+    console.warn(
+      `webgpu SAE kernel tests skipped: ${(error as Error).message} (install Mesa's lavapipe: mesa-vulkan-drivers from bookworm-backports)`,
+    );
+    return undefined;
+  }
+}
+const gpu = await openWebgpu();
+const js = useBackend("js");
+afterAll(() => {
+  useBackend("js");
+});
+
+const V = 300,
+  D = 67,
+  ROWS = 19,
+  K = 5;
+const TOL = 1e-5;
+
+const rand = (shape: number[], seed: number, std = 1): Tensor => randn(shape, new Rng(seed), std);
+const f32 = (t: Tensor): Float32Array => t.data as Float32Array;
+const clone = (t: Tensor): Tensor => new Tensor(t.dtype, t.shape, (t.data as Float32Array | Int32Array).slice());
+
+/**
+ * A k-sparse code: per row k distinct latents, mostly from a pool of 40 (so latents repeat across rows), some from
+ * all of V; values mostly positive, with exact zeros, −0, negatives and NaN (inactive pairs).
+ */
+function sparseCode(seed: number, rows = ROWS, k = K): { indices: Tensor; values: Tensor } {
+  const rng = new Rng(seed);
+  const idx = new Int32Array(rows * k),
+    val = new Float32Array(rows * k);
+  for (let r = 0; r < rows; r++) {
+    const picked = new Set<number>();
+    while (picked.size < k) picked.add(rng.nextFloat() < 0.7 ? rng.int(40) : rng.int(V));
+    [...picked].forEach((j, c) => {
+      const u = rng.nextFloat();
+      idx[r * k + c] = j;
+      val[r * k + c] =
+        u < 0.05 ? 0 : u < 0.08 ? -0 : u < 0.15 ? -rng.nextFloat() : u < 0.2 ? Number.NaN : 0.1 + rng.nextFloat();
+    });
+  }
+  return { indices: new Tensor("i32", [rows, k], idx), values: new Tensor("f32", [rows, k], val) };
+}
+
+describe.skipIf(!gpu)("webgpu SAE kernels equal the js backend", () => {
+  const backend = gpu as Backend;
+  const ctx = (backend as Backend & { context: GpuContext }).context;
+  const up = (t: Tensor): Tensor => backend.upload(t);
+  const down = async (t: Tensor): Promise<Float32Array> => f32(await backend.download(t));
+
+  it("sparseDecode: two accumulating calls (main + AuxK-like) into the same output", async () => {
+    const table = rand([V, D], 1);
+    const out = rand([ROWS, D], 2);
+    const a = sparseCode(3),
+      b = sparseCode(4);
+    const want = clone(out);
+    js.sparseDecode(want, a.indices, a.values, table, 1);
+    js.sparseDecode(want, b.indices, b.values, table, 0.37);
+    const gTable = up(table),
+      got = up(out);
+    backend.sparseDecode(got, up(a.indices), up(a.values), gTable, 1);
+    backend.sparseDecode(got, up(b.indices), up(b.values), gTable, 0.37);
+    expect(relErr(await down(got), f32(want))).toBeLessThan(TOL);
+  });
+
+  it("sparseCodesBackward: accumulates like js (two calls), deterministically, and leaves `touched` alone", async () => {
+    const table = rand([V, D], 5),
+      x = rand([ROWS, D], 6);
+    const g1 = rand([ROWS, D], 7),
+      g2 = rand([ROWS, D], 8, 0.5);
+    const c1 = sparseCode(9),
+      c2 = sparseCode(10);
+    const start = { table: rand([V, D], 11, 0.1), encoder: rand([V, D], 12, 0.1), bias: rand([V], 13, 0.1) };
+    const want: SparseCodesGrads = {
+      table: clone(start.table),
+      encoder: clone(start.encoder),
+      bias: clone(start.bias),
+      touched: new Uint8Array(V),
+    };
+    js.sparseCodesBackward(c1.indices, c1.values, g1, x, table, want);
+    js.sparseCodesBackward(c2.indices, c2.values, g2, x, table, want);
+
+    const run = async (): Promise<Float32Array[]> => {
+      const grads: SparseCodesGrads = {
+        table: up(start.table),
+        encoder: up(start.encoder),
+        bias: up(start.bias),
+        touched: new Uint8Array(V),
+      };
+      const [gx, gTable] = [up(x), up(table)];
+      backend.sparseCodesBackward(up(c1.indices), up(c1.values), up(g1), gx, gTable, grads);
+      backend.sparseCodesBackward(up(c2.indices), up(c2.values), up(g2), gx, gTable, grads);
+      expect(grads.touched.every((t) => t === 0)).toBe(true);
+      return Promise.all([down(grads.table), down(grads.encoder), down(grads.bias)]);
+    };
+    const first = await run();
+    expect(relErr(first[0]!, f32(want.table))).toBeLessThan(TOL);
+    expect(relErr(first[1]!, f32(want.encoder))).toBeLessThan(TOL);
+    expect(relErr(first[2]!, f32(want.bias))).toBeLessThan(TOL);
+    const second = await run();
+    for (let i = 0; i < 3; i++) expect(second[i]).toEqual(first[i]);
+  });
+
+  it("adamUpdate: 5 steps (clearGrad on), param and moments within 1e-5", async () => {
+    const param = rand([V, D], 20);
+    const want = { p: clone(param), m: new Tensor("f32", [V, D], new Float32Array(V * D)) };
+    const wantV = clone(want.m);
+    const got = { p: up(param), m: up(want.m), v: up(wantV) };
+    for (let t = 1; t <= 5; t++) {
+      const grad = rand([V, D], 20 + t, 0.01);
+      const step = {
+        stepSize: 1e-3 / (1 - 0.9 ** t),
+        bc2Sqrt: Math.sqrt(1 - 0.999 ** t),
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        cols: D,
+        clearGrad: true,
+      };
+      const gGrad = up(grad);
+      js.adamUpdate(want.p, clone(grad), want.m, wantV, step);
+      backend.adamUpdate(got.p, gGrad, got.m, got.v, step);
+      if (t === 5) expect((await down(gGrad)).every((v) => v === 0)).toBe(true);
+    }
+    expect(relErr(await down(got.p), f32(want.p))).toBeLessThan(TOL);
+    expect(relErr(await down(got.m), f32(want.m))).toBeLessThan(TOL);
+    expect(relErr(await down(got.v), f32(wantV))).toBeLessThan(TOL);
+  });
+
+  it("projectOutRows and normalizeRows", async () => {
+    const w = rand([V, D], 30),
+      grad = rand([V, D], 31);
+    const wantW = clone(w),
+      wantG = clone(grad);
+    js.normalizeRows(wantW, 1.1920929e-7);
+    js.projectOutRows(wantG, wantW);
+    const gw = up(w),
+      gg = up(grad);
+    backend.normalizeRows(gw, 1.1920929e-7);
+    backend.projectOutRows(gg, gw);
+    expect(relErr(await down(gw), f32(wantW))).toBeLessThan(TOL);
+    expect(relErr(await down(gg), f32(wantG))).toBeLessThan(TOL);
+  });
+
+  it("sortSegment sorts segments of 0, 1, 2, 3, 5, 63, 64, 65 and 200 entries in place (the backward's stable fill)", async () => {
+    const lengths = [0, 1, 2, 3, 5, 63, 64, 65, 200];
+    const rng = new Rng(60);
+    const segments = lengths.map((n) => {
+      const seg = new Set<number>();
+      while (seg.size < n) seg.add(rng.int(1_000_000_000));
+      return [...seg];
+    });
+    const offsets = [0];
+    for (const n of lengths) offsets.push(offsets.at(-1)! + n);
+    const order = up(new Tensor("i32", [offsets.at(-1)!], Int32Array.from(segments.flat())));
+    const pipeline = ctx.pipeline(
+      "test.sortSegment",
+      () => /* wgsl */ `
+@group(0) @binding(0) var<storage, read_write> order: array<u32>;
+@group(0) @binding(1) var<storage, read> offsets: array<u32>;
+var<workgroup> segment: vec2u;
+${WGSL_SORT_SEGMENT}
+@compute @workgroup_size(${ROW_THREADS})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  if (lid == 0u) { segment = vec2u(offsets[wid.x], offsets[wid.x + 1u] - offsets[wid.x]); }
+  let s = workgroupUniformLoad(&segment);
+  sortSegment(s.x, s.y, lid);
+}`,
+    );
+    ctx.dispatch(pipeline, [order, up(new Tensor("i32", [offsets.length], Int32Array.from(offsets)))], undefined, [
+      lengths.length,
+    ]);
+    const got = Array.from((await backend.download(order)).data as Int32Array);
+    expect(got).toEqual(segments.flatMap((seg) => [...seg].sort((a, b) => a - b)));
+  });
+
+  it("rows beyond one grid dimension (a 2-D grid with an overhanging last row of workgroups)", async () => {
+    // The same context with maxComputeWorkgroupsPerDimension 5: 19 rows → a [5, 4] grid, one workgroup idle.
+    const limits = new Proxy(ctx.limits, {
+      get: (l, key) =>
+        key === "maxComputeWorkgroupsPerDimension" ? 5 : (l as unknown as Record<string | symbol, unknown>)[key],
+    });
+    const small = new Proxy(ctx, {
+      get: (c, key) => {
+        if (key === "limits") return limits;
+        const value = (c as unknown as Record<string | symbol, unknown>)[key];
+        return typeof value === "function" ? value.bind(c) : value;
+      },
+    });
+    expect(grid(small, "test", ROWS)).toEqual([5, 4]);
+    expect(() => grid(small, "test", 26)).toThrow(/26 workgroups exceed the adapter's 5 × 5/);
+    const table = rand([V, D], 40),
+      out = rand([ROWS, D], 41);
+    const { indices, values } = sparseCode(42);
+    const want = js.sparseDecode(clone(out), indices, values, table, 1);
+    const got = sparseDecode(small, up(out), up(indices), up(values), up(table), 1);
+    expect(relErr(await down(got), f32(want))).toBeLessThan(TOL);
+  });
+
+  it("a host tensor is refused with a DeviceError naming the kernel and argument", () => {
+    const { indices, values } = sparseCode(50);
+    const call = () => backend.sparseDecode(up(rand([ROWS, D], 51)), up(indices), values, up(rand([V, D], 52)), 1);
+    expect(call).toThrow(DeviceError);
+    expect(call).toThrow(/sparseDecode\(values\)/);
+  });
+});
