@@ -45,13 +45,13 @@ const clone = (t: Tensor): Tensor => new Tensor(t.dtype, t.shape, (t.data as Flo
  * A k-sparse code: per row k distinct latents, mostly from a pool of 40 (so latents repeat across rows), some from
  * all of V; values mostly positive, with exact zeros, −0, negatives and NaN (inactive pairs).
  */
-function sparseCode(seed: number, rows = ROWS, k = K): { indices: Tensor; values: Tensor } {
+function sparseCode(seed: number, rows = ROWS, k = K, v = V): { indices: Tensor; values: Tensor } {
   const rng = new Rng(seed);
   const idx = new Int32Array(rows * k),
     val = new Float32Array(rows * k);
   for (let r = 0; r < rows; r++) {
     const picked = new Set<number>();
-    while (picked.size < k) picked.add(rng.nextFloat() < 0.7 ? rng.int(40) : rng.int(V));
+    while (picked.size < k) picked.add(rng.nextFloat() < 0.7 ? rng.int(Math.min(40, v)) : rng.int(v));
     [...picked].forEach((j, c) => {
       const u = rng.nextFloat();
       idx[r * k + c] = j;
@@ -119,6 +119,31 @@ describe.skipIf(!gpu)("webgpu SAE kernels equal the js backend", () => {
     expect(relErr(first[2]!, f32(want.bias))).toBeLessThan(TOL);
     const second = await run();
     for (let i = 0; i < 3; i++) expect(second[i]).toEqual(first[i]);
+  });
+
+  it("sparseCodesBackward: its scratch grows for a larger call and serves a smaller one after", async () => {
+    for (const [v, rows, k] of [
+      [500, 30, 7],
+      [20, 4, 3],
+    ] as const) {
+      const table = rand([v, D], v),
+        x = rand([rows, D], v + 1),
+        g = rand([rows, D], v + 2);
+      const { indices, values } = sparseCode(v + 3, rows, k, v);
+      const zeros = (b: Backend): SparseCodesGrads => ({
+        table: b.zeros([v, D], "f32"),
+        encoder: b.zeros([v, D], "f32"),
+        bias: b.zeros([v], "f32"),
+        touched: new Uint8Array(v),
+      });
+      const want = zeros(js),
+        got = zeros(backend);
+      js.sparseCodesBackward(indices, values, g, x, table, want);
+      backend.sparseCodesBackward(up(indices), up(values), up(g), up(x), up(table), got);
+      expect(relErr(await down(got.table), f32(want.table))).toBeLessThan(TOL);
+      expect(relErr(await down(got.encoder), f32(want.encoder))).toBeLessThan(TOL);
+      expect(relErr(await down(got.bias), f32(want.bias))).toBeLessThan(TOL);
+    }
   });
 
   it("adamUpdate: 5 steps (clearGrad on), param and moments within 1e-5", async () => {

@@ -2,6 +2,9 @@ import type { Backend } from "../../backend.ts";
 import { TensorError } from "../../errors.ts";
 import type { Tensor } from "../../tensor.ts";
 import { type OpenOptions, openGpuContext, type WebgpuContext } from "./gpu-context.ts";
+import { adamUpdate, normalizeRows, projectOutRows } from "./optim.ts";
+import { sparseCodesBackward } from "./sparse-backward.ts";
+import { sparseDecode } from "./sparse-decode.ts";
 
 export { type WebgpuAdapterReport, webgpuAdapterReport } from "./adapter.ts";
 export type { OpenOptions } from "./gpu-context.ts";
@@ -52,11 +55,12 @@ export async function createWebgpuBackend(_js: Backend, options: OpenOptions = {
     maskScores: missing("maskScores"),
     writeSeq: missing("writeSeq"),
     biasTopK: missing("biasTopK"),
-    sparseDecode: missing("sparseDecode"),
-    sparseCodesBackward: missing("sparseCodesBackward"),
-    adamUpdate: missing("adamUpdate"),
-    projectOutRows: missing("projectOutRows"),
-    normalizeRows: missing("normalizeRows"),
+    sparseDecode: (out, indices, values, table, alpha) => sparseDecode(ctx, out, indices, values, table, alpha),
+    sparseCodesBackward: (indices, values, g, x, table, grads) =>
+      sparseCodesBackward(ctx, indices, values, g, x, table, grads),
+    adamUpdate: (param, grad, m, v, step) => adamUpdate(ctx, param, grad, m, v, step),
+    projectOutRows: (grad, w, rowMask) => projectOutRows(ctx, grad, w, rowMask),
+    normalizeRows: (w, eps) => normalizeRows(ctx, w, eps),
     setThreads: () => {},
     getThreads: () => 1,
   };

@@ -198,11 +198,17 @@ const scratchByContext = new WeakMap<GpuContext, Scratch>();
 
 function scratch(ctx: GpuContext, pairs: number, v: number): Scratch {
   const old = scratchByContext.get(ctx);
+  // An outgrown buffer is released at once: the pool hands it out again only to commands recorded after these.
+  const fit = (t: Tensor | undefined, size: number, make: () => Tensor): Tensor => {
+    if (t && t.size >= size) return t;
+    if (t) ctx.release(t);
+    return make();
+  };
   const s: Scratch = {
-    dz: old && old.dz.size >= pairs ? old.dz : ctx.alloc("f32", [pairs]),
-    order: old && old.order.size >= pairs ? old.order : ctx.alloc("i32", [pairs]),
-    offsets: old && old.offsets.size > v ? old.offsets : ctx.alloc("i32", [v + 1]),
-    counts: old && old.counts.size >= v ? old.counts : ctx.alloc("i32", [v], true),
+    dz: fit(old?.dz, pairs, () => ctx.alloc("f32", [pairs])),
+    order: fit(old?.order, pairs, () => ctx.alloc("i32", [pairs])),
+    offsets: fit(old?.offsets, v + 1, () => ctx.alloc("i32", [v + 1])),
+    counts: fit(old?.counts, v, () => ctx.alloc("i32", [v], true)),
   };
   scratchByContext.set(ctx, s);
   return s;
