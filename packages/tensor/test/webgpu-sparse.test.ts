@@ -10,57 +10,15 @@ import type { GpuContext } from "../src/backends/webgpu/context.ts";
 import { grid, ROW_THREADS } from "../src/backends/webgpu/sparse-common.ts";
 import { sparseDecode } from "../src/backends/webgpu/sparse-decode.ts";
 import { WGSL_SORT_SEGMENT } from "../src/backends/webgpu/sparse-sort.ts";
-import { DeviceError, Rng, randn, Tensor, useBackend } from "../src/index.ts";
+import { DeviceError, Rng, Tensor, useBackend } from "../src/index.ts";
 import { relErr } from "./reference.ts";
+import { clone, D, f32, openWebgpu, ROWS, rand, sparseCode, TOL, V } from "./webgpu-sparse-fixtures.ts";
 
-// TODO(H1's webgpu-available.ts): swap for the shared helper once it lands.
-async function openWebgpu(): Promise<Backend | undefined> {
-  try {
-    return await useBackend("webgpu");
-  } catch (error) {
-    if (process.env.CI === "true") throw error;
-    console.warn(
-      `webgpu SAE kernel tests skipped: ${(error as Error).message} (install Mesa's lavapipe: mesa-vulkan-drivers from bookworm-backports)`,
-    );
-    return undefined;
-  }
-}
 const gpu = await openWebgpu();
 const js = useBackend("js");
 afterAll(() => {
   useBackend("js");
 });
-
-const V = 300,
-  D = 67,
-  ROWS = 19,
-  K = 5;
-const TOL = 1e-5;
-
-const rand = (shape: number[], seed: number, std = 1): Tensor => randn(shape, new Rng(seed), std);
-const f32 = (t: Tensor): Float32Array => t.data as Float32Array;
-const clone = (t: Tensor): Tensor => new Tensor(t.dtype, t.shape, (t.data as Float32Array | Int32Array).slice());
-
-/**
- * A k-sparse code: per row k distinct latents, mostly from a pool of 40 (so latents repeat across rows), some from
- * all of V; values mostly positive, with exact zeros, −0, negatives and NaN (inactive pairs).
- */
-function sparseCode(seed: number, rows = ROWS, k = K, v = V): { indices: Tensor; values: Tensor } {
-  const rng = new Rng(seed);
-  const idx = new Int32Array(rows * k),
-    val = new Float32Array(rows * k);
-  for (let r = 0; r < rows; r++) {
-    const picked = new Set<number>();
-    while (picked.size < k) picked.add(rng.nextFloat() < 0.7 ? rng.int(Math.min(40, v)) : rng.int(v));
-    [...picked].forEach((j, c) => {
-      const u = rng.nextFloat();
-      idx[r * k + c] = j;
-      val[r * k + c] =
-        u < 0.05 ? 0 : u < 0.08 ? -0 : u < 0.15 ? -rng.nextFloat() : u < 0.2 ? Number.NaN : 0.1 + rng.nextFloat();
-    });
-  }
-  return { indices: new Tensor("i32", [rows, k], idx), values: new Tensor("f32", [rows, k], val) };
-}
 
 describe.skipIf(!gpu)("webgpu SAE kernels equal the js backend", () => {
   const backend = gpu as Backend;

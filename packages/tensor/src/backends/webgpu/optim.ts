@@ -2,11 +2,13 @@ import type { AdamStep } from "../../backend.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { GpuContext } from "./context.ts";
 import {
+  chunkOf,
   FLAT_THREADS,
   grid,
   onDevice,
   params,
   ROW_THREADS,
+  rowChunks,
   WGSL_FLAT_GROUP,
   WGSL_WORKGROUP_SUM,
 } from "./sparse-common.ts";
@@ -16,6 +18,7 @@ import {
  * computes in float64 and stores f32: parameters agree to ~1e-7 relative per step).
  * `rowMask` is ignored, as backend.ts documents for device backends: a row outside the mask has a zero gradient,
  * so Adam's update with g read from it is the js update with g = 0, and projecting a zero row changes nothing.
+ * Tensors larger than one storage binding are processed in aligned chunks of rows, one dispatch each.
  */
 
 const adamWgsl = (): string => /* wgsl */ `
@@ -47,13 +50,15 @@ export function adamUpdate(ctx: GpuContext, param: Tensor, grad: Tensor, m: Tens
   const n = param.size;
   if (n === 0) return;
   const { stepSize, bc2Sqrt, beta1, beta2, eps } = step;
-  const u = params([n, step.clearGrad ? 1 : 0], [stepSize, bc2Sqrt, beta1, beta2, 1 - beta1, 1 - beta2, eps]);
-  ctx.dispatch(
-    ctx.pipeline("sae.adamUpdate", adamWgsl),
-    [param, grad, m, v],
-    u,
-    grid(ctx, "adamUpdate", Math.ceil(n / FLAT_THREADS)),
-  );
+  const pipeline = ctx.pipeline("sae.adamUpdate", adamWgsl);
+  const c1 = 1 - beta1,
+    c2 = 1 - beta2;
+  // Elements as rows of 4 bytes: a parameter larger than one binding is updated in aligned pieces.
+  for (const c of rowChunks(ctx, "adamUpdate", "param", n, 4)) {
+    const u = params([c.count, step.clearGrad ? 1 : 0], [stepSize, bc2Sqrt, beta1, beta2, c1, c2, eps]);
+    const bindings = [param, grad, m, v].map((t) => chunkOf(t, c, 4));
+    ctx.dispatch(pipeline, bindings, u, grid(ctx, "adamUpdate", Math.ceil(c.count / FLAT_THREADS)));
+  }
 }
 
 /**
@@ -100,12 +105,11 @@ export function projectOutRows(ctx: GpuContext, grad: Tensor, w: Tensor, _rowMas
   const d = w.shape[w.rank - 1]!,
     rows = d === 0 ? 0 : w.size / d;
   if (rows === 0) return;
-  ctx.dispatch(
-    ctx.pipeline("sae.projectOutRows", projectOutWgsl),
-    [grad, w],
-    params([rows, d], [0]),
-    grid(ctx, "projectOutRows", rows),
-  );
+  const pipeline = ctx.pipeline("sae.projectOutRows", projectOutWgsl);
+  for (const c of rowChunks(ctx, "projectOutRows", "grad", rows, 4 * d)) {
+    const bindings = [chunkOf(grad, c, 4 * d), chunkOf(w, c, 4 * d)];
+    ctx.dispatch(pipeline, bindings, params([c.count, d], [0]), grid(ctx, "projectOutRows", c.count));
+  }
 }
 
 /** Backend.normalizeRows on the GPU: w[r] ← w[r] / (‖w[r]‖ + eps), one workgroup per row. */
@@ -114,10 +118,7 @@ export function normalizeRows(ctx: GpuContext, w: Tensor, eps: number): void {
   const d = w.shape[w.rank - 1]!,
     rows = d === 0 ? 0 : w.size / d;
   if (rows === 0) return;
-  ctx.dispatch(
-    ctx.pipeline("sae.normalizeRows", normalizeWgsl),
-    [w],
-    params([rows, d], [eps]),
-    grid(ctx, "normalizeRows", rows),
-  );
+  const pipeline = ctx.pipeline("sae.normalizeRows", normalizeWgsl);
+  for (const c of rowChunks(ctx, "normalizeRows", "w", rows, 4 * d))
+    ctx.dispatch(pipeline, [chunkOf(w, c, 4 * d)], params([c.count, d], [eps]), grid(ctx, "normalizeRows", c.count));
 }

@@ -2,11 +2,14 @@ import type { SparseCodesGrads } from "../../backend.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { GpuContext } from "./context.ts";
 import {
+  chunkOf,
   FLAT_THREADS,
   grid,
   onDevice,
   params,
   ROW_THREADS,
+  type RowChunk,
+  rowChunks,
   WGSL_FLAT_GROUP,
   WGSL_IS_ACTIVE,
   WGSL_WORKGROUP_SUM,
@@ -26,18 +29,21 @@ import { WGSL_SORT_SEGMENT } from "./sparse-sort.ts";
  *             holds distinct p, so the result is unique), zeroes counts[j] again, and sums biasGrad[j] += dz in p order.
  *   5. accumulate  one workgroup per latent, threads over d: tableGrad[j] / encoderGrad[j] += over its pairs in p
  *             order — the js order, so results differ from js only by dz's summation order and f32 vs f64 products.
+ * A table (and its gradients) larger than one storage binding is bound in chunks of latents: steps 1 and 5 run once
+ * per chunk, each on its own latents' pairs (same results: every pair and latent is handled by exactly one chunk).
  * Scratch (dz, order, offsets, counts) is kept per context and grows with the largest call; counts is all zero
  * between calls. Pairs whose index lies outside [0, V) are inactive here (ops.ts rejects them on the host).
  */
 
-const PARAMS = "struct Params { pairs: u32, d: u32, kk: u32, v: u32 }";
+/** jBase / vChunk: the latents whose rows of table, tableGrad and encoderGrad this dispatch binds (dz, accumulate). */
+const PARAMS = "struct Params { pairs: u32, d: u32, kk: u32, v: u32, jBase: u32, vChunk: u32 }";
 
 const dzWgsl = (): string => /* wgsl */ `
 ${PARAMS}
 @group(0) @binding(0) var<storage, read> values: array<f32>;          // [pairs]
 @group(0) @binding(1) var<storage, read> indices: array<i32>;         // [pairs]
 @group(0) @binding(2) var<storage, read> g: array<f32>;               // [rows, d]
-@group(0) @binding(3) var<storage, read> table: array<f32>;           // [V, d]
+@group(0) @binding(3) var<storage, read> table: array<f32>;           // rows [jBase, jBase + vChunk) of [V, d]
 @group(0) @binding(4) var<storage, read_write> dz: array<f32>;        // [pairs]
 @group(0) @binding(5) var<storage, read_write> counts: array<atomic<u32>>; // [V]
 @group(0) @binding(6) var<uniform> p: Params;
@@ -50,17 +56,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let pr = flatGroup(wid, nwg);
   if (pr >= p.pairs) { return; }
   let j = u32(indices[pr]);
-  let live = isActive(values[pr]) && j < p.v;
+  let live = isActive(values[pr]) && j < p.v && j - p.jBase < p.vChunk; // (u32: wraps below the chunk)
   var part = 0.0;
   if (live) {
     let go = (pr / p.kk) * p.d;
-    let to = j * p.d;
+    let to = (j - p.jBase) * p.d;
     for (var i = lid; i < p.d; i += ${ROW_THREADS}u) { part += g[go + i] * table[to + i]; }
   }
   let total = workgroupSum(part, lid);
-  if (lid == 0u) {
+  if (lid == 0u && live) {
     dz[pr] = total;
-    if (live) { atomicAdd(&counts[j], 1u); }
+    atomicAdd(&counts[j], 1u);
   }
 }
 `;
@@ -160,19 +166,20 @@ ${PARAMS}
 @group(0) @binding(3) var<storage, read> dz: array<f32>;              // [pairs]
 @group(0) @binding(4) var<storage, read> g: array<f32>;               // [rows, d]
 @group(0) @binding(5) var<storage, read> x: array<f32>;               // [rows, d]
-@group(0) @binding(6) var<storage, read_write> tableGrad: array<f32>; // [V, d]
-@group(0) @binding(7) var<storage, read_write> encoderGrad: array<f32>; // [V, d]
+@group(0) @binding(6) var<storage, read_write> tableGrad: array<f32>; // rows [jBase, jBase + vChunk) of [V, d]
+@group(0) @binding(7) var<storage, read_write> encoderGrad: array<f32>; // the same rows of [V, d]
 @group(0) @binding(8) var<uniform> p: Params;
 ${WGSL_FLAT_GROUP}
 @compute @workgroup_size(${ROW_THREADS})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
-  let j = flatGroup(wid, nwg);
-  if (j >= p.v) { return; }
+  let local = flatGroup(wid, nwg);
+  if (local >= p.vChunk) { return; }
+  let j = p.jBase + local;
   let s = offsets[j];
   let n = offsets[j + 1u] - s;
   if (n == 0u) { return; }
-  let to = j * p.d;
+  let to = local * p.d;
   for (var i = lid; i < p.d; i += ${ROW_THREADS}u) {
     var accT = tableGrad[to + i];
     var accE = encoderGrad[to + i];
@@ -233,31 +240,30 @@ export function sparseCodesBackward(
   const pairs = rows * kk;
   if (pairs === 0 || v === 0 || d === 0) return;
   const s = scratch(ctx, pairs, v);
-  const u = params([pairs, d, kk, v]);
   const op = "sparseCodesBackward";
-  ctx.dispatch(
-    ctx.pipeline("sae.backward.dz", dzWgsl),
-    [values, indices, g, table, s.dz, s.counts],
-    u,
-    grid(ctx, op, pairs),
-  );
-  ctx.dispatch(ctx.pipeline("sae.backward.scan", scanWgsl), [s.counts, s.offsets], u, [1]);
+  const rowBytes = 4 * d;
+  const chunks = rowChunks(ctx, op, "table", v, rowBytes);
+  const u = (c: RowChunk): ArrayBuffer => params([pairs, d, kk, v, c.start, c.count]);
+  const dz = ctx.pipeline("sae.backward.dz", dzWgsl);
+  for (const c of chunks)
+    ctx.dispatch(dz, [values, indices, g, chunkOf(table, c, rowBytes), s.dz, s.counts], u(c), grid(ctx, op, pairs));
+  const all = u({ start: 0, count: v });
+  ctx.dispatch(ctx.pipeline("sae.backward.scan", scanWgsl), [s.counts, s.offsets], all, [1]);
   ctx.dispatch(
     ctx.pipeline("sae.backward.fill", fillWgsl),
     [values, indices, s.offsets, s.counts, s.order],
-    u,
+    all,
     grid(ctx, op, Math.ceil(pairs / FLAT_THREADS)),
   );
   ctx.dispatch(
     ctx.pipeline("sae.backward.sort", sortWgsl),
     [s.offsets, s.counts, s.order, s.dz, biasGrad],
-    u,
+    all,
     grid(ctx, op, v),
   );
-  ctx.dispatch(
-    ctx.pipeline("sae.backward.accumulate", accumulateWgsl),
-    [s.offsets, s.order, values, s.dz, g, x, tableGrad, encoderGrad],
-    u,
-    grid(ctx, op, v),
-  );
+  const accumulate = ctx.pipeline("sae.backward.accumulate", accumulateWgsl);
+  for (const c of chunks) {
+    const [tg, eg] = [chunkOf(tableGrad, c, rowBytes), chunkOf(encoderGrad, c, rowBytes)];
+    ctx.dispatch(accumulate, [s.offsets, s.order, values, s.dz, g, x, tg, eg], u(c), grid(ctx, op, c.count));
+  }
 }

@@ -1,10 +1,11 @@
 import { TensorError } from "../../errors.ts";
 import type { Tensor } from "../../tensor.ts";
-import type { GpuContext } from "./context.ts";
+import type { BufferSlice, GpuContext } from "./context.ts";
 
 /*
- * What the SAE kernels (sparse-*.ts, optim.ts) share: workgroup grids split over two dimensions, uniform packing,
- * the device check that names each argument, and WGSL snippets (flat workgroup index, relu-activity test,
+ * What the SAE kernels (sparse-*.ts, optim.ts) share: workgroup grids split over two dimensions, row chunks for
+ * tensors larger than one storage binding, uniform packing, the device check that names each argument, and WGSL
+ * snippets (flat workgroup index, relu-activity test,
  * workgroup sum).
  */
 
@@ -27,6 +28,40 @@ export function grid(ctx: GpuContext, op: string, count: number): [number, numbe
       `${op}: ${count} workgroups exceed the adapter's ${max} × ${max} (maxComputeWorkgroupsPerDimension)`,
     );
   return [x, Math.max(1, y)];
+}
+
+/** Rows [start, start + count) of the tensors one dispatch binds. */
+export interface RowChunk {
+  readonly start: number;
+  readonly count: number;
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * Splits `rows` rows of `rowBytes` bytes each into chunks that fit one storage binding (ctx.maxBindingBytes) and
+ * start at offsets aligned to minStorageBufferOffsetAlignment; one chunk of every row when the whole tensor fits
+ * (then kernels bind the tensors themselves). A DEVICE_LIMIT error with the numbers when no aligned chunk fits.
+ */
+export function rowChunks(ctx: GpuContext, op: string, arg: string, rows: number, rowBytes: number): RowChunk[] {
+  if (rows * rowBytes <= ctx.maxBindingBytes) return [{ start: 0, count: rows }];
+  const align = ctx.limits.minStorageBufferOffsetAlignment;
+  const step = align / gcd(rowBytes, align); // rows per aligned offset
+  const per = Math.floor(ctx.maxBindingBytes / rowBytes / step) * step;
+  if (per === 0)
+    throw new TensorError(
+      "DEVICE_LIMIT",
+      `${op}(${arg}): ${rows} rows of ${rowBytes} bytes do not split into bindings of at most ${ctx.maxBindingBytes} bytes (maxStorageBufferBindingSize) starting at multiples of ${align} bytes (minStorageBufferOffsetAlignment)`,
+    );
+  const chunks: RowChunk[] = [];
+  for (let start = 0; start < rows; start += per) chunks.push({ start, count: Math.min(per, rows - start) });
+  return chunks;
+}
+
+/** The binding of a chunk's rows of t (f32 / i32, rows of `rowBytes` bytes): t itself when the chunk is all of t. */
+export function chunkOf(t: Tensor, chunk: RowChunk, rowBytes: number): Tensor | BufferSlice {
+  if (chunk.start === 0 && chunk.count * rowBytes >= t.size * 4) return t;
+  return { tensor: t, offset: chunk.start * rowBytes, size: chunk.count * rowBytes };
 }
 
 /** A uniform block of u32 fields followed by f32 fields (the WGSL struct declares them in that order), 16-byte padded. */
