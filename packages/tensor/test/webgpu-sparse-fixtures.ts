@@ -29,7 +29,8 @@ export const clone = (t: Tensor): Tensor => new Tensor(t.dtype, t.shape, (t.data
 
 /**
  * A k-sparse code: per row k distinct latents, mostly from a pool of 40 (so latents repeat across rows), some from
- * all of V; values mostly positive, with exact zeros, −0, negatives and NaN (inactive pairs).
+ * all of V; values mostly positive, with exact zeros, −0, negatives and NaN (inactive pairs). Row 0 repeats its
+ * first latent (the interface allows it; top-k never does) and row 1 is all inactive.
  */
 export function sparseCode(seed: number, rows = ROWS, k = K, v = V): { indices: Tensor; values: Tensor } {
   const rng = new Rng(seed);
@@ -44,6 +45,12 @@ export function sparseCode(seed: number, rows = ROWS, k = K, v = V): { indices: 
       val[r * k + c] =
         u < 0.05 ? 0 : u < 0.08 ? -0 : u < 0.15 ? -rng.nextFloat() : u < 0.2 ? Number.NaN : 0.1 + rng.nextFloat();
     });
+  }
+  if (rows > 1 && k > 1) {
+    idx[1] = idx[0]!;
+    val[0] = 0.5;
+    val[1] = 0.25;
+    val.fill(-1, k, 2 * k);
   }
   return { indices: new Tensor("i32", [rows, k], idx), values: new Tensor("f32", [rows, k], val) };
 }
