@@ -26,9 +26,6 @@ function matrix(op: string, arg: string, t: Tensor): [number, number] {
 }
 
 function checkIndexRange(op: string, indices: Tensor, limit: number): void {
-  // Device indices are not read back for a check (that would wait for the device); the device kernels skip
-  // (decode, backward) out-of-range indices instead of reading another row.
-  if (indices.device !== "cpu") return;
   const idx = indices.data as Int32Array;
   for (let i = 0; i < idx.length; i++) {
     const v = idx[i]!;
