@@ -32,7 +32,8 @@ import { WGSL_SORT_SEGMENT } from "./sparse-sort.ts";
  * A table (and its gradients) larger than one storage binding is bound in chunks of latents: steps 1 and 5 run once
  * per chunk, each on its own latents' pairs (same results: every pair and latent is handled by exactly one chunk).
  * Scratch (dz, order, offsets, counts) is kept per context and grows with the largest call; counts is all zero
- * between calls. Pairs whose index lies outside [0, V) are inactive here (ops.ts rejects them on the host).
+ * between calls (every limit is checked before the first dispatch, so no error leaves it dirty). Pairs whose index lies
+ * outside [0, V) are inactive here (ops-sparse.ts checks host indices; device indices are not read back to check).
  */
 
 /** jBase / vChunk: the latents whose rows of table, tableGrad and encoderGrad this dispatch binds (dz, accumulate). */
@@ -243,23 +244,26 @@ export function sparseCodesBackward(
   const op = "sparseCodesBackward";
   const rowBytes = 4 * d;
   const chunks = rowChunks(ctx, op, "table", v, rowBytes);
+  const perPair = grid(ctx, op, pairs),
+    perPairThread = grid(ctx, op, Math.ceil(pairs / FLAT_THREADS)),
+    perLatent = grid(ctx, op, v);
   const u = (c: RowChunk): ArrayBuffer => params([pairs, d, kk, v, c.start, c.count]);
   const dz = ctx.pipeline("sae.backward.dz", dzWgsl);
   for (const c of chunks)
-    ctx.dispatch(dz, [values, indices, g, chunkOf(table, c, rowBytes), s.dz, s.counts], u(c), grid(ctx, op, pairs));
+    ctx.dispatch(dz, [values, indices, g, chunkOf(table, c, rowBytes), s.dz, s.counts], u(c), perPair);
   const all = u({ start: 0, count: v });
   ctx.dispatch(ctx.pipeline("sae.backward.scan", scanWgsl), [s.counts, s.offsets], all, [1]);
   ctx.dispatch(
     ctx.pipeline("sae.backward.fill", fillWgsl),
     [values, indices, s.offsets, s.counts, s.order],
     all,
-    grid(ctx, op, Math.ceil(pairs / FLAT_THREADS)),
+    perPairThread,
   );
   ctx.dispatch(
     ctx.pipeline("sae.backward.sort", sortWgsl),
     [s.offsets, s.counts, s.order, s.dz, biasGrad],
     all,
-    grid(ctx, op, v),
+    perLatent,
   );
   const accumulate = ctx.pipeline("sae.backward.accumulate", accumulateWgsl);
   for (const c of chunks) {

@@ -15,7 +15,7 @@ import {
  * out[r] += alpha · Σ_c relu(values[r, c]) · table[indices[r, c]], c in increasing order (as backends/js/sparse.ts).
  * One workgroup per row r; its threads stride over d, each keeping its output element in a register while it walks
  * the row's k pairs, so table rows are read coalesced and out is read and written once. Pairs whose index lies
- * outside [0, V) are skipped (ops.ts rejects them on the host; on the device they must not read another row).
+ * outside [0, V) are skipped (ops-sparse.ts checks host indices only; on the device they must not read another row).
  * A table larger than one storage binding is bound in chunks of latents, one dispatch each (the sum then runs
  * chunk by chunk rather than in c order: equal up to f32 rounding).
  */
