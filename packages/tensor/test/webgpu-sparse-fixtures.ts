@@ -1,19 +1,5 @@
-/** What the webgpu SAE kernel tests share: the backend (or why not), shapes, tolerance, the k-sparse code fixture. */
-import type { Backend } from "../src/backend.ts";
-import { Rng, randn, Tensor, useBackend } from "../src/index.ts";
-
-// TODO(H1's webgpu-available.ts): swap for the shared helper once it lands.
-export async function openWebgpu(): Promise<Backend | undefined> {
-  try {
-    return await useBackend("webgpu");
-  } catch (error) {
-    if (process.env.CI === "true") throw error;
-    console.warn(
-      `webgpu SAE kernel tests skipped: ${(error as Error).message} (install Mesa's lavapipe: mesa-vulkan-drivers from bookworm-backports)`,
-    );
-    return undefined;
-  }
-}
+/** What the webgpu SAE kernel tests share: shapes, tolerance, the k-sparse code fixture. */
+import { Rng, randn, Tensor } from "../src/index.ts";
 
 /** Latents, model width, rows, latents per row: small and odd (d > one workgroup of 64 threads). */
 export const V = 300,

@@ -3,18 +3,18 @@
  * binds the [300, 67] f32 table (80 400 bytes) in three chunks of ≤ 128 latents (offsets aligned to 256 bytes), and
  * every kernel still equals the js backend (tolerance as webgpu-sparse.test.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { SparseCodesGrads } from "../src/backend.ts";
 import { createWebgpuBackend, type WebgpuBackend } from "../src/backends/webgpu/index.ts";
 import { rowChunks } from "../src/backends/webgpu/sparse-common.ts";
 import { Tensor, useBackend } from "../src/index.ts";
 import { relErr } from "./reference.ts";
-import { clone, D, f32, openWebgpu, ROWS, rand, sparseCode, TOL, V } from "./webgpu-sparse-fixtures.ts";
+import { describeWebgpu } from "./webgpu-available.ts";
+import { clone, D, f32, ROWS, rand, sparseCode, TOL, V } from "./webgpu-sparse-fixtures.ts";
 
-const gpu = await openWebgpu();
 const js = useBackend("js");
 
-describe.skipIf(!gpu)("webgpu SAE kernels split tables larger than one storage binding", () => {
+describeWebgpu("webgpu SAE kernels split tables larger than one storage binding", () => {
   let backend: WebgpuBackend;
   beforeAll(async () => {
     backend = await createWebgpuBackend(js, { maxBindingBytes: 40_000 });
@@ -26,17 +26,21 @@ describe.skipIf(!gpu)("webgpu SAE kernels split tables larger than one storage b
   const up = (t: Tensor): Tensor => backend.upload(t);
   const down = async (t: Tensor): Promise<Float32Array> => f32(await backend.download(t));
 
-  it("splits [300, 67] f32 into aligned chunks; refuses rows that cannot be split", () => {
+  it("splits [300, 67] f32 into aligned chunks; refuses a row larger than a binding", () => {
     const ctx = backend.context;
     const align = ctx.limits.minStorageBufferOffsetAlignment;
-    const chunks = rowChunks(ctx, "test", "table", V, 4 * D);
+    const table = backend.zeros([V, D], "f32");
+    const chunks = rowChunks(ctx, V, 4 * D, [table]);
     expect(chunks.length).toBeGreaterThan(1);
     for (const c of chunks) {
-      expect((c.start * 4 * D) % align).toBe(0);
-      expect(c.count * 4 * D).toBeLessThanOrEqual(40_000);
+      expect((c.rowStart * 4 * D) % align).toBe(0);
+      expect(c.rowCount * 4 * D).toBeLessThanOrEqual(40_000);
     }
-    expect(chunks.reduce((n, c) => n + c.count, 0)).toBe(V);
-    expect(() => rowChunks(ctx, "sparseDecode", "table", 2, 40_004)).toThrow(/sparseDecode\(table\).*40000 bytes/);
+    expect(chunks.reduce((n, c) => n + c.rowCount, 0)).toBe(V);
+    const wide = backend.zeros([2, 10_001], "f32");
+    expect(() => rowChunks(ctx, 2, 40_004, [wide])).toThrow(
+      /\[2, 10001\].*does not fit one storage binding of 40000 bytes/,
+    );
   });
 
   it("sparseDecode, sparseCodesBackward (two calls), Adam, normalizeRows, projectOutRows equal js", async () => {

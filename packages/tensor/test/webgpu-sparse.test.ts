@@ -4,25 +4,22 @@
  * (≤ 0, −0, NaN), an AuxK-like second call accumulating into the same gradients. Tolerance: relative error
  * ‖a − b‖ / ‖b‖ ≤ 1e-5 per output (f32 summation order; js sums dz and Adam in float64), Adam after 5 steps.
  */
-import { afterAll, describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { Backend, SparseCodesGrads } from "../src/backend.ts";
-import type { GpuContext } from "../src/backends/webgpu/context.ts";
-import { grid, ROW_THREADS } from "../src/backends/webgpu/sparse-common.ts";
+import { gridRows } from "../src/backends/webgpu/kernel-util.ts";
+import { ROW_THREADS } from "../src/backends/webgpu/sparse-common.ts";
 import { sparseDecode } from "../src/backends/webgpu/sparse-decode.ts";
 import { WGSL_SORT_SEGMENT } from "../src/backends/webgpu/sparse-sort.ts";
 import { DeviceError, Rng, Tensor, useBackend } from "../src/index.ts";
 import { relErr } from "./reference.ts";
-import { clone, D, f32, openWebgpu, ROWS, rand, sparseCode, TOL, V } from "./webgpu-sparse-fixtures.ts";
+import { describeWebgpu, webgpu } from "./webgpu-available.ts";
+import { clone, D, f32, ROWS, rand, sparseCode, TOL, V } from "./webgpu-sparse-fixtures.ts";
 
-const gpu = await openWebgpu();
 const js = useBackend("js");
-afterAll(() => {
-  useBackend("js");
-});
 
-describe.skipIf(!gpu)("webgpu SAE kernels equal the js backend", () => {
-  const backend = gpu as Backend;
-  const ctx = (backend as Backend & { context: GpuContext }).context;
+describeWebgpu("webgpu SAE kernels equal the js backend", () => {
+  const backend = webgpu!;
+  const ctx = backend.context;
   const up = (t: Tensor): Tensor => backend.upload(t);
   const down = async (t: Tensor): Promise<Float32Array> => f32(await backend.download(t));
 
@@ -190,8 +187,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
         return typeof value === "function" ? value.bind(c) : value;
       },
     });
-    expect(grid(small, "test", ROWS)).toEqual([5, 4]);
-    expect(() => grid(small, "test", 26)).toThrow(/26 workgroups exceed the adapter's 5 × 5/);
+    expect(gridRows(small, ROWS)).toEqual([5, 4]);
     const table = rand([V, D], 40),
       out = rand([ROWS, D], 41);
     const { indices, values } = sparseCode(42);

@@ -1,10 +1,15 @@
 import type { Backend } from "../../backend.ts";
 import { TensorError } from "../../errors.ts";
 import type { Tensor } from "../../tensor.ts";
+import { castKernels } from "./cast.ts";
+import { elementwiseKernels } from "./elementwise.ts";
 import { type OpenOptions, openGpuContext, type WebgpuContext } from "./gpu-context.ts";
-import { adamUpdate, normalizeRows, projectOutRows } from "./optim.ts";
-import { sparseCodesBackward } from "./sparse-backward.ts";
-import { sparseDecode } from "./sparse-decode.ts";
+import { layoutKernels } from "./layout.ts";
+import { reduceKernels } from "./reduce.ts";
+import { ropeKernels } from "./rope.ts";
+import { rowKernels } from "./rows.ts";
+import { selectKernels } from "./select.ts";
+import { saeKernels } from "./sparse-kernels.ts";
 
 export { type WebgpuAdapterReport, webgpuAdapterReport } from "./adapter.ts";
 export type { OpenOptions } from "./gpu-context.ts";
@@ -30,37 +35,18 @@ export async function createWebgpuBackend(_js: Backend, options: OpenOptions = {
     zeros: (shape, dtype) => ctx.alloc(dtype, shape, true),
     release: (t: Tensor) => ctx.release(t),
     sync: () => ctx.sync(),
+    ...elementwiseKernels(ctx),
+    ...rowKernels(ctx),
+    ...ropeKernels(ctx),
+    ...selectKernels(ctx),
+    ...reduceKernels(ctx),
+    ...castKernels(ctx),
+    ...layoutKernels(ctx),
+    ...saeKernels(ctx),
     gemm: missing("gemm"),
     batchedGemm: missing("batchedGemm"),
-    add: missing("add"),
-    mul: missing("mul"),
-    scale: missing("scale"),
-    axpby: missing("axpby"),
-    rmsNorm: missing("rmsNorm"),
-    ropeInPlace: missing("ropeInPlace"),
-    softmax: missing("softmax"),
-    silu: missing("silu"),
-    siluGate: missing("siluGate"),
     topK: missing("topK"),
-    gatherRows: missing("gatherRows"),
-    scatterAddRows: missing("scatterAddRows"),
-    sum: missing("sum"),
-    mean: missing("mean"),
-    max: missing("max"),
-    argmax: missing("argmax"),
-    cast: missing("cast"),
-    copy: missing("copy"),
-    sliceRows: missing("sliceRows"),
-    swapAxes12: missing("swapAxes12"),
-    maskScores: missing("maskScores"),
-    writeSeq: missing("writeSeq"),
     biasTopK: missing("biasTopK"),
-    sparseDecode: (out, indices, values, table, alpha) => sparseDecode(ctx, out, indices, values, table, alpha),
-    sparseCodesBackward: (indices, values, g, x, table, grads) =>
-      sparseCodesBackward(ctx, indices, values, g, x, table, grads),
-    adamUpdate: (param, grad, m, v, step) => adamUpdate(ctx, param, grad, m, v, step),
-    projectOutRows: (grad, w, rowMask) => projectOutRows(ctx, grad, w, rowMask),
-    normalizeRows: (w, eps) => normalizeRows(ctx, w, eps),
     setThreads: () => {},
     getThreads: () => 1,
   };

@@ -1,17 +1,8 @@
 import type { AdamStep } from "../../backend.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { GpuContext } from "./context.ts";
-import {
-  chunkOf,
-  FLAT_THREADS,
-  grid,
-  onDevice,
-  params,
-  ROW_THREADS,
-  rowChunks,
-  WGSL_FLAT_GROUP,
-  WGSL_WORKGROUP_SUM,
-} from "./sparse-common.ts";
+import { grid1d, gridRows, packUniforms, WG } from "./kernel-util.ts";
+import { onDevice, ROW_THREADS, rowChunks, WGSL_FLAT_GROUP, WGSL_WORKGROUP_SUM } from "./sparse-common.ts";
 
 /*
  * The optimizer kernels of TopK SAE training on the GPU, semantics of backends/js/optim.ts computed in f32 (js
@@ -29,10 +20,10 @@ struct Params { n: u32, clearGrad: u32, stepSize: f32, bc2Sqrt: f32, beta1: f32,
 @group(0) @binding(3) var<storage, read_write> v: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
 ${WGSL_FLAT_GROUP}
-@compute @workgroup_size(${FLAT_THREADS})
+@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
-  let i = flatGroup(wid, nwg) * ${FLAT_THREADS}u + lid;
+  let i = flatGroup(wid, nwg) * ${WG}u + lid;
   if (i >= p.n) { return; }
   let g = grad[i];
   let mi = p.beta1 * m[i] + p.c1 * g;
@@ -51,13 +42,11 @@ export function adamUpdate(ctx: GpuContext, param: Tensor, grad: Tensor, m: Tens
   if (n === 0) return;
   const { stepSize, bc2Sqrt, beta1, beta2, eps } = step;
   const pipeline = ctx.pipeline("sae.adamUpdate", adamWgsl);
-  const c1 = 1 - beta1,
-    c2 = 1 - beta2;
+  const floats = [stepSize, bc2Sqrt, beta1, beta2, 1 - beta1, 1 - beta2, eps].map((x) => ["f32", x] as const);
   // Elements as rows of 4 bytes: a parameter larger than one binding is updated in aligned pieces.
-  for (const c of rowChunks(ctx, "adamUpdate", "param", n, 4)) {
-    const u = params([c.count, step.clearGrad ? 1 : 0], [stepSize, bc2Sqrt, beta1, beta2, c1, c2, eps]);
-    const bindings = [param, grad, m, v].map((t) => chunkOf(t, c, 4));
-    ctx.dispatch(pipeline, bindings, u, grid(ctx, "adamUpdate", Math.ceil(c.count / FLAT_THREADS)));
+  for (const c of rowChunks(ctx, n, 4, [param, grad, m, v])) {
+    const u = packUniforms([["u32", c.rowCount], ["u32", step.clearGrad ? 1 : 0], ...floats]);
+    ctx.dispatch(pipeline, c.bindings, u, grid1d(ctx, c.rowCount));
   }
 }
 
@@ -80,6 +69,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   ${body}
 }
 `;
+
+const rowParams = (rows: number, d: number, eps: number): ArrayBuffer =>
+  packUniforms([
+    ["u32", rows],
+    ["u32", d],
+    ["f32", eps],
+  ]);
 
 const projectOutWgsl = (): string =>
   rowKernel(
@@ -106,10 +102,8 @@ export function projectOutRows(ctx: GpuContext, grad: Tensor, w: Tensor, _rowMas
     rows = d === 0 ? 0 : w.size / d;
   if (rows === 0) return;
   const pipeline = ctx.pipeline("sae.projectOutRows", projectOutWgsl);
-  for (const c of rowChunks(ctx, "projectOutRows", "grad", rows, 4 * d)) {
-    const bindings = [chunkOf(grad, c, 4 * d), chunkOf(w, c, 4 * d)];
-    ctx.dispatch(pipeline, bindings, params([c.count, d], [0]), grid(ctx, "projectOutRows", c.count));
-  }
+  for (const c of rowChunks(ctx, rows, 4 * d, [grad, w]))
+    ctx.dispatch(pipeline, c.bindings, rowParams(c.rowCount, d, 0), gridRows(ctx, c.rowCount));
 }
 
 /** Backend.normalizeRows on the GPU: w[r] ← w[r] / (‖w[r]‖ + eps), one workgroup per row. */
@@ -119,6 +113,6 @@ export function normalizeRows(ctx: GpuContext, w: Tensor, eps: number): void {
     rows = d === 0 ? 0 : w.size / d;
   if (rows === 0) return;
   const pipeline = ctx.pipeline("sae.normalizeRows", normalizeWgsl);
-  for (const c of rowChunks(ctx, "normalizeRows", "w", rows, 4 * d))
-    ctx.dispatch(pipeline, [chunkOf(w, c, 4 * d)], params([c.count, d], [eps]), grid(ctx, "normalizeRows", c.count));
+  for (const c of rowChunks(ctx, rows, 4 * d, [w]))
+    ctx.dispatch(pipeline, c.bindings, rowParams(c.rowCount, d, eps), gridRows(ctx, c.rowCount));
 }

@@ -1,14 +1,10 @@
 import type { SparseCodesGrads } from "../../backend.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { GpuContext } from "./context.ts";
+import { grid1d, gridRows, packUniforms, WG } from "./kernel-util.ts";
 import {
-  chunkOf,
-  FLAT_THREADS,
-  grid,
   onDevice,
-  params,
   ROW_THREADS,
-  type RowChunk,
   rowChunks,
   WGSL_FLAT_GROUP,
   WGSL_IS_ACTIVE,
@@ -32,8 +28,8 @@ import { WGSL_SORT_SEGMENT } from "./sparse-sort.ts";
  * A table (and its gradients) larger than one storage binding is bound in chunks of latents: steps 1 and 5 run once
  * per chunk, each on its own latents' pairs (same results: every pair and latent is handled by exactly one chunk).
  * Scratch (dz, order, offsets, counts) is kept per context and grows with the largest call; counts is all zero
- * between calls (every limit is checked before the first dispatch, so no error leaves it dirty). Pairs whose index lies
- * outside [0, V) are inactive here (ops-sparse.ts checks host indices; device indices are not read back to check).
+ * between calls (any limit a call can hit — workgroups per pair, g's binding — it hits at its first dispatch, before
+ * counts changes). Pairs whose index lies outside [0, V) are inactive here (ops-sparse.ts checks host indices only).
  */
 
 /** jBase / vChunk: the latents whose rows of table, tableGrad and encoderGrad this dispatch binds (dz, accumulate). */
@@ -114,10 +110,10 @@ ${PARAMS}
 @group(0) @binding(5) var<uniform> p: Params;
 ${WGSL_FLAT_GROUP}
 ${WGSL_IS_ACTIVE}
-@compute @workgroup_size(${FLAT_THREADS})
+@compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
-  let pr = flatGroup(wid, nwg) * ${FLAT_THREADS}u + lid;
+  let pr = flatGroup(wid, nwg) * ${WG}u + lid;
   if (pr >= p.pairs) { return; }
   let j = u32(indices[pr]);
   if (!(isActive(values[pr]) && j < p.v)) { return; }
@@ -241,33 +237,28 @@ export function sparseCodesBackward(
   const pairs = rows * kk;
   if (pairs === 0 || v === 0 || d === 0) return;
   const s = scratch(ctx, pairs, v);
-  const op = "sparseCodesBackward";
   const rowBytes = 4 * d;
-  const chunks = rowChunks(ctx, op, "table", v, rowBytes);
-  const perPair = grid(ctx, op, pairs),
-    perPairThread = grid(ctx, op, Math.ceil(pairs / FLAT_THREADS)),
-    perLatent = grid(ctx, op, v);
-  const u = (c: RowChunk): ArrayBuffer => params([pairs, d, kk, v, c.start, c.count]);
+  const tableChunks = rowChunks(ctx, v, rowBytes, [table]);
+  const gradChunks = rowChunks(ctx, v, rowBytes, [tableGrad, encoderGrad]);
+  const u = (jBase: number, vChunk: number): ArrayBuffer =>
+    packUniforms([pairs, d, kk, v, jBase, vChunk].map((n) => ["u32", n] as const));
+  const all = u(0, v);
   const dz = ctx.pipeline("sae.backward.dz", dzWgsl);
-  for (const c of chunks)
-    ctx.dispatch(dz, [values, indices, g, chunkOf(table, c, rowBytes), s.dz, s.counts], u(c), perPair);
-  const all = u({ start: 0, count: v });
+  for (const c of tableChunks)
+    ctx.dispatch(
+      dz,
+      [values, indices, g, ...c.bindings, s.dz, s.counts],
+      u(c.rowStart, c.rowCount),
+      gridRows(ctx, pairs),
+    );
   ctx.dispatch(ctx.pipeline("sae.backward.scan", scanWgsl), [s.counts, s.offsets], all, [1]);
-  ctx.dispatch(
-    ctx.pipeline("sae.backward.fill", fillWgsl),
-    [values, indices, s.offsets, s.counts, s.order],
-    all,
-    perPairThread,
-  );
-  ctx.dispatch(
-    ctx.pipeline("sae.backward.sort", sortWgsl),
-    [s.offsets, s.counts, s.order, s.dz, biasGrad],
-    all,
-    perLatent,
-  );
+  const fill = ctx.pipeline("sae.backward.fill", fillWgsl);
+  ctx.dispatch(fill, [values, indices, s.offsets, s.counts, s.order], all, grid1d(ctx, pairs));
+  const sort = ctx.pipeline("sae.backward.sort", sortWgsl);
+  ctx.dispatch(sort, [s.offsets, s.counts, s.order, s.dz, biasGrad], all, gridRows(ctx, v));
   const accumulate = ctx.pipeline("sae.backward.accumulate", accumulateWgsl);
-  for (const c of chunks) {
-    const [tg, eg] = [chunkOf(tableGrad, c, rowBytes), chunkOf(encoderGrad, c, rowBytes)];
-    ctx.dispatch(accumulate, [s.offsets, s.order, values, s.dz, g, x, tg, eg], u(c), grid(ctx, op, c.count));
+  for (const c of gradChunks) {
+    const bindings = [s.offsets, s.order, values, s.dz, g, x, ...c.bindings];
+    ctx.dispatch(accumulate, bindings, u(c.rowStart, c.rowCount), gridRows(ctx, c.rowCount));
   }
 }

@@ -1,15 +1,7 @@
 import type { Tensor } from "../../tensor.ts";
 import type { GpuContext } from "./context.ts";
-import {
-  chunkOf,
-  grid,
-  onDevice,
-  params,
-  ROW_THREADS,
-  rowChunks,
-  WGSL_FLAT_GROUP,
-  WGSL_IS_ACTIVE,
-} from "./sparse-common.ts";
+import { gridRows, packUniforms } from "./kernel-util.ts";
+import { onDevice, ROW_THREADS, rowChunks, WGSL_FLAT_GROUP, WGSL_IS_ACTIVE } from "./sparse-common.ts";
 
 /*
  * out[r] += alpha · Σ_c relu(values[r, c]) · table[indices[r, c]], c in increasing order (as backends/js/sparse.ts).
@@ -64,10 +56,16 @@ export function sparseDecode(
   const kk = rows === 0 ? 0 : indices.size / rows;
   if (rows === 0 || d === 0 || kk === 0 || table.shape[0] === 0) return out;
   const pipeline = ctx.pipeline("sae.sparseDecode", wgsl);
-  const workgroups = grid(ctx, "sparseDecode", rows);
-  for (const chunk of rowChunks(ctx, "sparseDecode", "table", table.shape[0]!, 4 * d)) {
-    const u = params([rows, d, kk, chunk.start, chunk.count], [alpha]);
-    ctx.dispatch(pipeline, [out, indices, values, chunkOf(table, chunk, 4 * d)], u, workgroups);
+  for (const chunk of rowChunks(ctx, table.shape[0]!, 4 * d, [table])) {
+    const u = packUniforms([
+      ["u32", rows],
+      ["u32", d],
+      ["u32", kk],
+      ["u32", chunk.rowStart],
+      ["u32", chunk.rowCount],
+      ["f32", alpha],
+    ]);
+    ctx.dispatch(pipeline, [out, indices, values, ...chunk.bindings], u, gridRows(ctx, rows));
   }
   return out;
 }
