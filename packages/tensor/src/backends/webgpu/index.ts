@@ -42,13 +42,14 @@ export async function createWebgpuBackend(_js: Backend, options: OpenOptions = {
     ...reduceKernels(ctx),
     ...castKernels(ctx),
     ...layoutKernels(ctx),
-    ...saeKernels(ctx),
     gemm: missing("gemm"),
     batchedGemm: missing("batchedGemm"),
     topK: missing("topK"),
     biasTopK: missing("biasTopK"),
     setThreads: () => {},
     getThreads: () => 1,
+    // Spread last: a placeholder of the same name left above would be a type error (TS2783), not an override.
+    ...saeKernels(ctx),
   };
 }
 
