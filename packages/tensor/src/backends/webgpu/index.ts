@@ -1,5 +1,4 @@
 import type { Backend } from "../../backend.ts";
-import { TensorError } from "../../errors.ts";
 import type { Tensor } from "../../tensor.ts";
 import { castKernels } from "./cast.ts";
 import { elementwiseKernels } from "./elementwise.ts";
@@ -11,6 +10,7 @@ import { reduceKernels } from "./reduce.ts";
 import { ropeKernels } from "./rope.ts";
 import { rowKernels } from "./rows.ts";
 import { selectKernels } from "./select.ts";
+import { saeKernels } from "./sparse-kernels.ts";
 import { biasTopK, topK } from "./topk.ts";
 
 export { type WebgpuAdapterReport, webgpuAdapterReport } from "./adapter.ts";
@@ -50,19 +50,9 @@ export async function createWebgpuBackend(_js: Backend, options: OpenOptions = {
     batchedGemm: (a, b, opts) => batchedGemm(ctx, a, b, opts),
     topK: (x, k) => topK(ctx, x, k),
     biasTopK: (z, bias, k, out, among) => biasTopK(ctx, z, bias, k, out, among),
-    sparseDecode: missing("sparseDecode"),
-    sparseCodesBackward: missing("sparseCodesBackward"),
-    adamUpdate: missing("adamUpdate"),
-    projectOutRows: missing("projectOutRows"),
-    normalizeRows: missing("normalizeRows"),
     setThreads: () => {},
     getThreads: () => 1,
-  };
-}
-
-/** A kernel not written for webgpu yet: a clear error rather than a silent host fallback. */
-function missing(name: string): () => never {
-  return () => {
-    throw new TensorError("DEVICE_UNAVAILABLE", `webgpu backend: the ${name} kernel is not implemented on webgpu yet`);
+    // Spread last: a placeholder of the same name left above would be a type error (TS2783), not an override.
+    ...saeKernels(ctx),
   };
 }
