@@ -54,7 +54,7 @@ describe.skipIf(unavailable !== null)("SAE training on webgpu vs the CPU", () =>
     const stats: StepStats[] = [];
     for (let s = 0; s < STEPS; s++) {
       const x = new Tensor("f32", [FIXTURE_ROWS, cfg.dIn], fixtureBatch(s));
-      stats.push(await trainStepDevice(state, cfg, x, dev, { blockRows: s % 2 === 0 ? FIXTURE_ROWS : 24 }));
+      stats.push(await trainStepDevice(state, cfg, x, dev));
     }
     await dev.download(state);
     dev.dispose();
