@@ -318,6 +318,17 @@ describeWebgpu("webgpu kernels vs the js backend", () => {
     await webgpu!.sync(); // reported once
   });
 
+  it("a buffer freed past the pool's cap while queued commands still use it is destroyed only after their submit", async () => {
+    const noPool = await createWebgpuBackend(js, { poolFreeBytes: 0 });
+    const host = rand([5]);
+    const x = noPool.upload(host);
+    const y = noPool.scale(x, 2); // recorded, not submitted
+    noPool.release(x); // over the cap: retired, not destroyed under the pending command
+    expect(values(await noPool.download(y))).toEqual(values(js.scale(host, 2)));
+    await noPool.sync();
+    noPool.context.device.destroy();
+  });
+
   it("a lost device fails every later call with DEVICE_LOST, never a hang", async () => {
     const doomed = await createWebgpuBackend(js);
     const x = doomed.upload(rand([4]));

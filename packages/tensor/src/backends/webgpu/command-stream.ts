@@ -19,7 +19,8 @@ export class CommandStream {
   private encoder: GPUCommandEncoder | undefined;
   private pass: GPUComputePassEncoder | undefined;
   private dispatches = 0;
-  private staging: GPUBuffer[] = [];
+  /** Buffers to destroy after the next submit: upload staging, and pool buffers retired while commands used them. */
+  private afterSubmit: GPUBuffer[] = [];
   private stagingBytes = 0;
   private slab: GPUBuffer | undefined;
   private readonly slabHost = new Uint8Array(UNIFORM_SLAB_BYTES);
@@ -85,9 +86,15 @@ export class CommandStream {
     new Uint8Array(staging.getMappedRange()).set(bytes);
     staging.unmap();
     this.commands().copyBufferToBuffer(staging, 0, dst, 0, bytes.byteLength);
-    this.staging.push(staging);
+    this.afterSubmit.push(staging);
     this.stagingBytes += bytes.byteLength;
     if (this.stagingBytes > STAGING_BYTES_PER_SUBMIT) this.flush();
+  }
+
+  /** Destroys `buffer` once the commands recorded so far are submitted (at once when nothing is recorded). */
+  retire(buffer: GPUBuffer): void {
+    if (this.encoder) this.afterSubmit.push(buffer);
+    else buffer.destroy();
   }
 
   /** Submits everything recorded now. */
@@ -98,12 +105,12 @@ export class CommandStream {
     if (this.slab && this.slabUsed > 0) this.device.queue.writeBuffer(this.slab, 0, this.slabHost, 0, this.slabUsed);
     this.device.queue.submit([this.encoder.finish()]);
     // Destroying after submit is deferred by the implementation until the submitted work is done.
-    for (const b of this.staging) b.destroy();
+    for (const b of this.afterSubmit) b.destroy();
     this.slab?.destroy();
     this.encoder = undefined;
     this.slab = undefined;
     this.slabUsed = 0;
-    this.staging = [];
+    this.afterSubmit = [];
     this.stagingBytes = 0;
     this.dispatches = 0;
   }

@@ -28,6 +28,8 @@ const POOL_FREE_BYTES = 1024 * 1024 * 1024;
 export interface OpenOptions {
   /** Bind at most this many bytes per storage binding (tests of kernels that split weights); default: the adapter's. */
   maxBindingBytes?: number;
+  /** Bytes of freed buffers kept for reuse (default 1 GiB); beyond it freed buffers are destroyed. */
+  poolFreeBytes?: number;
 }
 
 /** Opens the adapter's device with its own limits (and shader-f16 / subgroups when offered). */
@@ -79,7 +81,13 @@ export class WebgpuContext implements GpuContext {
     this.maxBindingBytes = Math.min(options.maxBindingBytes ?? Infinity, device.limits.maxStorageBufferBindingSize);
     const { STORAGE, COPY_SRC, COPY_DST } = flags.usage;
     this.stream = new CommandStream(device, flags);
-    this.pool = new BufferPool(device, STORAGE | COPY_SRC | COPY_DST, POOL_FREE_BYTES, device.limits.maxBufferSize);
+    this.pool = new BufferPool(
+      device,
+      STORAGE | COPY_SRC | COPY_DST,
+      options.poolFreeBytes ?? POOL_FREE_BYTES,
+      device.limits.maxBufferSize,
+      (b) => this.stream.retire(b),
+    );
     this.lostSignal = device.lost.then((info) => {
       this.lostReason = `${info.reason}${info.message ? `: ${info.message}` : ""}`;
       throw this.lostError("a pending read");

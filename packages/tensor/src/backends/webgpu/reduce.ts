@@ -6,7 +6,7 @@ import { grid1d, gridRows, jointRowSlices, main1d, packUniforms, ROW_WG } from "
 
 /*
  * Reductions over one axis of x viewed as [outer, len, inner]. Over the last axis (inner = 1): one workgroup per row
- * with a tree reduction; otherwise one invocation per output walking the axis (consecutive invocations read
+ * (lanes stride the row, lane 0 merges them); otherwise one invocation per output walking the axis (consecutive invocations read
  * consecutive inner elements: coalesced). Semantics as the js backend: max is NaN when any element is NaN and −Inf
  * on an empty axis; argmax takes the first maximum, and the first NaN counts as the maximum; accumulation is f32.
  */
@@ -54,7 +54,7 @@ ${main1d("u.outer * u.inner")}
   out[i] = result(acc, at);
 }`;
 
-/** inner = 1: one workgroup per row, lanes stride the row, then a tree over the lanes. */
+/** inner = 1: one workgroup per row, lanes stride the row, then lane 0 merges the lanes. */
 const ROW = `${COMMON}
 const NONE = 0xffffffffu;
 var<workgroup> values: array<f32, ${ROW_WG}>;
@@ -73,20 +73,21 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
   values[lid] = acc;
   best_at[lid] = at;
+  // One barrier, then lane 0 merges the lanes in order (a barrier per tree level would cost lavapipe seconds of
+  // cold compilation; 64 reads of workgroup memory cost a GPU next to nothing).
   workgroupBarrier();
-  for (var s = ${ROW_WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      if (!arg) {
-        values[lid] = combine(values[lid], values[lid + s]);
-      } else if (best_at[lid + s] != NONE &&
-          (best_at[lid] == NONE || argmax_before(values[lid], best_at[lid], values[lid + s], best_at[lid + s]))) {
-        values[lid] = values[lid + s];
-        best_at[lid] = best_at[lid + s];
-      }
+  if (lid != 0u) { return; }
+  acc = values[0];
+  at = best_at[0];
+  for (var k = 1u; k < ${ROW_WG}u; k++) {
+    if (!arg) {
+      acc = combine(acc, values[k]);
+    } else if (best_at[k] != NONE && (at == NONE || argmax_before(acc, at, values[k], best_at[k]))) {
+      acc = values[k];
+      at = best_at[k];
     }
-    workgroupBarrier();
   }
-  if (lid == 0u) { out[row] = result(values[0], best_at[0]); }
+  out[row] = result(acc, at);
 }`;
 
 function reduce(ctx: GpuContext, kind: Kind, x: Tensor, axis: number): Tensor {

@@ -14,31 +14,29 @@ import {
 
 /*
  * Row kernels: one workgroup of ROW_WG invocations per row; each invocation strides the row (coalesced), then a
- * workgroup-memory tree reduction. Accumulation is f32 (the js reference accumulates in f64: equal within 1e-5
+ * reduction over the lanes in workgroup memory. Accumulation is f32 (the js reference accumulates in f64: equal within 1e-5
  * relative for rows up to ~10^5).
  */
 
-/** WGSL: the row of this workgroup and the tree reductions over `partial` (call in uniform control flow). */
+/**
+ * WGSL: reductions over the lanes of a workgroup (call in uniform control flow). Each lane reads all ROW_WG partials
+ * between two barriers (broadcast reads of workgroup memory: cheap on a GPU) instead of a barrier per tree level:
+ * every barrier costs lavapipe another coroutine split and seconds of cold compilation.
+ */
 const ROW_PRELUDE = `var<workgroup> partial: array<f32, ${ROW_WG}>;
 fn reduce_sum(v: f32, lid: u32) -> f32 {
   partial[lid] = v;
   workgroupBarrier();
-  for (var s = ${ROW_WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { partial[lid] += partial[lid + s]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
+  var total = 0.0;
+  for (var k = 0u; k < ${ROW_WG}u; k++) { total += partial[k]; }
   workgroupBarrier();
   return total;
 }
 fn reduce_max(v: f32, lid: u32) -> f32 {
   partial[lid] = v;
   workgroupBarrier();
-  for (var s = ${ROW_WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { partial[lid] = max(partial[lid], partial[lid + s]); }
-    workgroupBarrier();
-  }
-  let total = partial[0];
+  var total = partial[0];
+  for (var k = 1u; k < ${ROW_WG}u; k++) { total = max(total, partial[k]); }
   workgroupBarrier();
   return total;
 }`;
