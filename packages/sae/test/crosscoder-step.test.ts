@@ -64,3 +64,29 @@ describe.each(backendNames)("crosscoder steps vs the torch dense reference (%s b
     });
   }
 });
+
+describe("BatchTopK candidate width", () => {
+  it("does not change the result: k candidates per row (widened on demand) equals every latent as a candidate", () => {
+    useBackend("js");
+    const run = (candidateFactor: number) => {
+      const cfg = resolveCrosscoderTrainConfig({ ...ref.config, candidateFactor });
+      const state = newCrosscoderTrainState(paramsFrom(ref.initial), cfg, new Rng(0), ref.inputScale);
+      const sc = new CrosscoderScratch();
+      for (let s = 0; s < 4; s++)
+        batchTopKCrosscoderStep(
+          state,
+          cfg,
+          Float32Array.from(ref.base[s]),
+          Float32Array.from(ref.chat[s]),
+          ref.batchSize,
+          sc,
+        );
+      return state;
+    };
+    const narrow = run(1),
+      full = run(ref.config.dSae / ref.config.k);
+    for (const name of CROSSCODER_PARAM_NAMES)
+      expect(Buffer.from(narrow.params[name].buffer)).toEqual(Buffer.from(full.params[name].buffer));
+    expect(narrow.threshold).toBe(full.threshold);
+  });
+});
