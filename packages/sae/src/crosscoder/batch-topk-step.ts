@@ -1,7 +1,7 @@
 import { biasTopK, gemm, mul, sparseCodesBackward, sparseDecode } from "@difflens/tensor";
 import { selectAcrossBatch } from "./batch-topk.ts";
 import { type CrosscoderTrainConfig, crosscoderKAux } from "./config.ts";
-import type { CrosscoderTrainState } from "./state.ts";
+import { type CrosscoderTrainState, decoderNorms } from "./state.ts";
 import {
   applyCrosscoderUpdate,
   type CrosscoderGrads,
@@ -105,13 +105,9 @@ export function batchTopKCrosscoderStep(
   const X = sc.x.subarray(0, B * w);
 
   // Combined decoder norms (the score's weight) and the bias in score space.
+  const half = decoderNorms(p.wDec, dIn);
   for (let j = 0; j < S; j++) {
-    const o = j * w;
-    let sb = 0,
-      sch = 0;
-    for (let i = 0; i < dIn; i++) sb += p.wDec[o + i]! * p.wDec[o + i]!;
-    for (let i = dIn; i < w; i++) sch += p.wDec[o + i]! * p.wDec[o + i]!;
-    sc.norms[j] = Math.sqrt(sb) + Math.sqrt(sch);
+    sc.norms[j] = half.base[j]! + half.chat[j]!;
     sc.scaledBias[j] = Math.fround(sc.norms[j]! * p.bEnc[j]!);
   }
   let numDead = 0;

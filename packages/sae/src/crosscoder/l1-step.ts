@@ -1,6 +1,6 @@
 import { gemm } from "@difflens/tensor";
 import type { CrosscoderTrainConfig } from "./config.ts";
-import type { CrosscoderTrainState } from "./state.ts";
+import { type CrosscoderTrainState, decoderNorms } from "./state.ts";
 import {
   applyCrosscoderUpdate,
   type CrosscoderGrads,
@@ -79,15 +79,8 @@ export function l1CrosscoderStep(
   const p = state.params;
   const variance = concatScaled(base, chat, B, dIn, state.inputScale, sc.x);
   const g = sc.grads;
-  const halfNorms = new Float64Array(2 * S); // ‖d_j^base‖, ‖d_j^chat‖
-  for (let j = 0; j < S; j++) {
-    for (let h = 0; h < 2; h++) {
-      let s = 0;
-      for (let i = j * w + h * dIn; i < j * w + (h + 1) * dIn; i++) s += p.wDec[i]! * p.wDec[i]!;
-      halfNorms[2 * j + h] = Math.sqrt(s);
-    }
-    sc.norms[j] = halfNorms[2 * j]! + halfNorms[2 * j + 1]!;
-  }
+  const half = decoderNorms(p.wDec, dIn);
+  for (let j = 0; j < S; j++) sc.norms[j] = half.base[j]! + half.chat[j]!;
   const lam = cfg.l1Coef,
     gScale = -2 / B,
     penalty = lam / B;
@@ -159,7 +152,7 @@ export function l1CrosscoderStep(
   for (let j = 0; j < S; j++) {
     if (sc.colSum[j] === 0) continue;
     for (let h = 0; h < 2; h++) {
-      const nm = halfNorms[2 * j + h]!;
+      const nm = (h === 0 ? half.base : half.chat)[j]!;
       if (nm === 0) continue;
       const c = (penalty * sc.colSum[j]!) / nm;
       for (let i = j * w + h * dIn; i < j * w + (h + 1) * dIn; i++) g.gWDec[i] = g.gWDec[i]! + c * p.wDec[i]!;
