@@ -223,6 +223,12 @@ export async function loadCheckpoint(dir: string, expect?: { dIn: number; dSae: 
     });
   }
   const block = cfg.difflens as DifflensBlock | undefined;
+  if ((block?.format as string | undefined) === "difflens-crosscoder")
+    throw new SaeError(
+      "FORMAT_INVALID",
+      `${dir} is a crosscoder checkpoint (cfg.json + crosscoder.safetensors), not an SAE; load it with loadCrosscoder`,
+      { file: cfgPath },
+    );
   if (block?.format !== "difflens-sae") {
     throw new SaeError(
       "FORMAT_INVALID",

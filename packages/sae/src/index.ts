@@ -12,6 +12,62 @@ export {
   writeCheckpointWeights,
   writeSaeFolder,
 } from "./checkpoint.ts";
+// ---- crosscoders (two models, one hook): BatchTopK and L1, Latent Scaling ----
+export {
+  DEFAULT_NORM_BANDS,
+  decoderCosines,
+  latentsByBand,
+  type NormBand,
+  type NormBands,
+  normBand,
+  relativeDecoderNorms,
+  relativeNormHistogram,
+} from "./crosscoder/analysis.ts";
+export { type BatchSelection, selectAcrossBatch } from "./crosscoder/batch-topk.ts";
+export { batchTopKCrosscoderStep, CrosscoderScratch } from "./crosscoder/batch-topk-step.ts";
+export {
+  CROSSCODER_FORMAT,
+  CROSSCODER_FORMAT_VERSION,
+  CROSSCODER_WEIGHTS_FILE,
+  type CrosscoderBlock,
+  crosscoderFromCheckpoint,
+  type LoadedCrosscoderCheckpoint,
+  loadCrosscoder,
+  loadCrosscoderCheckpoint,
+  saveCrosscoderCheckpoint,
+} from "./crosscoder/checkpoint.ts";
+export {
+  type CrosscoderKind,
+  type CrosscoderTrainConfig,
+  crosscoderKAux,
+  crosscoderLrAt,
+  DEFAULT_CROSSCODER_TRAIN_CONFIG,
+  resolveCrosscoderTrainConfig,
+} from "./crosscoder/config.ts";
+export { Crosscoder, type CrosscoderSpec } from "./crosscoder/crosscoder.ts";
+export { L1Scratch, l1CrosscoderStep } from "./crosscoder/l1-step.ts";
+export { isChatSpecific, type LatentScalingResult, latentScaling } from "./crosscoder/latent-scaling.ts";
+export {
+  checkPairedBatch,
+  type PairedActivationSource,
+  type PairedBatch,
+  type PairNames,
+  pairedArraySource,
+  pairSources,
+} from "./crosscoder/paired-source.ts";
+export {
+  type CrosscoderParams,
+  type CrosscoderTrainState,
+  decoderNorms,
+  initCrosscoderParams,
+  newCrosscoderTrainState,
+} from "./crosscoder/state.ts";
+export type { CrosscoderStepStats } from "./crosscoder/step-common.ts";
+export {
+  type TrainCrosscoderOptions,
+  type TrainCrosscoderResult,
+  trainCrosscoder,
+} from "./crosscoder/trainer.ts";
 export { SaeError, type SaeErrorCode } from "./errors.ts";
 export {
   CONVERT_TARGETS,

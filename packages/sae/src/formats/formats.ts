@@ -37,6 +37,12 @@ export function detectSaeFormat(dir: string): SaeFormat {
     return readJson(path.join(dir, "cfg.json")).difflens ? "difflens" : "sparsify";
   if (has("cfg.json") && has("sae_weights.safetensors")) return "saelens";
   if (has("ae.pt")) return "dictionary_learning";
+  if (has("crosscoder.safetensors"))
+    throw new SaeError(
+      "FORMAT_INVALID",
+      `${dir} is a crosscoder checkpoint (cfg.json + crosscoder.safetensors), not an SAE; load it with loadCrosscoder`,
+      { file: dir },
+    );
   const files = existsSync(dir) ? readFileSyncDir(dir) : [];
   throw new SaeError(
     "FORMAT_UNKNOWN",
