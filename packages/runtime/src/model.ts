@@ -1,4 +1,13 @@
-import { currentBackend, type Device, type DType, release, type Tensor, toDevice, toHost } from "@difflens/tensor";
+import {
+  currentBackend,
+  type Device,
+  type DType,
+  gatherRows,
+  release,
+  Tensor,
+  toDevice,
+  toHost,
+} from "@difflens/tensor";
 import { type ForwardBatch, type LogitsMode, qwen2Forward } from "./architectures/qwen2.ts";
 import type { Qwen2LayerWeights, Qwen2Weights } from "./architectures/qwen2-weights.ts";
 import { prepareBatch, type TokenInput } from "./batch.ts";
@@ -204,14 +213,21 @@ export class Model {
     return this.runToHookPrepared(batch, name);
   }
 
-  async runToHookPrepared(batch: ForwardBatch, name: string): Promise<Tensor> {
+  /**
+   * `runToHook` on a prepared batch. With `rows` (flat indices b·seq + s of a [batch, seq, …] hook), only those
+   * rows come back, gathered on the device before the read: [rows.length, width].
+   */
+  async runToHookPrepared(batch: ForwardBatch, name: string, rows?: Int32Array): Promise<Tensor> {
     parseHookName(name, this.config);
     const runner = new HookRunner(this.config, this.hooks, callContext(batch, undefined), undefined, name);
     try {
       await qwen2Forward(this.config, this.weights, batch, runner, undefined, "none");
     } catch (e) {
-      if (e instanceof StopForward) return toHost(e.tensor); // a hook may hold it: not released
-      throw e;
+      if (!(e instanceof StopForward)) throw e;
+      if (!rows) return toHost(e.tensor); // a hook may hold it: not released
+      const t = e.tensor; // [batch, seq, …]
+      const index = toDevice(new Tensor("i32", [rows.length], rows));
+      return hostCopy(gatherRows(t.reshape([batch.batch * batch.seq, t.size / (batch.batch * batch.seq)]), index));
     }
     throw new HookError("UNKNOWN_HOOK", `forward pass ended without reaching "${name}"`, { got: name });
   }

@@ -18,6 +18,7 @@ import {
   createRandomQwen2,
   generate,
   type HookSpec,
+  harvest,
   leftPad,
   type Model,
   patchActivation,
@@ -118,6 +119,23 @@ describeWebgpu("Qwen2 forward on webgpu vs native", () => {
     const logits = (model: Model, backend: "webgpu" | "native" | "js") =>
       on(backend, () => model.withHooks(specs, () => model.forward(leftPad(PROMPTS))));
     expect(relErr(await logits(gpu, "webgpu"), await logits(cpu, reference))).toBeLessThan(1e-4);
+  });
+
+  it("harvest gathers the asked rows on the device: the same activations", async () => {
+    const batches = [{ tokens: leftPad(PROMPTS), positions: { perRow: [[0, -1], [1], [2, 0]] } }, leftPad(PROMPTS)];
+    const rows = (model: Model, backend: "webgpu" | "native" | "js") =>
+      on(backend, async () => {
+        const out: Tensor[] = [];
+        for await (const t of harvest(model, "blocks.1.hook_resid_mid", batches)) out.push(t);
+        return out;
+      });
+    const want = await rows(cpu, reference);
+    const got = await rows(gpu, "webgpu");
+    expect(got.map((t) => t.shape)).toEqual([
+      [5, 32],
+      [13, 32],
+    ]);
+    for (const [i, t] of got.entries()) expect(relErr(t, want[i]!)).toBeLessThan(1e-4);
   });
 
   it("greedy generation with the KV cache gives the same tokens (padded batch; one prompt: causal softmax only)", async () => {
