@@ -243,15 +243,21 @@ export class Model {
   }
 }
 
-/** The weights on the current backend's device; a tied unembedding stays one tensor (uploaded once). */
+/**
+ * Device copies of host weights, shared by every model made from the same host tensors on that device: a tied
+ * unembedding is uploaded once, and a LoRA-merged model reuses its base's unchanged weights.
+ */
+const uploaded = new WeakMap<Tensor, Tensor>();
+
+/** The weights on the current backend's device (see `uploaded`). */
 function weightsOnDevice(w: Qwen2Weights): Qwen2Weights {
-  if (currentBackend().device === "cpu") return w;
-  const moved = new Map<Tensor, Tensor>();
+  const device = currentBackend().device;
+  if (device === "cpu") return w;
   const up = <T extends Tensor>(t: T): T => {
-    let d = moved.get(t);
-    if (!d) {
+    let d = uploaded.get(t);
+    if (d?.device !== device) {
       d = toDevice(t);
-      moved.set(t, d);
+      uploaded.set(t, d);
     }
     return d as T;
   };

@@ -3,6 +3,8 @@
  * GQA batch, a KV-cached decode step, a hook that edits on the device, and greedy generation with the KV cache.
  * Small shapes and one model per backend: lavapipe compiles each pipeline once, slowly.
  */
+
+import * as path from "node:path";
 import {
   type Backend,
   currentBackend,
@@ -20,12 +22,15 @@ import {
   type HookSpec,
   harvest,
   leftPad,
+  loadLoraAdapter,
+  loadModel,
   type Model,
+  mergeLora,
   patchActivation,
   zeroAblateHead,
   zeroAblateMlp,
 } from "../src/index.ts";
-import { relErr } from "./helpers.ts";
+import { FIXTURES, relErr } from "./helpers.ts";
 
 const CONFIG = { vocabSize: 64, dModel: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, dMlp: 48, maxPositions: 32 };
 const PROMPTS = [
@@ -136,6 +141,16 @@ describeWebgpu("Qwen2 forward on webgpu vs native", () => {
       [13, 32],
     ]);
     for (const [i, t] of got.entries()) expect(relErr(t, want[i]!)).toBeLessThan(1e-4);
+  });
+
+  it("a bf16 checkpoint (packed on the device) merged with a LoRA adapter there: the same logits", async () => {
+    const logits = (backend: "webgpu" | "native" | "js") =>
+      on(backend, async () => {
+        const base = await loadModel(path.join(FIXTURES, "gqa-tied-bf16"));
+        const merged = await mergeLora(base, await loadLoraAdapter(path.join(FIXTURES, "lora-basic")));
+        return merged.forward(leftPad(PROMPTS.map((p) => p.map((id) => id % 32))));
+      });
+    expect(relErr(await logits("webgpu"), await logits(reference))).toBeLessThan(1e-4);
   });
 
   it("greedy generation with the KV cache gives the same tokens (padded batch; one prompt: causal softmax only)", async () => {
