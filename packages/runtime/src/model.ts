@@ -1,6 +1,7 @@
 import {
   currentBackend,
   type Device,
+  DeviceError,
   type DType,
   gatherRows,
   release,
@@ -161,7 +162,7 @@ export class Model {
   /** A forward pass on an already prepared batch (generation, harvest); the logits on the host. */
   async forwardPrepared(batch: ForwardBatch, logits: LogitsMode, kv?: KvCache): Promise<Tensor | undefined> {
     const hooks = new HookRunner(this.config, this.hooks, callContext(batch, kv));
-    const onDevice = await qwen2Forward(this.config, this.weights, batch, hooks, kv, logits);
+    const onDevice = await this.run(batch, hooks, kv, logits);
     return onDevice && hostCopy(onDevice);
   }
 
@@ -194,7 +195,7 @@ export class Model {
     const runner = new HookRunner(this.config, this.hooks, callContext(batch, kv), capture, stopAt);
     let onDevice: Tensor | undefined;
     try {
-      onDevice = await qwen2Forward(this.config, this.weights, batch, runner, kv, logitsMode);
+      onDevice = await this.run(batch, runner, kv, logitsMode);
     } catch (e) {
       if (!(e instanceof StopForward)) throw e;
     }
@@ -221,7 +222,7 @@ export class Model {
     parseHookName(name, this.config);
     const runner = new HookRunner(this.config, this.hooks, callContext(batch, undefined), undefined, name);
     try {
-      await qwen2Forward(this.config, this.weights, batch, runner, undefined, "none");
+      await this.run(batch, runner, undefined, "none");
     } catch (e) {
       if (!(e instanceof StopForward)) throw e;
       if (!rows) return toHost(e.tensor); // a hook may hold it: not released
@@ -230,6 +231,27 @@ export class Model {
       return hostCopy(gatherRows(t.reshape([batch.batch * batch.seq, t.size / (batch.batch * batch.seq)]), index));
     }
     throw new HookError("UNKNOWN_HOOK", `forward pass ended without reaching "${name}"`, { got: name });
+  }
+
+  /** The forward pass on device tensors; refuses to start when the current backend computes elsewhere. */
+  private run(
+    batch: ForwardBatch,
+    hooks: HookRunner,
+    kv: KvCache | undefined,
+    logits: LogitsMode,
+  ): Promise<Tensor | undefined> {
+    const current = currentBackend();
+    if (current.device !== this.device) {
+      throw new DeviceError(
+        `the model's weights live on ${this.device} but the current backend (${current.name}) computes on ${current.device}: select the backend the model was loaded with, or load it again under this one`,
+      );
+    }
+    if (kv && kv.device !== this.device) {
+      throw new DeviceError(
+        `the KV cache lives on ${kv.device}, the model on ${this.device}: make it with model.createKvCache`,
+      );
+    }
+    return qwen2Forward(this.config, this.weights, batch, hooks, kv, logits);
   }
 
   /** A KV cache for `batch` rows and up to `capacity` positions. */

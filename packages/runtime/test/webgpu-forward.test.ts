@@ -74,6 +74,14 @@ describeWebgpu("Qwen2 forward on webgpu vs native", () => {
     expect([cpu.device, gpu.device]).toEqual(["cpu", "webgpu"]);
   });
 
+  it("a model runs only under the backend of its device, and says so", async () => {
+    await on(reference, () =>
+      expect(gpu.forward([1, 2])).rejects.toThrow(/weights live on webgpu but the current backend/),
+    );
+    const kv = await on(reference, async () => cpu.createKvCache(1, 4));
+    await on("webgpu", () => expect(gpu.forward([1, 2], { kvCache: kv })).rejects.toThrow(/KV cache lives on cpu/));
+  });
+
   it("logits and every hook of a left-padded batch, then of a KV-cached decode step, within 1e-4", async () => {
     const run = (model: Model, backend: "webgpu" | "native" | "js") =>
       on(backend, async () => {
