@@ -10,9 +10,10 @@ import {
   toHost,
 } from "@difflens/tensor";
 import { type ForwardBatch, type LogitsMode, qwen2Forward } from "./architectures/qwen2.ts";
-import type { Qwen2LayerWeights, Qwen2Weights } from "./architectures/qwen2-weights.ts";
+import type { Qwen2Weights } from "./architectures/qwen2-weights.ts";
 import { prepareBatch, type TokenInput } from "./batch.ts";
 import type { Qwen2Config } from "./config/qwen2-config.ts";
+import { hostCopy, weightsOnDevice } from "./device-weights.ts";
 import { HookError } from "./errors.ts";
 import { ActivationCache } from "./hooks/activation-cache.ts";
 import {
@@ -263,39 +264,6 @@ export class Model {
   close(): void {
     this.closer?.();
   }
-}
-
-/**
- * Device copies of host weights, shared by every model made from the same host tensors on that device: a tied
- * unembedding is uploaded once, and a LoRA-merged model reuses its base's unchanged weights.
- */
-const uploaded = new WeakMap<Tensor, Tensor>();
-
-/** The weights on the current backend's device (see `uploaded`). */
-function weightsOnDevice(w: Qwen2Weights): Qwen2Weights {
-  const device = currentBackend().device;
-  if (device === "cpu") return w;
-  const up = <T extends Tensor>(t: T): T => {
-    let d = uploaded.get(t);
-    if (d?.device !== device) {
-      d = toDevice(t);
-      uploaded.set(t, d);
-    }
-    return d as T;
-  };
-  const layers = w.layers.map((l) => {
-    const entries = Object.entries(l).map(([key, t]) => [key, up(t as Tensor)]);
-    return Object.fromEntries(entries) as unknown as Qwen2LayerWeights;
-  });
-  return { embedTokens: up(w.embedTokens), layers, finalNorm: up(w.finalNorm), lmHead: up(w.lmHead) };
-}
-
-/** A device result on the host (its device storage freed); a host tensor as it is. */
-async function hostCopy(t: Tensor): Promise<Tensor> {
-  if (t.device === "cpu") return t;
-  const host = await toHost(t);
-  release(t);
-  return host;
 }
 
 /** Each row's real key indices: its cached real keys, then this call's real columns after them. */
