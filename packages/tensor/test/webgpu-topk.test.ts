@@ -3,29 +3,24 @@
  * values descending, ties lower index first, NaN above +Inf, −0 equal to +0. Selection is exact, so the comparison
  * is exact too (values bit for bit, indices equal).
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { topK as jsTopK } from "../src/backends/js/select.ts";
 import { biasTopK as jsBiasTopK } from "../src/backends/js/sparse.ts";
-import type { WebgpuBackend } from "../src/backends/webgpu/index.ts";
 import { biasTopK, topK } from "../src/backends/webgpu/topk.ts";
-import { TOPK_KMAX_WORKGROUP } from "../src/backends/webgpu/topk-wgsl.ts";
-import { fromArray, Rng, randn, type Tensor, toDevice, toHostAll, zeros } from "../src/index.ts";
 
-// Until H1's shared webgpu-available.ts lands: one attempt; under CI=true a missing adapter fails instead of skipping.
-const opened = await import("../src/index.ts")
-  .then(({ useBackend }) => useBackend("webgpu"))
-  .then(
-    (b) => b as WebgpuBackend,
-    (e: Error) => e,
-  );
-const webgpuSuite = {
-  run: !(opened instanceof Error) || process.env.CI === "true",
-  why: opened instanceof Error ? ` (skipped: ${opened.message})` : "",
-  backend: async (): Promise<WebgpuBackend> => {
-    if (opened instanceof Error) throw opened;
-    return opened;
-  },
-};
+import {
+  biasTopK as biasTopKOp,
+  fromArray,
+  Rng,
+  randn,
+  type Tensor,
+  toDevice,
+  toHostAll,
+  topK as topKOp,
+  useBackend,
+  zeros,
+} from "../src/index.ts";
+import { describeWebgpu, webgpu } from "./webgpu-available.ts";
 
 const rng = new Rng(2021);
 
@@ -40,13 +35,12 @@ function awkward(rows: number, n: number): Tensor {
   return fromArray(x, [rows, n]);
 }
 
+const ints = (t: Tensor): number[] => Array.from(t.data as Int32Array);
 const bits = (t: Tensor): number[] => Array.from(new Uint32Array((t.data as Float32Array).buffer));
 
-describe.skipIf(!webgpuSuite.run)(`webgpu top-k${webgpuSuite.why}`, () => {
-  let backend: WebgpuBackend;
-  beforeAll(async () => {
-    backend = await webgpuSuite.backend();
-  });
+describeWebgpu("webgpu top-k", () => {
+  const backend = webgpu!;
+  beforeAll(() => useBackend("webgpu"));
 
   it("topK equals js on ties, NaN, ±0, ±Inf, k = 1, k = n and odd row lengths", async () => {
     for (const [rows, n, k] of [
@@ -55,14 +49,14 @@ describe.skipIf(!webgpuSuite.run)(`webgpu top-k${webgpuSuite.why}`, () => {
       [4, 9, 9], // k = n: everything, sorted
       [1, 1, 1],
       [5, 1000, 1],
-      [2, 700, TOPK_KMAX_WORKGROUP + 3], // selection staged in the scratch buffer
+      [2, 700, 515], // k beyond 512
     ] as const) {
       const x = awkward(rows, n);
       const want = jsTopK(x, k);
       const got = topK(backend.context, toDevice(x), k);
       const [values, indices] = await toHostAll([got.values, got.indices]);
       expect(values!.shape).toEqual([rows, k]);
-      expect(Array.from(indices!.data), `${rows}x${n} k=${k}`).toEqual(Array.from(want.indices.data));
+      expect(ints(indices!), `${rows}x${n} k=${k}`).toEqual(ints(want.indices));
       expect(bits(values!), `${rows}x${n} k=${k}`).toEqual(bits(want.values));
     }
   });
@@ -72,7 +66,7 @@ describe.skipIf(!webgpuSuite.run)(`webgpu top-k${webgpuSuite.why}`, () => {
     const want = jsTopK(x, 32);
     const got = topK(backend.context, toDevice(x), 32);
     const [values, indices] = await toHostAll([got.values, got.indices]);
-    expect(Array.from(indices!.data)).toEqual(Array.from(want.indices.data));
+    expect(ints(indices!)).toEqual(ints(want.indices));
     expect(bits(values!)).toEqual(bits(want.values));
     // 600 equal values, k falls inside them: the radix select must resolve the tie by index.
     const tie = fromArray(
@@ -81,7 +75,26 @@ describe.skipIf(!webgpuSuite.run)(`webgpu top-k${webgpuSuite.why}`, () => {
     );
     const tieGot = topK(backend.context, toDevice(tie), 20);
     const [, tieIdx] = await toHostAll([tieGot.values, tieGot.indices]);
-    expect(Array.from(tieIdx!.data)).toEqual(Array.from(jsTopK(tie, 20).indices.data));
+    expect(ints(tieIdx!)).toEqual(ints(jsTopK(tie, 20).indices));
+  });
+
+  it("the public ops reach the kernels: topK of a rank-3 tensor, biasTopK through ops-sparse", async () => {
+    const x = awkward(6, 45).reshape([2, 3, 45]);
+    const got = topKOp(toDevice(x), 4);
+    expect(got.values.shape).toEqual([2, 3, 4]);
+    const [values, indices] = await toHostAll([got.values, got.indices]);
+    const want = jsTopK(x, 4);
+    expect(ints(indices!)).toEqual(ints(want.indices));
+    expect(bits(values!)).toEqual(bits(want.values));
+    const z = awkward(3, 40);
+    const bias = randn([40], rng);
+    const out = { values: backend.context.alloc("f32", [3, 5]), indices: backend.context.alloc("i32", [3, 5]) };
+    biasTopKOp(toDevice(z), toDevice(bias), 5, out);
+    const wantOut = { values: zeros([3, 5]), indices: zeros([3, 5], "i32") };
+    jsBiasTopK(z, bias, 5, wantOut);
+    const [bv, bi] = await toHostAll([out.values, out.indices]);
+    expect(ints(bi!)).toEqual(ints(wantOut.indices));
+    expect(bits(bv!)).toEqual(bits(wantOut.values));
   });
 
   it("biasTopK (with and without among, duplicate and unsorted candidates) equals js", async () => {
@@ -108,13 +121,13 @@ describe.skipIf(!webgpuSuite.run)(`webgpu top-k${webgpuSuite.why}`, () => {
     };
     biasTopK(ctx, toDevice(z), toDevice(bias), k, out);
     const [v1, i1] = await toHostAll([out.values, out.indices]);
-    expect(Array.from(i1!.data)).toEqual(Array.from(want.indices.data));
+    expect(ints(i1!)).toEqual(ints(want.indices));
     expect(bits(v1!)).toEqual(bits(want.values));
     biasTopK(ctx, toDevice(z), toDevice(bias), k, out, among);
     const [v2, i2, va, ia] = await toHostAll([out.values, out.indices, among.values, among.indices]);
     expect(bits(v2!)).toEqual(bits(want.values));
-    expect(Array.from(i2!.data)).toEqual(Array.from(want.indices.data));
-    expect(Array.from(ia!.data)).toEqual(Array.from(wantAmong.indices.data));
+    expect(ints(i2!)).toEqual(ints(want.indices));
+    expect(ints(ia!)).toEqual(ints(wantAmong.indices));
     expect(bits(va!)).toEqual(bits(wantAmong.values));
   });
 });
