@@ -83,13 +83,13 @@ async function main(): Promise<void> {
   const ready = await torch.first();
   console.log(`backend=${currentBackend().name} threads=${threads} torch: ${ready}`);
 
-  const runOurs = (): number => {
+  const runOurs = async (): Promise<number> => {
     const t = performance.now();
-    model.forward({ ids });
+    await model.forward({ ids });
     return (performance.now() - t) / 1000;
   };
   const runTorch = async (): Promise<number> => Number((await torch.ask("forward")).replace("seconds=", ""));
-  runOurs(); // warm-up (page-in, JIT)
+  await runOurs(); // warm-up (page-in, JIT)
   await runTorch();
   const ours: number[] = [];
   const theirs: number[] = [];
@@ -99,11 +99,11 @@ async function main(): Promise<void> {
     let a: number;
     let b: number;
     if (i % 2 === 0) {
-      a = runOurs();
+      a = await runOurs();
       b = await runTorch();
     } else {
       b = await runTorch();
-      a = runOurs();
+      a = await runOurs();
     }
     ours.push(a);
     theirs.push(b);
