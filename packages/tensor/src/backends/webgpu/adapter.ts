@@ -76,7 +76,7 @@ export function describeAdapter(adapter: GPUAdapter): WebgpuAdapterReport {
   };
 }
 
-/** The limits the backend requests at the adapter's own values (the defaults are far lower: 128 MiB bindings). */
+/** The limits the backend requests at the adapter's own values (the defaults: 128 MiB bindings, 256-byte offsets). */
 export const LIMITS_REQUESTED = [
   "maxStorageBufferBindingSize",
   "maxBufferSize",
@@ -87,6 +87,8 @@ export const LIMITS_REQUESTED = [
   "maxComputeWorkgroupSizeZ",
   "maxComputeWorkgroupsPerDimension",
   "maxStorageBuffersPerShaderStage",
+  "minStorageBufferOffsetAlignment",
+  "minUniformBufferOffsetAlignment",
 ] as const;
 
-const LIMITS_REPORTED = [...LIMITS_REQUESTED, "minStorageBufferOffsetAlignment", "minUniformBufferOffsetAlignment"];
+const LIMITS_REPORTED = LIMITS_REQUESTED;

@@ -1,7 +1,14 @@
 import type { Backend } from "../../backend.ts";
 import { TensorError } from "../../errors.ts";
 import type { Tensor } from "../../tensor.ts";
+import { castKernels } from "./cast.ts";
+import { elementwiseKernels } from "./elementwise.ts";
 import { type OpenOptions, openGpuContext, type WebgpuContext } from "./gpu-context.ts";
+import { layoutKernels } from "./layout.ts";
+import { reduceKernels } from "./reduce.ts";
+import { ropeKernels } from "./rope.ts";
+import { rowKernels } from "./rows.ts";
+import { selectKernels } from "./select.ts";
 
 export { type WebgpuAdapterReport, webgpuAdapterReport } from "./adapter.ts";
 export type { OpenOptions } from "./gpu-context.ts";
@@ -27,30 +34,16 @@ export async function createWebgpuBackend(_js: Backend, options: OpenOptions = {
     zeros: (shape, dtype) => ctx.alloc(dtype, shape, true),
     release: (t: Tensor) => ctx.release(t),
     sync: () => ctx.sync(),
+    ...elementwiseKernels(ctx),
+    ...rowKernels(ctx),
+    ...ropeKernels(ctx),
+    ...selectKernels(ctx),
+    ...reduceKernels(ctx),
+    ...castKernels(ctx),
+    ...layoutKernels(ctx),
     gemm: missing("gemm"),
     batchedGemm: missing("batchedGemm"),
-    add: missing("add"),
-    mul: missing("mul"),
-    scale: missing("scale"),
-    axpby: missing("axpby"),
-    rmsNorm: missing("rmsNorm"),
-    ropeInPlace: missing("ropeInPlace"),
-    softmax: missing("softmax"),
-    silu: missing("silu"),
-    siluGate: missing("siluGate"),
     topK: missing("topK"),
-    gatherRows: missing("gatherRows"),
-    scatterAddRows: missing("scatterAddRows"),
-    sum: missing("sum"),
-    mean: missing("mean"),
-    max: missing("max"),
-    argmax: missing("argmax"),
-    cast: missing("cast"),
-    copy: missing("copy"),
-    sliceRows: missing("sliceRows"),
-    swapAxes12: missing("swapAxes12"),
-    maskScores: missing("maskScores"),
-    writeSeq: missing("writeSeq"),
     biasTopK: missing("biasTopK"),
     sparseDecode: missing("sparseDecode"),
     sparseCodesBackward: missing("sparseCodesBackward"),
