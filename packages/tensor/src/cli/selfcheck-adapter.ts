@@ -4,27 +4,18 @@
  * the optional `webgpu` package.
  */
 
-/** What an adapter reports (GPUAdapterInfo's strings, the limits the device was granted, the features). */
-export interface AdapterReport {
-  readonly vendor: string;
-  readonly architecture: string;
-  readonly device: string;
-  readonly description: string;
-  readonly limits: Readonly<Record<string, number>>;
-  readonly features: readonly string[];
-}
+import type { WebgpuAdapterReport } from "../backends/webgpu/index.ts";
+
+/** What an adapter reports (GPUAdapterInfo's strings, its limits, its features). */
+export type AdapterReport = Readonly<WebgpuAdapterReport>;
 
 export type WebgpuReport = { ok: true; adapter: AdapterReport } | { ok: false; reason: string };
 
 /** The adapter's report, or why there is none (no `webgpu` package, no adapter: the backend's own message). */
 export async function webgpuReport(): Promise<WebgpuReport> {
   try {
-    const backend = (await import("../backends/webgpu/index.ts")) as {
-      webgpuAdapterReport?: () => Promise<AdapterReport>;
-    };
-    if (typeof backend.webgpuAdapterReport !== "function")
-      return { ok: false, reason: "this build's webgpu backend has no webgpuAdapterReport()" };
-    return { ok: true, adapter: await backend.webgpuAdapterReport() };
+    const { webgpuAdapterReport } = await import("../backends/webgpu/index.ts");
+    return { ok: true, adapter: await webgpuAdapterReport() };
   } catch (error) {
     return { ok: false, reason: error instanceof Error ? error.message : String(error) };
   }

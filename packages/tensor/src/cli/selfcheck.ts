@@ -104,6 +104,69 @@ export async function main(argv: readonly string[], io: Pick<CliOptions, "out" |
   return runCommand(SELFCHECK, { program: "selfcheck", argv, ...io });
 }
 
+/** Runs one check; an exception (a kernel missing on this backend, say) is its FAIL line, not the end of the run. */
+async function guarded(name: string, check: () => Promise<void>): Promise<void> {
+  try {
+    await check();
+  } catch (error) {
+    line("FAIL", `${name}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Independent of both backends: a GEMM against a float64 triple loop. */
+async function gemmAgainstLoop(backend: Backend, a: Tensor, b: Tensor): Promise<void> {
+  const [m, k] = a.shape as [number, number];
+  const n = b.shape[1]!;
+  const av = toFloat32Array(a),
+    bv = toFloat32Array(b);
+  const want = new Float32Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += av[i * k + p]! * bv[p * n + j]!;
+      want[i * n + j] = s;
+    }
+  const err = relErr(await runOn([a, b], (x, y) => gemm(x!, y!)), want);
+  line(
+    err <= 2e-5 ? "PASS" : "FAIL",
+    `gemm f32 ${m}x${k}x${n} on ${backend.name} vs float64 loop: relative error ${err.toExponential(2)} (tolerance 2e-5)`,
+  );
+}
+
+/** A timed square GEMM on device tensors (the first call, which compiles a webgpu shader, is not timed). */
+async function timedGemm(
+  backend: Backend,
+  size: number,
+  rng: InstanceType<typeof Rng>,
+  native: ReturnType<typeof nativeAvailable>,
+): Promise<void> {
+  const x = toDevice(randn([size, size], rng));
+  const y = toDevice(randn([size, size], rng));
+  gemm(x, y);
+  await sync();
+  const reps = 3;
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) gemm(x, y);
+  await sync();
+  const seconds = (performance.now() - t0) / 1000 / reps;
+  const gflops = (2 * size ** 3) / seconds / 1e9;
+  line(
+    gflops > 0 ? "PASS" : "FAIL",
+    `timed gemm ${size}x${size}x${size}: ${gflops.toFixed(1)} GFLOP/s (${(seconds * 1000).toFixed(1)} ms)`,
+  );
+  const peak = native.isa && backend.name === "native" ? isaPeak(native.isa.path, backend.getThreads()) : null;
+  if (peak) {
+    const fraction = gflops / peak.gflops;
+    line(
+      fraction >= FAR_BELOW_PEAK ? "INFO" : "WARN",
+      `gemm at ${fraction.toFixed(2)} of the ${peak.path} peak ${peak.gflops.toFixed(0)} GFLOP/s (${peak.source})` +
+        (fraction >= FAR_BELOW_PEAK
+          ? ""
+          : ` — far below what this ISA path should give; compare DIFFLENS_GEMM=blas|portable and DIFFLENS_ISA`),
+    );
+  }
+}
+
 async function selfcheck(requested: string | undefined): Promise<void> {
   const started = performance.now();
   const native = nativeAvailable();
@@ -165,24 +228,7 @@ async function selfcheck(requested: string | undefined): Promise<void> {
     ["rmsNorm", [a, randn([129], new Rng(3))], (x, w) => rmsNorm(x!, w!, 1e-6), 1e-6],
     ["topK values", [randn([4, 32768], new Rng(4))], (x) => topK(x!, 32).values, 0],
   ];
-  // Independent of both backends: the first GEMM against a float64 triple loop.
-  {
-    const [m, k, n] = [67, 129, 95];
-    const av = toFloat32Array(a),
-      bv = toFloat32Array(b);
-    const want = new Float32Array(m * n);
-    for (let i = 0; i < m; i++)
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let p = 0; p < k; p++) s += av[i * k + p]! * bv[p * n + j]!;
-        want[i * n + j] = s;
-      }
-    const err = relErr(await runOn([a, b], (x, y) => gemm(x!, y!)), want);
-    line(
-      err <= 2e-5 ? "PASS" : "FAIL",
-      `gemm f32 on ${backend.name} vs float64 loop: relative error ${err.toExponential(2)} (tolerance 2e-5)`,
-    );
-  }
+  await guarded("gemm vs float64 loop", () => gemmAgainstLoop(backend, a, b));
   for (const [name, inputs, f, tol] of backend.name === "js" ? [] : checks) {
     try {
       const err = await compare(backend, inputs, f);
@@ -196,31 +242,7 @@ async function selfcheck(requested: string | undefined): Promise<void> {
   }
 
   const size = backend.name === "native" || (backend.name === "webgpu" && !software) ? 2048 : 128;
-  const x = toDevice(randn([size, size], rng));
-  const y = toDevice(randn([size, size], rng));
-  gemm(x, y);
-  await sync(); // the first call compiles the shader (webgpu): not timed
-  const reps = 3;
-  const t0 = performance.now();
-  for (let i = 0; i < reps; i++) gemm(x, y);
-  await sync();
-  const seconds = (performance.now() - t0) / 1000 / reps;
-  const gflops = (2 * size ** 3) / seconds / 1e9;
-  line(
-    gflops > 0 ? "PASS" : "FAIL",
-    `timed gemm ${size}x${size}x${size}: ${gflops.toFixed(1)} GFLOP/s (${(seconds * 1000).toFixed(1)} ms)`,
-  );
-  const peak = native.isa && backend.name === "native" ? isaPeak(native.isa.path, backend.getThreads()) : null;
-  if (peak) {
-    const fraction = gflops / peak.gflops;
-    line(
-      fraction >= FAR_BELOW_PEAK ? "INFO" : "WARN",
-      `gemm at ${fraction.toFixed(2)} of the ${peak.path} peak ${peak.gflops.toFixed(0)} GFLOP/s (${peak.source})` +
-        (fraction >= FAR_BELOW_PEAK
-          ? ""
-          : ` — far below what this ISA path should give; compare DIFFLENS_GEMM=blas|portable and DIFFLENS_ISA`),
-    );
-  }
+  await guarded("timed gemm", () => timedGemm(backend, size, rng, native));
 
   const io = tensor as unknown as {
     writeSafetensors?: (
