@@ -3,12 +3,14 @@ import { TensorError } from "../../errors.ts";
 import type { Tensor } from "../../tensor.ts";
 import { castKernels } from "./cast.ts";
 import { elementwiseKernels } from "./elementwise.ts";
+import { batchedGemm, gemm } from "./gemm.ts";
 import { type OpenOptions, openGpuContext, type WebgpuContext } from "./gpu-context.ts";
 import { layoutKernels } from "./layout.ts";
 import { reduceKernels } from "./reduce.ts";
 import { ropeKernels } from "./rope.ts";
 import { rowKernels } from "./rows.ts";
 import { selectKernels } from "./select.ts";
+import { biasTopK, topK } from "./topk.ts";
 
 export { type WebgpuAdapterReport, webgpuAdapterReport } from "./adapter.ts";
 export type { OpenOptions } from "./gpu-context.ts";
@@ -41,10 +43,10 @@ export async function createWebgpuBackend(_js: Backend, options: OpenOptions = {
     ...reduceKernels(ctx),
     ...castKernels(ctx),
     ...layoutKernels(ctx),
-    gemm: missing("gemm"),
-    batchedGemm: missing("batchedGemm"),
-    topK: missing("topK"),
-    biasTopK: missing("biasTopK"),
+    gemm: (a, b, opts) => gemm(ctx, a, b, opts),
+    batchedGemm: (a, b, opts) => batchedGemm(ctx, a, b, opts),
+    topK: (x, k) => topK(ctx, x, k),
+    biasTopK: (z, bias, k, out, among) => biasTopK(ctx, z, bias, k, out, among),
     sparseDecode: missing("sparseDecode"),
     sparseCodesBackward: missing("sparseCodesBackward"),
     adamUpdate: missing("adamUpdate"),
