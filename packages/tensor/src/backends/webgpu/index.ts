@@ -10,6 +10,7 @@ import { reduceKernels } from "./reduce.ts";
 import { ropeKernels } from "./rope.ts";
 import { rowKernels } from "./rows.ts";
 import { selectKernels } from "./select.ts";
+import { saeKernels } from "./sparse-kernels.ts";
 import { biasTopK, topK } from "./topk.ts";
 
 export { type WebgpuAdapterReport, webgpuAdapterReport } from "./adapter.ts";
@@ -43,15 +44,11 @@ export async function createWebgpuBackend(_js: Backend, options: OpenOptions = {
     ...reduceKernels(ctx),
     ...castKernels(ctx),
     ...layoutKernels(ctx),
+    ...saeKernels(ctx),
     gemm: (a, b, opts) => gemm(ctx, a, b, opts),
     batchedGemm: (a, b, opts) => batchedGemm(ctx, a, b, opts),
     topK: (x, k) => topK(ctx, x, k),
     biasTopK: (z, bias, k, out, among) => biasTopK(ctx, z, bias, k, out, among),
-    sparseDecode: missing("sparseDecode"),
-    sparseCodesBackward: missing("sparseCodesBackward"),
-    adamUpdate: missing("adamUpdate"),
-    projectOutRows: missing("projectOutRows"),
-    normalizeRows: missing("normalizeRows"),
     setThreads: () => {},
     getThreads: () => 1,
   };
