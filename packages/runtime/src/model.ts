@@ -133,22 +133,27 @@ export class Model {
   }
 
   /** Logits [batch, seq, vocab] ([batch, 1, vocab] with logits "last"); hooks run. */
-  forward(input: TokenInput, opts: ForwardOptions = {}): Tensor {
+  async forward(input: TokenInput, opts: ForwardOptions = {}): Promise<Tensor> {
     const batch = prepareBatch(this.config, input, opts.kvCache);
-    return this.forwardPrepared(batch, opts.logits ?? "all", opts.kvCache)!;
+    return (await this.forwardPrepared(batch, opts.logits ?? "all", opts.kvCache))!;
   }
 
   /** A forward pass on an already prepared batch (generation, harvest). */
-  forwardPrepared(batch: ForwardBatch, logits: LogitsMode, kv?: KvCache, runner?: HookRunner): Tensor | undefined {
+  async forwardPrepared(
+    batch: ForwardBatch,
+    logits: LogitsMode,
+    kv?: KvCache,
+    runner?: HookRunner,
+  ): Promise<Tensor | undefined> {
     const hooks = runner ?? new HookRunner(this.config, this.hooks, callContext(batch, kv));
     return qwen2Forward(this.config, this.weights, batch, hooks, kv, logits);
   }
 
   /** A forward pass that keeps the asked hook outputs (copies, positions restricted) — see RunWithCacheOptions. */
-  runWithCache(
+  async runWithCache(
     input: TokenInput,
     opts: RunWithCacheOptions = {},
-  ): { logits: Tensor | undefined; cache: ActivationCache } {
+  ): Promise<{ logits: Tensor | undefined; cache: ActivationCache }> {
     const kv = opts.kvCache;
     const batch = prepareBatch(this.config, input, kv);
     if (opts.names && opts.filter) throw new HookError("BAD_ARGUMENT", "runWithCache: give names or filter, not both");
@@ -173,7 +178,7 @@ export class Model {
     const runner = new HookRunner(this.config, this.hooks, callContext(batch, kv), capture, stopAt);
     let logits: Tensor | undefined;
     try {
-      logits = this.forwardPrepared(batch, logitsMode, kv, runner);
+      logits = await this.forwardPrepared(batch, logitsMode, kv, runner);
     } catch (e) {
       if (!(e instanceof StopForward)) throw e;
     }
@@ -184,16 +189,16 @@ export class Model {
    * Runs the forward pass up to hook `name` (after its hooks ran) and returns that tensor; nothing past it is
    * computed. The tensor is the live activation (no copy).
    */
-  runToHook(input: TokenInput, name: string): Tensor {
+  runToHook(input: TokenInput, name: string): Promise<Tensor> {
     const batch = prepareBatch(this.config, input);
     return this.runToHookPrepared(batch, name);
   }
 
-  runToHookPrepared(batch: ForwardBatch, name: string): Tensor {
+  async runToHookPrepared(batch: ForwardBatch, name: string): Promise<Tensor> {
     parseHookName(name, this.config);
     const runner = new HookRunner(this.config, this.hooks, callContext(batch, undefined), undefined, name);
     try {
-      qwen2Forward(this.config, this.weights, batch, runner, undefined, "none");
+      await qwen2Forward(this.config, this.weights, batch, runner, undefined, "none");
     } catch (e) {
       if (e instanceof StopForward) return e.tensor;
       throw e;

@@ -22,10 +22,10 @@ describe.each(availableBackends())("forceFeedBatch (%s backend)", (backend) => {
     });
   });
 
-  it("matches forceFeed on each item alone: step logits and hooks at real positions (1e-5)", () => {
+  it("matches forceFeed on each item alone: step logits and hooks at real positions (1e-5)", async () => {
     useBackend(backend);
     let padShape: readonly number[] = [];
-    const batch = model.withHooks(
+    const batch = await model.withHooks(
       {
         "blocks.0.hook_resid_pre": (t) => {
           padShape = t.shape;
@@ -35,8 +35,8 @@ describe.each(availableBackends())("forceFeedBatch (%s backend)", (backend) => {
     );
     expect(padShape).toEqual([4, 10, 32]); // user hooks see the padded batch
     expect(batch.width).toBe(10);
-    ITEMS.forEach((it, b) => {
-      const alone = forceFeed(model, it.prompt, it.continuation, { names: HOOKS });
+    for (const [b, it] of ITEMS.entries()) {
+      const alone = await forceFeed(model, it.prompt, it.continuation, { names: HOOKS });
       const mine = batch.items[b]!;
       expect(mine.offset).toBe(10 - it.prompt.length - it.continuation.length);
       expect(mine.stepLogits.shape).toEqual([it.continuation.length, 64]);
@@ -45,40 +45,40 @@ describe.each(availableBackends())("forceFeedBatch (%s backend)", (backend) => {
         expect(mine.cache.get(name).shape, `item ${b} ${name}`).toEqual(alone.cache.get(name).shape);
         expect(relErr(mine.cache.get(name), alone.cache.get(name)), `item ${b} ${name}`).toBeLessThan(1e-5);
       }
-    });
+    }
   });
 
-  it("keeps per-item positions (negative from each item's end), and nothing when no hooks are asked", () => {
+  it("keeps per-item positions (negative from each item's end), and nothing when no hooks are asked", async () => {
     useBackend(backend);
     const name = "blocks.0.attn.hook_pattern";
-    const batch = forceFeedBatch(model, ITEMS, { filter: (n) => n === name, positions: [0, -1] });
-    ITEMS.forEach((it, b) => {
-      const alone = forceFeed(model, it.prompt, it.continuation, { names: [name], positions: [0, -1] });
+    const batch = await forceFeedBatch(model, ITEMS, { filter: (n) => n === name, positions: [0, -1] });
+    for (const [b, it] of ITEMS.entries()) {
+      const alone = await forceFeed(model, it.prompt, it.continuation, { names: [name], positions: [0, -1] });
       expect(batch.items[b]!.cache.positions).toEqual(alone.cache.positions);
       expect(relErr(batch.items[b]!.cache.get(name), alone.cache.get(name))).toBeLessThan(1e-5);
-    });
-    expect(forceFeedBatch(model, ITEMS.slice(0, 2)).items.map((r) => r.cache.size)).toEqual([0, 0]);
+    }
+    expect((await forceFeedBatch(model, ITEMS.slice(0, 2))).items.map((r) => r.cache.size)).toEqual([0, 0]);
   });
 
-  it("takes a position list per item", () => {
+  it("takes a position list per item", async () => {
     useBackend(backend);
     const perRow = [[0], [-1], [2, 9], [1, 0]];
-    const batch = forceFeedBatch(model, ITEMS, { names: HOOKS, positions: { perRow } });
-    ITEMS.forEach((it, b) => {
-      const alone = forceFeed(model, it.prompt, it.continuation, { names: HOOKS, positions: perRow[b] });
+    const batch = await forceFeedBatch(model, ITEMS, { names: HOOKS, positions: { perRow } });
+    for (const [b, it] of ITEMS.entries()) {
+      const alone = await forceFeed(model, it.prompt, it.continuation, { names: HOOKS, positions: perRow[b] });
       expect(batch.items[b]!.cache.positions).toEqual(alone.cache.positions);
       for (const name of HOOKS) {
         expect(relErr(batch.items[b]!.cache.get(name), alone.cache.get(name)), `item ${b} ${name}`).toBeLessThan(1e-5);
       }
-    });
+    }
   });
 
-  it("rejects bad input with forceFeed's error classes before any compute", () => {
+  it("rejects bad input with forceFeed's error classes before any compute", async () => {
     useBackend(backend);
     let calls = 0;
     const run = (items: typeof ITEMS, opts = {}) =>
       model.withHooks({ hook_embed: () => void calls++ }, () => forceFeedBatch(model, items, opts));
-    const cases: Array<[() => unknown, unknown, RegExp]> = [
+    const cases: Array<[() => Promise<unknown>, unknown, RegExp]> = [
       [() => run([]), InputError, /no items/],
       [() => run([ITEMS[0]!, { prompt: [], continuation: [1] }]), InputError, /prompt of item 1 is empty/],
       [() => run([ITEMS[0]!, { prompt: [1], continuation: [] }]), InputError, /continuation of item 1 is empty/],
@@ -96,10 +96,10 @@ describe.each(availableBackends())("forceFeedBatch (%s backend)", (backend) => {
       [() => run(ITEMS, { names: [HOOKS[0]], positions: [5] }), HookError, /position 5 is outside the 5 positions/],
     ];
     for (const [fn, cls, msg] of cases) {
-      expect(fn).toThrow(cls as never);
-      expect(fn).toThrow(msg);
+      await expect(fn()).rejects.toThrow(cls as never);
+      await expect(fn()).rejects.toThrow(msg);
     }
-    expect(() => forceFeed(model, [1], [2, 64])).toThrow(InputError); // the same class forceFeed uses
+    await expect(forceFeed(model, [1], [2, 64])).rejects.toThrow(InputError); // the same class forceFeed uses
     expect(calls).toBe(0);
   });
 });

@@ -26,16 +26,16 @@ describe.each(availableBackends())("generation (%s backend)", (backend) => {
     const prompt = Array.from(exp.prompt!.data as Int32Array);
     const want = Array.from(exp.tokens!.data as Int32Array);
     expect(model.generation.eosTokenIds).toContain(want[want.length - 1]);
-    const r = generate(model, prompt, { maxNewTokens: 12, returnLogits: true });
+    const r = await generate(model, prompt, { maxNewTokens: 12, returnLogits: true });
     expect(r.tokens[0]).toEqual(want);
     expect(r.finishReasons[0]).toBe("stop");
     expect(relErr(r.stepLogits!, exp.step_logits!)).toBeLessThan(1e-5);
-    const free = generate(model, prompt, { maxNewTokens: 12, stopTokens: [] });
+    const free = await generate(model, prompt, { maxNewTokens: 12, stopTokens: [] });
     expect(free.tokens[0]).toEqual(Array.from(exp.free_tokens!.data as Int32Array));
     expect(free.finishReasons[0]).toBe("length");
   });
 
-  it("KV cache gives the same tokens and logits (1e-5) as full recomputation, also sampled, batched, with steering", () => {
+  it("KV cache gives the same tokens and logits (1e-5) as full recomputation, also sampled, batched, with steering", async () => {
     useBackend(backend);
     const prompts = [
       [5, 9, 2, 33],
@@ -50,21 +50,20 @@ describe.each(availableBackends())("generation (%s backend)", (backend) => {
         { scale: 0.5 },
       ),
     ];
-    const withKv = model.withHooks(steer, () => generate(model, prompts, cfg));
-    const without = model.withHooks(steer, () => generate(model, prompts, { ...cfg, useKvCache: false }));
+    const withKv = await model.withHooks(steer, () => generate(model, prompts, cfg));
+    const without = await model.withHooks(steer, () => generate(model, prompts, { ...cfg, useKvCache: false }));
     expect(withKv.tokens).toEqual(without.tokens);
     expect(relErr(withKv.stepLogits!, without.stepLogits!)).toBeLessThan(1e-5);
     // batched rows equal lone runs (greedy: the RNG stream is shared across rows when sampling)
-    const batched = generate(model, prompts, { maxNewTokens: 6, stopTokens: [] });
-    prompts.forEach((p, b) =>
-      expect(generate(model, p, { maxNewTokens: 6, stopTokens: [] }).tokens[0]).toEqual(batched.tokens[b]),
-    );
+    const batched = await generate(model, prompts, { maxNewTokens: 6, stopTokens: [] });
+    for (const [b, p] of prompts.entries())
+      expect((await generate(model, p, { maxNewTokens: 6, stopTokens: [] })).tokens[0]).toEqual(batched.tokens[b]);
     // steering changed something
-    expect(generate(model, prompts, cfg).tokens).not.toEqual(withKv.tokens);
+    expect((await generate(model, prompts, cfg)).tokens).not.toEqual(withKv.tokens);
     expect(model.hooks.size).toBe(0);
   });
 
-  it("rowSeeds: a row's sampled tokens do not depend on the batch it shares (batch 1 = batch 3, any order)", () => {
+  it("rowSeeds: a row's sampled tokens do not depend on the batch it shares (batch 1 = batch 3, any order)", async () => {
     useBackend(backend);
     const prompts = [
       [5, 9, 2, 33],
@@ -73,20 +72,27 @@ describe.each(availableBackends())("generation (%s backend)", (backend) => {
     ];
     const seeds = [11, 22, 33];
     const cfg = { maxNewTokens: 10, temperature: 1, topP: 0.95, stopTokens: [] };
-    const batched = generate(model, prompts, { ...cfg, rowSeeds: seeds });
-    prompts.forEach((p, b) =>
-      expect(generate(model, [p], { ...cfg, rowSeeds: [seeds[b]!] }).tokens[0]).toEqual(batched.tokens[b]),
-    );
-    const reversed = generate(model, [...prompts].reverse(), { ...cfg, rowSeeds: [...seeds].reverse() });
+    const batched = await generate(model, prompts, { ...cfg, rowSeeds: seeds });
+    for (const [b, p] of prompts.entries())
+      expect((await generate(model, [p], { ...cfg, rowSeeds: [seeds[b]!] })).tokens[0]).toEqual(batched.tokens[b]);
+    const reversed = await generate(model, [...prompts].reverse(), { ...cfg, rowSeeds: [...seeds].reverse() });
     expect([...reversed.tokens].reverse()).toEqual(batched.tokens);
-    expect(() => generate(model, prompts, { ...cfg, rowSeeds: [1] })).toThrow(/rowSeeds has 1 seeds for 3 prompts/);
+    await expect(generate(model, prompts, { ...cfg, rowSeeds: [1] })).rejects.toThrow(
+      /rowSeeds has 1 seeds for 3 prompts/,
+    );
   });
 
-  it("force-feed logits match what generation saw at each step (1e-5)", () => {
+  it("force-feed logits match what generation saw at each step (1e-5)", async () => {
     useBackend(backend);
     const prompt = [3, 4, 5, 6];
-    const g = generate(model, prompt, { maxNewTokens: 8, temperature: 1, seed: 3, stopTokens: [], returnLogits: true });
-    const ff = forceFeed(model, prompt, g.tokens[0]!, { names: ["blocks.0.hook_resid_post"] });
+    const g = await generate(model, prompt, {
+      maxNewTokens: 8,
+      temperature: 1,
+      seed: 3,
+      stopTokens: [],
+      returnLogits: true,
+    });
+    const ff = await forceFeed(model, prompt, g.tokens[0]!, { names: ["blocks.0.hook_resid_post"] });
     expect(ff.stepLogits.shape).toEqual([8, 96]);
     expect(relErr(ff.stepLogits.data as Float32Array, g.stepLogits!.data as Float32Array)).toBeLessThan(1e-5);
     expect(ff.cache.get("blocks.0.hook_resid_post").shape).toEqual([1, 12, 32]);
@@ -94,19 +100,19 @@ describe.each(availableBackends())("generation (%s backend)", (backend) => {
 });
 
 describe("sampling", () => {
-  it("is deterministic per seed and validates its inputs", () => {
+  it("is deterministic per seed and validates its inputs", async () => {
     const model = createRandomQwen2({
       config: { vocabSize: 50, dModel: 16, nLayers: 2, nHeads: 2, dMlp: 16 },
       seed: 1,
     });
-    const a = generate(model, [1, 2, 3], { maxNewTokens: 12, temperature: 1.2, topP: 0.95, seed: 42 });
-    const b = generate(model, [1, 2, 3], { maxNewTokens: 12, temperature: 1.2, topP: 0.95, seed: 42 });
-    const c = generate(model, [1, 2, 3], { maxNewTokens: 12, temperature: 1.2, topP: 0.95, seed: 43 });
+    const a = await generate(model, [1, 2, 3], { maxNewTokens: 12, temperature: 1.2, topP: 0.95, seed: 42 });
+    const b = await generate(model, [1, 2, 3], { maxNewTokens: 12, temperature: 1.2, topP: 0.95, seed: 42 });
+    const c = await generate(model, [1, 2, 3], { maxNewTokens: 12, temperature: 1.2, topP: 0.95, seed: 43 });
     expect(a.tokens).toEqual(b.tokens);
     expect(a.tokens).not.toEqual(c.tokens);
-    expect(() => generate(model, [], { maxNewTokens: 2 })).toThrow(/empty/);
-    expect(() => generate(model, [1], { maxNewTokens: 2, stopTokens: [50] })).toThrow(/outside the vocabulary/);
-    expect(() => generate(model, [1], { maxNewTokens: 2, topp: 0.5 } as never)).toThrow(/did you mean "topP"/);
+    await expect(generate(model, [], { maxNewTokens: 2 })).rejects.toThrow(/empty/);
+    await expect(generate(model, [1], { maxNewTokens: 2, stopTokens: [50] })).rejects.toThrow(/outside the vocabulary/);
+    await expect(generate(model, [1], { maxNewTokens: 2, topp: 0.5 } as never)).rejects.toThrow(/did you mean "topP"/);
   });
   it("empirical frequencies match the top-p-truncated softmax within sampling error", () => {
     const logits = [2.0, 1.5, 1.0, 0.5, 0.0, -1.0, -3.0];

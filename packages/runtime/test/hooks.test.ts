@@ -19,7 +19,7 @@ describe("hook table", () => {
     expect(model.hookShape("blocks.0.attn.hook_k", 2, 7)).toEqual([2, 7, 2, 8]); // kv heads as stored (GQA)
     expect(model.hookShape("blocks.0.attn.hook_pattern", 2, 1, 6)).toEqual([2, 4, 1, 7]);
   });
-  it("every hook fires with its declared shape, in forward order", () => {
+  it("every hook fires with its declared shape, in forward order", async () => {
     const seen: string[] = [];
     const hooks = Object.fromEntries(
       model.hookNames().map((n) => [
@@ -30,23 +30,23 @@ describe("hook table", () => {
         },
       ]),
     );
-    model.withHooks(hooks, () => model.forward(ids));
+    await model.withHooks(hooks, () => model.forward(ids));
     expect(seen).toEqual(model.hookNames());
   });
-  it("unknown hook names suggest the nearest", () => {
+  it("unknown hook names suggest the nearest", async () => {
     expect(() => model.addHook("blocks.1.hook_resid_psot", () => {})).toThrow(
       /did you mean "blocks.1.hook_resid_post"/,
     );
-    expect(() => model.runToHook(ids, "blocks.9.hook_resid_post")).toThrow(HookError);
+    await expect(model.runToHook(ids, "blocks.9.hook_resid_post")).rejects.toThrow(HookError);
   });
 });
 
 describe("withHooks / runWithCache / runToHook", () => {
   it("withHooks removes hooks after success and after an error", async () => {
     const noop = () => {};
-    model.withHooks({ "blocks.0.hook_resid_post": noop }, () => model.forward(ids));
+    await model.withHooks({ "blocks.0.hook_resid_post": noop }, () => model.forward(ids));
     expect(model.hooks.size).toBe(0);
-    expect(() =>
+    await expect(
       model.withHooks(
         {
           "blocks.0.hook_resid_post": () => {
@@ -55,7 +55,7 @@ describe("withHooks / runWithCache / runToHook", () => {
         },
         () => model.forward(ids),
       ),
-    ).toThrow("boom");
+    ).rejects.toThrow("boom");
     expect(model.hooks.size).toBe(0);
     await expect(
       model.withHooks({ hook_embed: noop }, async () => {
@@ -64,21 +64,21 @@ describe("withHooks / runWithCache / runToHook", () => {
     ).rejects.toThrow("async boom");
     expect(model.hooks.size).toBe(0);
   });
-  it("keeps only asked names and positions", () => {
-    const full = model.runWithCache(ids, { names: ["blocks.1.hook_resid_post", "blocks.1.attn.hook_pattern"] });
+  it("keeps only asked names and positions", async () => {
+    const full = await model.runWithCache(ids, { names: ["blocks.1.hook_resid_post", "blocks.1.attn.hook_pattern"] });
     expect(full.cache.names().sort()).toEqual(["blocks.1.attn.hook_pattern", "blocks.1.hook_resid_post"]);
-    const some = model.runWithCache(ids, { filter: (n) => n.endsWith("hook_resid_post"), positions: [0, -1] });
+    const some = await model.runWithCache(ids, { filter: (n) => n.endsWith("hook_resid_post"), positions: [0, -1] });
     expect(some.cache.size).toBe(model.config.nLayers);
     const r = some.cache.get("blocks.1.hook_resid_post");
     expect(r.shape).toEqual([1, 2, 32]);
     const f = full.cache.get("blocks.1.hook_resid_post").data as Float32Array;
     expect(Array.from((r.data as Float32Array).subarray(32, 64))).toEqual(Array.from(f.subarray(6 * 32, 7 * 32)));
     expect(some.cache.get("blocks.0.hook_resid_post").shape).toEqual([1, 2, 32]);
-    expect(() => model.runWithCache(ids, { positions: [7] })).toThrow(/outside/);
+    await expect(model.runWithCache(ids, { positions: [7] })).rejects.toThrow(/outside/);
   });
-  it("runToHook computes nothing past the hook", () => {
+  it("runToHook computes nothing past the hook", async () => {
     let later = 0;
-    const t = model.withHooks(
+    const t = await model.withHooks(
       {
         "blocks.1.hook_resid_mid": () => {
           later++;
@@ -90,35 +90,37 @@ describe("withHooks / runWithCache / runToHook", () => {
       () => model.runToHook(ids, "blocks.0.hook_resid_post"),
     );
     expect(later).toBe(0);
-    const ref = model.runWithCache(ids, { names: ["blocks.0.hook_resid_post"] }).cache.get("blocks.0.hook_resid_post");
+    const ref = (await model.runWithCache(ids, { names: ["blocks.0.hook_resid_post"] })).cache.get(
+      "blocks.0.hook_resid_post",
+    );
     expect(relErr(t, ref)).toBe(0);
-    const none = model.runWithCache(ids, { names: ["blocks.0.hook_attn_out"], logits: "none" });
+    const none = await model.runWithCache(ids, { names: ["blocks.0.hook_attn_out"], logits: "none" });
     expect(none.logits).toBeUndefined();
     expect(none.cache.has("blocks.0.hook_attn_out")).toBe(true);
   });
-  it("a replacing hook changes everything downstream; a wrong shape is an error", () => {
-    const base = model.forward(ids);
+  it("a replacing hook changes everything downstream; a wrong shape is an error", async () => {
+    const base = await model.forward(ids);
     const zeros = new Tensor("f32", [1, 7, 32], new Float32Array(7 * 32));
-    const changed = model.withHooks({ "blocks.2.hook_resid_pre": () => zeros }, () => model.forward(ids));
+    const changed = await model.withHooks({ "blocks.2.hook_resid_pre": () => zeros }, () => model.forward(ids));
     expect(relErr(changed, base)).toBeGreaterThan(0.1);
     const bad = new Tensor("f32", [1, 6, 32], new Float32Array(6 * 32));
-    expect(() => model.withHooks({ "blocks.2.hook_resid_pre": () => bad }, () => model.forward(ids))).toThrow(
+    await expect(model.withHooks({ "blocks.2.hook_resid_pre": () => bad }, () => model.forward(ids))).rejects.toThrow(
       /expected f32 \[1, 7, 32\]/,
     );
   });
-  it("hook_result sums to hook_attn_out", () => {
-    const { cache } = model.runWithCache(ids, { names: ["blocks.0.attn.hook_result", "blocks.0.hook_attn_out"] });
+  it("hook_result sums to hook_attn_out", async () => {
+    const { cache } = await model.runWithCache(ids, { names: ["blocks.0.attn.hook_result", "blocks.0.hook_attn_out"] });
     const res = cache.get("blocks.0.attn.hook_result").data as Float32Array; // [1, 7, 4, 32]
     const sum = new Float32Array(7 * 32);
     for (let p = 0; p < 7; p++)
       for (let h = 0; h < 4; h++) for (let i = 0; i < 32; i++) sum[p * 32 + i]! += res[(p * 4 + h) * 32 + i]!;
     expect(relErr(sum, cache.get("blocks.0.hook_attn_out"))).toBeLessThan(1e-6);
   });
-  it("random models are deterministic from the seed", () => {
+  it("random models are deterministic from the seed", async () => {
     const cfg = { vocabSize: 50, dModel: 16, nLayers: 2, nHeads: 4, nKvHeads: 2, dMlp: 24 };
-    const a = createRandomQwen2({ config: cfg, seed: 3 }).forward([1, 2, 3]);
-    const b = createRandomQwen2({ config: cfg, seed: 3 }).forward([1, 2, 3]);
-    const c = createRandomQwen2({ config: cfg, seed: 4 }).forward([1, 2, 3]);
+    const a = await createRandomQwen2({ config: cfg, seed: 3 }).forward([1, 2, 3]);
+    const b = await createRandomQwen2({ config: cfg, seed: 3 }).forward([1, 2, 3]);
+    const c = await createRandomQwen2({ config: cfg, seed: 4 }).forward([1, 2, 3]);
     expect(relErr(a, b)).toBe(0);
     expect(relErr(a, c)).toBeGreaterThan(0.1);
   });

@@ -80,13 +80,13 @@ describe("Hub download (local 127.0.0.1 server)", () => {
     expect(fs.readFileSync(path.join(cacheDir, "models--org--tiny", "refs", "main"), "utf8")).toBe(COMMIT);
     expect(fs.lstatSync(path.join(snap, "model.safetensors")).isSymbolicLink()).toBe(true);
     const model = await loadModel(snap);
-    const want = (await loadModel(path.join(tmp, "src"))).forward([1, 2, 3]);
-    expect(relErr(model.forward([1, 2, 3]), want)).toBe(0);
+    const want = await (await loadModel(path.join(tmp, "src"))).forward([1, 2, 3]);
+    expect(relErr(await model.forward([1, 2, 3]), want)).toBe(0);
     const before = gets.length;
     await downloadModel("org/tiny", { endpoint, cacheDir, onProgress: () => {} });
     expect(gets.length).toBe(before); // everything was cached
     expect(await downloadModel("org/tiny", { cacheDir, offline: true })).toBe(snap);
-    expect(relErr((await loadModel("org/tiny", { cacheDir })).forward([1, 2, 3]), want)).toBe(0);
+    expect(relErr(await (await loadModel("org/tiny", { cacheDir })).forward([1, 2, 3]), want)).toBe(0);
     await expect(downloadModel("org/other", { cacheDir, offline: true })).rejects.toThrow(/offline/);
   });
 
@@ -100,7 +100,7 @@ describe("Hub download (local 127.0.0.1 server)", () => {
     expect(blobs.some((b) => b.endsWith(".incomplete"))).toBe(true);
     await downloadModel("org/tiny", { endpoint, cacheDir, onProgress: () => {} });
     expect(gets[gets.length - 1]).toBe("model.safetensors bytes=1000-");
-    expect((await loadModel("org/tiny", { cacheDir })).forward([1, 2]).shape).toEqual([1, 2, 40]);
+    expect((await (await loadModel("org/tiny", { cacheDir })).forward([1, 2])).shape).toEqual([1, 2, 40]);
   });
 
   it("refuses a corrupt download (sha256 mismatch) and leaves nothing usable", async () => {
@@ -138,7 +138,7 @@ describe("difflens-download command line (local 127.0.0.1 server)", () => {
     expect(first.out).toBe(`${snap}\n`);
     expect(first.log).toContain("model.safetensors:");
     expect(first.log).toContain(`org/tiny@main: ${files.size} files`);
-    expect((await loadModel("org/tiny", { cacheDir })).forward([1, 2]).shape).toEqual([1, 2, 40]);
+    expect((await (await loadModel("org/tiny", { cacheDir })).forward([1, 2])).shape).toEqual([1, 2, 40]);
     const before = gets.length;
     const again = await run(["org/tiny@main", "--revision", "main", "--endpoint", endpoint, "--cache-dir", cacheDir]);
     expect(again.code).toBe(0);

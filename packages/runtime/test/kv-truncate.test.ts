@@ -19,26 +19,26 @@ describe("KvCache.truncate", () => {
     seed: 5,
   });
 
-  it("reruns a step from the same prefix: each continuation equals its full recompute", () => {
+  it("reruns a step from the same prefix: each continuation equals its full recompute", async () => {
     const kv = model.createKvCache(2, 8);
-    model.forward(leftPad(PROMPTS), { kvCache: kv, logits: "last" });
+    await model.forward(leftPad(PROMPTS), { kvCache: kv, logits: "last" });
     const prefix = kv.length;
     const positions = Array.from(kv.nextPosition);
     for (const step of STEPS) {
-      const cached = model.forward(
+      const cached = await model.forward(
         step.map((t) => [t]),
         { kvCache: kv, logits: "last" },
       );
       kv.truncate(prefix);
       expect(Array.from(kv.nextPosition)).toEqual(positions);
-      const full = model.forward(leftPad(PROMPTS.map((p, b) => [...p, step[b]!])), { logits: "last" });
+      const full = await model.forward(leftPad(PROMPTS.map((p, b) => [...p, step[b]!])), { logits: "last" });
       expect(relErr(toFloat32Array(cached), toFloat32Array(full))).toBeLessThan(1e-5);
     }
   });
 
-  it("refuses a length beyond what is stored", () => {
+  it("refuses a length beyond what is stored", async () => {
     const kv = model.createKvCache(1, 4);
-    model.forward([1, 2], { kvCache: kv });
+    await model.forward([1, 2], { kvCache: kv });
     expect(() => kv.truncate(3)).toThrow(InputError);
     expect(() => kv.truncate(-1)).toThrow(/outside \[0, 2\]/);
   });

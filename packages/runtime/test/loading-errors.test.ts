@@ -74,26 +74,26 @@ describe("config validation", () => {
 describe("loading", () => {
   it("a saved random model reloads identically; shards and Hub cache snapshots load too", async () => {
     const model = createRandomQwen2({ config: cfg, seed: 11, dtype: "bf16" });
-    const want = model.forward([1, 2, 3, 4]);
+    const want = await model.forward([1, 2, 3, 4]);
     const single = path.join(tmp, "single");
     await saveModelFolder(model, single);
-    expect(relErr((await loadModel(single)).forward([1, 2, 3, 4]), want)).toBe(0);
+    expect(relErr(await (await loadModel(single)).forward([1, 2, 3, 4]), want)).toBe(0);
     const sharded = path.join(tmp, "sharded");
     await saveModelFolder(model, sharded, { maxShardBytes: 4000 });
     expect(fs.existsSync(path.join(sharded, "model.safetensors.index.json"))).toBe(true);
     const loaded = await loadModel(sharded);
     expect(loaded.dtype).toBe("bf16");
-    expect(relErr(loaded.forward([1, 2, 3, 4]), want)).toBe(0);
+    expect(relErr(await loaded.forward([1, 2, 3, 4]), want)).toBe(0);
     // Hub cache layout: models--ORG--NAME/{refs/main, snapshots/<commit>/…}
     const repo = path.join(tmp, "hub", "models--org--tiny");
     const commit = "0123456789abcdef0123456789abcdef01234567";
     fs.mkdirSync(path.join(repo, "refs"), { recursive: true });
     fs.writeFileSync(path.join(repo, "refs", "main"), commit);
     fs.cpSync(single, path.join(repo, "snapshots", commit), { recursive: true });
-    expect(relErr((await loadModel(repo)).forward([1, 2, 3, 4]), want)).toBe(0);
-    expect(relErr((await loadModel("org/tiny", { cacheDir: path.join(tmp, "hub") })).forward([1, 2, 3, 4]), want)).toBe(
-      0,
-    );
+    expect(relErr(await (await loadModel(repo)).forward([1, 2, 3, 4]), want)).toBe(0);
+    expect(
+      relErr(await (await loadModel("org/tiny", { cacheDir: path.join(tmp, "hub") })).forward([1, 2, 3, 4]), want),
+    ).toBe(0);
     await expect(loadModel("org/absent", { cacheDir: path.join(tmp, "hub") })).rejects.toThrow(/not in the Hub cache/);
   });
   it("a missing weight or a wrong shape names the tensor, expected and actual", async () => {
@@ -117,24 +117,24 @@ describe("loading", () => {
       /"model.layers.0.self_attn.k_proj.weight" has shape \[16, 16\], expected \[8, 16\]/,
     );
   });
-  it("bad inputs fail before compute", () => {
+  it("bad inputs fail before compute", async () => {
     const model = createRandomQwen2({ config: cfg, seed: 2 });
-    expect(() => model.forward([1, 40])).toThrow(InputError);
-    expect(() => model.forward([1, 40])).toThrow(/token id 40 .* outside the vocabulary \[0, 40\)/);
-    expect(() => model.forward(new Array(33).fill(1))).toThrow(/max_position_embeddings 32/);
-    expect(() => model.forward([])).toThrow(/empty/);
-    expect(() => model.forward([[1, 2], [3]])).toThrow(/leftPad/);
+    await expect(model.forward([1, 40])).rejects.toThrow(InputError);
+    await expect(model.forward([1, 40])).rejects.toThrow(/token id 40 .* outside the vocabulary \[0, 40\)/);
+    await expect(model.forward(new Array(33).fill(1))).rejects.toThrow(/max_position_embeddings 32/);
+    await expect(model.forward([])).rejects.toThrow(/empty/);
+    await expect(model.forward([[1, 2], [3]])).rejects.toThrow(/leftPad/);
   });
 });
 
 describe("random model scales, harvest, CLI", () => {
-  it("activations stay O(1) through 8 layers (no explosion or collapse)", () => {
+  it("activations stay O(1) through 8 layers (no explosion or collapse)", async () => {
     const deep = createRandomQwen2({
       config: { vocabSize: 64, dModel: 64, nLayers: 8, nHeads: 4, dMlp: 128 },
       seed: 5,
     });
     const names = Array.from({ length: 8 }, (_, L) => `blocks.${L}.hook_resid_post`);
-    const { logits, cache } = deep.runWithCache(
+    const { logits, cache } = await deep.runWithCache(
       Array.from({ length: 32 }, (_, i) => (i * 7) % 64),
       { names },
     );
@@ -168,7 +168,7 @@ describe("random model scales, harvest, CLI", () => {
     const out: Tensor[] = [];
     for await (const t of src) out.push(t);
     expect(out[0]!.shape).toEqual([6, 16]);
-    const alone = model.runToHook([5, 6, 7], "blocks.1.hook_resid_pre");
+    const alone = await model.runToHook([5, 6, 7], "blocks.1.hook_resid_pre");
     expect(relErr(out[0]!.data.subarray(0, 48) as Float32Array, alone)).toBeLessThan(1e-5);
   });
   it("difflens-forward writes logits and hooks with a batch dimension of 1", async () => {

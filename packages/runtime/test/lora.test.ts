@@ -37,14 +37,14 @@ describe("PEFT LoRA merge vs the float64 reference", () => {
       checked++;
     }
     expect(checked).toBe(nModules);
-    expect(relErr(merged.forward(ids2d(exp.input_ids!)), exp.logits!)).toBeLessThan(1e-4);
-    expect(relErr(model.forward(ids2d(exp.input_ids!)), exp.logits!)).toBeGreaterThan(1e-3); // the base differs
+    expect(relErr(await merged.forward(ids2d(exp.input_ids!)), exp.logits!)).toBeLessThan(1e-4);
+    expect(relErr(await model.forward(ids2d(exp.input_ids!)), exp.logits!)).toBeGreaterThan(1e-3); // the base differs
     // the merged model saves as an HF folder that loads back identically, in the base dtype
     const out = path.join(tmp, `${lora}-merged`);
     await saveModelFolder(merged, out);
     const reloaded = await loadModel(out);
     expect(reloaded.dtype).toBe(model.dtype);
-    expect(relErr(reloaded.forward(ids2d(exp.input_ids!)), merged.forward(ids2d(exp.input_ids!)))).toBe(0);
+    expect(relErr(await reloaded.forward(ids2d(exp.input_ids!)), await merged.forward(ids2d(exp.input_ids!)))).toBe(0);
   });
 
   it("writeLoraAdapter round-trips; missing targets and foreign architectures list what exists", async () => {

@@ -13,7 +13,7 @@ describe.each(availableBackends())("left-padded batches (%s backend)", (backend)
     const mask = ids2d(exp.attention_mask!);
     const last = `blocks.${model.config.nLayers - 1}.hook_resid_post`;
     let seenMaskInHook = false;
-    const { logits, cache } = model.withHooks(
+    const { logits, cache } = await model.withHooks(
       {
         [last]: (t, ctx) => {
           expect(t.shape).toEqual([4, 7, 32]);
@@ -35,7 +35,7 @@ describe.each(availableBackends())("left-padded batches (%s backend)", (backend)
     for (let b = 0; b < 4; b++) {
       const n = mask[b]!.reduce((s, x) => s + x, 0);
       const start = 7 - n;
-      const alone = model.forward(ids[b]!.slice(start)).data as Float32Array;
+      const alone = (await model.forward(ids[b]!.slice(start))).data as Float32Array;
       const mine = lg.subarray((b * 7 + start) * V, (b + 1) * 7 * V);
       expect(relErr(mine, alone), `row ${b} vs alone`).toBeLessThan(1e-5);
       expect(relErr(mine, refL.subarray((b * 7 + start) * V, (b + 1) * 7 * V)), `row ${b} vs reference`).toBeLessThan(
@@ -60,9 +60,9 @@ describe.each(availableBackends())("left-padded batches (%s backend)", (backend)
       ],
     });
     expect(() => leftPad([[1], []])).toThrow(/empty/);
-    expect(() => model.forward({ ids: [[1, 2]], attentionMask: [[0, 0]] })).toThrow(/no real tokens/);
-    expect(() => model.forward({ ids: [[1, 2]], attentionMask: [[1, 2]] })).toThrow(/expected 0 or 1/);
-    expect(() =>
+    await expect(model.forward({ ids: [[1, 2]], attentionMask: [[0, 0]] })).rejects.toThrow(/no real tokens/);
+    await expect(model.forward({ ids: [[1, 2]], attentionMask: [[1, 2]] })).rejects.toThrow(/expected 0 or 1/);
+    await expect(
       model.forward({
         ids: [[1, 2]],
         attentionMask: [
@@ -70,6 +70,6 @@ describe.each(availableBackends())("left-padded batches (%s backend)", (backend)
           [1, 1],
         ],
       }),
-    ).toThrow(/2 rows/);
+    ).rejects.toThrow(/2 rows/);
   });
 });

@@ -41,17 +41,17 @@ describe.each(availableBackends())("per-row positions (%s backend)", (backend) =
   describe.each(["left", "right"] as const)("%s padding", (padding) => {
     const batchOf = (rows: number[][]) => padTokenRows(rows, { padding, padTokenId: 0 });
 
-    it("runWithCache: each item's entries equal a run on that item alone (1e-5)", () => {
+    it("runWithCache: each item's entries equal a run on that item alone (1e-5)", async () => {
       useBackend(backend);
-      const { cache } = model.runWithCache(batchOf(PROMPTS), { names: HOOKS, positions: { perRow: READ } });
+      const { cache } = await model.runWithCache(batchOf(PROMPTS), { names: HOOKS, positions: { perRow: READ } });
       expect(cache.rowPositions).toEqual([[2], [1], [5]]);
-      PROMPTS.forEach((prompt, b) => {
-        const alone = model.runWithCache(prompt, { names: HOOKS, positions: READ[b] }).cache;
+      for (const [b, prompt] of PROMPTS.entries()) {
+        const alone = (await model.runWithCache(prompt, { names: HOOKS, positions: READ[b] })).cache;
         for (const name of HOOKS) {
           expect(cache.item(b, name).shape, `item ${b} ${name}`).toEqual(alone.get(name).shape);
           expect(relErr(cache.item(b, name), alone.get(name)), `item ${b} ${name}`).toBeLessThan(1e-5);
         }
-      });
+      }
       // one vector per item at its readout position, stacked: [items, 1, dModel]
       const vectors = cache.get("blocks.0.hook_resid_post");
       expect(vectors.shape).toEqual([3, 1, 32]);
@@ -60,36 +60,41 @@ describe.each(availableBackends())("per-row positions (%s backend)", (backend) =
       expect(() => cache.get("blocks.1.attn.hook_pattern")).toThrow(/cache.item\(row/);
     });
 
-    const interventions: Array<[string, (positions: Positions, row: number | null) => HookSpec]> = [
+    const interventions: Array<[string, (positions: Positions, row: number | null) => HookSpec | Promise<HookSpec>]> = [
       ["addVector", (positions) => addVector("blocks.0.hook_resid_post", v, { scale: 3, positions })],
       ["clampDirection", (positions) => clampDirection("blocks.0.hook_resid_mid", v, { value: 2, positions })],
       ["zeroAblateHead", (positions) => zeroAblateHead(0, 1, { positions })],
       ["zeroAblateMlp", (positions) => zeroAblateMlp(0, { positions })],
       [
         "patchActivation",
-        (positions, row) => {
+        async (positions, row) => {
           const hook = "blocks.1.hook_resid_pre";
           const source =
             row === null
-              ? model.runWithCache(batchOf(OTHER), { names: [hook], positions }).cache.get(hook) // [3, 1, dModel]
-              : model.runWithCache(OTHER[row]!, { names: [hook], positions }).cache.get(hook); // [1, 1, dModel]
+              ? (await model.runWithCache(batchOf(OTHER), { names: [hook], positions })).cache.get(hook) // [3, 1, dModel]
+              : (await model.runWithCache(OTHER[row]!, { names: [hook], positions })).cache.get(hook); // [1, 1, dModel]
           return patchActivation(hook, source, { positions });
         },
       ],
     ];
-    it.each(interventions)("%s at per-row positions equals single runs at the shared position (1e-5)", (_, make) => {
-      useBackend(backend);
-      const tokens = batchOf(PROMPTS);
-      const batched = model.withHooks([make({ perRow: READ }, null)], () =>
-        model.runWithCache(tokens, { names: [OUT], positions: everyToken }),
-      );
-      PROMPTS.forEach((prompt, b) => {
-        const alone = model.withHooks([make(READ[b]!, b)], () => model.runWithCache(prompt, { names: [OUT] })).cache;
-        const untouched = model.runWithCache(prompt, { names: [OUT] }).cache.get(OUT);
-        expect(relErr(alone.get(OUT), untouched), `item ${b}: the intervention acts`).toBeGreaterThan(1e-3);
-        expect(relErr(batched.cache.item(b, OUT), alone.get(OUT)), `item ${b}`).toBeLessThan(1e-5);
-      });
-    });
+    it.each(interventions)(
+      "%s at per-row positions equals single runs at the shared position (1e-5)",
+      async (_, make) => {
+        useBackend(backend);
+        const tokens = batchOf(PROMPTS);
+        const batched = await model.withHooks([await make({ perRow: READ }, null)], () =>
+          model.runWithCache(tokens, { names: [OUT], positions: everyToken }),
+        );
+        for (const [b, prompt] of PROMPTS.entries()) {
+          const alone = (
+            await model.withHooks([await make(READ[b]!, b)], () => model.runWithCache(prompt, { names: [OUT] }))
+          ).cache;
+          const untouched = (await model.runWithCache(prompt, { names: [OUT] })).cache.get(OUT);
+          expect(relErr(alone.get(OUT), untouched), `item ${b}: the intervention acts`).toBeGreaterThan(1e-3);
+          expect(relErr(batched.cache.item(b, OUT), alone.get(OUT)), `item ${b}`).toBeLessThan(1e-5);
+        }
+      },
+    );
 
     it("harvest reads each item's asked positions, in the order asked (1e-5)", async () => {
       useBackend(backend);
@@ -100,12 +105,12 @@ describe.each(availableBackends())("per-row positions (%s backend)", (backend) =
       expect(out.map((t) => t.shape)).toEqual([[5, 32]]);
       const rows = out[0]!.data as Float32Array;
       let r = 0;
-      PROMPTS.forEach((prompt, b) => {
-        const alone = model.runWithCache(prompt, { names: [hook], positions: perRow[b] }).cache.get(hook);
+      for (const [b, prompt] of PROMPTS.entries()) {
+        const alone = (await model.runWithCache(prompt, { names: [hook], positions: perRow[b] })).cache.get(hook);
         const n = perRow[b]!.length;
         expect(relErr(rows.subarray(r * 32, (r + n) * 32), alone), `item ${b}`).toBeLessThan(1e-5);
         r += n;
-      });
+      }
     });
   });
 
@@ -128,19 +133,19 @@ describe.each(availableBackends())("per-row positions (%s backend)", (backend) =
     expect(relErr(a[0]!, b[0]!)).toBe(0);
   });
 
-  it("with a KV cache, per-row positions count the call's tokens and keys include each row's cached real keys", () => {
+  it("with a KV cache, per-row positions count the call's tokens and keys include each row's cached real keys", async () => {
     useBackend(backend);
     const kv = model.createKvCache(3, 9);
-    model.forward(padTokenRows(PROMPTS, { padding: "left", padTokenId: 0 }), { kvCache: kv });
+    await model.forward(padTokenRows(PROMPTS, { padding: "left", padTokenId: 0 }), { kvCache: kv });
     const next = [[7], [13], [19]];
     const pattern = "blocks.1.attn.hook_pattern";
     const positions = { perRow: [[-1], [0], [0]] };
-    const { cache } = model.runWithCache(next, { names: [pattern], positions, kvCache: kv });
-    PROMPTS.forEach((prompt, b) => {
-      const alone = model.runWithCache([...prompt, ...next[b]!], { names: [pattern], positions: [-1] });
+    const { cache } = await model.runWithCache(next, { names: [pattern], positions, kvCache: kv });
+    for (const [b, prompt] of PROMPTS.entries()) {
+      const alone = await model.runWithCache([...prompt, ...next[b]!], { names: [pattern], positions: [-1] });
       expect(cache.item(b, pattern).shape).toEqual([1, 4, 1, prompt.length + 1]);
       expect(relErr(cache.item(b, pattern), alone.cache.get(pattern)), `item ${b}`).toBeLessThan(1e-5);
-    });
+    }
   });
 
   it("a position outside an item's tokens is an error naming the row, the position and the item's length", async () => {
@@ -150,23 +155,17 @@ describe.each(availableBackends())("per-row positions (%s backend)", (backend) =
     const count = { hook_embed: () => void calls++ };
     const run = (positions: Positions) =>
       model.withHooks(count, () => model.runWithCache(tokens, { names: [OUT], positions }));
-    const err = (() => {
-      try {
-        run({ perRow: [[0], [2], [0]] });
-      } catch (e) {
-        return e;
-      }
-    })() as HookError;
+    const err = (await run({ perRow: [[0], [2], [0]] }).catch((e: unknown) => e)) as HookError;
     expect(err).toBeInstanceOf(HookError);
     expect(err.message).toMatch(/runWithCache: position 2 is outside the 2 positions of row 1/);
     expect(err.facts).toMatchObject({ row: 1, got: 2, length: 2 });
-    expect(() => run({ perRow: [[0], [-3], [0]] })).toThrow(/position -3 is outside the 2 positions of row 1/);
-    expect(() => run({ perRow: [[0], [0]] })).toThrow(/perRow has 2 rows; the batch has 3/);
+    await expect(run({ perRow: [[0], [-3], [0]] })).rejects.toThrow(/position -3 is outside the 2 positions of row 1/);
+    await expect(run({ perRow: [[0], [0]] })).rejects.toThrow(/perRow has 2 rows; the batch has 3/);
     expect(calls).toBe(0); // checked before any compute
     const steer = (perRow: number[][]) => () =>
       model.withHooks([addVector(OUT, v, { positions: { perRow } })], () => model.forward(tokens));
-    expect(steer([[0], [0], [8]])).toThrow(/position 8 is outside the 8 positions of row 2/);
-    expect(steer([[0], [2], [0]])).toThrow(HookError);
+    await expect(steer([[0], [0], [8]])()).rejects.toThrow(/position 8 is outside the 8 positions of row 2/);
+    await expect(steer([[0], [2], [0]])()).rejects.toThrow(HookError);
     const source = harvest(model, OUT, [{ tokens, positions: { perRow: [[0], [0], [9]] } }]);
     await expect(
       (async () => {

@@ -24,7 +24,7 @@ describe.each(availableBackends())("Qwen2 forward vs float64 reference (%s backe
         const expected = await readExpected(`${name}/expected-seq${seq}.safetensors`);
         const names = Object.keys(expected).filter((k) => k !== "input_ids" && k !== "logits");
         expect(names.length).toBeGreaterThan(model.config.nLayers + 10);
-        const { logits, cache } = model.runWithCache(ids2d(expected.input_ids!), { names });
+        const { logits, cache } = await model.runWithCache(ids2d(expected.input_ids!), { names });
         const errors: Record<string, number> = { logits: relErr(logits!, expected.logits!) };
         for (const n of names) {
           expect(cache.get(n).shape).toEqual(expected[n]!.shape);

@@ -43,25 +43,25 @@ export interface ForwardBatch {
 /** "all": [batch, seq, vocab]; "last": [batch, 1, vocab] (the last position of each row); "none": stop after the blocks. */
 export type LogitsMode = "all" | "last" | "none";
 
-export function qwen2Forward(
+export async function qwen2Forward(
   c: Qwen2Config,
   w: Qwen2Weights,
   input: ForwardBatch,
   hooks: HookRunner,
   kv: KvCache | undefined,
   logits: LogitsMode,
-): Tensor | undefined {
+): Promise<Tensor | undefined> {
   const { batch: B, seq: S } = input;
   const T = B * S;
   const d = c.dModel;
   kv?.ensureRoom(S);
   let resid = gatherRows(w.embedTokens, new Tensor("i32", [T], input.ids)); // [T, d]
-  resid = hooks.run("hook_embed", resid, [B, S, d]);
-  for (let L = 0; L < c.nLayers; L++) resid = block(c, w.layers[L]!, L, resid, input, hooks, kv);
+  resid = await hooks.run("hook_embed", resid, [B, S, d]);
+  for (let L = 0; L < c.nLayers; L++) resid = await block(c, w.layers[L]!, L, resid, input, hooks, kv);
   kv?.commit(S, input.attentionMask, input.positionIds);
   if (logits === "none" && !hooks.wants("ln_final.hook_normalized")) return undefined;
   let normed = rmsNorm(resid, w.finalNorm, c.rmsNormEps); // [T, d]
-  normed = hooks.run("ln_final.hook_normalized", normed, [B, S, d]);
+  normed = await hooks.run("ln_final.hook_normalized", normed, [B, S, d]);
   if (logits === "none") return undefined;
   if (logits === "last") {
     const last = f32([B, d]);
@@ -72,7 +72,7 @@ export function qwen2Forward(
   return gemm(normed, w.lmHead, { transB: true }).reshape([B, S, c.vocabSize]); // [B, S, vocab]
 }
 
-function block(
+async function block(
   c: Qwen2Config,
   w: Qwen2LayerWeights,
   L: number,
@@ -80,24 +80,24 @@ function block(
   input: ForwardBatch,
   hooks: HookRunner,
   kv: KvCache | undefined,
-): Tensor {
+): Promise<Tensor> {
   const { batch: B, seq: S } = input;
   const d = c.dModel;
   const p = `blocks.${L}.`;
-  const resid = hooks.run(`${p}hook_resid_pre`, residIn, [B, S, d]); // [T, d]
-  const x = hooks.run(`${p}ln1.hook_normalized`, rmsNorm(resid, w.inputNorm, c.rmsNormEps), [B, S, d]);
-  const attnOut = hooks.run(`${p}hook_attn_out`, attention(c, w, L, x, input, hooks, kv), [B, S, d]);
-  const mid = hooks.run(`${p}hook_resid_mid`, add(resid, attnOut), [B, S, d]);
-  const x2 = hooks.run(`${p}ln2.hook_normalized`, rmsNorm(mid, w.postNorm, c.rmsNormEps), [B, S, d]);
-  const gate = hooks.run(`${p}mlp.hook_pre`, gemm(x2, w.gateProj, { transB: true }), [B, S, c.dMlp]); // [T, dMlp]
-  const up = hooks.run(`${p}mlp.hook_pre_linear`, gemm(x2, w.upProj, { transB: true }), [B, S, c.dMlp]);
-  const act = hooks.run(`${p}mlp.hook_post`, siluGate(gate, up), [B, S, c.dMlp]);
-  const mlpOut = hooks.run(`${p}hook_mlp_out`, gemm(act, w.downProj, { transB: true }), [B, S, d]);
-  return hooks.run(`${p}hook_resid_post`, add(mid, mlpOut), [B, S, d]);
+  const resid = await hooks.run(`${p}hook_resid_pre`, residIn, [B, S, d]); // [T, d]
+  const x = await hooks.run(`${p}ln1.hook_normalized`, rmsNorm(resid, w.inputNorm, c.rmsNormEps), [B, S, d]);
+  const attnOut = await hooks.run(`${p}hook_attn_out`, await attention(c, w, L, x, input, hooks, kv), [B, S, d]);
+  const mid = await hooks.run(`${p}hook_resid_mid`, add(resid, attnOut), [B, S, d]);
+  const x2 = await hooks.run(`${p}ln2.hook_normalized`, rmsNorm(mid, w.postNorm, c.rmsNormEps), [B, S, d]);
+  const gate = await hooks.run(`${p}mlp.hook_pre`, gemm(x2, w.gateProj, { transB: true }), [B, S, c.dMlp]); // [T, dMlp]
+  const up = await hooks.run(`${p}mlp.hook_pre_linear`, gemm(x2, w.upProj, { transB: true }), [B, S, c.dMlp]);
+  const act = await hooks.run(`${p}mlp.hook_post`, siluGate(gate, up), [B, S, c.dMlp]);
+  const mlpOut = await hooks.run(`${p}hook_mlp_out`, gemm(act, w.downProj, { transB: true }), [B, S, d]);
+  return await hooks.run(`${p}hook_resid_post`, add(mid, mlpOut), [B, S, d]);
 }
 
 /** Grouped-query attention: query head h reads key/value head ⌊h / (nHeads/nKvHeads)⌋. Returns [T, dModel]. */
-function attention(
+async function attention(
   c: Qwen2Config,
   w: Qwen2LayerWeights,
   L: number,
@@ -105,22 +105,22 @@ function attention(
   input: ForwardBatch,
   hooks: HookRunner,
   kv: KvCache | undefined,
-): Tensor {
+): Promise<Tensor> {
   const { batch: B, seq: S } = input;
   const T = B * S;
   const { nHeads: H, nKvHeads: KV, dHead: hd } = c;
   const group = H / KV;
   const p = `blocks.${L}.attn.`;
-  const q = hooks.run(`${p}hook_q`, add(gemm(x, w.qProj, { transB: true }), w.qBias), [B, S, H, hd]); // [T, H·hd]
-  const k = hooks.run(`${p}hook_k`, add(gemm(x, w.kProj, { transB: true }), w.kBias), [B, S, KV, hd]); // [T, KV·hd]
-  const v = hooks.run(`${p}hook_v`, add(gemm(x, w.vProj, { transB: true }), w.vBias), [B, S, KV, hd]);
+  const q = await hooks.run(`${p}hook_q`, add(gemm(x, w.qProj, { transB: true }), w.qBias), [B, S, H, hd]); // [T, H·hd]
+  const k = await hooks.run(`${p}hook_k`, add(gemm(x, w.kProj, { transB: true }), w.kBias), [B, S, KV, hd]); // [T, KV·hd]
+  const v = await hooks.run(`${p}hook_v`, add(gemm(x, w.vProj, { transB: true }), w.vBias), [B, S, KV, hd]);
   // RoPE works in place, and q/k may be a hook's tensor or a cached copy: rotate our own copies.
-  const qRot = hooks.run(
+  const qRot = await hooks.run(
     `${p}hook_rot_q`,
     ropeInPlace(cloneF32(q).reshape([T, H, hd]), input.positionIds, c.ropeTheta),
     [B, S, H, hd],
   );
-  const kRot = hooks.run(
+  const kRot = await hooks.run(
     `${p}hook_rot_k`,
     ropeInPlace(cloneF32(k).reshape([T, KV, hd]), input.positionIds, c.ropeTheta),
     [B, S, KV, hd],
@@ -147,10 +147,10 @@ function attention(
   }
   const explicitMask = input.padded || (past > 0 && kvHasPads(kv!, B)) || hooks.wants(`${p}hook_attn_scores`);
   if (explicitMask) maskScores(scores.data as Float32Array, input, H, keys, past, kv);
-  scores = hooks.run(`${p}hook_attn_scores`, scores, [B, H, S, keys]);
+  scores = await hooks.run(`${p}hook_attn_scores`, scores, [B, H, S, keys]);
   const flat = scores.reshape([B * H * S, keys]);
   let pattern = explicitMask ? softmax(flat) : softmax(flat, { causal: { queries: S, offset: past } });
-  pattern = hooks.run(`${p}hook_pattern`, pattern, [B, H, S, keys]); // f32 softmax per head
+  pattern = await hooks.run(`${p}hook_pattern`, pattern, [B, H, S, keys]); // f32 softmax per head
 
   let z: Tensor; // [B·KV, group·S, hd] = [B, H, S, hd]
   const patternHeads = pattern.reshape([B * KV, group * S, keys]);
@@ -163,11 +163,11 @@ function attention(
   } else {
     z = batchedGemm(patternHeads, vHeads!);
   }
-  const zTokens = hooks.run(`${p}hook_z`, swapAxes12(z.reshape([B, H, S, hd])), [B, S, H, hd]); // [B, S, H, hd]
+  const zTokens = await hooks.run(`${p}hook_z`, swapAxes12(z.reshape([B, H, S, hd])), [B, S, H, hd]); // [B, S, H, hd]
   const zFlat = zTokens.reshape([T, H * hd]);
   if (!hooks.wants(`${p}hook_result`)) return gemm(zFlat, w.oProj, { transB: true }); // [T, d]
   const result = perHeadResult(c, w, zFlat, T);
-  const hooked = hooks.run(`${p}hook_result`, result, [B, S, H, c.dModel]);
+  const hooked = await hooks.run(`${p}hook_result`, result, [B, S, H, c.dModel]);
   return sum(hooked.reshape([T, H, c.dModel]), 1);
 }
 

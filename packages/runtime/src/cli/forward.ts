@@ -119,7 +119,7 @@ async function writeForward(model: Model, source: string, { flags, log }: Comman
     .filter(Boolean);
   checkHooks(model, source, hooks);
   const t0 = performance.now();
-  const { logits, cache } = model.runWithCache([ids], { names: hooks });
+  const { logits, cache } = await model.runWithCache([ids], { names: hooks });
   const tensors: Record<string, Tensor> = {
     logits: logits!,
     input_ids: new Tensor("i32", [1, ids.length], Int32Array.from(ids)),

@@ -56,11 +56,11 @@ const FINAL_NORM = "ln_final.hook_normalized";
  * The logits are computed only at the continuation-predicting positions (lm_head over the final-norm output there),
  * so memory is Σ continuation × vocab rather than items × width × vocab. All inputs are checked before any compute.
  */
-export function forceFeedBatch(
+export async function forceFeedBatch(
   model: Model,
   items: readonly ForceFeedItem[],
   opts: ForceFeedBatchOptions = {},
-): ForceFeedBatchResult {
+): Promise<ForceFeedBatchResult> {
   const c = model.config;
   const V = c.vocabSize;
   if (!Array.isArray(items) || items.length === 0) throw new InputError("EMPTY_INPUT", "forceFeedBatch: no items");
@@ -113,7 +113,7 @@ export function forceFeedBatch(
       r += it.continuation.length;
     });
   };
-  const { cache } = model.withHooks([{ name: FINAL_NORM, fn: keepSteps }], () =>
+  const { cache } = await model.withHooks([{ name: FINAL_NORM, fn: keepSteps }], () =>
     model.runWithCache(tokens, { filter: wanted, positions: { perRow: itemPositions }, logits: "none" }),
   );
   const logits = gemm(new Tensor("f32", [totalSteps, d], rows), model.weights.lmHead, { transB: true })

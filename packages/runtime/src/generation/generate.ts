@@ -94,11 +94,11 @@ export interface GenerateResult {
  * Generates from one prompt or a batch of prompts (left-padded internally). Hooks attached to the model (e.g.
  * steering via withHooks) are active for the prompt and for every generated token.
  */
-export function generate(
+export async function generate(
   model: Model,
   prompts: readonly number[] | readonly (readonly number[])[],
   config: Partial<GenerateConfig> & { maxNewTokens: number },
-): GenerateResult {
+): Promise<GenerateResult> {
   const c = resolveGenerateConfig(config);
   const rows: number[][] =
     typeof prompts[0] === "number" || prompts.length === 0
@@ -142,7 +142,7 @@ export function generate(
   const allMask = padded.attentionMask.map((r) => [...r]);
   let step = prepareBatch(model.config, padded, kv);
   for (let t = 0; t < c.maxNewTokens; t++) {
-    const logits = model.forwardPrepared(step, "last", kv)!.data as Float32Array; // [B, 1, V]
+    const logits = (await model.forwardPrepared(step, "last", kv))!.data as Float32Array; // [B, 1, V]
     if (c.returnLogits) kept.push(logits.slice());
     const next: number[] = [];
     for (let b = 0; b < B; b++) {
@@ -186,17 +186,17 @@ export function generate(
  * returns the logits at each continuation step — step i is what generation saw when it chose continuation[i] —
  * plus any hooks kept (runWithCache options `names`/`filter`/`positions`).
  */
-export function forceFeed(
+export async function forceFeed(
   model: Model,
   prompt: readonly number[],
   continuation: readonly number[],
   opts: { names?: readonly string[]; filter?: (name: string) => boolean; positions?: readonly number[] } = {},
-): { stepLogits: Tensor; cache: import("../hooks/activation-cache.ts").ActivationCache } {
+): Promise<{ stepLogits: Tensor; cache: import("../hooks/activation-cache.ts").ActivationCache }> {
   if (prompt.length === 0) throw new InputError("EMPTY_INPUT", "forceFeed: the prompt is empty");
   if (continuation.length === 0) throw new InputError("EMPTY_INPUT", "forceFeed: the continuation is empty");
   const ids = [...prompt, ...continuation];
   const keep = opts.names === undefined && opts.filter === undefined ? { ...opts, names: [] } : opts;
-  const { logits, cache } = model.runWithCache([ids], { ...keep, logits: "all" });
+  const { logits, cache } = await model.runWithCache([ids], { ...keep, logits: "all" });
   const V = model.config.vocabSize;
   const all = logits!.data as Float32Array;
   const steps = continuation.length;

@@ -54,7 +54,7 @@ export function harvest(
           : keptColumns(batch.attentionMask, tokens.keepMask, B, S);
         const kept = rows.reduce((n, cols) => n + cols.length, 0);
         if (kept === 0) continue; // nothing to keep: skip the forward pass too
-        const act = toFloat32Array(model.runToHookPrepared(batch, hook)); // [B, S, width]
+        const act = toFloat32Array(await model.runToHookPrepared(batch, hook)); // [B, S, width]
         const out = new Float32Array(kept * width); // [kept, width]
         let r = 0;
         rows.forEach((cols, b) => {

@@ -31,7 +31,7 @@ export interface HookContext {
  * The tensor is f32 with the shape of its hook-table entry.
  */
 // biome-ignore lint/suspicious/noConfusingVoidType: a hook that only reads returns nothing at all
-export type HookFn = (tensor: Tensor, ctx: HookContext) => Tensor | void;
+export type HookFn = (tensor: Tensor, ctx: HookContext) => Tensor | void | Promise<Tensor | void>;
 
 /** A hook bound to a name (what the ready-made interventions return). */
 export interface HookSpec {
@@ -115,7 +115,7 @@ export class HookRunner {
   }
 
   /** Runs every hook on `name`, captures, and stops if asked. `shape` is the hook's view of `t`. */
-  run(name: string, t: Tensor, shape: readonly number[]): Tensor {
+  async run(name: string, t: Tensor, shape: readonly number[]): Promise<Tensor> {
     const fns = this.registry?.get(name);
     const capturing = this.capture?.accept(name) ?? false;
     if (!fns && !capturing && this.stopAt !== name) return t;
@@ -124,7 +124,7 @@ export class HookRunner {
     let current = sameShape(t.shape, shape) ? t : t.reshape(shape);
     if (fns) {
       for (const fn of [...fns]) {
-        const replaced = fn(current, ctx);
+        const replaced = await fn(current, ctx);
         if (replaced !== undefined && replaced !== current) {
           if (!sameShape(replaced.shape, shape) || replaced.dtype !== "f32") {
             throw new HookError(
