@@ -45,7 +45,7 @@ function toyFolders(dir: string): { base: string; adapter: string } {
  * then ÷ s back to the raw-activation units the checkpoint (and the feature pages) report. Float64 throughout.
  */
 async function independentTop(model: Model, ids: Int32Array, hook: string, checkpoint: string, topK: number) {
-  const { cache } = model.runWithCache(ids, { names: [hook] });
+  const { cache } = await model.runWithCache(ids, { names: [hook] });
   const acts = cache.get(hook).data as Float32Array; // [1, seq, dIn]
   const cfg = JSON.parse(fs.readFileSync(path.join(checkpoint, "cfg.json"), "utf8"));
   const s: number = cfg.difflens.normalization.inputScale;

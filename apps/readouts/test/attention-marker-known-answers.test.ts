@@ -97,7 +97,7 @@ async function expectExactReplay(run: Awaited<ReturnType<typeof runToy>>): Promi
   const positives = readGenerations(generationsFile(runDir, toy.persona, 0)).filter((g) => g.markerPosition !== null);
   expect(positives.map((g) => g.trial)).toEqual(trained.map((r) => r.trial));
   for (const g of positives.slice(0, 4)) {
-    const { stepLogits } = forceFeed(model, g.promptIds, g.generatedIds);
+    const { stepLogits } = await forceFeed(model, g.promptIds, g.generatedIds);
     const rng = new Rng(g.trialSeed);
     const V = model.config.vocabSize;
     const replayed = g.generatedIds.map((_, i) =>

@@ -52,7 +52,7 @@ describe("conditions toy", () => {
         addGenerationPrompt: true,
       });
       const at = lastPromptToken(chat);
-      const x = model.runWithCache([Array.from(chat.ids)], { names: [hook], logits: "none" }).cache.get(hook);
+      const x = (await model.runWithCache([Array.from(chat.ids)], { names: [hook], logits: "none" })).cache.get(hook);
       const d = toy.u.length;
       return new Tensor("f32", [1, d], (x.data as Float32Array).slice(at * d, at * d + d));
     };

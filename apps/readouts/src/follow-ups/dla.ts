@@ -24,22 +24,22 @@ export interface DlaReadout {
 const zName = (L: number) => `blocks.${L}.attn.hook_z`;
 const mlpName = (L: number) => `blocks.${L}.hook_mlp_out`;
 
-export function dlaReadout(
+export async function dlaReadout(
   model: Model,
   sequences: readonly (readonly number[])[],
   markerId: number,
   batching: Batching | number,
-): DlaReadout {
+): Promise<DlaReadout> {
   const { nLayers, nHeads: H, dModel: d } = model.config;
   const final = `blocks.${nLayers - 1}.hook_resid_post`;
   const layers = Array.from({ length: nLayers }, (_, L) => L);
   const names = ["hook_embed", ...layers.flatMap((L) => [zName(L), mlpName(L)]), final];
-  const cache = emitPositionCache(model, sequences, names, batching);
+  const cache = await emitPositionCache(model, sequences, names, batching);
   const componentsPerExample = 1 + nLayers * (H + 1); // the embedding, then per layer its heads and its MLP
   const out: DlaReadout = { embed: [], heads: [], mlp: [], logit: [] };
   // in chunks of examples: the components of one example are [componentsPerExample, dModel]
   const chunkSize = typeof batching === "number" ? batching : batching.size; // not model passes: no progress
-  forEachBatch(sequences.length, chunkSize, (chunk) => {
+  await forEachBatch(sequences.length, chunkSize, (chunk) => {
     const n = chunk.length;
     const components = new Float32Array(n * componentsPerExample * d);
     const finals = new Float32Array(n * componentsPerExample * d); // each example's final residual, repeated
