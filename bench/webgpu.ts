@@ -136,13 +136,10 @@ async function main(): Promise<number> {
 
   if (parts.has("sae")) {
     const timing = await timeSaeStep(sae, SAE_STEPS);
-    if ("pending" in timing) print("webgpu_sae_step_tokens_per_s", { shape: sae.label }, `pending (${timing.pending})`);
-    else {
-      print("webgpu_sae_step_tokens_per_s", { shape: sae.label }, timing.tokensPerS);
-      if (peer?.sae) {
-        print("torch_dense_sae_step_tokens_per_s", { shape: sae.label }, peer.sae.tokens_per_s);
-        print("webgpu_sae_step_ratio_vs_torch_dense", {}, peer.sae.seconds / timing.seconds);
-      }
+    print("webgpu_sae_step_tokens_per_s", { shape: sae.label }, timing.tokensPerS);
+    if (peer?.sae) {
+      print("torch_dense_sae_step_tokens_per_s", { shape: sae.label }, peer.sae.tokens_per_s);
+      print("webgpu_sae_step_ratio_vs_torch_dense", {}, peer.sae.seconds / timing.seconds);
     }
   }
 
