@@ -19,9 +19,17 @@
 import { parseArgs } from "node:util";
 import { f32ArrayToBf16, gemm, Rng, randn, release, sync, Tensor, toDevice, useBackend, zeros } from "@difflens/tensor";
 import { adapterLines, isSoftwareAdapter, webgpuReport } from "../packages/tensor/src/cli/selfcheck-adapter.ts";
-import { compareLogits, prepareForward, QWEN_TINY, QWEN15_05B, timeForward } from "./webgpu-forward.ts";
+import {
+  compareLogits,
+  type ForwardShape,
+  type PreparedForward,
+  prepareForward,
+  QWEN_TINY,
+  QWEN15_05B,
+  timeForward,
+} from "./webgpu-forward.ts";
 import { type PeerJob, type PeerResult, runTorchPeers } from "./webgpu-peer.ts";
-import { SAE_GPU, SAE_SMALL, timeSaeStep } from "./webgpu-sae.ts";
+import { SAE_GPU, SAE_SMALL, type SaeShape, timeSaeStep } from "./webgpu-sae.ts";
 
 type Shape = readonly [number, number, number];
 const FORWARD_TOLERANCE = 1e-4;
@@ -46,6 +54,16 @@ const print = (name: string, labels: Record<string, string | number>, value: num
 };
 const shapeLabel = ([m, k, n]: Shape): string => `${m}x${k}x${n}`;
 
+/** One part of the bench; a failure is its FAIL line and the other parts still run (a GPU run is one shot). */
+async function part(name: string, body: () => Promise<boolean | undefined>): Promise<boolean> {
+  try {
+    return (await body()) !== false;
+  } catch (error) {
+    console.log(`FAIL ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return false;
+  }
+}
+
 /** GFLOP/s of gemm(a, b) on the device (a [M,K] f32, b f32 [K,N] or bf16 [N,K] transposed), `out` reused. */
 async function timeGemm([m, k, n]: Shape, dtype: "f32" | "bf16", rng: Rng): Promise<number> {
   const a = toDevice(randn([m, k], rng));
@@ -65,6 +83,67 @@ async function timeGemm([m, k, n]: Shape, dtype: "f32" | "bf16", rng: Rng): Prom
   const seconds = await timeCalls(calls);
   for (const t of [a, b, out]) release(t);
   return (2 * m * k * n) / seconds / 1e9;
+}
+
+/** Our GEMMs (f32 B, then bf16 B transposed), each against torch's fp32 matmul at the shape when the peer ran. */
+async function gemmPart(f32Shapes: Shape[], bf16Shapes: Shape[], peer: PeerResult | null): Promise<number | null> {
+  const rng = new Rng(7);
+  let headline: number | null = null;
+  for (const [dtype, shapes] of [
+    ["f32", f32Shapes],
+    ["bf16", bf16Shapes],
+  ] as const) {
+    for (const shape of shapes) {
+      const gflops = await timeGemm(shape, dtype, rng);
+      const labels = { dtype: dtype === "f32" ? "f32" : "bf16_b_transposed", shape: shapeLabel(shape) };
+      print("webgpu_gemm_gflops", labels, gflops);
+      const theirs = peer?.gemm?.find((g) => shapeLabel(g.shape) === labels.shape);
+      if (theirs) {
+        if (dtype === "f32") print("torch_fp32_gemm_gflops", { shape: labels.shape }, theirs.gflops);
+        print("webgpu_gemm_ratio_vs_torch", labels, gflops / theirs.gflops);
+        if (dtype === "f32" && headline === null) headline = gflops / theirs.gflops;
+      }
+    }
+  }
+  return headline;
+}
+
+async function saePart(sae: SaeShape, peer: PeerResult | null): Promise<undefined> {
+  const timing = await timeSaeStep(sae, SAE_STEPS);
+  print("webgpu_sae_step_tokens_per_s", { shape: sae.label }, timing.tokensPerS);
+  if (peer?.sae) {
+    print("torch_dense_sae_step_tokens_per_s", { shape: sae.label }, peer.sae.tokens_per_s);
+    print("webgpu_sae_step_ratio_vs_torch_dense", {}, peer.sae.seconds / timing.seconds);
+  }
+  return undefined;
+}
+
+/** Our forward's speed; with the peer, transformers' speed and the logits check (false when beyond tolerance). */
+async function forwardPart(
+  fwd: ForwardShape,
+  prepared: PreparedForward,
+  reps: number,
+  peer: PeerResult | null,
+): Promise<boolean> {
+  const timing = await timeForward(prepared, reps);
+  const tokens = prepared.ids.length * prepared.ids[0]!.length;
+  print("webgpu_forward_tokens_per_s", { model: fwd.label, tokens, logits: "all_read_back" }, timing.tokensPerS);
+  const theirs = peer?.forward;
+  if (!theirs) return true;
+  if ("error" in theirs) {
+    console.log(`transformers forward: not run — ${theirs.error}`);
+    return true;
+  }
+  print("transformers_forward_tokens_per_s", { model: fwd.label, version: theirs.transformers }, theirs.tokens_per_s);
+  print("webgpu_forward_ratio_vs_transformers", {}, theirs.seconds / timing.seconds);
+  const { maxRelError, maxAbsError } = compareLogits(timing.logits, prepared.logitsOut);
+  print("webgpu_forward_max_abs_error_vs_transformers", {}, maxAbsError);
+  print("webgpu_forward_max_rel_error_vs_transformers", { tolerance: FORWARD_TOLERANCE }, maxRelError);
+  const ok = maxRelError <= FORWARD_TOLERANCE;
+  console.log(
+    `${ok ? "PASS" : "FAIL"} our forward vs transformers: max |Δ|/max|logit| ${maxRelError.toExponential(2)}`,
+  );
+  return ok;
 }
 
 async function main(): Promise<number> {
@@ -95,83 +174,48 @@ async function main(): Promise<number> {
   const reps = Number(values.reps ?? (real ? 5 : 2));
 
   // The model folder first (host work, js backend), so the peer and we read the same weights.
+  const t0 = performance.now();
   const prepared = parts.has("forward") ? await prepareForward(fwd) : null;
-  let peer: PeerResult | null = null;
-  if (values.peer === "torch") {
-    const job: PeerJob = {
-      ...(parts.has("gemm") ? { gemm: f32Shapes } : {}),
-      ...(parts.has("sae")
-        ? { sae: { d_in: sae.dIn, d_sae: sae.dSae, k: sae.k, batch: sae.batch, steps: SAE_STEPS } }
-        : {}),
-      ...(prepared
-        ? { forward: { folder: prepared.folder, ids: prepared.ids, reps, logits_out: prepared.logitsOut } }
-        : {}),
-    };
-    peer = await runTorchPeers(job);
-    console.log(`peer: torch ${peer.torch} on ${peer.device}`);
-  }
-
-  await useBackend("webgpu");
-  let failed = false;
-  let headline: number | null = null;
-  if (parts.has("gemm")) {
-    const rng = new Rng(7);
-    for (const [dtype, shapes] of [
-      ["f32", f32Shapes],
-      ["bf16", bf16Shapes],
-    ] as const) {
-      for (const shape of shapes) {
-        const gflops = await timeGemm(shape, dtype, rng);
-        const labels = { dtype: dtype === "f32" ? "f32" : "bf16_b_transposed", shape: shapeLabel(shape) };
-        print("webgpu_gemm_gflops", labels, gflops);
-        const theirs = peer?.gemm?.find((g) => shapeLabel(g.shape) === labels.shape);
-        if (theirs) {
-          print("torch_fp32_gemm_gflops", { shape: labels.shape }, theirs.gflops);
-          print("webgpu_gemm_ratio_vs_torch", labels, gflops / theirs.gflops);
-          if (dtype === "f32" && headline === null) headline = gflops / theirs.gflops;
-        }
-      }
+  if (prepared)
+    console.log(`model folder (${fwd.label}, f32) written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  try {
+    let peer: PeerResult | null = null;
+    const passed: boolean[] = [];
+    if (values.peer === "torch") {
+      const job: PeerJob = {
+        ...(parts.has("gemm") ? { gemm: f32Shapes } : {}),
+        ...(parts.has("sae")
+          ? { sae: { d_in: sae.dIn, d_sae: sae.dSae, k: sae.k, batch: sae.batch, steps: SAE_STEPS } }
+          : {}),
+        ...(prepared
+          ? { forward: { folder: prepared.folder, ids: prepared.ids, reps, logits_out: prepared.logitsOut } }
+          : {}),
+      };
+      passed.push(
+        await part("torch peers", async () => {
+          const result = await runTorchPeers(job);
+          console.log(`peer: torch ${result.torch} on ${result.device}`);
+          peer = result;
+          return undefined;
+        }),
+      );
     }
+    await useBackend("webgpu");
+    const headline: { ratio: number | null } = { ratio: null };
+    if (parts.has("gemm"))
+      passed.push(
+        await part("gemm", async () => {
+          headline.ratio = await gemmPart(f32Shapes, bf16Shapes, peer);
+          return undefined;
+        }),
+      );
+    if (parts.has("sae")) passed.push(await part("sae step", () => saePart(sae, peer)));
+    if (prepared) passed.push(await part("forward", () => forwardPart(fwd, prepared, reps, peer)));
+    if (headline.ratio !== null) print("webgpu_gemm_ratio_vs_torch", {}, headline.ratio);
+    return passed.every(Boolean) ? 0 : 1;
+  } finally {
+    prepared?.dispose();
   }
-
-  if (parts.has("sae")) {
-    const timing = await timeSaeStep(sae, SAE_STEPS);
-    print("webgpu_sae_step_tokens_per_s", { shape: sae.label }, timing.tokensPerS);
-    if (peer?.sae) {
-      print("torch_dense_sae_step_tokens_per_s", { shape: sae.label }, peer.sae.tokens_per_s);
-      print("webgpu_sae_step_ratio_vs_torch_dense", {}, peer.sae.seconds / timing.seconds);
-    }
-  }
-
-  if (prepared) {
-    try {
-      const timing = await timeForward(prepared, reps);
-      const tokens = prepared.ids.length * prepared.ids[0]!.length;
-      print("webgpu_forward_tokens_per_s", { model: fwd.label, tokens, logits: "all_read_back" }, timing.tokensPerS);
-      const theirs = peer?.forward;
-      if (theirs && "error" in theirs) console.log(`transformers forward: not run — ${theirs.error}`);
-      else if (theirs) {
-        print(
-          "transformers_forward_tokens_per_s",
-          { model: fwd.label, version: theirs.transformers },
-          theirs.tokens_per_s,
-        );
-        print("webgpu_forward_ratio_vs_transformers", {}, theirs.seconds / timing.seconds);
-        const { maxRelError, maxAbsError } = compareLogits(timing.logits, prepared.logitsOut);
-        print("webgpu_forward_max_abs_error_vs_transformers", {}, maxAbsError);
-        print("webgpu_forward_max_rel_error_vs_transformers", { tolerance: FORWARD_TOLERANCE }, maxRelError);
-        const ok = maxRelError <= FORWARD_TOLERANCE;
-        console.log(
-          `${ok ? "PASS" : "FAIL"} our forward vs transformers: max |Δ|/max|logit| ${maxRelError.toExponential(2)}`,
-        );
-        failed ||= !ok;
-      }
-    } finally {
-      prepared.dispose();
-    }
-  }
-  if (headline !== null) print("webgpu_gemm_ratio_vs_torch", {}, headline);
-  return failed ? 1 : 0;
 }
 
 process.exitCode = await main();
