@@ -25,6 +25,9 @@ grep -qxF "/$OUT/" "$exclude" 2>/dev/null || echo "/$OUT/" >>"$exclude"
 rm -rf "$OUT"
 mkdir -p "$OUT/webgpu"
 
+[ -x node_modules/.bin/esbuild ] || { echo "gpu:prepare: esbuild missing — run pnpm install first" >&2; exit 1; }
+command -v xz >/dev/null || { echo "gpu:prepare: xz missing (Debian: apt-get install xz-utils)" >&2; exit 1; }
+
 # 1. The bundles: our TypeScript sources (the @difflens/source condition) in one ESM file each; `webgpu` stays
 # external (its index.js loads dawn.node by a computed path); require() for any CommonJS dependency.
 banner="import { createRequire as __difflensRequire } from 'node:module'; const require = __difflensRequire(import.meta.url);"

@@ -37,8 +37,10 @@ export DIFFLENS_PYTHON=${DIFFLENS_PYTHON:-python3}
 export DIFFLENS_TORCH_PEERS=$PWD/tools/reference/webgpu/torch_peers.py
 export DIFFLENS_BACKEND=webgpu
 echo "run-on-gpu: $(date -u +%FT%TZ) node $("$G/node" --version), python $("$DIFFLENS_PYTHON" --version 2>&1)"
-"$G/node" "$G/selfcheck.mjs" --backend webgpu 2>&1 | tee "$LOGS/selfcheck-webgpu.log"
-"$G/node" "$G/bench-webgpu.mjs" --peer torch "$@" 2>&1 | tee "$LOGS/bench-webgpu.log"
+# Each under its own time limit, so a hang in one still leaves the other's log and the call's time for a rerun.
+timeout 120 "$G/node" "$G/selfcheck.mjs" --backend webgpu 2>&1 | tee "$LOGS/selfcheck-webgpu.log"
+timeout "${DIFFLENS_GPU_BENCH_TIMEOUT:-420}" "$G/node" "$G/bench-webgpu.mjs" --peer torch "$@" 2>&1 |
+  tee "$LOGS/bench-webgpu.log"
 status=${PIPESTATUS[0]}
-echo "run-on-gpu: bench:webgpu exit status $status"
+echo "run-on-gpu: bench:webgpu exit status $status$([ "$status" = 124 ] && echo " (timed out)")"
 exit "$status"
