@@ -55,7 +55,8 @@ export async function openGpuContext(options: OpenOptions = {}): Promise<WebgpuC
 export class WebgpuContext implements GpuContext {
   readonly limits: GPUSupportedLimits;
   readonly hasF16: boolean;
-  readonly maxBindingBytes: number;
+  /** See GpuContext; tests of the kernels that split lower it for a while (same device, compiled pipelines kept). */
+  maxBindingBytes: number;
   /** Pipeline compile times, in creation order (reported by tests and selfcheck). */
   readonly compileMs: { key: string; ms: number }[] = [];
 
@@ -115,6 +116,7 @@ export class WebgpuContext implements GpuContext {
   fromHost(dtype: DType, shape: readonly number[], data: ArrayBufferView): Tensor {
     const t = this.alloc(dtype, shape);
     const bytes = this.storageOf(t, "upload", "t").bytes;
+    if (bytes === 0) return t;
     // Staged through the command stream (not queue.writeBuffer), so a pooled buffer is never overwritten before
     // the commands already recorded against its previous tensor have run.
     const staging = this.device.createBuffer({ size: bytes, usage: this.flags.usage.COPY_SRC, mappedAtCreation: true });
@@ -186,6 +188,7 @@ export class WebgpuContext implements GpuContext {
   async read(t: Tensor): Promise<Tensor> {
     this.live("download");
     const { bytes } = this.storageOf(t, "download", "t");
+    if (bytes === 0) return new Tensor(t.dtype, t.shape, unpackFromDevice(t.dtype, 0, new ArrayBuffer(0)));
     const staging = this.device.createBuffer({
       size: bytes,
       usage: this.flags.usage.MAP_READ | this.flags.usage.COPY_DST,
@@ -262,7 +265,8 @@ export class WebgpuContext implements GpuContext {
           "DEVICE_LIMIT",
           `webgpu ${label}: binding ${i}, tensor ${b.dtype} [${b.shape.join(", ")}] of ${storage.bytes} bytes exceeds the largest storage binding, ${this.maxBindingBytes} bytes (maxStorageBufferBindingSize); the kernel must split it`,
         );
-      return { buffer: storage.buffer!, offset: 0, size: storage.bytes };
+      // An empty tensor still binds 4 bytes (its pool buffer has at least 16): a binding may not be empty.
+      return { buffer: storage.buffer!, offset: 0, size: Math.max(4, storage.bytes) };
     }
     const storage = this.storageOf(b.tensor, label, `binding ${i}`);
     if (b.offset + b.size > storage.bytes || b.size > this.maxBindingBytes)

@@ -60,24 +60,38 @@ export const F16_TO_F32 = `fn f16_to_f32(h: u32) -> f32 {
   return bitcast<f32>(sign | ((e + 112u) << 23u) | (m << 13u));
 }`;
 
+/** The dtype codes `anyFloatInput` decodes (a uniform field): one pipeline serves every float dtype. */
+export const FLOAT_CODE: Readonly<Record<string, number>> = { f32: 0, bf16: 1, f16: 2 };
+
 /**
- * WGSL declaring storage binding `binding` as `name` (f32 / f16 / bf16 storage, read-only) and `fn name_at(i) -> f32`
- * reading element i widened to f32. f16 inputs need F16_TO_F32 in the module too (`floatHelpers`).
+ * WGSL declaring storage binding `binding` as `name` (raw words) and `fn name_at(i, dtype) -> f32` reading element i
+ * of an f32 / bf16 / f16 tensor (dtype: FLOAT_CODE, from a uniform) widened to f32. The module needs F16_TO_F32.
+ * Memory-bound kernels take their dtype as a uniform rather than one pipeline per dtype: a pipeline costs up to a
+ * second of compilation on lavapipe and first-use latency on real GPUs, and a branch on a uniform costs nothing.
+ */
+export function anyFloatInput(binding: number, name: string): string {
+  return `@group(0) @binding(${binding}) var<storage, read> ${name}: array<u32>;
+fn ${name}_at(i: u32, dtype: u32) -> f32 {
+  if (dtype == 0u) { return bitcast<f32>(${name}[i]); }
+  let w = ${name}[i >> 1u];
+  let odd = (i & 1u) == 1u;
+  if (dtype == 1u) { return bitcast<f32>(select(w << 16u, w & 0xffff0000u, odd)); }
+  return f16_to_f32(select(w, w >> 16u, odd));
+}`;
+}
+
+/**
+ * WGSL declaring storage binding `binding` as `name` of one float dtype and `fn name_at(i) -> f32` (a pipeline per
+ * dtype, for compute-bound kernels that want the specialisation). f16 needs F16_TO_F32 in the module.
  */
 export function floatInput(binding: number, name: string, dtype: DType): string {
   if (dtype === "f32")
     return `@group(0) @binding(${binding}) var<storage, read> ${name}: array<f32>;
 fn ${name}_at(i: u32) -> f32 { return ${name}[i]; }`;
-  const half = `let w = ${name}[i >> 1u]; let odd = (i & 1u) == 1u;`;
   const widen =
     dtype === "bf16" ? "bitcast<f32>(select(w << 16u, w & 0xffff0000u, odd))" : "f16_to_f32(select(w, w >> 16u, odd))";
   return `@group(0) @binding(${binding}) var<storage, read> ${name}: array<u32>;
-fn ${name}_at(i: u32) -> f32 { ${half} return ${widen}; }`;
-}
-
-/** The helper functions the float loaders of these dtypes need (once per module). */
-export function floatHelpers(...dtypes: readonly DType[]): string {
-  return dtypes.includes("f16") ? F16_TO_F32 : "";
+fn ${name}_at(i: u32) -> f32 { let w = ${name}[i >> 1u]; let odd = (i & 1u) == 1u; return ${widen}; }`;
 }
 
 /** Whether two tensors share device storage (views of one buffer). */
@@ -126,26 +140,62 @@ export interface RowSlice {
  * One range binding the whole tensor when it fits.
  */
 export function rowSlices(ctx: GpuContext, t: Tensor, rows: number, rowBytes: number): RowSlice[] {
-  const total = Math.ceil((rows * rowBytes) / 4) * 4;
-  if (total <= ctx.maxBindingBytes || rows === 0) return [{ rowStart: 0, rowCount: rows, binding: t }];
+  return jointRowSlices(ctx, rows, [{ tensor: t, rowBytes }]).map(({ rowStart, rowCount, bindings }) => ({
+    rowStart,
+    rowCount,
+    binding: bindings[0]!,
+  }));
+}
+
+/** A row range shared by several tensors with the same number of rows, with each tensor's binding for it. */
+export interface JointRowSlice {
+  rowStart: number;
+  rowCount: number;
+  bindings: (Tensor | BufferSlice)[];
+}
+
+/**
+ * Row ranges for tensors that share their row count (x [rows, d] and its output [rows, d] or [rows]) such that
+ * every tensor's part fits one binding and starts aligned: an activation larger than one binding (logits of a
+ * long batch) runs as several dispatches over row ranges. One range binding the whole tensors when all fit.
+ */
+export function jointRowSlices(
+  ctx: GpuContext,
+  rows: number,
+  parts: readonly { tensor: Tensor; rowBytes: number }[],
+): JointRowSlice[] {
+  const bytes = (p: { rowBytes: number }, n: number): number => Math.ceil((n * p.rowBytes) / 4) * 4;
+  if (rows === 0 || parts.every((p) => bytes(p, rows) <= ctx.maxBindingBytes))
+    return [{ rowStart: 0, rowCount: rows, bindings: parts.map((p) => p.tensor) }];
   const align = ctx.limits.minStorageBufferOffsetAlignment;
-  const step = align / gcd(rowBytes, align); // rows per aligned offset
-  const perSlice = Math.floor(Math.floor((ctx.maxBindingBytes - 4) / rowBytes) / step) * step;
-  if (perSlice < 1)
+  // Rows per aligned offset: the least common multiple over the parts.
+  const step = parts.reduce((m, p) => lcm(m, p.rowBytes === 0 ? 1 : align / gcd(p.rowBytes, align)), 1);
+  const fit = Math.min(...parts.map((p) => Math.floor((ctx.maxBindingBytes - 4) / Math.max(1, p.rowBytes))));
+  const perSlice = Math.floor(fit / step) * step;
+  if (perSlice < 1) {
+    const shapes = parts.map((p) => `${p.tensor.dtype} [${p.tensor.shape.join(", ")}]`).join(", ");
     throw new TensorError(
       "DEVICE_LIMIT",
-      `webgpu: a row of tensor ${t.dtype} [${t.shape.join(", ")}] (${rowBytes} bytes, aligned in groups of ${step} rows) does not fit one storage binding of ${ctx.maxBindingBytes} bytes`,
+      `webgpu: a row range of ${shapes} (${step} rows per offset aligned to ${align} bytes) does not fit one storage binding of ${ctx.maxBindingBytes} bytes`,
     );
-  const slices: RowSlice[] = [];
+  }
+  const slices: JointRowSlice[] = [];
   for (let rowStart = 0; rowStart < rows; rowStart += perSlice) {
     const rowCount = Math.min(perSlice, rows - rowStart);
-    const offset = rowStart * rowBytes;
-    const size = Math.min(Math.ceil((rowCount * rowBytes) / 4) * 4, total - offset);
-    slices.push({ rowStart, rowCount, binding: { tensor: t, offset, size } });
+    const bindings = parts.map((p) => {
+      const offset = rowStart * p.rowBytes;
+      const size = Math.min(bytes(p, rowCount), bytes(p, rows) - offset);
+      return { tensor: p.tensor, offset, size: Math.max(4, size) };
+    });
+    slices.push({ rowStart, rowCount, bindings });
   }
   return slices;
 }
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
+}
+
+function lcm(a: number, b: number): number {
+  return (a / gcd(a, b)) * b;
 }
