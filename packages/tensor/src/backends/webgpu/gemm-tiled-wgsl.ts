@@ -10,15 +10,22 @@ import { type GemmVariant, gemmLoadsWgsl, gemmStoreWgsl } from "./gemm-wgsl.ts";
 export const TILED = { tileM: 64, tileN: 64, tileK: 16 } as const;
 
 /** Where staging through workgroup memory pays: C blocks that fill a 64×64 tile and a K long enough to reuse it. */
-export function tiledPays(m: number, n: number, k: number, batch: number): boolean {
-  return tiledEnabled && m >= 64 && n >= 64 && k >= 64 && batch >= 1;
+export function tiledPays(m: number, n: number, k: number): boolean {
+  return tiledEnabled && m >= 64 && n >= 64 && k >= 64;
 }
 
 let tiledEnabled = true;
 
-/** Turns the workgroup-memory variant on or off (benchmarks compare both; lavapipe runs faster without it). */
+/**
+ * Turns the workgroup-memory variant on or off. The backend turns it off on software adapters (lavapipe measured
+ * it 2–3× slower than the register-tiled kernel at 512³, and it costs another compile); benchmarks compare both.
+ */
 export function setGemmTiled(enabled: boolean): void {
   tiledEnabled = enabled;
+}
+
+export function gemmTiled(): boolean {
+  return tiledEnabled;
 }
 
 export function gemmTiledWgsl(v: GemmVariant): string {
