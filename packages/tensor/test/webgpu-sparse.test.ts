@@ -10,6 +10,7 @@ import { gridRows } from "../src/backends/webgpu/kernel-util.ts";
 import { ROW_THREADS } from "../src/backends/webgpu/sparse-common.ts";
 import { sparseDecode } from "../src/backends/webgpu/sparse-decode.ts";
 import { WGSL_SORT_SEGMENT } from "../src/backends/webgpu/sparse-sort.ts";
+import * as ops from "../src/index.ts";
 import { DeviceError, Rng, Tensor, useBackend } from "../src/index.ts";
 import { relErr } from "./reference.ts";
 import { describeWebgpu, webgpu } from "./webgpu-available.ts";
@@ -201,5 +202,37 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     const call = () => backend.sparseDecode(up(rand([ROWS, D], 51)), up(indices), values, up(rand([V, D], 52)), 1);
     expect(call).toThrow(DeviceError);
     expect(call).toThrow(/sparseDecode\(values\)/);
+  });
+
+  it("the public ops run them on webgpu (no host index check; Adam's rowMask ignored: unflagged rows have g = 0)", async () => {
+    const table = rand([V, D], 80),
+      x = rand([ROWS, D], 81),
+      g = rand([ROWS, D], 82);
+    const { indices, values } = sparseCode(83);
+    const rowMask = new Uint8Array(V); // the latents with gradient: written by the js backward (first run)
+    const run = (place: (t: Tensor) => Tensor): Tensor[] => {
+      const out = place(rand([ROWS, D], 84));
+      const grads = {
+        table: place(js.zeros([V, D], "f32")),
+        encoder: place(js.zeros([V, D], "f32")),
+        bias: place(js.zeros([V], "f32")),
+        touched: rowMask,
+      };
+      const [i, v, w] = [place(indices), place(values), place(clone(table))];
+      ops.sparseDecode(out, i, v, w, -1);
+      ops.sparseCodesBackward(i, v, place(g), place(x), w, grads);
+      const [m, s] = [place(js.zeros([V, D], "f32")), place(js.zeros([V, D], "f32"))];
+      const h = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, t: 1 };
+      ops.adamUpdate(w, grads.table, m, s, h, { rowMask, clearGrad: true });
+      return [out, grads.encoder, grads.bias, w, grads.table];
+    };
+    const want = run((t) => t);
+    await useBackend("webgpu");
+    try {
+      const got = await ops.toHostAll(run((t) => ops.toDevice(t)));
+      for (const [i, t] of got.entries()) expect(relErr(f32(t), f32(want[i]!))).toBeLessThan(TOL);
+    } finally {
+      useBackend("js");
+    }
   });
 });
