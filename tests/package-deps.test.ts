@@ -35,7 +35,9 @@ const workspaces = ["packages", "apps"].flatMap((root) =>
 describe("package dependencies match the imports of src/", () => {
   it.each(workspaces.map((dir) => [dir.slice(REPO.length + 1), dir]))("%s", (_, dir) => {
     const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
-    const declared = new Set(Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }));
+    const declared = new Set(
+      Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.optionalDependencies }),
+    );
     const imported = new Set<string>();
     for (const file of sourceFiles(join(dir, "src"))) {
       for (const [, specifier] of readFileSync(file, "utf8").matchAll(SPECIFIER)) {

@@ -1,16 +1,19 @@
-import { Tensor } from "@difflens/tensor";
+import { type Device, deviceZeros, release, type Tensor, writeSeq } from "@difflens/tensor";
 import type { Qwen2Config } from "./config/qwen2-config.ts";
 import { InputError } from "./errors.ts";
 
 /**
  * Rotated keys and values of every layer for a batch, preallocated to `capacity` positions so decoding never
- * reallocates. Layout per layer: [batch, nKvHeads, capacity, dHead], so the first `length` rows of each
- * (row, kv head) block are one contiguous [length, dHead] matrix that a GEMM reads in place.
- * `keyMask` remembers which cached positions are padding (left-padded prompts).
+ * reallocates, on the device of the backend current when it is made (the model's). Layout per layer:
+ * [batch, nKvHeads, capacity, dHead], so the first `length` rows of each (row, kv head) block are one contiguous
+ * [length, dHead] matrix that a batched GEMM reads in place (`bRows`). The bookkeeping stays on the host:
+ * `keyMask` remembers which cached positions are padding (left-padded prompts), `nextPosition` the position ids.
  */
 export class KvCache {
-  readonly keys: Float32Array[];
-  readonly values: Float32Array[];
+  /** Per layer [batch, nKvHeads, capacity, dHead] f32. */
+  readonly keys: Tensor[];
+  readonly values: Tensor[];
+  readonly device: Device;
   /** [batch, capacity] 1 = real token. */
   readonly keyMask: Uint8Array;
   /** Next position id per row (real tokens so far). */
@@ -22,9 +25,10 @@ export class KvCache {
     readonly batch: number,
     readonly capacity: number,
   ) {
-    const perLayer = batch * config.nKvHeads * capacity * config.dHead;
-    this.keys = Array.from({ length: config.nLayers }, () => new Float32Array(perLayer));
-    this.values = Array.from({ length: config.nLayers }, () => new Float32Array(perLayer));
+    const shape = [batch, config.nKvHeads, capacity, config.dHead];
+    this.keys = Array.from({ length: config.nLayers }, () => deviceZeros(shape));
+    this.values = Array.from({ length: config.nLayers }, () => deviceZeros(shape));
+    this.device = this.keys[0]?.device ?? "cpu";
     this.keyMask = new Uint8Array(batch * capacity);
     this.nextPosition = new Int32Array(batch);
   }
@@ -47,32 +51,32 @@ export class KvCache {
 
   /** Writes one layer's new keys/values ([batch, seq, nKvHeads, dHead]) at positions length..length+seq. */
   write(layer: number, kRot: Tensor, v: Tensor, seq: number): void {
-    const { nKvHeads, dHead } = this.config;
-    const kSrc = kRot.data as Float32Array;
-    const vSrc = v.data as Float32Array;
-    const kDst = this.keys[layer]!;
-    const vDst = this.values[layer]!;
-    for (let b = 0; b < this.batch; b++) {
-      for (let s = 0; s < seq; s++) {
-        for (let h = 0; h < nKvHeads; h++) {
-          const from = ((b * seq + s) * nKvHeads + h) * dHead;
-          const to = ((b * nKvHeads + h) * this.capacity + this.stored + s) * dHead;
-          kDst.set(kSrc.subarray(from, from + dHead), to);
-          vDst.set(vSrc.subarray(from, from + dHead), to);
-        }
-      }
-    }
+    const shape = [this.batch, seq, this.config.nKvHeads, this.config.dHead];
+    writeSeq(this.keys[layer]!, kRot.reshape(shape), this.stored);
+    writeSeq(this.values[layer]!, v.reshape(shape), this.stored);
   }
 
-  /** [length, dHead] views of the cached keys and values of one (row, kv head), valid `keyLength` rows. */
-  view(layer: number, b: number, kvHead: number, keyLength: number): { k: Tensor<"f32">; v: Tensor<"f32"> } {
-    const { nKvHeads, dHead } = this.config;
-    const start = (b * nKvHeads + kvHead) * this.capacity * dHead;
-    const end = start + keyLength * dHead;
-    return {
-      k: new Tensor("f32", [keyLength, dHead], this.keys[layer]!.subarray(start, end)),
-      v: new Tensor("f32", [keyLength, dHead], this.values[layer]!.subarray(start, end)),
-    };
+  /** 1 where key j of row b is real, for the `length` cached keys then this call's `seq` columns. // [batch·keys] */
+  keyMaskWith(attentionMask: Uint8Array, seq: number): Uint8Array {
+    const keys = this.stored + seq;
+    const out = new Uint8Array(this.batch * keys);
+    for (let b = 0; b < this.batch; b++) {
+      out.set(this.keyMask.subarray(b * this.capacity, b * this.capacity + this.stored), b * keys);
+      out.set(attentionMask.subarray(b * seq, (b + 1) * seq), b * keys + this.stored);
+    }
+    return out;
+  }
+
+  /** Whether any cached position is padding. */
+  hasPads(): boolean {
+    for (let b = 0; b < this.batch; b++)
+      for (let j = 0; j < this.stored; j++) if (this.keyMask[b * this.capacity + j] === 0) return true;
+    return false;
+  }
+
+  /** Frees the device buffers now (a hint; nothing on the CPU). The cache is unusable afterwards. */
+  release(): void {
+    for (const t of [...this.keys, ...this.values]) release(t);
   }
 
   /**

@@ -1,6 +1,6 @@
-import type { DType, Tensor } from "@difflens/tensor";
+import { currentBackend, type Device, type DType, release, type Tensor, toDevice, toHost } from "@difflens/tensor";
 import { type ForwardBatch, type LogitsMode, qwen2Forward } from "./architectures/qwen2.ts";
-import type { Qwen2Weights } from "./architectures/qwen2-weights.ts";
+import type { Qwen2LayerWeights, Qwen2Weights } from "./architectures/qwen2-weights.ts";
 import { prepareBatch, type TokenInput } from "./batch.ts";
 import type { Qwen2Config } from "./config/qwen2-config.ts";
 import { HookError } from "./errors.ts";
@@ -61,10 +61,19 @@ export interface RunWithCacheOptions {
   readonly kvCache?: KvCache;
 }
 
-/** A loaded model: config + weights + permanent hooks; every call is a fresh forward pass (llm.c style). */
+/**
+ * A loaded model: config + weights + permanent hooks; every call is a fresh forward pass (llm.c style).
+ * The weights live on the device of the backend current when the model is made (`device`); every call that runs
+ * the model is async and hands back host tensors (logits, cache entries), read back in one batch at its end.
+ */
 export class Model {
   readonly config: Qwen2Config;
+  /** The weights the forward pass reads, on `device`. */
   readonly weights: Qwen2Weights;
+  /** The same weights on the host (the very tensors of `weights` on the CPU): what saving and LoRA merges read. */
+  readonly hostWeights: Qwen2Weights;
+  /** Where the weights live (and so every activation of a call). */
+  readonly device: Device;
   readonly dtype: DType;
   readonly generation: GenerationDefaults;
   readonly folder: string | null;
@@ -74,7 +83,9 @@ export class Model {
 
   constructor(init: ModelInit) {
     this.config = init.config;
-    this.weights = init.weights;
+    this.hostWeights = init.weights;
+    this.device = currentBackend().device;
+    this.weights = weightsOnDevice(init.weights);
     this.dtype = init.dtype;
     this.generation = init.generation ?? {
       eosTokenIds: init.config.eosTokenIds,
@@ -132,21 +143,17 @@ export class Model {
     return result;
   }
 
-  /** Logits [batch, seq, vocab] ([batch, 1, vocab] with logits "last"); hooks run. */
+  /** Logits [batch, seq, vocab] ([batch, 1, vocab] with logits "last") on the host; hooks run. */
   async forward(input: TokenInput, opts: ForwardOptions = {}): Promise<Tensor> {
     const batch = prepareBatch(this.config, input, opts.kvCache);
     return (await this.forwardPrepared(batch, opts.logits ?? "all", opts.kvCache))!;
   }
 
-  /** A forward pass on an already prepared batch (generation, harvest). */
-  async forwardPrepared(
-    batch: ForwardBatch,
-    logits: LogitsMode,
-    kv?: KvCache,
-    runner?: HookRunner,
-  ): Promise<Tensor | undefined> {
-    const hooks = runner ?? new HookRunner(this.config, this.hooks, callContext(batch, kv));
-    return qwen2Forward(this.config, this.weights, batch, hooks, kv, logits);
+  /** A forward pass on an already prepared batch (generation, harvest); the logits on the host. */
+  async forwardPrepared(batch: ForwardBatch, logits: LogitsMode, kv?: KvCache): Promise<Tensor | undefined> {
+    const hooks = new HookRunner(this.config, this.hooks, callContext(batch, kv));
+    const onDevice = await qwen2Forward(this.config, this.weights, batch, hooks, kv, logits);
+    return onDevice && hostCopy(onDevice);
   }
 
   /** A forward pass that keeps the asked hook outputs (copies, positions restricted) — see RunWithCacheOptions. */
@@ -176,18 +183,21 @@ export class Model {
       stopAt = [...names].map((n) => parseHookName(n, this.config)).sort((a, b) => b.order - a.order)[0]!.name;
     }
     const runner = new HookRunner(this.config, this.hooks, callContext(batch, kv), capture, stopAt);
-    let logits: Tensor | undefined;
+    let onDevice: Tensor | undefined;
     try {
-      logits = await this.forwardPrepared(batch, logitsMode, kv, runner);
+      onDevice = await qwen2Forward(this.config, this.weights, batch, runner, kv, logitsMode);
     } catch (e) {
       if (!(e instanceof StopForward)) throw e;
     }
+    // the captures and the logits come back together
+    const [logits] = await runner.collect(onDevice ? [onDevice] : []);
+    if (onDevice) release(onDevice);
     return { logits, cache: new ActivationCache(store, capture.positions ?? null, rowPositions) };
   }
 
   /**
-   * Runs the forward pass up to hook `name` (after its hooks ran) and returns that tensor; nothing past it is
-   * computed. The tensor is the live activation (no copy).
+   * Runs the forward pass up to hook `name` (after its hooks ran) and returns that tensor on the host; nothing past
+   * it is computed. On the CPU it is the live activation (no copy).
    */
   runToHook(input: TokenInput, name: string): Promise<Tensor> {
     const batch = prepareBatch(this.config, input);
@@ -200,7 +210,7 @@ export class Model {
     try {
       await qwen2Forward(this.config, this.weights, batch, runner, undefined, "none");
     } catch (e) {
-      if (e instanceof StopForward) return e.tensor;
+      if (e instanceof StopForward) return toHost(e.tensor); // a hook may hold it: not released
       throw e;
     }
     throw new HookError("UNKNOWN_HOOK", `forward pass ended without reaching "${name}"`, { got: name });
@@ -215,6 +225,33 @@ export class Model {
   close(): void {
     this.closer?.();
   }
+}
+
+/** The weights on the current backend's device; a tied unembedding stays one tensor (uploaded once). */
+function weightsOnDevice(w: Qwen2Weights): Qwen2Weights {
+  if (currentBackend().device === "cpu") return w;
+  const moved = new Map<Tensor, Tensor>();
+  const up = <T extends Tensor>(t: T): T => {
+    let d = moved.get(t);
+    if (!d) {
+      d = toDevice(t);
+      moved.set(t, d);
+    }
+    return d as T;
+  };
+  const layers = w.layers.map((l) => {
+    const entries = Object.entries(l).map(([key, t]) => [key, up(t as Tensor)]);
+    return Object.fromEntries(entries) as unknown as Qwen2LayerWeights;
+  });
+  return { embedTokens: up(w.embedTokens), layers, finalNorm: up(w.finalNorm), lmHead: up(w.lmHead) };
+}
+
+/** A device result on the host (its device storage freed); a host tensor as it is. */
+async function hostCopy(t: Tensor): Promise<Tensor> {
+  if (t.device === "cpu") return t;
+  const host = await toHost(t);
+  release(t);
+  return host;
 }
 
 /** Each row's real key indices: its cached real keys, then this call's real columns after them. */

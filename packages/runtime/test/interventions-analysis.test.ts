@@ -87,7 +87,7 @@ describe("analysis", () => {
   it("logit lens of the last resid_post equals the logits", async () => {
     const L = model.config.nLayers - 1;
     const { logits, cache } = await model.runWithCache(a, { names: [`blocks.${L}.hook_resid_post`] });
-    expect(relErr(logitLens(model, cache.get(`blocks.${L}.hook_resid_post`)), logits!)).toBeLessThan(1e-6);
+    expect(relErr(await logitLens(model, cache.get(`blocks.${L}.hook_resid_post`)), logits!)).toBeLessThan(1e-6);
   });
   it("direct logit attribution of the whole final residual stream equals the logits", async () => {
     const L = model.config.nLayers - 1;

@@ -15,6 +15,7 @@ export type TensorErrorCode =
   | "DEVICE_UNAVAILABLE"
   | "DEVICE_LIMIT"
   | "DEVICE_LOST"
+  | "DEVICE_ERROR"
   | "RNG_BAD_SEED"
   | "RNG_BAD_RANGE"
   | "RNG_BAD_STATE";

@@ -1,4 +1,5 @@
 import type { AdamStep, SparseCodesGrads, TopKAmong, TopKOutput } from "./backend.ts";
+import { expectOnDevice, onHost } from "./device-check.ts";
 import type { DType } from "./dtype.ts";
 import { TensorError } from "./errors.ts";
 import { currentBackend } from "./registry.ts";
@@ -25,7 +26,9 @@ function matrix(op: string, arg: string, t: Tensor): [number, number] {
   return t.shape as [number, number];
 }
 
+/** Host indices only: device kernels are not read back here (they skip out-of-range indices instead). */
 function checkIndexRange(op: string, indices: Tensor, limit: number): void {
+  if (!onHost(indices)) return;
   const idx = indices.data as Int32Array;
   for (let i = 0; i < idx.length; i++) {
     const v = idx[i]!;
@@ -40,6 +43,15 @@ function checkIndexRange(op: string, indices: Tensor, limit: number): void {
  * also the among.k best over the columns among.candidates (i32 [c]) into among.values/indices [rows, among.k].
  */
 export function biasTopK(z: Tensor, bias: Tensor, k: number, out: TopKOutput, among?: TopKAmong): void {
+  expectOnDevice("biasTopK", {
+    z,
+    bias,
+    "out.values": out.values,
+    "out.indices": out.indices,
+    "among.candidates": among?.candidates,
+    "among.values": among?.values,
+    "among.indices": among?.indices,
+  });
   const [rows, n] = matrix("biasTopK", "z", z);
   expect("biasTopK", "bias", bias, "f32", [n]);
   if (!Number.isInteger(k) || k < 0 || k > n)
@@ -61,6 +73,7 @@ export function biasTopK(z: Tensor, bias: Tensor, k: number, out: TopKOutput, am
 
 /** out[r] += alpha · Σ_c relu(values[r, c]) · table[indices[r, c]]. out [rows, d], indices i32 / values f32 [rows, kk], table [V, d] f32. */
 export function sparseDecode(out: Tensor, indices: Tensor, values: Tensor, table: Tensor, alpha = 1): Tensor {
+  expectOnDevice("sparseDecode", { out, indices, values, table });
   const [rows, d] = matrix("sparseDecode", "out", out);
   const [v, td] = matrix("sparseDecode", "table", table);
   if (td !== d)
@@ -85,6 +98,16 @@ export function sparseCodesBackward(
   table: Tensor,
   grads: SparseCodesGrads,
 ): void {
+  expectOnDevice("sparseCodesBackward", {
+    indices,
+    values,
+    g,
+    x,
+    table,
+    "grads.table": grads.table,
+    "grads.encoder": grads.encoder,
+    "grads.bias": grads.bias,
+  });
   const [rows, d] = matrix("sparseCodesBackward", "g", g);
   const [v, td] = matrix("sparseCodesBackward", "table", table);
   if (td !== d)
@@ -126,6 +149,7 @@ export function adamUpdate(
   h: AdamHyperparameters,
   opts: { rowMask?: Uint8Array; clearGrad?: boolean } = {},
 ): void {
+  expectOnDevice("adamUpdate", { param, grad, m, v });
   if (param.dtype !== "f32")
     throw new TensorError("DTYPE_MISMATCH", `adamUpdate(param): expected dtype f32, got ${param.dtype}`);
   for (const [name, t] of [
@@ -158,6 +182,7 @@ export function adamUpdate(
 
 /** grad[r] −= (grad[r]·w[r])·w[r] for the rows flagged in rowMask (all without one): removes the component along each (unit) row of w. */
 export function projectOutRows(grad: Tensor, w: Tensor, rowMask?: Uint8Array): void {
+  expectOnDevice("projectOutRows", { grad, w });
   const [rows] = matrix("projectOutRows", "w", w);
   expect("projectOutRows", "grad", grad, "f32", w.shape);
   if (rowMask && rowMask.length !== rows)
@@ -168,6 +193,7 @@ export function projectOutRows(grad: Tensor, w: Tensor, rowMask?: Uint8Array): v
 
 /** w[r] ← w[r] / (‖w[r]‖ + eps) in place (sparsify's decoder normalisation uses eps = f32 machine epsilon). */
 export function normalizeRows(w: Tensor, eps: number): void {
+  expectOnDevice("normalizeRows", { w });
   matrix("normalizeRows", "w", w);
   if (w.size === 0) return;
   currentBackend().normalizeRows(w, eps);

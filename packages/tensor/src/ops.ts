@@ -1,4 +1,5 @@
 import type { GemmOptions, SoftmaxOptions } from "./backend.ts";
+import { expectOnDevice, onHost } from "./device-check.ts";
 import type { DType } from "./dtype.ts";
 import { TensorError } from "./errors.ts";
 import { currentBackend } from "./registry.ts";
@@ -69,6 +70,7 @@ function checkBeta(op: string, opts: GemmOptions): void {
 
 /** C = alpha·op(A)·op(B) + beta·C. A: [M, K] f32 ([K, M] with transA); B: [K, N] any float ([N, K] with transB) → [M, N] f32. */
 export function gemm(a: Tensor, b: Tensor, opts: GemmOptions = {}): Tensor {
+  expectOnDevice("gemm", { a, b, out: opts.out });
   expectRank("gemm", "a", a, 2, "[M, K]");
   expectRank("gemm", "b", b, 2, "[K, N]");
   expectDType("gemm", "a", a, F32);
@@ -81,6 +83,7 @@ export function gemm(a: Tensor, b: Tensor, opts: GemmOptions = {}): Tensor {
 
 /** Per-batch gemm. A: [batch, M, K], B: [batch, K, N] (transposes as gemm) → [batch, M, N] f32. */
 export function batchedGemm(a: Tensor, b: Tensor, opts: GemmOptions = {}): Tensor {
+  expectOnDevice("batchedGemm", { a, b, out: opts.out });
   expectRank("batchedGemm", "a", a, 3, "[batch, M, K]");
   expectRank("batchedGemm", "b", b, 3, "[batch, K, N]");
   expectDType("batchedGemm", "a", a, F32);
@@ -90,7 +93,9 @@ export function batchedGemm(a: Tensor, b: Tensor, opts: GemmOptions = {}): Tenso
   const bShape = b.shape.slice(1);
   if (opts.bRows !== undefined) {
     if (!Number.isInteger(opts.bRows) || opts.bRows < 0 || opts.bRows > bShape[0]!)
-      throw new ShapeError(`batchedGemm: bRows ${opts.bRows} must be an integer in [0, ${bShape[0]}] (b is ${fmt(b.shape)})`);
+      throw new ShapeError(
+        `batchedGemm: bRows ${opts.bRows} must be an integer in [0, ${bShape[0]}] (b is ${fmt(b.shape)})`,
+      );
     bShape[0] = opts.bRows;
   }
   const { m, n } = checkGemmOperands("batchedGemm", a.shape.slice(1), bShape, opts);
@@ -113,18 +118,21 @@ function checkBroadcast(op: string, a: Tensor, b: Tensor, out?: Tensor): void {
 
 /** a + b, b broadcast over a's leading dims (b's shape is a suffix of a's). */
 export function add(a: Tensor, b: Tensor, out?: Tensor): Tensor {
+  expectOnDevice("add", { a, b, out });
   checkBroadcast("add", a, b, out);
   return currentBackend().add(a, b, out);
 }
 
 /** a · b elementwise, b broadcast over a's leading dims. */
 export function mul(a: Tensor, b: Tensor, out?: Tensor): Tensor {
+  expectOnDevice("mul", { a, b, out });
   checkBroadcast("mul", a, b, out);
   return currentBackend().mul(a, b, out);
 }
 
 /** a · s. */
 export function scale(a: Tensor, s: number, out?: Tensor): Tensor {
+  expectOnDevice("scale", { a, out });
   expectDType("scale", "a", a, F32);
   checkOut("scale", out, a.shape);
   return currentBackend().scale(a, s, out);
@@ -132,6 +140,7 @@ export function scale(a: Tensor, s: number, out?: Tensor): Tensor {
 
 /** alpha·a + beta·b, same shapes. */
 export function axpby(alpha: number, a: Tensor, beta: number, b: Tensor, out?: Tensor): Tensor {
+  expectOnDevice("axpby", { a, b, out });
   expectDType("axpby", "a", a, F32);
   expectDType("axpby", "b", b, F32);
   if (!sameShape(a.shape, b.shape))
@@ -142,6 +151,7 @@ export function axpby(alpha: number, a: Tensor, beta: number, b: Tensor, out?: T
 
 /** RMSNorm per row. x: [..., d] f32, weight: [d] any float → like x. */
 export function rmsNorm(x: Tensor, weight: Tensor, eps: number, out?: Tensor): Tensor {
+  expectOnDevice("rmsNorm", { x, weight, out });
   expectDType("rmsNorm", "x", x, F32);
   expectDType("rmsNorm", "weight", weight, FLOATS);
   const d = x.shape[x.rank - 1];
@@ -153,6 +163,7 @@ export function rmsNorm(x: Tensor, weight: Tensor, eps: number, out?: Tensor): T
 
 /** Rotary embedding (split halves) in place. x: [tokens, heads, headDim] f32, positions: i32 [tokens]. */
 export function ropeInPlace(x: Tensor, positions: Int32Array, theta: number, rotaryDim?: number): Tensor {
+  expectOnDevice("ropeInPlace", { x });
   expectDType("ropeInPlace", "x", x, F32);
   expectRank("ropeInPlace", "x", x, 3, "[tokens, heads, headDim]");
   const [tokens, , headDim] = x.shape as [number, number, number];
@@ -169,6 +180,7 @@ export function ropeInPlace(x: Tensor, positions: Int32Array, theta: number, rot
 
 /** Softmax over the last axis in f32, optionally causal over [..., queries, keys] rows. */
 export function softmax(x: Tensor, opts: SoftmaxOptions = {}, out?: Tensor): Tensor {
+  expectOnDevice("softmax", { x, out });
   expectDType("softmax", "x", x, F32);
   if (x.rank < 1) throw new ShapeError(`softmax(x): expected rank ≥ 1, got ${fmt(x.shape)}`);
   if (opts.causal) {
@@ -187,6 +199,7 @@ export function softmax(x: Tensor, opts: SoftmaxOptions = {}, out?: Tensor): Ten
 
 /** x · sigmoid(x). */
 export function silu(x: Tensor, out?: Tensor): Tensor {
+  expectOnDevice("silu", { x, out });
   expectDType("silu", "x", x, F32);
   checkOut("silu", out, x.shape);
   return currentBackend().silu(x, out);
@@ -194,6 +207,7 @@ export function silu(x: Tensor, out?: Tensor): Tensor {
 
 /** silu(gate) · up. */
 export function siluGate(gate: Tensor, up: Tensor, out?: Tensor): Tensor {
+  expectOnDevice("siluGate", { gate, up, out });
   expectDType("siluGate", "gate", gate, F32);
   expectDType("siluGate", "up", up, F32);
   if (!sameShape(gate.shape, up.shape))
@@ -204,6 +218,7 @@ export function siluGate(gate: Tensor, up: Tensor, out?: Tensor): Tensor {
 
 /** k largest per row, values descending (NaN first, ties: lower index first). x: [..., n] f32 → [..., k] f32 + i32. */
 export function topK(x: Tensor, k: number): { values: Tensor; indices: Tensor } {
+  expectOnDevice("topK", { x });
   expectDType("topK", "x", x, F32);
   if (x.rank < 1) throw new ShapeError(`topK(x): expected [rows, n], got ${fmt(x.shape)}`);
   const n = x.shape[x.rank - 1]!;
@@ -218,6 +233,8 @@ export function topK(x: Tensor, k: number): { values: Tensor; indices: Tensor } 
 function checkIndices(op: string, indices: Tensor, limit: number): void {
   expectDType(op, "indices", indices, ["i32"]);
   expectRank(op, "indices", indices, 1, "[n]");
+  // Values are read only on the host; device kernels skip (scatter) or zero (gather) out-of-range rows instead.
+  if (!onHost(indices)) return;
   const idx = indices.data as Int32Array;
   for (let i = 0; i < idx.length; i++) {
     const v = idx[i]!;
@@ -226,16 +243,24 @@ function checkIndices(op: string, indices: Tensor, limit: number): void {
   }
 }
 
-/** out[i] = table[indices[i]] as f32. table: [V, d] any float, indices: i32 [n] → [n, d]. */
+/**
+ * out[i] = table[indices[i]] as f32. table: [V, d] any float, indices: i32 [n] → [n, d]. Host indices are
+ * range-checked (INDEX_OUT_OF_RANGE); device indices are not read back: an out-of-range row gathers zeros.
+ */
 export function gatherRows(table: Tensor, indices: Tensor): Tensor {
+  expectOnDevice("gatherRows", { table, indices });
   expectDType("gatherRows", "table", table, FLOATS);
   expectRank("gatherRows", "table", table, 2, "[V, d]");
   checkIndices("gatherRows", indices, table.shape[0]!);
   return currentBackend().gatherRows(table, indices);
 }
 
-/** target[indices[i]] += src[i], in place. target: [V, d] f32, indices: i32 [n], src: [n, d] f32. */
+/**
+ * target[indices[i]] += src[i], in place. target: [V, d] f32, indices: i32 [n], src: [n, d] f32. Host indices are
+ * range-checked (INDEX_OUT_OF_RANGE); device indices are not read back: an out-of-range row is skipped.
+ */
 export function scatterAddRows(target: Tensor, indices: Tensor, src: Tensor): Tensor {
+  expectOnDevice("scatterAddRows", { target, indices, src });
   expectDType("scatterAddRows", "target", target, F32);
   expectDType("scatterAddRows", "src", src, F32);
   expectRank("scatterAddRows", "target", target, 2, "[V, d]");
@@ -256,16 +281,20 @@ function normalizeAxis(op: string, x: Tensor, axis: number): number {
 
 /** Sum over an axis (negative counts from the end); the axis is removed. */
 export function sum(x: Tensor, axis: number): Tensor {
+  expectOnDevice("sum", { x });
   return currentBackend().sum(x, normalizeAxis("sum", x, axis));
 }
 export function mean(x: Tensor, axis: number): Tensor {
+  expectOnDevice("mean", { x });
   return currentBackend().mean(x, normalizeAxis("mean", x, axis));
 }
 export function max(x: Tensor, axis: number): Tensor {
+  expectOnDevice("max", { x });
   return currentBackend().max(x, normalizeAxis("max", x, axis));
 }
 /** i32 index of the maximum along the axis (first on ties). */
 export function argmax(x: Tensor, axis: number): Tensor {
+  expectOnDevice("argmax", { x });
   const a = normalizeAxis("argmax", x, axis);
   if (x.shape[a] === 0) throw new ShapeError(`argmax: axis ${axis} of ${fmt(x.shape)} is empty`);
   return currentBackend().argmax(x, a);
@@ -273,5 +302,6 @@ export function argmax(x: Tensor, axis: number): Tensor {
 
 /** Cast to another dtype (float → 16-bit rounds to nearest even). */
 export function cast(x: Tensor, dtype: DType): Tensor {
+  expectOnDevice("cast", { x });
   return currentBackend().cast(x, dtype);
 }

@@ -1,14 +1,14 @@
 /** Analysis helpers: logit lens, direct logit attribution, per-token loss, KL between runs. */
-import { gemm, rmsNorm, softmax, Tensor, toFloat32Array } from "@difflens/tensor";
+import { gemm, release, rmsNorm, Tensor, toDevice, toFloat32Array, toHost } from "@difflens/tensor";
 import { InputError } from "../errors.ts";
 import type { Model } from "../model.ts";
 import { fmtShape } from "../tensor-utils.ts";
 
 /**
  * Logit lens: a residual stream [..., dModel] (any hook with dModel last, e.g. blocks.L.hook_resid_post) through
- * the final RMSNorm and the unembedding → logits [..., vocab].
+ * the final RMSNorm and the unembedding → logits [..., vocab] on the host. Runs on the model's device (hence async).
  */
-export function logitLens(model: Model, resid: Tensor): Tensor {
+export async function logitLens(model: Model, resid: Tensor): Promise<Tensor> {
   const d = model.config.dModel;
   if (resid.shape[resid.shape.length - 1] !== d)
     throw new InputError("BAD_ARGUMENT", `logitLens: expected [..., ${d}], got ${fmtShape(resid.shape)}`, {
@@ -16,22 +16,20 @@ export function logitLens(model: Model, resid: Tensor): Tensor {
       got: resid.shape,
     });
   const rows = resid.size / d;
-  const normed = rmsNorm(
-    new Tensor("f32", [rows, d], toFloat32Array(resid)),
-    model.weights.finalNorm,
-    model.config.rmsNormEps,
-  );
-  return gemm(normed, model.weights.lmHead, { transB: true }).reshape([
-    ...resid.shape.slice(0, -1),
-    model.config.vocabSize,
-  ]);
+  const x = resid.device === "cpu" ? new Tensor("f32", [rows, d], toFloat32Array(resid)) : resid.reshape([rows, d]);
+  const normed = rmsNorm(toDevice(x), model.weights.finalNorm, model.config.rmsNormEps);
+  const logits = gemm(normed, model.weights.lmHead, { transB: true }); // [rows, vocab]
+  const host = await toHost(logits);
+  if (logits !== host) release(logits);
+  return host.reshape([...resid.shape.slice(0, -1), model.config.vocabSize]);
 }
 
 /**
  * Direct logit attribution: how much each component writes to each token's logit through the final norm, using
  * the norm's scale of the full residual stream (as TransformerLens' apply_ln_to_stack does):
  *   dla[r, t] = Σ_i component[r, i] / rms(finalResid[r]) · normWeight[i] · W_U[token_t, i]
- * components, finalResid: [rows, dModel] (or with leading dims) → [rows, tokens.length].
+ * components, finalResid: [rows, dModel] (or with leading dims) → [rows, tokens.length]. Host arithmetic (f64) on the
+ * model's host weights.
  */
 export function directLogitAttribution(
   model: Model,
@@ -55,8 +53,8 @@ export function directLogitAttribution(
   const rows = components.size / d;
   const comp = toFloat32Array(components);
   const resid = toFloat32Array(finalResid);
-  const w = toFloat32Array(model.weights.finalNorm);
-  const head = model.weights.lmHead;
+  const w = toFloat32Array(model.hostWeights.finalNorm);
+  const head = model.hostWeights.lmHead;
   const unembed = tokens.map((t) =>
     toFloat32Array(new Tensor(head.dtype, [d], head.data.subarray(t * d, (t + 1) * d) as never)),
   );
@@ -114,8 +112,8 @@ export function perTokenLoss(
 
 /**
  * KL(P ‖ Q) per position between two runs' logits (P = softmax(logitsP)), in nats. [..., vocab] → [...].
- * The exponentials run in the tensor backend's softmax (f32); the sum Σ p_i·(log p_i − log q_i) is f64, with
- * log p_i = x_i − lse(x) and lse(x) read back at the row's argmax (where p ≥ 1/vocab, so the log is well conditioned).
+ * Host arithmetic in f64: log p_i = x_i − lse(x), so KL = Σ p_i·(x_i − lse(x) − y_i + lse(y)) (exactly 0 for equal
+ * logits).
  */
 export function klDivergence(logitsP: Tensor, logitsQ: Tensor): Tensor {
   if (logitsP.shape.join() !== logitsQ.shape.join())
@@ -127,20 +125,14 @@ export function klDivergence(logitsP: Tensor, logitsQ: Tensor): Tensor {
   const V = logitsP.shape[logitsP.shape.length - 1]!;
   const x = toFloat32Array(logitsP);
   const y = toFloat32Array(logitsQ);
-  const p = softmax(new Tensor("f32", logitsP.shape, x)).data as Float32Array;
-  const q = softmax(new Tensor("f32", logitsQ.shape, y)).data as Float32Array;
   const rows = x.length / V;
   const out = new Float32Array(rows);
-  const lse = (logits: Float32Array, probs: Float32Array, off: number): number => {
-    let j = off;
-    for (let i = off + 1; i < off + V; i++) if (logits[i]! > logits[j]!) j = i;
-    return logits[j]! - Math.log(probs[j]!);
-  };
   for (let r = 0; r < rows; r++) {
     const off = r * V;
-    const shift = lse(y, q, off) - lse(x, p, off); // log p_i − log q_i = x_i − y_i + shift
+    const lseP = logSoftmaxRow(x, off, V).lse;
+    const shift = logSoftmaxRow(y, off, V).lse - lseP; // log p_i − log q_i = x_i − y_i + shift
     let kl = 0;
-    for (let i = off; i < off + V; i++) kl += p[i]! * (x[i]! - y[i]! + shift);
+    for (let i = off; i < off + V; i++) kl += Math.exp(x[i]! - lseP) * (x[i]! - y[i]! + shift);
     out[r] = Math.max(kl, 0);
   }
   return new Tensor("f32", logitsP.shape.slice(0, -1), out);

@@ -10,23 +10,31 @@
  *
  * Activations are [tokens, width] matrices with tokens = batch·seq (row-major [batch, seq, …]); hooks see them
  * reshaped to the table's shapes without copies.
+ *
+ * Device-neutral: every step is a kernel of the current backend (the model's device), including the layout work
+ * (copies, axis swaps, masks, KV writes); only small index tensors are uploaded per call, and nothing is read
+ * back — the caller reads the results.
  */
 import {
+  type AttentionMask,
   add,
   batchedGemm,
+  copy,
   gatherRows,
   gemm,
+  maskScores,
   rmsNorm,
   ropeInPlace,
   siluGate,
   softmax,
   sum,
+  swapAxes12,
   Tensor,
+  toDevice,
 } from "@difflens/tensor";
 import type { Qwen2Config } from "../config/qwen2-config.ts";
 import type { HookRunner } from "../hooks/hook-registry.ts";
 import type { KvCache } from "../kv-cache.ts";
-import { cloneF32, f32, swapAxes12 } from "../tensor-utils.ts";
 import type { Qwen2LayerWeights, Qwen2Weights } from "./qwen2-weights.ts";
 
 /** A prepared call: ids, mask and position ids, each [batch·seq]. */
@@ -55,18 +63,18 @@ export async function qwen2Forward(
   const T = B * S;
   const d = c.dModel;
   kv?.ensureRoom(S);
-  let resid = gatherRows(w.embedTokens, new Tensor("i32", [T], input.ids)); // [T, d]
+  let resid = gatherRows(w.embedTokens, toDevice(new Tensor("i32", [T], input.ids))); // [T, d]
   resid = await hooks.run("hook_embed", resid, [B, S, d]);
-  for (let L = 0; L < c.nLayers; L++) resid = await block(c, w.layers[L]!, L, resid, input, hooks, kv);
+  const mask = attentionMask(input, kv);
+  for (let L = 0; L < c.nLayers; L++) resid = await block(c, w.layers[L]!, L, resid, input, mask, hooks, kv);
   kv?.commit(S, input.attentionMask, input.positionIds);
   if (logits === "none" && !hooks.wants("ln_final.hook_normalized")) return undefined;
   let normed = rmsNorm(resid, w.finalNorm, c.rmsNormEps); // [T, d]
   normed = await hooks.run("ln_final.hook_normalized", normed, [B, S, d]);
   if (logits === "none") return undefined;
   if (logits === "last") {
-    const last = f32([B, d]);
-    for (let b = 0; b < B; b++)
-      last.data.set((normed.data as Float32Array).subarray(((b + 1) * S - 1) * d, (b + 1) * S * d), b * d);
+    const lastRows = Int32Array.from({ length: B }, (_, b) => (b + 1) * S - 1);
+    const last = gatherRows(normed, toDevice(new Tensor("i32", [B], lastRows))); // [B, d]
     return gemm(last, w.lmHead, { transB: true }).reshape([B, 1, c.vocabSize]); // [B, 1, vocab]
   }
   return gemm(normed, w.lmHead, { transB: true }).reshape([B, S, c.vocabSize]); // [B, S, vocab]
@@ -78,6 +86,7 @@ async function block(
   L: number,
   residIn: Tensor,
   input: ForwardBatch,
+  mask: AttentionMask | null,
   hooks: HookRunner,
   kv: KvCache | undefined,
 ): Promise<Tensor> {
@@ -86,7 +95,7 @@ async function block(
   const p = `blocks.${L}.`;
   const resid = await hooks.run(`${p}hook_resid_pre`, residIn, [B, S, d]); // [T, d]
   const x = await hooks.run(`${p}ln1.hook_normalized`, rmsNorm(resid, w.inputNorm, c.rmsNormEps), [B, S, d]);
-  const attnOut = await hooks.run(`${p}hook_attn_out`, await attention(c, w, L, x, input, hooks, kv), [B, S, d]);
+  const attnOut = await hooks.run(`${p}hook_attn_out`, await attention(c, w, L, x, input, mask, hooks, kv), [B, S, d]);
   const mid = await hooks.run(`${p}hook_resid_mid`, add(resid, attnOut), [B, S, d]);
   const x2 = await hooks.run(`${p}ln2.hook_normalized`, rmsNorm(mid, w.postNorm, c.rmsNormEps), [B, S, d]);
   const gate = await hooks.run(`${p}mlp.hook_pre`, gemm(x2, w.gateProj, { transB: true }), [B, S, c.dMlp]); // [T, dMlp]
@@ -96,6 +105,17 @@ async function block(
   return await hooks.run(`${p}hook_resid_post`, add(mid, mlpOut), [B, S, d]);
 }
 
+/**
+ * What the scores need masked: null when the causal softmax alone is exact (no padding in this call or the cache),
+ * else the query / key masks for `maskScores` (host arrays, built once per call).
+ */
+function attentionMask(input: ForwardBatch, kv: KvCache | undefined): AttentionMask | null {
+  const past = kv?.length ?? 0;
+  if (!input.padded && !(past > 0 && kv!.hasPads())) return null;
+  const keyMask = kv ? kv.keyMaskWith(input.attentionMask, input.seq) : input.attentionMask;
+  return { queryMask: input.attentionMask, keyMask, past };
+}
+
 /** Grouped-query attention: query head h reads key/value head ⌊h / (nHeads/nKvHeads)⌋. Returns [T, dModel]. */
 async function attention(
   c: Qwen2Config,
@@ -103,6 +123,7 @@ async function attention(
   L: number,
   x: Tensor,
   input: ForwardBatch,
+  mask: AttentionMask | null,
   hooks: HookRunner,
   kv: KvCache | undefined,
 ): Promise<Tensor> {
@@ -117,12 +138,12 @@ async function attention(
   // RoPE works in place, and q/k may be a hook's tensor or a cached copy: rotate our own copies.
   const qRot = await hooks.run(
     `${p}hook_rot_q`,
-    ropeInPlace(cloneF32(q).reshape([T, H, hd]), input.positionIds, c.ropeTheta),
+    ropeInPlace(copy(q).reshape([T, H, hd]), input.positionIds, c.ropeTheta),
     [B, S, H, hd],
   );
   const kRot = await hooks.run(
     `${p}hook_rot_k`,
-    ropeInPlace(cloneF32(k).reshape([T, KV, hd]), input.positionIds, c.ropeTheta),
+    ropeInPlace(copy(k).reshape([T, KV, hd]), input.positionIds, c.ropeTheta),
     [B, S, KV, hd],
   );
 
@@ -131,106 +152,52 @@ async function attention(
   // [B, H, S, hd] = [B·KV, group·S, hd]: the query heads sharing a kv head are adjacent, so one GEMM per kv head
   const qHeads = swapAxes12(qRot.reshape([B, S, H, hd])).reshape([B * KV, group * S, hd]);
   const alpha = 1 / Math.sqrt(hd);
-  let scores: Tensor; // [B·KV, group·S, keys] = [B, H, S, keys]
-  let vHeads: Tensor | undefined;
+  let kHeads: Tensor; // [B·KV, ≥ keys, hd]: the cache's first `keys` rows of each (row, kv head), or this call's keys
+  let vHeads: Tensor;
   if (kv) {
     kv.write(L, kRot, v, S);
-    scores = f32([B * KV, group * S, keys]);
-    for (let bk = 0; bk < B * KV; bk++) {
-      const cached = kv.view(L, Math.floor(bk / KV), bk % KV, keys);
-      gemm(rowBlock(qHeads, bk), cached.k, { transB: true, alpha, out: rowBlock(scores, bk) });
-    }
+    kHeads = kv.keys[L]!.reshape([B * KV, kv.capacity, hd]);
+    vHeads = kv.values[L]!.reshape([B * KV, kv.capacity, hd]);
   } else {
-    const kHeads = swapAxes12(kRot.reshape([B, S, KV, hd])).reshape([B * KV, S, hd]);
+    kHeads = swapAxes12(kRot.reshape([B, S, KV, hd])).reshape([B * KV, S, hd]);
     vHeads = swapAxes12(v.reshape([B, S, KV, hd])).reshape([B * KV, S, hd]);
-    scores = batchedGemm(qHeads, kHeads, { transB: true, alpha });
   }
-  const explicitMask = input.padded || (past > 0 && kvHasPads(kv!, B)) || hooks.wants(`${p}hook_attn_scores`);
-  if (explicitMask) maskScores(scores.data as Float32Array, input, H, keys, past, kv);
-  scores = await hooks.run(`${p}hook_attn_scores`, scores, [B, H, S, keys]);
+  let scores = batchedGemm(qHeads, kHeads, { transB: true, alpha, bRows: keys }); // [B·KV, group·S, keys]
+  const scoresShape = [B, H, S, keys];
+  const explicitMask = mask !== null || hooks.wants(`${p}hook_attn_scores`);
+  if (explicitMask)
+    maskScores(
+      scores.reshape(scoresShape),
+      mask ?? { queryMask: input.attentionMask, keyMask: allKeys(B, keys), past },
+    );
+  scores = await hooks.run(`${p}hook_attn_scores`, scores, scoresShape);
   const flat = scores.reshape([B * H * S, keys]);
   let pattern = explicitMask ? softmax(flat) : softmax(flat, { causal: { queries: S, offset: past } });
-  pattern = await hooks.run(`${p}hook_pattern`, pattern, [B, H, S, keys]); // f32 softmax per head
+  pattern = await hooks.run(`${p}hook_pattern`, pattern, scoresShape); // f32 softmax per head
 
-  let z: Tensor; // [B·KV, group·S, hd] = [B, H, S, hd]
   const patternHeads = pattern.reshape([B * KV, group * S, keys]);
-  if (kv) {
-    z = f32([B * KV, group * S, hd]);
-    for (let bk = 0; bk < B * KV; bk++) {
-      const cached = kv.view(L, Math.floor(bk / KV), bk % KV, keys);
-      gemm(rowBlock(patternHeads, bk), cached.v, { out: rowBlock(z, bk) });
-    }
-  } else {
-    z = batchedGemm(patternHeads, vHeads!);
-  }
+  const z = batchedGemm(patternHeads, vHeads, { bRows: keys }); // [B·KV, group·S, hd] = [B, H, S, hd]
   const zTokens = await hooks.run(`${p}hook_z`, swapAxes12(z.reshape([B, H, S, hd])), [B, S, H, hd]); // [B, S, H, hd]
   const zFlat = zTokens.reshape([T, H * hd]);
   if (!hooks.wants(`${p}hook_result`)) return gemm(zFlat, w.oProj, { transB: true }); // [T, d]
-  const result = perHeadResult(c, w, zFlat, T);
+  const result = perHeadResult(c, w, zTokens, T);
   const hooked = await hooks.run(`${p}hook_result`, result, [B, S, H, c.dModel]);
   return sum(hooked.reshape([T, H, c.dModel]), 1);
 }
 
-/** The b-th [rows, cols] matrix of a [batch, rows, cols] f32 tensor, as a view. */
-function rowBlock(t: Tensor, b: number): Tensor<"f32"> {
-  const [, rows, cols] = t.shape as [number, number, number];
-  return new Tensor("f32", [rows, cols], (t.data as Float32Array).subarray(b * rows * cols, (b + 1) * rows * cols));
-}
-
-function kvHasPads(kv: KvCache, B: number): boolean {
-  for (let b = 0; b < B; b++)
-    for (let j = 0; j < kv.length; j++) if (kv.keyMask[b * kv.capacity + j] === 0) return true;
-  return false;
+/** Every key real (the mask a hooked score tensor gets when nothing is padded: causal only). // [batch·keys] */
+function allKeys(B: number, keys: number): Uint8Array {
+  return new Uint8Array(B * keys).fill(1);
 }
 
 /**
- * -Infinity where a query may not look: keys after it (causal) and, for real queries, padding keys. A padding
- * query keeps its causal keys so its row never becomes all -Infinity (its output is never read).
+ * Per-head o_proj outputs [T, H, dModel]: head h's slice of z through its columns of o_proj alone, as one batched
+ * GEMM over heads: [H, T, hd] · [H, dModel, hd]ᵀ.
  */
-function maskScores(
-  s: Float32Array,
-  input: ForwardBatch,
-  H: number,
-  keys: number,
-  past: number,
-  kv: KvCache | undefined,
-): void {
-  const { batch: B, seq: S } = input;
-  for (let b = 0; b < B; b++) {
-    const padKeys: number[] = [];
-    for (let j = 0; j < keys; j++) {
-      const real = j < past ? kv!.keyMask[b * kv!.capacity + j] : input.attentionMask[b * S + j - past];
-      if (!real) padKeys.push(j);
-    }
-    for (let h = 0; h < H; h++) {
-      for (let i = 0; i < S; i++) {
-        const row = ((b * H + h) * S + i) * keys;
-        const queryPos = past + i;
-        s.fill(-Infinity, row + queryPos + 1, row + keys);
-        if (!input.attentionMask[b * S + i]) continue;
-        for (const j of padKeys) {
-          if (j > queryPos) break;
-          s[row + j] = -Infinity;
-        }
-      }
-    }
-  }
-}
-
-/** Per-head o_proj outputs [T, H, dModel]: head h's slice of z through o_proj alone (others zeroed). */
-function perHeadResult(c: Qwen2Config, w: Qwen2LayerWeights, zFlat: Tensor, T: number): Tensor {
+function perHeadResult(c: Qwen2Config, w: Qwen2LayerWeights, z: Tensor, T: number): Tensor {
   const { nHeads: H, dHead: hd, dModel: d } = c;
-  const out = f32([T, H, d]);
-  const src = zFlat.data as Float32Array;
-  const masked = f32([T, H * hd]);
-  for (let h = 0; h < H; h++) {
-    masked.data.fill(0);
-    for (let t = 0; t < T; t++) {
-      const from = t * H * hd + h * hd;
-      masked.data.set(src.subarray(from, from + hd), from);
-    }
-    const part = gemm(masked, w.oProj, { transB: true }).data as Float32Array; // [T, d]
-    for (let t = 0; t < T; t++) out.data.set(part.subarray(t * d, (t + 1) * d), (t * H + h) * d);
-  }
-  return out;
+  const zHeads = swapAxes12(z.reshape([1, T, H, hd])).reshape([H, T, hd]);
+  const oHeads = swapAxes12(copy(w.oProj).reshape([1, d, H, hd])).reshape([H, d, hd]); // o_proj [d, H·hd] by head
+  const perHead = batchedGemm(zHeads, oHeads, { transB: true }); // [H, T, d]
+  return swapAxes12(perHead.reshape([1, H, T, d])).reshape([T, H, d]);
 }

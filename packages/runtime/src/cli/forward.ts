@@ -15,14 +15,14 @@ import {
   runCommand,
   UsageError,
 } from "@difflens/common";
-import { Tensor, useBackend, writeSafetensors } from "@difflens/tensor";
+import { selectBackend, Tensor, writeSafetensors } from "@difflens/tensor";
 import { HookError } from "../errors.ts";
 import { parseHookName } from "../hooks/hook-table.ts";
 import { loadModel } from "../loading/load-model.ts";
 import type { Model } from "../model.ts";
 
 const PROGRAM = "difflens-forward";
-const BACKENDS = ["auto", "js", "native"] as const;
+const BACKENDS = ["auto", "native", "js", "webgpu"] as const;
 
 const FLAGS: readonly FlagSpec[] = [
   {
@@ -47,7 +47,12 @@ const FLAGS: readonly FlagSpec[] = [
   { name: "hooks", kind: "string", value: "NAMES", help: "comma-separated hook names, e.g. blocks.0.hook_resid_post" },
   { name: "out", kind: "string", value: "FILE", help: "output .safetensors (logits, input_ids, one tensor per hook)" },
   { name: "force", kind: "boolean", help: "replace an existing --out file" },
-  { name: "backend", kind: "string", value: "B", help: "auto | js | native (default auto)" },
+  {
+    name: "backend",
+    kind: "string",
+    value: "B",
+    help: "auto | native | js | webgpu (default: $DIFFLENS_BACKEND, else auto = native, else js)",
+  },
   { name: "list-hooks", kind: "boolean", help: "print the model's hook names, one a line, and exit" },
 ];
 
@@ -75,15 +80,15 @@ async function forward(context: CommandContext): Promise<number> {
   const { flags } = context;
   const source = flags["model"] as string | undefined;
   if (source === undefined) throw usage("--model is required", "--model");
-  const backend = (flags["backend"] as string | undefined) ?? "auto";
-  if (!(BACKENDS as readonly string[]).includes(backend)) {
-    throw usage(`--backend must be auto, js or native, got ${backend}`, "--backend");
+  const backend = flags["backend"] as string | undefined;
+  if (backend !== undefined && !(BACKENDS as readonly string[]).includes(backend)) {
+    throw usage(`--backend must be one of ${BACKENDS.join(", ")}, got ${backend}`, "--backend");
   }
   const out = flags["out"] as string | undefined;
   // Before the model loads: a refused --out should cost a second, not a forward pass.
   if (out !== undefined && !flags["list-hooks"]) checkOutputPath(out, { force: flags["force"] === true });
-  useBackend(backend as (typeof BACKENDS)[number]);
-  const model = await loadModel(source);
+  await selectBackend(backend);
+  const model = await loadModel(source); // its weights go to the chosen backend's device
   try {
     if (flags["list-hooks"]) {
       process.stdout.write(`${model.hookNames().join("\n")}\n`);

@@ -1,4 +1,4 @@
-import { gemm, Tensor } from "@difflens/tensor";
+import { gatherRows, gemm, release, Tensor, toDevice, toHost } from "@difflens/tensor";
 import { padTokenRows } from "@difflens/tokenizer";
 import { HookError, InputError } from "../errors.ts";
 import { ActivationCache } from "../hooks/activation-cache.ts";
@@ -102,22 +102,24 @@ export async function forceFeedBatch(
   const width = tokens.seqLen;
   const d = c.dModel;
   const totalSteps = items.reduce((s, it) => s + it.continuation.length, 0);
-  const rows = new Float32Array(totalSteps * d); // [Σ steps, dModel]: final-norm rows that predict continuation tokens
+  // the final-norm rows that predict continuation tokens, gathered on the model's device: [Σ steps] row indices
+  const stepRows = new Int32Array(totalSteps);
+  let r = 0;
+  items.forEach((it, b) => {
+    // the logits at real position prompt−1+i predicted continuation[i]
+    const first = b * width + tokens.firstColumn[b]! + it.prompt.length - 1;
+    for (let i = 0; i < it.continuation.length; i++) stepRows[r++] = first + i;
+  });
+  let rows: Tensor | undefined; // [Σ steps, dModel]
   const keepSteps = (t: Tensor): void => {
-    const normed = t.data as Float32Array; // [items, width, dModel]
-    let r = 0;
-    items.forEach((it, b) => {
-      // the logits at real position prompt−1+i predicted continuation[i]
-      const first = b * width + tokens.firstColumn[b]! + it.prompt.length - 1;
-      rows.set(normed.subarray(first * d, (first + it.continuation.length) * d), r * d);
-      r += it.continuation.length;
-    });
+    rows = gatherRows(t.reshape([items.length * width, d]), toDevice(new Tensor("i32", [totalSteps], stepRows)));
   };
   const { cache } = await model.withHooks([{ name: FINAL_NORM, fn: keepSteps }], () =>
     model.runWithCache(tokens, { filter: wanted, positions: { perRow: itemPositions }, logits: "none" }),
   );
-  const logits = gemm(new Tensor("f32", [totalSteps, d], rows), model.weights.lmHead, { transB: true })
-    .data as Float32Array; // [Σ steps, vocab]
+  const onDevice = gemm(rows!, model.weights.lmHead, { transB: true }); // [Σ steps, vocab]
+  const logits = (await toHost(onDevice)).data as Float32Array;
+  release(onDevice);
 
   let at = 0;
   const results = items.map((it, b): ForceFeedItemResult => {

@@ -141,31 +141,35 @@ export async function generate(
   const allIds = padded.ids.map((r) => [...r]);
   const allMask = padded.attentionMask.map((r) => [...r]);
   let step = prepareBatch(model.config, padded, kv);
-  for (let t = 0; t < c.maxNewTokens; t++) {
-    const logits = (await model.forwardPrepared(step, "last", kv))!.data as Float32Array; // [B, 1, V]
-    if (c.returnLogits) kept.push(logits.slice());
-    const next: number[] = [];
-    for (let b = 0; b < B; b++) {
-      if (done[b]) {
-        next.push(pad);
-        continue;
+  try {
+    for (let t = 0; t < c.maxNewTokens; t++) {
+      const logits = (await model.forwardPrepared(step, "last", kv))!.data as Float32Array; // [B, 1, V]
+      if (c.returnLogits) kept.push(logits.slice());
+      const next: number[] = [];
+      for (let b = 0; b < B; b++) {
+        if (done[b]) {
+          next.push(pad);
+          continue;
+        }
+        const tok = sampleToken(logits, b * V, V, c, rowRngs?.[b] ?? shared);
+        tokens[b]!.push(tok);
+        next.push(tok);
+        if (stops.has(tok)) {
+          done[b] = true;
+          finish[b] = "stop";
+        }
       }
-      const tok = sampleToken(logits, b * V, V, c, rowRngs?.[b] ?? shared);
-      tokens[b]!.push(tok);
-      next.push(tok);
-      if (stops.has(tok)) {
-        done[b] = true;
-        finish[b] = "stop";
+      if (done.every(Boolean) || t + 1 === c.maxNewTokens) break;
+      for (let b = 0; b < B; b++) {
+        allIds[b]!.push(next[b]!);
+        allMask[b]!.push(1);
       }
+      step = kv
+        ? prepareBatch(model.config, { ids: next.map((x) => [x]), attentionMask: next.map(() => [1]) }, kv)
+        : prepareBatch(model.config, { ids: allIds, attentionMask: allMask });
     }
-    if (done.every(Boolean) || t + 1 === c.maxNewTokens) break;
-    for (let b = 0; b < B; b++) {
-      allIds[b]!.push(next[b]!);
-      allMask[b]!.push(1);
-    }
-    step = kv
-      ? prepareBatch(model.config, { ids: next.map((x) => [x]), attentionMask: next.map(() => [1]) }, kv)
-      : prepareBatch(model.config, { ids: allIds, attentionMask: allMask });
+  } finally {
+    kv?.release(); // device buffers back now, not at the next collection
   }
   const result: GenerateResult = {
     tokens,

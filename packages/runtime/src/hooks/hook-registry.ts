@@ -1,4 +1,4 @@
-import type { Tensor } from "@difflens/tensor";
+import { copy, DeviceError, release, type Tensor, toHostAll } from "@difflens/tensor";
 import type { Qwen2Config } from "../config/qwen2-config.ts";
 import { HookError } from "../errors.ts";
 import { cloneF32, fmtShape, sameShape, takeAlongAxis } from "../tensor-utils.ts";
@@ -27,8 +27,10 @@ export interface HookContext {
 }
 
 /**
- * A hook: reads the tensor, may change it in place (return nothing) or return a replacement of the same shape.
- * The tensor is f32 with the shape of its hook-table entry.
+ * A hook: reads the tensor, may change it in place (return nothing) or return a replacement of the same shape, and
+ * may be async (the forward pass awaits it). The tensor is f32 with the shape of its hook-table entry and lives on
+ * the model's device: on the CPU `t.data` reads it; device-agnostic hooks use kernels (`add(t, v, t)`) or
+ * `await toHost(t)` to read it.
  */
 // biome-ignore lint/suspicious/noConfusingVoidType: a hook that only reads returns nothing at all
 export type HookFn = (tensor: Tensor, ctx: HookContext) => Tensor | void | Promise<Tensor | void>;
@@ -83,8 +85,15 @@ export interface CaptureSpec {
    * each row is stored as its own [1, …] tensor.
    */
   readonly rows?: { readonly columns: readonly (readonly number[])[]; readonly keys: readonly (readonly number[])[] };
-  /** Where captured copies go (one tensor, or one per row). */
+  /** Where captured copies go (one tensor, or one per row); host tensors once `HookRunner.collect` resolved. */
   readonly store: Map<string, Tensor | Tensor[]>;
+}
+
+/** A capture taken on a device: a full copy there, restricted to the asked positions once read back. */
+interface DeviceCapture {
+  readonly name: string;
+  readonly site: HookSite;
+  readonly copy: Tensor;
 }
 
 /** Thrown to stop a forward pass after the `stopAt` hook; caught by the caller that set it. */
@@ -102,6 +111,8 @@ export type CallContext = Omit<HookContext, "name" | "site" | "layer">;
  * pass calls at every hook site; `wants` lets it skip optional work (hook_result) nobody asked for.
  */
 export class HookRunner {
+  private readonly onDevice: DeviceCapture[] = [];
+
   constructor(
     private readonly config: Qwen2Config,
     private readonly registry: HookRegistry | undefined,
@@ -133,13 +144,37 @@ export class HookRunner {
               { hook: name, expected: shape, got: replaced.shape },
             );
           }
+          if (replaced.device !== t.device) {
+            throw new DeviceError(
+              `hook on "${name}" returned a tensor on ${replaced.device}; the model runs on ${t.device} (move it with toDevice)`,
+            );
+          }
           current = replaced;
         }
       }
     }
-    if (capturing) this.capture!.store.set(name, captureCopy(current, parsed.site, this.call.seq, this.capture!));
+    if (capturing) {
+      // On the CPU the restricted copy is taken now; on a device a full copy waits there for `collect`.
+      if (current.device === "cpu")
+        this.capture!.store.set(name, captureCopy(current, parsed.site, this.call.seq, this.capture!));
+      else this.onDevice.push({ name, site: parsed.site, copy: copy(current) });
+    }
     if (this.stopAt === name) throw new StopForward(name, current);
     return sameShape(current.shape, t.shape) ? current : current.reshape(t.shape);
+  }
+
+  /**
+   * Reads the captures taken on a device back in one batch (with `extra`, e.g. the logits) and stores them
+   * restricted to the asked positions; returns `extra` on the host. On the CPU there is nothing to read.
+   */
+  async collect(extra: readonly Tensor[] = []): Promise<Tensor[]> {
+    const taken = this.onDevice.splice(0);
+    const host = await toHostAll([...taken.map((c) => c.copy), ...extra]);
+    taken.forEach((c, i) => {
+      release(c.copy);
+      this.capture!.store.set(c.name, captureCopy(host[i]!, c.site, this.call.seq, this.capture!, true));
+    });
+    return host.slice(taken.length);
   }
 }
 
@@ -147,7 +182,14 @@ export class HookRunner {
  * A copy of a hook tensor restricted to the asked query positions (the "pos" axis of its table entry); per row,
  * one [1, …] copy per row with its own positions and, on a keyPos axis, only its real keys.
  */
-function captureCopy(t: Tensor, site: HookSite, seq: number, capture: CaptureSpec): Tensor | Tensor[] {
+function captureCopy(
+  t: Tensor,
+  site: HookSite,
+  seq: number,
+  capture: CaptureSpec,
+  /** `t` is already a private copy (read back from a device): keep it when no positions are asked. */
+  owned = false,
+): Tensor | Tensor[] {
   const posAxis = site.dims.indexOf("pos");
   if (capture.rows) {
     const keyAxis = site.dims.indexOf("keyPos");
@@ -157,6 +199,6 @@ function captureCopy(t: Tensor, site: HookSite, seq: number, capture: CaptureSpe
       return keyAxis < 0 ? item : takeAlongAxis(item, keyAxis, keys[b]!);
     });
   }
-  if (capture.positions === undefined) return cloneF32(t);
+  if (capture.positions === undefined) return owned ? t : cloneF32(t);
   return takeAlongAxis(t, posAxis, resolveSharedPositions(capture.positions, seq, "runWithCache"));
 }

@@ -3,8 +3,24 @@
  * `positions` (default all) picks the query positions acted on: a list of padded columns of the call shared by
  * every row (negative counts from the end), or `{ perRow: [[…], …] }` in each item's own coordinates (0 = its first
  * real token, −1 = its last; see hooks/positions.ts).
+ *
+ * Device-agnostic: they act with kernels on the hook tensor wherever it lives. Their vectors are uploaded once per
+ * device; what depends on the call (which rows the positions pick) is a small host-built mask or index tensor.
  */
-import { type Tensor, toFloat32Array } from "@difflens/tensor";
+import {
+  add,
+  currentBackend,
+  type Device,
+  deviceZeros,
+  gatherRows,
+  gemm,
+  mul,
+  scale,
+  Tensor,
+  toDevice,
+  toFloat32Array,
+  writeSeq,
+} from "@difflens/tensor";
 import { HookError } from "../errors.ts";
 import type { HookContext, HookSpec } from "../hooks/hook-registry.ts";
 import { isPerRow, type Positions, realColumns, resolvePerRow, resolveSharedPositions } from "../hooks/positions.ts";
@@ -30,8 +46,9 @@ function targetColumns(positions: Positions | undefined, ctx: HookContext, pos: 
 }
 
 /**
- * Visits every targeted (row, position): `at` is the offset in `t.data` of its `inner` values, `b` the row, `i`
- * the index of the position in the row's list, `block` the outer block within the row (e.g. the head of a pattern).
+ * Visits every targeted (row, position): `at` is the offset (in elements, row-major) of its `inner` values, `b` the
+ * row, `i` the index of the position in the row's list, `block` the outer block within the row (e.g. the head of a
+ * pattern).
  */
 function forEachTarget(
   t: Tensor,
@@ -60,12 +77,37 @@ export interface PatchOptions {
   readonly sourcePositions?: Positions;
 }
 
+/** A host tensor's copy on the current backend's device, uploaded on first use there (then reused). */
+function perDevice(t: Tensor): () => Tensor {
+  const copies = new Map<Device, Tensor>();
+  return () => {
+    const device = currentBackend().device;
+    let c = copies.get(device);
+    if (!c) {
+      c = toDevice(t);
+      copies.set(device, c);
+    }
+    return c;
+  };
+}
+
+/** A column of 0/1 on the device: 1 for the `unit`-wide rows of `t` (row-major) that the targets cover. // [rows, 1] */
+function targetMask(t: Tensor, ctx: HookContext, columns: readonly (readonly number[])[], unit: number): Tensor {
+  const { inner } = layout(t, ctx);
+  const mask = new Float32Array(t.size / unit);
+  forEachTarget(t, ctx, columns, (at) => mask.fill(1, at / unit, (at + inner) / unit));
+  return toDevice(new Tensor("f32", [mask.length, 1], mask));
+}
+
 /**
  * Activation patching: replaces the hook's values at `positions` with `source`'s (a tensor from another run's
  * cache, possibly of another model with the same hook shape). `source`: the hook's shape with batch equal or 1.
+ * The hook returns the patched tensor: rows gathered from [this run's rows; the source's rows], so values are copied
+ * exactly (no arithmetic).
  */
 export function patchActivation(name: string, source: Tensor, opts: PatchOptions = {}): HookSpec {
-  const src = toFloat32Array(source);
+  const srcValues = new Tensor("f32", source.shape, toFloat32Array(source));
+  const src = perDevice(srcValues);
   return {
     name,
     fn: (t, ctx) => {
@@ -87,11 +129,14 @@ export function patchActivation(name: string, source: Tensor, opts: PatchOptions
       }
       const targets = targetColumns(opts.positions, ctx, pos, name);
       const sources = sourceIndices(opts, targets, srcPos, pos, batch, name);
-      const dst = t.data as Float32Array;
+      const rows = t.size / inner;
+      const srcRows = source.size / inner;
+      // row r of the result = row pick[r] of [t's rows; source rows]
+      const pick = Int32Array.from({ length: rows }, (_, r) => r);
       forEachTarget(t, ctx, targets, (at, b, i, block) => {
-        const from = (((srcBatch === 1 ? 0 : b) * blocks + block) * srcPos + sources[b]![i]!) * inner;
-        dst.set(src.subarray(from, from + inner), at);
+        pick[at / inner] = rows + ((srcBatch === 1 ? 0 : b) * blocks + block) * srcPos + sources[b]![i]!;
       });
+      return pickRows(t.reshape([rows, inner]), src().reshape([srcRows, inner]), pick).reshape(t.shape);
     },
   };
 }
@@ -141,36 +186,59 @@ function sourceIndices(
   return sources;
 }
 
-/** Steering: adds scale·vector to the hook's last axis at `positions` (default all). vector: [last dim]. */
+/**
+ * Steering: adds scale·vector to the hook's last axis at `positions` (default all). vector: [last dim], on the host
+ * or on the model's device.
+ */
 export function addVector(
   name: string,
   vector: Tensor | ArrayLike<number>,
   opts: { scale?: number; positions?: Positions } = {},
 ): HookSpec {
-  const v = "dtype" in vector ? toFloat32Array(vector as Tensor) : Float32Array.from(vector as ArrayLike<number>);
   const s = opts.scale ?? 1;
+  const length = "dtype" in vector ? (vector as Tensor).size : (vector as ArrayLike<number>).length;
+  const scaled = ((): (() => Tensor) => {
+    if ("dtype" in vector && (vector as Tensor).device !== "cpu") {
+      let onDevice: Tensor | undefined;
+      return () => {
+        onDevice ??= scale((vector as Tensor).reshape([length]), s);
+        return onDevice;
+      };
+    }
+    const v = "dtype" in vector ? toFloat32Array(vector as Tensor) : Float32Array.from(vector as ArrayLike<number>);
+    return perDevice(
+      new Tensor(
+        "f32",
+        [length],
+        v.map((x) => s * x),
+      ),
+    );
+  })();
   return {
     name,
     fn: (t, ctx) => {
-      const { pos, inner } = layout(t, ctx);
+      const { pos } = layout(t, ctx);
       const last = t.shape[t.shape.length - 1]!;
-      if (v.length !== last)
+      if (length !== last)
         throw new HookError(
           "HOOK_SHAPE",
-          `addVector("${name}"): vector has ${v.length} entries, the hook's last axis ${last}`,
-          { hook: name, expected: last, got: v.length },
+          `addVector("${name}"): vector has ${length} entries, the hook's last axis ${last}`,
+          { hook: name, expected: last, got: length },
         );
-      const dst = t.data as Float32Array;
-      forEachTarget(t, ctx, targetColumns(opts.positions, ctx, pos, name), (at) => {
-        for (let i = 0; i < inner; i++) dst[at + i]! += s * v[i % last]!;
-      });
+      if (opts.positions === undefined) {
+        add(t, scaled(), t);
+        return;
+      }
+      // t += mask ⊗ (scale·v) over rows of the last axis: one rank-1 GEMM into t
+      const mask = targetMask(t, ctx, targetColumns(opts.positions, ctx, pos, name), last);
+      gemm(mask, scaled().reshape([1, last]), { beta: 1, out: t.reshape([t.size / last, last]) });
     },
   };
 }
 
 /**
  * Clamps the coefficient of a direction: x ← x + (value − x·û)·û with û = direction/‖direction‖ (on the last
- * axis). value 0 projects the direction out (e.g. silencing an SAE decoder direction).
+ * axis). value 0 projects the direction out (e.g. silencing an SAE decoder direction). direction: host values.
  */
 export function clampDirection(
   name: string,
@@ -182,28 +250,33 @@ export function clampDirection(
   const norm = Math.hypot(...raw);
   if (!(norm > 0))
     throw new HookError("BAD_ARGUMENT", `clampDirection("${name}"): direction has zero norm`, { hook: name });
-  const u = raw.map((x) => x / norm);
+  const unit = perDevice(
+    new Tensor(
+      "f32",
+      [raw.length],
+      raw.map((x) => x / norm),
+    ),
+  );
   const value = opts.value ?? 0;
   return {
     name,
     fn: (t, ctx) => {
-      const { pos, inner } = layout(t, ctx);
+      const { pos } = layout(t, ctx);
       const d = t.shape[t.shape.length - 1]!;
-      if (u.length !== d)
+      if (raw.length !== d)
         throw new HookError(
           "HOOK_SHAPE",
-          `clampDirection("${name}"): direction has ${u.length} entries, the hook's last axis ${d}`,
-          { hook: name, expected: d, got: u.length },
+          `clampDirection("${name}"): direction has ${raw.length} entries, the hook's last axis ${d}`,
+          { hook: name, expected: d, got: raw.length },
         );
-      const dst = t.data as Float32Array;
-      forEachTarget(t, ctx, targetColumns(opts.positions, ctx, pos, name), (at) => {
-        for (let r = at; r < at + inner; r += d) {
-          let dot = 0;
-          for (let i = 0; i < d; i++) dot += dst[r + i]! * u[i]!;
-          const delta = value - dot;
-          for (let i = 0; i < d; i++) dst[r + i]! += delta * u[i]!;
-        }
-      });
+      const rows = t.size / d;
+      const x = t.reshape([rows, d]);
+      const u = unit();
+      const coef = toDevice(new Tensor("f32", [rows, 1], new Float32Array(rows).fill(value))); // [rows, 1]
+      gemm(x, u.reshape([d, 1]), { alpha: -1, beta: 1, out: coef }); // value − x·û
+      if (opts.positions !== undefined)
+        mul(coef, targetMask(t, ctx, targetColumns(opts.positions, ctx, pos, name), d), coef);
+      gemm(coef, u.reshape([1, d]), { beta: 1, out: x }); // x + coef·û
     },
   };
 }
@@ -217,9 +290,13 @@ export function zeroAblateHead(layer: number, head: number, opts: { positions?: 
       const [, pos, heads, dHead] = t.shape as [number, number, number, number];
       if (!Number.isInteger(head) || head < 0 || head >= heads)
         throw new HookError("BAD_ARGUMENT", `zeroAblateHead: head ${head} outside [0, ${heads})`, { got: head });
-      const dst = t.data as Float32Array;
-      const columns = targetColumns(opts.positions, ctx, pos, name);
-      forEachTarget(t, ctx, columns, (at) => dst.fill(0, at + head * dHead, at + (head + 1) * dHead));
+      // rows of dHead, one per (row, position, head): the ablated head's rows at the targets become the zero row
+      const rows = t.size / dHead;
+      const pick = Int32Array.from({ length: rows }, (_, r) => r);
+      forEachTarget(t, ctx, targetColumns(opts.positions, ctx, pos, name), (at) => {
+        pick[at / dHead + head] = rows;
+      });
+      return pickRows(t.reshape([rows, dHead]), deviceZeros([1, dHead]), pick).reshape(t.shape);
     },
   };
 }
@@ -230,9 +307,27 @@ export function zeroAblateMlp(layer: number, opts: { positions?: Positions } = {
   return {
     name,
     fn: (t, ctx) => {
+      if (opts.positions === undefined) return deviceZeros(t.shape);
       const { pos, inner } = layout(t, ctx);
-      const dst = t.data as Float32Array;
-      forEachTarget(t, ctx, targetColumns(opts.positions, ctx, pos, name), (at) => dst.fill(0, at, at + inner));
+      const rows = t.size / inner;
+      const pick = Int32Array.from({ length: rows }, (_, r) => r);
+      forEachTarget(t, ctx, targetColumns(opts.positions, ctx, pos, name), (at) => {
+        pick[at / inner] = rows;
+      });
+      return pickRows(t.reshape([rows, inner]), deviceZeros([1, inner]), pick).reshape(t.shape);
     },
   };
+}
+
+/**
+ * Row r of the result is row pick[r] of [x; extra] (x: [rows, width], extra: [n, width], both f32 on the device):
+ * values are copied, never computed, so a patch or an ablation is exact.
+ */
+function pickRows(x: Tensor, extra: Tensor, pick: Int32Array): Tensor {
+  const [rows, width] = x.shape as [number, number];
+  const n = extra.shape[0]!;
+  const both = deviceZeros([1, 1, rows + n, width]); // [x; extra]
+  writeSeq(both, x.reshape([1, rows, 1, width]), 0);
+  writeSeq(both, extra.reshape([1, n, 1, width]), rows);
+  return gatherRows(both.reshape([rows + n, width]), toDevice(new Tensor("i32", [pick.length], pick)));
 }

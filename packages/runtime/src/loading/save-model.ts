@@ -34,7 +34,7 @@ export async function saveModelFolder(model: Model, dir: string, opts: SaveModel
   fs.mkdirSync(dir, { recursive: true });
   const dtype = model.dtype === "bf16" || model.dtype === "f16" ? model.dtype : "f32";
   const tensors = new Map<string, Tensor>();
-  for (const [name, t] of qwen2WeightEntries(model.config, model.weights))
+  for (const [name, t] of qwen2WeightEntries(model.config, model.hostWeights))
     tensors.set(name, t.dtype === dtype ? t : cast(t, dtype));
   await writeShardedCheckpoint(dir, tensors, {
     maxShardBytes: opts.maxShardBytes ?? 5_000_000_000,

@@ -163,7 +163,7 @@ export async function loadLoraAdapter(dir: string): Promise<LoraAdapter> {
 /** Linear modules of a model by name (model.layers.L.self_attn.q_proj …) with their weight. */
 function linearModules(model: Model): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
-  for (const [name, t] of qwen2WeightEntries(model.config, model.weights)) {
+  for (const [name, t] of qwen2WeightEntries(model.config, model.hostWeights)) {
     if (name.endsWith(".weight") && t.shape.length === 2 && name.startsWith("model.layers."))
       out.set(name.slice(0, -".weight".length), t);
   }
@@ -189,7 +189,7 @@ export function mergeLora(model: Model, adapter: LoraAdapter): Model {
       }
     }
   }
-  const entries = qwen2WeightEntries(model.config, model.weights);
+  const entries = qwen2WeightEntries(model.config, model.hostWeights);
   for (const [module, lora] of adapter.modules) {
     const w = linear.get(module);
     if (!w) {

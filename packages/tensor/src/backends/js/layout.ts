@@ -78,7 +78,14 @@ export const hostStorage = {
   upload: (t: Tensor): Tensor => t,
   download: async (t: Tensor): Promise<Tensor> => t,
   zeros: (shape: readonly number[], dtype: Parameters<typeof allocStorage>[0]): Tensor =>
-    new Tensor(dtype, shape, allocStorage(dtype, shape.reduce((p, v) => p * v, 1))),
+    new Tensor(
+      dtype,
+      shape,
+      allocStorage(
+        dtype,
+        shape.reduce((p, v) => p * v, 1),
+      ),
+    ),
   release: (_t: Tensor): void => {},
   sync: async (): Promise<void> => {},
 };

@@ -69,7 +69,12 @@ export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
       new Tensor(t.dtype, shape, (t.data as Float32Array).subarray(p * stride, p * stride + shape[0] * shape[1]));
     const single = { ...opts, bRows: undefined };
     for (let p = 0; p < batch; p++) {
-      gemmCall(view(a, p, [m, kA], m * kA), view(b, p, [rows, bC], bR * bC), { ...single, out: view(c, p, [m, n], m * n) }, 0);
+      gemmCall(
+        view(a, p, [m, kA], m * kA),
+        view(b, p, [rows, bC], bR * bC),
+        { ...single, out: view(c, p, [m, n], m * n) },
+        0,
+      );
     }
     return c;
   }
@@ -84,7 +89,9 @@ export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
     writeSeq,
     gemm: (a, b, opts) => gemmCall(a, b, opts, 0),
     batchedGemm: (a, b, opts) =>
-      opts.bRows !== undefined && opts.bRows !== b.shape[1] ? prefixRowsGemm(a, b, opts) : gemmCall(a, b, opts, a.shape[0]!),
+      opts.bRows !== undefined && opts.bRows !== b.shape[1]
+        ? prefixRowsGemm(a, b, opts)
+        : gemmCall(a, b, opts, a.shape[0]!),
     add: (a, b, out) => unary(a, out, (x, o) => addon.binary(0, x, f32(b), o)),
     mul: (a, b, out) => unary(a, out, (x, o) => addon.binary(1, x, f32(b), o)),
     scale: (a, s, out) => unary(a, out, (x, o) => addon.scale(x, s, o)),

@@ -1,7 +1,65 @@
 import type { Backend } from "../../backend.ts";
 import { TensorError } from "../../errors.ts";
+import type { Tensor } from "../../tensor.ts";
+import { castKernels } from "./cast.ts";
+import { elementwiseKernels } from "./elementwise.ts";
+import { batchedGemm, gemm } from "./gemm.ts";
+import { type OpenOptions, openGpuContext, type WebgpuContext } from "./gpu-context.ts";
+import { layoutKernels } from "./layout.ts";
+import { reduceKernels } from "./reduce.ts";
+import { ropeKernels } from "./rope.ts";
+import { rowKernels } from "./rows.ts";
+import { selectKernels } from "./select.ts";
+import { biasTopK, topK } from "./topk.ts";
 
-/** Opens a WebGPU device through the npm `webgpu` package (Dawn) and returns its backend. Placeholder: W1 fills it. */
-export async function createWebgpuBackend(_js: Backend): Promise<Backend> {
-  throw new TensorError("DEVICE_UNAVAILABLE", "webgpu backend: not built yet");
+export { type WebgpuAdapterReport, webgpuAdapterReport } from "./adapter.ts";
+export type { OpenOptions } from "./gpu-context.ts";
+
+/** The webgpu backend, with its context exposed (tests and selfcheck read compile times and limits; kernels use it). */
+export interface WebgpuBackend extends Backend {
+  readonly context: WebgpuContext;
+}
+
+/**
+ * Opens a WebGPU device through the npm `webgpu` package (Dawn) and returns its backend: every kernel of the
+ * interface as WGSL on that device. Rejects with DEVICE_UNAVAILABLE (saying why and how to get one) where none exists.
+ * `js` is the host backend (unused by kernels today: every kernel runs on the device).
+ */
+export async function createWebgpuBackend(_js: Backend, options: OpenOptions = {}): Promise<WebgpuBackend> {
+  const ctx = await openGpuContext(options);
+  return {
+    name: "webgpu",
+    device: "webgpu",
+    context: ctx,
+    upload: (t: Tensor) => ctx.fromHost(t.dtype, t.shape, t.data),
+    download: (t: Tensor) => ctx.read(t),
+    zeros: (shape, dtype) => ctx.alloc(dtype, shape, true),
+    release: (t: Tensor) => ctx.release(t),
+    sync: () => ctx.sync(),
+    ...elementwiseKernels(ctx),
+    ...rowKernels(ctx),
+    ...ropeKernels(ctx),
+    ...selectKernels(ctx),
+    ...reduceKernels(ctx),
+    ...castKernels(ctx),
+    ...layoutKernels(ctx),
+    gemm: (a, b, opts) => gemm(ctx, a, b, opts),
+    batchedGemm: (a, b, opts) => batchedGemm(ctx, a, b, opts),
+    topK: (x, k) => topK(ctx, x, k),
+    biasTopK: (z, bias, k, out, among) => biasTopK(ctx, z, bias, k, out, among),
+    sparseDecode: missing("sparseDecode"),
+    sparseCodesBackward: missing("sparseCodesBackward"),
+    adamUpdate: missing("adamUpdate"),
+    projectOutRows: missing("projectOutRows"),
+    normalizeRows: missing("normalizeRows"),
+    setThreads: () => {},
+    getThreads: () => 1,
+  };
+}
+
+/** A kernel not written for webgpu yet: a clear error rather than a silent host fallback. */
+function missing(name: string): () => never {
+  return () => {
+    throw new TensorError("DEVICE_UNAVAILABLE", `webgpu backend: the ${name} kernel is not implemented on webgpu yet`);
+  };
 }

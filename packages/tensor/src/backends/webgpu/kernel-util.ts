@@ -1,0 +1,151 @@
+import { DTYPE_BYTES, type DType } from "../../dtype.ts";
+import { TensorError } from "../../errors.ts";
+import type { Tensor } from "../../tensor.ts";
+import type { BufferSlice, GpuContext } from "./context.ts";
+
+/*
+ * What the WGSL kernel files share: the 1-D grid over many workgroups, uniform packing, float loaders that widen
+ * packed f16 / bf16 in the shader, and the `out` that may alias an input.
+ */
+
+/** Invocations per workgroup of the elementwise and row kernels (a multiple of every GPU's SIMD width). */
+export const WG = 256;
+
+/**
+ * The header of a 1-D kernel: `i` is the flat invocation index over a grid that `grid1d` may fold into 2-D (more
+ * than maxComputeWorkgroupsPerDimension workgroups). Invocations past `limit` return.
+ */
+export function main1d(limit: string, wg = WG): string {
+  return `@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * ${wg}u + lid;
+  if (i >= ${limit}) { return; }`;
+}
+
+/** Workgroups covering `invocations` with `wg` per workgroup, as [x, y] within the device's per-dimension limit. */
+export function grid1d(ctx: GpuContext, invocations: number, wg = WG): [number, number] {
+  const groups = Math.ceil(invocations / wg);
+  const max = ctx.limits.maxComputeWorkgroupsPerDimension;
+  if (groups <= max) return [groups, 1];
+  const y = Math.ceil(groups / max);
+  return [Math.ceil(groups / y), y];
+}
+
+/** One workgroup per row for `rows` rows, folded into [x, y]; WGSL recovers the row as `wid.y * nwg.x + wid.x`. */
+export function gridRows(ctx: GpuContext, rows: number): [number, number] {
+  return grid1d(ctx, rows, 1);
+}
+
+export type UniformField = readonly ["u32" | "i32" | "f32", number];
+
+/** Packs 4-byte scalars in order (the WGSL struct declares the same fields in the same order). */
+export function packUniforms(fields: readonly UniformField[]): ArrayBuffer {
+  const buffer = new ArrayBuffer(Math.max(16, Math.ceil((fields.length * 4) / 16) * 16));
+  const view = new DataView(buffer);
+  fields.forEach(([kind, value], i) => {
+    if (kind === "u32") view.setUint32(i * 4, value, true);
+    else if (kind === "i32") view.setInt32(i * 4, value, true);
+    else view.setFloat32(i * 4, value, true);
+  });
+  return buffer;
+}
+
+/** WGSL of a 16-bit float pattern (low 16 bits of h) widened exactly to f32. */
+export const F16_TO_F32 = `fn f16_to_f32(h: u32) -> f32 {
+  let sign = (h & 0x8000u) << 16u;
+  let e = (h >> 10u) & 0x1fu;
+  let m = h & 0x3ffu;
+  if (e == 0u) { let mag = f32(m) * 5.9604644775390625e-8; return select(mag, -mag, sign != 0u); }
+  if (e == 31u) { return bitcast<f32>(sign | 0x7f800000u | (m << 13u)); }
+  return bitcast<f32>(sign | ((e + 112u) << 23u) | (m << 13u));
+}`;
+
+/**
+ * WGSL declaring storage binding `binding` as `name` (f32 / f16 / bf16 storage, read-only) and `fn name_at(i) -> f32`
+ * reading element i widened to f32. f16 inputs need F16_TO_F32 in the module too (`floatHelpers`).
+ */
+export function floatInput(binding: number, name: string, dtype: DType): string {
+  if (dtype === "f32")
+    return `@group(0) @binding(${binding}) var<storage, read> ${name}: array<f32>;
+fn ${name}_at(i: u32) -> f32 { return ${name}[i]; }`;
+  const half = `let w = ${name}[i >> 1u]; let odd = (i & 1u) == 1u;`;
+  const widen =
+    dtype === "bf16" ? "bitcast<f32>(select(w << 16u, w & 0xffff0000u, odd))" : "f16_to_f32(select(w, w >> 16u, odd))";
+  return `@group(0) @binding(${binding}) var<storage, read> ${name}: array<u32>;
+fn ${name}_at(i: u32) -> f32 { ${half} return ${widen}; }`;
+}
+
+/** The helper functions the float loaders of these dtypes need (once per module). */
+export function floatHelpers(...dtypes: readonly DType[]): string {
+  return dtypes.includes("f16") ? F16_TO_F32 : "";
+}
+
+/** Whether two tensors share device storage (views of one buffer). */
+export function sameStorage(a: Tensor, b: Tensor): boolean {
+  return a.storage !== undefined && a.storage === b.storage;
+}
+
+/**
+ * Runs a kernel writing a new f32 tensor of `shape`, or into `out`. WebGPU refuses one buffer bound both writable
+ * and readable in one dispatch, so when `out` shares storage with an input the kernel writes a temporary that is
+ * then copied into `out` (ordered in the command stream).
+ */
+export function writeTo(
+  ctx: GpuContext,
+  out: Tensor | undefined,
+  shape: readonly number[],
+  inputs: readonly Tensor[],
+  run: (target: Tensor) => void,
+): Tensor {
+  if (!out) {
+    const target = ctx.alloc("f32", shape);
+    run(target);
+    return target;
+  }
+  if (!inputs.some((t) => sameStorage(t, out))) {
+    run(out);
+    return out;
+  }
+  const temp = ctx.alloc(out.dtype, out.shape);
+  run(temp);
+  ctx.copyBytes(temp, 0, out, 0, out.size * DTYPE_BYTES[out.dtype]);
+  ctx.release(temp);
+  return out;
+}
+
+/** A row range of a [rows, ...] tensor and what to bind for it (the whole tensor when it fits one binding). */
+export interface RowSlice {
+  rowStart: number;
+  rowCount: number;
+  binding: Tensor | BufferSlice;
+}
+
+/**
+ * Splits tensor `t` of `rows` rows (each `rowBytes` bytes on the device) into row ranges that each fit one storage
+ * binding (ctx.maxBindingBytes), starting at offsets the device accepts (minStorageBufferOffsetAlignment).
+ * One range binding the whole tensor when it fits.
+ */
+export function rowSlices(ctx: GpuContext, t: Tensor, rows: number, rowBytes: number): RowSlice[] {
+  const total = Math.ceil((rows * rowBytes) / 4) * 4;
+  if (total <= ctx.maxBindingBytes || rows === 0) return [{ rowStart: 0, rowCount: rows, binding: t }];
+  const align = ctx.limits.minStorageBufferOffsetAlignment;
+  const step = align / gcd(rowBytes, align); // rows per aligned offset
+  const perSlice = Math.floor(Math.floor((ctx.maxBindingBytes - 4) / rowBytes) / step) * step;
+  if (perSlice < 1)
+    throw new TensorError(
+      "DEVICE_LIMIT",
+      `webgpu: a row of tensor ${t.dtype} [${t.shape.join(", ")}] (${rowBytes} bytes, aligned in groups of ${step} rows) does not fit one storage binding of ${ctx.maxBindingBytes} bytes`,
+    );
+  const slices: RowSlice[] = [];
+  for (let rowStart = 0; rowStart < rows; rowStart += perSlice) {
+    const rowCount = Math.min(perSlice, rows - rowStart);
+    const offset = rowStart * rowBytes;
+    const size = Math.min(Math.ceil((rowCount * rowBytes) / 4) * 4, total - offset);
+    slices.push({ rowStart, rowCount, binding: { tensor: t, offset, size } });
+  }
+  return slices;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
