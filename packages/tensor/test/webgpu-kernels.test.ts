@@ -24,6 +24,7 @@ import {
   mul,
   Rng,
   randn,
+  release,
   rmsNorm,
   ropeInPlace,
   scale,
@@ -272,6 +273,15 @@ describeWebgpu("webgpu kernels vs the js backend", () => {
     small.scatterAddRows(target, small.upload(idx), small.upload(src));
     expect(values(await small.download(target))).toEqual(values(js.scatterAddRows(js.copy(table), idx, src)));
     small.context.device.destroy();
+  });
+
+  it("a released tensor is refused by name; a device error is thrown at the next sync, not swallowed", async () => {
+    const t = toDevice(rand([3]));
+    release(t);
+    expect(() => scale(t, 2)).toThrow(/scale.*tensor f32 \[3\] was released/);
+    webgpu!.context.pipeline("broken-on-purpose", () => "fn main( {");
+    await expect(webgpu!.sync()).rejects.toThrow(expect.objectContaining({ code: "DEVICE_ERROR" }));
+    await webgpu!.sync(); // reported once
   });
 
   it("a lost device fails every later call with DEVICE_LOST, never a hang", async () => {

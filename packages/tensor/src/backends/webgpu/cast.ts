@@ -3,7 +3,7 @@ import type { DType } from "../../dtype.ts";
 import { TensorError } from "../../errors.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { GpuContext } from "./context.ts";
-import { floatHelpers, floatInput, grid1d, main1d, packUniforms } from "./kernel-util.ts";
+import { F16_TO_F32, grid1d, main1d, packUniforms } from "./kernel-util.ts";
 import { deviceBytes } from "./packing.ts";
 
 /*
@@ -46,40 +46,47 @@ export const F32_TO_F16 = `fn f32_to_f16(v: f32) -> u32 {
   return sign | half;
 }`;
 
-/** WGSL declaring binding 0 as `x` of `dtype` and `fn x_at(i) -> f32`. */
-function sourceInput(dtype: DType): string {
-  if (dtype === "f32" || dtype === "f16" || dtype === "bf16")
-    return `${floatInput(0, "x", dtype)}\n${floatHelpers(dtype)}`;
-  const element = dtype === "i32" ? "i32" : "u32";
-  return `@group(0) @binding(0) var<storage, read> x: array<${element}>;
-fn x_at(i: u32) -> f32 { return f32(x[i]); }`;
-}
+/** Codes of the source and destination dtypes (uniforms: one pipeline casts every pair). */
+const CODE: Readonly<Record<string, number>> = { f32: 0, bf16: 1, f16: 2, i32: 3, u8: 4, bool: 5 };
 
-function castShader(from: DType, to: DType): string {
-  const packed = to === "f16" || to === "bf16";
-  const element = to === "f32" ? "f32" : to === "i32" ? "i32" : "u32";
-  const convert: Record<string, string> = {
-    f32: "v",
-    i32: "i32(v)",
-    u8: "u32(clamp(trunc(v), 0.0, 255.0))",
-    bool: "select(0u, 1u, v != 0.0)",
-  };
-  const body = packed
-    ? `let lo = f32_to_${to}(x_at(2u * i));
-  var hi = 0u;
-  if (2u * i + 1u < u.n) { hi = f32_to_${to}(x_at(2u * i + 1u)); }
-  out[i] = lo | (hi << 16u);`
-    : `let v = x_at(i);
-  out[i] = ${convert[to]};`;
-  return `${sourceInput(from)}
-@group(0) @binding(1) var<storage, read_write> out: array<${element}>;
-struct U { n: u32, words: u32 }
+const CAST = `@group(0) @binding(0) var<storage, read> x: array<u32>;
+@group(0) @binding(1) var<storage, read_write> out: array<u32>;
+struct U { n: u32, words: u32, src: u32, dst: u32 }
 @group(0) @binding(2) var<uniform> u: U;
-${to === "bf16" ? F32_TO_BF16 : to === "f16" ? F32_TO_F16 : ""}
-${main1d("u.words")}
-  ${body}
-}`;
+${F16_TO_F32}
+${F32_TO_BF16}
+${F32_TO_F16}
+fn load(i: u32) -> f32 {
+  switch (u.src) {
+    case 0u: { return bitcast<f32>(x[i]); }
+    case 3u: { return f32(bitcast<i32>(x[i])); }
+    case 4u, 5u: { return f32(x[i]); }
+    default: {
+      let w = x[i >> 1u];
+      let h = select(w, w >> 16u, (i & 1u) == 1u);
+      if (u.src == 1u) { return bitcast<f32>((h & 0xffffu) << 16u); }
+      return f16_to_f32(h);
+    }
+  }
 }
+fn narrow(v: f32) -> u32 { return select(f32_to_f16(v), f32_to_bf16(v), u.dst == 1u); }
+fn convert(v: f32) -> u32 {
+  switch (u.dst) {
+    case 0u: { return bitcast<u32>(v); }
+    case 3u: { return bitcast<u32>(i32(v)); }
+    case 4u: { return u32(clamp(trunc(v), 0.0, 255.0)); }
+    default: { return select(0u, 1u, v != 0.0); }
+  }
+}
+${main1d("u.words")}
+  if (u.dst == 1u || u.dst == 2u) {
+    var hi = 0u;
+    if (2u * i + 1u < u.n) { hi = narrow(load(2u * i + 1u)); }
+    out[i] = narrow(load(2u * i)) | (hi << 16u);
+  } else {
+    out[i] = convert(load(i));
+  }
+}`;
 
 export function castOnDevice(ctx: GpuContext, x: Tensor, dtype: DType): Tensor {
   for (const d of [x.dtype, dtype])
@@ -95,10 +102,12 @@ export function castOnDevice(ctx: GpuContext, x: Tensor, dtype: DType): Tensor {
     return out;
   }
   const words = dtype === "f16" || dtype === "bf16" ? Math.ceil(x.size / 2) : x.size;
-  const pipeline = ctx.pipeline(`cast.${x.dtype}.${dtype}`, () => castShader(x.dtype, dtype));
+  const pipeline = ctx.pipeline("cast", () => CAST);
   const uniforms = packUniforms([
     ["u32", x.size],
     ["u32", words],
+    ["u32", CODE[x.dtype]!],
+    ["u32", CODE[dtype]!],
   ]);
   ctx.dispatch(pipeline, [x, out], uniforms, grid1d(ctx, words));
   return out;

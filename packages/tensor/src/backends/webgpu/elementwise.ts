@@ -1,90 +1,82 @@
 import type { Backend } from "../../backend.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { GpuContext } from "./context.ts";
-import { grid1d, main1d, packUniforms, type UniformField, writeTo } from "./kernel-util.ts";
+import { grid1d, main1d, packUniforms, writeTo } from "./kernel-util.ts";
 
 /*
  * Elementwise kernels: one invocation per element, consecutive invocations on consecutive elements (coalesced).
- * All f32 (ops.ts checks dtypes). `b` of add/mul is broadcast as a suffix of a's shape: b[i mod |b|].
+ * All f32 (ops.ts checks dtypes). `b` of add/mul is broadcast as a suffix of a's shape: b[i mod |b|]. One pipeline
+ * serves every op (the op is a uniform: memory-bound, so the branch is free, and there is one compilation, not six).
  */
 
-interface Elementwise {
-  /** Pipeline cache key. */
-  key: string;
-  /** Input names, bound in order as read-only f32 arrays. */
-  inputs: readonly string[];
-  /** Extra uniform fields after `n` (name: WGSL type). */
-  params?: readonly (readonly [string, "u32" | "f32"])[];
-  /** WGSL expression of out[i] (may use the inputs, `i` and `u.<param>`). */
-  expr: string;
-}
+const OP = { add: 0, mul: 1, scale: 2, axpby: 3, silu: 4, siluGate: 5 } as const;
 
-function shader(spec: Elementwise): string {
-  const inputs = spec.inputs.map((name, b) => `@group(0) @binding(${b}) var<storage, read> ${name}: array<f32>;`);
-  const params = (spec.params ?? []).map(([name, type]) => `${name}: ${type},`).join(" ");
-  return `${inputs.join("\n")}
-@group(0) @binding(${spec.inputs.length}) var<storage, read_write> out: array<f32>;
-struct U { n: u32, ${params} }
-@group(0) @binding(${spec.inputs.length + 1}) var<uniform> u: U;
+const ELEMENTWISE = `@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+struct U { n: u32, period: u32, op: u32, alpha: f32, beta: f32 }
+@group(0) @binding(3) var<uniform> u: U;
 fn silu(x: f32) -> f32 { return x / (1.0 + exp(-x)); }
 ${main1d("u.n")}
-  out[i] = ${spec.expr};
+  let x = a[i];
+  let y = b[i % u.period];
+  var r: f32;
+  switch (u.op) {
+    case ${OP.add}u: { r = x + y; }
+    case ${OP.mul}u: { r = x * y; }
+    case ${OP.scale}u: { r = x * u.alpha; }
+    case ${OP.axpby}u: { r = u.alpha * x + u.beta * y; }
+    case ${OP.silu}u: { r = silu(x); }
+    default: { r = silu(x) * y; }
+  }
+  out[i] = r;
 }`;
-}
 
+/** out = op(a, b); a unary op binds `a` as `b` too (read-only twice is allowed). */
 function run(
   ctx: GpuContext,
-  spec: Elementwise,
-  inputs: readonly Tensor[],
-  params: readonly number[],
+  name: keyof typeof OP,
+  a: Tensor,
+  b: Tensor | undefined,
   out: Tensor | undefined,
+  alpha = 0,
+  beta = 0,
 ): Tensor {
-  const a = inputs[0]!;
+  const inputs = b ? [a, b] : [a];
+  // The pipeline is shared, so errors about a tensor are raised here, under the op's own name.
+  for (const [arg, t] of [
+    ["a", a],
+    ["b", b],
+    ["out", out],
+  ] as const)
+    if (t) ctx.buffer(t, name, arg);
   return writeTo(ctx, out, a.shape, inputs, (target) => {
     if (a.size === 0) return;
-    const pipeline = ctx.pipeline(spec.key, () => shader(spec));
-    const fields: UniformField[] = [
+    const uniforms = packUniforms([
       ["u32", a.size],
-      ...(spec.params ?? []).map(([, type], j) => [type, params[j]!] as const),
-    ];
-    ctx.dispatch(pipeline, [...inputs, target], packUniforms(fields), grid1d(ctx, a.size));
+      ["u32", Math.max(1, (b ?? a).size)],
+      ["u32", OP[name]],
+      ["f32", alpha],
+      ["f32", beta],
+    ]);
+    ctx.dispatch(
+      ctx.pipeline("elementwise", () => ELEMENTWISE),
+      [a, b ?? a, target],
+      uniforms,
+      grid1d(ctx, a.size),
+    );
   });
 }
-
-const ADD: Elementwise = {
-  key: "add",
-  inputs: ["a", "b"],
-  params: [["period", "u32"]],
-  expr: "a[i] + b[i % u.period]",
-};
-const MUL: Elementwise = {
-  key: "mul",
-  inputs: ["a", "b"],
-  params: [["period", "u32"]],
-  expr: "a[i] * b[i % u.period]",
-};
-const SCALE: Elementwise = { key: "scale", inputs: ["a"], params: [["s", "f32"]], expr: "a[i] * u.s" };
-const AXPBY: Elementwise = {
-  key: "axpby",
-  inputs: ["a", "b"],
-  params: [
-    ["alpha", "f32"],
-    ["beta", "f32"],
-  ],
-  expr: "u.alpha * a[i] + u.beta * b[i]",
-};
-const SILU: Elementwise = { key: "silu", inputs: ["x"], expr: "silu(x[i])" };
-const SILU_GATE: Elementwise = { key: "siluGate", inputs: ["gate", "up"], expr: "silu(gate[i]) * up[i]" };
 
 export function elementwiseKernels(
   ctx: GpuContext,
 ): Pick<Backend, "add" | "mul" | "scale" | "axpby" | "silu" | "siluGate"> {
   return {
-    add: (a, b, out) => run(ctx, ADD, [a, b], [Math.max(1, b.size)], out),
-    mul: (a, b, out) => run(ctx, MUL, [a, b], [Math.max(1, b.size)], out),
-    scale: (a, s, out) => run(ctx, SCALE, [a], [s], out),
-    axpby: (alpha, a, beta, b, out) => run(ctx, AXPBY, [a, b], [alpha, beta], out),
-    silu: (x, out) => run(ctx, SILU, [x], [], out),
-    siluGate: (gate, up, out) => run(ctx, SILU_GATE, [gate, up], [], out),
+    add: (a, b, out) => run(ctx, "add", a, b, out),
+    mul: (a, b, out) => run(ctx, "mul", a, b, out),
+    scale: (a, s, out) => run(ctx, "scale", a, undefined, out, s),
+    axpby: (alpha, a, beta, b, out) => run(ctx, "axpby", a, b, out, alpha, beta),
+    silu: (x, out) => run(ctx, "silu", x, undefined, out),
+    siluGate: (gate, up, out) => run(ctx, "siluGate", gate, up, out),
   };
 }

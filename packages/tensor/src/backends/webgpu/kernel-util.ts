@@ -60,24 +60,38 @@ export const F16_TO_F32 = `fn f16_to_f32(h: u32) -> f32 {
   return bitcast<f32>(sign | ((e + 112u) << 23u) | (m << 13u));
 }`;
 
+/** The dtype codes `anyFloatInput` decodes (a uniform field): one pipeline serves every float dtype. */
+export const FLOAT_CODE: Readonly<Record<string, number>> = { f32: 0, bf16: 1, f16: 2 };
+
 /**
- * WGSL declaring storage binding `binding` as `name` (f32 / f16 / bf16 storage, read-only) and `fn name_at(i) -> f32`
- * reading element i widened to f32. f16 inputs need F16_TO_F32 in the module too (`floatHelpers`).
+ * WGSL declaring storage binding `binding` as `name` (raw words) and `fn name_at(i, dtype) -> f32` reading element i
+ * of an f32 / bf16 / f16 tensor (dtype: FLOAT_CODE, from a uniform) widened to f32. The module needs F16_TO_F32.
+ * Memory-bound kernels take their dtype as a uniform rather than one pipeline per dtype: a pipeline costs up to a
+ * second of compilation on lavapipe and first-use latency on real GPUs, and a branch on a uniform costs nothing.
+ */
+export function anyFloatInput(binding: number, name: string): string {
+  return `@group(0) @binding(${binding}) var<storage, read> ${name}: array<u32>;
+fn ${name}_at(i: u32, dtype: u32) -> f32 {
+  if (dtype == 0u) { return bitcast<f32>(${name}[i]); }
+  let w = ${name}[i >> 1u];
+  let odd = (i & 1u) == 1u;
+  if (dtype == 1u) { return bitcast<f32>(select(w << 16u, w & 0xffff0000u, odd)); }
+  return f16_to_f32(select(w, w >> 16u, odd));
+}`;
+}
+
+/**
+ * WGSL declaring storage binding `binding` as `name` of one float dtype and `fn name_at(i) -> f32` (a pipeline per
+ * dtype, for compute-bound kernels that want the specialisation). f16 needs F16_TO_F32 in the module.
  */
 export function floatInput(binding: number, name: string, dtype: DType): string {
   if (dtype === "f32")
     return `@group(0) @binding(${binding}) var<storage, read> ${name}: array<f32>;
 fn ${name}_at(i: u32) -> f32 { return ${name}[i]; }`;
-  const half = `let w = ${name}[i >> 1u]; let odd = (i & 1u) == 1u;`;
   const widen =
     dtype === "bf16" ? "bitcast<f32>(select(w << 16u, w & 0xffff0000u, odd))" : "f16_to_f32(select(w, w >> 16u, odd))";
   return `@group(0) @binding(${binding}) var<storage, read> ${name}: array<u32>;
-fn ${name}_at(i: u32) -> f32 { ${half} return ${widen}; }`;
-}
-
-/** The helper functions the float loaders of these dtypes need (once per module). */
-export function floatHelpers(...dtypes: readonly DType[]): string {
-  return dtypes.includes("f16") ? F16_TO_F32 : "";
+fn ${name}_at(i: u32) -> f32 { let w = ${name}[i >> 1u]; let odd = (i & 1u) == 1u; return ${widen}; }`;
 }
 
 /** Whether two tensors share device storage (views of one buffer). */

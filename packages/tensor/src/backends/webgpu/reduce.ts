@@ -12,80 +12,51 @@ import { grid1d, gridRows, main1d, packUniforms, WG } from "./kernel-util.ts";
  */
 
 type Kind = "sum" | "mean" | "max" | "argmax";
+/** The op is a uniform: two pipelines (row, strided) serve all four reductions. */
+const OP: Readonly<Record<Kind, number>> = { sum: 0, mean: 1, max: 2, argmax: 3 };
 
-/** WGSL shared by every variant: NaN tests on bits (immune to fast-math), and the argmax ordering. */
-const COMMON = `fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
-fn max_nan(a: f32, b: f32) -> f32 { return select(select(max(a, b), b, is_nan(b)), a, is_nan(a)); }
+/** WGSL shared by both variants: NaN tests on bits (immune to fast-math), the combine step, the argmax order. */
+const COMMON = `@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<u32>;
+struct U { outer: u32, len: u32, inner: u32, init: f32, op: u32 }
+@group(0) @binding(2) var<uniform> u: U;
+fn is_nan(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; }
+fn combine(a: f32, b: f32) -> f32 {
+  if (u.op == ${OP.max}u) { return select(select(max(a, b), b, is_nan(b)), a, is_nan(a)); }
+  return a + b;
+}
 // Whether (vb, ib) ranks before (va, ia) for argmax: NaN first, then larger, then lower index.
 fn argmax_before(va: f32, ia: u32, vb: f32, ib: u32) -> bool {
   if (is_nan(va) || is_nan(vb)) { return is_nan(vb) && (!is_nan(va) || ib < ia); }
   return vb > va || (vb == va && ib < ia);
+}
+fn result(acc: f32, at: u32) -> u32 {
+  if (u.op == ${OP.argmax}u) { return at; }
+  if (u.op == ${OP.mean}u) { return bitcast<u32>(acc / f32(u.len)); }
+  return bitcast<u32>(acc);
 }`;
 
-const UNIFORMS = `struct U { outer: u32, len: u32, inner: u32, init: f32 }
-@group(0) @binding(2) var<uniform> u: U;
-@group(0) @binding(0) var<storage, read> x: array<f32>;`;
-
-function outDecl(kind: Kind): string {
-  return `@group(0) @binding(1) var<storage, read_write> out: array<${kind === "argmax" ? "i32" : "f32"}>;`;
-}
-
-function combine(kind: Kind, a: string, b: string): string {
-  return kind === "max" ? `max_nan(${a}, ${b})` : `${a} + ${b}`;
-}
-
-function finish(kind: Kind, acc: string): string {
-  return kind === "mean" ? `${acc} / f32(u.len)` : acc;
-}
-
-/** inner > 1: one invocation per output. */
-function stridedShader(kind: Kind): string {
-  const body =
-    kind === "argmax"
-      ? `var best = x[base];
-  var at = 0u;
-  for (var a = 1u; a < u.len; a++) {
-    let v = x[base + a * u.inner];
-    if (argmax_before(best, at, v, a)) { best = v; at = a; }
-  }
-  out[i] = i32(at);`
-      : `var acc = u.init;
-  for (var a = 0u; a < u.len; a++) { acc = ${combine(kind, "acc", "x[base + a * u.inner]")}; }
-  out[i] = ${finish(kind, "acc")};`;
-  return `${UNIFORMS}
-${outDecl(kind)}
-${COMMON}
+/** inner > 1: one invocation per output walking the axis. */
+const STRIDED = `${COMMON}
 ${main1d("u.outer * u.inner")}
   let base = (i / u.inner) * u.len * u.inner + i % u.inner;
-  ${body}
+  var acc = u.init;
+  var at = 0u;
+  if (u.op == ${OP.argmax}u) {
+    acc = x[base];
+    for (var a = 1u; a < u.len; a++) {
+      let v = x[base + a * u.inner];
+      if (argmax_before(acc, at, v, a)) { acc = v; at = a; }
+    }
+  } else {
+    for (var a = 0u; a < u.len; a++) { acc = combine(acc, x[base + a * u.inner]); }
+  }
+  out[i] = result(acc, at);
 }`;
-}
 
 /** inner = 1: one workgroup per row, lanes stride the row, then a tree over the lanes. */
-function rowShader(kind: Kind): string {
-  const isArg = kind === "argmax";
-  const lane = isArg
-    ? `var best = u.init;
-  var at = 0xffffffffu;
-  for (var a = lid; a < u.len; a += ${WG}u) {
-    let v = x[base + a];
-    if (at == 0xffffffffu || argmax_before(best, at, v, a)) { best = v; at = a; }
-  }
-  values[lid] = best;
-  best_at[lid] = at;`
-    : `var acc = u.init;
-  for (var a = lid; a < u.len; a += ${WG}u) { acc = ${combine(kind, "acc", "x[base + a]")}; }
-  values[lid] = acc;`;
-  const merge = isArg
-    ? `if (lid < s && best_at[lid + s] != 0xffffffffu &&
-        (best_at[lid] == 0xffffffffu || argmax_before(values[lid], best_at[lid], values[lid + s], best_at[lid + s]))) {
-      values[lid] = values[lid + s];
-      best_at[lid] = best_at[lid + s];
-    }`
-    : `if (lid < s) { values[lid] = ${combine(kind, "values[lid]", "values[lid + s]")}; }`;
-  return `${UNIFORMS}
-${outDecl(kind)}
-${COMMON}
+const ROW = `${COMMON}
+const NONE = 0xffffffffu;
 var<workgroup> values: array<f32, ${WG}>;
 var<workgroup> best_at: array<u32, ${WG}>;
 @compute @workgroup_size(${WG})
@@ -93,15 +64,30 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let row = wid.y * nwg.x + wid.x;
   if (row >= u.outer) { return; }
   let base = row * u.len;
-  ${lane}
+  let arg = u.op == ${OP.argmax}u;
+  var acc = u.init;
+  var at = NONE;
+  for (var a = lid; a < u.len; a += ${WG}u) {
+    let v = x[base + a];
+    if (!arg) { acc = combine(acc, v); } else if (at == NONE || argmax_before(acc, at, v, a)) { acc = v; at = a; }
+  }
+  values[lid] = acc;
+  best_at[lid] = at;
   workgroupBarrier();
   for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    ${merge}
+    if (lid < s) {
+      if (!arg) {
+        values[lid] = combine(values[lid], values[lid + s]);
+      } else if (best_at[lid + s] != NONE &&
+          (best_at[lid] == NONE || argmax_before(values[lid], best_at[lid], values[lid + s], best_at[lid + s]))) {
+        values[lid] = values[lid + s];
+        best_at[lid] = best_at[lid + s];
+      }
+    }
     workgroupBarrier();
   }
-  if (lid == 0u) { out[row] = ${isArg ? "i32(best_at[0])" : finish(kind, "values[0]")}; }
+  if (lid == 0u) { out[row] = result(values[0], best_at[0]); }
 }`;
-}
 
 function reduce(ctx: GpuContext, kind: Kind, x: Tensor, axis: number): Tensor {
   const { outer, len, inner, outShape } = axisView(x.shape, axis);
@@ -112,18 +98,22 @@ function reduce(ctx: GpuContext, kind: Kind, x: Tensor, axis: number): Tensor {
     ["u32", len],
     ["u32", inner],
     ["f32", kind === "max" ? -Infinity : 0],
+    ["u32", OP[kind]],
   ]);
-  if (inner === 1) {
+  if (inner === 1)
     ctx.dispatch(
-      ctx.pipeline(`${kind}.row`, () => rowShader(kind)),
+      ctx.pipeline("reduce.row", () => ROW),
       [x, out],
       uniforms,
       gridRows(ctx, outer),
     );
-  } else {
-    const pipeline = ctx.pipeline(`${kind}.strided`, () => stridedShader(kind));
-    ctx.dispatch(pipeline, [x, out], uniforms, grid1d(ctx, outer * inner));
-  }
+  else
+    ctx.dispatch(
+      ctx.pipeline("reduce.strided", () => STRIDED),
+      [x, out],
+      uniforms,
+      grid1d(ctx, outer * inner),
+    );
   return out;
 }
 

@@ -1,7 +1,7 @@
 import type { Backend, SoftmaxOptions } from "../../backend.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { GpuContext } from "./context.ts";
-import { floatHelpers, floatInput, gridRows, packUniforms, WG, writeTo } from "./kernel-util.ts";
+import { anyFloatInput, F16_TO_F32, FLOAT_CODE, gridRows, packUniforms, WG, writeTo } from "./kernel-util.ts";
 
 /*
  * Row kernels: one workgroup of WG invocations per row; each invocation strides the row (coalesced), then a
@@ -39,22 +39,20 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let row = wid.y * nwg.x + wid.x;
   if (row >= u.rows) { return; }`;
 
-function rmsNormShader(weightDtype: Tensor["dtype"]): string {
-  return `@group(0) @binding(0) var<storage, read> x: array<f32>;
-${floatInput(1, "w", weightDtype)}
+const RMS_NORM = `@group(0) @binding(0) var<storage, read> x: array<f32>;
+${anyFloatInput(1, "w")}
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-struct U { rows: u32, d: u32, eps: f32 }
+struct U { rows: u32, d: u32, eps: f32, w_dtype: u32 }
 @group(0) @binding(3) var<uniform> u: U;
-${floatHelpers(weightDtype)}
+${F16_TO_F32}
 ${ROW_PRELUDE}
 ${ROW_MAIN}
   let base = row * u.d;
   var sq = 0.0;
   for (var j = lid; j < u.d; j += ${WG}u) { let v = x[base + j]; sq += v * v; }
   let inv = 1.0 / sqrt(reduce_sum(sq, lid) / f32(u.d) + u.eps);
-  for (var j = lid; j < u.d; j += ${WG}u) { y[base + j] = x[base + j] * inv * w_at(j); }
+  for (var j = lid; j < u.d; j += ${WG}u) { y[base + j] = x[base + j] * inv * w_at(j, u.w_dtype); }
 }`;
-}
 
 /** Softmax over visible keys [0, visible) of each row; the rest 0. queries = 0: no causal mask. */
 const SOFTMAX = `@group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -85,11 +83,12 @@ export function rowKernels(ctx: GpuContext): Pick<Backend, "rmsNorm" | "softmax"
       const rows = d === 0 ? 0 : x.size / d;
       return writeTo(ctx, out, x.shape, [x, weight], (y) => {
         if (rows === 0) return;
-        const pipeline = ctx.pipeline(`rmsNorm.${weight.dtype}`, () => rmsNormShader(weight.dtype));
+        const pipeline = ctx.pipeline("rmsNorm", () => RMS_NORM);
         const uniforms = packUniforms([
           ["u32", rows],
           ["u32", d],
           ["f32", eps],
+          ["u32", FLOAT_CODE[weight.dtype]!],
         ]);
         ctx.dispatch(pipeline, [x, weight, y], uniforms, gridRows(ctx, rows));
       });
