@@ -3,28 +3,22 @@
  * transposes, alpha / beta into out, bf16 / f16 weights, batched with bRows, and a weight split across bindings.
  * Tolerance: relative error (‖Δ‖/‖ref‖) ≤ 1e-5·√K — f32 accumulation over K terms.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { batchedGemm as gpuBatchedGemm, gemm as gpuGemm } from "../src/backends/webgpu/gemm.ts";
 import { setGemmTiled } from "../src/backends/webgpu/gemm-tiled-wgsl.ts";
-import type { WebgpuBackend } from "../src/backends/webgpu/index.ts";
-import { fromArray, gemm, Rng, randn, type Tensor, toDevice, toFloat32Array, toHost } from "../src/index.ts";
+import {
+  fromArray,
+  gemm,
+  Rng,
+  randn,
+  type Tensor,
+  toDevice,
+  toFloat32Array,
+  toHost,
+  useBackend,
+} from "../src/index.ts";
 import { refGemm, relErr } from "./reference.ts";
-
-// Until H1's shared webgpu-available.ts lands: one attempt; under CI=true a missing adapter fails instead of skipping.
-const opened = await import("../src/index.ts")
-  .then(({ useBackend }) => useBackend("webgpu"))
-  .then(
-    (b) => b as WebgpuBackend,
-    (e: Error) => e,
-  );
-const webgpuSuite = {
-  run: !(opened instanceof Error) || process.env.CI === "true",
-  why: opened instanceof Error ? ` (skipped: ${opened.message})` : "",
-  backend: async (): Promise<WebgpuBackend> => {
-    if (opened instanceof Error) throw opened;
-    return opened;
-  },
-};
+import { describeWebgpu, webgpu } from "./webgpu-available.ts";
 
 type BDtype = "f32" | "bf16" | "f16";
 interface Case {
@@ -46,11 +40,9 @@ function weight(shape: number[], dtype: BDtype): { b: Tensor; values: Float32Arr
   return { b, values: toFloat32Array(b) };
 }
 
-describe.skipIf(!webgpuSuite.run)(`webgpu gemm${webgpuSuite.why}`, () => {
-  let backend: WebgpuBackend;
-  beforeAll(async () => {
-    backend = await webgpuSuite.backend();
-  });
+describeWebgpu("webgpu gemm", () => {
+  const backend = webgpu!;
+  beforeAll(() => useBackend("webgpu"));
 
   async function check(c: Case, maxWeightBindingBytes?: number): Promise<number> {
     const { m, k, n, transA = false, transB = false, bDtype = "f32", alpha = 1, beta = 0 } = c;

@@ -3,29 +3,13 @@
  * values descending, ties lower index first, NaN above +Inf, −0 equal to +0. Selection is exact, so the comparison
  * is exact too (values bit for bit, indices equal).
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { topK as jsTopK } from "../src/backends/js/select.ts";
 import { biasTopK as jsBiasTopK } from "../src/backends/js/sparse.ts";
-import type { WebgpuBackend } from "../src/backends/webgpu/index.ts";
 import { biasTopK, topK } from "../src/backends/webgpu/topk.ts";
 import { TOPK_KMAX_WORKGROUP } from "../src/backends/webgpu/topk-wgsl.ts";
-import { fromArray, Rng, randn, type Tensor, toDevice, toHostAll, zeros } from "../src/index.ts";
-
-// Until H1's shared webgpu-available.ts lands: one attempt; under CI=true a missing adapter fails instead of skipping.
-const opened = await import("../src/index.ts")
-  .then(({ useBackend }) => useBackend("webgpu"))
-  .then(
-    (b) => b as WebgpuBackend,
-    (e: Error) => e,
-  );
-const webgpuSuite = {
-  run: !(opened instanceof Error) || process.env.CI === "true",
-  why: opened instanceof Error ? ` (skipped: ${opened.message})` : "",
-  backend: async (): Promise<WebgpuBackend> => {
-    if (opened instanceof Error) throw opened;
-    return opened;
-  },
-};
+import { fromArray, Rng, randn, type Tensor, toDevice, toHostAll, useBackend, zeros } from "../src/index.ts";
+import { describeWebgpu, webgpu } from "./webgpu-available.ts";
 
 const rng = new Rng(2021);
 
@@ -40,13 +24,12 @@ function awkward(rows: number, n: number): Tensor {
   return fromArray(x, [rows, n]);
 }
 
+const ints = (t: Tensor): number[] => Array.from(t.data as Int32Array);
 const bits = (t: Tensor): number[] => Array.from(new Uint32Array((t.data as Float32Array).buffer));
 
-describe.skipIf(!webgpuSuite.run)(`webgpu top-k${webgpuSuite.why}`, () => {
-  let backend: WebgpuBackend;
-  beforeAll(async () => {
-    backend = await webgpuSuite.backend();
-  });
+describeWebgpu("webgpu top-k", () => {
+  const backend = webgpu!;
+  beforeAll(() => useBackend("webgpu"));
 
   it("topK equals js on ties, NaN, ±0, ±Inf, k = 1, k = n and odd row lengths", async () => {
     for (const [rows, n, k] of [
@@ -62,7 +45,7 @@ describe.skipIf(!webgpuSuite.run)(`webgpu top-k${webgpuSuite.why}`, () => {
       const got = topK(backend.context, toDevice(x), k);
       const [values, indices] = await toHostAll([got.values, got.indices]);
       expect(values!.shape).toEqual([rows, k]);
-      expect(Array.from(indices!.data), `${rows}x${n} k=${k}`).toEqual(Array.from(want.indices.data));
+      expect(ints(indices!), `${rows}x${n} k=${k}`).toEqual(ints(want.indices));
       expect(bits(values!), `${rows}x${n} k=${k}`).toEqual(bits(want.values));
     }
   });
@@ -72,7 +55,7 @@ describe.skipIf(!webgpuSuite.run)(`webgpu top-k${webgpuSuite.why}`, () => {
     const want = jsTopK(x, 32);
     const got = topK(backend.context, toDevice(x), 32);
     const [values, indices] = await toHostAll([got.values, got.indices]);
-    expect(Array.from(indices!.data)).toEqual(Array.from(want.indices.data));
+    expect(ints(indices!)).toEqual(ints(want.indices));
     expect(bits(values!)).toEqual(bits(want.values));
     // 600 equal values, k falls inside them: the radix select must resolve the tie by index.
     const tie = fromArray(
@@ -81,7 +64,7 @@ describe.skipIf(!webgpuSuite.run)(`webgpu top-k${webgpuSuite.why}`, () => {
     );
     const tieGot = topK(backend.context, toDevice(tie), 20);
     const [, tieIdx] = await toHostAll([tieGot.values, tieGot.indices]);
-    expect(Array.from(tieIdx!.data)).toEqual(Array.from(jsTopK(tie, 20).indices.data));
+    expect(ints(tieIdx!)).toEqual(ints(jsTopK(tie, 20).indices));
   });
 
   it("biasTopK (with and without among, duplicate and unsorted candidates) equals js", async () => {
@@ -108,13 +91,13 @@ describe.skipIf(!webgpuSuite.run)(`webgpu top-k${webgpuSuite.why}`, () => {
     };
     biasTopK(ctx, toDevice(z), toDevice(bias), k, out);
     const [v1, i1] = await toHostAll([out.values, out.indices]);
-    expect(Array.from(i1!.data)).toEqual(Array.from(want.indices.data));
+    expect(ints(i1!)).toEqual(ints(want.indices));
     expect(bits(v1!)).toEqual(bits(want.values));
     biasTopK(ctx, toDevice(z), toDevice(bias), k, out, among);
     const [v2, i2, va, ia] = await toHostAll([out.values, out.indices, among.values, among.indices]);
     expect(bits(v2!)).toEqual(bits(want.values));
-    expect(Array.from(i2!.data)).toEqual(Array.from(want.indices.data));
-    expect(Array.from(ia!.data)).toEqual(Array.from(wantAmong.indices.data));
+    expect(ints(i2!)).toEqual(ints(want.indices));
+    expect(ints(ia!)).toEqual(ints(wantAmong.indices));
     expect(bits(va!)).toEqual(bits(wantAmong.values));
   });
 });

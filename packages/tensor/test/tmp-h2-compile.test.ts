@@ -1,0 +1,21 @@
+import { it } from "vitest";
+import type { WebgpuBackend } from "../src/backends/webgpu/index.ts";
+import { gemm, randn, Rng, sync, toDevice, useBackend, fromArray, toFloat32Array } from "../src/index.ts";
+import { setGemmTiled } from "../src/backends/webgpu/gemm-tiled-wgsl.ts";
+it("compile times", async () => {
+  const b = (await useBackend("webgpu")) as WebgpuBackend;
+  const rng = new Rng(1);
+  const t0 = performance.now();
+  await sync();
+  const run = async (label: string, f: () => void) => { const s = performance.now(); f(); await sync(); console.log(label, (performance.now() - s).toFixed(0), "ms"); };
+  const a = toDevice(randn([8, 16], rng)); const bb = toDevice(randn([16, 12], rng));
+  await run("NN vec f32 8x8", () => gemm(a, bb, {}));
+  await run("NN vec f32 again", () => gemm(a, bb, {}));
+  const a2 = toDevice(randn([7, 13], rng)); const b2 = toDevice(randn([13, 9], rng));
+  await run("NN scalar f32", () => gemm(a2, b2, {}));
+  const b3 = toDevice(fromArray(toFloat32Array(randn([12, 16], rng)), [12, 16], "bf16"));
+  await run("NT vec bf16", () => gemm(a, b3, { transB: true }));
+  const a4 = toDevice(randn([70, 67], rng)); const b4 = toDevice(randn([67, 65], rng));
+  await run("tiled scalar", () => gemm(a4, b4, {}));
+  console.log(b.context.compileMs);
+}, 120000);
