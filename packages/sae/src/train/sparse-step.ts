@@ -51,7 +51,7 @@ const CHUNK_ROWS = 512;
 /** Decoder rows per block of the update (4 arrays × 512 rows × dIn 1024 × 4 B = 8 MB: stays in a shared L3). */
 const DECODER_BLOCK_ROWS = 512;
 /** sparsify's decoder normalisation: w / (‖w‖ + ε_f32). */
-const F32_EPS = 1.1920928955078125e-7;
+export const F32_EPS = 1.1920928955078125e-7;
 
 /** Buffers reused across steps (allocated for the largest batch seen). */
 export class StepScratch {
@@ -283,16 +283,27 @@ export function applyUpdate(state: TrainState, cfg: SaeTrainConfig, sc: StepScra
 
 /** Firing statistics, after the step (sparsify updates them after the forward pass). */
 export function recordFiring(state: TrainState, cfg: SaeTrainConfig, rows: number, sc: StepScratch): void {
-  const { dSae: S, k } = cfg;
-  const B = rows;
-  for (let j = 0; j < S; j++) state.sinceFired[j]! += B;
-  for (let c = 0; c < B * k; c++) {
-    if (sc.topVal[c]! > 0) {
-      const j = sc.topIdx[c]!;
-      state.sinceFired[j] = 0;
-      state.fireCounts[j]! += 1;
+  const pairs = rows * cfg.k;
+  recordFiringOf(state, rows, [{ indices: sc.topIdx.subarray(0, pairs), values: sc.topVal.subarray(0, pairs) }]);
+}
+
+/** recordFiring from a batch's top-k codes, given as blocks of rows in row order (each [blockRows, k]). */
+export function recordFiringOf(
+  state: TrainState,
+  rows: number,
+  codes: readonly { indices: Int32Array; values: Float32Array }[],
+): void {
+  const since = state.sinceFired;
+  for (let j = 0; j < since.length; j++) since[j]! += rows;
+  for (const { indices, values } of codes) {
+    for (let c = 0; c < values.length; c++) {
+      if (values[c]! > 0) {
+        const j = indices[c]!;
+        since[j] = 0;
+        state.fireCounts[j]! += 1;
+      }
     }
   }
-  state.tokensSeen += B;
-  state.windowTokens += B;
+  state.tokensSeen += rows;
+  state.windowTokens += rows;
 }

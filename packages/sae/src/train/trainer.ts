@@ -1,6 +1,6 @@
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { type ActivationSource, Rng, type Tensor } from "@difflens/tensor";
+import { type ActivationSource, currentBackend, Rng, type Tensor, toHost } from "@difflens/tensor";
 import {
   foldedWeights,
   type LineageEntry,
@@ -15,8 +15,10 @@ import { densityHistogram, type MetricsLogger } from "../metrics-logger.ts";
 import { Sae } from "../sae.ts";
 import { type SpliceModel, spliceMetrics } from "../splice.ts";
 import { resolveSaeTrainConfig, type SaeTrainConfig } from "./config.ts";
+import { DeviceTrainState } from "./device-train-state.ts";
 import { geometricMedian } from "./geometric-median.ts";
 import { StepScratch, type StepStats, trainStep } from "./sparse-step.ts";
+import { trainStepDevice } from "./sparse-step-device.ts";
 import { initParams, newTrainState, type TrainState } from "./train-state.ts";
 
 export interface TrainSaeOptions {
@@ -33,7 +35,10 @@ export interface TrainSaeOptions {
   resume?: boolean;
   /** CE/KL with the SAE spliced in, computed at each log step that is a multiple of everySteps. */
   splice?: { model: SpliceModel; sequences: Int32Array[]; everySteps: number };
-  /** Called after every step; returning "stop" ends the run without a final checkpoint (tests simulate a kill). */
+  /**
+   * Called after every step; returning "stop" ends the run without a final checkpoint (tests simulate a kill).
+   * On a device backend `state.params` and the Adam moments are refreshed only at checkpoints and at the end.
+   */
   // biome-ignore lint/suspicious/noConfusingVoidType: callbacks that never stop return nothing at all
   onStep?: (state: TrainState, stats: StepStats) => void | "stop";
 }
@@ -103,8 +108,9 @@ export async function trainSae(opts: TrainSaeOptions): Promise<TrainSaeResult> {
     const sample: Tensor[] = [];
     let tokens = 0;
     while (tokens < cfg.initSampleTokens) {
-      const t = (await iterator.next()).value as Tensor | undefined;
-      if (!t) break;
+      const next = (await iterator.next()).value as Tensor | undefined;
+      if (!next) break;
+      const t = await toHost(next);
       checkBatch(t, cfg, 1, sample.length);
       sample.push(t);
       tokens += t.shape[0]!;
@@ -159,37 +165,49 @@ export async function trainSae(opts: TrainSaeOptions): Promise<TrainSaeResult> {
     }
   }
 
+  // CPU backends run the fused host step; a device backend (webgpu) keeps parameters and moments on the device,
+  // reading them back for checkpoints, splice metrics and the final SAE.
   const sc = new StepScratch();
+  const dev = currentBackend().device === "cpu" ? null : DeviceTrainState.upload(state, cfg);
   const metricsFile = path.join(opts.outDir, "metrics.jsonl");
   let lastCheckpointStep = resumeDir ? state.step : -1;
   let stoppedEarly = false;
-  for (;;) {
-    if (cfg.maxSteps !== null && state.step >= cfg.maxSteps) break;
-    const batch = await nextBatch();
-    if (batch === null) break;
-    checkBatch(batch, cfg, state.step + 1, batchIndex - 1);
-    state.batchesSeen = batchIndex;
-    const stats = trainStep(state, cfg, batch.data as Float32Array, batch.shape[0]!, sc);
-    if (!Number.isFinite(stats.loss)) {
-      throw new SaeError(
-        "NON_FINITE_WEIGHTS",
-        `trainSae: loss became ${stats.loss} at step ${state.step} (batch ${batchIndex - 1}); the last good checkpoint is kept in ${opts.outDir}`,
-        { step: state.step, batch: batchIndex - 1 },
-      );
+  try {
+    for (;;) {
+      if (cfg.maxSteps !== null && state.step >= cfg.maxSteps) break;
+      const batch = await nextBatch();
+      if (batch === null) break;
+      checkBatch(batch, cfg, state.step + 1, batchIndex - 1);
+      state.batchesSeen = batchIndex;
+      const stats = dev
+        ? await trainStepDevice(state, cfg, batch, dev)
+        : trainStep(state, cfg, batch.data as Float32Array, batch.shape[0]!, sc);
+      if (!Number.isFinite(stats.loss)) {
+        throw new SaeError(
+          "NON_FINITE_WEIGHTS",
+          `trainSae: loss became ${stats.loss} at step ${state.step} (batch ${batchIndex - 1}); the last good checkpoint is kept in ${opts.outDir}`,
+          { step: state.step, batch: batchIndex - 1 },
+        );
+      }
+      if (state.step % cfg.logEverySteps === 0) {
+        if (dev && opts.splice && state.step % opts.splice.everySteps === 0) await dev.download(state);
+        const metrics = await collectMetrics(state, cfg, stats, opts);
+        opts.logger?.log(metrics, state.step);
+        await fsp.appendFile(metricsFile, `${JSON.stringify({ step: state.step, ...metrics })}\n`);
+      }
+      if (cfg.checkpointEverySteps > 0 && state.step % cfg.checkpointEverySteps === 0) {
+        await dev?.download(state);
+        await saveTrainCheckpoint(opts.outDir, state, cfg, lineage, cfg.keepCheckpoints);
+        lastCheckpointStep = state.step;
+      }
+      if (opts.onStep?.(state, stats) === "stop") {
+        stoppedEarly = true;
+        break;
+      }
     }
-    if (state.step % cfg.logEverySteps === 0) {
-      const metrics = await collectMetrics(state, cfg, stats, opts);
-      opts.logger?.log(metrics, state.step);
-      await fsp.appendFile(metricsFile, `${JSON.stringify({ step: state.step, ...metrics })}\n`);
-    }
-    if (cfg.checkpointEverySteps > 0 && state.step % cfg.checkpointEverySteps === 0) {
-      await saveTrainCheckpoint(opts.outDir, state, cfg, lineage, cfg.keepCheckpoints);
-      lastCheckpointStep = state.step;
-    }
-    if (opts.onStep?.(state, stats) === "stop") {
-      stoppedEarly = true;
-      break;
-    }
+    await dev?.download(state);
+  } finally {
+    dev?.dispose();
   }
   const sae = new Sae(
     { dIn: cfg.dIn, dSae: cfg.dSae, activation: { kind: "topk", k: cfg.k }, hookName: cfg.hookName },
@@ -223,6 +241,9 @@ function checkBatch(t: Tensor, cfg: SaeTrainConfig, step: number, batch: number)
       `batch ${batch} (step ${step}): needs at least 2 rows (FVU divides by the batch variance), got ${t.shape[0]}`,
       { step, batch },
     );
+  // A batch already on a device is not scanned here (that would read it back): a non-finite value there shows up
+  // as a non-finite loss, which stops training too.
+  if (t.device !== "cpu") return;
   const x = t.data as Float32Array;
   for (let i = 0; i < x.length; i++) {
     if (!Number.isFinite(x[i]!)) {
