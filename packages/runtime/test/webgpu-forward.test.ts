@@ -13,7 +13,17 @@ import {
 } from "@difflens/tensor";
 import { beforeAll, expect, it } from "vitest";
 import { describeWebgpu } from "../../tensor/test/webgpu-available.ts";
-import { addVector, createRandomQwen2, generate, leftPad, type Model } from "../src/index.ts";
+import {
+  addVector,
+  createRandomQwen2,
+  generate,
+  type HookSpec,
+  leftPad,
+  type Model,
+  patchActivation,
+  zeroAblateHead,
+  zeroAblateMlp,
+} from "../src/index.ts";
 import { relErr } from "./helpers.ts";
 
 const CONFIG = { vocabSize: 64, dModel: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, dMlp: 48, maxPositions: 32 };
@@ -90,6 +100,24 @@ describeWebgpu("Qwen2 forward on webgpu vs native", () => {
     expect(relErr(await logits(gpu, "webgpu"), want)).toBeLessThan(1e-4);
     const plain = await on(reference, () => cpu.forward(leftPad(PROMPTS)));
     expect(relErr(plain, want)).toBeGreaterThan(1e-3); // the steering acts
+  });
+
+  // (clampDirection is GEMMs and a mul, as on the CPU: covered by the kernel parity tests; its extra pipelines cost here)
+  it("patchActivation and the ablations (at positions: exact row picks on the device) give the same logits", async () => {
+    const source = await on(reference, async () => {
+      const { cache } = await cpu.runWithCache(leftPad(PROMPTS.map((p) => [...p].reverse())), {
+        names: ["blocks.1.hook_resid_pre"],
+      });
+      return cache.get("blocks.1.hook_resid_pre"); // a host tensor serves either device
+    });
+    const specs: HookSpec[] = [
+      patchActivation("blocks.1.hook_resid_pre", source, { positions: [-1, -2] }),
+      zeroAblateHead(1, 3, { positions: [-1] }),
+      zeroAblateMlp(0, { positions: [0, 2] }),
+    ];
+    const logits = (model: Model, backend: "webgpu" | "native" | "js") =>
+      on(backend, () => model.withHooks(specs, () => model.forward(leftPad(PROMPTS))));
+    expect(relErr(await logits(gpu, "webgpu"), await logits(cpu, reference))).toBeLessThan(1e-4);
   });
 
   it("greedy generation with the KV cache gives the same tokens (padded batch; one prompt: causal softmax only)", async () => {

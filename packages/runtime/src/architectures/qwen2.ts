@@ -63,21 +63,35 @@ export async function qwen2Forward(
   const T = B * S;
   const d = c.dModel;
   kv?.ensureRoom(S);
-  let resid = gatherRows(w.embedTokens, toDevice(new Tensor("i32", [T], input.ids))); // [T, d]
+  const ids = toDevice(new Tensor("i32", [T], input.ids));
+  let resid = gatherRows(w.embedTokens, ids); // [T, d]
+  hooks.release(ids);
   resid = await hooks.run("hook_embed", resid, [B, S, d]);
   const mask = attentionMask(input, kv);
   for (let L = 0; L < c.nLayers; L++) resid = await block(c, w.layers[L]!, L, resid, input, mask, hooks, kv);
   kv?.commit(S, input.attentionMask, input.positionIds);
   if (logits === "none" && !hooks.wants("ln_final.hook_normalized")) return undefined;
   let normed = rmsNorm(resid, w.finalNorm, c.rmsNormEps); // [T, d]
+  hooks.release(resid);
   normed = await hooks.run("ln_final.hook_normalized", normed, [B, S, d]);
   if (logits === "none") return undefined;
   if (logits === "last") {
-    const lastRows = Int32Array.from({ length: B }, (_, b) => (b + 1) * S - 1);
-    const last = gatherRows(normed, toDevice(new Tensor("i32", [B], lastRows))); // [B, d]
-    return gemm(last, w.lmHead, { transB: true }).reshape([B, 1, c.vocabSize]); // [B, 1, vocab]
+    const lastRows = toDevice(
+      new Tensor(
+        "i32",
+        [B],
+        Int32Array.from({ length: B }, (_, b) => (b + 1) * S - 1),
+      ),
+    );
+    const last = gatherRows(normed, lastRows); // [B, d]
+    hooks.release(normed, lastRows);
+    const out = gemm(last, w.lmHead, { transB: true }).reshape([B, 1, c.vocabSize]); // [B, 1, vocab]
+    hooks.release(last);
+    return out;
   }
-  return gemm(normed, w.lmHead, { transB: true }).reshape([B, S, c.vocabSize]); // [B, S, vocab]
+  const out = gemm(normed, w.lmHead, { transB: true }).reshape([B, S, c.vocabSize]); // [B, S, vocab]
+  hooks.release(normed);
+  return out;
 }
 
 async function block(
@@ -97,12 +111,17 @@ async function block(
   const x = await hooks.run(`${p}ln1.hook_normalized`, rmsNorm(resid, w.inputNorm, c.rmsNormEps), [B, S, d]);
   const attnOut = await hooks.run(`${p}hook_attn_out`, await attention(c, w, L, x, input, mask, hooks, kv), [B, S, d]);
   const mid = await hooks.run(`${p}hook_resid_mid`, add(resid, attnOut), [B, S, d]);
+  hooks.release(residIn, resid, x, attnOut); // intermediates no hook saw go back to the device pool now
   const x2 = await hooks.run(`${p}ln2.hook_normalized`, rmsNorm(mid, w.postNorm, c.rmsNormEps), [B, S, d]);
   const gate = await hooks.run(`${p}mlp.hook_pre`, gemm(x2, w.gateProj, { transB: true }), [B, S, c.dMlp]); // [T, dMlp]
   const up = await hooks.run(`${p}mlp.hook_pre_linear`, gemm(x2, w.upProj, { transB: true }), [B, S, c.dMlp]);
   const act = await hooks.run(`${p}mlp.hook_post`, siluGate(gate, up), [B, S, c.dMlp]);
+  hooks.release(x2, gate, up);
   const mlpOut = await hooks.run(`${p}hook_mlp_out`, gemm(act, w.downProj, { transB: true }), [B, S, d]);
-  return await hooks.run(`${p}hook_resid_post`, add(mid, mlpOut), [B, S, d]);
+  hooks.release(act);
+  const out = await hooks.run(`${p}hook_resid_post`, add(mid, mlpOut), [B, S, d]);
+  hooks.release(mid, mlpOut);
+  return out;
 }
 
 /**
@@ -132,9 +151,15 @@ async function attention(
   const { nHeads: H, nKvHeads: KV, dHead: hd } = c;
   const group = H / KV;
   const p = `blocks.${L}.attn.`;
-  const q = await hooks.run(`${p}hook_q`, add(gemm(x, w.qProj, { transB: true }), w.qBias), [B, S, H, hd]); // [T, H·hd]
-  const k = await hooks.run(`${p}hook_k`, add(gemm(x, w.kProj, { transB: true }), w.kBias), [B, S, KV, hd]); // [T, KV·hd]
-  const v = await hooks.run(`${p}hook_v`, add(gemm(x, w.vProj, { transB: true }), w.vBias), [B, S, KV, hd]);
+  const linear = (weight: Tensor, bias: Tensor): Tensor => {
+    const xw = gemm(x, weight, { transB: true });
+    const out = add(xw, bias);
+    hooks.release(xw);
+    return out;
+  };
+  const q = await hooks.run(`${p}hook_q`, linear(w.qProj, w.qBias), [B, S, H, hd]); // [T, H·hd]
+  const k = await hooks.run(`${p}hook_k`, linear(w.kProj, w.kBias), [B, S, KV, hd]); // [T, KV·hd]
+  const v = await hooks.run(`${p}hook_v`, linear(w.vProj, w.vBias), [B, S, KV, hd]);
   // RoPE works in place, and q/k may be a hook's tensor or a cached copy: rotate our own copies.
   const qRot = await hooks.run(
     `${p}hook_rot_q`,
@@ -146,11 +171,13 @@ async function attention(
     ropeInPlace(copy(k).reshape([T, KV, hd]), input.positionIds, c.ropeTheta),
     [B, S, KV, hd],
   );
+  hooks.release(q, k);
 
   const past = kv?.length ?? 0;
   const keys = past + S;
   // [B, H, S, hd] = [B·KV, group·S, hd]: the query heads sharing a kv head are adjacent, so one GEMM per kv head
   const qHeads = swapAxes12(qRot.reshape([B, S, H, hd])).reshape([B * KV, group * S, hd]);
+  hooks.release(qRot);
   const alpha = 1 / Math.sqrt(hd);
   let kHeads: Tensor; // [B·KV, ≥ keys, hd]: the cache's first `keys` rows of each (row, kv head), or this call's keys
   let vHeads: Tensor;
@@ -162,7 +189,9 @@ async function attention(
     kHeads = swapAxes12(kRot.reshape([B, S, KV, hd])).reshape([B * KV, S, hd]);
     vHeads = swapAxes12(v.reshape([B, S, KV, hd])).reshape([B * KV, S, hd]);
   }
+  hooks.release(kRot, v);
   let scores = batchedGemm(qHeads, kHeads, { transB: true, alpha, bRows: keys }); // [B·KV, group·S, keys]
+  hooks.release(qHeads, ...(kv ? [] : [kHeads])); // the cache stays
   const scoresShape = [B, H, S, keys];
   const explicitMask = mask !== null || hooks.wants(`${p}hook_attn_scores`);
   if (explicitMask)
@@ -173,16 +202,25 @@ async function attention(
   scores = await hooks.run(`${p}hook_attn_scores`, scores, scoresShape);
   const flat = scores.reshape([B * H * S, keys]);
   let pattern = explicitMask ? softmax(flat) : softmax(flat, { causal: { queries: S, offset: past } });
+  hooks.release(scores);
   pattern = await hooks.run(`${p}hook_pattern`, pattern, scoresShape); // f32 softmax per head
 
   const patternHeads = pattern.reshape([B * KV, group * S, keys]);
   const z = batchedGemm(patternHeads, vHeads, { bRows: keys }); // [B·KV, group·S, hd] = [B, H, S, hd]
+  hooks.release(pattern, ...(kv ? [] : [vHeads]));
   const zTokens = await hooks.run(`${p}hook_z`, swapAxes12(z.reshape([B, H, S, hd])), [B, S, H, hd]); // [B, S, H, hd]
-  const zFlat = zTokens.reshape([T, H * hd]);
-  if (!hooks.wants(`${p}hook_result`)) return gemm(zFlat, w.oProj, { transB: true }); // [T, d]
-  const result = perHeadResult(c, w, zTokens, T);
-  const hooked = await hooks.run(`${p}hook_result`, result, [B, S, H, c.dModel]);
-  return sum(hooked.reshape([T, H, c.dModel]), 1);
+  hooks.release(z);
+  let out: Tensor; // [T, d]
+  if (hooks.wants(`${p}hook_result`)) {
+    const result = perHeadResult(c, w, zTokens, T, hooks);
+    const hooked = await hooks.run(`${p}hook_result`, result, [B, S, H, c.dModel]);
+    out = sum(hooked.reshape([T, H, c.dModel]), 1);
+    hooks.release(result, hooked);
+  } else {
+    out = gemm(zTokens.reshape([T, H * hd]), w.oProj, { transB: true });
+  }
+  hooks.release(zTokens);
+  return out;
 }
 
 /** Every key real (the mask a hooked score tensor gets when nothing is padded: causal only). // [batch·keys] */
@@ -194,10 +232,13 @@ function allKeys(B: number, keys: number): Uint8Array {
  * Per-head o_proj outputs [T, H, dModel]: head h's slice of z through its columns of o_proj alone, as one batched
  * GEMM over heads: [H, T, hd] · [H, dModel, hd]ᵀ.
  */
-function perHeadResult(c: Qwen2Config, w: Qwen2LayerWeights, z: Tensor, T: number): Tensor {
+function perHeadResult(c: Qwen2Config, w: Qwen2LayerWeights, z: Tensor, T: number, hooks: HookRunner): Tensor {
   const { nHeads: H, dHead: hd, dModel: d } = c;
   const zHeads = swapAxes12(z.reshape([1, T, H, hd])).reshape([H, T, hd]);
-  const oHeads = swapAxes12(copy(w.oProj).reshape([1, d, H, hd])).reshape([H, d, hd]); // o_proj [d, H·hd] by head
+  const oF32 = copy(w.oProj); // [d, H·hd]
+  const oHeads = swapAxes12(oF32.reshape([1, d, H, hd])).reshape([H, d, hd]); // o_proj by head
   const perHead = batchedGemm(zHeads, oHeads, { transB: true }); // [H, T, d]
-  return swapAxes12(perHead.reshape([1, H, T, d])).reshape([T, H, d]);
+  const result = swapAxes12(perHead.reshape([1, H, T, d])).reshape([T, H, d]);
+  hooks.release(zHeads, oF32, oHeads, perHead);
+  return result;
 }

@@ -112,6 +112,9 @@ export type CallContext = Omit<HookContext, "name" | "site" | "layer">;
  */
 export class HookRunner {
   private readonly onDevice: DeviceCapture[] = [];
+  /** Device storage a hook saw or returned: a hook may keep it, so the forward pass never frees it early. */
+  private readonly exposed = new WeakSet<object>();
+  private readonly freed = new WeakSet<object>();
 
   constructor(
     private readonly config: Qwen2Config,
@@ -133,6 +136,7 @@ export class HookRunner {
     const parsed = parseHookName(name, this.config);
     const ctx: HookContext = { ...this.call, name, site: parsed.site, layer: parsed.layer };
     let current = sameShape(t.shape, shape) ? t : t.reshape(shape);
+    if ((fns || this.stopAt === name) && t.storage) this.exposed.add(t.storage);
     if (fns) {
       for (const fn of [...fns]) {
         const replaced = await fn(current, ctx);
@@ -150,6 +154,7 @@ export class HookRunner {
             );
           }
           current = replaced;
+          if (replaced.storage) this.exposed.add(replaced.storage);
         }
       }
     }
@@ -161,6 +166,18 @@ export class HookRunner {
     }
     if (this.stopAt === name) throw new StopForward(name, current);
     return sameShape(current.shape, t.shape) ? current : current.reshape(t.shape);
+  }
+
+  /**
+   * Frees device intermediates of this call after their last use, unless a hook saw them (it may keep them; the
+   * collector frees those). On the CPU it does nothing.
+   */
+  release(...tensors: Tensor[]): void {
+    for (const t of tensors) {
+      if (!t.storage || this.exposed.has(t.storage) || this.freed.has(t.storage)) continue;
+      this.freed.add(t.storage); // views share storage: free it once
+      release(t);
+    }
   }
 
   /**

@@ -217,7 +217,7 @@ export function addVector(
   return {
     name,
     fn: (t, ctx) => {
-      const { pos } = layout(t, ctx);
+      const { pos, inner } = layout(t, ctx);
       const last = t.shape[t.shape.length - 1]!;
       if (length !== last)
         throw new HookError(
@@ -229,9 +229,14 @@ export function addVector(
         add(t, scaled(), t);
         return;
       }
-      // t += mask ⊗ (scale·v) over rows of the last axis: one rank-1 GEMM into t
-      const mask = targetMask(t, ctx, targetColumns(opts.positions, ctx, pos, name), last);
-      gemm(mask, scaled().reshape([1, last]), { beta: 1, out: t.reshape([t.size / last, last]) });
+      // over rows of the last axis: t += scale·v at the targets, 0 elsewhere (rows of a [0; scale·v] table)
+      const rows = t.size / last;
+      const pick = new Int32Array(rows);
+      forEachTarget(t, ctx, targetColumns(opts.positions, ctx, pos, name), (at) => {
+        pick.fill(1, at / last, (at + inner) / last);
+      });
+      const delta = pickRows(deviceZeros([1, last]), scaled().reshape([1, last]), pick); // [rows, last]
+      add(t.reshape([rows, last]), delta, t.reshape([rows, last]));
     },
   };
 }
