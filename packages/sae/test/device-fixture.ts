@@ -7,7 +7,8 @@ import { newTrainState, type TrainParams, type TrainState } from "../src/train/t
  * choose the same latents: every pre-activation of a row sits on its own rung of a ladder (rungs RUNG apart),
  * and the whole problem is rotated by a random orthogonal matrix Q so that every GEMM is dense.
  *   code c [dSae]: latents 0..15 ("rich") take the rungs 16..31 in a random order, latents 16..31 ("poor") the
- *   rungs 0..15 (plus noise < RUNG/5);  x = c·Q;  Wenc = Wdec = Q;  bEnc = bDec = 0;  so z = inputScale·c.
+ *   rungs 0..15 (plus noise < RUNG/5);  x = c·Q;  Wenc = Q;  bEnc = bDec = 0;  so z = inputScale·c
+ *   (Wdec = Q's rows perturbed and renormalised).
  * The poor latents never reach the top k = 4, die after deadAfterTokens and feed AuxK (kAux 6 among 16 dead,
  * again on distinct rungs). lr is small enough that the rungs stay apart for 10 steps; `selectionMargin`
  * measures it rather than trusting it.
@@ -54,8 +55,21 @@ const q = randomOrthogonal(D, new Rng(20));
 
 /** The fixture's initial state (fresh Adam moments, every latent alive). */
 export function fixtureState(inputScale = FIXTURE_INPUT_SCALE): TrainState {
-  const w = Float32Array.from(q);
-  const params: TrainParams = { wEnc: w, bEnc: new Float32Array(D), wDec: w.slice(), bDec: new Float32Array(D) };
+  // A decoder that is not the encoder: with Wdec = Wenc = Q the residual would be orthogonal to every active decoder
+  // row, making the encoder gradient pure rounding noise, which Adam (a sign-like first step) amplifies to ±lr.
+  const rng = new Rng(21);
+  const wDec = new Float32Array(D * D);
+  for (let j = 0; j < D; j++) {
+    const row = Array.from({ length: D }, (_, i) => q[j * D + i]! + (0.3 / Math.sqrt(D)) * rng.normal());
+    const norm = Math.hypot(...row);
+    for (let i = 0; i < D; i++) wDec[j * D + i] = row[i]! / norm;
+  }
+  const params: TrainParams = {
+    wEnc: Float32Array.from(q),
+    bEnc: new Float32Array(D),
+    wDec,
+    bDec: new Float32Array(D),
+  };
   return newTrainState(params, fixtureConfig, new Rng(0), inputScale);
 }
 
