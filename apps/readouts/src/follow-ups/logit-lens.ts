@@ -39,7 +39,7 @@ export async function logitLensReadout(
   };
   // every lens point of a chunk of examples through one unembedding GEMM (the vocab matrix read once per chunk)
   const chunkSize = typeof batching === "number" ? batching : batching.size;
-  await forEachBatch(sequences.length, chunkSize, (chunk) => {
+  await forEachBatch(sequences.length, chunkSize, async (chunk) => {
     const stacked = new Float32Array(names.length * chunk.length * d); // [points, chunk, dModel]
     names.forEach((name, point) => {
       const all = cache.get(name)!;
@@ -47,7 +47,7 @@ export async function logitLensReadout(
         stacked.set(all.subarray(r * d, (r + 1) * d), (point * chunk.length + i) * d);
       });
     });
-    const logits = logitLens(model, new Tensor("f32", [names.length * chunk.length, d], stacked)); // [rows, vocab]
+    const logits = await logitLens(model, new Tensor("f32", [names.length * chunk.length, d], stacked)); // [rows, vocab]
     const values = toFloat32Array(logits);
     tokenStandings(logits, [markerId]).forEach(([standing], row) => {
       const example = chunk[row % chunk.length]!;

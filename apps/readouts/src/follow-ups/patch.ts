@@ -59,7 +59,7 @@ export async function patchSource(
     const cache = await emitPositionCache(trained, sequences, names, batching);
     const final = cache.get(residPost(nLayers - 1))!;
     const trainedProbability = markerProbabilities(
-      logitLens(trained, new Tensor("f32", [sequences.length, 1, d], final)),
+      await logitLens(trained, new Tensor("f32", [sequences.length, 1, d], final)),
       markerId,
     );
     const hooks = names.map((name): InterventionHooks => {
