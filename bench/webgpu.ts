@@ -18,7 +18,18 @@
  * Bundled for a GPU machine by tools/gpu/prepare.sh (esbuild; one file), run there by tools/gpu/run-on-gpu.sh.
  */
 import { parseArgs } from "node:util";
-import { f32ArrayToBf16, gemm, Rng, randn, release, sync, Tensor, toDevice, useBackend, zeros } from "@difflens/tensor";
+import {
+  deviceZeros,
+  f32ArrayToBf16,
+  gemm,
+  Rng,
+  randn,
+  release,
+  sync,
+  Tensor,
+  toDevice,
+  useBackend,
+} from "@difflens/tensor";
 import { adapterLines, isSoftwareAdapter, webgpuReport } from "../packages/tensor/src/cli/selfcheck-adapter.ts";
 import {
   compareLogits,
@@ -34,6 +45,7 @@ import { SAE_GPU, SAE_SMALL, type SaeShape, timeSaeStep } from "./webgpu-sae.ts"
 
 type Shape = readonly [number, number, number];
 const FORWARD_TOLERANCE = 1e-4;
+const SAE_STEPS = 5;
 /** Issue 20's speed goals on a real GPU (ours / PyTorch's time ratios; > 1 means we are faster). */
 const GOALS = {
   webgpu_gemm_ratio_vs_torch: 0.4,
@@ -46,7 +58,6 @@ function printRatio(name: keyof typeof GOALS, value: number): void {
   print(name, {}, value);
   console.log(`goal ${name} >= ${GOALS[name]}: ${value >= GOALS[name] ? "met" : "not met"}`);
 }
-const SAE_STEPS = 5;
 
 const { values } = parseArgs({
   options: {
@@ -82,7 +93,7 @@ async function timeGemm([m, k, n]: Shape, dtype: "f32" | "bf16", rng: Rng): Prom
   const a = toDevice(randn([m, k], rng));
   const bHost = dtype === "f32" ? randn([k, n], rng) : randn([n, k], rng);
   const b = toDevice(dtype === "f32" ? bHost : new Tensor("bf16", [n, k], f32ArrayToBf16(bHost.data as Float32Array)));
-  const out = toDevice(zeros([m, n]));
+  const out = deviceZeros([m, n]);
   const opts = { out, transB: dtype === "bf16" };
   const timeCalls = async (calls: number): Promise<number> => {
     const t0 = performance.now();
