@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CliOptions, type Command, isMainModule, runCommand, UsageError } from "@difflens/common";
 import type { Backend } from "../backend.ts";
+import type { WebgpuBackend } from "../backends/webgpu/index.ts";
 import * as tensor from "../index.ts";
 import type { Tensor } from "../tensor.ts";
 import { adapterLines, isSoftwareAdapter, webgpuReport } from "./selfcheck-adapter.ts";
@@ -271,6 +272,17 @@ async function selfcheck(requested: string | undefined): Promise<void> {
     }
   } else {
     line("INFO", "safetensors round trip skipped (no safetensors exports in this build)");
+  }
+
+  if (backend.name === "webgpu") {
+    // First compilations dominate a short webgpu run (seconds each on a software adapter): say what they cost.
+    const compiled = (backend as WebgpuBackend).context.compileMs;
+    const ms = compiled.reduce((sum, c) => sum + c.ms, 0);
+    const slowest = compiled.reduce((a, c) => (c.ms > a.ms ? c : a), { key: "none", ms: 0 });
+    line(
+      "INFO",
+      `webgpu pipelines compiled: ${compiled.length} in ${ms.toFixed(0)} ms (slowest ${slowest.key}: ${slowest.ms.toFixed(0)} ms)`,
+    );
   }
 
   const total = (performance.now() - started) / 1000;
