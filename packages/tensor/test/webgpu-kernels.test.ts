@@ -163,6 +163,12 @@ describeWebgpu("webgpu kernels vs the js backend", () => {
     const g = toDevice(target);
     expect(scatterAddRows(g, toDevice(idx), toDevice(src))).toBe(g);
     await same(g, js.scatterAddRows(js.copy(target), idx, src), true);
+    // Device indices are not read back to be range-checked: out-of-range rows gather zeros and scatter nowhere.
+    const wild = toDevice(new TensorClass("i32", [2], Int32Array.from([-1, 11])));
+    expect(await host(gatherRows(toDevice(table), wild))).toEqual(new Array(10).fill(0));
+    const untouched = toDevice(target);
+    scatterAddRows(untouched, wild, toDevice(rand([2, 5])));
+    expect(await host(untouched)).toEqual(values(target));
   });
 
   it("sum / mean / max / argmax over every axis, rows longer than a workgroup, NaN and ties", async () => {
@@ -316,6 +322,17 @@ describeWebgpu("webgpu kernels vs the js backend", () => {
     webgpu!.context.device.createBuffer({ size: 4, usage: 0 }); // a validation error, outside any kernel
     await expect(webgpu!.sync()).rejects.toThrow(expect.objectContaining({ code: "DEVICE_ERROR" }));
     await webgpu!.sync(); // reported once
+  });
+
+  it("a buffer freed past the pool's cap while queued commands still use it is destroyed only after their submit", async () => {
+    const noPool = await createWebgpuBackend(js, { poolFreeBytes: 0 });
+    const host = rand([5]);
+    const x = noPool.upload(host);
+    const y = noPool.scale(x, 2); // recorded, not submitted
+    noPool.release(x); // over the cap: retired, not destroyed under the pending command
+    expect(values(await noPool.download(y))).toEqual(values(js.scale(host, 2)));
+    await noPool.sync();
+    noPool.context.device.destroy();
   });
 
   it("a lost device fails every later call with DEVICE_LOST, never a hang", async () => {

@@ -19,7 +19,11 @@ struct U { n: u32, period: u32, op: u32, alpha: f32, beta: f32, b_offset: u32 }
 fn silu(x: f32) -> f32 { return x / (1.0 + exp(-x)); }
 ${main1d("u.n")}
   let x = a[i];
-  let y = b[(u.b_offset + i) % u.period];
+  // A broadcast b is indexed modulo its size; otherwise b is read like a (no integer division, which CPUs and
+  // lavapipe do one lane at a time). The branch is uniform: it costs nothing on a GPU.
+  var bi = i;
+  if (u.period != u.n) { bi = (u.b_offset + i) % u.period; }
+  let y = b[bi];
   var r: f32;
   switch (u.op) {
     case ${OP.add}u: { r = x + y; }

@@ -8,8 +8,15 @@ import type { BufferSlice, GpuContext } from "./context.ts";
  * packed f16 / bf16 in the shader, and the `out` that may alias an input.
  */
 
-/** Invocations per workgroup of the elementwise and row kernels (a multiple of every GPU's SIMD width). */
+/** Invocations per workgroup of the elementwise kernels (a multiple of every GPU's SIMD width). */
 export const WG = 256;
+
+/**
+ * Invocations per row of the row kernels (one workgroup per row, then a tree over the lanes): attention rows are
+ * often short (tens of keys), where 256 lanes would idle and add tree levels — softmax over [896, 64] took 76 ms
+ * with 256 lanes and 9 ms with 64 on lavapipe; long rows stay coalesced, each lane striding by 64.
+ */
+export const ROW_WG = 64;
 
 /**
  * The header of a 1-D kernel: `i` is the flat invocation index over a grid that `grid1d` may fold into 2-D (more
