@@ -67,6 +67,7 @@ describeWebgpu("webgpu gemm", () => {
     const cases: Case[] = [
       { m: 1, k: 1, n: 1 },
       { m: 7, k: 13, n: 9 },
+      { m: 70, k: 5, n: 3 }, // few columns: the 64 invocations stacked along M
       { m: 8, k: 12, n: 11, transA: true, transB: true, beta: -1 }, // vec4 transA (M ≡ 0 mod 4), transB (K ≡ 0 mod 4)
       { m: 12, k: 16, n: 7, transA: true, transB: true, beta: 0.5 },
       { m: 1, k: 40, n: 70, transB: true, bDtype: "bf16" }, // one row (GEMV): 64 invocations along N
@@ -81,14 +82,15 @@ describeWebgpu("webgpu gemm", () => {
     for (const c of cases) await check(c);
   });
 
-  it("workgroup-memory kernel (off on software adapters by default): shapes past 64×64 with edges", async () => {
+  it("workgroup-memory kernel (off on software adapters by default): shapes past 128×128 with edges", async () => {
     const before = gemmTiled();
     setGemmTiled(true);
     try {
-      await check({ m: 70, k: 68, n: 65, transB: true, bDtype: "bf16" }); // the weight GEMM of a forward pass
-      await check({ m: 66, k: 64, n: 130, transB: true, bDtype: "bf16" });
+      await check({ m: 130, k: 68, n: 129, transB: true, bDtype: "bf16" }); // the weight GEMM of a forward pass
+      await check({ m: 128, k: 72, n: 200, transB: true, bDtype: "bf16" });
+      await check({ m: 129, k: 64, n: 130, transA: true }); // gradient-style Aᵀ·B, the other staging order
       setGemmTiled(false);
-      await check({ m: 70, k: 68, n: 65, transB: true, bDtype: "bf16" });
+      await check({ m: 130, k: 68, n: 129, transB: true, bDtype: "bf16" });
     } finally {
       setGemmTiled(before);
     }
@@ -122,11 +124,12 @@ describeWebgpu("webgpu gemm", () => {
 
   it("batched, with bRows of a preallocated cache, transposes, packed B, split by batch entries", async () => {
     const align = backend.context.limits.minStorageBufferOffsetAlignment;
-    for (const { batch, m, k, n, transB, bRows, bDtype, limit } of [
+    for (const { batch, m, k, n, transB, bRows, bDtype, limit, tiled } of [
       { batch: 3, m: 5, k: 9, n: 6, transB: true, bRows: 6, bDtype: "f32" as BDtype }, // scores = Q·Kᵀ
       { batch: 2, m: 5, k: 7, n: 9, transB: false, bRows: 7, bDtype: "f32" as BDtype }, // weights · V
       { batch: 4, m: 1, k: 8, n: 3, transB: true, bRows: 3, bDtype: "bf16" as BDtype },
       { batch: 3, m: 5, k: 9, n: 6, transB: true, bRows: 6, bDtype: "f32" as BDtype, limit: align + 400 }, // B: 1 entry a block
+      { batch: 2, m: 128, k: 64, n: 128, transB: true, bRows: 128, bDtype: "bf16" as BDtype, tiled: true }, // staged
     ]) {
       const rows = bRows + 3; // capacity beyond the rows in use
       const cols = transB ? k : n;
@@ -139,7 +142,10 @@ describeWebgpu("webgpu gemm", () => {
         const bp = values.subarray(p * rows * cols, p * rows * cols + bRows * cols);
         expected.set(refGemm(ap, bp, m, n, k, false, transB), p * m * n);
       }
+      const before = gemmTiled();
+      setGemmTiled(!!tiled);
       const out = gpuBatchedGemm(backend.context, toDevice(a), toDevice(b), { transB, bRows }, limit);
+      setGemmTiled(before);
       expect(out.shape).toEqual([batch, m, n]);
       expect(relErr(toFloat32Array(await toHost(out)), expected)).toBeLessThanOrEqual(1e-5 * Math.sqrt(k));
     }

@@ -146,8 +146,8 @@ function dispatchGemm(
   const vecB = aligned(call.ldb, call.bOff, call.bBatch);
   const useTiled = tiledPays(call.m, call.n, call.k);
   const variant: GemmVariant = { transA, transB, bType, vecA, vecB, readC: call.beta !== 0 };
-  // A few rows (GEMV-like): all 64 invocations along N; otherwise 8 × 8 (32 × 32 outputs).
-  const wgX = call.m <= 4 ? GEMM_WG : 8;
+  // A few rows (GEMV-like): all 64 invocations along N; a few columns: most along M; else 8 × 8 (32 × 32 outputs).
+  const wgX = call.m <= 4 ? GEMM_WG : Math.min(8, 2 ** Math.ceil(Math.log2(Math.ceil(call.n / 4))));
   const pipeline = useTiled
     ? ctx.pipeline(`tiled-${gemmVariantKey(variant)}`, () => gemmTiledWgsl(variant))
     : ctx.pipeline(gemmVariantKey(variant), () => gemm4x4Wgsl(variant));
@@ -167,7 +167,8 @@ function dispatchGemm(
       `gemm: C [${call.m}, ${call.n}] needs ${workgroups[0]}×${workgroups[1]} workgroups; the device allows ${maxDim} per dimension`,
     );
   }
-  // K = 0 leaves A and B empty, and a binding cannot be: a 16-byte stand-in (a vec4 binding's minimum) is bound (the K loop never reads it).
+  // K = 0 leaves A and B empty, and a binding cannot be: a 16-byte stand-in (a vec4 binding's minimum) takes
+  // their place (the K loop never reads it).
   const empty = call.k === 0 ? ctx.alloc("f32", [4]) : undefined;
   ctx.dispatch(pipeline, [empty ?? a, empty ?? b, c], params, workgroups);
 }

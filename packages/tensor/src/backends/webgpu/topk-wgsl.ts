@@ -1,5 +1,5 @@
 /**
- * WGSL of per-row top-k, one workgroup of 256 invocations per row, deterministic and exactly the js ranking
+ * WGSL of per-row top-k, one workgroup of 64 invocations per row, deterministic and exactly the js ranking
  * (backends/js/select.ts `ranksBefore`: larger first, NaN above +Inf, −0 = +0, equal values lower index first).
  *
  * Each entry gets a 64-bit composite key (orderKey(value), ~index) whose unsigned order is that ranking. A radix
@@ -8,16 +8,21 @@
  * entries still needed — after the 4 value digits unless ties straddle the k-th place. A collection pass then gathers
  * the entries above the prefix and the first `need` equal to it (contiguous chunks per invocation and an exclusive
  * scan, so equal keys — duplicate candidates — are taken in position order), and each selected entry is written at
- * its rank among the k (k/256 entries × k comparisons per invocation, small for SAE k = 32). The selection is staged
+ * its rank among the k (k/64 entries × k comparisons per invocation, small for SAE k = 32). The selection is staged
  * in a scratch buffer (global memory: any k, and for SAE shapes tiny next to the passes over the row). For
  * n = 32768 that is ≤ 5 reads of the row, coalesced except the collection pass.
+ *
+ * 64 invocations per row: short rows (an SAE of a few hundred latents) idle less of a workgroup — on lavapipe
+ * [1024, 128] took 75 ms instead of 206 with 256, and [64, 32768] no longer. (Ranking short rows directly, len²
+ * comparisons without barriers, was slower there: 300 ms; splitting the 256-bin search across invocations gained
+ * nothing.)
  *
  * Sources (`mode`): "plain" x[row, pos]; "bias" z[row, pos] + bias[pos] (an f32 add, as the js Math.fround sum);
  * "among" the same at column cand[pos], ranked by that column index.
  */
 export type TopKMode = "plain" | "bias" | "among";
 export const TOPK_MODE: Record<TopKMode, number> = { plain: 0, bias: 1, among: 2 };
-export const TOPK_WG = 256;
+export const TOPK_WG = 64;
 export const TOPK_KEY = "topk";
 
 /**
@@ -99,7 +104,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   // Radix select, one digit per pass.
   for (var d = 0u; d < 8u; d++) {
     if (workgroupUniformLoad(&sDone) != 0u) { break; }
-    atomicStore(&hist[lid], 0u);
+    for (var b = lid; b < 256u; b += WG) { atomicStore(&hist[b], 0u); }
     workgroupBarrier();
     let prefix = sPrefix;
     for (var pos = lid; pos < p.len; pos += WG) {
@@ -140,7 +145,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   counts[lid] = mine;
   workgroupBarrier();
-  // Exclusive scan of the 256 (above, equal) counts by one invocation: two barriers instead of a tree's sixteen
+  // Exclusive scan of the 64 (above, equal) counts by one invocation: two barriers instead of a tree's twelve
   // (each barrier splits a lavapipe shader into another coroutine segment to compile).
   if (lid == 0u) {
     var sum = vec2<u32>(0u);
