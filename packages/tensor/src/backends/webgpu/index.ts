@@ -10,6 +10,7 @@ import { reduceKernels } from "./reduce.ts";
 import { ropeKernels } from "./rope.ts";
 import { rowKernels } from "./rows.ts";
 import { selectKernels } from "./select.ts";
+import { saeKernels } from "./sparse-kernels.ts";
 import { biasTopK, topK } from "./topk.ts";
 
 export { type WebgpuAdapterReport, webgpuAdapterReport } from "./adapter.ts";
@@ -47,13 +48,10 @@ export async function createWebgpuBackend(_js: Backend, options: OpenOptions = {
     batchedGemm: (a, b, opts) => batchedGemm(ctx, a, b, opts),
     topK: (x, k) => topK(ctx, x, k),
     biasTopK: (z, bias, k, out, among) => biasTopK(ctx, z, bias, k, out, among),
-    sparseDecode: missing("sparseDecode"),
-    sparseCodesBackward: missing("sparseCodesBackward"),
-    adamUpdate: missing("adamUpdate"),
-    projectOutRows: missing("projectOutRows"),
-    normalizeRows: missing("normalizeRows"),
     setThreads: () => {},
     getThreads: () => 1,
+    // Spread last: a placeholder of the same name left above would be a type error (TS2783), not an override.
+    ...saeKernels(ctx),
   };
 }
 
