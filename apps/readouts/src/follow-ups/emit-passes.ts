@@ -137,13 +137,13 @@ export async function fullPassProbabilities(
   });
 }
 
+/** One run of a batch under the given hooks: its final-norm rows [rows, dModel]. */
+type RunUnder = (hooks: readonly HookSpec[]) => Promise<Float32Array>;
+
 /**
  * Per batch, the clean run and one run per intervention — `prepare(rows)` returns how one run's final-norm rows
  * are made under given hooks — unembedded together (runProbabilities). → { clean [N], under [K][N] }
  */
-/** One run of a batch under the given hooks: its final-norm rows [rows, dModel]. */
-type RunUnder = (hooks: readonly HookSpec[]) => Promise<Float32Array>;
-
 async function probabilitiesByBatch(
   model: Model,
   count: number,
