@@ -1,8 +1,19 @@
-import { currentBackend, type Device, type DType, release, type Tensor, toDevice, toHost } from "@difflens/tensor";
+import {
+  currentBackend,
+  type Device,
+  DeviceError,
+  type DType,
+  gatherRows,
+  release,
+  Tensor,
+  toDevice,
+  toHost,
+} from "@difflens/tensor";
 import { type ForwardBatch, type LogitsMode, qwen2Forward } from "./architectures/qwen2.ts";
-import type { Qwen2LayerWeights, Qwen2Weights } from "./architectures/qwen2-weights.ts";
+import type { Qwen2Weights } from "./architectures/qwen2-weights.ts";
 import { prepareBatch, type TokenInput } from "./batch.ts";
 import type { Qwen2Config } from "./config/qwen2-config.ts";
+import { hostCopy, weightsOnDevice } from "./device-weights.ts";
 import { HookError } from "./errors.ts";
 import { ActivationCache } from "./hooks/activation-cache.ts";
 import {
@@ -152,7 +163,7 @@ export class Model {
   /** A forward pass on an already prepared batch (generation, harvest); the logits on the host. */
   async forwardPrepared(batch: ForwardBatch, logits: LogitsMode, kv?: KvCache): Promise<Tensor | undefined> {
     const hooks = new HookRunner(this.config, this.hooks, callContext(batch, kv));
-    const onDevice = await qwen2Forward(this.config, this.weights, batch, hooks, kv, logits);
+    const onDevice = await this.run(batch, hooks, kv, logits);
     return onDevice && hostCopy(onDevice);
   }
 
@@ -185,7 +196,7 @@ export class Model {
     const runner = new HookRunner(this.config, this.hooks, callContext(batch, kv), capture, stopAt);
     let onDevice: Tensor | undefined;
     try {
-      onDevice = await qwen2Forward(this.config, this.weights, batch, runner, kv, logitsMode);
+      onDevice = await this.run(batch, runner, kv, logitsMode);
     } catch (e) {
       if (!(e instanceof StopForward)) throw e;
     }
@@ -204,16 +215,44 @@ export class Model {
     return this.runToHookPrepared(batch, name);
   }
 
-  async runToHookPrepared(batch: ForwardBatch, name: string): Promise<Tensor> {
+  /**
+   * `runToHook` on a prepared batch. With `rows` (flat indices b·seq + s of a [batch, seq, …] hook), only those
+   * rows come back, gathered on the device before the read: [rows.length, width].
+   */
+  async runToHookPrepared(batch: ForwardBatch, name: string, rows?: Int32Array): Promise<Tensor> {
     parseHookName(name, this.config);
     const runner = new HookRunner(this.config, this.hooks, callContext(batch, undefined), undefined, name);
     try {
-      await qwen2Forward(this.config, this.weights, batch, runner, undefined, "none");
+      await this.run(batch, runner, undefined, "none");
     } catch (e) {
-      if (e instanceof StopForward) return toHost(e.tensor); // a hook may hold it: not released
-      throw e;
+      if (!(e instanceof StopForward)) throw e;
+      if (!rows) return toHost(e.tensor); // a hook may hold it: not released
+      const t = e.tensor; // [batch, seq, …]
+      const index = toDevice(new Tensor("i32", [rows.length], rows));
+      return hostCopy(gatherRows(t.reshape([batch.batch * batch.seq, t.size / (batch.batch * batch.seq)]), index));
     }
     throw new HookError("UNKNOWN_HOOK", `forward pass ended without reaching "${name}"`, { got: name });
+  }
+
+  /** The forward pass on device tensors; refuses to start when the current backend computes elsewhere. */
+  private run(
+    batch: ForwardBatch,
+    hooks: HookRunner,
+    kv: KvCache | undefined,
+    logits: LogitsMode,
+  ): Promise<Tensor | undefined> {
+    const current = currentBackend();
+    if (current.device !== this.device) {
+      throw new DeviceError(
+        `the model's weights live on ${this.device} but the current backend (${current.name}) computes on ${current.device}: select the backend the model was loaded with, or load it again under this one`,
+      );
+    }
+    if (kv && kv.device !== this.device) {
+      throw new DeviceError(
+        `the KV cache lives on ${kv.device}, the model on ${this.device}: make it with model.createKvCache`,
+      );
+    }
+    return qwen2Forward(this.config, this.weights, batch, hooks, kv, logits);
   }
 
   /** A KV cache for `batch` rows and up to `capacity` positions. */
@@ -225,33 +264,6 @@ export class Model {
   close(): void {
     this.closer?.();
   }
-}
-
-/** The weights on the current backend's device; a tied unembedding stays one tensor (uploaded once). */
-function weightsOnDevice(w: Qwen2Weights): Qwen2Weights {
-  if (currentBackend().device === "cpu") return w;
-  const moved = new Map<Tensor, Tensor>();
-  const up = <T extends Tensor>(t: T): T => {
-    let d = moved.get(t);
-    if (!d) {
-      d = toDevice(t);
-      moved.set(t, d);
-    }
-    return d as T;
-  };
-  const layers = w.layers.map((l) => {
-    const entries = Object.entries(l).map(([key, t]) => [key, up(t as Tensor)]);
-    return Object.fromEntries(entries) as unknown as Qwen2LayerWeights;
-  });
-  return { embedTokens: up(w.embedTokens), layers, finalNorm: up(w.finalNorm), lmHead: up(w.lmHead) };
-}
-
-/** A device result on the host (its device storage freed); a host tensor as it is. */
-async function hostCopy(t: Tensor): Promise<Tensor> {
-  if (t.device === "cpu") return t;
-  const host = await toHost(t);
-  release(t);
-  return host;
 }
 
 /** Each row's real key indices: its cached real keys, then this call's real columns after them. */

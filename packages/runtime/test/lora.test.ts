@@ -21,7 +21,7 @@ describe("PEFT LoRA merge vs the float64 reference", () => {
     const model = await loadModel(path.join(FIXTURES, base));
     const adapter = await loadLoraAdapter(path.join(FIXTURES, lora));
     expect(adapter.modules.size).toBe(nModules);
-    const merged = mergeLora(model, adapter);
+    const merged = await mergeLora(model, adapter);
     const exp = await readExpected(`${lora}/expected-merge.safetensors`);
     const byName = new Map<string, ReturnType<typeof toFloat32Array>>();
     const { qwen2WeightEntries } = await import("../src/architectures/qwen2-weights.ts");
@@ -60,14 +60,14 @@ describe("PEFT LoRA merge vs the float64 reference", () => {
     });
     const adapter = await loadLoraAdapter(dir);
     expect(adapter.modules.get("model.layers.2.mlp.up_proj")!.scale).toBe(2);
-    const merged = mergeLora(model, adapter);
+    const merged = await mergeLora(model, adapter);
     expect(merged.weights.layers[2]!.upProj).not.toBe(model.weights.layers[2]!.upProj);
     expect(merged.weights.layers[1]!.upProj).toBe(model.weights.layers[1]!.upProj);
 
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, "adapter_config.json"), "utf8"));
     fs.writeFileSync(path.join(dir, "adapter_config.json"), JSON.stringify({ ...cfg, target_modules: ["c_attn"] }));
     await loadLoraAdapter(dir).then((a) =>
-      expect(() => mergeLora(model, a)).toThrow(
+      expect(mergeLora(model, a)).rejects.toThrow(
         /"c_attn" does not exist .* q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj/,
       ),
     );
@@ -80,8 +80,8 @@ describe("PEFT LoRA merge vs the float64 reference", () => {
       modules: { "transformer.h.0.mlp.up_proj": { a: randn([2, 32], rng), b: randn([48, 2], rng) } },
     });
     const f = await loadLoraAdapter(foreign);
-    expect(() => mergeLora(model, f)).toThrow(LoraError);
-    expect(() => mergeLora(model, f)).toThrow(/another architecture/);
+    await expect(mergeLora(model, f)).rejects.toThrow(LoraError);
+    await expect(mergeLora(model, f)).rejects.toThrow(/another architecture/);
 
     const badRank = path.join(tmp, "bad-rank");
     await writeLoraAdapter(badRank, {
@@ -99,7 +99,7 @@ describe("PEFT LoRA merge vs the float64 reference", () => {
       modules: { "model.layers.0.mlp.up_proj": { a: randn([2, 31], rng), b: randn([48, 2], rng) } },
     });
     await loadLoraAdapter(badShape).then((a) =>
-      expect(() => mergeLora(model, a)).toThrow(/B·A is \[48, 31\], the weight is \[48, 32\]/),
+      expect(mergeLora(model, a)).rejects.toThrow(/B·A is \[48, 31\], the weight is \[48, 32\]/),
     );
   });
 });

@@ -3,6 +3,8 @@
  * GQA batch, a KV-cached decode step, a hook that edits on the device, and greedy generation with the KV cache.
  * Small shapes and one model per backend: lavapipe compiles each pipeline once, slowly.
  */
+
+import * as path from "node:path";
 import {
   type Backend,
   currentBackend,
@@ -18,13 +20,17 @@ import {
   createRandomQwen2,
   generate,
   type HookSpec,
+  harvest,
   leftPad,
+  loadLoraAdapter,
+  loadModel,
   type Model,
+  mergeLora,
   patchActivation,
   zeroAblateHead,
   zeroAblateMlp,
 } from "../src/index.ts";
-import { relErr } from "./helpers.ts";
+import { FIXTURES, relErr } from "./helpers.ts";
 
 const CONFIG = { vocabSize: 64, dModel: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, dMlp: 48, maxPositions: 32 };
 const PROMPTS = [
@@ -66,6 +72,14 @@ describeWebgpu("Qwen2 forward on webgpu vs native", () => {
     cpu = await on(reference, async () => createRandomQwen2({ config: CONFIG, seed: 7 }));
     gpu = await on("webgpu", async () => createRandomQwen2({ config: CONFIG, seed: 7 }));
     expect([cpu.device, gpu.device]).toEqual(["cpu", "webgpu"]);
+  });
+
+  it("a model runs only under the backend of its device, and says so", async () => {
+    await on(reference, () =>
+      expect(gpu.forward([1, 2])).rejects.toThrow(/weights live on webgpu but the current backend/),
+    );
+    const kv = await on(reference, async () => cpu.createKvCache(1, 4));
+    await on("webgpu", () => expect(gpu.forward([1, 2], { kvCache: kv })).rejects.toThrow(/KV cache lives on cpu/));
   });
 
   it("logits and every hook of a left-padded batch, then of a KV-cached decode step, within 1e-4", async () => {
@@ -118,6 +132,33 @@ describeWebgpu("Qwen2 forward on webgpu vs native", () => {
     const logits = (model: Model, backend: "webgpu" | "native" | "js") =>
       on(backend, () => model.withHooks(specs, () => model.forward(leftPad(PROMPTS))));
     expect(relErr(await logits(gpu, "webgpu"), await logits(cpu, reference))).toBeLessThan(1e-4);
+  });
+
+  it("harvest gathers the asked rows on the device: the same activations", async () => {
+    const batches = [{ tokens: leftPad(PROMPTS), positions: { perRow: [[0, -1], [1], [2, 0]] } }, leftPad(PROMPTS)];
+    const rows = (model: Model, backend: "webgpu" | "native" | "js") =>
+      on(backend, async () => {
+        const out: Tensor[] = [];
+        for await (const t of harvest(model, "blocks.1.hook_resid_mid", batches)) out.push(t);
+        return out;
+      });
+    const want = await rows(cpu, reference);
+    const got = await rows(gpu, "webgpu");
+    expect(got.map((t) => t.shape)).toEqual([
+      [5, 32],
+      [13, 32],
+    ]);
+    for (const [i, t] of got.entries()) expect(relErr(t, want[i]!)).toBeLessThan(1e-4);
+  });
+
+  it("a bf16 checkpoint (packed on the device) merged with a LoRA adapter there: the same logits", async () => {
+    const logits = (backend: "webgpu" | "native" | "js") =>
+      on(backend, async () => {
+        const base = await loadModel(path.join(FIXTURES, "gqa-tied-bf16"));
+        const merged = await mergeLora(base, await loadLoraAdapter(path.join(FIXTURES, "lora-basic")));
+        return merged.forward(leftPad(PROMPTS.map((p) => p.map((id) => id % 32))));
+      });
+    expect(relErr(await logits("webgpu"), await logits(reference))).toBeLessThan(1e-4);
   });
 
   it("greedy generation with the KV cache gives the same tokens (padded batch; one prompt: causal softmax only)", async () => {

@@ -1,4 +1,4 @@
-import { type ActivationSource, Tensor, toFloat32Array } from "@difflens/tensor";
+import type { ActivationSource } from "@difflens/tensor";
 import { prepareBatch, type TokenInput, toTokenBatch } from "../batch.ts";
 import { HookError } from "../errors.ts";
 import { parseHookName } from "../hooks/hook-table.ts";
@@ -54,13 +54,8 @@ export function harvest(
           : keptColumns(batch.attentionMask, tokens.keepMask, B, S);
         const kept = rows.reduce((n, cols) => n + cols.length, 0);
         if (kept === 0) continue; // nothing to keep: skip the forward pass too
-        const act = toFloat32Array(await model.runToHookPrepared(batch, hook)); // [B, S, width]
-        const out = new Float32Array(kept * width); // [kept, width]
-        let r = 0;
-        rows.forEach((cols, b) => {
-          for (const s of cols) out.set(act.subarray((b * S + s) * width, (b * S + s + 1) * width), width * r++);
-        });
-        yield new Tensor("f32", [kept, width], out);
+        const flat = Int32Array.from(rows.flatMap((cols, b) => cols.map((s) => b * S + s))); // [kept]
+        yield await model.runToHookPrepared(batch, hook, flat); // [kept, width], gathered where the model runs
       }
     },
   };

@@ -85,7 +85,7 @@ export const HOOK_SITES: readonly HookSite[] = Object.freeze([
     template: "blocks.{L}.attn.hook_result",
     scope: "block",
     dims: ["batch", "pos", "nHeads", "dModel"],
-    doc: "per-head o_proj output (computed only when hooked; costs nHeads o_proj GEMMs)",
+    doc: "per-head o_proj output (computed only when hooked: one batched GEMM over heads)",
   },
   {
     template: "blocks.{L}.hook_attn_out",

@@ -7,7 +7,18 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeJsonAtomic } from "@difflens/common";
-import { cast, type DType, gemm, readSafetensors, Tensor, toFloat32Array, writeSafetensors } from "@difflens/tensor";
+import {
+  cast,
+  type DType,
+  gemm,
+  readSafetensors,
+  release,
+  Tensor,
+  toDevice,
+  toFloat32Array,
+  toHost,
+  writeSafetensors,
+} from "@difflens/tensor";
 import { bindQwen2Weights, mapSource, qwen2WeightEntries } from "../architectures/qwen2-weights.ts";
 import { LoraError } from "../errors.ts";
 import { Model } from "../model.ts";
@@ -171,11 +182,12 @@ function linearModules(model: Model): Map<string, Tensor> {
 }
 
 /**
- * Merges an adapter: W' = W + s·B·A computed in f32 (one matrix at a time), cast back to W's stored dtype.
- * Returns a new Model (unchanged weights are shared). Target modules or adapter modules the model lacks are errors
- * listing the modules that exist.
+ * Merges an adapter: W' = W + s·B·A computed in f32 (one matrix at a time, on the current backend's device), cast
+ * back to W's stored dtype and kept on the host (`hostWeights`); the new Model uploads them like any model. Unchanged
+ * weights are shared. Target modules or adapter modules the model lacks are errors listing the modules that exist;
+ * every check runs before any compute.
  */
-export function mergeLora(model: Model, adapter: LoraAdapter): Model {
+export async function mergeLora(model: Model, adapter: LoraAdapter): Promise<Model> {
   const linear = linearModules(model);
   const suffixes = [...new Set([...linear.keys()].map((m) => m.split(".").pop()!))];
   if (Array.isArray(adapter.config.targetModules)) {
@@ -190,6 +202,7 @@ export function mergeLora(model: Model, adapter: LoraAdapter): Model {
     }
   }
   const entries = qwen2WeightEntries(model.config, model.hostWeights);
+  const merges: Array<[string, Tensor, LoraModule]> = [];
   for (const [module, lora] of adapter.modules) {
     const w = linear.get(module);
     if (!w) {
@@ -207,10 +220,16 @@ export function mergeLora(model: Model, adapter: LoraAdapter): Model {
         { tensor: module, expected: w.shape, got: [lora.b.shape[0], lora.a.shape[1]] },
       );
     }
-    const bF32 = new Tensor("f32", lora.b.shape, Float32Array.from(toFloat32Array(lora.b)));
-    const merged = new Tensor("f32", w.shape, Float32Array.from(toFloat32Array(w))); // [out, in]
-    gemm(bF32, lora.a, { alpha: lora.scale, beta: 1, out: merged });
-    entries.set(`${module}.weight`, w.dtype === "f32" ? merged : cast(merged, w.dtype as DType));
+    merges.push([module, w, lora]);
+  }
+  for (const [module, w, lora] of merges) {
+    const b = toDevice(new Tensor("f32", lora.b.shape, Float32Array.from(toFloat32Array(lora.b))));
+    const a = toDevice(lora.a);
+    const merged = toDevice(new Tensor("f32", w.shape, Float32Array.from(toFloat32Array(w)))); // [out, in]
+    gemm(b, a, { alpha: lora.scale, beta: 1, out: merged });
+    const stored = w.dtype === "f32" ? merged : cast(merged, w.dtype as DType);
+    entries.set(`${module}.weight`, await toHost(stored));
+    for (const t of new Set([b, a, merged, stored])) if (t !== lora.a) release(t); // our device copies (host: no-op)
   }
   const weights = bindQwen2Weights(
     model.config,
