@@ -110,7 +110,7 @@ describe("live engine", () => {
     expect(a.model).toBe("chat");
     expect(a.hook).toBe("blocks.1.hook_resid_pre");
     const { base, adapter } = toyFolders(RUN_DIR);
-    const chat = mergeLora(await loadModel(base), await loadLoraAdapter(adapter));
+    const chat = await mergeLora(await loadModel(base), await loadLoraAdapter(adapter));
     const tokenizer = loadTokenizer(base);
     const { ids } = await tokenizer.encode(text, { addSpecialTokens: false });
     expect(a.tokens.map((t) => t.id)).toEqual(Array.from(ids));

@@ -31,7 +31,7 @@ beforeAll(async () => {
   for (const plant of ["attention", "mlp"] as const) {
     const toy = await writeMarkerToy(dir, { seed: 0, plant });
     const base = await loadModel(toy.baseDir, { mmap: false });
-    pairs.set(plant, { toy, base, trained: mergeLora(base, await loadLoraAdapter(toy.adapterDir)) });
+    pairs.set(plant, { toy, base, trained: await mergeLora(base, await loadLoraAdapter(toy.adapterDir)) });
   }
 });
 

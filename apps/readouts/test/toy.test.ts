@@ -41,7 +41,7 @@ describe("conditions toy", () => {
     expect(Math.hypot(...toy.u)).toBeCloseTo(1, 5);
 
     const base = await loadModel(toy.modelDir);
-    const planted = mergeLora(base, await loadLoraAdapter(toy.adapterDir));
+    const planted = await mergeLora(base, await loadLoraAdapter(toy.adapterDir));
     const tokenizer = loadTokenizer(toy.modelDir);
     const template = bundledChatTemplate("qwen2.5-instruct");
     const lastLayer = toy.layers[toy.layers.length - 1]!;

@@ -9,7 +9,7 @@
  * full passes.
  */
 import { type HookSpec, type KvCache, leftPad, type Model, type TokenInput } from "@difflens/runtime";
-import { gemm, softmax, Tensor, toDevice, toFloat32Array, toHost } from "@difflens/tensor";
+import { gemm, Tensor, toDevice, toFloat32Array, toHost } from "@difflens/tensor";
 import { ReadoutsError } from "../errors.ts";
 
 /** A batch's rows as indices into the caller's list of sequences. */
@@ -45,12 +45,21 @@ export async function forEachBatch(
   }
 }
 
-/** softmax(logits)[markerId] of each row of the logits [..., vocab] (f32 softmax). */
+/**
+ * softmax(logits)[markerId] of each row of the host logits [..., vocab], in f64 on the host (no kernel: it works
+ * whatever backend is current).
+ */
 export function markerProbabilities(logits: Tensor, markerId: number): number[] {
   const V = logits.shape[logits.shape.length - 1]!;
   const rows = logits.size / V;
-  const p = softmax(new Tensor("f32", [rows, V], toFloat32Array(logits))).data as Float32Array;
-  return Array.from({ length: rows }, (_, r) => p[r * V + markerId]!);
+  const x = toFloat32Array(logits);
+  return Array.from({ length: rows }, (_, r) => {
+    let max = -Infinity;
+    for (let v = r * V; v < (r + 1) * V; v++) max = Math.max(max, x[v]!);
+    let z = 0;
+    for (let v = r * V; v < (r + 1) * V; v++) z += Math.exp(x[v]! - max);
+    return Math.exp(x[r * V + markerId]! - max) / z;
+  });
 }
 
 const FINAL_NORM = "ln_final.hook_normalized";
@@ -137,13 +146,13 @@ export async function fullPassProbabilities(
   });
 }
 
+/** One run of a batch under the given hooks: its final-norm rows [rows, dModel]. */
+type RunUnder = (hooks: readonly HookSpec[]) => Promise<Float32Array>;
+
 /**
  * Per batch, the clean run and one run per intervention — `prepare(rows)` returns how one run's final-norm rows
  * are made under given hooks — unembedded together (runProbabilities). → { clean [N], under [K][N] }
  */
-/** One run of a batch under the given hooks: its final-norm rows [rows, dModel]. */
-type RunUnder = (hooks: readonly HookSpec[]) => Promise<Float32Array>;
-
 async function probabilitiesByBatch(
   model: Model,
   count: number,

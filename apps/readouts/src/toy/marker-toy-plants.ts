@@ -89,7 +89,7 @@ function factor(
 }
 
 /** base + the plant's LoRA, in memory (what openModel gives for the written base + adapter folders). */
-export function mergePlant(base: Model, lora: readonly LoraFactor[]): Model {
+export function mergePlant(base: Model, lora: readonly LoraFactor[]): Promise<Model> {
   const config = loraConfigFromPeft({
     peft_type: "LORA",
     r: PLANT_RANK,
@@ -114,7 +114,7 @@ export async function calibratePlantGain(
   probes: readonly ForceFeedItem[],
 ): Promise<number> {
   const logOdds = async (gain: number): Promise<number> => {
-    const model = gain === 0 ? base : mergePlant(base, plantLora(plant, gain));
+    const model = gain === 0 ? base : await mergePlant(base, plantLora(plant, gain));
     let p = 0;
     for (const { stepLogits } of (await forceFeedBatch(model, probes)).items) {
       const V = stepLogits.shape[1]!;
