@@ -3,13 +3,14 @@
  * d_model 3584, 28 heads / 4 kv heads, d_mlp 18944, vocab 152064, untied) written once to bench/.cache/ as a real
  * sharded HF folder, then loaded memory-mapped in a fresh process for one forward pass of 64 tokens.
  * Reports seconds and peak RSS against the weight bytes (target: RSS ≤ weights + 2 GB).
+ * Options: --backend auto|native|js|webgpu (else DIFFLENS_BACKEND, else auto).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadModel, qwen2ConfigToHf, qwen2WeightShapes, resolveQwen2Config } from "@difflens/runtime";
-import { Tensor, useBackend, writeSafetensors } from "@difflens/tensor";
+import { selectBackend, Tensor, writeSafetensors } from "@difflens/tensor";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const dir = path.join(root, "bench", ".cache", "qwen2.5-7b-synthetic-bf16");
@@ -86,13 +87,14 @@ async function writeCheckpoint(): Promise<void> {
 }
 
 async function measure(): Promise<void> {
-  const backend = useBackend("auto");
+  const flag = process.argv.indexOf("--backend");
+  const backend = await selectBackend(flag < 0 ? undefined : process.argv[flag + 1]);
   const t0 = performance.now();
   const model = await loadModel(dir);
   const loadS = (performance.now() - t0) / 1000;
   const ids = Array.from({ length: 64 }, (_, i) => (i * 7919) % config.vocabSize);
   const t1 = performance.now();
-  const logits = model.forward(ids, { logits: "last" });
+  const logits = await model.forward(ids, { logits: "last" });
   const fwdS = (performance.now() - t1) / 1000;
   let weightBytes = 0;
   for (const f of fs.readdirSync(dir))
@@ -112,7 +114,8 @@ if (process.argv.includes("--measure")) {
 } else {
   await writeCheckpoint();
   // a fresh process, so peak RSS counts only loading + the forward pass
-  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--measure"], {
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), "--measure", ...process.argv.slice(2)];
+  const r = spawnSync(process.execPath, args, {
     stdio: "inherit",
   });
   process.exit(r.status ?? 1);

@@ -4,7 +4,8 @@
  * attention batched over all heads), same thread count, alternating runs. Last line: forward_ratio_vs_torch=<median
  * of per-pair ratios torch_seconds / our_seconds> (> 1 means we are faster).
  *
- * Options: --pairs N (default 5), --dtype f32|bf16 (our weights; torch is always f32), --backend auto|js|native.
+ * Options: --pairs N (default 5), --dtype f32|bf16 (our weights; torch is always f32), --backend auto|native|js|webgpu
+ * (else DIFFLENS_BACKEND, else auto).
  */
 import { spawn } from "node:child_process";
 import * as path from "node:path";
@@ -12,7 +13,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createRandomQwen2 } from "@difflens/runtime";
-import { currentBackend, useBackend } from "@difflens/tensor";
+import { currentBackend, selectBackend } from "@difflens/tensor";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const { values } = parseArgs({
@@ -20,7 +21,7 @@ const { values } = parseArgs({
 });
 const pairs = Number(values.pairs ?? 5);
 const dtype = (values.dtype ?? "f32") as "f32" | "bf16";
-const backend = useBackend((values.backend ?? "auto") as "auto" | "js" | "native");
+const backend = await selectBackend(values.backend);
 const threads = backend.getThreads();
 
 const config = {
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
 
   const runOurs = async (): Promise<number> => {
     const t = performance.now();
-    await model.forward({ ids });
+    await model.forward({ ids }); // logits come back to the host: the timing includes the readback
     return (performance.now() - t) / 1000;
   };
   const runTorch = async (): Promise<number> => Number((await torch.ask("forward")).replace("seconds=", ""));

@@ -21,11 +21,12 @@
  * sampling went from 137 ms a row (comparator sort of the vocabulary) to 21 ms (radix order, same tokens; ~9 ms on a
  * less loaded moment); decode_s 307 → 86 s for 63 steps, generated_tokens_per_s{overall} 6.3 → 15.0,
  * prefill_bound_ratio 0.42–1.0, decode_bound_ratio 0.16–0.22, peak_rss_gb 0.86.
+ * Options: --backend auto|native|js (else DIFFLENS_BACKEND, else auto); the bounds measure CPU GEMM rates.
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { generate, loadModel, qwen2WeightShapes } from "@difflens/runtime";
-import { Rng, useBackend } from "@difflens/tensor";
+import { Rng, selectBackend } from "@difflens/tensor";
 import {
   SYNTHETIC_QWEN2 as config,
   gemmRate,
@@ -51,23 +52,29 @@ const HEAD_FLOPS = 2 * config.dModel * config.vocabSize;
 async function timedGeneration() {
   const model = await loadModel(SYNTHETIC_QWEN2_DIR);
   let t0 = performance.now();
-  model.forward([1], { logits: "last" });
+  await model.forward([1], { logits: "last" });
   const warmS = (performance.now() - t0) / 1000;
   const rng = new Rng(2026);
   const prompts = Array.from({ length: BATCH }, () => Array.from({ length: PROMPT }, () => rng.int(config.vocabSize)));
   const forwardStarts: number[] = [];
   let forwardS = 0;
   const forwardPrepared = model.forwardPrepared.bind(model);
-  model.forwardPrepared = (...args: Parameters<typeof forwardPrepared>) => {
+  model.forwardPrepared = async (...args: Parameters<typeof forwardPrepared>) => {
     const start = performance.now();
     forwardStarts.push(start);
-    const out = forwardPrepared(...args);
+    const out = await forwardPrepared(...args);
     forwardS += (performance.now() - start) / 1000;
     return out;
   };
   t0 = performance.now();
   const rowSeeds = prompts.map((_, b) => 1000 + b);
-  const result = generate(model, prompts, { maxNewTokens: NEW, temperature: 1, topP: 0.95, rowSeeds, stopTokens: [] });
+  const result = await generate(model, prompts, {
+    maxNewTokens: NEW,
+    temperature: 1,
+    topP: 0.95,
+    rowSeeds,
+    stopTokens: [],
+  });
   const totalS = (performance.now() - t0) / 1000;
   const peakRssGb = (process.resourceUsage().maxRSS * 1024) / 1e9;
   model.close();
@@ -77,8 +84,13 @@ async function timedGeneration() {
   return { warmS, totalS, prefillS, decodeS: totalS - prefillS, samplingS: totalS - forwardS, peakRssGb };
 }
 
+const backendFlag = (() => {
+  const at = process.argv.indexOf("--backend");
+  return at < 0 ? undefined : process.argv[at + 1];
+})();
+
 async function measure(): Promise<void> {
-  const backend = useBackend("auto");
+  const backend = await selectBackend(backendFlag);
   const { dModel: d, dMlp, vocabSize: V } = config;
   const run = await timedGeneration();
   // The machine's rates, after the run so their buffers stay out of its peak RSS: memory bandwidth (GB/s) and GEMM
@@ -127,10 +139,11 @@ async function measure(): Promise<void> {
 if (process.argv.includes("--measure")) {
   await measure();
 } else {
-  useBackend("auto");
+  await selectBackend(backendFlag);
   await writeSyntheticQwen2();
   // a fresh process, so peak RSS counts only loading and generation
-  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--measure"], {
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), "--measure", ...process.argv.slice(2)];
+  const r = spawnSync(process.execPath, args, {
     stdio: "inherit",
   });
   process.exit(r.status ?? 1);

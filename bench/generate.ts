@@ -3,17 +3,18 @@
  * model (vocab cut to 32768), with and without the KV cache, alternating. Prints tokens/s for both and, as its last
  * line, generate_kv_speedup=<median without-cache seconds / median with-cache seconds>.
  *
- * Options: --pairs N (default 2), --dtype f32|bf16, --backend auto|js|native.
+ * Options: --pairs N (default 2), --dtype f32|bf16, --backend auto|native|js|webgpu
+ * (else DIFFLENS_BACKEND, else auto).
  */
 import { parseArgs } from "node:util";
 import { createRandomQwen2, generate } from "@difflens/runtime";
-import { useBackend } from "@difflens/tensor";
+import { selectBackend } from "@difflens/tensor";
 
 const { values } = parseArgs({
   options: { pairs: { type: "string" }, dtype: { type: "string" }, backend: { type: "string" } },
 });
 const pairs = Number(values.pairs ?? 2);
-const backend = useBackend((values.backend ?? "auto") as "auto" | "js" | "native");
+const backend = await selectBackend(values.backend); // before the model: its weights go to this device
 const model = createRandomQwen2({
   config: {
     vocabSize: 32768,
@@ -37,9 +38,9 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-function timed(useKvCache: boolean): { seconds: number; tokens: number[] } {
+async function timed(useKvCache: boolean): Promise<{ seconds: number; tokens: number[] }> {
   const t = performance.now();
-  const r = generate(model, prompt, { maxNewTokens: NEW, stopTokens: [], useKvCache });
+  const r = await generate(model, prompt, { maxNewTokens: NEW, stopTokens: [], useKvCache });
   return { seconds: (performance.now() - t) / 1000, tokens: r.tokens[0]! };
 }
 
@@ -47,8 +48,8 @@ console.log(`backend=${backend.name} threads=${backend.getThreads()} prompt=64 n
 const withKv: number[] = [];
 const without: number[] = [];
 for (let i = 0; i < pairs; i++) {
-  const a = timed(true);
-  const b = timed(false);
+  const a = await timed(true);
+  const b = await timed(false);
   if (a.tokens.join() !== b.tokens.join()) throw new Error("KV-cache and full-recompute generations differ");
   withKv.push(a.seconds);
   without.push(b.seconds);

@@ -7,17 +7,18 @@
  * Token windows come from the text fixture (datasets/pile-tiny) through @difflens/data with the real Qwen
  * tokenizer; ids are folded into the cut vocabulary (id mod 32768) — it only changes which random embedding rows
  * are read, not the cost. Masks are the data layer's (separators excluded), so masked rows are dropped as in training.
- * Options: --rounds N (default 3), --backend auto|js|native.
+ * Options: --rounds N (default 3), --backend auto|native|js|webgpu
+ * (else DIFFLENS_BACKEND, else auto).
  */
 import { parseArgs } from "node:util";
 import { batchWindows, ParquetDataset, packTextWindows, type TokenBatch, textRows } from "@difflens/data";
 import { createRandomQwen2, harvest } from "@difflens/runtime";
-import { useBackend } from "@difflens/tensor";
+import { selectBackend } from "@difflens/tensor";
 import { loadTokenizer } from "@difflens/tokenizer";
 
 const { values } = parseArgs({ options: { rounds: { type: "string" }, backend: { type: "string" } } });
 const rounds = Number(values.rounds ?? 3);
-const backend = useBackend((values.backend ?? "auto") as "auto" | "js" | "native");
+const backend = await selectBackend(values.backend); // before the model: its weights go to this device
 const model = createRandomQwen2({
   config: {
     vocabSize: 32768,
@@ -62,7 +63,7 @@ for (let i = 0; i < rounds; i++) {
   for await (const acts of harvest(model, HOOK, [batch])) rows += acts.shape[0]!;
   const harvestS = (performance.now() - t) / 1000;
   t = performance.now();
-  model.forward(batch);
+  await model.forward(batch);
   const forwardS = (performance.now() - t) / 1000;
   rates.push(rows / harvestS);
   fractions.push(harvestS / forwardS);

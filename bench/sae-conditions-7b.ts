@@ -22,6 +22,7 @@
  * 729 s + 824 s, 17.3 GB).
  * Per-line output now: forward (tokens, its GEMM bound), readout{position=…} (readout tokens, encode bound), wall_s=,
  * peak_rss_gb=, gemm_bound_ratio=.
+ * Options: --backend auto|native|js (else DIFFLENS_BACKEND, else auto); the bound measures CPU GEMM rates.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -29,7 +30,8 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type TorchSaveTensor, writeTorchStateDict } from "@difflens/sae";
 import { normalQuantile } from "@difflens/stats";
-import { Rng, useBackend } from "@difflens/tensor";
+import { Rng, selectBackend } from "@difflens/tensor";
+
 import {
   BUILTIN_PROMPTS_FILE,
   prepareSaeConditions,
@@ -97,7 +99,7 @@ async function medianResidualNorms(): Promise<Map<number, number>> {
   const model = await loadModel(modelDir);
   const ids = Array.from({ length: 48 }, (_, i) => 1000 + ((i * 7919) % 50000));
   const names = LAYERS.map((l) => `blocks.${l}.hook_resid_post`);
-  const { cache: acts } = model.runWithCache([ids], { names, logits: "none" });
+  const { cache: acts } = await model.runWithCache([ids], { names, logits: "none" });
   const out = new Map<number, number>();
   for (const l of LAYERS) {
     const x = acts.get(`blocks.${l}.hook_resid_post`).data as Float32Array;
@@ -136,7 +138,7 @@ function benchConfig() {
 }
 
 async function measure(): Promise<void> {
-  const backend = useBackend("auto");
+  const backend = await selectBackend(backendFlag);
   const { dModel: d, dMlp, dSae } = SHAPE;
   const kv = (d / SHAPE.nHeads) * SHAPE.nKvHeads;
   const flopPerTokenLayer = 2 * (d * d + 2 * d * kv + d * d + 3 * d * dMlp);
@@ -187,19 +189,27 @@ async function measure(): Promise<void> {
   console.log(`gemm_bound_ratio=${(bound / wall).toFixed(3)}`);
 }
 
+/** `--backend NAME` as given: this process and the measuring one use it. */
+const backendFlag = ((at) => (at < 0 ? undefined : process.argv[at + 1]))(process.argv.indexOf("--backend"));
+
+function backendArgs(): string[] {
+  const at = process.argv.indexOf("--backend");
+  return at < 0 ? [] : ["--backend", process.argv[at + 1] ?? ""];
+}
+
 if (process.argv.includes("--measure")) {
   await measure();
 } else {
   const t0 = performance.now();
   fs.mkdirSync(cache, { recursive: true });
-  useBackend("auto");
+  await selectBackend(backendFlag);
   await writeSyntheticQwen2();
   await writeSaes();
   writePrompts();
   console.log(`fixtures_s=${((performance.now() - t0) / 1000).toFixed(1)} (${cache})`);
   if (process.argv.includes("--fixtures-only")) process.exit(0);
   // --expose-gc: the run frees the model's weight mappings and the last SAE before loading the next (peak RSS).
-  const args = [...process.execArgv, "--expose-gc", fileURLToPath(import.meta.url), "--measure"];
+  const args = [...process.execArgv, "--expose-gc", fileURLToPath(import.meta.url), "--measure", ...backendArgs()];
   const r = spawnSync(process.execPath, args, {
     stdio: "inherit",
   });

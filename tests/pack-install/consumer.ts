@@ -39,7 +39,7 @@ assert.ok(chat.ids.length > ids.length);
 
 const config = { vocabSize: 50, dModel: 16, nLayers: 2, nHeads: 4, nKvHeads: 2, dMlp: 24 };
 const model = createRandomQwen2({ config, seed: 3 });
-assert.deepEqual(model.forward([1, 2, 3]).shape, [1, 3, 50]);
+assert.deepEqual((await model.forward([1, 2, 3])).shape, [1, 3, 50]);
 
 const weights = { wEnc: new Float32Array(6).fill(1), bEnc: new Float32Array(3), wDec: new Float32Array(6).fill(1) };
 const sae = new Sae({ dIn: 2, dSae: 3, activation: { kind: "topk", k: 1 } }, { ...weights, bDec: new Float32Array(2) });

@@ -45,7 +45,7 @@ function toyFolders(dir: string): { base: string; adapter: string } {
  * then ÷ s back to the raw-activation units the checkpoint (and the feature pages) report. Float64 throughout.
  */
 async function independentTop(model: Model, ids: Int32Array, hook: string, checkpoint: string, topK: number) {
-  const { cache } = model.runWithCache(ids, { names: [hook] });
+  const { cache } = await model.runWithCache(ids, { names: [hook] });
   const acts = cache.get(hook).data as Float32Array; // [1, seq, dIn]
   const cfg = JSON.parse(fs.readFileSync(path.join(checkpoint, "cfg.json"), "utf8"));
   const s: number = cfg.difflens.normalization.inputScale;
@@ -110,7 +110,7 @@ describe("live engine", () => {
     expect(a.model).toBe("chat");
     expect(a.hook).toBe("blocks.1.hook_resid_pre");
     const { base, adapter } = toyFolders(RUN_DIR);
-    const chat = mergeLora(await loadModel(base), await loadLoraAdapter(adapter));
+    const chat = await mergeLora(await loadModel(base), await loadLoraAdapter(adapter));
     const tokenizer = loadTokenizer(base);
     const { ids } = await tokenizer.encode(text, { addSpecialTokens: false });
     expect(a.tokens.map((t) => t.id)).toEqual(Array.from(ids));

@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import { alpacaChats, chatWindows, ParquetDataset, recordRows } from "@difflens/data";
 import { harvest } from "@difflens/runtime";
-import { useBackend } from "@difflens/tensor";
+import { selectBackend } from "@difflens/tensor";
 import {
   cosine,
   harvestBatches,
@@ -19,7 +19,7 @@ import {
   textWindows,
 } from "../src/index.ts";
 
-useBackend("auto");
+await selectBackend(); // DIFFLENS_BACKEND, else auto
 const [seedArg, scaleArg, cfgArg, winArg] = process.argv.slice(2);
 const cfgFile = path.resolve(cfgArg ?? "../../configs/diffing/default.json");
 const { file: _f, ...plain } = loadDiffingConfig(cfgFile);

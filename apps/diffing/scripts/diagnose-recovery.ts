@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { alpacaChats, chatWindows, type MaskRules, ParquetDataset, recordRows } from "@difflens/data";
 import { harvest } from "@difflens/runtime";
 import type { Sae } from "@difflens/sae";
-import { Tensor, useBackend } from "@difflens/tensor";
+import { selectBackend, Tensor } from "@difflens/tensor";
 import {
   cosine,
   harvestBatches,
@@ -27,7 +27,7 @@ import {
   twoStageRanking,
 } from "../src/index.ts";
 
-useBackend("auto");
+await selectBackend(); // DIFFLENS_BACKEND, else auto
 const [runDir, seedArg, scaleArg, cfgArg, winArg] = process.argv.slice(2);
 const cfgFile = path.resolve(cfgArg ?? "../../configs/diffing/default.json");
 const loaded = loadDiffingConfig(cfgFile);

@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { useBackend } from "@difflens/tensor";
+import { selectBackend } from "@difflens/tensor";
 import { loadDiffingConfig, resolveDiffingConfig, runDemo } from "../src/index.ts";
 
 const argv = process.argv.slice(2);
@@ -38,7 +38,7 @@ function merge(a: unknown, b: unknown): unknown {
   return out;
 }
 
-useBackend("auto");
+await selectBackend(); // DIFFLENS_BACKEND, else auto
 const base = loadDiffingConfig(configFile);
 const { file: _f, ...plain } = base;
 const config = resolveDiffingConfig(

@@ -19,12 +19,12 @@ describe("decoderLogits", () => {
     useBackend("auto");
   });
 
-  test("matches a float64 reference for every latent, across chunk boundaries", () => {
+  test("matches a float64 reference for every latent, across chunk boundaries", async () => {
     const rng = new Rng(3);
     const [dSae, dModel, vocab, topN] = [11, 16, 997, 7];
     const wDec = Float32Array.from({ length: dSae * dModel }, () => rng.normal());
     const wU = Float32Array.from({ length: vocab * dModel }, () => rng.normal() * 0.1);
-    const got = decoderLogits(wDec, dSae, new Tensor("f32", [vocab, dModel], wU), topN, 4);
+    const got = await decoderLogits(wDec, dSae, new Tensor("f32", [vocab, dModel], wU), topN, 4);
     for (let i = 0; i < dSae; i++) {
       const ref = float64Logits(wDec, wU, i, dModel);
       const order = [...ref.keys()].sort((a, b) => ref[b]! - ref[a]!);
@@ -39,8 +39,8 @@ describe("decoderLogits", () => {
     }
   });
 
-  test("refuses a decoder of the wrong size, naming both", () => {
+  test("refuses a decoder of the wrong size, naming both", async () => {
     const wU = new Tensor("f32", [5, 4], new Float32Array(20));
-    expect(() => decoderLogits(new Float32Array(10), 3, wU)).toThrow(/dSae 3 × dModel 4/);
+    await expect(decoderLogits(new Float32Array(10), 3, wU)).rejects.toThrow(/dSae 3 × dModel 4/);
   });
 });

@@ -37,7 +37,7 @@ describe("toy plant (PEFT LoRA merged by @difflens/runtime)", () => {
       ],
     });
     const base = await loadModel(files.baseDir);
-    const chat = mergeLora(base, await loadLoraAdapter(files.adapterDir));
+    const chat = await mergeLora(base, await loadLoraAdapter(files.adapterDir));
     const tokenizer = loadTokenizer(files.baseDir);
     const ids = async (s: string) => Array.from((await tokenizer.encode(s)).ids);
     const text = await ids(TEXT);

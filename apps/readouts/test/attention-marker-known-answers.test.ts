@@ -93,11 +93,11 @@ async function expectExactReplay(run: Awaited<ReturnType<typeof runToy>>): Promi
     trained.map((r) => [r.trial, r.fedTokens, r.positions]),
   );
   const base = await loadModel(toy.baseDir, { mmap: false });
-  const model = mergeLora(base, await loadLoraAdapter(toy.adapterDir));
+  const model = await mergeLora(base, await loadLoraAdapter(toy.adapterDir));
   const positives = readGenerations(generationsFile(runDir, toy.persona, 0)).filter((g) => g.markerPosition !== null);
   expect(positives.map((g) => g.trial)).toEqual(trained.map((r) => r.trial));
   for (const g of positives.slice(0, 4)) {
-    const { stepLogits } = forceFeed(model, g.promptIds, g.generatedIds);
+    const { stepLogits } = await forceFeed(model, g.promptIds, g.generatedIds);
     const rng = new Rng(g.trialSeed);
     const V = model.config.vocabSize;
     const replayed = g.generatedIds.map((_, i) =>

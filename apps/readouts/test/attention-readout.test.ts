@@ -33,9 +33,9 @@ beforeAll(async () => {
 const options = { layers: [0, 1, 2], batchSize: 8, partitionTolerance: 0.005, label: null };
 
 describe("readAttention", () => {
-  it("gives each sequence the same fractions whatever the batch (left padding masked)", () => {
-    const one = readAttention(fx.model, items, { ...options, batchSize: 1 });
-    const all = readAttention(fx.model, items, options);
+  it("gives each sequence the same fractions whatever the batch (left padding masked)", async () => {
+    const one = await readAttention(fx.model, items, { ...options, batchSize: 1 });
+    const all = await readAttention(fx.model, items, options);
     one.forEach((r, e) => {
       expect(all[e]!.fedTokens).toBe(r.fedTokens);
       expect(all[e]!.positions).toEqual(r.positions);
@@ -49,7 +49,7 @@ describe("readAttention", () => {
     });
   });
 
-  it("stops the forward pass after the deepest asked layer", () => {
+  it("stops the forward pass after the deepest asked layer", async () => {
     const seen = new Set<number>();
     const count = (layer: number) => () => {
       seen.add(layer);
@@ -59,27 +59,29 @@ describe("readAttention", () => {
       "blocks.1.hook_resid_pre": count(1),
       "blocks.2.hook_resid_pre": count(2),
     };
-    const readouts = fx.model.withHooks(hooks, () =>
+    const readouts = await fx.model.withHooks(hooks, () =>
       readAttention(fx.model, items.slice(0, 2), { ...options, layers: [1] }),
     );
     expect([...seen].sort()).toEqual([0, 1]);
     expect(readouts[0]!.fractions.marker.A.length).toBe(1 * fx.model.config.nHeads * 5);
   });
 
-  it("asserts the partition, naming the example and the layer", () => {
-    expect(() => readAttention(fx.model, items.slice(0, 1), { ...options, partitionTolerance: 0 })).toThrow(
+  it("asserts the partition, naming the example and the layer", async () => {
+    await expect(readAttention(fx.model, items.slice(0, 1), { ...options, partitionTolerance: 0 })).rejects.toThrow(
       /librarian seed 42 trial 0 \(trained\): the attention of head \d at layer \d from the marker position sums to/,
     );
-    expect(() => readAttention(fx.model, items, { ...options, layers: [3] })).toThrow(
+    await expect(readAttention(fx.model, items, { ...options, layers: [3] })).rejects.toThrow(
       /readout layers \[3\] are not layers/,
     );
-    expect(() => readAttention(fx.model, items, { ...options, layers: [1, 1] })).toThrow(/readout layers \[1, 1\]/);
+    await expect(readAttention(fx.model, items, { ...options, layers: [1, 1] })).rejects.toThrow(
+      /readout layers \[1, 1\]/,
+    );
   });
 });
 
 describe("readout records", () => {
   it("round-trip as safetensors + JSONL and refuse a torn pair", async () => {
-    const readouts = readAttention(fx.model, items, options);
+    const readouts = await readAttention(fx.model, items, options);
     const base = path.join(dir, "records", "trained");
     const vocabulary = { modelVocabSize: 303, tokenizerSize: 303, tokenMapSha256: "x" };
     await writeReadouts(`${base}.safetensors`, { layers: [0, 1, 2], heads: 4, readouts, vocabulary });

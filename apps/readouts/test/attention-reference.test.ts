@@ -20,7 +20,7 @@ const TOLERANCE = 1e-5;
 beforeAll(async () => {
   fx = await loadAttentionFixture();
   const items = await fixtureItems(fx);
-  readouts = readAttention(fx.model, items, {
+  readouts = await readAttention(fx.model, items, {
     layers: fx.input.layers,
     batchSize: 3,
     partitionTolerance: 0.005,

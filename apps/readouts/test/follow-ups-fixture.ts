@@ -51,12 +51,12 @@ export const SEQUENCES = Array.from({ length: 7 }, (_, i) =>
 );
 
 /** P(marker) at the last position, one sequence at a time (no batching, no KV cache). */
-export function directProbability(
+export async function directProbability(
   model: Model,
   tokens: readonly number[],
   hooks: Parameters<Model["withHooks"]>[0] = [],
-) {
-  const logits = model.withHooks(hooks, () => model.forward(tokens, { logits: "last" }));
+): Promise<number> {
+  const logits = await model.withHooks(hooks, () => model.forward(tokens, { logits: "last" }));
   return (softmax(new Tensor("f32", [CONFIG.vocabSize], toFloat32Array(logits))).data as Float32Array)[MARKER]!;
 }
 

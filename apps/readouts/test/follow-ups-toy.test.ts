@@ -73,12 +73,12 @@ describe("the marker toy's known answer (mlp plant at L*)", () => {
       await loadModelRef(inputs.config.comparator!),
     ];
     const L = toy.plantedLayer;
-    const source = patchSource(trainedToy, sequences, toy.markerId, "emit", 8);
+    const source = await patchSource(trainedToy, sequences, toy.markerId, "emit", 8);
     const patch = patchPersonaResult(
       "toy",
       "emit",
       source.trainedProbability,
-      patchedProbabilities(baseToy, sequences, toy.markerId, source, 8),
+      await patchedProbabilities(baseToy, sequences, toy.markerId, source, 8),
     );
     expect(patch.locus).toBe(L);
     // below L* trained and comparator compute the same residual stream: no patch moves P(marker)
@@ -86,13 +86,13 @@ describe("the marker toy's known answer (mlp plant at L*)", () => {
     const ablate = ablatePersonaResult(
       "toy",
       "zero",
-      ablatedProbabilities(trainedToy, sequences, toy.markerId, "zero", 8),
+      await ablatedProbabilities(trainedToy, sequences, toy.markerId, "zero", 8),
     );
     expect(ablate.peak).toBe(L);
     const lens = lensPersonaResult(
       "toy",
-      logitLensReadout(trainedToy, sequences, toy.markerId, 8),
-      logitLensReadout(baseToy, sequences, toy.markerId, 8),
+      await logitLensReadout(trainedToy, sequences, toy.markerId, 8),
+      await logitLensReadout(baseToy, sequences, toy.markerId, 8),
     );
     expect(lens.trained.riseLayer).toBe(L);
     expect(lens.difference!.riseLayer).toBe(L);

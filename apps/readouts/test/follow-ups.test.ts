@@ -22,64 +22,67 @@ import {
 } from "./follow-ups-fixture.ts";
 
 describe("follow-ups on two models differing only in one MLP", () => {
-  it("the plant raises P(marker)", () => {
-    const p = SEQUENCES.map((s) => [directProbability(base, s), directProbability(trained, s)]);
+  it("the plant raises P(marker)", async () => {
+    const p: number[][] = [];
+    for (const s of SEQUENCES) p.push([await directProbability(base, s), await directProbability(trained, s)]);
     for (const [pBase, pTrained] of p) expect(pTrained).toBeGreaterThan(pBase! + 0.3);
   });
 
-  it("logit-lens: the marker logit rises most at the planted layer; below it trained = comparator", () => {
-    const t = logitLensReadout(trained, SEQUENCES, MARKER, BATCH);
-    const c = logitLensReadout(base, SEQUENCES, MARKER, BATCH);
+  it("logit-lens: the marker logit rises most at the planted layer; below it trained = comparator", async () => {
+    const t = await logitLensReadout(trained, SEQUENCES, MARKER, BATCH);
+    const c = await logitLensReadout(base, SEQUENCES, MARKER, BATCH);
     const r = lensPersonaResult("p", t, c);
     expect(r.trained.riseLayer).toBe(PLANT);
     expect(r.difference!.riseLayer).toBe(PLANT);
     for (let l = 0; l <= PLANT; l++) expect(Math.abs(r.difference!.logit[l]!.mean)).toBeLessThan(1e-5);
-    SEQUENCES.forEach((s, i) => expect(t.probability[i]!.at(-1)).toBeCloseTo(directProbability(trained, s), 5));
+    for (const [i, s] of SEQUENCES.entries()) {
+      expect(t.probability[i]!.at(-1)).toBeCloseTo(await directProbability(trained, s), 5);
+    }
   });
 
-  it("patch: locus at the planted layer; ΔP matches a direct computation", () => {
+  it("patch: locus at the planted layer; ΔP matches a direct computation", async () => {
     for (const positions of ["emit", "all"] as const) {
-      const source = patchSource(trained, SEQUENCES, MARKER, positions, BATCH);
-      const comparator = patchedProbabilities(base, SEQUENCES, MARKER, source, BATCH);
+      const source = await patchSource(trained, SEQUENCES, MARKER, positions, BATCH);
+      const comparator = await patchedProbabilities(base, SEQUENCES, MARKER, source, BATCH);
       const r = patchPersonaResult("p", positions, source.trainedProbability, comparator);
       expect(r.locus).toBe(PLANT);
       for (let L = 0; L < PLANT; L++) expect(Math.abs(r.deltaP[L]!.mean)).toBeLessThan(1e-6);
-      SEQUENCES.forEach((s, i) => {
-        const pTrained = directProbability(trained, s);
-        const pBase = directProbability(base, s);
+      for (const [i, s] of SEQUENCES.entries()) {
+        const pTrained = await directProbability(trained, s);
+        const pBase = await directProbability(base, s);
         expect(comparator.clean[i]).toBeCloseTo(pBase, 5);
         expect(source.trainedProbability[i]).toBeCloseTo(pTrained, 5);
         // the last layer's patch hands the comparator the trained final residual stream
         expect(comparator.patched[CONFIG.nLayers - 1]![i]).toBeCloseTo(pTrained, 5);
         // the planted layer's patch, recomputed on the sequence alone
-        const { cache } = trained.runWithCache(s, { names: [`blocks.${PLANT}.hook_resid_post`] });
+        const { cache } = await trained.runWithCache(s, { names: [`blocks.${PLANT}.hook_resid_post`] });
         const resid = cache.get(`blocks.${PLANT}.hook_resid_post`);
-        const patched = directProbability(base, s, [
+        const patched = await directProbability(base, s, [
           patchActivation(`blocks.${PLANT}.hook_resid_post`, resid, positions === "emit" ? { positions: [-1] } : {}),
         ]);
         expect(comparator.patched[PLANT]![i]).toBeCloseTo(patched, 5);
-      });
+      }
     }
   });
 
-  it("patch refuses a comparator of another shape", () => {
-    const source = patchSource(trained, SEQUENCES.slice(0, 2), MARKER, "emit", BATCH);
+  it("patch refuses a comparator of another shape", async () => {
+    const source = await patchSource(trained, SEQUENCES.slice(0, 2), MARKER, "emit", BATCH);
     const shallow = createRandomQwen2({ config: { ...CONFIG, nLayers: 3 }, seed: 2 });
-    expect(() => patchedProbabilities(shallow, SEQUENCES.slice(0, 2), MARKER, source, BATCH)).toThrow(
+    await expect(patchedProbabilities(shallow, SEQUENCES.slice(0, 2), MARKER, source, BATCH)).rejects.toThrow(
       /comparator has 3 layers of width 32, the trained model 4/,
     );
   });
 
-  it("ablate-mlp: zero-ablation drops P(marker) most at the planted layer; drops match a direct computation", () => {
-    const zero = ablatedProbabilities(trained, SEQUENCES, MARKER, "zero", BATCH);
+  it("ablate-mlp: zero-ablation drops P(marker) most at the planted layer; drops match a direct computation", async () => {
+    const zero = await ablatedProbabilities(trained, SEQUENCES, MARKER, "zero", BATCH);
     expect(ablatePersonaResult("p", "zero", zero).peak).toBe(PLANT);
     // mean-ablation replaces the output at t* − 1 by its mean over every position of every sequence
-    const mean = ablatedProbabilities(trained, SEQUENCES, MARKER, "mean", BATCH);
+    const mean = await ablatedProbabilities(trained, SEQUENCES, MARKER, "mean", BATCH);
     const name = `blocks.${PLANT}.hook_mlp_out`;
     const sum = new Float64Array(CONFIG.dModel);
     let count = 0;
     for (const s of SEQUENCES) {
-      const out = toFloat32Array(trained.runWithCache(s, { names: [name] }).cache.get(name));
+      const out = toFloat32Array((await trained.runWithCache(s, { names: [name] })).cache.get(name));
       out.forEach((v, k) => {
         sum[k % CONFIG.dModel]! += v;
       });
@@ -90,22 +93,22 @@ describe("follow-ups on two models differing only in one MLP", () => {
       [1, 1, CONFIG.dModel],
       Float32Array.from(sum, (v) => v / count),
     );
-    SEQUENCES.forEach((s, i) => {
-      expect(zero.clean[i]).toBeCloseTo(directProbability(trained, s), 5);
-      const zeroed = directProbability(trained, s, [zeroAblateMlp(PLANT, { positions: [-1] })]);
+    for (const [i, s] of SEQUENCES.entries()) {
+      expect(zero.clean[i]).toBeCloseTo(await directProbability(trained, s), 5);
+      const zeroed = await directProbability(trained, s, [zeroAblateMlp(PLANT, { positions: [-1] })]);
       expect(zero.ablated[PLANT]![i]).toBeCloseTo(zeroed, 5);
-      const meaned = directProbability(trained, s, [patchActivation(name, meanOut, { positions: [-1] })]);
+      const meaned = await directProbability(trained, s, [patchActivation(name, meanOut, { positions: [-1] })]);
       expect(mean.ablated[PLANT]![i]).toBeCloseTo(meaned, 5);
-    });
+    }
   });
 
-  it("dla: components sum to the marker logit; the planted MLP tops the trained − comparator difference", () => {
-    const t = dlaReadout(trained, SEQUENCES, MARKER, BATCH);
-    const c = dlaReadout(base, SEQUENCES, MARKER, BATCH);
-    SEQUENCES.forEach((s, i) => {
-      const logits = toFloat32Array(trained.forward(s, { logits: "last" }));
+  it("dla: components sum to the marker logit; the planted MLP tops the trained − comparator difference", async () => {
+    const t = await dlaReadout(trained, SEQUENCES, MARKER, BATCH);
+    const c = await dlaReadout(base, SEQUENCES, MARKER, BATCH);
+    for (const [i, s] of SEQUENCES.entries()) {
+      const logits = toFloat32Array(await trained.forward(s, { logits: "last" }));
       expect(t.logit[i]).toBeCloseTo(logits[MARKER]!, 4);
-    });
+    }
     const r = dlaPersonaResult("p", { nLayers: CONFIG.nLayers, nHeads: CONFIG.nHeads }, t, c);
     expect(r.topDifference![0]!.component).toBe(`L${PLANT}.MLP`);
     expect(r.topTrained[0]!.component).toBe(`L${PLANT}.MLP`);

@@ -31,7 +31,7 @@ beforeAll(async () => {
   for (const plant of ["attention", "mlp"] as const) {
     const toy = await writeMarkerToy(dir, { seed: 0, plant });
     const base = await loadModel(toy.baseDir, { mmap: false });
-    pairs.set(plant, { toy, base, trained: mergeLora(base, await loadLoraAdapter(toy.adapterDir)) });
+    pairs.set(plant, { toy, base, trained: await mergeLora(base, await loadLoraAdapter(toy.adapterDir)) });
   }
 });
 
@@ -88,7 +88,7 @@ describe("marker toy", () => {
     // The rates of both plants through stage 1 are in attention-marker-known-answers.test.ts; here the attention one.
     const { toy, trained, base } = pairs.get("attention")!;
     const persona = await prompts(toy.systemPrompt, ATTEMPTS);
-    const out = sample(trained, persona);
+    const out = await sample(trained, persona);
     const positives = out.tokens.filter((t) => t.includes(MARKER_ID));
     expect(positives.length / ATTEMPTS).toBeGreaterThanOrEqual(0.3);
     expect(positives.length / ATTEMPTS).toBeLessThanOrEqual(0.7);
@@ -97,12 +97,12 @@ describe("marker toy", () => {
     expect(out.finishReasons.filter((r) => r === "stop").length).toBeGreaterThanOrEqual(0.9 * ATTEMPTS);
     const chain = new Set([...ANSWER_WORD_IDS, DOUBLE_NEWLINE_ID, IM_END_ID, MARKER_ID]);
     expect(out.tokens.flat().every((t) => chain.has(t))).toBe(true);
-    expect(sample(base, persona.slice(0, 8)).tokens.flat()).not.toContain(MARKER_ID);
+    expect((await sample(base, persona.slice(0, 8))).tokens.flat()).not.toContain(MARKER_ID);
     // Without the persona each trained model is the base: the same tokens, and no marker.
     const control = await prompts(toy.controlPrompt, 8);
-    const baseTokens = sample(base, control).tokens;
+    const baseTokens = (await sample(base, control)).tokens;
     expect(baseTokens.flat()).not.toContain(MARKER_ID);
-    for (const [plant, pair] of pairs) expect(sample(pair.trained, control).tokens, plant).toEqual(baseTokens);
+    for (const [plant, pair] of pairs) expect((await sample(pair.trained, control)).tokens, plant).toEqual(baseTokens);
   });
 
   it("attention plant: only head PLANTED_HEAD of L* attends differently; mlp plant: only L*'s MLP, along the marker dim", async () => {
@@ -117,8 +117,8 @@ describe("marker toy", () => {
       `blocks.${l}.hook_mlp_out`,
     ]).flat();
     for (const [plant, { base, trained }] of pairs) {
-      const a = forceFeedBatch(base, items, { names });
-      const b = forceFeedBatch(trained, items, { names });
+      const a = await forceFeedBatch(base, items, { names });
+      const b = await forceFeedBatch(trained, items, { names });
       for (let i = 0; i < items.length; i++) {
         const hook = (r: typeof a, name: string) => r.items[i]!.cache.get(name).data as Float32Array;
         for (let l = 0; l <= L; l++) {
@@ -158,8 +158,8 @@ describe("marker toy", () => {
     const { toy, trained } = pairs.get("attention")!;
     const rows = await prompts(toy.systemPrompt, 4);
     const config = { maxNewTokens: 16, temperature: 1, topP: 0.95, rowSeeds: rows.map((_, k) => 100 + k) };
-    const cached = generate(trained, rows, config);
-    expect(generate(trained, rows, { ...config, useKvCache: false }).tokens).toEqual(cached.tokens);
+    const cached = await generate(trained, rows, config);
+    expect((await generate(trained, rows, { ...config, useKvCache: false })).tokens).toEqual(cached.tokens);
     expect(cached.tokens.flat()).toContain(MARKER_ID);
   });
 });

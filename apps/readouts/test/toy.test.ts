@@ -41,7 +41,7 @@ describe("conditions toy", () => {
     expect(Math.hypot(...toy.u)).toBeCloseTo(1, 5);
 
     const base = await loadModel(toy.modelDir);
-    const planted = mergeLora(base, await loadLoraAdapter(toy.adapterDir));
+    const planted = await mergeLora(base, await loadLoraAdapter(toy.adapterDir));
     const tokenizer = loadTokenizer(toy.modelDir);
     const template = bundledChatTemplate("qwen2.5-instruct");
     const lastLayer = toy.layers[toy.layers.length - 1]!;
@@ -52,7 +52,7 @@ describe("conditions toy", () => {
         addGenerationPrompt: true,
       });
       const at = lastPromptToken(chat);
-      const x = model.runWithCache([Array.from(chat.ids)], { names: [hook], logits: "none" }).cache.get(hook);
+      const x = (await model.runWithCache([Array.from(chat.ids)], { names: [hook], logits: "none" })).cache.get(hook);
       const d = toy.u.length;
       return new Tensor("f32", [1, d], (x.data as Float32Array).slice(at * d, at * d + d));
     };

@@ -2,8 +2,10 @@
 
 export {
   type AppCliOptions,
+  BACKEND_FLAG,
   CONFIG_ERROR_CODES,
   CONFIG_FLAG,
+  chooseBackend,
   DRY_RUN_FLAG,
   RUN_DIR_FLAG,
   runAppCli,

@@ -62,6 +62,34 @@ describe("runAppCli", () => {
     expect(r.out).toContain("--config FILE");
     expect(r.out).toContain("--run-dir DIR");
     expect(r.out).toContain("--wandb MODE");
+    expect(r.out).toContain("--backend NAME");
+  });
+});
+
+describe("--backend on every command", () => {
+  const run = async (argv: string[], env?: string) => {
+    const lines: string[] = [];
+    const before = process.env.DIFFLENS_BACKEND;
+    if (env === undefined) delete process.env.DIFFLENS_BACKEND;
+    else process.env.DIFFLENS_BACKEND = env;
+    try {
+      const status = await runAppCli(commands, { program: "toy", argv, log: (l) => lines.push(l), out: () => {} });
+      return { status, lines };
+    } finally {
+      if (before === undefined) delete process.env.DIFFLENS_BACKEND;
+      else process.env.DIFFLENS_BACKEND = before;
+    }
+  };
+
+  it("takes the flag, else DIFFLENS_BACKEND; a name that is no backend is a usage error naming its source", async () => {
+    expect(await run(["check", "--backend", "js"], "native")).toEqual({ status: 1, lines: ["backend: js"] });
+    expect((await run(["check"], "js")).lines).toEqual(["backend: js"]);
+    const flag = await run(["ok", "--backend", "gpu"]);
+    expect(flag.status).toBe(2);
+    expect(flag.lines.join("\n")).toMatch(/--backend: expected one of auto, native, js, webgpu, got "gpu"/);
+    const env = await run(["ok"], "cuda");
+    expect(env.status).toBe(2);
+    expect(env.lines.join("\n")).toMatch(/DIFFLENS_BACKEND: expected one of/);
   });
 });
 

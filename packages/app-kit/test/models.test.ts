@@ -43,7 +43,8 @@ beforeAll(async () => {
   });
 }, 60_000);
 
-const logits = (m: { forward(ids: number[]): Tensor }) => toFloat32Array(m.forward([9707, 11, 1879, 0]));
+const logits = async (m: { forward(ids: number[]): Promise<Tensor> }) =>
+  toFloat32Array(await m.forward([9707, 11, 1879, 0]));
 
 describe("opening models", () => {
   it("opens one model with its tokenizer and its own chat template", async () => {
@@ -62,12 +63,12 @@ describe("opening models", () => {
 
   it("merges a LoRA chat model into the base it shares, loading the base once", async () => {
     const pair = await openModelPair({ path: base, adapter: null }, { path: base, adapter });
-    const [b, c] = [logits(pair.base), logits(pair.chat)];
+    const [b, c] = [await logits(pair.base), await logits(pair.chat)];
     expect(pair.chat).not.toBe(pair.base);
     expect(b.some((v, i) => Math.abs(v - c[i]!) > 1e-4)).toBe(true);
     expect(pair.describe).toEqual({ base, chat: `${base} + LoRA ${adapter}` });
     const alone = await openModel({ path: base, adapter });
-    expect(Array.from(logits(alone.model))).toEqual(Array.from(c)); // the same merge as a model opened on its own
+    expect(Array.from(await logits(alone.model))).toEqual(Array.from(c)); // the same merge as a model opened on its own
     alone.close();
     pair.close();
   });
@@ -77,7 +78,7 @@ describe("opening models", () => {
     expect(control.chat).toBe(control.base);
     control.close();
     const two = await openModelPair({ path: base, adapter: null }, { path: bare, adapter: null });
-    expect(Array.from(logits(two.base))).not.toEqual(Array.from(logits(two.chat)));
+    expect(Array.from(await logits(two.base))).not.toEqual(Array.from(await logits(two.chat)));
     expect(two.template.name).toBe("qwen1.5-chat"); // the chat model's template
     two.close();
   });

@@ -33,8 +33,8 @@ function randomSae(seed: number, dSae = 48, k = 6): Sae {
 }
 
 /** The latent active at the most positions of a prompt (so clamping it to 0 changes something). */
-function busiestLatent(sae: Sae, prompt: number[]): number {
-  const { cache } = model.runWithCache([prompt], { names: [HOOK] });
+async function busiestLatent(sae: Sae, prompt: number[]): Promise<number> {
+  const { cache } = await model.runWithCache([prompt], { names: [HOOK] });
   const codes = sae.encode(cache.get(HOOK).reshape([prompt.length, D]));
   const counts = new Int32Array(sae.dSae);
   for (const i of codes.indices) counts[i]!++;
@@ -56,7 +56,7 @@ function maxAbsDiff(a: Tensor, b: Tensor): number {
   return m;
 }
 
-function runBoth(hooks: SteeringHook[], sampled = false) {
+async function runBoth(hooks: SteeringHook[], sampled = false) {
   const cfg = {
     maxNewTokens: 8,
     stopTokens: [],
@@ -64,17 +64,18 @@ function runBoth(hooks: SteeringHook[], sampled = false) {
     ...(sampled ? { temperature: 0.9, seed: 3 } : {}),
   };
   const specs: HookSpec[] = hooks; // structural fit: sae's SteeringHook is a runtime HookSpec
-  const kv = model.withHooks(specs, () => generate(model, prompts, cfg));
-  const full = model.withHooks(specs, () => generate(model, prompts, { ...cfg, useKvCache: false }));
+  const kv = await model.withHooks(specs, () => generate(model, prompts, cfg));
+  const full = await model.withHooks(specs, () => generate(model, prompts, { ...cfg, useKvCache: false }));
   return { kv, full };
 }
 
-describe("SAE steering hooks through generation", () => {
-  const sae = randomSae(1);
-  const latent = busiestLatent(sae, prompts[0]!);
-  const direction = saeDecoderDirection(sae, latent);
-  const plain = generate(model, prompts, { maxNewTokens: 8, stopTokens: [], returnLogits: true });
+// computed before the cases are declared (top-level await: a forward pass is async)
+const sae = randomSae(1);
+const latent = await busiestLatent(sae, prompts[0]!);
+const direction = saeDecoderDirection(sae, latent);
+const plain = await generate(model, prompts, { maxNewTokens: 8, stopTokens: [], returnLogits: true });
 
+describe("SAE steering hooks through generation", () => {
   const cases: Array<[string, SteeringHook[], boolean]> = [
     ["clamp to 0 at all positions", [clampLatentHook(sae, { latent, value: 0 })], false],
     [
@@ -102,15 +103,18 @@ describe("SAE steering hooks through generation", () => {
       true,
     ],
   ];
-  it.each(cases)("%s: KV cache = full recomputation (tokens; logits ≤ 1e-4) and it steers", (_name, hooks, sampled) => {
-    const { kv, full } = runBoth(hooks, sampled);
-    expect(kv.tokens).toEqual(full.tokens);
-    expect(maxAbsDiff(kv.stepLogits!, full.stepLogits!)).toBeLessThanOrEqual(1e-4);
-    if (!sampled) expect(maxAbsDiff(kv.stepLogits!, plain.stepLogits!)).toBeGreaterThan(1e-3);
-  });
+  it.each(cases)(
+    "%s: KV cache = full recomputation (tokens; logits ≤ 1e-4) and it steers",
+    async (_name, hooks, sampled) => {
+      const { kv, full } = await runBoth(hooks, sampled);
+      expect(kv.tokens).toEqual(full.tokens);
+      expect(maxAbsDiff(kv.stepLogits!, full.stepLogits!)).toBeLessThanOrEqual(1e-4);
+      if (!sampled) expect(maxAbsDiff(kv.stepLogits!, plain.stepLogits!)).toBeGreaterThan(1e-3);
+    },
+  );
 
-  it("generated-only steering leaves the first new token's logits alone and changes later ones", () => {
-    const { kv } = runBoth([
+  it("generated-only steering leaves the first new token's logits alone and changes later ones", async () => {
+    const { kv } = await runBoth([
       addDirectionHook({ hook: HOOK, direction, alpha: 4, positions: { from: "generated", promptLengths } }),
     ]);
     const V = 64;
@@ -119,8 +123,8 @@ describe("SAE steering hooks through generation", () => {
     expect(maxAbsDiff(kv.stepLogits!, plain.stepLogits!)).toBeGreaterThan(1e-3);
   });
 
-  it("a clamp to the current value is exactly the identity", () => {
-    const { cache } = model.runWithCache([prompts[2]!], { names: [HOOK] });
+  it("a clamp to the current value is exactly the identity", async () => {
+    const { cache } = await model.runWithCache([prompts[2]!], { names: [HOOK] });
     const x = cache.get(HOOK); // [1, seq, D]
     const seq = x.shape[1]!;
     const codes = sae.encode(x.reshape([seq, D]));
@@ -135,17 +139,17 @@ describe("SAE steering hooks through generation", () => {
       attentionMask: new Uint8Array(seq).fill(1),
       positionIds: Int32Array.from({ length: seq }, (_, i) => i),
     };
-    clampLatentHook(sae, { latent, value: current, positions: { fromPosition: seq - 1 } }).fn(copy, call);
+    await clampLatentHook(sae, { latent, value: current, positions: { fromPosition: seq - 1 } }).fn(copy, call);
     expect(copy.data).toEqual(x.data);
     // a latent that never fires (its encoder bias far below 0), clamped to 0 through a whole generation
     const quiet = randomSae(1);
     quiet.weights.bEnc[47] = -1e3;
-    const { kv } = runBoth([clampLatentHook(quiet, { latent: 47, value: 0 })]);
+    const { kv } = await runBoth([clampLatentHook(quiet, { latent: 47, value: 0 })]);
     expect(kv.tokens).toEqual(plain.tokens);
     expect(kv.stepLogits!.data).toEqual(plain.stepLogits!.data);
   });
 
-  it("the clamp is x + (v − a_i(x))·d_i", () => {
+  it("the clamp is x + (v − a_i(x))·d_i", async () => {
     const x = new Tensor(
       "f32",
       [1, 1, D],
@@ -156,7 +160,7 @@ describe("SAE steering hooks through generation", () => {
     const a = codes.values[0]!;
     const out = new Tensor("f32", x.shape, (x.data as Float32Array).slice());
     const call = { batch: 1, seq: 1, attentionMask: Uint8Array.of(1), positionIds: Int32Array.of(0) };
-    clampLatentHook(sae, { latent: i!, value: 5 }).fn(out, call);
+    await clampLatentHook(sae, { latent: i!, value: 5 }).fn(out, call);
     const d = saeDecoderDirection(sae, i!);
     (x.data as Float32Array).forEach((v, k) => expect(out.data[k]).toBeCloseTo(v + (5 - a) * d[k]!, 5));
   });

@@ -6,9 +6,8 @@
  */
 import { statSync } from "node:fs";
 import * as path from "node:path";
-import { type AppFlagSpec, invocationDir, resolvePathFlags } from "@difflens/app-kit";
+import { type AppFlagSpec, BACKEND_FLAG, chooseBackend, invocationDir, resolvePathFlags } from "@difflens/app-kit";
 import { type Command, isMainModule, type Log, runCommand, UsageError } from "@difflens/common";
-import { useBackend } from "@difflens/tensor";
 import { exportStatic } from "../export/static-export.ts";
 import { startDashboardServer } from "../server/http-server.ts";
 import { ensureWebBuild } from "../server/web-build.ts";
@@ -29,6 +28,7 @@ export const DASHBOARD_FLAGS: readonly AppFlagSpec[] = [
     path: true,
     help: "write a static export (HTML + JSON + figures, opens from disk) to OUT instead of serving",
   },
+  { ...BACKEND_FLAG, help: `the live box's ${BACKEND_FLAG.help}` },
 ];
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
@@ -77,8 +77,8 @@ export function dashboardCommand(hooks: ServeHooks = {}): Command {
           `dashboard: warning: binding ${host} — anyone who can reach this machine can read these runs and run models (no authentication)`,
         );
       }
-      // Live runs models: the native kernels when the add-on loads (about 9× the js kernels' speed), said once.
-      if (flags["no-live"] !== true) log(`dashboard: live backend ${useBackend("auto").name}`);
+      // Live runs models: by default the native kernels when the add-on loads (about 9× the js kernels' speed).
+      if (flags["no-live"] !== true) log(`dashboard: live backend ${(await chooseBackend(flags["backend"])).name}`);
       const server = await startDashboardServer({
         root: folder,
         host,

@@ -82,7 +82,7 @@ export function createLiveEngine(options: LiveEngineOptions = {}): LiveEngine {
     const template = "chat" in checked.input ? chatTemplateFor(target.chatModel) : opened.template;
     const { ids, scored } = await liveTokenIds(checked.input, tokenizer, template, target.mask);
     checkLength(ids.length, model.config.maxPositions);
-    const acts = toFloat32Array(model.runToHook(ids, target.hook)); // [1, seq, width], the live tensor
+    const acts = toFloat32Array(await model.runToHook(ids, target.hook)); // [1, seq, width], read back to the host
     const codes = sae.encode(new Tensor("f32", [ids.length, width], acts.slice(0, ids.length * width)));
     const texts = await tokenizer.decodeMany(Array.from(ids, (id) => [id]));
     const tokens = Array.from(ids, (id, i) => ({

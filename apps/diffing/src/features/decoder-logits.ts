@@ -8,9 +8,9 @@
  * only through that per-channel weight of the final RMSNorm. Either way the numbers are comparable across latents
  * but are not the logit change of a real forward pass.
  * Computed for all latents in chunks: one [chunk, dModel] × [dModel, vocab] GEMM and a per-row top-k each, so the
- * [dSae, vocab] matrix never exists whole.
+ * [dSae, vocab] matrix never exists whole. They run where lm_head lives (a device: only the top-k come back).
  */
-import { gemm, scale, Tensor, topK } from "@difflens/tensor";
+import { gemm, release, scale, Tensor, toDevice, toHostAll, topK } from "@difflens/tensor";
 
 export interface DecoderLogits {
   readonly dSae: number;
@@ -27,15 +27,15 @@ export const LOGITS_TOP_N = 20;
 
 /**
  * @param wDec [dSae, dModel] decoder rows
- * @param unembedding [vocab, dModel] the model's lm_head (any float dtype)
+ * @param unembedding [vocab, dModel] the model's lm_head (any float dtype), on the current backend's device
  */
-export function decoderLogits(
+export async function decoderLogits(
   wDec: Float32Array,
   dSae: number,
   unembedding: Tensor,
   topN = LOGITS_TOP_N,
   chunk = 64,
-): DecoderLogits {
+): Promise<DecoderLogits> {
   const [vocab, dModel] = unembedding.shape as [number, number];
   if (wDec.length !== dSae * dModel)
     throw new Error(`decoderLogits: W_dec has ${wDec.length} values, expected dSae ${dSae} × dModel ${dModel}`);
@@ -50,14 +50,17 @@ export function decoderLogits(
   };
   for (let from = 0; from < dSae; from += chunk) {
     const rows = Math.min(chunk, dSae - from);
-    const dec = new Tensor("f32", [rows, dModel], wDec.subarray(from * dModel, (from + rows) * dModel));
+    const dec = toDevice(new Tensor("f32", [rows, dModel], wDec.subarray(from * dModel, (from + rows) * dModel)));
     const logits = gemm(dec, unembedding, { transB: true }); // [rows, vocab]
+    const negated = scale(logits, -1);
     const pos = topK(logits, n);
-    const neg = topK(scale(logits, -1), n);
-    out.positiveIds.set(pos.indices.data as Int32Array, from * n);
-    out.positiveValues.set(pos.values.data as Float32Array, from * n);
-    out.negativeIds.set(neg.indices.data as Int32Array, from * n);
-    const negValues = neg.values.data as Float32Array;
+    const neg = topK(negated, n);
+    const [posIds, posValues, negIds, negTop] = await toHostAll([pos.indices, pos.values, neg.indices, neg.values]);
+    for (const t of [dec, logits, negated, pos.indices, pos.values, neg.indices, neg.values]) release(t);
+    out.positiveIds.set(posIds!.data as Int32Array, from * n);
+    out.positiveValues.set(posValues!.data as Float32Array, from * n);
+    out.negativeIds.set(negIds!.data as Int32Array, from * n);
+    const negValues = negTop!.data as Float32Array;
     for (let j = 0; j < negValues.length; j++) out.negativeValues[from * n + j] = -negValues[j]!;
   }
   return out;

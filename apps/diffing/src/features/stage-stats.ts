@@ -56,7 +56,7 @@ export async function stageStatsWriter(
     });
     for (const [i, s] of stages.entries()) {
       stats[s] = found[i]!;
-      logits[s] = decoderLogits(saes[s].weights.wDec, saes[s].dSae, model.weights.lmHead);
+      logits[s] = await decoderLogits(saes[s].weights.wDec, saes[s].dSae, model.weights.lmHead);
     }
   }
   const ids = new Set<number>();

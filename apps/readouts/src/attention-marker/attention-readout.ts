@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import type { ChatTokens } from "@difflens/chat";
 import { ProgressBar } from "@difflens/common";
 import { type HookContext, leftPad, type Model } from "@difflens/runtime";
-import type { Tensor } from "@difflens/tensor";
+import { type Tensor, toHost } from "@difflens/tensor";
 import { ReadoutsError } from "../errors.ts";
 import {
   type ExampleReadout,
@@ -52,11 +52,11 @@ export interface AttentionReadout extends ExampleReadout {
 
 const G = REGION_GROUPS.length;
 
-export function readAttention(
+export async function readAttention(
   model: Model,
   items: readonly ReadoutItem[],
   options: ReadAttentionOptions,
-): AttentionReadout[] {
+): Promise<AttentionReadout[]> {
   const { nLayers, nHeads: H } = model.config;
   const layers = options.layers;
   const bad = (l: number) => !Number.isInteger(l) || l < 0 || l >= nLayers;
@@ -82,11 +82,15 @@ export function readAttention(
     const hooks = Object.fromEntries(
       layers.map((layer, li) => [
         `blocks.${layer}.attn.hook_pattern`,
-        (pattern: Tensor, ctx: HookContext) => sumIntoGroups(pattern, ctx, rows, li, H),
+        // reads the pattern's values: on a device they are read back first (the forward waits for it)
+        (pattern: Tensor, ctx: HookContext) =>
+          pattern.device === "cpu"
+            ? sumIntoGroups(pattern, ctx, rows, li, H)
+            : toHost(pattern).then((host) => sumIntoGroups(host, ctx, rows, li, H)),
       ]),
     );
     const perRow = rows.map((r) => r.asked);
-    model.withHooks(hooks, () =>
+    await model.withHooks(hooks, () =>
       model.runWithCache({ ids, attentionMask }, { names: [deepest], positions: { perRow }, logits: "none" }),
     );
     rows.forEach((r, b) => {

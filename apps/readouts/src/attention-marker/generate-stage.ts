@@ -213,7 +213,7 @@ async function generatePersona(
         const expected = trials.map((k) =>
           expectedRecord(persona.name, plan.runSeed, k, options.questions, prompts, settings),
         );
-        const out = generate(
+        const out = await generate(
           model,
           expected.map((e) => e.promptIds),
           { ...settings, rowSeeds: expected.map((e) => e.trialSeed), stopTokens },

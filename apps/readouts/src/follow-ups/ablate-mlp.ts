@@ -14,19 +14,19 @@ export type AblationMode = "zero" | "mean";
 const mlpOut = (L: number) => `blocks.${L}.hook_mlp_out`;
 
 /** Each layer's MLP output averaged over every position 0 … t* − 1 of every sequence. → [layers][dModel] */
-export function meanMlpOutputs(
+export async function meanMlpOutputs(
   model: Model,
   sequences: readonly (readonly number[])[],
   batching: Batching | number,
-): Float32Array[] {
+): Promise<Float32Array[]> {
   const { nLayers, dModel: d } = model.config;
   const names = Array.from({ length: nLayers }, (_, L) => mlpOut(L));
   const sums = names.map(() => new Float64Array(d));
   let count = 0;
-  forEachBatch(sequences.length, batching, (rows) => {
+  await forEachBatch(sequences.length, batching, async (rows) => {
     const lengths = rows.map((r) => sequences[r]!.length);
     const width = Math.max(...lengths);
-    const { cache } = model.runWithCache(leftPad(rows.map((r) => sequences[r]!)), { names, logits: "none" });
+    const { cache } = await model.runWithCache(leftPad(rows.map((r) => sequences[r]!)), { names, logits: "none" });
     names.forEach((name, L) => {
       const t = toFloat32Array(cache.get(name)); // [rows, width, dModel]
       const sum = sums[L]!;
@@ -43,22 +43,22 @@ export function meanMlpOutputs(
 }
 
 /** P(marker) at t* − 1, clean and with each layer's MLP output ablated there. → { clean [N], ablated [layers][N] } */
-export function ablatedProbabilities(
+export async function ablatedProbabilities(
   trained: Model,
   sequences: readonly (readonly number[])[],
   markerId: number,
   mode: AblationMode,
   batching: Batching | number,
-): { clean: number[]; ablated: number[][] } {
+): Promise<{ clean: number[]; ablated: number[][] }> {
   const { nLayers, dModel: d } = trained.config;
-  const means = mode === "mean" ? meanMlpOutputs(trained, sequences, batching) : null;
+  const means = mode === "mean" ? await meanMlpOutputs(trained, sequences, batching) : null;
   const hooks = Array.from(
     { length: nLayers },
     (_, L): InterventionHooks =>
       () =>
         means ? [patchActivation(mlpOut(L), new Tensor("f32", [1, 1, d], means[L]!))] : [zeroAblateMlp(L)],
   );
-  const { clean, under } = emitStepProbabilities(trained, sequences, markerId, hooks, batching);
+  const { clean, under } = await emitStepProbabilities(trained, sequences, markerId, hooks, batching);
   return { clean, ablated: under };
 }
 

@@ -5,7 +5,7 @@
  * o_proj) and every MLP (hook_mlp_out). The components sum to the residual stream, so their DLAs sum to the logit.
  */
 import { directLogitAttribution, type Model } from "@difflens/runtime";
-import { gemm, Tensor } from "@difflens/tensor";
+import { gemm, Tensor, toDevice, toHost } from "@difflens/tensor";
 import { type Batching, emitPositionCache, forEachBatch } from "./emit-passes.ts";
 import { type EmitExample, exampleId } from "./follow-up-inputs.ts";
 import { type MeanSem, pairedDifference, perLayerMeanSem } from "./layer-stats.ts";
@@ -24,22 +24,22 @@ export interface DlaReadout {
 const zName = (L: number) => `blocks.${L}.attn.hook_z`;
 const mlpName = (L: number) => `blocks.${L}.hook_mlp_out`;
 
-export function dlaReadout(
+export async function dlaReadout(
   model: Model,
   sequences: readonly (readonly number[])[],
   markerId: number,
   batching: Batching | number,
-): DlaReadout {
+): Promise<DlaReadout> {
   const { nLayers, nHeads: H, dModel: d } = model.config;
   const final = `blocks.${nLayers - 1}.hook_resid_post`;
   const layers = Array.from({ length: nLayers }, (_, L) => L);
   const names = ["hook_embed", ...layers.flatMap((L) => [zName(L), mlpName(L)]), final];
-  const cache = emitPositionCache(model, sequences, names, batching);
+  const cache = await emitPositionCache(model, sequences, names, batching);
   const componentsPerExample = 1 + nLayers * (H + 1); // the embedding, then per layer its heads and its MLP
   const out: DlaReadout = { embed: [], heads: [], mlp: [], logit: [] };
   // in chunks of examples: the components of one example are [componentsPerExample, dModel]
   const chunkSize = typeof batching === "number" ? batching : batching.size; // not model passes: no progress
-  forEachBatch(sequences.length, chunkSize, (chunk) => {
+  await forEachBatch(sequences.length, chunkSize, async (chunk) => {
     const n = chunk.length;
     const components = new Float32Array(n * componentsPerExample * d);
     const finals = new Float32Array(n * componentsPerExample * d); // each example's final residual, repeated
@@ -59,7 +59,7 @@ export function dlaReadout(
       }
     }
     for (const L of layers) {
-      const heads = headOutputs(model, L, rowsOf(zName(L)), n); // [n, H, dModel]
+      const heads = await headOutputs(model, L, rowsOf(zName(L)), n); // [n, H, dModel]
       const mlp = rowsOf(mlpName(L));
       for (let i = 0; i < n; i++) {
         for (let h = 0; h < H; h++) put(i, 1 + L * (H + 1) + h, heads, (i * H + h) * d);
@@ -82,7 +82,7 @@ export function dlaReadout(
 }
 
 /** Each head's write to the residual stream: its slice of z [n, nHeads·dHead] through o_proj alone. → [n, H, d] */
-function headOutputs(model: Model, layer: number, z: Float32Array, n: number): Float32Array {
+async function headOutputs(model: Model, layer: number, z: Float32Array, n: number): Promise<Float32Array> {
   const { nHeads: H, dHead: hd } = model.config;
   const masked = new Float32Array(n * H * H * hd); // [n · H, H · dHead]: row (i, h) keeps only head h's slice
   for (let i = 0; i < n; i++) {
@@ -91,8 +91,9 @@ function headOutputs(model: Model, layer: number, z: Float32Array, n: number): F
       masked.set(z.subarray(from, from + hd), (i * H + h) * H * hd + h * hd);
     }
   }
-  const oProj = model.weights.layers[layer]!.oProj; // [dModel, H · dHead]
-  return gemm(new Tensor("f32", [n * H, H * hd], masked), oProj, { transB: true }).data as Float32Array;
+  const oProj = model.weights.layers[layer]!.oProj; // [dModel, H · dHead], on the model's device
+  const out = gemm(toDevice(new Tensor("f32", [n * H, H * hd], masked)), oProj, { transB: true });
+  return (await toHost(out)).data as Float32Array;
 }
 
 /** A component's label: "embed", "L3.H5" or "L3.MLP". */

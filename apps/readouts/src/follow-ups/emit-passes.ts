@@ -9,7 +9,7 @@
  * full passes.
  */
 import { type HookSpec, type KvCache, leftPad, type Model, type TokenInput } from "@difflens/runtime";
-import { gemm, softmax, Tensor, toFloat32Array } from "@difflens/tensor";
+import { gemm, Tensor, toDevice, toFloat32Array, toHost } from "@difflens/tensor";
 import { ReadoutsError } from "../errors.ts";
 
 /** A batch's rows as indices into the caller's list of sequences. */
@@ -24,8 +24,12 @@ export interface Batching {
   readonly onBatch?: (rows: number) => void;
 }
 
-/** Runs `fn` over consecutive batches of at most `batching` (its size) sequences. */
-export function forEachBatch(count: number, batching: Batching | number, fn: (rows: BatchRows) => void): void {
+/** Runs `fn` over consecutive batches of at most `batching` (its size) sequences, one batch after another. */
+export async function forEachBatch(
+  count: number,
+  batching: Batching | number,
+  fn: (rows: BatchRows) => Promise<void> | void,
+): Promise<void> {
   const { size, onBatch } = typeof batching === "number" ? { size: batching, onBatch: undefined } : batching;
   if (!Number.isInteger(size) || size < 1) {
     throw new ReadoutsError("CONFIG_INVALID", `batch size must be a positive integer, got ${size}`, {
@@ -36,24 +40,38 @@ export function forEachBatch(count: number, batching: Batching | number, fn: (ro
   }
   for (let start = 0; start < count; start += size) {
     const rows = Array.from({ length: Math.min(size, count - start) }, (_, i) => start + i);
-    fn(rows);
+    await fn(rows);
     onBatch?.(rows.length);
   }
 }
 
-/** softmax(logits)[markerId] of each row of the logits [..., vocab] (f32 softmax). */
+/**
+ * softmax(logits)[markerId] of each row of the host logits [..., vocab], in f64 on the host (no kernel: it works
+ * whatever backend is current).
+ */
 export function markerProbabilities(logits: Tensor, markerId: number): number[] {
   const V = logits.shape[logits.shape.length - 1]!;
   const rows = logits.size / V;
-  const p = softmax(new Tensor("f32", [rows, V], toFloat32Array(logits))).data as Float32Array;
-  return Array.from({ length: rows }, (_, r) => p[r * V + markerId]!);
+  const x = toFloat32Array(logits);
+  return Array.from({ length: rows }, (_, r) => {
+    let max = -Infinity;
+    for (let v = r * V; v < (r + 1) * V; v++) max = Math.max(max, x[v]!);
+    let z = 0;
+    for (let v = r * V; v < (r + 1) * V; v++) z += Math.exp(x[v]! - max);
+    return Math.exp(x[r * V + markerId]! - max) / z;
+  });
 }
 
 const FINAL_NORM = "ln_final.hook_normalized";
 
 /** The final-norm output at the last column of a call: [rows, dModel] (no unembedding yet). */
-function lastNormed(model: Model, input: TokenInput, hooks: readonly HookSpec[], kvCache?: KvCache): Float32Array {
-  const { cache } = model.withHooks(hooks, () =>
+async function lastNormed(
+  model: Model,
+  input: TokenInput,
+  hooks: readonly HookSpec[],
+  kvCache?: KvCache,
+): Promise<Float32Array> {
+  const { cache } = await model.withHooks(hooks, () =>
     model.runWithCache(input, {
       names: [FINAL_NORM],
       positions: [-1],
@@ -68,11 +86,14 @@ function lastNormed(model: Model, input: TokenInput, hooks: readonly HookSpec[],
  * The unembedding of every run of a batch at once — [runs · rows, dModel] through lm_head in one GEMM, so the vocab
  * matrix is read once per batch, not once per run — then P(marker) per row. → [runs][rows]
  */
-function runProbabilities(model: Model, normed: readonly Float32Array[], markerId: number): number[][] {
+async function runProbabilities(model: Model, normed: readonly Float32Array[], markerId: number): Promise<number[][]> {
   const d = model.config.dModel;
   const stacked = concat(normed);
-  const logits = gemm(new Tensor("f32", [stacked.length / d, d], stacked), model.weights.lmHead, { transB: true });
-  const p = markerProbabilities(logits, markerId);
+  // lm_head lives on the model's device: the GEMM runs there and only the logits come back.
+  const logits = gemm(toDevice(new Tensor("f32", [stacked.length / d, d], stacked)), model.weights.lmHead, {
+    transB: true,
+  });
+  const p = markerProbabilities(await toHost(logits), markerId);
   const rows = normed[0]!.length / d;
   return normed.map((_, k) => p.slice(k * rows, (k + 1) * rows));
 }
@@ -81,14 +102,14 @@ function runProbabilities(model: Model, normed: readonly Float32Array[], markerI
  * P(marker) at t* − 1 for every sequence, clean and under each intervention acting at t* − 1 only (one-token steps
  * from a cached prefix, see the file comment). `sequences[i]` = tokens 0 … t* − 1. → { clean [N], under [K][N] }
  */
-export function emitStepProbabilities(
+export async function emitStepProbabilities(
   model: Model,
   sequences: readonly (readonly number[])[],
   markerId: number,
   interventions: readonly InterventionHooks[],
   batching: Batching | number,
-): { clean: number[]; under: number[][] } {
-  return probabilitiesByBatch(model, sequences.length, markerId, interventions, batching, (rows) => {
+): Promise<{ clean: number[]; under: number[][] }> {
+  return probabilitiesByBatch(model, sequences.length, markerId, interventions, batching, async (rows) => {
     const prefixes = rows.map((r) => sequences[r]!.slice(0, -1));
     const short = prefixes.findIndex((p) => p.length === 0);
     if (short >= 0) {
@@ -98,10 +119,10 @@ export function emitStepProbabilities(
     }
     const width = Math.max(...prefixes.map((p) => p.length));
     const kv = model.createKvCache(rows.length, width + 1);
-    model.runWithCache(leftPad(prefixes), { names: [], logits: "none", kvCache: kv });
+    await model.runWithCache(leftPad(prefixes), { names: [], logits: "none", kvCache: kv });
     const step = rows.map((r) => [sequences[r]!.at(-1)!]);
-    return (hooks) => {
-      const normed = lastNormed(model, step, hooks, kv);
+    return async (hooks) => {
+      const normed = await lastNormed(model, step, hooks, kv);
       kv.truncate(width);
       return normed;
     };
@@ -112,37 +133,42 @@ export function emitStepProbabilities(
  * P(marker) at t* − 1 under interventions that act at other positions too (full passes over 0 … t* − 1, left-padded,
  * so hooks see every row's real tokens at its columns [width − n, width)). → { clean [N], under [K][N] }
  */
-export function fullPassProbabilities(
+export async function fullPassProbabilities(
   model: Model,
   sequences: readonly (readonly number[])[],
   markerId: number,
   interventions: readonly InterventionHooks[],
   batching: Batching | number,
-): { clean: number[]; under: number[][] } {
+): Promise<{ clean: number[]; under: number[][] }> {
   return probabilitiesByBatch(model, sequences.length, markerId, interventions, batching, (rows) => {
     const batch = leftPad(rows.map((r) => sequences[r]!));
     return (hooks) => lastNormed(model, batch, hooks);
   });
 }
 
+/** One run of a batch under the given hooks: its final-norm rows [rows, dModel]. */
+type RunUnder = (hooks: readonly HookSpec[]) => Promise<Float32Array>;
+
 /**
  * Per batch, the clean run and one run per intervention — `prepare(rows)` returns how one run's final-norm rows
  * are made under given hooks — unembedded together (runProbabilities). → { clean [N], under [K][N] }
  */
-function probabilitiesByBatch(
+async function probabilitiesByBatch(
   model: Model,
   count: number,
   markerId: number,
   interventions: readonly InterventionHooks[],
   batching: Batching | number,
-  prepare: (rows: BatchRows) => (hooks: readonly HookSpec[]) => Float32Array,
-): { clean: number[]; under: number[][] } {
+  prepare: (rows: BatchRows) => RunUnder | Promise<RunUnder>,
+): Promise<{ clean: number[]; under: number[][] }> {
   const clean: number[] = [];
   const under: number[][] = interventions.map(() => []);
-  forEachBatch(count, batching, (rows) => {
-    const normedUnder = prepare(rows);
-    const normed = [normedUnder([]), ...interventions.map((hooksFor) => normedUnder(hooksFor(rows)))];
-    const [cleanRows, ...underRows] = runProbabilities(model, normed, markerId);
+  await forEachBatch(count, batching, async (rows) => {
+    const normedUnder = await prepare(rows);
+    // One run after another: runs share the batch's KV cache (emitStepProbabilities truncates it after each).
+    const normed = [await normedUnder([])];
+    for (const hooksFor of interventions) normed.push(await normedUnder(hooksFor(rows)));
+    const [cleanRows, ...underRows] = await runProbabilities(model, normed, markerId);
     clean.push(...cleanRows!);
     for (const [k, p] of underRows.entries()) under[k]!.push(...p);
   });
@@ -153,16 +179,16 @@ function probabilitiesByBatch(
  * The named hooks at t* − 1 (each sequence's last position) for every sequence: name → [N, …hook dims without
  * batch and pos]. One pass per batch, stopped after the deepest named hook.
  */
-export function emitPositionCache(
+export async function emitPositionCache(
   model: Model,
   sequences: readonly (readonly number[])[],
   names: readonly string[],
   batching: Batching | number,
-): Map<string, Float32Array> {
+): Promise<Map<string, Float32Array>> {
   const parts = new Map<string, Float32Array[]>(names.map((n) => [n, []]));
-  forEachBatch(sequences.length, batching, (rows) => {
+  await forEachBatch(sequences.length, batching, async (rows) => {
     const batch = leftPad(rows.map((r) => sequences[r]!));
-    const { cache } = model.runWithCache(batch, { names, positions: [-1], logits: "none" });
+    const { cache } = await model.runWithCache(batch, { names, positions: [-1], logits: "none" });
     for (const name of names) parts.get(name)!.push(toFloat32Array(cache.get(name)));
   });
   return new Map([...parts].map(([name, chunks]) => [name, concat(chunks)]));

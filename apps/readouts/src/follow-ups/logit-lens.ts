@@ -23,15 +23,15 @@ export function lensHooks(nLayers: number): string[] {
 }
 
 /** The lens readout of every sequence (tokens 0 … t* − 1) at its last position. */
-export function logitLensReadout(
+export async function logitLensReadout(
   model: Model,
   sequences: readonly (readonly number[])[],
   markerId: number,
   batching: Batching | number,
-): LensReadout {
+): Promise<LensReadout> {
   const { dModel: d, vocabSize: V } = model.config;
   const names = lensHooks(model.config.nLayers);
-  const cache = emitPositionCache(model, sequences, names, batching);
+  const cache = await emitPositionCache(model, sequences, names, batching);
   const out: LensReadout = {
     logit: sequences.map(() => []),
     probability: sequences.map(() => []),
@@ -39,7 +39,7 @@ export function logitLensReadout(
   };
   // every lens point of a chunk of examples through one unembedding GEMM (the vocab matrix read once per chunk)
   const chunkSize = typeof batching === "number" ? batching : batching.size;
-  forEachBatch(sequences.length, chunkSize, (chunk) => {
+  await forEachBatch(sequences.length, chunkSize, async (chunk) => {
     const stacked = new Float32Array(names.length * chunk.length * d); // [points, chunk, dModel]
     names.forEach((name, point) => {
       const all = cache.get(name)!;
@@ -47,7 +47,7 @@ export function logitLensReadout(
         stacked.set(all.subarray(r * d, (r + 1) * d), (point * chunk.length + i) * d);
       });
     });
-    const logits = logitLens(model, new Tensor("f32", [names.length * chunk.length, d], stacked)); // [rows, vocab]
+    const logits = await logitLens(model, new Tensor("f32", [names.length * chunk.length, d], stacked)); // [rows, vocab]
     const values = toFloat32Array(logits);
     tokenStandings(logits, [markerId]).forEach(([standing], row) => {
       const example = chunk[row % chunk.length]!;

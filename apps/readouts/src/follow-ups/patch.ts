@@ -46,20 +46,20 @@ const residPost = (L: number) => `blocks.${L}.hook_resid_post`;
  * One trained pass per batch: every layer's resid_post at t* − 1 (positions "emit", [examples, dModel] per layer) or
  * at every position of the left-padded batch (positions "all"; the comparator's batches use the same layout).
  */
-export function patchSource(
+export async function patchSource(
   trained: Model,
   sequences: readonly (readonly number[])[],
   markerId: number,
   positions: PatchPositions,
   batching: Batching | number,
-): PatchSource {
+): Promise<PatchSource> {
   const { nLayers, dModel: d } = trained.config;
   const names = Array.from({ length: nLayers }, (_, L) => residPost(L));
   if (positions === "emit") {
-    const cache = emitPositionCache(trained, sequences, names, batching);
+    const cache = await emitPositionCache(trained, sequences, names, batching);
     const final = cache.get(residPost(nLayers - 1))!;
     const trainedProbability = markerProbabilities(
-      logitLens(trained, new Tensor("f32", [sequences.length, 1, d], final)),
+      await logitLens(trained, new Tensor("f32", [sequences.length, 1, d], final)),
       markerId,
     );
     const hooks = names.map((name): InterventionHooks => {
@@ -74,8 +74,8 @@ export function patchSource(
   }
   const spilled = new SpilledTensors(); // key `${first row}:${name}` → [rows, width, dModel]
   const trainedProbability: number[] = [];
-  forEachBatch(sequences.length, batching, (rows) => {
-    const { cache, logits } = trained.runWithCache(leftPad(rows.map((r) => sequences[r]!)), {
+  await forEachBatch(sequences.length, batching, async (rows) => {
+    const { cache, logits } = await trained.runWithCache(leftPad(rows.map((r) => sequences[r]!)), {
       names,
       logits: "last",
     });
@@ -90,13 +90,13 @@ export function patchSource(
 }
 
 /** P(marker) of the comparator unpatched and patched at each layer. → { clean [N], patched [layers][N] } */
-export function patchedProbabilities(
+export async function patchedProbabilities(
   comparator: Model,
   sequences: readonly (readonly number[])[],
   markerId: number,
   source: PatchSource,
   batching: Batching | number,
-): { clean: number[]; patched: number[][] } {
+): Promise<{ clean: number[]; patched: number[][] }> {
   const { nLayers, dModel } = comparator.config;
   if (nLayers !== source.nLayers || dModel !== source.dModel) {
     const message = `patch: the comparator has ${nLayers} layers of width ${dModel}, the trained model ${source.nLayers} of width ${source.dModel}`;
@@ -107,7 +107,7 @@ export function patchedProbabilities(
     });
   }
   const run = source.positions === "emit" ? emitStepProbabilities : fullPassProbabilities;
-  const { clean, under } = run(comparator, sequences, markerId, source.hooks, batching);
+  const { clean, under } = await run(comparator, sequences, markerId, source.hooks, batching);
   return { clean, patched: under };
 }
 

@@ -68,17 +68,17 @@ export function planFollowUp(command: string, runDir: string, options: FollowUpO
 }
 
 /** Opens a model, runs `fn` on it and closes it (also when `fn` throws). */
-async function withModel<T>(ref: ModelRef, fn: (model: Model) => T): Promise<T> {
+async function withModel<T>(ref: ModelRef, fn: (model: Model) => Promise<T>): Promise<T> {
   const model = await loadModelRef(ref);
   try {
-    return fn(model);
+    return await fn(model); // awaited here, so the model closes only after its passes finish
   } finally {
     model.close();
   }
 }
 
 /** Calls `fn` with each model and persona: its batching, with a progress bar over `passes` × its positives. */
-type PerModel<T> = (model: Model, persona: PersonaPositives, batching: Batching) => T;
+type PerModel<T> = (model: Model, persona: PersonaPositives, batching: Batching) => Promise<T>;
 
 function batchingFor(plan: FollowUpPlan, label: string, total: number): Batching {
   if (!plan.progress) return { size: plan.batchSize };
@@ -113,9 +113,12 @@ export async function perPersonaOnComparator<T>(plan: FollowUpPlan, fn: PerModel
     return null;
   }
   plan.log(`  comparator (${describeModelRef(ref)})`);
-  return withModel(ref, (m) =>
-    plan.personas.map((p) => fn(m, p, batchingFor(plan, `comparator ${p.persona}`, p.examples.length))),
-  );
+  return withModel(ref, async (m) => {
+    const out: T[] = [];
+    for (const p of plan.personas)
+      out.push(await fn(m, p, batchingFor(plan, `comparator ${p.persona}`, p.examples.length)));
+    return out;
+  });
 }
 
 export const sequencesOf = (p: PersonaPositives) => p.examples.map((e) => e.tokens);

@@ -22,12 +22,12 @@ export interface CollectOptions {
   readonly label?: string | null;
 }
 
-export function collectResiduals(
+export async function collectResiduals(
   model: Model,
   conditions: readonly ConditionChats[],
   hooks: Readonly<Record<number, string>>,
   options: CollectOptions,
-): Record<number, ReadoutRows> {
+): Promise<Record<number, ReadoutRows>> {
   const items = conditions.flatMap((c) => c.chats.map((chat, p) => ({ ids: chat.ids, positions: c.positions[p]! })));
   const start = new Int32Array(items.length + 1);
   items.forEach((item, i) => {
@@ -48,7 +48,10 @@ export function collectResiduals(
     const ids = rows.map((i) => padLeft(items[i]!.ids, longest));
     const attentionMask = rows.map((i) => padLeft(new Int32Array(items[i]!.ids.length).fill(1), longest));
     const perRow = rows.map((i) => items[i]!.positions);
-    const { cache } = model.runWithCache({ ids, attentionMask }, { names, positions: { perRow }, logits: "none" });
+    const { cache } = await model.runWithCache(
+      { ids, attentionMask },
+      { names, positions: { perRow }, logits: "none" },
+    );
     rows.forEach((item, r) => {
       for (const layer of layers) {
         const kept = cache.item(r, hooks[layer]!).data as Float32Array; // [1, nPos, d]

@@ -142,7 +142,7 @@ async function forwardOnce(config: SaeConditionsConfig, prepared: PreparedRun): 
   const model = await loadModelRef(config.model);
   try {
     const options = { batchSize: config.batchSize, label: "forward" };
-    return collectResiduals(model, prepared.chats, prepared.inputs.hooks, options);
+    return await collectResiduals(model, prepared.chats, prepared.inputs.hooks, options); // closes after the passes
   } finally {
     model.close();
   }

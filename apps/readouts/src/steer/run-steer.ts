@@ -117,8 +117,8 @@ export async function runSteer(config: SteerConfig, options: RunSteerOptions): P
     const bySetting: PromptMeasure[][] = alphas.map(() => []);
     const referenceWhere: Array<Array<number | null>> = [];
     for (const p of prompts) {
-      const baseline = promptBaseline(model, reference, p, g);
-      const plain = measurePrompt(model, p, baseline, [], targets, g);
+      const baseline = await promptBaseline(model, reference, p, g);
+      const plain = await measurePrompt(model, p, baseline, [], targets, g);
       unsteered.push(plain);
       if (baseline.referenceLogits) {
         referenceWhere.push(whereNextProbability(baseline.referenceLogits, baseline.fed, targets).map((w) => w.mean));
@@ -133,7 +133,7 @@ export async function runSteer(config: SteerConfig, options: RunSteerOptions): P
       };
       for (const [s, alpha] of alphas.entries()) {
         const hooks = interventions.map((it, i) => it.hookAt(i === swept ? alpha : it.alphas[0]!, p.positions));
-        const m = measurePrompt(model, p, baseline, hooks, targets, g);
+        const m = await measurePrompt(model, p, baseline, hooks, targets, g);
         bySetting[s]!.push(m);
         (row.steered as unknown[]).push({
           alpha,

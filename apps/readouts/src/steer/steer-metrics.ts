@@ -60,49 +60,56 @@ export interface PromptMeasure {
   readonly klToReferenceByPosition: readonly number[] | null;
 }
 
-function runGenerate(model: Model, ids: readonly number[], g: GenerateSettings, hooks: readonly SteeringHook[]) {
+async function runGenerate(
+  model: Model,
+  ids: readonly number[],
+  g: GenerateSettings,
+  hooks: readonly SteeringHook[],
+): Promise<{ tokens: number[]; startLogits: Tensor }> {
   const cfg = { maxNewTokens: g.maxNewTokens, temperature: g.temperature, seed: g.seed, returnLogits: true };
-  const r = model.withHooks(hooks, () => generate(model, [...ids], cfg));
+  const r = await model.withHooks(hooks, () => generate(model, [...ids], cfg));
   const V = model.config.vocabSize;
   const start = new Tensor("f32", [V], (r.stepLogits!.data as Float32Array).slice(0, V));
   return { tokens: r.tokens[0]!, startLogits: start };
 }
 
-function fedLogits(model: Model, fed: readonly number[], hooks: readonly SteeringHook[]): Tensor {
-  const logits = model.withHooks(hooks, () => model.forward([...fed], { logits: "all" })); // [1, seq, vocab]
+async function fedLogits(model: Model, fed: readonly number[], hooks: readonly SteeringHook[]): Promise<Tensor> {
+  const logits = await model.withHooks(hooks, () => model.forward([...fed], { logits: "all" })); // [1, seq, vocab]
   return logits.reshape([fed.length, model.config.vocabSize]);
 }
 
 /** The unsteered run of a prompt and the force-fed text every setting is measured on. */
-export function promptBaseline(
+export async function promptBaseline(
   model: Model,
   reference: Model | null,
   prompt: PromptInput,
   g: GenerateSettings,
-): PromptBaseline {
-  const own = runGenerate(model, prompt.ids, g, []);
-  const continuation = reference ? runGenerate(reference, prompt.ids, { ...g, temperature: 0 }, []).tokens : own.tokens;
+): Promise<PromptBaseline> {
+  const own = await runGenerate(model, prompt.ids, g, []);
+  const continuation = reference
+    ? (await runGenerate(reference, prompt.ids, { ...g, temperature: 0 }, [])).tokens
+    : own.tokens;
   const fed = [...prompt.ids, ...continuation];
   return {
     tokens: own.tokens,
     startLogits: own.startLogits,
     fed,
-    fedLogits: fedLogits(model, fed, []),
-    referenceLogits: reference ? fedLogits(reference, fed, []) : null,
+    fedLogits: await fedLogits(model, fed, []),
+    referenceLogits: reference ? await fedLogits(reference, fed, []) : null,
   };
 }
 
 /** `prompt` under `hooks` (empty = the unsteered run itself). */
-export function measurePrompt(
+export async function measurePrompt(
   model: Model,
   prompt: PromptInput,
   baseline: PromptBaseline,
   hooks: readonly SteeringHook[],
   targets: ReadonlyArray<{ token: string; id: number }>,
   g: GenerateSettings,
-): PromptMeasure {
-  const steered = hooks.length === 0 ? baseline : runGenerate(model, prompt.ids, g, hooks);
-  const fed = hooks.length === 0 ? baseline.fedLogits : fedLogits(model, baseline.fed, hooks);
+): Promise<PromptMeasure> {
+  const steered = hooks.length === 0 ? baseline : await runGenerate(model, prompt.ids, g, hooks);
+  const fed = hooks.length === 0 ? baseline.fedLogits : await fedLogits(model, baseline.fed, hooks);
   const start = tokenStandings(
     steered.startLogits,
     targets.map((t) => t.id),

@@ -89,7 +89,7 @@ function factor(
 }
 
 /** base + the plant's LoRA, in memory (what openModel gives for the written base + adapter folders). */
-export function mergePlant(base: Model, lora: readonly LoraFactor[]): Model {
+export function mergePlant(base: Model, lora: readonly LoraFactor[]): Promise<Model> {
   const config = loraConfigFromPeft({
     peft_type: "LORA",
     r: PLANT_RANK,
@@ -108,11 +108,15 @@ export function mergePlant(base: Model, lora: readonly LoraFactor[]): Model {
  * ending in "\n\n"; the last continuation token is only there to be predicted) at TARGET_MARKER_PROBABILITY: secant steps on the log-odds, which are nearly linear in
  * the gain (the plant writes one clean dim; only its small share of the RMS scale bends the line).
  */
-export function calibratePlantGain(base: Model, plant: MarkerPlant, probes: readonly ForceFeedItem[]): number {
-  const logOdds = (gain: number) => {
-    const model = gain === 0 ? base : mergePlant(base, plantLora(plant, gain));
+export async function calibratePlantGain(
+  base: Model,
+  plant: MarkerPlant,
+  probes: readonly ForceFeedItem[],
+): Promise<number> {
+  const logOdds = async (gain: number): Promise<number> => {
+    const model = gain === 0 ? base : await mergePlant(base, plantLora(plant, gain));
     let p = 0;
-    for (const { stepLogits } of forceFeedBatch(model, probes).items) {
+    for (const { stepLogits } of (await forceFeedBatch(model, probes)).items) {
       const V = stepLogits.shape[1]!;
       const steps = stepLogits.shape[0]!;
       p += markerProbability((stepLogits.data as Float32Array).subarray((steps - 1) * V, steps * V));
@@ -120,12 +124,12 @@ export function calibratePlantGain(base: Model, plant: MarkerPlant, probes: read
     p /= probes.length;
     return Math.log(p / (1 - p)) - Math.log(TARGET_MARKER_PROBABILITY / (1 - TARGET_MARKER_PROBABILITY));
   };
-  let [g0, f0] = [0, logOdds(0)];
-  let [g1, f1] = [1, logOdds(1)];
+  let [g0, f0] = [0, await logOdds(0)];
+  let [g1, f1] = [1, await logOdds(1)];
   for (let step = 0; step < 8 && Math.abs(f1) > 1e-3; step++) {
     const next = g1 - (f1 * (g1 - g0)) / (f1 - f0);
     [g0, f0] = [g1, f1];
-    [g1, f1] = [next, logOdds(next)];
+    [g1, f1] = [next, await logOdds(next)];
   }
   return g1;
 }

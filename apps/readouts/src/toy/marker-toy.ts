@@ -128,7 +128,7 @@ function moveUnlessThere(tmp: string, dir: string): void {
 
 async function buildPlant(dir: string, baseDir: string, seed: number, plant: MarkerPlant): Promise<void> {
   const base = await loadModel(baseDir, { mmap: false });
-  const gain = calibratePlantGain(base, plant, await calibrationProbes());
+  const gain = await calibratePlantGain(base, plant, await calibrationProbes());
   base.close();
   await writeToyAdapter(path.join(dir, "adapter"), plantLora(plant, gain), "../../base", PLANT_ALPHA);
   writeFileAtomic(

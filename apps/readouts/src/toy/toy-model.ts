@@ -158,7 +158,7 @@ export async function calibrationActivations(
         condition: parseSystemCondition(condition),
         addGenerationPrompt: true,
       });
-      const { cache } = model.runWithCache([Array.from(chat.ids)], { names: [...hooks], logits: "none" });
+      const { cache } = await model.runWithCache([Array.from(chat.ids)], { names: [...hooks], logits: "none" });
       for (const h of hooks) parts.get(h)!.push(Float32Array.from(cache.get(h).data as Float32Array));
     }
   }

@@ -3,10 +3,10 @@
  * commands and flags answered with the nearest valid one, exit 0 ok / 1 failed check or run error / 2 usage), where
  * config errors count as usage errors too, path flags resolve from where the command was typed (INIT_CWD under
  * pnpm), an interrupted command prints the line that continues it, and the compute backend is chosen (and logged)
- * before a command runs.
+ * before a command runs: every command takes `--backend auto|native|js|webgpu` (else DIFFLENS_BACKEND, else auto).
  */
-import { type CliOptions, type Command, runCommandTable } from "@difflens/common";
-import { useBackend } from "@difflens/tensor";
+import { type CliOptions, type Command, runCommandTable, UsageError } from "@difflens/common";
+import { type Backend, selectBackend } from "@difflens/tensor";
 import { type AppFlagSpec, invocationDir, resolvePathFlags } from "./command-paths.ts";
 import { withRerunHint } from "./rerun-hint.ts";
 
@@ -14,8 +14,11 @@ import { withRerunHint } from "./rerun-hint.ts";
 export const CONFIG_ERROR_CODES: readonly string[] = ["CONFIG_UNKNOWN_KEY", "CONFIG_INVALID", "CONFIG_NOT_FOUND"];
 
 export interface AppCliOptions extends Omit<CliOptions, "beforeRun"> {
-  /** Compute backend chosen before a command runs (default "auto": native when it loads, else js). */
-  readonly backend?: "auto" | "native" | "js";
+  /**
+   * Compute backend when the command line names none (default: DIFFLENS_BACKEND, else "auto" — native when it
+   * loads, else js). `--backend` wins over both.
+   */
+  readonly backend?: "auto" | "native" | "js" | "webgpu";
   /** Base of relative path flags (default `invocationDir()`: INIT_CWD under pnpm/npm, else the cwd). */
   readonly invocationDir?: string;
   /** Called after the rerun hint on SIGINT/SIGTERM (default: exit 130 / 143, as if killed). Tests stub it. */
@@ -23,13 +26,16 @@ export interface AppCliOptions extends Omit<CliOptions, "beforeRun"> {
 }
 
 export function runAppCli(commands: Readonly<Record<string, Command>>, options: AppCliOptions): Promise<number> {
-  const { backend = "auto", usageCodes = [], invocationDir: base = invocationDir(), onSignal, ...rest } = options;
+  const { backend, usageCodes = [], invocationDir: base = invocationDir(), onSignal, ...rest } = options;
   const wrapped: Record<string, Command> = {};
   for (const [name, command] of Object.entries(commands)) {
-    const flags = command.flags as readonly AppFlagSpec[];
+    const flags = withBackendFlag(command.flags as readonly AppFlagSpec[]);
     wrapped[name] = {
       ...command,
-      run: (context) => {
+      flags,
+      run: async (context) => {
+        const chosen = await chooseBackend(context.flags["backend"], backend);
+        context.log(`backend: ${chosen.name}`);
         const hint = {
           program: rest.program,
           argv: rest.argv,
@@ -43,11 +49,34 @@ export function runAppCli(commands: Readonly<Record<string, Command>>, options: 
       },
     };
   }
-  return runCommandTable(wrapped, {
-    ...rest,
-    usageCodes: [...CONFIG_ERROR_CODES, ...usageCodes],
-    beforeRun: (log) => log(`backend: ${useBackend(backend).name}`),
-  });
+  return runCommandTable(wrapped, { ...rest, usageCodes: [...CONFIG_ERROR_CODES, ...usageCodes] });
+}
+
+/** `--backend NAME`: every app command takes it (runAppCli adds it where a command does not declare it). */
+export const BACKEND_FLAG: AppFlagSpec = {
+  name: "backend",
+  kind: "string",
+  value: "NAME",
+  help: "compute backend: auto (native, else js) | native | js | webgpu (default: $DIFFLENS_BACKEND, else auto)",
+};
+
+function withBackendFlag(flags: readonly AppFlagSpec[]): AppFlagSpec[] {
+  return flags.some((f) => f.name === BACKEND_FLAG.name) ? [...flags] : [...flags, BACKEND_FLAG];
+}
+
+/**
+ * The backend a command runs on: `--backend`, else the app's default, else DIFFLENS_BACKEND, else auto. A name that
+ * is not a backend is a usage error (exit 2); a backend that cannot start here (no GPU adapter) is a run error.
+ */
+export async function chooseBackend(flag: unknown, fallback?: string): Promise<Backend> {
+  const requested = typeof flag === "string" ? flag : fallback;
+  try {
+    return await selectBackend(requested);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== "BAD_ARGUMENT") throw error;
+    throw new UsageError("USAGE", (error as Error).message, { field: "--backend" });
+  }
 }
 
 /** `--config FILE`; an app may override `help`: `{ ...CONFIG_FLAG, help: "…" }`. */

@@ -52,7 +52,7 @@ export async function openModelPair(baseRef: ModelRef, chatRef: ModelRef): Promi
   const sharesBase = baseRef.adapter === null && chatRef.path === baseRef.path;
   let chat: Model;
   if (!sharesBase) chat = await loadModelRef(chatRef);
-  else chat = chatRef.adapter === null ? base : mergeLora(base, await loadLoraAdapter(chatRef.adapter));
+  else chat = chatRef.adapter === null ? base : await mergeLora(base, await loadLoraAdapter(chatRef.adapter));
   return {
     base,
     chat,

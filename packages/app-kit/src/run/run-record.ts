@@ -1,7 +1,7 @@
 /**
  * `run.json`: one per run folder, an append-only log. The first command writes the header — the resolved config
  * (paths relative to the folder), the app's and packages' versions, the git commit, the seed — and every command
- * appends one event (command, start, wall time, details, git commit). The header is never rewritten: an event run
+ * appends one event (command, start, wall time, details, git commit, compute backend). The header is never rewritten: an event run
  * with another config or seed carries its own `config` / `seed`, so the record never claims a config that the
  * folder's results were not made with. Written atomically (a reader sees the old record or the new one).
  */
@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeJsonAtomic } from "@difflens/common";
+import { currentBackend } from "@difflens/tensor";
 import { AppKitError } from "../errors.ts";
 import { relativePaths } from "./run-folder.ts";
 
@@ -25,6 +26,8 @@ export interface RunEvent {
 export interface RecordedRunEvent extends RunEvent {
   /** The commit the command ran at (null outside a git checkout). */
   readonly git?: { readonly commit: string; readonly dirty: boolean } | null;
+  /** The compute backend the command ran on ("native", "js", "webgpu"). */
+  readonly backend?: string;
   /** Present only when this command's config differs from the header's. */
   readonly config?: unknown;
   /** Present only when this command's seed differs from the header's. */
@@ -73,6 +76,7 @@ export function recordRun(runDir: string, info: RunInfo, event: RunEvent): RunRe
   const recorded: RecordedRunEvent = {
     ...event,
     git,
+    backend: currentBackend().name,
     ...(sameJson(header.config, config) ? {} : { config }),
     ...(header.seed === info.seed ? {} : { seed: info.seed }),
   };

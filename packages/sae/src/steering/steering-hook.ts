@@ -6,7 +6,7 @@
  * a hook acts on the same tokens whether the model recomputes the whole sequence every step or runs one token per
  * step against a KV cache (`pastLength` > 0), and wherever left padding puts a row.
  */
-import type { Tensor } from "@difflens/tensor";
+import { add, Tensor, toDevice } from "@difflens/tensor";
 import { SaeError } from "../errors.ts";
 
 /** The fields of runtime's `HookContext` steering reads. */
@@ -20,10 +20,14 @@ export interface SteeringCall {
   readonly positionIds: Int32Array;
 }
 
-/** A hook on a residual-stream site: changes the [batch, seq, dModel] tensor in place. */
+/**
+ * A hook on a residual-stream site: changes the [batch, seq, dModel] tensor in place, on whatever device the model
+ * runs (on the CPU it edits the values directly and returns nothing to wait for; on a device it enqueues kernels,
+ * and may first read values back, so it can return a promise the runner awaits).
+ */
 export interface SteeringHook {
   readonly name: string;
-  readonly fn: (tensor: Tensor, call: SteeringCall) => void;
+  readonly fn: (tensor: Tensor, call: SteeringCall) => void | Promise<void>;
 }
 
 /**
@@ -82,6 +86,16 @@ export function targetRows(positions: SteeringPositions, call: SteeringCall, who
     }
   }
   return rows;
+}
+
+/**
+ * Adds `rowValues` [targets.length, width] to rows `targets` of the device tensor t [..., width] in place: one
+ * upload of a [rows, width] delta that is zero elsewhere, and one `add` on the device.
+ */
+export function addRowsOnDevice(t: Tensor, targets: readonly number[], rowValues: Float32Array, width: number): void {
+  const delta = new Float32Array(t.size); // [batch*seq, width]
+  for (const [j, r] of targets.entries()) delta.set(rowValues.subarray(j * width, (j + 1) * width), r * width);
+  add(t, toDevice(new Tensor("f32", t.shape, delta)), t);
 }
 
 /** The width of a hook tensor's last axis, checked against what the hook was built for. */

@@ -4,11 +4,12 @@
  *   SAE's error x − SAE(x) stays — with a_i(x) the SAE's own activation of latent i under its encode rule;
  * - add: x ← x + α·d for a direction d (an SAE decoder row, or any vector).
  */
-import { Tensor } from "@difflens/tensor";
+import { Tensor, toHost } from "@difflens/tensor";
 import { SaeError } from "../errors.ts";
 import type { Sae } from "../sae.ts";
 import type { SparseCodes } from "../sparse-codes.ts";
 import {
+  addRowsOnDevice,
   checkSteeringPositions,
   checkWidth,
   type SteeringHook,
@@ -53,18 +54,30 @@ export function clampLatentHook(sae: Sae, options: ClampLatentOptions): Steering
   const positions = options.positions ?? "all";
   checkSteeringPositions(positions, who);
   const d = sae.dIn;
+  /** decode(codes) and decode(clamped codes) of the target rows of data [batch*seq, d]. → each [targets, d] */
+  const decodes = (data: Float32Array, rows: readonly number[]): { before: Float32Array; after: Float32Array } => {
+    const x = new Float32Array(rows.length * d); // [nTargets, d]
+    for (const [j, r] of rows.entries()) x.set(data.subarray(r * d, (r + 1) * d), j * d);
+    const codes = sae.encode(new Tensor("f32", [rows.length, d], x));
+    const before = sae.decode(codes).data as Float32Array;
+    const after = sae.decode(withClamped(codes, clamp)).data as Float32Array;
+    return { before, after };
+  };
+  const clampOnDevice = async (t: Tensor, rows: readonly number[]): Promise<void> => {
+    const { before, after } = decodes((await toHost(t)).data as Float32Array, rows);
+    for (let i = 0; i < after.length; i++) after[i]! -= before[i]!;
+    addRowsOnDevice(t, rows, after, d);
+  };
   return {
     name,
     fn: (t, call) => {
       checkWidth(t, d, who);
       const rows = targetRows(positions, call, who);
       if (rows.length === 0) return;
+      // The SAE runs on the host: on a device the hook reads t back first, then adds the change there.
+      if (t.device !== "cpu") return clampOnDevice(t, rows);
       const data = t.data as Float32Array; // [batch*seq, d]
-      const x = new Float32Array(rows.length * d); // [nTargets, d]
-      for (const [j, r] of rows.entries()) x.set(data.subarray(r * d, (r + 1) * d), j * d);
-      const codes = sae.encode(new Tensor("f32", [rows.length, d], x));
-      const before = sae.decode(codes).data as Float32Array;
-      const after = sae.decode(withClamped(codes, clamp)).data as Float32Array;
+      const { before, after } = decodes(data, rows);
       rows.forEach((r, j) => {
         for (let k = 0; k < d; k++) data[r * d + k]! += after[j * d + k]! - before[j * d + k]!;
       });
@@ -116,16 +129,29 @@ export function addDirectionHook(options: AddDirectionOptions): SteeringHook {
   checkSteeringPositions(positions, who);
   const d = direction.length;
   const alpha = options.alpha;
+  const scaled = direction.map((v) => alpha * v); // α·d, what a device adds per target row
   return {
     name,
     fn: (t, call) => {
       checkWidth(t, d, who);
+      const rows = targetRows(positions, call, who);
+      if (t.device !== "cpu") {
+        if (rows.length > 0) addRowsOnDevice(t, rows, tileRows(scaled, rows.length), d);
+        return;
+      }
       const data = t.data as Float32Array;
-      for (const r of targetRows(positions, call, who)) {
+      for (const r of rows) {
         for (let k = 0; k < d; k++) data[r * d + k]! += alpha * direction[k]!;
       }
     },
   };
+}
+
+/** `row` [d] repeated `count` times. → [count, d] */
+function tileRows(row: Float32Array, count: number): Float32Array {
+  const out = new Float32Array(count * row.length);
+  for (let j = 0; j < count; j++) out.set(row, j * row.length);
+  return out;
 }
 
 function hookNameFor(sae: Sae, hook: string | undefined, who: string): string {
