@@ -13,6 +13,8 @@ export type {
   TopKAmong,
   TopKOutput,
 } from "./backend.ts";
+// The adapter report only: the webgpu backend itself loads through useBackend("webgpu") (Dawn is optional).
+export { type WebgpuAdapterReport, webgpuAdapterReport } from "./backends/webgpu/adapter.ts";
 export { fromArray, randn, randUniform, toFloat32Array, zeros } from "./construct.ts";
 export {
   bf16ArrayToF32,
@@ -59,7 +61,6 @@ export {
   sparseCodesBackward,
   sparseDecode,
 } from "./ops-sparse.ts";
-
 export { type IsaPeak, isaPeak } from "./peak.ts";
 export { currentBackend, nativeAvailable, selectBackend, useBackend } from "./registry.ts";
 export type { RngState } from "./rng.ts";

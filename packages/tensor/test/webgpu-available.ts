@@ -27,7 +27,9 @@ export const webgpu: WebgpuBackend | undefined = "backend" in probed ? probed.ba
 /** Why there is no webgpu backend here (DEVICE_UNAVAILABLE's message says how to get one). */
 export const webgpuMissing: string | undefined = "reason" in probed ? probed.reason : undefined;
 
-/** `describe` for suites that need a WebGPU adapter (see the file comment). */
+let skipNoticeShown = false;
+
+/** `describe` for suites that need a WebGPU adapter (see the file comment); a skip prints one line, once per file. */
 export function describeWebgpu(name: string, body: () => void): void {
   if (webgpu) {
     describe(name, body);
@@ -38,6 +40,8 @@ export function describeWebgpu(name: string, body: () => void): void {
       });
     });
   } else {
+    if (!skipNoticeShown) console.warn(`[webgpu] suites skipped: ${webgpuMissing}`);
+    skipNoticeShown = true;
     describe.skip(`${name} — skipped, no WebGPU adapter: ${webgpuMissing}`, body);
   }
 }

@@ -39,6 +39,7 @@ import {
   TensorError,
   toDevice,
   toHost,
+  toHostAll,
   useBackend,
   writeSeq,
 } from "../src/index.ts";
@@ -66,12 +67,28 @@ async function same(gpu: Tensor, reference: Tensor, exact = false): Promise<void
 describeWebgpu("webgpu kernels vs the js backend", () => {
   beforeAll(() => useBackend("webgpu"));
   afterAll(() => {
-    const compiles = webgpu!.context.compileMs;
-    const total = compiles.reduce((s, c) => s + c.ms, 0);
-    console.log(
-      `webgpu: ${compiles.length} pipelines compiled in ${total.toFixed(0)} ms: ${compiles.map((c) => `${c.key} ${c.ms.toFixed(0)}`).join(", ")}`,
-    );
     useBackend("js");
+  });
+
+  it("upload / download round-trip every dtype (u8 and bool widened on the device), empty tensors; i64 refused", async () => {
+    const cases = [
+      new TensorClass("f32", [3], Float32Array.from([1.5, -0, Number.NaN])),
+      new TensorClass("i32", [2], Int32Array.from([-7, 2147483647])),
+      new TensorClass("bf16", [3], Uint16Array.from([0x3f80, 0xffff, 1])),
+      new TensorClass("f16", [1], Uint16Array.from([0x7c00])),
+      new TensorClass("u8", [5], Uint8Array.from([0, 1, 128, 255, 7])),
+      new TensorClass("bool", [2], Uint8Array.from([1, 0])),
+      new TensorClass("f32", [0, 4], new Float32Array(0)),
+    ];
+    const back = await toHostAll(cases.map(toDevice));
+    back.forEach((t, i) => {
+      expect(t.dtype).toBe(cases[i]!.dtype);
+      expect(t.shape).toEqual(cases[i]!.shape);
+      expect(Array.from(t.data as ArrayLike<number>)).toEqual(values(cases[i]!));
+    });
+    await same(add(toDevice(cases[6]!), toDevice(new TensorClass("f32", [4], new Float32Array(4)))), cases[6]!, true);
+    const wide = new TensorClass("i64", [1], BigInt64Array.from([1n]));
+    expect(() => toDevice(wide)).toThrow(/i64.*cast to i32/);
   });
 
   it("elementwise: add / mul with suffix broadcast, scale, axpby, silu, siluGate, out= and out aliasing an input", async () => {
@@ -146,6 +163,12 @@ describeWebgpu("webgpu kernels vs the js backend", () => {
     const g = toDevice(target);
     expect(scatterAddRows(g, toDevice(idx), toDevice(src))).toBe(g);
     await same(g, js.scatterAddRows(js.copy(target), idx, src), true);
+    // Device indices are not read back to be range-checked: out-of-range rows gather zeros and scatter nowhere.
+    const wild = toDevice(new TensorClass("i32", [2], Int32Array.from([-1, 11])));
+    expect(await host(gatherRows(toDevice(table), wild))).toEqual(new Array(10).fill(0));
+    const untouched = toDevice(target);
+    scatterAddRows(untouched, wild, toDevice(rand([2, 5])));
+    expect(await host(untouched)).toEqual(values(target));
   });
 
   it("sum / mean / max / argmax over every axis, rows longer than a workgroup, NaN and ties", async () => {
@@ -260,28 +283,56 @@ describeWebgpu("webgpu kernels vs the js backend", () => {
     );
   });
 
-  it("weights larger than one binding are gathered / scattered in row slices (tiny binding limit)", async () => {
+  it("tensors larger than one binding run in row slices (tiny binding limit): gather / scatter, elementwise, rows, reductions", async () => {
+    const ctx = webgpu!.context;
+    const saved = ctx.maxBindingBytes;
     // Rows of 64 bytes, slices of 4 rows where offsets align to ≤ 64 bytes (lavapipe: 16), else of the alignment.
-    const align = webgpu!.context.limits.minStorageBufferOffsetAlignment;
-    const small = await createWebgpuBackend(js, { maxBindingBytes: 4 * Math.max(align, 64) + 4 });
-    const table = rand([13, 16]);
-    const idx = new TensorClass("i32", [4], Int32Array.from([12, 0, 5, 5])); // the output, 256 bytes, fits one binding
-    const g = small.gatherRows(small.upload(table), small.upload(idx));
-    expect(values(await small.download(g))).toEqual(values(js.gatherRows(table, idx)));
-    const target = small.upload(table);
-    const src = rand([4, 16]);
-    small.scatterAddRows(target, small.upload(idx), small.upload(src));
-    expect(values(await small.download(target))).toEqual(values(js.scatterAddRows(js.copy(table), idx, src)));
-    small.context.device.destroy();
+    ctx.maxBindingBytes = 4 * Math.max(ctx.limits.minStorageBufferOffsetAlignment, 64) + 4;
+    try {
+      const table = rand([13, 16]);
+      const idx = new TensorClass("i32", [4], Int32Array.from([12, 0, 5, 5])); // the output, 256 bytes, fits
+      await same(gatherRows(toDevice(table), toDevice(idx)), js.gatherRows(table, idx), true);
+      const src = rand([4, 16]);
+      const target = toDevice(table);
+      scatterAddRows(target, toDevice(idx), toDevice(src));
+      await same(target, js.scatterAddRows(js.copy(table), idx, src), true);
+
+      const a = rand([7, 16]);
+      const b = rand([7, 16]);
+      const row = rand([16]);
+      await same(add(toDevice(a), toDevice(row)), js.add(a, row));
+      await same(axpby(0.5, toDevice(a), 2, toDevice(b)), js.axpby(0.5, a, 2, b));
+      await same(silu(toDevice(a)), js.silu(a));
+      await same(rmsNorm(toDevice(a), toDevice(row), 1e-6), js.rmsNorm(a, row, 1e-6));
+      const causal = { queries: 7, offset: 1 };
+      await same(softmax(toDevice(a), { causal }), js.softmax(a, { causal }));
+      await same(sum(toDevice(a), 1), js.sum(a, 1));
+      await same(argmax(toDevice(a), 1), js.argmax(a, 1), true);
+      const cube = rand([6, 3, 4]); // strided: 48-byte x rows, 16-byte out rows
+      await same(mean(toDevice(cube), 1), js.mean(cube, 1));
+    } finally {
+      ctx.maxBindingBytes = saved;
+    }
   });
 
   it("a released tensor is refused by name; a device error is thrown at the next sync, not swallowed", async () => {
     const t = toDevice(rand([3]));
     release(t);
     expect(() => scale(t, 2)).toThrow(/scale.*tensor f32 \[3\] was released/);
-    webgpu!.context.pipeline("broken-on-purpose", () => "fn main( {");
+    webgpu!.context.device.createBuffer({ size: 4, usage: 0 }); // a validation error, outside any kernel
     await expect(webgpu!.sync()).rejects.toThrow(expect.objectContaining({ code: "DEVICE_ERROR" }));
     await webgpu!.sync(); // reported once
+  });
+
+  it("a buffer freed past the pool's cap while queued commands still use it is destroyed only after their submit", async () => {
+    const noPool = await createWebgpuBackend(js, { poolFreeBytes: 0 });
+    const host = rand([5]);
+    const x = noPool.upload(host);
+    const y = noPool.scale(x, 2); // recorded, not submitted
+    noPool.release(x); // over the cap: retired, not destroyed under the pending command
+    expect(values(await noPool.download(y))).toEqual(values(js.scale(host, 2)));
+    await noPool.sync();
+    noPool.context.device.destroy();
   });
 
   it("a lost device fails every later call with DEVICE_LOST, never a hang", async () => {

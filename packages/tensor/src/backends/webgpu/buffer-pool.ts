@@ -4,7 +4,8 @@
  * A size-bucketed pool of storage buffers. Buckets are 2^k, 1.25·2^k, 1.5·2^k and 1.75·2^k bytes (at most 25% slack),
  * so a freed activation is reused by the next one of about its size. Buffers go back to the pool when their tensor
  * is released or garbage-collected; reuse is safe because every write to a buffer goes through the one command
- * stream in order (no queue.writeBuffer into pooled buffers). Free buffers above `maxFreeBytes` are destroyed.
+ * stream in order (no queue.writeBuffer into pooled buffers). Free buffers above `maxFreeBytes` are retired
+ * (destroyed after the next submit).
  */
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
@@ -16,6 +17,11 @@ export class BufferPool {
     private readonly maxFreeBytes: number,
     /** The largest buffer the device allows (a bucket is capped there: a request that fits stays in). */
     private readonly maxBufferBytes: number,
+    /**
+     * Destroys a buffer the pool does not keep. Not `buffer.destroy()` at once: commands recorded but not yet
+     * submitted may still use it, and a destroyed buffer in a submit is a validation error.
+     */
+    private readonly retire: (buffer: GPUBuffer) => void,
   ) {}
 
   /** A buffer of at least `bytes` (the bucket size), from the pool when one is free. */
@@ -33,7 +39,7 @@ export class BufferPool {
   give(buffer: GPUBuffer): void {
     const size = buffer.size;
     if (this.freeBytes + size > this.maxFreeBytes) {
-      buffer.destroy();
+      this.retire(buffer);
       return;
     }
     let list = this.free.get(size);

@@ -1,7 +1,7 @@
 import type { Backend } from "../../backend.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { GpuContext } from "./context.ts";
-import { grid1d, main1d, packUniforms, writeTo } from "./kernel-util.ts";
+import { grid1d, jointRowSlices, main1d, packUniforms, writeTo } from "./kernel-util.ts";
 
 /*
  * Elementwise kernels: one invocation per element, consecutive invocations on consecutive elements (coalesced).
@@ -14,12 +14,16 @@ const OP = { add: 0, mul: 1, scale: 2, axpby: 3, silu: 4, siluGate: 5 } as const
 const ELEMENTWISE = `@group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
-struct U { n: u32, period: u32, op: u32, alpha: f32, beta: f32 }
+struct U { n: u32, period: u32, op: u32, alpha: f32, beta: f32, b_offset: u32 }
 @group(0) @binding(3) var<uniform> u: U;
 fn silu(x: f32) -> f32 { return x / (1.0 + exp(-x)); }
 ${main1d("u.n")}
   let x = a[i];
-  let y = b[i % u.period];
+  // A broadcast b is indexed modulo its size; otherwise b is read like a (no integer division, which CPUs and
+  // lavapipe do one lane at a time). The branch is uniform: it costs nothing on a GPU.
+  var bi = i;
+  if (u.period != u.n) { bi = (u.b_offset + i) % u.period; }
+  let y = b[bi];
   var r: f32;
   switch (u.op) {
     case ${OP.add}u: { r = x + y; }
@@ -52,19 +56,23 @@ function run(
     if (t) ctx.buffer(t, name, arg);
   return writeTo(ctx, out, a.shape, inputs, (target) => {
     if (a.size === 0) return;
-    const uniforms = packUniforms([
-      ["u32", a.size],
-      ["u32", Math.max(1, (b ?? a).size)],
-      ["u32", OP[name]],
-      ["f32", alpha],
-      ["f32", beta],
-    ]);
-    ctx.dispatch(
-      ctx.pipeline("elementwise", () => ELEMENTWISE),
-      [a, b ?? a, target],
-      uniforms,
-      grid1d(ctx, a.size),
-    );
+    const pipeline = ctx.pipeline("elementwise", () => ELEMENTWISE);
+    // b of a's size (or a itself, for a unary op) is sliced with a; a broadcast b is bound whole.
+    const bWhole = b !== undefined && b.size !== a.size;
+    const parts = [a, ...(b && !bWhole ? [b] : []), target].map((tensor) => ({ tensor, rowBytes: 4 }));
+    for (const slice of jointRowSlices(ctx, a.size, parts)) {
+      const [sa, ...rest] = slice.bindings;
+      const sb = bWhole ? b! : b ? rest[0]! : sa!;
+      const uniforms = packUniforms([
+        ["u32", slice.rowCount],
+        ["u32", bWhole ? b!.size : slice.rowCount],
+        ["u32", OP[name]],
+        ["f32", alpha],
+        ["f32", beta],
+        ["u32", bWhole ? slice.rowStart : 0],
+      ]);
+      ctx.dispatch(pipeline, [sa!, sb, rest.at(-1)!], uniforms, grid1d(ctx, slice.rowCount));
+    }
   });
 }
 

@@ -10,6 +10,7 @@ import {
   type WebgpuAdapterReport,
 } from "./adapter.ts";
 import { BufferPool } from "./buffer-pool.ts";
+import { CommandStream } from "./command-stream.ts";
 import type { BufferSlice, GpuContext } from "./context.ts";
 import { deviceBytes, packForDevice, unpackFromDevice } from "./packing.ts";
 
@@ -21,18 +22,14 @@ interface GpuStorage {
   readonly bytes: number;
 }
 
-/** Dispatches per command buffer: submitted then, so the GPU starts while the host keeps enqueuing. */
-const DISPATCHES_PER_SUBMIT = 64;
-/** Uniforms of one command buffer share a slab; a dispatch whose uniforms do not fit submits first. */
-const UNIFORM_SLAB_BYTES = 64 * 1024;
-/** Upload staging buffers pending in one command buffer; beyond this it is submitted (frees host memory early). */
-const STAGING_BYTES_PER_SUBMIT = 256 * 1024 * 1024;
 /** Free pooled buffers kept for reuse; beyond this freed buffers are destroyed. */
 const POOL_FREE_BYTES = 1024 * 1024 * 1024;
 
 export interface OpenOptions {
   /** Bind at most this many bytes per storage binding (tests of kernels that split weights); default: the adapter's. */
   maxBindingBytes?: number;
+  /** Bytes of freed buffers kept for reuse (default 1 GiB); beyond it freed buffers are destroyed. */
+  poolFreeBytes?: number;
 }
 
 /** Opens the adapter's device with its own limits (and shader-f16 / subgroups when offered). */
@@ -47,16 +44,20 @@ export async function openGpuContext(options: OpenOptions = {}): Promise<WebgpuC
 }
 
 /**
- * One WebGPU device and everything kernels need from it (see GpuContext). Work is recorded into one command
- * encoder and submitted every DISPATCHES_PER_SUBMIT dispatches, at `sync` and before a read. The first device error
+ * One WebGPU device and everything kernels need from it (see GpuContext): buffers from a pool, pipelines compiled
+ * once, work recorded into the CommandStream (submitted in batches, at `sync` and before a read). The first device error
  * (validation, out of memory) is kept and thrown at the next `sync`/`read`; after a device loss every call throws
  * DEVICE_LOST with the reason.
  */
 export class WebgpuContext implements GpuContext {
   readonly limits: GPUSupportedLimits;
   readonly hasF16: boolean;
-  readonly maxBindingBytes: number;
-  /** Pipeline compile times, in creation order (reported by tests and selfcheck). */
+  /** See GpuContext; tests of the kernels that split lower it for a while (same device, compiled pipelines kept). */
+  maxBindingBytes: number;
+  /**
+   * Time to create each pipeline, in creation order. Drivers may compile later, at the first dispatch (lavapipe
+   * does: ~0.1–0.3 s per simple kernel, 1–3 s per workgroup reduction, cold), so first-dispatch time is the real cost.
+   */
   readonly compileMs: { key: string; ms: number }[] = [];
 
   private readonly pool: BufferPool;
@@ -67,15 +68,7 @@ export class WebgpuContext implements GpuContext {
   private lostReason: string | undefined;
   private firstError: TensorError | undefined;
 
-  private encoder: GPUCommandEncoder | undefined;
-  private pass: GPUComputePassEncoder | undefined;
-  private dispatches = 0;
-  private staging: GPUBuffer[] = [];
-  private stagingBytes = 0;
-  private slab: GPUBuffer | undefined;
-  private readonly slabHost = new Uint8Array(UNIFORM_SLAB_BYTES);
-  private slabUsed = 0;
-  private flushing: Promise<void> | undefined;
+  private readonly stream: CommandStream;
 
   constructor(
     readonly device: GPUDevice,
@@ -87,7 +80,14 @@ export class WebgpuContext implements GpuContext {
     this.hasF16 = device.features.has("shader-f16");
     this.maxBindingBytes = Math.min(options.maxBindingBytes ?? Infinity, device.limits.maxStorageBufferBindingSize);
     const { STORAGE, COPY_SRC, COPY_DST } = flags.usage;
-    this.pool = new BufferPool(device, STORAGE | COPY_SRC | COPY_DST, POOL_FREE_BYTES, device.limits.maxBufferSize);
+    this.stream = new CommandStream(device, flags);
+    this.pool = new BufferPool(
+      device,
+      STORAGE | COPY_SRC | COPY_DST,
+      options.poolFreeBytes ?? POOL_FREE_BYTES,
+      device.limits.maxBufferSize,
+      (b) => this.stream.retire(b),
+    );
     this.lostSignal = device.lost.then((info) => {
       this.lostReason = `${info.reason}${info.message ? `: ${info.message}` : ""}`;
       throw this.lostError("a pending read");
@@ -108,22 +108,17 @@ export class WebgpuContext implements GpuContext {
     this.live("alloc");
     const bytes = this.checkedBytes(dtype, shape);
     const storage: GpuStorage = { context: this, buffer: this.pool.take(bytes), bytes };
-    if (zero) this.commands().clearBuffer(storage.buffer!, 0, bytes);
+    if (zero) this.stream.commands().clearBuffer(storage.buffer!, 0, bytes);
     return this.track(dtype, shape, storage);
   }
 
   fromHost(dtype: DType, shape: readonly number[], data: ArrayBufferView): Tensor {
     const t = this.alloc(dtype, shape);
     const bytes = this.storageOf(t, "upload", "t").bytes;
+    if (bytes === 0) return t;
     // Staged through the command stream (not queue.writeBuffer), so a pooled buffer is never overwritten before
     // the commands already recorded against its previous tensor have run.
-    const staging = this.device.createBuffer({ size: bytes, usage: this.flags.usage.COPY_SRC, mappedAtCreation: true });
-    new Uint8Array(staging.getMappedRange()).set(packForDevice(dtype, data, bytes));
-    staging.unmap();
-    this.commands().copyBufferToBuffer(staging, 0, this.buffer(t, "upload", "t"), 0, bytes);
-    this.staging.push(staging);
-    this.stagingBytes += bytes;
-    if (this.stagingBytes > STAGING_BYTES_PER_SUBMIT) this.flush();
+    this.stream.upload(this.buffer(t, "upload", "t"), packForDevice(dtype, data, bytes));
     return t;
   }
 
@@ -162,36 +157,39 @@ export class WebgpuContext implements GpuContext {
       binding: i,
       resource: this.bufferBinding(b, pipeline.label, i),
     }));
-    if (uniforms !== undefined) entries.push({ binding: entries.length, resource: this.uniformBinding(uniforms) });
+    if (uniforms !== undefined)
+      entries.push({
+        binding: entries.length,
+        resource: this.stream.uniform(uniforms, this.limits.minUniformBufferOffsetAlignment),
+      });
     const group = this.device.createBindGroup({ layout: this.layouts.get(pipeline)!, entries });
-    this.pass ??= this.commands().beginComputePass();
-    this.pass.setPipeline(pipeline);
-    this.pass.setBindGroup(0, group);
-    this.pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
-    if (++this.dispatches >= DISPATCHES_PER_SUBMIT) this.flush();
+    this.stream.dispatch(pipeline, group, workgroups);
   }
 
   copyBytes(src: Tensor, srcOffset: number, dst: Tensor, dstOffset: number, bytes: number): void {
     this.live("copy");
     if (bytes === 0) return;
-    this.commands().copyBufferToBuffer(
-      this.buffer(src, "copy", "src"),
-      srcOffset,
-      this.buffer(dst, "copy", "dst"),
-      dstOffset,
-      bytes,
-    );
+    this.stream
+      .commands()
+      .copyBufferToBuffer(
+        this.buffer(src, "copy", "src"),
+        srcOffset,
+        this.buffer(dst, "copy", "dst"),
+        dstOffset,
+        bytes,
+      );
   }
 
   async read(t: Tensor): Promise<Tensor> {
     this.live("download");
     const { bytes } = this.storageOf(t, "download", "t");
+    if (bytes === 0) return new Tensor(t.dtype, t.shape, unpackFromDevice(t.dtype, 0, new ArrayBuffer(0)));
     const staging = this.device.createBuffer({
       size: bytes,
       usage: this.flags.usage.MAP_READ | this.flags.usage.COPY_DST,
     });
-    this.commands().copyBufferToBuffer(this.buffer(t, "download", "t"), 0, staging, 0, bytes);
-    await this.flushSoon();
+    this.stream.commands().copyBufferToBuffer(this.buffer(t, "download", "t"), 0, staging, 0, bytes);
+    await this.stream.flushSoon();
     try {
       await Promise.race([staging.mapAsync(this.flags.mapRead), this.lostSignal]);
       this.throwFirstError();
@@ -208,7 +206,7 @@ export class WebgpuContext implements GpuContext {
   /** Submits everything recorded and waits for the device; throws the first device error since the last check. */
   async sync(): Promise<void> {
     this.live("sync");
-    this.flush();
+    this.stream.flush();
     await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lostSignal]);
     this.throwFirstError();
   }
@@ -221,37 +219,7 @@ export class WebgpuContext implements GpuContext {
 
   /** Submits the recorded commands now (kernels never need to; reads and sync do it). */
   flush(): void {
-    if (!this.encoder) return;
-    this.pass?.end();
-    this.pass = undefined;
-    if (this.slab && this.slabUsed > 0) this.device.queue.writeBuffer(this.slab, 0, this.slabHost, 0, this.slabUsed);
-    this.device.queue.submit([this.encoder.finish()]);
-    // Destroying after submit is deferred by the implementation until the submitted work is done.
-    for (const b of this.staging) b.destroy();
-    this.slab?.destroy();
-    this.encoder = undefined;
-    this.slab = undefined;
-    this.slabUsed = 0;
-    this.staging = [];
-    this.stagingBytes = 0;
-    this.dispatches = 0;
-  }
-
-  /** One submit for every read started in this tick (toHostAll reads a batch with one submit). */
-  private flushSoon(): Promise<void> {
-    this.flushing ??= Promise.resolve().then(() => {
-      this.flushing = undefined;
-      this.flush();
-    });
-    return this.flushing;
-  }
-
-  /** The encoder, outside any compute pass (for copies and clears). */
-  private commands(): GPUCommandEncoder {
-    this.pass?.end();
-    this.pass = undefined;
-    this.encoder ??= this.device.createCommandEncoder({ label: "difflens" });
-    return this.encoder;
+    this.stream.flush();
   }
 
   private bufferBinding(b: Tensor | BufferSlice, label: string, i: number): GPUBufferBinding {
@@ -262,7 +230,8 @@ export class WebgpuContext implements GpuContext {
           "DEVICE_LIMIT",
           `webgpu ${label}: binding ${i}, tensor ${b.dtype} [${b.shape.join(", ")}] of ${storage.bytes} bytes exceeds the largest storage binding, ${this.maxBindingBytes} bytes (maxStorageBufferBindingSize); the kernel must split it`,
         );
-      return { buffer: storage.buffer!, offset: 0, size: storage.bytes };
+      // An empty tensor still binds 4 bytes (its pool buffer has at least 16): a binding may not be empty.
+      return { buffer: storage.buffer!, offset: 0, size: Math.max(4, storage.bytes) };
     }
     const storage = this.storageOf(b.tensor, label, `binding ${i}`);
     if (b.offset + b.size > storage.bytes || b.size > this.maxBindingBytes)
@@ -271,30 +240,6 @@ export class WebgpuContext implements GpuContext {
         `webgpu ${label}: binding ${i}, bytes [${b.offset}, ${b.offset + b.size}) of tensor [${b.tensor.shape.join(", ")}] (${storage.bytes} bytes, binding limit ${this.maxBindingBytes})`,
       );
     return { buffer: storage.buffer!, offset: b.offset, size: b.size };
-  }
-
-  private uniformBinding(uniforms: ArrayBuffer | ArrayBufferView): GPUBufferBinding {
-    const bytes = ArrayBuffer.isView(uniforms)
-      ? new Uint8Array(uniforms.buffer, uniforms.byteOffset, uniforms.byteLength)
-      : new Uint8Array(uniforms);
-    const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
-    if (size > UNIFORM_SLAB_BYTES)
-      throw new TensorError("DEVICE_LIMIT", `webgpu: uniforms of ${size} bytes exceed ${UNIFORM_SLAB_BYTES}`);
-    const align = this.limits.minUniformBufferOffsetAlignment;
-    let offset = Math.ceil(this.slabUsed / align) * align;
-    if (offset + size > UNIFORM_SLAB_BYTES) {
-      this.flush();
-      offset = 0;
-    }
-    this.commands();
-    this.slab ??= this.device.createBuffer({
-      size: UNIFORM_SLAB_BYTES,
-      usage: this.flags.usage.UNIFORM | this.flags.usage.COPY_DST,
-    });
-    this.slabHost.fill(0, offset, offset + size);
-    this.slabHost.set(bytes, offset);
-    this.slabUsed = offset + size;
-    return { buffer: this.slab, offset, size };
   }
 
   private storageOf(t: Tensor, op: string, arg: string): GpuStorage {
@@ -345,7 +290,7 @@ export class WebgpuContext implements GpuContext {
   private lostError(op: string): TensorError {
     return new TensorError(
       "DEVICE_LOST",
-      `webgpu device lost (${this.lostReason}); ${op} cannot run — its tensors are gone, open a new backend (useBackend("webgpu")) and upload again`,
+      `webgpu device lost (${this.lostReason}); ${op} cannot run — its tensors are gone: restart the process (or open a new device with createWebgpuBackend) and upload again`,
     );
   }
 

@@ -8,8 +8,15 @@ import type { BufferSlice, GpuContext } from "./context.ts";
  * packed f16 / bf16 in the shader, and the `out` that may alias an input.
  */
 
-/** Invocations per workgroup of the elementwise and row kernels (a multiple of every GPU's SIMD width). */
+/** Invocations per workgroup of the elementwise kernels (a multiple of every GPU's SIMD width). */
 export const WG = 256;
+
+/**
+ * Invocations per row of the row kernels (one workgroup per row, then a tree over the lanes): attention rows are
+ * often short (tens of keys), where 256 lanes would idle and add tree levels — softmax over [896, 64] took 76 ms
+ * with 256 lanes and 9 ms with 64 on lavapipe; long rows stay coalesced, each lane striding by 64.
+ */
+export const ROW_WG = 64;
 
 /**
  * The header of a 1-D kernel: `i` is the flat invocation index over a grid that `grid1d` may fold into 2-D (more
@@ -140,26 +147,62 @@ export interface RowSlice {
  * One range binding the whole tensor when it fits.
  */
 export function rowSlices(ctx: GpuContext, t: Tensor, rows: number, rowBytes: number): RowSlice[] {
-  const total = Math.ceil((rows * rowBytes) / 4) * 4;
-  if (total <= ctx.maxBindingBytes || rows === 0) return [{ rowStart: 0, rowCount: rows, binding: t }];
+  return jointRowSlices(ctx, rows, [{ tensor: t, rowBytes }]).map(({ rowStart, rowCount, bindings }) => ({
+    rowStart,
+    rowCount,
+    binding: bindings[0]!,
+  }));
+}
+
+/** A row range shared by several tensors with the same number of rows, with each tensor's binding for it. */
+export interface JointRowSlice {
+  rowStart: number;
+  rowCount: number;
+  bindings: (Tensor | BufferSlice)[];
+}
+
+/**
+ * Row ranges for tensors that share their row count (x [rows, d] and its output [rows, d] or [rows]) such that
+ * every tensor's part fits one binding and starts aligned: an activation larger than one binding (logits of a
+ * long batch) runs as several dispatches over row ranges. One range binding the whole tensors when all fit.
+ */
+export function jointRowSlices(
+  ctx: GpuContext,
+  rows: number,
+  parts: readonly { tensor: Tensor; rowBytes: number }[],
+): JointRowSlice[] {
+  const bytes = (p: { rowBytes: number }, n: number): number => Math.ceil((n * p.rowBytes) / 4) * 4;
+  if (rows === 0 || parts.every((p) => bytes(p, rows) <= ctx.maxBindingBytes))
+    return [{ rowStart: 0, rowCount: rows, bindings: parts.map((p) => p.tensor) }];
   const align = ctx.limits.minStorageBufferOffsetAlignment;
-  const step = align / gcd(rowBytes, align); // rows per aligned offset
-  const perSlice = Math.floor(Math.floor((ctx.maxBindingBytes - 4) / rowBytes) / step) * step;
-  if (perSlice < 1)
+  // Rows per aligned offset: the least common multiple over the parts.
+  const step = parts.reduce((m, p) => lcm(m, p.rowBytes === 0 ? 1 : align / gcd(p.rowBytes, align)), 1);
+  const fit = Math.min(...parts.map((p) => Math.floor((ctx.maxBindingBytes - 4) / Math.max(1, p.rowBytes))));
+  const perSlice = Math.floor(fit / step) * step;
+  if (perSlice < 1) {
+    const shapes = parts.map((p) => `${p.tensor.dtype} [${p.tensor.shape.join(", ")}]`).join(", ");
     throw new TensorError(
       "DEVICE_LIMIT",
-      `webgpu: a row of tensor ${t.dtype} [${t.shape.join(", ")}] (${rowBytes} bytes, aligned in groups of ${step} rows) does not fit one storage binding of ${ctx.maxBindingBytes} bytes`,
+      `webgpu: a row range of ${shapes} (${step} rows per offset aligned to ${align} bytes) does not fit one storage binding of ${ctx.maxBindingBytes} bytes`,
     );
-  const slices: RowSlice[] = [];
+  }
+  const slices: JointRowSlice[] = [];
   for (let rowStart = 0; rowStart < rows; rowStart += perSlice) {
     const rowCount = Math.min(perSlice, rows - rowStart);
-    const offset = rowStart * rowBytes;
-    const size = Math.min(Math.ceil((rowCount * rowBytes) / 4) * 4, total - offset);
-    slices.push({ rowStart, rowCount, binding: { tensor: t, offset, size } });
+    const bindings = parts.map((p) => {
+      const offset = rowStart * p.rowBytes;
+      const size = Math.min(bytes(p, rowCount), bytes(p, rows) - offset);
+      return { tensor: p.tensor, offset, size: Math.max(4, size) };
+    });
+    slices.push({ rowStart, rowCount, bindings });
   }
   return slices;
 }
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
+}
+
+function lcm(a: number, b: number): number {
+  return (a / gcd(a, b)) * b;
 }

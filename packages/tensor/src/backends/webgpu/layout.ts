@@ -1,7 +1,8 @@
 import type { AttentionMask, Backend } from "../../backend.ts";
-import { Tensor } from "../../tensor.ts";
+import type { Tensor } from "../../tensor.ts";
 import { castOnDevice } from "./cast.ts";
 import type { GpuContext } from "./context.ts";
+import { HostArrays } from "./host-arrays.ts";
 import { grid1d, main1d, packUniforms, writeTo } from "./kernel-util.ts";
 import { deviceBytes } from "./packing.ts";
 
@@ -64,7 +65,7 @@ ${main1d("u.n")}
 export function layoutKernels(
   ctx: GpuContext,
 ): Pick<Backend, "copy" | "sliceRows" | "swapAxes12" | "maskScores" | "writeSeq"> {
-  const masks = new MaskCache(ctx);
+  const masks = new HostArrays(ctx);
   return {
     copy: (x) => castOnDevice(ctx, x, "f32"),
 
@@ -115,7 +116,7 @@ export function layoutKernels(
     },
 
     maskScores(scores: Tensor, mask: AttentionMask): Tensor {
-      const [batch, heads, queries, keys] = scores.shape as [number, number, number, number];
+      const [, heads, queries, keys] = scores.shape as [number, number, number, number];
       if (scores.size === 0) return scores;
       const uniforms = packUniforms([
         ["u32", scores.size],
@@ -125,7 +126,7 @@ export function layoutKernels(
         ["u32", mask.past],
         ["f32", -Infinity],
       ]);
-      const bindings = [scores, masks.get(mask.queryMask, batch * queries), masks.get(mask.keyMask, batch * keys)];
+      const bindings = [scores, masks.get(mask.queryMask), masks.get(mask.keyMask)];
       ctx.dispatch(
         ctx.pipeline("maskScores", () => MASK_SCORES),
         bindings,
@@ -154,22 +155,4 @@ export function layoutKernels(
       );
     },
   };
-}
-
-/**
- * Attention masks on the device. A forward passes the same host arrays to every layer, so each array's device copy
- * is kept (weakly, by identity) and re-uploaded only when its contents changed.
- */
-class MaskCache {
-  private readonly uploaded = new WeakMap<Uint8Array, { copy: Uint8Array; tensor: Tensor }>();
-  constructor(private readonly ctx: GpuContext) {}
-
-  get(mask: Uint8Array, length: number): Tensor {
-    const hit = this.uploaded.get(mask);
-    if (hit && hit.copy.length === mask.length && hit.copy.every((v, i) => v === mask[i])) return hit.tensor;
-    const host = new Tensor("u8", [Math.max(1, length)], length === 0 ? new Uint8Array(1) : mask.slice());
-    const tensor = this.ctx.fromHost("u8", host.shape, host.data);
-    this.uploaded.set(mask, { copy: host.data as Uint8Array, tensor });
-    return tensor;
-  }
 }

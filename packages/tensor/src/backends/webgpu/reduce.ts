@@ -2,11 +2,11 @@ import type { Backend } from "../../backend.ts";
 import type { Tensor } from "../../tensor.ts";
 import { axisView } from "../js/reduce.ts";
 import type { GpuContext } from "./context.ts";
-import { grid1d, gridRows, main1d, packUniforms, WG } from "./kernel-util.ts";
+import { grid1d, gridRows, jointRowSlices, main1d, packUniforms, ROW_WG } from "./kernel-util.ts";
 
 /*
  * Reductions over one axis of x viewed as [outer, len, inner]. Over the last axis (inner = 1): one workgroup per row
- * with a tree reduction; otherwise one invocation per output walking the axis (consecutive invocations read
+ * (lanes stride the row, lane 0 merges them); otherwise one invocation per output walking the axis (consecutive invocations read
  * consecutive inner elements: coalesced). Semantics as the js backend: max is NaN when any element is NaN and −Inf
  * on an empty axis; argmax takes the first maximum, and the first NaN counts as the maximum; accumulation is f32.
  */
@@ -54,12 +54,12 @@ ${main1d("u.outer * u.inner")}
   out[i] = result(acc, at);
 }`;
 
-/** inner = 1: one workgroup per row, lanes stride the row, then a tree over the lanes. */
+/** inner = 1: one workgroup per row, lanes stride the row, then lane 0 merges the lanes. */
 const ROW = `${COMMON}
 const NONE = 0xffffffffu;
-var<workgroup> values: array<f32, ${WG}>;
-var<workgroup> best_at: array<u32, ${WG}>;
-@compute @workgroup_size(${WG})
+var<workgroup> values: array<f32, ${ROW_WG}>;
+var<workgroup> best_at: array<u32, ${ROW_WG}>;
+@compute @workgroup_size(${ROW_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = wid.y * nwg.x + wid.x;
   if (row >= u.outer) { return; }
@@ -67,53 +67,61 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let arg = u.op == ${OP.argmax}u;
   var acc = u.init;
   var at = NONE;
-  for (var a = lid; a < u.len; a += ${WG}u) {
+  for (var a = lid; a < u.len; a += ${ROW_WG}u) {
     let v = x[base + a];
     if (!arg) { acc = combine(acc, v); } else if (at == NONE || argmax_before(acc, at, v, a)) { acc = v; at = a; }
   }
   values[lid] = acc;
   best_at[lid] = at;
+  // One barrier, then lane 0 merges the lanes in order (a barrier per tree level would cost lavapipe seconds of
+  // cold compilation; 64 reads of workgroup memory cost a GPU next to nothing).
   workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      if (!arg) {
-        values[lid] = combine(values[lid], values[lid + s]);
-      } else if (best_at[lid + s] != NONE &&
-          (best_at[lid] == NONE || argmax_before(values[lid], best_at[lid], values[lid + s], best_at[lid + s]))) {
-        values[lid] = values[lid + s];
-        best_at[lid] = best_at[lid + s];
-      }
+  if (lid != 0u) { return; }
+  acc = values[0];
+  at = best_at[0];
+  for (var k = 1u; k < ${ROW_WG}u; k++) {
+    if (!arg) {
+      acc = combine(acc, values[k]);
+    } else if (best_at[k] != NONE && (at == NONE || argmax_before(acc, at, values[k], best_at[k]))) {
+      acc = values[k];
+      at = best_at[k];
     }
-    workgroupBarrier();
   }
-  if (lid == 0u) { out[row] = result(values[0], best_at[0]); }
+  out[row] = result(acc, at);
 }`;
 
 function reduce(ctx: GpuContext, kind: Kind, x: Tensor, axis: number): Tensor {
   const { outer, len, inner, outShape } = axisView(x.shape, axis);
   const out = ctx.alloc(kind === "argmax" ? "i32" : "f32", outShape);
   if (outer * inner === 0) return out;
-  const uniforms = packUniforms([
-    ["u32", outer],
-    ["u32", len],
-    ["u32", inner],
-    ["f32", kind === "max" ? -Infinity : 0],
-    ["u32", OP[kind]],
-  ]);
-  if (inner === 1)
-    ctx.dispatch(
-      ctx.pipeline("reduce.row", () => ROW),
-      [x, out],
-      uniforms,
-      gridRows(ctx, outer),
-    );
-  else
-    ctx.dispatch(
-      ctx.pipeline("reduce.strided", () => STRIDED),
-      [x, out],
-      uniforms,
-      grid1d(ctx, outer * inner),
-    );
+  // Row ranges of the outer dimension when x or out is larger than one binding.
+  const parts = [
+    { tensor: x, rowBytes: 4 * len * inner },
+    { tensor: out, rowBytes: 4 * inner },
+  ];
+  for (const { rowCount, bindings } of jointRowSlices(ctx, outer, parts)) {
+    const uniforms = packUniforms([
+      ["u32", rowCount],
+      ["u32", len],
+      ["u32", inner],
+      ["f32", kind === "max" ? -Infinity : 0],
+      ["u32", OP[kind]],
+    ]);
+    if (inner === 1)
+      ctx.dispatch(
+        ctx.pipeline("reduce.row", () => ROW),
+        bindings,
+        uniforms,
+        gridRows(ctx, rowCount),
+      );
+    else
+      ctx.dispatch(
+        ctx.pipeline("reduce.strided", () => STRIDED),
+        bindings,
+        uniforms,
+        grid1d(ctx, rowCount * inner),
+      );
+  }
   return out;
 }
 

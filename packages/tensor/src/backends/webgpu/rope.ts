@@ -2,6 +2,7 @@ import type { Backend } from "../../backend.ts";
 import type { Tensor } from "../../tensor.ts";
 import { ropeInverseFrequencies } from "../js/rows.ts";
 import type { GpuContext } from "./context.ts";
+import { HostArrays } from "./host-arrays.ts";
 import { grid1d, main1d, packUniforms } from "./kernel-util.ts";
 
 /*
@@ -50,6 +51,7 @@ ${main1d("u.pairs")}
 
 export function ropeKernels(ctx: GpuContext): Pick<Backend, "ropeInPlace"> {
   const inverseFrequencies = new Map<string, Tensor>();
+  const hostArrays = new HostArrays(ctx);
   return {
     ropeInPlace(x: Tensor, positions: Int32Array, theta: number, rotaryDim?: number): Tensor {
       const [tokens, heads, headDim] = x.shape as [number, number, number];
@@ -62,7 +64,7 @@ export function ropeKernels(ctx: GpuContext): Pick<Backend, "ropeInPlace"> {
         inv = ctx.fromHost("f32", [half], ropeInverseFrequencies(theta, half * 2));
         inverseFrequencies.set(key, inv);
       }
-      const pos = ctx.fromHost("i32", [tokens], positions);
+      const pos = hostArrays.get(positions);
       const uniforms = packUniforms([
         ["u32", pairs],
         ["u32", half],
@@ -75,7 +77,6 @@ export function ropeKernels(ctx: GpuContext): Pick<Backend, "ropeInPlace"> {
         uniforms,
         grid1d(ctx, pairs),
       );
-      ctx.release(pos);
       return x;
     },
   };
