@@ -7,8 +7,19 @@ import { beforeAll, expect, it } from "vitest";
 import { topK as jsTopK } from "../src/backends/js/select.ts";
 import { biasTopK as jsBiasTopK } from "../src/backends/js/sparse.ts";
 import { biasTopK, topK } from "../src/backends/webgpu/topk.ts";
-import { TOPK_KMAX_WORKGROUP } from "../src/backends/webgpu/topk-wgsl.ts";
-import { fromArray, Rng, randn, type Tensor, toDevice, toHostAll, useBackend, zeros } from "../src/index.ts";
+
+import {
+  biasTopK as biasTopKOp,
+  fromArray,
+  Rng,
+  randn,
+  type Tensor,
+  toDevice,
+  toHostAll,
+  topK as topKOp,
+  useBackend,
+  zeros,
+} from "../src/index.ts";
 import { describeWebgpu, webgpu } from "./webgpu-available.ts";
 
 const rng = new Rng(2021);
@@ -38,7 +49,7 @@ describeWebgpu("webgpu top-k", () => {
       [4, 9, 9], // k = n: everything, sorted
       [1, 1, 1],
       [5, 1000, 1],
-      [2, 700, TOPK_KMAX_WORKGROUP + 3], // selection staged in the scratch buffer
+      [2, 700, 515], // k beyond 512
     ] as const) {
       const x = awkward(rows, n);
       const want = jsTopK(x, k);
@@ -65,6 +76,25 @@ describeWebgpu("webgpu top-k", () => {
     const tieGot = topK(backend.context, toDevice(tie), 20);
     const [, tieIdx] = await toHostAll([tieGot.values, tieGot.indices]);
     expect(ints(tieIdx!)).toEqual(ints(jsTopK(tie, 20).indices));
+  });
+
+  it("the public ops reach the kernels: topK of a rank-3 tensor, biasTopK through ops-sparse", async () => {
+    const x = awkward(6, 45).reshape([2, 3, 45]);
+    const got = topKOp(toDevice(x), 4);
+    expect(got.values.shape).toEqual([2, 3, 4]);
+    const [values, indices] = await toHostAll([got.values, got.indices]);
+    const want = jsTopK(x, 4);
+    expect(ints(indices!)).toEqual(ints(want.indices));
+    expect(bits(values!)).toEqual(bits(want.values));
+    const z = awkward(3, 40);
+    const bias = randn([40], rng);
+    const out = { values: backend.context.alloc("f32", [3, 5]), indices: backend.context.alloc("i32", [3, 5]) };
+    biasTopKOp(toDevice(z), toDevice(bias), 5, out);
+    const wantOut = { values: zeros([3, 5]), indices: zeros([3, 5], "i32") };
+    jsBiasTopK(z, bias, 5, wantOut);
+    const [bv, bi] = await toHostAll([out.values, out.indices]);
+    expect(ints(bi!)).toEqual(ints(wantOut.indices));
+    expect(bits(bv!)).toEqual(bits(wantOut.values));
   });
 
   it("biasTopK (with and without among, duplicate and unsorted candidates) equals js", async () => {

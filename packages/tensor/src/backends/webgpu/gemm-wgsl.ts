@@ -8,8 +8,8 @@
  *   op(A)[i, q] = a[aOff + batch·aBatch + i·lda + q]   (transA: ... + q·lda + i)
  *   op(B)[q, j] = b[bOff + batch·bBatch + q·ldb + j]   (transB: ... + j·ldb + q)
  *   C[i, j]     = c[cOff + batch·cBatch + i·ldc + j]
- * so a dispatch can cover a column block of C (a row block of a transposed weight) or a K block (a row block of a
- * plain weight) of a weight split across bindings.
+ * so one dispatch can cover a block of rows of A and C, a column block of C (rows of a transposed weight) or a K
+ * block (rows of a plain weight) of operands split across bindings.
  */
 
 /** How B's elements are stored: f32, bf16 packed two per u32, f16 packed (unpacked in the shader or read as `f16`). */

@@ -4,6 +4,7 @@ import type { Tensor } from "../../tensor.ts";
 import { castKernels } from "./cast.ts";
 import { elementwiseKernels } from "./elementwise.ts";
 import { batchedGemm, gemm } from "./gemm.ts";
+import { setGemmTiled } from "./gemm-tiled-wgsl.ts";
 import { type OpenOptions, openGpuContext, type WebgpuContext } from "./gpu-context.ts";
 import { layoutKernels } from "./layout.ts";
 import { reduceKernels } from "./reduce.ts";
@@ -28,6 +29,8 @@ export interface WebgpuBackend extends Backend {
  */
 export async function createWebgpuBackend(_js: Backend, options: OpenOptions = {}): Promise<WebgpuBackend> {
   const ctx = await openGpuContext(options);
+  // Workgroup-memory GEMM tiles pay on GPUs, not on a CPU rasterizer (lavapipe: "software").
+  setGemmTiled(ctx.adapter.architecture !== "software");
   return {
     name: "webgpu",
     device: "webgpu",

@@ -1,5 +1,5 @@
 /**
- * WGSL of per-row top-k, one workgroup of 256 invocations per row, deterministic and exactly the js ranking
+ * WGSL of per-row top-k, one workgroup of 64 invocations per row, deterministic and exactly the js ranking
  * (backends/js/select.ts `ranksBefore`: larger first, NaN above +Inf, −0 = +0, equal values lower index first).
  *
  * Each entry gets a 64-bit composite key (orderKey(value), ~index) whose unsigned order is that ranking. A radix
@@ -8,54 +8,38 @@
  * entries still needed — after the 4 value digits unless ties straddle the k-th place. A collection pass then gathers
  * the entries above the prefix and the first `need` equal to it (contiguous chunks per invocation and an exclusive
  * scan, so equal keys — duplicate candidates — are taken in position order), and each selected entry is written at
- * its rank among the k (k²/256 comparisons per invocation, small for SAE k = 32). For n = 32768 that is ≤ 5 reads
- * of the row, coalesced except the collection pass.
+ * its rank among the k (k/64 entries × k comparisons per invocation, small for SAE k = 32). The selection is staged
+ * in a scratch buffer (global memory: any k, and for SAE shapes tiny next to the passes over the row). For
+ * n = 32768 that is ≤ 5 reads of the row, coalesced except the collection pass.
+ *
+ * 64 invocations per row: short rows (an SAE of a few hundred latents) idle less of a workgroup — on lavapipe
+ * [1024, 128] took 75 ms instead of 206 with 256, and [64, 32768] no longer. (Ranking short rows directly, len²
+ * comparisons without barriers, was slower there: 300 ms; splitting the 256-bin search across invocations gained
+ * nothing.)
  *
  * Sources (`mode`): "plain" x[row, pos]; "bias" z[row, pos] + bias[pos] (an f32 add, as the js Math.fround sum);
  * "among" the same at column cand[pos], ranked by that column index.
  */
 export type TopKMode = "plain" | "bias" | "among";
+export const TOPK_MODE: Record<TopKMode, number> = { plain: 0, bias: 1, among: 2 };
+export const TOPK_WG = 64;
+export const TOPK_KEY = "topk";
 
-/** Largest k whose selection stays in workgroup memory; larger k stage it in a scratch buffer [rows, 2k]. */
-export const TOPK_KMAX_WORKGROUP = 512;
-export const TOPK_WG = 256;
-
-export function topKKey(mode: TopKMode, scratch: boolean): string {
-  return `topk:${mode}:${scratch ? "scratch" : "wg"}`;
-}
-
-export function topKWgsl(mode: TopKMode, scratch: boolean): string {
-  const inputs =
-    mode === "plain"
-      ? "@group(0) @binding(0) var<storage, read> src: array<f32>;"
-      : mode === "bias"
-        ? `@group(0) @binding(0) var<storage, read> src: array<f32>;
-@group(0) @binding(1) var<storage, read> bias: array<f32>;`
-        : `@group(0) @binding(0) var<storage, read> src: array<f32>;
-@group(0) @binding(1) var<storage, read> bias: array<f32>;
-@group(0) @binding(2) var<storage, read> cand: array<i32>;`;
-  const first = mode === "plain" ? 1 : mode === "bias" ? 2 : 3;
-  const entry =
-    mode === "plain"
-      ? "return vec2<u32>(bitcast<u32>(src[rowBase + pos]), pos);"
-      : mode === "bias"
-        ? "return vec2<u32>(bitcast<u32>(src[rowBase + pos] + bias[pos]), pos);"
-        : "let j = u32(cand[pos]); return vec2<u32>(bitcast<u32>(src[rowBase + j] + bias[j]), j);";
-  const selection = scratch
-    ? `@group(0) @binding(${first + 2}) var<storage, read_write> sel: array<u32>; // [rows, 2k]: bits, index
-fn selBase(row: u32) -> u32 { return row * 2u * p.k; }
-fn setSel(row: u32, s: u32, e: vec2<u32>) { sel[selBase(row) + 2u * s] = e.x; sel[selBase(row) + 2u * s + 1u] = e.y; }
-fn getSel(row: u32, s: u32) -> vec2<u32> { return vec2<u32>(sel[selBase(row) + 2u * s], sel[selBase(row) + 2u * s + 1u]); }`
-    : `var<workgroup> sel: array<vec2<u32>, ${TOPK_KMAX_WORKGROUP}>;
-fn setSel(row: u32, s: u32, e: vec2<u32>) { sel[s] = e; }
-fn getSel(row: u32, s: u32) -> vec2<u32> { return sel[s]; }`;
+/**
+ * One shader for every mode (a uniform picks the source; unused bindings get a stand-in), so a process compiles
+ * it once — lavapipe takes seconds per pipeline. Bindings: src, bias, cand, values, indices, sel (scratch
+ * [rows, 2k] u32 holding the selection before it is ranked), uniforms.
+ */
+export function topKWgsl(): string {
   return `
-struct Params { rows: u32, n: u32, len: u32, k: u32, rowsPerX: u32, p1: u32, p2: u32, p3: u32 }
-${inputs}
-@group(0) @binding(${first}) var<storage, read_write> outValues: array<f32>;
-@group(0) @binding(${first + 1}) var<storage, read_write> outIndices: array<i32>;
-${selection}
-@group(0) @binding(${first + (scratch ? 3 : 2)}) var<uniform> p: Params;
+struct Params { rows: u32, n: u32, len: u32, k: u32, rowsPerX: u32, mode: u32, p2: u32, p3: u32 }
+@group(0) @binding(0) var<storage, read> src: array<f32>;
+@group(0) @binding(1) var<storage, read> bias: array<f32>;
+@group(0) @binding(2) var<storage, read> cand: array<i32>;
+@group(0) @binding(3) var<storage, read_write> outValues: array<f32>;
+@group(0) @binding(4) var<storage, read_write> outIndices: array<i32>;
+@group(0) @binding(5) var<storage, read_write> sel: array<u32>;
+@group(0) @binding(6) var<uniform> p: Params;
 
 const WG = ${TOPK_WG}u;
 var<workgroup> hist: array<atomic<u32>, 256>;
@@ -66,7 +50,14 @@ var<workgroup> sDepth: u32;
 var<workgroup> sDone: u32;
 
 /** (value bits, index) of entry pos of the row. */
-fn entry(rowBase: u32, pos: u32) -> vec2<u32> { ${entry} }
+fn entry(rowBase: u32, pos: u32) -> vec2<u32> {
+  if (p.mode == 0u) { return vec2<u32>(bitcast<u32>(src[rowBase + pos]), pos); }
+  let j = select(pos, u32(cand[pos]), p.mode == 2u);
+  return vec2<u32>(bitcast<u32>(src[rowBase + j] + bias[j]), j);
+}
+
+fn setSel(row: u32, s: u32, e: vec2<u32>) { sel[2u * (row * p.k + s)] = e.x; sel[2u * (row * p.k + s) + 1u] = e.y; }
+fn getSel(row: u32, s: u32) -> vec2<u32> { return vec2<u32>(sel[2u * (row * p.k + s)], sel[2u * (row * p.k + s) + 1u]); }
 
 /** Unsigned order of the ranking: NaN highest, then +Inf … −Inf, with −0 as +0. */
 fn orderKey(bits: u32) -> u32 {
@@ -113,7 +104,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   // Radix select, one digit per pass.
   for (var d = 0u; d < 8u; d++) {
     if (workgroupUniformLoad(&sDone) != 0u) { break; }
-    atomicStore(&hist[lid], 0u);
+    for (var b = lid; b < 256u; b += WG) { atomicStore(&hist[b], 0u); }
     workgroupBarrier();
     let prefix = sPrefix;
     for (var pos = lid; pos < p.len; pos += WG) {
@@ -154,14 +145,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   counts[lid] = mine;
   workgroupBarrier();
-  for (var stride = 1u; stride < WG; stride *= 2u) {
-    var v = counts[lid];
-    if (lid >= stride) { v += counts[lid - stride]; }
-    workgroupBarrier();
-    counts[lid] = v;
-    workgroupBarrier();
+  // Exclusive scan of the 64 (above, equal) counts by one invocation: two barriers instead of a tree's twelve
+  // (each barrier splits a lavapipe shader into another coroutine segment to compile).
+  if (lid == 0u) {
+    var sum = vec2<u32>(0u);
+    for (var t = 0u; t < WG; t++) {
+      let c = counts[t];
+      counts[t] = sum;
+      sum += c;
+    }
   }
-  var slot = counts[lid] - mine; // exclusive (above, equal) before this chunk
+  workgroupBarrier();
+  var slot = counts[lid]; // (above, equal) before this chunk
   let aboveTotal = p.k - need;
   for (var pos = begin; pos < end; pos++) {
     let e = entry(rowBase, pos);
@@ -174,7 +169,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       slot.y += 1u;
     }
   }
-  ${scratch ? "storageBarrier();" : "workgroupBarrier();"}
+  storageBarrier();
   // Each selected entry goes to its rank among the k (ties of identical entries by slot).
   for (var s = lid; s < p.k; s += WG) {
     let e = getSel(row, s);

@@ -1,7 +1,7 @@
 import type { TopKAmong, TopKOutput } from "../../backend.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { GpuContext } from "./context.ts";
-import { TOPK_KMAX_WORKGROUP, type TopKMode, topKKey, topKWgsl } from "./topk-wgsl.ts";
+import { TOPK_KEY, TOPK_MODE, type TopKMode, topKWgsl } from "./topk-wgsl.ts";
 
 /**
  * Top-k dispatchers of the webgpu backend (semantics of backends/js/select.ts and sparse.ts, bit for bit: the
@@ -48,11 +48,18 @@ function selectRows(
   k: number,
 ): void {
   if (rows === 0 || k === 0) return;
-  // Selections larger than workgroup memory holds are staged in a scratch buffer, two u32 per entry.
-  const scratch = k > TOPK_KMAX_WORKGROUP ? ctx.alloc("i32", [rows, 2 * k]) : undefined;
-  const pipeline = ctx.pipeline(topKKey(mode, !!scratch), () => topKWgsl(mode, !!scratch));
+  const sel = ctx.alloc("i32", [rows, 2 * k]);
+  const pipeline = ctx.pipeline(TOPK_KEY, topKWgsl);
   const rowsPerX = Math.min(rows, ctx.limits.maxComputeWorkgroupsPerDimension);
-  const params = new Uint32Array([rows, n, len, k, rowsPerX, 0, 0, 0]);
-  const bindings = [...inputs, out.values, out.indices, ...(scratch ? [scratch] : [])];
-  ctx.dispatch(pipeline, bindings, params, [rowsPerX, Math.ceil(rows / rowsPerX)]);
+  const params = new Uint32Array([rows, n, len, k, rowsPerX, TOPK_MODE[mode], 0, 0]);
+  // Modes without a bias or candidates bind a small stand-in there (never read).
+  const [src, bias, cand] = [inputs[0]!, inputs[1] ?? standIn(ctx), inputs[2] ?? standIn(ctx)];
+  ctx.dispatch(pipeline, [src, bias, cand, out.values, out.indices, sel], params, [
+    rowsPerX,
+    Math.ceil(rows / rowsPerX),
+  ]);
+}
+
+function standIn(ctx: GpuContext): Tensor {
+  return ctx.alloc("f32", [4]);
 }
