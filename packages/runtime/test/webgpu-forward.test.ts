@@ -11,6 +11,7 @@ import {
   nativeAvailable,
   type Tensor,
   toFloat32Array,
+  toHost,
   useBackend,
 } from "@difflens/tensor";
 import { beforeAll, expect, it } from "vitest";
@@ -105,13 +106,19 @@ describeWebgpu("Qwen2 forward on webgpu vs native", () => {
     }
   });
 
-  it("a hook that edits on the device (addVector at some positions) gives the same logits", async () => {
+  it("a hook that edits on the device (addVector at some positions) gives the same logits; a kept hook tensor stays readable", async () => {
     const v = Float32Array.from({ length: CONFIG.dModel }, (_, i) => Math.sin(i));
-    const steer = [addVector("blocks.0.hook_resid_post", v, { scale: 4, positions: { perRow: [[-1], [0], [1, 2]] } })];
+    const kept: Tensor[] = [];
+    const steer = [
+      addVector("blocks.0.hook_resid_post", v, { scale: 4, positions: { perRow: [[-1], [0], [1, 2]] } }),
+      { name: "blocks.1.attn.hook_z", fn: (t: Tensor) => void kept.push(t) }, // kept past the call: never freed early
+    ];
     const logits = (model: Model, backend: "webgpu" | "native" | "js") =>
       on(backend, () => model.withHooks(steer, () => model.forward(leftPad(PROMPTS))));
     const want = await logits(cpu, reference);
     expect(relErr(await logits(gpu, "webgpu"), want)).toBeLessThan(1e-4);
+    expect(kept[1]!.device).toBe("webgpu");
+    expect(relErr(await on("webgpu", () => toHost(kept[1]!)), kept[0]!)).toBeLessThan(1e-4);
     const plain = await on(reference, () => cpu.forward(leftPad(PROMPTS)));
     expect(relErr(plain, want)).toBeGreaterThan(1e-3); // the steering acts
   });
