@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { type ActivationSource, nativeAvailable, Tensor, useBackend } from "@difflens/tensor";
 import { afterAll, describe, expect, it } from "vitest";
+import { describeWebgpu } from "../../tensor/test/webgpu-available.ts";
 import { latestCheckpoint, saveTrainCheckpoint } from "../src/checkpoint.ts";
 import { DeviceTrainState } from "../src/train/device-train-state.ts";
 import { StepScratch, type StepStats, trainStep } from "../src/train/sparse-step.ts";
@@ -10,7 +11,6 @@ import { trainStepDevice } from "../src/train/sparse-step-device.ts";
 import { trainSae } from "../src/train/trainer.ts";
 import { fixtureConfig as cfg, FIXTURE_ROWS, fixtureBatch, fixtureState, selectionMargin } from "./device-fixture.ts";
 import { expectSameRun, type Run } from "./device-run.ts";
-import { webgpuUnavailable } from "./webgpu-probe.ts";
 
 const reference = nativeAvailable().ok ? "native" : "js";
 const STEPS = 10;
@@ -43,9 +43,7 @@ describe("the device-step fixture", () => {
   });
 });
 
-const unavailable = await webgpuUnavailable();
-
-describe.skipIf(unavailable !== null)("SAE training on webgpu vs the CPU", () => {
+describeWebgpu("SAE training on webgpu vs the CPU", () => {
   it("10 device steps equal the host step within 1e-4 relative (weights, biases, moments, losses)", async () => {
     const want = referenceRun();
     await useBackend("webgpu");
@@ -54,7 +52,7 @@ describe.skipIf(unavailable !== null)("SAE training on webgpu vs the CPU", () =>
     const stats: StepStats[] = [];
     for (let s = 0; s < STEPS; s++) {
       const x = new Tensor("f32", [FIXTURE_ROWS, cfg.dIn], fixtureBatch(s));
-      stats.push(await trainStepDevice(state, cfg, x, dev, { blockRows: s % 2 === 0 ? FIXTURE_ROWS : 24 }));
+      stats.push(await trainStepDevice(state, cfg, x, dev));
     }
     await dev.download(state);
     dev.dispose();

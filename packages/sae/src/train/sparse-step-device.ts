@@ -209,7 +209,7 @@ function backward(
   for (const b of blocks) {
     if (b.aux && b.r) sparseCodesBackward(b.aux.indices, b.aux.values, temp(scale(b.r, gR)), b.xc, p.wDec, grads);
   }
-  // dL/dbDec: −Σ dL/dx̂ over tokens (x̂ = … + bDec), and through the encoder input: −Σⱼ dL/dbEncⱼ·Wencⱼ.
+  // dL/dbDec: Σ dL/dx̂ over tokens (x̂ = a·Wdec + bDec), and through the encoder input (x − bDec): −Σⱼ dL/dbEncⱼ·Wencⱼ.
   let gBDec = temp(sum(gX[0]!, 0)); // [dIn]
   for (const g of gX.slice(1)) gBDec = temp(add(gBDec, temp(sum(g, 0))));
   gemm(dev.grads.bEnc.reshape([1, cfg.dSae]), p.wEnc, { alpha: -1, beta: 1, out: gBDec.reshape([1, cfg.dIn]) });

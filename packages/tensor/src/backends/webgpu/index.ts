@@ -1,5 +1,4 @@
 import type { Backend } from "../../backend.ts";
-import { TensorError } from "../../errors.ts";
 import type { Tensor } from "../../tensor.ts";
 import { castKernels } from "./cast.ts";
 import { elementwiseKernels } from "./elementwise.ts";
@@ -55,12 +54,5 @@ export async function createWebgpuBackend(_js: Backend, options: OpenOptions = {
     getThreads: () => 1,
     // Spread last: a placeholder of the same name left above would be a type error (TS2783), not an override.
     ...saeKernels(ctx),
-  };
-}
-
-/** A kernel not written for webgpu yet: a clear error rather than a silent host fallback. */
-function missing(name: string): () => never {
-  return () => {
-    throw new TensorError("DEVICE_UNAVAILABLE", `webgpu backend: the ${name} kernel is not implemented on webgpu yet`);
   };
 }
