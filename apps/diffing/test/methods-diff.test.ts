@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cosine } from "../src/compare/leading-direction.ts";
 import { ensureToyFiles, IM_END_ID, IM_START_ID, TOY_HOOK, type ToyFiles } from "../src/index.ts";
 import { activationDifferenceLens, adlLogitLens, writeAdlSteeringVector } from "../src/methods/adl.ts";
+import { runDiffMethods } from "../src/methods/diff-methods.ts";
 import { trainDiffSae } from "../src/methods/diff-sae.ts";
 import { pairActivationStores } from "../src/methods/pair-stores.ts";
 import { assistantStartAfter, type PairedWindow, pairedHarvest } from "../src/methods/paired-harvest.ts";
@@ -188,5 +189,29 @@ describe("diff methods find the planted direction u", () => {
     expect(top[0]!.mass).toBeGreaterThanOrEqual(top[4]!.mass);
     expect(top[0]!.frequency).toBeGreaterThan(0.3); // fires on the chat rows (40 of 100 windows)
     expect(bias.norm).toBeGreaterThan(0);
+  }, 30_000);
+
+  it("runDiffMethods writes both methods' results, vectors and cross-cosines to one folder", async () => {
+    const out = path.join(dir, "methods");
+    const summary = await runDiffMethods({
+      store,
+      chat,
+      outDir: out,
+      diffSae: { dSae: 32, k: 1, lr: 3e-3, lrWarmupSteps: 10, initSampleTokens: 256, checkpointEverySteps: 0 },
+      train: { batchSize: 64, epochs: 4, seed: 1 },
+      topLatents: 5,
+      lensTokens: 5,
+      decode: (id) => `<${id}>`,
+    });
+    const adl = JSON.parse(fs.readFileSync(path.join(out, "adl", "adl.json"), "utf8"));
+    expect(adl.steeringVectors).toEqual(["adl-all.safetensors", "adl-assistant.safetensors"]);
+    expect(adl.leading.lens[0].token).toBe(`<${adl.leading.lens[0].id}>`);
+    const leading = await readDirectionFile(path.join(out, "adl", "leading.safetensors"));
+    expect(Math.abs(cosine(leading, files.planted))).toBeGreaterThan(0.9);
+    const top = JSON.parse(fs.readFileSync(path.join(out, "diff-sae", "top-latents.json"), "utf8"));
+    expect(top.latents).toHaveLength(5);
+    expect(Math.max(...top.latents.map((l: { cosineToAdl: number }) => Math.abs(l.cosineToAdl)))).toBeGreaterThan(0.9);
+    expect(summary.diffSaeTop.map((l) => l.latent)).toEqual(top.latents.map((l: { latent: number }) => l.latent));
+    expect(fs.existsSync(path.join(out, "diff-sae", top.sae, "cfg.json"))).toBe(true);
   }, 30_000);
 });
