@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cosine } from "../src/compare/leading-direction.ts";
 import { ensureToyFiles, IM_END_ID, IM_START_ID, TOY_HOOK, type ToyFiles } from "../src/index.ts";
 import { activationDifferenceLens, adlLogitLens, writeAdlSteeringVector } from "../src/methods/adl.ts";
+import { runCrosscoderMethod } from "../src/methods/crosscoder-method.ts";
 import { runDiffMethods } from "../src/methods/diff-methods.ts";
 import { trainDiffSae } from "../src/methods/diff-sae.ts";
 import { pairActivationStores } from "../src/methods/pair-stores.ts";
@@ -214,4 +215,29 @@ describe("diff methods find the planted direction u", () => {
     expect(summary.diffSaeTop.map((l) => l.latent)).toEqual(top.latents.map((l: { latent: number }) => l.latent));
     expect(fs.existsSync(path.join(out, "diff-sae", top.sae, "cfg.json"))).toBe(true);
   }, 30_000);
+});
+
+describe("crosscoders on the paired store", () => {
+  // Measured on this toy (seed 0): BatchTopK finds u in one latent (|cos| 0.94) that Latent Scaling calls
+  // chat-specific (ν^r 0.17, ν^ε 0.17) but whose relative decoder norm is only ≈ 0.75 — the "other" band, not
+  // chat-only: the latent fires on chat windows, whose base activations it also partly reconstructs. L1 splits u over
+  // two latents (|cos| 0.73–0.84, l1Coef 0.1). Asserted: what does happen.
+  it("BatchTopK: a latent's chat decoder is u, it leans to chat and Latent Scaling calls it chat-specific", async () => {
+    const latents = await runCrosscoderMethod({
+      store,
+      outDir: path.join(dir, "methods"),
+      kind: "batchtopk",
+      config: { dSae: 256, k: 4, lr: 1e-2, lrWarmupSteps: 10, initSampleTokens: 256, checkpointEverySteps: 0, seed: 0 },
+      train: { batchSize: 64, epochs: 12, seed: 1 },
+    });
+    const u = latents.find((l) => Math.abs(cosine(l.chatDirection, files.planted)) >= 0.9);
+    expect(u).toBeDefined();
+    expect(u!.relativeNorm).toBeGreaterThan(0.6);
+    expect(u!.chatSpecific).toBe(true);
+    const analysis = JSON.parse(
+      fs.readFileSync(path.join(dir, "methods", "crosscoder-batchtopk", "analysis.json"), "utf8"),
+    );
+    expect(analysis.latents.map((l: { latent: number }) => l.latent)).toEqual(latents.map((l) => l.latent));
+    expect(analysis.histogram.counts.reduce((a: number, b: number) => a + b, 0)).toBeLessThanOrEqual(256);
+  }, 60_000);
 });
