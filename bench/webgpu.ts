@@ -19,9 +19,11 @@
  */
 import { parseArgs } from "node:util";
 import {
+  adapterLines,
   deviceZeros,
   f32ArrayToBf16,
   gemm,
+  isSoftwareAdapter,
   Rng,
   randn,
   release,
@@ -29,8 +31,8 @@ import {
   Tensor,
   toDevice,
   useBackend,
+  webgpuReport,
 } from "@difflens/tensor";
-import { adapterLines, isSoftwareAdapter, webgpuReport } from "../packages/tensor/src/cli/selfcheck-adapter.ts";
 import {
   compareLogits,
   type ForwardShape,

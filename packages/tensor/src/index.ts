@@ -15,6 +15,14 @@ export type {
 } from "./backend.ts";
 // The adapter report only: the webgpu backend itself loads through useBackend("webgpu") (Dawn is optional).
 export { type WebgpuAdapterReport, webgpuAdapterReport } from "./backends/webgpu/adapter.ts";
+// The adapter report as selfcheck prints it (also used by bench:webgpu).
+export {
+  type AdapterReport,
+  adapterLines,
+  isSoftwareAdapter,
+  type WebgpuReport,
+  webgpuReport,
+} from "./cli/selfcheck-adapter.ts";
 export { fromArray, randn, randUniform, toFloat32Array, zeros } from "./construct.ts";
 export {
   bf16ArrayToF32,
