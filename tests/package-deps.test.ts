@@ -9,7 +9,9 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const REPO = resolve(import.meta.dirname, "..");
-const SPECIFIER = /(?:\bfrom\s+|\bimport\s*\(?\s*|\brequire\s*\(\s*|\.resolve\s*\(\s*)["']([^"'./][^"']*)["']/g;
+// Imports, requires, resolves and `/// <reference types="…" />` (a types package the published .d.ts needs).
+const SPECIFIER =
+  /(?:\bfrom\s+|\bimport\s*\(?\s*|\brequire\s*\(\s*|\.resolve\s*\(\s*|<reference\s+types\s*=\s*)["']([^"'./][^"']*)["']/g;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 import { TensorError } from "../../errors.ts";
 
 /** The spec's numeric flags, read from Dawn's `globals` (globalThis is left alone). */

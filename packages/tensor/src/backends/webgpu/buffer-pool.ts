@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 
 /**
  * A size-bucketed pool of storage buffers. Buckets are 2^k, 1.25·2^k, 1.5·2^k and 1.75·2^k bytes (at most 25% slack),

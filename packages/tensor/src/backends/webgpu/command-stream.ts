@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 import { TensorError } from "../../errors.ts";
 import type { GpuFlags } from "./adapter.ts";
 

@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 import type { DType } from "../../dtype.ts";
 import type { Tensor } from "../../tensor.ts";
 

@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 import { DTYPE_BYTES, type DType } from "../../dtype.ts";
 import { TensorError } from "../../errors.ts";
 import { DeviceError, type DeviceStorage, shapeSize, Tensor } from "../../tensor.ts";
