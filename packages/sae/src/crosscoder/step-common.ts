@@ -1,4 +1,5 @@
 import { type AdamHyperparameters, adamUpdate, Tensor } from "@difflens/tensor";
+import { recordFiringOf } from "../train/sparse-step.ts";
 import { type CrosscoderTrainConfig, crosscoderLrAt } from "./config.ts";
 import type { CrosscoderParams, CrosscoderTrainState } from "./state.ts";
 
@@ -135,15 +136,5 @@ export function recordSelections(
   val: Float32Array,
   count: number,
 ): void {
-  const since = state.sinceFired;
-  for (let j = 0; j < since.length; j++) since[j]! += rows;
-  for (let c = 0; c < count; c++) {
-    if (val[c]! > 0) {
-      const j = idx[c]!;
-      since[j] = 0;
-      state.fireCounts[j]! += 1;
-    }
-  }
-  state.tokensSeen += rows;
-  state.windowTokens += rows;
+  recordFiringOf(state, rows, [{ indices: idx.subarray(0, count), values: val.subarray(0, count) }]);
 }

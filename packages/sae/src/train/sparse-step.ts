@@ -289,7 +289,7 @@ export function recordFiring(state: TrainState, cfg: SaeTrainConfig, rows: numbe
 
 /** recordFiring from a batch's top-k codes, given as blocks of rows in row order (each [blockRows, k]). */
 export function recordFiringOf(
-  state: TrainState,
+  state: Pick<TrainState, "sinceFired" | "fireCounts" | "tokensSeen" | "windowTokens">,
   rows: number,
   codes: readonly { indices: Int32Array; values: Float32Array }[],
 ): void {
