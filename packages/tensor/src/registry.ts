@@ -39,11 +39,16 @@ export function useBackend(name: "js" | "native" | "auto"): Backend;
 export function useBackend(name: BackendName | "auto"): Backend | Promise<Backend>;
 export function useBackend(name: BackendName | "auto"): Backend | Promise<Backend> {
   if (name === "webgpu") {
-    webgpuBackend ??= import("./backends/webgpu/index.ts").then((m) => m.createWebgpuBackend(getJs()));
-    // A failed open is not cached: the next call tries again (and says why again).
-    webgpuBackend.catch(() => {
-      webgpuBackend = undefined;
-    });
+    if (!webgpuBackend) {
+      const opening = import("./backends/webgpu/index.ts").then((m) => m.createWebgpuBackend(getJs()));
+      webgpuBackend = opening;
+      // A failed open is not cached: the next call tries again (and says why again). Nor is a lost device: its
+      // tensors are gone, but the next useBackend("webgpu") opens a fresh one.
+      const forget = (): void => {
+        if (webgpuBackend === opening) webgpuBackend = undefined;
+      };
+      opening.then((b) => b.context.device.lost.then(forget), forget);
+    }
     return webgpuBackend.then((b) => {
       current = b;
       return b;

@@ -290,7 +290,7 @@ export class WebgpuContext implements GpuContext {
   private lostError(op: string): TensorError {
     return new TensorError(
       "DEVICE_LOST",
-      `webgpu device lost (${this.lostReason}); ${op} cannot run — its tensors are gone: restart the process (or open a new device with createWebgpuBackend) and upload again`,
+      `webgpu device lost (${this.lostReason}); ${op} cannot run — its tensors are gone: await useBackend("webgpu") opens a new device (or restart the process); upload again`,
     );
   }
 
