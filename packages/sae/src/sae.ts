@@ -1,4 +1,4 @@
-import { currentBackend, gemm, Tensor } from "@difflens/tensor";
+import { hostBackend, Tensor } from "@difflens/tensor";
 import { SaeError } from "./errors.ts";
 import type { SparseCodes } from "./sparse-codes.ts";
 import { TopKSelector } from "./topk-select.ts";
@@ -272,25 +272,12 @@ export class Sae {
 
 /**
  * x·Wencᵀ on the host (x: [rows, dIn], Wenc: [dSae, dIn] → [rows, dSae]). Sae inference keeps its weights and results
- * on the host (its callers read codes synchronously): the CPU backends' GEMM runs it, and while a device backend is
- * current — whose kernels take device tensors only — a plain loop does (slower; f64 sums rounded once).
+ * on the host (its callers read codes synchronously), so it runs on the host backend even while a device backend is
+ * current.
  */
 function hostEncoderGemm(x: Float32Array, wEnc: Float32Array, rows: number, dIn: number, dSae: number): Float32Array {
-  if (currentBackend().device === "cpu") {
-    return gemm(new Tensor("f32", [rows, dIn], x), new Tensor("f32", [dSae, dIn], wEnc), { transB: true })
-      .data as Float32Array;
-  }
-  const out = new Float32Array(rows * dSae);
-  for (let r = 0; r < rows; r++) {
-    const xr = r * dIn;
-    for (let j = 0; j < dSae; j++) {
-      const wj = j * dIn;
-      let acc = 0;
-      for (let i = 0; i < dIn; i++) acc += x[xr + i]! * wEnc[wj + i]!;
-      out[r * dSae + j] = acc;
-    }
-  }
-  return out;
+  const xT = new Tensor("f32", [rows, dIn], x);
+  return hostBackend().gemm(xT, new Tensor("f32", [dSae, dIn], wEnc), { transB: true }).data as Float32Array;
 }
 
 interface NormState {

@@ -70,7 +70,7 @@ export {
   sparseDecode,
 } from "./ops-sparse.ts";
 export { type IsaPeak, isaPeak } from "./peak.ts";
-export { currentBackend, nativeAvailable, selectBackend, useBackend } from "./registry.ts";
+export { currentBackend, hostBackend, nativeAvailable, selectBackend, useBackend } from "./registry.ts";
 export type { RngState } from "./rng.ts";
 export { Rng } from "./rng.ts";
 // safetensors — owned by the safetensors helper; uncomment when src/safetensors/index.ts exists.

@@ -99,6 +99,19 @@ export async function selectBackend(requested?: string | null): Promise<Backend>
   return useBackend(name as BackendName | "auto");
 }
 
+/**
+ * A CPU backend for host-side work while a device backend may be current (host tensors in, host tensors out; its
+ * kernels are called directly, without the device checks of ops.ts): native when the add-on loads, else js.
+ */
+export function hostBackend(): Backend {
+  const { addon } = loadNativeAddon();
+  if (addon) {
+    nativeBackend ??= createNativeBackend(addon, getJs());
+    return nativeBackend;
+  }
+  return getJs();
+}
+
 /** The backend kernels dispatch to: js until `useBackend` picks another. */
 export function currentBackend(): Backend {
   current ??= getJs();
