@@ -1,4 +1,4 @@
-import { hostBackend, Tensor } from "@difflens/tensor";
+import { currentBackend, hostBackend, Tensor } from "@difflens/tensor";
 import { SaeError } from "./errors.ts";
 import type { SparseCodes } from "./sparse-codes.ts";
 import { TopKSelector } from "./topk-select.ts";
@@ -272,12 +272,14 @@ export class Sae {
 
 /**
  * x·Wencᵀ on the host (x: [rows, dIn], Wenc: [dSae, dIn] → [rows, dSae]). Sae inference keeps its weights and results
- * on the host (its callers read codes synchronously), so it runs on the host backend even while a device backend is
- * current.
+ * on the host (its callers read codes synchronously): on the current backend when it is a CPU one, else on the host
+ * backend (native, else js) while a device backend runs the model.
  */
 function hostEncoderGemm(x: Float32Array, wEnc: Float32Array, rows: number, dIn: number, dSae: number): Float32Array {
+  const current = currentBackend();
+  const backend = current.device === "cpu" ? current : hostBackend();
   const xT = new Tensor("f32", [rows, dIn], x);
-  return hostBackend().gemm(xT, new Tensor("f32", [dSae, dIn], wEnc), { transB: true }).data as Float32Array;
+  return backend.gemm(xT, new Tensor("f32", [dSae, dIn], wEnc), { transB: true }).data as Float32Array;
 }
 
 interface NormState {
