@@ -1,4 +1,5 @@
 import type { Rng } from "@difflens/tensor";
+import { newTrainState, PARAM_NAMES, type ParamName, type TrainParams } from "../train/train-state.ts";
 import type { CrosscoderTrainConfig } from "./config.ts";
 
 /**
@@ -6,14 +7,9 @@ import type { CrosscoderTrainConfig } from "./config.ts";
  * and wDec is [base half | chat half] (2·dIn values), so a [dSae, 2·dIn] matrix has the bytes of the saved
  * [dSae, 2, dIn] tensor and the SAE kernels run on it unchanged (latent j reads both models and writes both).
  */
-export interface CrosscoderParams {
-  /** [dSae, 2·dIn] */ wEnc: Float32Array;
-  /** [dSae] */ bEnc: Float32Array;
-  /** [dSae, 2·dIn] */ wDec: Float32Array;
-  /** [2·dIn]: base then chat */ bDec: Float32Array;
-}
-export type CrosscoderParamName = keyof CrosscoderParams;
-export const CROSSCODER_PARAM_NAMES: readonly CrosscoderParamName[] = ["wEnc", "bEnc", "wDec", "bDec"];
+export type CrosscoderParams = TrainParams; // wEnc, wDec [dSae, 2·dIn]; bEnc [dSae]; bDec [2·dIn]: base then chat
+export type CrosscoderParamName = ParamName;
+export const CROSSCODER_PARAM_NAMES: readonly CrosscoderParamName[] = PARAM_NAMES;
 
 /** Everything a step reads and writes; checkpointed whole for exact resume. */
 export interface CrosscoderTrainState {
@@ -36,40 +32,13 @@ export interface CrosscoderTrainState {
   rng: Rng;
 }
 
-export function zerosLikeParams(p: CrosscoderParams): CrosscoderParams {
-  return {
-    wEnc: new Float32Array(p.wEnc.length),
-    bEnc: new Float32Array(p.bEnc.length),
-    wDec: new Float32Array(p.wDec.length),
-    bDec: new Float32Array(p.bDec.length),
-  };
-}
-
-export function copyParams(p: CrosscoderParams): CrosscoderParams {
-  return { wEnc: p.wEnc.slice(), bEnc: p.bEnc.slice(), wDec: p.wDec.slice(), bDec: p.bDec.slice() };
-}
-
 export function newCrosscoderTrainState(
   params: CrosscoderParams,
   cfg: Pick<CrosscoderTrainConfig, "dSae">,
   rng: Rng,
   inputScale = 1,
 ): CrosscoderTrainState {
-  return {
-    params,
-    adamM: zerosLikeParams(params),
-    adamV: zerosLikeParams(params),
-    step: 0,
-    adamT: 0,
-    tokensSeen: 0,
-    batchesSeen: 0,
-    sinceFired: new Float64Array(cfg.dSae),
-    fireCounts: new Float64Array(cfg.dSae),
-    windowTokens: 0,
-    threshold: null,
-    inputScale,
-    rng,
-  };
+  return { ...newTrainState(params, cfg, rng, inputScale), threshold: null };
 }
 
 /**

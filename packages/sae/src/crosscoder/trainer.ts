@@ -5,13 +5,14 @@ import { type LineageEntry, latestCheckpoint, rngFrom } from "../checkpoint.ts";
 import { SaeError } from "../errors.ts";
 import { densityHistogram, type MetricsLogger } from "../metrics-logger.ts";
 import { geometricMedian } from "../train/geometric-median.ts";
+import { copyParams } from "../train/train-state.ts";
 import { batchTopKCrosscoderStep, CrosscoderScratch } from "./batch-topk-step.ts";
 import { foldedCrosscoder, loadCrosscoderCheckpoint, saveCrosscoderCheckpoint } from "./checkpoint.ts";
 import { type CrosscoderTrainConfig, resolveCrosscoderTrainConfig } from "./config.ts";
 import { Crosscoder } from "./crosscoder.ts";
 import { L1Scratch, l1CrosscoderStep } from "./l1-step.ts";
 import { checkPairedBatch, type PairedActivationSource, type PairedBatch } from "./paired-source.ts";
-import { type CrosscoderTrainState, copyParams, initCrosscoderParams, newCrosscoderTrainState } from "./state.ts";
+import { type CrosscoderTrainState, initCrosscoderParams, newCrosscoderTrainState } from "./state.ts";
 import type { CrosscoderStepStats } from "./step-common.ts";
 
 export interface TrainCrosscoderOptions {

@@ -37,7 +37,8 @@ export interface TrainState {
   rng: Rng;
 }
 
-function zerosLike(p: TrainParams): TrainParams {
+/** Zero arrays of the same lengths (Adam moments). */
+export function zerosLike(p: TrainParams): TrainParams {
   return {
     wEnc: new Float32Array(p.wEnc.length),
     bEnc: new Float32Array(p.bEnc.length),
@@ -89,4 +90,9 @@ export function normalizeRows(w: Float32Array, cols: number): void {
     const inv = 1 / (Math.sqrt(ss) + eps);
     for (let i = o; i < o + cols; i++) w[i] = w[i]! * inv;
   }
+}
+
+/** A deep copy of the four parameter arrays. */
+export function copyParams(p: TrainParams): TrainParams {
+  return { wEnc: p.wEnc.slice(), bEnc: p.bEnc.slice(), wDec: p.wDec.slice(), bDec: p.bDec.slice() };
 }

@@ -19,7 +19,7 @@ import { DeviceTrainState } from "./device-train-state.ts";
 import { geometricMedian } from "./geometric-median.ts";
 import { StepScratch, type StepStats, trainStep } from "./sparse-step.ts";
 import { trainStepDevice } from "./sparse-step-device.ts";
-import { initParams, newTrainState, type TrainState } from "./train-state.ts";
+import { copyParams, initParams, newTrainState, type TrainState } from "./train-state.ts";
 
 export interface TrainSaeOptions {
   /** A SaeTrainConfig or raw input for resolveSaeTrainConfig. */
@@ -220,10 +220,6 @@ export async function trainSae(opts: TrainSaeOptions): Promise<TrainSaeResult> {
     finalDir = await latestCheckpoint(opts.outDir);
   }
   return { sae, state, finalDir, lineage, stoppedEarly };
-}
-
-function copyParams(p: TrainState["params"]): TrainState["params"] {
-  return { wEnc: p.wEnc.slice(), bEnc: p.bEnc.slice(), wDec: p.wDec.slice(), bDec: p.bDec.slice() };
 }
 
 /** Shape, dtype and finiteness of one batch; names the step and batch on failure. */
