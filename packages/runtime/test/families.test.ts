@@ -40,7 +40,8 @@ import {
 import { relErr } from "./helpers.ts";
 
 /** A Qwen2 whose logits are scaled by `logitScale` and whose blocks offer one more hook after resid_post. */
-interface ScaledConfig extends Qwen2Config {
+interface ScaledConfig extends Omit<Qwen2Config, "architecture"> {
+  readonly architecture: string;
   readonly logitScale: number;
 }
 
@@ -151,7 +152,7 @@ describe("a fake family through the runtime", () => {
     const { cache } = await fake.runWithCache(ids, { names: ["blocks.0.hook_resid_post", "blocks.0.hook_fake_post"] });
     expect(relErr(cache.get("blocks.0.hook_fake_post"), cache.get("blocks.0.hook_resid_post"))).toBe(0);
     const zero = (t: Tensor): void => {
-      t.data.fill(0);
+      (t.data as Float32Array).fill(0);
     };
     const zeroed = await fake.withHooks({ "blocks.1.hook_fake_post": zero }, () => fake.forward(ids));
     expect(Math.max(...toFloat32Array(zeroed).map(Math.abs))).toBeLessThan(1e-6); // norm of zeros → zero logits
