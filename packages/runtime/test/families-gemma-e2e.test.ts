@@ -40,7 +40,7 @@ describe.each(["gemma2", "gemma3"])("%s end to end (toy model → harvest → SA
     parts.reduce((at, p) => (x.set(p, at), at + p.length), 0);
     expect(x.length).toBe(4 * 2 * 12 * d);
 
-    const cfg = resolveSaeTrainConfig({ dIn: d, dSae: 32, k: 4, batchSize: 32, lr: 1e-2, lrWarmupSteps: 1, hookName: HOOK });
+    const cfg = resolveSaeTrainConfig({ dIn: d, dSae: 32, k: 4, lr: 1e-2, lrWarmupSteps: 1, hookName: HOOK });
     const rng = new Rng(1);
     const state = newTrainState(initParams(d, 32, rng, new Float32Array(d)), cfg, rng);
     const sc = new StepScratch();

@@ -96,7 +96,8 @@ describe("Gemma config readers", () => {
     expect([c3.ropeTheta, c3.ropeLocalTheta, c3.ropeLinearFactor, c3.attnLogitSoftcap]).toEqual([1e6, 1e4, 4, null]);
     // HF's defaults: Gemma 2 caps 50 / 30, Gemma 3 none and every 6th layer global
     const { attn_logit_softcapping: _a, final_logit_softcapping: _f, ...uncapped } = g2;
-    expect([read(uncapped).attnLogitSoftcap, read(uncapped).finalLogitSoftcap]).toEqual([50, 30]);
+    const capped = read(uncapped) as GemmaConfig;
+    expect([capped.attnLogitSoftcap, capped.finalLogitSoftcap]).toEqual([50, 30]);
     const { sliding_window_pattern: _p, ...noPattern } = g3;
     const six = read({ ...noPattern, num_hidden_layers: 7 }) as GemmaConfig;
     expect(six.layerTypes.map((t) => t[0])).toEqual(["s", "s", "s", "s", "s", "f", "s"]);

@@ -24,7 +24,7 @@ def config(**over):
         "attention_bias": False,
         "attention_dropout": 0.0,
         "pad_token_id": 0,
-        "eos_token_id": [1, 106],
+        "eos_token_id": 1,
         "bos_token_id": 2,
     }
     base.update(over)

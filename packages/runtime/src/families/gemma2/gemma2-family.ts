@@ -46,7 +46,7 @@ export const GEMMA2_VARIANT: GemmaVariant = Object.freeze({
   localRope: false,
 });
 
-export const GEMMA2_FAMILY: ModelFamily<Gemma2Config, GemmaWeights> = Object.freeze({
+export const GEMMA2_FAMILY: ModelFamily<Gemma2Config, GemmaWeights> = Object.freeze<ModelFamily<Gemma2Config, GemmaWeights>>({
   name: "gemma2",
   description: "gemma2 (Gemma2ForCausalLM: Gemma 2 2B/9B/27B)",
   modelTypes: ["gemma2"],
