@@ -37,7 +37,11 @@ describe.each(["gemma2", "gemma3"])("%s end to end (toy model → harvest → SA
     for await (const rows of harvest(model, HOOK, prompts)) parts.push(toFloat32Array(rows));
     const d = model.config.dModel;
     const x = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    parts.reduce((at, p) => (x.set(p, at), at + p.length), 0);
+    let at = 0;
+    for (const p of parts) {
+      x.set(p, at);
+      at += p.length;
+    }
     expect(x.length).toBe(4 * 2 * 12 * d);
 
     const cfg = resolveSaeTrainConfig({ dIn: d, dSae: 32, k: 4, lr: 1e-2, lrWarmupSteps: 1, hookName: HOOK });
@@ -46,8 +50,8 @@ describe.each(["gemma2", "gemma3"])("%s end to end (toy model → harvest → SA
     const sc = new StepScratch();
     const losses: number[] = [];
     for (let step = 0; step < 9; step++) {
-      const at = (step % 3) * 32 * d;
-      losses.push(trainStep(state, cfg, x.subarray(at, at + 32 * d), 32, sc).loss);
+      const from = (step % 3) * 32 * d;
+      losses.push(trainStep(state, cfg, x.subarray(from, from + 32 * d), 32, sc).loss);
     }
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(losses.slice(-3).reduce((a, b) => a + b)).toBeLessThan(losses.slice(0, 3).reduce((a, b) => a + b));

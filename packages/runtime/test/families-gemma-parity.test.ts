@@ -68,7 +68,9 @@ for (const family of ["gemma2", "gemma3"]) {
         const errors: Record<string, number> = { logits: relErr(logits!, full.logits!) };
         for (const n of names) {
           expect(cache.get(n).shape, n).toEqual(full[n]!.shape);
-          errors[n] = n.endsWith("hook_attn_scores") ? scoresErr(cache.get(n), full[n]!) : relErr(cache.get(n), full[n]!);
+          errors[n] = n.endsWith("hook_attn_scores")
+            ? scoresErr(cache.get(n), full[n]!)
+            : relErr(cache.get(n), full[n]!);
         }
         for (const [n, e] of Object.entries(errors)) expect(e, `${name} ${n}`).toBeLessThan(TOL);
 
@@ -85,9 +87,9 @@ for (const family of ["gemma2", "gemma3"]) {
         const S = info.seq;
         for (const [b, m] of mask.entries()) {
           const start = m.indexOf(1);
-          expect(relErr(rows(padded, b * S + start, (b + 1) * S), rows(pad.logits!, b * S + start, (b + 1) * S))).toBeLessThan(
-            TOL,
-          );
+          expect(
+            relErr(rows(padded, b * S + start, (b + 1) * S), rows(pad.logits!, b * S + start, (b + 1) * S)),
+          ).toBeLessThan(TOL);
         }
 
         // KV cache: a prefill shorter than the sequence, then one token at a time (keys beyond the window drop out)

@@ -81,7 +81,12 @@ describe("Gemma config readers", () => {
   const read = (json: Record<string, unknown>) => familyForHfConfig(json).configFromHf(json, "config.json");
 
   it("pick the family by model_type or architectures and round-trip through configToHf", () => {
-    for (const json of [g2, g3, readJson("gemma2", "mha-untied-f32", "config.json"), readJson("gemma3", "mha-untied-f32", "config.json")]) {
+    for (const json of [
+      g2,
+      g3,
+      readJson("gemma2", "mha-untied-f32", "config.json"),
+      readJson("gemma3", "mha-untied-f32", "config.json"),
+    ]) {
       const family = familyForHfConfig(json);
       const c = family.configFromHf(json, "config.json");
       expect(family.configFromHf(family.configToHf(c), "again")).toEqual(c);

@@ -110,10 +110,14 @@ function linearFactor(value: unknown, v: GemmaVariant, file: string): number | n
 
 function finish(c: GemmaConfig, file: string): GemmaConfig {
   if (c.layerTypes.length !== c.nLayers)
-    throw new ConfigError("CONFIG_CONTRADICTION", `${file}: layer_types has ${c.layerTypes.length} entries for ${c.nLayers} layers`, {
-      file,
-      field: "layer_types",
-    });
+    throw new ConfigError(
+      "CONFIG_CONTRADICTION",
+      `${file}: layer_types has ${c.layerTypes.length} entries for ${c.nLayers} layers`,
+      {
+        file,
+        field: "layer_types",
+      },
+    );
   const frozen = checkDecoderConsistent(c, file);
   return Object.freeze({ ...frozen, layerTypes: Object.freeze([...c.layerTypes]) });
 }
@@ -134,11 +138,17 @@ export function gemmaConfigFromHf(json: Readonly<Record<string, unknown>>, file:
   const shared = hfDecoderFields(json, file, v.architecture, v.defaults);
   const act = json.hidden_activation ?? json.hidden_act ?? "gelu_pytorch_tanh";
   if (act !== "gelu_pytorch_tanh")
-    refuse(file, json.hidden_activation !== undefined ? "hidden_activation" : "hidden_act", act, 'Gemma uses "gelu_pytorch_tanh"');
+    refuse(
+      file,
+      json.hidden_activation !== undefined ? "hidden_activation" : "hidden_act",
+      act,
+      'Gemma uses "gelu_pytorch_tanh"',
+    );
   if (json.attention_bias === true) refuse(file, "attention_bias", true, "Gemma has no q/k/v/o biases");
   if (json.use_bidirectional_attention === true)
     refuse(file, "use_bidirectional_attention", true, "only causal (decoder) Gemma is supported");
-  const ropeTheta = json.rope_theta === undefined ? v.defaults.ropeTheta : positiveNumber(json.rope_theta, "rope_theta", file);
+  const ropeTheta =
+    json.rope_theta === undefined ? v.defaults.ropeTheta : positiveNumber(json.rope_theta, "rope_theta", file);
   const patternField = json.sliding_window_pattern !== undefined ? "sliding_window_pattern" : "_sliding_window_pattern";
   const pattern =
     v.localRope && json[patternField] !== undefined
@@ -154,7 +164,12 @@ export function gemmaConfigFromHf(json: Readonly<Record<string, unknown>>, file:
         json.layer_types === undefined || json.layer_types === null
           ? patternLayerTypes(shared.nLayers, pattern)
           : layerTypes(json.layer_types, shared.nLayers, "layer_types", file),
-      attnLogitSoftcap: softcap(json.attn_logit_softcapping, v.defaults.attnLogitSoftcap, "attn_logit_softcapping", file),
+      attnLogitSoftcap: softcap(
+        json.attn_logit_softcapping,
+        v.defaults.attnLogitSoftcap,
+        "attn_logit_softcapping",
+        file,
+      ),
       finalLogitSoftcap: softcap(
         json.final_logit_softcapping,
         v.defaults.finalLogitSoftcap,

@@ -76,7 +76,13 @@ export async function gemmaForward(
   normed = await hooks.run("ln_final.hook_normalized", normed, [B, S, d]);
   if (logits === "none") return undefined;
   if (logits === "last") {
-    const lastRows = toDevice(new Tensor("i32", [B], Int32Array.from({ length: B }, (_, b) => (b + 1) * S - 1)));
+    const lastRows = toDevice(
+      new Tensor(
+        "i32",
+        [B],
+        Int32Array.from({ length: B }, (_, b) => (b + 1) * S - 1),
+      ),
+    );
     const last = gatherRows(normed, lastRows); // [B, d]
     hooks.release(normed, lastRows);
     const out = gemmaUnembedNormed(c, w, last).reshape([B, 1, c.vocabSize]); // [B, 1, vocab]
@@ -121,11 +127,11 @@ async function block(
   const eps = c.rmsNormEps;
   const resid = await hooks.run(`${p}hook_resid_pre`, residIn, [B, S, d]); // [T, d]
   const x = await hooks.run(`${p}ln1.hook_normalized`, rmsNorm(resid, w.inputNorm, eps, GEMMA_NORM), [B, S, d]);
-  const attnRaw = await hooks.run(
-    `${p}hook_attn_out_pre_norm`,
-    await attention(c, w, L, x, input, mask, hooks, kv),
-    [B, S, d],
-  );
+  const attnRaw = await hooks.run(`${p}hook_attn_out_pre_norm`, await attention(c, w, L, x, input, mask, hooks, kv), [
+    B,
+    S,
+    d,
+  ]);
   const attnOut = await hooks.run(`${p}hook_attn_out`, rmsNorm(attnRaw, w.postAttnNorm, eps, GEMMA_NORM), [B, S, d]);
   const mid = await hooks.run(`${p}hook_resid_mid`, add(resid, attnOut), [B, S, d]);
   hooks.release(residIn, resid, x, attnRaw, attnOut); // intermediates no hook saw go back to the device pool now
@@ -201,16 +207,18 @@ async function attention(
     hooks.release(q, k);
   }
   // RoPE works in place, and q/k may be a hook's tensor or a cached copy: rotate our own copies.
-  const qRot = await hooks.run(
-    `${p}hook_rot_q`,
-    rope(c, sliding, copy(qIn).reshape([T, H, hd]), input.positionIds),
-    [B, S, H, hd],
-  );
-  const kRot = await hooks.run(
-    `${p}hook_rot_k`,
-    rope(c, sliding, copy(kIn).reshape([T, KV, hd]), input.positionIds),
-    [B, S, KV, hd],
-  );
+  const qRot = await hooks.run(`${p}hook_rot_q`, rope(c, sliding, copy(qIn).reshape([T, H, hd]), input.positionIds), [
+    B,
+    S,
+    H,
+    hd,
+  ]);
+  const kRot = await hooks.run(`${p}hook_rot_k`, rope(c, sliding, copy(kIn).reshape([T, KV, hd]), input.positionIds), [
+    B,
+    S,
+    KV,
+    hd,
+  ]);
   hooks.release(qIn, kIn);
 
   const past = kv?.length ?? 0;

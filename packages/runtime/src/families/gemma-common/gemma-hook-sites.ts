@@ -19,7 +19,8 @@ const GEMMA_DOCS: Readonly<Record<string, string>> = {
     "q·k · query_pre_attn_scalar^−½, soft-capped (cap·tanh(s/cap)) when attn_logit_softcapping is set, then masked (-Infinity; sliding layers also beyond the window)",
   "blocks.{L}.attn.hook_result":
     "per-head o_proj output, before the post-norm (sums to hook_attn_out_pre_norm; computed only when hooked)",
-  "blocks.{L}.hook_attn_out": "attention output after post_attention_layernorm (what the residual adds; as TransformerLens)",
+  "blocks.{L}.hook_attn_out":
+    "attention output after post_attention_layernorm (what the residual adds; as TransformerLens)",
   "blocks.{L}.hook_resid_mid": "resid_pre + attn_out (post-normed)",
   "blocks.{L}.ln2.hook_normalized": "pre_feedforward_layernorm output",
   "blocks.{L}.mlp.hook_pre": "gate_proj(x), before the tanh GELU",

@@ -120,6 +120,7 @@ export const GEMMA_LINEAR_MODULES = Object.freeze([
  */
 export function gemmaInitStd(name: string, shape: readonly number[], c: GemmaConfig): { std: number; mean: number } {
   if (name.endsWith("norm.weight")) return { std: 0.1, mean: 0 };
-  if (name === "model.embed_tokens.weight" || name === "lm_head.weight") return { std: 1 / Math.sqrt(c.dModel), mean: 0 };
+  if (name === "model.embed_tokens.weight" || name === "lm_head.weight")
+    return { std: 1 / Math.sqrt(c.dModel), mean: 0 };
   return { std: 1 / Math.sqrt(shape[shape.length - 1]!), mean: 0 };
 }

@@ -7,7 +7,7 @@
  * layer_types "sliding_attention" iff (i + 1) % 2, or the config's own layer_types), plain RoPE (rope_theta on every
  * layer; rope_scaling refused), tied embeddings unless the config unties them.
  */
-import { GEMMA2_HOOK_SITES } from "../gemma-common/gemma-hook-sites.ts";
+
 import {
   type GemmaConfig,
   type GemmaVariant,
@@ -16,6 +16,7 @@ import {
   resolveGemmaConfig,
 } from "../gemma-common/gemma-config.ts";
 import { gemmaForward, gemmaUnembed, gemmaUnembedNormed } from "../gemma-common/gemma-forward.ts";
+import { GEMMA2_HOOK_SITES } from "../gemma-common/gemma-hook-sites.ts";
 import {
   bindGemmaWeights,
   GEMMA_LINEAR_MODULES,
@@ -46,7 +47,9 @@ export const GEMMA2_VARIANT: GemmaVariant = Object.freeze({
   localRope: false,
 });
 
-export const GEMMA2_FAMILY: ModelFamily<Gemma2Config, GemmaWeights> = Object.freeze<ModelFamily<Gemma2Config, GemmaWeights>>({
+export const GEMMA2_FAMILY: ModelFamily<Gemma2Config, GemmaWeights> = Object.freeze<
+  ModelFamily<Gemma2Config, GemmaWeights>
+>({
   name: "gemma2",
   description: "gemma2 (Gemma2ForCausalLM: Gemma 2 2B/9B/27B)",
   modelTypes: ["gemma2"],

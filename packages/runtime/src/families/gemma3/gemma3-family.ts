@@ -58,7 +58,9 @@ function gemma3ConfigFromHf(json: Readonly<Record<string, unknown>>, file: strin
   return gemmaConfigFromHf(json, file, GEMMA3_VARIANT) as Gemma3Config;
 }
 
-export const GEMMA3_FAMILY: ModelFamily<Gemma3Config, GemmaWeights> = Object.freeze<ModelFamily<Gemma3Config, GemmaWeights>>({
+export const GEMMA3_FAMILY: ModelFamily<Gemma3Config, GemmaWeights> = Object.freeze<
+  ModelFamily<Gemma3Config, GemmaWeights>
+>({
   name: "gemma3",
   description: "gemma3 (Gemma3ForCausalLM: Gemma 3 text, model_type gemma3_text; multimodal gemma3 refused)",
   // "gemma3" is listed so that multimodal configs reach the clear refusal above
