@@ -6,13 +6,14 @@
  * Also: the config readers (missing fields named, refusals), their round trip, and the hook tables.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readSafetensors, useBackend } from "@difflens/tensor";
 import { describe, expect, it } from "vitest";
 import type { GemmaConfig } from "../src/families/gemma-common/gemma-config.ts";
 import type { GemmaWeights } from "../src/families/gemma-common/gemma-weights.ts";
-import { familyForHfConfig, loadModel, Model } from "../src/index.ts";
+import { createRandomModel, familyForHfConfig, loadModel, Model, writeRandomModelFolder } from "../src/index.ts";
 import { ids2d, relErr } from "./helpers.ts";
 
 const TOL = 1e-4;
@@ -138,5 +139,38 @@ describe("Gemma config readers", () => {
       "attn.hook_q_normed",
       "attn.hook_k_normed",
     ]);
+  });
+
+  it("a random model saved as an HF folder loads back with the same config and logits (bf16)", async () => {
+    useBackend("js");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gemma-save-"));
+    try {
+      for (const architecture of ["gemma2", "gemma3"]) {
+        const opts = {
+          config: {
+            architecture,
+            vocabSize: 40,
+            dModel: 16,
+            nLayers: 3,
+            nHeads: 2,
+            dHead: 8,
+            dMlp: 24,
+            slidingWindow: 2,
+          },
+          seed: 3,
+          dtype: "bf16" as const,
+        };
+        const folder = await writeRandomModelFolder(path.join(dir, architecture), opts);
+        const loaded = await loadModel(folder);
+        const fresh = createRandomModel(opts);
+        expect(loaded.config).toEqual(fresh.config);
+        const ids = [[1, 5, 9, 2, 7]];
+        expect(relErr(await loaded.forward(ids), await fresh.forward(ids))).toBe(0);
+        loaded.close();
+        fresh.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
