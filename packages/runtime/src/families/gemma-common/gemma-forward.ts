@@ -163,12 +163,22 @@ function attentionMask(input: ForwardBatch, kv: KvCache | undefined): AttentionM
 function rope(c: GemmaConfig, sliding: boolean, x: Tensor, positions: Int32Array): Tensor {
   if (sliding) return ropeInPlace(x, positions, c.ropeLocalTheta);
   if (c.ropeLinearFactor === null) return ropeInPlace(x, positions, c.ropeTheta);
-  const half = c.dHead / 2;
-  const invFreq = Float32Array.from(
-    { length: half },
-    (_, i) => 1 / c.ropeTheta ** ((2 * i) / c.dHead) / c.ropeLinearFactor!,
-  );
-  return ropeInPlace(x, positions, c.ropeTheta, { invFreq });
+  return ropeInPlace(x, positions, c.ropeTheta, { invFreq: linearInvFreq(c) });
+}
+
+const INV_FREQ = new WeakMap<GemmaConfig, Float32Array>();
+
+/** θ^(−2i/dHead) / factor, i < dHead/2: linear RoPE scaling (one array per config, so a device keeps its upload). */
+function linearInvFreq(c: GemmaConfig): Float32Array {
+  let invFreq = INV_FREQ.get(c);
+  if (!invFreq) {
+    invFreq = Float32Array.from(
+      { length: c.dHead / 2 },
+      (_, i) => 1 / c.ropeTheta ** ((2 * i) / c.dHead) / c.ropeLinearFactor!,
+    );
+    INV_FREQ.set(c, invFreq);
+  }
+  return invFreq;
 }
 
 /** Per-head RMSNorm × (1 + w) of q or k [T, heads·hd] (Gemma 3), or the tensor itself when the layer has none. */
