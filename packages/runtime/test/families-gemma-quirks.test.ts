@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { readSafetensors, useBackend } from "@difflens/tensor";
+import { readSafetensors, Tensor, useBackend, writeSafetensors } from "@difflens/tensor";
 import { describe, expect, it } from "vitest";
 import type { GemmaConfig } from "../src/families/gemma-common/gemma-config.ts";
 import type { GemmaWeights } from "../src/families/gemma-common/gemma-weights.ts";
@@ -114,8 +114,8 @@ describe("Gemma config readers", () => {
       const { [field]: _, ...rest } = g2;
       expect(() => read(rest), field).toThrow(new RegExp(`missing required field "${field}"`));
     }
-    expect(() => read({ ...g3, model_type: "gemma3", architectures: ["Gemma3ForConditionalGeneration"] })).toThrow(
-      /multimodal Gemma3ForConditionalGeneration.*gemma3_text/,
+    expect(() => read({ model_type: "gemma3", architectures: ["Gemma3ForConditionalGeneration"] })).toThrow(
+      /needs "text_config"/,
     );
     expect(() => read({ ...g2, hidden_activation: "gelu" })).toThrow(/hidden_activation "gelu"/);
     expect(() => read({ ...g2, rope_scaling: { rope_type: "linear", factor: 2 } })).toThrow(/rope_scaling.*plain RoPE/);
@@ -170,6 +170,57 @@ describe("Gemma config readers", () => {
         fresh.close();
       }
     } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a multimodal gemma3 checkpoint loads as its text decoder (text_config over HF's defaults; both weight layouts)", async () => {
+    useBackend("js");
+    const fixture = path.join(ROOT, "gemma3", "gqa-tied-bf16");
+    const weights = (await readSafetensors(path.join(fixture, "model.safetensors"))).tensors;
+    const want = (await readSafetensors(path.join(fixture, "expected-seq11.safetensors"))).tensors;
+    // what HF writes: the text_config's differences from Gemma3TextConfig's defaults (rope bases, caps, eos omitted)
+    const textConfig = {
+      model_type: "gemma3_text",
+      vocab_size: 112,
+      hidden_size: 32,
+      intermediate_size: 48,
+      num_hidden_layers: 3,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      head_dim: 16,
+      query_pre_attn_scalar: 20,
+      sliding_window: 4,
+      sliding_window_pattern: 3,
+      max_position_embeddings: 64,
+      rope_scaling: { rope_type: "linear", factor: 4 },
+    };
+    const textOnly = await loadModel(fixture);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gemma3-mm-"));
+    try {
+      for (const prefix of ["language_model.model.", "model.language_model."]) {
+        const renamed: Record<string, Tensor> = {
+          "vision_tower.vision_model.embeddings.patch_embedding.weight": new Tensor("f32", [2, 3], new Float32Array(6)),
+        };
+        for (const [k, t] of Object.entries(weights)) renamed[prefix + k.slice("model.".length)] = t;
+        fs.writeFileSync(
+          path.join(dir, "config.json"),
+          JSON.stringify({
+            model_type: "gemma3",
+            architectures: ["Gemma3ForConditionalGeneration"],
+            text_config: textConfig,
+            vision_config: { model_type: "siglip_vision_model" },
+            eos_token_id: [1, 106],
+          }),
+        );
+        await writeSafetensors(path.join(dir, "model.safetensors"), renamed);
+        const model = await loadModel(dir);
+        expect(model.config).toEqual(textOnly.config);
+        expect(relErr(await model.forward(ids2d(want.input_ids!)), want.logits!), prefix).toBeLessThan(TOL);
+        model.close();
+      }
+    } finally {
+      textOnly.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

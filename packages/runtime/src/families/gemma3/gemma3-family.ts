@@ -4,10 +4,10 @@
  * before RoPE, RoPE base rope_local_base_freq (default 10000) on sliding layers and rope_theta (default 1e6, ÷ the
  * linear rope_scaling factor when given) on full-attention layers, the sliding pattern from `layer_types` or
  * `sliding_window_pattern` (default 6: layers 5, 11, … are global), no soft-caps unless the config sets them.
- * The multimodal `gemma3` configs (Gemma3ForConditionalGeneration: gemma-3-4b/12b/27b, a `text_config` inside and
- * the decoder's weights under `language_model.`) are refused with a clear error, not read.
+ * Multimodal `gemma3` checkpoints (Gemma3ForConditionalGeneration: gemma-3-4b/12b/27b) load as their text decoder:
+ * the config's `text_config` over Gemma3TextConfig's defaults, the decoder weights from under their prefix, the
+ * vision tower ignored (gemma3-multimodal.ts).
  */
-import { ConfigError } from "../../errors.ts";
 import {
   type GemmaConfig,
   type GemmaVariant,
@@ -26,6 +26,7 @@ import {
   gemmaWeightShapes,
 } from "../gemma-common/gemma-weights.ts";
 import type { ModelFamily } from "../model-family.ts";
+import { textConfigOf, textDecoderSource } from "./gemma3-multimodal.ts";
 
 export interface Gemma3Config extends GemmaConfig {
   readonly architecture: "gemma3";
@@ -47,31 +48,28 @@ export const GEMMA3_VARIANT: GemmaVariant = Object.freeze({
   localRope: true,
 });
 
+/** A gemma3_text config.json, or a multimodal gemma3 one (its text_config). */
 function gemma3ConfigFromHf(json: Readonly<Record<string, unknown>>, file: string): Gemma3Config {
-  if (json.model_type === "gemma3") {
-    throw new ConfigError(
-      "UNSUPPORTED_FEATURE",
-      `${file}: model_type "gemma3" is the multimodal Gemma3ForConditionalGeneration (vision tower + text_config); only the text decoder is supported: model_type "gemma3_text" (Gemma3ForCausalLM, e.g. google/gemma-3-1b-it)`,
-      { file, field: "model_type", got: "gemma3", expected: "gemma3_text" },
-    );
-  }
-  return gemmaConfigFromHf(json, file, GEMMA3_VARIANT) as Gemma3Config;
+  const archs = Array.isArray(json.architectures) ? json.architectures : [];
+  const multimodal =
+    json.model_type === "gemma3" || (json.model_type === undefined && archs.includes("Gemma3ForConditionalGeneration"));
+  const text = multimodal ? textConfigOf(json, file) : json;
+  return gemmaConfigFromHf(text, json === text ? file : `${file} (text_config)`, GEMMA3_VARIANT) as Gemma3Config;
 }
 
 export const GEMMA3_FAMILY: ModelFamily<Gemma3Config, GemmaWeights> = Object.freeze<
   ModelFamily<Gemma3Config, GemmaWeights>
 >({
   name: "gemma3",
-  description: "gemma3 (Gemma3ForCausalLM: Gemma 3 text, model_type gemma3_text; multimodal gemma3 refused)",
-  // "gemma3" is listed so that multimodal configs reach the clear refusal above
+  description: "gemma3 (Gemma3ForCausalLM: Gemma 3 text; the text decoder of Gemma3ForConditionalGeneration)",
   modelTypes: ["gemma3_text", "gemma3"],
-  architectures: ["Gemma3ForCausalLM"],
+  architectures: ["Gemma3ForCausalLM", "Gemma3ForConditionalGeneration"],
   configFromHf: gemma3ConfigFromHf,
   configToHf: (c) => gemmaConfigToHf(c, GEMMA3_VARIANT),
   resolveConfig: (input) => resolveGemmaConfig(input, GEMMA3_VARIANT) as Gemma3Config,
   hookSites: GEMMA3_HOOK_SITES,
   weightShapes: gemmaWeightShapes,
-  bindWeights: bindGemmaWeights,
+  bindWeights: (c, src) => bindGemmaWeights(c, textDecoderSource(src)),
   weightEntries: gemmaWeightEntries,
   linearModules: GEMMA_LINEAR_MODULES,
   initStd: gemmaInitStd,
