@@ -109,15 +109,11 @@ function linearFactor(value: unknown, v: GemmaVariant, file: string): number | n
 }
 
 function finish(c: GemmaConfig, file: string): GemmaConfig {
-  if (c.layerTypes.length !== c.nLayers)
-    throw new ConfigError(
-      "CONFIG_CONTRADICTION",
-      `${file}: layer_types has ${c.layerTypes.length} entries for ${c.nLayers} layers`,
-      {
-        file,
-        field: "layer_types",
-      },
-    );
+  const n = c.layerTypes.length;
+  if (n !== c.nLayers) {
+    const message = `${file}: layer_types has ${n} entries for ${c.nLayers} layers`;
+    throw new ConfigError("CONFIG_CONTRADICTION", message, { file, field: "layer_types" });
+  }
   const frozen = checkDecoderConsistent(c, file);
   return Object.freeze({ ...frozen, layerTypes: Object.freeze([...c.layerTypes]) });
 }

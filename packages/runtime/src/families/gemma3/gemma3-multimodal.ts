@@ -10,7 +10,10 @@ import { ConfigError } from "../../errors.ts";
 import type { TensorSource } from "../../tensor-source.ts";
 import { isRecord } from "../decoder-config-fields.ts";
 
-/** Gemma3TextConfig's class defaults (transformers 4.50+) of the fields the text decoder reads. */
+/**
+ * Gemma3TextConfig's class defaults (transformers 4.50+) of the fields the text decoder reads (the sliding pattern's
+ * default, 6, is the gemma3 variant's own: a text_config may give layer_types or _sliding_window_pattern instead).
+ */
 export const GEMMA3_TEXT_DEFAULTS: Readonly<Record<string, unknown>> = Object.freeze({
   vocab_size: 262_208,
   hidden_size: 2304,
@@ -31,7 +34,6 @@ export const GEMMA3_TEXT_DEFAULTS: Readonly<Record<string, unknown>> = Object.fr
   attention_bias: false,
   query_pre_attn_scalar: 256,
   sliding_window: 4096,
-  sliding_window_pattern: 6,
   final_logit_softcapping: null,
   attn_logit_softcapping: null,
   rope_scaling: null,
@@ -50,9 +52,6 @@ export function textConfigOf(json: Readonly<Record<string, unknown>>, file: stri
   const out: Record<string, unknown> = { ...GEMMA3_TEXT_DEFAULTS, ...text, model_type: "gemma3_text" };
   // stop tokens: the text_config's own, else the top level's (gemma-3-*-it: [1, 106])
   if (text.eos_token_id === undefined && json.eos_token_id !== undefined) out.eos_token_id = json.eos_token_id;
-  // older configs give the pattern with a leading underscore, newer ones layer_types
-  if (text.sliding_window_pattern === undefined && text._sliding_window_pattern !== undefined)
-    out.sliding_window_pattern = text._sliding_window_pattern;
   return out;
 }
 
