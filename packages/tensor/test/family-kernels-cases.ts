@@ -166,7 +166,7 @@ export const familyCases: FamilyCase[] = [
       const g = Float32Array.from(SATURATING.filter((v) => Number.isFinite(v) && Math.abs(v) < 1e38));
       const u = Float32Array.from(g, (_, i) => 1 + i / 8);
       const y = await host(geluTanhGate(toDevice(fromArray(g, [g.length])), toDevice(fromArray(u, [u.length]))));
-      // −0 compares equal to 0 here (relErr), which is what "saturates to 0" means.
+      // −0 === 0 in compareCase: either is "saturates to 0".
       return { actual: y, expected: Array.from(g, (v, i) => (v > 0 ? Math.fround(v * u[i]!) : 0)), tol: 0 };
     },
   },

@@ -1,14 +1,15 @@
 import { Tensor } from "../../tensor.ts";
 import type { GpuContext } from "./context.ts";
 
-/**
- * Device copies of small host arrays that kernels take as host data (attention masks, rope positions and inverse
- * frequencies). A forward
- * passes the same arrays to every layer, so each array's copy is kept (weakly, keyed by the array) and uploaded
- * again only when its contents changed — one upload per forward instead of one per layer.
- */
 type HostArray = Uint8Array | Int32Array | Float32Array;
+/** A one-element array of each dtype: a binding is never empty. */
+const ONE = { u8: () => new Uint8Array(1), i32: () => new Int32Array(1), f32: () => new Float32Array(1) } as const;
 
+/**
+ * Device copies of small host arrays that kernels take as host data (attention masks, rope positions, RoPE inverse
+ * frequencies). A forward passes the same arrays to every layer, so each array's copy is kept (weakly, keyed by the
+ * array) and uploaded again only when its contents changed — one upload per forward instead of one per layer.
+ */
 export class HostArrays {
   private readonly uploaded = new WeakMap<HostArray, { copy: HostArray; tensor: Tensor }>();
 
@@ -20,14 +21,7 @@ export class HostArrays {
     if (hit && hit.copy.length === array.length && hit.copy.every((v, i) => v === array[i])) return hit.tensor;
     const copy = array.slice();
     const dtype = array instanceof Uint8Array ? "u8" : array instanceof Int32Array ? "i32" : "f32";
-    const padded =
-      copy.length > 0
-        ? copy
-        : dtype === "u8"
-          ? new Uint8Array(1)
-          : dtype === "i32"
-            ? new Int32Array(1)
-            : new Float32Array(1);
+    const padded = copy.length > 0 ? copy : ONE[dtype]();
     const host = new Tensor(dtype, [padded.length], padded);
     const tensor = this.ctx.fromHost(host.dtype, host.shape, padded);
     this.uploaded.set(array, { copy, tensor });
