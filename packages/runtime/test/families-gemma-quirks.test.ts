@@ -11,9 +11,15 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readSafetensors, Tensor, useBackend, writeSafetensors } from "@difflens/tensor";
 import { describe, expect, it } from "vitest";
-import type { GemmaConfig } from "../src/families/gemma-common/gemma-config.ts";
-import type { GemmaWeights } from "../src/families/gemma-common/gemma-weights.ts";
-import { createRandomModel, familyForHfConfig, loadModel, Model, writeRandomModelFolder } from "../src/index.ts";
+import {
+  createRandomModel,
+  familyForHfConfig,
+  type GemmaConfig,
+  type GemmaWeights,
+  loadModel,
+  Model,
+  writeRandomModelFolder,
+} from "../src/index.ts";
 import { ids2d, relErr } from "./helpers.ts";
 
 const TOL = 1e-4;
