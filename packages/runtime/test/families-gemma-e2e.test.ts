@@ -1,12 +1,24 @@
 /**
  * One reduced end-to-end run per Gemma family: a random toy model (sliding window shorter than the prompts, a final
  * soft-cap) → harvest at a residual hook → a few TopK SAE steps → a readout (the logit lens of an SAE latent and of
- * the last residual, which must equal the model's own logits: the final soft-cap is part of the unembedding).
+ * the last residual, which must equal the model's own logits: the final soft-cap is part of the unembedding), and a
+ * PEFT LoRA merged through the family's weight map.
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { initParams, newTrainState, resolveSaeTrainConfig, StepScratch, trainStep } from "@difflens/sae";
-import { Rng, Tensor, toFloat32Array, useBackend } from "@difflens/tensor";
+import { Rng, randn, Tensor, toFloat32Array, useBackend } from "@difflens/tensor";
 import { describe, expect, it } from "vitest";
-import { createRandomModel, harvest, logitLens } from "../src/index.ts";
+import {
+  createRandomModel,
+  type GemmaWeights,
+  harvest,
+  loadLoraAdapter,
+  logitLens,
+  mergeLora,
+  writeLoraAdapter,
+} from "../src/index.ts";
 import { relErr } from "./helpers.ts";
 
 const HOOK = "blocks.1.hook_resid_mid";
@@ -65,6 +77,25 @@ describe.each(["gemma2", "gemma3"])("%s end to end (toy model → harvest → SA
     const last = `blocks.${model.config.nLayers - 1}.hook_resid_post`;
     const { logits, cache } = await model.runWithCache([prompts[0]![0]!], { names: [last] });
     expect(relErr(await logitLens(model, cache.get(last)), logits!)).toBeLessThan(1e-5);
+
+    // a PEFT LoRA on Gemma's projections merges through the family's weight map
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gemma-lora-"));
+    try {
+      const rng = new Rng(2);
+      await writeLoraAdapter(dir, {
+        r: 2,
+        loraAlpha: 4,
+        targetModules: ["q_proj"],
+        modules: { "model.layers.1.self_attn.q_proj": { a: randn([2, d], rng, 0.3), b: randn([16, 2], rng, 0.3) } },
+      });
+      const merged = await mergeLora(model, await loadLoraAdapter(dir));
+      const [m, b] = [merged.weights as GemmaWeights, model.weights as GemmaWeights];
+      expect(m.layers[1]!.qProj).not.toBe(b.layers[1]!.qProj);
+      expect(m.layers[0]!.qProj).toBe(b.layers[0]!.qProj);
+      expect(relErr(await merged.forward([prompts[0]![0]!]), logits!)).toBeGreaterThan(1e-4);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     model.close();
   });
 });
