@@ -110,6 +110,15 @@ describe("Gemma config readers", () => {
     const { attn_logit_softcapping: _a, final_logit_softcapping: _f, ...uncapped } = g2;
     const capped = read(uncapped) as GemmaConfig;
     expect([capped.attnLogitSoftcap, capped.finalLogitSoftcap]).toEqual([50, 30]);
+    // the newer rope_parameters layout reads the same (per layer type for Gemma 3, one for Gemma 2)
+    const { rope_theta: _t, rope_local_base_freq: _l, rope_scaling: _s, ...g3bare } = g3;
+    const perType = {
+      full_attention: { rope_type: "linear", factor: 4, rope_theta: 1e6 },
+      sliding_attention: { rope_type: "default", rope_theta: 1e4 },
+    };
+    expect(read({ ...g3bare, rope_parameters: perType })).toEqual(c3);
+    const { rope_theta: _t2, ...g2bare } = g2;
+    expect(read({ ...g2bare, rope_parameters: { rope_type: "default", rope_theta: 1e4 } })).toEqual(c2);
     const { sliding_window_pattern: _p, ...noPattern } = g3;
     const six = read({ ...noPattern, num_hidden_layers: 7 }) as GemmaConfig;
     expect(six.layerTypes.map((t) => t[0])).toEqual(["s", "s", "s", "s", "s", "f", "s"]);
@@ -126,6 +135,7 @@ describe("Gemma config readers", () => {
     expect(() => read({ ...g2, hidden_activation: "gelu" })).toThrow(/hidden_activation "gelu"/);
     expect(() => read({ ...g2, rope_scaling: { rope_type: "linear", factor: 2 } })).toThrow(/rope_scaling.*plain RoPE/);
     expect(() => read({ ...g3, rope_scaling: { rope_type: "yarn", factor: 2 } })).toThrow(/only linear/);
+    expect(() => read({ ...g3, rope_parameters: { rope_type: "dynamic", factor: 2 } })).toThrow(/rope_parameters/);
     expect(() => read({ ...g2, layer_types: ["full_attention"] })).toThrow(/"layer_types" must list/);
     expect(() => read({ ...g2, attn_logit_softcapping: -1 })).toThrow(/attn_logit_softcapping/);
     expect(() => read({ ...g2, attention_bias: true })).toThrow(/attention_bias/);

@@ -19,6 +19,7 @@ import {
   resolveDecoderFields,
 } from "../decoder-config-fields.ts";
 import type { DecoderConfig } from "../model-family.ts";
+import { readGemmaRope } from "./gemma-rope-config.ts";
 
 /** HF's per-layer attention kinds (`layer_types`). */
 export type GemmaLayerType = "sliding_attention" | "full_attention";
@@ -97,17 +98,6 @@ function refuse(file: string, field: string, got: unknown, why: string): never {
   });
 }
 
-/** HF `rope_scaling` → the linear factor (Gemma 3 only; other RoPE types are refused). */
-function linearFactor(value: unknown, v: GemmaVariant, file: string): number | null {
-  if (value === undefined || value === null) return null;
-  if (!v.localRope) refuse(file, "rope_scaling", value, `${v.hfArchitecture} uses plain RoPE`);
-  if (!isRecord(value)) refuse(file, "rope_scaling", value, "expected an object");
-  const type = value.rope_type ?? value.type;
-  if (type === "default") return null;
-  if (type !== "linear") refuse(file, "rope_scaling", value, "only linear RoPE scaling is supported for Gemma 3");
-  return positiveNumber(value.factor, "rope_scaling.factor", file);
-}
-
 function finish(c: GemmaConfig, file: string): GemmaConfig {
   const n = c.layerTypes.length;
   if (n !== c.nLayers) {
@@ -143,8 +133,6 @@ export function gemmaConfigFromHf(json: Readonly<Record<string, unknown>>, file:
   if (json.attention_bias === true) refuse(file, "attention_bias", true, "Gemma has no q/k/v/o biases");
   if (json.use_bidirectional_attention === true)
     refuse(file, "use_bidirectional_attention", true, "only causal (decoder) Gemma is supported");
-  const ropeTheta =
-    json.rope_theta === undefined ? v.defaults.ropeTheta : positiveNumber(json.rope_theta, "rope_theta", file);
   const patternField = json.sliding_window_pattern !== undefined ? "sliding_window_pattern" : "_sliding_window_pattern";
   const pattern =
     v.localRope && json[patternField] !== undefined
@@ -172,14 +160,7 @@ export function gemmaConfigFromHf(json: Readonly<Record<string, unknown>>, file:
         "final_logit_softcapping",
         file,
       ),
-      ropeTheta,
-      ropeLocalTheta:
-        v.localRope && json.rope_local_base_freq !== undefined
-          ? positiveNumber(json.rope_local_base_freq, "rope_local_base_freq", file)
-          : v.localRope
-            ? 10000
-            : ropeTheta,
-      ropeLinearFactor: linearFactor(json.rope_scaling, v, file),
+      ...readGemmaRope(json, file, { ...v.defaults, localRope: v.localRope, hfArchitecture: v.hfArchitecture }),
     },
     file,
   );
