@@ -92,6 +92,25 @@ for (const family of ["gemma2", "gemma3"]) {
           ).toBeLessThan(TOL);
         }
 
+        // the padded batch again through the KV cache: padded prefill, then the last two tokens one at a time
+        const padIds = ids2d(pad.input_ids!);
+        const padKv = model.createKvCache(2, S);
+        await model.forward(
+          { ids: padIds.map((r) => r.slice(0, S - 2)), attentionMask: mask.map((r) => r.slice(0, S - 2)) },
+          { kvCache: padKv },
+        );
+        for (let s = S - 2; s < S; s++) {
+          const step = await model.forward(
+            padIds.map((r) => [r[s]!]),
+            { kvCache: padKv },
+          );
+          for (let b = 0; b < 2; b++)
+            expect(
+              relErr(rows(step, b, b + 1), rows(pad.logits!, b * S + s, b * S + s + 1)),
+              `padded cached ${b} ${s}`,
+            ).toBeLessThan(TOL);
+        }
+
         // KV cache: a prefill shorter than the sequence, then one token at a time (keys beyond the window drop out)
         const kv = model.createKvCache(1, S);
         const prefill = 3;
