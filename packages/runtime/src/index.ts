@@ -9,6 +9,11 @@ export { leftPad, prepareBatch, toTokenBatch } from "./batch.ts";
 export type { RuntimeErrorCode } from "./errors.ts";
 export { CheckpointError, ConfigError, HookError, HubError, InputError, LoraError, RuntimeError } from "./errors.ts";
 export type { DecoderDefaults } from "./families/decoder-config-fields.ts";
+export type { GemmaConfig, GemmaLayerType } from "./families/gemma-common/gemma-config.ts";
+export { GEMMA2_HOOK_SITES, GEMMA3_HOOK_SITES } from "./families/gemma-common/gemma-hook-sites.ts";
+export type { GemmaLayerWeights, GemmaWeights } from "./families/gemma-common/gemma-weights.ts";
+export { GEMMA2_FAMILY, type Gemma2Config } from "./families/gemma2/gemma2-family.ts";
+export { GEMMA3_FAMILY, type Gemma3Config } from "./families/gemma3/gemma3-family.ts";
 export type {
   DecoderConfig,
   DecoderLayerWeights,

@@ -4,6 +4,8 @@
  * folder under families/ plus one line in FAMILIES (or `registerFamily` for a family defined outside the runtime).
  */
 import { ConfigError } from "../errors.ts";
+import { GEMMA2_FAMILY } from "./gemma2/gemma2-family.ts";
+import { GEMMA3_FAMILY } from "./gemma3/gemma3-family.ts";
 import type { DecoderConfig, DecoderWeights, ModelFamily } from "./model-family.ts";
 import { QWEN2_FAMILY } from "./qwen2/qwen2-family.ts";
 
@@ -11,7 +13,7 @@ import { QWEN2_FAMILY } from "./qwen2/qwen2-family.ts";
 type AnyFamily = ModelFamily<any, any>;
 
 /** The built-in families, in the order errors list them. */
-export const FAMILIES: readonly AnyFamily[] = Object.freeze([QWEN2_FAMILY]);
+export const FAMILIES: readonly AnyFamily[] = Object.freeze([QWEN2_FAMILY, GEMMA2_FAMILY, GEMMA3_FAMILY]);
 
 const registered: AnyFamily[] = [...FAMILIES];
 
