@@ -1,0 +1,95 @@
+import * as fs from "node:fs";
+import { describe, expect, it } from "vitest";
+import { familyForHfConfig } from "../src/index.ts";
+import { ablationCases, BROKEN, editedFixture, longestLogits, parityCases } from "./families-llama-parity.ts";
+import { availableBackends, relErr } from "./helpers.ts";
+
+// Fixtures: tools/reference/llama/make_fixtures.py (float64 numpy reference written from HF's documented behaviour).
+
+describe.each(availableBackends())("Llama forward vs float64 reference (%s backend)", (backend) => {
+  parityCases("llama", backend);
+});
+
+describe("Llama fixtures exercise their quirks", () => {
+  ablationCases("llama");
+
+  it.each([
+    ["llama3-gqa-tied-bf16", "llama3"],
+    ["dynamic-gqa-untied-f32", "dynamic"],
+    ["linear-mha-untied-bf16", "linear"],
+  ])("%s: the runtime without rope_scaling (%s) misses the reference", async (name) => {
+    const folder = editedFixture("llama", name, (cfg) => {
+      cfg.rope_scaling = null;
+    });
+    try {
+      const { ours, expected } = await longestLogits("llama", name, folder);
+      expect(relErr(ours, expected)).toBeGreaterThan(BROKEN);
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it("dynamic NTK: a longer max_position_embeddings (no growth at seq 40) misses; the fixture's own matches", async () => {
+    const folder = editedFixture("llama", "dynamic-gqa-untied-f32", (cfg) => {
+      cfg.max_position_embeddings = 64;
+    });
+    try {
+      const { ours, expected } = await longestLogits("llama", "dynamic-gqa-untied-f32", folder);
+      expect(relErr(ours, expected)).toBeGreaterThan(BROKEN);
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("Llama configs", () => {
+  const base = {
+    model_type: "llama",
+    vocab_size: 64,
+    hidden_size: 32,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    intermediate_size: 48,
+  };
+  const read = (extra: Record<string, unknown>) => {
+    const json = { ...base, ...extra };
+    return familyForHfConfig(json, "config.json").configFromHf(json, "config.json");
+  };
+
+  it("reads Llama 3.2-style and Mistral configs; round-trips through configToHf", () => {
+    const c = read({
+      rope_theta: 500000,
+      head_dim: 16,
+      tie_word_embeddings: true,
+      rope_scaling: {
+        rope_type: "llama3",
+        factor: 32,
+        low_freq_factor: 1,
+        high_freq_factor: 4,
+        original_max_position_embeddings: 8192,
+      },
+    });
+    expect(c).toMatchObject({ architecture: "llama", dHead: 16, nKvHeads: 2, tieWordEmbeddings: true });
+    const family = familyForHfConfig(base, "config.json");
+    expect(family.configFromHf(family.configToHf(c), "again")).toEqual(c);
+    const mistral = read({ model_type: "mistral", architectures: ["MistralForCausalLM"], sliding_window: null });
+    expect(family.configToHf(mistral).model_type).toBe("mistral");
+    expect(familyForHfConfig({ architectures: ["LlamaForCausalLM"] }, "c").name).toBe("llama");
+  });
+
+  it("names the missing or unsupported field", () => {
+    expect(() => read({ hidden_size: undefined })).toThrow(/"hidden_size"/);
+    expect(() => read({ rope_scaling: { rope_type: "llama3", factor: 8, high_freq_factor: 4 } })).toThrow(
+      /low_freq_factor/,
+    );
+    expect(() => read({ rope_scaling: { rope_type: "yarn", factor: 4 } })).toThrow(/"yarn".*linear, dynamic, llama3/);
+    expect(() => read({ attention_bias: true })).toThrow(/attention_bias/);
+    expect(() => read({ mlp_bias: true })).toThrow(/mlp_bias/);
+    expect(() => read({ hidden_act: "gelu" })).toThrow(/hidden_act/);
+    expect(() => read({ model_type: "mistral", sliding_window: 16, max_position_embeddings: 64 })).toThrow(
+      /sliding_window/,
+    );
+  });
+});
+
