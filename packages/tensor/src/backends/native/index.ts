@@ -96,20 +96,25 @@ export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
     mul: (a, b, out) => unary(a, out, (x, o) => addon.binary(1, x, f32(b), o)),
     scale: (a, s, out) => unary(a, out, (x, o) => addon.scale(x, s, o)),
     axpby: (alpha, a, beta, b, out) => unary(a, out, (x, o) => addon.axpby(alpha, x, beta, f32(b), o)),
-    rmsNorm: (x, weight, eps, out) =>
-      unary(x, out, (v, o) => addon.rmsNorm(v, floatData(weight), code(weight), o, weight.size, eps)),
-    ropeInPlace(x: Tensor, positions: Int32Array, theta: number, rotaryDim?: number): Tensor {
+    rmsNorm: (x, weight, eps, out, weightOffset = 0) =>
+      weightOffset !== 0
+        ? js.rmsNorm(x, weight, eps, out, weightOffset)
+        : unary(x, out, (v, o) => addon.rmsNorm(v, floatData(weight), code(weight), o, weight.size, eps)),
+    ropeInPlace(x: Tensor, positions: Int32Array, theta: number, rotaryDim?: number, invFreq?: Float32Array): Tensor {
       const [tokens, heads, headDim] = x.shape as [number, number, number];
-      const inv = ropeInverseFrequencies(theta, rotaryDim ?? headDim);
+      const inv = invFreq ?? ropeInverseFrequencies(theta, rotaryDim ?? headDim);
       addon.rope(f32(x), positions, inv, tokens, heads, headDim);
       return x;
     },
     softmax(x: Tensor, opts: SoftmaxOptions = {}, out?: Tensor): Tensor {
+      if (opts.causal?.window !== undefined) return js.softmax(x, opts, out);
       const n = x.shape[x.rank - 1]!;
       return unary(x, out, (v, o) => addon.softmax(v, o, n, opts.causal?.queries ?? 0, opts.causal?.offset ?? 0));
     },
     silu: (x, out) => unary(x, out, (v, o) => addon.silu(v, o)),
     siluGate: (gate, up, out) => unary(gate, out, (g, o) => addon.siluGate(g, f32(up), o)),
+    tanhSoftcap: (x, cap, out) => js.tanhSoftcap(x, cap, out),
+    geluTanhGate: (gate, up, out) => js.geluTanhGate(gate, up, out),
     topK(x: Tensor, k: number) {
       const n = x.shape[x.rank - 1]!;
       const outShape = [...x.shape.slice(0, -1), k];
