@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { familyForHfConfig } from "../src/index.ts";
 import { ablationCases, BROKEN, editedFixture, longestLogits, parityCases } from "./families-llama-parity.ts";
+import { familyEndToEnd } from "./families-llama-e2e.ts";
 import { availableBackends, relErr } from "./helpers.ts";
 
 // Fixtures: tools/reference/llama/make_fixtures.py (float64 numpy reference written from HF's documented behaviour).
@@ -93,3 +94,19 @@ describe("Llama configs", () => {
   });
 });
 
+
+describe("Llama end to end", () => {
+  it("toy Llama (GQA, llama3 RoPE) → harvest → SAE steps → logit-lens readouts", async () => {
+    await familyEndToEnd({
+      architecture: "llama",
+      vocabSize: 64,
+      dModel: 32,
+      nLayers: 2,
+      nHeads: 4,
+      nKvHeads: 2,
+      dMlp: 48,
+      ropeTheta: 500000,
+      ropeScaling: { type: "llama3", factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 32 },
+    });
+  });
+});

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { familyForHfConfig, hookNames } from "../src/index.ts";
 import { ablationCases, BROKEN, editedFixture, longestLogits, parityCases } from "./families-llama-parity.ts";
+import { familyEndToEnd } from "./families-llama-e2e.ts";
 import { availableBackends, relErr } from "./helpers.ts";
 
 // Fixtures: tools/reference/qwen3/make_fixtures.py (float64 numpy reference written from HF's documented behaviour).
@@ -60,5 +61,20 @@ describe("Qwen3 configs and hooks", () => {
     expect(() => read({ use_sliding_window: true, sliding_window: 16 })).toThrow(/sliding_window/);
     expect(() => read({ rope_scaling: { rope_type: "yarn", factor: 4 } })).toThrow(/yarn/);
     expect(() => read({ num_attention_heads: undefined })).toThrow(/"num_attention_heads"/);
+  });
+});
+
+describe("Qwen3 end to end", () => {
+  it("toy Qwen3 (q/k norms, head_dim ≠ dModel/nHeads) → harvest → SAE steps → logit-lens readouts", async () => {
+    await familyEndToEnd({
+      architecture: "qwen3",
+      vocabSize: 64,
+      dModel: 32,
+      nLayers: 2,
+      nHeads: 4,
+      nKvHeads: 2,
+      dHead: 16,
+      dMlp: 48,
+    });
   });
 });
