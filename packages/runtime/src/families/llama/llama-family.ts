@@ -5,6 +5,7 @@
  * RoPE scaling linear / dynamic / llama3 (rope-scaling.ts). Hook sites: Qwen2's table exactly.
  */
 import { DECODER_HOOK_SITES } from "../../hooks/hook-sites.ts";
+import type { TensorSource } from "../../tensor-source.ts";
 import type { ModelFamily } from "../model-family.ts";
 import { type LlamaConfig, llamaConfigFromHf, llamaConfigToHf, resolveLlamaConfig } from "./llama-config.ts";
 import { llamaForward, llamaUnembed, llamaUnembedNormed } from "./llama-forward.ts";
@@ -26,9 +27,9 @@ export const LLAMA_FAMILY: ModelFamily<LlamaConfig, LlamaWeights> = Object.freez
   configToHf: llamaConfigToHf,
   resolveConfig: resolveLlamaConfig,
   hookSites: DECODER_HOOK_SITES,
-  weightShapes: (c) => llamaWeightShapes(c),
-  bindWeights: (c, src) => bindLlamaWeights(c, src),
-  weightEntries: (c, w) => llamaWeightEntries(c, w),
+  weightShapes: (c: LlamaConfig) => llamaWeightShapes(c),
+  bindWeights: (c: LlamaConfig, src: TensorSource) => bindLlamaWeights(c, src),
+  weightEntries: (c: LlamaConfig, w: LlamaWeights) => llamaWeightEntries(c, w),
   linearModules: LLAMA_LINEAR_MODULES,
   initStd: llamaInitStd,
   forward: llamaForward,

@@ -17,6 +17,7 @@ import {
   llamaWeightEntries,
   llamaWeightShapes,
 } from "../llama/llama-weights.ts";
+import type { TensorSource } from "../../tensor-source.ts";
 import type { ModelFamily } from "../model-family.ts";
 import { type Qwen3Config, qwen3ConfigFromHf, qwen3ConfigToHf, resolveQwen3Config } from "./qwen3-config.ts";
 
@@ -44,9 +45,9 @@ export const QWEN3_FAMILY: ModelFamily<Qwen3Config, LlamaWeights> = Object.freez
   configToHf: qwen3ConfigToHf,
   resolveConfig: resolveQwen3Config,
   hookSites: QWEN3_HOOK_SITES,
-  weightShapes: (c) => llamaWeightShapes(c, true),
-  bindWeights: (c, src) => bindLlamaWeights(c, src, true),
-  weightEntries: (c, w) => llamaWeightEntries(c, w, true),
+  weightShapes: (c: Qwen3Config) => llamaWeightShapes(c, true),
+  bindWeights: (c: Qwen3Config, src: TensorSource) => bindLlamaWeights(c, src, true),
+  weightEntries: (c: Qwen3Config, w: LlamaWeights) => llamaWeightEntries(c, w, true),
   linearModules: LLAMA_LINEAR_MODULES,
   initStd: llamaInitStd,
   forward: llamaForward,
