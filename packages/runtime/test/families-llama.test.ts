@@ -77,6 +77,11 @@ describe("Llama configs", () => {
     const mistral = read({ model_type: "mistral", architectures: ["MistralForCausalLM"], sliding_window: null });
     expect(family.configToHf(mistral).model_type).toBe("mistral");
     expect(familyForHfConfig({ architectures: ["LlamaForCausalLM"] }, "c").name).toBe("llama");
+    // dynamic NTK runs past max_position_embeddings: ours accepts M · factor and writes M back
+    const dynamic = read({ max_position_embeddings: 32, rope_scaling: { type: "dynamic", factor: 2 } });
+    expect(dynamic.maxPositions).toBe(64);
+    expect(family.configToHf(dynamic).max_position_embeddings).toBe(32);
+    expect(family.configFromHf(family.configToHf(dynamic), "again")).toEqual(dynamic);
   });
 
   it("names the missing or unsupported field", () => {

@@ -18,7 +18,14 @@ import {
   resolveDecoderFields,
 } from "../decoder-config-fields.ts";
 import type { DecoderConfig } from "../model-family.ts";
-import { type RopeScaling, resolveRopeScaling, ropeScalingFromHf, ropeScalingToHf } from "./rope-scaling.ts";
+import {
+  contextLimit,
+  hfMaxPositions,
+  type RopeScaling,
+  resolveRopeScaling,
+  ropeScalingFromHf,
+  ropeScalingToHf,
+} from "./rope-scaling.ts";
 
 export interface LlamaConfig extends DecoderConfig {
   readonly architecture: "llama";
@@ -70,6 +77,55 @@ export function refuseSlidingWindow(json: Readonly<Record<string, unknown>>, fil
     );
 }
 
+/** The RoPE fields of a Llama-like config (and the context limit dynamic scaling extends). */
+interface RopeFields {
+  readonly ropeTheta: number;
+  readonly ropeScaling: RopeScaling | null;
+  readonly maxPositions: number;
+}
+
+/** RoPE base and scaling from config.json; `maxPositions` is the shared field read before (max_position_embeddings). */
+export function ropeFieldsFromHf(
+  json: Readonly<Record<string, unknown>>,
+  file: string,
+  maxPositions: number,
+  defaultTheta: number,
+): RopeFields {
+  const ropeScaling = ropeScalingFromHf(json.rope_scaling, file, maxPositions);
+  return {
+    ropeTheta: json.rope_theta === undefined ? defaultTheta : positiveNumber(json.rope_theta, "rope_theta", file),
+    ropeScaling,
+    maxPositions: contextLimit(maxPositions, ropeScaling),
+  };
+}
+
+/** The HF fields of the RoPE part (max_position_embeddings included: dynamic scaling writes its original M). */
+export function ropeFieldsToHf(c: RopeFields): Record<string, unknown> {
+  return {
+    max_position_embeddings: hfMaxPositions(c.maxPositions, c.ropeScaling),
+    rope_theta: c.ropeTheta,
+    rope_scaling: ropeScalingToHf(c.ropeScaling),
+  };
+}
+
+/** RoPE fields of our camelCase input; under dynamic scaling an absent maxPositions is ⌊M · factor⌋. */
+export function resolveRopeFields(
+  input: Readonly<Record<string, unknown>>,
+  file: string,
+  maxPositions: number,
+  defaultTheta: number,
+): RopeFields {
+  const ropeScaling = resolveRopeScaling(input.ropeScaling, file);
+  return {
+    ropeTheta: input.ropeTheta === undefined ? defaultTheta : positiveNumber(input.ropeTheta, "ropeTheta", file),
+    ropeScaling,
+    maxPositions:
+      input.maxPositions === undefined && ropeScaling?.type === "dynamic"
+        ? contextLimit(ropeScaling.originalMaxPositions, ropeScaling)
+        : maxPositions,
+  };
+}
+
 export function llamaConfigFromHf(json: Readonly<Record<string, unknown>>, file: string): LlamaConfig {
   const hfModelType = json.model_type === "mistral" ? "mistral" : "llama";
   requireSilu(json, file, "Llama");
@@ -81,9 +137,7 @@ export function llamaConfigFromHf(json: Readonly<Record<string, unknown>>, file:
     {
       ...shared,
       architecture: "llama",
-      ropeTheta:
-        json.rope_theta === undefined ? LLAMA_DEFAULTS.ropeTheta : positiveNumber(json.rope_theta, "rope_theta", file),
-      ropeScaling: ropeScalingFromHf(json.rope_scaling, file),
+      ...ropeFieldsFromHf(json, file, shared.maxPositions, LLAMA_DEFAULTS.ropeTheta),
       hfModelType,
     },
     file,
@@ -96,9 +150,8 @@ export function llamaConfigToHf(c: LlamaConfig): Record<string, unknown> {
     architectures: [mistral ? "MistralForCausalLM" : "LlamaForCausalLM"],
     model_type: c.hfModelType,
     ...decoderFieldsToHf(c),
+    ...ropeFieldsToHf(c),
     hidden_act: "silu",
-    rope_theta: c.ropeTheta,
-    rope_scaling: ropeScalingToHf(c.ropeScaling),
     ...(mistral ? { sliding_window: null } : { attention_bias: false, mlp_bias: false }),
     attention_dropout: 0,
   };
@@ -116,13 +169,12 @@ export function resolveLlamaConfig(input: Readonly<Record<string, unknown>>): Ll
       field: "hfModelType",
       got: hfModelType,
     });
+  const shared = resolveDecoderFields(input, file, "llama", LLAMA_DEFAULTS);
   return checkDecoderConsistent<LlamaConfig>(
     {
-      ...resolveDecoderFields(input, file, "llama", LLAMA_DEFAULTS),
+      ...shared,
       architecture: "llama",
-      ropeTheta:
-        input.ropeTheta === undefined ? LLAMA_DEFAULTS.ropeTheta : positiveNumber(input.ropeTheta, "ropeTheta", file),
-      ropeScaling: resolveRopeScaling(input.ropeScaling, file),
+      ...resolveRopeFields(input, file, shared.maxPositions, LLAMA_DEFAULTS.ropeTheta),
       hfModelType,
     },
     file,

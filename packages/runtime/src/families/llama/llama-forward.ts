@@ -61,7 +61,7 @@ export async function llamaForward(
   hooks.release(ids);
   resid = await hooks.run("hook_embed", resid, [B, S, d]);
   const mask = paddingMask(input, kv);
-  const invFreq = ropeInvFreq(c.ropeTheta, c.dHead, c.maxPositions, c.ropeScaling, maxPosition(input) + 1);
+  const invFreq = ropeInvFreq(c.ropeTheta, c.dHead, c.ropeScaling, maxPosition(input) + 1);
   for (let L = 0; L < c.nLayers; L++)
     resid = await block(c, w.layers[L]!, L, resid, input, { mask, invFreq }, hooks, kv);
   kv?.commit(S, input.attentionMask, input.positionIds);

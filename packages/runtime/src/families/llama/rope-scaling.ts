@@ -5,10 +5,12 @@
  *
  *   plain    invFreq_i = θ^(−2i/d)                                     (no invFreq passed: the kernel's own)
  *   linear   invFreq_i / factor                                       (positions divided by factor)
- *   dynamic  NTK: with L = max(position ids) + 1 of the call and M = max_position_embeddings, when L > M
- *            θ' = θ · (factor·L/M − (factor − 1))^(d/(d−2)), else plain. HF's rotary module keeps the grown
+ *   dynamic  NTK: with L = max(position ids) + 1 of the call and M = config.json's max_position_embeddings, when
+ *            L > M θ' = θ · (factor·L/M − (factor − 1))^(d/(d−2)), else plain. HF's rotary module keeps the grown
  *            frequencies across calls until a call is shorter than M again; we compute them per call (equal for a
  *            fresh model, and for every call at least as long as the previous ones — generation with a KV cache).
+ *            Dynamic scaling exists to run past M, so our `maxPositions` (the longest input accepted) is
+ *            ⌊M · factor⌋ and M is kept as `originalMaxPositions` (written back as max_position_embeddings).
  *   llama3   wavelen_i = 2π / invFreq_i; hi = orig / high_freq_factor, lo = orig / low_freq_factor:
  *            wavelen < hi: unchanged; wavelen > lo: invFreq / factor; between: with
  *            s = (orig / wavelen − low_freq_factor) / (high_freq_factor − low_freq_factor),
@@ -20,7 +22,7 @@ import { isRecord, positiveInt, positiveNumber } from "../decoder-config-fields.
 
 export type RopeScaling =
   | { readonly type: "linear"; readonly factor: number }
-  | { readonly type: "dynamic"; readonly factor: number }
+  | { readonly type: "dynamic"; readonly factor: number; readonly originalMaxPositions: number }
   | {
       readonly type: "llama3";
       readonly factor: number;
@@ -32,8 +34,11 @@ export type RopeScaling =
 
 const TYPES = ["linear", "dynamic", "llama3"] as const;
 
-/** HF's `rope_scaling` (null/absent, or a `rope_type` — legacy key `type` — of linear, dynamic, llama3). */
-export function ropeScalingFromHf(value: unknown, file: string): RopeScaling | null {
+/**
+ * HF's `rope_scaling` (null/absent, or a `rope_type` — legacy key `type` — of linear, dynamic, llama3);
+ * `maxPositionEmbeddings` is config.json's (dynamic scaling grows past it).
+ */
+export function ropeScalingFromHf(value: unknown, file: string, maxPositionEmbeddings: number): RopeScaling | null {
   if (value === undefined || value === null) return null;
   const field = "rope_scaling";
   if (!isRecord(value))
@@ -52,7 +57,8 @@ export function ropeScalingFromHf(value: unknown, file: string): RopeScaling | n
       });
     return positiveNumber(value[key], `${field}.${key}`, file);
   };
-  if (type === "linear" || type === "dynamic") return { type, factor: need("factor") };
+  if (type === "linear") return { type, factor: need("factor") };
+  if (type === "dynamic") return { type, factor: need("factor"), originalMaxPositions: maxPositionEmbeddings };
   if (type === "llama3") {
     return checkLlama3(
       {
@@ -88,7 +94,10 @@ export function ropeScalingToHf(s: RopeScaling | null): Record<string, unknown> 
   };
 }
 
-/** Our camelCase input (`{ type, factor, lowFreqFactor?, highFreqFactor?, originalMaxPositions? }`), validated. */
+/**
+ * Our camelCase input (`{ type, factor, lowFreqFactor?, highFreqFactor?, originalMaxPositions? }`), validated;
+ * llama3 and dynamic need `originalMaxPositions` (dynamic: the context the model was trained on, M above).
+ */
 export function resolveRopeScaling(value: unknown, file: string): RopeScaling | null {
   if (value === undefined || value === null) return null;
   if (!isRecord(value))
@@ -96,16 +105,36 @@ export function resolveRopeScaling(value: unknown, file: string): RopeScaling | 
       file,
       field: "ropeScaling",
     });
+  if (value.type === "dynamic" && value.originalMaxPositions === undefined)
+    throw new ConfigError("CONFIG_MISSING_FIELD", `${file}: ropeScaling of type "dynamic" needs "originalMaxPositions"`, {
+      file,
+      field: "ropeScaling.originalMaxPositions",
+    });
+  const original =
+    value.originalMaxPositions === undefined
+      ? undefined
+      : positiveInt(value.originalMaxPositions, "ropeScaling.originalMaxPositions", file);
   return ropeScalingFromHf(
     {
       rope_type: value.type,
       factor: value.factor,
       low_freq_factor: value.lowFreqFactor,
       high_freq_factor: value.highFreqFactor,
-      original_max_position_embeddings: value.originalMaxPositions,
+      original_max_position_embeddings: original,
     },
     file,
+    original ?? 1,
   );
+}
+
+/** The longest input a config accepts: max_position_embeddings, or ⌊M · factor⌋ under dynamic scaling. */
+export function contextLimit(maxPositionEmbeddings: number, scaling: RopeScaling | null): number {
+  return scaling?.type === "dynamic" ? Math.floor(maxPositionEmbeddings * scaling.factor) : maxPositionEmbeddings;
+}
+
+/** config.json's max_position_embeddings for a config (dynamic scaling: its original context M). */
+export function hfMaxPositions(maxPositions: number, scaling: RopeScaling | null): number {
+  return scaling?.type === "dynamic" ? scaling.originalMaxPositions : maxPositions;
 }
 
 function checkLlama3(s: RopeScaling & { type: "llama3" }, file: string): RopeScaling {
@@ -125,16 +154,16 @@ function checkLlama3(s: RopeScaling & { type: "llama3" }, file: string): RopeSca
 export function ropeInvFreq(
   theta: number,
   dHead: number,
-  maxPositions: number,
   scaling: RopeScaling | null,
   seqLen: number,
 ): Float32Array | undefined {
   if (scaling === null) return undefined;
-  if (scaling.type === "dynamic" && seqLen <= maxPositions) return undefined;
+  if (scaling.type === "dynamic" && seqLen <= scaling.originalMaxPositions) return undefined;
   const half = dHead / 2;
   const base =
     scaling.type === "dynamic"
-      ? theta * (scaling.factor * (seqLen / maxPositions) - (scaling.factor - 1)) ** (dHead / (dHead - 2))
+      ? theta *
+        (scaling.factor * (seqLen / scaling.originalMaxPositions) - (scaling.factor - 1)) ** (dHead / (dHead - 2))
       : theta;
   const out = new Float32Array(half);
   for (let i = 0; i < half; i++) {

@@ -12,13 +12,18 @@ import {
   decoderFieldsToHf,
   hfDecoderFields,
   isRecord,
-  positiveNumber,
   rejectUnknownKeys,
   resolveDecoderFields,
 } from "../decoder-config-fields.ts";
-import { refuseSlidingWindow, refuseTrue, requireSilu } from "../llama/llama-config.ts";
+import {
+  refuseSlidingWindow,
+  refuseTrue,
+  requireSilu,
+  resolveRopeFields,
+  ropeFieldsFromHf,
+  ropeFieldsToHf,
+} from "../llama/llama-config.ts";
 import type { LlamaLikeConfig } from "../llama/llama-forward.ts";
-import { resolveRopeScaling, ropeScalingFromHf, ropeScalingToHf } from "../llama/rope-scaling.ts";
 
 export interface Qwen3Config extends LlamaLikeConfig {
   readonly architecture: "qwen3";
@@ -44,9 +49,7 @@ export function qwen3ConfigFromHf(json: Readonly<Record<string, unknown>>, file:
     {
       ...shared,
       architecture: "qwen3",
-      ropeTheta:
-        json.rope_theta === undefined ? QWEN3_DEFAULTS.ropeTheta : positiveNumber(json.rope_theta, "rope_theta", file),
-      ropeScaling: ropeScalingFromHf(json.rope_scaling, file),
+      ...ropeFieldsFromHf(json, file, shared.maxPositions, QWEN3_DEFAULTS.ropeTheta),
     },
     file,
   );
@@ -57,9 +60,8 @@ export function qwen3ConfigToHf(c: Qwen3Config): Record<string, unknown> {
     architectures: ["Qwen3ForCausalLM"],
     model_type: "qwen3",
     ...decoderFieldsToHf(c),
+    ...ropeFieldsToHf(c),
     hidden_act: "silu",
-    rope_theta: c.ropeTheta,
-    rope_scaling: ropeScalingToHf(c.ropeScaling),
     attention_bias: false,
     use_sliding_window: false,
     sliding_window: null,
@@ -75,13 +77,12 @@ export function resolveQwen3Config(input: Readonly<Record<string, unknown>>): Qw
   const file = "Qwen3Config";
   if (!isRecord(input)) throw new ConfigError("CONFIG_INVALID_FIELD", `${file}: expected an object`, { file });
   rejectUnknownKeys(input, QWEN3_KEYS, file);
+  const shared = resolveDecoderFields(input, file, "qwen3", { ...QWEN3_DEFAULTS, dHead: undefined });
   return checkDecoderConsistent<Qwen3Config>(
     {
-      ...resolveDecoderFields(input, file, "qwen3", { ...QWEN3_DEFAULTS, dHead: undefined }),
+      ...shared,
       architecture: "qwen3",
-      ropeTheta:
-        input.ropeTheta === undefined ? QWEN3_DEFAULTS.ropeTheta : positiveNumber(input.ropeTheta, "ropeTheta", file),
-      ropeScaling: resolveRopeScaling(input.ropeScaling, file),
+      ...resolveRopeFields(input, file, shared.maxPositions, QWEN3_DEFAULTS.ropeTheta),
     },
     file,
   );
