@@ -52,7 +52,16 @@ const CASES = {
       tieWordEmbeddings: true,
     },
     peer: "tools/reference/qwen2/torch_forward_peer.py",
-    peerConfig: { vocab: 32768, d_model: 1024, n_layers: 24, n_heads: 16, n_kv_heads: 16, d_mlp: 2816, theta: 1e6, eps: 1e-6 },
+    peerConfig: {
+      vocab: 32768,
+      d_model: 1024,
+      n_layers: 24,
+      n_heads: 16,
+      n_kv_heads: 16,
+      d_mlp: 2816,
+      theta: 1e6,
+      eps: 1e-6,
+    },
   },
   "llama-3.2-1b": {
     label: "Llama-3.2-1B-shaped",
@@ -132,9 +141,7 @@ async function main(): Promise<void> {
   );
 
   const torch = startTorch();
-  torch.child.stdin!.write(
-    `${JSON.stringify({ ...bench.peerConfig, threads, seed: 1234, batch: BATCH, seq: SEQ })}\n`,
-  );
+  torch.child.stdin!.write(`${JSON.stringify({ ...bench.peerConfig, threads, seed: 1234, batch: BATCH, seq: SEQ })}\n`);
   const ready = await torch.first();
   console.log(`backend=${currentBackend().name} threads=${threads} torch: ${ready}`);
 

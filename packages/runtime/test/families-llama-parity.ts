@@ -17,7 +17,10 @@ export const TOL = 1e-4;
 export const BROKEN = 0.05;
 
 export interface Manifest {
-  cases: Record<string, { dtype: string; tied: boolean; gqa: boolean; rope_scaling: string | null; ablations: string[] }>;
+  cases: Record<
+    string,
+    { dtype: string; tied: boolean; gqa: boolean; rope_scaling: string | null; ablations: string[] }
+  >;
   seq_lens: number[];
 }
 

@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { familyForHfConfig } from "../src/index.ts";
-import { ablationCases, BROKEN, editedFixture, longestLogits, parityCases } from "./families-llama-parity.ts";
 import { familyEndToEnd } from "./families-llama-e2e.ts";
+import { ablationCases, BROKEN, editedFixture, longestLogits, parityCases } from "./families-llama-parity.ts";
 import { availableBackends, relErr } from "./helpers.ts";
 
 // Fixtures: tools/reference/llama/make_fixtures.py (float64 numpy reference written from HF's documented behaviour).
@@ -99,7 +99,6 @@ describe("Llama configs", () => {
     );
   });
 });
-
 
 describe("Llama end to end", () => {
   it("toy Llama (GQA, llama3 RoPE) → harvest → SAE steps → logit-lens readouts", async () => {

@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { familyForHfConfig, hookNames } from "../src/index.ts";
-import { ablationCases, BROKEN, editedFixture, longestLogits, parityCases } from "./families-llama-parity.ts";
 import { familyEndToEnd } from "./families-llama-e2e.ts";
+import { ablationCases, BROKEN, editedFixture, longestLogits, parityCases } from "./families-llama-parity.ts";
 import { availableBackends, relErr } from "./helpers.ts";
 
 // Fixtures: tools/reference/qwen3/make_fixtures.py (float64 numpy reference written from HF's documented behaviour).

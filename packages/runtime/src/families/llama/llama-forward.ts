@@ -71,7 +71,13 @@ export async function llamaForward(
   normed = await hooks.run("ln_final.hook_normalized", normed, [B, S, d]);
   if (logits === "none") return undefined;
   if (logits === "last") {
-    const lastRows = toDevice(new Tensor("i32", [B], Int32Array.from({ length: B }, (_, b) => (b + 1) * S - 1)));
+    const lastRows = toDevice(
+      new Tensor(
+        "i32",
+        [B],
+        Int32Array.from({ length: B }, (_, b) => (b + 1) * S - 1),
+      ),
+    );
     const last = gatherRows(normed, lastRows); // [B, d]
     hooks.release(normed, lastRows);
     const out = llamaUnembedNormed(c, w, last).reshape([B, 1, c.vocabSize]); // [B, 1, vocab]
@@ -176,5 +182,16 @@ async function attention(
     [B, S, KV, hd],
   );
   hooks.release(q, k);
-  return groupedAttention(c, w.oProj, L, qRot.reshape([T, H * hd]), kRot.reshape([T, KV * hd]), v, input, call.mask, hooks, kv);
+  return groupedAttention(
+    c,
+    w.oProj,
+    L,
+    qRot.reshape([T, H * hd]),
+    kRot.reshape([T, KV * hd]),
+    v,
+    input,
+    call.mask,
+    hooks,
+    kv,
+  );
 }

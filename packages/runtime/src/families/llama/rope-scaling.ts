@@ -106,10 +106,14 @@ export function resolveRopeScaling(value: unknown, file: string): RopeScaling | 
       field: "ropeScaling",
     });
   if (value.type === "dynamic" && value.originalMaxPositions === undefined)
-    throw new ConfigError("CONFIG_MISSING_FIELD", `${file}: ropeScaling of type "dynamic" needs "originalMaxPositions"`, {
-      file,
-      field: "ropeScaling.originalMaxPositions",
-    });
+    throw new ConfigError(
+      "CONFIG_MISSING_FIELD",
+      `${file}: ropeScaling of type "dynamic" needs "originalMaxPositions"`,
+      {
+        file,
+        field: "ropeScaling.originalMaxPositions",
+      },
+    );
   const original =
     value.originalMaxPositions === undefined
       ? undefined
@@ -168,7 +172,8 @@ export function ropeInvFreq(
   const out = new Float32Array(half);
   for (let i = 0; i < half; i++) {
     const plain = base ** ((-2 * i) / dHead);
-    out[i] = scaling.type === "linear" ? plain / scaling.factor : scaling.type === "llama3" ? llama3(plain, scaling) : plain;
+    out[i] =
+      scaling.type === "linear" ? plain / scaling.factor : scaling.type === "llama3" ? llama3(plain, scaling) : plain;
   }
   return out;
 }

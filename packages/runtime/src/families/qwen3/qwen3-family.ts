@@ -8,6 +8,7 @@
  * per-head transformation); `attn.hook_rot_q` / `hook_rot_k` are the normed heads after RoPE.
  */
 import { DECODER_HOOK_SITES, insertHookSites } from "../../hooks/hook-sites.ts";
+import type { TensorSource } from "../../tensor-source.ts";
 import { llamaForward, llamaUnembed, llamaUnembedNormed } from "../llama/llama-forward.ts";
 import {
   bindLlamaWeights,
@@ -17,7 +18,6 @@ import {
   llamaWeightEntries,
   llamaWeightShapes,
 } from "../llama/llama-weights.ts";
-import type { TensorSource } from "../../tensor-source.ts";
 import type { ModelFamily } from "../model-family.ts";
 import { type Qwen3Config, qwen3ConfigFromHf, qwen3ConfigToHf, resolveQwen3Config } from "./qwen3-config.ts";
 
