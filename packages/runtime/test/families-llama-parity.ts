@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readSafetensors, type Tensor, useBackend } from "@difflens/tensor";
 import { expect, it } from "vitest";
-import { loadModel } from "../src/index.ts";
+import { generate, loadModel } from "../src/index.ts";
 import { ids2d, relErr } from "./helpers.ts";
 
 export const TOL = 1e-4;
@@ -107,4 +107,23 @@ export async function longestLogits(
   const { logits } = await model.runWithCache(ids2d(expected.input_ids!), { names: [] });
   model.close();
   return { ours: logits!, expected: expected.logits! };
+}
+
+/** Greedy generation with the KV cache equals full recomputation (tokens, 1e-5 logits), batched with left padding. */
+export function kvCacheCase(family: string, name: string): void {
+  it(`${name}: KV-cache generation equals full recomputation (batched, left-padded)`, async () => {
+    useBackend("js");
+    const model = await loadModel(path.join(fixtureRoot(family), name));
+    const prompts = [
+      [5, 9, 2, 33, 7],
+      [17, 8],
+      [40, 41, 42],
+    ];
+    const cfg = { maxNewTokens: 6, stopTokens: [], returnLogits: true };
+    const withKv = await generate(model, prompts, cfg);
+    const without = await generate(model, prompts, { ...cfg, useKvCache: false });
+    expect(withKv.tokens).toEqual(without.tokens);
+    expect(relErr(withKv.stepLogits!, without.stepLogits!)).toBeLessThan(1e-5);
+    model.close();
+  });
 }

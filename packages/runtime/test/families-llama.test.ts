@@ -2,7 +2,14 @@ import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { familyForHfConfig } from "../src/index.ts";
 import { familyEndToEnd } from "./families-llama-e2e.ts";
-import { ablationCases, BROKEN, editedFixture, longestLogits, parityCases } from "./families-llama-parity.ts";
+import {
+  ablationCases,
+  BROKEN,
+  editedFixture,
+  kvCacheCase,
+  longestLogits,
+  parityCases,
+} from "./families-llama-parity.ts";
 import { availableBackends, relErr } from "./helpers.ts";
 
 // Fixtures: tools/reference/llama/make_fixtures.py (float64 numpy reference written from HF's documented behaviour).
@@ -13,6 +20,7 @@ describe.each(availableBackends())("Llama forward vs float64 reference (%s backe
 
 describe("Llama fixtures exercise their quirks", () => {
   ablationCases("llama");
+  kvCacheCase("llama", "llama3-gqa-tied-bf16");
 
   it.each([
     ["llama3-gqa-tied-bf16", "llama3"],

@@ -2,7 +2,14 @@ import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { familyForHfConfig, hookNames } from "../src/index.ts";
 import { familyEndToEnd } from "./families-llama-e2e.ts";
-import { ablationCases, BROKEN, editedFixture, longestLogits, parityCases } from "./families-llama-parity.ts";
+import {
+  ablationCases,
+  BROKEN,
+  editedFixture,
+  kvCacheCase,
+  longestLogits,
+  parityCases,
+} from "./families-llama-parity.ts";
 import { availableBackends, relErr } from "./helpers.ts";
 
 // Fixtures: tools/reference/qwen3/make_fixtures.py (float64 numpy reference written from HF's documented behaviour).
@@ -13,6 +20,7 @@ describe.each(availableBackends())("Qwen3 forward vs float64 reference (%s backe
 
 describe("Qwen3 fixtures exercise their quirks", () => {
   ablationCases("qwen3");
+  kvCacheCase("qwen3", "gqa-tied-bf16");
 
   it("the same weights read as Llama (no q/k norms) miss the reference", async () => {
     const folder = editedFixture("qwen3", "gqa-tied-bf16", (cfg) => {
