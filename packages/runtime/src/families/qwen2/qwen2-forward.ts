@@ -1,6 +1,6 @@
 /**
  * The Qwen2 decoder (Qwen1.5, Qwen2, Qwen2.5) as Hugging Face computes it, written out kernel by kernel so every
- * intermediate is a hook point (the names in hooks/hook-table.ts). Weights stay in their stored dtype; every
+ * intermediate is a hook point (the names in hooks/hook-sites.ts, DECODER_HOOK_SITES). Weights stay in their stored dtype; every
  * activation is f32 (the mixed-dtype GEMM widens bf16 weights per tile).
  *
  *   x = embed[ids]
@@ -23,6 +23,7 @@ import {
   gatherRows,
   gemm,
   maskScores,
+  release,
   rmsNorm,
   ropeInPlace,
   siluGate,
@@ -32,24 +33,11 @@ import {
   Tensor,
   toDevice,
 } from "@difflens/tensor";
-import type { Qwen2Config } from "../config/qwen2-config.ts";
-import type { HookRunner } from "../hooks/hook-registry.ts";
-import type { KvCache } from "../kv-cache.ts";
+import type { ForwardBatch, LogitsMode } from "../../forward-batch.ts";
+import type { HookRunner } from "../../hooks/hook-registry.ts";
+import type { KvCache } from "../../kv-cache.ts";
+import type { Qwen2Config } from "./qwen2-config.ts";
 import type { Qwen2LayerWeights, Qwen2Weights } from "./qwen2-weights.ts";
-
-/** A prepared call: ids, mask and position ids, each [batch·seq]. */
-export interface ForwardBatch {
-  readonly ids: Int32Array;
-  readonly batch: number;
-  readonly seq: number;
-  readonly attentionMask: Uint8Array;
-  readonly positionIds: Int32Array;
-  /** Any padding in this call (then attention masks pad keys explicitly). */
-  readonly padded: boolean;
-}
-
-/** "all": [batch, seq, vocab]; "last": [batch, 1, vocab] (the last position of each row); "none": stop after the blocks. */
-export type LogitsMode = "all" | "last" | "none";
 
 export async function qwen2Forward(
   c: Qwen2Config,
@@ -85,13 +73,26 @@ export async function qwen2Forward(
     );
     const last = gatherRows(normed, lastRows); // [B, d]
     hooks.release(normed, lastRows);
-    const out = gemm(last, w.lmHead, { transB: true }).reshape([B, 1, c.vocabSize]); // [B, 1, vocab]
+    const out = qwen2UnembedNormed(c, w, last).reshape([B, 1, c.vocabSize]); // [B, 1, vocab]
     hooks.release(last);
     return out;
   }
-  const out = gemm(normed, w.lmHead, { transB: true }).reshape([B, S, c.vocabSize]); // [B, S, vocab]
+  const out = qwen2UnembedNormed(c, w, normed).reshape([B, S, c.vocabSize]); // [B, S, vocab]
   hooks.release(normed);
   return out;
+}
+
+/** Final-norm rows [rows, d] → logits [rows, vocab]: lm_head alone (Qwen2 has no final soft-cap). */
+export function qwen2UnembedNormed(_c: Qwen2Config, w: Qwen2Weights, normed: Tensor): Tensor {
+  return gemm(normed, w.lmHead, { transB: true });
+}
+
+/** Residual rows [rows, d] → logits [rows, vocab]: the final RMSNorm, then lm_head (the logit lens). */
+export function qwen2Unembed(c: Qwen2Config, w: Qwen2Weights, resid: Tensor): Tensor {
+  const normed = rmsNorm(resid, w.finalNorm, c.rmsNormEps); // [rows, d]
+  const logits = qwen2UnembedNormed(c, w, normed);
+  release(normed);
+  return logits;
 }
 
 async function block(

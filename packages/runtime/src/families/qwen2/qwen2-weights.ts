@@ -1,11 +1,10 @@
-import { nearest } from "@difflens/common";
-import { isFloat, Tensor, toFloat32Array } from "@difflens/tensor";
-import type { Qwen2Config } from "../config/qwen2-config.ts";
-import { CheckpointError } from "../errors.ts";
-import { fmtShape, sameShape } from "../tensor-utils.ts";
+import type { Tensor } from "@difflens/tensor";
+import { checkSourceTensors, f32Tensor, floatTensor, type TensorSource } from "../../tensor-source.ts";
+import type { DecoderLayerWeights, DecoderWeights } from "../model-family.ts";
+import type { Qwen2Config } from "./qwen2-config.ts";
 
 /** One decoder block's weights. Matrices stay in their stored dtype (bf16 for real checkpoints); biases are f32. */
-export interface Qwen2LayerWeights {
+export interface Qwen2LayerWeights extends DecoderLayerWeights {
   readonly inputNorm: Tensor; // [dModel]
   readonly qProj: Tensor; // [nHeads·dHead, dModel]
   readonly qBias: Tensor<"f32">; // [nHeads·dHead]
@@ -20,42 +19,12 @@ export interface Qwen2LayerWeights {
   readonly downProj: Tensor; // [dModel, dMlp]
 }
 
-export interface Qwen2Weights {
+export interface Qwen2Weights extends DecoderWeights {
   readonly embedTokens: Tensor; // [vocab, dModel]
   readonly layers: readonly Qwen2LayerWeights[];
   readonly finalNorm: Tensor; // [dModel]
   /** The unembedding; the same tensor as embedTokens when tied (or when lm_head.weight is absent). */
   readonly lmHead: Tensor; // [vocab, dModel]
-}
-
-/** Anything that serves named tensors: an opened checkpoint, or a Map in memory. */
-export interface TensorSource {
-  keys(): string[];
-  has(name: string): boolean;
-  /** Shape and dtype without reading data. */
-  info(name: string): { readonly dtype: string; readonly shape: readonly number[] };
-  get(name: string): Tensor;
-  /** Where the tensors come from, for error messages. */
-  readonly source: string;
-}
-
-export function mapSource(
-  tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
-  source = "<memory>",
-): TensorSource {
-  const map = tensors instanceof Map ? tensors : new Map(Object.entries(tensors));
-  return {
-    source,
-    keys: () => [...map.keys()],
-    has: (name) => map.has(name),
-    info: (name) => {
-      const t = map.get(name);
-      if (!t)
-        throw new CheckpointError("WEIGHT_MISSING", `${source}: no tensor "${name}"`, { file: source, tensor: name });
-      return { dtype: t.dtype, shape: t.shape };
-    },
-    get: (name) => map.get(name)!,
-  };
 }
 
 type LayerKey = keyof Qwen2LayerWeights;
@@ -96,59 +65,18 @@ export function qwen2WeightShapes(c: Qwen2Config): Map<string, number[]> {
  * Missing `lm_head.weight` on an untied config falls back to the embedding (as HF does when it is absent).
  */
 export function bindQwen2Weights(c: Qwen2Config, src: TensorSource): Qwen2Weights {
-  const keys = src.keys();
-  const check = (name: string, shape: readonly number[]): void => {
-    if (!src.has(name)) {
-      const near = nearest(name, keys);
-      throw new CheckpointError(
-        "WEIGHT_MISSING",
-        `${src.source}: missing weight "${name}" (expected shape ${fmtShape(shape)})${near ? `; nearest present: "${near}"` : ""}`,
-        { file: src.source, tensor: name, expected: shape },
-      );
-    }
-    const info = src.info(name);
-    const dtype = String(info.dtype).toLowerCase();
-    if (!["f32", "bf16", "f16"].includes(dtype)) {
-      throw new CheckpointError(
-        "WEIGHT_DTYPE",
-        `${src.source}: weight "${name}" has dtype ${info.dtype}; expected f32, bf16 or f16`,
-        { file: src.source, tensor: name, got: info.dtype },
-      );
-    }
-    if (!sameShape(info.shape, shape)) {
-      throw new CheckpointError(
-        "WEIGHT_SHAPE",
-        `${src.source}: weight "${name}" has shape ${fmtShape(info.shape)}, expected ${fmtShape(shape)} from the config`,
-        { file: src.source, tensor: name, expected: shape, got: info.shape },
-      );
-    }
-  };
-  const shapes = qwen2WeightShapes(c);
-  const lmHeadPresent = src.has("lm_head.weight");
-  for (const [name, shape] of shapes) {
-    if (name === "lm_head.weight" && !lmHeadPresent) continue;
-    check(name, shape);
-  }
-  const get = (name: string): Tensor => {
-    const t = src.get(name);
-    if (!isFloat(t.dtype))
-      throw new CheckpointError("WEIGHT_DTYPE", `${src.source}: "${name}" is ${t.dtype}`, { tensor: name });
-    return t;
-  };
-  const asF32 = (name: string): Tensor<"f32"> => {
-    const t = get(name);
-    const data = toFloat32Array(t);
-    return new Tensor("f32", t.shape, data === t.data ? data.slice() : data);
-  };
+  checkSourceTensors(src, qwen2WeightShapes(c), new Set(["lm_head.weight"]));
   const layers: Qwen2LayerWeights[] = [];
   for (let L = 0; L < c.nLayers; L++) {
     const entry: Partial<Record<LayerKey, Tensor>> = {};
-    for (const [key, name] of layerSpecs(c, L)) entry[key] = key.endsWith("Bias") ? asF32(name) : get(name);
+    for (const [key, name] of layerSpecs(c, L))
+      entry[key] = key.endsWith("Bias") ? f32Tensor(src, name) : floatTensor(src, name);
     layers.push(entry as unknown as Qwen2LayerWeights);
   }
-  const embedTokens = get("model.embed_tokens.weight");
-  const lmHead = !c.tieWordEmbeddings && lmHeadPresent ? get("lm_head.weight") : embedTokens;
-  return { embedTokens, layers, finalNorm: get("model.norm.weight"), lmHead };
+  const embedTokens = floatTensor(src, "model.embed_tokens.weight");
+  const lmHeadPresent = src.has("lm_head.weight");
+  const lmHead = !c.tieWordEmbeddings && lmHeadPresent ? floatTensor(src, "lm_head.weight") : embedTokens;
+  return { embedTokens, layers, finalNorm: floatTensor(src, "model.norm.weight"), lmHead };
 }
 
 /** The weights back under their HF names (what a checkpoint writer saves); lm_head only when untied. */
