@@ -6,8 +6,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Rng, randn, scale, type Tensor, toFloat32Array, useBackend } from "@difflens/tensor";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Rng, randn, readSafetensors, scale, type Tensor, toFloat32Array, useBackend } from "@difflens/tensor";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { main as forwardCli } from "../src/cli/forward.ts";
 import type { HookRunner } from "../src/hooks/hook-registry.ts";
 import {
   ConfigError,
@@ -199,5 +200,21 @@ describe("a fake family through the runtime", () => {
     });
     await expect(mergeLora(loaded, await loadLoraAdapter(lora))).rejects.toThrow(LoraError);
     await expect(mergeLora(loaded, await loadLoraAdapter(lora))).rejects.toThrow(/up_proj, down_proj/);
+  });
+
+  it("difflens-forward runs it unchanged (its hooks listed and written)", async () => {
+    const dir = path.join(tmp, "fake-cli");
+    await saveModelFolder(fake, dir);
+    const stdout = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    const quiet = { out: () => {}, log: () => {} };
+    expect(await forwardCli(["--model", dir, "--list-hooks", "--backend", "js"], quiet)).toBe(0);
+    expect(stdout.mock.calls.map(([chunk]) => String(chunk)).join("")).toContain("blocks.1.hook_fake_post");
+    stdout.mockRestore();
+    const out = path.join(tmp, "fake-cli.safetensors");
+    const argv = ["--model", dir, "--tokens", ids.join(","), "--hooks", "blocks.0.hook_fake_post", "--out", out];
+    expect(await forwardCli([...argv, "--backend", "js"], quiet)).toBe(0);
+    const { tensors } = await readSafetensors(out);
+    expect(relErr(tensors.logits!, await fake.forward(ids))).toBe(0);
+    expect(tensors["blocks.0.hook_fake_post"]!.shape).toEqual([1, ids.length, 16]);
   });
 });

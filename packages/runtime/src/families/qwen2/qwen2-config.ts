@@ -14,32 +14,8 @@ import type { DecoderConfig } from "../model-family.ts";
 export interface Qwen2Config extends DecoderConfig {
   /** Architecture family; the config decides, not the checkpoint's name. */
   readonly architecture: "qwen2";
-  /** Rows of the embedding / unembedding. HF `vocab_size`. */
-  readonly vocabSize: number;
-  /** Residual stream width. HF `hidden_size`. */
-  readonly dModel: number;
-  /** Decoder blocks. HF `num_hidden_layers`. */
-  readonly nLayers: number;
-  /** Query heads. HF `num_attention_heads`. */
-  readonly nHeads: number;
-  /** Key/value heads (GQA when < nHeads). HF `num_key_value_heads`. */
-  readonly nKvHeads: number;
-  /** Width of one head. HF `head_dim`, else hidden_size / num_attention_heads. */
-  readonly dHead: number;
-  /** MLP hidden width. HF `intermediate_size`. */
-  readonly dMlp: number;
-  /** Longest sequence the model accepts. HF `max_position_embeddings`. */
-  readonly maxPositions: number;
-  /** Epsilon inside RMSNorm's square root. HF `rms_norm_eps`. */
-  readonly rmsNormEps: number;
   /** RoPE base frequency. HF `rope_theta`. */
   readonly ropeTheta: number;
-  /** Unembedding shares the embedding matrix. HF `tie_word_embeddings`. */
-  readonly tieWordEmbeddings: boolean;
-  /** Token that begins a sequence, if the config names one. */
-  readonly bosTokenId: number | null;
-  /** Tokens that end generation by default (config.json; generation_config.json overrides at load). */
-  readonly eosTokenIds: readonly number[];
 }
 
 /** Frozen defaults for fields HF configs may omit. */
