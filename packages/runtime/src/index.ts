@@ -9,6 +9,11 @@ export { leftPad, prepareBatch, toTokenBatch } from "./batch.ts";
 export type { RuntimeErrorCode } from "./errors.ts";
 export { CheckpointError, ConfigError, HookError, HubError, InputError, LoraError, RuntimeError } from "./errors.ts";
 export type { DecoderDefaults } from "./families/decoder-config-fields.ts";
+export type { LlamaConfig } from "./families/llama/llama-config.ts";
+export { llamaConfigFromHf, resolveLlamaConfig } from "./families/llama/llama-config.ts";
+export { LLAMA_FAMILY } from "./families/llama/llama-family.ts";
+export type { LlamaLayerWeights, LlamaWeights } from "./families/llama/llama-weights.ts";
+export { type RopeScaling, ropeInvFreq } from "./families/llama/rope-scaling.ts";
 export type {
   DecoderConfig,
   DecoderLayerWeights,
@@ -25,6 +30,9 @@ export {
 export { QWEN2_FAMILY } from "./families/qwen2/qwen2-family.ts";
 export type { Qwen2LayerWeights, Qwen2Weights } from "./families/qwen2/qwen2-weights.ts";
 export { qwen2WeightShapes } from "./families/qwen2/qwen2-weights.ts";
+export type { Qwen3Config } from "./families/qwen3/qwen3-config.ts";
+export { qwen3ConfigFromHf, resolveQwen3Config } from "./families/qwen3/qwen3-config.ts";
+export { QWEN3_FAMILY } from "./families/qwen3/qwen3-family.ts";
 export {
   FAMILIES,
   familyByName,
