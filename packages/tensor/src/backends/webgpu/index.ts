@@ -1,5 +1,4 @@
 import type { Backend } from "../../backend.ts";
-import { TensorError } from "../../errors.ts";
 import type { Tensor } from "../../tensor.ts";
 import { castKernels } from "./cast.ts";
 import { elementwiseKernels } from "./elementwise.ts";
@@ -51,12 +50,6 @@ export async function createWebgpuBackend(_js: Backend, options: OpenOptions = {
     batchedGemm: (a, b, opts) => batchedGemm(ctx, a, b, opts),
     topK: (x, k) => topK(ctx, x, k),
     biasTopK: (z, bias, k, out, among) => biasTopK(ctx, z, bias, k, out, among),
-    tanhSoftcap: () => {
-      throw new TensorError("BAD_ARGUMENT", "tanhSoftcap: not yet on webgpu (issue 22, in progress)");
-    },
-    geluTanhGate: () => {
-      throw new TensorError("BAD_ARGUMENT", "geluTanhGate: not yet on webgpu (issue 22, in progress)");
-    },
     setThreads: () => {},
     getThreads: () => 1,
     // Spread last: a placeholder of the same name left above would be a type error (TS2783), not an override.
