@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Rng, randn, readSafetensors, scale, type Tensor, toFloat32Array, useBackend } from "@difflens/tensor";
+import { Rng, randn, readSafetensors, scale, Tensor, toFloat32Array, useBackend } from "@difflens/tensor";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main as forwardCli } from "../src/cli/forward.ts";
 import type { HookRunner } from "../src/hooks/hook-registry.ts";
@@ -16,6 +16,7 @@ import {
   createRandomQwen2,
   DECODER_HOOK_SITES,
   type DecoderConfig,
+  directLogitAttribution,
   familyByName,
   familyForHfConfig,
   forceFeedBatch,
@@ -25,6 +26,7 @@ import {
   loadLoraAdapter,
   loadModel,
   logitLens,
+  Model,
   type ModelFamily,
   mergeLora,
   QWEN2_FAMILY,
@@ -200,6 +202,21 @@ describe("a fake family through the runtime", () => {
     });
     await expect(mergeLora(loaded, await loadLoraAdapter(lora))).rejects.toThrow(LoraError);
     await expect(mergeLora(loaded, await loadLoraAdapter(lora))).rejects.toThrow(/up_proj, down_proj/);
+  });
+
+  it("direct logit attribution applies the family's normWeightOffset to the final norm", () => {
+    const [config, weights] = [fake.config as ScaledConfig, fake.hostWeights as Qwen2Weights];
+    const plusOne = toFloat32Array(weights.finalNorm).map((v) => v + 1);
+    const offset = new Model({ config, weights, family: { ...FAKE, normWeightOffset: 1 }, dtype: "f32" });
+    const stored = new Model({
+      config,
+      weights: { ...weights, finalNorm: new Tensor("f32", [16], plusOne) },
+      dtype: "f32",
+    });
+    const [comps, resid] = [randn([3, 16], new Rng(4), 1), randn([3, 16], new Rng(5), 1)];
+    const want = directLogitAttribution(stored, comps, resid, [1, 2]);
+    expect(relErr(directLogitAttribution(offset, comps, resid, [1, 2]), want)).toBeLessThan(1e-6);
+    expect(relErr(directLogitAttribution(fake, comps, resid, [1, 2]), want)).toBeGreaterThan(1e-2);
   });
 
   it("difflens-forward runs it unchanged (its hooks listed and written)", async () => {
