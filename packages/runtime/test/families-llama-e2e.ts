@@ -2,7 +2,7 @@
  * The reduced end-to-end path every family must carry (issue 22 acceptance): a toy model of the family → harvest at
  * a residual hook → a few TopK SAE training steps → readouts (the logit lens of the harvested residual, which must
  * equal the model's own logits at the last layer, and of an SAE decoder direction). Test-only use of @difflens/sae
- * (the runtime never imports it).
+ * (the runtime never imports it). Also: the toy model saved as an HF folder reloads with the same config and logits.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { trainSae } from "@difflens/sae";
 import { Rng, Tensor, toFloat32Array, useBackend } from "@difflens/tensor";
 import { expect } from "vitest";
-import { createRandomModel, harvest, logitLens } from "../src/index.ts";
+import { createRandomModel, harvest, loadModel, logitLens, saveModelFolder } from "../src/index.ts";
 import { relErr } from "./helpers.ts";
 
 export async function familyEndToEnd(config: Record<string, unknown>): Promise<void> {
@@ -47,6 +47,13 @@ export async function familyEndToEnd(config: Record<string, unknown>): Promise<v
     const direction = result.sae.featureDirection(0);
     const read = await logitLens(model, new Tensor("f32", [1, dModel], direction));
     expect(toFloat32Array(read).every(Number.isFinite)).toBe(true);
+
+    // the family's configToHf / weightEntries / bindWeights round-trip through a saved folder
+    await saveModelFolder(model, path.join(dir, "saved"), { tokenizerFrom: null });
+    const reloaded = await loadModel(path.join(dir, "saved"));
+    expect(reloaded.config).toEqual(model.config);
+    expect(relErr(await reloaded.forward(ids), logits!)).toBeLessThan(1e-6);
+    reloaded.close();
   } finally {
     model.close();
     fs.rmSync(dir, { recursive: true, force: true });

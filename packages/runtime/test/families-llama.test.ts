@@ -109,7 +109,7 @@ describe("Llama configs", () => {
 });
 
 describe("Llama end to end", () => {
-  it("toy Llama (GQA, llama3 RoPE) → harvest → SAE steps → logit-lens readouts", async () => {
+  it("toy Llama (GQA, llama3 RoPE) → harvest → SAE steps → logit-lens readouts; save and reload", async () => {
     await familyEndToEnd({
       architecture: "llama",
       vocabSize: 64,

@@ -73,7 +73,7 @@ describe("Qwen3 configs and hooks", () => {
 });
 
 describe("Qwen3 end to end", () => {
-  it("toy Qwen3 (q/k norms, head_dim ≠ dModel/nHeads) → harvest → SAE steps → logit-lens readouts", async () => {
+  it("toy Qwen3 (q/k norms, head_dim ≠ dModel/nHeads) → harvest → SAE steps → logit-lens readouts; save and reload", async () => {
     await familyEndToEnd({
       architecture: "qwen3",
       vocabSize: 64,
