@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { familyForHfConfig } from "../src/index.ts";
+import { familyForHfConfig, type LlamaConfig, ropeInvFreq } from "../src/index.ts";
 import { familyEndToEnd } from "./families-llama-e2e.ts";
 import {
   ablationCases,
@@ -91,6 +91,44 @@ describe("Llama configs", () => {
     expect(dynamic.maxPositions).toBe(64);
     expect(family.configToHf(dynamic).max_position_embeddings).toBe(32);
     expect(family.configFromHf(family.configToHf(dynamic), "again")).toEqual(dynamic);
+  });
+
+  it("reads a Llama-3.2-1B-style config.json (llama3 scaling, head_dim, eos list, tied)", () => {
+    const json = {
+      architectures: ["LlamaForCausalLM"],
+      attention_bias: false,
+      bos_token_id: 128000,
+      eos_token_id: [128001, 128008, 128009],
+      head_dim: 64,
+      hidden_act: "silu",
+      hidden_size: 2048,
+      intermediate_size: 8192,
+      max_position_embeddings: 131072,
+      mlp_bias: false,
+      model_type: "llama",
+      num_attention_heads: 32,
+      num_hidden_layers: 16,
+      num_key_value_heads: 8,
+      pretraining_tp: 1,
+      rms_norm_eps: 1e-5,
+      rope_scaling: {
+        factor: 32.0,
+        high_freq_factor: 4.0,
+        low_freq_factor: 1.0,
+        original_max_position_embeddings: 8192,
+        rope_type: "llama3",
+      },
+      rope_theta: 500000.0,
+      tie_word_embeddings: true,
+      torch_dtype: "bfloat16",
+      vocab_size: 128256,
+    };
+    const c = familyForHfConfig(json, "config.json").configFromHf(json, "config.json");
+    expect(c).toMatchObject({ nKvHeads: 8, dHead: 64, maxPositions: 131072, eosTokenIds: [128001, 128008, 128009] });
+    // llama3: the fastest pairs keep θ^(−2i/d), the slowest are divided by the factor
+    const inv = ropeInvFreq(500000, 64, (c as LlamaConfig).ropeScaling, 10)!;
+    expect(inv[0]).toBeCloseTo(1, 6);
+    expect(inv[31]! / 500000 ** (-62 / 64)).toBeCloseTo(1 / 32, 6);
   });
 
   it("names the missing or unsupported field", () => {
