@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { readSafetensors, type Tensor, useBackend } from "@difflens/tensor";
+import { readSafetensors, type Tensor, toFloat32Array, useBackend } from "@difflens/tensor";
 import { expect, it } from "vitest";
 import { generate, loadModel } from "../src/index.ts";
 import { ids2d, relErr } from "./helpers.ts";
@@ -55,13 +55,34 @@ export function parityCases(family: string, backend: "js" | "native"): void {
         const errors: Record<string, number> = { logits: relErr(logits!, expected.logits!) };
         for (const n of names) {
           expect(cache.get(n).shape, n).toEqual(expected[n]!.shape);
-          errors[n] = relErr(cache.get(n), expected[n]!);
+          errors[n] = hookErr(n, cache.get(n), expected[n]!);
         }
         for (const [n, e] of Object.entries(errors)) expect(e, `${name} seq ${seq} ${n}`).toBeLessThan(TOL);
       }
       model.close();
     });
   }
+}
+
+/** A hook's error against its reference: relative, or for attention scores `scoresErr`. */
+export function hookErr(name: string, ours: Tensor, expected: Tensor): number {
+  return name.endsWith("hook_attn_scores") ? scoresErr(ours, expected) : relErr(ours, expected);
+}
+
+/** Attention scores: the same entries masked (−∞), relative error over the rest (Infinity when a mask differs). */
+function scoresErr(ours: Tensor, expected: Tensor): number {
+  const a = toFloat32Array(ours);
+  const b = toFloat32Array(expected);
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < b.length; i++) {
+    if (Number.isFinite(a[i]!) !== Number.isFinite(b[i]!)) return Number.POSITIVE_INFINITY;
+    if (Number.isFinite(b[i]!)) {
+      x.push(a[i]!);
+      y.push(b[i]!);
+    }
+  }
+  return relErr(x, y);
 }
 
 /** Each fixture's reference-side ablations (quirk off in the float64 forward) are far from its expected logits. */

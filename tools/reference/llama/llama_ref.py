@@ -131,13 +131,15 @@ def forward_one(cfg, W, ids, keep=None, qk_norm=False, kv_map=None):
         k = rope(k, positions, freqs)
         rec(b + "attn.hook_rot_q", q)
         rec(b + "attn.hook_rot_k", k)
+        scores = np.empty((n_heads, seq, seq))
         pattern = np.empty((n_heads, seq, seq))
         z = np.empty((seq, n_heads, hd))
         for h in range(n_heads):
             kv = kv_map(h, group)
-            s = np.where(causal, q[:, h, :] @ k[:, kv, :].T / np.sqrt(hd), -np.inf)
-            pattern[h] = softmax(s)
+            scores[h] = np.where(causal, q[:, h, :] @ k[:, kv, :].T / np.sqrt(hd), -np.inf)
+            pattern[h] = softmax(scores[h])
             z[:, h, :] = pattern[h] @ v[:, kv, :]
+        rec(b + "attn.hook_attn_scores", scores)  # masked entries -inf, as the runtime's hook sees them
         rec(b + "attn.hook_pattern", pattern)
         rec(b + "attn.hook_z", z)
         wo = W[p + "self_attn.o_proj.weight"]
