@@ -14,6 +14,11 @@ export { GEMMA2_HOOK_SITES, GEMMA3_HOOK_SITES } from "./families/gemma-common/ge
 export type { GemmaLayerWeights, GemmaWeights } from "./families/gemma-common/gemma-weights.ts";
 export { GEMMA2_FAMILY, type Gemma2Config } from "./families/gemma2/gemma2-family.ts";
 export { GEMMA3_FAMILY, type Gemma3Config } from "./families/gemma3/gemma3-family.ts";
+export type { LlamaConfig } from "./families/llama/llama-config.ts";
+export { llamaConfigFromHf, resolveLlamaConfig } from "./families/llama/llama-config.ts";
+export { LLAMA_FAMILY } from "./families/llama/llama-family.ts";
+export type { LlamaLayerWeights, LlamaWeights } from "./families/llama/llama-weights.ts";
+export { type RopeScaling, ropeInvFreq } from "./families/llama/rope-scaling.ts";
 export type {
   DecoderConfig,
   DecoderLayerWeights,
@@ -30,6 +35,9 @@ export {
 export { QWEN2_FAMILY } from "./families/qwen2/qwen2-family.ts";
 export type { Qwen2LayerWeights, Qwen2Weights } from "./families/qwen2/qwen2-weights.ts";
 export { qwen2WeightShapes } from "./families/qwen2/qwen2-weights.ts";
+export type { Qwen3Config } from "./families/qwen3/qwen3-config.ts";
+export { qwen3ConfigFromHf, resolveQwen3Config } from "./families/qwen3/qwen3-config.ts";
+export { QWEN3_FAMILY } from "./families/qwen3/qwen3-family.ts";
 export {
   FAMILIES,
   familyByName,

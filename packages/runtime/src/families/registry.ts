@@ -6,14 +6,22 @@
 import { ConfigError } from "../errors.ts";
 import { GEMMA2_FAMILY } from "./gemma2/gemma2-family.ts";
 import { GEMMA3_FAMILY } from "./gemma3/gemma3-family.ts";
+import { LLAMA_FAMILY } from "./llama/llama-family.ts";
 import type { DecoderConfig, DecoderWeights, ModelFamily } from "./model-family.ts";
 import { QWEN2_FAMILY } from "./qwen2/qwen2-family.ts";
+import { QWEN3_FAMILY } from "./qwen3/qwen3-family.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: a family list holds families of different config and weight types
 type AnyFamily = ModelFamily<any, any>;
 
 /** The built-in families, in the order errors list them. */
-export const FAMILIES: readonly AnyFamily[] = Object.freeze([QWEN2_FAMILY, GEMMA2_FAMILY, GEMMA3_FAMILY]);
+export const FAMILIES: readonly AnyFamily[] = Object.freeze([
+  QWEN2_FAMILY,
+  LLAMA_FAMILY,
+  QWEN3_FAMILY,
+  GEMMA2_FAMILY,
+  GEMMA3_FAMILY,
+]);
 
 const registered: AnyFamily[] = [...FAMILIES];
 
