@@ -97,7 +97,9 @@ describe("Gemma Scope params.npz", () => {
     const compressed = await loadSae(fx("gemma-scope-compressed"));
     expect(relErr(compressed.weights.wEnc, sae.weights.wEnc)).toBe(0);
     expect(compressed.hookName).toBeNull();
+    // from W_enc's .npy header alone (stored entry) or the inflated entry (compressed)
     expect(await readSaeShape(dir)).toEqual({ format: "gemma_scope", dIn: 16, dSae: 32 });
+    expect(await readSaeShape(fx("gemma-scope-compressed"))).toEqual({ format: "gemma_scope", dIn: 16, dSae: 32 });
     expect(saeWeightsSha256(dir)).toMatch(/^[0-9a-f]{64}$/);
   });
   it("names the hook from Gemma Scope paths", () => {
@@ -137,6 +139,7 @@ describe("Qwen Scope layer{n}.sae.pt", () => {
     expect(relErr(codesToDense(codes), expected.acts.flat())).toBeLessThan(1e-6);
     expect(relErr(sae.decode(codes).data as Float32Array, expected.recon.flat())).toBeLessThan(1e-6);
     expect(saeWeightsSha256(file)).toMatch(/^[0-9a-f]{64}$/);
+    expect(await readSaeShape(file)).toEqual({ format: "qwen_scope", dIn: 16, dSae: 32 });
   });
   it("asks for one layer's file given the repo folder, and for k when the path does not name it", async () => {
     const e = await catchErr(() => detectSaeFormat(fx("SAE-Res-Tiny-W1K-L0_4")));

@@ -36,6 +36,30 @@ export function readNpy(bytes: Uint8Array, name: string, options: ReadNpyOptions
   const bad = (why: string): never => {
     throw new SaeError("FORMAT_INVALID", `${name}: ${why}`, { file: name });
   };
+  const { dtype, shape, dataStart } = readNpyHeader(bytes, name, options);
+  const numel = shape.reduce((a, b) => a * b, 1);
+  const need = numel * ITEM_BYTES[dtype];
+  if (bytes.length - dataStart !== need)
+    bad(`shape (${shape.join(", ")}) of ${dtype} needs ${need} data bytes, the file has ${bytes.length - dataStart}`);
+  // Copy to an aligned buffer: zip entries and header lengths leave the data at any offset.
+  const data = new Uint8Array(bytes.subarray(dataStart, dataStart + need)).buffer;
+  let values: Float32Array;
+  if (dtype === "f32") values = new Float32Array(data);
+  else if (dtype === "f64") values = Float32Array.from(new Float64Array(data));
+  else if (dtype === "f16") values = f16ArrayToF32(new Uint16Array(data));
+  else values = bf16ArrayToF32(new Uint16Array(data));
+  return { dtype, shape, values };
+}
+
+/** The header of a `.npy` file (its first bytes suffice): dtype, shape and where the data start; checked as above. */
+export function readNpyHeader(
+  bytes: Uint8Array,
+  name: string,
+  options: ReadNpyOptions = {},
+): { dtype: NpyDType; shape: number[]; dataStart: number } {
+  const bad = (why: string): never => {
+    throw new SaeError("FORMAT_INVALID", `${name}: ${why}`, { file: name });
+  };
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) bad("not a .npy array (no \\x93NUMPY magic)");
   const major = bytes[6]!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -66,18 +90,7 @@ export function readNpy(bytes: Uint8Array, name: string, options: ReadNpyOptions
   }
   if (dtype === undefined)
     return bad(`dtype ${JSON.stringify(descr)} is not supported (little-endian float: <f4, <f2, <f8)`);
-  const numel = shape.reduce((a, b) => a * b, 1);
-  const need = numel * ITEM_BYTES[dtype];
-  if (bytes.length - dataStart !== need)
-    bad(`shape (${shape.join(", ")}) of ${dtype} needs ${need} data bytes, the file has ${bytes.length - dataStart}`);
-  // Copy to an aligned buffer: zip entries and header lengths leave the data at any offset.
-  const data = new Uint8Array(bytes.subarray(dataStart, dataStart + need)).buffer;
-  let values: Float32Array;
-  if (dtype === "f32") values = new Float32Array(data);
-  else if (dtype === "f64") values = Float32Array.from(new Float64Array(data));
-  else if (dtype === "f16") values = f16ArrayToF32(new Uint16Array(data));
-  else values = bf16ArrayToF32(new Uint16Array(data));
-  return { dtype, shape, values };
+  return { dtype, shape, dataStart };
 }
 
 interface NpyHeader {
