@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { Tensor } from "@difflens/tensor";
 import { afterAll, describe, expect, it } from "vitest";
 import type { SaeError } from "../src/errors.ts";
+import { convertSae } from "../src/formats/convert.ts";
 import { detectSaeFormat, loadSae, saeWeightsSha256 } from "../src/formats/formats.ts";
 import { gemmaScopeHook, readNpz } from "../src/formats/gemma-scope.ts";
 import { readNpy } from "../src/formats/npy.ts";
@@ -140,6 +141,13 @@ describe("Qwen Scope layer{n}.sae.pt", () => {
     expect(relErr(sae.decode(codes).data as Float32Array, expected.recon.flat())).toBeLessThan(1e-6);
     expect(saeWeightsSha256(file)).toMatch(/^[0-9a-f]{64}$/);
     expect(await readSaeShape(file)).toEqual({ format: "qwen_scope", dIn: 16, dSae: 32 });
+  });
+  it("converts to our checkpoint layout (b_dec folded into b_enc), its lineage naming the file", async () => {
+    const dst = path.join(root, "qwen-converted");
+    const result = await convertSae(file, dst, "difflens");
+    expect([result.from, result.k, result.sourceSha256]).toEqual(["qwen_scope", 4, saeWeightsSha256(file)]);
+    const x = new Tensor("f32", [3, 16], Float32Array.from(expected.x.flat()));
+    expect(relErr(codesToDense((await loadSae(dst)).encode(x)), expected.acts.flat())).toBeLessThan(1e-5);
   });
   it("asks for one layer's file given the repo folder, and for k when the path does not name it", async () => {
     const e = await catchErr(() => detectSaeFormat(fx("SAE-Res-Tiny-W1K-L0_4")));
