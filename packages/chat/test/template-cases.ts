@@ -11,6 +11,7 @@ import {
   bundledChatTemplate,
   type ChatMessage,
   type ChatTemplate,
+  chatTemplateFromSource,
   renderChat,
   type SystemCondition,
   SystemConditions,
@@ -18,14 +19,22 @@ import {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/** A tokenizer fixture folder. */
 export type LayoutModel = "llama3" | "gemma3";
-export const TEMPLATE_OF: Record<LayoutModel, "llama3-instruct" | "gemma3-it"> = {
-  llama3: "llama3-instruct",
-  gemma3: "gemma3-it",
+/**
+ * The templates under test: the bundled ones, and Llama 3 Instruct's first revision (fixtures/), which writes the
+ * assistant header even without add_generation_prompt.
+ */
+export type LayoutTemplate = "llama3-instruct" | "llama3-instruct-first-revision" | "gemma3-it";
+export const TOKENIZER_OF: Record<LayoutTemplate, LayoutModel> = {
+  "llama3-instruct": "llama3",
+  "llama3-instruct-first-revision": "llama3",
+  "gemma3-it": "gemma3",
 };
 
-export function layoutTemplate(model: LayoutModel): ChatTemplate {
-  return bundledChatTemplate(TEMPLATE_OF[model]);
+export function layoutTemplate(name: LayoutTemplate): ChatTemplate {
+  if (name !== "llama3-instruct-first-revision") return bundledChatTemplate(name);
+  return chatTemplateFromSource(readFileSync(join(here, "fixtures", `${name}.jinja`), "utf8"), { name });
 }
 
 /** The pruned real tokenizer of fixtures/<model> (see fixtures/README.md for its source and licence). */
@@ -70,20 +79,29 @@ export const CONVERSATIONS: Array<[string, ChatMessage[]]> = [
   ],
 ];
 
-export const CASES = (["llama3", "gemma3"] as const).flatMap((model) =>
+export const CASES = (Object.keys(TOKENIZER_OF) as LayoutTemplate[]).flatMap((template) =>
   CONDITIONS.flatMap((condition) =>
     [true, false].flatMap((generation) =>
-      CONVERSATIONS.map(([label, messages]) => ({ model, condition, generation, label, messages })),
+      CONVERSATIONS.map(([label, messages]) => ({
+        template,
+        model: TOKENIZER_OF[template],
+        condition,
+        generation,
+        label,
+        messages,
+      })),
     ),
   ),
 );
 
-/** Every text the region tests tokenize for `model`: the rendered cases and the layout's specials entries. */
+/** Every text the region tests tokenize with `model`: the rendered cases and the layouts' specials entries. */
 export function textsToTokenize(model: LayoutModel): string[] {
-  const template = layoutTemplate(model);
   const texts = new Set<string>();
   for (const c of CASES.filter((c) => c.model === model)) {
-    const rendered = renderChat(template, c.messages, { condition: c.condition, addGenerationPrompt: c.generation });
+    const rendered = renderChat(layoutTemplate(c.template), c.messages, {
+      condition: c.condition,
+      addGenerationPrompt: c.generation,
+    });
     texts.add(rendered.text);
     for (const s of rendered.markers.specials ?? []) texts.add(s);
   }

