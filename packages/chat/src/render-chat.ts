@@ -154,11 +154,16 @@ export function renderChat(
     notes: [],
   };
   if (options.condition?.kind === "no-system-turn") return withoutInsertedSystemTurns(rendered, layout);
-  return { ...rendered, notes: notesOf(rendered, layout) };
+  return { ...rendered, notes: notesOf(rendered, layout, writesDefaultSystem(rendered)) };
+}
+
+/** Whether the template wrote a system turn by itself (under model-default and no-system-turn, any system turn). */
+function writesDefaultSystem(rendered: RenderedChat): boolean {
+  return rendered.turns.some((t) => t.inserted && t.role === "system");
 }
 
 /** The notes of a rendered chat (see `RenderedChat.notes`). */
-function notesOf(rendered: RenderedChat, layout: TurnLayout): string[] {
+function notesOf(rendered: RenderedChat, layout: TurnLayout, templateWritesSystem: boolean): string[] {
   const notes: string[] = [];
   rendered.messages.forEach((message, m) => {
     const turn = rendered.turns.find((t) => t.messageIndices.includes(m));
@@ -169,8 +174,7 @@ function notesOf(rendered: RenderedChat, layout: TurnLayout): string[] {
     }
   });
   const kind = rendered.condition?.kind;
-  const hasSystemTurn = rendered.turns.some((t) => t.role === "system");
-  if ((kind === "model-default" || kind === "no-system-turn") && !hasSystemTurn) {
+  if ((kind === "model-default" || kind === "no-system-turn") && !templateWritesSystem) {
     notes.push(
       "the template writes no default system prompt: conditions model-default and no-system-turn render the same chat",
     );
@@ -189,7 +193,7 @@ function notesOf(rendered: RenderedChat, layout: TurnLayout): string[] {
  */
 function withoutInsertedSystemTurns(rendered: RenderedChat, layout: TurnLayout): RenderedChat {
   const cuts = rendered.turns.filter((t) => t.inserted && t.role === "system").map((t) => t.span);
-  if (cuts.length === 0) return { ...rendered, notes: notesOf(rendered, layout) };
+  if (cuts.length === 0) return { ...rendered, notes: notesOf(rendered, layout, false) };
   const shift = (p: number) => p - cuts.reduce((acc, c) => acc + (c.end <= p ? c.end - c.start : 0), 0);
   let text = "";
   let last = 0;
@@ -201,5 +205,5 @@ function withoutInsertedSystemTurns(rendered: RenderedChat, layout: TurnLayout):
   const contentSpans = rendered.contentSpans.map((s) => ({ start: shift(s.start), end: shift(s.end) }));
   const cutLayout = locateTurns(text, contentSpans, rendered.markers, rendered.addGenerationPrompt);
   const cut = { ...rendered, text, contentSpans, turns: cutLayout.turns, generationPrompt: cutLayout.generationPrompt };
-  return { ...cut, notes: notesOf(cut, cutLayout) };
+  return { ...cut, notes: notesOf(cut, cutLayout, true) };
 }

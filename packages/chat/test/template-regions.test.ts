@@ -174,6 +174,13 @@ describe("token regions on rendered Llama 3 and Gemma 3 conversations (real toke
     ).toThrow(/TEMPLATE_RAISED.*alternate/);
   });
 
+  it("writes no notes for ChatML templates, whose default system turn no-system-turn cuts", () => {
+    for (const condition of [SystemConditions.modelDefault(), SystemConditions.noSystemTurn()]) {
+      const messages = [{ role: "user", content: "Hi" }];
+      expect(renderChat(fixtureTemplate("qwen2.5-instruct"), messages, { condition }).notes).toEqual([]);
+    }
+  });
+
   it("reads a layout from a config file's options, refusing unknown layout keys", () => {
     const options = resolveTokenizeChatOptions({ markers: JSON.parse(JSON.stringify(GEMMA_MARKERS)) });
     expect(options.markers).toEqual(GEMMA_MARKERS);
