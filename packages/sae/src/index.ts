@@ -87,7 +87,10 @@ export {
   writeSaeLens,
   writeSparsify,
 } from "./formats/formats.ts";
+export { gemmaScopeHook, loadGemmaScope, readNpz } from "./formats/gemma-scope.ts";
+export { type NpyArray, type NpyDType, type ReadNpyOptions, readNpy } from "./formats/npy.ts";
 export { PICKLE_ALLOW_LIST, readPickle } from "./formats/pickle.ts";
+export { type LoadQwenScopeOptions, loadQwenScope } from "./formats/qwen-scope.ts";
 export { readSaeShape, type SaeShape } from "./formats/sae-shape.ts";
 export { readTorchStateDict, type TorchTensor } from "./formats/torch-load.ts";
 export { type TorchSaveTensor, writeTorchStateDict } from "./formats/torch-save.ts";
