@@ -37,8 +37,17 @@ function plantCell(v: number | undefined): Cell {
 export function stagewiseSection(r: MethodsReport, { plants }: SectionContext): string {
   const s = r.stagewise;
   if (!s) return notRun("stage-wise SAEs");
-  const stages = s.stages === null ? "" : `<p class="muted">stages: <code>${esc(JSON.stringify(s.stages))}</code></p>`;
-  return `${stages}<p>Top latents whose decoder moved most between the base SAE and its chat finetune.</p>
+  const { ranking, leadingChange, ...rest } = s.about as { ranking?: unknown; leadingChange?: { explained?: unknown } };
+  const lines = [
+    typeof ranking === "string"
+      ? `Ranking: ${esc(ranking)}.`
+      : "Top latents whose decoder moved most between the base SAE and its chat finetunes.",
+    leadingChange
+      ? `Leading direction of their decoder changes: explains ${fmt(100 * Number(leadingChange.explained), 1)}% of them.`
+      : "",
+  ].filter((l) => l !== "");
+  const facts = Object.entries(rest).map(([k, v]) => `${esc(k)}: <code>${esc(JSON.stringify(v))}</code>`);
+  return `<p>${lines.join(" ")}</p>${facts.length ? `<p class="muted">${facts.join("; ")}</p>` : ""}
 ${latentTableHtml(s, plants)}`;
 }
 

@@ -42,7 +42,8 @@ export interface MethodsReport {
     readonly absentMax: number;
     readonly methods: MethodPlantRow[];
   } | null;
-  readonly stagewise: ({ readonly stages: unknown } & LatentTable) | null;
+  /** top-latents.json's description fields (stages, ranking, leadingChange, …) beside the latent table. */
+  readonly stagewise: ({ readonly about: JsonObject } & LatentTable) | null;
   readonly crosscoders: { readonly batchtopk: CrosscoderReport | null; readonly l1: CrosscoderReport | null };
   readonly diffSae:
     | ({ readonly sae: unknown; readonly bias: unknown; readonly rankedBy: unknown } & LatentTable)
@@ -103,7 +104,7 @@ export async function buildMethodsReport(run: MethodsRun): Promise<MethodsReport
       : null,
     stagewise: run.stagewise
       ? {
-          stages: run.stagewise.stages,
+          about: Object.fromEntries(Object.entries(run.stagewise.file).filter(([k]) => k !== "latents")),
           ...latentTable(
             run.stagewise.rows,
             run.stagewise.directions,

@@ -73,7 +73,7 @@ export interface MethodsRun {
   readonly store: { readonly dir: string; readonly manifest: JsonObject } | null;
   readonly methodDirs: Readonly<Partial<Record<MethodKey, string>>>;
   readonly directions: readonly HeadlineDirection[];
-  readonly stagewise: (LatentRows & { readonly stages: unknown }) | null;
+  readonly stagewise: (LatentRows & { readonly file: JsonObject }) | null;
   readonly crosscoders: { readonly batchtopk: CrosscoderFiles | null; readonly l1: CrosscoderFiles | null };
   readonly diffSae: (LatentRows & { readonly file: JsonObject; readonly dir: string }) | null;
   readonly adl: { readonly file: JsonObject; readonly dir: string } | null;
@@ -128,7 +128,7 @@ export async function readMethodsRun(runDir: string): Promise<MethodsRun> {
   if (stagewiseDir) {
     const f = readJsonObject(path.join(stagewiseDir, "top-latents.json"));
     const rows = await latentRows(stagewiseDir, "top-latents.json", "top-latents.safetensors", "directions", f);
-    stagewise = { ...rows, stages: f.stages ?? null };
+    stagewise = { ...rows, file: f };
   }
   const crosscoder = async (folder: string | undefined): Promise<CrosscoderFiles | null> => {
     if (!folder) return null;
