@@ -87,6 +87,7 @@ describe("writeMethodsReport on a full three-plant run", () => {
       expect(html).toContain(`<section id="${id}">`);
     expect(html).not.toMatch(/<script/i);
     expect(html).toContain("&quot;&lt;script&gt;&quot;"); // the lens token "<script>"
+    expect(html).toContain("&quot; hello\\n&quot;"); // byte-level "ĠhelloĊ" decoded
     expect(html).toContain("readouts steer");
     expect(html).toContain('href="../adl/adl-all.safetensors"');
     expect(html).toContain("<svg");

@@ -1,4 +1,5 @@
 /** Small HTML builders of the methods page: escaping, numbers, tables, figures. Everything they get is escaped. */
+import { readableToken } from "./byte-level.ts";
 import type { WrittenFigure } from "./figures.ts";
 
 export function esc(s: string): string {
@@ -56,12 +57,13 @@ export function notRun(title: string, hint = ""): string {
   return `<p class="notrun">${esc(title)}: not run${hint ? ` — ${esc(hint)}` : ""}.</p>`;
 }
 
-/** A token as the lens shows it: JSON-quoted so spaces and newlines are visible. */
+/** A token as the lens shows it: byte-level BPE decoded, JSON-quoted so spaces and newlines show; raw form in the title. */
 export function tokenText(t: unknown): string {
   if (typeof t !== "object" || t === null) return "";
   const o = t as { id?: unknown; token?: unknown; logit?: unknown };
-  const label = typeof o.token === "string" ? JSON.stringify(o.token) : `#${String(o.id)}`;
-  return `<span class="tok" title="id ${esc(String(o.id))}, logit ${fmt(o.logit)}">${esc(label)}</span>`;
+  const label = typeof o.token === "string" ? JSON.stringify(readableToken(o.token)) : `#${String(o.id)}`;
+  const raw = typeof o.token === "string" ? `${JSON.stringify(o.token)}, ` : "";
+  return `<span class="tok" title="${esc(`${raw}id ${String(o.id)}, logit ${fmt(o.logit)}`)}">${esc(label)}</span>`;
 }
 
 export const PAGE_STYLE = `
