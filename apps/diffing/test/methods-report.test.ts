@@ -92,6 +92,7 @@ describe("writeMethodsReport on a full three-plant run", () => {
     expect(html).toContain('href="../adl/adl-all.safetensors"');
     expect(html).toContain("<svg");
     expect(html).toContain('class="fail"'); // diff-SAE misses v
+    expect(html).toContain("1 of them flagged as artifacts");
     expect(json.store).toEqual({ rows: 4096, shards: 1, dataset: "synthetic" });
     expect(json.timings.crosscoderBatchTopK).toBe(10);
   });

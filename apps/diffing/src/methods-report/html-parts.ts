@@ -73,7 +73,7 @@ h3{font-size:1.05em;margin-top:1.4em}small,.muted{color:#777;font-weight:normal}
 table{border-collapse:collapse;margin:.6em 0;font-size:13px}
 th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.pass{background:#d9f2d9}td.fail{background:#f8d4d4}td.info{background:#f7f7f7}
+.pass{background:#d9f2d9}.fail{background:#f8d4d4}td.info{background:#f7f7f7}
 .cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:2em}
 figure{margin:.8em 0}figure svg{max-width:100%;height:auto}figcaption{font-size:12px;color:#666}
 .notrun{color:#888;font-style:italic}.tok{font-family:ui-monospace,monospace;background:#f3f3f3;padding:0 3px;
