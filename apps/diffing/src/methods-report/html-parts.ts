@@ -32,7 +32,8 @@ export function table(head: readonly string[], rows: readonly (readonly Cell[])[
     return `<${tag}${typeof c === "number" ? ' class="num"' : ""}>${typeof c === "number" ? fmt(c) : esc(c ?? "—")}</${tag}>`;
   };
   const body = rows.map((r) => `<tr>${r.map((c) => cell(c, "td")).join("")}</tr>`).join("\n");
-  return `<table${cls ? ` class="${cls}"` : ""}><thead><tr>${head.map((h) => cell(h, "th")).join("")}</tr></thead>
+  const thead = head.some((h) => h !== "") ? `<thead><tr>${head.map((h) => cell(h, "th")).join("")}</tr></thead>` : "";
+  return `<table${cls ? ` class="${cls}"` : ""}>${thead}
 <tbody>
 ${body}
 </tbody></table>`;

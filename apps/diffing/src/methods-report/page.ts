@@ -21,7 +21,7 @@ export function methodsPage(
   link: (fromRun: string) => string,
 ): string {
   const ctx: SectionContext = { figures, plants: r.knownAnswer?.plants ?? [], link };
-  const title = `Model diffing methods side by side: ${r.chat} vs ${r.base}`;
+  const title = "Model diffing methods side by side";
   const sections: [string, string, string][] = [
     ["stagewise", "Stage-wise SAEs", stagewiseSection(r, ctx)],
     ["crosscoders", "Crosscoders: BatchTopK and L1", crosscodersSection(r, ctx)],
@@ -36,6 +36,7 @@ export function methodsPage(
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>${PAGE_STYLE}</style></head><body>
 <h1>${esc(title)}</h1>
+<p>${esc(r.chat)} <span class="muted">vs</span> ${esc(r.base)} <span class="muted">at</span> ${esc(r.hook)}</p>
 <nav>${nav}</nav>
 <section id="header"><h2>Run</h2>${header(r)}</section>
 ${r.knownAnswer ? `<section id="known-answer"><h2>Known answer (toy: ${esc(r.knownAnswer.variant)})</h2>${knownAnswer(r)}</section>` : ""}
