@@ -11,9 +11,10 @@ export function esc(s: string): string {
     .replace(/'/g, "&#39;");
 }
 
-/** A number for a cell: `digits` significant decimals, "—" for null/NaN, integers as they are. */
+/** A number for a cell: `digits` decimals (exponent form when tiny or huge), "—" for null/NaN, integers as they are. */
 export function fmt(v: unknown, digits = 3): string {
-  if (typeof v !== "number" || !Number.isFinite(v)) return v === null || v === undefined ? "—" : esc(String(v));
+  if (typeof v === "number" && !Number.isFinite(v)) return "—";
+  if (typeof v !== "number") return v === null || v === undefined ? "—" : esc(String(v));
   if (Number.isInteger(v)) return String(v);
   return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(digits);
 }
