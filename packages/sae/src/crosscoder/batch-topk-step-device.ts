@@ -15,16 +15,16 @@ import {
   toDevice,
   toHostAll,
 } from "@difflens/tensor";
-import type { DeviceTrainState } from "../train/device-train-state.ts";
 import { selectAcrossBatch } from "./batch-topk.ts";
 import { type CrosscoderTrainConfig, crosscoderKAux, crosscoderLrAt } from "./config.ts";
 import { checkDevice, deviceDecoderNorms, splitResidualSums, type Temp, uploadPaired } from "./device-common.ts";
+import type { CrosscoderDeviceState } from "./device-state.ts";
 import type { CrosscoderTrainState } from "./state.ts";
 import { type CrosscoderStepStats, f32, i32, recordSelections } from "./step-common.ts";
 
 /**
  * The BatchTopK crosscoder step of batch-topk-step.ts (same formulas and order) on the current backend's device,
- * with the parameters and Adam moments in a DeviceTrainState of width 2·dIn (see device-common.ts):
+ * with the parameters and Adam moments in a CrosscoderDeviceState:
  *
  *   forward    decoder norms n, scores = (X·Wencᵀ)⊙n per block of rows, each row's candidateFactor·k best scores
  *              (biasTopK with bias n⊙bEnc) and its kAux best among the dead latents
@@ -41,8 +41,9 @@ export async function batchTopKCrosscoderStepDevice(
   base: Float32Array,
   chat: Float32Array,
   rows: number,
-  dev: DeviceTrainState,
+  device: CrosscoderDeviceState,
 ): Promise<CrosscoderStepStats> {
+  const dev = device.train;
   checkDevice("batchTopKCrosscoderStepDevice", dev);
   const { dIn, dSae: S, k } = cfg;
   const w = 2 * dIn,
@@ -219,7 +220,7 @@ export async function batchTopKCrosscoderStepDevice(
 export function deviceAdam(
   state: CrosscoderTrainState,
   cfg: CrosscoderTrainConfig,
-  dev: DeviceTrainState,
+  dev: CrosscoderDeviceState["train"],
   gBDec: Tensor,
 ): number {
   const { params: p, adamM: m, adamV: v, grads: g } = dev;

@@ -1,21 +1,11 @@
 import { copy, currentBackend, DeviceError, mul, normalizeRows, sum, type Tensor, toDevice } from "@difflens/tensor";
 import type { DeviceTrainState } from "../train/device-train-state.ts";
-import type { CrosscoderTrainConfig } from "./config.ts";
 import { type BatchVariance, concatScaled, f32 } from "./step-common.ts";
 
-/**
- * What both device crosscoder steps share. The parameters and Adam moments live in a DeviceTrainState uploaded with
- * width 2·dIn (a crosscoder's [dSae, 2·dIn] matrices are an SAE's of that width), so upload, download, gradient
- * buffers and deferred release are the SAE's.
- */
+/** What both device crosscoder steps share. */
 
 /** Collects a step's temporaries (released after a later readback, as sparse-step-device.ts does). */
 export type Temp = <T extends Tensor>(t: T) => T;
-
-/** The DeviceTrainState shape of a crosscoder: the SAE of width 2·dIn. */
-export function crosscoderDeviceShape(cfg: Pick<CrosscoderTrainConfig, "dIn" | "dSae">): { dIn: number; dSae: number } {
-  return { dIn: 2 * cfg.dIn, dSae: cfg.dSae };
-}
 
 /** Throws the kernels' DeviceError, before any work, unless dev lives on the current backend's device. */
 export function checkDevice(op: string, dev: DeviceTrainState): void {
@@ -23,7 +13,7 @@ export function checkDevice(op: string, dev: DeviceTrainState): void {
     there = dev.params.wEnc.device;
   if (here !== there)
     throw new DeviceError(
-      `${op}: the crosscoder's parameters live on ${there}, but the current backend (${currentBackend().name}) computes on ${here} — upload them (DeviceTrainState.upload) under the backend that trains`,
+      `${op}: the crosscoder's parameters live on ${there}, but the current backend (${currentBackend().name}) computes on ${here} — upload them (CrosscoderDeviceState.upload) under the backend that trains`,
     );
 }
 
