@@ -41,7 +41,12 @@ export function uploadPaired(
  * Per latent ‖d^base‖ + ‖d^chat‖ [dSae] of wDec [dSae, 2·dIn], and the unit halves [2·dSae, dIn] (d/‖d‖; zero halves
  * stay zero). There is no sqrt kernel: ‖d‖ = d·(d/‖d‖), with normalizeRows giving d/(‖d‖ + 1e-30).
  */
-export function deviceDecoderNorms(wDec: Tensor, dIn: number, dSae: number, temp: Temp): { norms: Tensor; unit: Tensor } {
+export function deviceDecoderNorms(
+  wDec: Tensor,
+  dIn: number,
+  dSae: number,
+  temp: Temp,
+): { norms: Tensor; unit: Tensor } {
   const halves = wDec.reshape([2 * dSae, dIn]);
   const unit = temp(copy(halves));
   normalizeRows(unit, 1e-30);
