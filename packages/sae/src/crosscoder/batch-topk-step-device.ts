@@ -4,6 +4,7 @@ import {
   add,
   biasTopK,
   deviceZeros,
+  gatherRows,
   gemm,
   mul,
   scale,
@@ -30,7 +31,8 @@ import { type CrosscoderStepStats, f32, i32, recordSelections } from "./step-com
  *              (biasTopK with bias n⊙bEnc) and its kAux best among the dead latents
  *   readback 1 the candidate lists [rows, width] and n [dSae] — the batch-wide selection, the threshold update and
  *              a = score / n are the CPU step's own host code on these small arrays; rows that fill their lists
- *              are rescored wider on the device (one more readback per widening, rare); the codes go back up
+ *              are gathered, rescored wider on the device and read back (one more readback per widening
+ *              round); the codes go back up
  *   backward   e = X − bDec − a·Wdec, r = ê − e, sparse backward, Adam — enqueued
  *   readback 2 the per-row ‖e‖² (per model) and ‖r‖² for the losses, summed in float64 on the host
  * Nothing loops over rows·dSae on the host; the host passes are over rows·2·dIn (the upload) and rows·width.
@@ -65,12 +67,15 @@ export async function batchTopKCrosscoderStepDevice(
   const auxScale = dead.length > 0 ? Math.min(dead.length / kAuxCfg, 1) : 0;
   const candidates = kAux > 0 ? temp(toDevice(i32([dead.length], Int32Array.from(dead)))) : null;
 
-  /** Scores of xRows [n, 2·dIn]: the `width` best per row (and the kAux best dead ones), device tensors. */
+  /**
+   * Scores of xRows [n, 2·dIn]: the `width` best per row (and the kAux best dead ones), device tensors. The blocks of
+   * the batch reuse the state's [n, dSae] buffers; widening (`withAux` false: any n) takes a temporary one.
+   */
   const score = (xRows: Tensor, width: number, withAux: boolean) => {
     const n = xRows.shape[0]!;
-    const z = dev.preActivations(n); // [n, dSae]
-    gemm(xRows, p.wEnc, { transB: true, out: z });
-    const scores = temp(mul(z, norms)); // [n, dSae]
+    const scores = withAux ? dev.preActivations(n) : temp(deviceZeros([n, S])); // [n, dSae]
+    gemm(xRows, p.wEnc, { transB: true, out: scores });
+    mul(scores, norms, scores); // in place (kernels allow out to alias an input)
     const top = { values: temp(deviceZeros([n, width])), indices: temp(deviceZeros([n, width], "i32")) };
     const aux =
       withAux && candidates
@@ -127,11 +132,21 @@ export async function batchTopKCrosscoderStepDevice(
       idx2.set(candIdx.subarray(r * width, (r + 1) * width), r * wider);
       val2.set(candVal.subarray(r * width, (r + 1) * width), r * wider);
     }
-    const again = sel.saturated.map((r) => score(temp(sliceRows(X, r, 1)), wider, false).top);
-    const back = await toHostAll(again.flatMap((t) => [t.indices, t.values]));
-    for (const [i, r] of sel.saturated.entries()) {
-      idx2.set(back[2 * i]!.data as Int32Array, r * wider);
-      val2.set(back[2 * i + 1]!.data as Float32Array, r * wider);
+    // The saturated rows gathered into one block (at most blockRows at a time), rescored, read back together.
+    const again: { rows: number[]; top: ReturnType<typeof score>["top"] }[] = [];
+    for (let i = 0; i < sel.saturated.length; i += dev.blockRows) {
+      const rowIds = sel.saturated.slice(i, i + dev.blockRows);
+      const ids = temp(toDevice(i32([rowIds.length], Int32Array.from(rowIds))));
+      again.push({ rows: rowIds, top: score(temp(gatherRows(X, ids)), wider, false).top });
+    }
+    const back = await toHostAll(again.flatMap((a) => [a.top.indices, a.top.values]));
+    for (const [b, a] of again.entries()) {
+      const idx = back[2 * b]!.data as Int32Array,
+        val = back[2 * b + 1]!.data as Float32Array;
+      for (const [i, r] of a.rows.entries()) {
+        idx2.set(idx.subarray(i * wider, (i + 1) * wider), r * wider);
+        val2.set(val.subarray(i * wider, (i + 1) * wider), r * wider);
+      }
     }
     width = wider;
     candIdx = idx2;

@@ -28,7 +28,10 @@ export interface TrainCrosscoderOptions {
   logger?: MetricsLogger;
   /** Continue from outDir/latest.json (exact resume). Ignored when there is no checkpoint. */
   resume?: boolean;
-  /** Called after every step; "stop" ends the run without a final checkpoint (tests simulate a kill). */
+  /**
+   * Called after every step; "stop" ends the run without a final checkpoint (tests simulate a kill). On a device
+   * backend `state.params` and the Adam moments are refreshed only at checkpoints and at the end.
+   */
   // biome-ignore lint/suspicious/noConfusingVoidType: callbacks that never stop return nothing at all
   onStep?: (state: CrosscoderTrainState, stats: CrosscoderStepStats) => void | "stop";
 }
