@@ -105,8 +105,14 @@ describe.each(backendNames)(
   "crosscoder device steps, run on the %s backend, vs the torch dense reference",
   (backend) => {
     // The webgpu steps' code path (kernels only, two readbacks); on a CPU backend it runs on the host arrays.
-    for (const kind of ["batchtopk", "l1"] as const) {
-      it(`${kind}: weights after 10 steps within 1e-4 relative, and the per-step metrics`, async () => {
+    for (const [kind, blockRows] of [
+      ["batchtopk", undefined],
+      ["batchtopk", 5],
+      ["l1", undefined],
+      ["l1", 5],
+    ] as const) {
+      const blocks = blockRows ? `blocks of ${blockRows} rows` : "one block";
+      it(`${kind} (${blocks}): weights after 10 steps within 1e-4 relative, and the per-step metrics`, async () => {
         useBackend(backend);
         const cfg = referenceConfig(kind);
         const state = referenceState(cfg);
@@ -115,7 +121,7 @@ describe.each(backendNames)(
         const stats: CrosscoderStepStats[] = [];
         for (let s = 0; s < REFERENCE_STEPS; s++) {
           const { base, chat } = referenceBatch(s);
-          stats.push(await step(state, cfg, base, chat, ref.batchSize, dev));
+          stats.push(await step(state, cfg, base, chat, ref.batchSize, dev, blockRows ? { blockRows } : {}));
         }
         await dev.download(state);
         dev.dispose();

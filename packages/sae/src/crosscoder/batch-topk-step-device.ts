@@ -16,6 +16,7 @@ import {
   toDevice,
   toHostAll,
 } from "@difflens/tensor";
+import type { DeviceStepOptions } from "../train/sparse-step-device.ts";
 import { selectAcrossBatch } from "./batch-topk.ts";
 import { type CrosscoderTrainConfig, crosscoderKAux, crosscoderLrAt } from "./config.ts";
 import { checkDevice, deviceDecoderNorms, splitResidualSums, type Temp, uploadPaired } from "./device-common.ts";
@@ -44,8 +45,10 @@ export async function batchTopKCrosscoderStepDevice(
   chat: Float32Array,
   rows: number,
   device: CrosscoderDeviceState,
+  opts: DeviceStepOptions = {},
 ): Promise<CrosscoderStepStats> {
   const dev = device.train;
+  const blockRows = opts.blockRows ?? dev.blockRows;
   checkDevice("batchTopKCrosscoderStepDevice", dev);
   const { dIn, dSae: S, k } = cfg;
   const w = 2 * dIn,
@@ -92,8 +95,8 @@ export async function batchTopKCrosscoderStepDevice(
 
   let width = Math.min(S, Math.max(k, Math.ceil(cfg.candidateFactor * k)));
   const blocks = [];
-  for (let r0 = 0; r0 < B; r0 += dev.blockRows) {
-    const n = Math.min(dev.blockRows, B - r0);
+  for (let r0 = 0; r0 < B; r0 += blockRows) {
+    const n = Math.min(blockRows, B - r0);
     blocks.push(score(n === B ? X : temp(sliceRows(X, r0, n)), width, true));
   }
 
@@ -134,8 +137,8 @@ export async function batchTopKCrosscoderStepDevice(
     }
     // The saturated rows gathered into one block (at most blockRows at a time), rescored, read back together.
     const again: { rows: number[]; top: ReturnType<typeof score>["top"] }[] = [];
-    for (let i = 0; i < sel.saturated.length; i += dev.blockRows) {
-      const rowIds = sel.saturated.slice(i, i + dev.blockRows);
+    for (let i = 0; i < sel.saturated.length; i += blockRows) {
+      const rowIds = sel.saturated.slice(i, i + blockRows);
       const ids = temp(toDevice(i32([rowIds.length], Int32Array.from(rowIds))));
       again.push({ rows: rowIds, top: score(temp(gatherRows(X, ids)), wider, false).top });
     }

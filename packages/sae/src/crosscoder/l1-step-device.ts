@@ -11,6 +11,7 @@ import {
   type Tensor,
   toHostAll,
 } from "@difflens/tensor";
+import type { DeviceStepOptions } from "../train/sparse-step-device.ts";
 import { deviceAdam } from "./batch-topk-step-device.ts";
 import type { CrosscoderTrainConfig } from "./config.ts";
 import { checkDevice, deviceDecoderNorms, splitResidualSums, type Temp, uploadPaired } from "./device-common.ts";
@@ -42,8 +43,10 @@ export async function l1CrosscoderStepDevice(
   chat: Float32Array,
   rows: number,
   device: CrosscoderDeviceState,
+  opts: DeviceStepOptions = {},
 ): Promise<CrosscoderStepStats> {
   const dev = device.train;
+  const blockRows = opts.blockRows ?? dev.blockRows;
   checkDevice("l1CrosscoderStepDevice", dev);
   const { dIn, dSae: S } = cfg;
   const w = 2 * dIn,
@@ -69,8 +72,8 @@ export async function l1CrosscoderStepDevice(
 
   const e2s: Tensor[] = [];
   let gBDec: Tensor | null = null;
-  for (let r0 = 0; r0 < B; r0 += dev.blockRows) {
-    const n = Math.min(dev.blockRows, B - r0);
+  for (let r0 = 0; r0 < B; r0 += blockRows) {
+    const n = Math.min(blockRows, B - r0);
     const xRows = n === B ? X : temp(sliceRows(X, r0, n)); // [n, 2·dIn]
     const all = device.constant(`l1/all/${n}x${S}`, () => allLatents(n, S)); // [n, dSae] i32
     const z = dev.preActivations(n);
