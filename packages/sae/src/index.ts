@@ -25,6 +25,7 @@ export {
 } from "./crosscoder/analysis.ts";
 export { type BatchSelection, selectAcrossBatch } from "./crosscoder/batch-topk.ts";
 export { batchTopKCrosscoderStep, CrosscoderScratch } from "./crosscoder/batch-topk-step.ts";
+export { batchTopKCrosscoderStepDevice } from "./crosscoder/batch-topk-step-device.ts";
 export {
   CROSSCODER_FORMAT,
   CROSSCODER_FORMAT_VERSION,
@@ -45,7 +46,9 @@ export {
   resolveCrosscoderTrainConfig,
 } from "./crosscoder/config.ts";
 export { Crosscoder, type CrosscoderSpec } from "./crosscoder/crosscoder.ts";
+export { CrosscoderDeviceState } from "./crosscoder/device-state.ts";
 export { L1Scratch, l1CrosscoderStep } from "./crosscoder/l1-step.ts";
+export { l1CrosscoderStepDevice } from "./crosscoder/l1-step-device.ts";
 export { isChatSpecific, type LatentScalingResult, latentScaling } from "./crosscoder/latent-scaling.ts";
 export {
   checkPairedBatch,
