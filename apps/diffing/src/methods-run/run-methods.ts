@@ -78,9 +78,10 @@ export async function runMethods(config: DiffingConfig, opts: MethodsRunOptions)
   const open = async () => (models ??= await openMethodsModels(pair));
   const timings: Record<string, number> = {};
   const reused: string[] = [];
-  const note = (unit: string, r: { reused: boolean; record: { wallS: number; timings?: Record<string, number> } }) => {
-    if (r.reused) reused.push(unit);
-    log(`methods: ${unit} ${r.reused ? "reused (inputs unchanged)" : "done"} in ${r.record.wallS.toFixed(1)} s`);
+  const note = (units: string[], r: { reused: boolean; record: { wallS: number } }) => {
+    if (r.reused) reused.push(...units);
+    const s = r.record.wallS.toFixed(1);
+    log(`methods: ${units.join(" + ")} ${r.reused ? `reused (inputs unchanged; made in ${s} s)` : `done in ${s} s`}`);
   };
   try {
     if (pair.toy !== null) await writePlants(outDir, pair.toy.plants);
@@ -109,7 +110,7 @@ export async function runMethods(config: DiffingConfig, opts: MethodsRunOptions)
       progress({ unit: "harvest", done: total, total, what: "windows" });
     });
     timings.harvest = harvested.record.wallS;
-    note("store", harvested);
+    note(["store"], harvested);
     const store = PairedStore.open(path.join(outDir, "store"), { hook: pair.hook });
     const storeId = { hash: storeHash, createdAt: store.manifest.createdAt, tokenCount: store.manifest.tokenCount };
     const stepsOf = (s: { batchSize: number; epochs: number }) =>
@@ -141,7 +142,7 @@ export async function runMethods(config: DiffingConfig, opts: MethodsRunOptions)
       });
       timings[name] = r.record.wallS;
       ran[name] = folder;
-      note(name, r);
+      note([name], r);
     }
 
     if (want("diffSae") || want("adl")) {
@@ -175,7 +176,7 @@ export async function runMethods(config: DiffingConfig, opts: MethodsRunOptions)
       timings.diffSae = r.record.timings?.diffSae ?? r.record.wallS;
       ran.diffSae = METHOD_FOLDERS.diffSae;
       ran.adl = METHOD_FOLDERS.adl;
-      note("adl + diffSae", r);
+      note(["adl", "diffSae"], r);
     }
 
     if (want("stagewise")) {
@@ -195,7 +196,7 @@ export async function runMethods(config: DiffingConfig, opts: MethodsRunOptions)
       });
       timings.stagewise = r.record.wallS;
       ran.stagewise = METHOD_FOLDERS.stagewise;
-      note("stagewise", r);
+      note(["stagewise"], r);
     }
 
     const folders = new Set(Object.values(ran));

@@ -1,8 +1,8 @@
 /**
- * Stage-wise diffing as one method among the others: the existing pipeline (S → D, M → DF, MF, then compare) on the
+ * Stage-wise diffing as one method among the others: the existing pipeline (S → D, M → DF, MF, then compare's ranking) on the
  * methods run's pair, with the config's own data, mask, SAE and stage settings and every stage's tokens scaled by
  * `tokenScale`. Writes into `<dir>/`:
- *   pipeline/                 the pipeline's run folder (stages/, compare/, run.json)
+ *   pipeline/                 the pipeline's run folder (stages/; compare/ is not written: `compare --run-dir` makes it)
  *   top-latents.json          { stages, ranking, leadingChange: {explained}, latents: [{latent, rank, score,
  *                             cosD_DF, cosM_MF}] } — the top of the two-stage ranking (score = cos(D,DF) + cos(M,MF),
  *                             lowest = moved most between the base SAE and its chat finetunes)
@@ -14,7 +14,8 @@ import * as path from "node:path";
 import type { ModelPair } from "@difflens/app-kit";
 import { writeJsonAtomic } from "@difflens/common";
 import { Tensor, writeSafetensors } from "@difflens/tensor";
-import { runCompare } from "../compare/compare.ts";
+import { loadStageSaes } from "../compare/compare.ts";
+import { latentCosines, twoStageRanking } from "../compare/latent-cosines.ts";
 import { cosine, leadingRightSingularVector } from "../compare/leading-direction.ts";
 import { type DiffingConfig, resolveDiffingConfig, STAGE_NAMES } from "../config/diffing-config.ts";
 import { trainStages } from "../stages/pipeline.ts";
@@ -64,7 +65,10 @@ export async function runStagewiseMethod(opts: {
     models: { ...opts.models, planted: null },
     command: "methods-report",
   });
-  const { saes, cosines, ranking } = await runCompare(config, opts.log);
+  // compare's ranking without its folder and figures (the methods report draws its own).
+  const saes = await loadStageSaes(config, "methods-report");
+  const cosines = latentCosines(saes);
+  const ranking = twoStageRanking(cosines.decoder.D_DF, cosines.decoder.M_MF);
   const d = saes.S.dIn;
   const row = (stage: "D" | "M" | "DF" | "MF", i: number) => saes[stage].weights.wDec.subarray(i * d, (i + 1) * d);
   const unit = (v: ArrayLike<number>) => {
