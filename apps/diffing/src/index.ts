@@ -50,6 +50,7 @@ export { DENSITY_BINS, type LatentStats, latentStats } from "./features/latent-s
 export { LATENT_STATS_FORMAT, latentStatsFileName } from "./features/latent-stats-file.ts";
 export { LOGIT_TOKENS_FILE, STAGE_MODEL } from "./features/stage-stats.ts";
 export * from "./methods/index.ts";
+export * from "./methods-toy/index.ts";
 export { openPipelineModels, type PipelineModels } from "./models/open-models.ts";
 export { type TrainStagesOptions, trainStages } from "./stages/pipeline.ts";
 export { readStageRecord, STAGES, type StageRecord, stageCheckpoint, stageDir } from "./stages/stage-plan.ts";
