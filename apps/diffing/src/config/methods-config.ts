@@ -13,7 +13,9 @@
 import * as path from "node:path";
 import { type ModelRef, resolveModelRef } from "@difflens/app-kit";
 import { didYouMean } from "@difflens/common";
+import { DEFAULT_CROSSCODER_TRAIN_CONFIG } from "@difflens/sae";
 import { DiffingError } from "../errors.ts";
+import { METHODS_TOY_TRAINING } from "../methods-toy/training.ts";
 import { deepFreeze, fields, num, objectWithKeys, oneOf, str, strList } from "./fields.ts";
 
 /** The methods a run can hold, in the order they run (keys of methods.json's `methods` and `timings`). */
@@ -36,30 +38,27 @@ export interface MethodsHarvestConfig {
   readonly seed: number;
 }
 
-/** A crosscoder's training (CrosscoderTrainConfig fields) and its passes over the store. */
-export interface CrosscoderSettings {
-  readonly dSae: number;
-  readonly k: number;
-  readonly l1Coef: number;
-  readonly lr: number;
-  readonly lrWarmupSteps: number;
-  readonly initSampleTokens: number;
-  readonly batchSize: number;
-  readonly epochs: number;
-  readonly seed: number;
-  /** Latents of highest relative norm scored by Latent Scaling besides the chat-only ones. */
-  readonly chatLeaning: number;
-}
-
+/** A dictionary's training: CrosscoderTrainConfig / SaeTrainConfig fields, and its passes over the store. */
 export interface DiffSaeSettings {
   readonly dSae: number;
+  /** Active latents per row (BatchTopK: on average; unused by L1). */
   readonly k: number;
   readonly lr: number;
   readonly lrWarmupSteps: number;
   readonly initSampleTokens: number;
+  /** Seed of the initial weights. */
+  readonly seed: number;
   readonly batchSize: number;
   readonly epochs: number;
-  readonly seed: number;
+  /** Seed of the batch order (rows shuffled within each store shard). */
+  readonly shuffleSeed: number;
+}
+
+export interface CrosscoderSettings extends DiffSaeSettings {
+  /** L1 only: weight of the decoder-norm-weighted L1 penalty. */
+  readonly l1Coef: number;
+  /** Latents of highest relative norm scored by Latent Scaling besides the chat-only ones. */
+  readonly chatLeaning: number;
 }
 
 export interface MethodsConfig {
@@ -80,38 +79,41 @@ export interface MethodsConfig {
   readonly topLatents: number;
 }
 
-/** Defaults: tuned on the three-plant toy (d_in 64); a real model needs its own dSae, k, epochs. */
+const T = METHODS_TOY_TRAINING;
+const crosscoderDefaults = (c: Partial<CrosscoderSettings>) => ({
+  dSae: c.dSae!,
+  k: c.k ?? DEFAULT_CROSSCODER_TRAIN_CONFIG.k,
+  l1Coef: c.l1Coef ?? DEFAULT_CROSSCODER_TRAIN_CONFIG.l1Coef,
+  lr: c.lr!,
+  lrWarmupSteps: c.lrWarmupSteps!,
+  initSampleTokens: c.initSampleTokens!,
+  seed: c.seed!,
+  batchSize: T.crosscoderTrain.batchSize,
+  epochs: T.crosscoderTrain.epochs,
+  shuffleSeed: T.crosscoderTrain.seed,
+  chatLeaning: 10,
+});
+
+/** Defaults: the methods toy's tuned training (METHODS_TOY_TRAINING, d_in 64); a real model needs its own. */
 export const DEFAULT_METHODS: Omit<MethodsConfig, "toy"> = deepFreeze({
   base: null,
   chat: null,
   hook: null,
   run: METHOD_NAMES,
-  harvest: { windows: 120, textFraction: 0.5, windowsPerForward: 10, seed: 0 },
-  batchTopK: {
-    dSae: 256,
-    k: 4,
-    l1Coef: 0,
-    lr: 1e-2,
-    lrWarmupSteps: 10,
-    initSampleTokens: 256,
-    batchSize: 64,
-    epochs: 12,
-    seed: 0,
-    chatLeaning: 10,
+  harvest: { windows: T.windows, textFraction: 0.5, windowsPerForward: T.windowsPerForward, seed: T.windowSeed },
+  batchTopK: crosscoderDefaults(T.crosscoderBatchTopK),
+  l1: crosscoderDefaults(T.crosscoderL1),
+  diffSae: {
+    dSae: T.diffSae.dSae,
+    k: T.diffSae.k,
+    lr: T.diffSae.lr,
+    lrWarmupSteps: T.diffSae.lrWarmupSteps,
+    initSampleTokens: T.diffSae.initSampleTokens,
+    seed: T.diffSae.seed,
+    batchSize: T.diffSaeTrain.batchSize,
+    epochs: T.diffSaeTrain.epochs,
+    shuffleSeed: T.diffSaeTrain.seed,
   },
-  l1: {
-    dSae: 256,
-    k: 4,
-    l1Coef: 0.1,
-    lr: 1e-2,
-    lrWarmupSteps: 10,
-    initSampleTokens: 256,
-    batchSize: 64,
-    epochs: 12,
-    seed: 0,
-    chatLeaning: 10,
-  },
-  diffSae: { dSae: 32, k: 1, lr: 3e-3, lrWarmupSteps: 10, initSampleTokens: 256, batchSize: 64, epochs: 4, seed: 1 },
   adl: { firstPositions: 5, lensTokens: 20 },
   stagewise: { tokenScale: 0.25 },
   topLatents: 5,
@@ -195,6 +197,7 @@ function trainSettings(where: string, input: unknown, D: DiffSaeSettings): DiffS
     batchSize: num(where, r, "batchSize", D.batchSize, { int: true, min: 2 }),
     epochs: num(where, r, "epochs", D.epochs, { int: true, min: 1 }),
     seed: num(where, r, "seed", D.seed, { int: true, min: 0 }),
+    shuffleSeed: num(where, r, "shuffleSeed", D.shuffleSeed, { int: true, min: 0 }),
   };
 }
 

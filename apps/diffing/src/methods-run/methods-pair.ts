@@ -11,9 +11,9 @@ import type { DiffingConfig } from "../config/diffing-config.ts";
 import type { MethodsConfig } from "../config/methods-config.ts";
 import { chatDataWindows, maskRulesOf, textWindows } from "../data/windows.ts";
 import { assistantStartAfter, type PairedWindow } from "../methods/paired-harvest.ts";
+import { ensureMethodsToy } from "../methods-toy/index.ts";
 import { ensureToyFiles, TOY_HOOK } from "../toy/toy-files.ts";
 import { IM_START_ID } from "../toy/toy-pair.ts";
-import { ensureMethodsToy } from "./methods-toy-source.ts";
 
 /** Qwen's ids of `<|im_start|>assistant\n`: the opening of the assistant turn in windows without region labels. */
 const ASSISTANT_MARKER = [IM_START_ID, 77091, 198];
@@ -47,13 +47,14 @@ export async function methodsPair(
 ): Promise<MethodsPair> {
   const { windows: n, seed } = methods.harvest;
   if (methods.toy !== null) {
-    const toy = await ensureMethodsToy(methods.toy.cacheDir, { variant: methods.toy.variant, seed: methods.toy.seed });
+    const { variant, seed: toySeed, cacheDir } = methods.toy;
+    const toy = await ensureMethodsToy(cacheDir, { variant, seed: toySeed, log });
     return {
       base: { path: toy.baseDir, adapter: null },
-      chat: { path: toy.chatDir, adapter: toy.chatAdapter ?? null },
+      chat: { path: toy.chatDir, adapter: null },
       hook: toy.hook,
       toy: { variant: toy.variant, plants: toy.plants },
-      dataset: `methods toy (${toy.variant}, seed ${methods.toy.seed}): ${n} windows, seed ${seed}`,
+      dataset: `methods toy (${variant}, seed ${toySeed}): ${n} windows, seed ${seed}`,
       windows: () => each(toy.windows(n, seed)),
       decode: () => toy.decode,
       assistantStart,

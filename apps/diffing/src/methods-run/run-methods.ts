@@ -127,13 +127,14 @@ export async function runMethods(config: DiffingConfig, opts: MethodsRunOptions)
       const folder = METHOD_FOLDERS[name];
       const total = stepsOf(s);
       const r = await runUnit(outDir, [folder], unitHash({ store: storeId, kind, s }), async (tmp) => {
-        const { batchSize, epochs, seed, chatLeaning, ...train } = s;
+        const { batchSize, epochs, shuffleSeed, chatLeaning, k, l1Coef, ...train } = s;
         await runCrosscoderMethod({
           store,
           outDir: tmp,
           kind,
-          config: { ...train, checkpointEverySteps: 0 },
-          train: { batchSize, epochs, seed },
+          // k means nothing to L1 and l1Coef nothing to BatchTopK: each gets only its own.
+          config: { ...train, ...(kind === "l1" ? { l1Coef } : { k }), checkpointEverySteps: 0 },
+          train: { batchSize, epochs, seed: shuffleSeed },
           chatLeaning,
           onStep: (step) => progress({ unit: name, done: step, total, what: "steps" }),
         });
@@ -146,7 +147,7 @@ export async function runMethods(config: DiffingConfig, opts: MethodsRunOptions)
     }
 
     if (want("diffSae") || want("adl")) {
-      const { batchSize, epochs, seed, ...sae } = methods.diffSae;
+      const { batchSize, epochs, shuffleSeed, ...sae } = methods.diffSae;
       const total = stepsOf(methods.diffSae);
       const hash = unitHash({ store: storeId, diffSae: methods.diffSae, adl: methods.adl, top: methods.topLatents });
       const r = await runUnit(outDir, ["adl", "diff-sae"], hash, async (tmp) => {
@@ -157,8 +158,8 @@ export async function runMethods(config: DiffingConfig, opts: MethodsRunOptions)
           store,
           chat: m.chat,
           outDir: tmp,
-          diffSae: { ...sae, checkpointEverySteps: 0, seed },
-          train: { batchSize, epochs, seed },
+          diffSae: { ...sae, checkpointEverySteps: 0 },
+          train: { batchSize, epochs, seed: shuffleSeed },
           firstPositions: methods.adl.firstPositions,
           topLatents: methods.topLatents,
           lensTokens: methods.adl.lensTokens,
