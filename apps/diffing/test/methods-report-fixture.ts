@@ -138,7 +138,7 @@ export async function writeMethodsRunFixture(dir: string, options: FixtureOption
     path.join(dir, "directions.safetensors"),
     Object.fromEntries(Object.entries(directions).map(([n, d]) => [n, f32(d)])),
   );
-  writeJsonAtomic(path.join(dir, "directions.json"), list);
+  writeJsonAtomic(path.join(dir, "directions.json"), { dIn: D_IN, directions: list });
 
   if (!omit.has("stagewise")) {
     const sw = path.join(dir, "stagewise");
@@ -214,7 +214,7 @@ export async function writeMethodsRunFixture(dir: string, options: FixtureOption
     const ad = path.join(dir, "adl");
     const lens = [
       { id: 5, logit: 3.5, token: "<script>" },
-      { id: 9, logit: 2.1, token: " hello\n" },
+      { id: 9, logit: 2.1, token: "ĠhelloĊ" }, // byte-level BPE for " hello\n"
     ];
     writeJsonAtomic(path.join(ad, "adl.json"), {
       hook,

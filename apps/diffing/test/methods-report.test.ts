@@ -87,10 +87,12 @@ describe("writeMethodsReport on a full three-plant run", () => {
       expect(html).toContain(`<section id="${id}">`);
     expect(html).not.toMatch(/<script/i);
     expect(html).toContain("&quot;&lt;script&gt;&quot;"); // the lens token "<script>"
+    expect(html).toContain("&quot; hello\\n&quot;"); // byte-level "ĠhelloĊ" decoded
     expect(html).toContain("readouts steer");
     expect(html).toContain('href="../adl/adl-all.safetensors"');
     expect(html).toContain("<svg");
     expect(html).toContain('class="fail"'); // diff-SAE misses v
+    expect(html).toContain("1 of them flagged as artifacts");
     expect(json.store).toEqual({ rows: 4096, shards: 1, dataset: "synthetic" });
     expect(json.timings.crosscoderBatchTopK).toBe(10);
   });

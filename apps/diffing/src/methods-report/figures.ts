@@ -71,7 +71,8 @@ export async function writeReportFigures(
 }
 
 function relativeNormHistogramFigure(cc: CrosscoderReport, rel: readonly number[]): unknown {
-  const series = ["base-only", "other", "shared", "chat-only"]
+  // Most common bands first, so shared and chat-only keep their colours across figures (plot colours by order).
+  const series = ["shared", "chat-only", "other", "base-only"]
     .map((band) => ({ name: band, values: rel.filter((r) => bandOf(cc, r) === band) }))
     .filter((s) => s.values.length > 0);
   if (series.length === 0) return null;
@@ -100,7 +101,13 @@ function bandOf(cc: CrosscoderReport, r: number): string {
 }
 
 function latentScalingFigure(cc: CrosscoderReport): unknown {
-  const pts = cc.latents.filter((l) => Number.isFinite(l.nuReconstruction) && Number.isFinite(l.nuError));
+  const GROUPS = ["chat-only · chat-specific", "chat-only · artifact", "scored, not chat-only"];
+  const groupOf = (l: CrosscoderReport["latents"][number]) =>
+    l.band !== "chat-only" ? GROUPS[2]! : l.chatSpecific ? GROUPS[0]! : GROUPS[1]!;
+  // Points in group order: plot colours groups by first appearance, so the groups keep their colours across figures.
+  const pts = cc.latents
+    .filter((l) => Number.isFinite(l.nuReconstruction) && Number.isFinite(l.nuError))
+    .sort((a, b) => GROUPS.indexOf(groupOf(a)) - GROUPS.indexOf(groupOf(b)));
   if (pts.length === 0) return null;
   const clamp = (v: number) => Math.min(NU_RANGE[1], Math.max(NU_RANGE[0], v));
   const outside = pts.filter((l) => clamp(l.nuReconstruction) !== l.nuReconstruction || clamp(l.nuError) !== l.nuError);
@@ -123,13 +130,7 @@ function latentScalingFigure(cc: CrosscoderReport): unknown {
     y: ys,
     xDomain: domain(xs),
     yDomain: domain(ys),
-    groups: pts.map((l) =>
-      l.band !== "chat-only"
-        ? "scored, not chat-only"
-        : l.chatSpecific
-          ? "chat-only · chat-specific"
-          : "chat-only · artifact",
-    ),
+    groups: pts.map(groupOf),
     labels: pts.map((l) => (l.band === "chat-only" ? String(l.latent) : null)),
     xTitle: "ν reconstruction",
     yTitle: "ν error",

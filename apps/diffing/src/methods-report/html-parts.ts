@@ -1,4 +1,5 @@
 /** Small HTML builders of the methods page: escaping, numbers, tables, figures. Everything they get is escaped. */
+import { readableToken } from "./byte-level.ts";
 import type { WrittenFigure } from "./figures.ts";
 
 export function esc(s: string): string {
@@ -10,9 +11,10 @@ export function esc(s: string): string {
     .replace(/'/g, "&#39;");
 }
 
-/** A number for a cell: `digits` significant decimals, "—" for null/NaN, integers as they are. */
+/** A number for a cell: `digits` decimals (exponent form when tiny or huge), "—" for null/NaN, integers as they are. */
 export function fmt(v: unknown, digits = 3): string {
-  if (typeof v !== "number" || !Number.isFinite(v)) return v === null || v === undefined ? "—" : esc(String(v));
+  if (typeof v === "number" && !Number.isFinite(v)) return "—";
+  if (typeof v !== "number") return v === null || v === undefined ? "—" : esc(String(v));
   if (Number.isInteger(v)) return String(v);
   return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(digits);
 }
@@ -31,7 +33,8 @@ export function table(head: readonly string[], rows: readonly (readonly Cell[])[
     return `<${tag}${typeof c === "number" ? ' class="num"' : ""}>${typeof c === "number" ? fmt(c) : esc(c ?? "—")}</${tag}>`;
   };
   const body = rows.map((r) => `<tr>${r.map((c) => cell(c, "td")).join("")}</tr>`).join("\n");
-  return `<table${cls ? ` class="${cls}"` : ""}><thead><tr>${head.map((h) => cell(h, "th")).join("")}</tr></thead>
+  const thead = head.some((h) => h !== "") ? `<thead><tr>${head.map((h) => cell(h, "th")).join("")}</tr></thead>` : "";
+  return `<table${cls ? ` class="${cls}"` : ""}>${thead}
 <tbody>
 ${body}
 </tbody></table>`;
@@ -56,12 +59,13 @@ export function notRun(title: string, hint = ""): string {
   return `<p class="notrun">${esc(title)}: not run${hint ? ` — ${esc(hint)}` : ""}.</p>`;
 }
 
-/** A token as the lens shows it: JSON-quoted so spaces and newlines are visible. */
+/** A token as the lens shows it: byte-level BPE decoded, JSON-quoted so spaces and newlines show; raw form in the title. */
 export function tokenText(t: unknown): string {
   if (typeof t !== "object" || t === null) return "";
   const o = t as { id?: unknown; token?: unknown; logit?: unknown };
-  const label = typeof o.token === "string" ? JSON.stringify(o.token) : `#${String(o.id)}`;
-  return `<span class="tok" title="id ${esc(String(o.id))}, logit ${fmt(o.logit)}">${esc(label)}</span>`;
+  const label = typeof o.token === "string" ? JSON.stringify(readableToken(o.token)) : `#${String(o.id)}`;
+  const raw = typeof o.token === "string" ? `${JSON.stringify(o.token)}, ` : "";
+  return `<span class="tok" title="${esc(`${raw}id ${String(o.id)}, logit ${fmt(o.logit)}`)}">${esc(label)}</span>`;
 }
 
 export const PAGE_STYLE = `
@@ -71,7 +75,7 @@ h3{font-size:1.05em;margin-top:1.4em}small,.muted{color:#777;font-weight:normal}
 table{border-collapse:collapse;margin:.6em 0;font-size:13px}
 th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.pass{background:#d9f2d9}td.fail{background:#f8d4d4}td.info{background:#f7f7f7}
+.pass{background:#d9f2d9}.fail{background:#f8d4d4}td.info{background:#f7f7f7}
 .cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:2em}
 figure{margin:.8em 0}figure svg{max-width:100%;height:auto}figcaption{font-size:12px;color:#666}
 .notrun{color:#888;font-style:italic}.tok{font-family:ui-monospace,monospace;background:#f3f3f3;padding:0 3px;

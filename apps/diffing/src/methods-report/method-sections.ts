@@ -89,11 +89,13 @@ median ${fmt(sc.median)}, 10th percentile ${fmt(sc.p10)}, ${fmt(100 * sc.fractio
       l.count,
       l.nuReconstruction,
       l.nuError,
-      l.verdict === ""
-        ? l.chatSpecific
-          ? "(chat-specific)"
-          : ""
-        : { html: esc(l.verdict), cls: l.verdict === "artifact" ? "fail" : "pass" },
+      l.verdict !== ""
+        ? { html: esc(l.verdict), cls: l.verdict === "artifact" ? "fail" : "pass" }
+        : Number.isNaN(l.nuError)
+          ? "never fired"
+          : l.chatSpecific
+            ? "(chat-specific)"
+            : "(in base too)",
       ...plants.map((p) => plantCell(l.plantAbsCos[p])),
     ]);
   const contexts = cc.contexts.page

@@ -21,7 +21,7 @@ export function methodsPage(
   link: (fromRun: string) => string,
 ): string {
   const ctx: SectionContext = { figures, plants: r.knownAnswer?.plants ?? [], link };
-  const title = `Model diffing methods side by side: ${r.chat} vs ${r.base}`;
+  const title = "Model diffing methods side by side";
   const sections: [string, string, string][] = [
     ["stagewise", "Stage-wise SAEs", stagewiseSection(r, ctx)],
     ["crosscoders", "Crosscoders: BatchTopK and L1", crosscodersSection(r, ctx)],
@@ -36,6 +36,7 @@ export function methodsPage(
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>${PAGE_STYLE}</style></head><body>
 <h1>${esc(title)}</h1>
+<p>${esc(r.chat)} <span class="muted">vs</span> ${esc(r.base)} <span class="muted">at</span> ${esc(r.hook)}</p>
 <nav>${nav}</nav>
 <section id="header"><h2>Run</h2>${header(r)}</section>
 ${r.knownAnswer ? `<section id="known-answer"><h2>Known answer (toy: ${esc(r.knownAnswer.variant)})</h2>${knownAnswer(r)}</section>` : ""}
@@ -104,9 +105,20 @@ function knownAnswer(r: MethodsReport): string {
 f shared (relative norm 0.3–0.7); control: w chat-only, nothing above ${k.absentMax} to u. L1: shown, not checked.</p>
 ${table(["crosscoder", "plant", "latent", "|cos|", "rel. norm", "band", "Latent Scaling", "expected"], crosscoders)}`
     : "";
+  const l1 = r.crosscoders.l1;
+  // Issue 21 expects the L1 crosscoder to show at least one chat-only latent that Latent Scaling calls an artifact.
+  const l1Line = l1
+    ? `<p>L1 crosscoder: ${l1.chatOnly.total} chat-only latent(s), ${l1.chatOnly.artifacts} of them flagged as artifacts by
+Latent Scaling (${l1.chatOnly.chatSpecific} chat-specific)${
+        k.variant === "three-plant"
+          ? ` — <span class="${l1.chatOnly.artifacts >= 1 ? "pass" : "fail"}">the issue expects at least one artifact</span>`
+          : ""
+      }.</p>`
+    : "";
   return `<p>Planted unit directions: ${k.plants.map((p) => `<code>${esc(p)}</code>`).join(", ")}. Each cell: the best |cos|
 of the method's headline directions (count in brackets) to the plant, and the direction achieving it; green/red where
 issue 21 asserts found (≥ ${k.foundMin}) or absent (≤ ${k.absentMax}), grey where it asserts nothing.</p>
 ${table(["method (directions)", ...k.plants], rows)}
-${ccTable}`;
+${ccTable}
+${l1Line}`;
 }

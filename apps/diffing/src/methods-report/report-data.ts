@@ -126,14 +126,14 @@ export async function buildMethodsReport(run: MethodsRun): Promise<MethodsReport
           ...latentTable(run.diffSae.rows, run.diffSae.directions, diffSaeFile),
         }
       : null,
-    adl: run.adl ? adlSection(run) : null,
+    adl: run.adl ? adlReport(run) : null,
     cosines: cosineMatrix(run),
   };
   return report;
 }
 
 /** adl.json as written, its buckets checked, with the steering files as paths relative to the run. */
-function adlSection(run: MethodsRun): JsonObject {
+function adlReport(run: MethodsRun): JsonObject {
   const { file: adl, dir } = run.adl!;
   const file = path.join(dir, "adl.json");
   objects(adl, "buckets", file).forEach((b, i) => {

@@ -1,8 +1,8 @@
 /**
- * A methods run folder (/work contract "the methods run folder", written by `runMethods`) read back and checked:
- * methods.json, the headline directions, the toy's plants, the store's manifest and each method's files. A method
- * that methods.json does not list is `null` ("not run"); a listed one whose files are missing or malformed is an
- * error naming the file.
+ * A methods run folder (written by `runMethods`, methods-run/run-methods.ts, whose header lists its files) read back
+ * and checked: methods.json, the headline directions, the toy's plants, the store's manifest and each method's files.
+ * A method that methods.json does not list is `null` ("not run"); a listed one whose files are missing or malformed
+ * is an error naming the file.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
