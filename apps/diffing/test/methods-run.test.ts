@@ -133,6 +133,16 @@ describe("runMethods on a tiny toy run", () => {
     expect(fs.readdirSync(runDir).filter((f) => f.startsWith("."))).toEqual([]); // no temp folder left
   }, 30_000);
 
+  it("refuses a non-empty folder that holds no methods run, before writing anything", async () => {
+    const foreign = path.join(dir, "foreign");
+    fs.mkdirSync(foreign);
+    fs.writeFileSync(path.join(foreign, "notes.txt"), "mine");
+    await expect(runMethods(tinyConfig(), { outDir: foreign })).rejects.toThrow(
+      /is not empty and holds no methods run/,
+    );
+    expect(fs.readdirSync(foreign)).toEqual(["notes.txt"]);
+  });
+
   it("refuses a crosscoder where an SAE is expected (finetune --from) and an SAE where a crosscoder is", async () => {
     await expect(readParentSae(path.join(runDir, "crosscoder-batchtopk"))).rejects.toThrow(
       /is a crosscoder checkpoint \(cfg.json \+ crosscoder.safetensors\), not an SAE/,

@@ -14,12 +14,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describeModelRef, type ModelPair } from "@difflens/app-kit";
+import { AppKitError, describeModelRef, isNonEmptyFolder, type ModelPair } from "@difflens/app-kit";
 import { writeJsonAtomic } from "@difflens/common";
 import { Tensor, writeSafetensors } from "@difflens/tensor";
 import type { DiffingConfig } from "../config/diffing-config.ts";
 import { type MethodName, resolveMethodsConfig } from "../config/methods-config.ts";
 import { collectDirections, writeDirections } from "./directions.ts";
+import { METHOD_RECORD } from "./method-folder.ts";
 import {
   crosscoderUnit,
   diffUnit,
@@ -57,6 +58,7 @@ export async function runMethods(config: DiffingConfig, opts: MethodsRunOptions)
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
   const outDir = path.resolve(opts.outDir);
+  refuseForeignFolder(outDir);
   const methods = config.methods ?? resolveMethodsConfig("methods", {}, path.dirname(config.file ?? outDir));
   const pair = await methodsPair(config, methods, log);
   fs.mkdirSync(outDir, { recursive: true });
@@ -117,4 +119,24 @@ async function writePlants(outDir: string, plants: Readonly<Record<string, Float
     Object.entries(plants).map(([name, v]) => [name, new Tensor("f32", [v.length], v.slice())]),
   );
   await writeSafetensors(path.join(outDir, "plants.safetensors"), tensors, { format: "difflens-methods-plants" });
+}
+
+/**
+ * A run folder is new, empty, or a methods run (finished, or interrupted with some unit done): anything else is
+ * refused before a file is written, so `--out` never scatters a run into an unrelated folder.
+ */
+function refuseForeignFolder(outDir: string): void {
+  const units = ["store", ...Object.values(METHOD_FOLDERS)];
+  const isRun =
+    fs.existsSync(path.join(outDir, "methods.json")) ||
+    units.some((u) => fs.existsSync(path.join(outDir, u, METHOD_RECORD)));
+  if (!isRun && isNonEmptyFolder(outDir))
+    throw new AppKitError(
+      "OUTPUT_EXISTS",
+      `methods run: ${outDir} is not empty and holds no methods run; nothing was written`,
+      {
+        file: outDir,
+        fix: "name a new or empty folder, or an earlier methods run (reused unit by unit)",
+      },
+    );
 }
