@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describeModelRef, type ModelPair } from "@difflens/app-kit";
+import { describeModelRef, type ModelPair, modelFingerprint } from "@difflens/app-kit";
 import { writeJsonAtomic } from "@difflens/common";
 import { loadCrosscoder, relativeDecoderNorms } from "@difflens/sae";
 import type { DiffingConfig } from "../config/diffing-config.ts";
@@ -14,6 +14,7 @@ import { runCrosscoderMethod } from "../methods/crosscoder-method.ts";
 import { runDiffMethods } from "../methods/diff-methods.ts";
 import { pairedHarvest } from "../methods/paired-harvest.ts";
 import { PAIRED_STORE_VERSION, PairedStore } from "../methods/paired-store.ts";
+import { chatDataFingerprint, maskFingerprint, textDataFingerprint } from "../run/fingerprint-sections.ts";
 import { type MethodRecord, runUnit, unitHash } from "./method-folder.ts";
 import type { MethodsPair } from "./methods-pair.ts";
 import { runStagewiseMethod } from "./stagewise-method.ts";
@@ -41,6 +42,8 @@ export interface UnitContext {
   readonly config: DiffingConfig;
   readonly methods: MethodsConfig;
   readonly pair: MethodsPair;
+  /** The pair's identity in every hash: model bytes (modelFingerprint: not paths), hook, windows. */
+  readonly pairId: unknown;
   readonly open: () => Promise<ModelPair>;
   readonly progress: (p: MethodsProgress) => void;
   readonly log: (line: string) => void;
@@ -54,7 +57,7 @@ export interface UnitResult {
 /** The paired harvest into `store/`; returns the store and its identity (part of every method's hash). */
 export async function storeUnit(ctx: UnitContext) {
   const { pair, methods, progress } = ctx;
-  const hash = unitHash({ v: PAIRED_STORE_VERSION, pair: pairId(pair), harvest: methods.harvest });
+  const hash = unitHash({ v: PAIRED_STORE_VERSION, pair: ctx.pairId, harvest: methods.harvest });
   const result = await runUnit(ctx.outDir, ["store"], hash, async (tmp) => {
     const m = await ctx.open();
     const total = methods.harvest.windows;
@@ -146,8 +149,13 @@ export function diffUnit(ctx: UnitContext, store: Store) {
 /** Stage-wise diffing on the pair (stagewise-method.ts); its hash holds the pipeline sections the stages read. */
 export function stagewiseUnit(ctx: UnitContext) {
   const { config, methods, pair } = ctx;
-  const { textData, chatData, mask, sae, stages, harvest } = config;
-  const inputs = { pair: pairId(pair), textData, chatData, mask, sae, stages, harvest };
+  const { sae, stages, harvest } = config;
+  const data = {
+    text: textDataFingerprint(config.textData),
+    chat: chatDataFingerprint(config.chatData),
+    mask: maskFingerprint(config.mask),
+  };
+  const inputs = { pair: ctx.pairId, data, sae, stages, harvest };
   const hash = unitHash({ ...inputs, stagewise: methods.stagewise, top: methods.topLatents });
   return runUnit(ctx.outDir, ["stagewise"], hash, async (tmp) => {
     await runStagewiseMethod({
@@ -162,9 +170,20 @@ export function stagewiseUnit(ctx: UnitContext) {
   });
 }
 
-/** What identifies the pair and its windows in a hash. */
-function pairId(pair: MethodsPair) {
-  return { base: pair.base, chat: pair.chat, hook: pair.hook, dataset: pair.dataset, toy: pair.toy?.variant ?? null };
+/**
+ * What identifies the pair and its windows in a hash: model bytes (not paths: a moved folder is the same model), the
+ * hook, and the data (file bytes and settings) when the windows come from the config's datasets rather than a toy.
+ */
+export function pairIdentity(pair: MethodsPair, config: DiffingConfig, fromToy: boolean) {
+  const [base, chat] = [modelFingerprint(pair.base), modelFingerprint(pair.chat)];
+  const data = fromToy
+    ? null
+    : {
+        text: textDataFingerprint(config.textData),
+        chat: chatDataFingerprint(config.chatData),
+        mask: maskFingerprint(config.mask),
+      };
+  return { base, chat, hook: pair.hook, dataset: pair.dataset, data };
 }
 
 /** relative-norms.json of a crosscoder folder: every latent's chat / (base + chat) decoder norm (null = dead). */

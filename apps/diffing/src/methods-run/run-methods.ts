@@ -26,6 +26,7 @@ import {
   diffUnit,
   METHOD_FOLDERS,
   type MethodsProgress,
+  pairIdentity,
   stagewiseUnit,
   storeUnit,
   type UnitContext,
@@ -64,7 +65,17 @@ export async function runMethods(config: DiffingConfig, opts: MethodsRunOptions)
   fs.mkdirSync(outDir, { recursive: true });
   let models: ModelPair | null = null;
   const open = async () => (models ??= await openMethodsModels(pair));
-  const ctx: UnitContext = { outDir, config, methods, pair, open, progress: opts.onProgress ?? (() => {}), log };
+  const progress = opts.onProgress ?? (() => {});
+  const ctx: UnitContext = {
+    outDir,
+    config,
+    methods,
+    pair,
+    pairId: pairIdentity(pair, config, methods.toy !== null),
+    open,
+    progress,
+    log,
+  };
   const timings: Record<string, number> = {};
   const ran: Partial<Record<MethodName, string>> = {};
   const reused: string[] = [];
