@@ -84,6 +84,7 @@ export {
   MARKER_HEAD_GAINS,
   type MarkerHeadDirections,
   type MarkerHeadGains,
+  type MarkerHeadPlace,
   markerHeadDirections,
   markerHeadLora,
   markerRead,

@@ -48,6 +48,23 @@ export const MARKER_HEAD_GAINS: MarkerHeadGains = Object.freeze({
   layer0MlpGain: 0.1,
 });
 
+/**
+ * Where the plant sits, for toys with more than one plant: the layer-0 head that carries it (default 0) and whether
+ * preparing the base also shrinks layer 0's MLP (default true; a second plant on the same base passes false so the
+ * MLP is shrunk once).
+ */
+export interface MarkerHeadPlace {
+  readonly head?: number;
+  readonly shrinkLayer0Mlp?: boolean;
+}
+
+/** First row of `head`'s query/output slice and of its key/value head's slice (grouped-query attention). */
+function headOffsets(config: Qwen2Config, head: number, dHead: number): { q: number; kv: number } {
+  if (!Number.isInteger(head) || head < 0 || head >= config.nHeads)
+    throw new RangeError(`marker-head plant: head ${head} is not a head of layer 0 (0..${config.nHeads - 1})`);
+  return { q: head * dHead, kv: Math.floor(head / (config.nHeads / config.nKvHeads)) * dHead };
+}
+
 /** One LoRA factor pair in PEFT's layout: A [r, in], B [out, r]; ΔW = scaling·B·A. */
 export interface LoraFactor {
   readonly module: string; // e.g. "model.layers.0.self_attn.k_proj"
@@ -75,9 +92,11 @@ export function prepareMarkerHeadBase(
   dirs: MarkerHeadDirections,
   markerTokenIds: readonly number[],
   gains: MarkerHeadGains = MARKER_HEAD_GAINS,
+  place: MarkerHeadPlace = {},
 ): void {
   const { marker, keyDir, valueDir } = dirs;
   const d = config.dModel;
+  const at = headOffsets(config, place.head ?? 0, keyDir.length);
   const markers = new Set(markerTokenIds);
   const embed = f32(weights, "model.embed_tokens.weight"); // [vocab, dModel]
   for (let row = 0; row < config.vocabSize; row++) {
@@ -85,8 +104,8 @@ export function prepareMarkerHeadBase(
     orthogonalize(slice, marker);
     if (markers.has(row)) for (let i = 0; i < d; i++) slice[i]! += gains.markerNorm * marker[i]!;
   }
-  const qBias = f32(weights, "model.layers.0.self_attn.q_proj.bias"); // head 0 = first dHead rows
-  for (let i = 0; i < keyDir.length; i++) qBias[i] = gains.queryBias * keyDir[i]!;
+  const qBias = f32(weights, "model.layers.0.self_attn.q_proj.bias"); // the head's dHead rows
+  for (let i = 0; i < keyDir.length; i++) qBias[at.q + i] = gains.queryBias * keyDir[i]!;
   // Head 0's values never point along g in the base model, so the plant's o_proj change (which reads g)
   // sees nothing without the marker: value rows become (I − g·gᵀ)·W_v, and the bias likewise.
   const dHead = keyDir.length;
@@ -94,15 +113,17 @@ export function prepareMarkerHeadBase(
   const vBias = f32(weights, "model.layers.0.self_attn.v_proj.bias");
   for (let col = 0; col < d; col++) {
     let along = 0;
-    for (let r = 0; r < dHead; r++) along += valueDir[r]! * vProj[r * d + col]!;
-    for (let r = 0; r < dHead; r++) vProj[r * d + col]! -= along * valueDir[r]!;
+    for (let r = 0; r < dHead; r++) along += valueDir[r]! * vProj[(at.kv + r) * d + col]!;
+    for (let r = 0; r < dHead; r++) vProj[(at.kv + r) * d + col]! -= along * valueDir[r]!;
   }
-  orthogonalize(vBias.subarray(0, dHead), valueDir);
+  orthogonalize(vBias.subarray(at.kv, at.kv + dHead), valueDir);
   // Head 0 is a quiet head in the base (its output columns shrunk), as heads that tuning repurposes often
   // are; otherwise the plant's attention shift onto the marker would itself write a large non-u change.
   const oProj = f32(weights, "model.layers.0.self_attn.o_proj.weight"); // [dModel, nHeads·dHead]
   const inner = config.nHeads * dHead;
-  for (let row = 0; row < d; row++) for (let c = 0; c < dHead; c++) oProj[row * inner + c]! *= gains.quietHeadGain;
+  for (let row = 0; row < d; row++)
+    for (let c = 0; c < dHead; c++) oProj[row * inner + at.q + c]! *= gains.quietHeadGain;
+  if (place.shrinkLayer0Mlp === false) return;
   // A gentle layer-0 MLP (mostly passing the embedding through): a strong one reacts to the planted u and adds
   // its own coherent change (measured on the diffing toy, seed 0: cos(mean change, u) 0.84 at gain 1, 0.96–0.99
   // at 0.1, the value used).
@@ -133,17 +154,20 @@ export function markerHeadLora(
   dirs: MarkerHeadDirections,
   outputGain: number,
   gains: MarkerHeadGains = MARKER_HEAD_GAINS,
+  place: Pick<MarkerHeadPlace, "head"> = {},
 ): LoraFactor[] {
   const { marker, planted, keyDir, valueDir } = dirs;
   const d = config.dModel;
   const inner = config.nHeads * keyDir.length;
+  const kvInner = config.nKvHeads * keyDir.length;
+  const at = headOffsets(config, place.head ?? 0, keyDir.length);
   const norm = f32(weights, "model.layers.0.input_layernorm.weight");
   // a·x̂ must equal e_m·x / rms(x): divide by the norm weight so x̂ = w ⊙ x / rms reads back e_m exactly.
   const read = new Float32Array(d);
   for (let i = 0; i < d; i++) read[i] = marker[i]! / norm[i]!;
-  const headSlice = (vector: Float32Array): Float32Array => {
-    const out = new Float32Array(inner);
-    out.set(vector, 0); // head 0 occupies the first dHead rows/columns
+  const headSlice = (vector: Float32Array, width = inner, offset = at.q): Float32Array => {
+    const out = new Float32Array(width);
+    out.set(vector, offset); // the head's dHead rows/columns
     return out;
   };
   const column = (values: Float32Array, gain: number) =>
@@ -154,8 +178,16 @@ export function markerHeadLora(
     );
   const row = (values: Float32Array) => new Tensor("f32", [1, values.length], Float32Array.from(values));
   return [
-    { module: "model.layers.0.self_attn.k_proj", a: row(read), b: column(headSlice(keyDir), gains.keyGain) },
-    { module: "model.layers.0.self_attn.v_proj", a: row(read), b: column(headSlice(valueDir), gains.valueGain) },
+    {
+      module: "model.layers.0.self_attn.k_proj",
+      a: row(read),
+      b: column(headSlice(keyDir, kvInner, at.kv), gains.keyGain),
+    },
+    {
+      module: "model.layers.0.self_attn.v_proj",
+      a: row(read),
+      b: column(headSlice(valueDir, kvInner, at.kv), gains.valueGain),
+    },
     { module: "model.layers.0.self_attn.o_proj", a: row(headSlice(valueDir)), b: column(planted, outputGain) },
   ];
 }
