@@ -19,13 +19,13 @@ import { gemmaForward, gemmaUnembed, gemmaUnembedNormed } from "../gemma-common/
 import { GEMMA2_HOOK_SITES } from "../gemma-common/gemma-hook-sites.ts";
 import {
   bindGemmaWeights,
-  GEMMA_LINEAR_MODULES,
   type GemmaWeights,
   gemmaInitStd,
   gemmaWeightEntries,
   gemmaWeightShapes,
 } from "../gemma-common/gemma-weights.ts";
 import type { ModelFamily } from "../model-family.ts";
+import { DECODER_LINEAR_MODULES } from "../shared/decoder-weights.ts";
 
 export interface Gemma2Config extends GemmaConfig {
   readonly architecture: "gemma2";
@@ -61,7 +61,7 @@ export const GEMMA2_FAMILY: ModelFamily<Gemma2Config, GemmaWeights> = Object.fre
   weightShapes: gemmaWeightShapes,
   bindWeights: bindGemmaWeights,
   weightEntries: gemmaWeightEntries,
-  linearModules: GEMMA_LINEAR_MODULES,
+  linearModules: DECODER_LINEAR_MODULES,
   initStd: gemmaInitStd,
   forward: gemmaForward,
   unembed: gemmaUnembed,

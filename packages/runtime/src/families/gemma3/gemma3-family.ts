@@ -19,13 +19,13 @@ import { gemmaForward, gemmaUnembed, gemmaUnembedNormed } from "../gemma-common/
 import { GEMMA3_HOOK_SITES } from "../gemma-common/gemma-hook-sites.ts";
 import {
   bindGemmaWeights,
-  GEMMA_LINEAR_MODULES,
   type GemmaWeights,
   gemmaInitStd,
   gemmaWeightEntries,
   gemmaWeightShapes,
 } from "../gemma-common/gemma-weights.ts";
 import type { ModelFamily } from "../model-family.ts";
+import { DECODER_LINEAR_MODULES } from "../shared/decoder-weights.ts";
 import { textConfigOf, textDecoderSource } from "./gemma3-multimodal.ts";
 
 export interface Gemma3Config extends GemmaConfig {
@@ -71,7 +71,7 @@ export const GEMMA3_FAMILY: ModelFamily<Gemma3Config, GemmaWeights> = Object.fre
   weightShapes: gemmaWeightShapes,
   bindWeights: (c, src) => bindGemmaWeights(c, textDecoderSource(src)),
   weightEntries: gemmaWeightEntries,
-  linearModules: GEMMA_LINEAR_MODULES,
+  linearModules: DECODER_LINEAR_MODULES,
   initStd: gemmaInitStd,
   forward: gemmaForward,
   unembed: gemmaUnembed,

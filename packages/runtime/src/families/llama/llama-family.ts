@@ -7,16 +7,10 @@
 import { DECODER_HOOK_SITES } from "../../hooks/hook-sites.ts";
 import type { TensorSource } from "../../tensor-source.ts";
 import type { ModelFamily } from "../model-family.ts";
+import { DECODER_LINEAR_MODULES, decoderInitStd } from "../shared/decoder-weights.ts";
 import { type LlamaConfig, llamaConfigFromHf, llamaConfigToHf, resolveLlamaConfig } from "./llama-config.ts";
 import { llamaForward, llamaUnembed, llamaUnembedNormed } from "./llama-forward.ts";
-import {
-  bindLlamaWeights,
-  LLAMA_LINEAR_MODULES,
-  type LlamaWeights,
-  llamaInitStd,
-  llamaWeightEntries,
-  llamaWeightShapes,
-} from "./llama-weights.ts";
+import { bindLlamaWeights, type LlamaWeights, llamaWeightEntries, llamaWeightShapes } from "./llama-weights.ts";
 
 export const LLAMA_FAMILY: ModelFamily<LlamaConfig, LlamaWeights> = Object.freeze({
   name: "llama",
@@ -30,8 +24,8 @@ export const LLAMA_FAMILY: ModelFamily<LlamaConfig, LlamaWeights> = Object.freez
   weightShapes: (c: LlamaConfig) => llamaWeightShapes(c),
   bindWeights: (c: LlamaConfig, src: TensorSource) => bindLlamaWeights(c, src),
   weightEntries: (c: LlamaConfig, w: LlamaWeights) => llamaWeightEntries(c, w),
-  linearModules: LLAMA_LINEAR_MODULES,
-  initStd: llamaInitStd,
+  linearModules: DECODER_LINEAR_MODULES,
+  initStd: decoderInitStd,
   forward: llamaForward,
   unembed: llamaUnembed,
   unembedNormed: llamaUnembedNormed,

@@ -1,6 +1,19 @@
+/**
+ * The Qwen2 weight map: HF tensor names ↔ our fields (two RMSNorms per block, q/k/v biases). Shapes, checks and
+ * binding are the shared decoder binder's (../shared/decoder-weights.ts).
+ */
 import type { Tensor } from "@difflens/tensor";
-import { checkSourceTensors, f32Tensor, floatTensor, type TensorSource } from "../../tensor-source.ts";
-import type { DecoderLayerWeights, DecoderWeights } from "../model-family.ts";
+import type { TensorSource } from "../../tensor-source.ts";
+import type { DecoderConfig, DecoderLayerWeights, DecoderWeights } from "../model-family.ts";
+import {
+  attentionSpecs,
+  bindDecoderWeights,
+  decoderWeightEntries,
+  decoderWeightShapes,
+  type LayerSpec,
+  mlpSpecs,
+  normSpec,
+} from "../shared/decoder-weights.ts";
 import type { Qwen2Config } from "./qwen2-config.ts";
 
 /** One decoder block's weights. Matrices stay in their stored dtype (bf16 for real checkpoints); biases are f32. */
@@ -27,64 +40,27 @@ export interface Qwen2Weights extends DecoderWeights {
   readonly lmHead: Tensor; // [vocab, dModel]
 }
 
-type LayerKey = keyof Qwen2LayerWeights;
-
 /** HF tensor names of one layer, with their shapes. */
-function layerSpecs(c: Qwen2Config, L: number): Array<[LayerKey, string, number[]]> {
-  const p = `model.layers.${L}.`;
-  const q = c.nHeads * c.dHead;
-  const kv = c.nKvHeads * c.dHead;
+function layerSpecs(c: DecoderConfig, L: number): LayerSpec[] {
   return [
-    ["inputNorm", `${p}input_layernorm.weight`, [c.dModel]],
-    ["qProj", `${p}self_attn.q_proj.weight`, [q, c.dModel]],
-    ["qBias", `${p}self_attn.q_proj.bias`, [q]],
-    ["kProj", `${p}self_attn.k_proj.weight`, [kv, c.dModel]],
-    ["kBias", `${p}self_attn.k_proj.bias`, [kv]],
-    ["vProj", `${p}self_attn.v_proj.weight`, [kv, c.dModel]],
-    ["vBias", `${p}self_attn.v_proj.bias`, [kv]],
-    ["oProj", `${p}self_attn.o_proj.weight`, [c.dModel, q]],
-    ["postNorm", `${p}post_attention_layernorm.weight`, [c.dModel]],
-    ["gateProj", `${p}mlp.gate_proj.weight`, [c.dMlp, c.dModel]],
-    ["upProj", `${p}mlp.up_proj.weight`, [c.dMlp, c.dModel]],
-    ["downProj", `${p}mlp.down_proj.weight`, [c.dModel, c.dMlp]],
+    normSpec(c, L, "inputNorm", "input_layernorm"),
+    ...attentionSpecs(c, L, { bias: true }),
+    normSpec(c, L, "postNorm", "post_attention_layernorm"),
+    ...mlpSpecs(c, L),
   ];
 }
 
 /** Every HF tensor name a Qwen2 checkpoint needs (lm_head.weight only when untied) with its shape. */
 export function qwen2WeightShapes(c: Qwen2Config): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  out.set("model.embed_tokens.weight", [c.vocabSize, c.dModel]);
-  for (let L = 0; L < c.nLayers; L++) for (const [, name, shape] of layerSpecs(c, L)) out.set(name, shape);
-  out.set("model.norm.weight", [c.dModel]);
-  if (!c.tieWordEmbeddings) out.set("lm_head.weight", [c.vocabSize, c.dModel]);
-  return out;
+  return decoderWeightShapes(c, layerSpecs);
 }
 
-/**
- * Checks every needed tensor's presence, dtype and shape (before anything is read), then binds them.
- * Missing `lm_head.weight` on an untied config falls back to the embedding (as HF does when it is absent).
- */
+/** Checks every needed tensor (presence, dtype, shape) before anything is read, then binds them. */
 export function bindQwen2Weights(c: Qwen2Config, src: TensorSource): Qwen2Weights {
-  checkSourceTensors(src, qwen2WeightShapes(c), new Set(["lm_head.weight"]));
-  const layers: Qwen2LayerWeights[] = [];
-  for (let L = 0; L < c.nLayers; L++) {
-    const entry: Partial<Record<LayerKey, Tensor>> = {};
-    for (const [key, name] of layerSpecs(c, L))
-      entry[key] = key.endsWith("Bias") ? f32Tensor(src, name) : floatTensor(src, name);
-    layers.push(entry as unknown as Qwen2LayerWeights);
-  }
-  const embedTokens = floatTensor(src, "model.embed_tokens.weight");
-  const lmHeadPresent = src.has("lm_head.weight");
-  const lmHead = !c.tieWordEmbeddings && lmHeadPresent ? floatTensor(src, "lm_head.weight") : embedTokens;
-  return { embedTokens, layers, finalNorm: floatTensor(src, "model.norm.weight"), lmHead };
+  return bindDecoderWeights<Qwen2LayerWeights>(c, src, layerSpecs);
 }
 
 /** The weights back under their HF names (what a checkpoint writer saves); lm_head only when untied. */
 export function qwen2WeightEntries(c: Qwen2Config, w: Qwen2Weights): Map<string, Tensor> {
-  const out = new Map<string, Tensor>();
-  out.set("model.embed_tokens.weight", w.embedTokens);
-  for (let L = 0; L < c.nLayers; L++) for (const [key, name] of layerSpecs(c, L)) out.set(name, w.layers[L]![key]);
-  out.set("model.norm.weight", w.finalNorm);
-  if (!c.tieWordEmbeddings) out.set("lm_head.weight", w.lmHead);
-  return out;
+  return decoderWeightEntries(c, w, layerSpecs);
 }

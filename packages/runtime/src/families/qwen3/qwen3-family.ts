@@ -10,15 +10,9 @@
 import { DECODER_HOOK_SITES, insertHookSites } from "../../hooks/hook-sites.ts";
 import type { TensorSource } from "../../tensor-source.ts";
 import { llamaForward, llamaUnembed, llamaUnembedNormed } from "../llama/llama-forward.ts";
-import {
-  bindLlamaWeights,
-  LLAMA_LINEAR_MODULES,
-  type LlamaWeights,
-  llamaInitStd,
-  llamaWeightEntries,
-  llamaWeightShapes,
-} from "../llama/llama-weights.ts";
+import { bindLlamaWeights, type LlamaWeights, llamaWeightEntries, llamaWeightShapes } from "../llama/llama-weights.ts";
 import type { ModelFamily } from "../model-family.ts";
+import { DECODER_LINEAR_MODULES, decoderInitStd } from "../shared/decoder-weights.ts";
 import { type Qwen3Config, qwen3ConfigFromHf, qwen3ConfigToHf, resolveQwen3Config } from "./qwen3-config.ts";
 
 export const QWEN3_HOOK_SITES = insertHookSites(DECODER_HOOK_SITES, "blocks.{L}.attn.hook_v", [
@@ -48,8 +42,8 @@ export const QWEN3_FAMILY: ModelFamily<Qwen3Config, LlamaWeights> = Object.freez
   weightShapes: (c: Qwen3Config) => llamaWeightShapes(c, true),
   bindWeights: (c: Qwen3Config, src: TensorSource) => bindLlamaWeights(c, src, true),
   weightEntries: (c: Qwen3Config, w: LlamaWeights) => llamaWeightEntries(c, w, true),
-  linearModules: LLAMA_LINEAR_MODULES,
-  initStd: llamaInitStd,
+  linearModules: DECODER_LINEAR_MODULES,
+  initStd: decoderInitStd,
   forward: llamaForward,
   unembed: llamaUnembed,
   unembedNormed: llamaUnembedNormed,
