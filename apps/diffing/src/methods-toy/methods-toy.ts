@@ -19,14 +19,13 @@ import { loadTokenizer } from "@difflens/tokenizer";
 import type { PairedWindow } from "../methods/paired-harvest.ts";
 import { IM_START_ID } from "../toy/toy-pair.ts";
 import {
-  chatHead,
+  chatPlantLora,
   featureLora,
   METHODS_TOY_SCALES,
-  markerPlantLora,
   methodsToyBaseWeights,
   methodsToyDirections,
   TRIGGER_ID,
-  triggerHead,
+  triggerPlantLora,
 } from "./plants.ts";
 import { methodsToyWindows } from "./windows.ts";
 
@@ -103,11 +102,11 @@ export async function ensureMethodsToy(
       const lora =
         opts.variant === "three-plant"
           ? {
-              u: markerPlantLora(config, weights, chatHead(dirs, dirs.u), IM_START_ID, 0, S.u, residualMedian),
-              v: markerPlantLora(config, weights, triggerHead(dirs), TRIGGER_ID, 1, S.v, residualMedian),
+              u: chatPlantLora(config, weights, dirs, dirs.u, residualMedian),
+              v: triggerPlantLora(config, weights, dirs, residualMedian),
               f: featureLora(config, weights),
             }
-          : { w: markerPlantLora(config, weights, chatHead(dirs, dirs.w), IM_START_ID, 0, S.u, residualMedian) };
+          : { w: chatPlantLora(config, weights, dirs, dirs.w, residualMedian) };
       let chat: Model = base;
       for (const [name, factors] of Object.entries(lora)) {
         const adapterDir = path.join(variantDir, "adapters", name);

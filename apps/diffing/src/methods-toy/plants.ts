@@ -42,7 +42,7 @@ export interface MethodsToyScales {
   /** f in the base on a median class token (the chat model writes twice this). */
   readonly f: number;
 }
-export const METHODS_TOY_SCALES: MethodsToyScales = Object.freeze({ u: 0.8, v: 0.8, f: 0.6 });
+export const METHODS_TOY_SCALES: MethodsToyScales = Object.freeze({ u: 0.8, v: Number(process.env.H1_V ?? 0.8), f: 0.6 });
 
 /**
  * The marker heads' gains, with the plant heads quieter in the base than the demo's (0.02, not 0.1): the plant moves
@@ -50,6 +50,16 @@ export const METHODS_TOY_SCALES: MethodsToyScales = Object.freeze({ u: 0.8, v: 0
  * direction (measured at 0.1: a quarter of u's norm on every chat row).
  */
 const PLANT_GAINS: MarkerHeadGains = Object.freeze({ ...MARKER_HEAD_GAINS, quietHeadGain: 0.02 });
+
+/**
+ * The trigger carries a smaller marker (norm 1: the trigger row's own residual is mostly its token) and head 1 a
+ * weak key, so the trigger's attention score is a few units (see triggerPlantLora).
+ */
+const TRIGGER_GAINS: MarkerHeadGains = Object.freeze({
+  ...PLANT_GAINS,
+  markerNorm: Number(process.env.H1_MN ?? 1),
+  keyGain: Number(process.env.H1_KG ?? 1.4),
+});
 
 /** e_c's norm added to class tokens' embedding rows (random rows have norm ≈ 3), drawn uniformly in this range. */
 const CLASS_NORM = [1, 2] as const;
@@ -110,13 +120,44 @@ export function methodsToyBaseWeights(config: Qwen2Config, seed: number): Map<st
   const dirs = methodsToyDirections(config, seed);
   const weights = randomQwen2Weights(config, seed, "f32");
   prepareMarkerHeadBase(config, weights, chatHead(dirs, dirs.u), [IM_START_ID], PLANT_GAINS, { head: 0 });
-  prepareMarkerHeadBase(config, weights, triggerHead(dirs), [TRIGGER_ID], PLANT_GAINS, {
+  prepareMarkerHeadBase(config, weights, triggerHead(dirs), [TRIGGER_ID], TRIGGER_GAINS, {
     head: 1,
     shrinkLayer0Mlp: false,
   });
   addFeatureClass(config, weights, dirs, new Rng(seed).fork("methods-toy-class"));
+  constantQueries(config, weights, [0, 1]);
   quietContextHeads(config, weights);
+  blindAttentionTo(config, weights, [dirs.imStartMarker, dirs.triggerMarker]);
   return weights;
+}
+
+/**
+ * The plant heads' queries are their bias alone (q_proj rows zeroed): the head looks for its marker from every
+ * position alike. With random query rows a few tokens' queries outweigh the bias and look elsewhere, and u is then
+ * missing on those chat rows.
+ */
+function constantQueries(config: Qwen2Config, weights: Map<string, Tensor>, heads: readonly number[]): void {
+  const q = f32(weights, "model.layers.0.self_attn.q_proj.weight"); // [nHeads·dHead, dModel]
+  for (const h of heads) q.fill(0, h * config.dHead * config.dModel, (h + 1) * config.dHead * config.dModel);
+}
+
+/**
+ * Layer 0's keys and values in the base read nothing along the markers (k_proj, v_proj ← W·(I − r̂r̂ᵀ) for
+ * r = norm weight ⊙ e, so W·x̂ has no e·x term): the markers are the plants' handles only. Otherwise every head
+ * carries the trigger's large e_t into the rows after it in the base too, a base-side signature of the trigger rows
+ * that v's crosscoder latent would absorb (its base decoder grows, its relative norm falls).
+ */
+function blindAttentionTo(config: Qwen2Config, weights: Map<string, Tensor>, markers: readonly Float32Array[]): void {
+  const d = config.dModel;
+  const norm = f32(weights, "model.layers.0.input_layernorm.weight");
+  for (const e of markers) {
+    const r = Float32Array.from(e, (x, i) => x * norm[i]!);
+    const rHat = scaled(r, 1 / Math.sqrt(dot(r, r)));
+    for (const name of ["k_proj", "v_proj"]) {
+      const w = f32(weights, `model.layers.0.self_attn.${name}.weight`); // [out, dModel]
+      for (let o = 0; o < w.length / d; o++) axpy(w.subarray(o * d, o * d + d), rHat, -dot(w.subarray(o * d, o * d + d), rHat));
+    }
+  }
 }
 
 /**
@@ -205,20 +246,37 @@ export function featureLora(config: Qwen2Config, base: ReadonlyMap<string, Tenso
 }
 
 /**
- * A marker-head plant as LoRA factors whose write at the hook is `scale` × `residualMedian` at a position attending
- * only to the marker (δ as in the demo toy).
+ * The chat-position plant (u, or w in the control) as LoRA factors on head 0: δ makes its write at the hook
+ * `scales.u` × `residualMedian` (attention is all on `<|im_start|>` there).
  */
-export function markerPlantLora(
+export function chatPlantLora(
   config: Qwen2Config,
   base: ReadonlyMap<string, Tensor>,
-  plant: MarkerHeadDirections,
-  markerId: number,
-  head: number,
-  scale: number,
+  dirs: MethodsToyDirections,
+  planted: Float32Array,
   residualMedian: number,
 ): LoraFactor[] {
-  const delta = (scale * residualMedian) / (PLANT_GAINS.valueGain * markerRead(config, base, plant, markerId));
-  return markerHeadLora(config, base, plant, delta, PLANT_GAINS, { head });
+  const plant = chatHead(dirs, planted);
+  const delta = (METHODS_TOY_SCALES.u * residualMedian) / (PLANT_GAINS.valueGain * markerRead(config, base, plant, IM_START_ID));
+  return markerHeadLora(config, base, plant, delta, PLANT_GAINS, { head: 0 });
+}
+
+/**
+ * v as LoRA factors on head 1, with a weak key (TRIGGER_GAINS): the trigger's attention score is a few units, so
+ * head 1 attends to it less the more tokens follow (softmax dilution) and v's strength falls along the window, from
+ * ≈ `scales.v` × `residualMedian` right after the trigger to about a third of it at the end. u's strength is
+ * constant, so v's ratio to u varies and one latent cannot stand for both (with a constant v, a sparse dictionary
+ * files the trigger rows under a single u + v latent).
+ */
+export function triggerPlantLora(
+  config: Qwen2Config,
+  base: ReadonlyMap<string, Tensor>,
+  dirs: MethodsToyDirections,
+  residualMedian: number,
+): LoraFactor[] {
+  const plant = triggerHead(dirs);
+  const delta = (METHODS_TOY_SCALES.v * residualMedian) / (TRIGGER_GAINS.valueGain * markerRead(config, base, plant, TRIGGER_ID));
+  return markerHeadLora(config, base, plant, delta, TRIGGER_GAINS, { head: 1 });
 }
 
 function f32(weights: ReadonlyMap<string, Tensor>, name: string): Float32Array {

@@ -10,7 +10,7 @@ export const METHODS_TOY_TRAINING = Object.freeze({
   windowsPerForward: 32,
   crosscoderBatchTopK: Object.freeze({
     dSae: 256,
-    k: 4,
+    k: 8,
     lr: 1e-2,
     lrWarmupSteps: 10,
     initSampleTokens: 256,
