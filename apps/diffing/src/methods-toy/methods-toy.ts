@@ -104,7 +104,7 @@ export async function ensureMethodsToy(
           ? {
               u: chatPlantLora(config, weights, dirs, dirs.u, residualMedian),
               v: triggerPlantLora(config, weights, dirs, residualMedian),
-              f: featureLora(config, weights),
+              f: featureLora(config, weights, dirs),
             }
           : { w: chatPlantLora(config, weights, dirs, dirs.w, residualMedian) };
       let chat: Model = base;

@@ -1,13 +1,15 @@
 /**
- * Training defaults for the methods on the methods toy (dIn 64), tuned on it (see methods-toy.test.ts and the
- * README's methods section): the crosscoders' and the diff-SAE's configs (CrosscoderTrainConfig / SaeTrainConfig
- * inputs; dIn, kind and hookName are filled in by the runner), their batches, and the harvest's windows.
+ * Training defaults of the methods on the methods toy (dIn 64), tuned on it (numbers in the README's methods
+ * section): the crosscoders' and the diff-SAE's configs (CrosscoderTrainConfig / SaeTrainConfig inputs; dIn, kind
+ * and hookName are filled in by the runner), their batches, and the paired harvest's windows. About 5,300 paired
+ * rows; each method trains in about a second on one core.
  */
 export const METHODS_TOY_TRAINING = Object.freeze({
-  /** Paired-harvest windows (a quarter chat with the trigger, a quarter chat without, half plain text). */
+  /** Paired-harvest windows (methodsToyWindows: 3/8 chat, 1/8 chat with the trigger, 1/2 plain text). */
   windows: 192,
   windowSeed: 1,
   windowsPerForward: 32,
+  /** k 8: inference L0 ≈ 6.6 (k 4 leaves u's latent short of chat-only on the earlier toys; 16 costs f's band). */
   crosscoderBatchTopK: Object.freeze({
     dSae: 256,
     k: 8,
@@ -17,9 +19,10 @@ export const METHODS_TOY_TRAINING = Object.freeze({
     checkpointEverySteps: 0,
     seed: 0,
   }),
+  /** λ 0.2: the L1 crosscoder's L0 (≈ 7.3) matched to the BatchTopK one's, as the paper compares them. */
   crosscoderL1: Object.freeze({
     dSae: 256,
-    l1Coef: 0.1,
+    l1Coef: 0.2,
     lr: 1e-2,
     lrWarmupSteps: 10,
     initSampleTokens: 256,
@@ -27,14 +30,15 @@ export const METHODS_TOY_TRAINING = Object.freeze({
     seed: 0,
   }),
   crosscoderTrain: Object.freeze({ batchSize: 64, epochs: 8, seed: 1 }),
+  /** k 3: a trigger row's difference is u + v (+ f), three latents. */
   diffSae: Object.freeze({
-    dSae: 32,
-    k: 2,
-    lr: 3e-3,
+    dSae: 16,
+    k: 3,
+    lr: 1e-2,
     lrWarmupSteps: 10,
     initSampleTokens: 256,
     checkpointEverySteps: 0,
     seed: 0,
   }),
-  diffSaeTrain: Object.freeze({ batchSize: 64, epochs: 4, seed: 1 }),
+  diffSaeTrain: Object.freeze({ batchSize: 64, epochs: 16, seed: 1 }),
 });

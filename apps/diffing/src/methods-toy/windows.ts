@@ -36,7 +36,7 @@ export const METHODS_TOY_VOCABULARY: readonly number[] = Object.freeze(
   (() => {
     const rng = new Rng(20_240_521).fork("methods-toy-vocabulary");
     const ids = new Set<number>();
-    while (ids.size < Number(process.env.H1_VOCAB ?? 128)) ids.add(1000 + rng.int(20000));
+    while (ids.size < 256) ids.add(1000 + rng.int(20000));
     return [...ids];
   })(),
 );
@@ -50,7 +50,7 @@ export function methodsToyWindows(n: number, seed: number, length = METHODS_TOY_
     const mask = new Uint8Array(length).fill(1);
     mask[0] = 0;
     if (kind === "text") {
-      if (process.env.H1_TT && index % 8 === 4) ids[1 + rng.int(length - 8)] = TRIGGER_ID;
+      if (index % 8 === 4) ids[1 + rng.int(length - 8)] = TRIGGER_ID;
       return { ids, mask, length };
     }
     const userTokens = 4 + rng.int(6);
