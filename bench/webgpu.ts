@@ -8,6 +8,7 @@
  * fp32) and checks our forward's logits against transformers' (max |Δ| / max |logit| ≤ 1e-4).
  *
  * Lines (name{labels}=value): webgpu_gemm_gflops{dtype,shape}, webgpu_sae_step_tokens_per_s{shape},
+ * webgpu_crosscoder_step_tokens_per_s{shape,models}, webgpu_crosscoder_step_ratio_vs_sae_step,
  * webgpu_forward_tokens_per_s{model,tokens}; with the peer: torch_*, webgpu_gemm_ratio_vs_torch{dtype,shape},
  * webgpu_sae_step_ratio_vs_torch_dense, webgpu_forward_ratio_vs_transformers,
  * webgpu_forward_max_rel_error_vs_transformers; last, webgpu_gemm_ratio_vs_torch (f32, first shape). Each headline
@@ -43,7 +44,7 @@ import {
   timeForward,
 } from "./webgpu-forward.ts";
 import { type PeerJob, type PeerResult, runTorchPeers } from "./webgpu-peer.ts";
-import { SAE_GPU, SAE_SMALL, type SaeShape, timeSaeStep } from "./webgpu-sae.ts";
+import { SAE_GPU, SAE_SMALL, type SaeShape, timeCrosscoderStep, timeSaeStep } from "./webgpu-sae.ts";
 
 type Shape = readonly [number, number, number];
 const FORWARD_TOLERANCE = 1e-4;
@@ -141,6 +142,10 @@ async function saePart(sae: SaeShape, peer: PeerResult | null): Promise<undefine
     print("torch_dense_sae_step_tokens_per_s", { shape: sae.label }, peer.sae.tokens_per_s);
     printRatio("webgpu_sae_step_ratio_vs_torch_dense", peer.sae.seconds / timing.seconds);
   }
+  const cc = await timeCrosscoderStep(sae, SAE_STEPS);
+  print("webgpu_crosscoder_step_tokens_per_s", { shape: sae.label, models: 2 }, cc.tokensPerS);
+  // A crosscoder step does about twice an SAE step's work (issue 21 aims at ≥ 0.45× on the CPU).
+  print("webgpu_crosscoder_step_ratio_vs_sae_step", {}, timing.seconds / cc.seconds);
   return undefined;
 }
 

@@ -12,7 +12,8 @@
         "native/addon.c", "native/mmap.c", "native/threadpool.c", "native/convert.c",
         "native/gemm.c", "native/gemm-avx512.c", "native/gemm-avx2.c",
         "native/gemm-baseline.c", "native/gemm-neon.c", "native/isa.c", "native/peak.c", "native/kernels.c", "native/topk.c",
-        "native/sparse.c", "native/optim.c"
+        "native/sparse.c", "native/optim.c",
+        "native/activations.c", "native/activations-avx512.c", "native/activations-avx2.c", "native/activations-baseline.c"
       ],
       # -fno-math-errno: nothing reads errno, and with it GCC keeps sqrt (Adam) scalar in every clone.
       "cflags": ["-O3", "-std=gnu11", "-fno-math-errno", "-pthread", "-fvisibility=hidden", "-Wall", "-Wno-unused-parameter", "<@(dl_blas_cflags)"],

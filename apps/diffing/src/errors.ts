@@ -9,7 +9,8 @@ export type DiffingErrorCode =
   | "PARENT_MISMATCH"
   | "DATA_EXHAUSTED"
   | "STAGE_MISSING"
-  | "FINGERPRINT_MISMATCH";
+  | "FINGERPRINT_MISMATCH"
+  | "METHODS_RUN_INVALID";
 
 /** The app's error: a stable `code` and the facts a person can act on (file, field, expected, got, fix). */
 export class DiffingError extends DifflensError<DiffingErrorCode> {}

@@ -3,6 +3,7 @@
 /** The eigen-solver behind the leading direction (its home is @difflens/stats). */
 export { symmetricEigen } from "@difflens/stats";
 export { COMMANDS, main } from "./cli/main.ts";
+export { METHODS_CONFIG } from "./cli/methods-commands.ts";
 export { DEFAULT_CONFIG } from "./cli/pipeline-commands.ts";
 export { type CompareResult, loadStageSaes, runCompare } from "./compare/compare.ts";
 export {
@@ -30,6 +31,16 @@ export {
   type StageName,
   type ToyConfig,
 } from "./config/diffing-config.ts";
+export {
+  type CrosscoderSettings,
+  DEFAULT_METHODS,
+  type DiffSaeSettings,
+  METHOD_NAMES,
+  type MethodName,
+  type MethodsConfig,
+  type MethodsToyConfig,
+  resolveMethodsConfig,
+} from "./config/methods-config.ts";
 export type {
   ChatDataConfig,
   HarvestConfig,
@@ -50,6 +61,7 @@ export { DENSITY_BINS, type LatentStats, latentStats } from "./features/latent-s
 export { LATENT_STATS_FORMAT, latentStatsFileName } from "./features/latent-stats-file.ts";
 export { LOGIT_TOKENS_FILE, STAGE_MODEL } from "./features/stage-stats.ts";
 export * from "./methods/index.ts";
+export * from "./methods-run/index.ts";
 export * from "./methods-toy/index.ts";
 export { openPipelineModels, type PipelineModels } from "./models/open-models.ts";
 export { type TrainStagesOptions, trainStages } from "./stages/pipeline.ts";

@@ -1,7 +1,7 @@
 /** Follow-up fixtures: two random models that differ only in one layer's MLP, and sequences to read them on. */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createRandomQwen2, Model, saveModelFolder } from "@difflens/runtime";
+import { createRandomQwen2, Model, type Qwen2Config, type Qwen2Weights, saveModelFolder } from "@difflens/runtime";
 import { Rng, softmax, Tensor, toFloat32Array } from "@difflens/tensor";
 
 // Two random models that differ only in layer PLANT's MLP: 16 neuron pairs (gate = up = ±a·r_j, so each pair's
@@ -11,7 +11,7 @@ export const PLANT = 2;
 export const MARKER = 7;
 export const BATCH = 3;
 
-export function plantedModel(base: Model, strength: number): Model {
+export function plantedModel(base: Model<Qwen2Config, Qwen2Weights>, strength: number): Model {
   const { dModel: d, dMlp } = base.config;
   const w = base.weights;
   const layer = w.layers[PLANT]!;

@@ -183,6 +183,10 @@ export const BUNDLED_TEMPLATES = Object.freeze({
   "qwen1.5-chat": "qwen1.5-chat.jinja",
   /** Qwen2.5-*-Instruct: default system "You are Qwen, created by Alibaba Cloud. You are a helpful assistant." */
   "qwen2.5-instruct": "qwen2.5-instruct.jinja",
+  /** Meta-Llama-3-*-Instruct, current revision (Llama 3 Community License): no default system prompt. */
+  "llama3-instruct": "llama3-instruct.jinja",
+  /** gemma-3-*-it (Gemma Terms of Use): no system role — a system message opens the first user turn. */
+  "gemma3-it": "gemma3-it.jinja",
 });
 
 /** A carried template, for when a model folder is not at hand (its own tokenizer_config.json wins when it is). */

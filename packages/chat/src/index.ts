@@ -35,3 +35,4 @@ export { applyCondition, renderChat } from "./render-chat.ts";
 export { resolveTokenizeChatOptions } from "./resolve-options.ts";
 export type { ChatTokenizer, ChatTokens, TokenizeChatOptions } from "./tokenize-chat.ts";
 export { DEFAULT_SPECIALS, resolveSpecialIds, tokenizeChat, tokenizeRendered } from "./tokenize-chat.ts";
+export { detectTurnMarkers, GEMMA_MARKERS, LLAMA3_MARKERS } from "./turn-layouts.ts";

@@ -6,10 +6,22 @@ export interface Span {
   end: number;
 }
 
-/** The strings that open and close a turn. ChatML (Qwen, many others) by default. */
+/**
+ * How a template writes a turn: the strings that open and close it, and optionally where its header ends, what its
+ * header's role names mean, the template variables transformers would pass, and segmentation B's specials. ChatML
+ * (Qwen, many others) by default; `turn-layouts.ts` has Llama 3's and Gemma's.
+ */
 export interface TurnMarkers {
   turnStart: string;
   turnEnd: string;
+  /** The string that closes the header (Llama 3: `<|end_header_id|>\n\n`). Default: the first newline. */
+  headerEnd?: string;
+  /** Header role → message role (Gemma writes "model" for assistant). Default: the header's text as is. */
+  roleNames?: Readonly<Record<string, string>>;
+  /** `bos_token` for templates that write it (transformers passes the tokenizer's); `extra` overrides. */
+  bosToken?: string;
+  /** Segmentation B's default specials for this layout. Default `DEFAULT_SPECIALS` (ChatML's). */
+  specials?: readonly string[];
 }
 
 export const CHATML_MARKERS: TurnMarkers = Object.freeze({ turnStart: "<|im_start|>", turnEnd: "<|im_end|>" });
@@ -18,8 +30,12 @@ export const CHATML_MARKERS: TurnMarkers = Object.freeze({ turnStart: "<|im_star
 export interface ChatTurn {
   /** Position among turns, in text order. */
   index: number;
-  /** The role its header names (e.g. "system"); for tool responses Qwen writes "user". */
+  /**
+   * The role its header names (e.g. "system"; for tool responses Qwen writes "user"), through the layout's
+   * `roleNames` (Gemma's "model" is "assistant"). `headerRole` is the header's own text.
+   */
   role: string;
+  headerRole: string;
   /** Messages whose content lies in this turn (usually one; consecutive tool responses can share a turn). */
   messageIndices: number[];
   /** True when the template wrote this turn by itself (Qwen's default system turn): no message's content is in it. */
@@ -41,6 +57,8 @@ export interface ChatTurn {
 export interface TurnLayout {
   turns: ChatTurn[];
   generationPrompt: Span | null;
+  /** True when the template wrote an open assistant header though no generation prompt was asked for (Llama 3's). */
+  unaskedGenerationPrompt: boolean;
 }
 
 function structuralOccurrences(text: string, marker: string, isContent: Uint8Array): number[] {
@@ -81,6 +99,7 @@ export function locateTurns(
   }
   const turns: ChatTurn[] = [];
   let generationPrompt: Span | null = null;
+  let unaskedGenerationPrompt = false;
   let endCursor = 0;
   for (let t = 0; t < starts.length; t++) {
     const start = starts[t] as number;
@@ -96,18 +115,21 @@ export function locateTurns(
       if (text[spanEnd] === "\n" && isContent[spanEnd] !== 1) spanEnd++;
     }
     const headerStart = start + markers.turnStart.length;
-    let headerEnd = headerStart;
     const limit = endAt ?? spanEnd;
-    while (headerEnd < limit && isContent[headerEnd] !== 1 && text[headerEnd] !== "\n") headerEnd++;
-    const role = text.slice(headerStart, headerEnd).trim();
-    if (headerEnd < limit && text[headerEnd] === "\n" && isContent[headerEnd] !== 1) headerEnd++;
-    if (endAt === null && t === starts.length - 1 && addGenerationPrompt) {
-      generationPrompt = { start, end: text.length };
-      continue;
+    const { headerEnd, headerRole } = readHeader(text, isContent, headerStart, limit, markers.headerEnd);
+    const role = markers.roleNames?.[headerRole] ?? headerRole;
+    if (endAt === null && t === starts.length - 1) {
+      // An open last turn holding no content is the generation prompt — also when the template writes it unasked.
+      if (addGenerationPrompt || !isContent.subarray(start).includes(1)) {
+        generationPrompt = { start, end: text.length };
+        unaskedGenerationPrompt = !addGenerationPrompt;
+        continue;
+      }
     }
     turns.push({
       index: turns.length,
       role,
+      headerRole,
       messageIndices: [],
       inserted: true,
       span: { start, end: spanEnd },
@@ -133,5 +155,29 @@ export function locateTurns(
     }
     turn.messageIndices.push(m);
   });
-  return { turns, generationPrompt };
+  return { turns, generationPrompt, unaskedGenerationPrompt };
+}
+
+/**
+ * The header after the turn-start marker: up to and including `headerEnd` when the layout has one (Llama 3's
+ * `<|end_header_id|>\n\n`), else up to and including the first newline. Never reads into content.
+ */
+function readHeader(
+  text: string,
+  isContent: Uint8Array,
+  headerStart: number,
+  limit: number,
+  headerEndMarker: string | undefined,
+): { headerEnd: number; headerRole: string } {
+  if (headerEndMarker !== undefined) {
+    const at = text.indexOf(headerEndMarker, headerStart);
+    if (at >= 0 && at + headerEndMarker.length <= limit && !isContent.subarray(headerStart, at).includes(1)) {
+      return { headerEnd: at + headerEndMarker.length, headerRole: text.slice(headerStart, at).trim() };
+    }
+  }
+  let headerEnd = headerStart;
+  while (headerEnd < limit && isContent[headerEnd] !== 1 && text[headerEnd] !== "\n") headerEnd++;
+  const headerRole = text.slice(headerStart, headerEnd).trim();
+  if (headerEnd < limit && text[headerEnd] === "\n" && isContent[headerEnd] !== 1) headerEnd++;
+  return { headerEnd, headerRole };
 }

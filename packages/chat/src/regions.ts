@@ -20,12 +20,17 @@ export interface Region {
   kind: RegionKind;
   /** The turn it belongs to (index into `turns`), or null. */
   turnIndex: number | null;
-  /** The role its turn's header names, or null. */
+  /** The role its turn's header names (through the layout's roleNames), or null; "system" for a folded system prompt. */
   role: string | null;
   /** For content regions of a message: the message index (into `RenderedChat.messages`); else null. */
   messageIndex: number | null;
   /** True for regions of a turn the template inserted by itself. */
   inserted: boolean;
+  /**
+   * True for a system message's content written inside another role's turn (Gemma has no system role: the system
+   * prompt opens the first user turn). Named `<turn>.folded-system`, role "system", kind "content".
+   */
+  folded: boolean;
   /** Token positions in this region, increasing. // [count] */
   positions: Int32Array;
 }
@@ -56,19 +61,25 @@ export function segmentationA(rendered: RenderedChat, offsets: ReadonlyArray<rea
   for (const turn of rendered.turns) {
     const ordinal = roleCount.get(turn.role) ?? 0;
     roleCount.set(turn.role, ordinal + 1);
-    const base = { turnIndex: turn.index, role: turn.role, inserted: turn.inserted };
+    const base = { turnIndex: turn.index, role: turn.role, inserted: turn.inserted, folded: false };
     const prefix = `${turn.role}[${ordinal}]`;
     add({ ...base, name: `${prefix}.structural`, kind: "structural", messageIndex: null }, [turn.span]);
     add({ ...base, name: `${prefix}.header`, kind: "header", messageIndex: null }, [turn.header]);
     if (turn.inserted) {
       add({ ...base, name: `${prefix}.content`, kind: "content", messageIndex: null }, [turn.content]);
     } else {
-      turn.messageIndices.forEach((m, j) => {
-        const suffix = turn.messageIndices.length > 1 ? `#${j}` : "";
-        add({ ...base, name: `${prefix}.content${suffix}`, kind: "content", messageIndex: m }, [
-          rendered.contentSpans[m]!,
-        ]);
-      });
+      const isFolded = (m: number) => rendered.messages[m]?.role === "system" && turn.role !== "system";
+      const own = turn.messageIndices.filter((m) => !isFolded(m));
+      for (const m of turn.messageIndices) {
+        const span = [rendered.contentSpans[m]!];
+        if (isFolded(m)) {
+          const folded = { ...base, role: "system", folded: true };
+          add({ ...folded, name: `${prefix}.folded-system`, kind: "content", messageIndex: m }, span);
+        } else {
+          const suffix = own.length > 1 ? `#${own.indexOf(m)}` : "";
+          add({ ...base, name: `${prefix}.content${suffix}`, kind: "content", messageIndex: m }, span);
+        }
+      }
     }
   }
   if (rendered.generationPrompt !== null) {
@@ -80,6 +91,7 @@ export function segmentationA(rendered: RenderedChat, offsets: ReadonlyArray<rea
         role: null,
         messageIndex: null,
         inserted: false,
+        folded: false,
       },
       [rendered.generationPrompt],
     );
@@ -93,6 +105,7 @@ export function segmentationA(rendered: RenderedChat, offsets: ReadonlyArray<rea
       role: null,
       messageIndex: null,
       inserted: false,
+      folded: false,
     });
     for (let i = 0; i < charRegion.length; i++) if (charRegion[i] === -1) charRegion[i] = outside;
   }
@@ -117,6 +130,7 @@ export function segmentationB(a: Segmentation, ids: Int32Array, specialIds: Read
     role: null,
     messageIndex: null,
     inserted: false,
+    folded: false,
   });
   const regionOf = Int32Array.from(a.regionOf);
   ids.forEach((id, t) => {

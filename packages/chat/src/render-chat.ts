@@ -1,8 +1,9 @@
 import type { ChatTemplate } from "./chat-template.ts";
 import type { SystemCondition } from "./conditions.ts";
 import { ChatError } from "./errors.ts";
-import { CHATML_MARKERS, type ChatTurn, locateTurns, type Span, type TurnMarkers } from "./locate-turns.ts";
+import { type ChatTurn, locateTurns, type Span, type TurnLayout, type TurnMarkers } from "./locate-turns.ts";
 import { type ChatMessage, DEFAULT_ROLES, validateMessages } from "./messages.ts";
+import { detectTurnMarkers } from "./turn-layouts.ts";
 
 /** Options of `renderChat`. */
 export interface RenderChatOptions {
@@ -15,7 +16,7 @@ export interface RenderChatOptions {
   condition?: SystemCondition;
   /** Roles accepted in messages. Default system, user, assistant, tool. */
   roles?: readonly string[];
-  /** Turn markers. Default ChatML (`<|im_start|>`, `<|im_end|>`). */
+  /** Turn layout. Default: detected from the template's source (Llama 3, Gemma, else ChatML; `detectTurnMarkers`). */
   markers?: TurnMarkers;
   /** Other template variables (`bos_token`, `tools`, `enable_thinking`, …). */
   extra?: Record<string, unknown>;
@@ -34,6 +35,12 @@ export interface RenderedChat {
   condition: SystemCondition | null;
   addGenerationPrompt: boolean;
   markers: TurnMarkers;
+  /**
+   * What this template does that a reader of the regions must know, in words: a system prompt folded into a user
+   * turn (Gemma), conditions that render alike because the template writes no default system turn, an assistant
+   * header written without being asked for (Llama 3). Empty for ChatML templates.
+   */
+  notes: readonly string[];
 }
 
 /** The messages a condition gives the template. */
@@ -86,9 +93,10 @@ export function renderChat(
 ): RenderedChat {
   validateMessages(messages, options.roles ?? DEFAULT_ROLES);
   const addGenerationPrompt = options.addGenerationPrompt ?? false;
-  const markers = options.markers ?? CHATML_MARKERS;
+  const markers = options.markers ?? detectTurnMarkers(template.source);
   const templateMessages = applyCondition(messages, options.condition);
-  const extra = options.extra ?? {};
+  // transformers passes the tokenizer's bos_token to every template; the layout knows it, `extra` overrides.
+  const extra = { ...(markers.bosToken === undefined ? {} : { bos_token: markers.bosToken }), ...options.extra };
 
   const mark = sentinelChar(templateMessages, template);
   const withSentinels = templateMessages.map((m, i) => ({ ...m, content: `${mark}${i}${mark}` }));
@@ -143,14 +151,49 @@ export function renderChat(
     condition: options.condition ?? null,
     addGenerationPrompt,
     markers,
+    notes: [],
   };
-  return options.condition?.kind === "no-system-turn" ? withoutInsertedSystemTurns(rendered) : rendered;
+  if (options.condition?.kind === "no-system-turn") return withoutInsertedSystemTurns(rendered, layout);
+  return { ...rendered, notes: notesOf(rendered, layout, writesDefaultSystem(rendered)) };
 }
 
-/** Cuts the system turns the template inserted by itself, shifting every later span: condition no-system-turn. */
-function withoutInsertedSystemTurns(rendered: RenderedChat): RenderedChat {
+/** Whether the template wrote a system turn by itself (under model-default and no-system-turn, any system turn). */
+function writesDefaultSystem(rendered: RenderedChat): boolean {
+  return rendered.turns.some((t) => t.inserted && t.role === "system");
+}
+
+/** The notes of a rendered chat (see `RenderedChat.notes`). */
+function notesOf(rendered: RenderedChat, layout: TurnLayout, templateWritesSystem: boolean): string[] {
+  const notes: string[] = [];
+  rendered.messages.forEach((message, m) => {
+    const turn = rendered.turns.find((t) => t.messageIndices.includes(m));
+    if (message.role === "system" && turn !== undefined && turn.role !== "system") {
+      notes.push(
+        `the template has no system role: system message #${m}${message.content === "" ? " (empty)" : ""} is written inside the ${turn.headerRole} turn #${turn.index} (region ${turn.headerRole}[…].folded-system)`,
+      );
+    }
+  });
+  const kind = rendered.condition?.kind;
+  if ((kind === "model-default" || kind === "no-system-turn") && !templateWritesSystem) {
+    notes.push(
+      "the template writes no default system prompt: conditions model-default and no-system-turn render the same chat",
+    );
+  }
+  if (layout.unaskedGenerationPrompt) {
+    notes.push(
+      "the template writes the assistant header even without add_generation_prompt; it is the generation-prompt region",
+    );
+  }
+  return notes;
+}
+
+/**
+ * Cuts the system turns the template inserted by itself, shifting every later span: condition no-system-turn.
+ * With none to cut, it is the model-default rendering.
+ */
+function withoutInsertedSystemTurns(rendered: RenderedChat, layout: TurnLayout): RenderedChat {
   const cuts = rendered.turns.filter((t) => t.inserted && t.role === "system").map((t) => t.span);
-  if (cuts.length === 0) return rendered;
+  if (cuts.length === 0) return { ...rendered, notes: notesOf(rendered, layout, false) };
   const shift = (p: number) => p - cuts.reduce((acc, c) => acc + (c.end <= p ? c.end - c.start : 0), 0);
   let text = "";
   let last = 0;
@@ -160,6 +203,7 @@ function withoutInsertedSystemTurns(rendered: RenderedChat): RenderedChat {
   }
   text += rendered.text.slice(last);
   const contentSpans = rendered.contentSpans.map((s) => ({ start: shift(s.start), end: shift(s.end) }));
-  const layout = locateTurns(text, contentSpans, rendered.markers, rendered.addGenerationPrompt);
-  return { ...rendered, text, contentSpans, turns: layout.turns, generationPrompt: layout.generationPrompt };
+  const cutLayout = locateTurns(text, contentSpans, rendered.markers, rendered.addGenerationPrompt);
+  const cut = { ...rendered, text, contentSpans, turns: cutLayout.turns, generationPrompt: cutLayout.generationPrompt };
+  return { ...cut, notes: notesOf(cut, cutLayout, true) };
 }

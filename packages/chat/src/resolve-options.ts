@@ -20,16 +20,27 @@ const FIELDS: Record<keyof TokenizeChatOptions, Parse> = {
   specials: stringList,
   markers: (v, key) => {
     const o = v as Record<string, unknown> | null;
-    if (
-      o === null ||
-      typeof o !== "object" ||
-      typeof o["turnStart"] !== "string" ||
-      typeof o["turnEnd"] !== "string" ||
-      Object.keys(o).length !== 2
-    ) {
-      throw bad(key, "{ turnStart: string, turnEnd: string }", v);
+    const expected = "{ turnStart: string, turnEnd: string, headerEnd?, roleNames?, bosToken?, specials? }";
+    if (o === null || typeof o !== "object" || typeof o["turnStart"] !== "string" || typeof o["turnEnd"] !== "string")
+      throw bad(key, expected, v);
+    const optional = { headerEnd: "string", bosToken: "string", roleNames: "object", specials: "object" } as const;
+    for (const k of Object.keys(o)) {
+      if (k === "turnStart" || k === "turnEnd") continue;
+      const want = optional[k as keyof typeof optional];
+      const value = o[k];
+      const ok =
+        want !== undefined &&
+        (want === "string"
+          ? typeof value === "string"
+          : k === "specials"
+            ? Array.isArray(value) && value.every((x) => typeof x === "string")
+            : value !== null &&
+              typeof value === "object" &&
+              !Array.isArray(value) &&
+              Object.values(value).every((x) => typeof x === "string"));
+      if (!ok) throw bad(`${key}.${k}`, expected, value);
     }
-    return Object.freeze({ turnStart: o["turnStart"], turnEnd: o["turnEnd"] });
+    return Object.freeze({ ...o });
   },
   extra: (v, key) => {
     if (v === null || typeof v !== "object" || Array.isArray(v)) throw bad(key, "an object of template variables", v);

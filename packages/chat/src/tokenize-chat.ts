@@ -23,7 +23,10 @@ export const DEFAULT_SPECIALS: readonly string[] = Object.freeze([
 
 /** Options of `tokenizeChat`. */
 export interface TokenizeChatOptions extends RenderChatOptions {
-  /** Strings whose token ids form segmentation B's `specials` region; each must encode to exactly one token. */
+  /**
+   * Strings whose token ids form segmentation B's `specials` region; each must encode to exactly one token. Default:
+   * the layout's (`TurnMarkers.specials`: Llama 3's and Gemma's markers and newlines), else `DEFAULT_SPECIALS`.
+   */
   specials?: readonly string[];
 }
 
@@ -78,7 +81,10 @@ export async function tokenizeRendered(
   rendered: RenderedChat,
   options: { specials?: readonly string[] } = {},
 ): Promise<ChatTokens> {
-  const specialIds = await resolveSpecialIds(tokenizer, options.specials ?? DEFAULT_SPECIALS);
+  const specialIds = await resolveSpecialIds(
+    tokenizer,
+    options.specials ?? rendered.markers.specials ?? DEFAULT_SPECIALS,
+  );
   const { ids, offsets } = await tokenizer.encode(rendered.text, { addSpecialTokens: false, offsets: true });
   const a = segmentationA(rendered, offsets);
   const b = segmentationB(a, ids, specialIds);

@@ -1,7 +1,7 @@
 import type { TokenBatch } from "@difflens/tokenizer";
-import type { ForwardBatch } from "./architectures/qwen2.ts";
-import type { Qwen2Config } from "./config/qwen2-config.ts";
 import { InputError } from "./errors.ts";
+import type { DecoderConfig } from "./families/model-family.ts";
+import type { ForwardBatch } from "./forward-batch.ts";
 import type { KvCache } from "./kv-cache.ts";
 
 /** A batch as nested arrays, rows of equal length (a convenience form; `toTokenBatch` turns it into a TokenBatch). */
@@ -156,7 +156,7 @@ function checkedShape(t: TokenBatch): TokenBatch {
  * with at least one real token per row, positions below max_position_embeddings. Position ids follow HF for
  * padding: cumsum(mask) − 1, pads get 1; with a KV cache they continue from the cached tokens.
  */
-export function prepareBatch(c: Qwen2Config, input: TokenInput, kv?: KvCache): ForwardBatch {
+export function prepareBatch(c: DecoderConfig, input: TokenInput, kv?: KvCache): ForwardBatch {
   const { batchSize: B, seqLen: S, ids, attentionMask } = toTokenBatch(input);
   if (kv && kv.batch !== B)
     throw new InputError("BATCH_SHAPE", `KV cache was made for batch ${kv.batch}, got ${B} rows`, {

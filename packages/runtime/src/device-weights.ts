@@ -1,5 +1,5 @@
-import { currentBackend, release, type Tensor, toDevice, toHost } from "@difflens/tensor";
-import type { Qwen2LayerWeights, Qwen2Weights } from "./architectures/qwen2-weights.ts";
+import { currentBackend, release, Tensor, toDevice, toHost } from "@difflens/tensor";
+import type { DecoderWeights } from "./families/model-family.ts";
 
 /*
  * Where a model's tensors go: its weights to the current backend's device when it is made, its results back to the
@@ -12,23 +12,29 @@ import type { Qwen2LayerWeights, Qwen2Weights } from "./architectures/qwen2-weig
  */
 const uploaded = new WeakMap<Tensor, Tensor>();
 
-/** The weights on the current backend's device (see `uploaded`). */
-export function weightsOnDevice(w: Qwen2Weights): Qwen2Weights {
+/**
+ * The weights on the current backend's device (see `uploaded`): any family's weight object walked generically —
+ * every Tensor in it (in nested plain objects and arrays) replaced by its device copy, everything else (numbers,
+ * typed arrays such as host-side RoPE frequencies) kept as it is.
+ */
+export function weightsOnDevice<W extends DecoderWeights>(w: W): W {
   const device = currentBackend().device;
   if (device === "cpu") return w;
-  const up = <T extends Tensor>(t: T): T => {
+  const up = (t: Tensor): Tensor => {
     let d = uploaded.get(t);
     if (d?.device !== device) {
       d = toDevice(t);
       uploaded.set(t, d);
     }
-    return d as T;
+    return d;
   };
-  const layers = w.layers.map((l) => {
-    const entries = Object.entries(l).map(([key, t]) => [key, up(t as Tensor)]);
-    return Object.fromEntries(entries) as unknown as Qwen2LayerWeights;
-  });
-  return { embedTokens: up(w.embedTokens), layers, finalNorm: up(w.finalNorm), lmHead: up(w.lmHead) };
+  const walk = (x: unknown): unknown => {
+    if (x instanceof Tensor) return up(x);
+    if (Array.isArray(x)) return x.map(walk);
+    const plain = typeof x === "object" && x !== null && [Object.prototype, null].includes(Object.getPrototypeOf(x));
+    return plain ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, walk(v)])) : x; // typed arrays as they are
+  };
+  return walk(w) as W;
 }
 
 /** A device result on the host (its device storage freed); a host tensor as it is. */

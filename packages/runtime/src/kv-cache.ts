@@ -1,6 +1,6 @@
 import { type Device, deviceZeros, release, type Tensor, writeSeq } from "@difflens/tensor";
-import type { Qwen2Config } from "./config/qwen2-config.ts";
 import { InputError } from "./errors.ts";
+import type { DecoderConfig } from "./families/model-family.ts";
 
 /**
  * Rotated keys and values of every layer for a batch, preallocated to `capacity` positions so decoding never
@@ -21,7 +21,7 @@ export class KvCache {
   private stored = 0;
 
   constructor(
-    readonly config: Qwen2Config,
+    readonly config: DecoderConfig,
     readonly batch: number,
     readonly capacity: number,
   ) {

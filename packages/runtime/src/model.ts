@@ -9,12 +9,12 @@ import {
   toDevice,
   toHost,
 } from "@difflens/tensor";
-import { type ForwardBatch, type LogitsMode, qwen2Forward } from "./architectures/qwen2.ts";
-import type { Qwen2Weights } from "./architectures/qwen2-weights.ts";
 import { prepareBatch, type TokenInput } from "./batch.ts";
-import type { Qwen2Config } from "./config/qwen2-config.ts";
 import { hostCopy, weightsOnDevice } from "./device-weights.ts";
-import { HookError } from "./errors.ts";
+import { ConfigError, HookError } from "./errors.ts";
+import type { DecoderConfig, DecoderWeights, ModelFamily } from "./families/model-family.ts";
+import { familyByName } from "./families/registry.ts";
+import type { ForwardBatch, LogitsMode } from "./forward-batch.ts";
 import { ActivationCache } from "./hooks/activation-cache.ts";
 import {
   type CaptureSpec,
@@ -37,9 +37,13 @@ export interface GenerationDefaults {
   readonly topP: number | null;
 }
 
-export interface ModelInit {
-  readonly config: Qwen2Config;
-  readonly weights: Qwen2Weights;
+export interface ModelInit<C extends DecoderConfig = DecoderConfig, W extends DecoderWeights = DecoderWeights> {
+  /** Any family's config; its `architecture` picks the family unless `family` is given. */
+  readonly config: C;
+  /** The family's weights (what its `bindWeights` returned). */
+  readonly weights: W;
+  /** The family (default: the registered family named by `config.architecture`). */
+  readonly family?: ModelFamily<C, W>;
   /** The dtype the matrices are stored in (what a saved folder uses). */
   readonly dtype: DType;
   readonly generation?: GenerationDefaults;
@@ -77,12 +81,15 @@ export interface RunWithCacheOptions {
  * The weights live on the device of the backend current when the model is made (`device`); every call that runs
  * the model is async and hands back host tensors (logits, cache entries), read back in one batch at its end.
  */
-export class Model {
-  readonly config: Qwen2Config;
+export class Model<C extends DecoderConfig = DecoderConfig, W extends DecoderWeights = DecoderWeights> {
+  /** The config: the family's own type (a loaded model's is DecoderConfig: narrow by `config.architecture`). */
+  readonly config: C;
+  /** The family whose forward pass, hook sites and weight map this model uses (chosen by config.architecture). */
+  readonly family: ModelFamily<C, W>;
   /** The weights the forward pass reads, on `device`. */
-  readonly weights: Qwen2Weights;
+  readonly weights: W;
   /** The same weights on the host (the very tensors of `weights` on the CPU): what saving and LoRA merges read. */
-  readonly hostWeights: Qwen2Weights;
+  readonly hostWeights: W;
   /** Where the weights live (and so every activation of a call). */
   readonly device: Device;
   readonly dtype: DType;
@@ -92,8 +99,16 @@ export class Model {
   readonly hooks: HookRegistry;
   private readonly closer: (() => void) | undefined;
 
-  constructor(init: ModelInit) {
+  constructor(init: ModelInit<C, W>) {
     this.config = init.config;
+    this.family = init.family ?? (familyByName(init.config.architecture) as ModelFamily<C, W>);
+    if (this.family.name !== init.config.architecture) {
+      throw new ConfigError(
+        "CONFIG_CONTRADICTION",
+        `Model: the config is a ${init.config.architecture} config but the family given is ${this.family.name}`,
+        { field: "architecture", got: init.config.architecture, expected: this.family.name },
+      );
+    }
     this.hostWeights = init.weights;
     this.device = currentBackend().device;
     this.weights = weightsOnDevice(init.weights);
@@ -252,7 +267,7 @@ export class Model {
         `the KV cache lives on ${kv.device}, the model on ${this.device}: make it with model.createKvCache`,
       );
     }
-    return qwen2Forward(this.config, this.weights, batch, hooks, kv, logits);
+    return this.family.forward(this.config, this.weights, batch, hooks, kv, logits);
   }
 
   /** A KV cache for `batch` rows and up to `capacity` positions. */

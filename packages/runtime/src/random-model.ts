@@ -1,48 +1,63 @@
+/**
+ * Random models of any family, deterministic from a seed: every HF tensor the family needs, drawn at the family's
+ * init scales (`initStd`), bound through the family's own weight binder. Qwen2's names stay as aliases.
+ */
 import { f32ArrayToBf16, f32ArrayToF16, Rng, randn, Tensor } from "@difflens/tensor";
-import { bindQwen2Weights, mapSource, qwen2WeightShapes } from "./architectures/qwen2-weights.ts";
-import { type Qwen2Config, resolveQwen2Config } from "./config/qwen2-config.ts";
 import { ConfigError } from "./errors.ts";
+import type { DecoderConfig, ModelFamily } from "./families/model-family.ts";
+import type { Qwen2Config } from "./families/qwen2/qwen2-config.ts";
+import type { Qwen2Weights } from "./families/qwen2/qwen2-weights.ts";
+import { familyByName, supportedFamilies } from "./families/registry.ts";
 import { type SaveModelOptions, saveModelFolder } from "./loading/save-model.ts";
 import { Model } from "./model.ts";
+import { mapSource } from "./tensor-source.ts";
 
-export interface RandomQwen2Options {
-  /** A resolved config, or our camelCase input (see resolveQwen2Config). */
-  readonly config: Qwen2Config | Record<string, unknown>;
+export interface RandomModelOptions {
+  /**
+   * A resolved config, or our camelCase input with `architecture` naming the family ("qwen2", …; see the family's
+   * resolveConfig for its fields).
+   */
+  readonly config: DecoderConfig | Readonly<Record<string, unknown>>;
   /** Same seed → same weights on every machine (tensor `Rng`, one forked stream per tensor name). */
   readonly seed: number;
   /** Storage dtype of the weights (default "f32"). */
   readonly dtype?: "f32" | "bf16" | "f16";
 }
 
-/**
- * Init scales (std of each tensor), chosen so activations look like a trained model's through 2–8+ layers:
- * projections read unit-RMS inputs with std 1/√fanIn (q, k, v, gate, up ≈ unit scale, attention neither
- * uniform nor one-hot), output projections (o, down) are shrunk by √(2/nLayers) so the residual stream grows
- * to O(1) without exploding, the embedding is small (3/√dModel, so tied logits have std ≈ 3), norms are
- * 1 + N(0, 0.1) and q/k/v biases N(0, 0.3) so a wrongly applied norm weight or bias shows up in tests.
- */
-function initStd(name: string, shape: readonly number[], c: Qwen2Config): { std: number; mean: number } {
-  const fanIn = shape[shape.length - 1]!;
-  const outScale = Math.sqrt(2 / c.nLayers);
-  if (name.endsWith("layernorm.weight") || name === "model.norm.weight") return { std: 0.1, mean: 1 };
-  if (name.endsWith(".bias")) return { std: 0.3, mean: 0 };
-  if (name === "model.embed_tokens.weight" || name === "lm_head.weight")
-    return { std: 3 / Math.sqrt(c.dModel), mean: 0 };
-  if (name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight"))
-    return { std: outScale / Math.sqrt(fanIn), mean: 0 };
-  return { std: 1 / Math.sqrt(fanIn), mean: 0 };
+export interface RandomQwen2Options extends RandomModelOptions {
+  /** A resolved config, or our camelCase input (see resolveQwen2Config); `architecture` defaults to "qwen2". */
+  readonly config: Qwen2Config | Record<string, unknown>;
 }
 
-/** The HF-named weights of a random Qwen2 (in the asked dtype), deterministic from the seed. */
-export function randomQwen2Weights(
-  config: Qwen2Config,
+/** The family and resolved config of a random model's config input. */
+function resolveRandomConfig(input: RandomModelOptions["config"], caller: string): [ModelFamily, DecoderConfig] {
+  const architecture = (input as { architecture?: unknown }).architecture;
+  if (typeof architecture !== "string") {
+    const names = supportedFamilies().map((f) => f.name);
+    throw new ConfigError(
+      "CONFIG_MISSING_FIELD",
+      `${caller}: config.architecture must name the family (one of ${names.join(", ")})`,
+      { field: "architecture", got: architecture, expected: names },
+    );
+  }
+  const family = familyByName(architecture);
+  const resolved = Object.isFrozen(input)
+    ? (input as DecoderConfig)
+    : family.resolveConfig(input as Readonly<Record<string, unknown>>);
+  return [family, resolved];
+}
+
+/** The HF-named weights of a random model of the config's family (in the asked dtype), deterministic from the seed. */
+export function randomWeights(
+  config: DecoderConfig,
   seed: number,
   dtype: "f32" | "bf16" | "f16" = "f32",
 ): Map<string, Tensor> {
+  const family = familyByName(config.architecture);
   const root = new Rng(seed);
   const out = new Map<string, Tensor>();
-  for (const [name, shape] of qwen2WeightShapes(config)) {
-    const { std, mean } = initStd(name, shape, config);
+  for (const [name, shape] of family.weightShapes(config)) {
+    const { std, mean } = family.initStd(name, shape, config);
     const values = randn(shape, root.fork(name), std).data as Float32Array;
     if (mean !== 0) for (let i = 0; i < values.length; i++) values[i]! += mean;
     if (dtype === "f32") out.set(name, new Tensor("f32", shape, values));
@@ -52,34 +67,63 @@ export function randomQwen2Weights(
   return out;
 }
 
-/** A random in-memory Qwen2 model (see `initStd` for the scales). */
-export function createRandomQwen2(opts: RandomQwen2Options): Model {
-  const config =
-    "architecture" in opts.config && Object.isFrozen(opts.config)
-      ? (opts.config as Qwen2Config)
-      : resolveQwen2Config(opts.config);
+/** The HF-named weights of a random Qwen2 (the Qwen2 name of `randomWeights`). */
+export function randomQwen2Weights(
+  config: Qwen2Config,
+  seed: number,
+  dtype: "f32" | "bf16" | "f16" = "f32",
+): Map<string, Tensor> {
+  return randomWeights(config, seed, dtype);
+}
+
+function checkedRandomModel(opts: RandomModelOptions, caller: string): Model {
+  const [family, config] = resolveRandomConfig(opts.config, caller);
   const dtype = opts.dtype ?? "f32";
   if (!["f32", "bf16", "f16"].includes(dtype))
-    throw new ConfigError(
-      "CONFIG_INVALID_FIELD",
-      `createRandomQwen2: dtype must be f32, bf16 or f16, got ${String(dtype)}`,
-      { field: "dtype", got: dtype },
-    );
+    throw new ConfigError("CONFIG_INVALID_FIELD", `${caller}: dtype must be f32, bf16 or f16, got ${String(dtype)}`, {
+      field: "dtype",
+      got: dtype,
+    });
   if (!Number.isInteger(opts.seed))
-    throw new ConfigError("CONFIG_INVALID_FIELD", `createRandomQwen2: seed must be an integer, got ${opts.seed}`, {
+    throw new ConfigError("CONFIG_INVALID_FIELD", `${caller}: seed must be an integer, got ${opts.seed}`, {
       field: "seed",
       got: opts.seed,
     });
-  const tensors = randomQwen2Weights(config, opts.seed, dtype);
-  const weights = bindQwen2Weights(config, mapSource(tensors, `random Qwen2 (seed ${opts.seed})`));
-  return new Model({ config, weights, dtype });
+  const tensors = randomWeights(config, opts.seed, dtype);
+  const weights = family.bindWeights(config, mapSource(tensors, `random ${family.name} (seed ${opts.seed})`));
+  return new Model({ config, weights, dtype, family });
 }
 
-/** Writes a random Qwen2 as a real HF folder (config.json, model.safetensors, generation_config.json); returns dir. */
+/** A random in-memory model of any family (`config.architecture` names it; init scales: the family's `initStd`). */
+export function createRandomModel(opts: RandomModelOptions): Model {
+  return checkedRandomModel(opts, "createRandomModel");
+}
+
+/** A random in-memory Qwen2 model (see `qwen2InitStd` for the scales). */
+export function createRandomQwen2(opts: RandomQwen2Options): Model<Qwen2Config, Qwen2Weights> {
+  const model = checkedRandomModel({ ...opts, config: withQwen2(opts.config) }, "createRandomQwen2");
+  return model as unknown as Model<Qwen2Config, Qwen2Weights>;
+}
+
+/** Writes a random model as a real HF folder (config.json, model.safetensors, generation_config.json); returns dir. */
+export async function writeRandomModelFolder(
+  dir: string,
+  opts: RandomModelOptions & SaveModelOptions,
+): Promise<string> {
+  await saveModelFolder(createRandomModel(opts), dir, { ...opts, tokenizerFrom: opts.tokenizerFrom ?? null });
+  return dir;
+}
+
+/** Writes a random Qwen2 as a real HF folder (the Qwen2 name of `writeRandomModelFolder`). */
 export async function writeRandomQwen2Folder(
   dir: string,
   opts: RandomQwen2Options & SaveModelOptions,
 ): Promise<string> {
-  await saveModelFolder(createRandomQwen2(opts), dir, { ...opts, tokenizerFrom: opts.tokenizerFrom ?? null });
-  return dir;
+  return writeRandomModelFolder(dir, { ...opts, config: withQwen2(opts.config) });
+}
+
+/** Qwen2's input: `architecture` may be left out (it was before there were families). */
+function withQwen2(config: RandomQwen2Options["config"]): RandomModelOptions["config"] {
+  if ("architecture" in config) return config;
+  return { ...config, architecture: "qwen2" };
 }

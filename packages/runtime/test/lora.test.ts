@@ -3,7 +3,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { bf16ArrayToF32, f32ArrayToBf16, Rng, randn, toFloat32Array, useBackend } from "@difflens/tensor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LoraError, loadLoraAdapter, loadModel, mergeLora, saveModelFolder, writeLoraAdapter } from "../src/index.ts";
+import {
+  LoraError,
+  loadLoraAdapter,
+  loadModel,
+  mergeLora,
+  type Qwen2Config,
+  type Qwen2Weights,
+  saveModelFolder,
+  writeLoraAdapter,
+} from "../src/index.ts";
 import { FIXTURES, ids2d, readExpected, relErr } from "./helpers.ts";
 
 let tmp: string;
@@ -24,8 +33,9 @@ describe("PEFT LoRA merge vs the float64 reference", () => {
     const merged = await mergeLora(model, adapter);
     const exp = await readExpected(`${lora}/expected-merge.safetensors`);
     const byName = new Map<string, ReturnType<typeof toFloat32Array>>();
-    const { qwen2WeightEntries } = await import("../src/architectures/qwen2-weights.ts");
-    for (const [name, t] of qwen2WeightEntries(merged.config, merged.weights)) byName.set(name, toFloat32Array(t));
+    const { qwen2WeightEntries } = await import("../src/families/qwen2/qwen2-weights.ts");
+    for (const [name, t] of qwen2WeightEntries(merged.config as Qwen2Config, merged.weights as Qwen2Weights))
+      byName.set(name, toFloat32Array(t));
     let checked = 0;
     for (const [name, want] of Object.entries(exp)) {
       if (!name.endsWith(".weight")) continue;
@@ -61,8 +71,9 @@ describe("PEFT LoRA merge vs the float64 reference", () => {
     const adapter = await loadLoraAdapter(dir);
     expect(adapter.modules.get("model.layers.2.mlp.up_proj")!.scale).toBe(2);
     const merged = await mergeLora(model, adapter);
-    expect(merged.weights.layers[2]!.upProj).not.toBe(model.weights.layers[2]!.upProj);
-    expect(merged.weights.layers[1]!.upProj).toBe(model.weights.layers[1]!.upProj);
+    const [m, b] = [merged.weights as Qwen2Weights, model.weights as Qwen2Weights];
+    expect(m.layers[2]!.upProj).not.toBe(b.layers[2]!.upProj);
+    expect(m.layers[1]!.upProj).toBe(b.layers[1]!.upProj);
 
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, "adapter_config.json"), "utf8"));
     fs.writeFileSync(path.join(dir, "adapter_config.json"), JSON.stringify({ ...cfg, target_modules: ["c_attn"] }));

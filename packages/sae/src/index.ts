@@ -25,6 +25,7 @@ export {
 } from "./crosscoder/analysis.ts";
 export { type BatchSelection, selectAcrossBatch } from "./crosscoder/batch-topk.ts";
 export { batchTopKCrosscoderStep, CrosscoderScratch } from "./crosscoder/batch-topk-step.ts";
+export { batchTopKCrosscoderStepDevice } from "./crosscoder/batch-topk-step-device.ts";
 export {
   CROSSCODER_FORMAT,
   CROSSCODER_FORMAT_VERSION,
@@ -45,7 +46,9 @@ export {
   resolveCrosscoderTrainConfig,
 } from "./crosscoder/config.ts";
 export { Crosscoder, type CrosscoderSpec } from "./crosscoder/crosscoder.ts";
+export { CrosscoderDeviceState } from "./crosscoder/device-state.ts";
 export { L1Scratch, l1CrosscoderStep } from "./crosscoder/l1-step.ts";
+export { l1CrosscoderStepDevice } from "./crosscoder/l1-step-device.ts";
 export { isChatSpecific, type LatentScalingResult, latentScaling } from "./crosscoder/latent-scaling.ts";
 export {
   checkPairedBatch,
@@ -87,7 +90,10 @@ export {
   writeSaeLens,
   writeSparsify,
 } from "./formats/formats.ts";
+export { gemmaScopeHook, loadGemmaScope, readNpz } from "./formats/gemma-scope.ts";
+export { type NpyArray, type NpyDType, type ReadNpyOptions, readNpy } from "./formats/npy.ts";
 export { PICKLE_ALLOW_LIST, readPickle } from "./formats/pickle.ts";
+export { type LoadQwenScopeOptions, loadQwenScope } from "./formats/qwen-scope.ts";
 export { readSaeShape, type SaeShape } from "./formats/sae-shape.ts";
 export { readTorchStateDict, type TorchTensor } from "./formats/torch-load.ts";
 export { type TorchSaveTensor, writeTorchStateDict } from "./formats/torch-save.ts";

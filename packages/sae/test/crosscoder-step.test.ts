@@ -2,10 +2,20 @@ import { readFileSync } from "node:fs";
 import { nativeAvailable, Rng, useBackend } from "@difflens/tensor";
 import { afterAll, describe, expect, it } from "vitest";
 import { batchTopKCrosscoderStep, CrosscoderScratch } from "../src/crosscoder/batch-topk-step.ts";
+import { batchTopKCrosscoderStepDevice } from "../src/crosscoder/batch-topk-step-device.ts";
 import { resolveCrosscoderTrainConfig } from "../src/crosscoder/config.ts";
+import { CrosscoderDeviceState } from "../src/crosscoder/device-state.ts";
 import { L1Scratch, l1CrosscoderStep } from "../src/crosscoder/l1-step.ts";
+import { l1CrosscoderStepDevice } from "../src/crosscoder/l1-step-device.ts";
 import { CROSSCODER_PARAM_NAMES, type CrosscoderParams, newCrosscoderTrainState } from "../src/crosscoder/state.ts";
 import type { CrosscoderStepStats } from "../src/crosscoder/step-common.ts";
+import {
+  expectReference,
+  REFERENCE_STEPS,
+  referenceBatch,
+  referenceConfig,
+  referenceState,
+} from "./crosscoder-reference.ts";
 import { expectClose, relErr } from "./helpers.ts";
 
 // Produced by tools/reference/crosscoder/reference_step.py (torch 1.13 dense autograd + torch.optim.Adam); every
@@ -90,3 +100,33 @@ describe("BatchTopK candidate width", () => {
     expect(narrow.threshold).toBe(full.threshold);
   });
 });
+
+describe.each(backendNames)(
+  "crosscoder device steps, run on the %s backend, vs the torch dense reference",
+  (backend) => {
+    // The webgpu steps' code path (kernels only, two readbacks); on a CPU backend it runs on the host arrays.
+    for (const [kind, blockRows] of [
+      ["batchtopk", undefined],
+      ["batchtopk", 5],
+      ["l1", undefined],
+      ["l1", 5],
+    ] as const) {
+      const blocks = blockRows ? `blocks of ${blockRows} rows` : "one block";
+      it(`${kind} (${blocks}): weights after 10 steps within 1e-4 relative, and the per-step metrics`, async () => {
+        useBackend(backend);
+        const cfg = referenceConfig(kind);
+        const state = referenceState(cfg);
+        const dev = CrosscoderDeviceState.upload(state, cfg);
+        const step = kind === "batchtopk" ? batchTopKCrosscoderStepDevice : l1CrosscoderStepDevice;
+        const stats: CrosscoderStepStats[] = [];
+        for (let s = 0; s < REFERENCE_STEPS; s++) {
+          const { base, chat } = referenceBatch(s);
+          stats.push(await step(state, cfg, base, chat, ref.batchSize, dev, blockRows ? { blockRows } : {}));
+        }
+        await dev.download(state);
+        dev.dispose();
+        expectReference(kind, state, stats);
+      });
+    }
+  },
+);

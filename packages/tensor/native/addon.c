@@ -116,14 +116,15 @@ static napi_value js_axpby(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-/* rmsNorm(x, w, wDtype, out, d, eps) */
+/* rmsNorm(x, w, wDtype, out, d, eps, wOffset) */
 static napi_value js_rms_norm(napi_env env, napi_callback_info info) {
-  ARGS(6, "f*-f--");
+  ARGS(7, "f*-f---");
   int w_dtype = (int)get_num(env, argv[2]);
   size_t d = get_size(env, argv[4]);
   if (!dtype_matches(&vw[1], w_dtype) || vw[1].length != d || vw[3].length != vw[0].length || d == 0 || vw[0].length % d)
     FAIL("rmsNorm: bad lengths or dtype");
-  dl_rms_norm(vw[0].data, vw[1].data, w_dtype, vw[3].data, vw[0].length / d, d, (float)get_num(env, argv[5]));
+  dl_rms_norm(vw[0].data, vw[1].data, w_dtype, (float)get_num(env, argv[6]), vw[3].data, vw[0].length / d, d,
+              (float)get_num(env, argv[5]));
   return undefined(env);
 }
 
@@ -137,12 +138,29 @@ static napi_value js_rope(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-/* softmax(x, out, n, queries, offset) */
+/* softmax(x, out, n, queries, offset, window) — window 0: none */
 static napi_value js_softmax(napi_env env, napi_callback_info info) {
-  ARGS(5, "ff---");
+  ARGS(6, "ff----");
   size_t n = get_size(env, argv[2]);
   if (vw[1].length != vw[0].length || (n && vw[0].length % n)) FAIL("softmax: bad lengths");
-  dl_softmax(vw[0].data, vw[1].data, n ? vw[0].length / n : 0, n, get_size(env, argv[3]), (long)get_num(env, argv[4]));
+  dl_softmax(vw[0].data, vw[1].data, n ? vw[0].length / n : 0, n, get_size(env, argv[3]), (long)get_num(env, argv[4]),
+             get_size(env, argv[5]));
+  return undefined(env);
+}
+
+/* tanhSoftcap(x, cap, out) */
+static napi_value js_tanh_softcap(napi_env env, napi_callback_info info) {
+  ARGS(3, "f-f");
+  if (vw[2].length != vw[0].length) FAIL("tanhSoftcap: length mismatch");
+  dl_tanh_softcap(vw[0].data, (float)get_num(env, argv[1]), vw[2].data, vw[0].length);
+  return undefined(env);
+}
+
+/* geluTanhGate(gate, up, out) */
+static napi_value js_gelu_tanh_gate(napi_env env, napi_callback_info info) {
+  ARGS(3, "fff");
+  if (vw[1].length != vw[0].length || vw[2].length != vw[0].length) FAIL("geluTanhGate: length mismatch");
+  dl_gelu_tanh_gate(vw[0].data, vw[1].data, vw[2].data, vw[0].length);
   return undefined(env);
 }
 
@@ -379,7 +397,7 @@ NAPI_MODULE_INIT() {
 #define FN(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL}
     FN("gemm", js_gemm), FN("binary", js_binary), FN("scale", js_scale), FN("axpby", js_axpby),
     FN("rmsNorm", js_rms_norm), FN("rope", js_rope), FN("softmax", js_softmax), FN("silu", js_silu),
-    FN("siluGate", js_silu_gate), FN("topK", js_topk), FN("gatherRows", js_gather_rows),
+    FN("siluGate", js_silu_gate), FN("tanhSoftcap", js_tanh_softcap), FN("geluTanhGate", js_gelu_tanh_gate), FN("topK", js_topk), FN("gatherRows", js_gather_rows),
     FN("scatterAddRows", js_scatter_add_rows), FN("reduce", js_reduce), FN("convert", js_convert),
     FN("setThreads", js_set_threads), FN("getThreads", js_get_threads), FN("blasName", js_blas_name),
     FN("setGemmImpl", js_set_gemm_impl), FN("gemmImpl", js_gemm_impl), FN("mmapFile", dl_mmap_file), FN("mmapRange", dl_mmap_range),

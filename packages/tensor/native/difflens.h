@@ -90,9 +90,11 @@ void dl_blas_set_threads(int n);
 void dl_binary(int op, const float *a, size_t n, const float *b, size_t period, float *out);
 void dl_scale(const float *a, float s, float *out, size_t n);
 void dl_axpby(float alpha, const float *a, float beta, const float *b, float *out, size_t n);
-void dl_rms_norm(const float *x, const void *w, int w_dtype, float *out, size_t rows, size_t d, float eps);
+/* y = x / √(mean(x²) + eps) · (w_offset + w), w_offset + w rounded to f32 once (as HF's Gemma norm). */
+void dl_rms_norm(const float *x, const void *w, int w_dtype, float w_offset, float *out, size_t rows, size_t d, float eps);
 void dl_rope(float *x, const int32_t *positions, const float *inv_freq, size_t tokens, size_t heads, size_t head_dim, size_t half);
-void dl_softmax(const float *x, float *out, size_t rows, size_t n, size_t queries, long offset);
+/* queries > 0: causal, row r sees keys j ≤ r mod queries + offset, and with window > 0 only the last `window` of them. */
+void dl_softmax(const float *x, float *out, size_t rows, size_t n, size_t queries, long offset, size_t window);
 void dl_silu(const float *x, float *out, size_t n);
 void dl_silu_gate(const float *g, const float *u, float *out, size_t n);
 void dl_gather_rows(const void *table, int dtype, const int32_t *idx, size_t count, float *out, size_t d);
@@ -100,6 +102,17 @@ void dl_scatter_add_rows(float *target, const int32_t *idx, size_t count, const 
 /* op: 0 sum, 1 mean, 2 max, 3 argmax (out is int32) */
 void dl_reduce(int op, const float *x, void *out, size_t outer, size_t len, size_t inner);
 void dl_topk(const float *x, size_t rows, size_t n, size_t k, float *values, int32_t *indices);
+
+/* ---- tanh-based activations (activations.c; one copy per ISA path from activations.h) ---- */
+void dl_tanh_softcap(const float *x, float cap, float *out, size_t n);      /* cap·tanh(x / cap) */
+void dl_gelu_tanh_gate(const float *g, const float *u, float *out, size_t n); /* gelu_tanh(g)·u */
+#define DL_ACT_PATH(suffix)                                                                    \
+  void dl_tanh_softcap_##suffix(const float *x, float cap, float *out, size_t n);              \
+  void dl_tanh_gelu_gate_##suffix(const float *g, const float *u, float *out, size_t n);
+DL_ACT_PATH(avx512)
+DL_ACT_PATH(avx2)
+DL_ACT_PATH(baseline)
+#undef DL_ACT_PATH
 
 /* ---- k-sparse codes (sparse.c) and optimizer kernels (optim.c); semantics in src/backends/js ---- */
 void dl_bias_topk(const float *z, const float *bias, size_t rows, size_t n, size_t k, float *values, int32_t *indices,

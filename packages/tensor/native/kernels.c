@@ -106,13 +106,15 @@ static void rms_range(void *p, size_t begin, size_t end) {
   }
 }
 
-void dl_rms_norm(const float *x, const void *w, int w_dtype, float *out, size_t rows, size_t d, float eps) {
+void dl_rms_norm(const float *x, const void *w, int w_dtype, float w_offset, float *out, size_t rows, size_t d, float eps) {
   float *wf = NULL;
   const float *weights = w;
-  if (w_dtype != DL_F32) {
+  if (w_dtype != DL_F32 || w_offset != 0.0f) {
     wf = malloc(d * sizeof(float));
-    if (!wf) abort();
-    dl_widen(w, w_dtype, wf, d);
+    if (!wf && d) abort();
+    if (w_dtype != DL_F32) dl_widen(w, w_dtype, wf, d);
+    else memcpy(wf, w, d * sizeof(float));
+    for (size_t i = 0; i < d && w_offset != 0.0f; i++) wf[i] += w_offset;
     weights = wf;
   }
   rms_job job = {x, weights, out, d, eps};
@@ -151,34 +153,37 @@ void dl_rope(float *x, const int32_t *positions, const float *inv_freq, size_t t
   dl_parallel_for(tokens, 16, rope_range, &job);
 }
 
-/* ---- softmax, optionally causal ---- */
-typedef struct { const float *x; float *out; size_t n, queries; long offset; } softmax_job;
+/* ---- softmax, optionally causal (and sliding-window) ---- */
+typedef struct { const float *x; float *out; size_t n, queries; long offset; size_t window; } softmax_job;
 
 static void softmax_range(void *p, size_t begin, size_t end) {
   const softmax_job *j = p;
   for (size_t r = begin; r < end; r++) {
     const float *x = j->x + r * j->n;
     float *y = j->out + r * j->n;
-    size_t visible = j->n;
+    /* visible keys [first, visible) */
+    size_t first = 0, visible = j->n;
     if (j->queries) {
       long v = (long)(r % j->queries) + j->offset + 1;
       visible = v < 0 ? 0 : ((size_t)v > j->n ? j->n : (size_t)v);
+      if (j->window && visible > j->window) first = visible - j->window;
     }
     float mx = -INFINITY;
-    for (size_t i = 0; i < visible; i++) mx = x[i] > mx || isnan(x[i]) ? x[i] : mx;
+    for (size_t i = first; i < visible; i++) mx = x[i] > mx || isnan(x[i]) ? x[i] : mx;
     double sum = 0;
-    for (size_t i = 0; i < visible; i++) {
+    for (size_t i = first; i < visible; i++) {
       y[i] = expf(x[i] - mx);
       sum += y[i];
     }
     const float inv = (float)(1.0 / sum);
-    for (size_t i = 0; i < visible; i++) y[i] *= inv;
+    for (size_t i = first; i < visible; i++) y[i] *= inv;
+    for (size_t i = 0; i < first; i++) y[i] = 0.0f;
     for (size_t i = visible; i < j->n; i++) y[i] = 0.0f;
   }
 }
 
-void dl_softmax(const float *x, float *out, size_t rows, size_t n, size_t queries, long offset) {
-  softmax_job job = {x, out, n, queries, offset};
+void dl_softmax(const float *x, float *out, size_t rows, size_t n, size_t queries, long offset, size_t window) {
+  softmax_job job = {x, out, n, queries, offset, window};
   dl_parallel_for(rows, (8192 + n - 1) / (n ? n : 1), softmax_range, &job);
 }
 

@@ -41,21 +41,30 @@ export interface Backend {
   /** alpha·a + beta·b elementwise, same shapes (optimizers, residual adds). */
   axpby(alpha: number, a: Tensor, beta: number, b: Tensor, out?: Tensor): Tensor;
 
-  /** y = x / sqrt(mean(x²) + eps) · weight, per row, in f32. x: [rows, d], weight: [d] any float. */
-  rmsNorm(x: Tensor, weight: Tensor, eps: number, out?: Tensor): Tensor;
+  /**
+   * y = x / sqrt(mean(x²) + eps) · (weightOffset + weight), per row, in f32. x: [rows, d], weight: [d] any float.
+   * weightOffset defaults to 0 (Gemma stores its norm weights as w − 1 and passes 1).
+   */
+  rmsNorm(x: Tensor, weight: Tensor, eps: number, out?: Tensor, weightOffset?: number): Tensor;
   /**
    * Rotary embedding, split-halves (`rotate_half`), in place on x: [tokens, heads, headDim].
-   * positions: [tokens] i32. Rotates the first `rotaryDim` (default headDim) dims of each head.
+   * positions: [tokens] i32. Rotates the first `rotaryDim` (default headDim) dims of each head. The angle of pair i
+   * is f32(position · invFreq[i]); invFreq ([rotaryDim / 2] f32) defaults to HF's θ^(−2i/rotaryDim) in f32.
    */
-  ropeInPlace(x: Tensor, positions: Int32Array, theta: number, rotaryDim?: number): Tensor;
+  ropeInPlace(x: Tensor, positions: Int32Array, theta: number, rotaryDim?: number, invFreq?: Float32Array): Tensor;
   /**
-   * Softmax over the last axis in f32. x: [rows, n]. With `causal`, row r (query index r mod queries
-   * of a [.., queries, keys] block) may see keys ≤ (r mod queries) + causal.offset; the rest get 0.
+   * Softmax over the last axis in f32. x: [rows, n]. With `causal`, row r (query index q = r mod queries of a
+   * [.., queries, keys] block) may see keys j ≤ q + causal.offset, and with causal.window also only
+   * q + causal.offset − j < window; the rest get 0.
    */
   softmax(x: Tensor, opts?: SoftmaxOptions, out?: Tensor): Tensor;
   silu(x: Tensor, out?: Tensor): Tensor;
   /** silu(gate) · up, elementwise. */
   siluGate(gate: Tensor, up: Tensor, out?: Tensor): Tensor;
+  /** cap · tanh(x / cap), elementwise (Gemma 2's logit soft-capping). cap > 0. */
+  tanhSoftcap(x: Tensor, cap: number, out?: Tensor): Tensor;
+  /** gelu_tanh(gate) · up, elementwise (GeGLU); gelu_tanh(x) = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+  geluTanhGate(gate: Tensor, up: Tensor, out?: Tensor): Tensor;
 
   /** k largest per row, values descending (ties: lower index first). x: [rows, n] f32 → values f32 [rows,k], indices i32 [rows,k]. */
   topK(x: Tensor, k: number): { values: Tensor; indices: Tensor };
@@ -83,9 +92,10 @@ export interface Backend {
   /** [a, b, c, d] → [a, c, b, d], f32 (e.g. [batch, pos, heads, dHead] ↔ [batch, heads, pos, dHead]). */
   swapAxes12(x: Tensor, out?: Tensor): Tensor;
   /**
-   * In place on scores [batch, heads, queries, keys] (f32): −Infinity where key j > past + i (causal) and, for real
-   * queries (queryMask 1), where keyMask marks a padding key. Padding queries keep their causal keys (their
-   * rows never become all −Infinity). queryMask: [batch·queries], keyMask: [batch·keys], host arrays.
+   * In place on scores [batch, heads, queries, keys] (f32): −Infinity where key j > past + i (causal), where
+   * past + i − j ≥ window (sliding window, when mask.window is set) and, for real queries (queryMask 1), where keyMask
+   * marks a padding key. Padding queries keep their causal (windowed) keys (their rows never become all −Infinity).
+   * queryMask: [batch·queries], keyMask: [batch·keys], host arrays.
    */
   maskScores(scores: Tensor, mask: AttentionMask): Tensor;
   /** cache[b, h, start + s, :] = src[b, s, h, :]. cache: [batch, heads, capacity, d] f32; src: [batch, seq, heads, d] f32. */
@@ -131,6 +141,11 @@ export interface AttentionMask {
   readonly keyMask: Uint8Array;
   /** Keys before this call's first query (the KV cache length). */
   readonly past: number;
+  /**
+   * Sliding window (HF's sliding-window causal mask): query at absolute position p = past + i sees key j only if
+   * p − j < window. Absent: unlimited. An integer ≥ 1.
+   */
+  readonly window?: number;
 }
 
 export interface GemmOptions {
@@ -147,8 +162,28 @@ export interface GemmOptions {
 }
 
 export interface SoftmaxOptions {
-  /** Causal mask for rows laid out as [..., queries, keys]: key j visible to query i iff j ≤ i + offset. */
-  causal?: { queries: number; offset: number };
+  /**
+   * Causal mask for rows laid out as [..., queries, keys]: key j visible to query i iff j ≤ i + offset and, with a
+   * `window` (an integer ≥ 1; absent: unlimited), i + offset − j < window (HF's sliding-window causal mask).
+   */
+  causal?: { queries: number; offset: number; window?: number };
+}
+
+export interface RmsNormOptions {
+  /** Added to the weight before scaling: y = x̂ · (weightOffset + w). Default 0; Gemma uses 1. */
+  weightOffset?: number;
+  /** [..., d] f32 to write into. */
+  out?: Tensor;
+}
+
+export interface RopeOptions {
+  /** Rotate the first rotaryDim dims of each head (even, ≤ headDim; default headDim). */
+  rotaryDim?: number;
+  /**
+   * [rotaryDim / 2] f32 inverse frequencies replacing θ^(−2i/rotaryDim) (RoPE scaling — llama3, linear, dynamic —
+   * computes them on the host); the angle of pair i is f32(position · invFreq[i]). θ is then unused.
+   */
+  invFreq?: Float32Array;
 }
 
 export interface TopKOutput {

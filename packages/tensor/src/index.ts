@@ -8,6 +8,8 @@ export type {
   Backend,
   BackendName,
   GemmOptions,
+  RmsNormOptions,
+  RopeOptions,
   SoftmaxOptions,
   SparseCodesGrads,
   TopKAmong,
@@ -53,12 +55,11 @@ export {
   ropeInPlace,
   scale,
   scatterAddRows,
-  silu,
-  siluGate,
   softmax,
   sum,
   topK,
 } from "./ops.ts";
+export { geluTanhGate, silu, siluGate, tanhSoftcap } from "./ops-activations.ts";
 export { copy, maskScores, sliceRows, swapAxes12, writeSeq } from "./ops-layout.ts";
 export type { AdamHyperparameters } from "./ops-sparse.ts";
 export {

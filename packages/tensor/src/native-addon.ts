@@ -48,6 +48,8 @@ export interface NativeAddon {
     out: Float32Array,
     d: number,
     eps: number,
+    /** Added to w (Gemma: 1). */
+    wOffset: number,
   ): void;
   rope(
     x: Float32Array,
@@ -57,10 +59,14 @@ export interface NativeAddon {
     heads: number,
     headDim: number,
   ): void;
-  /** queries = 0: no mask. */
-  softmax(x: Float32Array, out: Float32Array, n: number, queries: number, offset: number): void;
+  /** queries = 0: no mask; window = 0: no sliding window. */
+  softmax(x: Float32Array, out: Float32Array, n: number, queries: number, offset: number, window: number): void;
   silu(x: Float32Array, out: Float32Array): void;
   siluGate(gate: Float32Array, up: Float32Array, out: Float32Array): void;
+  /** cap·tanh(x / cap) (absent in add-ons built before issue 22, as are rmsNorm's wOffset and softmax's window). */
+  tanhSoftcap?(x: Float32Array, cap: number, out: Float32Array): void;
+  /** gelu_tanh(gate)·up (absent in add-ons built before issue 22). */
+  geluTanhGate?(gate: Float32Array, up: Float32Array, out: Float32Array): void;
   topK(x: Float32Array, n: number, k: number, values: Float32Array, indices: Int32Array): void;
   gatherRows(table: Float32Array | Uint16Array, dtype: number, indices: Int32Array, out: Float32Array, d: number): void;
   scatterAddRows(target: Float32Array, indices: Int32Array, src: Float32Array, d: number): void;

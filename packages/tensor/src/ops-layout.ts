@@ -1,6 +1,7 @@
 import type { AttentionMask } from "./backend.ts";
 import { expectOnDevice } from "./device-check.ts";
 import { TensorError } from "./errors.ts";
+import { expectWindow } from "./ops-checks.ts";
 import { currentBackend } from "./registry.ts";
 import { ShapeError, type Tensor } from "./tensor.ts";
 
@@ -48,7 +49,7 @@ export function swapAxes12(x: Tensor, out?: Tensor): Tensor {
   return currentBackend().swapAxes12(x, out);
 }
 
-/** Causal and padding mask, in place on scores [batch, heads, queries, keys]; see Backend.maskScores. */
+/** Causal (optionally sliding-window) and padding mask, in place on scores [batch, heads, queries, keys]; see Backend.maskScores. */
 export function maskScores(scores: Tensor, mask: AttentionMask): Tensor {
   expectOnDevice("maskScores", { scores });
   expectF32("maskScores", "scores", scores);
@@ -61,6 +62,7 @@ export function maskScores(scores: Tensor, mask: AttentionMask): Tensor {
     throw new ShapeError(`maskScores(keyMask): expected ${batch * keys} entries, got ${mask.keyMask.length}`);
   if (mask.past + queries !== keys)
     throw new ShapeError(`maskScores: past ${mask.past} + queries ${queries} must equal keys ${keys}`);
+  expectWindow("maskScores", "window", mask.window);
   return currentBackend().maskScores(scores, mask);
 }
 

@@ -1,42 +1,15 @@
-import type { GemmOptions, SoftmaxOptions } from "./backend.ts";
+import type { GemmOptions, RmsNormOptions, RopeOptions, SoftmaxOptions } from "./backend.ts";
 import { expectOnDevice, onHost } from "./device-check.ts";
 import type { DType } from "./dtype.ts";
 import { TensorError } from "./errors.ts";
+import { checkOut, expectDType, expectRank, expectWindow, F32, FLOATS, fmt, sameShape } from "./ops-checks.ts";
 import { currentBackend } from "./registry.ts";
-import { ShapeError, type Tensor } from "./tensor.ts";
+import { ShapeError, Tensor } from "./tensor.ts";
 
 /*
  * The public kernels: each checks shapes and dtypes (errors show both shapes) and then calls the
  * current backend, which may assume valid input.
  */
-
-const fmt = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
-
-function expectDType(op: string, arg: string, t: Tensor, allowed: readonly DType[]): void {
-  if (!allowed.includes(t.dtype)) {
-    throw new TensorError(
-      "DTYPE_MISMATCH",
-      `${op}(${arg}): expected dtype ${allowed.join(" or ")}, got ${t.dtype}${allowed.includes("f32") && t.dtype !== "f32" ? ' — cast(x, "f32") first' : ""}`,
-    );
-  }
-}
-
-function expectRank(op: string, arg: string, t: Tensor, rank: number, names: string): void {
-  if (t.rank !== rank) throw new ShapeError(`${op}(${arg}): expected rank ${rank} ${names}, got ${fmt(t.shape)}`);
-}
-
-function sameShape(x: readonly number[], y: readonly number[]): boolean {
-  return x.length === y.length && x.every((d, i) => d === y[i]);
-}
-
-function checkOut(op: string, out: Tensor | undefined, shape: readonly number[]): void {
-  if (!out) return;
-  expectDType(op, "out", out, ["f32"]);
-  if (!sameShape(out.shape, shape)) throw new ShapeError(`${op}(out): expected ${fmt(shape)}, got ${fmt(out.shape)}`);
-}
-
-const FLOATS: readonly DType[] = ["f32", "f16", "bf16"];
-const F32: readonly DType[] = ["f32"];
 
 /** The B operand check, with a hint when the transposed layout would have fit. */
 function checkGemmOperands(
@@ -149,20 +122,38 @@ export function axpby(alpha: number, a: Tensor, beta: number, b: Tensor, out?: T
   return currentBackend().axpby(alpha, a, beta, b, out);
 }
 
-/** RMSNorm per row. x: [..., d] f32, weight: [d] any float → like x. */
-export function rmsNorm(x: Tensor, weight: Tensor, eps: number, out?: Tensor): Tensor {
+/**
+ * RMSNorm per row: y = x / √(mean(x²) + eps) · (weightOffset + weight). x: [..., d] f32, weight: [d] any float → like
+ * x. The fourth argument is `{ weightOffset, out }` (Gemma: weightOffset 1) or, as before, the `out` tensor itself.
+ */
+export function rmsNorm(x: Tensor, weight: Tensor, eps: number, optsOrOut?: RmsNormOptions | Tensor): Tensor {
+  const opts: RmsNormOptions = optsOrOut instanceof Tensor ? { out: optsOrOut } : (optsOrOut ?? {});
+  const { out, weightOffset = 0 } = opts;
   expectOnDevice("rmsNorm", { x, weight, out });
   expectDType("rmsNorm", "x", x, F32);
   expectDType("rmsNorm", "weight", weight, FLOATS);
   const d = x.shape[x.rank - 1];
   if (weight.rank !== 1 || weight.shape[0] !== d)
     throw new ShapeError(`rmsNorm(weight): expected [${d}] (x is ${fmt(x.shape)}), got ${fmt(weight.shape)}`);
+  if (!Number.isFinite(weightOffset))
+    throw new TensorError("BAD_ARGUMENT", `rmsNorm: weightOffset must be a finite number, got ${weightOffset}`);
   checkOut("rmsNorm", out, x.shape);
-  return currentBackend().rmsNorm(x, weight, eps, out);
+  return currentBackend().rmsNorm(x, weight, eps, out, weightOffset);
 }
 
-/** Rotary embedding (split halves) in place. x: [tokens, heads, headDim] f32, positions: i32 [tokens]. */
-export function ropeInPlace(x: Tensor, positions: Int32Array, theta: number, rotaryDim?: number): Tensor {
+/**
+ * Rotary embedding (split halves) in place. x: [tokens, heads, headDim] f32, positions: i32 [tokens]. The fourth
+ * argument is `{ rotaryDim, invFreq }` (invFreq: [rotaryDim / 2] f32, e.g. from RoPE scaling; θ is then unused) or,
+ * as before, rotaryDim itself.
+ */
+export function ropeInPlace(
+  x: Tensor,
+  positions: Int32Array,
+  theta: number,
+  optsOrRotaryDim?: RopeOptions | number,
+): Tensor {
+  const opts: RopeOptions =
+    typeof optsOrRotaryDim === "number" ? { rotaryDim: optsOrRotaryDim } : (optsOrRotaryDim ?? {});
   expectOnDevice("ropeInPlace", { x });
   expectDType("ropeInPlace", "x", x, F32);
   expectRank("ropeInPlace", "x", x, 3, "[tokens, heads, headDim]");
@@ -171,11 +162,20 @@ export function ropeInPlace(x: Tensor, positions: Int32Array, theta: number, rot
     throw new ShapeError(
       `ropeInPlace(positions): expected [${tokens}] (x is ${fmt(x.shape)}), got [${positions.length}]`,
     );
-  const dim = rotaryDim ?? headDim;
+  const dim = opts.rotaryDim ?? headDim;
   if (!Number.isInteger(dim) || dim % 2 !== 0 || dim < 0 || dim > headDim) {
     throw new TensorError("BAD_ARGUMENT", `ropeInPlace: rotaryDim must be even and ≤ headDim ${headDim}, got ${dim}`);
   }
-  return currentBackend().ropeInPlace(x, positions, theta, dim);
+  const { invFreq } = opts;
+  if (invFreq !== undefined) {
+    if (!(invFreq instanceof Float32Array) || invFreq.length !== dim / 2)
+      throw new ShapeError(
+        `ropeInPlace(invFreq): expected a Float32Array of ${dim / 2} entries (rotaryDim ${dim} / 2; x is ${fmt(x.shape)}), got ${invFreq instanceof Float32Array ? `${invFreq.length} entries` : "another type"}`,
+      );
+  } else if (!(theta > 0)) {
+    throw new TensorError("BAD_ARGUMENT", `ropeInPlace: theta must be > 0 (or give invFreq), got ${theta}`);
+  }
+  return currentBackend().ropeInPlace(x, positions, theta, dim, invFreq);
 }
 
 /** Softmax over the last axis in f32, optionally causal over [..., queries, keys] rows. */
@@ -184,7 +184,7 @@ export function softmax(x: Tensor, opts: SoftmaxOptions = {}, out?: Tensor): Ten
   expectDType("softmax", "x", x, F32);
   if (x.rank < 1) throw new ShapeError(`softmax(x): expected rank ≥ 1, got ${fmt(x.shape)}`);
   if (opts.causal) {
-    const { queries, offset } = opts.causal;
+    const { queries, offset, window } = opts.causal;
     const rows = x.size / Math.max(1, x.shape[x.rank - 1]!);
     if (!Number.isInteger(queries) || queries < 1 || rows % queries !== 0 || !Number.isInteger(offset)) {
       throw new TensorError(
@@ -192,28 +192,10 @@ export function softmax(x: Tensor, opts: SoftmaxOptions = {}, out?: Tensor): Ten
         `softmax: causal.queries must be a positive divisor of the ${rows} rows and offset an integer, got queries ${queries}, offset ${offset}`,
       );
     }
+    expectWindow("softmax", "causal.window", window);
   }
   checkOut("softmax", out, x.shape);
   return currentBackend().softmax(x, opts, out);
-}
-
-/** x · sigmoid(x). */
-export function silu(x: Tensor, out?: Tensor): Tensor {
-  expectOnDevice("silu", { x, out });
-  expectDType("silu", "x", x, F32);
-  checkOut("silu", out, x.shape);
-  return currentBackend().silu(x, out);
-}
-
-/** silu(gate) · up. */
-export function siluGate(gate: Tensor, up: Tensor, out?: Tensor): Tensor {
-  expectOnDevice("siluGate", { gate, up, out });
-  expectDType("siluGate", "gate", gate, F32);
-  expectDType("siluGate", "up", up, F32);
-  if (!sameShape(gate.shape, up.shape))
-    throw new ShapeError(`siluGate(up): expected ${fmt(gate.shape)} like gate, got ${fmt(up.shape)}`);
-  checkOut("siluGate", out, gate.shape);
-  return currentBackend().siluGate(gate, up, out);
 }
 
 /** k largest per row, values descending (NaN first, ties: lower index first). x: [..., n] f32 → [..., k] f32 + i32. */

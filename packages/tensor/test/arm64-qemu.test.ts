@@ -1,5 +1,6 @@
-// The arm64 NEON GEMM path (native/gemm-neon.c), checked for correctness only: a C harness is cross-compiled with the
-// real GEMM sources for aarch64 and run under qemu-user, which says nothing about speed on real arm64 hardware.
+// The arm64 NEON GEMM path (native/gemm-neon.c) and the NEON build of the vector tanh (native/activations.h), checked
+// for correctness only: C harnesses are cross-compiled with the real sources for aarch64 and run under qemu-user,
+// which says nothing about speed on real arm64 hardware.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -81,5 +82,31 @@ describe.skipIf(skipReason !== "")(
       expect(runs.map((r) => `${r.path} ${r.name}`)).toEqual(cases.flatMap((c) => [`neon ${c}`, `baseline ${c}`]));
       expect(run.status, run.stderr).toBe(0);
     }, 90_000); // ~6 s alone; emulation slows ~3× when the shared machine is busy (the run itself stops at 60 s)
+
+    it("runs the vector tanh (tanhSoftcap, geluTanhGate) on NEON within 2e-6 of float64, saturating exactly", () => {
+      const binary = join(dir, "activations-harness");
+      const flags = ["-O3", "-std=gnu11", "-fno-math-errno", "-pthread", "-Wall", "-Wno-unused-parameter"];
+      const activationSources = [
+        "test/activations-harness.c",
+        "activations.c",
+        "activations-baseline.c",
+        "activations-avx2.c",
+        "activations-avx512.c",
+        "isa.c",
+        "threadpool.c",
+      ];
+      const cc = spawnSync(CC, [...flags, "-static", "-o", binary, ...activationSources, "-lm"], {
+        cwd: nativeDir,
+        encoding: "utf8",
+      });
+      expect(cc.status, `${CC} failed:\n${cc.stderr}`).toBe(0);
+      const run = spawnSync(QEMU, [binary], {
+        encoding: "utf8",
+        env: { ...process.env, DIFFLENS_ISA: "", DIFFLENS_THREADS: "2" },
+        timeout: 60_000,
+      });
+      expect(run.stdout).toMatch(/^tanh [\d.e+-]+\ngelu [\d.e+-]+\nsaturation ok\n$/);
+      expect(run.status, run.stdout + run.stderr).toBe(0);
+    }, 60_000); // ~1.2 s alone (compile, then 0.5 s under qemu)
   },
 );

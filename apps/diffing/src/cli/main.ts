@@ -5,6 +5,7 @@
  */
 import { runAppCli } from "@difflens/app-kit";
 import { type Command, isMainModule, type Log } from "@difflens/common";
+import { METHODS_REPORT_FLAGS, methodsReportCommand } from "./methods-commands.ts";
 import {
   COMPARE_FLAGS,
   compareCommand,
@@ -54,6 +55,12 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       "Max-activating contexts of the top-ranked latents (D on the base model, MF on the chat model) and every latent's density and top decoder logits in every stage: features.json, latent-stats-<stage>.safetensors, index.html.",
     flags: FEATURES_FLAGS,
     run: ({ flags, log }) => featuresCommand(flags, log),
+  },
+  "methods-report": {
+    summary:
+      "Crosscoders (BatchTopK, L1), diff-SAE, ADL and stage-wise diffing on one pair, side by side: run folder + report page (default: the three-plant toy).",
+    flags: METHODS_REPORT_FLAGS,
+    run: ({ flags, log }) => methodsReportCommand(flags, log),
   },
   train: {
     summary: "Train one TopK SAE from scratch on one model, hook and dataset.",

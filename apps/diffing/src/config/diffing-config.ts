@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { loadConfigFile, type ModelRef, resolveModelRef } from "@difflens/app-kit";
 import { DiffingError } from "../errors.ts";
 import { bool, deepFreeze, fields, num, numList, objectWithKeys, oneOf, str } from "./fields.ts";
+import { type MethodsConfig, resolveMethodsConfig } from "./methods-config.ts";
 import {
   type ChatDataConfig,
   type HarvestConfig,
@@ -92,6 +93,8 @@ export interface DiffingConfig {
   readonly wandb: WandbConfig;
   readonly compare: CompareConfig;
   readonly features: FeaturesConfig;
+  /** What `methods-report` runs beside the stages (config/methods-config.ts); null when the file has no such section. */
+  readonly methods: MethodsConfig | null;
   /** The config file this came from (absolute), or null for an in-memory config. */
   readonly file: string | null;
 }
@@ -124,6 +127,7 @@ const TOP_KEYS = [
   "wandb",
   "compare",
   "features",
+  "methods",
 ];
 
 /**
@@ -147,7 +151,10 @@ export function resolveDiffingConfig(input: unknown, baseDir: string, file: stri
   }
   const baseModel = model("baseModel", rec.baseModel);
   const chatModel = model("chatModel", rec.chatModel);
-  if (toy === null && (baseModel === null || chatModel === null)) {
+  const methods =
+    rec.methods === undefined || rec.methods === null ? null : resolveMethodsConfig("methods", rec.methods, baseDir);
+  const pairElsewhere = toy !== null || (methods !== null && (methods.toy !== null || methods.base !== null));
+  if (!pairElsewhere && (baseModel === null || chatModel === null)) {
     throw new DiffingError("CONFIG_INVALID", "config: baseModel and chatModel are required unless toy is set", {
       ...(file ? { file } : {}),
       field: baseModel === null ? "baseModel" : "chatModel",
@@ -204,6 +211,7 @@ export function resolveDiffingConfig(input: unknown, baseDir: string, file: stri
       chatStage: oneOf("features", ft, "chatStage", F.chatStage, STAGE_NAMES),
       contextRadius: num("features", ft, "contextRadius", F.contextRadius, { int: true, min: 0 }),
     },
+    methods,
     file,
   };
   return deepFreeze(config);

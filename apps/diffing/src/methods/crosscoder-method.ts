@@ -46,6 +46,8 @@ export async function runCrosscoderMethod(opts: {
   config: Record<string, unknown>;
   train: { readonly batchSize: number; readonly epochs: number; readonly seed: number };
   chatLeaning?: number;
+  /** Called after every training step (progress). */
+  onStep?: (step: number) => void;
 }): Promise<CrosscoderLatent[]> {
   const { store } = opts;
   const dir = path.join(opts.outDir, `crosscoder-${opts.kind}`);
@@ -53,6 +55,7 @@ export async function runCrosscoderMethod(opts: {
     config: { dIn: store.dIn, hookName: store.manifest.hook, ...opts.config, kind: opts.kind },
     source: store.source(opts.train),
     outDir: dir,
+    ...(opts.onStep ? { onStep: (state: { step: number }) => void opts.onStep!(state.step) } : {}),
   });
   const rel = relativeDecoderNorms(crosscoder);
   const bands = latentsByBand(rel);

@@ -33,6 +33,8 @@ export interface DiffMethodsOptions {
   readonly topLatents?: number;
   readonly lensTokens?: number;
   readonly decode?: (id: number) => string;
+  /** Called after every diff-SAE training step (progress; the first call also marks the end of the ADL). */
+  readonly onStep?: (step: number) => void;
 }
 
 export interface DiffMethodsSummary {
@@ -87,6 +89,7 @@ export async function runDiffMethods(opts: DiffMethodsOptions): Promise<DiffMeth
     config: { hookName: store.manifest.hook, ...opts.diffSae },
     outDir: saeDir,
     topN: opts.topLatents ?? 20,
+    ...(opts.onStep ? { onStep: opts.onStep } : {}),
   });
   writeJsonAtomic(path.join(saeDir, "top-latents.json"), {
     sae: finalDir === null ? null : path.relative(saeDir, finalDir),

@@ -45,6 +45,8 @@ export async function trainDiffSae(opts: {
   topN?: number;
   logger?: MetricsLogger;
   resume?: boolean;
+  /** Called after every training step. */
+  onStep?: (step: number) => void;
 }): Promise<DiffSaeResult> {
   const result = await trainSae({
     config: { dIn: opts.train.dIn, ...opts.config },
@@ -52,6 +54,7 @@ export async function trainDiffSae(opts: {
     outDir: opts.outDir,
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.resume ? { resume: true } : {}),
+    ...(opts.onStep ? { onStep: (state: { step: number }) => void opts.onStep!(state.step) } : {}),
   });
   const top = await topDiffLatents(result.sae, differenceSource(opts.evaluate ?? opts.train), opts.topN ?? 20);
   const { bDec } = result.sae.weights;

@@ -14,13 +14,13 @@ import {
   type ModelRef,
   type Preflight,
 } from "@difflens/app-kit";
-import type { Qwen2Config } from "@difflens/runtime";
+import type { DecoderConfig } from "@difflens/runtime";
 import { loadTokenizer, type Tokenizer } from "@difflens/tokenizer";
 import type { ChatDataConfig, MaskConfig, TextDataConfig } from "../config/sections.ts";
 import { maskRulesOf, specialId } from "../data/windows.ts";
 
 export interface CheckedModel {
-  readonly config: Qwen2Config;
+  readonly config: DecoderConfig;
   /** Width of the hook's rows: the SAE's d_in. */
   readonly dIn: number;
 }

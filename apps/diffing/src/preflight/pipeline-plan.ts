@@ -8,7 +8,7 @@
 import { chatTemplateFor, formatBytes } from "@difflens/app-kit";
 import { bundledChatTemplate } from "@difflens/chat";
 import { clock, compactNumber } from "@difflens/common";
-import { parseHookName, type Qwen2Config } from "@difflens/runtime";
+import { type DecoderConfig, parseHookName } from "@difflens/runtime";
 import type { Tokenizer } from "@difflens/tokenizer";
 import { type DiffingConfig, STAGE_NAMES, type StageName } from "../config/diffing-config.ts";
 import { chatDataWindows, maskRulesOf, textWindows } from "../data/windows.ts";
@@ -28,7 +28,7 @@ export interface StageStep {
 /** What the checks found, for the estimates. */
 export interface PlanInputs {
   /** The model's shape (the toy's when generated); undefined when no model is read (compare). */
-  readonly shape: Qwen2Config | undefined;
+  readonly shape: DecoderConfig | undefined;
   readonly dIn: number | undefined;
   readonly tokenizer: Tokenizer | undefined;
   readonly textOk: boolean;

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type AppFlagSpec, hookWidth, Preflight } from "@difflens/app-kit";
 import type { Log, ParsedFlags } from "@difflens/common";
-import { type Qwen2Config, resolveQwen2Config } from "@difflens/runtime";
+import { type DecoderConfig, resolveQwen2Config } from "@difflens/runtime";
 import { type DiffingConfig, STAGE_NAMES, type StageName } from "../config/diffing-config.ts";
 import { DiffingError } from "../errors.ts";
 import { checkParentSae, readParentSae } from "../models/parent-sae.ts";
@@ -67,7 +67,7 @@ export async function preflightPipeline(request: PipelineRequest, log: Log): Pro
     (config.toy !== null && needsBase);
 
   if (command === "compare" || command === "features") await requireStages(pf, config, command);
-  let shape: Qwen2Config | undefined;
+  let shape: DecoderConfig | undefined;
   let dIn: number | undefined;
   if (config.toy !== null && needsBase) {
     shape = resolveQwen2Config({ vocabSize: QWEN_VOCAB_SIZE, ...TOY_SHAPE });

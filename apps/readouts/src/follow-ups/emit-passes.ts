@@ -9,7 +9,7 @@
  * full passes.
  */
 import { type HookSpec, type KvCache, leftPad, type Model, type TokenInput } from "@difflens/runtime";
-import { gemm, Tensor, toDevice, toFloat32Array, toHost } from "@difflens/tensor";
+import { Tensor, toDevice, toFloat32Array, toHost } from "@difflens/tensor";
 import { ReadoutsError } from "../errors.ts";
 
 /** A batch's rows as indices into the caller's list of sequences. */
@@ -83,16 +83,17 @@ async function lastNormed(
 }
 
 /**
- * The unembedding of every run of a batch at once — [runs · rows, dModel] through lm_head in one GEMM, so the vocab
- * matrix is read once per batch, not once per run — then P(marker) per row. → [runs][rows]
+ * The unembedding of every run of a batch at once — [runs · rows, dModel] through the family's unembedding (lm_head,
+ * any final soft-cap) in one GEMM, so the vocab matrix is read once per batch, not once per run — then P(marker) per
+ * row. → [runs][rows]
  */
 async function runProbabilities(model: Model, normed: readonly Float32Array[], markerId: number): Promise<number[][]> {
   const d = model.config.dModel;
   const stacked = concat(normed);
-  // lm_head lives on the model's device: the GEMM runs there and only the logits come back.
-  const logits = gemm(toDevice(new Tensor("f32", [stacked.length / d, d], stacked)), model.weights.lmHead, {
-    transB: true,
-  });
+  // lm_head lives on the model's device: the GEMM runs there and only the logits come back. The family's
+  // unembedNormed is lm_head plus any final soft-cap (Gemma), exactly the forward pass's tail after the final norm.
+  const normedRows = toDevice(new Tensor("f32", [stacked.length / d, d], stacked));
+  const logits = model.family.unembedNormed(model.config, model.weights, normedRows);
   const p = markerProbabilities(await toHost(logits), markerId);
   const rows = normed[0]!.length / d;
   return normed.map((_, k) => p.slice(k * rows, (k + 1) * rows));

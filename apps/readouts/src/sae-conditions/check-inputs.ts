@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import { checkModelFolder, hookWidth, type ModelRef } from "@difflens/app-kit";
 import { isDifflensError } from "@difflens/common";
-import type { Qwen2Config } from "@difflens/runtime";
+import type { DecoderConfig } from "@difflens/runtime";
 import { readSaeShape, type SaeShape } from "@difflens/sae";
 import { ReadoutsError } from "../errors.ts";
 import type { SaeConditionsConfig } from "./config.ts";
@@ -17,7 +17,7 @@ export interface CheckedInputs {
   readonly prompts: readonly Prompt[];
   /** Behaviour score per prompt (prompt order), or null without a behaviour section. */
   readonly scores: Float64Array | null;
-  readonly modelConfig: Qwen2Config;
+  readonly modelConfig: DecoderConfig;
   /** The folder the model loads from. */
   readonly modelFolder: string;
   /** Hook name per layer. */

@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import { describeModelRef, loadModelRef, type OpenedModel, openModel, writeJsonLines } from "@difflens/app-kit";
 import { type Log, writeJsonAtomic } from "@difflens/common";
-import { type Model, parseHookName, type Qwen2Config, readModelConfig, resolveModelFolder } from "@difflens/runtime";
+import { type DecoderConfig, type Model, parseHookName, readModelConfig, resolveModelFolder } from "@difflens/runtime";
 import type { Tokenizer } from "@difflens/tokenizer";
 import { ReadoutsError } from "../errors.ts";
 import { type ResolvedIntervention, resolveInterventions } from "./interventions.ts";
@@ -89,7 +89,7 @@ export async function openSteerModels(config: SteerConfig): Promise<SteerModels 
  */
 export async function checkSteerInputs(
   config: SteerConfig,
-  modelConfig: Qwen2Config = modelConfigOf(config),
+  modelConfig: DecoderConfig = modelConfigOf(config),
 ): Promise<{ interventions: ResolvedIntervention[]; prompts: number }> {
   const prompts = steerPrompts(config).length;
   const interventions = await resolveInterventions(config, {
@@ -183,7 +183,7 @@ export async function runSteer(config: SteerConfig, options: RunSteerOptions): P
   }
 }
 
-function modelConfigOf(config: SteerConfig): Qwen2Config {
+function modelConfigOf(config: SteerConfig): DecoderConfig {
   try {
     return readModelConfig(resolveModelFolder(config.model.path));
   } catch (e) {

@@ -4,11 +4,11 @@
  * weights they change. Seconds for a 7B model, where loading it reads gigabytes.
  */
 import {
+  type DecoderConfig,
+  familyByName,
   hookShape,
   loadLoraAdapter,
   parseHookName,
-  type Qwen2Config,
-  qwen2WeightShapes,
   readModelConfig,
   resolveModelFolder,
 } from "@difflens/runtime";
@@ -19,7 +19,7 @@ import type { ModelRef } from "../models/model-ref.ts";
 export interface ModelFolderCheck {
   /** The folder the model loads from (a Hub cache snapshot for `ORG/NAME`). */
   readonly folder: string;
-  readonly config: Qwen2Config;
+  readonly config: DecoderConfig;
   /** Bytes of every weight, as stored (bf16 counts 2 per element). */
   readonly weightBytes: number;
 }
@@ -32,7 +32,7 @@ export async function checkModelFolder(ref: ModelRef): Promise<ModelFolderCheck>
   const checkpoint = await openCheckpoint(folder, { mmap: false });
   let weightBytes = 0;
   try {
-    const shapes = qwen2WeightShapes(config);
+    const shapes = familyByName(config.architecture).weightShapes(config);
     for (const [name, shape] of shapes) {
       if (name === "lm_head.weight" && !checkpoint.has(name)) continue; // HF falls back to the embedding
       if (!checkpoint.has(name)) throw invalid(folder, `missing weight "${name}" (shape [${shape.join(", ")}])`, name);
@@ -69,7 +69,7 @@ async function checkAdapter(dir: string, shapes: ReadonlyMap<string, readonly nu
 }
 
 /** Width of one row of `hook`'s activations (what an SAE on it reads); an unknown hook name throws UNKNOWN_HOOK. */
-export function hookWidth(config: Qwen2Config, hook: string): number {
+export function hookWidth(config: DecoderConfig, hook: string): number {
   const { site } = parseHookName(hook, config);
   return hookShape(site, config, { batch: 1, pos: 1 })
     .slice(2)

@@ -1,12 +1,13 @@
 /** Analysis helpers: logit lens, direct logit attribution, per-token loss, KL between runs. */
-import { gemm, release, rmsNorm, Tensor, toDevice, toFloat32Array, toHost } from "@difflens/tensor";
+import { release, Tensor, toDevice, toFloat32Array, toHost } from "@difflens/tensor";
 import { InputError } from "../errors.ts";
 import type { Model } from "../model.ts";
 import { fmtShape } from "../tensor-utils.ts";
 
 /**
  * Logit lens: a residual stream [..., dModel] (any hook with dModel last, e.g. blocks.L.hook_resid_post) through
- * the final RMSNorm and the unembedding → logits [..., vocab] on the host. Runs on the model's device (hence async).
+ * the family's tail — final norm, unembedding and any final soft-cap (`family.unembed`) → logits [..., vocab] on the
+ * host. Runs on the model's device (hence async).
  */
 export async function logitLens(model: Model, resid: Tensor): Promise<Tensor> {
   const d = model.config.dModel;
@@ -17,19 +18,21 @@ export async function logitLens(model: Model, resid: Tensor): Promise<Tensor> {
     });
   const rows = resid.size / d;
   const x = resid.device === "cpu" ? new Tensor("f32", [rows, d], toFloat32Array(resid)) : resid.reshape([rows, d]);
-  const normed = rmsNorm(toDevice(x), model.weights.finalNorm, model.config.rmsNormEps);
-  const logits = gemm(normed, model.weights.lmHead, { transB: true }); // [rows, vocab]
+  const onDevice = toDevice(x);
+  const logits = model.family.unembed(model.config, model.weights, onDevice); // [rows, vocab]
   const host = await toHost(logits);
   if (logits !== host) release(logits);
+  if (onDevice !== resid && onDevice !== x) release(onDevice);
   return host.reshape([...resid.shape.slice(0, -1), model.config.vocabSize]);
 }
 
 /**
  * Direct logit attribution: how much each component writes to each token's logit through the final norm, using
  * the norm's scale of the full residual stream (as TransformerLens' apply_ln_to_stack does):
- *   dla[r, t] = Σ_i component[r, i] / rms(finalResid[r]) · normWeight[i] · W_U[token_t, i]
- * components, finalResid: [rows, dModel] (or with leading dims) → [rows, tokens.length]. Host arithmetic (f64) on the
- * model's host weights.
+ *   dla[r, t] = Σ_i component[r, i] / rms(finalResid[r]) · (offset + normWeight[i]) · W_U[token_t, i]
+ * (offset: the family's `normWeightOffset`, 1 for Gemma). A final logit soft-cap is not linear and is left out (the
+ * attribution is to the pre-cap logits). components, finalResid: [rows, dModel] (or with leading dims) →
+ * [rows, tokens.length]. Host arithmetic (f64) on the model's host weights.
  */
 export function directLogitAttribution(
   model: Model,
@@ -53,7 +56,8 @@ export function directLogitAttribution(
   const rows = components.size / d;
   const comp = toFloat32Array(components);
   const resid = toFloat32Array(finalResid);
-  const w = toFloat32Array(model.hostWeights.finalNorm);
+  const offset = model.family.normWeightOffset ?? 0;
+  const w = Float64Array.from(toFloat32Array(model.hostWeights.finalNorm), (v) => offset + v);
   const head = model.hostWeights.lmHead;
   const unembed = tokens.map((t) =>
     toFloat32Array(new Tensor(head.dtype, [d], head.data.subarray(t * d, (t + 1) * d) as never)),

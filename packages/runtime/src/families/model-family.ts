@@ -5,11 +5,11 @@
  * `families/<name>/` plus one registration line.
  */
 import type { Tensor } from "@difflens/tensor";
-import type { ForwardBatch, LogitsMode } from "../architectures/qwen2.ts";
-import type { TensorSource } from "../architectures/qwen2-weights.ts";
+import type { ForwardBatch, LogitsMode } from "../forward-batch.ts";
 import type { HookRunner } from "../hooks/hook-registry.ts";
-import type { HookSite } from "../hooks/hook-table.ts";
+import type { HookSite } from "../hooks/hook-sites.ts";
 import type { KvCache } from "../kv-cache.ts";
+import type { TensorSource } from "../tensor-source.ts";
 
 /** What every decoder-only family's config has (in our names); a family's own config extends it. */
 export interface DecoderConfig {
@@ -98,4 +98,15 @@ export interface ModelFamily<C extends DecoderConfig = DecoderConfig, W extends 
    * norm, unembedding and any final soft-capping — exactly the tail of `forward`.
    */
   unembed(c: C, w: W, resid: Tensor): Tensor;
+  /**
+   * The unembedding of final-norm outputs (what `ln_final.hook_normalized` saw) [rows, dModel] (device tensor) →
+   * logits [rows, vocab]: lm_head and any final soft-capping — exactly the tail of `forward` after that hook. What
+   * force-feeding and readouts use when they hook the final norm (so hooks there count) and unembed a few rows.
+   */
+  unembedNormed(c: C, w: W, normed: Tensor): Tensor;
+  /**
+   * How the family's RMSNorm weights are stored: y = x/rms(x) · (normWeightOffset + w). Absent = 0 (Llama, Qwen);
+   * Gemma stores w − 1, so 1. Host-side readers of the final norm (direct logit attribution) apply it.
+   */
+  readonly normWeightOffset?: number;
 }

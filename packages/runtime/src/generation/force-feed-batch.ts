@@ -1,4 +1,4 @@
-import { gatherRows, gemm, release, Tensor, toDevice, toHost } from "@difflens/tensor";
+import { gatherRows, release, Tensor, toDevice, toHost } from "@difflens/tensor";
 import { padTokenRows } from "@difflens/tokenizer";
 import { HookError, InputError } from "../errors.ts";
 import { ActivationCache } from "../hooks/activation-cache.ts";
@@ -53,7 +53,8 @@ const FINAL_NORM = "ln_final.hook_normalized";
  * first, id 0, attention mask 0). Hooks attached to the model (`withHooks`) run on that padded batch and can map
  * back through `ctx.attentionMask` / `ctx.positionIds`; the returned caches are already cut to real positions.
  *
- * The logits are computed only at the continuation-predicting positions (lm_head over the final-norm output there),
+ * The logits are computed only at the continuation-predicting positions (the family's `unembedNormed` — lm_head and
+ * any final soft-cap — over the final-norm output there),
  * so memory is Σ continuation × vocab rather than items × width × vocab. All inputs are checked before any compute.
  */
 export async function forceFeedBatch(
@@ -117,7 +118,7 @@ export async function forceFeedBatch(
   const { cache } = await model.withHooks([{ name: FINAL_NORM, fn: keepSteps }], () =>
     model.runWithCache(tokens, { filter: wanted, positions: { perRow: itemPositions }, logits: "none" }),
   );
-  const onDevice = gemm(rows!, model.weights.lmHead, { transB: true }); // [Σ steps, vocab]
+  const onDevice = model.family.unembedNormed(c, model.weights, rows!); // [Σ steps, vocab] (lm_head, any soft-cap)
   const logits = (await toHost(onDevice)).data as Float32Array;
   release(onDevice);
 

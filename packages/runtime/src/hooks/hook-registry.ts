@@ -1,6 +1,6 @@
 import { copy, DeviceError, release, type Tensor, toHostAll } from "@difflens/tensor";
-import type { Qwen2Config } from "../config/qwen2-config.ts";
 import { HookError } from "../errors.ts";
+import type { DecoderConfig } from "../families/model-family.ts";
 import { cloneF32, fmtShape, sameShape, takeAlongAxis } from "../tensor-utils.ts";
 import { type HookSite, parseHookName } from "./hook-table.ts";
 import { resolveSharedPositions } from "./positions.ts";
@@ -44,7 +44,7 @@ export interface HookSpec {
 /** The permanent hooks of one model (added with `addHook`, removed by the returned function). */
 export class HookRegistry {
   private readonly byName = new Map<string, HookFn[]>();
-  constructor(private readonly config: Qwen2Config) {}
+  constructor(private readonly config: DecoderConfig) {}
 
   /** Adds a hook; validates the name now (UNKNOWN_HOOK with the nearest name). Returns its remover. */
   add(name: string, fn: HookFn): () => void {
@@ -117,7 +117,7 @@ export class HookRunner {
   private readonly freed = new WeakSet<object>();
 
   constructor(
-    private readonly config: Qwen2Config,
+    private readonly config: DecoderConfig,
     private readonly registry: HookRegistry | undefined,
     readonly call: CallContext,
     private readonly capture?: CaptureSpec,

@@ -1,10 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type DType, openCheckpoint } from "@difflens/tensor";
-import { bindQwen2Weights, type TensorSource } from "../architectures/qwen2-weights.ts";
-import { type Qwen2Config, qwen2ConfigFromHf } from "../config/qwen2-config.ts";
-import { ConfigError, RuntimeError } from "../errors.ts";
+import { ConfigError } from "../errors.ts";
+import type { DecoderConfig } from "../families/model-family.ts";
+import { familyByName, familyForHfConfig } from "../families/registry.ts";
 import { type GenerationDefaults, Model } from "../model.ts";
+import type { TensorSource } from "../tensor-source.ts";
 import { type HubCacheOptions, resolveModelFolder } from "./model-folder.ts";
 
 /** `cacheDir`, `env` and `home` locate the Hub cache for `ORG/NAME` (as `loadTokenizer` does). */
@@ -23,15 +24,21 @@ function readJson(file: string): unknown {
   }
 }
 
-/** config.json of a model folder, validated (errors name the file and field). */
-export function readModelConfig(folder: string): Qwen2Config {
+/**
+ * config.json of a model folder, validated by its family's reader (chosen by model_type, else architectures; an
+ * unsupported model names the supported families). Errors name the file and field.
+ */
+export function readModelConfig(folder: string): DecoderConfig {
   const file = path.join(folder, "config.json");
   if (!fs.existsSync(file)) throw new ConfigError("CONFIG_MISSING_FIELD", `${folder}: no config.json`, { file });
-  return qwen2ConfigFromHf(readJson(file), file);
+  const json = readJson(file);
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    throw new ConfigError("CONFIG_INVALID_FIELD", `${file}: expected a JSON object`, { file });
+  return familyForHfConfig(json as Record<string, unknown>, file).configFromHf(json as Record<string, unknown>, file);
 }
 
 /** generation_config.json (when present) over config.json's eos; stop tokens must be inside the vocabulary. */
-export function readGenerationDefaults(folder: string, config: Qwen2Config): GenerationDefaults {
+export function readGenerationDefaults(folder: string, config: DecoderConfig): GenerationDefaults {
   const file = path.join(folder, "generation_config.json");
   const base: GenerationDefaults = { eosTokenIds: config.eosTokenIds, padTokenId: null, temperature: null, topP: null };
   if (!fs.existsSync(file)) return base;
@@ -61,7 +68,8 @@ export function readGenerationDefaults(folder: string, config: Qwen2Config): Gen
 }
 
 /**
- * Loads an HF model folder (or Hub cache snapshot, or `ORG/NAME[@rev]` from the cache). Everything is checked
+ * Loads an HF model folder of any registered family (or Hub cache snapshot, or `ORG/NAME[@rev]` from the cache): the
+ * config picks the family, whose binder reads the weights. Everything is checked
  * before any compute: config fields, every weight's presence, dtype and shape. Weights stay in their stored dtype,
  * memory-mapped when the native add-on is available.
  */
@@ -81,12 +89,12 @@ export async function loadModel(source: string, opts: LoadModelOptions = {}): Pr
       },
       get: (n) => checkpoint.get(n),
     };
-    const weights = bindQwen2Weights(config, src);
+    const family = familyByName(config.architecture);
+    const weights = family.bindWeights(config, src);
     const dtype = weights.embedTokens.dtype as DType;
-    return new Model({ config, weights, dtype, generation, folder, close: () => checkpoint.close() });
+    return new Model({ config, weights, family, dtype, generation, folder, close: () => checkpoint.close() });
   } catch (e) {
     checkpoint.close();
-    if (e instanceof RuntimeError) throw e;
     throw e;
   }
 }

@@ -2,8 +2,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeJsonAtomic } from "@difflens/common";
 import { cast, type Tensor, writeShardedCheckpoint } from "@difflens/tensor";
-import { qwen2WeightEntries } from "../architectures/qwen2-weights.ts";
-import { qwen2ConfigToHf } from "../config/qwen2-config.ts";
 import type { Model } from "../model.ts";
 
 /** Tokenizer files copied along when the model came from a folder. */
@@ -26,7 +24,7 @@ export interface SaveModelOptions {
 const TORCH_DTYPE = { f32: "float32", bf16: "bfloat16", f16: "float16" } as const;
 
 /**
- * Saves a model as an HF folder any loader reads: config.json, model.safetensors (or shards + index),
+ * Saves a model of any family as an HF folder any loader reads (names and config.json from its family): config.json, model.safetensors (or shards + index),
  * generation_config.json, tokenizer files. Tensors keep the model's dtype (f32 biases are cast back to it).
  * Each file is written atomically.
  */
@@ -34,13 +32,14 @@ export async function saveModelFolder(model: Model, dir: string, opts: SaveModel
   fs.mkdirSync(dir, { recursive: true });
   const dtype = model.dtype === "bf16" || model.dtype === "f16" ? model.dtype : "f32";
   const tensors = new Map<string, Tensor>();
-  for (const [name, t] of qwen2WeightEntries(model.config, model.hostWeights))
+  for (const [name, t] of model.family.weightEntries(model.config, model.hostWeights))
     tensors.set(name, t.dtype === dtype ? t : cast(t, dtype));
   await writeShardedCheckpoint(dir, tensors, {
     maxShardBytes: opts.maxShardBytes ?? 5_000_000_000,
     metadata: { format: "pt" },
   });
-  writeJsonAtomic(path.join(dir, "config.json"), qwen2ConfigToHf(model.config, TORCH_DTYPE[dtype]));
+  const hfConfig = { ...model.family.configToHf(model.config), torch_dtype: TORCH_DTYPE[dtype] };
+  writeJsonAtomic(path.join(dir, "config.json"), hfConfig);
   const gen = model.generation;
   const eos = gen.eosTokenIds;
   writeJsonAtomic(path.join(dir, "generation_config.json"), {

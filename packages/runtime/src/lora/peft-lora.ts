@@ -19,9 +19,10 @@ import {
   toHost,
   writeSafetensors,
 } from "@difflens/tensor";
-import { bindQwen2Weights, mapSource, qwen2WeightEntries } from "../architectures/qwen2-weights.ts";
 import { LoraError } from "../errors.ts";
+import type { DecoderConfig, DecoderWeights } from "../families/model-family.ts";
 import { Model } from "../model.ts";
+import { mapSource } from "../tensor-source.ts";
 import { fmtShape } from "../tensor-utils.ts";
 
 /** The adapter_config.json fields the merge uses. */
@@ -100,7 +101,7 @@ export function loraConfigFromPeft(json: Record<string, unknown>, file = "adapte
   if (json.bias !== undefined && json.bias !== "none")
     fail("bias", `bias "${String(json.bias)}" is not supported (only "none")`);
   if (json.fan_in_fan_out === true)
-    fail("fan_in_fan_out", "fan_in_fan_out: true is for Conv1D models (GPT-2), not Qwen2");
+    fail("fan_in_fan_out", "fan_in_fan_out: true is for Conv1D models (GPT-2), not these decoders");
   if (Array.isArray(json.modules_to_save) && json.modules_to_save.length > 0)
     fail("modules_to_save", `modules_to_save ${JSON.stringify(json.modules_to_save)} is not supported`);
   const patterns = (field: string): Record<string, number> => {
@@ -171,12 +172,14 @@ export async function loadLoraAdapter(dir: string): Promise<LoraAdapter> {
   return { config, modules, source: dir };
 }
 
-/** Linear modules of a model by name (model.layers.L.self_attn.q_proj …) with their weight. */
-function linearModules(model: Model): Map<string, Tensor> {
+/** Linear modules of a model by name (model.layers.L.self_attn.q_proj …: its family's `linearModules`) with their weight. */
+function linearModules<C extends DecoderConfig, W extends DecoderWeights>(model: Model<C, W>): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
-  for (const [name, t] of qwen2WeightEntries(model.config, model.hostWeights)) {
-    if (name.endsWith(".weight") && t.shape.length === 2 && name.startsWith("model.layers."))
-      out.set(name.slice(0, -".weight".length), t);
+  const suffixes = model.family.linearModules;
+  const layer = /^model\.layers\.\d+\.(.+)\.weight$/;
+  for (const [name, t] of model.family.weightEntries(model.config, model.hostWeights)) {
+    const m = layer.exec(name);
+    if (m && suffixes.includes(m[1]!)) out.set(name.slice(0, -".weight".length), t);
   }
   return out;
 }
@@ -187,7 +190,10 @@ function linearModules(model: Model): Map<string, Tensor> {
  * weights are shared. Target modules or adapter modules the model lacks are errors listing the modules that exist;
  * every check runs before any compute.
  */
-export async function mergeLora(model: Model, adapter: LoraAdapter): Promise<Model> {
+export async function mergeLora<C extends DecoderConfig, W extends DecoderWeights>(
+  model: Model<C, W>,
+  adapter: LoraAdapter,
+): Promise<Model<C, W>> {
   const linear = linearModules(model);
   const suffixes = [...new Set([...linear.keys()].map((m) => m.split(".").pop()!))];
   if (Array.isArray(adapter.config.targetModules)) {
@@ -201,7 +207,7 @@ export async function mergeLora(model: Model, adapter: LoraAdapter): Promise<Mod
       }
     }
   }
-  const entries = qwen2WeightEntries(model.config, model.hostWeights);
+  const entries = model.family.weightEntries(model.config, model.hostWeights);
   const merges: Array<[string, Tensor, LoraModule]> = [];
   for (const [module, lora] of adapter.modules) {
     const w = linear.get(module);
@@ -231,12 +237,13 @@ export async function mergeLora(model: Model, adapter: LoraAdapter): Promise<Mod
     entries.set(`${module}.weight`, await toHost(stored));
     for (const t of new Set([b, a, merged, stored])) if (t !== lora.a) release(t); // our device copies (host: no-op)
   }
-  const weights = bindQwen2Weights(
+  const weights = model.family.bindWeights(
     model.config,
     mapSource(entries, `${model.folder ?? "model"} + LoRA ${adapter.source}`),
   );
   return new Model({
     config: model.config,
+    family: model.family,
     weights,
     dtype: model.dtype,
     generation: model.generation,

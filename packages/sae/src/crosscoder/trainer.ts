@@ -1,16 +1,19 @@
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
-import { Rng } from "@difflens/tensor";
+import { currentBackend, Rng } from "@difflens/tensor";
 import { type LineageEntry, latestCheckpoint, rngFrom } from "../checkpoint.ts";
 import { SaeError } from "../errors.ts";
 import { densityHistogram, type MetricsLogger } from "../metrics-logger.ts";
 import { geometricMedian } from "../train/geometric-median.ts";
 import { copyParams } from "../train/train-state.ts";
 import { batchTopKCrosscoderStep, CrosscoderScratch } from "./batch-topk-step.ts";
+import { batchTopKCrosscoderStepDevice } from "./batch-topk-step-device.ts";
 import { foldedCrosscoder, loadCrosscoderCheckpoint, saveCrosscoderCheckpoint } from "./checkpoint.ts";
 import { type CrosscoderTrainConfig, resolveCrosscoderTrainConfig } from "./config.ts";
 import { Crosscoder } from "./crosscoder.ts";
+import { CrosscoderDeviceState } from "./device-state.ts";
 import { L1Scratch, l1CrosscoderStep } from "./l1-step.ts";
+import { l1CrosscoderStepDevice } from "./l1-step-device.ts";
 import { checkPairedBatch, type PairedActivationSource, type PairedBatch } from "./paired-source.ts";
 import { type CrosscoderTrainState, initCrosscoderParams, newCrosscoderTrainState } from "./state.ts";
 import type { CrosscoderStepStats } from "./step-common.ts";
@@ -25,7 +28,10 @@ export interface TrainCrosscoderOptions {
   logger?: MetricsLogger;
   /** Continue from outDir/latest.json (exact resume). Ignored when there is no checkpoint. */
   resume?: boolean;
-  /** Called after every step; "stop" ends the run without a final checkpoint (tests simulate a kill). */
+  /**
+   * Called after every step; "stop" ends the run without a final checkpoint (tests simulate a kill). On a device
+   * backend `state.params` and the Adam moments are refreshed only at checkpoints and at the end.
+   */
   // biome-ignore lint/suspicious/noConfusingVoidType: callbacks that never stop return nothing at all
   onStep?: (state: CrosscoderTrainState, stats: CrosscoderStepStats) => void | "stop";
 }
@@ -92,42 +98,58 @@ export async function trainCrosscoder(opts: TrainCrosscoderOptions): Promise<Tra
     state = await initialState(cfg, iterator, pending);
   }
 
+  // CPU backends run the host steps; a device backend (webgpu) keeps parameters and moments on the device,
+  // reading them back for checkpoints and the final crosscoder.
   const btk = new CrosscoderScratch(),
     l1 = new L1Scratch();
+  const dev = currentBackend().device === "cpu" ? null : CrosscoderDeviceState.upload(state, cfg);
+  const step = (
+    base: Float32Array,
+    chat: Float32Array,
+    rows: number,
+  ): Promise<CrosscoderStepStats> | CrosscoderStepStats => {
+    if (cfg.kind === "batchtopk")
+      return dev
+        ? batchTopKCrosscoderStepDevice(state, cfg, base, chat, rows, dev)
+        : batchTopKCrosscoderStep(state, cfg, base, chat, rows, btk);
+    return dev
+      ? l1CrosscoderStepDevice(state, cfg, base, chat, rows, dev)
+      : l1CrosscoderStep(state, cfg, base, chat, rows, l1);
+  };
   const metricsFile = path.join(opts.outDir, "metrics.jsonl");
   let lastCheckpointStep = resumeDir ? state.step : -1;
   let stoppedEarly = false;
-  for (;;) {
-    if (cfg.maxSteps !== null && state.step >= cfg.maxSteps) break;
-    const batch = await nextBatch();
-    if (batch === null) break;
-    state.batchesSeen = batchIndex;
-    const rows = batch.base.shape[0]!;
-    const base = batch.base.data as Float32Array,
-      chat = batch.chat.data as Float32Array;
-    const stats =
-      cfg.kind === "batchtopk"
-        ? batchTopKCrosscoderStep(state, cfg, base, chat, rows, btk)
-        : l1CrosscoderStep(state, cfg, base, chat, rows, l1);
-    if (!Number.isFinite(stats.loss))
-      throw new SaeError(
-        "NON_FINITE_WEIGHTS",
-        `trainCrosscoder: loss became ${stats.loss} at step ${state.step} (batch ${batchIndex - 1}); the last good checkpoint is kept in ${opts.outDir}`,
-        { step: state.step, batch: batchIndex - 1 },
-      );
-    if (state.step % cfg.logEverySteps === 0) {
-      const metrics = collectMetrics(state, cfg, stats);
-      opts.logger?.log(metrics, state.step);
-      await fsp.appendFile(metricsFile, `${JSON.stringify({ step: state.step, ...metrics })}\n`);
+  try {
+    for (;;) {
+      if (cfg.maxSteps !== null && state.step >= cfg.maxSteps) break;
+      const batch = await nextBatch();
+      if (batch === null) break;
+      state.batchesSeen = batchIndex;
+      const stats = await step(batch.base.data as Float32Array, batch.chat.data as Float32Array, batch.base.shape[0]!);
+      if (!Number.isFinite(stats.loss))
+        throw new SaeError(
+          "NON_FINITE_WEIGHTS",
+          `trainCrosscoder: loss became ${stats.loss} at step ${state.step} (batch ${batchIndex - 1}); the last good checkpoint is kept in ${opts.outDir}`,
+          { step: state.step, batch: batchIndex - 1 },
+        );
+      if (state.step % cfg.logEverySteps === 0) {
+        const metrics = collectMetrics(state, cfg, stats);
+        opts.logger?.log(metrics, state.step);
+        await fsp.appendFile(metricsFile, `${JSON.stringify({ step: state.step, ...metrics })}\n`);
+      }
+      if (cfg.checkpointEverySteps > 0 && state.step % cfg.checkpointEverySteps === 0) {
+        await dev?.download(state);
+        await saveCrosscoderCheckpoint(opts.outDir, state, cfg, lineage, cfg.keepCheckpoints);
+        lastCheckpointStep = state.step;
+      }
+      if (opts.onStep?.(state, stats) === "stop") {
+        stoppedEarly = true;
+        break;
+      }
     }
-    if (cfg.checkpointEverySteps > 0 && state.step % cfg.checkpointEverySteps === 0) {
-      await saveCrosscoderCheckpoint(opts.outDir, state, cfg, lineage, cfg.keepCheckpoints);
-      lastCheckpointStep = state.step;
-    }
-    if (opts.onStep?.(state, stats) === "stop") {
-      stoppedEarly = true;
-      break;
-    }
+    await dev?.download(state);
+  } finally {
+    dev?.dispose();
   }
   const folded = foldedCrosscoder(copyParams(state.params), state.threshold, state.inputScale);
   const crosscoder = new Crosscoder(

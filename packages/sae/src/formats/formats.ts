@@ -8,21 +8,37 @@ import { type InputNormalization, Sae, type SaeActivation, type SaeWeights } fro
 import { readSafetensors, writeSafetensors } from "../safetensors-io.ts";
 import { loadDictionaryLearning } from "./dictionary-learning.ts";
 import { readJson, transpose } from "./folder-io.ts";
+import { GEMMA_SCOPE_FILE, loadGemmaScope } from "./gemma-scope.ts";
+import { isQwenScopeFile, loadQwenScope, qwenScopeLayerFiles } from "./qwen-scope.ts";
 
-/** The folder layouts we read. */
-export type SaeFormat = "difflens" | "sparsify" | "saelens" | "dictionary_learning";
+/**
+ * The layouts we read: folders, except `qwen_scope`, which is one `layer{n}.sae.pt` file (its repo holds every
+ * layer side by side).
+ */
+export type SaeFormat = "difflens" | "sparsify" | "saelens" | "dictionary_learning" | "gemma_scope" | "qwen_scope";
 
-/** The file that holds each format's weights (what a lineage entry's sha256 is taken of). */
+/**
+ * The file that holds each format's weights (what a lineage entry's sha256 is taken of), relative to the path
+ * `detectSaeFormat` was given ("" for qwen_scope: that path is the weights file).
+ */
 export const SAE_WEIGHTS_FILE: Readonly<Record<SaeFormat, string>> = Object.freeze({
   difflens: "sae.safetensors",
   sparsify: "sae.safetensors",
   saelens: "sae_weights.safetensors",
   dictionary_learning: "ae.pt",
+  gemma_scope: GEMMA_SCOPE_FILE,
+  qwen_scope: "",
 });
 
 export interface LoadSaeOptions {
   /** dictionary_learning BatchTopK: encode with its learned threshold (default, as the library does at inference) or with per-row top-k. */
   batchTopKUseThreshold?: boolean;
+  /** Gemma Scope: read 2-byte void `.npy` arrays as bfloat16 (ml_dtypes saves bfloat16 so). Default false: refused. */
+  npyVoidAsBf16?: boolean;
+  /** Qwen Scope: top-k when the path does not name the repo's `L0_{k}`. */
+  k?: number;
+  /** Qwen Scope: subtract b_dec before the encoder (default false; see qwen-scope.ts). */
+  applyBDecToInput?: boolean;
 }
 
 /** sha256 of an SAE folder's weights file (`SAE_WEIGHTS_FILE` of its detected format): its identity in a lineage. */
@@ -32,11 +48,20 @@ export function saeWeightsSha256(dir: string): string {
 
 /** Which format a folder holds, from its files and config; a clear error for anything else. */
 export function detectSaeFormat(dir: string): SaeFormat {
+  if (isQwenScopeFile(dir)) return "qwen_scope";
   const has = (f: string) => existsSync(path.join(dir, f));
   if (has("cfg.json") && has("sae.safetensors"))
     return readJson(path.join(dir, "cfg.json")).difflens ? "difflens" : "sparsify";
   if (has("cfg.json") && has("sae_weights.safetensors")) return "saelens";
   if (has("ae.pt")) return "dictionary_learning";
+  if (has(GEMMA_SCOPE_FILE)) return "gemma_scope";
+  const layers = qwenScopeLayerFiles(dir);
+  if (layers.length > 0)
+    throw new SaeError(
+      "FORMAT_UNKNOWN",
+      `${dir} is a Qwen Scope repo (${layers.length} layer files); pass one layer's file, e.g. ${path.join(dir, layers[0]!)}`,
+      { file: dir },
+    );
   if (has("crosscoder.safetensors"))
     throw new SaeError(
       "FORMAT_INVALID",
@@ -46,7 +71,7 @@ export function detectSaeFormat(dir: string): SaeFormat {
   const files = existsSync(dir) ? readFileSyncDir(dir) : [];
   throw new SaeError(
     "FORMAT_UNKNOWN",
-    `${dir}: no SAE format recognised (found: ${files.join(", ") || "nothing"}); expected cfg.json + sae.safetensors (sparsify/difflens), cfg.json + sae_weights.safetensors (SAELens) or ae.pt (+ config.json) (dictionary_learning)`,
+    `${dir}: no SAE format recognised (found: ${files.join(", ") || "nothing"}); expected cfg.json + sae.safetensors (sparsify/difflens), cfg.json + sae_weights.safetensors (SAELens), ae.pt (+ config.json) (dictionary_learning), params.npz (Gemma Scope) or a layer{n}.sae.pt file (Qwen Scope)`,
     { file: dir },
   );
 }
@@ -64,6 +89,12 @@ export async function loadSae(dir: string, opts: LoadSaeOptions = {}): Promise<S
   const format = detectSaeFormat(dir);
   if (format === "saelens") return loadSaeLens(dir);
   if (format === "dictionary_learning") return loadDictionaryLearning(dir, opts);
+  if (format === "gemma_scope") return loadGemmaScope(dir, { voidAsBf16: opts.npyVoidAsBf16 ?? false });
+  if (format === "qwen_scope")
+    return loadQwenScope(dir, {
+      ...(opts.k === undefined ? {} : { k: opts.k }),
+      ...(opts.applyBDecToInput === undefined ? {} : { applyBDecToInput: opts.applyBDecToInput }),
+    });
   return loadSparsify(dir);
 }
 
@@ -200,7 +231,7 @@ export async function loadSaeLens(dir: string): Promise<Sae> {
     activation = { kind: "topk", k };
     if (cfg.rescale_acts_by_decoder_norm === true) foldDecoderNorms(weights, dIn, dSae);
   } else if (arch === "standard" && actFn === "relu") activation = { kind: "relu" };
-  else if (arch === "jumprelu") activation = { kind: "jumprelu", threshold: take(t, "threshold", [dSae], wFile) };
+  else if (arch === "jumprelu") activation = { kind: "jumprelu", threshold: jumpReluThreshold(cfg, t, dSae, wFile) };
   else
     throw new SaeError(
       "UNSUPPORTED_ARCHITECTURE",
@@ -220,7 +251,8 @@ export async function loadSaeLens(dir: string): Promise<Sae> {
       file: cfgFile,
       field: "normalize_activations",
     });
-  const hookName = (cfg.hook_name ?? meta.hook_name ?? null) as string | null;
+  // v6: metadata.hook_name; before 6: hook_name, and hook_point before that.
+  const hookName = (cfg.hook_name ?? meta.hook_name ?? cfg.hook_point ?? null) as string | null;
   return new Sae(
     {
       dIn,
@@ -232,6 +264,21 @@ export async function loadSaeLens(dir: string): Promise<Sae> {
     },
     weights,
   );
+}
+
+/**
+ * A JumpReLU SAE's per-latent threshold: the `threshold` tensor (Gemma Scope conversions, SAELens training), else the
+ * scalar `jump_relu_threshold` of the config for every latent (Llama Scope conversions).
+ */
+function jumpReluThreshold(
+  cfg: Record<string, unknown>,
+  t: Record<string, Tensor>,
+  dSae: number,
+  wFile: string,
+): Float32Array {
+  const scalar = cfg.jump_relu_threshold;
+  if (t.threshold === undefined && typeof scalar === "number") return new Float32Array(dSae).fill(scalar);
+  return take(t, "threshold", [dSae], wFile);
 }
 
 /** SAELens v6 TopK with rescale_acts_by_decoder_norm: fold ‖Wdec_i‖ into the encoder and unit-normalise the decoder (same function). */

@@ -5,6 +5,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { detectSaeFormat, loadSae, type SaeFormat } from "./formats.ts";
+import { GEMMA_SCOPE_FILE } from "./gemma-scope.ts";
+import { readNpyHeader } from "./npy.ts";
+import { ZipArchive } from "./zip.ts";
 
 export interface SaeShape {
   readonly format: SaeFormat;
@@ -29,6 +32,16 @@ function statedShape(dir: string, format: SaeFormat): { dIn: number; dSae: numbe
     }
   };
   const int = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v > 0 ? v : null);
+  if (format === "gemma_scope") {
+    // W_enc's .npy header (the entry's first bytes) says [dIn, dSae]: no need to read the matrix.
+    const file = path.join(dir, GEMMA_SCOPE_FILE);
+    const shape = ZipArchive.openFile(file, (zip) => {
+      const head = zip.entries.has("W_enc.npy") ? zip.readHead("W_enc.npy", 1 << 16) : null;
+      return head === null ? null : readNpyHeader(head, `${file}:W_enc`).shape;
+    });
+    return shape?.length === 2 ? { dIn: shape[0]!, dSae: shape[1]! } : null;
+  }
+  if (format === "qwen_scope") return null;
   if (format === "dictionary_learning") {
     const trainer = (read("config.json")?.trainer ?? {}) as Record<string, unknown>;
     const dIn = int(trainer.activation_dim);

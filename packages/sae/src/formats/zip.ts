@@ -70,6 +70,24 @@ export class ZipArchive {
     return [...this.entries.keys()];
   }
 
+  /**
+   * The first `length` uncompressed bytes of one entry (a file format's header): only those are read when the
+   * entry is stored; a deflated entry is inflated whole. Unverified by the CRC, which covers the whole entry.
+   */
+  readHead(name: string, length: number): Uint8Array {
+    const e = this.entries.get(name);
+    if (e?.method !== 0) return this.read(name).subarray(0, length);
+    const header = this.src.read(e.localHeaderOffset, 30);
+    const dv = new DataView(header.buffer, header.byteOffset, header.byteLength);
+    if (header.length < 30 || dv.getUint32(0, true) !== 0x04034b50)
+      throw new SaeError("ZIP_INVALID", `${this.file}: entry "${name}": bad local header signature`, {
+        file: this.file,
+        field: name,
+      });
+    const start = e.localHeaderOffset + 30 + dv.getUint16(26, true) + dv.getUint16(28, true);
+    return this.src.read(start, Math.min(length, e.size, Math.max(0, this.src.size - start)));
+  }
+
   /** Uncompressed bytes of one entry (for stored entries, a view in memory or a fresh buffer from a file). */
   read(name: string): Uint8Array {
     const e = this.entries.get(name);

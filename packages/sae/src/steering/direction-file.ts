@@ -1,13 +1,15 @@
 /**
  * A steering direction from a file, by extension:
  * - `.safetensors`: the file's only tensor, or the one named by `key`; shape [d] or [1, d], any float dtype;
- * - `.npy`: a NumPy array of shape (d,) or (1, d), little-endian float32 or float64, C order (`np.save`);
+ * - `.npy`: a NumPy array of shape (d,) or (1, d), little-endian float16, float32 or float64, C order (`np.save`;
+ *   read by formats/npy.ts, which refuses anything else, truncated or trailing data included);
  * - `.json`: a list of numbers, or an object whose `key` field (default "direction") is one.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { readSafetensors, toFloat32Array } from "@difflens/tensor";
 import { SaeError } from "../errors.ts";
+import { readNpy } from "../formats/npy.ts";
 
 export async function readDirectionFile(file: string, options: { key?: string } = {}): Promise<Float32Array> {
   if (!fs.existsSync(file)) {
@@ -55,34 +57,11 @@ async function fromSafetensors(file: string, key: string | undefined): Promise<F
   return toFloat32Array(tensors[name]!);
 }
 
+/** Through the strict `.npy` reader of the SAE formats (errors name the file and what it holds). */
 function fromNpy(file: string): Float32Array {
-  const bytes = fs.readFileSync(file);
-  const bad = (why: string): never => {
-    throw new SaeError("FORMAT_INVALID", `direction file ${file}: ${why}`, { file });
-  };
-  if (bytes.subarray(0, 6).toString("latin1") !== "\x93NUMPY") bad("not a .npy file (no \\x93NUMPY magic)");
-  const major = bytes[6]!;
-  const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
-  const start = (major === 1 ? 10 : 12) + headerLength;
-  const header = bytes.subarray(major === 1 ? 10 : 12, start).toString("latin1");
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const fortran = /'fortran_order':\s*True/.test(header);
-  const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map(Number);
-  if (descr !== "<f4" && descr !== "<f8") bad(`dtype ${descr}; expected little-endian float32 or float64`);
-  if (fortran && shape.length > 1) bad("Fortran order; save it with np.save(np.ascontiguousarray(v))");
+  const { shape, values } = readNpy(fs.readFileSync(file), `direction file ${file}`);
   checkVector(shape, file);
-  const n = shape[shape.length - 1]!;
-  const width = descr === "<f4" ? 4 : 8;
-  if (bytes.length < start + n * width) bad(`${bytes.length - start} data bytes for ${n} values`);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    out[i] = width === 4 ? bytes.readFloatLE(start + 4 * i) : bytes.readDoubleLE(start + 8 * i);
-  }
-  return out;
+  return values;
 }
 
 function fromJson(file: string, key: string): Float32Array {

@@ -19,6 +19,7 @@ import { adapterLines, isSoftwareAdapter, webgpuReport } from "./selfcheck-adapt
 const {
   Rng,
   fromArray,
+  geluTanhGate,
   gemm,
   isaPeak,
   nativeAvailable,
@@ -27,6 +28,7 @@ const {
   selectBackend,
   softmax,
   sync,
+  tanhSoftcap,
   toDevice,
   toFloat32Array,
   toHost,
@@ -227,6 +229,9 @@ async function selfcheck(requested: string | undefined): Promise<void> {
       1e-6,
     ],
     ["rmsNorm", [a, randn([129], new Rng(3))], (x, w) => rmsNorm(x!, w!, 1e-6), 1e-6],
+    // Our own vector tanh (native: one copy per ISA path; webgpu: WGSL) against js's Math.tanh.
+    ["tanhSoftcap", [randn([67, 129], new Rng(5), 40)], (x) => tanhSoftcap(x!, 30), 1e-6],
+    ["geluTanhGate", [randn([67, 129], new Rng(6), 3), a], (g, u) => geluTanhGate(g!, u!), 1e-6],
     ["topK values", [randn([4, 32768], new Rng(4))], (x) => topK(x!, 32).values, 0],
   ];
   await guarded("gemm vs float64 loop", () => gemmAgainstLoop(backend, a, b));

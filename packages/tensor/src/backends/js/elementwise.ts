@@ -61,3 +61,29 @@ export function siluGate(gate: Tensor, up: Tensor, out?: Tensor): Tensor {
 function siluScalar(x: number): number {
   return x / (1 + Math.exp(-x));
 }
+
+/** cap · tanh(x / cap), in float64 here (the oracle the other backends' vector tanh is checked against). */
+export function tanhSoftcap(x: Tensor, cap: number, out?: Tensor): Tensor {
+  const o = out ?? zeros(x.shape, "f32");
+  const v = x.data as Float32Array;
+  const z = o.data as Float32Array;
+  for (let i = 0; i < v.length; i++) z[i] = cap * Math.tanh(v[i]! / cap);
+  return o;
+}
+
+/** gelu_tanh(gate) · up, the GeGLU MLP's elementwise step (Gemma). */
+export function geluTanhGate(gate: Tensor, up: Tensor, out?: Tensor): Tensor {
+  const o = out ?? zeros(gate.shape, "f32");
+  const g = gate.data as Float32Array;
+  const u = up.data as Float32Array;
+  const z = o.data as Float32Array;
+  for (let i = 0; i < g.length; i++) z[i] = geluTanhScalar(g[i]!) * u[i]!;
+  return o;
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/** 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))): saturates to exactly x (x ≫ 0) and 0 (x ≪ 0), never NaN for finite x. */
+export function geluTanhScalar(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * x * (1 + 0.044715 * x * x)));
+}

@@ -1,6 +1,6 @@
 import type { Backend } from "../../backend.ts";
 import { cast } from "./cast.ts";
-import { add, axpby, mul, scale, silu, siluGate } from "./elementwise.ts";
+import { add, axpby, geluTanhGate, mul, scale, silu, siluGate, tanhSoftcap } from "./elementwise.ts";
 import { batchedGemm, gemm } from "./gemm.ts";
 import { copy, hostStorage, maskScores, sliceRows, swapAxes12, writeSeq } from "./layout.ts";
 import { adamUpdate, normalizeRows, projectOutRows } from "./optim.ts";
@@ -28,6 +28,8 @@ export function createJsBackend(): Backend {
     softmax,
     silu,
     siluGate,
+    tanhSoftcap,
+    geluTanhGate,
     topK,
     gatherRows,
     scatterAddRows,

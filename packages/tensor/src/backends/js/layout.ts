@@ -37,7 +37,7 @@ export function swapAxes12(x: Tensor, out?: Tensor): Tensor {
 export function maskScores(scores: Tensor, mask: AttentionMask): Tensor {
   const [B, H, S, keys] = scores.shape as [number, number, number, number];
   const s = scores.data as Float32Array;
-  const { queryMask, keyMask, past } = mask;
+  const { queryMask, keyMask, past, window } = mask;
   for (let b = 0; b < B; b++) {
     const padKeys: number[] = [];
     for (let j = 0; j < keys; j++) if (!keyMask[b * keys + j]) padKeys.push(j);
@@ -46,6 +46,7 @@ export function maskScores(scores: Tensor, mask: AttentionMask): Tensor {
         const row = ((b * H + h) * S + i) * keys;
         const queryPos = past + i;
         s.fill(-Infinity, row + queryPos + 1, row + keys);
+        if (window !== undefined) s.fill(-Infinity, row, row + Math.max(0, queryPos + 1 - window));
         if (!queryMask[b * S + i]) continue;
         for (const j of padKeys) {
           if (j > queryPos) break;

@@ -25,6 +25,8 @@ const NO_MASK = new Uint8Array(0);
 export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
   // An add-on built before the sparse/optimizer kernels existed: run those on the js kernels.
   const stale = typeof addon.sparseBackward !== "function";
+  // Built before issue 22's kernels (no tanhSoftcap, and rmsNorm / softmax would ignore weightOffset / window): js.
+  const staleFamily = typeof addon.tanhSoftcap !== "function";
   function gemmCall(a: Tensor, b: Tensor, opts: GemmOptions, batch: number): Tensor {
     const dims = batch === 0 ? gemmDims(a.shape, b.shape, opts) : gemmDims(a.shape.slice(1), b.shape.slice(1), opts);
     const c = opts.out ?? zeros(batch === 0 ? [dims.m, dims.n] : [batch, dims.m, dims.n], "f32");
@@ -96,20 +98,28 @@ export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
     mul: (a, b, out) => unary(a, out, (x, o) => addon.binary(1, x, f32(b), o)),
     scale: (a, s, out) => unary(a, out, (x, o) => addon.scale(x, s, o)),
     axpby: (alpha, a, beta, b, out) => unary(a, out, (x, o) => addon.axpby(alpha, x, beta, f32(b), o)),
-    rmsNorm: (x, weight, eps, out) =>
-      unary(x, out, (v, o) => addon.rmsNorm(v, floatData(weight), code(weight), o, weight.size, eps)),
-    ropeInPlace(x: Tensor, positions: Int32Array, theta: number, rotaryDim?: number): Tensor {
+    rmsNorm: (x, weight, eps, out, weightOffset = 0) =>
+      staleFamily && weightOffset !== 0
+        ? js.rmsNorm(x, weight, eps, out, weightOffset)
+        : unary(x, out, (v, o) => addon.rmsNorm(v, floatData(weight), code(weight), o, weight.size, eps, weightOffset)),
+    ropeInPlace(x: Tensor, positions: Int32Array, theta: number, rotaryDim?: number, invFreq?: Float32Array): Tensor {
       const [tokens, heads, headDim] = x.shape as [number, number, number];
-      const inv = ropeInverseFrequencies(theta, rotaryDim ?? headDim);
+      const inv = invFreq ?? ropeInverseFrequencies(theta, rotaryDim ?? headDim);
       addon.rope(f32(x), positions, inv, tokens, heads, headDim);
       return x;
     },
     softmax(x: Tensor, opts: SoftmaxOptions = {}, out?: Tensor): Tensor {
+      const { queries = 0, offset = 0, window = 0 } = opts.causal ?? {};
+      if (staleFamily && window !== 0) return js.softmax(x, opts, out);
       const n = x.shape[x.rank - 1]!;
-      return unary(x, out, (v, o) => addon.softmax(v, o, n, opts.causal?.queries ?? 0, opts.causal?.offset ?? 0));
+      return unary(x, out, (v, o) => addon.softmax(v, o, n, queries, offset, window));
     },
     silu: (x, out) => unary(x, out, (v, o) => addon.silu(v, o)),
     siluGate: (gate, up, out) => unary(gate, out, (g, o) => addon.siluGate(g, f32(up), o)),
+    tanhSoftcap: (x, cap, out) =>
+      staleFamily ? js.tanhSoftcap(x, cap, out) : unary(x, out, (v, o) => addon.tanhSoftcap!(v, cap, o)),
+    geluTanhGate: (gate, up, out) =>
+      staleFamily ? js.geluTanhGate(gate, up, out) : unary(gate, out, (g, o) => addon.geluTanhGate!(g, f32(up), o)),
     topK(x: Tensor, k: number) {
       const n = x.shape[x.rank - 1]!;
       const outShape = [...x.shape.slice(0, -1), k];

@@ -8,7 +8,8 @@ import { deviceBytes } from "./packing.ts";
 
 /*
  * Layout kernels of the model forward: copies (in the command stream where the bytes line up), 16-bit row slices
- * that start mid-word, the [a, b, c, d] → [a, c, b, d] transpose, the attention mask and the KV-cache write.
+ * that start mid-word, the [a, b, c, d] → [a, c, b, d] transpose, the attention mask (causal, sliding window, padding)
+ * and the KV-cache write.
  * One invocation per output element, consecutive invocations on consecutive outputs.
  */
 
@@ -39,15 +40,16 @@ ${main1d("u.n")}
 const MASK_SCORES = `@group(0) @binding(0) var<storage, read_write> scores: array<f32>;
 @group(0) @binding(1) var<storage, read> query_mask: array<u32>;
 @group(0) @binding(2) var<storage, read> key_mask: array<u32>;
-struct U { n: u32, heads: u32, queries: u32, keys: u32, past: u32, neg_inf: f32 }
+struct U { n: u32, heads: u32, queries: u32, keys: u32, past: u32, neg_inf: f32, window: u32 }
 @group(0) @binding(3) var<uniform> u: U;
 ${main1d("u.n")}
   let j = i % u.keys;
   let q = (i / u.keys) % u.queries;
   let b = i / (u.keys * u.queries * u.heads);
   let future = j > u.past + q;
+  let outside_window = u.window > 0u && u.past + q >= j + u.window; // window 0: none
   let padding = query_mask[b * u.queries + q] != 0u && key_mask[b * u.keys + j] == 0u;
-  if (future || padding) { scores[i] = u.neg_inf; }
+  if (future || outside_window || padding) { scores[i] = u.neg_inf; }
 }`;
 
 const WRITE_SEQ = `@group(0) @binding(0) var<storage, read_write> cache: array<f32>;
@@ -125,6 +127,7 @@ export function layoutKernels(
         ["u32", keys],
         ["u32", mask.past],
         ["f32", -Infinity],
+        ["u32", mask.window ?? 0],
       ]);
       const bindings = [scores, masks.get(mask.queryMask), masks.get(mask.keyMask)];
       ctx.dispatch(

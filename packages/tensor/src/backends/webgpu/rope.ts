@@ -7,7 +7,8 @@ import { grid1d, main1d, packUniforms } from "./kernel-util.ts";
 
 /*
  * Rotary embedding (split halves), in place on x [tokens, heads, headDim]: one invocation per (token, head, pair).
- * The inverse frequencies come from the host (the f32 values HF computes, shared with the js backend) and the angle
+ * The inverse frequencies come from the host (the f32 values HF computes, shared with the js backend, or the caller's
+ * invFreq from RoPE scaling, uploaded again only when its contents change) and the angle
  * is f32(pos · invFreq) as there; sin/cos are our own (Cody–Waite reduction to [−π/4, π/4] and minimax polynomials,
  * ~1e-7 relative): WGSL's built-in sin/cos only promise 2^-11 absolute error, and only on [−π, π], while angles here
  * reach the context length.
@@ -53,13 +54,13 @@ export function ropeKernels(ctx: GpuContext): Pick<Backend, "ropeInPlace"> {
   const inverseFrequencies = new Map<string, Tensor>();
   const hostArrays = new HostArrays(ctx);
   return {
-    ropeInPlace(x: Tensor, positions: Int32Array, theta: number, rotaryDim?: number): Tensor {
+    ropeInPlace(x: Tensor, positions: Int32Array, theta: number, rotaryDim?: number, invFreq?: Float32Array): Tensor {
       const [tokens, heads, headDim] = x.shape as [number, number, number];
       const half = (rotaryDim ?? headDim) / 2;
       const pairs = tokens * heads * half;
       if (pairs === 0) return x;
       const key = `${theta}/${half * 2}`;
-      let inv = inverseFrequencies.get(key);
+      let inv = invFreq ? hostArrays.get(invFreq) : inverseFrequencies.get(key);
       if (!inv) {
         inv = ctx.fromHost("f32", [half], ropeInverseFrequencies(theta, half * 2));
         inverseFrequencies.set(key, inv);

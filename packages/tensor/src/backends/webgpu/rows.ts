@@ -49,7 +49,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 const RMS_NORM = `@group(0) @binding(0) var<storage, read> x: array<f32>;
 ${anyFloatInput(1, "w")}
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-struct U { rows: u32, d: u32, eps: f32, w_dtype: u32 }
+struct U { rows: u32, d: u32, eps: f32, w_dtype: u32, w_offset: f32 }
 @group(0) @binding(3) var<uniform> u: U;
 ${F16_TO_F32}
 ${ROW_PRELUDE}
@@ -58,34 +58,39 @@ ${ROW_MAIN}
   var sq = 0.0;
   for (var j = lid; j < u.d; j += ${ROW_WG}u) { let v = x[base + j]; sq += v * v; }
   let inv = 1.0 / sqrt(reduce_sum(sq, lid) / f32(u.d) + u.eps);
-  for (var j = lid; j < u.d; j += ${ROW_WG}u) { y[base + j] = x[base + j] * inv * w_at(j, u.w_dtype); }
+  for (var j = lid; j < u.d; j += ${ROW_WG}u) { y[base + j] = x[base + j] * inv * (u.w_offset + w_at(j, u.w_dtype)); }
 }`;
 
-/** Softmax over visible keys [0, visible) of each row; the rest 0. queries = 0: no causal mask. */
+/**
+ * Softmax over visible keys [first, visible) of each row; the rest 0. queries = 0: no causal mask; window = 0: no
+ * sliding window (else only the last `window` causal keys).
+ */
 const SOFTMAX = `@group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
-struct U { rows: u32, n: u32, queries: u32, offset: i32, row_start: u32 }
+struct U { rows: u32, n: u32, queries: u32, offset: i32, row_start: u32, window: u32 }
 @group(0) @binding(2) var<uniform> u: U;
 ${ROW_PRELUDE}
 ${ROW_MAIN}
   let base = row * u.n;
   var visible = u.n;
+  var first = 0u;
   if (u.queries > 0u) { visible = u32(clamp(i32((u.row_start + row) % u.queries) + u.offset + 1, 0, i32(u.n))); }
+  if (u.window > 0u && visible > u.window) { first = visible - u.window; }
   // -FLT_MAX, not -inf (a WGSL constant may not be infinite): a row of -inf still gives 0/0 = NaN, as the reference.
   var m = -0x1.fffffep+127f;
-  for (var j = lid; j < visible; j += ${ROW_WG}u) { m = max(m, x[base + j]); }
+  for (var j = first + lid; j < visible; j += ${ROW_WG}u) { m = max(m, x[base + j]); }
   m = reduce_max(m, lid);
   var s = 0.0;
-  for (var j = lid; j < visible; j += ${ROW_WG}u) { s += exp(x[base + j] - m); }
+  for (var j = first + lid; j < visible; j += ${ROW_WG}u) { s += exp(x[base + j] - m); }
   let total = reduce_sum(s, lid);
   for (var j = lid; j < u.n; j += ${ROW_WG}u) {
-    y[base + j] = select(0.0, exp(x[base + j] - m) / total, j < visible);
+    y[base + j] = select(0.0, exp(x[base + j] - m) / total, j >= first && j < visible);
   }
 }`;
 
 export function rowKernels(ctx: GpuContext): Pick<Backend, "rmsNorm" | "softmax"> {
   return {
-    rmsNorm(x: Tensor, weight: Tensor, eps: number, out?: Tensor): Tensor {
+    rmsNorm(x: Tensor, weight: Tensor, eps: number, out?: Tensor, weightOffset = 0): Tensor {
       const d = weight.size;
       const rows = d === 0 ? 0 : x.size / d;
       return writeTo(ctx, out, x.shape, [x, weight], (y) => {
@@ -98,6 +103,7 @@ export function rowKernels(ctx: GpuContext): Pick<Backend, "rmsNorm" | "softmax"
             ["u32", d],
             ["f32", eps],
             ["u32", FLOAT_CODE[weight.dtype]!],
+            ["f32", weightOffset],
           ]);
           ctx.dispatch(pipeline, [bindings[0]!, weight, bindings[1]!], uniforms, gridRows(ctx, rowCount));
         }
@@ -118,6 +124,7 @@ export function rowKernels(ctx: GpuContext): Pick<Backend, "rmsNorm" | "softmax"
             ["u32", opts.causal?.queries ?? 0],
             ["i32", opts.causal?.offset ?? 0],
             ["u32", rowStart],
+            ["u32", opts.causal?.window ?? 0],
           ]);
           ctx.dispatch(pipeline, bindings, uniforms, gridRows(ctx, rowCount));
         }
