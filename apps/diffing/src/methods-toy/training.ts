@@ -30,10 +30,14 @@ export const METHODS_TOY_TRAINING = Object.freeze({
     seed: 0,
   }),
   crosscoderTrain: Object.freeze({ batchSize: 64, epochs: 8, seed: 1 }),
-  /** k 3: a trigger row's difference is u + v (+ f), three latents. */
+  /**
+   * k 4, dSae 32: a trigger row's difference is u + v (+ f), and the control's plain-text rows (difference 0) spend
+   * their latents cancelling b_dec. Seed-sensitive on this toy (README's methods section): seeds 0 and 1 find u, v
+   * and w at |cos| ≥ 0.93, seed 2 only u at 0.78.
+   */
   diffSae: Object.freeze({
-    dSae: 16,
-    k: 3,
+    dSae: 32,
+    k: 4,
     lr: 1e-2,
     lrWarmupSteps: 10,
     initSampleTokens: 256,
