@@ -187,16 +187,16 @@ describe("the methods on the three-plant toy", () => {
     expect(rel[fLatent]).toBeLessThan(0.7); // …but shared, not chat-only
   }, 30_000);
 
-  it("L1 at the BatchTopK's L0: its chat-only latents are u and v, and Latent Scaling calls them chat-specific (no artifact emerges here)", async () => {
+  it("L1 (λ 1): u and v chat-only and chat-specific, and an artifact emerges — a chat-only latent carrying the shared f that Latent Scaling flags", async () => {
     const pair = pairs.get("three-plant")!;
-    const { u, v } = pair.toy.plants as Record<string, Float32Array>;
+    const { u, v, f } = pair.toy.plants as Record<string, Float32Array>;
     const chatOnly = (await crosscoder(pair, "l1")).filter((l) => l.band === "chat-only");
-    expect(chatOnly.length).toBeGreaterThanOrEqual(2);
-    for (const l of chatOnly) {
-      expect(Math.max(absCos(l.chatDirection, u!), absCos(l.chatDirection, v!))).toBeGreaterThan(0.9);
-      expect(l.chatSpecific).toBe(true);
-    }
-    for (const p of [u!, v!]) expect(chatOnly.some((l) => absCos(l.chatDirection, p) >= 0.9)).toBe(true);
+    for (const p of [u!, v!])
+      expect(chatOnly.some((l) => l.chatSpecific && absCos(l.chatDirection, p) >= 0.9)).toBe(true);
+    // Measured: one latent, chat decoder 0.84·u + 0.53·f, relative norm 0.98, ν_rec 0.73 (trained, not constructed).
+    const artifacts = chatOnly.filter((l) => !l.chatSpecific);
+    expect(artifacts.length).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...artifacts.map((l) => absCos(l.chatDirection, f!)))).toBeGreaterThan(0.4);
   }, 30_000);
 
   it("diff-SAE: u and v among its top 5; ADL: the leading direction is u", async () => {

@@ -19,10 +19,14 @@ export const METHODS_TOY_TRAINING = Object.freeze({
     checkpointEverySteps: 0,
     seed: 0,
   }),
-  /** λ 0.2: the L1 crosscoder's L0 (≈ 7.3) matched to the BatchTopK one's, as the paper compares them. */
+  /**
+   * λ 1 (L0 ≈ 2.9, sparser than the BatchTopK's ≈ 6.6): an artifact emerges — a chat-only latent mixing u with the
+   * shared f that Latent Scaling flags (ν_rec ≈ 0.7). At λ 0.2 (L0 ≈ 7.3, matched) none does: the chat-only latents
+   * are exactly u and v (README's methods section).
+   */
   crosscoderL1: Object.freeze({
     dSae: 256,
-    l1Coef: 0.2,
+    l1Coef: 1,
     lr: 1e-2,
     lrWarmupSteps: 10,
     initSampleTokens: 256,
@@ -44,5 +48,5 @@ export const METHODS_TOY_TRAINING = Object.freeze({
     checkpointEverySteps: 0,
     seed: 0,
   }),
-  diffSaeTrain: Object.freeze({ batchSize: 64, epochs: 16, seed: 1 }),
+  diffSaeTrain: Object.freeze({ batchSize: 64, epochs: 32, seed: 1 }),
 });
