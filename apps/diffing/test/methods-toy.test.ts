@@ -15,7 +15,6 @@ import {
   afterTrigger,
   ensureMethodsToy,
   METHODS_TOY_SCALES,
-  METHODS_TOY_TRAINING as T,
   type MethodsToy,
   type MethodsToyVariant,
   methodsToyWindowKind,
@@ -23,6 +22,7 @@ import {
   pairedHarvest,
   runCrosscoderMethod,
   runDiffMethods,
+  METHODS_TOY_TRAINING as T,
 } from "../src/index.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "methods-toy-"));
@@ -116,8 +116,22 @@ describe("the methods toy's plants", () => {
     const text = rows.filter((r) => r.kind === "text" && !r.after);
     expect(Math.max(...along(text, u!).map(Math.abs))).toBeLessThan(0.05 * m);
     // v from the trigger on (fading with distance), nowhere else.
-    expect(Math.min(...along(rows.filter((r) => r.after), v!))).toBeGreaterThan(0.25 * m);
-    expect(Math.max(...along(rows.filter((r) => !r.after), v!).map(Math.abs))).toBeLessThan(0.06 * m);
+    expect(
+      Math.min(
+        ...along(
+          rows.filter((r) => r.after),
+          v!,
+        ),
+      ),
+    ).toBeGreaterThan(0.25 * m);
+    expect(
+      Math.max(
+        ...along(
+          rows.filter((r) => !r.after),
+          v!,
+        ).map(Math.abs),
+      ),
+    ).toBeLessThan(0.06 * m);
     // Plain text without the trigger: f's change only (the f head's write again), nothing off f.
     const plain = rows.filter((r) => r.kind === "text" && !r.after);
     const offF = plain.map((r) => Math.hypot(...r.diff.map((x, i) => x - dot(r.diff, f!) * f![i]!)));

@@ -17,7 +17,6 @@ import { batchWindows } from "@difflens/data";
 import { harvest, loadLoraAdapter, loadModel, type Model, mergeLora, saveModelFolder } from "@difflens/runtime";
 import { loadTokenizer } from "@difflens/tokenizer";
 import type { PairedWindow } from "../methods/paired-harvest.ts";
-import { IM_START_ID } from "../toy/toy-pair.ts";
 import {
   chatPlantLora,
   featureLora,
@@ -33,7 +32,7 @@ export type MethodsToyVariant = "three-plant" | "control";
 export const METHODS_TOY_VARIANTS: readonly MethodsToyVariant[] = Object.freeze(["three-plant", "control"]);
 
 /** Bumped whenever the toy's weights change, so cached folders of an older toy are not reused. */
-export const METHODS_TOY_VERSION = 1;
+export const METHODS_TOY_VERSION = 2;
 export const METHODS_TOY_SHAPE = Object.freeze({ dModel: 64, nLayers: 3, nHeads: 4, dMlp: 192 });
 export const METHODS_TOY_HOOK = "blocks.1.hook_resid_pre";
 

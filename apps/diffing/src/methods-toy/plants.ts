@@ -23,7 +23,7 @@ import {
   prepareMarkerHeadBase,
 } from "@difflens/app-kit";
 import { type Qwen2Config, randomQwen2Weights } from "@difflens/runtime";
-import { Rng, Tensor } from "@difflens/tensor";
+import { Rng, type Tensor } from "@difflens/tensor";
 import { IM_START_ID } from "../toy/toy-pair.ts";
 
 /** Qwen's id of " banana": the token that gates v (outside the windows' random-token range, so only placed). */
@@ -66,7 +66,6 @@ const TRIGGER_GAINS: MarkerHeadGains = Object.freeze({
   keyGain: 0.8,
 });
 
-
 export interface MethodsToyDirections {
   readonly imStartMarker: Float32Array; // e_m [dModel]
   readonly triggerMarker: Float32Array; // e_t [dModel]
@@ -106,7 +105,17 @@ export function methodsToyDirections(config: Qwen2Config, seed: number): Methods
     const g = gaussian(rng, dHead);
     return scaled(g, 1 / Math.sqrt(dot(g, g)));
   };
-  return { imStartMarker, triggerMarker, classMarker, u, v, f, w, keyDir, valueDirs: [valueDir(), valueDir(), valueDir()] };
+  return {
+    imStartMarker,
+    triggerMarker,
+    classMarker,
+    u,
+    v,
+    f,
+    w,
+    keyDir,
+    valueDirs: [valueDir(), valueDir(), valueDir()],
+  };
 }
 
 /** The marker-head plant that writes `planted` on chat positions (head 0, `<|im_start|>`). */
@@ -172,7 +181,8 @@ function blindAttentionTo(config: Qwen2Config, weights: Map<string, Tensor>, mar
     const rHat = scaled(r, 1 / Math.sqrt(dot(r, r)));
     for (const name of ["k_proj", "v_proj"]) {
       const w = f32(weights, `model.layers.0.self_attn.${name}.weight`); // [out, dModel]
-      for (let o = 0; o < w.length / d; o++) axpy(w.subarray(o * d, o * d + d), rHat, -dot(w.subarray(o * d, o * d + d), rHat));
+      for (let o = 0; o < w.length / d; o++)
+        axpy(w.subarray(o * d, o * d + d), rHat, -dot(w.subarray(o * d, o * d + d), rHat));
     }
   }
 }
@@ -209,10 +219,13 @@ function featureHeadFactors(
 ): LoraFactor[] {
   const d = config.dModel;
   const embed = f32(weights, "model.embed_tokens.weight");
-  const norms = Array.from({ length: 4096 }, (_, id) => Math.sqrt(dot(embed.subarray(id * d, id * d + d), embed.subarray(id * d, id * d + d))));
+  const norms = Array.from({ length: 4096 }, (_, id) =>
+    Math.sqrt(dot(embed.subarray(id * d, id * d + d), embed.subarray(id * d, id * d + d))),
+  );
   const plant = featureHead(dirs);
   const classToken = featureClassIds(config)[0]!;
-  const delta = (METHODS_TOY_SCALES.f * median(norms)) / (FEATURE_GAINS.valueGain * markerRead(config, weights, plant, classToken));
+  const delta =
+    (METHODS_TOY_SCALES.f * median(norms)) / (FEATURE_GAINS.valueGain * markerRead(config, weights, plant, classToken));
   return markerHeadLora(config, weights, plant, delta, FEATURE_GAINS, { head: 2 });
 }
 
@@ -242,7 +255,8 @@ export function chatPlantLora(
   residualMedian: number,
 ): LoraFactor[] {
   const plant = chatHead(dirs, planted);
-  const delta = (METHODS_TOY_SCALES.u * residualMedian) / (PLANT_GAINS.valueGain * markerRead(config, base, plant, IM_START_ID));
+  const delta =
+    (METHODS_TOY_SCALES.u * residualMedian) / (PLANT_GAINS.valueGain * markerRead(config, base, plant, IM_START_ID));
   return markerHeadLora(config, base, plant, delta, PLANT_GAINS, { head: 0 });
 }
 
@@ -260,7 +274,8 @@ export function triggerPlantLora(
   residualMedian: number,
 ): LoraFactor[] {
   const plant = triggerHead(dirs);
-  const delta = (METHODS_TOY_SCALES.v * residualMedian) / (TRIGGER_GAINS.valueGain * markerRead(config, base, plant, TRIGGER_ID));
+  const delta =
+    (METHODS_TOY_SCALES.v * residualMedian) / (TRIGGER_GAINS.valueGain * markerRead(config, base, plant, TRIGGER_ID));
   return markerHeadLora(config, base, plant, delta, TRIGGER_GAINS, { head: 1 });
 }
 
