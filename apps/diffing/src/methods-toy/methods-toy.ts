@@ -17,16 +17,14 @@ import { batchWindows } from "@difflens/data";
 import { harvest, loadLoraAdapter, loadModel, type Model, mergeLora, saveModelFolder } from "@difflens/runtime";
 import { loadTokenizer } from "@difflens/tokenizer";
 import type { PairedWindow } from "../methods/paired-harvest.ts";
-import { IM_START_ID } from "../toy/toy-pair.ts";
 import {
-  chatHead,
+  chatPlantLora,
   featureLora,
   METHODS_TOY_SCALES,
-  markerPlantLora,
   methodsToyBaseWeights,
   methodsToyDirections,
   TRIGGER_ID,
-  triggerHead,
+  triggerPlantLora,
 } from "./plants.ts";
 import { methodsToyWindows } from "./windows.ts";
 
@@ -34,7 +32,7 @@ export type MethodsToyVariant = "three-plant" | "control";
 export const METHODS_TOY_VARIANTS: readonly MethodsToyVariant[] = Object.freeze(["three-plant", "control"]);
 
 /** Bumped whenever the toy's weights change, so cached folders of an older toy are not reused. */
-export const METHODS_TOY_VERSION = 1;
+export const METHODS_TOY_VERSION = 2;
 export const METHODS_TOY_SHAPE = Object.freeze({ dModel: 64, nLayers: 3, nHeads: 4, dMlp: 192 });
 export const METHODS_TOY_HOOK = "blocks.1.hook_resid_pre";
 
@@ -103,11 +101,11 @@ export async function ensureMethodsToy(
       const lora =
         opts.variant === "three-plant"
           ? {
-              u: markerPlantLora(config, weights, chatHead(dirs, dirs.u), IM_START_ID, 0, S.u, residualMedian),
-              v: markerPlantLora(config, weights, triggerHead(dirs), TRIGGER_ID, 1, S.v, residualMedian),
-              f: featureLora(config, weights),
+              u: chatPlantLora(config, weights, dirs, dirs.u, residualMedian),
+              v: triggerPlantLora(config, weights, dirs, residualMedian),
+              f: featureLora(config, weights, dirs),
             }
-          : { w: markerPlantLora(config, weights, chatHead(dirs, dirs.w), IM_START_ID, 0, S.u, residualMedian) };
+          : { w: chatPlantLora(config, weights, dirs, dirs.w, residualMedian) };
       let chat: Model = base;
       for (const [name, factors] of Object.entries(lora)) {
         const adapterDir = path.join(variantDir, "adapters", name);

@@ -27,15 +27,32 @@ export function methodsToyWindowKind(index: number): MethodsToyWindowKind {
   return slot === 0 ? "chat-trigger" : slot < 4 ? "chat" : "text";
 }
 
+/**
+ * The toy's content vocabulary: a fixed draw of ordinary ids (1000–20999). Small on purpose, so a dictionary of a
+ * few hundred latents can represent the base model's rows (mostly their token) and a chat-only latent has no base
+ * reconstruction error left to absorb.
+ */
+export const METHODS_TOY_VOCABULARY: readonly number[] = Object.freeze(
+  (() => {
+    const rng = new Rng(20_240_521).fork("methods-toy-vocabulary");
+    const ids = new Set<number>();
+    while (ids.size < 256) ids.add(1000 + rng.int(20000));
+    return [...ids];
+  })(),
+);
+
 export function methodsToyWindows(n: number, seed: number, length = METHODS_TOY_WINDOW_LENGTH): PairedWindow[] {
   const rng = new Rng(seed).fork("methods-toy-windows");
-  const word = () => 1000 + rng.int(20000);
-  return Array.from({ length: n }, (_, i) => {
-    const kind = methodsToyWindowKind(i);
+  const word = () => METHODS_TOY_VOCABULARY[rng.int(METHODS_TOY_VOCABULARY.length)]!;
+  return Array.from({ length: n }, (_, index) => {
+    const kind = methodsToyWindowKind(index);
     const ids = Int32Array.from({ length }, word);
     const mask = new Uint8Array(length).fill(1);
     mask[0] = 0;
-    if (kind === "text") return { ids, mask, length };
+    if (kind === "text") {
+      if (index % 8 === 4) ids[1 + rng.int(length - 8)] = TRIGGER_ID;
+      return { ids, mask, length };
+    }
     const userTokens = 4 + rng.int(6);
     const header = [IM_START_ID, USER, NEWLINE];
     ids.set(header, 0);
