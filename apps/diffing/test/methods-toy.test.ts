@@ -211,6 +211,17 @@ describe("the methods on the three-plant toy", () => {
     const artifacts = chatOnly.filter((l) => !l.chatSpecific);
     expect(artifacts.length).toBeGreaterThanOrEqual(1);
     expect(Math.max(...artifacts.map((l) => absCos(l.chatDirection, f!)))).toBeGreaterThan(0.4);
+    // The other side of the finding: at λ 0.2 (L0 ≈ 7.3, matched to the BatchTopK's) no artifact emerges on this toy.
+    const matched = await runCrosscoderMethod({
+      store: pair.store,
+      outDir: path.join(pair.out, "l1-matched"),
+      kind: "l1",
+      config: { ...T.crosscoderL1, l1Coef: 0.2 },
+      train: T.crosscoderTrain,
+    });
+    const matchedChatOnly = matched.filter((l) => l.band === "chat-only");
+    expect(matchedChatOnly.every((l) => l.chatSpecific)).toBe(true);
+    for (const p of [u!, v!]) expect(matchedChatOnly.some((l) => absCos(l.chatDirection, p) >= 0.9)).toBe(true);
   }, 30_000);
 
   it("diff-SAE: u and v among its top 5; ADL: the leading direction is u", async () => {
