@@ -17,7 +17,7 @@ import {
   toHostAll,
 } from "@difflens/tensor";
 import type { DeviceStepOptions } from "../train/sparse-step-device.ts";
-import { selectAcrossBatch } from "./batch-topk.ts";
+import { activationsFromSelection, selectAcrossBatch } from "./batch-topk.ts";
 import { type CrosscoderTrainConfig, crosscoderKAux, crosscoderLrAt } from "./config.ts";
 import { checkDevice, deviceDecoderNorms, splitResidualSums, type Temp, uploadPaired } from "./device-common.ts";
 import type { CrosscoderDeviceState } from "./device-state.ts";
@@ -157,15 +157,7 @@ export async function batchTopKCrosscoderStepDevice(
     sel = selectAcrossBatch(candVal, B, width, m, S);
   }
 
-  // Activations a = score / n on each row's selected prefix, 0 elsewhere (inactive for the kernels).
-  for (let r = 0; r < B; r++) {
-    const o = r * width,
-      c = sel.counts[r]!;
-    for (let q = 0; q < width; q++) {
-      const j = candIdx[o + q]!;
-      candVal[o + q] = q < c && n[j]! > 0 ? Math.fround(candVal[o + q]! / n[j]!) : 0;
-    }
-  }
+  activationsFromSelection(candIdx, candVal, sel.counts, width, n);
   for (let c = 0; c < B * kAux; c++) {
     const v = auxVal[c]!,
       j = auxIdx[c]!;

@@ -1,5 +1,5 @@
 import { biasTopK, gemm, mul, sparseCodesBackward, sparseDecode } from "@difflens/tensor";
-import { selectAcrossBatch } from "./batch-topk.ts";
+import { activationsFromSelection, selectAcrossBatch } from "./batch-topk.ts";
 import { type CrosscoderTrainConfig, crosscoderKAux } from "./config.ts";
 import { type CrosscoderTrainState, decoderNorms } from "./state.ts";
 import {
@@ -171,15 +171,7 @@ export function batchTopKCrosscoderStep(
     sel = selectAcrossBatch(candVal, B, width, m, S);
   }
 
-  // Activations a = score / n on the selected prefix of each row, 0 elsewhere (inactive for the kernels).
-  for (let r = 0; r < B; r++) {
-    const o = r * width,
-      c = sel.counts[r]!;
-    for (let q = 0; q < width; q++) {
-      const j = candIdx[o + q]!;
-      candVal[o + q] = q < c && sc.norms[j]! > 0 ? Math.fround(candVal[o + q]! / sc.norms[j]!) : 0;
-    }
-  }
+  activationsFromSelection(candIdx, candVal, sel.counts, width, sc.norms);
   for (let c = 0; c < B * kAux; c++) {
     const j = sc.auxIdx[c]!;
     const v = sc.auxVal[c]!;

@@ -53,3 +53,25 @@ export function selectAcrossBatch(
   }
   return { counts, saturated, minSelected: t, selected };
 }
+
+/**
+ * Turns each row's selected scores into activations in place: a = score / ‖d_j‖ on the selected prefix (scores rank
+ * value × decoder norm; the code is the value), 0 elsewhere — zeros are inactive for the sparse kernels.
+ * candIdx / candVal [rows, width]; decoderNorms [dSae].
+ */
+export function activationsFromSelection(
+  candIdx: Int32Array,
+  candVal: Float32Array,
+  counts: Int32Array,
+  width: number,
+  decoderNorms: Float32Array,
+): void {
+  for (let r = 0; r < counts.length; r++) {
+    const o = r * width,
+      c = counts[r]!;
+    for (let q = 0; q < width; q++) {
+      const j = candIdx[o + q]!;
+      candVal[o + q] = q < c && decoderNorms[j]! > 0 ? Math.fround(candVal[o + q]! / decoderNorms[j]!) : 0;
+    }
+  }
+}
