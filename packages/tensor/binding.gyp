@@ -9,7 +9,7 @@
     {
       "target_name": "difflens_tensor",
       "sources": [
-        "native/addon.c", "native/mmap.c", "native/threadpool.c", "native/convert.c",
+        "native/addon.c", "native/addon-machine.c", "native/mmap.c", "native/threadpool.c", "native/convert.c",
         "native/gemm.c", "native/gemm-avx512.c", "native/gemm-avx2.c",
         "native/gemm-baseline.c", "native/gemm-neon.c", "native/isa.c", "native/peak.c", "native/kernels.c", "native/topk.c",
         "native/sparse.c", "native/optim.c",

@@ -1,73 +1,7 @@
 /* N-API bindings: unpack typed arrays (no copies — kernels run on the arrays' own memory), check
  * lengths against the dimensions given, call the kernel. Shape logic lives in TypeScript (ops.ts);
  * the checks here only guard memory safety. Signatures: src/native-addon.ts. */
-#define NAPI_VERSION 8
-#include <node_api.h>
-
-#include <stdio.h>
-#include <stdlib.h>
-
-#include "difflens.h"
-
-napi_value dl_mmap_file(napi_env env, napi_callback_info info); /* mmap.c */
-napi_value dl_mmap_range(napi_env env, napi_callback_info info); /* mmap.c */
-
-#define MAX_ARGS 13
-#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, "NATIVE_INTERNAL", #call " failed"); return NULL; } } while (0)
-#define FAIL(...) do { char msg_[256]; snprintf(msg_, sizeof msg_, __VA_ARGS__); napi_throw_error(env, "NATIVE_ARGUMENT", msg_); return NULL; } while (0)
-
-typedef struct { void *data; size_t length; napi_typedarray_type type; } view;
-
-static int get_view(napi_env env, napi_value v, view *out) {
-  napi_value ab;
-  size_t offset;
-  bool is_ta = false;
-  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return 0;
-  return napi_get_typedarray_info(env, v, &out->type, &out->length, &out->data, &ab, &offset) == napi_ok;
-}
-
-static double get_num(napi_env env, napi_value v) {
-  double d = 0;
-  napi_get_value_double(env, v, &d);
-  return d;
-}
-
-static size_t get_size(napi_env env, napi_value v) {
-  double d = get_num(env, v);
-  return d > 0 ? (size_t)d : 0;
-}
-
-static bool get_bool(napi_env env, napi_value v) {
-  bool b = false;
-  napi_get_value_bool(env, v, &b);
-  return b;
-}
-
-/* Reads argc args and the typed-array views named by `views` ("f" f32, "h" u16, "i" i32, "u" u8, "*" any float, "-" not a view). */
-#define ARGS(n, spec) \
-  size_t argc = MAX_ARGS; napi_value argv[MAX_ARGS]; view vw[MAX_ARGS]; \
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL)); \
-  if (argc < (n)) FAIL("expected %d arguments, got %zu", (n), argc); \
-  for (int i_ = 0; i_ < (n); i_++) { \
-    char s_ = (spec)[i_]; \
-    if (s_ == '-') continue; \
-    if (!get_view(env, argv[i_], &vw[i_])) FAIL("argument %d: expected a typed array", i_); \
-    napi_typedarray_type t_ = vw[i_].type; \
-    int ok_ = s_ == 'f' ? t_ == napi_float32_array : s_ == 'h' ? t_ == napi_uint16_array : \
-              s_ == 'i' ? t_ == napi_int32_array : s_ == 'u' ? t_ == napi_uint8_array : \
-              (t_ == napi_float32_array || t_ == napi_uint16_array); \
-    if (!ok_) FAIL("argument %d: wrong typed array type", i_); \
-  }
-
-static int dtype_matches(const view *v, int dtype) {
-  return dtype == DL_F32 ? v->type == napi_float32_array : (dtype == DL_F16 || dtype == DL_BF16) && v->type == napi_uint16_array;
-}
-
-static napi_value undefined(napi_env env) {
-  napi_value u;
-  napi_get_undefined(env, &u);
-  return u;
-}
+#include "addon-args.h"
 
 /* gemm(a, b, bDtype, c, m, n, k, transA, transB, alpha, beta, batch) */
 static napi_value js_gemm(napi_env env, napi_callback_info info) {
@@ -301,89 +235,6 @@ static napi_value js_normalize_rows(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-static napi_value js_set_threads(napi_env env, napi_callback_info info) {
-  ARGS(1, "-");
-  dl_set_threads((int)get_num(env, argv[0]));
-  return undefined(env);
-}
-
-static napi_value js_get_threads(napi_env env, napi_callback_info info) {
-  (void)info;
-  napi_value v;
-  CHECK(napi_create_int32(env, dl_get_threads(), &v));
-  return v;
-}
-
-static napi_value js_blas_name(napi_env env, napi_callback_info info) {
-  (void)info;
-  napi_value v;
-  CHECK(napi_create_string_utf8(env, dl_blas_name(), NAPI_AUTO_LENGTH, &v));
-  return v;
-}
-
-static napi_value js_gemm_impl(napi_env env, napi_callback_info info) {
-  (void)info;
-  napi_value v;
-  CHECK(napi_create_string_utf8(env, dl_gemm_impl(), NAPI_AUTO_LENGTH, &v));
-  return v;
-}
-
-static napi_value js_set_gemm_impl(napi_env env, napi_callback_info info) {
-  ARGS(1, "-");
-  char name[32];
-  size_t len;
-  CHECK(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len));
-  if (!dl_gemm_set_impl(name)) FAIL("setGemmImpl: \"%s\" is not available in this build", name);
-  return undefined(env);
-}
-
-/* isa() → { path, reason, supported }: the ISA path the blocked GEMM runs and every path this CPU can run. */
-static napi_value js_isa(napi_env env, napi_callback_info info) {
-  (void)info;
-  napi_value out, v, list;
-  CHECK(napi_create_object(env, &out));
-  CHECK(napi_create_string_utf8(env, dl_isa_name(dl_isa()), NAPI_AUTO_LENGTH, &v));
-  CHECK(napi_set_named_property(env, out, "path", v));
-  CHECK(napi_create_string_utf8(env, dl_isa_reason(), NAPI_AUTO_LENGTH, &v));
-  CHECK(napi_set_named_property(env, out, "reason", v));
-  CHECK(napi_create_array(env, &list));
-  uint32_t count = 0;
-  for (int isa = DL_ISA_COUNT - 1; isa >= DL_ISA_BASELINE; isa--) {
-    if (!dl_isa_supported(isa)) continue;
-    CHECK(napi_create_string_utf8(env, dl_isa_name(isa), NAPI_AUTO_LENGTH, &v));
-    CHECK(napi_set_element(env, list, count++, v));
-  }
-  CHECK(napi_set_named_property(env, out, "supported", list));
-  return out;
-}
-
-/* peak(path) → { flopsPerCycle, clockGhz }: per core; the clock measured by this call (~80 ms). */
-static napi_value js_peak(napi_env env, napi_callback_info info) {
-  ARGS(1, "-");
-  char name[32];
-  size_t len;
-  CHECK(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len));
-  int isa = dl_isa_by_name(name);
-  if (isa < 0) FAIL("peak: unknown ISA path \"%s\" (expected avx512, avx2, neon or baseline)", name);
-  napi_value out, v;
-  CHECK(napi_create_object(env, &out));
-  CHECK(napi_create_int32(env, dl_isa_flops_per_cycle(isa), &v));
-  CHECK(napi_set_named_property(env, out, "flopsPerCycle", v));
-  CHECK(napi_create_double(env, dl_measure_clock_ghz(), &v));
-  CHECK(napi_set_named_property(env, out, "clockGhz", v));
-  return out;
-}
-
-static napi_value js_set_isa(napi_env env, napi_callback_info info) {
-  ARGS(1, "-");
-  char name[32];
-  size_t len;
-  CHECK(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len));
-  const char *error = dl_isa_set(name);
-  if (error) FAIL("setIsa: %s", error);
-  return undefined(env);
-}
-
 NAPI_MODULE_INIT() {
   /* DIFFLENS_ISA naming a path this CPU lacks refuses to load rather than run another path unasked. */
   const char *isa_error = dl_isa_init();
@@ -399,9 +250,9 @@ NAPI_MODULE_INIT() {
     FN("rmsNorm", js_rms_norm), FN("rope", js_rope), FN("softmax", js_softmax), FN("silu", js_silu),
     FN("siluGate", js_silu_gate), FN("tanhSoftcap", js_tanh_softcap), FN("geluTanhGate", js_gelu_tanh_gate), FN("topK", js_topk), FN("gatherRows", js_gather_rows),
     FN("scatterAddRows", js_scatter_add_rows), FN("reduce", js_reduce), FN("convert", js_convert),
-    FN("setThreads", js_set_threads), FN("getThreads", js_get_threads), FN("blasName", js_blas_name),
-    FN("setGemmImpl", js_set_gemm_impl), FN("gemmImpl", js_gemm_impl), FN("mmapFile", dl_mmap_file), FN("mmapRange", dl_mmap_range),
-    FN("isa", js_isa), FN("setIsa", js_set_isa), FN("peak", js_peak),
+    FN("setThreads", dl_js_set_threads), FN("getThreads", dl_js_get_threads), FN("blasName", dl_js_blas_name),
+    FN("setGemmImpl", dl_js_set_gemm_impl), FN("gemmImpl", dl_js_gemm_impl), FN("mmapFile", dl_mmap_file), FN("mmapRange", dl_mmap_range),
+    FN("isa", dl_js_isa), FN("setIsa", dl_js_set_isa), FN("peak", dl_js_peak),
     FN("biasTopK", js_bias_topk), FN("sparseDecode", js_sparse_decode), FN("sparseBackward", js_sparse_backward),
     FN("adam", js_adam), FN("projectOutRows", js_project_out_rows), FN("normalizeRows", js_normalize_rows),
 #undef FN
