@@ -5,7 +5,7 @@ import { type LineageEntry, latestCheckpoint, rngFrom } from "../checkpoint.ts";
 import { SaeError } from "../errors.ts";
 import { densityHistogram, type MetricsLogger } from "../metrics-logger.ts";
 import { geometricMedian } from "../train/geometric-median.ts";
-import { copyParams } from "../train/train-state.ts";
+import { copyParams, restoreProgress } from "../train/train-state.ts";
 import { batchTopKCrosscoderStep, CrosscoderScratch } from "./batch-topk-step.ts";
 import { batchTopKCrosscoderStepDevice } from "./batch-topk-step-device.ts";
 import { foldedCrosscoder, loadCrosscoderCheckpoint, saveCrosscoderCheckpoint } from "./checkpoint.ts";
@@ -75,18 +75,8 @@ export async function trainCrosscoder(opts: TrainCrosscoderOptions): Promise<Tra
       });
     const s = ck.train.state;
     state = newCrosscoderTrainState(ck.train.trainParams, cfg, rngFrom(s.rng), s.inputScale);
-    Object.assign(state, {
-      adamM: ck.train.adamM,
-      adamV: ck.train.adamV,
-      step: s.step,
-      adamT: s.adamT,
-      tokensSeen: s.tokensSeen,
-      batchesSeen: s.batchesSeen,
-      windowTokens: s.windowTokens,
-      threshold: s.threshold,
-    });
-    state.sinceFired.set(s.sinceFired);
-    state.fireCounts.set(s.fireCounts);
+    restoreProgress(state, ck.train);
+    state.threshold = s.threshold;
     lineage.push(...ck.block.lineage);
     for (let i = 0; i < s.batchesSeen; i++)
       if ((await nextBatch()) === null)

@@ -96,3 +96,34 @@ export function normalizeRows(w: Float32Array, cols: number): void {
 export function copyParams(p: TrainParams): TrainParams {
   return { wEnc: p.wEnc.slice(), bEnc: p.bEnc.slice(), wDec: p.wDec.slice(), bDec: p.bDec.slice() };
 }
+
+/** The optimizer progress a checkpoint holds (SAE and crosscoder checkpoints alike). */
+export interface SavedProgress {
+  readonly adamM: TrainParams;
+  readonly adamV: TrainParams;
+  readonly state: {
+    readonly step: number;
+    readonly adamT: number;
+    readonly tokensSeen: number;
+    readonly batchesSeen: number;
+    readonly windowTokens: number;
+    readonly sinceFired: readonly number[];
+    readonly fireCounts: readonly number[];
+  };
+}
+
+/** Resume: a fresh train state (made from the checkpoint's parameters) takes the checkpoint's optimizer progress. */
+export function restoreProgress(state: TrainState, saved: SavedProgress): void {
+  const s = saved.state;
+  Object.assign(state, {
+    adamM: saved.adamM,
+    adamV: saved.adamV,
+    step: s.step,
+    adamT: s.adamT,
+    tokensSeen: s.tokensSeen,
+    batchesSeen: s.batchesSeen,
+    windowTokens: s.windowTokens,
+  });
+  state.sinceFired.set(s.sinceFired);
+  state.fireCounts.set(s.fireCounts);
+}

@@ -19,7 +19,7 @@ import { DeviceTrainState } from "./device-train-state.ts";
 import { geometricMedian } from "./geometric-median.ts";
 import { StepScratch, type StepStats, trainStep } from "./sparse-step.ts";
 import { trainStepDevice } from "./sparse-step-device.ts";
-import { copyParams, initParams, newTrainState, type TrainState } from "./train-state.ts";
+import { copyParams, initParams, newTrainState, restoreProgress, type TrainState } from "./train-state.ts";
 
 export interface TrainSaeOptions {
   /** A SaeTrainConfig or raw input for resolveSaeTrainConfig. */
@@ -83,17 +83,7 @@ export async function trainSae(opts: TrainSaeOptions): Promise<TrainSaeResult> {
       });
     const s = ck.train.state;
     state = newTrainState(ck.train.trainParams, cfg, rngFrom(s.rng), s.inputScale);
-    Object.assign(state, {
-      adamM: ck.train.adamM,
-      adamV: ck.train.adamV,
-      step: s.step,
-      adamT: s.adamT,
-      tokensSeen: s.tokensSeen,
-      batchesSeen: s.batchesSeen,
-      windowTokens: s.windowTokens,
-    });
-    state.sinceFired.set(s.sinceFired);
-    state.fireCounts.set(s.fireCounts);
+    restoreProgress(state, ck.train);
     lineage = ck.block.lineage;
     for (let i = 0; i < s.batchesSeen; i++) {
       if ((await nextBatch()) === null)
