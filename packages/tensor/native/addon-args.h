@@ -72,6 +72,7 @@ napi_value dl_mmap_file(napi_env env, napi_callback_info info);  /* mmap.c */
 napi_value dl_mmap_range(napi_env env, napi_callback_info info); /* mmap.c */
 napi_value dl_js_set_threads(napi_env env, napi_callback_info info); /* addon-machine.c */
 napi_value dl_js_get_threads(napi_env env, napi_callback_info info);
+napi_value dl_js_kernels_revision(napi_env env, napi_callback_info info);
 napi_value dl_js_blas_name(napi_env env, napi_callback_info info);
 napi_value dl_js_gemm_impl(napi_env env, napi_callback_info info);
 napi_value dl_js_set_gemm_impl(napi_env env, napi_callback_info info);

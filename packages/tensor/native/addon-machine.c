@@ -15,6 +15,17 @@ napi_value dl_js_get_threads(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/* Bumped when a kernel binding changes what it computes while keeping its name, so that src/backends/native can tell
+ * an add-on built from older sources (it then runs that kernel on js): 1 = sparseBackward's overwriteUntouched. */
+#define DL_KERNELS_REVISION 1
+
+napi_value dl_js_kernels_revision(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  CHECK(napi_create_int32(env, DL_KERNELS_REVISION, &v));
+  return v;
+}
+
 napi_value dl_js_blas_name(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value v;

@@ -195,14 +195,15 @@ static napi_value js_sparse_decode(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-/* sparseBackward(indices, values, g, x, table, gTable, gEnc, gBias, touched) */
+/* sparseBackward(indices, values, g, x, table, gTable, gEnc, gBias, touched, overwriteUntouched) */
 static napi_value js_sparse_backward(napi_env env, napi_callback_info info) {
-  ARGS(9, "ifffffffu");
+  ARGS(10, "ifffffffu-");
   size_t tr = vw[7].length, d = tr ? vw[4].length / tr : 0, rows = d ? vw[2].length / d : 0, kk = rows ? vw[0].length / rows : 0;
   if (d == 0 || vw[4].length != tr * d || vw[5].length != tr * d || vw[6].length != tr * d || vw[8].length != tr ||
       vw[2].length != rows * d || vw[3].length != rows * d || vw[0].length != rows * kk || vw[1].length != rows * kk ||
       !indices_in_range(vw[0].data, vw[0].length, tr)) FAIL("sparseBackward: bad lengths or indices");
-  if (!dl_sparse_backward(rows, kk, d, tr, vw[0].data, vw[1].data, vw[2].data, vw[3].data, vw[4].data, vw[5].data, vw[6].data, vw[7].data, vw[8].data))
+  if (!dl_sparse_backward(rows, kk, d, tr, vw[0].data, vw[1].data, vw[2].data, vw[3].data, vw[4].data, vw[5].data, vw[6].data, vw[7].data, vw[8].data,
+                          get_bool(env, argv[9])))
     FAIL("sparseBackward: out of memory");
   return undefined(env);
 }
@@ -214,6 +215,17 @@ static napi_value js_adam(napi_env env, napi_callback_info info) {
   if (vw[1].length != n || vw[2].length != n || vw[3].length != n || cols == 0 || n % cols || (masked && masked != n / cols)) FAIL("adam: bad lengths");
   dl_adam(vw[0].data, vw[1].data, vw[2].data, vw[3].data, n, cols, masked ? vw[5].data : NULL, get_bool(env, argv[6]),
           get_num(env, argv[7]), get_num(env, argv[8]), get_num(env, argv[9]), get_num(env, argv[10]), get_num(env, argv[11]));
+  return undefined(env);
+}
+
+/* adamUnitRows(w, g, m, v, d, rowMask, stepSize, bc2Sqrt, beta1, beta2, eps, normEps) — empty rowMask = all rows */
+static napi_value js_adam_unit_rows(napi_env env, napi_callback_info info) {
+  ARGS(12, "ffff-u------");
+  size_t n = vw[0].length, d = get_size(env, argv[4]), rows = d ? n / d : 0, masked = vw[5].length;
+  if (vw[1].length != n || vw[2].length != n || vw[3].length != n || d == 0 || n % d || (masked && masked != rows))
+    FAIL("adamUnitRows: bad lengths");
+  dl_adam_unit_rows(vw[0].data, vw[1].data, vw[2].data, vw[3].data, rows, d, masked ? vw[5].data : NULL, get_num(env, argv[6]),
+                    get_num(env, argv[7]), get_num(env, argv[8]), get_num(env, argv[9]), get_num(env, argv[10]), get_num(env, argv[11]));
   return undefined(env);
 }
 
@@ -252,9 +264,10 @@ NAPI_MODULE_INIT() {
     FN("scatterAddRows", js_scatter_add_rows), FN("reduce", js_reduce), FN("convert", js_convert),
     FN("setThreads", dl_js_set_threads), FN("getThreads", dl_js_get_threads), FN("blasName", dl_js_blas_name),
     FN("setGemmImpl", dl_js_set_gemm_impl), FN("gemmImpl", dl_js_gemm_impl), FN("mmapFile", dl_mmap_file), FN("mmapRange", dl_mmap_range),
-    FN("isa", dl_js_isa), FN("setIsa", dl_js_set_isa), FN("peak", dl_js_peak),
+    FN("isa", dl_js_isa), FN("setIsa", dl_js_set_isa), FN("peak", dl_js_peak), FN("kernelsRevision", dl_js_kernels_revision),
     FN("biasTopK", js_bias_topk), FN("sparseDecode", js_sparse_decode), FN("sparseBackward", js_sparse_backward),
     FN("adam", js_adam), FN("projectOutRows", js_project_out_rows), FN("normalizeRows", js_normalize_rows),
+    FN("adamUnitRows", js_adam_unit_rows),
 #undef FN
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

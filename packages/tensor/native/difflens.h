@@ -119,10 +119,13 @@ void dl_bias_topk(const float *z, const float *bias, size_t rows, size_t n, size
                   const int32_t *cand, size_t ncand, size_t kc, float *cvalues, int32_t *cindices);
 void dl_sparse_decode(float *out, size_t rows, size_t d, const int32_t *idx, const float *val, size_t kk, const float *table, float alpha);
 int dl_sparse_backward(size_t rows, size_t kk, size_t d, size_t table_rows, const int32_t *idx, const float *val,
-                       const float *g, const float *x, const float *table, float *gtable, float *genc, float *gbias, uint8_t *touched);
+                       const float *g, const float *x, const float *table, float *gtable, float *genc, float *gbias, uint8_t *touched,
+                       int overwrite);
 void dl_adam(float *p, float *g, float *m, float *v, size_t n, size_t cols, const uint8_t *mask, int clear_grad,
              double step_size, double bc2_sqrt, double b1, double b2, double eps);
 void dl_project_out_rows(float *g, const float *w, size_t rows, size_t d, const uint8_t *mask);
 void dl_normalize_rows(float *w, size_t rows, size_t d, double eps);
+void dl_adam_unit_rows(float *w, float *g, float *m, float *v, size_t rows, size_t d, const uint8_t *mask,
+                       double step_size, double bc2_sqrt, double b1, double b2, double eps, double norm_eps);
 
 #endif

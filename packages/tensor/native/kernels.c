@@ -225,9 +225,42 @@ void dl_scatter_add_rows(float *target, const int32_t *idx, size_t count, const 
 /* ---- reductions over the middle axis of [outer, len, inner] ---- */
 typedef struct { int op; const float *x; void *out; size_t len, inner; } reduce_job;
 
+/* acc[i] += Σ_a x[a·stride + i] for i < width, a in increasing order (each column's sum is the same serial float64
+ * sum as the scalar loop below, but read a row segment at a time, vectorized across columns). */
+DL_MULTIVERSION
+static void add_rows_f64(const float *restrict x, size_t len, size_t stride, size_t width, double *restrict acc) {
+  for (size_t a = 0; a < len; a++) {
+    const float *row = x + a * stride;
+    for (size_t i = 0; i < width; i++) acc[i] += row[i];
+  }
+}
+
+#define SUM_COLUMNS 256
+
+/* sum / mean with inner > 1: columns of one outer slice at a time. Walking each column down its stride (the loop
+ * below) missed the cache once per element and left the float64 adds one serial chain: the SAE step's column means
+ * over [4096, 1024] took ~15 ms that way. */
+static void sum_columns_range(const reduce_job *j, size_t begin, size_t end) {
+  double acc[SUM_COLUMNS];
+  for (size_t item = begin; item < end;) {
+    const size_t o = item / j->inner, i = item % j->inner;
+    size_t width = j->inner - i;
+    if (width > end - item) width = end - item;
+    if (width > SUM_COLUMNS) width = SUM_COLUMNS;
+    for (size_t c = 0; c < width; c++) acc[c] = 0;
+    add_rows_f64(j->x + o * j->len * j->inner + i, j->len, j->inner, width, acc);
+    for (size_t c = 0; c < width; c++) ((float *)j->out)[item + c] = (float)(j->op == 1 ? acc[c] / (double)j->len : acc[c]);
+    item += width;
+  }
+}
+
 static void reduce_range(void *p, size_t begin, size_t end) {
   /* item = o · inner + i */
   const reduce_job *j = p;
+  if (j->op <= 1 && j->inner > 1) {
+    sum_columns_range(j, begin, end);
+    return;
+  }
   for (size_t item = begin; item < end; item++) {
     const size_t o = item / j->inner, i = item % j->inner;
     const float *x = j->x + o * j->len * j->inner + i;

@@ -3,7 +3,8 @@
  *  - Adam in place, computed exactly as the js backend does (float64 arithmetic, moments rounded to
  *    f32 when stored) — contraction into FMA is off in this file so native and js agree bit for bit;
  *  - removing from each gradient row its component along the (unit) parameter row;
- *  - scaling rows to unit norm, w / (‖w‖ + eps).
+ *  - scaling rows to unit norm, w / (‖w‖ + eps);
+ *  - the three in one pass per row for unit-norm rows (an SAE decoder): project, Adam, renormalise.
  * Semantics: src/backends/js/optim.ts. */
 #pragma GCC optimize("fp-contract=off")
 #include "difflens.h"
@@ -115,4 +116,33 @@ static void normalize_range(void *ptr, size_t begin, size_t end) {
 void dl_normalize_rows(float *w, size_t rows, size_t d, double eps) {
   rows_job job = {NULL, w, d, NULL, eps};
   dl_parallel_for(rows, 64, normalize_range, &job);
+}
+
+/* ---- project + Adam + renormalise, one row at a time ----
+ * The same per-row calls as dl_project_out_rows, dl_adam and dl_normalize_rows in turn (so the same results, bit for
+ * bit), but each row's gradient, moments and parameters are read and written once while they sit in L1: three passes
+ * over blocks of the SAE decoder cost ~7 ms more per step at 32768 × 1024 (the projected gradient was written back). */
+typedef struct {
+  float *w, *g, *m, *v; size_t d; const uint8_t *mask;
+  double step_size, bc2_sqrt, b1, b2, eps, norm_eps;
+} unit_rows_job;
+
+static void unit_rows_range(void *ptr, size_t begin, size_t end) {
+  const unit_rows_job *j = ptr;
+  for (size_t r = begin; r < end; r++) {
+    float *w = j->w + r * j->d, *g = j->g + r * j->d, *m = j->m + r * j->d, *v = j->v + r * j->d;
+    if (!j->mask || j->mask[r]) {
+      sub_scaled_f64(g, w, dot_f64(g, w, j->d), j->d);
+      adam_dense(w, g, m, v, j->d, j->step_size, j->bc2_sqrt, j->b1, j->b2, j->eps, 0);
+    } else {
+      adam_zero_grad(w, m, v, j->d, j->step_size, j->bc2_sqrt, j->b1, j->b2, j->eps);
+    }
+    scale_f64(w, 1.0 / (sqrt(dot_f64(w, w, j->d)) + j->norm_eps), j->d);
+  }
+}
+
+void dl_adam_unit_rows(float *w, float *g, float *m, float *v, size_t rows, size_t d, const uint8_t *mask,
+                       double step_size, double bc2_sqrt, double b1, double b2, double eps, double norm_eps) {
+  unit_rows_job job = {w, g, m, v, d, mask, step_size, bc2_sqrt, b1, b2, eps, norm_eps};
+  dl_parallel_for(rows, 16, unit_rows_range, &job);
 }

@@ -6,13 +6,13 @@
 
 #include "difflens.h"
 
-/* A float's rank as a monotone int32: NaN first, −0 == +0. */
+/* A float's rank as a monotone int32: NaN first, −0 == +0. Masks, not branches, so that loops over it vectorize
+ * (a max-reduction over the branchy form stayed scalar). */
 static inline int32_t rank_key(float v) {
-  uint32_t bits = dl_f32_to_bits(v);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return INT32_MAX;
-  if ((bits & 0x7fffffffu) == 0) return 0;
-  int32_t s = (int32_t)bits;
-  return s >= 0 ? s : (int32_t)(bits ^ 0x7fffffffu);
+  uint32_t bits = dl_f32_to_bits(v), magnitude = bits & 0x7fffffffu;
+  uint32_t key = bits ^ ((uint32_t)((int32_t)bits >> 31) & 0x7fffffffu); /* negatives: larger magnitude ranks lower */
+  uint32_t nonzero = 0u - (uint32_t)(magnitude != 0), nan = 0u - (uint32_t)(magnitude > 0x7f800000u);
+  return (int32_t)((key & nonzero & ~nan) | (0x7fffffffu & nan));
 }
 
 typedef struct { int32_t key; int32_t idx; } entry;

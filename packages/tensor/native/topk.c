@@ -1,45 +1,19 @@
-/* Top-k per row by partial selection: one pass with a size-k min-heap of (key, index). Each value
- * maps to an int32 key whose order is the ranking (NaN above +Inf, −0 equal to +0), so comparisons
- * are integer compares. The scan first tests each 16-element block against the heap's worst key with
- * a vectorizable "any greater" check; for k ≪ n nearly every block past the first few costs one or
- * two vector compares (measured ~9 GB/s with 2 threads for k = 16 on 32768-wide rows).
- * Tried and dropped: a sampled-threshold prefilter — the strided sample's cache misses cost more
- * than the heap work it saved. Ties: equal keys keep the lower index, because a later element must be
- * strictly greater to enter. Output sorted descending. */
+/* Top-k per row by partial selection (topk-scan.h): one vector pass of per-block maxima of the rows' int32 rank
+ * keys (the key order is the ranking: NaN above +Inf, −0 equal to +0, so comparisons are integer compares), then a
+ * size-k min-heap of (key, index) over only the elements that can still rank in the top k. Ties: equal keys keep the
+ * lower index. Output sorted descending.
+ * Tried and dropped: a sampled-threshold prefilter — the strided sample's cache misses cost more than the heap work it
+ * saved; and a one-pass scan against the heap's running cut-off (~9 GB/s with 2 threads for k = 16 on 32768-wide
+ * rows), which spent its time in the heap work of each row's first blocks. */
 #include "difflens.h"
-#include "topk-heap.h"
+#include "topk-scan.h"
 
 #include <stdlib.h>
 
-#define BLOCK 16
-
+/* Top-k of one row into heap[0..k) (topk-scan.h), compiled per ISA path. */
 DL_MULTIVERSION
-static int block_has_greater(const float *x, size_t len, int32_t threshold) {
-  int any = 0;
-  for (size_t i = 0; i < len; i++) any |= rank_key(x[i]) > threshold;
-  return any;
-}
-
-static void topk_row(const float *x, size_t n, size_t k, entry *heap) {
-  size_t filled = 0;
-  size_t j = 0;
-  for (; j < n && filled < k; j++) {
-    heap[filled] = (entry){rank_key(x[j]), (int32_t)j};
-    sift_up(heap, filled++);
-  }
-  while (j < n) {
-    size_t len = n - j < BLOCK ? n - j : BLOCK;
-    if (block_has_greater(x + j, len, heap[0].key)) {
-      for (size_t i = j; i < j + len; i++) {
-        int32_t key = rank_key(x[i]);
-        if (key > heap[0].key) {
-          heap[0] = (entry){key, (int32_t)i};
-          sift_down(heap, k, 0);
-        }
-      }
-    }
-    j += len;
-  }
+static void topk_row(const float *x, size_t n, size_t k, entry *heap, int32_t *block_max) {
+  topk_scan_row(x, NULL, n, k, heap, block_max);
 }
 
 static void write_sorted(const float *x, entry *heap, size_t k, float *values, int32_t *indices) {
@@ -55,13 +29,15 @@ typedef struct { const float *x; size_t n, k; float *values; int32_t *indices; }
 static void topk_range(void *p, size_t begin, size_t end) {
   const topk_job *j = p;
   entry *heap = malloc(j->k * sizeof(entry));
-  if (!heap) abort();
+  int32_t *block_max = malloc(topk_scan_scratch(j->n) * sizeof(int32_t));
+  if (!heap || !block_max) abort();
   for (size_t r = begin; r < end; r++) {
     const float *x = j->x + r * j->n;
-    topk_row(x, j->n, j->k, heap);
+    topk_row(x, j->n, j->k, heap, block_max);
     write_sorted(x, heap, j->k, j->values + r * j->k, j->indices + r * j->k);
   }
   free(heap);
+  free(block_max);
 }
 
 void dl_topk(const float *x, size_t rows, size_t n, size_t k, float *values, int32_t *indices) {

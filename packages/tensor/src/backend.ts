@@ -126,6 +126,12 @@ export interface Backend {
   projectOutRows(grad: Tensor, w: Tensor, rowMask?: Uint8Array): void;
   /** w[r] ← w[r] / (‖w[r]‖ + eps), in place. w: [rows, d] f32. */
   normalizeRows(w: Tensor, eps: number): void;
+  /**
+   * Optional fusion, for unit-norm rows (an SAE decoder): projectOutRows(grad, w, step.rowMask), adamUpdate(w, grad,
+   * m, v, step) and normalizeRows(w, normEps) in turn, one row at a time, with the same results. Backends without it
+   * get those three calls (ops.adamUpdateUnitRows).
+   */
+  adamUpdateUnitRows?(w: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: AdamStep, normEps: number): void;
 
   /** Threads used by kernels that thread (native); js ignores it. */
   setThreads(n: number): void;
@@ -215,6 +221,13 @@ export interface SparseCodesGrads {
   encoder: Tensor;
   bias: Tensor;
   touched: Uint8Array;
+  /**
+   * Rows whose touched flag is 0 on entry hold no gradient yet: their table, encoder and bias entries are
+   * overwritten (as if they had been zero), not added to. A caller that keeps gradients only on touched rows
+   * (adamUpdate with rowMask = touched, then touched cleared) then never zeroes the gradient matrices: the native
+   * kernel writes such rows once, without reading them. Host backends only (`touched` is a host array).
+   */
+  overwriteUntouched?: boolean;
 }
 
 /**

@@ -64,6 +64,7 @@ export { copy, maskScores, sliceRows, swapAxes12, writeSeq } from "./ops-layout.
 export type { AdamHyperparameters } from "./ops-sparse.ts";
 export {
   adamUpdate,
+  adamUpdateUnitRows,
   biasTopK,
   normalizeRows,
   projectOutRows,

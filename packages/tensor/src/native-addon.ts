@@ -106,7 +106,10 @@ export interface NativeAddon {
     gEnc: Float32Array,
     gBias: Float32Array,
     touched: Uint8Array,
+    overwriteUntouched: boolean,
   ): void;
+  /** Revision of the kernels' semantics (absent before 1; see native/addon-machine.c). */
+  kernelsRevision?(): number;
   /** Adam in place; empty rowMask = every row. */
   adam(
     p: Float32Array,
@@ -124,6 +127,21 @@ export interface NativeAddon {
   ): void;
   projectOutRows(g: Float32Array, w: Float32Array, d: number, rowMask: Uint8Array): void;
   normalizeRows(w: Float32Array, d: number, eps: number): void;
+  /** projectOutRows, adam and normalizeRows in one pass per row (absent in add-ons built before it). */
+  adamUnitRows?(
+    w: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    d: number,
+    rowMask: Uint8Array,
+    stepSize: number,
+    bc2Sqrt: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    normEps: number,
+  ): void;
   /** Read-only private mapping of a whole file; the ArrayBuffer unmaps when collected. */
   mmapFile(path: string): ArrayBuffer;
   /** The ISA path of our blocked GEMM (absent in add-ons built before it existed). */

@@ -124,7 +124,14 @@ export function sparseCodesBackward(
   if (grads.touched.length !== v)
     throw new ShapeError(`sparseCodesBackward(grads.touched): expected [${v}], got [${grads.touched.length}]`);
   checkIndexRange("sparseCodesBackward", indices, v);
-  currentBackend().sparseCodesBackward(indices, values, g, x, table, grads);
+  const backend = currentBackend();
+  if (grads.overwriteUntouched && backend.device !== "cpu")
+    throw new TensorError(
+      "DEVICE_MISMATCH",
+      `sparseCodesBackward(grads.overwriteUntouched): needs a host backend (it reads the host array touched); ` +
+        `the current backend is ${backend.name}: zero the gradients and pass no overwriteUntouched`,
+    );
+  backend.sparseCodesBackward(indices, values, g, x, table, grads);
 }
 
 export interface AdamHyperparameters {
@@ -149,25 +156,66 @@ export function adamUpdate(
   h: AdamHyperparameters,
   opts: { rowMask?: Uint8Array; clearGrad?: boolean } = {},
 ): void {
-  expectOnDevice("adamUpdate", { param, grad, m, v });
+  const step = adamStep("adamUpdate", param, grad, m, v, h, opts);
+  if (step) currentBackend().adamUpdate(param, grad, m, v, step);
+}
+
+/**
+ * One optimizer step for a parameter whose rows are kept at unit norm (an SAE decoder, as SAELens and sparsify train
+ * it): remove from each gradient row its component along the row (projectOutRows, rows in opts.rowMask), Adam
+ * (adamUpdate, same rowMask), then w[r] ← w[r] / (‖w[r]‖ + opts.normEps) (normalizeRows). The native backend runs the
+ * three per row in one pass; others run the three calls. grad is left projected.
+ */
+export function adamUpdateUnitRows(
+  w: Tensor,
+  grad: Tensor,
+  m: Tensor,
+  v: Tensor,
+  h: AdamHyperparameters,
+  opts: { rowMask?: Uint8Array; normEps: number },
+): void {
+  matrix("adamUpdateUnitRows", "w", w);
+  const step = adamStep("adamUpdateUnitRows", w, grad, m, v, h, opts);
+  if (!step) return;
+  const backend = currentBackend();
+  if (backend.adamUpdateUnitRows) {
+    backend.adamUpdateUnitRows(w, grad, m, v, step, opts.normEps);
+    return;
+  }
+  backend.projectOutRows(grad, w, opts.rowMask);
+  backend.adamUpdate(w, grad, m, v, step);
+  backend.normalizeRows(w, opts.normEps);
+}
+
+/** Checks an Adam update's arguments (naming `op`) and resolves its step; null when the parameter is empty. */
+function adamStep(
+  op: string,
+  param: Tensor,
+  grad: Tensor,
+  m: Tensor,
+  v: Tensor,
+  h: AdamHyperparameters,
+  opts: { rowMask?: Uint8Array; clearGrad?: boolean },
+): AdamStep | null {
+  expectOnDevice(op, { param, grad, m, v });
   if (param.dtype !== "f32")
-    throw new TensorError("DTYPE_MISMATCH", `adamUpdate(param): expected dtype f32, got ${param.dtype}`);
+    throw new TensorError("DTYPE_MISMATCH", `${op}(param): expected dtype f32, got ${param.dtype}`);
   for (const [name, t] of [
     ["grad", grad],
     ["m", m],
     ["v", v],
   ] as const)
-    expect("adamUpdate", name, t, "f32", param.shape);
+    expect(op, name, t, "f32", param.shape);
   const cols = param.rank === 0 ? 1 : param.shape[param.rank - 1]!;
   const rows = cols === 0 ? 0 : param.size / cols;
   if (opts.rowMask && opts.rowMask.length !== rows)
     throw new ShapeError(
-      `adamUpdate(rowMask): expected [${rows}] (param is ${fmt(param.shape)}), got [${opts.rowMask.length}]`,
+      `${op}(rowMask): expected [${rows}] (param is ${fmt(param.shape)}), got [${opts.rowMask.length}]`,
     );
   if (!(h.t >= 1) || !Number.isInteger(h.t))
-    throw new TensorError("BAD_ARGUMENT", `adamUpdate: t must be an integer ≥ 1, got ${h.t}`);
-  if (param.size === 0) return;
-  const step: AdamStep = {
+    throw new TensorError("BAD_ARGUMENT", `${op}: t must be an integer ≥ 1, got ${h.t}`);
+  if (param.size === 0) return null;
+  return {
     stepSize: h.lr / (1 - h.beta1 ** h.t),
     bc2Sqrt: Math.sqrt(1 - h.beta2 ** h.t),
     beta1: h.beta1,
@@ -177,7 +225,6 @@ export function adamUpdate(
     clearGrad: !!opts.clearGrad,
     ...(opts.rowMask ? { rowMask: opts.rowMask } : {}),
   };
-  currentBackend().adamUpdate(param, grad, m, v, step);
 }
 
 /** grad[r] −= (grad[r]·w[r])·w[r] for the rows flagged in rowMask (all without one): removes the component along each (unit) row of w. */

@@ -10,6 +10,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import {
   adamUpdate,
+  adamUpdateUnitRows,
   biasTopK,
   currentBackend,
   nativeAvailable,
@@ -138,44 +139,52 @@ describe.each(backends)("sparse kernels on %s", (name) => {
     [1, 1, 1, 3],
     [11, 4, 20, 37],
     [300, 16, 200, 129],
-  ] as const) {
-    it(`sparseCodesBackward ${rows}x${kk} of [${v}, ${d}]`, () => {
-      select();
-      const { indices, values } = sparseCodes(rows, kk, v, 20 + d);
-      const g = rand([rows, d], 21 + d),
-        x = rand([rows, d], 22 + d),
-        table = rand([v, d], 23 + d);
-      const grads = {
-        table: rand([v, d], 24 + d),
-        encoder: rand([v, d], 25 + d),
-        bias: rand([v], 26 + d),
-        touched: new Uint8Array(v),
-      };
-      const eT = Float64Array.from(f32(grads.table)),
-        eE = Float64Array.from(f32(grads.encoder)),
-        eB = Float64Array.from(f32(grads.bias));
-      const eTouched = new Uint8Array(v);
-      for (let r = 0; r < rows; r++)
-        for (let c = 0; c < kk; c++) {
-          const a = f32(values)[r * kk + c]!,
-            j = (indices.data as Int32Array)[r * kk + c]!;
-          if (!(a > 0)) continue;
-          let dz = 0;
-          for (let i = 0; i < d; i++) dz += f32(g)[r * d + i]! * f32(table)[j * d + i]!;
-          for (let i = 0; i < d; i++) {
-            eT[j * d + i]! += a * f32(g)[r * d + i]!;
-            eE[j * d + i]! += dz * f32(x)[r * d + i]!;
+  ] as const)
+    for (const overwriteUntouched of [false, true])
+      it(`sparseCodesBackward ${rows}x${kk} of [${v}, ${d}]${overwriteUntouched ? " overwriting untouched rows" : ""}`, () => {
+        select();
+        const { indices, values } = sparseCodes(rows, kk, v, 20 + d);
+        const g = rand([rows, d], 21 + d),
+          x = rand([rows, d], 22 + d),
+          table = rand([v, d], 23 + d);
+        // Every third row counts as touched on entry; with overwriteUntouched the others' stale contents must vanish.
+        const touchedOnEntry = Uint8Array.from({ length: v }, (_, j) => (j % 3 === 0 ? 1 : 0));
+        const grads = {
+          table: rand([v, d], 24 + d),
+          encoder: rand([v, d], 25 + d),
+          bias: rand([v], 26 + d),
+          touched: overwriteUntouched ? touchedOnEntry.slice() : new Uint8Array(v),
+          overwriteUntouched,
+        };
+        const eT = Float64Array.from(f32(grads.table)),
+          eE = Float64Array.from(f32(grads.encoder)),
+          eB = Float64Array.from(f32(grads.bias));
+        const eTouched = grads.touched.slice();
+        for (let r = 0; r < rows; r++)
+          for (let c = 0; c < kk; c++) {
+            const a = f32(values)[r * kk + c]!,
+              j = (indices.data as Int32Array)[r * kk + c]!;
+            if (!(a > 0)) continue;
+            if (overwriteUntouched && !eTouched[j]) {
+              eT.fill(0, j * d, (j + 1) * d);
+              eE.fill(0, j * d, (j + 1) * d);
+              eB[j] = 0;
+            }
+            let dz = 0;
+            for (let i = 0; i < d; i++) dz += f32(g)[r * d + i]! * f32(table)[j * d + i]!;
+            for (let i = 0; i < d; i++) {
+              eT[j * d + i]! += a * f32(g)[r * d + i]!;
+              eE[j * d + i]! += dz * f32(x)[r * d + i]!;
+            }
+            eB[j]! += dz;
+            eTouched[j] = 1;
           }
-          eB[j]! += dz;
-          eTouched[j] = 1;
-        }
-      sparseCodesBackward(indices, values, g, x, table, grads);
-      expect(relErr(f32(grads.table), eT)).toBeLessThanOrEqual(1e-5);
-      expect(relErr(f32(grads.encoder), eE)).toBeLessThanOrEqual(1e-5);
-      expect(relErr(f32(grads.bias), eB)).toBeLessThanOrEqual(1e-5);
-      expect(Array.from(grads.touched)).toEqual(Array.from(eTouched));
-    });
-  }
+        sparseCodesBackward(indices, values, g, x, table, grads);
+        expect(relErr(f32(grads.table), eT)).toBeLessThanOrEqual(1e-5);
+        expect(relErr(f32(grads.encoder), eE)).toBeLessThanOrEqual(1e-5);
+        expect(relErr(f32(grads.bias), eB)).toBeLessThanOrEqual(1e-5);
+        expect(Array.from(grads.touched)).toEqual(Array.from(eTouched));
+      });
 
   for (const [rows, cols, masked] of [
     [1, 1, false],
@@ -217,6 +226,33 @@ describe.each(backends)("sparse kernels on %s", (name) => {
       expect(f32(v)).toEqual(f32(js[3]));
     });
   }
+
+  for (const [rows, d] of [
+    [1, 1],
+    [9, 37],
+    [300, 256],
+  ] as const)
+    it(`adamUpdateUnitRows [${rows}, ${d}] equals projectOutRows, adamUpdate, normalizeRows bit for bit`, () => {
+      select();
+      const w = rand([rows, d], 60 + d),
+        g = rand([rows, d], 61 + d, 0.1),
+        m = rand([rows, d], 62 + d, 0.01),
+        v = rand([rows, d], 63 + d, 0.01);
+      for (let i = 0; i < v.size; i++) f32(v)[i] = Math.abs(f32(v)[i]!);
+      normalizeRows(w, 1e-7);
+      const mask = new Uint8Array(rows).map((_, r) => (r % 4 === 2 ? 0 : 1));
+      const h = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 6.25e-10, t: 3 };
+      const composed = [clone(w), clone(g), clone(m), clone(v)] as const;
+      adamUpdateUnitRows(w, g, m, v, h, { rowMask: mask, normEps: 1.1920928955078125e-7 });
+      projectOutRows(composed[1], composed[0], mask);
+      adamUpdate(composed[0], composed[1], composed[2], composed[3], h, { rowMask: mask });
+      normalizeRows(composed[0], 1.1920928955078125e-7);
+      expect(f32(w)).toEqual(f32(composed[0]));
+      expect(f32(m)).toEqual(f32(composed[2]));
+      expect(f32(v)).toEqual(f32(composed[3]));
+      for (let r = 0; r < rows; r++)
+        if (mask[r]) expect(f32(g).subarray(r * d, (r + 1) * d)).toEqual(f32(composed[1]).subarray(r * d, (r + 1) * d));
+    });
 
   for (const [rows, d] of [
     [1, 1],
@@ -264,6 +300,23 @@ describe.each(backends)("sparse kernels on %s", (name) => {
         touched: new Uint8Array(700),
       };
       sparseCodesBackward(indices, values, g, x, table, grads);
+      // Overwriting stale rows (streaming stores on x86-64) gives the touched rows bit for bit what adding to zero does.
+      const stale = {
+        table: rand([700, 64], 54),
+        encoder: rand([700, 64], 55),
+        bias: rand([700], 56),
+        touched: new Uint8Array(700),
+        overwriteUntouched: true,
+      };
+      sparseCodesBackward(indices, values, g, x, table, stale);
+      expect(stale.touched).toEqual(grads.touched);
+      for (let j = 0; j < 700; j++) {
+        if (!grads.touched[j]) continue;
+        const row = (t: Tensor): number[] => Array.from(f32(t).subarray(j * 64, (j + 1) * 64));
+        expect(row(stale.table)).toEqual(row(grads.table));
+        expect(row(stale.encoder)).toEqual(row(grads.encoder));
+        expect(f32(stale.bias)[j]).toBe(f32(grads.bias)[j]);
+      }
       const out = zeros([512, 64], "f32");
       sparseDecode(out, indices, values, table, 1);
       normalizeRows(table, 1e-7);

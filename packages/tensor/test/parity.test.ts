@@ -161,12 +161,17 @@ for (const [rows, n, k, kind] of [
   [4, 1000, 1000, "ties"],
   [4, 32768, 128, "randn"],
   [8, 131072, 64, "randn"],
+  // Several 32-wide blocks, a partial last one, ties at the cut-off, NaN/±Inf/±0 spread over the row.
+  [3, 4099, 37, "ties"],
+  [2, 2050, 40, "special-wide"],
 ] as [number, number, number, string][]) {
   const inputs = memo(() => {
     const x = rand([rows, n]);
     const d = x.data as Float32Array;
     if (kind === "ties") for (let i = 0; i < d.length; i++) d[i] = Math.round(d[i]! * 2);
     if (kind === "special") d.set([0, -0, NaN, 1, Infinity, -Infinity, 1, NaN, -0, 3, 3, -0, 0, NaN, -1, 3, 2, 2]);
+    const special = [NaN, Infinity, -Infinity, 0, -0];
+    if (kind === "special-wide") for (let i = 0; i < d.length; i += 97) d[i] = special[(i / 97) % special.length]!;
     const expectedIdx: number[] = [];
     for (let r = 0; r < rows; r++) expectedIdx.push(...refTopK(d.subarray(r * n, (r + 1) * n), k));
     return { x, expectedIdx };

@@ -1,12 +1,15 @@
 import {
   type AdamHyperparameters,
   adamUpdate,
+  adamUpdateUnitRows,
+  add,
   biasTopK,
   gemm,
-  normalizeRows,
-  projectOutRows,
+  mean,
+  scale,
   sparseCodesBackward,
   sparseDecode,
+  sum,
   Tensor,
 } from "@difflens/tensor";
 import { effectiveKAux, lrAt, type SaeTrainConfig } from "./config.ts";
@@ -23,13 +26,15 @@ import type { TrainState } from "./train-state.ts";
  *   loss = FVU + auxkCoef·AuxK
  *
  * Gradients reach only the k active latents of each token plus its AuxK latents: Wdec rows and Wenc
- * rows are scatter-added per (token, latent) pair, never densely. Then: the component of each
+ * rows are scatter-added per (token, latent) pair, never densely, and only those rows of the gradient
+ * matrices are ever written or read (the others are never zeroed: see overwriteUntouched). Then: the component of each
  * decoder-row gradient parallel to the row is removed, Adam (dense, as torch) updates everything,
  * and decoder rows are renormalised to unit norm.
  *
  * Every O(batch·dSae) or O(dSae·dIn) pass runs in a @difflens/tensor kernel (threaded in the native
  * backend, whose results do not depend on the thread count): the encoder GEMM, biasTopK, sparseDecode,
- * sparseCodesBackward, adamUpdate, projectOutRows, normalizeRows. O(batch·dIn) bookkeeping stays here.
+ * sparseCodesBackward, adamUpdate, adamUpdateUnitRows; so do the O(batch·dIn) elementwise passes and column sums.
+ * Only float64 row reductions stay here.
  */
 export interface StepStats {
   loss: number;
@@ -48,8 +53,6 @@ export interface StepStats {
 
 /** Rows per encoder GEMM: bounds the [rows, dSae] pre-activation buffer. */
 const CHUNK_ROWS = 512;
-/** Decoder rows per block of the update (4 arrays × 512 rows × dIn 1024 × 4 B = 8 MB: stays in a shared L3). */
-const DECODER_BLOCK_ROWS = 512;
 /** sparsify's decoder normalisation: w / (‖w‖ + ε_f32). */
 export const F32_EPS = 1.1920928955078125e-7;
 
@@ -98,6 +101,27 @@ export class StepScratch {
   }
 }
 
+/** Σ v[offset + i]² over i < n in float64, four partial sums (one sum is a chain of dependent adds). */
+function sumSquares(v: Float32Array, offset: number, n: number): number {
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0,
+    i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const a = v[offset + i]!,
+      b = v[offset + i + 1]!,
+      c = v[offset + i + 2]!,
+      d = v[offset + i + 3]!;
+    s0 += a * a;
+    s1 += b * b;
+    s2 += c * c;
+    s3 += d * d;
+  }
+  for (; i < n; i++) s0 += v[offset + i]! * v[offset + i]!;
+  return s0 + s1 + (s2 + s3);
+}
+
 /** Runs one step on x [rows, dIn] (raw activations) and updates `state` in place. */
 export function trainStep(
   state: TrainState,
@@ -117,7 +141,8 @@ const i32 = (shape: number[], data: Int32Array): Tensor<"i32"> => new Tensor("i3
 
 /**
  * Forward pass and hand-written backward: leaves dL/dparams in sc.gWEnc, sc.gWDec, sc.gBEnc, sc.gBDec
- * (matrix rows nonzero only where sc.touched is set) and does not change the parameters.
+ * (matrix rows defined only where sc.touched is set: the others hold stale values; gBEnc is 0 there) and does not
+ * change the parameters.
  */
 export function forwardBackward(
   state: TrainState,
@@ -131,32 +156,28 @@ export function forwardBackward(
   const p = state.params;
   const B = rows;
 
-  // Inputs in training space and their total variance around the batch mean.
-  // The O(batch·dIn) passes here are fused where the values allow it (same arithmetic, same order: results are
-  // unchanged): they run on one thread while the native kernels use all of them. The scaled input x·scale (an f32)
-  // is recomputed with Math.fround in each pass rather than stored.
+  // Inputs in training space, xc = x·inputScale − bDec, and their variance around the batch mean (float64 sums).
+  // The elementwise passes and the column sums run in tensor kernels (threaded in native); only the float64 row
+  // reductions stay here.
   const xc = sc.xc;
-  const scale = state.inputScale;
-  const mean = new Float64Array(d);
-  for (let b = 0; b < B; b++) {
-    const o = b * d;
-    for (let i = 0; i < d; i++) mean[i]! += Math.fround(x[o + i]! * scale);
-  }
-  for (let i = 0; i < d; i++) mean[i]! /= B;
+  const xcT = f32([B, d], xc.subarray(0, B * d)); // [B, dIn]: x·inputScale first, then minus bDec in place
+  scale(f32([B, d], x.subarray(0, B * d)), state.inputScale, xcT);
+  const batchMean = mean(xcT, 0).data as Float32Array; // [dIn]
   let totalVar = 0;
   const tokVar = new Float64Array(B);
   for (let b = 0; b < B; b++) {
     const o = b * d;
     let s = 0;
     for (let i = 0; i < d; i++) {
-      const xs = Math.fround(x[o + i]! * scale);
-      const t = xs - mean[i]!;
+      const t = xc[o + i]! - batchMean[i]!;
       s += t * t;
-      xc[o + i] = xs - p.bDec[i]!;
     }
     tokVar[b] = s;
     totalVar += s;
   }
+  const negBDec = new Float32Array(d);
+  for (let i = 0; i < d; i++) negBDec[i] = -p.bDec[i]!;
+  add(xcT, f32([d], negBDec), xcT);
 
   // Dead latents as of the start of the step (sparsify's order).
   let numDead = 0;
@@ -203,44 +224,38 @@ export function forwardBackward(
     evSum = 0,
     active = 0;
   for (let c = 0; c < B * k; c++) if (sc.topVal[c]! > 0) active++;
-  // AuxK: dead latents predict the residual, r = ê − e (r starts as −e, filled in the FVU pass).
-  // Backward, in the same pass over each row of e (after its ‖e‖² is taken): dL/dx̂ = −2e/TV stored into e, summed
-  // into dL/dbDec. dL/dê = 2·coef·s·r/TV is stored into r later, in the pass that sums r².
-  const rAux = sc.r;
-  const rT = f32([B, d], rAux.subarray(0, B * d));
-  const { gWEnc, gWDec, gBEnc, gBDec, touched } = sc;
-  const gE = -2 / totalVar;
-  gBDec.fill(0);
   for (let b = 0; b < B; b++) {
-    const o = b * d;
-    let s = 0;
-    for (let i = 0; i < d; i++) s += e[o + i]! * e[o + i]!;
-    if (kAux > 0) for (let i = 0; i < d; i++) rAux[o + i] = -e[o + i]!;
-    for (let i = 0; i < d; i++) {
-      const g = Math.fround(e[o + i]! * gE);
-      e[o + i] = g;
-      gBDec[i]! += g;
-    }
+    const s = sumSquares(e, b * d, d);
     sumE2 += s;
     evSum += tokVar[b]! > 0 ? 1 - s / tokVar[b]! : 0;
   }
-
-  const gR = (2 * cfg.auxkCoef * auxScale) / totalVar;
+  // AuxK: dead latents predict the residual, r = ê − e (r starts as −e).
+  const rAux = sc.r;
+  const rT = f32([B, d], rAux.subarray(0, B * d));
+  if (kAux > 0) scale(eT, -1, rT);
+  // Backward: dL/dx̂ = −2e/TV, stored into e; dL/dbDec is its column sum. dL/dê = 2·coef·s·r/TV is stored into r.
+  const { gWEnc, gWDec, gBEnc, gBDec, touched } = sc;
+  scale(eT, -2 / totalVar, eT);
+  gBDec.set(sum(eT, 0).data as Float32Array);
   let sumR2 = 0;
   if (kAux > 0) {
     sparseDecode(rT, auxIdx, auxVal, wDecT, 1);
-    for (let i = 0; i < B * d; i++) {
-      const r = rAux[i]!;
-      sumR2 += r * r;
-      rAux[i] = r * gR;
-    }
+    sumR2 = sumSquares(rAux, 0, B * d);
+    scale(rT, (2 * cfg.auxkCoef * auxScale) / totalVar, rT);
   }
   const fvu = sumE2 / totalVar;
   const auxkLoss = kAux > 0 ? (auxScale * sumR2) / totalVar : 0;
   const loss = fvu + cfg.auxkCoef * auxkLoss;
 
-  const grads = { table: f32([S, d], gWDec), encoder: f32([S, d], gWEnc), bias: f32([S], gBEnc), touched };
-  const xcT = f32([B, d], xc.subarray(0, B * d));
+  // Gradient rows are kept only where touched (Adam reads no others): the kernel overwrites rows not yet touched this
+  // step instead of adding to them, so the matrices are never zeroed, and the native kernel never reads them.
+  const grads = {
+    table: f32([S, d], gWDec),
+    encoder: f32([S, d], gWEnc),
+    bias: f32([S], gBEnc),
+    touched,
+    overwriteUntouched: true,
+  };
   sparseCodesBackward(topIdx, topVal, eT, xcT, wDecT, grads);
   if (kAux > 0) sparseCodesBackward(auxIdx, auxVal, rT, xcT, wDecT, grads);
   // bDec also enters the encoder through (x − bDec): dL/dbDec −= Σⱼ dL/dbEncⱼ · Wencⱼ (gBEnc is 0 off the touched rows).
@@ -248,7 +263,7 @@ export function forwardBackward(
   return { loss, fvu, mse: sumE2 / (B * d), explainedVariance: evSum / B, auxkLoss, l0: active / B, numDead };
 }
 
-/** Decoder-gradient projection, Adam, decoder renormalisation; clears the gradients. Returns the lr used. */
+/** Decoder-gradient projection, Adam, decoder renormalisation; clears touched and gBEnc. Returns the lr used. */
 export function applyUpdate(state: TrainState, cfg: SaeTrainConfig, sc: StepScratch): number {
   const { dIn: d, dSae: S } = cfg;
   const p = state.params,
@@ -260,18 +275,9 @@ export function applyUpdate(state: TrainState, cfg: SaeTrainConfig, sc: StepScra
   const lr = lrAt(cfg, state.step + 1);
   const h: AdamHyperparameters = { lr, beta1: cfg.adamBeta1, beta2: cfg.adamBeta2, eps: cfg.adamEps, t };
   // Adam (dense, as torch: untouched rows still decay their moments and move).
-  adamUpdate(mat(p.wEnc), mat(gWEnc), mat(m.wEnc), mat(v.wEnc), h, { rowMask: touched, clearGrad: true });
-  // Decoder, one block of rows at a time so the three passes over a block share the cache (each is per row, so the
-  // result is the same as three passes over the whole matrix): remove the gradient component parallel to each
-  // (unit) row, Adam, then unit-norm rows.
-  for (let r0 = 0; r0 < S; r0 += DECODER_BLOCK_ROWS) {
-    const rows = Math.min(DECODER_BLOCK_ROWS, S - r0);
-    const block = (data: Float32Array): Tensor<"f32"> => f32([rows, d], data.subarray(r0 * d, (r0 + rows) * d));
-    const mask = touched.subarray(r0, r0 + rows);
-    projectOutRows(block(gWDec), block(p.wDec), mask);
-    adamUpdate(block(p.wDec), block(gWDec), block(m.wDec), block(v.wDec), h, { rowMask: mask, clearGrad: true });
-    normalizeRows(block(p.wDec), F32_EPS);
-  }
+  adamUpdate(mat(p.wEnc), mat(gWEnc), mat(m.wEnc), mat(v.wEnc), h, { rowMask: touched });
+  // Decoder: remove the gradient component parallel to each (unit) row, Adam, then unit-norm rows, one row at a time.
+  adamUpdateUnitRows(mat(p.wDec), mat(gWDec), mat(m.wDec), mat(v.wDec), h, { rowMask: touched, normEps: F32_EPS });
   adamUpdate(f32([S], p.bEnc), f32([S], gBEnc), f32([S], m.bEnc), f32([S], v.bEnc), h);
   adamUpdate(f32([d], p.bDec), f32([d], gBDec), f32([d], m.bDec), f32([d], v.bDec), h);
   gBEnc.fill(0);

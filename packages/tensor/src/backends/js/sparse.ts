@@ -147,6 +147,11 @@ export function sparseCodesBackward(
       if (!(a > 0)) continue;
       const j = idx[c]!,
         base = j * d;
+      if (grads.overwriteUntouched && !grads.touched[j]) {
+        gT.fill(0, base, base + d);
+        gE.fill(0, base, base + d);
+        gB[j] = 0;
+      }
       grads.touched[j] = 1;
       let dz = 0;
       for (let i = 0; i < d; i++) {

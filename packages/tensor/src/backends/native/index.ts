@@ -1,4 +1,4 @@
-import type { Backend, GemmOptions, SoftmaxOptions } from "../../backend.ts";
+import type { AdamStep, Backend, GemmOptions, SoftmaxOptions } from "../../backend.ts";
 import { allocStorage, zeros } from "../../construct.ts";
 import type { DType } from "../../dtype.ts";
 import type { NativeAddon } from "../../native-addon.ts";
@@ -27,6 +27,8 @@ export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
   const stale = typeof addon.sparseBackward !== "function";
   // Built before issue 22's kernels (no tanhSoftcap, and rmsNorm / softmax would ignore weightOffset / window): js.
   const staleFamily = typeof addon.tanhSoftcap !== "function";
+  // Built before sparseBackward took overwriteUntouched (it would ignore it and add to stale rows): js for that case.
+  const revision = typeof addon.kernelsRevision === "function" ? addon.kernelsRevision() : 0;
   function gemmCall(a: Tensor, b: Tensor, opts: GemmOptions, batch: number): Tensor {
     const dims = batch === 0 ? gemmDims(a.shape, b.shape, opts) : gemmDims(a.shape.slice(1), b.shape.slice(1), opts);
     const c = opts.out ?? zeros(batch === 0 ? [dims.m, dims.n] : [batch, dims.m, dims.n], "f32");
@@ -171,7 +173,8 @@ export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
       return out;
     },
     sparseCodesBackward(indices, values, g, x, table, grads) {
-      if (stale) return js.sparseCodesBackward(indices, values, g, x, table, grads);
+      if (stale || (grads.overwriteUntouched && revision < 1))
+        return js.sparseCodesBackward(indices, values, g, x, table, grads);
       addon.sparseBackward(
         indices.data as Int32Array,
         f32(values),
@@ -182,6 +185,7 @@ export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
         f32(grads.encoder),
         f32(grads.bias),
         grads.touched,
+        grads.overwriteUntouched === true,
       );
     },
     adamUpdate(param, grad, m, v, s) {
@@ -207,6 +211,26 @@ export function createNativeBackend(addon: NativeAddon, js: Backend): Backend {
         : addon.projectOutRows(f32(grad), f32(w), w.shape[w.rank - 1]!, rowMask ?? NO_MASK),
     normalizeRows: (w, eps) =>
       stale ? js.normalizeRows(w, eps) : addon.normalizeRows(f32(w), w.shape[w.rank - 1]!, eps),
+    ...(addon.adamUnitRows
+      ? {
+          adamUpdateUnitRows(w: Tensor, grad: Tensor, m: Tensor, v: Tensor, s: AdamStep, normEps: number) {
+            addon.adamUnitRows!(
+              f32(w),
+              f32(grad),
+              f32(m),
+              f32(v),
+              s.cols,
+              s.rowMask ?? NO_MASK,
+              s.stepSize,
+              s.bc2Sqrt,
+              s.beta1,
+              s.beta2,
+              s.eps,
+              normEps,
+            );
+          },
+        }
+      : {}),
     setThreads: (n) => addon.setThreads(n),
     getThreads: () => addon.getThreads(),
   };
