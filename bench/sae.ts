@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { initParams, newTrainState, resolveSaeTrainConfig, StepScratch, trainStep } from "@difflens/sae";
-import { gemm, nativeAvailable, Rng, Tensor, useBackend } from "@difflens/tensor";
+import { gemm, largeFloat32Array, nativeAvailable, Rng, Tensor, useBackend } from "@difflens/tensor";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const dIn = Number(args.get("d-in") ?? 1024),
@@ -80,7 +80,7 @@ async function torchRun(n: number): Promise<number[]> {
 // the machine's load cancel out of.
 const wT = new Tensor("f32", [dSae, dIn], state.params.wEnc);
 const chunk = 512,
-  zOut = new Float32Array(chunk * dSae);
+  zOut = largeFloat32Array(chunk * dSae); // as the step's own buffer (StepScratch)
 function encoderGemmRun(): number {
   const t0 = performance.now();
   for (let r0 = 0; r0 < batch; r0 += chunk)

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { sha256File, tempPathBeside, writeJsonAtomic } from "@difflens/common";
-import { Rng, type RngState, Tensor, toFloat32Array } from "@difflens/tensor";
+import { largeFloat32Copy, Rng, type RngState, Tensor, toFloat32Array } from "@difflens/tensor";
 import { SaeError } from "./errors.ts";
 import type { SaeFormat } from "./formats/formats.ts";
 import { Sae } from "./sae.ts";
@@ -331,7 +331,7 @@ function f32(tensors: Record<string, Tensor>, name: string, shape: number[], fil
       { file, field: name, expected: shape, got: t.shape },
     );
   }
-  return toFloat32Array(t).slice();
+  return largeFloat32Copy(toFloat32Array(t)); // a copy (the file's mapping is released); large for the matrices
 }
 
 /** An inference SAE from one of our checkpoint folders. */

@@ -70,6 +70,7 @@ static inline napi_value undefined(napi_env env) {
 /* Bindings defined in other files, registered by addon.c. */
 napi_value dl_mmap_file(napi_env env, napi_callback_info info);  /* mmap.c */
 napi_value dl_mmap_range(napi_env env, napi_callback_info info); /* mmap.c */
+napi_value dl_alloc_large(napi_env env, napi_callback_info info); /* mmap.c */
 napi_value dl_js_set_threads(napi_env env, napi_callback_info info); /* addon-machine.c */
 napi_value dl_js_get_threads(napi_env env, napi_callback_info info);
 napi_value dl_js_kernels_revision(napi_env env, napi_callback_info info);

@@ -263,7 +263,7 @@ NAPI_MODULE_INIT() {
     FN("siluGate", js_silu_gate), FN("tanhSoftcap", js_tanh_softcap), FN("geluTanhGate", js_gelu_tanh_gate), FN("topK", js_topk), FN("gatherRows", js_gather_rows),
     FN("scatterAddRows", js_scatter_add_rows), FN("reduce", js_reduce), FN("convert", js_convert),
     FN("setThreads", dl_js_set_threads), FN("getThreads", dl_js_get_threads), FN("blasName", dl_js_blas_name),
-    FN("setGemmImpl", dl_js_set_gemm_impl), FN("gemmImpl", dl_js_gemm_impl), FN("mmapFile", dl_mmap_file), FN("mmapRange", dl_mmap_range),
+    FN("setGemmImpl", dl_js_set_gemm_impl), FN("gemmImpl", dl_js_gemm_impl), FN("mmapFile", dl_mmap_file), FN("mmapRange", dl_mmap_range), FN("allocLarge", dl_alloc_large),
     FN("isa", dl_js_isa), FN("setIsa", dl_js_set_isa), FN("peak", dl_js_peak), FN("kernelsRevision", dl_js_kernels_revision),
     FN("biasTopK", js_bias_topk), FN("sparseDecode", js_sparse_decode), FN("sparseBackward", js_sparse_backward),
     FN("adam", js_adam), FN("projectOutRows", js_project_out_rows), FN("normalizeRows", js_normalize_rows),

@@ -122,3 +122,57 @@ napi_value dl_mmap_range(napi_env env, napi_callback_info info) {
   }
   return result;
 }
+
+/* allocLarge(bytes): zeroed memory for a large array as an external ArrayBuffer over an anonymous mapping, aligned to
+ * 2 MiB and advised MADV_HUGEPAGE where the kernel has it (Linux; transparent huge pages in "madvise" mode, the common
+ * default, back only advised memory with them). An SAE step reads its 128 MiB matrices a row at a time in random
+ * order (sparse decode and backward): with 4 KiB pages nearly every row costs a TLB miss. The memory is reported to
+ * the JS heap so that dropped buffers are collected in time. */
+typedef struct { void *base; size_t size; } large_block;
+
+static void free_large(napi_env env, void *data, void *hint) {
+  (void)data;
+  large_block *block = hint;
+  int64_t adjusted;
+  napi_adjust_external_memory(env, -(int64_t)block->size, &adjusted);
+  munmap(block->base, block->size);
+  free(block);
+}
+
+napi_value dl_alloc_large(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  double requested = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_double(env, argv[0], &requested) != napi_ok || !(requested > 0) || requested > 9.0e15) {
+    napi_throw_range_error(env, "BAD_ARGUMENT", "allocLarge: expected a byte count > 0");
+    return NULL;
+  }
+  const size_t huge = (size_t)2 << 20, bytes = (size_t)requested;
+  size_t size = bytes + huge; /* room to start at a 2 MiB boundary */
+  void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED) {
+    char msg[200];
+    snprintf(msg, sizeof msg, "allocLarge: cannot map %zu bytes: %s", bytes, strerror(errno));
+    napi_throw_error(env, "ENOMEM", msg);
+    return NULL;
+  }
+  char *start = (char *)(((uintptr_t)base + huge - 1) & ~(uintptr_t)(huge - 1));
+#ifdef MADV_HUGEPAGE
+  madvise(start, bytes, MADV_HUGEPAGE); /* advice only: where it is refused, 4 KiB pages serve */
+#endif
+  large_block *block = malloc(sizeof *block);
+  napi_value result;
+  if (!block) { munmap(base, size); napi_throw_error(env, "ENOMEM", "allocLarge: out of memory"); return NULL; }
+  block->base = base;
+  block->size = size;
+  if (napi_create_external_arraybuffer(env, start, bytes, free_large, block, &result) != napi_ok) {
+    munmap(base, size);
+    free(block);
+    napi_throw_error(env, "MMAP_FAILED", "allocLarge: external ArrayBuffers are not allowed in this runtime");
+    return NULL;
+  }
+  int64_t adjusted;
+  napi_adjust_external_memory(env, (int64_t)size, &adjusted);
+  return result;
+}

@@ -39,6 +39,7 @@ export {
 export type { DType, Storage, StorageMap } from "./dtype.ts";
 export { DTYPE_BYTES, isFloat } from "./dtype.ts";
 export { TensorError, type TensorErrorCode } from "./errors.ts";
+export { largeFloat32Array, largeFloat32Copy } from "./large-array.ts";
 export { type IsaPath, loadNativeAddon, type NativeAddon, type NativeIsa, nativeMmap } from "./native-addon.ts";
 export {
   add,

@@ -108,6 +108,8 @@ export interface NativeAddon {
     touched: Uint8Array,
     overwriteUntouched: boolean,
   ): void;
+  /** Zeroed memory for a large array, 2 MiB-aligned and advised for huge pages (absent in older add-ons). */
+  allocLarge?(bytes: number): ArrayBuffer;
   /** Revision of the kernels' semantics (absent before 1; see native/addon-machine.c). */
   kernelsRevision?(): number;
   /** Adam in place; empty rowMask = every row. */

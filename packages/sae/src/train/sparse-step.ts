@@ -5,6 +5,7 @@ import {
   add,
   biasTopK,
   gemm,
+  largeFloat32Array,
   mean,
   scale,
   sparseCodesBackward,
@@ -78,8 +79,8 @@ export class StepScratch {
     const { dIn, dSae, k } = cfg;
     const kAux = effectiveKAux(cfg);
     if (this.gWEnc.length !== dSae * dIn) {
-      this.gWEnc = new Float32Array(dSae * dIn);
-      this.gWDec = new Float32Array(dSae * dIn);
+      this.gWEnc = largeFloat32Array(dSae * dIn);
+      this.gWDec = largeFloat32Array(dSae * dIn);
       this.gBEnc = new Float32Array(dSae);
       this.gBDec = new Float32Array(dIn);
       this.touched = new Uint8Array(dSae);
@@ -89,14 +90,14 @@ export class StepScratch {
     if (rows > this.rows || this.topIdx.length !== this.rows * k || this.auxIdx.length !== this.rows * kAux) {
       this.rows = Math.max(rows, this.rows);
       const n = this.rows;
-      this.xc = new Float32Array(n * dIn);
-      this.z = new Float32Array(Math.min(n, CHUNK_ROWS) * dSae);
+      this.xc = largeFloat32Array(n * dIn);
+      this.z = largeFloat32Array(Math.min(n, CHUNK_ROWS) * dSae);
       this.topIdx = new Int32Array(n * k);
       this.topVal = new Float32Array(n * k);
       this.auxIdx = new Int32Array(n * kAux);
       this.auxVal = new Float32Array(n * kAux);
-      this.e = new Float32Array(n * dIn);
-      this.r = new Float32Array(n * dIn);
+      this.e = largeFloat32Array(n * dIn);
+      this.r = largeFloat32Array(n * dIn);
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { Rng } from "@difflens/tensor";
+import { largeFloat32Array, largeFloat32Copy, type Rng } from "@difflens/tensor";
 import type { SaeTrainConfig } from "./config.ts";
 
 /** Parameters in training space (inputs multiplied by `inputScale`). Layouts as in SaeWeights. */
@@ -37,12 +37,12 @@ export interface TrainState {
   rng: Rng;
 }
 
-/** Zero arrays of the same lengths (Adam moments). */
+/** Zero arrays of the same lengths (Adam moments); the matrices in large-page memory (largeFloat32Array). */
 export function zerosLike(p: TrainParams): TrainParams {
   return {
-    wEnc: new Float32Array(p.wEnc.length),
+    wEnc: largeFloat32Array(p.wEnc.length),
     bEnc: new Float32Array(p.bEnc.length),
-    wDec: new Float32Array(p.wDec.length),
+    wDec: largeFloat32Array(p.wDec.length),
     bDec: new Float32Array(p.bDec.length),
   };
 }
@@ -75,10 +75,10 @@ export function newTrainState(
  * SAELens orientation), zero encoder bias, bDec given (geometric median of a sample).
  */
 export function initParams(dIn: number, dSae: number, rng: Rng, bDec: Float32Array): TrainParams {
-  const wDec = new Float32Array(dSae * dIn);
+  const wDec = largeFloat32Array(dSae * dIn);
   for (let i = 0; i < wDec.length; i++) wDec[i] = rng.normal();
   normalizeRows(wDec, dIn);
-  return { wEnc: wDec.slice(), bEnc: new Float32Array(dSae), wDec, bDec: bDec.slice() };
+  return { wEnc: largeFloat32Copy(wDec), bEnc: new Float32Array(dSae), wDec, bDec: bDec.slice() };
 }
 
 /** Rows to unit norm, as sparsify does: w / (‖w‖ + ε_f32). */
