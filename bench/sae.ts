@@ -8,7 +8,14 @@
 import { spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
-import { initParams, newTrainState, resolveSaeTrainConfig, StepScratch, trainStep } from "@difflens/sae";
+import {
+  encoderChunkRows,
+  initParams,
+  newTrainState,
+  resolveSaeTrainConfig,
+  StepScratch,
+  trainStep,
+} from "@difflens/sae";
 import { gemm, largeFloat32Array, nativeAvailable, Rng, Tensor, useBackend } from "@difflens/tensor";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
@@ -79,7 +86,7 @@ async function torchRun(n: number): Promise<number[]> {
 // Timed in every pair, right after our steps, so the step's fraction of it is a per-pair ratio that slow drifts in
 // the machine's load cancel out of.
 const wT = new Tensor("f32", [dSae, dIn], state.params.wEnc);
-const chunk = 512,
+const chunk = Math.min(batch, encoderChunkRows(dSae)),
   zOut = largeFloat32Array(chunk * dSae); // as the step's own buffer (StepScratch)
 function encoderGemmRun(): number {
   const t0 = performance.now();

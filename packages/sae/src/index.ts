@@ -120,7 +120,14 @@ export {
 } from "./train/config.ts";
 export { type DeviceParams, DeviceTrainState } from "./train/device-train-state.ts";
 export { geometricMedian } from "./train/geometric-median.ts";
-export { applyUpdate, forwardBackward, StepScratch, type StepStats, trainStep } from "./train/sparse-step.ts";
+export {
+  applyUpdate,
+  encoderChunkRows,
+  forwardBackward,
+  StepScratch,
+  type StepStats,
+  trainStep,
+} from "./train/sparse-step.ts";
 export { type DeviceStepOptions, trainStepDevice } from "./train/sparse-step-device.ts";
 export { initParams, newTrainState, type TrainParams, type TrainState } from "./train/train-state.ts";
 export { type TrainSaeOptions, type TrainSaeResult, trainSae } from "./train/trainer.ts";

@@ -11,6 +11,8 @@
 #define NR 16
 #include <immintrin.h>
 
+#include "gemm-pack-avx2.h"
+
 /* GCC splits gemm-blocked.h's 16-float vector type through the stack on AVX2, so this path spells the 6 × 16
  * register tile out in intrinsics: per k step, two B loads, six broadcasts of A, twelve FMAs. */
 #define DL_OWN_MICRO_KERNEL

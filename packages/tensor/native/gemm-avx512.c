@@ -12,6 +12,8 @@
 #define NR 32
 #include <immintrin.h>
 
+#include "gemm-pack-avx2.h"
+
 /* Writes the tile straight from the accumulators (alpha applied in registers, masked stores for a partial tile):
  * with a short K (attention's head dim) the write-back of C is a large share of the work. */
 #define DL_OWN_MICRO_KERNEL

@@ -59,6 +59,12 @@ static void pack_b_range(void *p, size_t begin, size_t end) {
     if (job->trans_b) {
       /* B stored [N, K]: read each of the strip's rows of B contiguously (a gather across rows is ~3× slower). */
       if (cols < NR) memset(dst, 0, job->kc * NR * sizeof(float));
+#ifdef DL_OWN_PACK_B_TRANS
+      if (job->b_dtype == DL_F32) {
+        pack_b_trans_f32((const float *)job->b + j0 * sj + job->pc, sj, job->kc, cols, dst, NR);
+        continue;
+      }
+#endif
       for (size_t jj = 0; jj < cols; jj++) {
         const size_t row = (j0 + jj) * sj + job->pc;
         if (job->b_dtype == DL_F32) {

@@ -56,6 +56,9 @@ gemmCase(64, 512, 300, { bDtype: "bf16" });
 gemmCase(8, 4096, 1100, { bDtype: "bf16", transB: true, nativeOnly: true }); // several widened tiles
 gemmCase(8, 4096, 1100, { bDtype: "f16", nativeOnly: true });
 gemmCase(97, 257, 4113, { beta: 0.5, nativeOnly: true }); // crosses MC, KC, NC of the portable GEMM
+// A transposed f32 B (an SAE encoder's weight) through the 8 × 8 transposing pack: K tail (259 = 256 + 3, not a
+// multiple of 8) and an edge strip of 15 columns past NC.
+gemmCase(37, 259, 4111, { transB: true, beta: 0.5, nativeOnly: true });
 // Attention-like: head dims 64–128 as K (scores) and as N (weights · values).
 gemmCase(96, 64, 200, { transB: true });
 gemmCase(200, 200, 128);
