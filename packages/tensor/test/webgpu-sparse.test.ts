@@ -231,6 +231,23 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     try {
       const got = await ops.toHostAll(run((t) => ops.toDevice(t)));
       for (const [i, t] of got.entries()) expect(relErr(f32(t), f32(want[i]!))).toBeLessThan(TOL);
+      // overwriteUntouched reads the host array `touched`, which a device backward never writes: refused, with the fix.
+      const overwrite = () =>
+        ops.sparseCodesBackward(
+          ops.toDevice(indices),
+          ops.toDevice(values),
+          ops.toDevice(g),
+          ops.toDevice(x),
+          ops.toDevice(table),
+          {
+            table: ops.toDevice(js.zeros([V, D], "f32")),
+            encoder: ops.toDevice(js.zeros([V, D], "f32")),
+            bias: ops.toDevice(js.zeros([V], "f32")),
+            touched: new Uint8Array(V),
+            overwriteUntouched: true,
+          },
+        );
+      expect(overwrite).toThrow(/overwriteUntouched\): needs a host backend .* zero the gradients/);
     } finally {
       useBackend("js");
     }
