@@ -128,15 +128,10 @@ napi_value dl_mmap_range(napi_env env, napi_callback_info info) {
  * default, back only advised memory with them). An SAE step reads its 128 MiB matrices a row at a time in random
  * order (sparse decode and backward): with 4 KiB pages nearly every row costs a TLB miss. The memory is reported to
  * the JS heap so that dropped buffers are collected in time. */
-typedef struct { void *base; size_t size; } large_block;
-
 static void free_large(napi_env env, void *data, void *hint) {
-  (void)data;
-  large_block *block = hint;
   int64_t adjusted;
-  napi_adjust_external_memory(env, -(int64_t)block->size, &adjusted);
-  munmap(block->base, block->size);
-  free(block);
+  napi_adjust_external_memory(env, -(int64_t)((mapping *)hint)->size, &adjusted);
+  unmap_range(env, data, hint);
 }
 
 napi_value dl_alloc_large(napi_env env, napi_callback_info info) {
@@ -161,7 +156,7 @@ napi_value dl_alloc_large(napi_env env, napi_callback_info info) {
 #ifdef MADV_HUGEPAGE
   madvise(start, bytes, MADV_HUGEPAGE); /* advice only: where it is refused, 4 KiB pages serve */
 #endif
-  large_block *block = malloc(sizeof *block);
+  mapping *block = malloc(sizeof *block);
   napi_value result;
   if (!block) { munmap(base, size); napi_throw_error(env, "ENOMEM", "allocLarge: out of memory"); return NULL; }
   block->base = base;

@@ -14,7 +14,14 @@ export function largeFloat32Array(length: number): Float32Array<ArrayBuffer> {
     throw new RangeError(`largeFloat32Array: length must be a non-negative integer, got ${length}`);
   if (length * 4 < LARGE_BYTES) return new Float32Array(length);
   const { addon } = loadNativeAddon();
-  return addon?.allocLarge ? new Float32Array(addon.allocLarge(length * 4)) : new Float32Array(length);
+  if (addon?.allocLarge) {
+    try {
+      return new Float32Array(addon.allocLarge(length * 4));
+    } catch {
+      // A runtime that refuses external ArrayBuffers (or a failed mapping): ordinary memory serves the same.
+    }
+  }
+  return new Float32Array(length);
 }
 
 /** A copy of `values` in largeFloat32Array memory. */
